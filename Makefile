@@ -1,0 +1,36 @@
+# Banli: `make run` starts the embedded system with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-fast kafka kafka-stop kafka-fetch clean help
+
+help:
+	@echo "make run    install into .venv and start the embedded system with demo data"
+	@echo "make test   install and run the whole test suite (starts a real Kafka broker)"
+	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/banli serve
+
+# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+test: install kafka-fetch
+	$(BIN)/python -m pytest tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
+
+test-fast: install
+	$(BIN)/python -m pytest tests -m "not slow and not kafka"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
+
+include deploy/kafka/kafka.mk

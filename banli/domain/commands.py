@@ -1,0 +1,253 @@
+"""The public command vocabulary (DOMAIN.md): one frozen model per `type`, and their union."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, StringConstraints, TypeAdapter, model_validator
+
+from .types import (
+    Actor,
+    BureauId,
+    ContactMethod,
+    ContactStage,
+    DisclosureChoice,
+    Frozen,
+    Instant,
+    Kind,
+    Level,
+    ProposalId,
+    Result,
+    Satisfaction,
+    ShortText,
+    Text,
+)
+
+# Commands that a coordinator (交办单位) gives; bureau commands name the acting `bureau`.
+COORDINATOR_COMMANDS = frozenset(
+    {"register_bureau", "submit", "assign", "reassign", "supervise", "withdraw", "merge",
+     "extend_deadline"}
+)
+BUREAU_COMMANDS = frozenset(
+    {"acknowledge", "return", "log_contact", "submit_opinion", "reply", "decide_disclosure",
+     "record_feedback", "reopen", "revise_result"}
+)
+
+
+class Command(Frozen):
+    """Fields every command carries. `command_id`, `at` and `actor` are filled by the adapter
+    that receives the command when the caller leaves them out (a new id, now, the signed-in
+    user); the kernel itself never invents them."""
+
+    command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    at: Instant | None = None
+    actor: Actor | None = None
+
+    @property
+    def stream(self) -> str:
+        """The aggregate the command is decided against (the Kafka key, the log's stream)."""
+        return self.proposal  # type: ignore[attr-defined]
+
+
+class Filer(Frozen):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RegisterBureau(Command):
+    type: Literal["register_bureau"] = "register_bureau"
+    bureau: BureauId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name_en: ShortText = ""
+
+    @property
+    def stream(self) -> str:
+        return bureau_stream(self.bureau)
+
+
+class Submit(Command):
+    type: Literal["submit"] = "submit"
+    proposal: ProposalId | None = None
+    kind: Kind
+    level: Level = "municipal"
+    year: int = Field(ge=1949, le=2200)
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    filers: list[Filer] = Field(default_factory=list, max_length=500)
+    affiliation: ShortText = ""
+    topics: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    summary: Text = ""
+    key_item: bool = False
+
+    @property
+    def proposal_id(self) -> str:
+        """The id given by the caller, or `{year}-{kind}-{number}` (prefixed by a non-municipal
+        level)."""
+        if self.proposal:
+            return self.proposal
+        derived = f"{self.year}-{self.kind}-{self.number}"
+        return derived if self.level == "municipal" else f"{self.level}-{derived}"
+
+    @property
+    def natural_key(self) -> str:
+        return natural_key(self.level, self.kind, self.year, self.number)
+
+    @property
+    def stream(self) -> str:
+        return self.proposal_id
+
+
+class Assign(Command):
+    type: Literal["assign"] = "assign"
+    proposal: ProposalId
+    lead: list[BureauId] = Field(max_length=50)
+    co: list[BureauId] = Field(default_factory=list, max_length=100)
+    reply_due: date | None = None
+    opinion_due: date | None = None
+
+
+class Acknowledge(Command):
+    type: Literal["acknowledge"] = "acknowledge"
+    proposal: ProposalId
+    bureau: BureauId
+
+
+class Return(Command):
+    type: Literal["return"] = "return"
+    proposal: ProposalId
+    bureau: BureauId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class Reassign(Command):
+    type: Literal["reassign"] = "reassign"
+    proposal: ProposalId
+    add_lead: list[BureauId] = Field(default_factory=list, max_length=50)
+    add_co: list[BureauId] = Field(default_factory=list, max_length=100)
+    remove: list[BureauId] = Field(default_factory=list, max_length=150)
+    reply_due: date | None = None
+    opinion_due: date | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> "Reassign":
+        if not (self.add_lead or self.add_co or self.remove):
+            raise ValueError("reassign needs add_lead, add_co or remove")
+        return self
+
+
+class LogContact(Command):
+    type: Literal["log_contact"] = "log_contact"
+    proposal: ProposalId
+    bureau: BureauId
+    stage: ContactStage
+    method: ContactMethod
+    note: Text = ""
+
+
+class SubmitOpinion(Command):
+    type: Literal["submit_opinion"] = "submit_opinion"
+    proposal: ProposalId
+    bureau: BureauId
+    summary: Text = ""
+
+
+class Reply(Command):
+    type: Literal["reply"] = "reply"
+    proposal: ProposalId
+    bureau: BureauId
+    result: Result
+    summary: Text = ""
+    signed_by: ShortText | None = None
+
+
+class DecideDisclosure(Command):
+    type: Literal["decide_disclosure"] = "decide_disclosure"
+    proposal: ProposalId
+    bureau: BureauId
+    disclosure: DisclosureChoice
+    reason: Text = ""
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class RecordFeedback(Command):
+    type: Literal["record_feedback"] = "record_feedback"
+    proposal: ProposalId
+    bureau: BureauId
+    satisfaction: Satisfaction
+    comment: Text = ""
+
+
+class Reopen(Command):
+    type: Literal["reopen"] = "reopen"
+    proposal: ProposalId
+    bureau: BureauId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    reply_due: date
+
+
+class ReviseResult(Command):
+    type: Literal["revise_result"] = "revise_result"
+    proposal: ProposalId
+    bureau: BureauId
+    result: Result
+    note: Text = ""
+
+
+class ExtendDeadline(Command):
+    type: Literal["extend_deadline"] = "extend_deadline"
+    proposal: ProposalId
+    bureau: BureauId
+    reply_due: date
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class Supervise(Command):
+    type: Literal["supervise"] = "supervise"
+    proposal: ProposalId
+    bureau: BureauId | None = None
+    note: Text = ""
+
+
+class Withdraw(Command):
+    type: Literal["withdraw"] = "withdraw"
+    proposal: ProposalId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class Merge(Command):
+    type: Literal["merge"] = "merge"
+    proposal: ProposalId
+    into: ProposalId
+
+
+AnyCommand = Annotated[
+    Union[
+        RegisterBureau, Submit, Assign, Acknowledge, Return, Reassign, LogContact, SubmitOpinion,
+        Reply, DecideDisclosure, RecordFeedback, Reopen, ReviseResult, ExtendDeadline, Supervise,
+        Withdraw, Merge,
+    ],
+    Field(discriminator="type"),
+]
+COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
+COMMAND_TYPES: tuple[str, ...] = tuple(
+    cls.model_fields["type"].default
+    for cls in (RegisterBureau, Submit, Assign, Acknowledge, Return, Reassign, LogContact,
+                SubmitOpinion, Reply, DecideDisclosure, RecordFeedback, Reopen, ReviseResult,
+                ExtendDeadline, Supervise, Withdraw, Merge)
+)
+
+
+def parse_command(data: dict | str | bytes) -> AnyCommand:
+    """Validate a command from a dict or JSON text; raises pydantic.ValidationError."""
+    if isinstance(data, (str, bytes)):
+        return COMMAND_ADAPTER.validate_json(data)
+    return COMMAND_ADAPTER.validate_python(data)
+
+
+def bureau_stream(bureau: str) -> str:
+    return f"bureau:{bureau}"
+
+
+def natural_key(level: str, kind: str, year: int, number: str) -> str:
+    return f"{level}/{kind}/{year}/{number}"

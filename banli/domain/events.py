@@ -1,0 +1,236 @@
+"""Events: what happened, in the past tense, never changed. Old versions are upcast on read."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Callable, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from .types import (
+    Actor,
+    BureauId,
+    ContactMethod,
+    ContactStage,
+    DisclosureChoice,
+    Frozen,
+    Kind,
+    Level,
+    Result,
+    Role,
+    Satisfaction,
+)
+
+
+class Event(Frozen):
+    """The envelope every event carries (DOMAIN.md): identity, order, both clocks, the actor
+    and the command that caused it."""
+
+    event_id: str
+    proposal_id: str
+    seq: int = Field(ge=1)
+    schema_version: int = 1
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: Actor
+    command_id: str
+
+
+ENVELOPE_FIELDS = frozenset(Event.model_fields) | {"type"}
+
+
+class BureauRegistered(Event):
+    type: Literal["BureauRegistered"] = "BureauRegistered"
+    bureau: BureauId
+    name: str
+    name_en: str = ""
+
+
+class ProposalSubmitted(Event):
+    type: Literal["ProposalSubmitted"] = "ProposalSubmitted"
+    kind: Kind
+    level: Level
+    year: int
+    number: str
+    title: str
+    filers: list[str] = Field(default_factory=list)
+    affiliation: str = ""
+    topics: list[str] = Field(default_factory=list)
+    summary: str = ""
+    key_item: bool = False
+
+
+class Duty(Frozen):
+    """One bureau's duty as assigned: its role and its deadline (reply for a lead, opinion for a
+    co-handler), fixed at assignment so that later profile changes never rewrite history."""
+
+    bureau: BureauId
+    role: Role
+    due: date
+
+
+class ProposalAssigned(Event):
+    type: Literal["ProposalAssigned"] = "ProposalAssigned"
+    duties: list[Duty]
+
+
+class AssignmentAcknowledged(Event):
+    type: Literal["AssignmentAcknowledged"] = "AssignmentAcknowledged"
+    bureau: BureauId
+
+
+class AssignmentReturned(Event):
+    type: Literal["AssignmentReturned"] = "AssignmentReturned"
+    bureau: BureauId
+    reason: str
+
+
+class ProposalReassigned(Event):
+    type: Literal["ProposalReassigned"] = "ProposalReassigned"
+    added: list[Duty] = Field(default_factory=list)
+    removed: list[BureauId] = Field(default_factory=list)
+
+
+class ContactLogged(Event):
+    type: Literal["ContactLogged"] = "ContactLogged"
+    bureau: BureauId
+    stage: ContactStage
+    method: ContactMethod
+    note: str = ""
+
+
+class OpinionSubmitted(Event):
+    type: Literal["OpinionSubmitted"] = "OpinionSubmitted"
+    bureau: BureauId
+    summary: str = ""
+
+
+class ReplyIssued(Event):
+    """Schema v2 added `signed_by` (签发人) and names results; v1 carried the letter grade."""
+
+    type: Literal["ReplyIssued"] = "ReplyIssued"
+    schema_version: int = 2
+    bureau: BureauId
+    result: Result
+    summary: str = ""
+    signed_by: str | None = None
+
+
+class DisclosureDecided(Event):
+    type: Literal["DisclosureDecided"] = "DisclosureDecided"
+    bureau: BureauId
+    disclosure: DisclosureChoice
+    reason: str = ""
+    url: str | None = None
+
+
+class FeedbackRecorded(Event):
+    type: Literal["FeedbackRecorded"] = "FeedbackRecorded"
+    bureau: BureauId
+    satisfaction: Satisfaction
+    comment: str = ""
+
+
+class HandlingReopened(Event):
+    type: Literal["HandlingReopened"] = "HandlingReopened"
+    bureau: BureauId
+    reason: str
+    reply_due: date
+
+
+class ResultRevised(Event):
+    type: Literal["ResultRevised"] = "ResultRevised"
+    bureau: BureauId
+    result: Result
+    note: str = ""
+
+
+class DeadlineExtended(Event):
+    type: Literal["DeadlineExtended"] = "DeadlineExtended"
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
+class ProposalSupervised(Event):
+    type: Literal["ProposalSupervised"] = "ProposalSupervised"
+    bureau: BureauId | None = None
+    note: str = ""
+
+
+class ProposalWithdrawn(Event):
+    type: Literal["ProposalWithdrawn"] = "ProposalWithdrawn"
+    reason: str
+
+
+class ProposalMerged(Event):
+    type: Literal["ProposalMerged"] = "ProposalMerged"
+    into: str
+
+
+AnyEvent = Annotated[
+    Union[
+        BureauRegistered, ProposalSubmitted, ProposalAssigned, AssignmentAcknowledged,
+        AssignmentReturned, ProposalReassigned, ContactLogged, OpinionSubmitted, ReplyIssued,
+        DisclosureDecided, FeedbackRecorded, HandlingReopened, ResultRevised, DeadlineExtended,
+        ProposalSupervised, ProposalWithdrawn, ProposalMerged,
+    ],
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+EVENTS_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
+
+# --- upcasting -------------------------------------------------------------------------------
+# (type, version) -> a function from that version's dict to the next version's dict.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+CURRENT_VERSION: dict[str, int] = {
+    cls.model_fields["type"].default: cls.model_fields["schema_version"].default
+    for cls in AnyEvent.__origin__.__args__  # type: ignore[attr-defined]
+}
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def register(fn: Upcaster) -> Upcaster:
+        UPCASTERS[(event_type, from_version)] = fn
+        return fn
+
+    return register
+
+
+_GRADES = {"A": "solved", "B": "planned", "C": "deferred", "D": "reference"}
+
+
+@upcaster("ReplyIssued", 1)
+def _reply_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 replies stored the result as the letter grade (A-D) of the paper forms and had no
+    signer; v2 names the result and records `signed_by` (unknown for old replies)."""
+    data = dict(data)
+    grade = data.get("result")
+    data["result"] = _GRADES.get(grade, grade)
+    data.setdefault("signed_by", None)
+    data["schema_version"] = 2
+    return data
+
+
+def upcast(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a stored event dict up to the current schema, one version at a time."""
+    event_type = data.get("type")
+    version = data.get("schema_version", 1)
+    while (event_type, version) in UPCASTERS:
+        data = UPCASTERS[(event_type, version)](data)
+        version = data["schema_version"]
+    return data
+
+
+def load_event(data: dict[str, Any] | str | bytes) -> AnyEvent:
+    """Read a stored event (dict or JSON) of any known version as the current model."""
+    if not isinstance(data, dict):
+        import json
+
+        data = json.loads(data)
+    return EVENT_ADAPTER.validate_python(upcast(data))
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The event's own data, without the envelope."""
+    return event.model_dump(mode="json", exclude=ENVELOPE_FIELDS)

@@ -1,0 +1,510 @@
+"""The Proposal aggregate (and the small Bureau aggregate): state, `decide` and `evolve`.
+
+Pure: every id and time comes in with the command or the context, so the same command against
+the same state always gives the same events.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Iterable, Literal, Protocol
+
+from . import commands as c
+from . import events as e
+from .deadlines import DEFAULT_PROFILE, Profile
+from .rejections import Rejection
+from .types import (
+    Actor,
+    DisclosureChoice,
+    Frozen,
+    Kind,
+    Level,
+    Result,
+    Role,
+    Satisfaction,
+    business_date,
+)
+
+EVENT_ID_NAMESPACE = uuid.UUID("5d4e4375-31ce-4a05-8b1a-000000002020")
+
+
+# --- state ----------------------------------------------------------------------------------
+class Assignment(Frozen):
+    """One bureau's duty on one proposal, as far as the events so far tell."""
+
+    bureau: str
+    role: Role
+    assigned_on: date
+    due: date  # the reply deadline of a lead (after extensions) or the opinion deadline of a co
+    status: Literal["active", "returned", "removed"] = "active"
+    acknowledged: bool = False
+    contacts: int = 0
+    contacted_before_reply: bool = False
+    opinions: int = 0
+    first_opinion_on: date | None = None
+    replies: int = 0
+    first_reply_on: date | None = None
+    awaiting_reply: bool = True
+    reopen_due: date | None = None
+    extensions: int = 0
+    result: Result | None = None
+    disclosure: DisclosureChoice | None = None
+    feedback: Satisfaction | None = None
+    supervisions: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+class Proposal(Frozen):
+    id: str
+    kind: Kind
+    level: Level
+    year: int
+    number: str
+    title: str
+    filers: tuple[str, ...] = ()
+    affiliation: str = ""
+    topics: tuple[str, ...] = ()
+    key_item: bool = False
+    status: Literal["open", "withdrawn", "merged"] = "open"
+    merged_into: str | None = None
+    assignments: dict[str, Assignment] = {}
+    ever_assigned: bool = False
+    supervisions: int = 0
+    version: int = 0
+    last_at: datetime
+
+    @property
+    def natural_key(self) -> str:
+        return c.natural_key(self.level, self.kind, self.year, self.number)
+
+    def duty(self, bureau: str) -> Assignment | None:
+        """The bureau's active assignment, if it has one."""
+        found = self.assignments.get(bureau)
+        return found if found is not None and found.active else None
+
+    def active_duties(self) -> list[Assignment]:
+        return [a for a in self.assignments.values() if a.active]
+
+
+class Bureau(Frozen):
+    id: str
+    name: str
+    name_en: str = ""
+    version: int = 0
+    last_at: datetime
+
+
+State = Proposal | Bureau | None
+
+
+# --- context --------------------------------------------------------------------------------
+class Directory(Protocol):
+    """What a decision may ask beyond its own aggregate: registered bureaus, the owner of a
+    natural key, and another proposal's status (for merge). Read-only."""
+
+    def has_bureau(self, bureau: str) -> bool: ...
+
+    def owner_of(self, natural_key: str) -> str | None: ...
+
+    def proposal_status(self, proposal_id: str) -> str | None: ...
+
+
+@dataclass
+class MemoryDirectory:
+    """A directory kept in memory, updated from the events it is shown."""
+
+    bureaus: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def has_bureau(self, bureau: str) -> bool:
+        return bureau in self.bureaus
+
+    def owner_of(self, natural_key: str) -> str | None:
+        return self.keys.get(natural_key)
+
+    def proposal_status(self, proposal_id: str) -> str | None:
+        return self.statuses.get(proposal_id)
+
+    def observe(self, event: e.Event) -> None:
+        match event:
+            case e.BureauRegistered():
+                self.bureaus[event.bureau] = event.name
+            case e.ProposalSubmitted():
+                self.keys[c.natural_key(event.level, event.kind, event.year, event.number)] = (
+                    event.proposal_id)
+                self.statuses[event.proposal_id] = "open"
+            case e.ProposalWithdrawn():
+                self.statuses[event.proposal_id] = "withdrawn"
+            case e.ProposalMerged():
+                self.statuses[event.proposal_id] = "merged"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the caller supplies besides state and command: the system clock's reading
+    (`recorded_at`), the deadline profile, and the directory."""
+
+    recorded_at: datetime
+    profile: Profile = DEFAULT_PROFILE
+    directory: Directory = field(default_factory=MemoryDirectory)
+
+
+# --- decide ---------------------------------------------------------------------------------
+Draft = tuple[type[e.Event], dict[str, Any]]
+Decision = list[e.Event] | Rejection
+
+
+def decide(state: State, command: c.AnyCommand, ctx: Context) -> Decision:
+    """Decide a command against the current state of its stream: the new events, or why not."""
+    if command.command_id is None:
+        raise ValueError("the adapter must give every command a command_id before deciding")
+    if command.actor is None:
+        return Rejection.of("missing_actor")
+    if command.at is None:
+        return Rejection.of("missing_time")
+    if (denied := authorize(command, command.actor)) is not None:
+        return denied
+    if state is not None and command.at < state.last_at:
+        return Rejection.of("out_of_order", at=command.at.isoformat(),
+                            last=state.last_at.isoformat())
+    if isinstance(command, c.RegisterBureau):
+        drafts = _register_bureau(state, command, ctx)
+    elif isinstance(command, c.Submit):
+        drafts = _submit(state, command, ctx)
+    elif not isinstance(state, Proposal):
+        return Rejection.of("unknown_proposal", proposal=command.proposal)
+    elif state.status != "open":
+        return Rejection.of("closed", proposal=state.id, status=_CLOSED_ZH[state.status],
+                            status_en=state.status)
+    else:
+        drafts = _DECIDERS[command.type](state, command, ctx)
+    if isinstance(drafts, Rejection):
+        return drafts
+    version = state.version if state is not None else 0
+    return [_stamp(cls, data, command, ctx, version + i + 1, i) for i, (cls, data)
+            in enumerate(drafts)]
+
+
+_CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+
+
+def _stamp(cls: type[e.Event], data: dict[str, Any], command: c.Command, ctx: Context,
+           seq: int, index: int) -> e.Event:
+    return cls(
+        event_id=str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{command.command_id}/{index}")),
+        proposal_id=command.stream, seq=seq, occurred_at=command.at,
+        recorded_at=ctx.recorded_at, actor=command.actor, command_id=command.command_id,
+        **data,
+    )
+
+
+def authorize(command: c.AnyCommand, actor: Actor) -> Rejection | None:
+    """Importers and admins may do anything; coordinators give the coordinating commands and
+    record feedback; a clerk acts only for its own bureau; an overseer changes nothing."""
+    if actor.role in ("importer", "admin"):
+        return None
+    allowed = (
+        (actor.role == "coordinator"
+         and (command.type in c.COORDINATOR_COMMANDS or command.type == "record_feedback"))
+        or (actor.role == "clerk" and command.type in c.BUREAU_COMMANDS)
+    )
+    if not allowed:
+        return Rejection.of("forbidden", role=actor.role, command=command.type)
+    if actor.role == "clerk" and command.bureau != actor.bureau:  # type: ignore[union-attr]
+        return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau,
+                            bureau=command.bureau)  # type: ignore[union-attr]
+    return None
+
+
+def _register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context) -> list[Draft] | Rejection:
+    if state is not None or ctx.directory.has_bureau(cmd.bureau):
+        return Rejection.of("duplicate_bureau", bureau=cmd.bureau)
+    return [(e.BureauRegistered, dict(bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en))]
+
+
+def _submit(state: State, cmd: c.Submit, ctx: Context) -> list[Draft] | Rejection:
+    if state is not None:
+        return Rejection.of("duplicate_proposal", proposal=cmd.proposal_id)
+    owner = ctx.directory.owner_of(cmd.natural_key)
+    if owner is not None and owner != cmd.proposal_id:
+        return Rejection.of("duplicate_number", key=cmd.natural_key, existing=owner)
+    return [(e.ProposalSubmitted, dict(
+        kind=cmd.kind, level=cmd.level, year=cmd.year, number=cmd.number, title=cmd.title,
+        filers=[f.name for f in cmd.filers], affiliation=cmd.affiliation, topics=cmd.topics,
+        summary=cmd.summary, key_item=cmd.key_item))]
+
+
+def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: list[str],
+                ctx: Context) -> list[e.Duty] | Rejection:
+    seen: set[str] = set()
+    for bureau in [*leads, *cos]:
+        if bureau in seen:
+            return Rejection.of("duplicate_role", bureau=bureau)
+        seen.add(bureau)
+        if not ctx.directory.has_bureau(bureau):
+            return Rejection.of("unknown_bureau", bureau=bureau)
+    assigned = business_date(cmd.at)
+    reply_due = cmd.reply_due or ctx.profile.reply_due(assigned, p.kind)
+    opinion_due = cmd.opinion_due or ctx.profile.opinion_due(assigned)
+    for due in ((reply_due,) if leads else ()) + ((opinion_due,) if cos else ()):
+        if due < assigned:
+            return Rejection.of("due_before_assignment", due=due, assigned=assigned)
+    return ([e.Duty(bureau=b, role="lead", due=reply_due) for b in leads]
+            + [e.Duty(bureau=b, role="co", due=opinion_due) for b in cos])
+
+
+def _assign(p: Proposal, cmd: c.Assign, ctx: Context) -> list[Draft] | Rejection:
+    if p.ever_assigned:
+        return Rejection.of("already_assigned", proposal=p.id)
+    if not cmd.lead:
+        return Rejection.of("no_lead")
+    duties = _new_duties(p, cmd, cmd.lead, cmd.co, ctx)
+    if isinstance(duties, Rejection):
+        return duties
+    return [(e.ProposalAssigned, dict(duties=duties))]
+
+
+def _reassign(p: Proposal, cmd: c.Reassign, ctx: Context) -> list[Draft] | Rejection:
+    for bureau in cmd.remove:
+        duty = p.duty(bureau)
+        if duty is None:
+            return Rejection.of("not_assigned", bureau=bureau, proposal=p.id)
+        if duty.replies:
+            return Rejection.of("cannot_remove_replied", bureau=bureau)
+    for bureau in [*cmd.add_lead, *cmd.add_co]:
+        if bureau in cmd.remove:
+            return Rejection.of("duplicate_role", bureau=bureau)
+        if p.duty(bureau) is not None:
+            return Rejection.of("already_active", bureau=bureau, proposal=p.id)
+    duties = _new_duties(p, cmd, cmd.add_lead, cmd.add_co, ctx)
+    if isinstance(duties, Rejection):
+        return duties
+    leads_left = [a for a in p.active_duties() if a.role == "lead" and a.bureau not in cmd.remove]
+    if not leads_left and not cmd.add_lead:
+        return Rejection.of("no_lead")
+    return [(e.ProposalReassigned, dict(added=duties, removed=cmd.remove))]
+
+
+def _own_duty(p: Proposal, bureau: str, role: Role | None = None) -> Assignment | Rejection:
+    duty = p.duty(bureau)
+    if duty is None:
+        return Rejection.of("not_assigned", bureau=bureau, proposal=p.id)
+    if role == "lead" and duty.role != "lead":
+        return Rejection.of("not_lead", proposal=p.id)
+    if role == "co" and duty.role != "co":
+        return Rejection.of("not_co")
+    return duty
+
+
+def _replied_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
+    duty = _own_duty(p, bureau, "lead")
+    if isinstance(duty, Assignment) and not duty.replies:
+        return Rejection.of("not_replied", bureau=bureau, proposal=p.id)
+    return duty
+
+
+def _acknowledge(p: Proposal, cmd: c.Acknowledge, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.acknowledged:
+        return Rejection.of("already_acknowledged", bureau=cmd.bureau)
+    return [(e.AssignmentAcknowledged, dict(bureau=cmd.bureau))]
+
+
+def _return(p: Proposal, cmd: c.Return, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.replies or duty.opinions:
+        return Rejection.of("cannot_return_after_reply", bureau=cmd.bureau)
+    return [(e.AssignmentReturned, dict(bureau=cmd.bureau, reason=cmd.reason))]
+
+
+def _log_contact(p: Proposal, cmd: c.LogContact, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [(e.ContactLogged, dict(bureau=cmd.bureau, stage=cmd.stage, method=cmd.method,
+                                   note=cmd.note))]
+
+
+def _submit_opinion(p: Proposal, cmd: c.SubmitOpinion, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau, "co")
+    if isinstance(duty, Rejection):
+        return duty
+    return [(e.OpinionSubmitted, dict(bureau=cmd.bureau, summary=cmd.summary))]
+
+
+def _reply(p: Proposal, cmd: c.Reply, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau, "lead")
+    if isinstance(duty, Rejection):
+        return duty
+    if not duty.awaiting_reply:
+        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
+    return [(e.ReplyIssued, dict(bureau=cmd.bureau, result=cmd.result, summary=cmd.summary,
+                                 signed_by=cmd.signed_by))]
+
+
+def _decide_disclosure(p: Proposal, cmd: c.DecideDisclosure, ctx: Context
+                       ) -> list[Draft] | Rejection:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [(e.DisclosureDecided, dict(bureau=cmd.bureau, disclosure=cmd.disclosure,
+                                       reason=cmd.reason, url=cmd.url))]
+
+
+def _record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context) -> list[Draft] | Rejection:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [(e.FeedbackRecorded, dict(bureau=cmd.bureau, satisfaction=cmd.satisfaction,
+                                      comment=cmd.comment))]
+
+
+def _reopen(p: Proposal, cmd: c.Reopen, ctx: Context) -> list[Draft] | Rejection:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.awaiting_reply:
+        return Rejection.of("not_replied", bureau=cmd.bureau, proposal=p.id)
+    if duty.feedback != "dissatisfied":
+        return Rejection.of("not_dissatisfied")
+    if cmd.reply_due < business_date(cmd.at):
+        return Rejection.of("due_before_assignment", due=cmd.reply_due,
+                            assigned=business_date(cmd.at))
+    return [(e.HandlingReopened, dict(bureau=cmd.bureau, reason=cmd.reason,
+                                      reply_due=cmd.reply_due))]
+
+
+def _revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context) -> list[Draft] | Rejection:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [(e.ResultRevised, dict(bureau=cmd.bureau, result=cmd.result, note=cmd.note))]
+
+
+def _extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau, "lead")
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.replies:
+        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
+    if cmd.reply_due <= duty.due:
+        return Rejection.of("extension_not_later", reply_due=cmd.reply_due, current=duty.due)
+    limit = ctx.profile.extension_limit(duty.assigned_on)
+    if cmd.reply_due > limit:
+        return Rejection.of("extension_too_long", limit=limit)
+    return [(e.DeadlineExtended, dict(bureau=cmd.bureau, reply_due=cmd.reply_due,
+                                      reason=cmd.reason))]
+
+
+def _supervise(p: Proposal, cmd: c.Supervise, ctx: Context) -> list[Draft] | Rejection:
+    if cmd.bureau is not None and p.duty(cmd.bureau) is None:
+        return Rejection.of("not_assigned", bureau=cmd.bureau, proposal=p.id)
+    return [(e.ProposalSupervised, dict(bureau=cmd.bureau, note=cmd.note))]
+
+
+def _withdraw(p: Proposal, cmd: c.Withdraw, ctx: Context) -> list[Draft] | Rejection:
+    return [(e.ProposalWithdrawn, dict(reason=cmd.reason))]
+
+
+def _merge(p: Proposal, cmd: c.Merge, ctx: Context) -> list[Draft] | Rejection:
+    if cmd.into == p.id or ctx.directory.proposal_status(cmd.into) != "open":
+        return Rejection.of("merge_target", into=cmd.into)
+    return [(e.ProposalMerged, dict(into=cmd.into))]
+
+
+_DECIDERS: dict[str, Callable[[Proposal, Any, Context], list[Draft] | Rejection]] = {
+    "assign": _assign, "reassign": _reassign, "acknowledge": _acknowledge, "return": _return,
+    "log_contact": _log_contact, "submit_opinion": _submit_opinion, "reply": _reply,
+    "decide_disclosure": _decide_disclosure, "record_feedback": _record_feedback,
+    "reopen": _reopen, "revise_result": _revise_result, "extend_deadline": _extend_deadline,
+    "supervise": _supervise, "withdraw": _withdraw, "merge": _merge,
+}
+
+
+# --- evolve ---------------------------------------------------------------------------------
+def evolve(state: State, event: e.Event) -> State:
+    """The state after one more event. Events are facts: evolve never refuses."""
+    match event:
+        case e.BureauRegistered():
+            return Bureau(id=event.bureau, name=event.name, name_en=event.name_en,
+                          version=event.seq, last_at=event.occurred_at)
+        case e.ProposalSubmitted():
+            return Proposal(
+                id=event.proposal_id, kind=event.kind, level=event.level, year=event.year,
+                number=event.number, title=event.title, filers=tuple(event.filers),
+                affiliation=event.affiliation, topics=tuple(event.topics),
+                key_item=event.key_item, version=event.seq, last_at=event.occurred_at)
+    assert isinstance(state, Proposal), f"{event.type} before ProposalSubmitted"
+    update: dict[str, Any] = {"version": event.seq, "last_at": event.occurred_at}
+    day = business_date(event.occurred_at)
+    match event:
+        case e.ProposalAssigned(duties=duties) | e.ProposalReassigned(added=duties):
+            assignments = dict(state.assignments)
+            for bureau in getattr(event, "removed", ()):
+                assignments[bureau] = assignments[bureau].model_copy(update={"status": "removed"})
+            for duty in duties:
+                assignments[duty.bureau] = Assignment(bureau=duty.bureau, role=duty.role,
+                                                      assigned_on=day, due=duty.due)
+            update.update(assignments=assignments, ever_assigned=True)
+        case e.ProposalSupervised():
+            update["supervisions"] = state.supervisions + 1
+            if event.bureau is not None:
+                update["assignments"] = _with(state, event.bureau,
+                                              supervisions=state.assignments[event.bureau]
+                                              .supervisions + 1)
+        case e.ProposalWithdrawn():
+            update["status"] = "withdrawn"
+        case e.ProposalMerged():
+            update.update(status="merged", merged_into=event.into)
+        case _:
+            duty = state.assignments[event.bureau]  # type: ignore[attr-defined]
+            update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day))
+    return state.model_copy(update=update)
+
+
+def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
+    match event:
+        case e.AssignmentAcknowledged():
+            return {"acknowledged": True}
+        case e.AssignmentReturned():
+            return {"status": "returned"}
+        case e.ContactLogged():
+            return {"contacts": duty.contacts + 1,
+                    "contacted_before_reply": duty.contacted_before_reply or not duty.replies}
+        case e.OpinionSubmitted():
+            return {"opinions": duty.opinions + 1, "first_opinion_on": duty.first_opinion_on or day}
+        case e.ReplyIssued():
+            return {"replies": duty.replies + 1, "first_reply_on": duty.first_reply_on or day,
+                    "awaiting_reply": False, "result": event.result}
+        case e.DisclosureDecided():
+            return {"disclosure": event.disclosure}
+        case e.FeedbackRecorded():
+            return {"feedback": event.satisfaction}
+        case e.HandlingReopened():
+            return {"awaiting_reply": True, "reopen_due": event.reply_due}
+        case e.ResultRevised():
+            return {"result": event.result}
+        case e.DeadlineExtended():
+            return {"due": event.reply_due, "extensions": duty.extensions + 1}
+    raise TypeError(f"no evolution for {event.type}")
+
+
+def _with(state: Proposal, bureau: str, **change: Any) -> dict[str, Assignment]:
+    assignments = dict(state.assignments)
+    assignments[bureau] = assignments[bureau].model_copy(update=change)
+    return assignments
+
+
+def fold(events: Iterable[e.Event], state: State = None) -> State:
+    for event in events:
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,81 @@
+"""Rejections: a refused command is an answer with a stable code and a bilingual message."""
+from __future__ import annotations
+
+from typing import Any
+
+from .types import Frozen
+
+# code -> (zh, en) message templates, formatted with the rejection's details.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "unknown_proposal": ("建议提案 {proposal} 不存在", "unknown proposal {proposal}"),
+    "duplicate_proposal": ("建议提案 {proposal} 已登记", "proposal {proposal} is already submitted"),
+    "duplicate_number": (
+        "{key} 已登记为 {existing}", "{key} is already submitted as {existing}"),
+    "unknown_bureau": ("承办单位 {bureau} 未登记", "bureau {bureau} is not registered"),
+    "duplicate_bureau": ("承办单位 {bureau} 已登记", "bureau {bureau} is already registered"),
+    "no_lead": ("至少需要一个主办单位", "at least one lead bureau is required"),
+    "duplicate_role": (
+        "承办单位 {bureau} 在同一件中只能承担一个角色",
+        "bureau {bureau} can hold only one role on a proposal"),
+    "already_assigned": (
+        "建议提案 {proposal} 已交办，调整请用 reassign",
+        "proposal {proposal} is already assigned; use reassign"),
+    "not_assigned": (
+        "承办单位 {bureau} 未承办 {proposal}", "bureau {bureau} has no assignment on {proposal}"),
+    "already_active": (
+        "承办单位 {bureau} 已在承办 {proposal}", "bureau {bureau} already handles {proposal}"),
+    "not_lead": ("只有主办单位可以答复 {proposal}", "only a lead bureau may do this on {proposal}"),
+    "not_co": ("只有会办单位可以提交会办意见", "only a co-handling bureau submits an opinion"),
+    "already_replied": (
+        "{bureau} 已答复 {proposal}，再次答复需先重新办理",
+        "{bureau} has already replied to {proposal}; a further reply needs reopen"),
+    "not_replied": ("{bureau} 尚未答复 {proposal}", "{bureau} has not replied to {proposal}"),
+    "not_dissatisfied": (
+        "只有代表委员不满意时才能重新办理", "reopen needs a dissatisfied feedback first"),
+    "already_acknowledged": ("{bureau} 已签收", "{bureau} has already acknowledged"),
+    "extension_too_long": (
+        "延期不得超过交办后 6 个月（最迟 {limit}）",
+        "an extension may not go beyond 6 months after assignment ({limit})"),
+    "extension_not_later": (
+        "新的答复期限 {reply_due} 须晚于现期限 {current}",
+        "the new due date {reply_due} must be later than {current}"),
+    "due_before_assignment": (
+        "期限 {due} 早于交办日期 {assigned}", "due date {due} is before the assignment {assigned}"),
+    "cannot_remove_replied": (
+        "{bureau} 已答复，不能移除", "{bureau} has replied and cannot be removed"),
+    "cannot_return_after_reply": (
+        "{bureau} 已答复或提交意见，不能退回",
+        "{bureau} has already replied or sent its opinion and cannot return it"),
+    "closed": (
+        "建议提案 {proposal} 已{status}，不再办理",
+        "proposal {proposal} is {status_en} and takes no further commands"),
+    "merge_target": ("不能并入 {into}", "cannot merge into {into}"),
+    "out_of_order": (
+        "业务时间 {at} 早于该件最后一次办理时间 {last}",
+        "business time {at} is before this proposal's last event at {last}"),
+    "forbidden": ("{role} 无权执行 {command}", "a {role} may not {command}"),
+    "wrong_bureau": (
+        "{user} 只能代表 {own} 办理，不能代表 {bureau}",
+        "{user} acts for {own} only, not for {bureau}"),
+    "missing_actor": ("命令缺少操作人", "the command has no actor"),
+    "missing_time": ("命令缺少业务时间 at", "the command has no business time `at`"),
+}
+
+
+class Rejection(Frozen):
+    """A command the rules refuse. `code` is stable for programs; the messages are for people."""
+
+    code: str
+    message: str
+    message_en: str
+    details: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, code: str, **details: Any) -> "Rejection":
+        zh, en = MESSAGES[code]
+        return cls(code=code, message=zh.format(**details), message_en=en.format(**details),
+                   details={k: _plain(v) for k, v in details.items()})
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

@@ -1,0 +1,62 @@
+"""Value types shared by commands, events and state: the glossary of DOMAIN.md as types."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+# China has kept one offset, without daylight saving, since 1991: a fixed zone keeps the domain
+# free of tz databases.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+Kind = Literal["npc_suggestion", "cppcc_proposal"]
+Level = Literal["national", "provincial", "municipal", "district"]
+Role = Literal["lead", "co"]
+Result = Literal["solved", "planned", "deferred", "reference"]
+DisclosureChoice = Literal["full", "summary", "withheld", "exempt"]
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+ContactStage = Literal["before", "during", "after"]
+ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
+ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer"]
+
+KINDS: tuple[Kind, ...] = ("npc_suggestion", "cppcc_proposal")
+ROLES: tuple[Role, ...] = ("lead", "co")
+RESULTS: tuple[Result, ...] = ("solved", "planned", "deferred", "reference")
+DISCLOSURES: tuple[DisclosureChoice, ...] = ("full", "summary", "withheld", "exempt")
+SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
+
+RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
+
+BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(max_length=500)]
+
+
+def _assume_shanghai(value: datetime) -> datetime:
+    """A time without an offset is read as Shanghai time, the business clock of the domain."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
+
+
+Instant = Annotated[datetime, AfterValidator(_assume_shanghai)]
+
+
+def business_date(moment: datetime) -> date:
+    """The calendar day, in Asia/Shanghai, on which a moment falls."""
+    return moment.astimezone(SHANGHAI).date()
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(Frozen):
+    """Who issued a command: a user, the bureau they act for (clerks), and their role."""
+
+    user: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    bureau: BureauId | None = None
+    role: ActorRole
+
+
+IMPORTER = Actor(user="importer", role="importer")

@@ -1,0 +1,144 @@
+"""History files (JSON Lines of commands) and the reference report computed from one.
+
+`run_history` decides every line in file order with the kernel, in memory; `reference_report`
+folds the resulting events as of a date and applies `compute_report`. This is the oracle the
+projections are checked against, so it stays simple and obviously right.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+from pydantic import ValidationError
+
+from .domain import commands as c
+from .domain.deadlines import DEFAULT_PROFILE, Profile
+from .domain.events import Event
+from .domain.proposal import Context, MemoryDirectory, Proposal, State, decide, evolve
+from .domain.rates import Scope, compute_report
+from .domain.rejections import Rejection
+from .domain.types import IMPORTER, business_date
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A line that was not taken: unreadable, invalid, or refused by the rules."""
+
+    line: int
+    reason: str
+    code: str = "invalid"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: [{self.code}] {self.reason}"
+
+
+def describe_validation(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "(line)"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def read_commands(lines: Iterable[str], default_actor=IMPORTER, require_at: bool = True
+                  ) -> Iterator[tuple[int, c.AnyCommand | LineProblem]]:
+    """Parse JSON Lines of commands. A command without `command_id` gets one derived from its
+    text and its occurrence in the file, so importing the same file twice decides nothing
+    twice; without `actor` it acts as the importer."""
+    seen: Counter[str] = Counter()
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield number, LineProblem(number, f"broken JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(data, dict):
+            yield number, LineProblem(number, "a line must be a JSON object")
+            continue
+        if require_at and not data.get("at"):
+            yield number, LineProblem(number, "missing `at` (the business time)")
+            continue
+        if not data.get("command_id"):
+            digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+            seen[digest] += 1
+            data["command_id"] = f"h-{digest}-{seen[digest]}"
+        data.setdefault("actor", default_actor.model_dump())
+        try:
+            yield number, c.parse_command(data)
+        except ValidationError as exc:
+            yield number, LineProblem(number, describe_validation(exc))
+
+
+@dataclass
+class MemoryLedger:
+    """Streams of events kept in memory, decided one command at a time."""
+
+    profile: Profile = DEFAULT_PROFILE
+    clock: Callable[[c.AnyCommand], datetime] = lambda cmd: cmd.at  # recorded_at
+    streams: dict[str, list[Event]] = field(default_factory=dict)
+    states: dict[str, State] = field(default_factory=dict)
+    directory: MemoryDirectory = field(default_factory=MemoryDirectory)
+    decided: dict[str, list[Event] | Rejection] = field(default_factory=dict)
+
+    def execute(self, command: c.AnyCommand) -> list[Event] | Rejection:
+        if command.command_id in self.decided:
+            return self.decided[command.command_id]
+        stream = command.stream
+        state = self.states.get(stream)
+        ctx = Context(recorded_at=self.clock(command), profile=self.profile,
+                      directory=self.directory)
+        outcome = decide(state, command, ctx)
+        if not isinstance(outcome, Rejection):
+            for event in outcome:
+                state = evolve(state, event)
+                self.directory.observe(event)
+            self.streams.setdefault(stream, []).extend(outcome)
+            self.states[stream] = state
+        self.decided[command.command_id] = outcome
+        return outcome
+
+    def proposals_as_of(self, as_of: date) -> Iterator[Proposal]:
+        """Every proposal folded from its events that occurred on or before `as_of`."""
+        for stream, events in self.streams.items():
+            state = self.states[stream]
+            if not isinstance(state, Proposal):
+                continue
+            if business_date(state.last_at) > as_of:
+                state = None
+                for event in events:
+                    if business_date(event.occurred_at) > as_of:
+                        break  # business time never goes back within a stream
+                    state = evolve(state, event)
+            if isinstance(state, Proposal):
+                yield state
+
+
+def run_history(lines: Iterable[str], profile: Profile = DEFAULT_PROFILE
+                ) -> tuple[MemoryLedger, list[LineProblem]]:
+    """Decide every command of a history in order; return the ledger and the lines not taken."""
+    ledger = MemoryLedger(profile=profile)
+    problems: list[LineProblem] = []
+    for number, item in read_commands(lines):
+        if isinstance(item, LineProblem):
+            problems.append(item)
+            continue
+        outcome = ledger.execute(item)
+        if isinstance(outcome, Rejection):
+            problems.append(LineProblem(number, f"{outcome.message} ({outcome.message_en})",
+                                        outcome.code))
+    return ledger, problems
+
+
+def reference_report(ledger: MemoryLedger, scope: Scope) -> dict[str, Any]:
+    return compute_report(ledger.proposals_as_of(scope.as_of), scope, ledger.profile)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
