@@ -1,0 +1,88 @@
+"""The embedded composition root: one process, the local event store, chDB, all three APIs."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Callable
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from services.handling.api import router as handling_router
+from services.handling.processor import Processor, system_clock
+from services.intake.api import router as intake_router
+from services.reporting.api import router as reporting_router
+from services.reporting.projection import EmbeddedProjector
+from services.reporting.store import ReportingStore
+
+from .auth import load_or_create_secret
+from .domain.commands import AnyCommand
+from .domain.deadlines import get_profile
+from .eventlog import Outcome
+from .eventlog.sqlite import SqliteEventStore
+from .settings import Settings
+from .web.app import build_app
+
+
+class EmbeddedSystem:
+    """The event store, the processor, the projections and the projector thread, wired."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = system_clock):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self.clock = clock
+        self.secret = load_or_create_secret(settings.data_dir, settings.secret)
+        self.profile = get_profile(settings.profile)
+        self.log = SqliteEventStore(settings.store_path)
+        self.reporting = ReportingStore(settings.dsn)
+        self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
+        self.processor = Processor(self.log, self.profile, clock,
+                                   on_append=lambda position: self.projector.notify())
+
+    def start(self) -> "EmbeddedSystem":
+        self.projector.catch_up()
+        self.projector.start()
+        return self
+
+    def stop(self) -> None:
+        self.projector.stop()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until everything appended so far is projected (read-your-writes)."""
+        return self.projector.wait_for(self.log.head(), timeout)
+
+    def handle(self, command: AnyCommand) -> Outcome:
+        return self.processor.handle(command)
+
+
+class EmbeddedBus:
+    def __init__(self, system: EmbeddedSystem):
+        self.system = system
+
+    async def send(self, command: AnyCommand) -> Outcome:
+        return await run_in_threadpool(self.system.handle, command)
+
+    async def outcome(self, command_id: str) -> Outcome | None:
+        return await run_in_threadpool(self.system.processor.recorded, command_id)
+
+
+def create_app(system: EmbeddedSystem) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(system.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(system.stop)
+
+    async def states(proposal_id: str):
+        return await run_in_threadpool(system.processor.state, proposal_id)
+
+    async def settle() -> None:
+        await run_in_threadpool(system.settle)
+
+    return build_app(
+        "Banli (embedded)", [intake_router, handling_router, reporting_router],
+        {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
+         "states": states, "clock": system.clock, "settle": settle, "system": system},
+        system.settings.max_body_bytes, lifespan)

@@ -1,0 +1,200 @@
+"""The embedded event store: SQLite in WAL mode.
+
+- `events`: every event once, unique (stream, seq) and unique event_id, with a global position
+  (the row id) that readers follow.
+- `commands`: every decided command's outcome, so a command sent again (a retry, a re-imported
+  file) is answered from its record instead of being decided twice.
+- `bureaus`, `proposal_keys`, `proposal_status`: the directory decisions consult, updated in the
+  same transaction as the events that change it.
+
+An append is one transaction at an expected version: the events, the command's outcome and the
+directory rows commit together or not at all.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from ..domain import commands as c
+from ..domain import events as e
+from ..domain.rejections import Rejection
+from . import ConcurrencyError, Stored
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    event_id    TEXT NOT NULL UNIQUE,
+    type        TEXT NOT NULL,
+    command_id  TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    UNIQUE (stream, seq)
+);
+CREATE TABLE IF NOT EXISTS commands (
+    command_id TEXT PRIMARY KEY,
+    stream     TEXT NOT NULL,
+    accepted   INTEGER NOT NULL,
+    outcome    TEXT NOT NULL          -- event ids (accepted) or the rejection (refused)
+);
+CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
+                                    name_en TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS proposal_status (proposal_id TEXT PRIMARY KEY, status TEXT NOT NULL);
+"""
+
+
+class SqliteEventStore:
+    """Thread-safe: one connection per thread, writes serialised by SQLite's write lock."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                             check_same_thread=False)
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, no torn txn
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # --- writing -----------------------------------------------------------------------------
+    def append(self, command: c.AnyCommand, expected_version: int,
+               events: Sequence[e.Event]) -> list[int]:
+        """Append a command's events after `expected_version` of its stream, with its outcome
+        and the directory changes, in one transaction. Raises ConcurrencyError when the stream
+        moved on. Returns the events' positions."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
+                             (command.stream,)).fetchone()
+            if row[0] != expected_version:
+                raise ConcurrencyError(f"{command.stream} is at {row[0]}, not {expected_version}")
+            positions = []
+            for event in events:
+                cur = db.execute(
+                    "INSERT INTO events (stream, seq, event_id, type, command_id, occurred_at,"
+                    " recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event.proposal_id, event.seq, event.event_id, event.type, event.command_id,
+                     event.occurred_at.isoformat(), event.recorded_at.isoformat(),
+                     event.model_dump_json()))
+                positions.append(cur.lastrowid)
+                self._observe(db, event)
+            db.execute("INSERT INTO commands VALUES (?, ?, 1, ?)",
+                       (command.command_id, command.stream,
+                        json.dumps([ev.event_id for ev in events])))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return positions
+
+    def record_rejection(self, command: c.AnyCommand, rejection: Rejection) -> None:
+        self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, 0, ?)",
+                        (command.command_id, command.stream, rejection.model_dump_json()))
+
+    @staticmethod
+    def _observe(db: sqlite3.Connection, event: e.Event) -> None:
+        match event:
+            case e.BureauRegistered():
+                db.execute("INSERT OR REPLACE INTO bureaus VALUES (?, ?, ?)",
+                           (event.bureau, event.name, event.name_en))
+            case e.ProposalSubmitted():
+                db.execute("INSERT INTO proposal_keys VALUES (?, ?)",
+                           (c.natural_key(event.level, event.kind, event.year, event.number),
+                            event.proposal_id))
+                db.execute("INSERT INTO proposal_status VALUES (?, 'open')", (event.proposal_id,))
+            case e.ProposalWithdrawn() | e.ProposalMerged():
+                db.execute("UPDATE proposal_status SET status = ? WHERE proposal_id = ?",
+                           ("withdrawn" if event.type == "ProposalWithdrawn" else "merged",
+                            event.proposal_id))
+
+    # --- reading -----------------------------------------------------------------------------
+    def load(self, stream: str, after_seq: int = 0) -> list[e.AnyEvent]:
+        rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq > ? ORDER BY seq",
+                               (stream, after_seq)).fetchall()
+        return [e.load_event(data) for (data,) in rows]
+
+    def load_before(self, stream: str, seq: int) -> list[e.AnyEvent]:
+        """A stream's events with seq below `seq` (the state an event was decided against)."""
+        rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq < ? ORDER BY seq",
+                               (stream, seq)).fetchall()
+        return [e.load_event(data) for (data,) in rows]
+
+    def version(self, stream: str) -> int:
+        return self.db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
+                               (stream,)).fetchone()[0]
+
+    def outcome(self, command_id: str) -> list[Stored] | Rejection | None:
+        """What a command already decided came to: its stored events, its rejection, or None."""
+        row = self.db.execute("SELECT accepted, outcome FROM commands WHERE command_id = ?",
+                              (command_id,)).fetchone()
+        if row is None:
+            return None
+        accepted, outcome = row
+        if not accepted:
+            return Rejection.model_validate_json(outcome)
+        ids = json.loads(outcome)
+        rows = self.db.execute(
+            f"SELECT position, data FROM events WHERE event_id IN ({','.join('?' * len(ids))})"
+            " ORDER BY position", ids).fetchall()
+        return [Stored(pos, e.load_event(data)) for pos, data in rows]
+
+    def read(self, after: int = 0, limit: int = 10_000) -> list[Stored]:
+        """Events after a global position, in log order."""
+        rows = self.db.execute(
+            "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit)).fetchall()
+        return [Stored(pos, e.load_event(data)) for pos, data in rows]
+
+    def read_all(self, after: int = 0, batch: int = 10_000) -> Iterator[list[Stored]]:
+        while chunk := self.read(after, batch):
+            yield chunk
+            after = chunk[-1].position
+
+    def head(self) -> int:
+        return self.db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    # --- the directory (banli.domain.proposal.Directory) -------------------------------------
+    def has_bureau(self, bureau: str) -> bool:
+        return self.db.execute("SELECT 1 FROM bureaus WHERE bureau = ?", (bureau,)).fetchone() \
+            is not None
+
+    def owner_of(self, natural_key: str) -> str | None:
+        row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",
+                              (natural_key,)).fetchone()
+        return row[0] if row else None
+
+    def proposal_status(self, proposal_id: str) -> str | None:
+        row = self.db.execute("SELECT status FROM proposal_status WHERE proposal_id = ?",
+                              (proposal_id,)).fetchone()
+        return row[0] if row else None
+
+    def bureau_names(self) -> dict[str, tuple[str, str]]:
+        return {b: (n, en) for b, n, en in self.db.execute("SELECT * FROM bureaus")}

@@ -1,0 +1,49 @@
+"""Typed settings. Built by the caller (a composition root, a test), never at import time.
+
+Every field can be set by an environment variable `BANLI_<FIELD>` (upper case); `banli serve`
+and the service entry points also take the most used ones as flags.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Per-user data: $XDG_DATA_HOME/banli, else ~/.local/share/banli."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "banli"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANLI_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="where the embedded event store, projections and secret live")
+    host: str = Field("127.0.0.1", description="HTTP bind address")
+    port: int = Field(8000, description="HTTP port")
+    secret: str | None = Field(None, description="token signing secret; generated into the data "
+                                                 "dir on first use when unset")
+    token_ttl_days: int = Field(30, description="lifetime of tokens printed by `banli token`")
+    profile: str = Field("default", description="deadline and rate profile for decisions")
+    clickhouse_dsn: str | None = Field(
+        None, description="ClickHouse DSN: chdb:///path (embedded, default <data_dir>/clickhouse) "
+                          "or http://user:pass@host:8123/db")
+    max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
+    projection_batch: int = Field(2000, description="events per projector insert batch")
+    # distributed mode
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
+    reply_timeout_s: float = Field(5.0, description="how long intake waits for a decision before "
+                                                    "answering 202")
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "events.sqlite3"
+
+    @property
+    def dsn(self) -> str:
+        return self.clickhouse_dsn or f"chdb:///{self.data_dir / 'clickhouse'}"

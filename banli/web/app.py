@@ -1,0 +1,85 @@
+"""Building a FastAPI app from routers and a process's adapters; request-size limits; errors."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `limit` bytes gets a clear 413, whether it announces its
+    length or streams without one."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._too_large(send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send):
+        body = (b'{"detail":{"code":"too_large","message":"\\u8bf7\\u6c42\\u4f53\\u8fc7\\u5927",'
+                b'"message_en":"request body too large (limit %d bytes)"}}' % self.limit)
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type")}
+              for err in exc.errors()]
+    return JSONResponse(status_code=422, content={"detail": {
+        "code": "malformed", "message": "请求格式错误", "message_en": "malformed request",
+        "errors": _plain(errors)}})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
+              max_body_bytes: int, lifespan=None) -> FastAPI:
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
+                  description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
+                              "request needs `Authorization: Bearer <token>` (`banli token`).")
+    for key, value in state.items():
+        setattr(app.state, key, value)
+    for router in routers:
+        app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,63 @@
+"""Turning HTTP requests into commands and outcomes into responses, for every service.
+
+The signed-in user is the command's actor (an `actor` in the body is ignored); `command_id`
+is the caller's idempotency key when given, else a new one; `at` defaults to now."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Callable
+
+from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from ..domain import commands as c
+from ..domain.types import Actor
+from ..eventlog import Outcome
+
+
+def stamp(body: dict[str, Any], actor: Actor, clock: Callable[[], datetime]) -> c.AnyCommand:
+    """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
+    data = {**body, "actor": actor.model_dump()}
+    data["command_id"] = data.get("command_id") or f"http-{uuid.uuid4()}"
+    data["at"] = data.get("at") or clock().isoformat()
+    try:
+        return c.parse_command(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+def event_json(stored) -> dict[str, Any]:
+    return {"position": stored.position, **stored.event.model_dump(mode="json")}
+
+
+def respond(outcome: Outcome | None, command_id: str | None = None) -> JSONResponse:
+    """201 with the events, 409 with the rejection, 202 while the decision is pending."""
+    if outcome is None:
+        return JSONResponse(status_code=202, content={
+            "command_id": command_id, "status": "pending",
+            "poll": f"/api/commands/{command_id}"})
+    if outcome.rejection is not None:
+        return JSONResponse(status_code=409, content={
+            "command_id": outcome.command_id, "accepted": False, "replayed": outcome.replayed,
+            **outcome.rejection.model_dump(mode="json")})
+    return JSONResponse(status_code=201, content={
+        "command_id": outcome.command_id, "accepted": True, "replayed": outcome.replayed,
+        "events": [event_json(s) for s in outcome.events]})
+
+
+def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "proposal", "actor")
+               ) -> type[BaseModel]:
+    """A request body for a resource route: the command's fields less those the route fills."""
+    fields = {name: (f.annotation, f) for name, f in command.model_fields.items()
+              if name not in drop}
+    return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
+                        **fields)
+
+
+def not_found(proposal_id: str) -> HTTPException:
+    return HTTPException(404, detail={"code": "unknown_proposal",
+                                      "message": f"建议提案 {proposal_id} 不存在",
+                                      "message_en": f"unknown proposal {proposal_id}"})

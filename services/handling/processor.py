@@ -1,0 +1,97 @@
+"""The embedded processor: load → decide → append → evolve, one proposal at a time.
+
+Commands on one stream are serialised by a lock (striped by stream); the append is at the
+expected version, so a writer in another process (`banli import` beside `banli serve`) is
+caught by the store and the command is decided again on the fresh state."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import zlib
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Callable
+
+from banli.domain import commands as c
+from banli.domain.deadlines import Profile
+from banli.domain.proposal import Context, State, decide, fold
+from banli.domain.rejections import Rejection
+from banli.eventlog import ConcurrencyError, Outcome, Stored
+from banli.eventlog.sqlite import SqliteEventStore
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Processor:
+    def __init__(self, log: SqliteEventStore, profile: Profile, clock: Clock = system_clock,
+                 on_append: Callable[[int], None] | None = None, cache_size: int = 10_000):
+        self.log = log
+        self.profile = profile
+        self.clock = clock
+        self.on_append = on_append or (lambda position: None)
+        self._locks = [threading.Lock() for _ in range(64)]
+        self._cache: OrderedDict[str, State] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_size = cache_size
+
+    def _lock(self, stream: str) -> threading.Lock:
+        return self._locks[zlib.crc32(stream.encode()) % len(self._locks)]
+
+    def state(self, stream: str) -> State:
+        """The stream's current state: the cached one, brought up to the log's version."""
+        with self._cache_lock:
+            state = self._cache.get(stream)
+        version = state.version if state is not None else 0
+        if self.log.version(stream) != version:
+            state = fold(self.log.load(stream, version), state)
+            self._remember(stream, state)
+        return state
+
+    def _remember(self, stream: str, state: State) -> None:
+        with self._cache_lock:
+            self._cache[stream] = state
+            self._cache.move_to_end(stream)
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def handle(self, command: c.AnyCommand) -> Outcome:
+        """Decide and record one command. Events are committed before this returns."""
+        assert command.command_id, "the adapter gives every command an id"
+        if (prior := self.recorded(command.command_id)) is not None:
+            return prior
+        with self._lock(command.stream):
+            if (prior := self.recorded(command.command_id)) is not None:
+                return prior
+            for _ in range(10):
+                state = self.state(command.stream)
+                ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log)
+                decision = decide(state, command, ctx)
+                if isinstance(decision, Rejection):
+                    self.log.record_rejection(command, decision)
+                    return Outcome(command.command_id, rejection=decision)
+                try:
+                    positions = self.log.append(command, state.version if state else 0, decision)
+                except ConcurrencyError:
+                    continue  # another process wrote this stream: decide again on fresh state
+                except sqlite3.IntegrityError:
+                    if (prior := self.recorded(command.command_id)) is not None:
+                        return prior  # the same command, decided by another process just now
+                    raise
+                self._remember(command.stream, fold(decision, state))
+                self.on_append(positions[-1])
+                return Outcome(command.command_id,
+                               events=[Stored(p, ev) for p, ev in zip(positions, decision)])
+            raise ConcurrencyError(f"{command.stream}: too much contention")
+
+    def recorded(self, command_id: str) -> Outcome | None:
+        """The outcome of a command decided before, from the log's record."""
+        prior = self.log.outcome(command_id)
+        if prior is None:
+            return None
+        if isinstance(prior, Rejection):
+            return Outcome(command_id, rejection=prior, replayed=True)
+        return Outcome(command_id, events=prior, replayed=True)

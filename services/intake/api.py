@@ -1,0 +1,88 @@
+"""intake's HTTP API: where proposals enter (submit, assign, bulk import) and any command."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+
+from banli.domain import commands as c
+from banli.history import LineProblem, read_commands
+from banli.web.commands import body_model, respond, stamp
+from banli.web.deps import Bus, Clock, CurrentActor, forbid
+
+router = APIRouter(prefix="/api", tags=["intake"])
+
+SubmitBody = body_model(c.Submit, drop=("type", "actor"))
+AssignBody = body_model(c.Assign)
+BureauBody = body_model(c.RegisterBureau)
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "accepted: the events it became"},
+    202: {"description": "not decided yet: poll /api/commands/{command_id}"},
+    409: {"description": "refused by the rules: `code`, `message` (zh), `message_en`"},
+    401: {"description": "no or bad token"},
+}
+
+
+@router.post("/commands", status_code=201, responses=RESPONSES,
+             summary="Any command of the vocabulary (DOMAIN.md)")
+async def post_command(command: c.AnyCommand, actor: CurrentActor, bus: Bus, clock: Clock):
+    cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor, clock)
+    return respond(await bus.send(cmd), cmd.command_id)
+
+
+@router.post("/proposals", status_code=201, responses=RESPONSES,
+             summary="Submit a suggestion or proposal (submit)")
+async def submit(body: SubmitBody, actor: CurrentActor, bus: Bus, clock: Clock):  # type: ignore[valid-type]
+    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "submit"}, actor,
+                clock)
+    return respond(await bus.send(cmd), cmd.command_id)
+
+
+@router.post("/proposals/{proposal_id}/assign", status_code=201, responses=RESPONSES,
+             summary="Assign lead and co-handling bureaus (assign)")
+async def assign(proposal_id: str, body: AssignBody, actor: CurrentActor, bus: Bus,  # type: ignore[valid-type]
+                 clock: Clock):
+    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "assign",
+                 "proposal": proposal_id}, actor, clock)
+    return respond(await bus.send(cmd), cmd.command_id)
+
+
+@router.post("/bureaus", status_code=201, responses=RESPONSES,
+             summary="Register a bureau (register_bureau)")
+async def register_bureau(body: BureauBody, actor: CurrentActor, bus: Bus, clock: Clock):  # type: ignore[valid-type]
+    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "register_bureau"},
+                actor, clock)
+    return respond(await bus.send(cmd), cmd.command_id)
+
+
+@router.post("/import", summary="Bulk import: a JSON Lines body of commands",
+             responses={200: {"description": "counts, and every line not taken with its reason"}})
+async def import_lines(request: Request, actor: CurrentActor, bus: Bus, clock: Clock,
+                       body: str = Body(..., media_type="application/x-ndjson")):
+    """Each line is a command; lines without `actor` act as the signed-in user, without `at`
+    as now. Only importers, admins and coordinators may import."""
+    if actor.role not in ("importer", "admin", "coordinator"):
+        raise forbid("无权批量导入", f"a {actor.role} may not import")
+    accepted = replayed = pending = 0
+    problems: list[dict[str, Any]] = []
+    for number, item in read_commands(body.splitlines(), default_actor=actor, require_at=False):
+        if isinstance(item, LineProblem):
+            problems.append({"line": number, "code": item.code, "reason": item.reason})
+            continue
+        if actor.role != "importer" and item.actor != actor:
+            item = item.model_copy(update={"actor": actor})
+        if item.at is None:
+            item = item.model_copy(update={"at": clock()})
+        outcome = await bus.send(item)
+        if outcome is None:
+            pending += 1
+        elif outcome.rejection is not None:
+            problems.append({"line": number, "code": outcome.rejection.code,
+                             "reason": outcome.rejection.message,
+                             "reason_en": outcome.rejection.message_en})
+        else:
+            accepted += not outcome.replayed
+            replayed += outcome.replayed
+    return {"accepted": accepted, "already_decided": replayed, "pending": pending,
+            "problems": problems}

@@ -1,0 +1,121 @@
+"""reporting's HTTP API: the report, open assignments, a proposal's full history, bureaus."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from banli.auth import sees_everything
+from banli.domain.deadlines import PROFILES, get_profile
+from banli.domain.rates import Scope
+from banli.domain.types import Kind, Level
+from banli.report_text import render_text
+from banli.web.commands import not_found
+from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
+
+router = APIRouter(prefix="/api", tags=["reporting"])
+
+
+def _years(text: str) -> tuple[int, int]:
+    try:
+        first, _, last = text.partition("-")
+        years = (int(first), int(last or first))
+    except ValueError:
+        years = (0, -1)
+    if not (1949 <= years[0] <= years[1] <= 2200):
+        raise HTTPException(422, detail={"code": "bad_years", "message": "年度格式为 Y 或 Y1-Y2",
+                                         "message_en": "years are Y or Y1-Y2"})
+    return years
+
+
+# chDB calls block: every store call runs in a worker thread, off the event loop.
+_in_thread = run_in_threadpool
+
+
+@router.get("/report", summary="The year-end report (the same JSON as `banli report`)")
+async def report(
+    request: Request, actor: CurrentActor, reporting: Reporting,
+    years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
+    as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
+    bureau: Annotated[str | None, Query(description="one bureau; leave out with all=true")] = None,
+    all: Annotated[bool, Query(description="every bureau (oversight roles)")] = False,
+    level: Level | None = None, kind: Kind | None = None,
+    profile: Annotated[str, Query(description=f"one of {', '.join(PROFILES)}")] = "default",
+    recorded_by: Annotated[datetime | None, Query(
+        description="audit clock: count only what the system had recorded by then")] = None,
+    format: Literal["json", "text"] = "json", lang: Literal["zh", "en"] = "zh",
+):
+    if all == (bureau is not None):
+        raise HTTPException(422, detail={"code": "bad_scope", "message": "请指定 bureau 或 all=true",
+                                         "message_en": "give either bureau or all=true"})
+    require_bureau_reader(actor, bureau)
+    if profile not in PROFILES:
+        raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
+                                         "message_en": f"unknown profile {profile}"})
+    scope = Scope(bureau=bureau, years=_years(years), as_of=as_of, level=level, kind=kind)
+    await request.app.state.settle()
+    result = await _in_thread(reporting.report, scope, get_profile(profile), recorded_by)
+    if format == "text":
+        names = await _in_thread(reporting.bureau_names)
+        name = names.get(bureau or "", {}).get("name" if lang == "zh" else "name_en")
+        return PlainTextResponse(render_text(result, name, lang))
+    return result
+
+
+@router.get("/assignments", summary="Open assignments: duties still owed, with due dates")
+async def open_assignments(request: Request, actor: CurrentActor, reporting: Reporting,
+                           clock: Clock, bureau: str | None = None) -> dict[str, Any]:
+    if bureau is None and not sees_everything(actor):
+        bureau = actor.bureau
+    require_bureau_reader(actor, bureau)
+    await request.app.state.settle()
+    day = today(clock)
+    items = await _in_thread(reporting.open_assignments, bureau, day)
+    return {"bureau": bureau, "today": day.isoformat(), "items": items,
+            "overdue": sum(i["overdue"] for i in items),
+            "due_soon": sum(i["due_soon"] for i in items)}
+
+
+@router.get("/bureaus/{bureau}/assignments", summary="One bureau's open assignments")
+async def bureau_assignments(bureau: str, request: Request, actor: CurrentActor,
+                             reporting: Reporting, clock: Clock) -> dict[str, Any]:
+    return await open_assignments(request, actor, reporting, clock, bureau)
+
+
+@router.get("/proposals/{proposal_id}/history",
+            summary="Every event of a proposal, with both clocks, actor and command")
+async def history(proposal_id: str, request: Request, actor: CurrentActor,
+                  reporting: Reporting) -> dict[str, Any]:
+    await request.app.state.settle()
+    rows = await _in_thread(reporting.history, proposal_id)
+    if not rows:
+        raise not_found(proposal_id)
+    if not sees_everything(actor):
+        if actor.bureau not in await _in_thread(reporting.bureaus_of, proposal_id):
+            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
+                         f"{actor.bureau} has no assignment on {proposal_id}")
+        rows = [r for r in rows if r["bureau"] in ("", actor.bureau)]
+    return {"proposal_id": proposal_id, "events": [_event_row(r) for r in rows]}
+
+
+def _event_row(row: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(row["data"])
+    return {
+        "position": row["position"], "seq": row["seq"], "event_id": row["event_id"],
+        "type": row["type"], "schema_version": row["schema_version"],
+        "occurred_at": data["occurred_at"], "recorded_at": data["recorded_at"],
+        "actor": data["actor"], "command_id": row["command_id"],
+        "data": {k: v for k, v in data.items() if k not in (
+            "event_id", "proposal_id", "seq", "type", "schema_version", "occurred_at",
+            "recorded_at", "actor", "command_id")},
+    }
+
+
+@router.get("/bureaus", summary="Registered bureaus")
+async def bureaus(request: Request, actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
+    await request.app.state.settle()
+    return {"bureaus": await _in_thread(reporting.bureau_names)}

@@ -1,0 +1,114 @@
+"""Following the log: fold each proposal's state alongside the events and insert their rows.
+
+The same `Projection` serves the embedded projector (reading SQLite), the Kafka reporting
+worker and replay; only where it reads a stream's earlier events from differs."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Iterable
+
+from banli.domain import events as e
+from banli.domain.proposal import State, fold
+from banli.eventlog import Stored
+
+from .projector import Rows, project
+from .store import ReportingStore
+
+# Earlier events of a stream, up to (excluding) a seq: for a state not in the cache.
+LoadStream = Callable[[str, int], list[e.AnyEvent]]
+
+
+class Projection:
+    def __init__(self, store: ReportingStore, load_stream: LoadStream, db: str | None = None,
+                 cache_size: int = 20_000):
+        self.store = store
+        self.load_stream = load_stream
+        self.db = db
+        self.cache: OrderedDict[str, State] = OrderedDict()
+        self.cache_size = cache_size
+
+    def _before(self, event: e.Event) -> State:
+        state = self.cache.get(event.proposal_id)
+        version = state.version if state is not None else 0
+        if version >= event.seq or version < event.seq - 1:
+            state = fold(self.load_stream(event.proposal_id, event.seq))
+        return state
+
+    def rows_for(self, batch: Iterable[Stored], rows: Rows | None = None) -> Rows:
+        """Rows for events not projected yet (an event at or below the stream's projected seq
+        is a redelivery and adds nothing)."""
+        rows = rows or Rows()
+        for stored in batch:
+            event = stored.event
+            cached = self.cache.get(event.proposal_id)
+            if cached is not None and cached.version >= event.seq:
+                continue
+            state = project(self._before(event), event, stored.position, rows)
+            self.cache[event.proposal_id] = state
+            self.cache.move_to_end(event.proposal_id)
+            if len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+        return rows
+
+    def apply(self, batch: Iterable[Stored]) -> int:
+        rows = self.rows_for(batch)
+        if rows.history:
+            self.store.insert(rows, self.db)
+        return len(rows)
+
+
+class EmbeddedProjector:
+    """A thread that keeps the projections caught up with the embedded event store: woken after
+    each append, and polling every half second for writers in other processes (`banli import`)."""
+
+    def __init__(self, log, store: ReportingStore, batch: int = 2000):
+        self.log = log
+        self.projection = Projection(store, lambda stream, seq: log.load_before(stream, seq))
+        self.batch = batch
+        self.position = store.checkpoint()
+        self._wake = threading.Event()
+        self._moved = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def catch_up(self) -> int:
+        """Project everything appended so far; returns the position reached."""
+        for chunk in self.log.read_all(self.position, self.batch):
+            self.projection.apply(chunk)
+            with self._moved:
+                self.position = chunk[-1].position
+                self._moved.notify_all()
+        return self.position
+
+    def start(self) -> "EmbeddedProjector":
+        self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+                self.error = None
+            except Exception as exc:  # the store may be down for a while: keep trying
+                self.error = exc
+                self._stop.wait(1.0)
+            self._wake.wait(0.5)
+            self._wake.clear()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def wait_for(self, position: int, timeout: float = 10.0) -> bool:
+        """Block until `position` is projected (or the timeout passes)."""
+        self.notify()
+        with self._moved:
+            return self._moved.wait_for(lambda: self.position >= position, timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

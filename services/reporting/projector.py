@@ -1,0 +1,79 @@
+"""The projector: from an event and the proposal's state before it, the rows it adds. Pure.
+
+Every event adds one row to the immutable history; every proposal event adds a version of the
+proposal and a version of each assignment it changed (all of them when the proposal's own status
+changes). Rows carry the event's `seq`, business date and record time, so any past date can be
+asked with `argMax(..., seq)` over the versions up to that date: the same rows answer "as of"
+and "as recorded on".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from banli.domain import events as e
+from banli.domain.proposal import Assignment, Bureau, Proposal, State, evolve
+from banli.domain.types import business_date
+
+NO_DATE = date(1970, 1, 1)  # "not yet" in the non-nullable date columns
+
+HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
+                   "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",
+                   "actor_role", "command_id", "bureau", "data")
+PROPOSAL_COLUMNS = ("proposal_id", "seq", "position", "occurred_on", "recorded_at", "kind",
+                    "level", "year", "number", "title", "affiliation", "topics", "key_item",
+                    "status", "merged_into", "supervisions")
+ASSIGNMENT_COLUMNS = ("proposal_id", "bureau", "seq", "position", "occurred_on", "recorded_at",
+                      "kind", "level", "year", "proposal_status", "role", "status",
+                      "assigned_on", "due", "acknowledged", "contacts", "contacted_before_reply",
+                      "opinions", "first_opinion_on", "replies", "first_reply_on",
+                      "awaiting_reply", "reopen_due", "extensions", "result", "disclosure",
+                      "feedback", "supervisions")
+BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position")
+
+
+@dataclass
+class Rows:
+    """Rows for each table, column-oriented batches built row by row."""
+
+    history: list[tuple] = field(default_factory=list)
+    proposals: list[tuple] = field(default_factory=list)
+    assignments: list[tuple] = field(default_factory=list)
+    bureaus: list[tuple] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.history)
+
+
+def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
+    """Add the event's rows to `rows` and return the state after it."""
+    after = evolve(before, event)
+    day = business_date(event.occurred_at)
+    rows.history.append((
+        position, event.proposal_id, event.seq, event.event_id, event.type,
+        event.schema_version, event.occurred_at, event.recorded_at, day, event.actor.user,
+        event.actor.bureau or "", event.actor.role, event.command_id,
+        getattr(event, "bureau", None) or "", event.model_dump_json()))
+    if isinstance(after, Bureau):
+        rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
+        return after
+    assert isinstance(after, Proposal)
+    stamp = (event.seq, position, day, event.recorded_at)
+    rows.proposals.append((
+        after.id, *stamp, after.kind, after.level, after.year, after.number, after.title,
+        after.affiliation, list(after.topics), after.key_item, after.status,
+        after.merged_into or "", after.supervisions))
+    old = before.assignments if isinstance(before, Proposal) else {}
+    everything = not isinstance(before, Proposal) or before.status != after.status
+    for bureau, duty in after.assignments.items():
+        if everything or old.get(bureau) != duty:
+            rows.assignments.append(_assignment_row(after, duty, stamp))
+    return after
+
+
+def _assignment_row(p: Proposal, a: Assignment, stamp: tuple) -> tuple:
+    return (p.id, a.bureau, *stamp, p.kind, p.level, p.year, p.status, a.role, a.status,
+            a.assigned_on, a.due, a.acknowledged, a.contacts, a.contacted_before_reply,
+            a.opinions, a.first_opinion_on or NO_DATE, a.replies, a.first_reply_on or NO_DATE,
+            a.awaiting_reply, a.reopen_due or NO_DATE, a.extensions, a.result or "",
+            a.disclosure or "", a.feedback or "", a.supervisions)

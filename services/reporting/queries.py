@@ -1,0 +1,112 @@
+"""The reporting SQL. Every number of the report is counted here, over the versioned rows:
+the state of each assignment as of a date is its latest version (`argMax(..., seq)`) among the
+versions whose business date is on or before it."""
+from __future__ import annotations
+
+# The latest version of each assignment in scope, as of the business date (and, for audits,
+# as recorded by a system time).
+CURRENT_ASSIGNMENTS = """
+SELECT proposal_id, bureau,
+       argMax(role, seq)                                           AS role,
+       argMax(kind, seq)                                           AS kind,
+       argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
+       argMax(due, seq)                                            AS due,
+       argMax(replies, seq)                                        AS replies,
+       argMax(first_reply_on, seq)                                 AS first_reply_on,
+       argMax(opinions, seq)                                       AS opinions,
+       argMax(first_opinion_on, seq)                               AS first_opinion_on,
+       argMax(result, seq)                                         AS result,
+       argMax(disclosure, seq)                                     AS disclosure,
+       argMax(feedback, seq)                                       AS feedback,
+       argMax(contacted_before_reply, seq)                         AS contacted
+FROM (
+    SELECT * FROM {db}.assignment_versions
+    WHERE occurred_on <= {as_of:Date}
+      AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
+      AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
+      AND ({bureau:String} = '' OR bureau = {bureau:String})
+      AND ({level:String} = '' OR level = {level:String})
+      AND ({kind:String} = '' OR kind = {kind:String})
+)
+GROUP BY proposal_id, bureau
+HAVING counted
+"""
+
+REPORT = """
+SELECT *,
+       if(due_lead = 0, NULL, on_time_lead / due_lead)                         AS on_time_reply,
+       if(due_co = 0, NULL, on_time_co / due_co)                               AS on_time_opinion,
+       if(leads = 0, NULL, replied / leads)                                    AS completion,
+       if(replied = 0, NULL, adopted / replied)                                AS adoption,
+       if(replied - d_exempt = 0, NULL, (d_full + d_summary) / (replied - d_exempt))
+                                                                               AS disclosure_rate,
+       if(f_all = 0, NULL, (f_satisfied + f_basically_satisfied) / f_all)      AS satisfaction,
+       if(replied = 0, NULL, contacted_n / replied)                             AS contact
+FROM (
+    SELECT uniqExact(proposal_id)                                          AS proposals,
+           countIf(kind = 'npc_suggestion' AND role = 'lead')              AS npc_lead,
+           countIf(kind = 'npc_suggestion' AND role = 'co')                AS npc_co,
+           countIf(kind = 'cppcc_proposal' AND role = 'lead')              AS cppcc_lead,
+           countIf(kind = 'cppcc_proposal' AND role = 'co')                AS cppcc_co,
+           countIf(role = 'lead')                                          AS leads,
+           countIf(role = 'lead' AND replies > 0)                          AS replied,
+           countIf(role = 'lead' AND (replies > 0 OR due < {as_of:Date}))  AS due_lead,
+           countIf(role = 'lead' AND replies > 0 AND first_reply_on <= due) AS on_time_lead,
+           countIf(role = 'co' AND (opinions > 0 OR due < {as_of:Date}))   AS due_co,
+           countIf(role = 'co' AND opinions > 0 AND first_opinion_on <= due) AS on_time_co,
+           countIf(role = 'lead' AND replies > 0 AND has({adopted:Array(String)}, result))
+                                                                           AS adopted,
+           countIf(role = 'lead' AND replies > 0 AND contacted)            AS contacted_n,
+           countIf(role = 'lead' AND replies > 0 AND result = 'solved')    AS r_solved,
+           countIf(role = 'lead' AND replies > 0 AND result = 'planned')   AS r_planned,
+           countIf(role = 'lead' AND replies > 0 AND result = 'deferred')  AS r_deferred,
+           countIf(role = 'lead' AND replies > 0 AND result = 'reference') AS r_reference,
+           countIf(role = 'lead' AND replies > 0 AND disclosure = 'full')     AS d_full,
+           countIf(role = 'lead' AND replies > 0 AND disclosure = 'summary')  AS d_summary,
+           countIf(role = 'lead' AND replies > 0 AND disclosure = 'withheld') AS d_withheld,
+           countIf(role = 'lead' AND replies > 0 AND disclosure = 'exempt')   AS d_exempt,
+           countIf(role = 'lead' AND replies > 0 AND disclosure = '')         AS d_undecided,
+           countIf(role = 'lead' AND replies > 0 AND feedback = 'satisfied')  AS f_satisfied,
+           countIf(role = 'lead' AND replies > 0 AND feedback = 'basically_satisfied')
+                                                                           AS f_basically_satisfied,
+           countIf(role = 'lead' AND replies > 0 AND feedback = 'dissatisfied')
+                                                                           AS f_dissatisfied,
+           countIf(role = 'lead' AND replies > 0 AND feedback != '')       AS f_all
+    FROM ({current})
+)
+"""
+
+# Each assignment's current state, for lists of open duties (no as-of bound).
+OPEN_ASSIGNMENTS = """
+SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, role, kind, year, assigned_on,
+       due, reopen_due, replies, opinions, awaiting_reply, p.title AS title
+FROM (
+    SELECT proposal_id, bureau,
+           argMax(role, seq) AS role, argMax(kind, seq) AS kind, argMax(year, seq) AS year,
+           argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
+           argMax(assigned_on, seq) AS assigned_on, argMax(due, seq) AS due,
+           argMax(reopen_due, seq) AS reopen_due, argMax(replies, seq) AS replies,
+           argMax(opinions, seq) AS opinions, argMax(awaiting_reply, seq) AS awaiting_reply
+    FROM {db}.assignment_versions
+    WHERE ({bureau:String} = '' OR bureau = {bureau:String})
+    GROUP BY proposal_id, bureau
+    HAVING counted AND ((role = 'lead' AND awaiting_reply) OR (role = 'co' AND opinions = 0))
+) AS a
+LEFT JOIN (
+    SELECT proposal_id, argMax(title, seq) AS title FROM {db}.proposal_versions
+    GROUP BY proposal_id
+) AS p ON p.proposal_id = a.proposal_id
+ORDER BY due, proposal_id, bureau
+"""
+
+HISTORY = """
+SELECT position, proposal_id, seq, event_id, type, schema_version, occurred_at, recorded_at,
+       actor_user, actor_bureau, actor_role, command_id, bureau, data
+FROM {db}.event_history FINAL
+WHERE proposal_id = {proposal:String}
+ORDER BY seq
+"""
+
+BUREAUS_OF_PROPOSAL = """
+SELECT DISTINCT bureau FROM {db}.assignment_versions WHERE proposal_id = {proposal:String}
+"""

@@ -1,0 +1,159 @@
+"""The ClickHouse side of reporting: one clickhouse-connect client from a DSN (`chdb:///path`
+embedded, `http://host:8123` distributed), the schema, batched inserts and the queries.
+
+chDB allows one engine per process and its calls block: every call here goes through one lock,
+and async callers run these methods in a worker thread."""
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+
+from banli.domain.deadlines import Profile
+from banli.domain.rates import Scope
+from banli.domain.types import DISCLOSURES, KINDS, RESULTS, SATISFACTIONS
+
+from . import queries
+from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
+                        Rows)
+
+SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
+TABLES = ("event_history", "proposal_versions", "assignment_versions", "bureaus")
+FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
+
+_ENGINES: dict[str, Any] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def connect(dsn: str):
+    """One client per DSN per process (chDB cannot open the same path twice in a process)."""
+    with _ENGINES_LOCK:
+        client = _ENGINES.get(dsn)
+        if client is None:
+            if dsn.startswith("chdb://"):
+                Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+            client = _ENGINES[dsn] = clickhouse_connect.get_client(dsn=dsn)
+        return client
+
+
+class ReportingStore:
+    def __init__(self, dsn: str, database: str = "banli"):
+        self.dsn = dsn
+        self.db = database
+        self.client = connect(dsn)
+        self._lock = threading.RLock()
+        self.ensure_schema(self.db)
+
+    def _sql(self, template: str, db: str | None = None) -> str:
+        return template.replace("{db}", db or self.db)
+
+    def command(self, sql: str, **params: Any) -> Any:
+        with self._lock:
+            return self.client.command(sql, parameters=params or None)
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.client.query(self._sql(sql), parameters=params).named_results())
+
+    # --- schema ------------------------------------------------------------------------------
+    def ensure_schema(self, db: str) -> None:
+        self.command(f"CREATE DATABASE IF NOT EXISTS {db}")
+        sql = "\n".join(line for line in self._sql(SCHEMA, db).splitlines()
+                        if not line.lstrip().startswith("--"))
+        for statement in sql.split(";"):
+            if statement.strip():
+                self.command(statement)
+
+    def drop(self, db: str | None = None) -> None:
+        self.command(f"DROP DATABASE IF EXISTS {db or self.db}")
+
+    def exchange(self, other_db: str) -> None:
+        """Swap every projection table with its twin in `other_db`, each atomically."""
+        for table in TABLES:
+            self.command(f"EXCHANGE TABLES {self.db}.{table} AND {other_db}.{table}")
+
+    # --- writing -----------------------------------------------------------------------------
+    def insert(self, rows: Rows, db: str | None = None) -> None:
+        """Insert one batch. The history goes last: its highest position is the projector's
+        checkpoint, so a batch cut short is projected again (the versions dedupe by key)."""
+        db = db or self.db
+        with self._lock:
+            for table, columns, data in (
+                ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
+                ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
+                ("bureaus", BUREAU_COLUMNS, rows.bureaus),
+                ("event_history", HISTORY_COLUMNS, rows.history),
+            ):
+                if data:
+                    self.client.insert(f"{db}.{table}", data, column_names=columns)
+
+    def checkpoint(self, db: str | None = None) -> int:
+        """The highest log position whose events are all projected."""
+        with self._lock:
+            return int(self.client.command(
+                f"SELECT max(position) FROM {db or self.db}.event_history") or 0)
+
+    # --- reading -----------------------------------------------------------------------------
+    def report(self, scope: Scope, profile: Profile,
+               recorded_by: datetime | None = None) -> dict[str, Any]:
+        """The report of banli.domain.rates.compute_report, counted by ClickHouse."""
+        sql = queries.REPORT.replace("{current}", queries.CURRENT_ASSIGNMENTS)
+        (row,) = self.query(
+            sql, as_of=scope.as_of, recorded_by=recorded_by or FAR_FUTURE,
+            y1=scope.years[0], y2=scope.years[1], bureau=scope.bureau or "",
+            level=scope.level or "", kind=scope.kind or "", adopted=list(profile.adopted))
+        return {
+            "scope": {"bureau": scope.bureau, "years": list(scope.years),
+                      "as_of": scope.as_of.isoformat(), "level": scope.level,
+                      "kind": scope.kind, "profile": profile.name},
+            "proposals": row["proposals"],
+            "assignments": {k: {"lead": row[f"{k.split('_')[0]}_lead"],
+                                "co": row[f"{k.split('_')[0]}_co"]} for k in KINDS},
+            "replies": row["replied"],
+            "results": {r: row[f"r_{r}"] for r in RESULTS},
+            "disclosure": {**{d: row[f"d_{d}"] for d in DISCLOSURES},
+                           "undecided": row["d_undecided"]},
+            "feedback": {s: row[f"f_{s}"] for s in SATISFACTIONS},
+            "rates": {"on_time_reply": row["on_time_reply"],
+                      "on_time_opinion": row["on_time_opinion"],
+                      "completion": row["completion"], "adoption": row["adoption"],
+                      "disclosure": row["disclosure_rate"], "satisfaction": row["satisfaction"],
+                      "contact": row["contact"]},
+        }
+
+    def open_assignments(self, bureau: str | None, today: date) -> list[dict[str, Any]]:
+        """Duties still owed (a lead's reply, a co-handler's opinion), with their due dates:
+        `overdue` once the due date has passed, `due_soon` within 10 days."""
+        items = []
+        for row in self.query(queries.OPEN_ASSIGNMENTS, bureau=bureau or ""):
+            reopened = row["role"] == "lead" and row["replies"] > 0
+            due = row["reopen_due"] if reopened else row["due"]
+            items.append({
+                "proposal_id": row["proposal_id"], "bureau": row["bureau"], "role": row["role"],
+                "kind": row["kind"], "year": row["year"], "title": row["title"] or "",
+                "assigned_on": row["assigned_on"].isoformat(), "due": due.isoformat(),
+                "owed": "opinion" if row["role"] == "co" else ("re-reply" if reopened else "reply"),
+                "overdue": due < today, "due_soon": today <= due <= today + timedelta(days=10),
+                "days_left": (due - today).days,
+            })
+        return items
+
+    def history(self, proposal_id: str) -> list[dict[str, Any]]:
+        return self.query(queries.HISTORY, proposal=proposal_id)
+
+    def bureaus_of(self, proposal_id: str) -> set[str]:
+        return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
+                                                proposal=proposal_id)}
+
+    def bureau_names(self) -> dict[str, dict[str, str]]:
+        return {r["bureau"]: {"name": r["name"], "name_en": r["name_en"]}
+                for r in self.query("SELECT bureau, argMax(name, seq) AS name, "
+                                    "argMax(name_en, seq) AS name_en FROM {db}.bureaus "
+                                    "GROUP BY bureau ORDER BY bureau")}
+
+    def count_events(self) -> int:
+        return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
+
