@@ -64,9 +64,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     scope = scope_from(args)
     if args.history is None:
-        print("banli report: --history FILE is needed until the embedded store exists",
-              file=sys.stderr)
-        return 2
+        from .local import report_from_store
+
+        report, name = report_from_store(settings_from(args), scope, profile)
+        print_report(report, args, name)
+        return 0
     from .history import reference_report, run_history
 
     path = Path(args.history)
@@ -80,6 +82,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     print_report(reference_report(ledger, scope), args,
                  ledger.directory.bureaus.get(scope.bureau or ""))
     return 1 if (problems and args.strict) else 0
+
+
+def settings_from(args: argparse.Namespace):
+    """Settings from the environment (BANLI_*), overridden by the flags given."""
+    from .settings import Settings
+
+    overrides = {k: v for k, v in (("data_dir", getattr(args, "data_dir", None)),
+                                   ("host", getattr(args, "host", None)),
+                                   ("port", getattr(args, "port", None))) if v is not None}
+    return Settings(**overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .local import serve
+
+    return serve(settings_from(args), demo=args.demo)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .local import import_file
+
+    return import_file(settings_from(args), Path(args.file), strict=args.strict)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from .auth import issue_token, load_or_create_secret
+    from .domain.types import Actor
+
+    settings = settings_from(args)
+    try:
+        actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
+        secret = load_or_create_secret(settings.data_dir, settings.secret)
+        print(issue_token(secret, actor, int(args.ttl_days * 86400)))
+    except ValueError as exc:
+        print(f"banli token: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help="where the event store and projections live (default: $BANLI_DATA_DIR, "
+                        "else ~/.local/share/banli); created on first use")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,11 +141,45 @@ def build_parser() -> argparse.ArgumentParser:
                     "commands in memory (the reference implementation); bad lines and refused "
                     "commands are reported on stderr with their line numbers and skipped.")
     report.add_argument("--history", metavar="FILE.jsonl",
-                        help="a JSON Lines file of commands, each with `at`")
+                        help="a JSON Lines file of commands, each with `at` (without it: the "
+                             "embedded store, through the running server when there is one)")
+    add_data_dir(report)
     add_scope_flags(report)
     report.add_argument("--strict", action="store_true",
                         help="exit 1 when any line was bad or refused")
     report.set_defaults(handler=cmd_report)
+
+    serve = sub.add_parser(
+        "serve", help="run the embedded system (intake, handling, reporting) in one process",
+        description="Start the HTTP APIs on one port over the local event store and chDB. On "
+                    "first start (an empty store) it loads demo data unless --no-demo, and it "
+                    "prints the URL and ready-to-use demo tokens.")
+    add_data_dir(serve)
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True,
+                       help="load demo data into an empty store (default: yes)")
+    serve.set_defaults(handler=cmd_serve)
+
+    imp = sub.add_parser(
+        "import", help="import a JSON Lines file of commands into the embedded store",
+        description="Decide every line in order; bad lines and refused commands are reported "
+                    "with their line numbers and the rest imported. Importing the same file "
+                    "again changes nothing. Safe while `banli serve` runs on the same data dir.")
+    imp.add_argument("file", metavar="FILE.jsonl")
+    add_data_dir(imp)
+    imp.add_argument("--strict", action="store_true", help="exit 1 when any line was not taken")
+    imp.set_defaults(handler=cmd_import)
+
+    token = sub.add_parser("token", help="print a signed bearer token",
+                           description="Sign a token with the data dir's secret (or BANLI_SECRET).")
+    token.add_argument("--user", required=True)
+    token.add_argument("--bureau", help="the bureau a clerk acts for")
+    token.add_argument("--role", required=True,
+                       choices=["coordinator", "clerk", "overseer", "admin", "importer"])
+    token.add_argument("--ttl-days", type=float, default=30.0, help="lifetime (default 30 days)")
+    add_data_dir(token)
+    token.set_defaults(handler=cmd_token)
     return parser
 
 

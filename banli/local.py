@@ -1,0 +1,187 @@
+"""What the `banli` command does on one machine: serve, import, report from the store."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+from .auth import issue_token, load_or_create_secret
+from .domain.deadlines import DEFAULT_PROFILE, Profile
+from .domain.rates import Scope
+from .domain.types import Actor
+from .history import LineProblem, read_commands
+from .settings import Settings
+
+SERVER_FILE = "server.json"
+DEMO_ACTORS = {
+    "coordinator": Actor(user="demo-coordinator", role="coordinator"),
+    "clerk (sh-ipa)": Actor(user="demo-clerk", bureau="sh-ipa", role="clerk"),
+    "overseer": Actor(user="demo-overseer", role="overseer"),
+}
+
+
+class Progress:
+    """A progress line on stderr for long work: rewritten in place on a terminal, every few
+    seconds otherwise."""
+
+    def __init__(self, total: int, label: str, out: TextIO = sys.stderr):
+        self.total, self.label, self.out = max(total, 1), label, out
+        self.tty = out.isatty()
+        self.last = 0.0
+
+    def update(self, done: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        share = done / self.total
+        bar = "#" * int(share * 30)
+        line = f"{self.label} [{bar:<30}] {done}/{self.total} ({share:.0%})"
+        self.out.write(("\r" + line) if self.tty else line + "\n")
+        if force and self.tty:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def running_server(settings: Settings) -> str | None:
+    """The URL of a live `banli serve` on this data dir, if there is one."""
+    path = settings.data_dir / SERVER_FILE
+    try:
+        info = json.loads(path.read_text())
+        os.kill(info["pid"], 0)
+        with urllib.request.urlopen(info["url"] + "/healthz", timeout=2):
+            return info["url"]
+    except (OSError, ValueError, KeyError, urllib.error.URLError):
+        return None
+
+
+def import_commands(handle, lines: Iterable[str], progress: Progress | None = None
+                    ) -> tuple[int, int, list[LineProblem]]:
+    """Decide each line with `handle`; returns (accepted, already decided, problems)."""
+    accepted = replayed = 0
+    problems: list[LineProblem] = []
+    for count, (number, item) in enumerate(read_commands(lines), start=1):
+        if progress is not None:
+            progress.update(count)
+        if isinstance(item, LineProblem):
+            problems.append(item)
+            continue
+        outcome = handle(item)
+        if outcome.rejection is not None:
+            if not outcome.replayed:
+                problems.append(LineProblem(number, f"{outcome.rejection.message} "
+                                                    f"({outcome.rejection.message_en})",
+                                            outcome.rejection.code))
+        elif outcome.replayed:
+            replayed += 1
+        else:
+            accepted += 1
+    return accepted, replayed, problems
+
+
+def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
+    """`banli import`: writes the event store only, so it is safe beside a running server
+    (whose projector picks the new events up)."""
+    from services.handling.processor import Processor
+
+    from .domain.deadlines import get_profile
+    from .eventlog.sqlite import SqliteEventStore
+
+    if not path.is_file():
+        print(f"banli import: no such file: {path}", file=sys.stderr)
+        return 2
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    processor = Processor(SqliteEventStore(settings.store_path), get_profile(settings.profile))
+    with path.open(encoding="utf-8") as f:
+        total = sum(1 for _ in f)
+    progress = Progress(total, "导入 import")
+    with path.open(encoding="utf-8") as lines:
+        accepted, replayed, problems = import_commands(processor.handle, lines, progress)
+    progress.update(total, force=True)
+    for problem in problems:
+        print(f"{path}:{problem}", file=sys.stderr)
+    print(f"导入完成：新接受 {accepted} 条，此前已处理 {replayed} 条，未接受 {len(problems)} 条 "
+          f"(imported {accepted}, already decided {replayed}, not taken {len(problems)})")
+    return 1 if strict and problems else 0
+
+
+def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAULT_PROFILE
+                      ) -> tuple[dict[str, Any], str | None]:
+    """The report from the projections: through the running server when there is one (chDB
+    opens a path in one process only), else by catching the projections up here."""
+    url = running_server(settings)
+    if url is not None:
+        secret = load_or_create_secret(settings.data_dir, settings.secret)
+        token = issue_token(secret, Actor(user="banli-cli", role="admin"), 300)
+        query = {"years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat(),
+                 "profile": profile.name}
+        query.update({"bureau": scope.bureau} if scope.bureau else {"all": "true"})
+        query.update({k: v for k, v in (("level", scope.level), ("kind", scope.kind)) if v})
+        request = urllib.request.Request(f"{url}/api/report?{urllib.parse.urlencode(query)}",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            report = json.load(response)
+        return report, None
+    from .embedded import EmbeddedSystem
+
+    system = EmbeddedSystem(settings)
+    system.projector.catch_up()
+    names = system.reporting.bureau_names()
+    return system.reporting.report(scope, profile), names.get(scope.bureau or "", {}).get("name")
+
+
+def load_demo(system) -> None:
+    """The model report's history, then a generated spread of other bureaus' work."""
+    from .demo.model import MODEL_FILE
+
+    with MODEL_FILE.open(encoding="utf-8") as lines:
+        import_commands(system.handle, lines)
+    try:
+        from .demo.generate import demo_history
+    except ImportError:
+        return
+    import_commands(system.handle, demo_history())
+
+
+def serve(settings: Settings, demo: bool = True) -> int:
+    import uvicorn
+
+    from .embedded import EmbeddedSystem, create_app
+
+    if (url := running_server(settings)) is not None:
+        print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
+        return 1
+    system = EmbeddedSystem(settings)
+    if demo and system.log.head() == 0:
+        print("首次启动，正在载入演示数据 (loading demo data)…", flush=True)
+        load_demo(system)
+    app = create_app(system)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
+                                           log_level="warning", lifespan="on"))
+    url = f"http://{settings.host}:{settings.port}"
+
+    def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        (settings.data_dir / SERVER_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
+        lines = [f"Banli 办理 is running at {url}  (API docs: {url}/docs)",
+                 f"data: {settings.data_dir}", "demo tokens (Authorization: Bearer …):"]
+        lines += [f"  {name}: {issue_token(system.secret, actor, 30 * 86400)}"
+                  for name, actor in DEMO_ACTORS.items()]
+        print("\n".join(lines), flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        (settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
+    return 0
