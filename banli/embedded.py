@@ -34,14 +34,16 @@ class EmbeddedSystem:
         self.secret = load_or_create_secret(settings.data_dir, settings.secret)
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
-        self.reporting = ReportingStore(settings.dsn)
+        self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database)
         self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
         self.processor = Processor(self.log, self.profile, clock,
                                    on_append=lambda position: self.projector.notify())
 
     def start(self) -> "EmbeddedSystem":
-        self.projector.catch_up()
-        self.projector.start()
+        """Catch the projections up with the log and keep following it (idempotent)."""
+        if not self.projector.running:
+            self.projector.catch_up()
+            self.projector.start()
         return self
 
     def stop(self) -> None:
@@ -53,6 +55,14 @@ class EmbeddedSystem:
 
     def handle(self, command: AnyCommand) -> Outcome:
         return self.processor.handle(command)
+
+    def status(self) -> dict:
+        """How far the projections are behind the log, and whether they agree with it."""
+        head, count = self.log.head(), self.log.count()
+        projected = self.projector.position
+        return {"log_head": head, "log_events": count, "projected_position": projected,
+                "projected_events": self.reporting.count_events(), "lag": head - projected,
+                "projector_error": repr(self.projector.error) if self.projector.error else None}
 
 
 class EmbeddedBus:
@@ -84,5 +94,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     return build_app(
         "Banli (embedded)", [intake_router, handling_router, reporting_router],
         {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
-         "states": states, "clock": system.clock, "settle": settle, "system": system},
+         "states": states, "clock": system.clock, "settle": settle,
+         "status": lambda: run_in_threadpool(system.status)},
         system.settings.max_body_bytes, lifespan)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     clickhouse_dsn: str | None = Field(
         None, description="ClickHouse DSN: chdb:///path (embedded, default <data_dir>/clickhouse) "
                           "or http://user:pass@host:8123/db")
+    clickhouse_database: str = Field("banli", description="the ClickHouse database of the projections")
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
     projection_batch: int = Field(2000, description="events per projector insert batch")
     # distributed mode

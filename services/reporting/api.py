@@ -119,3 +119,10 @@ def _event_row(row: dict[str, Any]) -> dict[str, Any]:
 async def bureaus(request: Request, actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
     await request.app.state.settle()
     return {"bureaus": await _in_thread(reporting.bureau_names)}
+
+
+@router.get("/status", summary="The log's head, the projections' position and their counts")
+async def status(request: Request, actor: CurrentActor) -> dict[str, Any]:
+    if not sees_everything(actor):
+        raise forbid("仅监督和管理角色可查看", "oversight and admin roles only")
+    return await request.app.state.status()

@@ -62,10 +62,11 @@ class EmbeddedProjector:
     """A thread that keeps the projections caught up with the embedded event store: woken after
     each append, and polling every half second for writers in other processes (`banli import`)."""
 
-    def __init__(self, log, store: ReportingStore, batch: int = 2000):
+    def __init__(self, log, store: ReportingStore, batch: int = 2000, linger: float = 0.05):
         self.log = log
         self.projection = Projection(store, lambda stream, seq: log.load_before(stream, seq))
         self.batch = batch
+        self.linger = linger
         self.position = store.checkpoint()
         self._wake = threading.Event()
         self._moved = threading.Condition()
@@ -82,13 +83,20 @@ class EmbeddedProjector:
                 self._moved.notify_all()
         return self.position
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> "EmbeddedProjector":
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
         self._thread.start()
         return self
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Gather what arrives within a moment into one insert: chDB likes big batches.
+            self._stop.wait(self.linger)
             try:
                 self.catch_up()
                 self.error = None
@@ -112,3 +120,4 @@ class EmbeddedProjector:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+            self._thread = None

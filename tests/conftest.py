@@ -1,0 +1,118 @@
+"""Fixtures shared by every test: one chDB engine per test process (chDB allows one), a fresh
+database in it per embedded system, and a real HTTP server (uvicorn on a free port)."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from banli.auth import issue_token
+from banli.domain.types import Actor
+from banli.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def chdb_dsn(tmp_path_factory) -> str:
+    return f"chdb:///{tmp_path_factory.mktemp('chdb')}"
+
+
+@pytest.fixture
+def settings(tmp_path, chdb_dsn) -> Settings:
+    return Settings(data_dir=tmp_path / "data", clickhouse_dsn=chdb_dsn,
+                    clickhouse_database=f"t_{uuid.uuid4().hex[:12]}", secret="test-secret")
+
+
+class FixedClock:
+    """An injectable clock: starts at a given time, moves when told."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2020, 11, 20, 2, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def system(settings, clock):
+    from banli.embedded import EmbeddedSystem
+
+    system = EmbeddedSystem(settings, clock=clock).start()
+    yield system
+    system.stop()
+    system.reporting.drop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving an app on 127.0.0.1 in a thread: real HTTP for the tests."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def token_for(secret: str, role: str, bureau: str | None = None, user: str | None = None) -> str:
+    return issue_token(secret, Actor(user=user or f"test-{role}", bureau=bureau, role=role), 3600)
+
+
+@pytest.fixture
+def server(system):
+    """The embedded app served over real HTTP; `server.client(role, bureau)` gives an httpx
+    client signed in as that role."""
+    from banli.embedded import create_app
+
+    app = create_app(system)
+    with LiveServer(app) as live:
+        clients: list[httpx.Client] = []
+
+        def client(role: str | None = "coordinator", bureau: str | None = None,
+                   token: str | None = None) -> httpx.Client:
+            headers = {}
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+            elif role is not None:
+                headers["Authorization"] = f"Bearer {token_for(system.secret, role, bureau)}"
+            c = httpx.Client(base_url=live.url, headers=headers, timeout=60)
+            clients.append(c)
+            return c
+
+        live.client = client
+        live.system = system
+        yield live
+        for c in clients:
+            c.close()

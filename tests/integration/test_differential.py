@@ -1,0 +1,104 @@
+"""Differential tests: the report counted by ClickHouse over the projections equals the report
+of the reference implementation (`banli report --history`), field for field."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from banli.demo.generate import generate_history, to_jsonl
+from banli.demo.model import MODEL_FILE
+from banli.domain.deadlines import PROFILES
+from banli.domain.rates import Scope
+from banli.embedded import EmbeddedSystem
+from banli.history import reference_report, run_history
+from banli.local import import_commands
+from banli.settings import Settings
+
+
+def load(system: EmbeddedSystem, lines: list[str]):
+    accepted, _, problems = import_commands(system.handle, lines)
+    assert system.settle(60)
+    return accepted, problems
+
+
+def fresh_system(tmp_path, chdb_dsn) -> EmbeddedSystem:
+    name = uuid.uuid4().hex[:12]
+    return EmbeddedSystem(Settings(data_dir=tmp_path / name, clickhouse_dsn=chdb_dsn,
+                                   clickhouse_database=f"d_{name}", secret="s")).start()
+
+
+def assert_same(system: EmbeddedSystem, ledger, scope: Scope, profile: str = "default"):
+    ledger.profile = PROFILES[profile]
+    expected = reference_report(ledger, scope)
+    actual = system.reporting.report(scope, PROFILES[profile])
+    assert actual == expected, scope
+
+
+MODEL_SCOPES = [
+    Scope(bureau="sh-ipa", years=(2020, 2020), as_of=date(2020, 11, 20)),
+    Scope(bureau="sh-ipa", years=(2018, 2020), as_of=date(2020, 11, 20)),
+    Scope(bureau="sh-ipa", years=(2018, 2019), as_of=date(2019, 12, 31)),
+    Scope(bureau="sh-ipa", years=(2018, 2020), as_of=date(2018, 3, 5)),
+    Scope(bureau="sh-hrss", years=(2018, 2020), as_of=date(2020, 11, 20)),
+    Scope(bureau=None, years=(2018, 2020), as_of=date(2020, 12, 31)),
+    Scope(bureau=None, years=(2019, 2019), as_of=date(2019, 4, 30), kind="cppcc_proposal"),
+    Scope(bureau="sh-ipa", years=(2018, 2020), as_of=date(2020, 11, 20), level="national"),
+]
+
+
+def test_model_history_projections_match_the_reference(system):
+    lines = MODEL_FILE.read_text(encoding="utf-8").splitlines()
+    accepted, problems = load(system, lines)
+    assert (accepted, problems) == (len(lines), [])
+    ledger, _ = run_history(lines)
+    for scope in MODEL_SCOPES:
+        for profile in PROFILES:
+            assert_same(system, ledger, scope, profile)
+
+
+@pytest.mark.slow
+@hsettings(max_examples=4, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), proposals=st.integers(100, 220), noise=st.sampled_from([0, 0.05]),
+       as_ofs=st.lists(st.dates(date(2018, 1, 1), date(2022, 6, 30)), min_size=3, max_size=3),
+       bureau=st.sampled_from([None, "sh-ipa", "sh-hrss", "sh-jrj"]),
+       profile=st.sampled_from(sorted(PROFILES)),
+       filters=st.sampled_from([{}, {"kind": "npc_suggestion"}, {"level": "municipal"},
+                                {"kind": "cppcc_proposal", "level": "provincial"}]))
+def test_random_histories_projections_match_the_reference(
+        tmp_path, chdb_dsn, seed, proposals, noise, as_ofs, bureau, profile, filters):
+    lines = [to_jsonl(line) for line in generate_history(proposals, seed, noise=noise)]
+    system = fresh_system(tmp_path, chdb_dsn)
+    try:
+        load(system, lines)
+        ledger, _ = run_history(lines)
+        counts = [sum(1 for s in ledger.streams.values() for ev in s if ev.type == t)
+                  for t in ("ReplyIssued", "HandlingReopened", "ProposalMerged")]
+        assert all(counts), f"the history should exercise the whole lifecycle: {counts}"
+        for as_of in as_ofs + [date(2020, 12, 31)]:
+            for years in ((2018, 2020), (as_of.year, as_of.year)):
+                assert_same(system, ledger, Scope(bureau=bureau, years=years, as_of=as_of,
+                                                  **filters), profile)
+    finally:
+        system.stop()
+        system.reporting.drop()
+
+
+def test_every_day_of_a_year_matches(tmp_path, chdb_dsn):
+    """As-of dates anywhere: every week of a busy year, for one bureau and for all."""
+    lines = [to_jsonl(line) for line in generate_history(80, seed=20201120)]
+    system = fresh_system(tmp_path, chdb_dsn)
+    try:
+        load(system, lines)
+        ledger, _ = run_history(lines)
+        day = date(2019, 1, 1)
+        while day <= date(2020, 1, 10):
+            for bureau in (None, "sh-ipa"):
+                assert_same(system, ledger, Scope(bureau=bureau, years=(2018, 2020), as_of=day))
+            day += timedelta(days=7)
+    finally:
+        system.stop()
+        system.reporting.drop()
