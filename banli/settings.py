@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
     reply_timeout_s: float = Field(5.0, description="how long intake waits for a decision before "
                                                     "answering 202")
+    app_id: str = Field("banli", description="prefix of the Kafka consumer groups and faust apps")
+    faust_store: str = Field("rocksdb://", description="handling's table store: rocksdb:// "
+                                                       "(rocksdict, production) or memory://")
+    flush_interval_s: float = Field(0.2, description="reporting: longest wait before a batch of "
+                                                     "events is inserted")
 
     @property
     def store_path(self) -> Path:

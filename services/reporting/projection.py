@@ -28,33 +28,39 @@ class Projection:
         self.cache: OrderedDict[str, State] = OrderedDict()
         self.cache_size = cache_size
 
-    def _before(self, event: e.Event) -> State:
-        state = self.cache.get(event.proposal_id)
+    def _before(self, event: e.Event, pending: dict[str, State]) -> State:
+        state = pending.get(event.proposal_id, self.cache.get(event.proposal_id))
         version = state.version if state is not None else 0
-        if version >= event.seq or version < event.seq - 1:
+        if version < event.seq - 1:  # not cached (or a gap): fold what was projected before
             state = fold(self.load_stream(event.proposal_id, event.seq))
         return state
 
-    def rows_for(self, batch: Iterable[Stored], rows: Rows | None = None) -> Rows:
-        """Rows for events not projected yet (an event at or below the stream's projected seq
-        is a redelivery and adds nothing)."""
-        rows = rows or Rows()
+    def rows_for(self, batch: Iterable[Stored]) -> tuple[Rows, dict[str, State]]:
+        """Rows for the events not projected yet, and the states they lead to. An event at or
+        below its stream's projected seq is a redelivery and adds nothing."""
+        rows = Rows()
+        pending: dict[str, State] = {}
         for stored in batch:
             event = stored.event
-            cached = self.cache.get(event.proposal_id)
-            if cached is not None and cached.version >= event.seq:
+            state = self._before(event, pending)
+            if state is not None and state.version >= event.seq:
                 continue
-            state = project(self._before(event), event, stored.position, rows)
-            self.cache[event.proposal_id] = state
-            self.cache.move_to_end(event.proposal_id)
-            if len(self.cache) > self.cache_size:
-                self.cache.popitem(last=False)
-        return rows
+            pending[event.proposal_id] = project(state, event, stored.position, rows)
+        return rows, pending
+
+    def remember(self, states: dict[str, State]) -> None:
+        for stream, state in states.items():
+            self.cache[stream] = state
+            self.cache.move_to_end(stream)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
 
     def apply(self, batch: Iterable[Stored]) -> int:
-        rows = self.rows_for(batch)
+        """Insert the batch's rows; the cache moves on only once they are in."""
+        rows, states = self.rows_for(batch)
         if rows.history:
             self.store.insert(rows, self.db)
+        self.remember(states)
         return len(rows)
 
 

@@ -1,0 +1,102 @@
+"""The distributed log: Kafka topics, their admin step, and the wire format.
+
+Topics (partition counts from settings):
+- `banli.commands`: commands as they are (DOMAIN.md), keyed by their stream (proposal id).
+- `banli.events`: decided events, keyed by proposal id, kept forever (the log of record).
+- `banli.command-results`: each command's outcome, keyed by command id.
+- `banli.dlq`: messages that could not be decoded or processed, with the reason.
+
+The wire schema is the pydantic models, serialised as JSON; nothing else defines it.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+from ..domain.events import Event, load_event
+from ..domain.rejections import Rejection
+from . import Outcome, Stored
+
+with warnings.catch_warnings():
+    # kafka-python loads its protocol schemas with importlib.resources' legacy API.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import kafka  # noqa: F401
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+COMMANDS = "banli.commands"
+EVENTS = "banli.events"
+RESULTS = "banli.command-results"
+DLQ = "banli.dlq"
+
+# Positions in the distributed log: (partition, offset) folded into one orderable number.
+OFFSET_BITS = 40
+
+
+def position_of(partition: int, offset: int) -> int:
+    return (partition << OFFSET_BITS) | offset
+
+
+def ensure_topics(bootstrap: str, partitions: int, timeout_s: float = 60) -> list[str]:
+    """Create the topics that are missing (idempotent); returns the ones created."""
+    specs = [
+        NewTopic(COMMANDS, partitions, 1, topic_configs={"retention.ms": str(30 * 86400_000)}),
+        NewTopic(EVENTS, partitions, 1, topic_configs={"retention.ms": "-1",
+                                                       "retention.bytes": "-1"}),
+        NewTopic(RESULTS, partitions, 1, topic_configs={"retention.ms": str(7 * 86400_000)}),
+        NewTopic(DLQ, 1, 1, topic_configs={"retention.ms": "-1"}),
+    ]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="banli-admin",
+                             request_timeout_ms=int(timeout_s * 1000))
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in specs if t.name not in existing]
+        created = []
+        for topic in missing:
+            try:
+                admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        admin.close()
+
+
+# --- wire format ------------------------------------------------------------------------------
+def encode_event(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def decode_event(raw: bytes) -> Any:
+    return load_event(json.loads(raw))
+
+
+def encode_outcome(outcome: Outcome) -> bytes:
+    return json.dumps({
+        "command_id": outcome.command_id,
+        "rejection": outcome.rejection.model_dump(mode="json") if outcome.rejection else None,
+        "events": [{"position": s.position, "event": s.event.model_dump(mode="json")}
+                   for s in outcome.events],
+        "replayed": outcome.replayed,
+    }, ensure_ascii=False).encode()
+
+
+def decode_outcome(raw: bytes) -> Outcome:
+    data = json.loads(raw)
+    rejection = data.get("rejection")
+    return Outcome(
+        command_id=data["command_id"],
+        rejection=Rejection.model_validate(rejection) if rejection else None,
+        events=[Stored(e["position"], load_event(e["event"])) for e in data.get("events", [])],
+        replayed=data.get("replayed", False),
+    )
+
+
+def dead_letter(reason: str, topic: str, partition: int, offset: int, raw: bytes | None) -> bytes:
+    return json.dumps({"reason": reason, "topic": topic, "partition": partition,
+                       "offset": offset,
+                       "raw": raw.decode("utf-8", "replace") if raw is not None else None},
+                      ensure_ascii=False).encode()

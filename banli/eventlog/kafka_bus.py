@@ -1,0 +1,115 @@
+"""Sending commands over Kafka and waiting for their outcomes (intake's and handling's APIs).
+
+A command goes to `banli.commands`, keyed by its stream; the handling worker's answer comes
+back on `banli.command-results`, which a thread here reads from the end (no consumer group:
+every API process sees every result) and hands to whoever waits for it. An answer that takes
+longer than the timeout is a 202: the caller polls `/api/commands/{id}`."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import warnings
+from collections import OrderedDict
+
+from ..domain.commands import AnyCommand
+from . import Outcome
+from .kafka import COMMANDS, RESULTS, decode_outcome
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+log = logging.getLogger("banli.bus")
+
+
+class KafkaBus:
+    def __init__(self, bootstrap: str, timeout_s: float = 5.0, cache_size: int = 100_000):
+        self.timeout_s = timeout_s
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1,
+                                      retries=2**31 - 1, max_in_flight_requests_per_connection=1,
+                                      client_id="banli-bus")
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                      enable_auto_commit=False, client_id="banli-bus-results")
+        partitions = self.consumer.partitions_for_topic(RESULTS) or set()
+        tps = [TopicPartition(RESULTS, p) for p in sorted(partitions)]
+        self.consumer.assign(tps)
+        self.consumer.seek_to_end(*tps)
+        for tp in tps:  # resolve the end now, before any command is sent
+            self.consumer.position(tp)
+        self._results: OrderedDict[str, Outcome] = OrderedDict()
+        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
+        self._lock = threading.Lock()
+        self.cache_size = cache_size
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read_results, name="results", daemon=True)
+        self._thread.start()
+
+    def _read_results(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batches = self.consumer.poll(timeout_ms=200)
+            except Exception:  # the broker may be away for a while: keep trying
+                log.exception("reading command results")
+                time.sleep(1)
+                continue
+            for records in batches.values():
+                for record in records:
+                    try:
+                        outcome = decode_outcome(record.value)
+                    except Exception:
+                        log.exception("undecodable result at offset %s", record.offset)
+                        continue
+                    self._deliver(outcome)
+
+    def _deliver(self, outcome: Outcome) -> None:
+        with self._lock:
+            self._results[outcome.command_id] = outcome
+            self._results.move_to_end(outcome.command_id)
+            while len(self._results) > self.cache_size:
+                self._results.popitem(last=False)
+            waiters = self._waiters.pop(outcome.command_id, [])
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_resolve, future, outcome)
+
+    def submit(self, command: AnyCommand) -> None:
+        """Send one command and wait for the broker to have it (blocking)."""
+        self.producer.send(COMMANDS, key=command.stream.encode(),
+                           value=command.model_dump_json().encode(),
+                           timestamp_ms=int(time.time() * 1000)).get(timeout=30)
+
+    async def send(self, command: AnyCommand) -> Outcome | None:
+        """The command's outcome, or None when it is not decided within the timeout."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        with self._lock:
+            known = self._results.get(command.command_id)
+            if known is None:
+                self._waiters.setdefault(command.command_id, []).append((loop, future))
+        if known is not None:
+            return _as_replayed(known)
+        await asyncio.to_thread(self.submit, command)
+        try:
+            return await asyncio.wait_for(future, self.timeout_s)
+        except asyncio.TimeoutError:
+            return None
+
+    async def outcome(self, command_id: str) -> Outcome | None:
+        with self._lock:
+            return self._results.get(command_id)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.producer.close(timeout=10)
+        self.consumer.close()
+
+
+def _resolve(future: asyncio.Future, outcome: Outcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
+
+
+def _as_replayed(outcome: Outcome) -> Outcome:
+    return Outcome(outcome.command_id, outcome.events, outcome.rejection, replayed=True)
