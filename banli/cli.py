@@ -121,6 +121,38 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if args.port is None:
+        settings = settings.model_copy(update={"port": SERVICE_PORTS[args.command]})
+    if args.command == "intake":
+        from services.intake.main import run
+    elif args.command == "handling":
+        from services.handling.main import run
+    else:
+        from services.reporting.main import run
+    return run(settings)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from .eventlog.kafka import ensure_topics
+
+    settings = settings_from(args)
+    created = ensure_topics(settings.kafka_bootstrap, settings.topic_partitions,
+                           settings.topics)
+    print("created: " + (", ".join(created) or "nothing (all topics exist)"))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .local import replay_command
+
+    return replay_command(settings_from(args), args.url)
+
+
+SERVICE_PORTS = {"intake": 8001, "handling": 8002, "reporting": 8003}
+
+
 def add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, metavar="DIR",
                    help="where the event store and projections live (default: $BANLI_DATA_DIR, "
@@ -180,6 +212,35 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl-days", type=float, default=30.0, help="lifetime (default 30 days)")
     add_data_dir(token)
     token.set_defaults(handler=cmd_token)
+
+    for name, text in (
+            ("intake", "distributed: the intake API (submit, assign, import) over Kafka"),
+            ("handling", "distributed: the handling worker (faust) and the bureaus' workflow API"),
+            ("reporting", "distributed: the reporting worker (faust → ClickHouse) and its API")):
+        service = sub.add_parser(
+            name, help=text,
+            description=f"{text}. Configured by BANLI_* environment variables (see "
+                        f"banli/settings.py): BANLI_KAFKA_BOOTSTRAP, BANLI_TOPIC_PARTITIONS, "
+                        f"BANLI_SECRET (the same for every service), BANLI_CLICKHOUSE_DSN, ...")
+        add_data_dir(service)
+        service.add_argument("--host", help="bind address (default 127.0.0.1)")
+        service.add_argument("--port", type=int,
+                             help=f"HTTP port (default {SERVICE_PORTS[name]})")
+        service.set_defaults(handler=cmd_service)
+
+    replay = sub.add_parser(
+        "replay", help="rebuild every projection from the log and swap it in",
+        description="Rebuild the ClickHouse projections into fresh tables from the whole log "
+                    "(the embedded store, or banli.events from its beginning) and swap them in "
+                    "atomically while the system keeps serving. With --url, asks that service "
+                    "(reporting, or banli serve) to do it; without, the server running on the "
+                    "data dir, or else here on the embedded store.")
+    add_data_dir(replay)
+    replay.add_argument("--url", help="the reporting service, e.g. http://127.0.0.1:8003")
+    replay.set_defaults(handler=cmd_replay)
+
+    topics = sub.add_parser("topics", help="distributed: create the Kafka topics (idempotent)")
+    topics.set_defaults(handler=cmd_topics)
     return parser
 
 

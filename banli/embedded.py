@@ -13,6 +13,7 @@ from services.handling.processor import Processor, system_clock
 from services.intake.api import router as intake_router
 from services.reporting.api import router as reporting_router
 from services.reporting.projection import EmbeddedProjector
+from services.reporting.replay import Replayer, SqliteSource
 from services.reporting.store import ReportingStore
 
 from .auth import load_or_create_secret
@@ -22,6 +23,7 @@ from .eventlog import Outcome
 from .eventlog.sqlite import SqliteEventStore
 from .settings import Settings
 from .web.app import build_app
+from .web.commands import poll_router
 
 
 class EmbeddedSystem:
@@ -38,6 +40,9 @@ class EmbeddedSystem:
         self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
         self.processor = Processor(self.log, self.profile, clock,
                                    on_append=lambda position: self.projector.notify())
+        self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
+                                 self.projector.pause,
+                                 lambda db: (lambda stream, seq: self.log.load_before(stream, seq)))
 
     def start(self) -> "EmbeddedSystem":
         """Catch the projections up with the log and keep following it (idempotent)."""
@@ -92,8 +97,8 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         await run_in_threadpool(system.settle)
 
     return build_app(
-        "Banli (embedded)", [intake_router, handling_router, reporting_router],
+        "Banli (embedded)", [intake_router, handling_router, reporting_router, poll_router],
         {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
          "states": states, "clock": system.clock, "settle": settle,
-         "status": lambda: run_in_threadpool(system.status)},
+         "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer},
         system.settings.max_body_bytes, lifespan)

@@ -185,3 +185,53 @@ def serve(settings: Settings, demo: bool = True) -> int:
     finally:
         (settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
     return 0
+
+
+def replay_command(settings: Settings, url: str | None) -> int:
+    """`banli replay`: through the running service (the reporting service, or `banli serve`)
+    when there is one, else here on the embedded store. Shows progress; exits 1 on failure."""
+    url = url or running_server(settings)
+    if url is None:
+        from .embedded import EmbeddedSystem
+
+        system = EmbeddedSystem(settings)
+        system.projector.catch_up()
+        system.replayer.start()
+        return _follow(lambda: system.replayer.progress.as_dict())
+    secret = load_or_create_secret(settings.data_dir, settings.secret)
+    headers = {"Authorization": f"Bearer {issue_token(secret, Actor(user='banli-cli', role='admin'), 3600)}"}
+
+    def call(method: str) -> dict[str, Any]:
+        request = urllib.request.Request(f"{url}/api/admin/replay", method=method,
+                                         headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+    try:
+        call("POST")
+    except urllib.error.HTTPError as exc:
+        print(f"banli replay: {exc.code} {exc.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    return _follow(lambda: call("GET"))
+
+
+def _follow(read) -> int:
+    progress = None
+    while True:
+        state = read()
+        if progress is None and state.get("total"):
+            progress = Progress(state["total"], "重建投影 replay")
+        if progress is not None:
+            progress.total = max(state.get("total") or 1, 1)
+            progress.update(state.get("read", 0))
+        if state["state"] in ("done", "failed"):
+            if progress is not None:
+                progress.update(state.get("read", 0), force=True)
+            break
+        time.sleep(0.5)
+    if state["state"] == "failed":
+        print(f"banli replay: failed: {state.get('error')}", file=sys.stderr)
+        return 1
+    print(f"重建完成：{state['read']} 个事件，{state.get('events_per_s')} 个/秒 "
+          f"(replayed {state['read']} events, {state.get('events_per_s')}/s)")
+    return 0

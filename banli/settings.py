@@ -40,11 +40,19 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
     reply_timeout_s: float = Field(5.0, description="how long intake waits for a decision before "
                                                     "answering 202")
+    topic_prefix: str = Field("", description="prefix of every topic name (several deployments "
+                                              "on one broker)")
     app_id: str = Field("banli", description="prefix of the Kafka consumer groups and faust apps")
     faust_store: str = Field("rocksdb://", description="handling's table store: rocksdb:// "
                                                        "(rocksdict, production) or memory://")
     flush_interval_s: float = Field(0.2, description="reporting: longest wait before a batch of "
                                                      "events is inserted")
+
+    @property
+    def topics(self):
+        from .eventlog.kafka import Topics
+
+        return Topics(self.topic_prefix)
 
     @property
     def store_path(self) -> Path:

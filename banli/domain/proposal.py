@@ -51,6 +51,7 @@ class Assignment(Frozen):
     result: Result | None = None
     disclosure: DisclosureChoice | None = None
     feedback: Satisfaction | None = None
+    feedback_on_reply: Satisfaction | None = None  # on the latest reply; a reopen needs it
     supervisions: int = 0
 
     @property
@@ -374,7 +375,7 @@ def _reopen(p: Proposal, cmd: c.Reopen, ctx: Context) -> list[Draft] | Rejection
         return duty
     if duty.awaiting_reply:
         return Rejection.of("not_replied", bureau=cmd.bureau, proposal=p.id)
-    if duty.feedback != "dissatisfied":
+    if duty.feedback_on_reply != "dissatisfied":  # feedback on an earlier reply does not count
         return Rejection.of("not_dissatisfied")
     if cmd.reply_due < business_date(cmd.at):
         return Rejection.of("due_before_assignment", due=cmd.reply_due,
@@ -484,11 +485,11 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
             return {"opinions": duty.opinions + 1, "first_opinion_on": duty.first_opinion_on or day}
         case e.ReplyIssued():
             return {"replies": duty.replies + 1, "first_reply_on": duty.first_reply_on or day,
-                    "awaiting_reply": False, "result": event.result}
+                    "awaiting_reply": False, "result": event.result, "feedback_on_reply": None}
         case e.DisclosureDecided():
             return {"disclosure": event.disclosure}
         case e.FeedbackRecorded():
-            return {"feedback": event.satisfaction}
+            return {"feedback": event.satisfaction, "feedback_on_reply": event.satisfaction}
         case e.HandlingReopened():
             return {"awaiting_reply": True, "reopen_due": event.reply_due}
         case e.ResultRevised():

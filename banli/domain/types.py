@@ -28,8 +28,16 @@ SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 
+def _not_a_bureau_stream(value: str) -> str:
+    """`bureau:{id}` names a bureau's own stream; a proposal by that name would shadow it."""
+    if value.startswith("bureau:"):
+        raise ValueError("a proposal id may not start with 'bureau:'")
+    return value
+
+
 BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
+                       AfterValidator(_not_a_bureau_stream)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 

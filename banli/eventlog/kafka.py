@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.events import Event, load_event
@@ -26,10 +27,30 @@ with warnings.catch_warnings():
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-COMMANDS = "banli.commands"
-EVENTS = "banli.events"
-RESULTS = "banli.command-results"
-DLQ = "banli.dlq"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The topic names, under an optional prefix (one broker can hold several deployments,
+    e.g. one per test)."""
+
+    prefix: str = ""
+
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}banli.commands"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}banli.events"
+
+    @property
+    def results(self) -> str:
+        return f"{self.prefix}banli.command-results"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.prefix}banli.dlq"
 
 # Positions in the distributed log: (partition, offset) folded into one orderable number.
 OFFSET_BITS = 40
@@ -39,14 +60,17 @@ def position_of(partition: int, offset: int) -> int:
     return (partition << OFFSET_BITS) | offset
 
 
-def ensure_topics(bootstrap: str, partitions: int, timeout_s: float = 60) -> list[str]:
+def ensure_topics(bootstrap: str, partitions: int, topics: Topics = Topics(),
+                  timeout_s: float = 60) -> list[str]:
     """Create the topics that are missing (idempotent); returns the ones created."""
     specs = [
-        NewTopic(COMMANDS, partitions, 1, topic_configs={"retention.ms": str(30 * 86400_000)}),
-        NewTopic(EVENTS, partitions, 1, topic_configs={"retention.ms": "-1",
-                                                       "retention.bytes": "-1"}),
-        NewTopic(RESULTS, partitions, 1, topic_configs={"retention.ms": str(7 * 86400_000)}),
-        NewTopic(DLQ, 1, 1, topic_configs={"retention.ms": "-1"}),
+        NewTopic(topics.commands, partitions, 1,
+                 topic_configs={"retention.ms": str(30 * 86400_000)}),
+        NewTopic(topics.events, partitions, 1, topic_configs={"retention.ms": "-1",
+                                                              "retention.bytes": "-1"}),
+        NewTopic(topics.results, partitions, 1,
+                 topic_configs={"retention.ms": str(7 * 86400_000)}),
+        NewTopic(topics.dlq, 1, 1, topic_configs={"retention.ms": "-1"}),
     ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="banli-admin",
                              request_timeout_ms=int(timeout_s * 1000))

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 from ..domain.commands import AnyCommand
 from . import Outcome
-from .kafka import COMMANDS, RESULTS, decode_outcome
+from .kafka import Topics, decode_outcome
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -25,15 +25,17 @@ log = logging.getLogger("banli.bus")
 
 
 class KafkaBus:
-    def __init__(self, bootstrap: str, timeout_s: float = 5.0, cache_size: int = 100_000):
+    def __init__(self, bootstrap: str, timeout_s: float = 5.0, topics: Topics = Topics(),
+                 cache_size: int = 100_000):
         self.timeout_s = timeout_s
+        self.topics = topics
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1,
                                       retries=2**31 - 1, max_in_flight_requests_per_connection=1,
                                       client_id="banli-bus")
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                       enable_auto_commit=False, client_id="banli-bus-results")
-        partitions = self.consumer.partitions_for_topic(RESULTS) or set()
-        tps = [TopicPartition(RESULTS, p) for p in sorted(partitions)]
+        partitions = self.consumer.partitions_for_topic(topics.results) or set()
+        tps = [TopicPartition(topics.results, p) for p in sorted(partitions)]
         self.consumer.assign(tps)
         self.consumer.seek_to_end(*tps)
         for tp in tps:  # resolve the end now, before any command is sent
@@ -73,11 +75,15 @@ class KafkaBus:
         for loop, future in waiters:
             loop.call_soon_threadsafe(_resolve, future, outcome)
 
-    def submit(self, command: AnyCommand) -> None:
-        """Send one command and wait for the broker to have it (blocking)."""
-        self.producer.send(COMMANDS, key=command.stream.encode(),
-                           value=command.model_dump_json().encode(),
-                           timestamp_ms=int(time.time() * 1000)).get(timeout=30)
+    # Commands sent through one bus keep their order per stream (one producer, one request in
+    # flight per connection), so callers may pipeline: `window` commands in flight at once.
+    window = 256
+
+    def _produce(self, command: AnyCommand):
+        """Hand one command to the producer, in call order; returns its delivery future."""
+        return self.producer.send(self.topics.commands, key=command.stream.encode(),
+                                  value=command.model_dump_json().encode(),
+                                  timestamp_ms=int(time.time() * 1000))
 
     async def send(self, command: AnyCommand) -> Outcome | None:
         """The command's outcome, or None when it is not decided within the timeout."""
@@ -89,7 +95,11 @@ class KafkaBus:
                 self._waiters.setdefault(command.command_id, []).append((loop, future))
         if known is not None:
             return _as_replayed(known)
-        await asyncio.to_thread(self.submit, command)
+        delivered: asyncio.Future = loop.create_future()
+        delivery = self._produce(command)
+        delivery.add_callback(lambda _: loop.call_soon_threadsafe(_resolve, delivered, True))
+        delivery.add_errback(lambda exc: loop.call_soon_threadsafe(_fail, delivered, exc))
+        await delivered  # the broker has the command
         try:
             return await asyncio.wait_for(future, self.timeout_s)
         except asyncio.TimeoutError:
@@ -109,6 +119,11 @@ class KafkaBus:
 def _resolve(future: asyncio.Future, outcome: Outcome) -> None:
     if not future.done():
         future.set_result(outcome)
+
+
+def _fail(future: asyncio.Future, exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
 
 
 def _as_replayed(outcome: Outcome) -> Outcome:

@@ -46,7 +46,7 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
+class _TooLarge(BaseException):  # not Exception: FastAPI turns those into a 400
     pass
 
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Callable
 
-from fastapi import HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
+from .deps import Bus, CurrentActor, forbid
 
 
 def stamp(body: dict[str, Any], actor: Actor, clock: Callable[[], datetime]) -> c.AnyCommand:
@@ -61,3 +62,19 @@ def not_found(proposal_id: str) -> HTTPException:
     return HTTPException(404, detail={"code": "unknown_proposal",
                                       "message": f"建议提案 {proposal_id} 不存在",
                                       "message_en": f"unknown proposal {proposal_id}"})
+
+
+poll_router = APIRouter(prefix="/api", tags=["commands"])
+
+
+@poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",
+                 responses={404: {"description": "not decided (yet), or unknown"}})
+async def command_outcome(command_id: str, actor: CurrentActor, bus: Bus):
+    outcome = await bus.outcome(command_id)
+    if outcome is None:
+        raise HTTPException(404, detail={"code": "pending", "message": "尚未处理或不存在",
+                                         "message_en": "not decided yet, or unknown"})
+    if actor.role == "clerk" and outcome.events and any(
+            s.event.actor.bureau != actor.bureau for s in outcome.events):
+        raise forbid("不能查看其他单位的命令", "a clerk sees its own bureau's commands only")
+    return respond(outcome)

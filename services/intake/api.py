@@ -1,6 +1,8 @@
 """intake's HTTP API: where proposals enter (submit, assign, bulk import) and any command."""
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -64,25 +66,59 @@ async def import_lines(request: Request, actor: CurrentActor, bus: Bus, clock: C
     as now. Only importers, admins and coordinators may import."""
     if actor.role not in ("importer", "admin", "coordinator"):
         raise forbid("无权批量导入", f"a {actor.role} may not import")
-    accepted = replayed = pending = 0
+    lines = read_commands(body.splitlines(), default_actor=actor, require_at=False)
+    return await import_commands(bus, _as_actor(lines, actor, clock))
+
+
+def _as_actor(lines, actor, clock):
+    """Lines act as the signed-in user (an importer may name other actors), at now by default."""
+    for number, item in lines:
+        if not isinstance(item, LineProblem):
+            if actor.role != "importer" and item.actor != actor:
+                item = item.model_copy(update={"actor": actor})
+            if item.at is None:
+                item = item.model_copy(update={"at": clock()})
+        yield number, item
+
+
+# Commands whose decision reads other streams (the bureau registry, a merge's target) wait
+# for everything sent before them when commands are pipelined.
+BARRIERS = frozenset({"register_bureau", "merge"})
+
+
+async def import_commands(bus, lines) -> dict[str, Any]:
+    """Send each command and gather the answers: counts, and every line not taken with its
+    reason. Pipelined (`bus.window` in flight) where the bus keeps per-stream order."""
+    counts = {"accepted": 0, "already_decided": 0, "pending": 0}
     problems: list[dict[str, Any]] = []
-    for number, item in read_commands(body.splitlines(), default_actor=actor, require_at=False):
+    in_flight: deque[tuple[int, asyncio.Task]] = deque()
+
+    def settle(number: int, outcome) -> None:
+        if outcome is None:
+            counts["pending"] += 1
+        elif outcome.rejection is not None:
+            if not outcome.replayed:
+                problems.append({"line": number, "code": outcome.rejection.code,
+                                 "reason": outcome.rejection.message,
+                                 "reason_en": outcome.rejection.message_en})
+        else:
+            counts["already_decided" if outcome.replayed else "accepted"] += 1
+
+    async def drain(keep: int) -> None:
+        while len(in_flight) > keep:
+            number, task = in_flight.popleft()
+            settle(number, await task)
+
+    window = getattr(bus, "window", 1)
+    for number, item in lines:
         if isinstance(item, LineProblem):
             problems.append({"line": number, "code": item.code, "reason": item.reason})
             continue
-        if actor.role != "importer" and item.actor != actor:
-            item = item.model_copy(update={"actor": actor})
-        if item.at is None:
-            item = item.model_copy(update={"at": clock()})
-        outcome = await bus.send(item)
-        if outcome is None:
-            pending += 1
-        elif outcome.rejection is not None:
-            problems.append({"line": number, "code": outcome.rejection.code,
-                             "reason": outcome.rejection.message,
-                             "reason_en": outcome.rejection.message_en})
-        else:
-            accepted += not outcome.replayed
-            replayed += outcome.replayed
-    return {"accepted": accepted, "already_decided": replayed, "pending": pending,
-            "problems": problems}
+        await drain(0 if item.type in BARRIERS else window - 1)
+        in_flight.append((number, asyncio.ensure_future(bus.send(item))))
+        await asyncio.sleep(0)  # let the task hand its command to the producer, in order
+        if item.type in BARRIERS:
+            await drain(0)
+    await drain(0)
+    problems.sort(key=lambda p: p["line"])
+    return {**counts, "problems": problems}

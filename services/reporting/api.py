@@ -14,6 +14,7 @@ from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.rates import Scope
 from banli.domain.types import Kind, Level
 from banli.report_text import render_text
+from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
 from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
 
@@ -126,3 +127,36 @@ async def status(request: Request, actor: CurrentActor) -> dict[str, Any]:
     if not sees_everything(actor):
         raise forbid("仅监督和管理角色可查看", "oversight and admin roles only")
     return await request.app.state.status()
+
+
+@router.get("/proposals/{proposal_id}", summary="A proposal's current state")
+async def proposal_state(proposal_id: str, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    state = await request.app.state.states(proposal_id)
+    if not isinstance(state, Proposal):
+        raise not_found(proposal_id)
+    data = state.model_dump(mode="json")
+    if actor.role == "clerk":
+        if actor.bureau not in state.assignments:
+            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
+                         f"{actor.bureau} has no assignment on {proposal_id}")
+        data["assignments"] = {actor.bureau: data["assignments"][actor.bureau]}
+    return data
+
+
+@router.post("/admin/replay", status_code=202,
+             summary="Rebuild every projection from the log and swap it in (admins)")
+async def start_replay(request: Request, actor: CurrentActor) -> dict[str, Any]:
+    if actor.role != "admin":
+        raise forbid("仅管理员可重建投影", "only an admin may replay")
+    replayer = request.app.state.replayer
+    if not replayer.start():
+        raise HTTPException(409, detail={"code": "replay_running", "message": "重建正在进行",
+                                         "message_en": "a replay is already running"})
+    return replayer.progress.as_dict()
+
+
+@router.get("/admin/replay", summary="Progress of the last replay")
+async def replay_progress(request: Request, actor: CurrentActor) -> dict[str, Any]:
+    if not sees_everything(actor):
+        raise forbid("仅监督和管理角色可查看", "oversight and admin roles only")
+    return request.app.state.replayer.progress.as_dict()

@@ -73,6 +73,7 @@ class EmbeddedProjector:
         self.projection = Projection(store, lambda stream, seq: log.load_before(stream, seq))
         self.batch = batch
         self.linger = linger
+        self.pause = threading.Lock()  # held while inserting; replay holds it to swap tables
         self.position = store.checkpoint()
         self._wake = threading.Event()
         self._moved = threading.Condition()
@@ -83,7 +84,8 @@ class EmbeddedProjector:
     def catch_up(self) -> int:
         """Project everything appended so far; returns the position reached."""
         for chunk in self.log.read_all(self.position, self.batch):
-            self.projection.apply(chunk)
+            with self.pause:
+                self.projection.apply(chunk)
             with self._moved:
                 self.position = chunk[-1].position
                 self._moved.notify_all()

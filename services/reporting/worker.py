@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import faust
 
 from banli.eventlog import Stored
-from banli.eventlog.kafka import DLQ, EVENTS, dead_letter, decode_event, position_of
+from banli.eventlog.kafka import dead_letter, decode_event, position_of
 from banli.settings import Settings
 from services.handling.worker import raw_topic
 
@@ -32,6 +33,7 @@ class BatchProjector:
         self.buffer: list[tuple[Stored, object]] = []  # (event, the faust event to ack)
         self.lock = asyncio.Lock()
         self.inserted = 0
+        self.pause = threading.Lock()  # held while inserting; replay holds it to swap tables
 
     async def add(self, stored: Stored, handle) -> None:
         async with self.lock:
@@ -50,7 +52,7 @@ class BatchProjector:
         delay = 0.5
         while True:
             try:
-                await asyncio.to_thread(self.projection.apply, batch)
+                await asyncio.to_thread(self._apply, batch)
                 break
             except Exception:
                 log.exception("insert failed; retrying in %.1fs (nothing acked)", delay)
@@ -62,13 +64,20 @@ class BatchProjector:
         self.buffer.clear()
 
 
-def history_loader(store: ReportingStore):
+    def _apply(self, batch: list[Stored]) -> None:
+        with self.pause:
+            self.projection.apply(batch)
+
+
+def history_loader(store: ReportingStore, db: str | None = None):
     """Earlier events of a stream, from the projected history (for states not in the cache)."""
     from banli.domain.events import load_event
 
+    sql = ("SELECT data FROM {db}.event_history FINAL WHERE proposal_id = {p:String} "
+           "AND seq < {s:UInt32} ORDER BY seq").replace("{db}", db or store.db)
+
     def load(stream: str, seq: int):
-        rows = store.query("SELECT data FROM {db}.event_history FINAL WHERE proposal_id = "
-                           "{p:String} AND seq < {s:UInt32} ORDER BY seq", p=stream, s=seq)
+        rows = store.query(sql, p=stream, s=seq)
         return [load_event(r["data"]) for r in rows]
 
     return load
@@ -81,8 +90,8 @@ def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, 
         topic_allow_declare=True, producer_acks=-1, broker_commit_interval=0.5,
         consumer_auto_offset_reset="earliest", stream_buffer_maxsize=20_000,
     )
-    events = raw_topic(app, EVENTS, settings.topic_partitions)
-    dlq = raw_topic(app, DLQ, 1)
+    events = raw_topic(app, settings.topics.events, settings.topic_partitions)
+    dlq = raw_topic(app, settings.topics.dlq, 1)
     projector = BatchProjector(Projection(store, history_loader(store), cache_size=100_000),
                                settings.projection_batch)
 

@@ -1,0 +1,28 @@
+"""Serving an app with uvicorn beside a faust worker (which owns the main thread and loop)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+
+
+class ThreadedServer:
+    def __init__(self, app, host: str, port: int):
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
+                                                    log_level="warning", lifespan="on"))
+        self.server.install_signal_handlers = lambda: None  # the worker handles signals
+        self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+
+    def start(self, timeout: float = 60) -> "ThreadedServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

@@ -1,0 +1,39 @@
+"""handling's composition root: the faust worker, with the bureaus' workflow API beside it."""
+from __future__ import annotations
+
+import faust
+
+from banli.auth import load_or_create_secret
+from banli.eventlog.kafka import ensure_topics
+from banli.eventlog.kafka_bus import KafkaBus
+from banli.settings import Settings
+from banli.web.app import build_app
+from banli.web.commands import poll_router
+from banli.web.serve import ThreadedServer
+
+from .api import router
+from .processor import system_clock
+from .worker import build_worker
+
+
+def run(settings: Settings, serve_http: bool = True) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topics)
+    app = build_worker(settings)
+    http = None
+    if serve_http:
+        bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
+        api = build_app("Banli handling", [router, poll_router],
+                        {"secret": load_or_create_secret(settings.data_dir, settings.secret),
+                         "bus": bus, "clock": system_clock}, settings.max_body_bytes)
+        http = ThreadedServer(api, settings.host, settings.port).start()
+        print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    try:
+        worker.execute_from_commandline()  # runs until SIGTERM/SIGINT, then stops cleanly
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    finally:
+        if http is not None:
+            http.stop()
+    return 0

@@ -1,0 +1,41 @@
+"""intake's composition root: the HTTP API over the Kafka command bus."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from banli.auth import load_or_create_secret
+from banli.eventlog.kafka import ensure_topics
+from banli.eventlog.kafka_bus import KafkaBus
+from services.handling.processor import system_clock
+from banli.settings import Settings
+from banli.web.app import build_app
+from banli.web.commands import poll_router
+
+from .api import router
+
+
+def create_app(settings: Settings) -> FastAPI:
+    ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topics)
+    bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            yield
+        finally:
+            bus.close()
+
+    return build_app("Banli intake", [router, poll_router],
+                     {"secret": load_or_create_secret(settings.data_dir, settings.secret),
+                      "bus": bus, "clock": system_clock},
+                     settings.max_body_bytes, lifespan)
+
+
+def run(settings: Settings) -> int:
+    app = create_app(settings)
+    print(f"banli intake listening on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0

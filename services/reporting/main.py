@@ -1,0 +1,62 @@
+"""reporting's composition root: the faust worker and the reporting API in one process (chDB
+allows one engine per process; with a ClickHouse server they could run apart)."""
+from __future__ import annotations
+
+import threading
+
+import faust
+from starlette.concurrency import run_in_threadpool
+
+from banli.auth import load_or_create_secret
+from banli.domain.proposal import fold
+from banli.eventlog.kafka import ensure_topics
+from banli.settings import Settings
+from banli.web.app import build_app
+from banli.web.serve import ThreadedServer
+from services.handling.processor import system_clock
+
+from .api import router
+from .replay import KafkaSource, Replayer
+from .store import ReportingStore
+from .worker import build_worker, history_loader
+
+
+def create_api(settings: Settings, store: ReportingStore, projector=None):
+    replayer = Replayer(store, lambda: KafkaSource(settings.kafka_bootstrap, settings.topics.events),
+                        projector.pause if projector else threading.Lock(),
+                        lambda db: history_loader(store, db))
+    load = history_loader(store)
+
+    async def states(proposal_id: str):
+        return fold(await run_in_threadpool(load, proposal_id, 2**31))
+
+    async def settle() -> None:  # the log is Kafka: reads see what is projected so far
+        return None
+
+    async def status() -> dict:
+        events = await run_in_threadpool(store.count_events)
+        return {"projected_events": events,
+                "inserted_by_this_worker": projector.inserted if projector else None}
+
+    return build_app("Banli reporting", [router],
+                     {"secret": load_or_create_secret(settings.data_dir, settings.secret),
+                      "reporting": store, "states": states, "clock": system_clock,
+                      "settle": settle, "status": status, "replayer": replayer},
+                     settings.max_body_bytes)
+
+
+def run(settings: Settings) -> int:
+    ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topics)
+    store = ReportingStore(settings.dsn, settings.clickhouse_database)
+    app, projector = build_worker(settings, store)
+    http = ThreadedServer(create_api(settings, store, projector), settings.host,
+                          settings.port).start()
+    print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    finally:
+        http.stop()
+    return 0

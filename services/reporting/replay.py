@@ -1,0 +1,208 @@
+"""Replay: rebuild every projection from the log into fresh tables, then swap them in.
+
+The rebuild reads the log up to where it ended when the replay began, while the live worker
+keeps projecting into the live tables; then, with the live inserts paused for a moment, it reads
+what came in meanwhile and exchanges each table with its rebuilt twin (EXCHANGE TABLES is
+atomic per table). Reads go on throughout."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, fields
+from typing import Callable, Iterable, Iterator
+
+from banli.eventlog import Stored
+
+from .projection import Projection
+from .store import ReportingStore
+
+# A source reads the log: `batches(until)` yields batches up to a mark, `mark()` says where the
+# log ends now, and `total(until)` how many events that is.
+BatchSource = Callable[[object], Iterator[list[Stored]]]
+
+
+@dataclass
+class ReplayProgress:
+    state: str = "idle"  # idle, running, swapping, done, failed
+    read: int = 0
+    total: int = 0
+    projected: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            data = {f.name: getattr(self, f.name) for f in fields(self)
+                    if not f.name.startswith("_")}
+        elapsed = (self.finished_at or time.time()) - self.started_at if self.started_at else 0
+        data["events_per_s"] = round(self.read / elapsed) if elapsed else None
+        return data
+
+
+class LogSource:
+    """What replay needs of a log: where it ends now, and its events up to such a mark."""
+
+    def mark(self) -> object:
+        raise NotImplementedError
+
+    def count(self, start: object, until: object) -> int:
+        raise NotImplementedError
+
+    def batches(self, start: object, until: object) -> Iterator[list[Stored]]:
+        raise NotImplementedError
+
+    def origin(self) -> object:
+        raise NotImplementedError
+
+
+class SqliteSource(LogSource):
+    def __init__(self, log, batch: int = 5000):
+        self.log, self.batch = log, batch
+
+    def origin(self) -> int:
+        return 0
+
+    def mark(self) -> int:
+        return self.log.head()
+
+    def count(self, start: int, until: int) -> int:
+        return self.log.db.execute("SELECT count(*) FROM events WHERE position > ? AND "
+                                   "position <= ?", (start, until)).fetchone()[0]
+
+    def batches(self, start: int, until: int) -> Iterator[list[Stored]]:
+        for chunk in self.log.read_all(start, self.batch):
+            chunk = [s for s in chunk if s.position <= until]
+            if chunk:
+                yield chunk
+            if chunk and chunk[-1].position >= until or not chunk:
+                return
+
+
+def replay(store: ReportingStore, source: LogSource, pause: threading.Lock,
+           progress: ReplayProgress, loader_for: Callable[[str], Callable],
+           cache_size: int = 50_000) -> None:
+    """Rebuild into `<db>_replay` and swap in. `pause` is held by the live projector while it
+    inserts; holding it here stops the live inserts for the final catch-up and the swap."""
+    target = f"{store.db}_replay"
+    progress.state, progress.started_at, progress.error = "running", time.time(), None
+    progress.read = progress.projected = 0
+    try:
+        store.drop(target)
+        store.ensure_schema(target)
+        projection = Projection(store, loader_for(target), db=target, cache_size=cache_size)
+        start, until = source.origin(), source.mark()
+        progress.total = source.count(start, until)
+        _project(projection, source.batches(start, until), progress)
+        with pause:  # live inserts wait; reads go on
+            progress.state = "swapping"
+            final = source.mark()
+            progress.total += source.count(until, final)
+            _project(projection, source.batches(until, final), progress)
+            store.exchange(target)
+        store.drop(target)
+        progress.state = "done"
+    except Exception as exc:
+        progress.state, progress.error = "failed", repr(exc)
+        raise
+    finally:
+        progress.finished_at = time.time()
+
+
+def _project(projection: Projection, batches: Iterable[list[Stored]],
+             progress: ReplayProgress) -> None:
+    for batch in batches:
+        projected = projection.apply(batch)
+        with progress._lock:
+            progress.read += len(batch)
+            progress.projected += projected
+
+
+class KafkaSource(LogSource):
+    """`banli.events` from its beginning (assign + seek, no consumer group), up to a mark: the
+    end offsets of every partition at a moment."""
+
+    def __init__(self, bootstrap: str, topic: str, batch: int = 5000):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            from kafka import KafkaConsumer, TopicPartition
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                      enable_auto_commit=False, max_poll_records=batch,
+                                      client_id="banli-replay")
+        partitions = self.consumer.partitions_for_topic(topic) or set()
+        self.tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        self.consumer.assign(self.tps)
+
+    def origin(self) -> dict:
+        return dict(self.consumer.beginning_offsets(self.tps))
+
+    def mark(self) -> dict:
+        return dict(self.consumer.end_offsets(self.tps))
+
+    def count(self, start: dict, until: dict) -> int:
+        return sum(max(0, until[tp] - start[tp]) for tp in self.tps)
+
+    def batches(self, start: dict, until: dict) -> Iterator[list[Stored]]:
+        from banli.eventlog.kafka import decode_event, position_of
+
+        for tp in self.tps:
+            self.consumer.seek(tp, start[tp])
+        open_tps = {tp for tp in self.tps if start[tp] < until[tp]}
+        while open_tps:
+            batch: list[Stored] = []
+            for tp, records in self.consumer.poll(timeout_ms=1000).items():
+                for record in records:
+                    if record.offset >= until[tp]:
+                        break
+                    try:
+                        batch.append(Stored(position_of(tp.partition, record.offset),
+                                            decode_event(record.value)))
+                    except Exception:
+                        continue  # undecodable: the live worker sent it to the DLQ
+            for tp in list(open_tps):
+                if self.consumer.position(tp) >= until[tp]:
+                    open_tps.discard(tp)
+            if batch:
+                yield batch
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class Replayer:
+    """One replay at a time, in a background thread, its progress readable meanwhile."""
+
+    def __init__(self, store: ReportingStore, source_factory: Callable[[], LogSource],
+                 pause: threading.Lock, loader_for: Callable[[str], Callable]):
+        self.store, self.source_factory = store, source_factory
+        self.pause, self.loader_for = pause, loader_for
+        self.progress = ReplayProgress()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        self.progress = ReplayProgress(state="starting")
+        self._thread = threading.Thread(target=self.run, name="replay", daemon=True)
+        self._thread.start()
+        return True
+
+    def run(self) -> ReplayProgress:
+        source = self.source_factory()
+        try:
+            replay(self.store, source, self.pause, self.progress, self.loader_for)
+        except Exception:
+            pass  # recorded in progress
+        finally:
+            close = getattr(source, "close", None)
+            if close:
+                close()
+        return self.progress
+
+    def wait(self, timeout: float | None = None) -> ReplayProgress:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.progress
