@@ -116,3 +116,17 @@ def server(system):
         yield live
         for c in clients:
             c.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker():
+    """A real Kafka 4.x broker for the whole session (deploy/kafka/broker.sh): Apache's jars
+    from Maven Central, KRaft, fresh data dir, free ports. `BANLI_KAFKA_BOOTSTRAP` points the
+    tests at an external broker instead."""
+    from tests.kafka_broker import KafkaBroker
+
+    broker = KafkaBroker.start()
+    try:
+        yield broker
+    finally:
+        broker.cleanup()
