@@ -154,6 +154,7 @@ def serve(settings: Settings, demo: bool = True) -> int:
     import uvicorn
 
     from .embedded import EmbeddedSystem, create_app
+    from .web.serve import run_in_foreground
 
     if (url := running_server(settings)) is not None:
         print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
@@ -181,7 +182,7 @@ def serve(settings: Settings, demo: bool = True) -> int:
 
     threading.Thread(target=announce, daemon=True).start()
     try:
-        server.run()
+        run_in_foreground(server)
     finally:
         (settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
     return 0

@@ -124,3 +124,19 @@ def dead_letter(reason: str, topic: str, partition: int, offset: int, raw: bytes
                        "offset": offset,
                        "raw": raw.decode("utf-8", "replace") if raw is not None else None},
                       ensure_ascii=False).encode()
+
+
+def partitions_of(consumer, topic: str, timeout_s: float = 60) -> list:
+    """The topic's partitions as TopicPartitions, waiting for a just-created topic to show up in
+    the client's metadata."""
+    import time
+
+    from kafka import TopicPartition
+
+    deadline = time.monotonic() + timeout_s
+    while not (partitions := consumer.partitions_for_topic(topic)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topic {topic} has no partitions (does it exist?)")
+        consumer.topics()  # refresh metadata
+        time.sleep(0.2)
+    return [TopicPartition(topic, p) for p in sorted(partitions)]

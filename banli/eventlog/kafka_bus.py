@@ -15,11 +15,11 @@ from collections import OrderedDict
 
 from ..domain.commands import AnyCommand
 from . import Outcome
-from .kafka import Topics, decode_outcome
+from .kafka import Topics, decode_outcome, partitions_of
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka import KafkaConsumer, KafkaProducer
 
 log = logging.getLogger("banli.bus")
 
@@ -34,8 +34,7 @@ class KafkaBus:
                                       client_id="banli-bus")
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                       enable_auto_commit=False, client_id="banli-bus-results")
-        partitions = self.consumer.partitions_for_topic(topics.results) or set()
-        tps = [TopicPartition(topics.results, p) for p in sorted(partitions)]
+        tps = partitions_of(self.consumer, topics.results)
         self.consumer.assign(tps)
         self.consumer.seek_to_end(*tps)
         for tp in tps:  # resolve the end now, before any command is sent

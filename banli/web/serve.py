@@ -26,3 +26,15 @@ class ThreadedServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+def run_in_foreground(server: uvicorn.Server) -> int:
+    """Run until SIGINT/SIGTERM, then shut down gracefully and exit 0. (uvicorn re-raises the
+    signal after its shutdown so that the default action kills the process; a handler of ours
+    under its own turns that into a normal exit.)"""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: None)
+    server.run()
+    return 0

@@ -75,7 +75,8 @@ def build_worker(settings: Settings) -> faust.App:
         store=settings.faust_store, datadir=str(settings.data_dir / "handling"),
         web_enabled=False, topic_partitions=partitions, topic_allow_declare=True,
         producer_acks=-1, broker_commit_every=50, broker_commit_interval=0.5,
-        consumer_auto_offset_reset="earliest", table_cleanup_interval=3600,
+        consumer_auto_offset_reset="earliest", broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0, table_cleanup_interval=3600,
     )
     topics = settings.topics
     commands = raw_topic(app, topics.commands, partitions)

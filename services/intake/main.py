@@ -13,6 +13,7 @@ from services.handling.processor import system_clock
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.commands import poll_router
+from banli.web.serve import run_in_foreground
 
 from .api import router
 
@@ -37,5 +38,5 @@ def create_app(settings: Settings) -> FastAPI:
 def run(settings: Settings) -> int:
     app = create_app(settings)
     print(f"banli intake listening on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-    return 0
+    return run_in_foreground(uvicorn.Server(uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning")))

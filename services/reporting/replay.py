@@ -128,12 +128,13 @@ class KafkaSource(LogSource):
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning)
-            from kafka import KafkaConsumer, TopicPartition
+            from kafka import KafkaConsumer
+
+        from banli.eventlog.kafka import partitions_of
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                       enable_auto_commit=False, max_poll_records=batch,
                                       client_id="banli-replay")
-        partitions = self.consumer.partitions_for_topic(topic) or set()
-        self.tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        self.tps = partitions_of(self.consumer, topic)
         self.consumer.assign(self.tps)
 
     def origin(self) -> dict:

@@ -88,7 +88,8 @@ def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, 
         f"{settings.app_id}-reporting", broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://", web_enabled=False, topic_partitions=settings.topic_partitions,
         topic_allow_declare=True, producer_acks=-1, broker_commit_interval=0.5,
-        consumer_auto_offset_reset="earliest", stream_buffer_maxsize=20_000,
+        consumer_auto_offset_reset="earliest", broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0, stream_buffer_maxsize=20_000,
     )
     events = raw_topic(app, settings.topics.events, settings.topic_partitions)
     dlq = raw_topic(app, settings.topics.dlq, 1)

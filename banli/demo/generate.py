@@ -1,0 +1,519 @@
+"""A deterministic random history: every command of DOMAIN.md, in business-time order.
+
+    python -m banli.demo.generate --proposals 1000 --seed 7 [--noise 0.05] > history.jsonl
+
+`iter_history` yields command dicts (JSON Lines once dumped) without `actor`, so the importer's
+default applies. Every line of a clean history is accepted by the kernel: business time never
+goes backwards within a proposal, bureaus are registered first, a merge's target is submitted
+earlier and stays open, and deadlines are extended within 6 months under every profile.
+
+With `noise > 0`, about that many bad lines per good one are mixed in (broken JSON, unknown
+types, a missing `at`, a reply by a co-handler, a duplicate submit, a reply before assignment,
+an extension beyond 6 months, a clerk acting for another bureau, a command on a withdrawn
+proposal, ...). Each is refused without touching anything else, so a noisy history gives the
+same report as its clean one: the good lines are the same, in the same order, because the noise
+draws from a random stream of its own. `iter_entries` tells which lines are noise and the
+rejection code each must get (`"invalid"` when the line does not even parse).
+
+Proposals are planned one at a time in order of submission, each as its own time-ordered list,
+and merged into one stream with a heap keyed by (time, proposal, step): memory holds only the
+proposals still in progress, never the whole history.
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import random
+import sys
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any, Iterator, Sequence
+
+from ..domain.deadlines import add_months
+
+Line = dict[str, Any] | str
+Entry = tuple[Line, str | None]  # a line, and the rejection code it must get (None: accepted)
+
+# Times are counted in working minutes from 1 January of the first year: DAY of them a day,
+# rendered from 09:00 Shanghai time, so every action falls in office hours.
+DAY = 480
+
+BUREAUS = [
+    ("sh-ipa", "上海市知识产权局", "Shanghai Intellectual Property Administration"),
+    ("sh-hrss", "上海市人力资源和社会保障局", "Shanghai Human Resources and Social Security Bureau"),
+    ("sh-stcsm", "上海市科学技术委员会", "Shanghai Science and Technology Commission"),
+    ("sh-jrj", "上海市地方金融监督管理局", "Shanghai Local Financial Supervision Bureau"),
+    ("sh-sjxw", "上海市经济和信息化委员会", "Shanghai Economy and Informatization Commission"),
+    ("sh-samr", "上海市市场监督管理局", "Shanghai Administration for Market Regulation"),
+    ("sh-jw", "上海市教育委员会", "Shanghai Municipal Education Commission"),
+    ("sh-wsjkw", "上海市卫生健康委员会", "Shanghai Municipal Health Commission"),
+    ("sh-jtw", "上海市交通委员会", "Shanghai Municipal Transportation Commission"),
+    ("sh-sthjj", "上海市生态环境局", "Shanghai Municipal Bureau of Ecology and Environment"),
+    ("sh-zjw", "上海市住房和城乡建设管理委员会", "Shanghai Housing and Urban-Rural Development Commission"),
+    ("sh-mzj", "上海市民政局", "Shanghai Civil Affairs Bureau"),
+]
+KINDS = ("npc_suggestion", "cppcc_proposal")
+LEVELS = ("national", "provincial", "municipal", "district")
+LEVEL_ODDS = (2, 8, 93, 100)  # cumulative: 2% national, 6% provincial, 85% municipal
+TOPICS = ["知识产权保护", "人才", "金融", "运营交易", "服务体系", "营商环境", "教育", "医疗卫生",
+          "交通", "生态环境", "住房", "养老"]
+FILERS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周涛", "吴婷", "徐明",
+          "孙丽", "马骏", "朱红", "胡斌", "郭强"]
+AFFILIATIONS = {
+    "npc_suggestion": ["浦东新区代表团", "黄浦区代表团", "徐汇区代表团", "闵行区代表团", "解放军代表团"],
+    "cppcc_proposal": ["经济界别", "科技界别", "教育界别", "无党派人士界别", "金融界别", "民盟市委"],
+}
+SIGNERS = ["芮文彪", "王志刚", "李明", None]
+METHODS = ("phone", "visit", "meeting", "online", "letter")
+RESULTS = ("solved", "planned", "deferred", "reference")
+DISCLOSURES = ("full", "summary", "withheld", "exempt")
+SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
+
+
+def bureau_list(count: int) -> list[tuple[str, str, str]]:
+    """`count` bureaus: the named ones first, then numbered ones."""
+    named = BUREAUS[:count]
+    return named + [(f"bureau-{k:03d}", f"第{k}承办单位", f"Bureau {k}")
+                    for k in range(len(named) + 1, count + 1)]
+
+
+class _Clock:
+    """Working minutes <-> ISO times with the +08:00 offset."""
+
+    def __init__(self, first_year: int) -> None:
+        self.base = date(first_year, 1, 1).toordinal()
+        self.days: dict[int, str] = {}
+        self.minutes = [f"T{9 + m // 60:02d}:{m % 60:02d}:00+08:00" for m in range(DAY)]
+
+    def at(self, t: int) -> str:
+        day, minute = divmod(t, DAY)
+        if (text := self.days.get(day)) is None:
+            text = self.days[day] = date.fromordinal(self.base + day).isoformat()
+        return text + self.minutes[minute]
+
+    def day(self, t: int) -> date:
+        return date.fromordinal(self.base + t // DAY)
+
+    def start(self, day: date) -> int:
+        return (day.toordinal() - self.base) * DAY
+
+
+class _Planner:
+    """Plans one proposal's life at a time, with one random stream for the history and one
+    for the noise."""
+
+    def __init__(self, rng: random.Random, noise_rng: random.Random, noise: float,
+                 clock: _Clock, bureaus: list[str]) -> None:
+        self.rng, self.noise_rng, self.noise = rng, noise_rng, noise
+        self.clock, self.bureaus = clock, bureaus
+        self.numbers: Counter[tuple[int, str, str]] = Counter()
+        self.targets: dict[tuple[int, str], str] = {}  # the latest open proposal to merge into
+        # What the noise may refer to: the proposal being planned, its leads and co-handlers.
+        self.context: dict[str, Any] = {"pid": "registry", "leads": [], "cos": []}
+
+    # --- time ---------------------------------------------------------------------------
+    def later(self, t: int, lo: int, hi: int) -> int:
+        """A moment lo..hi days after t, strictly after it."""
+        day = t // DAY + self.rng.randint(lo, hi)
+        return max(day * DAY + self.rng.randrange(DAY), t + 1)
+
+    def on_day(self, day: date, after: int) -> int:
+        return max(self.clock.start(day) + self.rng.randrange(DAY), after + 1)
+
+    def between(self, lo: int, hi: int) -> int | None:
+        return self.rng.randint(lo + 1, hi - 1) if hi - lo >= 2 else None
+
+    def cmd(self, t: int, type_: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+        return t, {"type": type_, **fields, "at": self.clock.at(t)}
+
+    # --- one proposal ---------------------------------------------------------------------
+    def proposal(self, year: int, t0: int) -> list[tuple[int, dict[str, Any]]]:
+        """The clean commands of one proposal, sorted by time (causes strictly before effects)."""
+        rng = self.rng
+        kind = KINDS[rng.random() < 0.5]
+        level = rng.choices(LEVELS, cum_weights=LEVEL_ODDS)[0]
+        self.numbers[(year, kind, level)] += 1
+        number = f"{self.numbers[(year, kind, level)]:05d}"
+        derived = f"{year}-{kind}-{number}"
+        if level != "municipal":
+            derived = f"{level}-{derived}"
+        explicit = rng.random() < 0.03
+        pid = f"P{year}{kind[0]}{level[0]}{number}" if explicit else derived
+        topics = rng.sample(TOPICS, rng.choice((1, 1, 2)))
+        submit: dict[str, Any] = {
+            **({"proposal": pid} if explicit else {}),
+            "kind": kind, "level": level, "year": year, "number": number,
+            "title": f"关于加强{topics[0]}工作的{'建议' if kind == KINDS[0] else '提案'}（{number}号）",
+            "filers": [{"name": n} for n in rng.sample(FILERS, rng.randint(1, 3))],
+            "affiliation": rng.choice(AFFILIATIONS[kind]), "topics": topics,
+        }
+        if rng.random() < 0.1:
+            submit["summary"] = f"建议进一步完善{topics[0]}相关政策"
+        if rng.random() < 0.05:
+            submit["key_item"] = True
+        steps = [self.cmd(t0, "submit", **submit)]
+        self.context = {"pid": pid, "submit": steps[0][1], "leads": [], "cos": []}
+
+        fate = rng.random()
+        target = self.targets.get((year, kind))
+        if fate < 0.015:
+            steps.append(self.cmd(self.later(t0, 2, 20), "withdraw", proposal=pid,
+                                  reason="代表撤回"))
+            return steps
+        if fate < 0.03 and target is not None:
+            steps.append(self.cmd(self.later(t0, 2, 20), "merge", proposal=pid, into=target))
+            return steps
+        if fate < 0.04:
+            return steps  # not assigned yet
+        if rng.random() < 0.05:
+            steps.append(self.cmd(self.later(t0, 1, 10), "supervise", proposal=pid,
+                                  note="列为重点督办件"))
+        t_assign = self.later(t0, 7, 35)
+        assigned = self.clock.day(t_assign)
+        pool = rng.sample(self.bureaus, len(self.bureaus))
+        n_leads = 2 if rng.random() < 0.1 and len(pool) >= 3 else 1
+        n_co = rng.choices((0, 1, 2, 3), cum_weights=(25, 65, 90, 100))[0]
+        n_co = min(n_co, len(pool) - n_leads - 1)  # keep a spare bureau for reassigning
+        leads, cos = pool[:n_leads], pool[n_leads:n_leads + n_co]
+        spare = pool[n_leads + n_co:]
+        self.context.update(leads=leads, cos=cos)
+        assign: dict[str, Any] = {"proposal": pid, "lead": leads, "co": cos}
+        reply_due, opinion_due = add_months(assigned, 3), add_months(assigned, 1)
+        if rng.random() < 0.03:  # the coordinator sets the deadlines itself
+            reply_due, opinion_due = add_months(assigned, 2), assigned + timedelta(days=20)
+            assign.update(reply_due=reply_due.isoformat(), opinion_due=opinion_due.isoformat())
+        steps.append(self.cmd(t_assign, "assign", **assign))
+
+        tracked = {b: ("lead", t_assign, reply_due) for b in leads}
+        tracked.update({b: ("co", t_assign, opinion_due) for b in cos})
+        change = rng.random()
+        if change < 0.04 and spare:  # a bureau returns it and the coordinator reassigns
+            victim = rng.choice([*leads, *cos])
+            role, _, _ = tracked.pop(victim)
+            t_return = self.later(t_assign, 2, 6)
+            self.acknowledge_before(steps, pid, victim, t_assign, t_return)
+            steps.append(self.cmd(t_return, "return", proposal=pid, bureau=victim,
+                                  reason="不属于本单位职责范围"))
+            t_re = self.later(t_return, 1, 7)
+            new = spare.pop()
+            steps.append(self.cmd(t_re, "reassign", proposal=pid,
+                                  **{"add_lead" if role == "lead" else "add_co": [new]}))
+            day = self.clock.day(t_re)
+            tracked[new] = (role, t_re, add_months(day, 3 if role == "lead" else 1))
+        elif change < 0.07 and cos and spare:  # a co-handler is swapped for a better one
+            victim = rng.choice(cos)
+            del tracked[victim]
+            t_re = self.later(t_assign, 6, 12)
+            self.acknowledge_before(steps, pid, victim, t_assign, t_re)
+            new = spare.pop()
+            steps.append(self.cmd(t_re, "reassign", proposal=pid, remove=[victim], add_co=[new]))
+            tracked[new] = ("co", t_re, add_months(self.clock.day(t_re), 1))
+        elif change < 0.09 and len(leads) == 2:  # split handling undone: one lead is enough
+            victim = leads[1]
+            del tracked[victim]
+            t_re = self.later(t_assign, 6, 12)
+            self.acknowledge_before(steps, pid, victim, t_assign, t_re)
+            steps.append(self.cmd(t_re, "reassign", proposal=pid, remove=[victim]))
+        for bureau, (role, t_start, due) in tracked.items():
+            if role == "lead":
+                self.lead(steps, pid, bureau, t_start, due)
+            else:
+                self.co(steps, pid, bureau, t_start, due)
+
+        if fate < 0.06:  # withdrawn, or merged, while in hand: nothing after it
+            t_end = self.later(t_assign, 5, 90)
+            steps = [s for s in steps if s[0] < t_end]
+            if fate < 0.05 or target is None:
+                steps.append(self.cmd(t_end, "withdraw", proposal=pid, reason="代表撤回"))
+            else:
+                steps.append(self.cmd(t_end, "merge", proposal=pid, into=target))
+        else:
+            self.targets[(year, kind)] = pid
+        steps.sort(key=lambda s: s[0])
+        return steps
+
+    def acknowledge_before(self, steps: list, pid: str, bureau: str, lo: int, hi: int) -> None:
+        t = self.between(lo, hi)
+        if t is not None and self.rng.random() < 0.5:
+            steps.append(self.cmd(t, "acknowledge", proposal=pid, bureau=bureau))
+
+    def lead(self, steps: list, pid: str, bureau: str, t_start: int, due: date) -> None:
+        """A lead's duty: sign, maybe an extension, contacts, the reply and what follows it."""
+        rng, clock = self.rng, self.clock
+        if rng.random() < 0.85:
+            steps.append(self.cmd(self.later(t_start, 0, 3), "acknowledge", proposal=pid,
+                                  bureau=bureau))
+        start, t = clock.day(t_start), t_start
+        if rng.random() < 0.05:
+            # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
+            t = self.later(t_start, 10, 45)
+            lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
+            due = lo + timedelta(days=rng.randint(0, (hi - lo).days))
+            steps.append(self.cmd(t, "extend_deadline", proposal=pid, bureau=bureau,
+                                  reply_due=due.isoformat(), reason="涉及多部门协调，申请延期"))
+        outcome = rng.random()
+        if outcome < 0.05:
+            t_reply = None
+        elif outcome < 0.13:
+            t_reply = self.on_day(due + timedelta(days=rng.randint(1, 40)), t)
+        else:
+            lo = max(clock.day(t) + timedelta(days=1), start + timedelta(days=14))
+            span = max(0, (due - lo).days)
+            t_reply = self.on_day(lo + timedelta(days=rng.randint(0, span)), t)
+        horizon = t_reply if t_reply is not None else t_start + 60 * DAY
+        if rng.random() < 0.85 and (tc := self.between(t_start, horizon)) is not None:
+            steps.append(self.cmd(tc, "log_contact", proposal=pid, bureau=bureau,
+                                  stage="before" if rng.random() < 0.6 else "during",
+                                  method=rng.choice(METHODS), note="听取代表委员意见"))
+        if rng.random() < 0.05 and (ts := self.between(t_start, horizon)) is not None:
+            steps.append(self.cmd(ts, "supervise", proposal=pid, bureau=bureau,
+                                  note="督办：请加快办理"))
+        if t_reply is None:
+            return
+        result = self.result()
+        steps.append(self.reply(t_reply, pid, bureau, result))
+        last = t_reply
+        if rng.random() < 0.97:
+            td = self.later(t_reply, 1, 10)
+            choice = rng.choices(DISCLOSURES, cum_weights=(55, 80, 93, 100))[0]
+            steps.append(self.disclosure(td, pid, bureau, choice))
+            if choice == "withheld" and rng.random() < 0.5:  # revised at a later review
+                steps.append(self.disclosure(self.later(td, 30, 300), pid, bureau,
+                                             rng.choice(("full", "summary", "exempt"))))
+        if rng.random() < 0.3:
+            steps.append(self.cmd(self.later(t_reply, 3, 60), "log_contact", proposal=pid,
+                                  bureau=bureau, stage="after", method=rng.choice(METHODS),
+                                  note="办后回访"))
+        if rng.random() < 0.8:
+            tf = self.later(t_reply, 10, 45)
+            satisfaction = rng.choices(SATISFACTIONS, cum_weights=(68, 90, 100))[0]
+            steps.append(self.feedback(tf, pid, bureau, satisfaction))
+            if satisfaction == "dissatisfied" and rng.random() < 0.8:
+                to = self.later(tf, 2, 10)
+                reopen_due = add_months(clock.day(to), 1)
+                steps.append(self.cmd(to, "reopen", proposal=pid, bureau=bureau,
+                                      reason="代表不满意，重新办理",
+                                      reply_due=reopen_due.isoformat()))
+                second = rng.random()
+                if second < 0.9:
+                    days = rng.randint(5, 25) if second < 0.8 else rng.randint(35, 60)
+                    last = self.later(to, days, days)
+                    result = self.result()
+                    steps.append(self.reply(last, pid, bureau, result))
+                    if rng.random() < 0.9:
+                        steps.append(self.feedback(
+                            self.later(last, 10, 40), pid, bureau,
+                            rng.choice(("satisfied", "basically_satisfied"))))
+            elif rng.random() < 0.05:  # asked again months later
+                steps.append(self.feedback(
+                    self.later(tf, 30, 200), pid, bureau,
+                    rng.choice(("satisfied", "basically_satisfied", "dissatisfied"))))
+        if result != "solved" and rng.random() < 0.25:  # tracked and adopted years on
+            steps.append(self.cmd(self.later(last, 150, 600), "revise_result", proposal=pid,
+                                  bureau=bureau,
+                                  result="solved" if rng.random() < 0.7 else "planned",
+                                  note="跟踪落实：已列入相关政策"))
+
+    def co(self, steps: list, pid: str, bureau: str, t_start: int, due: date) -> None:
+        """A co-handler's duty: sign, maybe a contact, the opinion (on time, late, or never)."""
+        rng, clock = self.rng, self.clock
+        if rng.random() < 0.8:
+            steps.append(self.cmd(self.later(t_start, 0, 3), "acknowledge", proposal=pid,
+                                  bureau=bureau))
+        if rng.random() < 0.2:
+            steps.append(self.cmd(self.later(t_start, 2, 40), "log_contact", proposal=pid,
+                                  bureau=bureau, stage="during", method=rng.choice(METHODS),
+                                  note="会办单位参加走访"))
+        outcome = rng.random()
+        if outcome < 0.05:
+            return
+        start = clock.day(t_start)
+        if outcome < 0.15:
+            day = due + timedelta(days=rng.randint(1, 20))
+        else:
+            lo = start + timedelta(days=2)
+            day = lo + timedelta(days=rng.randint(0, max(0, (due - lo).days)))
+        steps.append(self.cmd(self.on_day(day, t_start), "submit_opinion", proposal=pid,
+                              bureau=bureau, summary="会办意见已送主办单位"))
+
+    def result(self) -> str:
+        return self.rng.choices(RESULTS, cum_weights=(60, 80, 88, 100))[0]
+
+    def reply(self, t: int, pid: str, bureau: str, result: str) -> tuple[int, dict[str, Any]]:
+        signer = self.rng.choice(SIGNERS)
+        return self.cmd(t, "reply", proposal=pid, bureau=bureau, result=result,
+                        summary="答复意见", **({"signed_by": signer} if signer else {}))
+
+    def disclosure(self, t: int, pid: str, bureau: str, choice: str) -> tuple[int, dict]:
+        extra = ({"url": f"https://example.gov.cn/jyta/{pid}.html"} if choice in ("full", "summary")
+                 else {"reason": "涉及商业秘密" if choice == "exempt" else "暂不公开"})
+        return self.cmd(t, "decide_disclosure", proposal=pid, bureau=bureau, disclosure=choice,
+                        **extra)
+
+    def feedback(self, t: int, pid: str, bureau: str, satisfaction: str) -> tuple[int, dict]:
+        return self.cmd(t, "record_feedback", proposal=pid, bureau=bureau,
+                        satisfaction=satisfaction)
+
+    # --- noise ---------------------------------------------------------------------------
+    def with_noise(self, steps: list[tuple[int, dict[str, Any]]]
+                   ) -> list[tuple[int, Line, str | None]]:
+        """The steps, each followed (with probability `noise`) by a line that must be refused."""
+        out: list[tuple[int, Line, str | None]] = []
+        for t, command in steps:
+            out.append((t, command, None))
+            if self.noise and self.noise_rng.random() < self.noise:
+                out.append((t, *self.bad_line(t, command)))
+        return out
+
+    def bad_line(self, t: int, anchor: dict[str, Any]) -> tuple[Line, str]:
+        """A line that the kernel (or the parser) refuses right after `anchor`, with its code."""
+        rng, at, ctx = self.noise_rng, self.clock.at(t), self.context
+        pid = ctx["pid"]
+        kinds = ["broken_json", "unknown_type", "missing_at", "bad_field", "unknown_proposal",
+                 "wrong_bureau"]
+        match anchor["type"]:
+            case "register_bureau":
+                kinds += ["duplicate_bureau"] * 6
+            case "submit":
+                kinds += ["duplicate_proposal", "duplicate_number", "reply_before_assignment"] * 3
+            case "assign":
+                kinds += (["co_reply"] * 4 if ctx["cos"] else []) + ["long_extension"] * 4
+            case "withdraw" | "merge":
+                kinds += ["closed"] * 6
+        bureau = anchor.get("bureau") or rng.choice(self.bureaus)
+        match rng.choice(kinds):
+            case "broken_json":
+                return json.dumps(anchor, ensure_ascii=False)[:-9], "invalid"
+            case "unknown_type":
+                return {"type": "approve", "proposal": pid, "at": at}, "invalid"
+            case "missing_at":
+                return {"type": "supervise", "proposal": pid, "note": "无业务时间"}, "invalid"
+            case "bad_field":
+                return {"type": "reply", "proposal": pid, "bureau": bureau, "result": "E",
+                        "at": at}, "invalid"
+            case "unknown_proposal":
+                return {"type": "reply", "proposal": f"{pid}-nosuch", "bureau": bureau,
+                        "result": "solved", "at": at}, "unknown_proposal"
+            case "wrong_bureau":
+                other = next(b for b in self.bureaus if b != bureau)
+                return {"type": "log_contact", "proposal": pid, "bureau": bureau,
+                        "stage": "during", "method": "phone", "at": at,
+                        "actor": {"user": f"clerk@{other}", "bureau": other, "role": "clerk"}
+                        }, "wrong_bureau"
+            case "duplicate_bureau":
+                return {**anchor, "name": anchor["name"] + "（重复）"}, "duplicate_bureau"
+            case "duplicate_proposal":
+                return {**anchor, "title": anchor["title"] + "（重复录入）"}, "duplicate_proposal"
+            case "duplicate_number":
+                return {**anchor, "proposal": f"{pid}-dup"}, "duplicate_number"
+            case "reply_before_assignment":
+                return {"type": "reply", "proposal": pid, "bureau": bureau, "result": "solved",
+                        "at": at}, "not_assigned"
+            case "co_reply":
+                return {"type": "reply", "proposal": pid, "bureau": ctx["cos"][0],
+                        "result": "solved", "at": at}, "not_lead"
+            case "long_extension":
+                too_late = add_months(self.clock.day(t), 7)
+                return {"type": "extend_deadline", "proposal": pid, "bureau": ctx["leads"][0],
+                        "reply_due": too_late.isoformat(), "reason": "申请延期", "at": at
+                        }, "extension_too_long"
+            case "closed":
+                return {"type": "supervise", "proposal": pid, "note": "督办", "at": at}, "closed"
+        raise AssertionError("unreachable")
+
+
+def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
+                 bureaus: int = 8, noise: float = 0.0) -> Iterator[Entry]:
+    """Every line of the history in business-time order, each with the rejection code it must
+    get (None for the good lines)."""
+    first, last = years
+    if first > last or bureaus < 3 or proposals < 0 or not 0 <= noise <= 1:
+        raise ValueError("need years Y1 <= Y2, at least 3 bureaus, proposals >= 0, 0 <= noise <= 1")
+    clock = _Clock(first)
+    registry = bureau_list(bureaus)
+    planner = _Planner(random.Random(seed), random.Random(f"noise:{seed}"), noise, clock,
+                       [b for b, _, _ in registry])
+    registration = [planner.cmd(DAY + k, "register_bureau", bureau=b, name=name, name_en=en)
+                    for k, (b, name, en) in enumerate(registry)]
+    for _, line, expected in planner.with_noise(registration):
+        yield line, expected
+
+    heap: list[tuple[int, int, int, list[Any]]] = []  # (time, proposal, step, its lines)
+    n_years = last - first + 1
+    serial = 0
+    for y, year in enumerate(range(first, last + 1)):
+        count = proposals * (y + 1) // n_years - proposals * y // n_years
+        session = (date(year, 1, 10).toordinal() - clock.base) * DAY
+        for j in range(count):  # submitted over the 30 days of the sessions, in order
+            t0 = session + j * 30 * DAY // count
+            while heap and heap[0][:2] < (t0, serial):
+                yield _pop(heap)
+            lines = planner.with_noise(planner.proposal(year, t0))
+            heapq.heappush(heap, (lines[0][0], serial, 0, lines))
+            serial += 1
+    while heap:
+        yield _pop(heap)
+
+
+def _pop(heap: list[tuple[int, int, int, list[Any]]]) -> Entry:
+    """The earliest line, advancing its proposal to its next line."""
+    _, serial, step, lines = heap[0]
+    _, line, expected = lines[step]
+    lines[step] = None  # emitted: let it go while the proposal's later lines wait
+    if step + 1 < len(lines):
+        heapq.heapreplace(heap, (lines[step + 1][0], serial, step + 1, lines))
+    else:
+        heapq.heappop(heap)
+    return line, expected
+
+
+def iter_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
+                 bureaus: int = 8, noise: float = 0.0) -> Iterator[Line]:
+    """The history's lines in business-time order: command dicts, and with noise also broken
+    lines as raw strings."""
+    for line, _ in iter_entries(proposals, seed, years, bureaus, noise):
+        yield line
+
+
+def generate_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
+                     bureaus: int = 8, noise: float = 0.0) -> list[Line]:
+    """The whole history as a list (see `iter_history`). Same arguments, same history."""
+    return list(iter_history(proposals, seed, years, bureaus, noise))
+
+
+def to_jsonl(line: Line) -> str:
+    text = line if isinstance(line, str) else json.dumps(line, ensure_ascii=False,
+                                                         separators=(",", ":"))
+    return text + "\n"
+
+
+def _years(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    return int(first), int(last or first)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m banli.demo.generate",
+        description="Print a deterministic random history of commands as JSON Lines.")
+    parser.add_argument("--proposals", type=int, required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--years", type=_years, default=(2018, 2020), metavar="Y1-Y2")
+    parser.add_argument("--bureaus", type=int, default=8)
+    parser.add_argument("--noise", type=float, default=0.0,
+                        help="bad lines mixed in per good line (default 0)")
+    args = parser.parse_args(argv)
+    write = sys.stdout.write
+    try:
+        for line in iter_history(args.proposals, args.seed, args.years, args.bureaus,
+                                 args.noise):
+            write(to_jsonl(line))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has had enough
+        sys.stdout = None  # type: ignore[assignment]  # nothing left to flush at exit
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

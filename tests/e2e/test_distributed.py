@@ -1,0 +1,150 @@
+"""The distributed system end to end: intake, handling and reporting as real processes over a
+real Kafka broker, driven over HTTP."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections import defaultdict
+from datetime import date
+
+import pytest
+
+from banli.demo.generate import generate_history, to_jsonl
+from banli.demo.model import MODEL_FILE
+from banli.domain.rates import Scope
+from banli.domain.types import business_date
+from banli.history import reference_report, run_history
+from tests.conftest import ROOT
+from tests.e2e.stack import Stack, wait_projected
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+MODEL_SCOPES = [
+    Scope(bureau="sh-ipa", years=(2020, 2020), as_of=date(2020, 11, 20)),
+    Scope(bureau="sh-ipa", years=(2018, 2020), as_of=date(2020, 11, 20)),
+    Scope(bureau="sh-ipa", years=(2018, 2019), as_of=date(2019, 12, 31)),
+    Scope(bureau=None, years=(2018, 2020), as_of=date(2020, 12, 31)),
+]
+
+
+def report_params(scope: Scope) -> dict:
+    params = {"years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat()}
+    params.update({"bureau": scope.bureau} if scope.bureau else {"all": "true"})
+    params.update({k: v for k, v in (("level", scope.level), ("kind", scope.kind)) if v})
+    return params
+
+
+def assert_reports(client, ledger, scopes) -> None:
+    for scope in scopes:
+        actual = client.get("/api/report", params=report_params(scope))
+        assert actual.status_code == 200, actual.text
+        assert actual.json() == json.loads(json.dumps(reference_report(ledger, scope))), scope
+
+
+def event_count(ledger) -> int:
+    return sum(len(stream) for stream in ledger.streams.values())
+
+
+def read_topic(bootstrap: str, topic: str) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                             enable_auto_commit=False)
+    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    end = consumer.end_offsets(tps)
+    records = []
+    while any(consumer.position(tp) < end[tp] for tp in tps):
+        for batch in consumer.poll(timeout_ms=1000).values():
+            records.extend(batch)
+    consumer.close()
+    return records
+
+
+def assert_log_exact(bootstrap: str, prefix: str, ledger) -> None:
+    """Every accepted command's events are in banli.events; copies of one (proposal, seq)
+    (redeliveries) are the very same event; nothing else is there."""
+    copies: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for record in read_topic(bootstrap, f"{prefix}banli.events"):
+        data = json.loads(record.value)
+        copies[(data["proposal_id"], data["seq"])].add(data["event_id"])
+    assert all(len(ids) == 1 for ids in copies.values()), "conflicting events for one seq"
+    expected = {(ev.proposal_id, ev.seq): ev.event_id
+                for stream in ledger.streams.values() for ev in stream}
+    assert {key: ids.pop() for key, ids in copies.items()} == expected
+
+
+def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path):
+    stack = Stack(kafka_broker.bootstrap, tmp_path)
+    try:
+        reporting, handling, intake = (stack.start(n) for n in ("reporting", "handling", "intake"))
+        for service in (reporting, handling, intake):
+            service.wait_healthy()
+        lines = MODEL_FILE.read_text(encoding="utf-8").splitlines()
+        ledger, _ = run_history(lines)
+        r = stack.client(intake).post("/api/import", content="\n".join(lines).encode(),
+                                      headers={"Content-Type": "application/x-ndjson"})
+        assert r.status_code == 200, r.text
+        assert r.json()["accepted"] == len(lines) and r.json()["problems"] == []
+        read = stack.client(reporting, "overseer")
+        wait_projected(read, event_count(ledger))
+        assert_reports(read, ledger, MODEL_SCOPES)
+
+        # A clerk's workflow command through handling's API: decided, answered, projected.
+        clerk = stack.client(handling, "clerk", "sh-ipa")
+        r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/contacts",
+                       json={"bureau": "sh-ipa", "stage": "after", "method": "phone", "note": "回访",
+                             "at": "2020-12-01T10:00:00+08:00"})
+        assert r.status_code == 201, r.text
+        assert r.json()["events"][0]["actor"]["bureau"] == "sh-ipa"
+        r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/reply",
+                       json={"bureau": "sh-hrss", "result": "solved"})
+        assert r.status_code == 409 and r.json()["code"] == "wrong_bureau"
+        wait_projected(read, event_count(ledger) + 1)
+
+        # Poison messages go to the DLQ with the reason; the streams go on.
+        prefix = stack.env["BANLI_TOPIC_PREFIX"]
+        producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
+        producer.send(f"{prefix}banli.commands", key=b"2020-x", value=b"{not json")
+        producer.send(f"{prefix}banli.events", key=b"2020-x", value=b'{"type": "Nonsense"}')
+        producer.flush()
+        deadline = time.monotonic() + 60
+        while len(dead := read_topic(kafka_broker.bootstrap, f"{prefix}banli.dlq")) < 2:
+            assert time.monotonic() < deadline, dead
+            time.sleep(0.5)
+        reasons = sorted(json.loads(d.value)["reason"].split(":")[0] for d in dead)
+        assert reasons == ["undecodable command", "undecodable event"]
+        r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/contacts",
+                       json={"bureau": "sh-ipa", "stage": "after", "method": "visit", "at": "2020-12-02T10:00:00+08:00"})
+        assert r.status_code == 201, r.text
+        wait_projected(read, event_count(ledger) + 2)
+
+        # Drop the projections (a new reporting engine, same consumer group: nothing to read),
+        # then replay rebuilds them from banli.events.
+        reporting.terminate()
+        stack.services.remove(reporting)
+        reporting = stack.start("reporting", data="reporting-fresh").wait_healthy()
+        read = stack.client(reporting, "overseer")
+        time.sleep(2)
+        assert read.get("/api/status").json()["projected_events"] == 0
+        replay = subprocess.run([sys.executable, "-m", "banli.cli", "replay", "--url",
+                                 reporting.url, "--data-dir", str(tmp_path / "cli")],
+                                env=stack.env, cwd=ROOT, capture_output=True, text=True,
+                                timeout=300)
+        assert replay.returncode == 0, replay.stderr
+        assert "replayed" in replay.stdout
+        wait_projected(read, event_count(ledger) + 2)
+        assert_reports(read, ledger, MODEL_SCOPES)
+
+        # SIGTERM stops every service cleanly.
+        for service in list(stack.services):
+            assert service.terminate(timeout=60) == 0, service.log.read_text()[-2000:]
+    finally:
+        stack.stop()
