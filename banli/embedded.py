@@ -101,4 +101,5 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
          "states": states, "clock": system.clock, "settle": settle,
          "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer},
-        system.settings.max_body_bytes, lifespan)
+        system.settings.max_body_bytes, lifespan,
+        max_import_bytes=system.settings.max_import_bytes)

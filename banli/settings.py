@@ -34,6 +34,7 @@ class Settings(BaseSettings):
                           "or http://user:pass@host:8123/db")
     clickhouse_database: str = Field("banli", description="the ClickHouse database of the projections")
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
+    max_import_bytes: int = Field(256 << 20, description="largest bulk import body (413 above)")
     projection_batch: int = Field(2000, description="events per projector insert batch")
     # distributed mode
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")

@@ -9,18 +9,19 @@ from fastapi.responses import JSONResponse
 
 
 class BodyLimit:
-    """ASGI middleware: a body over `limit` bytes gets a clear 413, whether it announces its
-    length or streams without one."""
+    """ASGI middleware: a body over the limit gets a clear 413, whether it announces its
+    length or streams without one. Bulk routes (imports) have a limit of their own."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, bulk_limit: int, bulk_paths: tuple[str, ...] = ()):
+        self.app, self.default, self.bulk_limit, self.bulk_paths = app, limit, bulk_limit, bulk_paths
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.bulk_limit if scope.get("path") in self.bulk_paths else self.default
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._too_large(send, limit)
         seen = 0
 
         async def limited_receive():
@@ -28,18 +29,18 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._too_large(send)
+            await self._too_large(send, limit)
 
-    async def _too_large(self, send):
+    async def _too_large(self, send, limit: int):
         body = (b'{"detail":{"code":"too_large","message":"\\u8bf7\\u6c42\\u4f53\\u8fc7\\u5927",'
-                b'"message_en":"request body too large (limit %d bytes)"}}' % self.limit)
+                b'"message_en":"request body too large (limit %d bytes)"}}' % limit)
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
@@ -67,7 +68,7 @@ def _plain(value: Any) -> Any:
 
 
 def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
-              max_body_bytes: int, lifespan=None) -> FastAPI:
+              max_body_bytes: int, lifespan=None, max_import_bytes: int = 256 << 20) -> FastAPI:
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
                   description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
                               "request needs `Authorization: Bearer <token>` (`banli token`).")
@@ -76,7 +77,8 @@ def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(BodyLimit, limit=max_body_bytes, bulk_limit=max_import_bytes,
+                       bulk_paths=("/api/import",))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -25,7 +25,8 @@ def run(settings: Settings, serve_http: bool = True) -> int:
         bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
         api = build_app("Banli handling", [router, poll_router],
                         {"secret": load_or_create_secret(settings.data_dir, settings.secret),
-                         "bus": bus, "clock": system_clock}, settings.max_body_bytes)
+                         "bus": bus, "clock": system_clock}, settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes)
         http = ThreadedServer(api, settings.host, settings.port).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)

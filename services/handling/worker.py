@@ -29,22 +29,96 @@ from .decisions import Record, decide_on
 log = logging.getLogger("banli.handling")
 
 
-class TableDirectory:
-    """The Directory of banli.domain.proposal over a faust GlobalTable (every worker holds all
-    of it; an entry written on one worker reaches the others through its changelog)."""
+class EventDirectory:
+    """The Directory of banli.domain.proposal, read from `banli.events` itself by a thread of
+    its own (every partition, no consumer group), with this worker's own entries written
+    through as soon as their events are in the log. A bureau or merge target not found here
+    is looked up again after reading the log up to its current end, so whatever is in the log
+    when a command is decided is seen. (faust's GlobalTable was the obvious tool, but does not
+    work with several workers: faust-streaming#283.)"""
 
-    def __init__(self, table):
-        self.table = table
+    INTERESTING = (b'"BureauRegistered"', b'"ProposalSubmitted"', b'"ProposalWithdrawn"',
+                   b'"ProposalMerged"')
+
+    def __init__(self, bootstrap: str, topic: str):
+        import threading
+        import warnings
+
+        from banli.eventlog.kafka import partitions_of
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            from kafka import KafkaConsumer
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                      enable_auto_commit=False, client_id="banli-directory",
+                                      fetch_max_wait_ms=50)
+        self.tps = partitions_of(self.consumer, topic)
+        self.consumer.assign(self.tps)
+        self.consumer.seek_to_beginning(*self.tps)
+        # KafkaConsumer is not thread-safe: the ends of the log are asked through another one
+        self.ends = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                  enable_auto_commit=False, client_id="banli-directory-ends")
+        self.ends_lock = threading.Lock()
+        self.entries: dict[str, str] = {}
+        self.positions: dict = {tp: 0 for tp in self.tps}
+        self.lock = threading.Condition()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._follow, name="directory", daemon=True)
+        self.thread.start()
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batches = self.consumer.poll(timeout_ms=100)
+                found: dict[str, str] = {}
+                for records in batches.values():
+                    for record in records:
+                        if any(marker in record.value for marker in self.INTERESTING):
+                            found.update(directory_entries(e.load_event(record.value)))
+                positions = {tp: self.consumer.position(tp) for tp in self.tps}
+            except Exception:
+                log.exception("reading the directory from the log")
+                self._stop.wait(1)
+                continue
+            with self.lock:
+                self.entries.update(found)
+                self.positions = positions
+                self.lock.notify_all()
+
+    def catch_up(self, timeout: float = 30) -> bool:
+        """Wait until everything in the log now has been read."""
+        with self.ends_lock:
+            end = self.ends.end_offsets(self.tps)
+        with self.lock:
+            return self.lock.wait_for(
+                lambda: all(self.positions[tp] >= end[tp] for tp in self.tps), timeout)
+
+    def record(self, entries: dict[str, str]) -> None:
+        with self.lock:
+            self.entries.update(entries)
+
+    def _get(self, key: str) -> str | None:
+        with self.lock:
+            return self.entries.get(key)
 
     def has_bureau(self, bureau: str) -> bool:
-        return self.table.get(f"bureau:{bureau}") is not None
+        if self._get(f"bureau:{bureau}") is None:
+            self.catch_up()
+        return self._get(f"bureau:{bureau}") is not None
 
     def owner_of(self, natural_key: str) -> str | None:
-        return self.table.get(f"key:{natural_key}")
+        return self._get(f"key:{natural_key}")
 
     def proposal_status(self, proposal_id: str) -> str | None:
-        return self.table.get(f"status:{proposal_id}")
+        if self._get(f"status:{proposal_id}") != "open":
+            self.catch_up()
+        return self._get(f"status:{proposal_id}")
 
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=10)
+        self.consumer.close()
+        self.ends.close()
 
 
 def directory_entries(event: e.Event) -> dict[str, str]:
@@ -84,8 +158,8 @@ def build_worker(settings: Settings) -> faust.App:
     results = raw_topic(app, topics.results, partitions)
     dlq = raw_topic(app, topics.dlq, 1)
     records = app.Table("streams", partitions=partitions, key_type=str, value_type=None)
-    directory = TableDirectory(app.GlobalTable("directory", partitions=partitions, key_type=str,
-                                               value_type=None))
+    directory = EventDirectory(settings.kafka_bootstrap, topics.events)
+    directory.catch_up(timeout=600)
 
     batcher = CommandBatch(profile, records, directory, events, results, dlq)
 
@@ -111,7 +185,7 @@ class CommandBatch:
     records and directory entries of those before it), their events sent and acknowledged by
     the broker, then the table updated, the outcomes answered and the messages acked."""
 
-    def __init__(self, profile, records, directory: "TableDirectory", events, results, dlq):
+    def __init__(self, profile, records, directory: EventDirectory, events, results, dlq):
         self.profile, self.records, self.directory = profile, records, directory
         self.events, self.results, self.dlq = events, results, dlq
         self.messages: list = []
@@ -178,28 +252,24 @@ class CommandBatch:
 
 
 class DirectoryOverlay:
-    """The directory as a batch sees it: the table, plus what the batch's own events add.
-    The table itself is written only once those events are in the log."""
+    """The directory as a batch sees it: the log's, plus what the batch's own events add
+    (recorded in the directory only once those events are in the log)."""
 
-    def __init__(self, base: "TableDirectory"):
+    def __init__(self, base: EventDirectory):
         self.base = base
         self.pending: dict[str, str] = {}
 
-    def _get(self, key: str) -> str | None:
-        return self.pending.get(key, self.base.table.get(key))
-
     def has_bureau(self, bureau: str) -> bool:
-        return self._get(f"bureau:{bureau}") is not None
+        return f"bureau:{bureau}" in self.pending or self.base.has_bureau(bureau)
 
     def owner_of(self, natural_key: str) -> str | None:
-        return self._get(f"key:{natural_key}")
+        return self.pending.get(f"key:{natural_key}") or self.base.owner_of(natural_key)
 
     def proposal_status(self, proposal_id: str) -> str | None:
-        return self._get(f"status:{proposal_id}")
+        return self.pending.get(f"status:{proposal_id}") or self.base.proposal_status(proposal_id)
 
     def observe(self, event: e.Event) -> None:
         self.pending.update(directory_entries(event))
 
     def commit(self) -> None:
-        for key, value in self.pending.items():
-            self.base.table[key] = value
+        self.base.record(self.pending)

@@ -32,7 +32,8 @@ def create_app(settings: Settings) -> FastAPI:
     return build_app("Banli intake", [router, poll_router],
                      {"secret": load_or_create_secret(settings.data_dir, settings.secret),
                       "bus": bus, "clock": system_clock},
-                     settings.max_body_bytes, lifespan)
+                     settings.max_body_bytes, lifespan,
+        max_import_bytes=settings.max_import_bytes)
 
 
 def run(settings: Settings) -> int:

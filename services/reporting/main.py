@@ -42,7 +42,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
                      {"secret": load_or_create_secret(settings.data_dir, settings.secret),
                       "reporting": store, "states": states, "clock": system_clock,
                       "settle": settle, "status": status, "replayer": replayer},
-                     settings.max_body_bytes)
+                     settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes)
 
 
 def run(settings: Settings) -> int:

@@ -148,3 +148,91 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
             assert service.terminate(timeout=60) == 0, service.log.read_text()[-2000:]
     finally:
         stack.stop()
+
+
+def import_in_background(client, lines: list[str]) -> tuple[threading.Thread, dict]:
+    answer: dict = {}
+
+    def run() -> None:
+        r = client.post("/api/import", content="".join(lines).encode(),
+                        headers={"Content-Type": "application/x-ndjson"})
+        answer["status"], answer["body"] = r.status_code, r.json()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, answer
+
+
+def wait_for_progress(read, at_least: int, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while read.get("/api/status").json()["projected_events"] < at_least:
+        assert time.monotonic() < deadline, "the load did not progress"
+        time.sleep(0.2)
+
+
+def test_workers_killed_mid_load_lose_and_double_nothing(kafka_broker, tmp_path):
+    """2,000 proposals; two handling workers share the partitions and one is SIGKILLed mid-load;
+    the reporting worker is SIGKILLed mid-batch and restarted: the log holds every accepted
+    command's events once (redelivered copies are identical), and the reports are exact."""
+    stack = Stack(kafka_broker.bootstrap, tmp_path, partitions=6)
+    try:
+        reporting = stack.start("reporting")
+        workers = [stack.start("handling", i) for i in range(2)]
+        intake = stack.start("intake")
+        for service in (reporting, *workers, intake):
+            service.wait_healthy()
+        lines = [to_jsonl(line) for line in generate_history(2000, seed=2000, noise=0.01)]
+        ledger, problems = run_history(lines)
+        total = event_count(ledger)
+        read = stack.client(reporting, "overseer")
+        thread, answer = import_in_background(stack.client(intake), lines)
+
+        wait_for_progress(read, total // 4)
+        workers[1].kill()
+        wait_for_progress(read, total // 2)
+        reporting.kill()
+        reporting = stack.start("reporting", data="reporting0").wait_healthy()
+        read = stack.client(reporting, "overseer")
+        thread.join(timeout=900)
+        assert answer.get("status") == 200, answer
+
+        wait_projected(read, total, timeout=600)
+        assert_log_exact(kafka_broker.bootstrap, stack.env["BANLI_TOPIC_PREFIX"], ledger)
+        last = max(business_date(s[-1].occurred_at) for s in ledger.streams.values())
+        assert_reports(read, ledger, [
+            Scope(bureau=None, years=(2018, 2020), as_of=last),
+            Scope(bureau="sh-ipa", years=(2018, 2020), as_of=last),
+            Scope(bureau="sh-jrj", years=(2019, 2019), as_of=date(2019, 9, 30)),
+            Scope(bureau=None, years=(2020, 2020), as_of=date(2020, 6, 30), kind="npc_suggestion"),
+        ])
+        # Every refused line of the history is refused here too (or still pending an answer).
+        refused = {p["line"] for p in answer["body"]["problems"]}
+        assert refused <= {p.line for p in problems}
+        assert len(refused) + answer["body"]["pending"] >= len(problems) - 0
+    finally:
+        stack.stop()
+
+
+def test_broker_restart_mid_load_loses_and_doubles_nothing(kafka_broker, tmp_path):
+    if not kafka_broker.managed:
+        pytest.skip("an external broker cannot be restarted by the tests")
+    stack = Stack(kafka_broker.bootstrap, tmp_path)
+    try:
+        reporting, handling, intake = (stack.start(n) for n in ("reporting", "handling", "intake"))
+        for service in (reporting, handling, intake):
+            service.wait_healthy()
+        lines = [to_jsonl(line) for line in generate_history(300, seed=4)]
+        ledger, _ = run_history(lines)
+        total = event_count(ledger)
+        read = stack.client(reporting, "overseer")
+        thread, answer = import_in_background(stack.client(intake), lines)
+        wait_for_progress(read, total // 3)
+        kafka_broker.restart()
+        thread.join(timeout=900)
+        assert answer.get("status") == 200, answer
+        wait_projected(read, total, timeout=600)
+        assert_log_exact(kafka_broker.bootstrap, stack.env["BANLI_TOPIC_PREFIX"], ledger)
+        last = max(business_date(s[-1].occurred_at) for s in ledger.streams.values())
+        assert_reports(read, ledger, [Scope(bureau=None, years=(2018, 2020), as_of=last)])
+    finally:
+        stack.stop()
