@@ -424,14 +424,15 @@ class _Planner:
 
 
 def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
-                 bureaus: int = 8, noise: float = 0.0) -> Iterator[Entry]:
+                 bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = ()
+                 ) -> Iterator[Entry]:
     """Every line of the history in business-time order, each with the rejection code it must
     get (None for the good lines)."""
     first, last = years
     if first > last or bureaus < 3 or proposals < 0 or not 0 <= noise <= 1:
         raise ValueError("need years Y1 <= Y2, at least 3 bureaus, proposals >= 0, 0 <= noise <= 1")
     clock = _Clock(first)
-    registry = bureau_list(bureaus)
+    registry = [b for b in bureau_list(bureaus + len(exclude)) if b[0] not in exclude]
     planner = _Planner(random.Random(seed), random.Random(f"noise:{seed}"), noise, clock,
                        [b for b, _, _ in registry])
     registration = [planner.cmd(DAY + k, "register_bureau", bureau=b, name=name, name_en=en)
@@ -469,10 +470,11 @@ def _pop(heap: list[tuple[int, int, int, list[Any]]]) -> Entry:
 
 
 def iter_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
-                 bureaus: int = 8, noise: float = 0.0) -> Iterator[Line]:
+                 bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = ()
+                 ) -> Iterator[Line]:
     """The history's lines in business-time order: command dicts, and with noise also broken
-    lines as raw strings."""
-    for line, _ in iter_entries(proposals, seed, years, bureaus, noise):
+    lines as raw strings. Bureaus named in `exclude` are left out of the registry."""
+    for line, _ in iter_entries(proposals, seed, years, bureaus, noise, exclude):
         yield line
 
 
@@ -480,6 +482,15 @@ def generate_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 
                      bureaus: int = 8, noise: float = 0.0) -> list[Line]:
     """The whole history as a list (see `iter_history`). Same arguments, same history."""
     return list(iter_history(proposals, seed, years, bureaus, noise))
+
+
+def demo_history() -> Iterator[str]:
+    """The demo's other bureaus: a realistic spread of results, late replies, dissatisfied
+    feedback, reopenings, extensions and split handling, 2018-2021, leaving the model bureau
+    (sh-ipa) to the model report's own history."""
+    for line in iter_history(240, seed=20201120, years=(2018, 2021), bureaus=9,
+                             exclude=("sh-ipa",)):
+        yield to_jsonl(line)
 
 
 def to_jsonl(line: Line) -> str:
