@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from typing import Any, Iterator, Sequence
 
 from ..domain.deadlines import add_months
+from .model import BUREAUS as MODEL_BUREAUS
 
 Line = dict[str, Any] | str
 Entry = tuple[Line, str | None]  # a line, and the rejection code it must get (None: accepted)
@@ -40,12 +41,7 @@ Entry = tuple[Line, str | None]  # a line, and the rejection code it must get (N
 DAY = 480
 
 BUREAUS = [
-    ("sh-ipa", "上海市知识产权局", "Shanghai Intellectual Property Administration"),
-    ("sh-hrss", "上海市人力资源和社会保障局", "Shanghai Human Resources and Social Security Bureau"),
-    ("sh-stcsm", "上海市科学技术委员会", "Shanghai Science and Technology Commission"),
-    ("sh-jrj", "上海市地方金融监督管理局", "Shanghai Local Financial Supervision Bureau"),
-    ("sh-sjxw", "上海市经济和信息化委员会", "Shanghai Economy and Informatization Commission"),
-    ("sh-samr", "上海市市场监督管理局", "Shanghai Administration for Market Regulation"),
+    *MODEL_BUREAUS,  # the model report's six, then more
     ("sh-jw", "上海市教育委员会", "Shanghai Municipal Education Commission"),
     ("sh-wsjkw", "上海市卫生健康委员会", "Shanghai Municipal Health Commission"),
     ("sh-jtw", "上海市交通委员会", "Shanghai Municipal Transportation Commission"),

@@ -1,7 +1,7 @@
-"""handling's composition root: the faust worker, with the bureaus' workflow API beside it."""
+"""handling's composition root: the command worker, with the bureaus' workflow API beside it."""
 from __future__ import annotations
 
-import faust
+import signal
 
 from banli.auth import load_or_create_secret
 from banli.eventlog.kafka import ensure_topics
@@ -13,13 +13,15 @@ from banli.web.serve import ThreadedServer
 
 from .api import router
 from .processor import system_clock
-from .worker import build_worker
+from .worker import Handler
 
 
 def run(settings: Settings, serve_http: bool = True) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topics)
-    app = build_worker(settings)
+    handler = Handler(settings)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: handler.stop())
     http = None
     if serve_http:
         bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
@@ -29,11 +31,8 @@ def run(settings: Settings, serve_http: bool = True) -> int:
         max_import_bytes=settings.max_import_bytes)
         http = ThreadedServer(api, settings.host, settings.port).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
-    worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
     try:
-        worker.execute_from_commandline()  # runs until SIGTERM/SIGINT, then stops cleanly
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
+        handler.run()  # runs until SIGTERM/SIGINT, then stops cleanly
     finally:
         if http is not None:
             http.stop()

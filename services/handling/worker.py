@@ -1,26 +1,40 @@
-"""handling's faust worker: the only writer. One agent on `banli.commands` (concurrency 1:
-faust-streaming #606 can commit past an in-flight message otherwise); per command:
-load the stream's record from the table → decide with the kernel → send the events and wait
-for the broker's ack → update the table → send the outcome. Commands already waiting are
-taken as one batch (decided in order; one round of acks for all their events).
+"""handling's worker: the only writer. A kafka-python consumer group on `banli.commands`;
+per batch of polled commands: decide each in order against its stream's state → send the events
+and wait for the broker's ack → send the outcomes → commit the offsets. Nothing is committed
+before the events and outcomes of every command up to that offset are in the log.
+
+The state of the streams is the log's: when a partition is assigned, every stream's state in it
+is folded from the same-numbered partition of `banli.events` (commands and events are keyed by
+stream, with the same partition count and partitioner, and events are written to the partition
+number of their command). Commands from the committed offset on whose events are already in the
+log were decided by the previous owner before it died: they are kept out of the states and
+answered from the log in their turn, so a redelivered command is never decided against a state
+that already holds its own events or those of the commands after it.
+
+(This used to be a faust agent with a changelogged table. That lost and conflicted events when a
+worker was killed: a table write goes to the changelog partition of faust's *current event*,
+i.e. the last message of a batch, not the key's own partition, so a worker taking over restored
+stale or missing records; and a rebalance with a noack batch in flight acked and committed
+commands that were skipped, not decided.)
 
 At-least-once, made exact by determinism: `recorded_at` is the command message's own
-timestamp, so a redelivered command decides to the very same events (same ids, same seqs),
-which consumers dedupe by (proposal_id, seq); a command whose outcome is in the record is
-answered from it. faust flushes the producer (events, table changelog) before it commits."""
+timestamp, so a command decided again against the same state gives the very same events (same
+ids, same seqs), which consumers dedupe by (proposal_id, seq)."""
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
-import faust
 from pydantic import ValidationError
 
 from banli.domain import commands as c
 from banli.domain import events as e
 from banli.domain.deadlines import get_profile
+from banli.domain.proposal import fold
 from banli.eventlog.kafka import dead_letter, encode_event, position_of
 from banli.settings import Settings
 
@@ -136,119 +150,330 @@ def directory_entries(event: e.Event) -> dict[str, str]:
     return {}
 
 
-def raw_topic(app: faust.App, name: str, partitions: int | None = None):
+def raw_topic(app, name: str, partitions: int | None = None):
+    """A raw-bytes faust topic (used by the reporting worker)."""
     return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
                      value_serializer="raw", partitions=partitions, internal=False)
 
 
-def build_worker(settings: Settings) -> faust.App:
-    profile = get_profile(settings.profile)
-    partitions = settings.topic_partitions
-    app = faust.App(
-        f"{settings.app_id}-handling", broker=f"kafka://{settings.kafka_bootstrap}",
-        store=settings.faust_store, datadir=str(settings.data_dir / "handling"),
-        web_enabled=False, topic_partitions=partitions, topic_allow_declare=True,
-        producer_acks=-1, broker_commit_every=50, broker_commit_interval=0.5,
-        consumer_auto_offset_reset="earliest", broker_session_timeout=10.0,
-        broker_heartbeat_interval=1.0, table_cleanup_interval=3600,
-    )
-    topics = settings.topics
-    commands = raw_topic(app, topics.commands, partitions)
-    events = raw_topic(app, topics.events, partitions)
-    results = raw_topic(app, topics.results, partitions)
-    dlq = raw_topic(app, topics.dlq, 1)
-    records = app.Table("streams", partitions=partitions, key_type=str, value_type=None)
-    directory = EventDirectory(settings.kafka_bootstrap, topics.events)
-    directory.catch_up(timeout=600)
-
-    batcher = CommandBatch(profile, records, directory, events, results, dlq)
-
-    @app.agent(commands, concurrency=1)
-    async def handle(stream):
-        # Messages are acked by hand, after their events are in the log: a batch cut short
-        # (a crash, SIGTERM) is delivered again and decided again to the same events.
-        channel = stream.channel
-        async for message in stream.noack().events():
-            batcher.add(message)
-            if len(batcher) >= BATCH or channel.empty():
-                await batcher.run()
-
-    app.conf.handle_agent = handle  # for tests and introspection
-    return app
-
-
 BATCH = 200
+RECENT = 20_000  # per partition: commands whose outcome is kept to answer a redelivery
 
 
-class CommandBatch:
-    """Commands waiting to be decided together: decided one by one in order (each seeing the
-    records and directory entries of those before it), their events sent and acknowledged by
-    the broker, then the table updated, the outcomes answered and the messages acked."""
+class Partition:
+    """What the worker knows of one commands partition it owns: the state of every stream in
+    it, rebuilt from the same-numbered `banli.events` partition when the partition is
+    assigned. Commands at or after the committed offset whose events are already in the log
+    (decided by the previous owner, which died before committing) are kept apart in `pending`:
+    the streams' states exclude them, so each is answered in its turn from the log."""
 
-    def __init__(self, profile, records, directory: EventDirectory, events, results, dlq):
-        self.profile, self.records, self.directory = profile, records, directory
-        self.events, self.results, self.dlq = events, results, dlq
-        self.messages: list = []
+    def __init__(self, number: int):
+        self.number = number
+        self.states: dict[str, Any] = {}
+        self.pending: dict[str, list[tuple[int, e.Event]]] = {}  # command id -> its logged events
+        self.logged: set[str] = set()  # every command with events in the log
+        self.recent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # command id -> outcome
 
-    def __len__(self) -> int:
-        return len(self.messages)
+    def remember(self, command_id: str, outcome: dict[str, Any]) -> None:
+        self.recent[command_id] = outcome
+        self.recent.move_to_end(command_id)
+        while len(self.recent) > RECENT:
+            self.recent.popitem(last=False)
 
-    def add(self, message) -> None:
-        self.messages.append(message)
 
-    async def run(self) -> None:
-        messages, self.messages = self.messages, []
-        overlay = DirectoryOverlay(self.directory)
-        records: dict[str, Record] = {}
-        answers: list[tuple[str, dict[str, Any]]] = []
-        sent: list[tuple[str, list, list]] = []  # (command id, events, delivery futures)
-        for message in messages:
-            m = message.message
+class Handler:
+    """handling's consumer loop over `banli.commands` (a kafka-python consumer group)."""
+
+    def __init__(self, settings: Settings):
+        from kafka import KafkaConsumer, KafkaProducer
+        from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+        self.settings = settings
+        self.profile = get_profile(settings.profile)
+        self.topics = settings.topics
+        bootstrap = settings.kafka_bootstrap
+        self.bootstrap = bootstrap
+        self.directory = EventDirectory(bootstrap, self.topics.events)
+        self.directory.catch_up(timeout=600)
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2,
+                                      client_id="banli-handling")
+        self.partitions: dict[int, Partition] = {}
+        self.to_load: set[int] = set()
+        handler = self
+
+        class Listener(ConsumerRebalanceListener):
+            # Called inside poll(), when no batch is in flight (each is committed before the
+            # next poll). A partition revoked and given back in the same rebalance was owned
+            # by no one else meanwhile: its states are kept; any other is loaded from the log.
+            revoked: dict[int, Partition] = {}
+
+            def on_partitions_revoked(self, revoked):
+                for tp in revoked:
+                    part = handler.partitions.pop(tp.partition, None)
+                    if part is not None:
+                        self.revoked[tp.partition] = part
+                    handler.to_load.discard(tp.partition)
+
+            def on_partitions_assigned(self, assigned):
+                kept, self.revoked = self.revoked, {}
+                for tp in assigned:
+                    if tp.partition in kept and tp.partition not in handler.to_load:
+                        handler.partitions[tp.partition] = kept[tp.partition]
+                    else:
+                        handler.partitions.pop(tp.partition, None)
+                        handler.to_load.add(tp.partition)
+
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=f"{settings.app_id}-handling",
+            client_id="banli-handling", enable_auto_commit=False,
+            auto_offset_reset="earliest", session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000, max_poll_records=BATCH, fetch_max_wait_ms=50,
+            max_poll_interval_ms=600_000)
+        self.listener = Listener()
+        self.consumer.subscribe([self.topics.commands], listener=self.listener)
+        self._stop = threading.Event()
+
+    # --- the loop ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    batches = self.consumer.poll(timeout_ms=200)
+                    self._load_assigned()
+                    if batches:
+                        self._handle({tp: records for tp, records in batches.items()
+                                      if tp.partition in self.partitions})
+                except Exception:
+                    # Nothing of an unfinished batch is committed; start again from the
+                    # committed offsets with states rebuilt from the log.
+                    log.exception("handling a batch; resuming from the committed offsets")
+                    self._reset()
+                    self._stop.wait(1)
+        finally:
             try:
-                command = c.parse_command(m.value)
-                if not command.command_id or command.actor is None or command.at is None:
-                    raise ValueError("a command on Kafka needs command_id, actor and at")
-            except (ValidationError, ValueError) as exc:
-                await self.dlq.send(key=m.key, value=dead_letter(
-                    f"undecodable command: {exc}", m.topic, m.partition, m.offset, m.value))
+                self.producer.flush(timeout=30)
+            except Exception:
+                log.exception("flushing on stop")
+            self.consumer.close(autocommit=False)
+            self.producer.close(timeout=10)
+            self.directory.close()
+
+    def _reset(self) -> None:
+        from kafka import TopicPartition
+        try:
+            assigned = self.consumer.assignment()
+        except Exception:
+            assigned = set()
+        self.partitions.clear()
+        self.listener.revoked = {}
+        for tp in assigned:
+            self.to_load.add(tp.partition)
+        for tp in assigned:
+            try:
+                committed = self.consumer.committed(tp)
+                if committed is None:
+                    self.consumer.seek_to_beginning(tp)
+                else:
+                    self.consumer.seek(tp, committed)
+            except Exception:
+                log.exception("seeking %s to its committed offset", tp)
+                self.consumer.seek_to_beginning(TopicPartition(tp.topic, tp.partition))
+
+    # --- loading a partition's states from the log -------------------------------------------
+    def _load_assigned(self) -> None:
+        from kafka import TopicPartition
+        if not self.to_load:
+            return
+        numbers, self.to_load = sorted(self.to_load), set()
+        assigned = {tp.partition for tp in self.consumer.assignment()}
+        scanner = self._scanner()
+        try:
+            for number in numbers:
+                if number not in assigned:
+                    continue
+                tp = TopicPartition(self.topics.commands, number)
+                committed = self.consumer.committed(tp)
+                if committed is None:
+                    committed = scanner.beginning_offsets([tp])[tp]
+                # The consumer resumes from the committed offset: commands from there on may
+                # have been decided by the previous owner; their ids tell what is pending.
+                pending_ids = {json_field(r.value, "command_id")
+                               for r in scan(scanner, tp, committed)}
+                pending_ids.discard(None)
+                self.partitions[number] = self._load(scanner, number, pending_ids)
+        finally:
+            scanner.close()
+
+    def _scanner(self):
+        from kafka import KafkaConsumer
+        return KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+                             enable_auto_commit=False, client_id="banli-handling-loader",
+                             fetch_max_wait_ms=50, max_partition_fetch_bytes=4 << 20)
+
+    def _load(self, scanner, number: int, pending_ids: set[str]) -> Partition:
+        from kafka import TopicPartition
+        part = Partition(number)
+        tp = TopicPartition(self.topics.events, number)
+        folded: dict[str, list[e.Event]] = {}
+        for record in scan(scanner, tp, None):
+            try:
+                event = e.load_event(json.loads(record.value))
+            except Exception:
+                log.exception("undecodable event at %s/%s", number, record.offset)
                 continue
-            key = command.stream
-            record = records.get(key) or Record.from_json(self.records.get(key))
-            prior = record.decided.get(command.command_id)
-            if prior is not None:
-                answers.append((command.command_id, {**prior, "replayed": True}))
+            part.logged.add(event.command_id)
+            if event.command_id in pending_ids:
+                part.pending.setdefault(event.command_id, []).append(
+                    (position_of(number, record.offset), event))
                 continue
-            recorded_at = datetime.fromtimestamp(m.timestamp, timezone.utc)
-            decided = decide_on(record, command, recorded_at, self.profile, overlay)
-            futures = [await self.events.send(key=key.encode(), value=encode_event(ev))
-                       for ev in decided.events]
-            for ev in decided.events:
-                overlay.observe(ev)
-            sent.append((command.command_id, decided.events, futures))
-            outcome = {"command_id": command.command_id, "rejection": None, "events": [],
-                       "replayed": False}
-            if decided.rejection is not None:
-                outcome["rejection"] = decided.rejection.model_dump(mode="json")
-            answers.append((command.command_id, outcome))
-            records[key] = Record(decided.record.state,
-                                  {**decided.record.decided, command.command_id: outcome})
-        by_command = {}
-        for command_id, events, futures in sent:
-            stored = []
-            for ev, future in zip(events, futures):
-                metadata = await future  # in the log before anything else moves
-                stored.append({"position": position_of(metadata.partition, metadata.offset),
-                               "event": ev.model_dump(mode="json")})
-            by_command[command_id] = stored
-        for outcome in (o for _, o in answers if not o.get("replayed")):
-            outcome["events"] = by_command.get(outcome["command_id"], [])
+            events = folded.setdefault(event.proposal_id, [])
+            version = events[-1].seq if events else 0
+            if event.seq <= version:
+                continue  # a redelivered copy
+            events.append(event)
+        for stream, events in folded.items():
+            part.states[stream] = fold(events, None)
+        log.info("partition %s: %s streams, %s commands to answer from the log", number,
+                 len(part.states), len(part.pending))
+        return part
+
+    # --- one batch --------------------------------------------------------------------------
+    def _handle(self, batches: dict) -> None:
+        from kafka import OffsetAndMetadata
+        if not batches:
+            return
+        overlay = DirectoryOverlay(self.directory)
+        states: dict[tuple[int, str], Any] = {}  # the batch's new states, kept once all is acked
+        answers: list[tuple[Partition, str, dict[str, Any], list]] = []
+        futures = []
+        for tp, records in batches.items():
+            part = self.partitions[tp.partition]
+            for m in records:
+                try:
+                    command = c.parse_command(m.value)
+                    if not command.command_id or command.actor is None or command.at is None:
+                        raise ValueError("a command on Kafka needs command_id, actor and at")
+                except (ValidationError, ValueError) as exc:
+                    futures.append(self.producer.send(self.topics.dlq, key=m.key, value=dead_letter(
+                        f"undecodable command: {exc}", m.topic, m.partition, m.offset, m.value)))
+                    continue
+                cid, key = command.command_id, command.stream
+                state = states.get((part.number, key), part.states.get(key))
+                logged = part.pending.pop(cid, None)
+                if logged is None and cid in part.recent:
+                    answers.append((part, cid, {**part.recent[cid], "replayed": True}, []))
+                    continue
+                if logged is None and cid in part.logged:
+                    # decided long ago (before the committed offset): answer from the log
+                    stored = [{"position": pos, "event": ev.model_dump(mode="json")}
+                              for pos, ev in find_in_log(self._scanner, self.topics.events,
+                                                         part.number, cid)]
+                    answers.append((part, cid, {"command_id": cid, "rejection": None,
+                                                "events": stored, "replayed": True}, []))
+                    continue
+                recorded_at = datetime.fromtimestamp(m.timestamp / 1000, timezone.utc)
+                decided = decide_on(Record(state, {}), command, recorded_at, self.profile,
+                                    overlay)
+                outcome = {"command_id": cid, "rejection": None, "events": [],
+                           "replayed": logged is not None}
+                sends = []
+                if logged is not None:
+                    # Decided by the previous owner against this very state: its events are in
+                    # the log. Send only what is missing of them (a batch cut short).
+                    ids = [ev.event_id for _, ev in logged]
+                    new = decided.events if [ev.event_id for ev in decided.events][:len(ids)] == ids \
+                        else [ev for _, ev in logged]
+                    events = [ev for _, ev in logged] + list(new[len(ids):])
+                    sends = [(pos, ev, None) for pos, ev in logged] + [
+                        (None, ev, self._send_event(part.number, ev)) for ev in new[len(ids):]]
+                    state = fold(events, state) if events else state
+                elif decided.rejection is not None:
+                    outcome["rejection"] = decided.rejection.model_dump(mode="json")
+                    events = []
+                else:
+                    events = decided.events
+                    sends = [(None, ev, self._send_event(part.number, ev)) for ev in events]
+                    state = decided.record.state
+                for ev in events:
+                    overlay.observe(ev)
+                states[(part.number, key)] = state
+                answers.append((part, cid, outcome, sends))
+        # in the log before anything else moves
+        for future in futures:
+            future.get(timeout=300)
+        for part, cid, outcome, sends in answers:
+            if sends:
+                stored = []
+                for pos, ev, future in sends:
+                    if future is not None:
+                        metadata = future.get(timeout=300)
+                        pos = position_of(metadata.partition, metadata.offset)
+                    stored.append({"position": pos, "event": ev.model_dump(mode="json")})
+                outcome["events"] = stored
         overlay.commit()
-        for key, record in records.items():
-            self.records[key] = record.to_json()
-        for command_id, outcome in answers:
-            await self.results.send(key=command_id.encode(), value=json.dumps(outcome).encode())
-        for message in messages:
-            message.ack()
+        for (number, key), state in states.items():
+            self.partitions[number].states[key] = state
+        results = []
+        for part, cid, outcome, sends in answers:
+            if not outcome.get("replayed") or sends:
+                part.remember(cid, outcome)
+                if outcome["events"]:
+                    part.logged.add(cid)
+            results.append(self.producer.send(self.topics.results, key=cid.encode(),
+                                              value=json.dumps(outcome).encode()))
+        for future in results:
+            future.get(timeout=300)
+        self.consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
+                              for tp, records in batches.items() if records})
+
+    def _send_event(self, partition: int, event: e.Event):
+        return self.producer.send(self.topics.events, key=event.proposal_id.encode(),
+                                  value=encode_event(event), partition=partition)
+
+
+def json_field(raw: bytes | None, name: str):
+    try:
+        value = json.loads(raw).get(name) if raw else None
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def scan(consumer, tp, start: int | None):
+    """The records of one partition from `start` (None: the beginning) to its end now."""
+    consumer.assign([tp])
+    if start is None:
+        consumer.seek_to_beginning(tp)
+    else:
+        consumer.seek(tp, start)
+    end = consumer.end_offsets([tp])[tp]
+    while consumer.position(tp) < end:
+        for records in consumer.poll(timeout_ms=500).values():
+            for record in records:
+                if record.offset < end:
+                    yield record
+
+
+def find_in_log(new_scanner, topic: str, partition: int, command_id: str):
+    """A command's events, read from its stream's partition of the log (a rare path: a command
+    sent again long after it was decided)."""
+    from kafka import TopicPartition
+    scanner = new_scanner()
+    try:
+        found = []
+        marker = f'"command_id":"{command_id}"'.encode()
+        for record in scan(scanner, TopicPartition(topic, partition), None):
+            if marker in record.value:
+                event = e.load_event(json.loads(record.value))
+                if event.command_id == command_id and event.seq not in {
+                        ev.seq for _, ev in found}:
+                    found.append((position_of(partition, record.offset), event))
+        return found
+    finally:
+        scanner.close()
 
 
 class DirectoryOverlay:
