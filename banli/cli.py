@@ -66,8 +66,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.history is None:
         from .local import report_from_store
 
-        report, name = report_from_store(settings_from(args), scope, profile)
-        print_report(report, args, name)
+        report, names = report_from_store(settings_from(args), scope, profile)
+        print_report(report, args, (names or {}).get("name_en" if args.lang == "en" else "name"))
         return 0
     from .history import reference_report, run_history
 
@@ -79,8 +79,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         ledger, problems = run_history(lines, profile)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
+    names = ledger.directory.bureaus.get(scope.bureau or "")
     print_report(reference_report(ledger, scope), args,
-                 ledger.directory.bureaus.get(scope.bureau or ""))
+                 names[args.lang == "en"] if names else None)
     return 1 if (problems and args.strict) else 0
 
 

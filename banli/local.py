@@ -113,7 +113,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
 
 
 def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAULT_PROFILE
-                      ) -> tuple[dict[str, Any], str | None]:
+                      ) -> tuple[dict[str, Any], dict[str, str] | None]:
     """The report from the projections: through the running server when there is one (chDB
     opens a path in one process only), else by catching the projections up here."""
     url = running_server(settings)
@@ -134,7 +134,7 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
     names = system.reporting.bureau_names()
-    return system.reporting.report(scope, profile), names.get(scope.bureau or "", {}).get("name")
+    return system.reporting.report(scope, profile), names.get(scope.bureau or "", {})
 
 
 def load_demo(system) -> None:

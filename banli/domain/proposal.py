@@ -118,7 +118,7 @@ class Directory(Protocol):
 class MemoryDirectory:
     """A directory kept in memory, updated from the events it is shown."""
 
-    bureaus: dict[str, str] = field(default_factory=dict)
+    bureaus: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, name_en)
     keys: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
 
@@ -134,7 +134,7 @@ class MemoryDirectory:
     def observe(self, event: e.Event) -> None:
         match event:
             case e.BureauRegistered():
-                self.bureaus[event.bureau] = event.name
+                self.bureaus[event.bureau] = (event.name, event.name_en)
             case e.ProposalSubmitted():
                 self.keys[c.natural_key(event.level, event.kind, event.year, event.number)] = (
                     event.proposal_id)
