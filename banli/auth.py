@@ -52,11 +52,11 @@ def verify_token(secret: str, token: str, now: float | None = None) -> Actor:
         raise AuthError("malformed token") from None
     if not valid:
         raise AuthError("bad signature")
-    if claims.get("exp", 0) < (now or time.time()):
-        raise AuthError("token expired")
     try:
+        if claims.get("exp", 0) < (now or time.time()):
+            raise AuthError("token expired")
         return Actor(user=claims["user"], bureau=claims.get("bureau"), role=claims["role"])
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError, AttributeError):
         raise AuthError("malformed claims") from None
 
 

@@ -1,7 +1,6 @@
 """The public command vocabulary (DOMAIN.md): one frozen model per `type`, and their union."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, StringConstraints, TypeAdapter, model_validator
@@ -11,6 +10,7 @@ from .types import (
     BureauId,
     ContactMethod,
     ContactStage,
+    Day,
     DisclosureChoice,
     Frozen,
     Instant,
@@ -103,8 +103,8 @@ class Assign(Command):
     proposal: ProposalId
     lead: list[BureauId] = Field(max_length=50)
     co: list[BureauId] = Field(default_factory=list, max_length=100)
-    reply_due: date | None = None
-    opinion_due: date | None = None
+    reply_due: Day | None = None
+    opinion_due: Day | None = None
 
 
 class Acknowledge(Command):
@@ -126,8 +126,8 @@ class Reassign(Command):
     add_lead: list[BureauId] = Field(default_factory=list, max_length=50)
     add_co: list[BureauId] = Field(default_factory=list, max_length=100)
     remove: list[BureauId] = Field(default_factory=list, max_length=150)
-    reply_due: date | None = None
-    opinion_due: date | None = None
+    reply_due: Day | None = None
+    opinion_due: Day | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> "Reassign":
@@ -183,7 +183,7 @@ class Reopen(Command):
     proposal: ProposalId
     bureau: BureauId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    reply_due: date
+    reply_due: Day
 
 
 class ReviseResult(Command):
@@ -198,7 +198,7 @@ class ExtendDeadline(Command):
     type: Literal["extend_deadline"] = "extend_deadline"
     proposal: ProposalId
     bureau: BureauId
-    reply_due: date
+    reply_due: Day
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 

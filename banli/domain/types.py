@@ -42,12 +42,26 @@ Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 
 
+# The calendar the system keeps: wide enough for any real item (the first congresses sat in
+# 1949), narrow enough for every store (ClickHouse's Date32 and DateTime64 end in 2299).
+FIRST_DAY, LAST_DAY = date(1949, 1, 1), date(2199, 12, 31)
+
+
+def _in_calendar(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"dates run from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
 def _assume_shanghai(value: datetime) -> datetime:
     """A time without an offset is read as Shanghai time, the business clock of the domain."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
+    _in_calendar(value.astimezone(SHANGHAI).date())
+    return value
 
 
 Instant = Annotated[datetime, AfterValidator(_assume_shanghai)]
+Day = Annotated[date, AfterValidator(_in_calendar)]
 
 
 def business_date(moment: datetime) -> date:

@@ -5,7 +5,9 @@ from typing import Any, Iterable
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class BodyLimit:
@@ -59,6 +61,17 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         "errors": _plain(errors)}})
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """FastAPI answers a body it cannot even decode (not UTF-8, not JSON) with a bare 400; the
+    API answers every malformed request alike, with its 422 shape."""
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return JSONResponse(status_code=422, content={"detail": {
+            "code": "malformed", "message": "请求格式错误", "message_en": "malformed request",
+            "errors": [{"loc": ["body"], "msg": "the body could not be decoded",
+                        "type": "body_decode"}]}})
+    return await http_exception_handler(request, exc)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -77,6 +90,7 @@ def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimit, limit=max_body_bytes, bulk_limit=max_import_bytes,
                        bulk_paths=("/api/import",))
 

@@ -57,6 +57,10 @@ async def report(
     if profile not in PROFILES:
         raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
                                          "message_en": f"unknown profile {profile}"})
+    for moment in (d for d in (as_of, recorded_by) if d is not None):
+        if not 1900 <= moment.year <= 2299:
+            raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
+                                             "message_en": "dates run from 1900 to 2299"})
     scope = Scope(bureau=bureau, years=_years(years), as_of=as_of, level=level, kind=kind)
     await request.app.state.settle()
     result = await _in_thread(reporting.report, scope, get_profile(profile), recorded_by)

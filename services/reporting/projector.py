@@ -15,7 +15,7 @@ from banli.domain import events as e
 from banli.domain.proposal import Assignment, Bureau, Proposal, State, evolve
 from banli.domain.types import business_date
 
-NO_DATE = date(1970, 1, 1)  # "not yet" in the non-nullable date columns
+NO_DATE = date(1900, 1, 1)  # "not yet" in the non-nullable date columns (outside the calendar)
 
 HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
                    "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",

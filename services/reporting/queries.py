@@ -21,7 +21,7 @@ SELECT proposal_id, bureau,
        argMax(contacted_before_reply, seq)                         AS contacted
 FROM (
     SELECT * FROM {db}.assignment_versions
-    WHERE occurred_on <= {as_of:Date}
+    WHERE occurred_on <= {as_of:Date32}
       AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
       AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
       AND ({bureau:String} = '' OR bureau = {bureau:String})
@@ -50,9 +50,9 @@ FROM (
            countIf(kind = 'cppcc_proposal' AND role = 'co')                AS cppcc_co,
            countIf(role = 'lead')                                          AS leads,
            countIf(role = 'lead' AND replies > 0)                          AS replied,
-           countIf(role = 'lead' AND (replies > 0 OR due < {as_of:Date}))  AS due_lead,
+           countIf(role = 'lead' AND (replies > 0 OR due < {as_of:Date32}))  AS due_lead,
            countIf(role = 'lead' AND replies > 0 AND first_reply_on <= due) AS on_time_lead,
-           countIf(role = 'co' AND (opinions > 0 OR due < {as_of:Date}))   AS due_co,
+           countIf(role = 'co' AND (opinions > 0 OR due < {as_of:Date32}))   AS due_co,
            countIf(role = 'co' AND opinions > 0 AND first_opinion_on <= due) AS on_time_co,
            countIf(role = 'lead' AND replies > 0 AND has({adopted:Array(String)}, result))
                                                                            AS adopted,
