@@ -75,10 +75,9 @@ def import_commands(handle, lines: Iterable[str], progress: Progress | None = No
             continue
         outcome = handle(item)
         if outcome.rejection is not None:
-            if not outcome.replayed:
-                problems.append(LineProblem(number, f"{outcome.rejection.message} "
-                                                    f"({outcome.rejection.message_en})",
-                                            outcome.rejection.code))
+            problems.append(LineProblem(number, f"{outcome.rejection.message} "
+                                                f"({outcome.rejection.message_en})",
+                                        outcome.rejection.code))
         elif outcome.replayed:
             replayed += 1
         else:

@@ -60,30 +60,31 @@ async def register_bureau(body: BureauBody, actor: CurrentActor, bus: Bus, clock
 
 @router.post("/import", summary="Bulk import: a JSON Lines body of commands",
              responses={200: {"description": "counts, and every line not taken with its reason"}})
-async def import_lines(request: Request, actor: CurrentActor, bus: Bus, clock: Clock,
+async def import_lines(request: Request, actor: CurrentActor, bus: Bus,
                        body: str = Body(..., media_type="application/x-ndjson")):
-    """Each line is a command; lines without `actor` act as the signed-in user, without `at`
-    as now. Only importers, admins and coordinators may import."""
+    """A history, as `banli import` takes it: each line a command with its business time `at`
+    (a line without one is reported, as a bad line is); lines without `actor` act as the
+    signed-in user. Only importers, admins and coordinators may import."""
     if actor.role not in ("importer", "admin", "coordinator"):
         raise forbid("无权批量导入", f"a {actor.role} may not import")
-    lines = read_commands(body.splitlines(), default_actor=actor, require_at=False)
-    return await import_commands(bus, _as_actor(lines, actor, clock))
+    lines = read_commands(body.splitlines(), default_actor=actor)
+    return await import_commands(bus, _as_actor(lines, actor))
 
 
-def _as_actor(lines, actor, clock):
-    """Lines act as the signed-in user (an importer may name other actors), at now by default."""
+def _as_actor(lines, actor):
+    """Lines act as the signed-in user (an importer may name other actors)."""
     for number, item in lines:
-        if not isinstance(item, LineProblem):
-            if actor.role != "importer" and item.actor != actor:
-                item = item.model_copy(update={"actor": actor})
-            if item.at is None:
-                item = item.model_copy(update={"at": clock()})
+        if not isinstance(item, LineProblem) and actor.role != "importer" and item.actor != actor:
+            item = item.model_copy(update={"actor": actor})
         yield number, item
 
 
-# Commands whose decision reads other streams (the bureau registry, a merge's target) wait
-# for everything sent before them when commands are pipelined.
-BARRIERS = frozenset({"register_bureau", "merge"})
+# Commands whose decision reads other streams (the bureau registry, a merge's target, the
+# natural key of a submit under an id of the caller's) wait for everything sent before them
+# when commands are pipelined: pipelining keeps order within a stream only.
+def is_barrier(command) -> bool:
+    return command.type in ("register_bureau", "merge") or (
+        command.type == "submit" and command.proposal is not None)
 
 
 async def import_commands(bus, lines) -> dict[str, Any]:
@@ -97,10 +98,9 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         if outcome is None:
             counts["pending"] += 1
         elif outcome.rejection is not None:
-            if not outcome.replayed:
-                problems.append({"line": number, "code": outcome.rejection.code,
-                                 "reason": outcome.rejection.message,
-                                 "reason_en": outcome.rejection.message_en})
+            problems.append({"line": number, "code": outcome.rejection.code,
+                             "reason": outcome.rejection.message,
+                             "reason_en": outcome.rejection.message_en})
         else:
             counts["already_decided" if outcome.replayed else "accepted"] += 1
 
@@ -114,10 +114,11 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         if isinstance(item, LineProblem):
             problems.append({"line": number, "code": item.code, "reason": item.reason})
             continue
-        await drain(0 if item.type in BARRIERS else window - 1)
+        barrier = is_barrier(item)
+        await drain(0 if barrier else window - 1)
         in_flight.append((number, asyncio.ensure_future(bus.send(item))))
         await asyncio.sleep(0)  # let the task hand its command to the producer, in order
-        if item.type in BARRIERS:
+        if barrier:
             await drain(0)
     await drain(0)
     problems.sort(key=lambda p: p["line"])
