@@ -44,8 +44,6 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", description="prefix of every topic name (several deployments "
                                               "on one broker)")
     app_id: str = Field("banli", description="prefix of the Kafka consumer groups and faust apps")
-    faust_store: str = Field("rocksdb://", description="handling's table store: rocksdb:// "
-                                                       "(rocksdict, production) or memory://")
     flush_interval_s: float = Field(0.2, description="reporting: longest wait before a batch of "
                                                      "events is inserted")
 

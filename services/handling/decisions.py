@@ -1,6 +1,6 @@
 """handling's core in the distributed mode: one command against one stream's record. Pure.
 
-A stream's record (held in a faust table, changelog-backed) is its current state and the
+A stream's record is its current state and the
 outcome of every command decided on it, so a redelivered command is answered from its record
 and never decided twice."""
 from __future__ import annotations

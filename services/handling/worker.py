@@ -22,10 +22,8 @@ timestamp, so a command decided again against the same state gives the very same
 ids, same seqs), which consumers dedupe by (proposal_id, seq)."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import weakref
 import threading
 from collections import OrderedDict
 from datetime import datetime, timezone

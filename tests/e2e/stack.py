@@ -57,7 +57,7 @@ class Stack:
         self.secret = f"secret-{tag}"
         self.env = {**os.environ, "BANLI_KAFKA_BOOTSTRAP": bootstrap, "BANLI_SECRET": self.secret,
                     "BANLI_TOPIC_PREFIX": f"t{tag}.", "BANLI_APP_ID": f"t{tag}",
-                    "BANLI_FAUST_STORE": "memory://", "BANLI_TOPIC_PARTITIONS": str(partitions),
+                    "BANLI_TOPIC_PARTITIONS": str(partitions),
                     "BANLI_REPLY_TIMEOUT_S": "30", "PYTHONUNBUFFERED": "1"}
         self.services: list[Service] = []
 
