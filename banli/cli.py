@@ -216,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in (
             ("intake", "distributed: the intake API (submit, assign, import) over Kafka"),
-            ("handling", "distributed: the handling worker (faust) and the bureaus' workflow API"),
+            ("handling", "distributed: the deciding worker (a consumer group on banli.commands) "
+                         "and the bureaus' workflow API"),
             ("reporting", "distributed: the reporting worker (faust → ClickHouse) and its API")):
         service = sub.add_parser(
             name, help=text,
