@@ -598,8 +598,8 @@ def test_oversized_bodies_are_413_with_or_without_content_length(world):
         too_large(world.admin.post(p, content=_chunks(b" " * (limit + 1), 100),
                                    headers={"Content-Type": "application/json"}), limit)
     assert world.server.system.log.count() == n
-    lines = b"\n" * 2048 + json.dumps({"type": "acknowledge", "proposal": P,
-                                       "bureau": "sh-ipa"}).encode()
+    lines = b"\n" * 2048 + json.dumps({"type": "acknowledge", "proposal": P, "bureau": "sh-ipa",
+                                       "at": world.clock.now.isoformat()}).encode()
     assert 2048 < len(lines) <= 4096
     for content in (lines, _chunks(lines, 300)):
         answer = expect(world.admin.post("/api/import", content=content, headers={
