@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -87,7 +88,8 @@ class SqliteEventStore:
         and the directory changes, in one transaction. Raises ConcurrencyError when the stream
         moved on. Returns the events' positions."""
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        in_batch = getattr(self._local, "in_batch", False)
+        db.execute("SAVEPOINT append" if in_batch else "BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
                              (command.stream,)).fetchone()
@@ -106,11 +108,31 @@ class SqliteEventStore:
             db.execute("INSERT INTO commands VALUES (?, ?, 1, ?)",
                        (command.command_id, command.stream,
                         json.dumps([ev.event_id for ev in events])))
+            db.execute("RELEASE append" if in_batch else "COMMIT")
+        except BaseException:
+            if in_batch:
+                db.execute("ROLLBACK TO append")
+                db.execute("RELEASE append")
+            else:
+                db.execute("ROLLBACK")
+            raise
+        return positions
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction around many appends (bulk imports): all of them are committed
+        together, or none. Appends inside are savepoints."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        self._local.in_batch = True
+        try:
+            yield
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return positions
+        finally:
+            self._local.in_batch = False
 
     def record_rejection(self, command: c.AnyCommand, rejection: Rejection) -> None:
         self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, 0, ?)",

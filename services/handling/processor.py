@@ -64,28 +64,51 @@ class Processor:
         if (prior := self.recorded(command.command_id)) is not None:
             return prior
         with self._lock(command.stream):
-            if (prior := self.recorded(command.command_id)) is not None:
-                return prior
-            for _ in range(10):
-                state = self.state(command.stream)
-                ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log)
-                decision = decide(state, command, ctx)
-                if isinstance(decision, Rejection):
-                    self.log.record_rejection(command, decision)
-                    return Outcome(command.command_id, rejection=decision)
-                try:
-                    positions = self.log.append(command, state.version if state else 0, decision)
-                except ConcurrencyError:
-                    continue  # another process wrote this stream: decide again on fresh state
-                except sqlite3.IntegrityError:
-                    if (prior := self.recorded(command.command_id)) is not None:
-                        return prior  # the same command, decided by another process just now
-                    raise
-                self._remember(command.stream, fold(decision, state))
-                self.on_append(positions[-1])
-                return Outcome(command.command_id,
-                               events=[Stored(p, ev) for p, ev in zip(positions, decision)])
-            raise ConcurrencyError(f"{command.stream}: too much contention")
+            return self._handle(command)
+
+    def handle_batch(self, commands: list[c.AnyCommand]) -> list[Outcome]:
+        """Decide and record many commands in order, in one transaction (bulk imports): their
+        events are committed together before this returns, or none of them are."""
+        for lock in self._locks:
+            lock.acquire()
+        try:
+            with self.log.batch():
+                outcomes = [self._handle(command) for command in commands]
+        except BaseException:
+            with self._cache_lock:
+                self._cache.clear()  # it may hold states of the rolled-back appends
+            raise
+        finally:
+            for lock in self._locks:
+                lock.release()
+        if any(o.events and not o.replayed for o in outcomes):
+            self.on_append(max(o.position for o in outcomes))
+        return outcomes
+
+    def _handle(self, command: c.AnyCommand) -> Outcome:
+        """Under the stream's lock (or the batch's): decide, append, remember."""
+        if (prior := self.recorded(command.command_id)) is not None:
+            return prior
+        for _ in range(10):
+            state = self.state(command.stream)
+            ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log)
+            decision = decide(state, command, ctx)
+            if isinstance(decision, Rejection):
+                self.log.record_rejection(command, decision)
+                return Outcome(command.command_id, rejection=decision)
+            try:
+                positions = self.log.append(command, state.version if state else 0, decision)
+            except ConcurrencyError:
+                continue  # another process wrote this stream: decide again on fresh state
+            except sqlite3.IntegrityError:
+                if (prior := self.recorded(command.command_id)) is not None:
+                    return prior  # the same command, decided by another process just now
+                raise
+            self._remember(command.stream, fold(decision, state))
+            self.on_append(positions[-1])
+            return Outcome(command.command_id,
+                           events=[Stored(p, ev) for p, ev in zip(positions, decision)])
+        raise ConcurrencyError(f"{command.stream}: too much contention")
 
     def recorded(self, command_id: str) -> Outcome | None:
         """The outcome of a command decided before, from the log's record."""

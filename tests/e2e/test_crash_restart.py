@@ -52,7 +52,7 @@ def kill(proc: subprocess.Popen) -> None:
 def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     rng = random.Random(int(os.environ.get("BANLI_CRASH_SEED", "1120")))
     history = tmp_path / "history.jsonl"
-    lines = [to_jsonl(line) for line in generate_history(400, seed=77, noise=0.02)]
+    lines = [to_jsonl(line) for line in generate_history(1500, seed=77, noise=0.02)]
     history.write_text("".join(lines), encoding="utf-8")
     data = tmp_path / "data"
     port = free_port()
@@ -60,12 +60,15 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     env = {**os.environ, "BANLI_SECRET": "crash-secret", "PYTHONUNBUFFERED": "1"}
     common = ["--data-dir", str(data)]
 
+    partial = []  # events in the log after each kill
     for _ in range(3):  # import and serve, killed at a random moment each time
         server = banli("serve", *common, "--port", str(port), "--no-demo", env=env)
         wait_healthy(url, server)
         importer = banli("import", str(history), *common, env=env)
-        time.sleep(rng.uniform(0.3, 3.0))
+        time.sleep(rng.uniform(1.0, 4.0))
         kill(importer)
+        with sqlite3.connect(data / "events.sqlite3") as db:
+            partial.append(db.execute("SELECT count(*) FROM events").fetchone()[0])
         time.sleep(rng.uniform(0.0, 0.5))
         kill(server)
 
@@ -84,6 +87,7 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
             stored = sorted(db.execute("SELECT stream, seq, event_id, type FROM events"))
             accepted = db.execute("SELECT count(*) FROM commands WHERE accepted = 1").fetchone()[0]
         assert stored == expected
+        assert any(0 < n < len(expected) for n in partial), f"no import was cut short: {partial}"
         assert accepted == sum(1 for o in ledger.decided.values() if isinstance(o, list))
         assert problems, "the noisy history has refused lines"
 
