@@ -177,7 +177,6 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
-EVENTS_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
 
 # --- upcasting -------------------------------------------------------------------------------
 # (type, version) -> a function from that version's dict to the next version's dict.

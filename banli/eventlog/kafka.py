@@ -98,16 +98,6 @@ def decode_event(raw: bytes) -> Any:
     return load_event(json.loads(raw))
 
 
-def encode_outcome(outcome: Outcome) -> bytes:
-    return json.dumps({
-        "command_id": outcome.command_id,
-        "rejection": outcome.rejection.model_dump(mode="json") if outcome.rejection else None,
-        "events": [{"position": s.position, "event": s.event.model_dump(mode="json")}
-                   for s in outcome.events],
-        "replayed": outcome.replayed,
-    }, ensure_ascii=False).encode()
-
-
 def decode_outcome(raw: bytes) -> Outcome:
     data = json.loads(raw)
     rejection = data.get("rejection")

@@ -38,7 +38,7 @@ from banli.domain.proposal import fold
 from banli.eventlog.kafka import dead_letter, encode_event, position_of
 from banli.settings import Settings
 
-from .decisions import Record, decide_on
+from .decisions import decide_on
 
 log = logging.getLogger("banli.handling")
 
@@ -148,12 +148,6 @@ def directory_entries(event: e.Event) -> dict[str, str]:
         case e.ProposalMerged():
             return {f"status:{event.proposal_id}": "merged"}
     return {}
-
-
-def raw_topic(app, name: str, partitions: int | None = None):
-    """A raw-bytes faust topic (used by the reporting worker)."""
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                     value_serializer="raw", partitions=partitions, internal=False)
 
 
 BATCH = 200
@@ -375,7 +369,7 @@ class Handler:
                                                 "events": stored, "replayed": True}, []))
                     continue
                 recorded_at = datetime.fromtimestamp(m.timestamp / 1000, timezone.utc)
-                decided = decide_on(Record(state, {}), command, recorded_at, self.profile,
+                decided = decide_on(state, command, recorded_at, self.profile,
                                     overlay)
                 outcome = {"command_id": cid, "rejection": None, "events": [],
                            "replayed": logged is not None}
@@ -396,7 +390,7 @@ class Handler:
                 else:
                     events = decided.events
                     sends = [(None, ev, self._send_event(part.number, ev)) for ev in events]
-                    state = decided.record.state
+                    state = decided.state
                 for ev in events:
                     overlay.observe(ev)
                 states[(part.number, key)] = state

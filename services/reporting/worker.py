@@ -16,7 +16,6 @@ import faust
 from banli.eventlog import Stored
 from banli.eventlog.kafka import dead_letter, decode_event, position_of
 from banli.settings import Settings
-from services.handling.worker import raw_topic
 
 from .projection import Projection
 from .store import ReportingStore
@@ -67,6 +66,12 @@ class BatchProjector:
     def _apply(self, batch: list[Stored]) -> None:
         with self.pause:
             self.projection.apply(batch)
+
+
+def raw_topic(app: faust.App, name: str, partitions: int | None = None):
+    """A faust topic of raw bytes: the pydantic models are the only wire schema."""
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", partitions=partitions, internal=False)
 
 
 def history_loader(store: ReportingStore, db: str | None = None):
