@@ -91,7 +91,7 @@ def history_loader(store: ReportingStore, db: str | None = None):
 def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, BatchProjector]:
     app = faust.App(
         f"{settings.app_id}-reporting", broker=f"kafka://{settings.kafka_bootstrap}",
-        store="memory://", web_enabled=False, topic_partitions=settings.topic_partitions,
+        store="memory://", datadir=str(settings.data_dir / "faust"), web_enabled=False, topic_partitions=settings.topic_partitions,
         topic_allow_declare=True, producer_acks=-1, broker_commit_interval=0.5,
         consumer_auto_offset_reset="earliest", broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0, stream_buffer_maxsize=20_000,
