@@ -50,6 +50,7 @@ class Assignment(Frozen):
     extensions: int = 0
     result: Result | None = None
     disclosure: DisclosureChoice | None = None
+    first_disclosure: DisclosureChoice | None = None  # before any review changed it
     feedback: Satisfaction | None = None
     feedback_on_reply: Satisfaction | None = None  # on the latest reply; a reopen needs it
     supervisions: int = 0
@@ -487,7 +488,8 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
             return {"replies": duty.replies + 1, "first_reply_on": duty.first_reply_on or day,
                     "awaiting_reply": False, "result": event.result, "feedback_on_reply": None}
         case e.DisclosureDecided():
-            return {"disclosure": event.disclosure}
+            return {"disclosure": event.disclosure,
+                    "first_disclosure": duty.first_disclosure or event.disclosure}
         case e.FeedbackRecorded():
             return {"feedback": event.satisfaction, "feedback_on_reply": event.satisfaction}
         case e.HandlingReopened():

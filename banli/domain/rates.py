@@ -97,3 +97,102 @@ def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
         "contact": ratio(n["contacted"], n["replied"]),
     }
     return report
+
+
+# --- Drill-down: the items behind every number ---------------------------------------------------
+# Each counted duty becomes one item (a plain dict, the same whether it came from folding events or
+# from the projections); every number of the report is the size of one measure's selection, and a
+# rate is its numerator's selection over its denominator's. The reporting service lists items with
+# these same predicates, and tests hold each selection's size to the report's number.
+
+ITEM_FIELDS = ("proposal_id", "number", "title", "kind", "level", "year", "bureau", "role",
+               "assigned_on", "due", "replies", "first_reply_on", "opinions", "first_opinion_on",
+               "result", "disclosure", "first_disclosure", "feedback", "contacted")
+
+
+def item_of(p: Proposal, a: Assignment) -> dict[str, Any]:
+    return {
+        "proposal_id": p.id, "number": p.number, "title": p.title, "kind": p.kind,
+        "level": p.level, "year": p.year, "bureau": a.bureau, "role": a.role,
+        "assigned_on": a.assigned_on, "due": a.due, "replies": a.replies,
+        "first_reply_on": a.first_reply_on, "opinions": a.opinions,
+        "first_opinion_on": a.first_opinion_on, "result": a.result, "disclosure": a.disclosure,
+        "first_disclosure": a.first_disclosure, "feedback": a.feedback,
+        "contacted": a.contacted_before_reply,
+    }
+
+
+def with_flags(item: dict[str, Any], as_of: date, profile: Profile) -> dict[str, Any]:
+    """The item with what the rates ask of it, as of the business date."""
+    lead, replied = item["role"] == "lead", item["replies"] > 0
+    if lead:
+        due_counted = replied or item["due"] < as_of
+        on_time = replied and item["first_reply_on"] <= item["due"]
+    else:
+        due_counted = item["first_opinion_on"] is not None or item["due"] < as_of
+        on_time = item["first_opinion_on"] is not None and item["first_opinion_on"] <= item["due"]
+    return {**item, "due_counted": due_counted, "on_time": on_time,
+            "adopted": lead and replied and item["result"] in profile.adopted}
+
+
+def _reply(item: dict[str, Any]) -> bool:
+    return item["role"] == "lead" and item["replies"] > 0
+
+
+MEASURES: dict[str, Any] = {
+    "duties": lambda i: True,
+    "lead": lambda i: i["role"] == "lead",
+    "co": lambda i: i["role"] == "co",
+    **{f"{k}.{role}": (lambda k, role: lambda i: i["kind"] == k and i["role"] == role)(k, role)
+       for k in KINDS for role in ("lead", "co")},
+    "replied": _reply,
+    "unreplied": lambda i: i["role"] == "lead" and i["replies"] == 0,
+    "due_lead": lambda i: i["role"] == "lead" and i["due_counted"],
+    "on_time_lead": lambda i: i["role"] == "lead" and i["due_counted"] and i["on_time"],
+    "late_lead": lambda i: i["role"] == "lead" and i["due_counted"] and not i["on_time"],
+    "due_co": lambda i: i["role"] == "co" and i["due_counted"],
+    "on_time_co": lambda i: i["role"] == "co" and i["due_counted"] and i["on_time"],
+    "late_co": lambda i: i["role"] == "co" and i["due_counted"] and not i["on_time"],
+    "adopted": lambda i: i["adopted"],
+    "contacted": lambda i: _reply(i) and i["contacted"],
+    **{f"result.{r}": (lambda r: lambda i: _reply(i) and i["result"] == r)(r) for r in RESULTS},
+    **{f"disclosure.{d}": (lambda d: lambda i: _reply(i) and i["disclosure"] == d)(d)
+       for d in DISCLOSURES},
+    "disclosure.undecided": lambda i: _reply(i) and i["disclosure"] is None,
+    "disclosed": lambda i: _reply(i) and i["disclosure"] in ("full", "summary"),
+    "disclosure_base": lambda i: _reply(i) and i["disclosure"] != "exempt",
+    **{f"feedback.{s}": (lambda s: lambda i: _reply(i) and i["feedback"] == s)(s)
+       for s in SATISFACTIONS},
+    "feedback_any": lambda i: _reply(i) and i["feedback"] is not None,
+    "satisfied_any": lambda i: _reply(i) and i["feedback"] in ("satisfied", "basically_satisfied"),
+}
+
+# rate -> (numerator measure, denominator measure)
+RATE_MEASURES: dict[str, tuple[str, str]] = {
+    "on_time_reply": ("on_time_lead", "due_lead"),
+    "on_time_opinion": ("on_time_co", "due_co"),
+    "completion": ("replied", "lead"),
+    "adoption": ("adopted", "replied"),
+    "disclosure": ("disclosed", "disclosure_base"),
+    "satisfaction": ("satisfied_any", "feedback_any"),
+    "contact": ("contacted", "replied"),
+}
+
+
+def report_items(proposals: Iterable[Proposal], scope: Scope, profile: Profile
+                 ) -> list[dict[str, Any]]:
+    """Every duty the report counts, flagged; proposals already folded as of `scope.as_of`."""
+    return [with_flags(item_of(p, a), scope.as_of, profile)
+            for p in proposals if scope.takes(p) for a in scope.duties(p)]
+
+
+def select(items: Iterable[dict[str, Any]], measure: str) -> list[dict[str, Any]]:
+    """The items behind one number, or behind a rate: its denominator's items, each marked
+    `counted` when the numerator counts it too."""
+    if measure in RATE_MEASURES:
+        numerator, denominator = (MEASURES[m] for m in RATE_MEASURES[measure])
+        return [{**i, "counted": bool(numerator(i))} for i in items if denominator(i)]
+    if measure not in MEASURES:
+        raise KeyError(measure)
+    keep = MEASURES[measure]
+    return [i for i in items if keep(i)]

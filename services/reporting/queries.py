@@ -9,6 +9,9 @@ CURRENT_ASSIGNMENTS = """
 SELECT proposal_id, bureau,
        argMax(role, seq)                                           AS role,
        argMax(kind, seq)                                           AS kind,
+       argMax(level, seq)                                          AS level,
+       argMax(year, seq)                                           AS year,
+       argMax(assigned_on, seq)                                    AS assigned_on,
        argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
        argMax(due, seq)                                            AS due,
        argMax(replies, seq)                                        AS replies,
@@ -17,10 +20,11 @@ SELECT proposal_id, bureau,
        argMax(first_opinion_on, seq)                               AS first_opinion_on,
        argMax(result, seq)                                         AS result,
        argMax(disclosure, seq)                                     AS disclosure,
+       argMinIf(decided, seq, decided != '')                       AS first_disclosure,
        argMax(feedback, seq)                                       AS feedback,
        argMax(contacted_before_reply, seq)                         AS contacted
 FROM (
-    SELECT * FROM {db}.assignment_versions
+    SELECT *, disclosure AS decided FROM {db}.assignment_versions
     WHERE occurred_on <= {as_of:Date32}
       AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
       AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
@@ -43,7 +47,8 @@ SELECT *,
        if(f_all = 0, NULL, (f_satisfied + f_basically_satisfied) / f_all)      AS satisfaction,
        if(replied = 0, NULL, contacted_n / replied)                             AS contact
 FROM (
-    SELECT uniqExact(proposal_id)                                          AS proposals,
+    SELECT {keys}
+           uniqExact(proposal_id)                                          AS proposals,
            countIf(kind = 'npc_suggestion' AND role = 'lead')              AS npc_lead,
            countIf(kind = 'npc_suggestion' AND role = 'co')                AS npc_co,
            countIf(kind = 'cppcc_proposal' AND role = 'lead')              AS cppcc_lead,
@@ -73,7 +78,22 @@ FROM (
                                                                            AS f_dissatisfied,
            countIf(role = 'lead' AND replies > 0 AND feedback != '')       AS f_all
     FROM ({current})
+    {group}
 )
+"""
+
+# The duties behind the numbers, one row each, with the proposal's number and title as of the
+# same clocks; banli.domain.rates.select picks a measure's items from them.
+ITEMS = """
+SELECT a.*, p.number AS number, p.title AS title
+FROM ({current}) AS a
+LEFT JOIN (
+    SELECT proposal_id, argMax(number, seq) AS number, argMax(title, seq) AS title
+    FROM {db}.proposal_versions
+    WHERE occurred_on <= {as_of:Date32} AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
+    GROUP BY proposal_id
+) AS p ON p.proposal_id = a.proposal_id
+ORDER BY a.proposal_id, a.bureau
 """
 
 # Each assignment's current state, for lists of open duties (no as-of bound).

@@ -13,12 +13,12 @@ from typing import Any
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.rates import Scope
+from banli.domain.rates import Scope, with_flags
 from banli.domain.types import DISCLOSURES, KINDS, RESULTS, SATISFACTIONS
 
 from . import queries
-from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
-                        Rows)
+from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, NO_DATE,
+                        PROPOSAL_COLUMNS, Rows)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 TABLES = ("event_history", "proposal_versions", "assignment_versions", "bureaus")
@@ -97,32 +97,40 @@ class ReportingStore:
                 f"SELECT max(position) FROM {db or self.db}.event_history") or 0)
 
     # --- reading -----------------------------------------------------------------------------
+    def _report_rows(self, scope: Scope, profile: Profile, recorded_by: datetime | None,
+                     by_bureau: bool) -> list[dict[str, Any]]:
+        sql = (queries.REPORT.replace("{current}", queries.CURRENT_ASSIGNMENTS)
+               .replace("{keys}", "bureau," if by_bureau else "")
+               .replace("{group}", "GROUP BY bureau ORDER BY bureau" if by_bureau else ""))
+        return self.query(sql, **self._scope_params(scope, recorded_by),
+                          adopted=list(profile.adopted))
+
+    @staticmethod
+    def _scope_params(scope: Scope, recorded_by: datetime | None) -> dict[str, Any]:
+        return dict(as_of=scope.as_of, recorded_by=recorded_by or FAR_FUTURE,
+                    y1=scope.years[0], y2=scope.years[1], bureau=scope.bureau or "",
+                    level=scope.level or "", kind=scope.kind or "")
+
     def report(self, scope: Scope, profile: Profile,
                recorded_by: datetime | None = None) -> dict[str, Any]:
         """The report of banli.domain.rates.compute_report, counted by ClickHouse."""
-        sql = queries.REPORT.replace("{current}", queries.CURRENT_ASSIGNMENTS)
-        (row,) = self.query(
-            sql, as_of=scope.as_of, recorded_by=recorded_by or FAR_FUTURE,
-            y1=scope.years[0], y2=scope.years[1], bureau=scope.bureau or "",
-            level=scope.level or "", kind=scope.kind or "", adopted=list(profile.adopted))
-        return {
-            "scope": {"bureau": scope.bureau, "years": list(scope.years),
-                      "as_of": scope.as_of.isoformat(), "level": scope.level,
-                      "kind": scope.kind, "profile": profile.name},
-            "proposals": row["proposals"],
-            "assignments": {k: {"lead": row[f"{k.split('_')[0]}_lead"],
-                                "co": row[f"{k.split('_')[0]}_co"]} for k in KINDS},
-            "replies": row["replied"],
-            "results": {r: row[f"r_{r}"] for r in RESULTS},
-            "disclosure": {**{d: row[f"d_{d}"] for d in DISCLOSURES},
-                           "undecided": row["d_undecided"]},
-            "feedback": {s: row[f"f_{s}"] for s in SATISFACTIONS},
-            "rates": {"on_time_reply": row["on_time_reply"],
-                      "on_time_opinion": row["on_time_opinion"],
-                      "completion": row["completion"], "adoption": row["adoption"],
-                      "disclosure": row["disclosure_rate"], "satisfaction": row["satisfaction"],
-                      "contact": row["contact"]},
-        }
+        (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
+        return _report_of(row, scope, profile)
+
+    def league(self, scope: Scope, profile: Profile,
+               recorded_by: datetime | None = None) -> dict[str, dict[str, Any]]:
+        """One report per bureau with duties in scope (scope.bureau is ignored), in one query."""
+        everyone = scope.model_copy(update={"bureau": None})
+        return {row["bureau"]: _report_of(row, everyone.model_copy(update={"bureau": row["bureau"]}),
+                                          profile)
+                for row in self._report_rows(everyone, profile, recorded_by, by_bureau=True)}
+
+    def items(self, scope: Scope, profile: Profile,
+              recorded_by: datetime | None = None) -> list[dict[str, Any]]:
+        """The duties the report counts, flagged as banli.domain.rates.report_items flags them."""
+        sql = queries.ITEMS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
+        return [with_flags(_item_of(row), scope.as_of, profile)
+                for row in self.query(sql, **self._scope_params(scope, recorded_by))]
 
     def open_assignments(self, bureau: str | None, today: date) -> list[dict[str, Any]]:
         """Duties still owed (a lead's reply, a co-handler's opinion), with their due dates:
@@ -157,3 +165,41 @@ class ReportingStore:
     def count_events(self) -> int:
         return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
 
+
+
+def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str, Any]:
+    return {
+        "scope": {"bureau": scope.bureau, "years": list(scope.years),
+                  "as_of": scope.as_of.isoformat(), "level": scope.level,
+                  "kind": scope.kind, "profile": profile.name},
+        "proposals": row["proposals"],
+        "assignments": {k: {"lead": row[f"{k.split('_')[0]}_lead"],
+                            "co": row[f"{k.split('_')[0]}_co"]} for k in KINDS},
+        "replies": row["replied"],
+        "results": {r: row[f"r_{r}"] for r in RESULTS},
+        "disclosure": {**{d: row[f"d_{d}"] for d in DISCLOSURES},
+                       "undecided": row["d_undecided"]},
+        "feedback": {s: row[f"f_{s}"] for s in SATISFACTIONS},
+        "rates": {"on_time_reply": row["on_time_reply"],
+                  "on_time_opinion": row["on_time_opinion"],
+                  "completion": row["completion"], "adoption": row["adoption"],
+                  "disclosure": row["disclosure_rate"], "satisfaction": row["satisfaction"],
+                  "contact": row["contact"]},
+    }
+
+
+def _item_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A projection row as the item the reference builds: no date is None, no choice is None."""
+    def day(value: date) -> date | None:
+        return None if value == NO_DATE else value
+
+    return {
+        "proposal_id": row["proposal_id"], "number": row["number"], "title": row["title"],
+        "kind": row["kind"], "level": row["level"], "year": row["year"],
+        "bureau": row["bureau"], "role": row["role"], "assigned_on": row["assigned_on"],
+        "due": row["due"], "replies": row["replies"], "first_reply_on": day(row["first_reply_on"]),
+        "opinions": row["opinions"], "first_opinion_on": day(row["first_opinion_on"]),
+        "result": row["result"] or None, "disclosure": row["disclosure"] or None,
+        "first_disclosure": row["first_disclosure"] or None, "feedback": row["feedback"] or None,
+        "contacted": bool(row["contacted"]),
+    }
