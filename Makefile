@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast kafka kafka-stop kafka-fetch clean help
+.PHONY: install browser run test test-fast kafka kafka-stop kafka-fetch clean help
 
 help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
@@ -17,18 +17,33 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+# The oversight page's charting library (Apache ECharts), from the npm registry: served locally.
+WEB     := services/reporting/web
+ECHARTS := $(WEB)/node_modules/echarts/dist/echarts.min.js
+
+$(ECHARTS): $(WEB)/package.json $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) $(ECHARTS)
+
+# The page's browser tests drive Debian's Chromium; screenshots need a CJK font.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  echo "installing Debian's chromium and fonts-noto-cjk (apt-get, needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk >/dev/null; }
 
 run: install
 	$(BIN)/banli serve
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-test: install kafka-fetch
+test: install kafka-fetch browser
 	$(BIN)/python -m pytest tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
 
 test-fast: install
-	$(BIN)/python -m pytest tests -m "not slow and not kafka"
+	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts

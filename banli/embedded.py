@@ -12,6 +12,8 @@ from services.handling.api import router as handling_router
 from services.handling.processor import Processor, system_clock
 from services.intake.api import router as intake_router
 from services.reporting.api import router as reporting_router
+from services.reporting.live import LiveFeed
+from services.reporting.page import router as page_router
 from services.reporting.projection import EmbeddedProjector
 from services.reporting.replay import Replayer, SqliteSource
 from services.reporting.store import ReportingStore
@@ -97,9 +99,11 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         await run_in_threadpool(system.settle)
 
     return build_app(
-        "Banli (embedded)", [intake_router, handling_router, reporting_router, poll_router],
+        "Banli (embedded)", [intake_router, handling_router, reporting_router, poll_router,
+                              page_router],
         {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
          "states": states, "clock": system.clock, "settle": settle,
-         "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer},
+         "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
+         "live": LiveFeed(system.reporting, lambda: system.projector.position)},
         system.settings.max_body_bytes, lifespan,
         max_import_bytes=system.settings.max_import_bytes)

@@ -18,6 +18,7 @@ from .domain.rates import Scope
 from .domain.types import Actor
 from .history import LineProblem, read_commands
 from .settings import Settings
+from .web.serve import GRACE_S
 
 SERVER_FILE = "server.json"
 DEMO_ACTORS = {
@@ -181,7 +182,8 @@ def serve(settings: Settings, demo: bool = True) -> int:
         load_demo(system)
     app = create_app(system)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           log_level="warning", lifespan="on"))
+                                           log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=GRACE_S))
     url = f"http://{settings.host}:{settings.port}"
 
     def announce() -> None:
@@ -192,8 +194,12 @@ def serve(settings: Settings, demo: bool = True) -> int:
         (settings.data_dir / SERVER_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         lines = [f"Banli 办理 is running at {url}  (API docs: {url}/docs)",
                  f"data: {settings.data_dir}", "demo tokens (Authorization: Bearer …):"]
-        lines += [f"  {name}: {issue_token(system.secret, actor, 30 * 86400)}"
-                  for name, actor in DEMO_ACTORS.items()]
+        tokens = {name: issue_token(system.secret, actor, 30 * 86400)
+                  for name, actor in DEMO_ACTORS.items()}
+        lines += [f"  {name}: {token}" for name, token in tokens.items()]
+        if "overseer" in tokens:
+            lines.append(f"oversight page 督办看板 (signed in as the overseer): {url}/app/"
+                         f"?years=2020&as_of=2020-11-20#token={tokens['overseer']}")
         print("\n".join(lines), flush=True)
 
     threading.Thread(target=announce, daemon=True).start()

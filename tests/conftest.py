@@ -16,6 +16,7 @@ import uvicorn
 from banli.auth import issue_token
 from banli.domain.types import Actor
 from banli.settings import Settings
+from banli.web.serve import GRACE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +70,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
+                                                    log_level="warning", lifespan="on",
+                                                    timeout_graceful_shutdown=GRACE_S))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "LiveServer":

@@ -7,10 +7,16 @@ import time
 import uvicorn
 
 
+# Open live feeds (/api/live) never end by themselves: on shutdown, requests still running after
+# this many seconds are cancelled.
+GRACE_S = 3
+
+
 class ThreadedServer:
     def __init__(self, app, host: str, port: int):
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
-                                                    log_level="warning", lifespan="on"))
+                                                    log_level="warning", lifespan="on",
+                                                    timeout_graceful_shutdown=GRACE_S))
         self.server.install_signal_handlers = lambda: None  # the worker handles signals
         self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
 

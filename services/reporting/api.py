@@ -5,18 +5,21 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import sees_everything
 from banli.domain.deadlines import PROFILES, get_profile
-from banli.domain.rates import Scope
-from banli.domain.types import Kind, Level
+from banli.domain.rates import MEASURES, RATE_MEASURES, Scope, select
+from banli.domain.types import SHANGHAI, Kind, Level
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
 from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
+
+
+from .live import sse
 
 router = APIRouter(prefix="/api", tags=["reporting"])
 
@@ -37,38 +40,150 @@ def _years(text: str) -> tuple[int, int]:
 _in_thread = run_in_threadpool
 
 
+class ReportQuery:
+    """The scope, profile and audit clock of a report, checked; shared by every report route."""
+
+    def __init__(
+        self, actor: CurrentActor,
+        years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
+        as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
+        bureau: Annotated[str | None, Query(description="one bureau; leave out with all=true")] = None,
+        all: Annotated[bool, Query(description="every bureau (oversight roles)")] = False,
+        level: Level | None = None, kind: Kind | None = None,
+        profile: Annotated[str, Query(description=f"one of {', '.join(PROFILES)}")] = "default",
+        recorded_by: Annotated[datetime | None, Query(
+            description="audit clock: count only what the system had recorded by then")] = None,
+    ):
+        if all == (bureau is not None):
+            raise HTTPException(422, detail={"code": "bad_scope", "message": "请指定 bureau 或 all=true",
+                                             "message_en": "give either bureau or all=true"})
+        require_bureau_reader(actor, bureau)
+        if profile not in PROFILES:
+            raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
+                                             "message_en": f"unknown profile {profile}"})
+        for moment in (d for d in (as_of, recorded_by) if d is not None):
+            if not 1900 <= moment.year <= 2299:
+                raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
+                                                 "message_en": "dates run from 1900 to 2299"})
+        if recorded_by is not None and recorded_by.tzinfo is None:
+            recorded_by = recorded_by.replace(tzinfo=SHANGHAI)
+        self.actor = actor
+        self.scope = Scope(bureau=bureau, years=_years(years), as_of=as_of, level=level, kind=kind)
+        self.profile = get_profile(profile)
+        self.recorded_by = recorded_by
+
+    def year_before(self) -> Scope:
+        """The same scope a year earlier: last year's items as of the same day of last year."""
+        (y1, y2), day = self.scope.years, self.scope.as_of
+        try:
+            earlier = day.replace(year=day.year - 1)
+        except ValueError:  # 29 February
+            earlier = day.replace(year=day.year - 1, day=28)
+        return self.scope.model_copy(update={"years": (y1 - 1, y2 - 1), "as_of": earlier})
+
+
+Report = Annotated[ReportQuery, Depends()]
+
+
 @router.get("/report", summary="The year-end report (the same JSON as `banli report`)")
-async def report(
-    request: Request, actor: CurrentActor, reporting: Reporting,
-    years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
-    as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
-    bureau: Annotated[str | None, Query(description="one bureau; leave out with all=true")] = None,
-    all: Annotated[bool, Query(description="every bureau (oversight roles)")] = False,
-    level: Level | None = None, kind: Kind | None = None,
-    profile: Annotated[str, Query(description=f"one of {', '.join(PROFILES)}")] = "default",
-    recorded_by: Annotated[datetime | None, Query(
-        description="audit clock: count only what the system had recorded by then")] = None,
-    format: Literal["json", "text"] = "json", lang: Literal["zh", "en"] = "zh",
-):
-    if all == (bureau is not None):
-        raise HTTPException(422, detail={"code": "bad_scope", "message": "请指定 bureau 或 all=true",
-                                         "message_en": "give either bureau or all=true"})
-    require_bureau_reader(actor, bureau)
-    if profile not in PROFILES:
-        raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
-                                         "message_en": f"unknown profile {profile}"})
-    for moment in (d for d in (as_of, recorded_by) if d is not None):
-        if not 1900 <= moment.year <= 2299:
-            raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
-                                             "message_en": "dates run from 1900 to 2299"})
-    scope = Scope(bureau=bureau, years=_years(years), as_of=as_of, level=level, kind=kind)
+async def report(request: Request, q: Report, reporting: Reporting,
+                 format: Literal["json", "text"] = "json", lang: Literal["zh", "en"] = "zh"):
     await request.app.state.settle()
-    result = await _in_thread(reporting.report, scope, get_profile(profile), recorded_by)
+    result = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
     if format == "text":
         names = await _in_thread(reporting.bureau_names)
-        name = names.get(bureau or "", {}).get("name" if lang == "zh" else "name_en")
+        name = names.get(q.scope.bureau or "", {}).get("name" if lang == "zh" else "name_en")
         return PlainTextResponse(render_text(result, name, lang))
     return result
+
+
+MeasureName = Annotated[str, Query(
+    description="a number of the report (e.g. `replied`, `result.solved`, `late_lead`) or a rate "
+                "(e.g. `on_time_reply`: its denominator's items, each `counted` or not)")]
+
+
+@router.get("/items", summary="The items behind one number or rate of the report")
+async def items(request: Request, q: Report, reporting: Reporting,
+                measure: MeasureName) -> dict[str, Any]:
+    if measure not in MEASURES and measure not in RATE_MEASURES:
+        raise HTTPException(422, detail={
+            "code": "bad_measure", "message": f"未知指标 {measure}",
+            "message_en": f"unknown measure {measure}; one of "
+                          f"{', '.join([*MEASURES, *RATE_MEASURES])}"})
+    await request.app.state.settle()
+    chosen = select(await _in_thread(reporting.items, q.scope, q.profile, q.recorded_by), measure)
+    body: dict[str, Any] = {"measure": measure, "count": len(chosen), "items": chosen}
+    if measure in RATE_MEASURES:
+        body["counted"] = sum(i["counted"] for i in chosen)
+    return body
+
+
+@router.get("/league", summary="One report per bureau (a clerk sees its own bureau's only)")
+async def league(request: Request, q: Report, reporting: Reporting) -> dict[str, Any]:
+    await request.app.state.settle()
+    return {"bureaus": await _league(q, reporting, q.scope)}
+
+
+async def _league(q: ReportQuery, reporting: Any, scope: Scope) -> dict[str, Any]:
+    table = await _in_thread(reporting.league, scope, q.profile, q.recorded_by)
+    if not sees_everything(q.actor):
+        table = {b: r for b, r in table.items() if b == q.actor.bureau}
+    return table
+
+
+@router.get("/dashboard", summary="Everything the oversight page shows, in one answer")
+async def dashboard(request: Request, q: Report, reporting: Reporting,
+                    clock: Clock) -> dict[str, Any]:
+    await request.app.state.settle()
+    day = today(clock)
+    report_now = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
+    parts = await _in_thread(reporting.rate_parts, q.scope, q.profile, q.recorded_by)
+    before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
+    owed = await _in_thread(reporting.open_assignments, q.scope.bureau
+                            or (None if sees_everything(q.actor) else q.actor.bureau), day)
+    live = request.app.state.live
+    position = await live.position()
+    return {
+        "today": day.isoformat(), "position": position,
+        "recent": await live.recent(_visible_to(q.actor)),
+        "report": report_now, "parts": parts, "previous": before,
+        "league": await _league(q, reporting, q.scope),
+        "bureaus": await _in_thread(reporting.bureau_names),
+        "open": {"overdue": sum(i["overdue"] for i in owed),
+                 "due_soon": sum(i["due_soon"] for i in owed), "total": len(owed),
+                 "items": [i for i in owed if i["overdue"] or i["due_soon"]][:500]},
+    }
+
+
+def _visible_to(actor):
+    """Oversight roles see every event; a clerk those of proposals its bureau is assigned to."""
+    if sees_everything(actor):
+        return lambda event: True
+    return lambda event: actor.bureau in event["bureaus"]
+
+
+@router.get("/live", summary="Server-sent events: each new projected event, as it lands",
+            response_class=StreamingResponse)
+async def live(request: Request, actor: CurrentActor) -> StreamingResponse:
+    feed = request.app.state.live
+    visible = _visible_to(actor)
+
+    async def stream():
+        yield sse("hello", {"position": await feed.position()})
+        async for batch in feed.follow(request.is_disconnected):
+            if batch is None:
+                yield ": keep-alive\n\n"
+                continue
+            shown = [e for e in batch["events"] if visible(e)]
+            yield sse("events", {"position": batch["position"], "events": shown})
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/me", summary="Who the token says you are")
+async def me(actor: CurrentActor) -> dict[str, Any]:
+    return actor.model_dump(mode="json")
 
 
 @router.get("/assignments", summary="Open assignments: duties still owed, with due dates")

@@ -16,6 +16,8 @@ from banli.web.serve import ThreadedServer
 from services.handling.processor import system_clock
 
 from .api import router
+from .live import LiveFeed
+from .page import router as page_router
 from .replay import KafkaSource, Replayer
 from .store import ReportingStore
 from .worker import build_worker, history_loader
@@ -38,10 +40,11 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
         return {"projected_events": events,
                 "inserted_by_this_worker": projector.inserted if projector else None}
 
-    return build_app("Banli reporting", [router],
+    return build_app("Banli reporting", [router, page_router],
                      {"secret": load_or_create_secret(settings.data_dir, settings.secret),
                       "reporting": store, "states": states, "clock": system_clock,
-                      "settle": settle, "status": status, "replayer": replayer},
+                      "settle": settle, "status": status, "replayer": replayer,
+                      "live": LiveFeed(store, (lambda: projector.inserted) if projector else None)},
                      settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes)
 

@@ -38,6 +38,9 @@ HAVING counted
 
 REPORT = """
 SELECT *,
+       d_full + d_summary                                                      AS d_disclosed,
+       replied - d_exempt                                                      AS d_base,
+       f_satisfied + f_basically_satisfied                                     AS f_good,
        if(due_lead = 0, NULL, on_time_lead / due_lead)                         AS on_time_reply,
        if(due_co = 0, NULL, on_time_co / due_co)                               AS on_time_opinion,
        if(leads = 0, NULL, replied / leads)                                    AS completion,

@@ -117,6 +117,12 @@ class ReportingStore:
         (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
         return _report_of(row, scope, profile)
 
+    def rate_parts(self, scope: Scope, profile: Profile,
+                   recorded_by: datetime | None = None) -> dict[str, list[int]]:
+        """Each rate's [numerator, denominator], as the report's query counts them."""
+        (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
+        return {rate: [row[n], row[d]] for rate, (n, d) in RATE_COLUMNS.items()}
+
     def league(self, scope: Scope, profile: Profile,
                recorded_by: datetime | None = None) -> dict[str, dict[str, Any]]:
         """One report per bureau with duties in scope (scope.bureau is ignored), in one query."""
@@ -165,6 +171,13 @@ class ReportingStore:
     def count_events(self) -> int:
         return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
 
+
+
+# rate -> the report query's (numerator, denominator) columns
+RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"), "on_time_opinion": ("on_time_co", "due_co"),
+                "completion": ("replied", "leads"), "adoption": ("adopted", "replied"),
+                "disclosure": ("d_disclosed", "d_base"), "satisfaction": ("f_good", "f_all"),
+                "contact": ("contacted_n", "replied")}
 
 
 def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str, Any]:

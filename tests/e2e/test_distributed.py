@@ -18,7 +18,8 @@ from banli.demo.model import MODEL_FILE
 from banli.domain.rates import Scope
 from banli.domain.types import business_date
 from banli.history import reference_report, run_history
-from tests.conftest import ROOT
+from tests.conftest import ROOT, token_for
+from tests.integration.test_oversight_api import Listener
 from tests.e2e.stack import Stack, wait_projected
 
 with warnings.catch_warnings():
@@ -97,6 +98,16 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
         wait_projected(read, event_count(ledger))
         assert_reports(read, ledger, MODEL_SCOPES)
 
+        # reporting serves the oversight page, its dashboard and its live feed.
+        assert read.get("/app/").status_code == 200
+        assert read.get("/app/vendor/echarts.min.js").status_code == 200
+        board = read.get("/api/dashboard", params={"bureau": "sh-ipa", "years": "2020",
+                                                   "as_of": "2020-11-20"}).json()
+        assert board["parts"]["adoption"] == [9, 10] and board["report"]["proposals"] == 29
+        live = Listener(reporting.url, token_for(stack.secret, "overseer"))
+        live.start()
+        assert live.ready.wait(30)
+
         # A clerk's workflow command through handling's API: decided, answered, projected.
         clerk = stack.client(handling, "clerk", "sh-ipa")
         r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/contacts",
@@ -104,6 +115,10 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
                              "at": "2020-12-01T10:00:00+08:00"})
         assert r.status_code == 201, r.text
         assert r.json()["events"][0]["actor"]["bureau"] == "sh-ipa"
+        contact = r.json()["events"][0]
+        assert live.wait_for(lambda frames: any(
+            (e["proposal_id"], e["seq"]) == ("2020-cppcc_proposal-21001", contact["seq"])
+            for kind, f in frames if kind == "events" for e in f["events"]), timeout=60)
         r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/reply",
                        json={"bureau": "sh-hrss", "result": "solved"})
         assert r.status_code == 409 and r.json()["code"] == "wrong_bureau"

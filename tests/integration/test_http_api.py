@@ -141,6 +141,9 @@ EXPECTED_ROUTES = {
     ("get", "/api/bureaus/{bureau}/assignments"), ("get", "/api/proposals/{proposal_id}/history"),
     ("get", "/api/bureaus"), ("get", "/api/status"),
     ("post", "/api/admin/replay"), ("get", "/api/admin/replay"),
+    # the oversight page's reads: tested in test_oversight_api.py
+    ("get", "/api/items"), ("get", "/api/league"), ("get", "/api/dashboard"),
+    ("get", "/api/live"), ("get", "/api/me"),
 }
 
 

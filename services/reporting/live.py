@@ -1,0 +1,132 @@
+"""The live feed behind the oversight page: one poller per process follows the projections and
+fans each batch of newly projected events out to every open page (server-sent events). Nothing
+here decides what a reader may see: the route filters each batch per reader.
+
+Positions grow within a lane, not across lanes: the embedded log has one lane, Kafka one per
+partition (`position_of(partition, offset)`), so the feed keeps a watermark per lane."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+
+from banli.eventlog.kafka import OFFSET_BITS
+
+_EVENTS = """
+SELECT h.position AS position, h.proposal_id AS proposal_id, h.seq AS seq, h.type AS type,
+       h.occurred_at AS occurred_at, h.recorded_at AS recorded_at, h.actor_user AS actor_user,
+       h.actor_bureau AS actor_bureau, h.actor_role AS actor_role, h.command_id AS command_id,
+       h.bureau AS bureau, b.bureaus AS bureaus
+FROM (SELECT * FROM {db}.event_history WHERE {where} ORDER BY {order} LIMIT {limit:UInt32}) AS h
+LEFT JOIN (
+    SELECT proposal_id, groupUniqArray(bureau) AS bureaus FROM {db}.assignment_versions
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.event_history WHERE {where}
+                          ORDER BY {order} LIMIT {limit:UInt32})
+    GROUP BY proposal_id
+) AS b ON b.proposal_id = h.proposal_id
+ORDER BY h.recorded_at, h.position
+"""
+BETWEEN = _EVENTS.replace("{where}", "position > {after:UInt64} AND position <= {upto:UInt64}"
+                          ).replace("{order}", "position")
+LATEST = _EVENTS.replace("{where}", "1").replace("{order}", "recorded_at DESC, position DESC")
+LANES = f"""
+SELECT bitShiftRight(position, {OFFSET_BITS}) AS lane, max(position) AS head
+FROM {{db}}.event_history GROUP BY lane
+"""
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+class LiveFeed:
+    """Polls `changes()` (cheap and monotonic: the projector's checkpoint or insert count) every
+    `interval` seconds while anyone listens; when it moves, reads the new events of each lane
+    once and gives them to every listener. A listener that falls behind loses the oldest
+    batches, never the latest."""
+
+    def __init__(self, store: Any, changes: Callable[[], int] | None = None,
+                 interval: float = 0.25, keep_alive: float = 15.0, limit: int = 500):
+        self.store = store
+        self._changes = changes or (lambda: sum(self._lanes().values()))
+        self.interval, self.keep_alive, self.limit = interval, keep_alive, limit
+        self._listeners: set[asyncio.Queue] = set()
+        self._poller: asyncio.Task | None = None
+        self._seen: dict[int, int] = {}
+
+    def _lanes(self) -> dict[int, int]:
+        return {r["lane"]: r["head"] for r in self.store.query(LANES)}
+
+    async def position(self) -> int:
+        """A number that grows whenever something new is projected (not a log position)."""
+        return int(await run_in_threadpool(self._changes))
+
+    async def follow(self, gone: Callable[[], Awaitable[bool]]
+                     ) -> AsyncIterator[dict[str, Any] | None]:
+        """Batches `{"position", "events"}` as they come; None now and then to keep alive."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=64)
+        self._listeners.add(queue)
+        if self._poller is None or self._poller.done():
+            self._seen = await run_in_threadpool(self._lanes)
+            self._poller = asyncio.create_task(self._poll(await self.position()))
+        try:
+            while not await gone():
+                try:
+                    yield await asyncio.wait_for(queue.get(), self.keep_alive)
+                except asyncio.TimeoutError:
+                    yield None
+        finally:
+            self._listeners.discard(queue)
+
+    async def _poll(self, changes: int) -> None:
+        while self._listeners:
+            await asyncio.sleep(self.interval)
+            try:
+                now = await self.position()
+                if now == changes:
+                    continue
+                changes = now
+                events = await run_in_threadpool(self._new_events)
+                if events:
+                    self._publish({"position": now, "events": events})
+            except Exception:  # a store that is down for a while: keep polling
+                await asyncio.sleep(1.0)
+
+    def _new_events(self) -> list[dict[str, Any]]:
+        events = []
+        for lane, head in self._lanes().items():
+            seen = self._seen.get(lane, lane << OFFSET_BITS)
+            while head > seen:
+                rows = self.store.query(BETWEEN, after=seen, upto=head, limit=self.limit)
+                if not rows:
+                    break
+                seen = max(r["position"] for r in rows)
+                events += map(_event, rows)
+            self._seen[lane] = max(seen, head)
+        return events
+
+    async def recent(self, visible: Callable[[dict[str, Any]], bool], count: int = 20,
+                     window: int = 500) -> list[dict[str, Any]]:
+        """The last `count` events recorded that `visible` lets through (looking at the latest
+        `window`), oldest first: what the page's feed starts with."""
+        rows = await run_in_threadpool(self.store.query, LATEST, limit=window)
+        return [e for e in map(_event, rows) if visible(e)][-count:]
+
+    def _publish(self, batch: dict[str, Any]) -> None:
+        for queue in list(self._listeners):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(batch)
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "position": row["position"], "proposal_id": row["proposal_id"], "seq": row["seq"],
+        "type": row["type"], "occurred_at": row["occurred_at"].isoformat(),
+        "recorded_at": row["recorded_at"].isoformat(), "command_id": row["command_id"],
+        "actor": {"user": row["actor_user"], "bureau": row["actor_bureau"] or None,
+                  "role": row["actor_role"]},
+        "bureau": row["bureau"] or None, "bureaus": list(row["bureaus"] or []),
+    }

@@ -1,0 +1,496 @@
+// Banli oversight page. Plain JavaScript, no build step: reads the authenticated API, draws with
+// ECharts (served locally), follows /api/live (server-sent events) and refreshes within a second.
+"use strict";
+
+const I18N = {
+  zh: {
+    title: "建议提案办理督办", live_off: "未连接", live_on: "实时", sign_in: "登录", sign_out: "退出",
+    sign_in_help: "请粘贴 banli token 生成的令牌（也可在网址后加 #token=…）。", bad_token: "令牌无效或已过期",
+    bureau: "承办单位", years: "年度", as_of: "截至日期", recorded_by: "记录截至", kind: "类别",
+    all_kinds: "全部", profile: "口径", refresh: "查询", download: "下载报告", all_bureaus: "全部单位",
+    npc_suggestion: "人大代表建议", cppcc_proposal: "政协提案",
+    results_title: "办理结果（A/B/C/D 类）", rates_title: "各项比率：本年与上年", feed_title: "实时动态",
+    league_title: "承办单位排行", owed_title: "到期提醒", back: "返回", close: "关闭",
+    overdue: "逾期", due_soon: "临期", this_year: "本年", last_year: "上年", last_year_short: "上年",
+    clocks: (a, r) => `业务截至 ${a}（按发生时间）；` + (r ? `系统记录截至 ${r}（审计视图：当时系统所见）` : "系统记录：至今"),
+    duties: "承办件次", proposals: "涉及件数", lead: "主办", co: "会办", replied: "已答复",
+    on_time_reply: "按期办复率", on_time_opinion: "会办按期率", completion: "办复率", adoption: "解决采纳率",
+    disclosure: "公开率", satisfaction: "满意率", contact: "沟通率",
+    "result.solved": "A 已解决或采纳", "result.planned": "B 正在解决或列入计划",
+    "result.deferred": "C 待以后解决", "result.reference": "D 留作参考",
+    due_lead: "主办应办复", on_time_lead: "主办按期", late_lead: "主办逾期或未按期", due_co: "会办应反馈",
+    on_time_co: "会办按期", late_co: "会办逾期", adopted: "解决采纳", contacted: "答复前已沟通",
+    unreplied: "未答复", disclosed: "已公开（全文或摘要）", disclosure_base: "应公开（除依法不公开）",
+    feedback_any: "已反馈", satisfied_any: "满意与基本满意",
+    "disclosure.full": "全文公开", "disclosure.summary": "摘要公开", "disclosure.withheld": "不公开",
+    "disclosure.exempt": "依法不公开", "disclosure.undecided": "未定",
+    "feedback.satisfied": "满意", "feedback.basically_satisfied": "基本满意", "feedback.dissatisfied": "不满意",
+    "npc_suggestion.lead": "人大建议·主办", "npc_suggestion.co": "人大建议·会办",
+    "cppcc_proposal.lead": "政协提案·主办", "cppcc_proposal.co": "政协提案·会办",
+    number: "案号", item_title: "标题", role: "角色", assigned_on: "交办日", due: "期限", first_reply_on: "首次答复",
+    first_opinion_on: "会办意见", result: "结果", counted: "计入分子", yes: "是", no: "否",
+    owed: "待办", days_left: "剩余天数", reply: "答复", "re-reply": "重新答复", opinion: "会办意见",
+    items_of: (label, n) => `${label}：${n} 件次`, rate_of: (label, c, n) => `${label}：${c} / ${n}`,
+    history_of: (id) => `${id} 的全部事件`, occurred: "发生", recorded: "记录", actor: "操作人",
+    command: "指令", none: "无", no_items: "没有记录", loading: "加载中…",
+    denied: "无权查看", forbidden_note: "（本单位以外的事项不显示）",
+    events: {
+      BureauRegistered: "单位登记", ProposalSubmitted: "提交", ProposalAssigned: "交办",
+      AssignmentAcknowledged: "签收", AssignmentReturned: "退回", ProposalReassigned: "重新交办",
+      ContactLogged: "沟通", OpinionSubmitted: "会办意见", ReplyIssued: "答复", DisclosureDecided: "公开决定",
+      FeedbackRecorded: "意见反馈", HandlingReopened: "重新办理", ResultRevised: "结果修订",
+      DeadlineExtended: "延期", ProposalSupervised: "督办", ProposalWithdrawn: "撤回", ProposalMerged: "并案",
+    },
+  },
+  en: {
+    title: "Suggestions & proposals: oversight", live_off: "offline", live_on: "live", sign_in: "Sign in",
+    sign_out: "Sign out", sign_in_help: "Paste a token from `banli token` (or add #token=… to the URL).",
+    bad_token: "invalid or expired token", bureau: "Bureau", years: "Years", as_of: "As of", recorded_by: "As recorded on",
+    kind: "Kind", all_kinds: "All", profile: "Profile", refresh: "Show", download: "Report", all_bureaus: "All bureaus",
+    npc_suggestion: "NPC suggestions", cppcc_proposal: "CPPCC proposals",
+    results_title: "Results (A/B/C/D)", rates_title: "Rates: this year and last", feed_title: "Live events",
+    league_title: "Bureaus", owed_title: "Deadlines", back: "Back", close: "Close",
+    overdue: "overdue", due_soon: "due soon", this_year: "this year", last_year: "last year", last_year_short: "last yr",
+    clocks: (a, r) => `Business date: as of ${a}; ` + (r ? `as recorded by ${r} (audit view: what the system showed then)` : "as recorded: now"),
+    duties: "Duties", proposals: "Proposals", lead: "Lead", co: "Co", replied: "Replied",
+    on_time_reply: "On-time reply", on_time_opinion: "On-time opinion", completion: "Completion", adoption: "Adoption",
+    disclosure: "Disclosure", satisfaction: "Satisfaction", contact: "Contact",
+    "result.solved": "A solved", "result.planned": "B planned", "result.deferred": "C deferred",
+    "result.reference": "D reference",
+    due_lead: "Lead due", on_time_lead: "Lead on time", late_lead: "Lead late", due_co: "Co due",
+    on_time_co: "Co on time", late_co: "Co late", adopted: "Adopted", contacted: "Contacted before reply",
+    unreplied: "Not replied", disclosed: "Disclosed", disclosure_base: "Disclosable",
+    feedback_any: "With feedback", satisfied_any: "Satisfied",
+    "disclosure.full": "full", "disclosure.summary": "summary", "disclosure.withheld": "withheld",
+    "disclosure.exempt": "exempt", "disclosure.undecided": "undecided",
+    "feedback.satisfied": "satisfied", "feedback.basically_satisfied": "basically satisfied",
+    "feedback.dissatisfied": "dissatisfied",
+    "npc_suggestion.lead": "NPC lead", "npc_suggestion.co": "NPC co", "cppcc_proposal.lead": "CPPCC lead",
+    "cppcc_proposal.co": "CPPCC co",
+    number: "No.", item_title: "Title", role: "Role", assigned_on: "Assigned", due: "Due", first_reply_on: "First reply",
+    first_opinion_on: "Opinion", result: "Result", counted: "In numerator", yes: "yes", no: "no",
+    owed: "Owed", days_left: "Days left", reply: "reply", "re-reply": "reply again", opinion: "opinion",
+    items_of: (label, n) => `${label}: ${n}`, rate_of: (label, c, n) => `${label}: ${c} / ${n}`,
+    history_of: (id) => `All events of ${id}`, occurred: "occurred", recorded: "recorded", actor: "by",
+    command: "command", none: "none", no_items: "nothing", loading: "loading…",
+    denied: "not allowed", forbidden_note: "(other bureaus' items are not shown)",
+    events: {},
+  },
+};
+const RATES = ["on_time_reply", "on_time_opinion", "completion", "adoption", "disclosure", "satisfaction", "contact"];
+const RESULTS = ["solved", "planned", "deferred", "reference"];
+
+const S = { lang: localStorage.getItem("banli.lang") || "zh", token: null, me: null, data: null,
+  live: null, refreshTimer: null, history: [] };
+const $ = (id) => document.getElementById(id);
+const t = (key) => { const v = I18N[S.lang][key]; return v === undefined ? (I18N.zh[key] ?? key) : v; };
+const eventName = (type) => (S.lang === "zh" ? I18N.zh.events[type] : null) || type;
+const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(v === 1 || v === 0 ? 0 : 1)}%`);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+
+// --- API -----------------------------------------------------------------------------------------
+async function api(path, params) {
+  const url = params ? `${path}?${new URLSearchParams(params)}` : path;
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${S.token}` } });
+  if (!response.ok) {
+    let detail = {};
+    try { detail = (await response.json()).detail || {}; } catch (_) { /* not JSON */ }
+    const error = new Error((S.lang === "zh" ? detail.message : detail.message_en) || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return response.json();
+}
+
+function scopeParams(bureau) {
+  const p = { years: `${$("f-y1").value}-${$("f-y2").value}`, as_of: $("f-asof").value,
+    profile: $("f-profile").value };
+  const chosen = bureau === undefined ? $("f-bureau").value : bureau;
+  if (chosen) p.bureau = chosen; else p.all = "true";
+  if ($("f-kind").value) p.kind = $("f-kind").value;
+  if ($("f-recorded").value) p.recorded_by = $("f-recorded").value;
+  return p;
+}
+
+// --- Sign in ---------------------------------------------------------------------------------------
+async function signIn(token) {
+  S.token = token.trim();
+  try {
+    S.me = await api("/api/me");
+  } catch (error) {
+    S.token = null;
+    sessionStorage.removeItem("banli.token");
+    $("signin").hidden = false; $("board").hidden = true;
+    $("signin-error").textContent = `${t("bad_token")} (${error.message})`;
+    return;
+  }
+  sessionStorage.setItem("banli.token", S.token);
+  $("signin").hidden = true; $("board").hidden = false; $("signout").hidden = false;
+  $("who").textContent = `${S.me.user} · ${S.me.role}${S.me.bureau ? " · " + S.me.bureau : ""}`;
+  const names = (await api("/api/bureaus")).bureaus;
+  S.names = names;
+  const select = $("f-bureau");
+  select.innerHTML = "";
+  if (S.me.role === "clerk") {
+    select.append(new Option(bureauName(S.me.bureau), S.me.bureau));
+    select.disabled = true;
+  } else {
+    select.append(new Option(t("all_bureaus"), ""));
+    for (const id of Object.keys(names)) select.append(new Option(bureauName(id), id));
+    if (S.initialBureau && names[S.initialBureau]) select.value = S.initialBureau;
+  }
+  await refresh();
+  follow();
+}
+
+function signOut() {
+  sessionStorage.removeItem("banli.token");
+  if (S.live) S.live.abort();
+  location.hash = ""; location.reload();
+}
+
+function bureauName(id) {
+  const n = (S.names || {})[id];
+  if (!n) return id || "";
+  return (S.lang === "en" ? n.name_en : n.name) || n.name || id;
+}
+
+// --- The board ---------------------------------------------------------------------------------------
+async function refresh() {
+  $("board-error").textContent = "";
+  let data;
+  try {
+    data = await api("/api/dashboard", scopeParams());
+  } catch (error) {
+    $("board-error").textContent = error.message;
+    return;
+  }
+  if (S.data === null || S.data === undefined) addToFeed(data.recent, false);
+  S.data = data;
+  S.position = data.position;
+  render();
+}
+
+function render() {
+  const d = S.data;
+  if (!d) return;
+  $("clocks").textContent = t("clocks")(d.report.scope.as_of, $("f-recorded").value.replace("T", " "));
+  renderKpis(d.report, d.previous);
+  renderCharts(d.report, d.previous);
+  renderLeague(d.league);
+  renderOwed(d.open);
+}
+
+function numberLink(value, measure, bureau, text) {
+  const b = bureau === undefined ? "" : ` data-bureau="${esc(bureau)}"`;
+  return `<a class="num" href="#" data-measure="${measure}"${b}>${esc(text ?? value)}</a>`;
+}
+
+function counts(report) {
+  const a = report.assignments;
+  const lead = a.npc_suggestion.lead + a.cppcc_proposal.lead, co = a.npc_suggestion.co + a.cppcc_proposal.co;
+  return { lead, co, duties: lead + co };
+}
+
+function renderKpis(report, previous) {
+  const c = counts(report), cp = counts(previous);
+  const cards = [
+    ["duties", c.duties, cp.duties, `${t("proposals")} ${report.proposals} · ${t("lead")} ${c.lead} · ${t("co")} ${c.co}`],
+    ["replied", report.replies, previous.replies, `${t("lead")} ${c.lead}`],
+  ].map(([measure, value, last, sub]) => `<div class="kpi" data-kpi="${measure}">
+      <div class="label">${t(measure)}</div><div class="value">${numberLink(value, measure)}</div>
+      <div class="sub">${esc(sub)}</div><div class="sub">${t("last_year_short")} ${last}</div></div>`);
+  for (const rate of RATES) {
+    const value = report.rates[rate], last = previous.rates[rate];
+    const trend = value === null || last === null ? "" : value > last ? "up" : value < last ? "down" : "";
+    cards.push(`<div class="kpi" data-kpi="${rate}"><div class="label">${t(rate)}</div>
+      <div class="value">${numberLink(pct(value), rate, undefined, pct(value))}</div>
+      <div class="sub" data-parts="${rate}">${partsText(rate)}</div>
+      <div class="sub">${t("last_year_short")} <span class="${trend}">${pct(last)}</span></div></div>`);
+  }
+  $("kpis").innerHTML = cards.join("");
+}
+
+function partsText(rate) {
+  // numerator / denominator as the report's query counts them (the drill-down lists the same items)
+  const [n, d] = (S.data.parts || {})[rate] || [];
+  return d === undefined ? "" : `${n} / ${d}`;
+}
+
+let charts = {};
+function chart(id) {
+  if (!window.echarts) return null;
+  if (!charts[id]) charts[id] = window.echarts.init($(id), null, { renderer: "canvas" });
+  return charts[id];
+}
+
+function renderCharts(report, previous) {
+  const results = chart("chart-results");
+  if (results) {
+    results.setOption({
+      tooltip: { trigger: "item" }, legend: { bottom: 0, textStyle: { fontSize: 11 } },
+      color: ["#2f9e44", "#1f5fa8", "#f08c00", "#868e96"],
+      series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "44%"],
+        label: { formatter: "{c}" },
+        data: RESULTS.map((r) => ({ name: t(`result.${r}`), value: report.results[r], measure: `result.${r}` })) }],
+    }, true);
+    results.off("click");
+    results.on("click", (p) => openItems(p.data.measure));
+  }
+  const rates = chart("chart-rates");
+  if (rates) {
+    const value = (r) => (r === null ? null : Math.round(r * 1000) / 10);
+    rates.setOption({
+      tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
+      legend: { bottom: 0, textStyle: { fontSize: 11 } }, grid: { left: 40, right: 10, top: 10, bottom: 60 },
+      xAxis: { type: "category", data: RATES.map(t), axisLabel: { interval: 0, rotate: 25, fontSize: 11 } },
+      yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+      color: ["#a4161a", "#adb5bd"],
+      series: [
+        { name: t("this_year"), type: "bar", data: RATES.map((r) => value(report.rates[r])) },
+        { name: t("last_year"), type: "bar", data: RATES.map((r) => value(previous.rates[r])) },
+      ],
+    }, true);
+    rates.off("click");
+    rates.on("click", (p) => { if (p.seriesIndex === 0) openItems(RATES[p.dataIndex]); });
+  }
+}
+
+function renderLeague(league) {
+  const rows = Object.entries(league);
+  const head = `<tr><th>${t("bureau")}</th><th>${t("lead")}</th><th>${t("co")}</th><th>${t("replied")}</th>`
+    + RATES.map((r) => `<th>${t(r)}</th>`).join("") + "</tr>";
+  rows.sort((a, b) => (b[1].rates.on_time_reply ?? -1) - (a[1].rates.on_time_reply ?? -1) || a[0].localeCompare(b[0]));
+  const body = rows.map(([bureau, r]) => {
+    const c = counts(r);
+    return `<tr data-bureau="${esc(bureau)}"><td>${esc(bureauName(bureau))}</td>`
+      + `<td>${numberLink(c.lead, "lead", bureau)}</td><td>${numberLink(c.co, "co", bureau)}</td>`
+      + `<td>${numberLink(r.replies, "replied", bureau)}</td>`
+      + RATES.map((rate) => `<td>${numberLink(pct(r.rates[rate]), rate, bureau)}</td>`).join("") + "</tr>";
+  }).join("");
+  $("league").innerHTML = head + (body || `<tr><td colspan="11">${t("no_items")}</td></tr>`);
+}
+
+function renderOwed(open) {
+  $("n-overdue").textContent = `${t("overdue")} ${open.overdue}`;
+  $("n-soon").textContent = `${t("due_soon")} ${open.due_soon}`;
+  const head = `<tr><th>${t("number")}</th><th>${t("item_title")}</th><th>${t("bureau")}</th><th>${t("owed")}</th>`
+    + `<th>${t("due")}</th><th>${t("days_left")}</th></tr>`;
+  const body = open.items.map((i) => `<tr class="clickable ${i.overdue ? "overdue" : "soon"}" data-proposal="${esc(i.proposal_id)}">`
+    + `<td>${esc(i.proposal_id)}</td><td class="t">${esc(i.title)}</td><td>${esc(bureauName(i.bureau))} · ${t(i.role)}</td>`
+    + `<td>${t(i.owed)}</td><td>${esc(i.due)}</td><td>${i.days_left}</td></tr>`).join("");
+  $("owed").innerHTML = head + (body || `<tr><td colspan="6">${t("no_items")}</td></tr>`);
+}
+
+// --- Drill-down ---------------------------------------------------------------------------------------
+function openDrawer(title) {
+  $("drawer").hidden = false;
+  $("drawer-title").textContent = title;
+  $("drawer-body").innerHTML = `<p>${t("loading")}</p>`;
+  $("drawer-back").hidden = S.history.length === 0;
+}
+
+async function openItems(measure, bureau) {
+  S.history = [];
+  S.lastItems = [measure, bureau];
+  openDrawer(t(measure));
+  let data;
+  try {
+    data = await api("/api/items", { ...scopeParams(bureau), measure });
+  } catch (error) {
+    $("drawer-body").innerHTML = `<p class="error">${esc(error.message)}</p>`;
+    return;
+  }
+  const scopeName = bureau ? ` · ${bureauName(bureau)}` : "";
+  $("drawer-title").textContent = (data.counted === undefined
+    ? t("items_of")(t(measure), data.count) : t("rate_of")(t(measure), data.counted, data.count)) + scopeName;
+  $("drawer-title").dataset.count = data.count;
+  const rate = data.counted !== undefined;
+  const head = `<tr><th>${t("number")}</th><th>${t("item_title")}</th><th>${t("bureau")}</th><th>${t("role")}</th>`
+    + `<th>${t("assigned_on")}</th><th>${t("due")}</th><th>${t("first_reply_on")}</th><th>${t("result")}</th>`
+    + `<th>${t("disclosure")}</th>${rate ? `<th>${t("counted")}</th>` : ""}</tr>`;
+  const body = data.items.map((i) => `<tr class="clickable item" data-proposal="${esc(i.proposal_id)}">`
+    + `<td>${esc(i.number)}</td><td class="t">${esc(i.title)}</td><td>${esc(bureauName(i.bureau))}</td><td>${t(i.role)}</td>`
+    + `<td>${esc(i.assigned_on)}</td><td>${esc(i.due)}</td><td>${esc(i.first_reply_on || i.first_opinion_on || "—")}</td>`
+    + `<td>${i.result ? esc(t("result." + i.result)) : "—"}</td>`
+    + `<td>${i.disclosure ? esc(t("disclosure." + i.disclosure)) : "—"}</td>`
+    + (rate ? `<td><span class="tag ${i.counted ? "yes" : "no"}">${t(i.counted ? "yes" : "no")}</span></td>` : "")
+    + "</tr>").join("");
+  $("drawer-body").innerHTML = `<table class="grid" id="items">${head}${body || `<tr><td colspan="10">${t("no_items")}</td></tr>`}</table>`;
+}
+
+async function openHistory(proposal) {
+  if (!$("drawer").hidden && S.lastItems) S.history.push(S.lastItems);
+  openDrawer(t("history_of")(proposal));
+  let data;
+  try {
+    data = await api(`/api/proposals/${encodeURIComponent(proposal)}/history`);
+  } catch (error) {
+    $("drawer-body").innerHTML = `<p class="error">${esc(error.message)}</p>`;
+    return;
+  }
+  const fmt = (iso) => new Date(iso).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+  $("drawer-body").innerHTML = `<ol class="timeline" id="history">` + data.events.map((e) => `<li data-type="${esc(e.type)}">
+      <strong>${esc(eventName(e.type))}</strong> <span class="tag">#${e.seq}</span>
+      <div class="meta">${t("occurred")} ${esc(fmt(e.occurred_at))} · ${t("recorded")} ${esc(fmt(e.recorded_at))}
+        · ${t("actor")} ${esc(e.actor.user)} (${esc(e.actor.role)}${e.actor.bureau ? " · " + esc(e.actor.bureau) : ""})
+        · ${t("command")} <code>${esc(e.command_id)}</code></div>
+      <dl>${Object.entries(e.data).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</dd>`).join("")}</dl></li>`).join("") + "</ol>";
+}
+
+// --- Live -------------------------------------------------------------------------------------------------
+// fetch() rather than EventSource: the token goes in the Authorization header, never in a URL.
+async function follow() {
+  if (S.live) S.live.abort();
+  const controller = new AbortController();
+  S.live = controller;
+  let wait = 500;
+  while (!controller.signal.aborted) {
+    try {
+      const response = await fetch("/api/live", { headers: { Authorization: `Bearer ${S.token}`,
+        Accept: "text/event-stream" }, signal: controller.signal });
+      if (!response.ok) throw new Error(response.statusText);
+      setLive("on");
+      wait = 500;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          onMessage(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+        }
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+    }
+    setLive("off");
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 10000);
+  }
+}
+
+function onMessage(frame) {
+  let type = "message", data = "";
+  for (const line of frame.split("\n")) {
+    if (line.startsWith("event:")) type = line.slice(6).trim();
+    else if (line.startsWith("data:")) data += line.slice(5).trim();
+  }
+  if (!data) return;
+  const message = JSON.parse(data);
+  if (type === "hello") {
+    if (S.position !== undefined && message.position > S.position) scheduleRefresh();
+    return;
+  }
+  if (type !== "events") return;
+  if (message.events.length) {
+    addToFeed(message.events);
+    scheduleRefresh();
+  }
+}
+
+function addToFeed(events, fresh = true) {
+  const feed = $("feed");
+  for (const e of events) {
+    if (feed.querySelector(`li[data-position="${e.position}"]`)) continue;
+    const li = document.createElement("li");
+    if (fresh) li.className = "new";
+    li.dataset.position = e.position;
+    const when = new Date(e.occurred_at).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+    li.innerHTML = `<time>${esc(when)}</time><strong>${esc(eventName(e.type))}</strong> `
+      + `<a class="num" href="#" data-proposal="${esc(e.proposal_id)}">${esc(e.proposal_id)}</a>`
+      + ` · ${esc(e.actor.user)}${e.bureau ? " · " + esc(bureauName(e.bureau)) : ""}`;
+    feed.prepend(li);
+    setTimeout(() => li.classList.remove("new"), 3000);
+  }
+  while (feed.children.length > 100) feed.lastChild.remove();
+  if (!fresh) return;
+  setLive("flash");
+  setTimeout(() => setLive("on"), 600);
+}
+
+function scheduleRefresh() {
+  clearTimeout(S.refreshTimer);
+  S.refreshTimer = setTimeout(refresh, 150);
+}
+
+function setLive(state) {
+  $("live").dataset.state = state;
+  $("live-text").textContent = t(state === "off" ? "live_off" : "live_on");
+}
+
+// --- Wiring ------------------------------------------------------------------------------------------------
+function applyLanguage() {
+  document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  $("lang").textContent = S.lang === "zh" ? "English" : "中文";
+  document.title = `${S.lang === "zh" ? "办理" : "Banli"} · ${t("title")}`;
+  setLive($("live").dataset.state === "off" ? "off" : "on");
+  if (S.names) for (const option of $("f-bureau").options) option.textContent = option.value ? bureauName(option.value) : t("all_bureaus");
+  render();
+}
+
+function defaults() {
+  const params = new URLSearchParams(location.search);
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  const asOf = params.get("as_of") || today;
+  const years = (params.get("years") || asOf.slice(0, 4)).split("-");
+  $("f-asof").value = asOf;
+  $("f-y1").value = years[0]; $("f-y2").value = years[1] || years[0];
+  if (params.get("recorded_by")) $("f-recorded").value = params.get("recorded_by");
+  if (params.get("kind")) $("f-kind").value = params.get("kind");
+  if (params.get("profile")) $("f-profile").value = params.get("profile");
+  S.initialBureau = params.get("bureau");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  defaults();
+  applyLanguage();
+  $("lang").addEventListener("click", () => {
+    S.lang = S.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("banli.lang", S.lang);
+    applyLanguage();
+  });
+  $("signout").addEventListener("click", signOut);
+  $("signin-go").addEventListener("click", () => signIn($("token").value));
+  $("controls").addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+  $("drawer-close").addEventListener("click", () => { $("drawer").hidden = true; S.history = []; });
+  $("drawer-back").addEventListener("click", () => { const last = S.history.pop(); if (last) openItems(...last); });
+  document.body.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-measure], [data-proposal]");
+    if (!link) return;
+    event.preventDefault();
+    if (link.dataset.measure) openItems(link.dataset.measure, link.dataset.bureau || undefined);
+    else openHistory(link.dataset.proposal);
+  });
+  for (const link of document.querySelectorAll(".downloads a")) {
+    link.addEventListener("click", (event) => { event.preventDefault(); download(link.dataset.format); });
+  }
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) history.replaceState(null, "", location.pathname + location.search);
+  const token = fromHash || sessionStorage.getItem("banli.token");
+  if (token) signIn(token);
+  else $("signin").hidden = false;
+});
+
+async function download(format) {
+  const p = scopeParams();
+  const years = p.years.split("-");
+  const params = { format, year: years[1], term_start: years[0], as_of: p.as_of, profile: p.profile };
+  if (p.bureau) params.bureau = p.bureau; else params.all = "true";
+  if (p.recorded_by) params.recorded_by = p.recorded_by;
+  const response = await fetch(`/api/report/document?${new URLSearchParams(params)}`,
+    { headers: { Authorization: `Bearer ${S.token}` } });
+  if (!response.ok) { $("board-error").textContent = `${response.status} ${response.statusText}`; return; }
+  const blob = await response.blob();
+  const name = /filename\*=UTF-8''([^;]+)/.exec(response.headers.get("Content-Disposition") || "");
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name ? decodeURIComponent(name[1]) : `banli-report.${format}`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

@@ -1,0 +1,186 @@
+"""The oversight page in a real browser: Debian's headless Chromium driven by Playwright, against
+the embedded system over real HTTP, offline (every request that leaves 127.0.0.1 is refused and
+fails the test). Screenshots go to artifacts/ (git-ignored)."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from banli.demo.model import MODEL_FILE
+from banli.local import import_commands
+from tests.conftest import ROOT, token_for
+
+playwright = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "artifacts"
+IPA_ONLY = "2020-cppcc_proposal-21001"
+
+
+def chromium_path() -> str:
+    found = os.environ.get("BANLI_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail("no Chromium: `make test` installs Debian's chromium (apt-get install chromium)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(),
+                                    args=["--no-sandbox", "--lang=zh-CN"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def model(server):
+    with MODEL_FILE.open(encoding="utf-8") as lines:
+        import_commands(server.system.handle, lines)
+    assert server.system.settle(30)
+    return server
+
+
+class Page:
+    """One signed-in tab at 1280×800 that may not leave the machine."""
+
+    def __init__(self, browser, server, query: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                           locale="zh-CN", timezone_id="Asia/Shanghai")
+        self.page = self.context.new_page()
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._only_local)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(f"{server.url}/app/?{query}")
+
+    def _only_local(self, route) -> None:
+        if route.request.url.startswith(("http://127.0.0.1", "data:")):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def sign_in(self, token: str) -> "Page":
+        self.page.fill("#token", token)
+        self.page.click("#signin-go")
+        self.page.wait_for_selector("#kpis .kpi")
+        self.page.wait_for_function("document.querySelector('#live').dataset.state !== 'off'")
+        return self
+
+    def kpi(self, name: str) -> str:
+        return self.page.inner_text(f'[data-kpi="{name}"] .value').strip()
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.outside == [], f"the page reached outside the machine: {self.outside}"
+        self.context.close()
+
+
+def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, model):
+    secret = model.system.secret
+    tab = Page(browser, model, "bureau=sh-ipa&years=2020&as_of=2020-11-20").sign_in(
+        token_for(secret, "overseer"))
+    page = tab.page
+    page.wait_for_function("document.querySelector('#f-bureau').value === 'sh-ipa'")
+    page.wait_for_function("document.querySelector('[data-kpi=duties] .value').innerText.trim()"
+                           " === '29'")
+    report = model.client("overseer").get("/api/report", params={
+        "bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}).json()
+    assert report["proposals"] == 29 and report["replies"] == 10
+    # the model report: 29 handled, 10 lead items replied, 9 solved and 1 kept for reference,
+    # replies disclosed 100%
+    assert (tab.kpi("duties"), tab.kpi("replied")) == ("29", "10")
+    assert tab.kpi("disclosure") == "100%" and tab.kpi("adoption") == "90.0%"
+    assert page.evaluate("typeof echarts") == "object", "the charts' library did not load"
+    assert page.locator("#chart-results canvas").count() == 1
+    assert "上海市知识产权局" in page.inner_text("#league")
+    tab.shot("oversight-zh-1280x800")
+
+    # live: a command posted elsewhere shows on the page without a reload
+    started = time.monotonic()
+    r = model.client("clerk", "sh-ipa").post("/api/commands", json={
+        "type": "log_contact", "proposal": IPA_ONLY, "bureau": "sh-ipa", "stage": "after",
+        "method": "visit"})
+    assert r.status_code == 201, r.text
+    page.locator("#feed li.new", has_text=IPA_ONLY).wait_for(timeout=2_000)
+    shown_after = time.monotonic() - started
+    assert "沟通" in page.inner_text("#feed")
+    print(f"live: the event was on the page {shown_after:.2f} s after the command was accepted")
+
+    # drill-down: a rate → the items behind it → one item's events
+    page.click('[data-kpi="adoption"] a.num')
+    page.wait_for_selector("#items tr.item")
+    assert "9 / 10" in page.inner_text("#drawer-title")
+    assert page.locator("#items tr.item").count() == 10
+    assert page.locator("#items .tag.no").count() == 1  # the one kept for reference
+    tab.shot("oversight-drilldown")
+    page.click(f'#items tr.item[data-proposal="{IPA_ONLY}"]')
+    page.wait_for_selector("#history li")
+    events = model.client("overseer").get(f"/api/proposals/{IPA_ONLY}/history").json()["events"]
+    assert page.locator("#history li").count() == len(events)
+    last = page.locator("#history li").last.inner_text()
+    assert "发生" in last and "记录" in last and "test-clerk" in last and events[-1]["command_id"] in last
+    tab.shot("oversight-history")
+
+    # English is one click away
+    page.click("#drawer-close")
+    page.click("#lang")
+    assert page.inner_text('[data-kpi="on_time_reply"] .label') == "On-time reply"
+    tab.shot("oversight-en-1280x800")
+
+    # the audit clock: what the system showed before anything was recorded
+    page.fill("#f-recorded", "2000-01-01T00:00:00")
+    page.click("#controls button[type=submit]")
+    page.wait_for_function("document.querySelector('[data-kpi=duties] .value').innerText.trim()"
+                           " === '0'")
+    assert "as recorded by 2000-01-01 00:00" in page.inner_text("#clocks")
+    tab.close()
+
+
+def test_a_clerk_of_another_bureau_cannot_see_the_model_bureaus_items(browser, model):
+    tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.secret, "clerk", "sh-hrss"))
+    page = tab.page
+    assert page.locator("#f-bureau").is_disabled()
+    assert page.eval_on_selector("#f-bureau", "s => [...s.options].map(o => o.value)") == ["sh-hrss"]
+    assert "上海市知识产权局" not in page.inner_text("#league")
+    page.click('[data-kpi="duties"] a.num')
+    page.wait_for_selector("#items tr.item")
+    bureaus = set(page.eval_on_selector_all("#items tr.item td:nth-child(3)",
+                                            "cells => cells.map(c => c.innerText)"))
+    assert bureaus == {"上海市人力资源和社会保障局"}
+    # asking for the model bureau's item directly is refused, and nothing of it is shown
+    page.evaluate(f"openHistory('{IPA_ONLY}')")
+    page.wait_for_selector("#drawer-body .error")
+    assert "未承办" in page.inner_text("#drawer-body")
+    assert page.locator("#history li").count() == 0
+    tab.shot("oversight-clerk-refused")
+    # a post by the model bureau does not reach this clerk's live feed
+    r = model.client("clerk", "sh-ipa").post("/api/commands", json={
+        "type": "log_contact", "proposal": IPA_ONLY, "bureau": "sh-ipa", "stage": "after",
+        "method": "visit"})
+    assert r.status_code == 201
+    time.sleep(1.5)  # several polls of the live feed
+    assert IPA_ONLY not in page.inner_text("#feed")
+    tab.close()
+
+
+def test_page_without_a_token_asks_to_sign_in_and_refuses_a_bad_one(browser, model):
+    tab = Page(browser, model, "")
+    page = tab.page
+    page.wait_for_selector("#signin:not([hidden])")
+    page.fill("#token", "not-a-token")
+    page.click("#signin-go")
+    page.wait_for_function("document.querySelector('#signin-error').innerText.length > 0")
+    assert "令牌无效" in page.inner_text("#signin-error")
+    assert page.locator("#board").is_hidden()
+    tab.close()

@@ -1,0 +1,165 @@
+"""The oversight page's API: items behind every number, the league table, the dashboard in one
+answer, who-am-I, and the live feed (server-sent events) — grants and refusals."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from banli.demo.model import MODEL_FILE
+from banli.local import import_commands
+from tests.conftest import token_for
+
+MODEL_2020 = {"bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}
+IPA_ONLY = "2020-cppcc_proposal-21001"  # the model bureau leads it; sh-hrss has no part in it
+
+
+def ok(response) -> dict:
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refused(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]["code"] == code
+
+
+@pytest.fixture
+def model(server):
+    with MODEL_FILE.open(encoding="utf-8") as lines:
+        import_commands(server.system.handle, lines)
+    assert server.system.settle(30)
+    return server
+
+
+def test_items_trace_a_rate_and_a_count(model):
+    overseer = model.client("overseer")
+    adoption = ok(overseer.get("/api/items", params={**MODEL_2020, "measure": "adoption"}))
+    assert (adoption["count"], adoption["counted"]) == (10, 9)  # 9 solved, 1 kept for reference
+    assert {i["bureau"] for i in adoption["items"]} == {"sh-ipa"}
+    kept = [i for i in adoption["items"] if not i["counted"]]
+    assert [i["result"] for i in kept] == ["reference"]
+    handled = ok(overseer.get("/api/items", params={**MODEL_2020, "measure": "duties"}))
+    assert handled["count"] == 29
+    term = ok(overseer.get("/api/items", params={**MODEL_2020, "years": "2018-2020",
+                                                 "measure": "adoption"}))
+    assert (term["counted"], term["count"]) == (24, 26)
+
+
+def test_items_refusals(model):
+    clerk = model.client("clerk", "sh-hrss")
+    refused(clerk.get("/api/items", params={**MODEL_2020, "measure": "replied"}), 403, "forbidden")
+    refused(clerk.get("/api/items", params={"all": "true", "years": "2020", "as_of": "2020-11-20",
+                                            "measure": "replied"}), 403, "forbidden")
+    refused(model.client("overseer").get("/api/items", params={**MODEL_2020, "measure": "nope"}),
+            422, "bad_measure")
+    assert model.client(None).get("/api/items", params={**MODEL_2020, "measure": "lead"}
+                                  ).status_code == 401
+    own = ok(clerk.get("/api/items", params={**MODEL_2020, "bureau": "sh-hrss",
+                                             "measure": "duties"}))
+    assert own["count"] > 0 and {i["bureau"] for i in own["items"]} == {"sh-hrss"}
+
+
+def test_league_is_one_report_per_bureau_and_a_clerk_sees_only_its_own(model):
+    scope = {"all": "true", "years": "2018-2020", "as_of": "2020-11-20"}
+    league = ok(model.client("overseer").get("/api/league", params=scope))["bureaus"]
+    assert len(league) > 3
+    ipa = ok(model.client("overseer").get("/api/report", params={
+        "bureau": "sh-ipa", "years": "2018-2020", "as_of": "2020-11-20"}))
+    assert league["sh-ipa"] == ipa
+    clerk = model.client("clerk", "sh-hrss")
+    mine = ok(clerk.get("/api/league", params={"bureau": "sh-hrss", "years": "2018-2020",
+                                              "as_of": "2020-11-20"}))["bureaus"]
+    assert list(mine) == ["sh-hrss"]
+    refused(clerk.get("/api/league", params=scope), 403, "forbidden")
+
+
+def test_dashboard_has_this_year_last_year_parts_and_deadlines(model):
+    overseer = model.client("overseer")
+    board = ok(overseer.get("/api/dashboard", params=MODEL_2020))
+    assert board["report"] == ok(overseer.get("/api/report", params=MODEL_2020))
+    assert board["previous"] == ok(overseer.get("/api/report", params={
+        **MODEL_2020, "years": "2019", "as_of": "2019-11-20"}))
+    assert board["parts"]["adoption"] == [9, 10]
+    assert board["parts"]["disclosure"] == [10, 10]
+    assert board["today"] == "2020-11-20"  # the injected clock
+    assert board["position"] == model.system.log.head()
+    assert all(i["overdue"] or i["due_soon"] for i in board["open"]["items"])
+    assert board["open"]["overdue"] == sum(i["overdue"] for i in board["open"]["items"])
+
+
+def test_dashboard_audit_clock_sees_what_was_recorded_then(model):
+    before = ok(model.client("overseer").get("/api/dashboard", params={
+        **MODEL_2020, "recorded_by": "2000-01-01T00:00:00"}))
+    assert before["report"]["proposals"] == 0 and before["parts"]["adoption"] == [0, 0]
+
+
+def test_me_says_who_the_token_is(model):
+    assert ok(model.client("clerk", "sh-hrss").get("/api/me")) == {
+        "user": "test-clerk", "bureau": "sh-hrss", "role": "clerk"}
+    assert model.client(None).get("/api/me").status_code == 401
+
+
+class Listener(threading.Thread):
+    """Reads /api/live as a page would, collecting its frames."""
+
+    def __init__(self, url: str, token: str):
+        super().__init__(daemon=True)
+        self.url, self.token = url, token
+        self.frames: list[tuple[str, dict]] = []
+        self.ready = threading.Event()
+        self.changed = threading.Condition()
+
+    def run(self) -> None:
+        try:
+            self._read()
+        except httpx.HTTPError:  # the server shutting down at the end of the test
+            pass
+
+    def _read(self) -> None:
+        with httpx.Client(timeout=None) as client:
+            with client.stream("GET", f"{self.url}/api/live",
+                               headers={"Authorization": f"Bearer {self.token}"}) as response:
+                event = None
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        with self.changed:
+                            self.frames.append((event, json.loads(line[5:])))
+                            self.changed.notify_all()
+                        self.ready.set()
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self.frames), timeout)
+
+
+def test_live_feed_pushes_new_events_to_those_who_may_see_them(model):
+    secret = model.system.secret
+    overseer = Listener(model.url, token_for(secret, "overseer"))
+    other = Listener(model.url, token_for(secret, "clerk", "sh-hrss"))
+    for listener in (overseer, other):
+        listener.start()
+        assert listener.ready.wait(20)
+        assert listener.frames[0] == ("hello", {"position": model.system.log.head()})
+    r = model.client("clerk", "sh-ipa").post("/api/commands", json={
+        "type": "log_contact", "proposal": IPA_ONLY, "bureau": "sh-ipa", "stage": "after",
+        "method": "phone"})
+    assert r.status_code == 201, r.text
+    contact = r.json()["events"][0]
+
+    def carries(frames):
+        return any(e["event_id"] == contact["event_id"] if "event_id" in e else
+                   (e["proposal_id"], e["seq"]) == (IPA_ONLY, contact["seq"])
+                   for kind, frame in frames if kind == "events" for e in frame["events"])
+
+    assert overseer.wait_for(carries)
+    (event,) = [e for kind, f in overseer.frames if kind == "events" for e in f["events"]]
+    assert event["type"] == "ContactLogged" and event["actor"]["bureau"] == "sh-ipa"
+    assert other.wait_for(lambda frames: any(kind == "events" for kind, _ in frames))
+    assert not carries(other.frames), "a clerk of another bureau saw the model bureau's event"
+    assert model.client(None).get("/api/live").status_code == 401
