@@ -22,6 +22,8 @@ from .domain.proposal import Context, MemoryDirectory, Proposal, State, decide, 
 from .domain.rates import Scope, compute_report
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, business_date
+from .domain.workdays import Calendar
+from .workcalendar import china_calendar
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class MemoryLedger:
     states: dict[str, State] = field(default_factory=dict)
     directory: MemoryDirectory = field(default_factory=MemoryDirectory)
     decided: dict[str, list[Event] | Rejection] = field(default_factory=dict)
+    calendar: Calendar = field(default_factory=china_calendar)
 
     def execute(self, command: c.AnyCommand) -> list[Event] | Rejection:
         if command.command_id in self.decided:
@@ -93,7 +96,7 @@ class MemoryLedger:
         stream = command.stream
         state = self.states.get(stream)
         ctx = Context(recorded_at=self.clock(command), profile=self.profile,
-                      directory=self.directory)
+                      directory=self.directory, calendar=self.calendar)
         outcome = decide(state, command, ctx)
         if not isinstance(outcome, Rejection):
             for event in outcome:

@@ -11,6 +11,8 @@ RATE_NAMES = {
     "disclosure": ("公开率", "disclosure rate"),
     "satisfaction": ("满意率", "satisfaction rate"),
     "contact": ("沟通率", "contact rate"),
+    # 代表被满意: how much of the satisfaction feedback the bureau typed in itself
+    "self_recorded_feedback": ("满意度由本单位自行录入占比", "feedback recorded by the bureau itself"),
 }
 
 

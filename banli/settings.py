@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
     max_import_bytes: int = Field(256 << 20, description="largest bulk import body (413 above)")
     projection_batch: int = Field(2000, description="events per projector insert batch")
+    webhook_url: str | None = Field(None, description="reminders (yellow: due in 10 days or "
+                                                      "fewer, red: overdue) are POSTed here; "
+                                                      "none are sent when unset")
+    reminder_interval_s: float = Field(300.0, description="how often reminders are computed and "
+                                                          "due deliveries attempted")
     # distributed mode
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
@@ -56,6 +61,10 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "events.sqlite3"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.sqlite3"
 
     @property
     def dsn(self) -> str:

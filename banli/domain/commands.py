@@ -12,6 +12,7 @@ from .types import (
     ContactStage,
     Day,
     DisclosureChoice,
+    FeedbackChannel,
     Frozen,
     Instant,
     Kind,
@@ -26,11 +27,12 @@ from .types import (
 # Commands that a coordinator (交办单位) gives; bureau commands name the acting `bureau`.
 COORDINATOR_COMMANDS = frozenset(
     {"register_bureau", "submit", "assign", "reassign", "supervise", "withdraw", "merge",
-     "extend_deadline"}
+     "extend_deadline", "regrade_reply"}
 )
 BUREAU_COMMANDS = frozenset(
     {"acknowledge", "return", "log_contact", "submit_opinion", "reply", "decide_disclosure",
-     "record_feedback", "reopen", "revise_result"}
+     "record_feedback", "reopen", "revise_result", "draft_reply", "sign_off_reply",
+     "approve_reply"}
 )
 
 
@@ -161,6 +163,48 @@ class Reply(Command):
     signed_by: ShortText | None = None
 
 
+class DraftReply(Command):
+    """A lead's reply drafted for review: co-handlers sign it off (会签) when the profile asks,
+    the bureau's leader approves and issues it (签发). A new draft replaces the old one and
+    its sign-offs."""
+
+    type: Literal["draft_reply"] = "draft_reply"
+    proposal: ProposalId
+    bureau: BureauId
+    result: Result
+    summary: Text = ""
+
+
+class SignOffReply(Command):
+    """A co-handler (`bureau`) signs off the draft reply of the lead `lead` (会签), with an
+    optional remark."""
+
+    type: Literal["sign_off_reply"] = "sign_off_reply"
+    proposal: ProposalId
+    bureau: BureauId
+    lead: BureauId
+    remark: Text = ""
+
+
+class RegradeReply(Command):
+    """The coordinator changes the result class of a draft reply under review, with a reason."""
+
+    type: Literal["regrade_reply"] = "regrade_reply"
+    proposal: ProposalId
+    bureau: BureauId
+    result: Result
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ApproveReply(Command):
+    """The lead bureau's leader approves the draft (签发): the reply is issued."""
+
+    type: Literal["approve_reply"] = "approve_reply"
+    proposal: ProposalId
+    bureau: BureauId
+    signed_by: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class DecideDisclosure(Command):
     type: Literal["decide_disclosure"] = "decide_disclosure"
     proposal: ProposalId
@@ -171,11 +215,16 @@ class DecideDisclosure(Command):
 
 
 class RecordFeedback(Command):
+    """The filer's satisfaction with `bureau`'s reply, as received through `channel` (online,
+    a paper form, a phone call). Who typed it in is the command's actor: a bureau recording
+    its own satisfaction is shown in the report (代表被满意)."""
+
     type: Literal["record_feedback"] = "record_feedback"
     proposal: ProposalId
     bureau: BureauId
     satisfaction: Satisfaction
     comment: Text = ""
+    channel: FeedbackChannel | None = None
 
 
 class Reopen(Command):
@@ -225,7 +274,7 @@ AnyCommand = Annotated[
     Union[
         RegisterBureau, Submit, Assign, Acknowledge, Return, Reassign, LogContact, SubmitOpinion,
         Reply, DecideDisclosure, RecordFeedback, Reopen, ReviseResult, ExtendDeadline, Supervise,
-        Withdraw, Merge,
+        Withdraw, Merge, DraftReply, SignOffReply, RegradeReply, ApproveReply,
     ],
     Field(discriminator="type"),
 ]
@@ -234,7 +283,8 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
     cls.model_fields["type"].default
     for cls in (RegisterBureau, Submit, Assign, Acknowledge, Return, Reassign, LogContact,
                 SubmitOpinion, Reply, DecideDisclosure, RecordFeedback, Reopen, ReviseResult,
-                ExtendDeadline, Supervise, Withdraw, Merge)
+                ExtendDeadline, Supervise, Withdraw, Merge, DraftReply, SignOffReply, RegradeReply,
+                ApproveReply)
 )
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .types import Frozen, Kind, Result
+from .workdays import Calendar, add_working_days, past_working_days
 
 
 def add_months(day: date, months: int) -> date:
@@ -14,6 +16,9 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+ReviewStep = Literal["cosign", "approve"]
 
 
 class Profile(Frozen):
@@ -26,6 +31,19 @@ class Profile(Frozen):
     opinion_months: int = 1
     max_extension_months: int = 6
     adopted: tuple[Result, ...] = ("solved",)
+    # Counted in working days (a Calendar), unlike the months above.
+    return_working_days: int = Field(default=10, ge=0)
+    disclosure_working_days: int = Field(default=20, ge=0)
+    # Review before a reply goes out: "approve" (签发) — a reply is issued only by the leader's
+    # approval of a draft; "cosign" (会签) — every co-handler signs the draft off first. Neither
+    # (the default): a lead's single `reply` issues it.
+    review: tuple[ReviewStep, ...] = ()
+
+    @model_validator(mode="after")
+    def _cosign_before_approval(self) -> "Profile":
+        if "cosign" in self.review and "approve" not in self.review:
+            raise ValueError("a co-signed draft is issued by its approval: add 'approve'")
+        return self
 
     def reply_due(self, assigned: date, kind: Kind) -> date:
         return add_months(assigned, self.reply_months_by_kind.get(kind, self.reply_months))
@@ -36,6 +54,20 @@ class Profile(Frozen):
     def extension_limit(self, assigned: date) -> date:
         return add_months(assigned, self.max_extension_months)
 
+    def return_deadline(self, calendar: Calendar, assigned: date) -> date:
+        """The last day a bureau may return an assignment (退回): N working days after it."""
+        return add_working_days(calendar, assigned, self.return_working_days)
+
+    def return_too_late(self, calendar: Calendar, assigned: date, day: date) -> bool:
+        """Whether a return on `day` comes after the window (asks the calendar only up to
+        `day`)."""
+        return past_working_days(calendar, assigned, self.return_working_days, day)
+
+    def disclosure_due(self, calendar: Calendar, replied: date) -> date:
+        """The day by which a reply to be disclosed must be published: N working days after
+        the reply."""
+        return add_working_days(calendar, replied, self.disclosure_working_days)
+
 
 PROFILES: dict[str, Profile] = {
     "default": Profile(name="default"),
@@ -43,6 +75,8 @@ PROFILES: dict[str, Profile] = {
     "adopt_planned": Profile(name="adopt_planned", adopted=("solved", "planned")),
     # CPPCC plenary proposals answered within 5 months.
     "cppcc_5_months": Profile(name="cppcc_5_months", reply_months_by_kind={"cppcc_proposal": 5}),
+    # Replies drafted, co-signed by the co-handlers (会签) and approved by the leader (签发).
+    "reviewed": Profile(name="reviewed", review=("cosign", "approve")),
 }
 DEFAULT_PROFILE = PROFILES["default"]
 

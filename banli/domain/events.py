@@ -12,6 +12,7 @@ from .types import (
     ContactMethod,
     ContactStage,
     DisclosureChoice,
+    FeedbackChannel,
     Frozen,
     Kind,
     Level,
@@ -115,6 +116,40 @@ class ReplyIssued(Event):
     signed_by: str | None = None
 
 
+class ReplyDrafted(Event):
+    type: Literal["ReplyDrafted"] = "ReplyDrafted"
+    bureau: BureauId
+    result: Result
+    summary: str = ""
+
+
+class ReplySignedOff(Event):
+    """A co-handler (`bureau`) signed off the lead's (`lead`) draft (会签)."""
+
+    type: Literal["ReplySignedOff"] = "ReplySignedOff"
+    bureau: BureauId
+    lead: BureauId
+    remark: str = ""
+
+
+class ReplyRegraded(Event):
+    """The coordinator changed the result class of `bureau`'s draft from `previous`."""
+
+    type: Literal["ReplyRegraded"] = "ReplyRegraded"
+    bureau: BureauId
+    result: Result
+    previous: Result
+    reason: str
+
+
+class ReplyApproved(Event):
+    """The lead bureau's leader approved the draft (签发); a ReplyIssued follows it."""
+
+    type: Literal["ReplyApproved"] = "ReplyApproved"
+    bureau: BureauId
+    signed_by: str
+
+
 class DisclosureDecided(Event):
     type: Literal["DisclosureDecided"] = "DisclosureDecided"
     bureau: BureauId
@@ -124,10 +159,14 @@ class DisclosureDecided(Event):
 
 
 class FeedbackRecorded(Event):
+    """Schema v2 added `channel` (online, paper, phone; None: not stated, as in v1)."""
+
     type: Literal["FeedbackRecorded"] = "FeedbackRecorded"
+    schema_version: int = 2
     bureau: BureauId
     satisfaction: Satisfaction
     comment: str = ""
+    channel: FeedbackChannel | None = None
 
 
 class HandlingReopened(Event):
@@ -172,7 +211,8 @@ AnyEvent = Annotated[
         BureauRegistered, ProposalSubmitted, ProposalAssigned, AssignmentAcknowledged,
         AssignmentReturned, ProposalReassigned, ContactLogged, OpinionSubmitted, ReplyIssued,
         DisclosureDecided, FeedbackRecorded, HandlingReopened, ResultRevised, DeadlineExtended,
-        ProposalSupervised, ProposalWithdrawn, ProposalMerged,
+        ProposalSupervised, ProposalWithdrawn, ProposalMerged, ReplyDrafted, ReplySignedOff,
+        ReplyRegraded, ReplyApproved,
     ],
     Field(discriminator="type"),
 ]
@@ -207,6 +247,16 @@ def _reply_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     grade = data.get("result")
     data["result"] = _GRADES.get(grade, grade)
     data.setdefault("signed_by", None)
+    data["schema_version"] = 2
+    return data
+
+
+@upcaster("FeedbackRecorded", 1)
+def _feedback_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 feedback did not say how it was received: its channel is unknown (None), never
+    guessed."""
+    data = dict(data)
+    data.setdefault("channel", None)
     data["schema_version"] = 2
     return data
 

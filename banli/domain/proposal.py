@@ -15,8 +15,10 @@ from . import events as e
 from .deadlines import DEFAULT_PROFILE, Profile
 from .rejections import Rejection
 from .types import (
+    RESULT_CLASS,
     Actor,
     DisclosureChoice,
+    FeedbackChannel,
     Frozen,
     Kind,
     Level,
@@ -25,11 +27,22 @@ from .types import (
     Satisfaction,
     business_date,
 )
+from .workdays import NO_CALENDAR, Calendar, OutsideCalendar
 
 EVENT_ID_NAMESPACE = uuid.UUID("5d4e4375-31ce-4a05-8b1a-000000002020")
 
 
 # --- state ----------------------------------------------------------------------------------
+class ReplyDraft(Frozen):
+    """A lead's reply under review: its result (as regraded), who has signed it off (会签)."""
+
+    result: Result
+    summary: str = ""
+    drafted_on: date
+    signed_off: tuple[str, ...] = ()
+    regraded: bool = False
+
+
 class Assignment(Frozen):
     """One bureau's duty on one proposal, as far as the events so far tell."""
 
@@ -45,6 +58,8 @@ class Assignment(Frozen):
     first_opinion_on: date | None = None
     replies: int = 0
     first_reply_on: date | None = None
+    last_reply_on: date | None = None  # the reply whose disclosure is due (Profile.disclosure_due)
+    published_on: date | None = None  # when that reply was first disclosed in full or summary
     awaiting_reply: bool = True
     reopen_due: date | None = None
     extensions: int = 0
@@ -53,6 +68,9 @@ class Assignment(Frozen):
     first_disclosure: DisclosureChoice | None = None  # before any review changed it
     feedback: Satisfaction | None = None
     feedback_on_reply: Satisfaction | None = None  # on the latest reply; a reopen needs it
+    feedback_channel: FeedbackChannel | None = None  # of the latest feedback
+    feedback_by_self: bool = False  # the latest feedback was recorded by this very bureau
+    draft: ReplyDraft | None = None  # a lead's reply under review, until it is issued
     supervisions: int = 0
 
     @property
@@ -149,11 +167,13 @@ class MemoryDirectory:
 @dataclass(frozen=True)
 class Context:
     """What the caller supplies besides state and command: the system clock's reading
-    (`recorded_at`), the deadline profile, and the directory."""
+    (`recorded_at`), the deadline profile, the directory, and the working-day calendar (without
+    one, every rule that counts working days refuses)."""
 
     recorded_at: datetime
     profile: Profile = DEFAULT_PROFILE
     directory: Directory = field(default_factory=MemoryDirectory)
+    calendar: Calendar = NO_CALENDAR
 
 
 # --- decide ---------------------------------------------------------------------------------
@@ -325,7 +345,21 @@ def _return(p: Proposal, cmd: c.Return, ctx: Context) -> list[Draft] | Rejection
         return duty
     if duty.replies or duty.opinions:
         return Rejection.of("cannot_return_after_reply", bureau=cmd.bureau)
+    day = business_date(cmd.at)
+    try:
+        too_late = ctx.profile.return_too_late(ctx.calendar, duty.assigned_on, day)
+    except OutsideCalendar as gap:
+        return _not_covered(gap)
+    if too_late:
+        return Rejection.of("return_window_closed", bureau=cmd.bureau,
+                            days=ctx.profile.return_working_days, assigned=duty.assigned_on,
+                            deadline=ctx.profile.return_deadline(ctx.calendar, duty.assigned_on))
     return [(e.AssignmentReturned, dict(bureau=cmd.bureau, reason=cmd.reason))]
+
+
+def _not_covered(gap: OutsideCalendar) -> Rejection:
+    return Rejection.of("calendar_not_covered", day=gap.day, calendar=gap.calendar_name,
+                        first=gap.first_year, last=gap.last_year)
 
 
 def _log_contact(p: Proposal, cmd: c.LogContact, ctx: Context) -> list[Draft] | Rejection:
@@ -343,13 +377,78 @@ def _submit_opinion(p: Proposal, cmd: c.SubmitOpinion, ctx: Context) -> list[Dra
     return [(e.OpinionSubmitted, dict(bureau=cmd.bureau, summary=cmd.summary))]
 
 
+def _awaiting_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
+    duty = _own_duty(p, bureau, "lead")
+    if isinstance(duty, Assignment) and not duty.awaiting_reply:
+        return Rejection.of("already_replied", bureau=bureau, proposal=p.id)
+    return duty
+
+
 def _reply(p: Proposal, cmd: c.Reply, ctx: Context) -> list[Draft] | Rejection:
-    duty = _own_duty(p, cmd.bureau, "lead")
+    duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
         return duty
-    if not duty.awaiting_reply:
-        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
+    # A history import records replies as they were issued: their review, if any, happened
+    # before the system knew of them.
+    if ctx.profile.review and cmd.actor.role != "importer":  # type: ignore[union-attr]
+        steps = "cosign" in ctx.profile.review
+        return Rejection.of("review_required", profile=ctx.profile.name,
+                            steps="、经会办单位会签" if steps else "",
+                            steps_en="co-signed" if steps else "reviewed")
     return [(e.ReplyIssued, dict(bureau=cmd.bureau, result=cmd.result, summary=cmd.summary,
+                                 signed_by=cmd.signed_by))]
+
+
+def _draft_reply(p: Proposal, cmd: c.DraftReply, ctx: Context) -> list[Draft] | Rejection:
+    duty = _awaiting_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [(e.ReplyDrafted, dict(bureau=cmd.bureau, result=cmd.result, summary=cmd.summary))]
+
+
+def _drafted(p: Proposal, lead: str) -> ReplyDraft | Rejection:
+    duty = p.duty(lead)
+    if duty is None or duty.role != "lead" or duty.draft is None:
+        return Rejection.of("no_draft", bureau=lead)
+    return duty.draft
+
+
+def _sign_off_reply(p: Proposal, cmd: c.SignOffReply, ctx: Context) -> list[Draft] | Rejection:
+    duty = _own_duty(p, cmd.bureau, "co")
+    if isinstance(duty, Rejection):
+        return duty
+    draft = _drafted(p, cmd.lead)
+    if isinstance(draft, Rejection):
+        return draft
+    if cmd.bureau in draft.signed_off:
+        return Rejection.of("already_signed_off", bureau=cmd.bureau, lead=cmd.lead)
+    return [(e.ReplySignedOff, dict(bureau=cmd.bureau, lead=cmd.lead, remark=cmd.remark))]
+
+
+def _regrade_reply(p: Proposal, cmd: c.RegradeReply, ctx: Context) -> list[Draft] | Rejection:
+    draft = _drafted(p, cmd.bureau)
+    if isinstance(draft, Rejection):
+        return draft
+    if draft.result == cmd.result:
+        return Rejection.of("regrade_unchanged", result_class=RESULT_CLASS[cmd.result])
+    return [(e.ReplyRegraded, dict(bureau=cmd.bureau, result=cmd.result, previous=draft.result,
+                                   reason=cmd.reason))]
+
+
+def _approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context) -> list[Draft] | Rejection:
+    duty = _awaiting_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    draft = _drafted(p, cmd.bureau)
+    if isinstance(draft, Rejection):
+        return draft
+    if "cosign" in ctx.profile.review:
+        pending = [a.bureau for a in p.active_duties()
+                   if a.role == "co" and a.bureau not in draft.signed_off]
+        if pending:
+            return Rejection.of("cosign_pending", pending=", ".join(sorted(pending)))
+    return [(e.ReplyApproved, dict(bureau=cmd.bureau, signed_by=cmd.signed_by)),
+            (e.ReplyIssued, dict(bureau=cmd.bureau, result=draft.result, summary=draft.summary,
                                  signed_by=cmd.signed_by))]
 
 
@@ -367,7 +466,7 @@ def _record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context) -> list[D
     if isinstance(duty, Rejection):
         return duty
     return [(e.FeedbackRecorded, dict(bureau=cmd.bureau, satisfaction=cmd.satisfaction,
-                                      comment=cmd.comment))]
+                                      comment=cmd.comment, channel=cmd.channel))]
 
 
 def _reopen(p: Proposal, cmd: c.Reopen, ctx: Context) -> list[Draft] | Rejection:
@@ -429,6 +528,8 @@ _DECIDERS: dict[str, Callable[[Proposal, Any, Context], list[Draft] | Rejection]
     "decide_disclosure": _decide_disclosure, "record_feedback": _record_feedback,
     "reopen": _reopen, "revise_result": _revise_result, "extend_deadline": _extend_deadline,
     "supervise": _supervise, "withdraw": _withdraw, "merge": _merge,
+    "draft_reply": _draft_reply, "sign_off_reply": _sign_off_reply,
+    "regrade_reply": _regrade_reply, "approve_reply": _approve_reply,
 }
 
 
@@ -467,6 +568,11 @@ def evolve(state: State, event: e.Event) -> State:
             update["status"] = "withdrawn"
         case e.ProposalMerged():
             update.update(status="merged", merged_into=event.into)
+        case e.ReplySignedOff():  # the sign-off is on the lead's draft
+            draft = state.assignments[event.lead].draft
+            assert draft is not None, "a sign-off needs a draft"
+            update["assignments"] = _with(state, event.lead, draft=draft.model_copy(
+                update={"signed_off": (*draft.signed_off, event.bureau)}))
         case _:
             duty = state.assignments[event.bureau]  # type: ignore[attr-defined]
             update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day))
@@ -486,16 +592,30 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
             return {"opinions": duty.opinions + 1, "first_opinion_on": duty.first_opinion_on or day}
         case e.ReplyIssued():
             return {"replies": duty.replies + 1, "first_reply_on": duty.first_reply_on or day,
+                    "last_reply_on": day, "published_on": None, "draft": None,
                     "awaiting_reply": False, "result": event.result, "feedback_on_reply": None}
         case e.DisclosureDecided():
+            published = event.disclosure in ("full", "summary")
             return {"disclosure": event.disclosure,
+                    "published_on": duty.published_on or (day if published else None),
                     "first_disclosure": duty.first_disclosure or event.disclosure}
         case e.FeedbackRecorded():
-            return {"feedback": event.satisfaction, "feedback_on_reply": event.satisfaction}
+            return {"feedback": event.satisfaction, "feedback_on_reply": event.satisfaction,
+                    "feedback_channel": event.channel,
+                    "feedback_by_self": event.actor.bureau == duty.bureau}
         case e.HandlingReopened():
             return {"awaiting_reply": True, "reopen_due": event.reply_due}
         case e.ResultRevised():
             return {"result": event.result}
+        case e.ReplyDrafted():
+            return {"draft": ReplyDraft(result=event.result, summary=event.summary,
+                                        drafted_on=day)}
+        case e.ReplyRegraded():
+            assert duty.draft is not None, "a regrade needs a draft"
+            return {"draft": duty.draft.model_copy(update={"result": event.result,
+                                                           "regraded": True})}
+        case e.ReplyApproved():
+            return {}
         case e.DeadlineExtended():
             return {"due": event.reply_due, "extensions": duty.extensions + 1}
     raise TypeError(f"no evolution for {event.type}")

@@ -10,7 +10,9 @@ from typing import Any, Iterable
 
 from .deadlines import Profile
 from .proposal import Assignment, Proposal
-from .types import DISCLOSURES, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level
+from .types import (
+    DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level,
+)
 
 
 class Scope(Frozen):
@@ -47,6 +49,9 @@ def empty_report(scope: Scope, profile: Profile) -> dict[str, Any]:
         "results": {r: 0 for r in RESULTS},
         "disclosure": {**{d: 0 for d in DISCLOSURES}, "undecided": 0},
         "feedback": {s: 0 for s in SATISFACTIONS},
+        # how the latest feedback came in, and how much of it the bureau recorded itself
+        "feedback_channels": {**{ch: 0 for ch in FEEDBACK_CHANNELS}, "unstated": 0},
+        "feedback_by_self": 0,
         "rates": {},
     }
 
@@ -81,6 +86,8 @@ def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
             report["disclosure"][a.disclosure or "undecided"] += 1
             if a.feedback is not None:
                 report["feedback"][a.feedback] += 1
+                report["feedback_channels"][a.feedback_channel or "unstated"] += 1
+                report["feedback_by_self"] += a.feedback_by_self
             n["adopted"] += a.result in profile.adopted
             n["contacted"] += a.contacted_before_reply
     disclosure, feedback = report["disclosure"], report["feedback"]
@@ -95,6 +102,7 @@ def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
         "satisfaction": ratio(feedback["satisfied"] + feedback["basically_satisfied"],
                               sum(feedback.values())),
         "contact": ratio(n["contacted"], n["replied"]),
+        "self_recorded_feedback": ratio(report["feedback_by_self"], sum(feedback.values())),
     }
     return report
 
@@ -107,7 +115,8 @@ def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
 
 ITEM_FIELDS = ("proposal_id", "number", "title", "kind", "level", "year", "bureau", "role",
                "assigned_on", "due", "replies", "first_reply_on", "opinions", "first_opinion_on",
-               "result", "disclosure", "first_disclosure", "feedback", "contacted")
+               "result", "disclosure", "first_disclosure", "feedback", "contacted",
+               "feedback_channel", "feedback_by_self")
 
 
 def item_of(p: Proposal, a: Assignment) -> dict[str, Any]:
@@ -118,7 +127,8 @@ def item_of(p: Proposal, a: Assignment) -> dict[str, Any]:
         "first_reply_on": a.first_reply_on, "opinions": a.opinions,
         "first_opinion_on": a.first_opinion_on, "result": a.result, "disclosure": a.disclosure,
         "first_disclosure": a.first_disclosure, "feedback": a.feedback,
-        "contacted": a.contacted_before_reply,
+        "contacted": a.contacted_before_reply, "feedback_channel": a.feedback_channel,
+        "feedback_by_self": a.feedback_by_self,
     }
 
 
@@ -165,6 +175,12 @@ MEASURES: dict[str, Any] = {
        for s in SATISFACTIONS},
     "feedback_any": lambda i: _reply(i) and i["feedback"] is not None,
     "satisfied_any": lambda i: _reply(i) and i["feedback"] in ("satisfied", "basically_satisfied"),
+    **{f"feedback_channels.{ch}": (lambda ch: lambda i: _reply(i) and i["feedback"] is not None
+                                   and i["feedback_channel"] == ch)(ch)
+       for ch in FEEDBACK_CHANNELS},
+    "feedback_channels.unstated": lambda i: (_reply(i) and i["feedback"] is not None
+                                             and i["feedback_channel"] is None),
+    "feedback_by_self": lambda i: _reply(i) and i["feedback"] is not None and i["feedback_by_self"],
 }
 
 # rate -> (numerator measure, denominator measure)
@@ -176,6 +192,7 @@ RATE_MEASURES: dict[str, tuple[str, str]] = {
     "disclosure": ("disclosed", "disclosure_base"),
     "satisfaction": ("satisfied_any", "feedback_any"),
     "contact": ("contacted", "replied"),
+    "self_recorded_feedback": ("feedback_by_self", "feedback_any"),
 }
 
 

@@ -46,6 +46,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cannot_return_after_reply": (
         "{bureau} 已答复或提交意见，不能退回",
         "{bureau} has already replied or sent its opinion and cannot return it"),
+    "return_window_closed": (
+        "退回须在交办后 {days} 个工作日内（{assigned} 交办，最迟 {deadline}），{bureau} 已逾期",
+        "a return must come within {days} working days of the assignment on {assigned} "
+        "(by {deadline}); {bureau} is too late"),
+    "calendar_not_covered": (
+        "工作日历 {calendar} 只有 {first}—{last} 年的数据，无法计算 {day} 的工作日",
+        "the working-day calendar {calendar} covers {first}-{last} only, not {day}"),
+    "review_required": (
+        "按 {profile} 口径，答复须先起草{steps}后签发，不能直接答复",
+        "under profile {profile} a reply is drafted, {steps_en} and approved, not issued directly"),
+    "no_draft": ("{bureau} 尚无待审核的答复草稿", "{bureau} has no draft reply under review"),
+    "cosign_pending": (
+        "会办单位 {pending} 尚未会签，不能签发",
+        "co-handlers {pending} have not signed the draft off; it cannot be approved yet"),
+    "already_signed_off": (
+        "{bureau} 已会签 {lead} 的答复草稿", "{bureau} has already signed off {lead}'s draft"),
+    "regrade_unchanged": (
+        "答复草稿已是 {result_class} 类", "the draft is already of class {result_class}"),
     "closed": (
         "建议提案 {proposal} 已{status}，不再办理",
         "proposal {proposal} is {status_en} and takes no further commands"),

@@ -16,6 +16,7 @@ Role = Literal["lead", "co"]
 Result = Literal["solved", "planned", "deferred", "reference"]
 DisclosureChoice = Literal["full", "summary", "withheld", "exempt"]
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+FeedbackChannel = Literal["online", "paper", "phone"]
 ContactStage = Literal["before", "during", "after"]
 ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
 ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer"]
@@ -25,6 +26,7 @@ ROLES: tuple[Role, ...] = ("lead", "co")
 RESULTS: tuple[Result, ...] = ("solved", "planned", "deferred", "reference")
 DISCLOSURES: tuple[DisclosureChoice, ...] = ("full", "summary", "withheld", "exempt")
 SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
+FEEDBACK_CHANNELS: tuple[FeedbackChannel, ...] = ("online", "paper", "phone")
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 

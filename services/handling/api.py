@@ -16,6 +16,10 @@ WORKFLOW: dict[str, type[c.Command]] = {
     "feedback": c.RecordFeedback, "contacts": c.LogContact, "acknowledge": c.Acknowledge,
     "return": c.Return, "reopen": c.Reopen, "revise-result": c.ReviseResult,
     "extend-deadline": c.ExtendDeadline, "supervise": c.Supervise,
+    # review before a reply goes out: draft, co-handlers' sign-off (会签), the coordinator's
+    # regrade, the leader's approval (签发) that issues it
+    "reply/draft": c.DraftReply, "reply/sign-off": c.SignOffReply,
+    "reply/regrade": c.RegradeReply, "reply/approve": c.ApproveReply,
 }
 
 

@@ -9,6 +9,7 @@ from banli.domain.deadlines import Profile
 from banli.domain.events import AnyEvent
 from banli.domain.proposal import Context, Directory, State, decide, fold
 from banli.domain.rejections import Rejection
+from banli.domain.workdays import Calendar
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,9 @@ class Decided:
 
 
 def decide_on(state: State, command: c.AnyCommand, recorded_at: datetime, profile: Profile,
-              directory: Directory) -> Decided:
-    ctx = Context(recorded_at=recorded_at, profile=profile, directory=directory)
+              directory: Directory, calendar: Calendar) -> Decided:
+    ctx = Context(recorded_at=recorded_at, profile=profile, directory=directory,
+                  calendar=calendar)
     decision = decide(state, command, ctx)
     if isinstance(decision, Rejection):
         return Decided([], decision, state)

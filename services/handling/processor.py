@@ -17,7 +17,9 @@ from banli.domain.deadlines import Profile
 from banli.domain.proposal import Context, State, decide, fold
 from banli.domain.rejections import Rejection
 from banli.eventlog import ConcurrencyError, Outcome, Stored
+from banli.domain.workdays import Calendar
 from banli.eventlog.sqlite import SqliteEventStore
+from banli.workcalendar import china_calendar
 
 Clock = Callable[[], datetime]
 
@@ -28,9 +30,11 @@ def system_clock() -> datetime:
 
 class Processor:
     def __init__(self, log: SqliteEventStore, profile: Profile, clock: Clock = system_clock,
-                 on_append: Callable[[int], None] | None = None, cache_size: int = 10_000):
+                 on_append: Callable[[int], None] | None = None, cache_size: int = 10_000,
+                 calendar: Calendar | None = None):
         self.log = log
         self.profile = profile
+        self.calendar = calendar or china_calendar()
         self.clock = clock
         self.on_append = on_append or (lambda position: None)
         self._locks = [threading.Lock() for _ in range(64)]
@@ -91,7 +95,8 @@ class Processor:
             return prior
         for _ in range(10):
             state = self.state(command.stream)
-            ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log)
+            ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log,
+                          calendar=self.calendar)
             decision = decide(state, command, ctx)
             if isinstance(decision, Rejection):
                 self.log.record_rejection(command, decision)

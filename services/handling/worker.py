@@ -37,6 +37,7 @@ from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import dead_letter, encode_event, position_of
 from banli.settings import Settings
+from banli.workcalendar import china_calendar
 
 from .decisions import decide_on
 
@@ -184,6 +185,7 @@ class Handler:
 
         self.settings = settings
         self.profile = get_profile(settings.profile)
+        self.calendar = china_calendar()
         self.topics = settings.topics
         bootstrap = settings.kafka_bootstrap
         self.bootstrap = bootstrap
@@ -370,7 +372,7 @@ class Handler:
                     continue
                 recorded_at = datetime.fromtimestamp(m.timestamp / 1000, timezone.utc)
                 decided = decide_on(state, command, recorded_at, self.profile,
-                                    overlay)
+                                    overlay, self.calendar)
                 outcome = {"command_id": cid, "rejection": None, "events": [],
                            "replayed": logged is not None}
                 sends = []

@@ -28,7 +28,8 @@ ASSIGNMENT_COLUMNS = ("proposal_id", "bureau", "seq", "position", "occurred_on",
                       "assigned_on", "due", "acknowledged", "contacts", "contacted_before_reply",
                       "opinions", "first_opinion_on", "replies", "first_reply_on",
                       "awaiting_reply", "reopen_due", "extensions", "result", "disclosure",
-                      "feedback", "supervisions")
+                      "feedback", "supervisions", "feedback_channel", "feedback_by_self",
+                      "last_reply_on", "published_on")
 BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position")
 
 
@@ -76,4 +77,5 @@ def _assignment_row(p: Proposal, a: Assignment, stamp: tuple) -> tuple:
             a.assigned_on, a.due, a.acknowledged, a.contacts, a.contacted_before_reply,
             a.opinions, a.first_opinion_on or NO_DATE, a.replies, a.first_reply_on or NO_DATE,
             a.awaiting_reply, a.reopen_due or NO_DATE, a.extensions, a.result or "",
-            a.disclosure or "", a.feedback or "", a.supervisions)
+            a.disclosure or "", a.feedback or "", a.supervisions, a.feedback_channel or "",
+            a.feedback_by_self, a.last_reply_on or NO_DATE, a.published_on or NO_DATE)

@@ -22,7 +22,9 @@ SELECT proposal_id, bureau,
        argMax(disclosure, seq)                                     AS disclosure,
        argMinIf(decided, seq, decided != '')                       AS first_disclosure,
        argMax(feedback, seq)                                       AS feedback,
-       argMax(contacted_before_reply, seq)                         AS contacted
+       argMax(contacted_before_reply, seq)                         AS contacted,
+       argMax(feedback_channel, seq)                               AS feedback_channel,
+       argMax(feedback_by_self, seq)                               AS feedback_by_self
 FROM (
     SELECT *, disclosure AS decided FROM {db}.assignment_versions
     WHERE occurred_on <= {as_of:Date32}
@@ -48,7 +50,8 @@ SELECT *,
        if(replied - d_exempt = 0, NULL, (d_full + d_summary) / (replied - d_exempt))
                                                                                AS disclosure_rate,
        if(f_all = 0, NULL, (f_satisfied + f_basically_satisfied) / f_all)      AS satisfaction,
-       if(replied = 0, NULL, contacted_n / replied)                             AS contact
+       if(replied = 0, NULL, contacted_n / replied)                             AS contact,
+       if(f_all = 0, NULL, f_by_self / f_all)                                  AS self_recorded
 FROM (
     SELECT {keys}
            uniqExact(proposal_id)                                          AS proposals,
@@ -79,7 +82,17 @@ FROM (
                                                                            AS f_basically_satisfied,
            countIf(role = 'lead' AND replies > 0 AND feedback = 'dissatisfied')
                                                                            AS f_dissatisfied,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '')       AS f_all
+           countIf(role = 'lead' AND replies > 0 AND feedback != '')       AS f_all,
+           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_by_self)
+                                                                           AS f_by_self,
+           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = 'online')
+                                                                           AS fc_online,
+           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = 'paper')
+                                                                           AS fc_paper,
+           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = 'phone')
+                                                                           AS fc_phone,
+           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = '')
+                                                                           AS fc_unstated
     FROM ({current})
     {group}
 )

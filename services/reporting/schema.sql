@@ -67,8 +67,19 @@ CREATE TABLE IF NOT EXISTS {db}.assignment_versions (
     result                 LowCardinality(String),
     disclosure             LowCardinality(String),
     feedback               LowCardinality(String),
-    supervisions           UInt32
+    supervisions           UInt32,
+    feedback_channel       LowCardinality(String),
+    feedback_by_self       Bool,
+    last_reply_on          Date32,
+    published_on           Date32
 ) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, bureau, seq);
+
+-- Columns added since the first release: a store made before gets them here (empty in its old
+-- rows until `banli replay` rebuilds the projections from the log).
+ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_channel LowCardinality(String);
+ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_by_self Bool;
+ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS last_reply_on Date32;
+ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS published_on Date32;
 
 CREATE TABLE IF NOT EXISTS {db}.bureaus (
     bureau   String,

@@ -14,7 +14,7 @@ import clickhouse_connect
 
 from banli.domain.deadlines import Profile
 from banli.domain.rates import Scope, with_flags
-from banli.domain.types import DISCLOSURES, KINDS, RESULTS, SATISFACTIONS
+from banli.domain.types import DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS
 
 from . import queries
 from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, NO_DATE,
@@ -193,11 +193,14 @@ def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str,
         "disclosure": {**{d: row[f"d_{d}"] for d in DISCLOSURES},
                        "undecided": row["d_undecided"]},
         "feedback": {s: row[f"f_{s}"] for s in SATISFACTIONS},
+        "feedback_channels": {**{ch: row[f"fc_{ch}"] for ch in FEEDBACK_CHANNELS},
+                              "unstated": row["fc_unstated"]},
+        "feedback_by_self": row["f_by_self"],
         "rates": {"on_time_reply": row["on_time_reply"],
                   "on_time_opinion": row["on_time_opinion"],
                   "completion": row["completion"], "adoption": row["adoption"],
                   "disclosure": row["disclosure_rate"], "satisfaction": row["satisfaction"],
-                  "contact": row["contact"]},
+                  "contact": row["contact"], "self_recorded_feedback": row["self_recorded"]},
     }
 
 
@@ -214,5 +217,6 @@ def _item_of(row: dict[str, Any]) -> dict[str, Any]:
         "opinions": row["opinions"], "first_opinion_on": day(row["first_opinion_on"]),
         "result": row["result"] or None, "disclosure": row["disclosure"] or None,
         "first_disclosure": row["first_disclosure"] or None, "feedback": row["feedback"] or None,
-        "contacted": bool(row["contacted"]),
+        "contacted": bool(row["contacted"]), "feedback_channel": row["feedback_channel"] or None,
+        "feedback_by_self": bool(row["feedback_by_self"]),
     }

@@ -18,10 +18,10 @@ from tests.integration.test_differential import MODEL_SCOPES, fresh_system, load
 
 def numbers_by_measure(report: dict) -> dict[str, int]:
     """The report's counts, named as the measures that list their items."""
-    numbers = {"replied": report["replies"]}
+    numbers = {"replied": report["replies"], "feedback_by_self": report["feedback_by_self"]}
     for kind, roles in report["assignments"].items():
         numbers.update({f"{kind}.{role}": n for role, n in roles.items()})
-    for group in ("results", "disclosure", "feedback"):
+    for group in ("results", "disclosure", "feedback", "feedback_channels"):
         prefix = {"results": "result"}.get(group, group)
         numbers.update({f"{prefix}.{k}": n for k, n in report[group].items()})
     return numbers

@@ -21,6 +21,8 @@ from banli.domain.events import Event, event_payload
 from banli.domain.proposal import Context, MemoryDirectory, Proposal, State, decide, evolve
 from banli.domain.rejections import Rejection
 from banli.domain.types import SHANGHAI
+from banli.domain.workdays import Calendar
+from banli.workcalendar import china_calendar
 
 P = "2020-cppcc_proposal-21001"  # the proposal of most scenarios
 Q = "2020-cppcc_proposal-21002"  # another one, for merges
@@ -138,6 +140,7 @@ class Scenario:
     directory: MemoryDirectory = field(default_factory=MemoryDirectory)
     clock: datetime = START
     issued: int = 0
+    calendar: Calendar = field(default_factory=china_calendar)
 
     def command(self, data: dict[str, Any]) -> c.AnyCommand:
         """The command, with an id, an actor and a business time where the test left them out."""
@@ -157,7 +160,7 @@ class Scenario:
 
     def context(self, command: c.AnyCommand) -> Context:
         return Context(recorded_at=command.at or START, profile=self.profile,
-                       directory=self.directory)
+                       directory=self.directory, calendar=self.calendar)
 
     def decide(self, command: c.AnyCommand) -> list[Event] | Rejection:
         return decide(self.states.get(command.stream), command, self.context(command))

@@ -73,9 +73,16 @@ def _fields(draw, type_: str, proposals: list[str]) -> dict[str, Any]:
                     "stage": pick(["before", "during", "after"]), "method": "visit"}
         case "submit_opinion":
             return {"proposal": proposal, "bureau": bureau}
-        case "reply" | "revise_result":
+        case "reply" | "revise_result" | "draft_reply":
             return {"proposal": proposal, "bureau": bureau,
                     "result": pick(["solved", "planned", "deferred", "reference", "E"])}
+        case "regrade_reply":
+            return {"proposal": proposal, "bureau": bureau, "reason": "审核调整",
+                    "result": pick(["solved", "planned", "deferred", "reference"])}
+        case "sign_off_reply":
+            return {"proposal": proposal, "bureau": bureau, "lead": pick(BUREAU_IDS)}
+        case "approve_reply":
+            return {"proposal": proposal, "bureau": bureau, "signed_by": "局长"}
         case "decide_disclosure":
             return {"proposal": proposal, "bureau": bureau,
                     "disclosure": pick(["full", "summary", "withheld", "exempt"])}
@@ -138,7 +145,7 @@ def test_the_kernels_invariants_hold_over_any_history(lines):
             continue
         state = ledger.states.get(command.stream)
         ctx = Context(recorded_at=command.at or datetime(2020, 1, 1, tzinfo=SHANGHAI),
-                      directory=ledger.directory)
+                      directory=ledger.directory, calendar=ledger.calendar)
         before = snapshot(ledger)
         outcome = decide(state, command, ctx)
         assert decide(state, command, ctx) == outcome  # (d) deterministic

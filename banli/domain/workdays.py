@@ -1,0 +1,87 @@
+"""Working days: the calendar the rules count in, given to the kernel as data.
+
+Some rules count working days (工作日), not calendar days: China's official holidays are days off
+even on weekdays, and some weekends are worked in exchange (调休). The kernel never guesses which
+day is which: it asks a `Calendar` the caller passes in (see banli/workcalendar.py for the one
+built from the `chinese-calendar` package), and a day the calendar does not cover is an
+`OutsideCalendar` error, which the rules turn into a clear refusal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Protocol
+
+
+class OutsideCalendar(ValueError):
+    """A working-day count needed a day that the calendar has no data for."""
+
+    def __init__(self, day: date, calendar: "Calendar"):
+        self.day = day
+        self.calendar_name = calendar.name
+        self.first_year, self.last_year = calendar.first_year, calendar.last_year
+        super().__init__(f"{calendar.name} covers {calendar.first_year}-{calendar.last_year}, "
+                         f"not {day}")
+
+
+class Calendar(Protocol):
+    """Which days are working days. `name` says which data it is (reports and explanations show
+    it); it answers for the years `first_year`..`last_year` and raises `OutsideCalendar` for any
+    other day."""
+
+    name: str
+    first_year: int
+    last_year: int
+
+    def is_working_day(self, day: date) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TableCalendar:
+    """A calendar from tables: weekdays off (`holidays`) and weekend days worked
+    (`adjusted_workdays`, 调休); any other weekday works and any other weekend day rests."""
+
+    name: str
+    first_year: int
+    last_year: int
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    adjusted_workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def covers(self, day: date) -> bool:
+        return self.first_year <= day.year <= self.last_year
+
+    def is_working_day(self, day: date) -> bool:
+        if not self.covers(day):
+            raise OutsideCalendar(day, self)
+        if day in self.adjusted_workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+# The calendar a Context has when its caller gave none: it covers no year, so every rule that
+# counts working days refuses clearly instead of counting weekends alone.
+NO_CALENDAR = TableCalendar(name="none", first_year=1, last_year=0)
+
+
+def add_working_days(calendar: Calendar, start: date, days: int) -> date:
+    """The `days`-th working day after `start` (`start` itself never counts): 10 working days
+    after an assignment on the eve of the Spring Festival end about three weeks later."""
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(days=1)
+        counted += calendar.is_working_day(day)
+    return day
+
+
+def past_working_days(calendar: Calendar, start: date, days: int, day: date) -> bool:
+    """Whether `day` is later than the `days`-th working day after `start`. Only the days up to
+    `day` are consulted, so a question about a covered day never needs next year's calendar."""
+    if days <= 0:
+        return day > start
+    current, counted = start, 0
+    while current < day:
+        current += timedelta(days=1)
+        counted += calendar.is_working_day(current)
+        if counted == days:  # `current` is the last day allowed
+            return current < day
+    return False
