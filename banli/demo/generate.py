@@ -15,6 +15,13 @@ same report as its clean one: the good lines are the same, in the same order, be
 draws from a random stream of its own. `iter_entries` tells which lines are noise and the
 rejection code each must get (`"invalid"` when the line does not even parse).
 
+With `routing_noise` set (0..1), leads follow the topics: each topic has its bureau (教育 goes
+to the education commission, 金融 to the financial regulator, ...), and a proposal's lead is the
+bureau of its first topic except for that share of proposals, which go to a random bureau (a
+third of those are returned and reassigned to the right one); titles and summaries are worded
+from a phrase bank per topic. This is the history the routing backtest learns from
+(`banli routing backtest`); left unset (the default) the history is exactly what it always was.
+
 Proposals are planned one at a time in order of submission, each as its own time-ordered list,
 and merged into one stream with a heap keyed by (time, proposal, step): memory holds only the
 proposals still in progress, never the whole history.
@@ -67,6 +74,41 @@ DISCLOSURES = ("full", "summary", "withheld", "exempt")
 SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
 
 
+# Routing histories (`routing_noise`): the bureau in charge of each topic, and how proposals on
+# it are worded.
+TOPIC_BUREAUS = {
+    "知识产权保护": "sh-ipa", "人才": "sh-hrss", "金融": "sh-jrj", "运营交易": "sh-stcsm",
+    "服务体系": "sh-sjxw", "营商环境": "sh-samr", "教育": "sh-jw", "医疗卫生": "sh-wsjkw",
+    "交通": "sh-jtw", "生态环境": "sh-sthjj", "住房": "sh-zjw", "养老": "sh-mzj",
+}
+TOPIC_PHRASES = {
+    "知识产权保护": ["加大知识产权侵权惩处力度", "完善专利快速维权机制", "加强商标品牌保护",
+                     "打击网络盗版侵权"],
+    "人才": ["完善高层次人才落户政策", "加强青年人才住房保障", "优化海外人才引进服务",
+             "健全技能人才评价体系"],
+    "金融": ["推广知识产权质押融资", "加大普惠金融支持小微企业", "防范互联网金融风险",
+             "发展科技保险和融资担保"],
+    "运营交易": ["建设科技成果转化交易平台", "促进高校专利转移转化", "培育技术经纪人队伍",
+                 "完善技术交易市场规则"],
+    "服务体系": ["完善中小企业公共服务平台", "推进产业园区数字化转型", "加强工业互联网建设",
+                 "发展专业化服务机构"],
+    "营商环境": ["优化企业开办和注销流程", "规范涉企执法检查", "加强食品安全监管",
+                 "推进市场主体信用监管"],
+    "教育": ["推进义务教育优质均衡发展", "加强中小学体育和心理健康教育", "减轻学生课外负担",
+             "发展职业教育产教融合"],
+    "医疗卫生": ["推进社区医院分级诊疗", "加强基层全科医生队伍建设", "缓解大医院看病难",
+                 "完善公共卫生应急体系"],
+    "交通": ["优化公交线路和地铁换乘", "治理停车难和非机动车乱停", "完善慢行交通系统",
+             "加强道路交通安全管理"],
+    "生态环境": ["推进垃圾分类和资源化利用", "加强河道水环境治理", "控制工地扬尘污染",
+                 "推动工业企业节能减排"],
+    "住房": ["加大保障性租赁住房供给", "推进老旧小区加装电梯", "规范住房租赁市场",
+             "加强物业服务管理"],
+    "养老": ["发展社区嵌入式养老服务", "完善长期护理保险制度", "推进适老化改造",
+             "加强养老护理员队伍建设"],
+}
+
+
 def bureau_list(count: int) -> list[tuple[str, str, str]]:
     """`count` bureaus: the named ones first, then numbered ones."""
     named = BUREAUS[:count]
@@ -100,9 +142,10 @@ class _Planner:
     for the noise."""
 
     def __init__(self, rng: random.Random, noise_rng: random.Random, noise: float,
-                 clock: _Clock, bureaus: list[str]) -> None:
+                 clock: _Clock, bureaus: list[str], routing: "_Routing | None" = None) -> None:
         self.rng, self.noise_rng, self.noise = rng, noise_rng, noise
         self.clock, self.bureaus = clock, bureaus
+        self.routing = routing
         self.numbers: Counter[tuple[int, str, str]] = Counter()
         self.targets: dict[tuple[int, str], str] = {}  # the latest open proposal to merge into
         # What the noise may refer to: the proposal being planned, its leads and co-handlers.
@@ -146,6 +189,8 @@ class _Planner:
         }
         if rng.random() < 0.1:
             submit["summary"] = f"建议进一步完善{topics[0]}相关政策"
+        if self.routing is not None:
+            submit.update(self.routing.wording(topics, kind, number))
         if rng.random() < 0.05:
             submit["key_item"] = True
         steps = [self.cmd(t0, "submit", **submit)]
@@ -171,6 +216,9 @@ class _Planner:
         n_leads = 2 if rng.random() < 0.1 and len(pool) >= 3 else 1
         n_co = rng.choices((0, 1, 2, 3), cum_weights=(25, 65, 90, 100))[0]
         n_co = min(n_co, len(pool) - n_leads - 1)  # keep a spare bureau for reassigning
+        fix = None  # routing histories: a misrouted lead and the bureau it should have gone to
+        if self.routing is not None:
+            pool, fix = self.routing.arrange(pool, topics, n_leads, n_co)
         leads, cos = pool[:n_leads], pool[n_leads:n_leads + n_co]
         spare = pool[n_leads + n_co:]
         self.context.update(leads=leads, cos=cos)
@@ -184,15 +232,17 @@ class _Planner:
         tracked = {b: ("lead", t_assign, reply_due) for b in leads}
         tracked.update({b: ("co", t_assign, opinion_due) for b in cos})
         change = rng.random()
+        if fix is not None and fix[1] in spare:
+            change = 0.0  # the misrouted lead returns it, the right bureau takes it over
         if change < 0.04 and spare:  # a bureau returns it and the coordinator reassigns
-            victim = rng.choice([*leads, *cos])
+            victim = rng.choice([*leads, *cos]) if fix is None else fix[0]
             role, _, _ = tracked.pop(victim)
             t_return = self.later(t_assign, 2, 6)
             self.acknowledge_before(steps, pid, victim, t_assign, t_return)
             steps.append(self.cmd(t_return, "return", proposal=pid, bureau=victim,
                                   reason="不属于本单位职责范围"))
             t_re = self.later(t_return, 1, 7)
-            new = spare.pop()
+            new = spare.pop() if fix is None else spare.pop(spare.index(fix[1]))
             steps.append(self.cmd(t_re, "reassign", proposal=pid,
                                   **{"add_lead" if role == "lead" else "add_co": [new]}))
             day = self.clock.day(t_re)
@@ -211,6 +261,9 @@ class _Planner:
             t_re = self.later(t_assign, 6, 12)
             self.acknowledge_before(steps, pid, victim, t_assign, t_re)
             steps.append(self.cmd(t_re, "reassign", proposal=pid, remove=[victim]))
+        # Reassignments are over two weeks after the assignment: reviews sign off with these cos.
+        self.context.update(final_cos=sorted(b for b, (r, _, _) in tracked.items() if r == "co"),
+                            settled=t_assign + 14 * DAY)
         for bureau, (role, t_start, due) in tracked.items():
             if role == "lead":
                 self.lead(steps, pid, bureau, t_start, due)
@@ -268,7 +321,16 @@ class _Planner:
         if t_reply is None:
             return
         result = self.result()
-        steps.append(self.reply(t_reply, pid, bureau, result))
+        issued = self.reply(t_reply, pid, bureau, result)
+        # A tenth of first replies go through review, drawn from a stream of their own so that
+        # every other line is what it was before reviews were generated.
+        review = random.Random(f"review/{pid}/{bureau}")
+        flow = self.review(review, issued) if review.random() < 0.1 else None
+        if flow is not None:
+            review_steps, result = flow
+            steps.extend(review_steps)
+        else:
+            steps.append(issued)
         last = t_reply
         if rng.random() < 0.97:
             td = self.later(t_reply, 1, 10)
@@ -340,6 +402,31 @@ class _Planner:
         signer = self.rng.choice(SIGNERS)
         return self.cmd(t, "reply", proposal=pid, bureau=bureau, result=result,
                         summary="答复意见", **({"signed_by": signer} if signer else {}))
+
+    def review(self, rng: random.Random, issued: tuple[int, dict[str, Any]]
+               ) -> tuple[list[tuple[int, dict[str, Any]]], str] | None:
+        """The reply drafted, signed off by every co-handler (会签), sometimes regraded by the
+        coordinator, and approved (签发) when it would have been issued; None when there is no
+        room for it after the reassignments have settled."""
+        t_reply, line = issued
+        pid, bureau, result = line["proposal"], line["bureau"], line["result"]
+        cos, regrade = self.context["final_cos"], rng.random() < 0.3
+        lo, count = max(self.context["settled"], t_reply - 5 * DAY), 1 + len(cos) + regrade
+        if t_reply - lo <= count:
+            return None
+        times = sorted(rng.sample(range(lo + 1, t_reply), count))
+        steps = [self.cmd(times[0], "draft_reply", proposal=pid, bureau=bureau, result=result,
+                          summary=line["summary"])]
+        steps += [self.cmd(t, "sign_off_reply", proposal=pid, bureau=co, lead=bureau,
+                           remark="同意" if rng.random() < 0.7 else "建议补充会办意见")
+                  for t, co in zip(times[1:], cos)]
+        if regrade:
+            result = rng.choice([r for r in RESULTS if r != result])
+            steps.append(self.cmd(times[-1], "regrade_reply", proposal=pid, bureau=bureau,
+                                  result=result, reason="交办单位审核调整办理结果类别"))
+        steps.append(self.cmd(t_reply, "approve_reply", proposal=pid, bureau=bureau,
+                              signed_by=line.get("signed_by") or "分管局领导"))
+        return steps, result
 
     def disclosure(self, t: int, pid: str, bureau: str, choice: str) -> tuple[int, dict]:
         extra = ({"url": f"https://example.gov.cn/jyta/{pid}.html"} if choice in ("full", "summary")
@@ -419,18 +506,65 @@ class _Planner:
         raise AssertionError("unreachable")
 
 
+class _Routing:
+    """Topic-driven routing for the routing backtest's histories, with a random stream of its
+    own: a share `noise` of the proposals goes to a random bureau instead of the topic's."""
+
+    def __init__(self, rng: random.Random, noise: float, bureaus: list[str]) -> None:
+        self.rng, self.noise, self.bureaus = rng, noise, bureaus
+
+    def bureau_of(self, topic: str) -> str:
+        """The topic's bureau, or (when it is not in the registry) a stand-in fixed per topic."""
+        bureau = TOPIC_BUREAUS[topic]
+        return bureau if bureau in self.bureaus else self.bureaus[
+            TOPICS.index(topic) % len(self.bureaus)]
+
+    def wording(self, topics: list[str], kind: str, number: str) -> dict[str, str]:
+        phrases = [self.rng.choice(TOPIC_PHRASES[t]) for t in topics]
+        noun = "建议" if kind == KINDS[0] else "提案"
+        ask = self.rng.choice(("加强统筹协调", "完善配套政策", "加大资金投入", "开展专项调研"))
+        return {"title": f"关于{'、'.join(phrases)}的{noun}（{number}号）",
+                "summary": f"针对{phrases[0]}方面存在的问题，建议有关部门{ask}。"}
+
+    def arrange(self, pool: list[str], topics: list[str], n_leads: int, n_co: int
+                ) -> tuple[list[str], tuple[str, str] | None]:
+        """The pool reordered so that leads then co-handlers follow the topics; and, for a
+        misrouted lead that is to be returned, (that lead, the right bureau)."""
+        right = [self.bureau_of(t) for t in topics]
+        misrouted = self.rng.random() < self.noise
+        lead = self.rng.choice(self.bureaus) if misrouted else right[0]
+        chosen = [lead] + [b for b in right[1:] if b != lead]
+        rest = [b for b in pool if b not in chosen]
+        if misrouted and lead != right[0] and self.rng.random() < 1 / 3:
+            chosen = [b for b in chosen if b != right[0]]  # keep it spare for the reassignment
+            rest = [b for b in rest if b != right[0]] + [right[0]]
+            fix = (lead, right[0])
+        else:
+            fix = None
+        ordered = chosen[:n_leads] + rest[:max(0, n_leads - len(chosen))]
+        ordered += [b for b in chosen + rest if b not in ordered]
+        if fix is not None and fix[1] in ordered[:n_leads + n_co]:
+            fix = None  # too few bureaus to keep it spare
+        return ordered, fix
+
+
 def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
-                 bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = ()
-                 ) -> Iterator[Entry]:
+                 bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = (),
+                 routing_noise: float | None = None) -> Iterator[Entry]:
     """Every line of the history in business-time order, each with the rejection code it must
-    get (None for the good lines)."""
+    get (None for the good lines). `routing_noise` makes leads follow the topics (module doc)."""
     first, last = years
     if first > last or bureaus < 3 or proposals < 0 or not 0 <= noise <= 1:
         raise ValueError("need years Y1 <= Y2, at least 3 bureaus, proposals >= 0, 0 <= noise <= 1")
+    if routing_noise is not None and not 0 <= routing_noise <= 1:
+        raise ValueError("need 0 <= routing_noise <= 1")
     clock = _Clock(first)
     registry = [b for b in bureau_list(bureaus + len(exclude)) if b[0] not in exclude]
+    ids = [b for b, _, _ in registry]
+    routing = (None if routing_noise is None
+               else _Routing(random.Random(f"routing:{seed}"), routing_noise, ids))
     planner = _Planner(random.Random(seed), random.Random(f"noise:{seed}"), noise, clock,
-                       [b for b, _, _ in registry])
+                       ids, routing)
     registration = [planner.cmd(DAY + k, "register_bureau", bureau=b, name=name, name_en=en)
                     for k, (b, name, en) in enumerate(registry)]
     for _, line, expected in planner.with_noise(registration):
@@ -466,18 +600,20 @@ def _pop(heap: list[tuple[int, int, int, list[Any]]]) -> Entry:
 
 
 def iter_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
-                 bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = ()
-                 ) -> Iterator[Line]:
+                 bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = (),
+                 routing_noise: float | None = None) -> Iterator[Line]:
     """The history's lines in business-time order: command dicts, and with noise also broken
     lines as raw strings. Bureaus named in `exclude` are left out of the registry."""
-    for line, _ in iter_entries(proposals, seed, years, bureaus, noise, exclude):
+    for line, _ in iter_entries(proposals, seed, years, bureaus, noise, exclude, routing_noise):
         yield line
 
 
 def generate_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
-                     bureaus: int = 8, noise: float = 0.0) -> list[Line]:
+                     bureaus: int = 8, noise: float = 0.0,
+                     routing_noise: float | None = None) -> list[Line]:
     """The whole history as a list (see `iter_history`). Same arguments, same history."""
-    return list(iter_history(proposals, seed, years, bureaus, noise))
+    return list(iter_history(proposals, seed, years, bureaus, noise,
+                             routing_noise=routing_noise))
 
 
 def demo_history() -> Iterator[str]:
@@ -510,11 +646,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bureaus", type=int, default=8)
     parser.add_argument("--noise", type=float, default=0.0,
                         help="bad lines mixed in per good line (default 0)")
+    parser.add_argument("--routing-noise", type=float, default=None, metavar="SHARE",
+                        help="leads follow the topics, except this share sent to a random "
+                             "bureau (default: leads are random, as they always were)")
     args = parser.parse_args(argv)
     write = sys.stdout.write
     try:
         for line in iter_history(args.proposals, args.seed, args.years, args.bureaus,
-                                 args.noise):
+                                 args.noise, routing_noise=args.routing_noise):
             write(to_jsonl(line))
         sys.stdout.flush()
     except BrokenPipeError:  # `| head`: the reader has had enough

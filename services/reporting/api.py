@@ -19,6 +19,8 @@ from banli.web.commands import not_found
 from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
 
 
+from . import lineage as routing
+
 from .live import sse
 
 router = APIRouter(prefix="/api", tags=["reporting"])
@@ -279,3 +281,58 @@ async def replay_progress(request: Request, actor: CurrentActor) -> dict[str, An
     if not sees_everything(actor):
         raise forbid("仅监督和管理角色可查看", "oversight and admin roles only")
     return request.app.state.replayer.progress.as_dict()
+
+
+# --- routing lineage and misrouting (issue 6) ------------------------------------------------
+@router.get("/proposals/{proposal_id}/lineage",
+            summary="A proposal's routing lineage: each assignment, return and reassignment, "
+                    "with both clocks, its actor and the days an ended duty was held")
+async def proposal_lineage(proposal_id: str, request: Request, actor: CurrentActor,
+                           reporting: Reporting) -> dict[str, Any]:
+    await request.app.state.settle()
+    steps = await _in_thread(routing.lineage, reporting, proposal_id)
+    if steps is None:
+        raise not_found(proposal_id)
+    if not sees_everything(actor):  # a clerk sees where its own bureau came in and went out
+        if actor.bureau not in await _in_thread(reporting.bureaus_of, proposal_id):
+            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
+                         f"{actor.bureau} has no assignment on {proposal_id}")
+        steps = [s.model_copy(update={
+            "started": tuple(d for d in s.started if d.bureau == actor.bureau),
+            "ended": tuple(d for d in s.ended if d.bureau == actor.bureau)}) for s in steps]
+        steps = [s for s in steps if s.started or s.ended]
+    return {"proposal_id": proposal_id, "steps": [s.model_dump(mode="json") for s in steps]}
+
+
+@router.get("/misrouting",
+            summary="Days lost to misrouting per bureau: assignments returned or removed "
+                    "unhandled, and the days from their assignment to their end")
+async def misrouting(
+    request: Request, actor: CurrentActor, reporting: Reporting,
+    years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
+    as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
+    bureau: Annotated[str | None, Query(description="one bureau (a clerk: its own, the "
+                                                    "default); every bureau without it")] = None,
+) -> dict[str, Any]:
+    if bureau is None and not sees_everything(actor):
+        bureau = actor.bureau
+    require_bureau_reader(actor, bureau)
+    if not 1900 <= as_of.year <= 2299:
+        raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
+                                         "message_en": "dates run from 1900 to 2299"})
+    span = _years(years)
+    await request.app.state.settle()
+    rows = await _in_thread(routing.misrouting, reporting, span, as_of, bureau)
+    names = await _in_thread(reporting.bureau_names)
+    return {
+        "scope": {"bureau": bureau, "years": list(span), "as_of": as_of.isoformat()},
+        "definition": "误交办：在答复或会办意见之前被退回或被调整移出的交办；"
+                      "耽误天数为交办之日至退回或移出之日",
+        "definition_en": "misrouted: an assignment returned by its bureau, or removed by a "
+                         "reassignment, before any reply or opinion; days lost run from its "
+                         "assignment to that end",
+        "bureaus": [{**m.model_dump(), "name": names.get(m.bureau, {}).get("name", ""),
+                     "name_en": names.get(m.bureau, {}).get("name_en", "")} for m in rows],
+        "total": {"bounced": sum(m.bounced for m in rows),
+                  "days_lost": sum(m.days_lost for m in rows)},
+    }

@@ -146,3 +146,89 @@ ORDER BY seq
 BUREAUS_OF_PROPOSAL = """
 SELECT DISTINCT bureau FROM {db}.assignment_versions WHERE proposal_id = {proposal:String}
 """
+
+# --- routing (issue 6: routing from history) --------------------------------------------------
+# Misrouting (banli.domain.routing_lineage): the assignment versions written by a return or a
+# reassignment's removal before any reply or opinion, i.e. status 'returned'/'removed' at the
+# seq of such an event (a later
+# withdrawal rewrites those rows unchanged, under its own event type), each with the date its
+# assignment began; per bureau, as of a business date, over the proposals of some years.
+MISROUTED = """
+SELECT a.bureau                                       AS bureau,
+       countIf(a.status = 'returned')                 AS returned,
+       countIf(a.status = 'removed')                  AS removed,
+       countIf(a.role = 'lead')                       AS as_lead,
+       countIf(a.role = 'co')                         AS as_co,
+       sum(dateDiff('day', a.assigned_on, a.occurred_on)) AS days_lost
+FROM (
+    SELECT proposal_id, bureau, seq, role, status, assigned_on, occurred_on
+    FROM {db}.assignment_versions FINAL
+    WHERE status IN ('returned', 'removed') AND replies = 0 AND opinions = 0
+      AND occurred_on <= {as_of:Date32}
+      AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
+      AND ({bureau:String} = '' OR bureau = {bureau:String})
+) AS a
+INNER JOIN (
+    SELECT proposal_id, seq FROM {db}.event_history FINAL
+    WHERE type IN ('AssignmentReturned', 'ProposalReassigned')
+) AS h ON h.proposal_id = a.proposal_id AND h.seq = a.seq
+GROUP BY a.bureau
+ORDER BY a.bureau
+"""
+
+# What routing suggestions learn from: each proposal's text as submitted and its current
+# active leads and co-handlers (banli.routing.past_from_streams is the reference).
+ROUTING_HISTORY = """
+SELECT p.proposal_id AS proposal_id, p.year AS year, p.kind AS kind, p.title AS title,
+       s.summary AS summary, p.topics AS topics, p.affiliation AS affiliation,
+       a.leads AS leads, a.cos AS cos
+FROM (
+    SELECT proposal_id, argMax(year, seq) AS year, argMax(kind, seq) AS kind,
+           argMax(title, seq) AS title, argMax(topics, seq) AS topics,
+           argMax(affiliation, seq) AS affiliation
+    FROM {db}.proposal_versions
+    WHERE ({proposal:String} = '' OR proposal_id = {proposal:String})
+    GROUP BY proposal_id
+) AS p
+LEFT JOIN (
+    SELECT proposal_id, any(JSONExtractString(data, 'summary')) AS summary
+    FROM {db}.event_history
+    WHERE type = 'ProposalSubmitted'
+      AND ({proposal:String} = '' OR proposal_id = {proposal:String})
+    GROUP BY proposal_id
+) AS s ON s.proposal_id = p.proposal_id
+LEFT JOIN (
+    SELECT proposal_id, arraySort(groupArrayIf(bureau, role = 'lead')) AS leads,
+           arraySort(groupArrayIf(bureau, role = 'co')) AS cos
+    FROM (
+        SELECT proposal_id, bureau, argMax(role, seq) AS role, argMax(status, seq) AS status
+        FROM {db}.assignment_versions
+        WHERE ({proposal:String} = '' OR proposal_id = {proposal:String})
+        GROUP BY proposal_id, bureau
+        HAVING status = 'active'
+    )
+    GROUP BY proposal_id
+) AS a ON a.proposal_id = p.proposal_id
+ORDER BY proposal_id
+"""
+
+
+# Each counted duty as it stands now, with what its on-time questions need
+# (banli.domain.explain.Duty): the duties a change of profile or calendar may flip.
+DEADLINE_DUTIES = """
+SELECT proposal_id, bureau,
+       argMax(role, seq) AS role, argMax(kind, seq) AS kind,
+       argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
+       argMax(assigned_on, seq) AS assigned_on, argMax(due, seq) AS due,
+       argMax(extensions, seq) AS extensions, argMax(first_reply_on, seq) AS first_reply_on,
+       argMax(first_opinion_on, seq) AS first_opinion_on,
+       argMax(last_reply_on, seq) AS last_reply_on, argMax(published_on, seq) AS published_on,
+       argMax(disclosure, seq) AS disclosure, argMax(acknowledged, seq) AS acknowledged,
+       argMax(awaiting_reply, seq) AS awaiting_reply, argMax(reopen_due, seq) AS reopen_due,
+       argMax(opinions, seq) AS opinions, argMax(replies, seq) AS replies
+FROM {db}.assignment_versions
+WHERE ({bureau:String} = '' OR bureau = {bureau:String})
+GROUP BY proposal_id, bureau
+HAVING counted
+ORDER BY proposal_id, bureau
+"""
