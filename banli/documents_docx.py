@@ -1,0 +1,283 @@
+"""Year-end documents as DOCX, for Word and WPS, in the manner of GB/T 9704 (党政机关公文格式).
+
+What the standard asks and this writes: A4 with the 156 × 225 mm text block (top 37 mm, left
+28 mm, right 26 mm, bottom 35 mm), 三号 仿宋_GB2312 body on a fixed 22-line pitch, the masthead
+(发文机关标志) in red 小标宋 over the document number (发文字号) and a red rule, the title in 二号
+小标宋, first-level headings in 黑体 and second-level in 楷体, signature and date on the right,
+page numbers as "— 1 —" in 四号 宋体 (odd pages right, even pages left), the attachment on its
+own pages (landscape, for the wide table of lead items).
+
+The Chinese faces are set as East Asian fonts (w:eastAsia), with Times New Roman for Latin
+text. The official faces are often missing (方正小标宋 and the _GB2312 faces are separate
+installs), so the font table names a fallback for each (w:altName: 宋体, 仿宋, 楷体), the faces
+Windows ships; Word and WPS substitute them when the named one is absent.
+"""
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from typing import TYPE_CHECKING
+
+from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.text.font import Font
+from lxml import etree
+
+if TYPE_CHECKING:
+    from .documents import Block
+
+# 字号 in points
+ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
+LINE = Pt(28.95)          # 225 mm / 22 lines
+CHAR = Pt(SANHAO)         # one character of body text, for 空二字 indents
+TITLE, BODY, HEI, KAI, SONG = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312", "宋体"
+LATIN = "Times New Roman"
+RED = RGBColor(0xFF, 0x00, 0x00)
+# name -> (fallback, family, pitch) for the font table
+FONT_TABLE = {TITLE: ("宋体", "roman", "variable"), BODY: ("仿宋", "modern", "fixed"),
+              KAI: ("楷体", "modern", "fixed"), HEI: ("SimHei", "modern", "fixed"),
+              SONG: ("SimSun", "auto", "variable")}
+# w:pPr's children that come after w:pBdr (the schema's order; Word refuses others)
+PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+                     "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+                     "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+                     "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                     "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+# characters XML 1.0 cannot carry (a title typed with a stray control character, say)
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+TEXT_COLUMNS = {"标题", "Title", "承办单位", "主办单位", "Bureau"}
+
+
+def write_docx(blocks: list["Block"], lang: str, title: str, author: str) -> bytes:
+    from .documents import Appendix, Closing, Heading, Masthead, Para, Table, Title
+
+    doc = Document()
+    _normal_style(doc, lang)
+    _declare_fonts(doc)
+    doc.settings.odd_and_even_pages_header_footer = True
+    _page(doc.sections[0], landscape=False)
+    _page_numbers(doc.sections[0])
+    body = doc.paragraphs[0] if doc.paragraphs else None  # the template's empty paragraph
+    if body is not None:
+        body._element.getparent().remove(body._element)
+    wide = False
+    for block in blocks:
+        if isinstance(block, Masthead):
+            _masthead(doc, block.agency, block.number)
+        elif isinstance(block, Title):
+            _paragraph(doc, block.text, TITLE, ERHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
+                       line=Pt(35), before=LINE * 2, after=LINE)
+        elif isinstance(block, Heading):
+            _paragraph(doc, block.text, HEI if block.level == 1 else KAI, SANHAO, indent=CHAR * 2,
+                       keep_with_next=True)
+        elif isinstance(block, Para):
+            _paragraph(doc, block.text, BODY, SANHAO, indent=CHAR * 2,
+                       align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+        elif isinstance(block, Table):
+            _table(doc, block, wide)
+        elif isinstance(block, Closing):
+            _paragraph(doc, block.signer, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
+                       right=CHAR * 2, before=LINE * 2)
+            _paragraph(doc, block.day, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
+                       right=CHAR * 2)
+        elif isinstance(block, Appendix):
+            section = doc.add_section(WD_SECTION.NEW_PAGE)
+            _page(section, landscape=True)
+            wide = True
+            _paragraph(doc, block.label, HEI, SANHAO)
+            _paragraph(doc, block.title, TITLE, XIAOER, align=WD_ALIGN_PARAGRAPH.CENTER,
+                       line=Pt(32), after=Pt(12))
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by = title, author, "Banli 办理"
+    props.language = "zh-CN" if lang == "zh" else "en"
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+# --- Page, styles, fonts -----------------------------------------------------------------------
+
+def _page(section, landscape: bool) -> None:
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+        section.top_margin, section.bottom_margin = Mm(28), Mm(26)
+        section.left_margin, section.right_margin = Mm(37), Mm(35)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+        section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.footer_distance = Mm(22)   # the number's top 7 mm under the text block
+
+
+def _fonts(element, east: str, size: float | None = None, bold: bool | None = None,
+           color: RGBColor | None = None) -> None:
+    """Set a run's (or a style's) East Asian and Latin faces, size, weight and colour. Through
+    python-docx's Font, which keeps w:rPr's children in the order the schema (and Word) wants."""
+    font = Font(element)
+    font.name = LATIN  # w:ascii and w:hAnsi
+    rfonts = element.get_or_add_rPr().get_or_add_rFonts()
+    rfonts.set(qn("w:cs"), LATIN)
+    rfonts.set(qn("w:eastAsia"), east)
+    if size is not None:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    if color is not None:
+        font.color.rgb = color
+
+
+def _normal_style(doc, lang: str) -> None:
+    style = doc.styles["Normal"]
+    _fonts(style.element, BODY, SANHAO)
+    language = OxmlElement("w:lang")
+    language.set(qn("w:val"), "en-US")
+    language.set(qn("w:eastAsia"), "zh-CN")
+    style.element.get_or_add_rPr().insert_element_before(
+        language, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    paragraph = style.paragraph_format
+    paragraph.space_before = paragraph.space_after = Pt(0)
+    paragraph.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    paragraph.line_spacing = LINE
+
+
+def _declare_fonts(doc) -> None:
+    """Name the official faces in the font table, each with the fallback Windows ships.
+    python-docx has no API for the font table: its XML is edited and stored back."""
+    part = next(p for p in doc.part.package.iter_parts()
+                if str(p.partname) == "/word/fontTable.xml")
+    root = etree.fromstring(part.blob)
+    present = {f.get(qn("w:name")) for f in root}
+    for name, (fallback, family, pitch) in FONT_TABLE.items():
+        if name in present:
+            continue
+        font = etree.SubElement(root, qn("w:font"))
+        font.set(qn("w:name"), name)
+        for tag, value in (("w:altName", fallback), ("w:charset", "86"), ("w:family", family),
+                           ("w:pitch", pitch)):
+            etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _page_numbers(section) -> None:
+    """— 1 — in 四号 宋体: odd pages on the right, even pages on the left, one character in."""
+    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                          (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        p.alignment = align
+        fmt = p.paragraph_format
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        if align == WD_ALIGN_PARAGRAPH.RIGHT:
+            fmt.right_indent = Pt(SIHAO)
+        else:
+            fmt.left_indent = Pt(SIHAO)
+        _fonts(p.add_run("— ")._r, SONG, SIHAO)
+        _field(p, "PAGE", "1")
+        _fonts(p.add_run(" —")._r, SONG, SIHAO)
+
+
+def _field(paragraph, instruction: str, shown: str) -> None:
+    def run_with(child) -> None:
+        run = paragraph.add_run()
+        _fonts(run._r, SONG, SIHAO)
+        run._r.append(child)
+
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    run_with(begin)
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    run_with(text)
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    run_with(separate)
+    _fonts(paragraph.add_run(shown)._r, SONG, SIHAO)
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run_with(end)
+
+
+# --- Blocks --------------------------------------------------------------------------------------
+
+def _paragraph(doc, text: str, east: str, size: float, *, align=None, indent=None, right=None,
+               line=None, before=None, after=None, color: RGBColor | None = None,
+               keep_with_next: bool = False):
+    p = doc.add_paragraph()
+    fmt = p.paragraph_format
+    if align is not None:
+        p.alignment = align
+    if indent is not None:
+        fmt.first_line_indent = indent
+    if right is not None:
+        fmt.right_indent = right
+    if line is not None:
+        fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, line
+    if before is not None:
+        fmt.space_before = before
+    if after is not None:
+        fmt.space_after = after
+    fmt.keep_with_next = keep_with_next or None
+    _fonts(p.add_run(NOT_XML.sub("", text))._r, east, size, color=color)
+    return p
+
+
+def _masthead(doc, agency: str | None, number: str) -> None:
+    if agency:
+        # as large as 小初 (36 pt), smaller when the name would not fit on the 156 mm line
+        size = min(36.0, round(Mm(150).pt / max(len(agency), 1), 1))
+        _paragraph(doc, agency, TITLE, size, align=WD_ALIGN_PARAGRAPH.CENTER,
+                   line=Pt(size * 1.5), color=RED)
+    p = _paragraph(doc, number, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
+                   before=LINE * 2 if agency else None)
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "11"),
+                       ("w:color", str(RED))):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    p._p.get_or_add_pPr().insert_element_before(borders, *PPR_AFTER_BORDERS)
+
+
+def _table(doc, block, wide: bool) -> None:
+    if block.caption:
+        _paragraph(doc, block.caption, HEI, SIHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
+                   before=Pt(6), keep_with_next=True)
+    size = WUHAO if wide else XIAOSI
+    table = doc.add_table(rows=1 + len(block.rows), cols=len(block.header))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    text_columns = {i for i, h in enumerate(block.header) if h in TEXT_COLUMNS}
+    for row_index, values in enumerate([block.header, *block.rows]):
+        row = table.rows[row_index]
+        if row_index == 0:  # repeat the header on every page
+            header = OxmlElement("w:tblHeader")
+            header.set(qn("w:val"), "1")
+            row._tr.get_or_add_trPr().append(header)
+        for column, value in enumerate(values):
+            p = row.cells[column].paragraphs[0]
+            fmt = p.paragraph_format
+            fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            fmt.space_before = fmt.space_after = Pt(2)
+            p.alignment = (WD_ALIGN_PARAGRAPH.LEFT if row_index and column in text_columns
+                           else WD_ALIGN_PARAGRAPH.CENTER)
+            _fonts(p.add_run(NOT_XML.sub("", value))._r, HEI if row_index == 0 else BODY, size)
+    if block.widths:
+        text_width = Mm(225 if wide else 156)
+        total = sum(block.widths)
+        table.autofit = False
+        widths = [int(text_width * share / total) for share in block.widths]
+        for column, width in zip(table.columns, widths):
+            column.width = width  # w:gridCol, which a fixed layout follows
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = width  # w:tcW, which WPS and older Words read
+    _paragraph(doc, "", BODY, XIAOSI, line=Pt(12))  # a little air under the table
