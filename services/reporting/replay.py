@@ -131,6 +131,7 @@ class KafkaSource(LogSource):
             from kafka import KafkaConsumer
 
         from banli.eventlog.kafka import partitions_of
+        self.batch = batch
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                       enable_auto_commit=False, max_poll_records=batch,
                                       client_id="banli-replay")
@@ -152,8 +153,8 @@ class KafkaSource(LogSource):
         for tp in self.tps:
             self.consumer.seek(tp, start[tp])
         open_tps = {tp for tp in self.tps if start[tp] < until[tp]}
+        batch: list[Stored] = []
         while open_tps:
-            batch: list[Stored] = []
             for tp, records in self.consumer.poll(timeout_ms=1000).items():
                 for record in records:
                     if record.offset >= until[tp]:
@@ -166,8 +167,11 @@ class KafkaSource(LogSource):
             for tp in list(open_tps):
                 if self.consumer.position(tp) >= until[tp]:
                     open_tps.discard(tp)
-            if batch:
+            # A poll brings what some partitions' fetches had ready, often a few hundred
+            # events: gather whole batches, as chDB wants few, large inserts.
+            if len(batch) >= self.batch or (batch and not open_tps):
                 yield batch
+                batch = []
 
     def close(self) -> None:
         self.consumer.close()

@@ -1,0 +1,1 @@
+"""Banli benchmarks: `python -m bench --help`."""
