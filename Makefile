@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test test-fast kafka kafka-stop kafka-fetch clean help
+.PHONY: install browser run test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
 
 help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
 	@echo "make test   install and run the whole test suite (starts a real Kafka broker)"
 	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
+	@echo "make bench  benchmarks, each figure beside a baseline (bench/README.md); make bench-large"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,17 @@ test: install kafka-fetch browser
 
 test-fast: install
 	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser"
+
+# Benchmarks measure, never assert: not part of `make test`. BENCH_ARGS passes flags on.
+$(VENV)/.bench-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-stamp kafka-fetch
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-large: $(VENV)/.bench-stamp kafka-fetch
+	$(BIN)/python -m bench --large $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts

@@ -30,6 +30,9 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, not {text!r}") from None
 
 
+DOCUMENT_FORMATS = ("docx", "html", "md")
+
+
 def add_scope_flags(p: argparse.ArgumentParser) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--bureau", help="one bureau's duties (its id, e.g. sh-ipa)")
@@ -42,8 +45,27 @@ def add_scope_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", choices=["npc_suggestion", "cppcc_proposal"])
     p.add_argument("--profile", default="default", choices=sorted(PROFILES),
                    help="rate and deadline definitions (default: %(default)s)")
-    p.add_argument("--format", default="json", choices=["json", "text"], dest="fmt")
-    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of text output")
+    p.add_argument("--format", default="json", choices=["json", "text", *DOCUMENT_FORMATS],
+                   dest="fmt", help="json or text: the report; docx, html or md: the year-end "
+                                    "document (default: %(default)s)")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"],
+                   help="language of text output and documents")
+
+
+def add_document_flags(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group(
+        "year-end documents (--format docx|html|md)",
+        "The document is for the last year of --years: its counts and rates beside last "
+        "year's, the since-term section (a range --years T-Y also names the term), the "
+        "disclosure review and a table of the year's lead items.")
+    group.add_argument("--output", "-o", metavar="FILE",
+                       help="write the document here ('-' for stdout; a DOCX goes to stdout "
+                            "only with '-' or when stdout is not a terminal)")
+    group.add_argument("--term-start", type=int, metavar="YEAR",
+                       help="first year of the term (default: the first of --years Y1-Y2, else "
+                            "the congress term the year falls in: 2018–2022, 2023–2027, ...)")
+    group.add_argument("--doc-number", metavar="TEXT",
+                       help="发文字号 for the document's head, e.g. 沪知局〔2020〕118号")
 
 
 def scope_from(args: argparse.Namespace) -> Scope:
@@ -61,6 +83,8 @@ def print_report(report: dict, args: argparse.Namespace, bureau_name: str | None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.fmt in DOCUMENT_FORMATS:
+        return cmd_document(args)
     profile = get_profile(args.profile)
     scope = scope_from(args)
     if args.history is None:
@@ -83,6 +107,66 @@ def cmd_report(args: argparse.Namespace) -> int:
     print_report(reference_report(ledger, scope), args,
                  names[args.lang == "en"] if names else None)
     return 1 if (problems and args.strict) else 0
+
+
+def cmd_document(args: argparse.Namespace) -> int:
+    """`banli report --format docx|html|md`: the year-end document, from a history file (the
+    reference) or from the store (through the running server when there is one)."""
+    first, year = args.years
+    term_start = args.term_start
+    if first != year:
+        if term_start not in (None, first):
+            print("banli report: --years Y1-Y2 names the term from Y1; give --years Y with "
+                  "--term-start, or one of them", file=sys.stderr)
+            return 2
+        term_start = first
+    if term_start is not None and not 1949 <= term_start <= year:
+        print(f"banli report: the term must start in or before {year} (and from 1949)",
+              file=sys.stderr)
+        return 2
+    to_stdout = args.output in (None, "-")
+    if args.fmt == "docx" and args.output is None and sys.stdout.isatty():
+        print("banli report: a DOCX is binary; give --output FILE.docx (or --output - to write "
+              "it to the terminal anyway)", file=sys.stderr)
+        return 2
+    profile = get_profile(args.profile)
+    options = dict(bureau=None if args.all else args.bureau, year=year, as_of=args.as_of,
+                   term_start=term_start, level=args.level, kind=args.kind,
+                   doc_number=args.doc_number)
+    from .documents import SourceMismatch, build_bundle, ledger_source, render
+
+    status = 0
+    try:
+        if args.history is None:
+            from .local import document_from_store
+
+            data = document_from_store(settings_from(args), options, profile, args.fmt,
+                                       args.lang)
+        else:
+            from .history import run_history
+
+            path = Path(args.history)
+            if not path.is_file():
+                print(f"banli report: no such file: {path}", file=sys.stderr)
+                return 2
+            with path.open(encoding="utf-8") as lines:
+                ledger, problems = run_history(lines, profile)
+            for problem in problems:
+                print(f"{path}:{problem}", file=sys.stderr)
+            status = 1 if (problems and args.strict) else 0
+            data = render(build_bundle(ledger_source(ledger), profile=profile, **options),
+                          args.fmt, args.lang)
+    except (SourceMismatch, ValueError, OSError) as exc:
+        print(f"banli report: {exc}", file=sys.stderr)
+        return 1
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(args.output).write_bytes(data)
+        print(f"已写入 {args.output}（{len(data)} 字节）(wrote {args.output}, {len(data)} bytes)",
+              file=sys.stderr)
+    return status
 
 
 def settings_from(args: argparse.Namespace):
@@ -151,6 +235,56 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return replay_command(settings_from(args), args.url)
 
 
+def cmd_routing_backtest(args: argparse.Namespace) -> int:
+    from .history import run_history
+    from .routing import backtest, past_from_streams
+
+    if args.history is not None:
+        path = Path(args.history)
+        if not path.is_file():
+            print(f"banli routing backtest: no such file: {path}", file=sys.stderr)
+            return 2
+        with path.open(encoding="utf-8") as lines:
+            ledger, _ = run_history(lines)
+        source = str(path)
+    else:
+        from .demo.generate import generate_history, to_jsonl
+
+        if not 0 <= args.routing_noise <= 1:
+            print("banli routing backtest: the routing noise is a share, from 0 to 1",
+                  file=sys.stderr)
+            return 2
+        lines = map(to_jsonl, generate_history(
+            args.proposals, args.seed, args.years, args.bureaus,
+            routing_noise=args.routing_noise))
+        ledger, _ = run_history(lines)
+        source = (f"generated: {args.proposals} proposals {args.years[0]}-{args.years[1]}, "
+                  f"seed {args.seed}, {args.bureaus} bureaus, routing noise {args.routing_noise}")
+    past = past_from_streams(s for s in ledger.streams.values()
+                             if s and s[0].type == "ProposalSubmitted")
+    years = sorted({p.year for p in past})
+    if len(years) < 2:
+        print("banli routing backtest: the history needs proposals of at least two years",
+              file=sys.stderr)
+        return 2
+    tests = (range(args.test_years[0], args.test_years[1] + 1) if args.test_years
+             else [years[-1]])
+    result = {"history": source, **backtest(past, list(tests)).as_dict()}
+    if args.fmt == "json":
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    pct = lambda x: "-" if x is None else f"{100 * x:.1f}%"  # noqa: E731
+    print(f"路由回测 routing backtest — {source}")
+    for y in result["years"]:
+        print(f"  {y['year']}: 以之前年度 {y['trained_on']} 件为样本，测试 {y['tested']} 件 "
+              f"(trained on {y['trained_on']} earlier proposals, tested {y['tested']})")
+    print(f"  主办单位在前 1 位建议中 actual lead is suggestion 1:      {pct(result['top1'])}")
+    print(f"  主办单位在前 3 位建议中 actual lead in top 3 suggestions: {pct(result['top3'])}")
+    print(f"  基线（最常见主办单位）baseline, most frequent leads: top 1 "
+          f"{pct(result['baseline_top1'])}, top 3 {pct(result['baseline_top3'])}")
+    return 0
+
+
 SERVICE_PORTS = {"intake": 8001, "handling": 8002, "reporting": 8003}
 
 
@@ -168,9 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     report = sub.add_parser(
-        "report", help="the year-end report (counts and rates) for a scope",
+        "report", help="the year-end report (counts and rates) for a scope, or its document",
         description="Print the report for a bureau (or all) over the proposals of some years, "
-                    "as of a business date. With --history, decide a JSON Lines file of "
+                    "as of a business date, or (--format docx|html|md) write the year-end "
+                    "document. With --history, decide a JSON Lines file of "
                     "commands in memory (the reference implementation); bad lines and refused "
                     "commands are reported on stderr with their line numbers and skipped.")
     report.add_argument("--history", metavar="FILE.jsonl",
@@ -178,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "embedded store, through the running server when there is one)")
     add_data_dir(report)
     add_scope_flags(report)
+    add_document_flags(report)
     report.add_argument("--strict", action="store_true",
                         help="exit 1 when any line was bad or refused")
     report.set_defaults(handler=cmd_report)
@@ -240,6 +376,40 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(replay)
     replay.add_argument("--url", help="the reporting service, e.g. http://127.0.0.1:8003")
     replay.set_defaults(handler=cmd_replay)
+
+    routing = sub.add_parser("routing", help="routing from history: measure the suggestions",
+                             description="Routing suggestions (which bureaus should lead and "
+                                         "co-handle a new proposal, from who handled similar "
+                                         "ones) are served at POST /api/routing/suggest.")
+    routing_sub = routing.add_subparsers(dest="routing_command", required=True, metavar="COMMAND")
+    back = routing_sub.add_parser(
+        "backtest", help="how often the actual lead is among the suggestions",
+        description="Decide a history in memory, index the proposals of the years before each "
+                    "test year, suggest leads for the test year's proposals from their text, "
+                    "topics, kind and affiliation, and print the share whose actual lead (the "
+                    "bureau leading it after any return or reassignment) is the first "
+                    "suggestion and among the first three, beside a naive baseline (the "
+                    "bureaus that led most proposals before). Without --history the history "
+                    "is generated, with topics mapped to bureaus and some proposals sent to a "
+                    "random bureau instead (--routing-noise).")
+    back.add_argument("--history", metavar="FILE.jsonl",
+                      help="a JSON Lines history of commands (default: a generated one)")
+    back.add_argument("--proposals", type=int, default=3000,
+                      help="generated: proposals in all (default %(default)s)")
+    back.add_argument("--seed", type=int, default=2024, help="generated: seed (default %(default)s)")
+    back.add_argument("--years", type=_years, default=(2016, 2020), metavar="Y1-Y2",
+                      help="generated: the years (default 2016-2020)")
+    back.add_argument("--bureaus", type=int, default=14,
+                      help="generated: bureaus (default %(default)s)")
+    back.add_argument("--routing-noise", type=float, default=0.2, metavar="SHARE",
+                      help="generated: share of proposals sent to a random bureau instead of "
+                           "the topic's (default %(default)s); a third of those are returned "
+                           "and reassigned to the right one")
+    back.add_argument("--test-years", type=_years, metavar="Y1[-Y2]",
+                      help="the years to suggest for, each indexed on the years before it "
+                           "(default: the last year of the history)")
+    back.add_argument("--format", default="text", choices=["text", "json"], dest="fmt")
+    back.set_defaults(handler=cmd_routing_backtest)
 
     topics = sub.add_parser("topics", help="distributed: create the Kafka topics (idempotent)")
     topics.set_defaults(handler=cmd_topics)

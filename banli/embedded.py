@@ -11,10 +11,14 @@ from starlette.concurrency import run_in_threadpool
 from services.handling.api import router as handling_router
 from services.handling.processor import Processor, system_clock
 from services.intake.api import router as intake_router
+from services.intake.routing import Suggester, router as routing_router
 from services.reporting.api import router as reporting_router
+from services.reporting.deadlines_api import router as deadlines_router
+from services.reporting.documents_api import router as documents_router
 from services.reporting.live import LiveFeed
 from services.reporting.page import router as page_router
 from services.reporting.projection import EmbeddedProjector
+from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.replay import Replayer, SqliteSource
 from services.reporting.store import ReportingStore
 
@@ -45,15 +49,25 @@ class EmbeddedSystem:
         self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
                                  self.projector.pause,
                                  lambda db: (lambda stream, seq: self.log.load_before(stream, seq)))
+        self.reminders: ReminderService | None = None
+        if settings.webhook_url:  # reminders go out only where someone receives them
+            self.reminders = ReminderService(
+                self.reporting, Outbox(settings.outbox_path), WebhookSender(settings.webhook_url),
+                self.profile, self.processor.calendar, clock, settings.reminder_interval_s,
+                settle=self.settle)
 
     def start(self) -> "EmbeddedSystem":
         """Catch the projections up with the log and keep following it (idempotent)."""
         if not self.projector.running:
             self.projector.catch_up()
             self.projector.start()
+            if self.reminders is not None:
+                self.reminders.start()
         return self
 
     def stop(self) -> None:
+        if self.reminders is not None:
+            self.reminders.stop()
         self.projector.stop()
 
     def settle(self, timeout: float = 10.0) -> bool:
@@ -99,9 +113,9 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         await run_in_threadpool(system.settle)
 
     return build_app(
-        "Banli (embedded)", [intake_router, handling_router, reporting_router, poll_router,
-                              page_router],
+        "Banli (embedded)", [intake_router, routing_router, handling_router, reporting_router, documents_router, deadlines_router, poll_router, page_router],
         {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
+         "routing": Suggester(lambda: system.reporting),
          "states": states, "clock": system.clock, "settle": settle,
          "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
          "live": LiveFeed(system.reporting, lambda: system.projector.position)},

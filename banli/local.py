@@ -154,6 +154,39 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
     return system.reporting.report(scope, profile), names.get(scope.bureau or "", {})
 
 
+def document_from_store(settings: Settings, options: dict[str, Any], profile: Profile,
+                        fmt: str, lang: str = "zh") -> bytes:
+    """The year-end document (banli.documents) from the projections: fetched from the running
+    server when there is one (chDB opens a path in one process only), else built here.
+    `options` are build_bundle's scope arguments (bureau, year, as_of, term_start, ...)."""
+    from .documents import build_bundle, render, store_source
+
+    url = running_server(settings)
+    if url is not None:
+        secret = load_or_create_secret(settings.data_dir, settings.secret)
+        token = issue_token(secret, Actor(user="banli-cli", role="admin"), 300)
+        query = {"format": fmt, "lang": lang, "year": options["year"],
+                 "as_of": options["as_of"].isoformat(), "profile": profile.name}
+        query.update({"bureau": options["bureau"]} if options["bureau"] else {"all": "true"})
+        query.update({k: options[k] for k in ("term_start", "level", "kind", "doc_number")
+                      if options.get(k) is not None})
+        request = urllib.request.Request(
+            f"{url}/api/report/document?{urllib.parse.urlencode(query)}",
+            headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise ValueError(f"{url} answered {exc.code}: "
+                             f"{exc.read().decode(errors='replace')}") from None
+    from .embedded import EmbeddedSystem
+
+    system = EmbeddedSystem(settings)
+    system.projector.catch_up()
+    return render(build_bundle(store_source(system.reporting, profile), profile=profile,
+                               **options), fmt, lang)
+
+
 def load_demo(system) -> None:
     """The model report's history, then a generated spread of other bureaus' work."""
     from .demo.model import MODEL_FILE

@@ -65,10 +65,8 @@ class Processor:
     def handle(self, command: c.AnyCommand) -> Outcome:
         """Decide and record one command. Events are committed before this returns."""
         assert command.command_id, "the adapter gives every command an id"
-        if (prior := self.recorded(command.command_id)) is not None:
-            return prior
         with self._lock(command.stream):
-            return self._handle(command)
+            return self._handle(command)  # which answers a command decided before
 
     def handle_batch(self, commands: list[c.AnyCommand]) -> list[Outcome]:
         """Decide and record many commands in order, in one transaction (bulk imports): their

@@ -16,6 +16,7 @@ from banli.web.commands import poll_router
 from banli.web.serve import run_in_foreground
 
 from .api import router
+from .routing import Suggester, router as routing_router
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -29,11 +30,21 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             bus.close()
 
-    return build_app("Banli intake", [router, poll_router],
+    return build_app("Banli intake", [router, routing_router, poll_router],
                      {"secret": load_or_create_secret(settings.data_dir, settings.secret),
-                      "bus": bus, "clock": system_clock},
+                      "bus": bus, "clock": system_clock, "routing": suggester(settings)},
                      settings.max_body_bytes, lifespan,
         max_import_bytes=settings.max_import_bytes)
+
+
+def suggester(settings: Settings) -> Suggester | None:
+    """Routing suggestions read the projections: a ClickHouse server can be shared with the
+    reporting service; chDB cannot (one engine per process), and then reporting serves them."""
+    if not settings.dsn.startswith(("http://", "https://")):
+        return None
+    from services.reporting.store import ReportingStore
+
+    return Suggester(lambda: ReportingStore(settings.dsn, settings.clickhouse_database))
 
 
 def run(settings: Settings) -> int:

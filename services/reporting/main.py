@@ -8,16 +8,22 @@ import faust
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import load_or_create_secret
+from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.serve import ThreadedServer
+from banli.workcalendar import china_calendar
+from services.intake.routing import Suggester, router as routing_router
 from services.handling.processor import system_clock
 
 from .api import router
+from .deadlines_api import router as deadlines_router
+from .documents_api import router as documents_router
 from .live import LiveFeed
 from .page import router as page_router
+from .reminders import Outbox, ReminderService, WebhookSender
 from .replay import KafkaSource, Replayer
 from .store import ReportingStore
 from .worker import build_worker, history_loader
@@ -40,9 +46,10 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
         return {"projected_events": events,
                 "inserted_by_this_worker": projector.inserted if projector else None}
 
-    return build_app("Banli reporting", [router, page_router],
+    return build_app("Banli reporting", [router, documents_router, deadlines_router, routing_router, page_router],
                      {"secret": load_or_create_secret(settings.data_dir, settings.secret),
                       "reporting": store, "states": states, "clock": system_clock,
+                      "routing": Suggester(lambda: store),
                       "settle": settle, "status": status, "replayer": replayer,
                       "live": LiveFeed(store, (lambda: projector.inserted) if projector else None)},
                      settings.max_body_bytes,
@@ -56,11 +63,26 @@ def run(settings: Settings) -> int:
     http = ThreadedServer(create_api(settings, store, projector), settings.host,
                           settings.port).start()
     print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
+    reminders = start_reminders(settings, store)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
     try:
         worker.execute_from_commandline()
     except SystemExit as exit_:
         return int(exit_.code or 0)
     finally:
+        if reminders is not None:
+            reminders.stop()
         http.stop()
     return 0
+
+
+def start_reminders(settings: Settings, store: ReportingStore) -> ReminderService | None:
+    """Reminders from the projections this process keeps, when a webhook receives them (one
+    reporting process per outbox: its data dir's)."""
+    if not settings.webhook_url:
+        return None
+    service = ReminderService(store, Outbox(settings.outbox_path),
+                              WebhookSender(settings.webhook_url), get_profile(settings.profile),
+                              china_calendar(), system_clock, settings.reminder_interval_s)
+    service.start()
+    return service
