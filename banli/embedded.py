@@ -113,7 +113,9 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         await run_in_threadpool(system.settle)
 
     return build_app(
-        "Banli (embedded)", [intake_router, routing_router, handling_router, reporting_router, documents_router, deadlines_router, poll_router, page_router],
+        "Banli (embedded)",
+        [intake_router, routing_router, handling_router, reporting_router, documents_router,
+         deadlines_router, poll_router, page_router],
         {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
          "routing": Suggester(lambda: system.reporting),
          "states": states, "clock": system.clock, "settle": settle,

@@ -132,3 +132,15 @@ def kafka_broker():
         yield broker
     finally:
         broker.cleanup()
+
+
+@pytest.fixture
+def model(server):
+    """The served embedded system with the model report's history imported."""
+    from banli.demo.model import MODEL_FILE
+    from banli.local import import_commands
+
+    with MODEL_FILE.open(encoding="utf-8") as lines:
+        import_commands(server.system.handle, lines)
+    assert server.system.settle(30)
+    return server

@@ -18,9 +18,7 @@ from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
 from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
 
-
 from . import lineage as routing
-
 from .live import sse
 
 router = APIRouter(prefix="/api", tags=["reporting"])
@@ -145,8 +143,11 @@ async def dashboard(request: Request, q: Report, reporting: Reporting,
                             or (None if sees_everything(q.actor) else q.actor.bureau), day)
     live = request.app.state.live
     position = await live.position()
+    lost = await _in_thread(routing.misrouting, reporting, q.scope.years, q.scope.as_of, None)
     return {
         "today": day.isoformat(), "position": position,
+        "misrouting": {m.bureau: {"bounced": m.bounced, "days_lost": m.days_lost} for m in lost
+                       if sees_everything(q.actor) or m.bureau == q.actor.bureau},
         "recent": await live.recent(_visible_to(q.actor)),
         "report": report_now, "parts": parts, "previous": before,
         "league": await _league(q, reporting, q.scope),
@@ -183,9 +184,25 @@ async def live(request: Request, actor: CurrentActor) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.get("/me", summary="Who the token says you are")
-async def me(actor: CurrentActor) -> dict[str, Any]:
-    return actor.model_dump(mode="json")
+@router.get("/proposals/awaiting-assignment",
+            summary="Open proposals with no active lead: to assign, or to assign again after a "
+                    "return (coordinators and oversight roles)")
+async def awaiting_assignment(
+    request: Request, actor: CurrentActor, reporting: Reporting,
+    years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
+) -> dict[str, Any]:
+    if not sees_everything(actor):
+        raise forbid("仅交办和监督角色可查看待交办事项", "coordinators and oversight roles only")
+    await request.app.state.settle()
+    items = await _in_thread(reporting.awaiting_assignment, _years(years))
+    return {"years": list(_years(years)), "count": len(items), "items": items}
+
+
+@router.get("/me", summary="Who the token says you are, and what this server takes")
+async def me(request: Request, actor: CurrentActor) -> dict[str, Any]:
+    """`commands` is whether this server decides commands (embedded) or only reports
+    (the distributed reporting service): the page offers assigning only where it can."""
+    return {**actor.model_dump(mode="json"), "commands": hasattr(request.app.state, "bus")}
 
 
 @router.get("/assignments", summary="Open assignments: duties still owed, with due dates")

@@ -46,7 +46,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
         return {"projected_events": events,
                 "inserted_by_this_worker": projector.inserted if projector else None}
 
-    return build_app("Banli reporting", [router, documents_router, deadlines_router, routing_router, page_router],
+    return build_app("Banli reporting",
+                     [router, documents_router, deadlines_router, routing_router, page_router],
                      {"secret": load_or_create_secret(settings.data_dir, settings.secret),
                       "reporting": store, "states": states, "clock": system_clock,
                       "routing": Suggester(lambda: store),

@@ -112,6 +112,35 @@ LEFT JOIN (
 ORDER BY a.proposal_id, a.bureau
 """
 
+# Open proposals with no active lead: never assigned, or every lead returned or removed. What a
+# coordinator has to assign (or assign again), oldest first.
+AWAITING_ASSIGNMENT = """
+SELECT p.proposal_id AS proposal_id, p.year AS year, p.kind AS kind, p.level AS level,
+       p.number AS number, p.title AS title, p.topics AS topics, p.submitted_on AS submitted_on,
+       a.returned AS returned, a.duties AS duties
+FROM (
+    SELECT proposal_id, argMax(year, seq) AS year, argMax(kind, seq) AS kind,
+           argMax(level, seq) AS level, argMax(number, seq) AS number,
+           argMax(title, seq) AS title, argMax(topics, seq) AS topics,
+           argMax(status, seq) AS status, min(occurred_on) AS submitted_on
+    FROM {db}.proposal_versions
+    GROUP BY proposal_id
+    HAVING status = 'open' AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
+) AS p
+LEFT JOIN (
+    SELECT proposal_id, countIf(role = 'lead' AND status = 'active') AS active_leads,
+           countIf(status IN ('returned', 'removed')) AS returned, count() AS duties
+    FROM (
+        SELECT proposal_id, bureau, argMax(role, seq) AS role, argMax(status, seq) AS status
+        FROM {db}.assignment_versions GROUP BY proposal_id, bureau
+    )
+    GROUP BY proposal_id
+) AS a ON a.proposal_id = p.proposal_id
+WHERE a.active_leads = 0
+ORDER BY submitted_on, proposal_id
+LIMIT {limit:UInt32}
+"""
+
 # Each assignment's current state, for lists of open duties (no as-of bound).
 OPEN_ASSIGNMENTS = """
 SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, role, kind, year, assigned_on,

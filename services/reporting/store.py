@@ -138,6 +138,14 @@ class ReportingStore:
         return [with_flags(_item_of(row), scope.as_of, profile)
                 for row in self.query(sql, **self._scope_params(scope, recorded_by))]
 
+    def awaiting_assignment(self, years: tuple[int, int], limit: int = 500
+                            ) -> list[dict[str, Any]]:
+        """Open proposals of those years with no active lead (never assigned, or bounced)."""
+        return [{**row, "submitted_on": row["submitted_on"].isoformat(),
+                 "topics": list(row["topics"]), "assigned_before": row["duties"] > 0}
+                for row in self.query(queries.AWAITING_ASSIGNMENT, y1=years[0], y2=years[1],
+                                      limit=limit)]
+
     def open_assignments(self, bureau: str | None, today: date) -> list[dict[str, Any]]:
         """Duties still owed (a lead's reply, a co-handler's opinion), with their due dates:
         `overdue` once the due date has passed, `due_soon` within 10 days."""
@@ -174,7 +182,8 @@ class ReportingStore:
 
 
 # rate -> the report query's (numerator, denominator) columns
-RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"), "on_time_opinion": ("on_time_co", "due_co"),
+RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"),
+                "on_time_opinion": ("on_time_co", "due_co"),
                 "completion": ("replied", "leads"), "adoption": ("adopted", "replied"),
                 "disclosure": ("d_disclosed", "d_base"), "satisfaction": ("f_good", "f_all"),
                 "contact": ("contacted_n", "replied")}

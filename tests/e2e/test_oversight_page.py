@@ -6,12 +6,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from banli.demo.model import MODEL_FILE
-from banli.local import import_commands
 from tests.conftest import ROOT, token_for
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
@@ -35,14 +32,6 @@ def browser():
                                     args=["--no-sandbox", "--lang=zh-CN"])
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def model(server):
-    with MODEL_FILE.open(encoding="utf-8") as lines:
-        import_commands(server.system.handle, lines)
-    assert server.system.settle(30)
-    return server
 
 
 class Page:
@@ -183,4 +172,61 @@ def test_page_without_a_token_asks_to_sign_in_and_refuses_a_bad_one(browser, mod
     page.wait_for_function("document.querySelector('#signin-error').innerText.length > 0")
     assert "令牌无效" in page.inner_text("#signin-error")
     assert page.locator("#board").is_hidden()
+    tab.close()
+
+
+def test_a_coordinator_assigns_from_suggestions_and_reads_the_deadlines(browser, model):
+    coordinator = model.client("coordinator")
+    r = coordinator.post("/api/proposals", json={
+        "kind": "cppcc_proposal", "year": 2020, "number": "9100",
+        "title": "关于加强知识产权保护、促进知识产权运营交易的提案", "topics": ["知识产权保护"],
+        "at": "2020-11-19T09:00:00+08:00"})
+    assert r.status_code == 201, r.text
+    proposal = "2020-cppcc_proposal-9100"
+    tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.secret, "coordinator"))
+    page = tab.page
+    page.click(f'#awaiting tr[data-assign="{proposal}"]')
+    page.wait_for_selector("#suggest-lead li")
+    suggested = page.eval_on_selector_all("#suggest-lead li", "items => items.map(i => i.dataset.bureau)")
+    api = coordinator.get(f"/api/proposals/{proposal}/suggestions", params={"limit": 5}).json()
+    assert suggested == [s["bureau"] for s in api["lead"]] and suggested[0] == "sh-ipa"
+    assert page.locator("#similar tr").count() == len(api["similar"]) > 0
+    assert page.input_value("#assign-lead") == "sh-ipa"
+    tab.shot("oversight-assign")
+    page.click("#assign-form button[type=submit]")
+    page.wait_for_selector("#assign-result.ok")
+    events = coordinator.get(f"/api/proposals/{proposal}/history").json()["events"]
+    assert [e["type"] for e in events] == ["ProposalSubmitted", "ProposalAssigned"]
+    assert events[-1]["actor"]["role"] == "coordinator"
+    assert events[-1]["data"]["duties"][0]["bureau"] == "sh-ipa"
+    page.wait_for_function(f"!document.querySelector('#awaiting tr[data-assign=\"{proposal}\"]')")
+
+    # the item's history opens with each assignment's deadline explained
+    page.evaluate(f"openHistory('{IPA_ONLY}')")
+    page.wait_for_selector("#deadlines tr[data-bureau]")
+    explained = coordinator.get(f"/api/proposals/{IPA_ONLY}/deadlines").json()
+    assert page.locator("#deadlines tr[data-bureau]").count() == len(explained["assignments"])
+    lead = next(a for a in explained["assignments"] if a["role"] == "lead")
+    row = page.inner_text(f'#deadlines tr[data-bureau="{lead["bureau"]}"]')
+    assert lead["due"] in row and "交办后 3 个月内答复" in row and "按期" in row
+    tab.shot("oversight-deadlines")
+    tab.close()
+
+
+def test_an_overseer_sees_suggestions_but_no_assign_form(browser, model):
+    r = model.client("coordinator").post("/api/proposals", json={
+        "kind": "npc_suggestion", "year": 2020, "number": "9200", "title": "关于人才引进的建议",
+        "at": "2020-11-19T09:00:00+08:00"})
+    assert r.status_code == 201, r.text
+    tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.secret, "overseer"))
+    page = tab.page
+    page.click('#awaiting tr[data-assign="2020-npc_suggestion-9200"]')
+    page.wait_for_selector("#suggest-lead li")
+    assert page.locator("#assign-form").count() == 0
+    clerk = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.secret, "clerk", "sh-ipa"))
+    assert clerk.page.locator("#awaiting-card").is_hidden()
+    clerk.close()
     tab.close()

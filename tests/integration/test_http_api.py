@@ -135,15 +135,24 @@ EXPECTED_ROUTES = {
     ("post", "/api/import"), ("post", "/api/proposals/{proposal_id}/assign"),
     *(("post", f"/api/proposals/{{proposal_id}}/{segment}") for segment in (
         "reply", "opinion", "disclosure", "feedback", "contacts", "acknowledge", "return",
-        "reopen", "revise-result", "extend-deadline", "supervise")),
+        "reopen", "revise-result", "extend-deadline", "supervise", "reply/draft",
+        "reply/sign-off", "reply/regrade", "reply/approve")),
     ("get", "/api/proposals/{proposal_id}"), ("get", "/api/commands/{command_id}"),
+    # tested in test_deadlines_api.py
+    ("get", "/api/proposals/{proposal_id}/deadlines"), ("get", "/api/deadlines/flips"),
+    ("get", "/api/reminders"),
     ("get", "/api/report"), ("get", "/api/assignments"),
     ("get", "/api/bureaus/{bureau}/assignments"), ("get", "/api/proposals/{proposal_id}/history"),
     ("get", "/api/bureaus"), ("get", "/api/status"),
     ("post", "/api/admin/replay"), ("get", "/api/admin/replay"),
     # the oversight page's reads: tested in test_oversight_api.py
     ("get", "/api/items"), ("get", "/api/league"), ("get", "/api/dashboard"),
-    ("get", "/api/live"), ("get", "/api/me"),
+    ("get", "/api/live"), ("get", "/api/me"), ("get", "/api/proposals/awaiting-assignment"),
+    # the year-end document: tested in test_documents_http.py
+    ("get", "/api/report/document"),
+    # routing from history: tested in test_routing_api.py
+    ("post", "/api/routing/suggest"), ("get", "/api/proposals/{proposal_id}/suggestions"),
+    ("get", "/api/proposals/{proposal_id}/lineage"), ("get", "/api/misrouting"),
 }
 
 
@@ -308,7 +317,9 @@ WORKFLOW_CASES = [
     ("contacts", "ipa", {"bureau": "sh-ipa", "stage": "before", "method": "visit",
                          "note": "走访"}, "ContactLogged", []),
     ("opinion", "edu", {"bureau": "sh-edu", "summary": "会办意见"}, "OpinionSubmitted", []),
-    ("return", "edu", {"bureau": "sh-edu", "reason": "不属于本单位职责"}, "AssignmentReturned", []),
+    # a return comes within 10 working days of the assignment (2 March 2020)
+    ("return", "edu", {"bureau": "sh-edu", "reason": "不属于本单位职责"}, "AssignmentReturned",
+     ["a week after the assignment"]),
     ("reply", "ipa", {"bureau": "sh-ipa", "result": "solved", "summary": "已解决",
                       "signed_by": "李局长"}, "ReplyIssued", []),
     ("extend-deadline", "coordinator", {"bureau": "sh-ipa", "reply_due": "2020-08-01",
@@ -320,7 +331,13 @@ WORKFLOW_CASES = [
     ("feedback", "coordinator", {"bureau": "sh-ipa", "satisfaction": "satisfied"},
      "FeedbackRecorded", ["reply"]),
     ("feedback", "ipa", {"bureau": "sh-ipa", "satisfaction": "basically_satisfied",
-                         "comment": "基本满意"}, "FeedbackRecorded", ["reply"]),
+                         "comment": "基本满意", "channel": "phone"}, "FeedbackRecorded", ["reply"]),
+    ("reply/draft", "ipa", {"bureau": "sh-ipa", "result": "solved", "summary": "草稿"},
+     "ReplyDrafted", []),
+    ("reply/sign-off", "edu", {"bureau": "sh-edu", "lead": "sh-ipa", "remark": "同意"},
+     "ReplySignedOff", ["draft"]),
+    ("reply/regrade", "coordinator", {"bureau": "sh-ipa", "result": "planned",
+                                      "reason": "审核调整为B类"}, "ReplyRegraded", ["draft"]),
     ("revise-result", "ipa", {"bureau": "sh-ipa", "result": "planned", "note": "列入计划"},
      "ResultRevised", ["reply"]),
     ("reopen", "ipa", {"bureau": "sh-ipa", "reason": "代表不满意", "reply_due": "2021-01-31"},
@@ -329,19 +346,25 @@ WORKFLOW_CASES = [
 PREREQUISITES = {
     "reply": ("reply", "ipa", {"bureau": "sh-ipa", "result": "reference"}),
     "dissatisfied": ("feedback", "ipa", {"bureau": "sh-ipa", "satisfaction": "dissatisfied"}),
+    "draft": ("reply/draft", "ipa", {"bureau": "sh-ipa", "result": "solved"}),
 }
+CLOCK_STEPS = {"a week after the assignment": datetime(2020, 3, 9, 2, 0, tzinfo=timezone.utc)}
 
 
 @pytest.mark.parametrize("segment,who,body,event_type,before", WORKFLOW_CASES,
                          ids=[f"{c[0]}-{c[1]}" for c in WORKFLOW_CASES])
 def test_workflow_route(world, segment, who, body, event_type, before):
     for step in before:
+        if step in CLOCK_STEPS:
+            world.clock.now = CLOCK_STEPS[step]
+            continue
         seg, by, data = PREREQUISITES[step]
         accepted(getattr(world, by).post(f"/api/proposals/{P}/{seg}", json=data))
     client = getattr(world, who)
     answer = accepted(client.post(f"/api/proposals/{P}/{segment}", json=body), event_type)
     (event,) = answer["events"]
-    assert event["proposal_id"] == P and event["seq"] == 2 + len(before) + 1
+    posted = [step for step in before if step not in CLOCK_STEPS]
+    assert event["proposal_id"] == P and event["seq"] == 2 + len(posted) + 1
     for key, value in body.items():
         assert event[key] == value
     assert at_time(event["occurred_at"]) == world.clock.now
@@ -350,6 +373,24 @@ def test_workflow_route(world, segment, who, body, event_type, before):
     generic = {"type": _command_type(segment), "proposal": P, **body}
     r = client.post("/api/commands", json=generic)
     assert r.status_code in (201, 409), r.text
+
+
+def test_a_reviewed_reply_is_issued_by_its_approval(world):
+    """签发: the leader's approval issues the draft, regraded by the coordinator, as the reply."""
+    accepted(world.ipa.post(f"/api/proposals/{P}/reply/draft",
+                            json={"bureau": "sh-ipa", "result": "solved"}), "ReplyDrafted")
+    accepted(world.edu.post(f"/api/proposals/{P}/reply/sign-off",
+                            json={"bureau": "sh-edu", "lead": "sh-ipa"}), "ReplySignedOff")
+    accepted(world.coordinator.post(f"/api/proposals/{P}/reply/regrade", json={
+        "bureau": "sh-ipa", "result": "planned", "reason": "审核调整"}), "ReplyRegraded")
+    refused = expect(world.ipa.post(f"/api/proposals/{P}/reply/regrade", json={
+        "bureau": "sh-ipa", "result": "reference", "reason": "自行调整"}), 409)
+    assert refused["code"] == "forbidden"  # only the coordinator regrades
+    answer = expect(world.ipa.post(f"/api/proposals/{P}/reply/approve",
+                                   json={"bureau": "sh-ipa", "signed_by": "李局长"}), 201)
+    assert [(e["type"], e.get("result")) for e in answer["events"]] == [
+        ("ReplyApproved", None), ("ReplyIssued", "planned")]
+    assert answer["events"][1]["signed_by"] == "李局长"
 
 
 def _command_type(segment: str) -> str:

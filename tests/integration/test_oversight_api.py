@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
 
 import httpx
-import pytest
 
-from banli.demo.model import MODEL_FILE
-from banli.local import import_commands
 from tests.conftest import token_for
 
 MODEL_2020 = {"bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}
@@ -25,14 +21,6 @@ def ok(response) -> dict:
 def refused(response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.json()["detail"]["code"] == code
-
-
-@pytest.fixture
-def model(server):
-    with MODEL_FILE.open(encoding="utf-8") as lines:
-        import_commands(server.system.handle, lines)
-    assert server.system.settle(30)
-    return server
 
 
 def test_items_trace_a_rate_and_a_count(model):
@@ -99,8 +87,34 @@ def test_dashboard_audit_clock_sees_what_was_recorded_then(model):
 
 def test_me_says_who_the_token_is(model):
     assert ok(model.client("clerk", "sh-hrss").get("/api/me")) == {
-        "user": "test-clerk", "bureau": "sh-hrss", "role": "clerk"}
+        "user": "test-clerk", "bureau": "sh-hrss", "role": "clerk", "commands": True}
     assert model.client(None).get("/api/me").status_code == 401
+
+
+def test_awaiting_assignment_lists_unassigned_and_bounced_proposals(model):
+    coordinator = model.client("coordinator")
+    for n, at in (("9001", "2020-11-01T09:00:00+08:00"), ("9002", "2020-11-02T09:00:00+08:00")):
+        assert coordinator.post("/api/proposals", json={
+            "kind": "cppcc_proposal", "year": 2020, "number": n, "title": f"关于{n}的提案",
+            "at": at}).status_code == 201
+    assert coordinator.post("/api/proposals/2020-cppcc_proposal-9002/assign", json={
+        "lead": ["sh-hrss"], "at": "2020-11-03T09:00:00+08:00"}).status_code == 201
+    waiting = ok(coordinator.get("/api/proposals/awaiting-assignment", params={"years": "2020"}))
+    assert [i["proposal_id"] for i in waiting["items"]] == ["2020-cppcc_proposal-9001"]
+    assert waiting["items"][0]["assigned_before"] is False
+    r = model.client("clerk", "sh-hrss").post("/api/commands", json={
+        "type": "return", "proposal": "2020-cppcc_proposal-9002", "bureau": "sh-hrss",
+        "reason": "不属于本单位职责", "at": "2020-11-04T09:00:00+08:00"})
+    assert r.status_code == 201, r.text
+    waiting = ok(model.client("overseer").get("/api/proposals/awaiting-assignment",
+                                              params={"years": "2020"}))
+    assert [(i["proposal_id"], i["assigned_before"]) for i in waiting["items"]] == [
+        ("2020-cppcc_proposal-9001", False), ("2020-cppcc_proposal-9002", True)]
+    refused(model.client("clerk", "sh-hrss").get("/api/proposals/awaiting-assignment",
+                                                 params={"years": "2020"}), 403, "forbidden")
+    board = ok(coordinator.get("/api/dashboard", params={"all": "true", "years": "2020",
+                                                         "as_of": "2020-11-20"}))
+    assert board["misrouting"]["sh-hrss"] == {"bounced": 1, "days_lost": 1}
 
 
 class Listener(threading.Thread):

@@ -34,10 +34,18 @@ const I18N = {
     history_of: (id) => `${id} 的全部事件`, occurred: "发生", recorded: "记录", actor: "操作人",
     command: "指令", none: "无", no_items: "没有记录", loading: "加载中…",
     denied: "无权查看", forbidden_note: "（本单位以外的事项不显示）",
+    awaiting_title: "待交办", submitted_on: "提交日", bounced: "曾退回", assign: "交办",
+    assign_title: (id) => `交办 ${id}`, suggested_lead: "建议主办单位", suggested_co: "建议会办单位",
+    similar: "相似的往年建议提案", score: "得分", support: "依据件数", based_on: (n) => `依据 ${n} 件往年建议提案`,
+    assign_go: "确认交办", assigned_ok: "已交办", lead_bureau: "主办单位", co_bureaus: "会办单位（可多选）",
+    deadlines: "期限说明", rule: "规则", extensions: "延期", status: "状态", return_window: "退回期限",
+    publish_due: "公开期限", calendar: "工作日历", misrouted_days: "误派耽误(天)",
+    st: { on_time: "按期", late: "逾期办结", overdue: "已逾期", pending: "未到期", unknown: "无法判断", not_due: "不需公开" },
     events: {
       BureauRegistered: "单位登记", ProposalSubmitted: "提交", ProposalAssigned: "交办",
       AssignmentAcknowledged: "签收", AssignmentReturned: "退回", ProposalReassigned: "重新交办",
       ContactLogged: "沟通", OpinionSubmitted: "会办意见", ReplyIssued: "答复", DisclosureDecided: "公开决定",
+      ReplyDrafted: "答复起草", ReplySignedOff: "会签", ReplyRegraded: "结果调整", ReplyApproved: "签发",
       FeedbackRecorded: "意见反馈", HandlingReopened: "重新办理", ResultRevised: "结果修订",
       DeadlineExtended: "延期", ProposalSupervised: "督办", ProposalWithdrawn: "撤回", ProposalMerged: "并案",
     },
@@ -74,6 +82,13 @@ const I18N = {
     history_of: (id) => `All events of ${id}`, occurred: "occurred", recorded: "recorded", actor: "by",
     command: "command", none: "none", no_items: "nothing", loading: "loading…",
     denied: "not allowed", forbidden_note: "(other bureaus' items are not shown)",
+    awaiting_title: "To assign", submitted_on: "Submitted", bounced: "returned before", assign: "Assign",
+    assign_title: (id) => `Assign ${id}`, suggested_lead: "Suggested lead", suggested_co: "Suggested co-handlers",
+    similar: "Similar past proposals", score: "score", support: "based on", based_on: (n) => `learned from ${n} past proposals`,
+    assign_go: "Assign", assigned_ok: "Assigned", lead_bureau: "Lead bureau", co_bureaus: "Co-handlers (several)",
+    deadlines: "Deadlines", rule: "Rule", extensions: "Extensions", status: "Status", return_window: "Return window",
+    publish_due: "Publish by", calendar: "Calendar", misrouted_days: "Misrouted (days)",
+    st: { on_time: "on time", late: "late", overdue: "overdue", pending: "pending", unknown: "unknown", not_due: "not to publish" },
     events: {},
   },
 };
@@ -160,7 +175,7 @@ async function refresh() {
   $("board-error").textContent = "";
   let data;
   try {
-    data = await api("/api/dashboard", scopeParams());
+    [data] = await Promise.all([api("/api/dashboard", scopeParams()), loadAwaiting()]);
   } catch (error) {
     $("board-error").textContent = error.message;
     return;
@@ -179,6 +194,82 @@ function render() {
   renderCharts(d.report, d.previous);
   renderLeague(d.league);
   renderOwed(d.open);
+  renderAwaiting();
+}
+
+const ASSIGNERS = ["coordinator", "admin"];
+async function loadAwaiting() {
+  if (!S.me || S.me.role === "clerk" || S.me.role === "importer") { S.awaiting = null; return; }
+  try {
+    S.awaiting = await api("/api/proposals/awaiting-assignment", { years: `${$("f-y1").value}-${$("f-y2").value}` });
+  } catch (error) {
+    S.awaiting = { items: [], error: error.message };
+  }
+}
+
+function renderAwaiting() {
+  const card = $("awaiting-card");
+  card.hidden = !S.awaiting;
+  if (!S.awaiting) return;
+  $("n-awaiting").textContent = S.awaiting.items.length;
+  const head = `<tr><th>${t("number")}</th><th>${t("item_title")}</th><th>${t("submitted_on")}</th><th></th></tr>`;
+  const body = S.awaiting.items.map((i) => `<tr class="clickable" data-assign="${esc(i.proposal_id)}">`
+    + `<td>${esc(i.number)}</td><td class="t">${esc(i.title)}</td><td>${esc(i.submitted_on)}</td>`
+    + `<td>${i.assigned_before ? `<span class="tag no">${t("bounced")}</span>` : ""}</td></tr>`).join("");
+  $("awaiting").innerHTML = head + (body || `<tr><td colspan="4">${t("no_items")}</td></tr>`);
+}
+
+async function openAssign(proposal) {
+  S.history = [];
+  S.lastItems = null;
+  openDrawer(t("assign_title")(proposal));
+  const item = ((S.awaiting || {}).items || []).find((i) => i.proposal_id === proposal) || {};
+  let found;
+  try {
+    found = await api(`/api/proposals/${encodeURIComponent(proposal)}/suggestions`, { limit: 5 });
+  } catch (error) {
+    $("drawer-body").innerHTML = `<p class="error">${esc(error.message)}</p>`;
+    return;
+  }
+  const pctScore = (v) => `${Math.round(v * 100)}%`;
+  const list = (rows) => rows.map((r) => `<li data-bureau="${esc(r.bureau)}">${esc(bureauName(r.bureau))}`
+    + ` <span class="tag">${t("score")} ${pctScore(r.score)}</span> <span class="tag">${t("support")} ${r.support}</span></li>`).join("");
+  const similar = found.similar.map((p) => `<tr class="clickable" data-proposal="${esc(p.proposal_id)}"><td>${p.year}</td>`
+    + `<td class="t">${esc(p.title)}</td><td>${esc(p.leads.map(bureauName).join("、"))}</td><td>${pctScore(p.score)}</td></tr>`).join("");
+  let form = "";
+  if (S.me.commands && ASSIGNERS.includes(S.me.role)) {
+    const options = (chosen) => Object.keys(S.names).map((id) => `<option value="${esc(id)}"${chosen.includes(id) ? " selected" : ""}>${esc(bureauName(id))}</option>`).join("");
+    const lead = found.lead.length ? [found.lead[0].bureau] : [];
+    const co = found.co.slice(0, 2).map((r) => r.bureau).filter((b) => !lead.includes(b));
+    form = `<form id="assign-form" class="assign"><label>${t("lead_bureau")}<select id="assign-lead">${options(lead)}</select></label>
+      <label>${t("co_bureaus")}<select id="assign-co" multiple size="6">${options(co)}</select></label>
+      <button type="submit" class="primary">${t("assign_go")}</button> <span id="assign-result"></span></form>`;
+  }
+  $("drawer-body").innerHTML = `<p class="clocks">${t("based_on")(found.based_on)} · ${esc(found.method || "")}</p>
+    <div class="suggest"><div><h4>${t("suggested_lead")}</h4><ol id="suggest-lead">${list(found.lead)}</ol></div>
+    <div><h4>${t("suggested_co")}</h4><ol id="suggest-co">${list(found.co)}</ol></div></div>${form}
+    <h4>${t("similar")}</h4><table class="grid" id="similar">${similar}</table>`;
+  const formNode = $("assign-form");
+  if (formNode) formNode.addEventListener("submit", (event) => { event.preventDefault(); assign(proposal, item.assigned_before); });
+}
+
+async function assign(proposal, before) {
+  const lead = $("assign-lead").value;
+  const co = [...$("assign-co").selectedOptions].map((o) => o.value).filter((b) => b !== lead);
+  const command = before ? { type: "reassign", proposal, add_lead: [lead], add_co: co }
+    : { type: "assign", proposal, lead: [lead], co };
+  const response = await fetch("/api/commands", { method: "POST", body: JSON.stringify(command),
+    headers: { Authorization: `Bearer ${S.token}`, "Content-Type": "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  const out = $("assign-result");
+  if (response.status === 201 || response.status === 202) {
+    out.className = "ok"; out.textContent = t("assigned_ok");
+    await loadAwaiting(); renderAwaiting();
+  } else {
+    const detail = body.detail || body;
+    out.className = "error";
+    out.textContent = (S.lang === "zh" ? detail.message : detail.message_en) || response.statusText;
+  }
 }
 
 function numberLink(value, measure, bureau, text) {
@@ -258,17 +349,19 @@ function renderCharts(report, previous) {
 
 function renderLeague(league) {
   const rows = Object.entries(league);
+  const lost = (S.data && S.data.misrouting) || {};
   const head = `<tr><th>${t("bureau")}</th><th>${t("lead")}</th><th>${t("co")}</th><th>${t("replied")}</th>`
-    + RATES.map((r) => `<th>${t(r)}</th>`).join("") + "</tr>";
+    + RATES.map((r) => `<th>${t(r)}</th>`).join("") + `<th>${t("misrouted_days")}</th></tr>`;
   rows.sort((a, b) => (b[1].rates.on_time_reply ?? -1) - (a[1].rates.on_time_reply ?? -1) || a[0].localeCompare(b[0]));
   const body = rows.map(([bureau, r]) => {
     const c = counts(r);
     return `<tr data-bureau="${esc(bureau)}"><td>${esc(bureauName(bureau))}</td>`
       + `<td>${numberLink(c.lead, "lead", bureau)}</td><td>${numberLink(c.co, "co", bureau)}</td>`
       + `<td>${numberLink(r.replies, "replied", bureau)}</td>`
-      + RATES.map((rate) => `<td>${numberLink(pct(r.rates[rate]), rate, bureau)}</td>`).join("") + "</tr>";
+      + RATES.map((rate) => `<td>${numberLink(pct(r.rates[rate]), rate, bureau)}</td>`).join("")
+      + `<td>${lost[bureau] ? `${lost[bureau].days_lost}（${lost[bureau].bounced}）` : "0"}</td></tr>`;
   }).join("");
-  $("league").innerHTML = head + (body || `<tr><td colspan="11">${t("no_items")}</td></tr>`);
+  $("league").innerHTML = head + (body || `<tr><td colspan="12">${t("no_items")}</td></tr>`);
 }
 
 function renderOwed(open) {
@@ -330,12 +423,34 @@ async function openHistory(proposal) {
     return;
   }
   const fmt = (iso) => new Date(iso).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
-  $("drawer-body").innerHTML = `<ol class="timeline" id="history">` + data.events.map((e) => `<li data-type="${esc(e.type)}">
+  let deadlines = null;
+  try {
+    deadlines = await api(`/api/proposals/${encodeURIComponent(proposal)}/deadlines`);
+  } catch (_) { /* the history still shows */ }
+  $("drawer-body").innerHTML = (deadlines ? deadlinesTable(deadlines) : "") + `<h4>${t("history_of")(proposal)}</h4><ol class="timeline" id="history">` + data.events.map((e) => `<li data-type="${esc(e.type)}">
       <strong>${esc(eventName(e.type))}</strong> <span class="tag">#${e.seq}</span>
       <div class="meta">${t("occurred")} ${esc(fmt(e.occurred_at))} · ${t("recorded")} ${esc(fmt(e.recorded_at))}
         · ${t("actor")} ${esc(e.actor.user)} (${esc(e.actor.role)}${e.actor.bureau ? " · " + esc(e.actor.bureau) : ""})
         · ${t("command")} <code>${esc(e.command_id)}</code></div>
       <dl>${Object.entries(e.data).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</dd>`).join("")}</dl></li>`).join("") + "</ol>";
+}
+
+function deadlinesTable(d) {
+  const en = S.lang === "en";
+  const st = (v) => (v ? (I18N[S.lang].st[v] || v) : "—");
+  const workday = (w) => (!w ? "—" : w.due ? `${w.due}（${w.working_days} ${en ? "working days" : "个工作日"}）`
+    : `— ${esc(en ? w.calendar_gap.message_en : w.calendar_gap.message)}`);
+  const rows = d.assignments.map((a) => {
+    const done = a.reply || a.opinion || {};
+    return `<tr data-bureau="${esc(a.bureau)}"><td>${esc(bureauName(a.bureau))} · ${t(a.role)}</td><td>${esc(a.assigned_on)}</td>`
+      + `<td class="t">${esc(en ? a.rule.text_en : a.rule.text)}（${esc(a.rule.due)}）</td>`
+      + `<td>${a.extensions.map((x) => `${esc(x.on)} → ${esc(x.reply_due)}`).join("<br>") || "—"}</td>`
+      + `<td><strong>${esc(a.due)}</strong></td><td>${st(done.status)}</td><td>${workday(a.return_window)}</td>`
+      + `<td>${a.disclosure ? `${workday(a.disclosure)} ${st(a.disclosure.status)}` : "—"}</td></tr>`;
+  }).join("");
+  return `<h4>${t("deadlines")} <span class="tag">${t("calendar")}: ${esc(d.calendar.name)}</span></h4>
+    <div class="scroll"><table class="grid" id="deadlines"><tr><th>${t("bureau")}</th><th>${t("assigned_on")}</th><th>${t("rule")}</th>
+    <th>${t("extensions")}</th><th>${t("due")}</th><th>${t("status")}</th><th>${t("return_window")}</th><th>${t("publish_due")}</th></tr>${rows}</table></div>`;
 }
 
 // --- Live -------------------------------------------------------------------------------------------------
@@ -460,10 +575,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("drawer-close").addEventListener("click", () => { $("drawer").hidden = true; S.history = []; });
   $("drawer-back").addEventListener("click", () => { const last = S.history.pop(); if (last) openItems(...last); });
   document.body.addEventListener("click", (event) => {
-    const link = event.target.closest("[data-measure], [data-proposal]");
-    if (!link) return;
+    const link = event.target.closest("[data-measure], [data-proposal], [data-assign]");
+    if (!link || link.closest("#assign-form")) return;
     event.preventDefault();
-    if (link.dataset.measure) openItems(link.dataset.measure, link.dataset.bureau || undefined);
+    if (link.dataset.assign) openAssign(link.dataset.assign);
+    else if (link.dataset.measure) openItems(link.dataset.measure, link.dataset.bureau || undefined);
     else openHistory(link.dataset.proposal);
   });
   for (const link of document.querySelectorAll(".downloads a")) {
