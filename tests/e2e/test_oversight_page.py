@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT, token_for
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
+docx = pytest.importorskip("docx", reason="python-docx is a dependency")
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "artifacts"
@@ -120,8 +121,17 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
     assert "发生" in last and "记录" in last and "test-clerk" in last and events[-1]["command_id"] in last
     tab.shot("oversight-history")
 
-    # English is one click away
+    # the year-end document, downloaded from the page, states the same numbers
     page.click("#drawer-close")
+    with page.expect_download() as download:
+        page.click('.downloads a[data-format="docx"]')
+    saved = ARTIFACTS / "oversight-download.docx"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.endswith(".docx")
+    text = "\n".join(p.text for p in docx.Document(saved).paragraphs)
+    assert "共承办代表建议和政协提案29件" in text and "主办件2件" in text
+
+    # English is one click away
     page.click("#lang")
     assert page.inner_text('[data-kpi="on_time_reply"] .label') == "On-time reply"
     tab.shot("oversight-en-1280x800")
