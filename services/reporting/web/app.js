@@ -99,7 +99,8 @@ const S = { lang: localStorage.getItem("banli.lang") || "zh", token: null, me: n
   live: null, refreshTimer: null, history: [] };
 const $ = (id) => document.getElementById(id);
 const t = (key) => { const v = I18N[S.lang][key]; return v === undefined ? (I18N.zh[key] ?? key) : v; };
-const eventName = (type) => (S.lang === "zh" ? I18N.zh.events[type] : null) || type;
+const eventName = (type) => (S.lang === "zh" ? I18N.zh.events[type] : null)
+  || type.replace(/(?!^)([A-Z])/g, " $1").replace(/ ([A-Z])/g, (_, c) => ` ${c.toLowerCase()}`);
 const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(v === 1 || v === 0 ? 0 : 1)}%`);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
@@ -319,7 +320,7 @@ function renderCharts(report, previous) {
   const results = chart("chart-results");
   if (results) {
     results.setOption({
-      tooltip: { trigger: "item" }, legend: { bottom: 0, textStyle: { fontSize: 11 } },
+      animation: false, tooltip: { trigger: "item" }, legend: { bottom: 0, textStyle: { fontSize: 11 } },
       color: ["#2f9e44", "#1f5fa8", "#f08c00", "#868e96"],
       series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "44%"],
         label: { formatter: "{c}" },
@@ -332,7 +333,7 @@ function renderCharts(report, previous) {
   if (rates) {
     const value = (r) => (r === null ? null : Math.round(r * 1000) / 10);
     rates.setOption({
-      tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
+      animation: false, tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
       legend: { bottom: 0, textStyle: { fontSize: 11 } }, grid: { left: 40, right: 10, top: 10, bottom: 60 },
       xAxis: { type: "category", data: RATES.map(t), axisLabel: { interval: 0, rotate: 25, fontSize: 11 } },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
@@ -507,6 +508,13 @@ function onMessage(frame) {
   }
 }
 
+function feedLine(e) {
+  const when = new Date(e.occurred_at).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+  return `<time>${esc(when)}</time><strong>${esc(eventName(e.type))}</strong> `
+    + `<a class="num" href="#" data-proposal="${esc(e.proposal_id)}">${esc(e.proposal_id)}</a>`
+    + ` · ${esc(e.actor.user)}${e.bureau ? " · " + esc(bureauName(e.bureau)) : ""}`;
+}
+
 function addToFeed(events, fresh = true) {
   const feed = $("feed");
   for (const e of events) {
@@ -514,10 +522,8 @@ function addToFeed(events, fresh = true) {
     const li = document.createElement("li");
     if (fresh) li.className = "new";
     li.dataset.position = e.position;
-    const when = new Date(e.occurred_at).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
-    li.innerHTML = `<time>${esc(when)}</time><strong>${esc(eventName(e.type))}</strong> `
-      + `<a class="num" href="#" data-proposal="${esc(e.proposal_id)}">${esc(e.proposal_id)}</a>`
-      + ` · ${esc(e.actor.user)}${e.bureau ? " · " + esc(bureauName(e.bureau)) : ""}`;
+    li.event = e;
+    li.innerHTML = feedLine(e);
     feed.prepend(li);
     setTimeout(() => li.classList.remove("new"), 3000);
   }
@@ -545,6 +551,7 @@ function applyLanguage() {
   document.title = `${S.lang === "zh" ? "办理" : "Banli"} · ${t("title")}`;
   setLive($("live").dataset.state === "off" ? "off" : "on");
   if (S.names) for (const option of $("f-bureau").options) option.textContent = option.value ? bureauName(option.value) : t("all_bureaus");
+  for (const li of $("feed").children) if (li.event) li.innerHTML = feedLine(li.event);
   render();
 }
 
