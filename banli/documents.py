@@ -52,25 +52,35 @@ class Source:
     report_for: Callable[[Scope], dict[str, Any]]
     items_for: Callable[[Scope], list[dict[str, Any]]]
     names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # days lost to misrouting per bureau (banli.domain.routing_lineage.Misrouted), by scope;
+    # None where the source cannot tell (the document then leaves the section out)
+    misrouting_for: Callable[[Scope], list[Any]] | None = None
 
 
 def ledger_source(ledger) -> Source:
     """The reference: a `banli.history.MemoryLedger`, folded as of each scope's date."""
     from .history import reference_report
 
+    from .domain.routing_lineage import misrouting
+
     return Source(
         report_for=lambda scope: reference_report(ledger, scope),
         items_for=lambda scope: report_items(ledger.proposals_as_of(scope.as_of), scope,
                                              ledger.profile),
-        names=dict(ledger.directory.bureaus))
+        names=dict(ledger.directory.bureaus),
+        misrouting_for=lambda scope: misrouting(ledger.streams.values(), scope.years,
+                                                scope.as_of, scope.bureau))
 
 
-def store_source(store, profile: Profile, recorded_by: datetime | None = None) -> Source:
+def store_source(store, profile: Profile, recorded_by: datetime | None = None,
+                 misrouting_for: Callable[[Scope], list[Any]] | None = None) -> Source:
     """The projections: a `services.reporting.store.ReportingStore` (duck-typed, so the kernel
-    side does not import a service), optionally as recorded by an audit time."""
+    side does not import a service), optionally as recorded by an audit time; the service
+    passes its misrouting query (services.reporting.lineage)."""
     names = {b: (n["name"], n["name_en"]) for b, n in store.bureau_names().items()}
     return Source(report_for=lambda scope: store.report(scope, profile, recorded_by),
-                  items_for=lambda scope: store.items(scope, profile, recorded_by), names=names)
+                  items_for=lambda scope: store.items(scope, profile, recorded_by), names=names,
+                  misrouting_for=misrouting_for)
 
 
 def congress_term_start(year: int) -> int:
@@ -113,6 +123,7 @@ class Bundle:
     by_year: list[tuple[int, dict[str, Any], Fractions]]
     by_bureau: list[tuple[str, dict[str, Any], Fractions]]  # documents for all bureaus only
     revised: list[tuple[dict[str, Any], dict[str, Any]]]     # (then, now) per changed result
+    misrouted: list[Any] | None = None                       # since the term began, per bureau
 
     @property
     def lead_items(self) -> list[dict[str, Any]]:
@@ -243,7 +254,9 @@ def _gather(source: Source, bureau: str | None, year: int, as_of: date, profile:
     return Bundle(bureau=bureau, names=source.names, year=year, term_start=term_start,
                   as_of=as_of, profile=profile, level=level, kind=kind, recorded_by=recorded_by,
                   doc_number=doc_number, current=current, term=term, previous=previous,
-                  by_year=by_year, by_bureau=by_bureau, revised=revised)
+                  by_year=by_year, by_bureau=by_bureau, revised=revised,
+                  misrouted=(None if source.misrouting_for is None
+                             else list(source.misrouting_for(term_scope))))
 
 
 # --- Numbers as the model report writes them ----------------------------------------------------
@@ -425,6 +438,7 @@ def compose(bundle: Bundle, lang: str = "zh") -> list[Block]:
     _the_year(w)
     _since_the_term(w)
     _disclosure_review(w)
+    _misrouting(w)
     _definitions(w)
     w.add(Para(w.t(f"附件：{y}年度主办件一览表", f"Attachment: lead items of {y}")))
     w.add(Closing(who if b.bureau is not None else w.t("建议提案办理系统", "Banli"),
@@ -650,6 +664,33 @@ def _disclosure_review(w: _Writer) -> None:
               _day(i["first_reply_on"]), w.word(DISCLOSURE_NAMES, i["first_disclosure"]),
               w.word(DISCLOSURE_NAMES, i["disclosure"])] for n, i in enumerate(review, 1)],
             widths=[0.6, 1.6, 4.6, *([2.2] if b.bureau is None else []), 1.8, 1.5, 1.5])
+
+
+def _misrouting(w: _Writer) -> None:
+    """Days lost to misrouting since the term began: assignments returned, or removed by a
+    reassignment, before any reply or opinion (banli.domain.routing_lineage)."""
+    b = w.b
+    if b.misrouted is None:
+        return
+    w.heading(1, "误交办情况", "Misrouting")
+    if not b.misrouted:
+        w.add(Para(w.t(f"{b.term_start}年以来，没有在答复或会办意见之前被退回或调整移出的承办件。",
+                       f"Since {b.term_start}, no assignment was returned or removed before a "
+                       f"reply or opinion.")))
+        return
+    bounced = sum(m.returned + m.removed for m in b.misrouted)
+    days = sum(m.days_lost for m in b.misrouted)
+    w.add(Para(w.t(
+        f"{b.term_start}年以来，在答复或会办意见之前被退回或调整移出的承办件共{bounced}件次，"
+        f"自交办之日起至退回或移出之日累计耽误{days}天。",
+        f"Since {b.term_start}, {bounced} assignments were returned or removed before a reply "
+        f"or opinion: {days} days lost from their assignment to that end.")))
+    w.table("误交办情况", "Misrouting",
+            [w.t("承办单位", "Bureau"), w.t("退回", "Returned"), w.t("调整移出", "Removed"),
+             w.t("耽误天数", "Days lost")],
+            [[b.name(m.bureau, w.lang), m.returned, m.removed, m.days_lost]
+             for m in b.misrouted],
+            widths=[5.0, 1.6, 1.6, 1.8])
 
 
 def _definitions(w: _Writer) -> None:

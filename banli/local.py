@@ -183,8 +183,11 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
-    return render(build_bundle(store_source(system.reporting, profile), profile=profile,
-                               **options), fmt, lang)
+    from services.reporting.lineage import misrouting
+
+    source = store_source(system.reporting, profile, misrouting_for=lambda scope: misrouting(
+        system.reporting, scope.years, scope.as_of, scope.bureau))
+    return render(build_bundle(source, profile=profile, **options), fmt, lang)
 
 
 def load_demo(system) -> None:

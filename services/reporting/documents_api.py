@@ -14,6 +14,8 @@ from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.types import Kind, Level
 from banli.web.deps import CurrentActor, Reporting, require_bureau_reader
 
+from . import lineage
+
 router = APIRouter(prefix="/api", tags=["reporting"])
 
 
@@ -63,7 +65,11 @@ async def report_document(
     rules = get_profile(profile)
 
     def build() -> tuple[bytes, str]:
-        bundle = build_bundle(store_source(reporting, rules, recorded_by), bureau=bureau,
+        # the misrouting query has no audit clock: an audit document leaves that section out
+        misrouted = None if recorded_by is not None else (
+            lambda scope: lineage.misrouting(reporting, scope.years, scope.as_of, scope.bureau))
+        bundle = build_bundle(store_source(reporting, rules, recorded_by, misrouted),
+                              bureau=bureau,
                               year=year, as_of=as_of, profile=rules, term_start=term_start,
                               level=level, kind=kind, recorded_by=recorded_by,
                               doc_number=doc_number, attempts=3)

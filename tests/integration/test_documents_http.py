@@ -191,3 +191,24 @@ def test_cli_builds_the_document_from_the_store_without_a_server(tmp_path, chdb_
             date(2020, 11, 20)))
     finally:
         ReportingStore(chdb_dsn, database).drop()
+
+
+def test_the_documents_misrouting_equals_the_api(server):
+    """The store's document states the days lost to misrouting that /api/misrouting gives; an
+    audit document (recorded_by) leaves the section out, since that query has no audit clock."""
+    load(server.system, [to_jsonl(line) for line in generate_history(200, 11,
+                                                                     routing_noise=0.3)])
+    client = server.client("overseer")
+    lost = client.get("/api/misrouting", params={"years": "2018-2020",
+                                                 "as_of": "2020-12-31"}).json()["bureaus"]
+    assert sum(m["days_lost"] for m in lost) > 0
+    response = download(client, format="md", all="true", year=2020, term_start=2018,
+                        as_of="2020-12-31")
+    assert response.status_code == 200, response.text
+    (rows,) = [rows for caption, rows in READERS["md"](response.content)
+               if caption.endswith("误交办情况")]
+    assert rows[1:] == [[m["name"], str(m["returned"]), str(m["removed"]), str(m["days_lost"])]
+                        for m in lost]
+    audit = download(client, format="md", all="true", year=2020, term_start=2018,
+                     as_of="2020-12-31", recorded_by="2299-01-01T00:00:00+08:00")
+    assert audit.status_code == 200 and "误交办" not in audit.content.decode()

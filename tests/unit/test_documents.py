@@ -350,3 +350,38 @@ def test_report_help_names_the_document_formats(capsys):
     text = capsys.readouterr().out
     for flag in ("docx", "--output", "--term-start", "--doc-number"):
         assert flag in text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_document_states_the_days_lost_to_misrouting(fmt):
+    """Per bureau, since the term began, as banli.domain.routing_lineage counts them."""
+    from banli.domain.routing_lineage import misrouting
+
+    ledger, _ = run_history(to_jsonl(line) for line in generate_history(240, 11,
+                                                                        routing_noise=0.3))
+    as_of = date(2020, 12, 31)
+    lost = misrouting(ledger.streams.values(), (2018, 2020), as_of)
+    assert sum(m.days_lost for m in lost) > 0, "the history should bounce some assignments"
+    bundle = build_bundle(ledger_source(ledger), bureau=None, year=2020, term_start=2018,
+                          as_of=as_of, profile=ledger.profile)
+    tables = dict((caption.split("　")[-1].split(". ")[-1], rows)
+                  for caption, rows in READERS[fmt](render(bundle, fmt)))
+    rows = tables["误交办情况"]
+    names = {b: zh for b, (zh, _) in ledger.directory.bureaus.items()}
+    assert rows[1:] == [[names[m.bureau], str(m.returned), str(m.removed), str(m.days_lost)]
+                        for m in lost]
+    one = lost[0].bureau
+    mine = build_bundle(ledger_source(ledger), bureau=one, year=2020, term_start=2018,
+                        as_of=as_of, profile=ledger.profile)
+    assert [m.bureau for m in mine.misrouted] == [one]
+
+
+def test_a_source_that_cannot_tell_misrouting_leaves_the_section_out(model_ledger):
+    source = ledger_source(model_ledger)
+    quiet = Source(source.report_for, source.items_for, source.names)
+    text = render(build_bundle(quiet, bureau="sh-ipa", year=2020, as_of=date(2020, 11, 20),
+                               profile=model_ledger.profile), "md").decode()
+    assert "误交办" not in text
+    text = render(build_bundle(source, bureau="sh-ipa", year=2020, as_of=date(2020, 11, 20),
+                               profile=model_ledger.profile), "md").decode()
+    assert "误交办" in text
