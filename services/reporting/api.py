@@ -136,8 +136,8 @@ async def dashboard(request: Request, q: Report, reporting: Reporting,
                     clock: Clock) -> dict[str, Any]:
     await request.app.state.settle()
     day = today(clock)
-    report_now = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
-    parts = await _in_thread(reporting.rate_parts, q.scope, q.profile, q.recorded_by)
+    report_now, parts = await _in_thread(reporting.report_and_parts, q.scope, q.profile,
+                                         q.recorded_by)
     before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
     owed = await _in_thread(reporting.open_assignments, q.scope.bureau
                             or (None if sees_everything(q.actor) else q.actor.bureau), day)

@@ -117,11 +117,13 @@ class ReportingStore:
         (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
         return _report_of(row, scope, profile)
 
-    def rate_parts(self, scope: Scope, profile: Profile,
-                   recorded_by: datetime | None = None) -> dict[str, list[int]]:
-        """Each rate's [numerator, denominator], as the report's query counts them."""
+    def report_and_parts(self, scope: Scope, profile: Profile,
+                         recorded_by: datetime | None = None
+                         ) -> tuple[dict[str, Any], dict[str, list[int]]]:
+        """The report, and each rate's [numerator, denominator] from the same query's row."""
         (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
-        return {rate: [row[n], row[d]] for rate, (n, d) in RATE_COLUMNS.items()}
+        return (_report_of(row, scope, profile),
+                {rate: [row[n], row[d]] for rate, (n, d) in RATE_COLUMNS.items()})
 
     def league(self, scope: Scope, profile: Profile,
                recorded_by: datetime | None = None) -> dict[str, dict[str, Any]]:
