@@ -93,20 +93,32 @@ def cmd_report(args: argparse.Namespace) -> int:
         report, names = report_from_store(settings_from(args), scope, profile)
         print_report(report, args, (names or {}).get("name_en" if args.lang == "en" else "name"))
         return 0
-    from .history import reference_report, run_history
+    from .history import reference_report
 
-    path = Path(args.history)
-    if not path.is_file():
-        print(f"banli report: no such file: {path}", file=sys.stderr)
+    loaded = load_history(args.history, profile)
+    if loaded is None:
         return 2
-    with path.open(encoding="utf-8") as lines:
-        ledger, problems = run_history(lines, profile)
-    for problem in problems:
-        print(f"{path}:{problem}", file=sys.stderr)
+    ledger, problems = loaded
     names = ledger.directory.bureaus.get(scope.bureau or "")
     print_report(reference_report(ledger, scope), args,
                  names[args.lang == "en"] if names else None)
     return 1 if (problems and args.strict) else 0
+
+
+def load_history(name: str, profile):
+    """`banli report --history FILE`: the file decided in memory, its refused or unreadable
+    lines printed with their numbers; None (after saying why) when there is no such file."""
+    from .history import run_history
+
+    path = Path(name)
+    if not path.is_file():
+        print(f"banli report: no such file: {path}", file=sys.stderr)
+        return None
+    with path.open(encoding="utf-8") as lines:
+        ledger, problems = run_history(lines, profile)
+    for problem in problems:
+        print(f"{path}:{problem}", file=sys.stderr)
+    return ledger, problems
 
 
 def cmd_document(args: argparse.Namespace) -> int:
@@ -143,16 +155,10 @@ def cmd_document(args: argparse.Namespace) -> int:
             data = document_from_store(settings_from(args), options, profile, args.fmt,
                                        args.lang)
         else:
-            from .history import run_history
-
-            path = Path(args.history)
-            if not path.is_file():
-                print(f"banli report: no such file: {path}", file=sys.stderr)
+            loaded = load_history(args.history, profile)
+            if loaded is None:
                 return 2
-            with path.open(encoding="utf-8") as lines:
-                ledger, problems = run_history(lines, profile)
-            for problem in problems:
-                print(f"{path}:{problem}", file=sys.stderr)
+            ledger, problems = loaded
             status = 1 if (problems and args.strict) else 0
             data = render(build_bundle(ledger_source(ledger), profile=profile, **options),
                           args.fmt, args.lang)
