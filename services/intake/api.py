@@ -79,12 +79,24 @@ def _as_actor(lines, actor):
         yield number, item
 
 
-# Commands whose decision reads other streams (the bureau registry, a merge's target, the
-# natural key of a submit under an id of the caller's) wait for everything sent before them
-# when commands are pipelined: pipelining keeps order within a stream only.
-def is_barrier(command) -> bool:
-    return command.type in ("register_bureau", "merge") or (
-        command.type == "submit" and command.proposal is not None)
+# Pipelining keeps order within a stream only, so commands that read or write across streams wait:
+# a bureau's registration and a merge wait for everything before them, and everything after them
+# waits for them (assignments read the registry; a merge reads its target's status). A submit
+# waits for everything before it only when an earlier submit of the same import claimed its
+# natural key, so that the later one is refused as a duplicate whichever partitions the two land
+# on. Submits of different numbers read nothing the others write, and go on without waiting.
+BARRIERS = ("register_bureau", "merge")
+
+
+def is_barrier(command, claimed: set[str]) -> bool:
+    """Whether `command` waits for every command sent before it (and notes a submit's key)."""
+    if command.type in BARRIERS:
+        return True
+    if command.type == "submit":
+        repeated = command.natural_key in claimed
+        claimed.add(command.natural_key)
+        return repeated
+    return False
 
 
 async def import_commands(bus, lines) -> dict[str, Any]:
@@ -110,15 +122,16 @@ async def import_commands(bus, lines) -> dict[str, Any]:
             settle(number, await task)
 
     window = getattr(bus, "window", 1)
+    claimed: set[str] = set()  # the natural keys this import's submits have claimed so far
     for number, item in lines:
         if isinstance(item, LineProblem):
             problems.append({"line": number, "code": item.code, "reason": item.reason})
             continue
-        barrier = is_barrier(item)
+        barrier = is_barrier(item, claimed)
         await drain(0 if barrier else window - 1)
         in_flight.append((number, asyncio.ensure_future(bus.send(item))))
         await asyncio.sleep(0)  # let the task hand its command to the producer, in order
-        if barrier:
+        if item.type in BARRIERS:
             await drain(0)
     await drain(0)
     problems.sort(key=lambda p: p["line"])
