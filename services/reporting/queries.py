@@ -38,6 +38,25 @@ GROUP BY proposal_id, bureau
 HAVING counted
 """
 
+# The same, when the as-of date is on or after the store's last business date (and no audit clock
+# is set): then every assignment's latest version is its state as of that date, and the
+# assignment_latest table holds exactly those (a proposal's business dates never go back, because
+# the kernel refuses a command dated before its proposal's last event).
+LATEST_ASSIGNMENTS = """
+SELECT proposal_id, bureau, role, kind, level, year, assigned_on,
+       status = 'active' AND proposal_status = 'open'              AS counted,
+       due, replies, first_reply_on, opinions, first_opinion_on, result, disclosure,
+       feedback, contacted_before_reply AS contacted, feedback_channel, feedback_by_self
+FROM {db}.assignment_latest FINAL
+WHERE counted
+  AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
+  AND ({bureau:String} = '' OR bureau = {bureau:String})
+  AND ({level:String} = '' OR level = {level:String})
+  AND ({kind:String} = '' OR kind = {kind:String})
+"""
+
+LAST_BUSINESS_DAY = "SELECT max(occurred_on) AS last FROM {db}.assignment_latest"
+
 REPORT = """
 SELECT *,
        d_full + d_summary                                                      AS d_disclosed,

@@ -81,6 +81,13 @@ ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_by_self B
 ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS last_reply_on Date32;
 ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS published_on Date32;
 
+-- Each assignment's latest version only (the highest seq wins when parts merge; read it with
+-- FINAL). Reports as of a date on or after every business date in the store read this instead of
+-- picking the latest of all versions: the same rows, a fraction of them. Same columns as
+-- assignment_versions, sorted by bureau first, for the one-bureau scopes.
+CREATE TABLE IF NOT EXISTS {db}.assignment_latest AS {db}.assignment_versions
+ENGINE = ReplacingMergeTree(seq) ORDER BY (bureau, proposal_id);
+
 CREATE TABLE IF NOT EXISTS {db}.bureaus (
     bureau   String,
     name     String,

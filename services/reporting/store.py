@@ -21,7 +21,8 @@ from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, NO_
                         PROPOSAL_COLUMNS, Rows)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
-TABLES = ("event_history", "proposal_versions", "assignment_versions", "bureaus")
+TABLES = ("event_history", "proposal_versions", "assignment_versions", "assignment_latest",
+          "bureaus")
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
 _ENGINES: dict[str, Any] = {}
@@ -61,11 +62,28 @@ class ReportingStore:
     # --- schema ------------------------------------------------------------------------------
     def ensure_schema(self, db: str) -> None:
         self.command(f"CREATE DATABASE IF NOT EXISTS {db}")
-        sql = "\n".join(line for line in self._sql(SCHEMA, db).splitlines()
-                        if not line.lstrip().startswith("--"))
-        for statement in sql.split(";"):
-            if statement.strip():
-                self.command(statement)
+        statements = [statement for statement in "\n".join(
+            line for line in self._sql(SCHEMA, db).splitlines()
+            if not line.lstrip().startswith("--")).split(";") if statement.strip()]
+        for statement in statements:
+            if "assignment_latest" in statement:
+                self._build_latest(db)  # a store made before the table: fill it first
+            self.command(statement)
+
+    def _build_latest(self, db: str) -> None:
+        """Give a store whose assignment_versions predate assignment_latest the latter, filled
+        from the former. It is built aside and renamed in, so a crash halfway leaves no
+        half-filled table behind (the next start builds it again)."""
+        exists = "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}"
+        if (int(self.command(exists, db=db, t="assignment_latest"))
+                or not int(self.command(exists, db=db, t="assignment_versions"))):
+            return
+        building = f"{db}.assignment_latest_building"
+        self.command(f"DROP TABLE IF EXISTS {building}")
+        self.command(f"CREATE TABLE {building} AS {db}.assignment_versions "
+                     f"ENGINE = ReplacingMergeTree(seq) ORDER BY (bureau, proposal_id)")
+        self.command(f"INSERT INTO {building} SELECT * FROM {db}.assignment_versions")
+        self.command(f"RENAME TABLE {building} TO {db}.assignment_latest")
 
     def drop(self, db: str | None = None) -> None:
         self.command(f"DROP DATABASE IF EXISTS {db or self.db}")
@@ -83,6 +101,7 @@ class ReportingStore:
         with self._lock:
             for table, columns, data in (
                 ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
+                ("assignment_latest", ASSIGNMENT_COLUMNS, rows.assignments),
                 ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
                 ("bureaus", BUREAU_COLUMNS, rows.bureaus),
                 ("event_history", HISTORY_COLUMNS, rows.history),
@@ -99,11 +118,21 @@ class ReportingStore:
     # --- reading -----------------------------------------------------------------------------
     def _report_rows(self, scope: Scope, profile: Profile, recorded_by: datetime | None,
                      by_bureau: bool) -> list[dict[str, Any]]:
-        sql = (queries.REPORT.replace("{current}", queries.CURRENT_ASSIGNMENTS)
+        current = (queries.LATEST_ASSIGNMENTS if self._at_or_after_last_day(scope, recorded_by)
+                   else queries.CURRENT_ASSIGNMENTS)
+        sql = (queries.REPORT.replace("{current}", current)
                .replace("{keys}", "bureau," if by_bureau else "")
                .replace("{group}", "GROUP BY bureau ORDER BY bureau" if by_bureau else ""))
         return self.query(sql, **self._scope_params(scope, recorded_by),
                           adopted=list(profile.adopted))
+
+    def _at_or_after_last_day(self, scope: Scope, recorded_by: datetime | None) -> bool:
+        """Whether every assignment's latest version is its state as of the scope's date: the
+        date is on or after the last business date in the store, and no audit clock is set."""
+        if recorded_by is not None:
+            return False
+        last = self.query(queries.LAST_BUSINESS_DAY)[0]["last"]
+        return scope.as_of >= last
 
     @staticmethod
     def _scope_params(scope: Scope, recorded_by: datetime | None) -> dict[str, Any]:

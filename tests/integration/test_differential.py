@@ -12,6 +12,7 @@ from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope
+from banli.domain.types import business_date
 from banli.embedded import EmbeddedSystem
 from banli.history import reference_report, run_history
 from banli.local import import_commands
@@ -46,6 +47,9 @@ MODEL_SCOPES = [
     Scope(bureau=None, years=(2018, 2020), as_of=date(2020, 12, 31)),
     Scope(bureau=None, years=(2019, 2019), as_of=date(2019, 4, 30), kind="cppcc_proposal"),
     Scope(bureau="sh-ipa", years=(2018, 2020), as_of=date(2020, 11, 20), level="national"),
+    # after the last business day: read from each assignment's latest version
+    Scope(bureau="sh-ipa", years=(2018, 2020), as_of=date(2030, 1, 1)),
+    Scope(bureau=None, years=(2018, 2020), as_of=date(2030, 1, 1)),
 ]
 
 
@@ -78,10 +82,43 @@ def test_random_histories_projections_match_the_reference(
         counts = [sum(1 for s in ledger.streams.values() for ev in s if ev.type == t)
                   for t in ("ReplyIssued", "DisclosureDecided", "FeedbackRecorded")]
         assert all(counts), f"the history should exercise the whole lifecycle: {counts}"
-        for as_of in as_ofs + [date(2020, 12, 31)]:
+        for as_of in as_ofs + [date(2020, 12, 31), last_day(ledger), date(2099, 1, 1)]:
             for years in ((2018, 2020), (as_of.year, as_of.year)):
                 assert_same(system, ledger, Scope(bureau=bureau, years=years, as_of=as_of,
                                                   **filters), profile)
+    finally:
+        system.stop()
+        system.reporting.drop()
+
+
+def last_day(ledger) -> date:
+    return max(business_date(ev.occurred_at) for s in ledger.streams.values() for ev in s)
+
+
+def test_reports_from_the_latest_versions_match_on_and_after_the_last_day(tmp_path, chdb_dsn):
+    """On and after the store's last business day the report reads each assignment's latest
+    version (assignment_latest); the day before, all versions. Both match the reference, and so
+    does a store made before assignment_latest existed, which gets it built on start."""
+    lines = [to_jsonl(line) for line in generate_history(120, seed=515)]
+    system = fresh_system(tmp_path, chdb_dsn)
+    try:
+        load(system, lines)
+        ledger, _ = run_history(lines)
+        last = last_day(ledger)
+        store = system.reporting
+        days = (last - timedelta(days=1), last, date(2099, 1, 1))
+        assert [store._at_or_after_last_day(Scope(bureau=None, years=(2018, 2020), as_of=day),
+                                            None) for day in days] == [False, True, True]
+
+        def check() -> None:
+            for day in days:
+                for bureau in (None, "sh-ipa"):
+                    assert_same(system, ledger, Scope(bureau=bureau, years=(2018, 2020),
+                                                      as_of=day), "default")
+        check()
+        store.command(f"DROP TABLE {store.db}.assignment_latest")
+        store.ensure_schema(store.db)
+        check()
     finally:
         system.stop()
         system.reporting.drop()
