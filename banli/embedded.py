@@ -112,6 +112,8 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def settle() -> None:
         await run_in_threadpool(system.settle)
 
+    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True)
+    system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
@@ -120,6 +122,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
          "routing": Suggester(lambda: system.reporting),
          "states": states, "clock": system.clock, "settle": settle,
          "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
-         "live": LiveFeed(system.reporting, lambda: system.projector.position)},
+         "live": live},
         system.settings.max_body_bytes, lifespan,
         max_import_bytes=system.settings.max_import_bytes)

@@ -1,13 +1,17 @@
-"""The live feed behind the oversight page: one poller per process follows the projections and
-fans each batch of newly projected events out to every open page (server-sent events). Nothing
-here decides what a reader may see: the route filters each batch per reader.
+"""The live feed behind the oversight page: each batch of newly projected events, fanned out to
+every open page (server-sent events). Nothing here decides what a reader may see: the route
+filters each batch per reader.
 
-Positions grow within a lane, not across lanes: the embedded log has one lane, Kafka one per
-partition (`position_of(partition, offset)`), so the feed keeps a watermark per lane."""
+Where the projector runs in the same process (`banli serve`, `banli reporting`), it pushes each
+batch here as soon as its rows are in (`LiveFeed.push`): nothing is read back. Otherwise one
+poller per process follows the projections' tables. Positions grow within a lane, not across
+lanes: the embedded log has one lane, Kafka one per partition (`position_of(partition,
+offset)`), so the poller keeps a watermark per lane."""
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -48,11 +52,15 @@ class LiveFeed:
     batches, never the latest."""
 
     def __init__(self, store: Any, changes: Callable[[], int] | None = None,
-                 interval: float = 0.25, keep_alive: float = 15.0, limit: int = 500):
+                 interval: float = 0.25, keep_alive: float = 15.0, limit: int = 500,
+                 pushed: bool = False):
+        """`pushed`: the projector calls `push` after each batch, and nothing is polled."""
         self.store = store
         self._changes = changes or (lambda: sum(self._lanes().values()))
         self.interval, self.keep_alive, self.limit = interval, keep_alive, limit
+        self.pushed = pushed
         self._listeners: set[asyncio.Queue] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._poller: asyncio.Task | None = None
         self._seen: dict[int, int] = {}
 
@@ -67,8 +75,9 @@ class LiveFeed:
                      ) -> AsyncIterator[dict[str, Any] | None]:
         """Batches `{"position", "events"}` as they come; None now and then to keep alive."""
         queue: asyncio.Queue = asyncio.Queue(maxsize=64)
+        self._loop = asyncio.get_running_loop()
         self._listeners.add(queue)
-        if self._poller is None or self._poller.done():
+        if not self.pushed and (self._poller is None or self._poller.done()):
             self._seen = await run_in_threadpool(self._lanes)
             self._poller = asyncio.create_task(self._poll(await self.position()))
         try:
@@ -114,6 +123,18 @@ class LiveFeed:
         rows = await run_in_threadpool(self.store.query, LATEST, limit=window)
         return [e for e in map(_event, rows) if visible(e)][-count:]
 
+    def push(self, rows: Any, states: dict[str, Any]) -> None:
+        """A projected batch (projection.Projection's listener): its events, as the poller
+        would read them, to every listener. Called from the projector's thread."""
+        loop = self._loop
+        if not self._listeners or loop is None or loop.is_closed():
+            return
+        events = [_pushed_event(row, states.get(row[1])) for row in rows.history]
+        loop.call_soon_threadsafe(self._publish_pushed, events)
+
+    def _publish_pushed(self, events: list[dict[str, Any]]) -> None:
+        self._publish({"position": int(self._changes()), "events": events})
+
     def _publish(self, batch: dict[str, Any]) -> None:
         for queue in list(self._listeners):
             if queue.full():
@@ -124,9 +145,34 @@ class LiveFeed:
 def _event(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "position": row["position"], "proposal_id": row["proposal_id"], "seq": row["seq"],
-        "type": row["type"], "occurred_at": row["occurred_at"].isoformat(),
-        "recorded_at": row["recorded_at"].isoformat(), "command_id": row["command_id"],
+        "type": row["type"], "occurred_at": _utc_ms(row["occurred_at"]),
+        "recorded_at": _utc_ms(row["recorded_at"]), "command_id": row["command_id"],
         "actor": {"user": row["actor_user"], "bureau": row["actor_bureau"] or None,
                   "role": row["actor_role"]},
         "bureau": row["bureau"] or None, "bureaus": list(row["bureaus"] or []),
     }
+
+
+def _pushed_event(row: tuple, state: Any) -> dict[str, Any]:
+    """An event_history row (projector.HISTORY_COLUMNS), shaped as `_event` shapes the same row
+    read back: times in UTC to the millisecond, and every bureau the proposal has a duty with."""
+    (position, proposal_id, seq, _event_id, type_, _schema, occurred_at, recorded_at, _day,
+     user, actor_bureau, role, command_id, bureau, _data) = row
+    return {
+        "position": position, "proposal_id": proposal_id, "seq": seq, "type": type_,
+        "occurred_at": _utc_ms(occurred_at), "recorded_at": _utc_ms(recorded_at),
+        "command_id": command_id,
+        "actor": {"user": user, "bureau": actor_bureau or None, "role": role},
+        "bureau": bureau or None,
+        "bureaus": sorted(getattr(state, "assignments", None) or ()),
+    }
+
+
+def _utc_ms(moment: datetime) -> str:
+    """ISO 8601 in UTC with its offset, to the millisecond (DateTime64(3, 'UTC')'s precision).
+    A time read back from ClickHouse comes without a zone, and is UTC: a browser would read
+    the bare string as its own local time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(
+        microsecond=moment.microsecond // 1000 * 1000).isoformat()

@@ -34,6 +34,11 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
                         projector.pause if projector else threading.Lock(),
                         lambda db: history_loader(store, db))
     load = history_loader(store)
+    if projector is not None:  # the worker of this very process pushes what it projects
+        live = LiveFeed(store, lambda: projector.inserted, pushed=True)
+        projector.projection.listeners.append(live.push)
+    else:
+        live = LiveFeed(store)
 
     async def states(proposal_id: str):
         return fold(await run_in_threadpool(load, proposal_id, 2**31))
@@ -52,7 +57,7 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
                       "reporting": store, "states": states, "clock": system_clock,
                       "routing": Suggester(lambda: store),
                       "settle": settle, "status": status, "replayer": replayer,
-                      "live": LiveFeed(store, (lambda: projector.inserted) if projector else None)},
+                      "live": live},
                      settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes)
 

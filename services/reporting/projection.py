@@ -4,6 +4,7 @@ The same `Projection` serves the embedded projector (reading SQLite), the Kafka 
 worker and replay; only where it reads a stream's earlier events from differs."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from typing import Callable, Iterable
@@ -17,6 +18,10 @@ from .store import ReportingStore
 
 # Earlier events of a stream, up to (excluding) a seq: for a state not in the cache.
 LoadStream = Callable[[str, int], list[e.AnyEvent]]
+# Told of each batch once its rows are in: the rows and the states they lead to.
+Listener = Callable[[Rows, dict[str, State]], None]
+
+log = logging.getLogger("banli.reporting")
 
 
 class Projection:
@@ -27,6 +32,7 @@ class Projection:
         self.db = db
         self.cache: OrderedDict[str, State] = OrderedDict()
         self.cache_size = cache_size
+        self.listeners: list[Listener] = []  # e.g. the live feed (services/reporting/live.py)
 
     def _before(self, event: e.Event, pending: dict[str, State]) -> State:
         state = pending.get(event.proposal_id, self.cache.get(event.proposal_id))
@@ -61,6 +67,12 @@ class Projection:
         if rows.history:
             self.store.insert(rows, self.db)
         self.remember(states)
+        if rows.history:
+            for listener in self.listeners:
+                try:
+                    listener(rows, states)
+                except Exception:  # a listener's trouble never holds the projections up
+                    log.exception("a projection listener failed")
         return len(rows)
 
 

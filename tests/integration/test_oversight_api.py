@@ -2,11 +2,13 @@
 answer, who-am-I, and the live feed (server-sent events) — grants and refusals."""
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 
 import httpx
 
+from services.reporting.live import BETWEEN, LiveFeed, _event
 from tests.conftest import token_for
 
 MODEL_2020 = {"bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}
@@ -174,6 +176,36 @@ def test_live_feed_pushes_new_events_to_those_who_may_see_them(model):
     assert overseer.wait_for(carries)
     (event,) = [e for kind, f in overseer.frames if kind == "events" for e in f["events"]]
     assert event["type"] == "ContactLogged" and event["actor"]["bureau"] == "sh-ipa"
+    # The projector pushed it; it reads exactly as the same event read back from the tables.
+    (row,) = model.system.reporting.query(BETWEEN, after=event["position"] - 1,
+                                          upto=event["position"], limit=10)
+    assert {**_event(row), "bureaus": sorted(row["bureaus"])} == event
     assert other.wait_for(lambda frames: any(kind == "events" for kind, _ in frames))
     assert not carries(other.frames), "a clerk of another bureau saw the model bureau's event"
     assert model.client(None).get("/api/live").status_code == 401
+
+
+def test_the_live_feed_polls_the_tables_where_no_projector_pushes(model):
+    """A reporting API without a worker in its process (LiveFeed without `pushed`) follows the
+    tables instead: a new event still arrives, once."""
+    system = model.system
+
+    async def follow_one() -> list[dict]:
+        feed = LiveFeed(system.reporting, lambda: system.projector.position, interval=0.05)
+
+        async def gone() -> bool:
+            return False
+
+        batches = feed.follow(gone)
+        first = asyncio.ensure_future(batches.__anext__())
+        await asyncio.sleep(0.3)  # the poller has taken its watermarks
+        r = await asyncio.to_thread(model.client("clerk", "sh-ipa").post, "/api/commands", json={
+            "type": "log_contact", "proposal": IPA_ONLY, "bureau": "sh-ipa", "stage": "after",
+            "method": "visit"})
+        assert r.status_code == 201, r.text
+        batch = await asyncio.wait_for(first, 20)
+        await batches.aclose()
+        return batch["events"]
+
+    (event,) = asyncio.run(follow_one())
+    assert (event["proposal_id"], event["type"]) == (IPA_ONLY, "ContactLogged")
