@@ -253,17 +253,18 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def freshness(stack: Stack, rate: float, seconds: float) -> dict[str, Any]:
     """New proposals submitted through intake at a steady rate; for each, from intake's 201
-    (the events are in the log) to the first time reporting's API shows its history. A
-    watcher asks for the oldest proposal not yet seen, so a later one seen in the same poll
-    is counted as seen then. It polls every 50 ms at most: a report query takes the reporting
-    store's lock, and polling harder would slow the inserts it is waiting for (so each figure
-    may be up to one poll late)."""
+    (the events are in the log) to its submit arriving in reporting's live feed (`/api/live`,
+    what the oversight page shows). One reader follows the feed, so nothing is polled per
+    proposal. A feed frame that arrives before the sender has read its 201 counts as no lag."""
     intake, reporting = stack.api("intake", "coordinator"), stack.api("reporting", "overseer")
-    accepted: dict[int, tuple[str, float]] = {}
-    seen: dict[int, float] = {}
+    accepted: dict[str, float] = {}
+    seen: dict[str, float] = {}
     tag = uuid.uuid4().hex[:6]
     total = int(rate * seconds)
-    stop = threading.Event()
+    feed = LiveReader(reporting)
+    feed.start()
+    if not feed.ready.wait(60):
+        raise RuntimeError("reporting's live feed did not answer")
 
     def send(i: int) -> None:
         number = f"{tag}{i:06d}"
@@ -272,30 +273,55 @@ def freshness(stack: Stack, rate: float, seconds: float) -> dict[str, Any]:
                            "affiliation": "经济界别", "topics": ["营商环境"]}).encode()
         status, answer = intake.call("POST", "/api/proposals", body, timeout=120)
         if status == 201:
-            accepted[i] = (answer["events"][0]["proposal_id"], time.perf_counter())
+            accepted[answer["events"][0]["proposal_id"]] = time.perf_counter()
 
-    def watch() -> None:
-        i = 0
-        while i < total and not stop.is_set():
-            if i not in accepted:
-                time.sleep(0.002)
-                continue
-            status, _ = reporting.call("GET", f"/api/proposals/{accepted[i][0]}/history")
-            if status == 200:
-                seen[i] = time.perf_counter()
-                i += 1
-            else:
-                time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
     print(f"freshness (ours): {total} submits at {rate:g}/s", file=sys.stderr, flush=True)
     steady(rate, seconds, send)
-    watcher.join(timeout=120)
-    stop.set()
-    lags = [seen[i] - accepted[i][1] for i in seen if i in accepted]
+    feed.wait_for(lambda: set(accepted) <= set(feed.arrived), timeout=120)
+    feed.stop()
+    seen = {pid: feed.arrived[pid] for pid in accepted if pid in feed.arrived}
+    lags = [max(0.0, seen[pid] - accepted[pid]) for pid in seen]
     return {"sent": total, "accepted": len(accepted), "measured": len(lags),
             **percentiles(lags)}
+
+
+class LiveReader(threading.Thread):
+    """Follows reporting's `/api/live` (server-sent events) and notes when each proposal's
+    first event arrives."""
+
+    def __init__(self, api: "Api"):
+        super().__init__(daemon=True)
+        self.api = api
+        self.arrived: dict[str, float] = {}
+        self.ready = threading.Event()
+        self.changed = threading.Condition()
+        self._response = None
+
+    def run(self) -> None:
+        request = urllib.request.Request(f"{self.api.url}/api/live",
+                                         headers={"Authorization": self.api.auth})
+        try:
+            with urllib.request.urlopen(request, timeout=3600) as self._response:
+                for raw in self._response:
+                    self.ready.set()
+                    line = raw.decode("utf-8")
+                    if not line.startswith("data:"):
+                        continue
+                    now = time.perf_counter()
+                    with self.changed:
+                        for event in json.loads(line[5:]).get("events", []):
+                            self.arrived.setdefault(event["proposal_id"], now)
+                        self.changed.notify_all()
+        except (OSError, ValueError, AttributeError):
+            pass  # closed by stop() (http.client then reads from None), or the service gone
+
+    def wait_for(self, done, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(done, timeout)
+
+    def stop(self) -> None:
+        if self._response is not None:
+            self._response.close()
 
 
 # --- the bare relay ---------------------------------------------------------------------------
