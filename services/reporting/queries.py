@@ -1,6 +1,7 @@
-"""The reporting SQL. Every number of the report is counted here, over the versioned rows:
-the state of each assignment as of a date is its latest version (`argMax(..., seq)`) among the
-versions whose business date is on or before it."""
+"""The reporting SQL, over the versioned rows: the state of each assignment as of a date is its
+latest version (`argMax(..., seq)`) among the versions whose business date is on or before it.
+The duties of a report are counted here, grouped into cells; store.add_cell turns the cells into
+the report's numbers."""
 from __future__ import annotations
 
 # The latest version of each assignment in scope, as of the business date (and, for audits,
@@ -57,64 +58,30 @@ WHERE counted
 
 LAST_BUSINESS_DAY = "SELECT max(occurred_on) AS last FROM {db}.assignment_latest"
 
-REPORT = """
-SELECT *,
-       d_full + d_summary                                                      AS d_disclosed,
-       replied - d_exempt                                                      AS d_base,
-       f_satisfied + f_basically_satisfied                                     AS f_good,
-       if(due_lead = 0, NULL, on_time_lead / due_lead)                         AS on_time_reply,
-       if(due_co = 0, NULL, on_time_co / due_co)                               AS on_time_opinion,
-       if(leads = 0, NULL, replied / leads)                                    AS completion,
-       if(replied = 0, NULL, adopted / replied)                                AS adoption,
-       if(replied - d_exempt = 0, NULL, (d_full + d_summary) / (replied - d_exempt))
-                                                                               AS disclosure_rate,
-       if(f_all = 0, NULL, (f_satisfied + f_basically_satisfied) / f_all)      AS satisfaction,
-       if(replied = 0, NULL, contacted_n / replied)                             AS contact,
-       if(f_all = 0, NULL, f_by_self / f_all)                                  AS self_recorded
+# The report's counts, as cells: the duties in scope grouped by everything a number of the
+# report asks of a duty (store.counts_of_cells adds them up into each number), and per group key
+# (one bureau, or all) a total with the distinct proposals. Few aggregate functions, because each
+# one costs ClickHouse planning time whatever the size of the data.
+REPORT_CELLS = """
+SELECT {keys} kind, role, done, on_time, past_due, c_result, c_disclosure, c_feedback,
+       c_contacted, c_by_self, c_channel,
+       grouping(kind) AS total, count() AS n, uniqExact(proposal_id) AS proposals
 FROM (
-    SELECT {keys}
-           uniqExact(proposal_id)                                          AS proposals,
-           countIf(kind = 'npc_suggestion' AND role = 'lead')              AS npc_lead,
-           countIf(kind = 'npc_suggestion' AND role = 'co')                AS npc_co,
-           countIf(kind = 'cppcc_proposal' AND role = 'lead')              AS cppcc_lead,
-           countIf(kind = 'cppcc_proposal' AND role = 'co')                AS cppcc_co,
-           countIf(role = 'lead')                                          AS leads,
-           countIf(role = 'lead' AND replies > 0)                          AS replied,
-           countIf(role = 'lead' AND (replies > 0 OR due < {as_of:Date32}))  AS due_lead,
-           countIf(role = 'lead' AND replies > 0 AND first_reply_on <= due) AS on_time_lead,
-           countIf(role = 'co' AND (opinions > 0 OR due < {as_of:Date32}))   AS due_co,
-           countIf(role = 'co' AND opinions > 0 AND first_opinion_on <= due) AS on_time_co,
-           countIf(role = 'lead' AND replies > 0 AND has({adopted:Array(String)}, result))
-                                                                           AS adopted,
-           countIf(role = 'lead' AND replies > 0 AND contacted)            AS contacted_n,
-           countIf(role = 'lead' AND replies > 0 AND result = 'solved')    AS r_solved,
-           countIf(role = 'lead' AND replies > 0 AND result = 'planned')   AS r_planned,
-           countIf(role = 'lead' AND replies > 0 AND result = 'deferred')  AS r_deferred,
-           countIf(role = 'lead' AND replies > 0 AND result = 'reference') AS r_reference,
-           countIf(role = 'lead' AND replies > 0 AND disclosure = 'full')     AS d_full,
-           countIf(role = 'lead' AND replies > 0 AND disclosure = 'summary')  AS d_summary,
-           countIf(role = 'lead' AND replies > 0 AND disclosure = 'withheld') AS d_withheld,
-           countIf(role = 'lead' AND replies > 0 AND disclosure = 'exempt')   AS d_exempt,
-           countIf(role = 'lead' AND replies > 0 AND disclosure = '')         AS d_undecided,
-           countIf(role = 'lead' AND replies > 0 AND feedback = 'satisfied')  AS f_satisfied,
-           countIf(role = 'lead' AND replies > 0 AND feedback = 'basically_satisfied')
-                                                                           AS f_basically_satisfied,
-           countIf(role = 'lead' AND replies > 0 AND feedback = 'dissatisfied')
-                                                                           AS f_dissatisfied,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '')       AS f_all,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_by_self)
-                                                                           AS f_by_self,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = 'online')
-                                                                           AS fc_online,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = 'paper')
-                                                                           AS fc_paper,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = 'phone')
-                                                                           AS fc_phone,
-           countIf(role = 'lead' AND replies > 0 AND feedback != '' AND feedback_channel = '')
-                                                                           AS fc_unstated
+    SELECT proposal_id, bureau, kind, role,
+           if(role = 'lead', replies > 0, opinions > 0)                         AS done,
+           done AND if(role = 'lead', first_reply_on, first_opinion_on) <= due  AS on_time,
+           due < {as_of:Date32}                                                 AS past_due,
+           role = 'lead' AND replies > 0                                        AS replied,
+           if(replied, result, '')                                              AS c_result,
+           if(replied, disclosure, '')                                          AS c_disclosure,
+           if(replied, feedback, '')                                            AS c_feedback,
+           replied AND contacted                                                AS c_contacted,
+           replied AND feedback != '' AND feedback_by_self                      AS c_by_self,
+           if(replied AND feedback != '', feedback_channel, '')                 AS c_channel
     FROM ({current})
-    {group}
 )
+GROUP BY GROUPING SETS (({keys} kind, role, done, on_time, past_due, c_result, c_disclosure,
+                         c_feedback, c_contacted, c_by_self, c_channel), ({group}))
 """
 
 # The duties behind the numbers, one row each, with the proposal's number and title as of the

@@ -6,6 +6,7 @@ and async callers run these methods in a worker thread."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -118,13 +119,22 @@ class ReportingStore:
     # --- reading -----------------------------------------------------------------------------
     def _report_rows(self, scope: Scope, profile: Profile, recorded_by: datetime | None,
                      by_bureau: bool) -> list[dict[str, Any]]:
+        """The report's counts and rates: one row, or one per bureau (by bureau)."""
         current = (queries.LATEST_ASSIGNMENTS if self._at_or_after_last_day(scope, recorded_by)
                    else queries.CURRENT_ASSIGNMENTS)
-        sql = (queries.REPORT.replace("{current}", current)
+        sql = (queries.REPORT_CELLS.replace("{current}", current)
                .replace("{keys}", "bureau," if by_bureau else "")
-               .replace("{group}", "GROUP BY bureau ORDER BY bureau" if by_bureau else ""))
-        return self.query(sql, **self._scope_params(scope, recorded_by),
-                          adopted=list(profile.adopted))
+               .replace("{group}", "bureau" if by_bureau else ""))
+        groups: dict[str, Counter] = {}
+        for cell in self.query(sql, **self._scope_params(scope, recorded_by)):
+            counts = groups.setdefault(cell["bureau"] if by_bureau else "", Counter())
+            if cell["total"]:
+                counts["proposals"] = cell["proposals"]
+            else:
+                add_cell(counts, cell, profile)
+        if not groups and not by_bureau:
+            groups[""] = Counter()
+        return [{"bureau": bureau, **with_rates(counts)} for bureau, counts in sorted(groups.items())]
 
     def _at_or_after_last_day(self, scope: Scope, recorded_by: datetime | None) -> bool:
         """Whether every assignment's latest version is its state as of the scope's date: the
@@ -212,7 +222,56 @@ class ReportingStore:
 
 
 
-# rate -> the report query's (numerator, denominator) columns
+def add_cell(counts: Counter, cell: dict[str, Any], profile: Profile) -> None:
+    """Count one cell of queries.REPORT_CELLS (`n` duties alike) into the report's numbers."""
+    n, lead = cell["n"], cell["role"] == "lead"
+    counts[f"{cell['kind'].split('_')[0]}_{cell['role']}"] += n
+    if not lead:
+        counts["due_co"] += n if cell["done"] or cell["past_due"] else 0
+        counts["on_time_co"] += n if cell["on_time"] else 0
+        return
+    counts["leads"] += n
+    if not cell["done"]:
+        counts["due_lead"] += n if cell["past_due"] else 0
+        return
+    counts["replied"] += n
+    counts["due_lead"] += n
+    counts["on_time_lead"] += n if cell["on_time"] else 0
+    counts["adopted"] += n if cell["c_result"] in profile.adopted else 0
+    counts["contacted_n"] += n if cell["c_contacted"] else 0
+    counts[f"r_{cell['c_result']}"] += n
+    counts[f"d_{cell['c_disclosure'] or 'undecided'}"] += n
+    if cell["c_feedback"]:
+        counts[f"f_{cell['c_feedback']}"] += n
+        counts["f_all"] += n
+        counts["f_by_self"] += n if cell["c_by_self"] else 0
+        counts[f"fc_{cell['c_channel'] or 'unstated'}"] += n
+
+
+def with_rates(counts: Counter) -> dict[str, Any]:
+    """The numbers of one report (every count, zero where no duty has it), with the sums and
+    rates made of them."""
+    row: dict[str, Any] = {name: counts[name] for name in COUNTS}
+    row.update(d_disclosed=row["d_full"] + row["d_summary"], d_base=row["replied"] - row["d_exempt"],
+               f_good=row["f_satisfied"] + row["f_basically_satisfied"])
+    for rate, (numerator, denominator) in ROW_RATES.items():
+        row[rate] = row[numerator] / row[denominator] if row[denominator] else None
+    return row
+
+
+COUNTS = ("proposals", *(f"{k.split('_')[0]}_{role}" for k in KINDS for role in ("lead", "co")),
+          "leads", "replied", "due_lead", "on_time_lead", "due_co", "on_time_co", "adopted",
+          "contacted_n", *(f"r_{r}" for r in RESULTS), *(f"d_{d}" for d in DISCLOSURES),
+          "d_undecided", *(f"f_{s}" for s in SATISFACTIONS), "f_all", "f_by_self",
+          *(f"fc_{ch}" for ch in FEEDBACK_CHANNELS), "fc_unstated")
+# a report row's rate columns -> their (numerator, denominator) counts
+ROW_RATES = {"on_time_reply": ("on_time_lead", "due_lead"),
+             "on_time_opinion": ("on_time_co", "due_co"), "completion": ("replied", "leads"),
+             "adoption": ("adopted", "replied"), "disclosure_rate": ("d_disclosed", "d_base"),
+             "satisfaction": ("f_good", "f_all"), "contact": ("contacted_n", "replied"),
+             "self_recorded": ("f_by_self", "f_all")}
+
+# rate -> the report's (numerator, denominator) counts
 RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"),
                 "on_time_opinion": ("on_time_co", "due_co"),
                 "completion": ("replied", "leads"), "adoption": ("adopted", "replied"),
