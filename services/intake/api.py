@@ -79,24 +79,32 @@ def _as_actor(lines, actor):
         yield number, item
 
 
-# Pipelining keeps order within a stream only, so commands that read or write across streams wait:
-# a bureau's registration and a merge wait for everything before them, and everything after them
-# waits for them (assignments read the registry; a merge reads its target's status). A submit
-# waits for everything before it only when an earlier submit of the same import claimed its
-# natural key, so that the later one is refused as a duplicate whichever partitions the two land
-# on. Submits of different numbers read nothing the others write, and go on without waiting.
-BARRIERS = ("register_bureau", "merge")
+# Pipelining keeps order within a stream only, so what reads across streams waits:
+# - a merge reads its target's status: it waits for every command before it, and every command
+#   after it waits for it;
+# - assignments read the registry of bureaus: every command after a bureau's registration waits
+#   for it, except the next registrations (a registration reads only its own bureau's stream);
+# - a submit reads the natural keys: it waits for every command before it when an earlier submit
+#   of the same import claimed its key, so that the later one is refused as a duplicate whichever
+#   partitions the two land on. Submits of different numbers go on without waiting.
+class Ordering:
+    """What one import's next command has to wait for."""
 
+    def __init__(self) -> None:
+        self.claimed: set[str] = set()  # the natural keys the import's submits claimed so far
+        self.holding: str | None = None  # a registration or merge in flight that others await
 
-def is_barrier(command, claimed: set[str]) -> bool:
-    """Whether `command` waits for every command sent before it (and notes a submit's key)."""
-    if command.type in BARRIERS:
-        return True
-    if command.type == "submit":
-        repeated = command.natural_key in claimed
-        claimed.add(command.natural_key)
-        return repeated
-    return False
+    def waits(self, command) -> bool:
+        """Whether `command` waits for every command sent before it; notes what it claims."""
+        repeated = False
+        if command.type == "submit":
+            repeated = command.natural_key in self.claimed
+            self.claimed.add(command.natural_key)
+        held = self.holding is not None and not (
+            self.holding == command.type == "register_bureau")
+        self.holding = (command.type if command.type in ("register_bureau", "merge")
+                        else None if held else self.holding)
+        return command.type == "merge" or repeated or held
 
 
 async def import_commands(bus, lines) -> dict[str, Any]:
@@ -122,17 +130,14 @@ async def import_commands(bus, lines) -> dict[str, Any]:
             settle(number, await task)
 
     window = getattr(bus, "window", 1)
-    claimed: set[str] = set()  # the natural keys this import's submits have claimed so far
+    ordering = Ordering()
     for number, item in lines:
         if isinstance(item, LineProblem):
             problems.append({"line": number, "code": item.code, "reason": item.reason})
             continue
-        barrier = is_barrier(item, claimed)
-        await drain(0 if barrier else window - 1)
+        await drain(0 if ordering.waits(item) else window - 1)
         in_flight.append((number, asyncio.ensure_future(bus.send(item))))
         await asyncio.sleep(0)  # let the task hand its command to the producer, in order
-        if item.type in BARRIERS:
-            await drain(0)
     await drain(0)
     problems.sort(key=lambda p: p["line"])
     return {**counts, "problems": problems}

@@ -22,7 +22,7 @@ class RecordingBus:
     async def send(self, command) -> Outcome:
         self.seen.append((command.command_id, set(self.in_flight)))
         self.in_flight.add(command.command_id)
-        await asyncio.sleep(0.002)
+        await asyncio.sleep(0.05)  # long enough that what follows is sent meanwhile
         self.in_flight.discard(command.command_id)
         return Outcome(command.command_id)
 
@@ -42,6 +42,17 @@ def run(lines: list[str]) -> tuple[dict, list[tuple[str, set[str]]], list[str]]:
     commands = list(read_commands(lines))
     answer = asyncio.run(import_commands(bus, commands))
     return answer, bus.seen, [cmd.command_id for _, cmd in commands]
+
+
+def test_registrations_go_on_together_and_what_follows_waits_for_them():
+    lines = [line(type="register_bureau", bureau=f"sh-b{i}", name=f"第{i}局") for i in range(4)]
+    lines += [submit("21001", proposal="p-1"), submit("21002", proposal="p-2")]
+    answer, seen, ids = run(lines)
+    at_send = dict(seen)
+    assert answer["accepted"] == len(lines)
+    assert at_send[ids[3]] == set(ids[:3])  # registrations do not wait for each other ...
+    assert at_send[ids[4]] == set()  # ... the next command waits for all of them
+    assert at_send[ids[5]] == {ids[4]}
 
 
 def test_submits_of_different_numbers_are_pipelined_and_a_repeated_number_waits():
