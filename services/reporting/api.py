@@ -40,13 +40,24 @@ def _years(text: str) -> tuple[int, int]:
 _in_thread = run_in_threadpool
 
 
+Years = Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")]
+BusinessDate = Annotated[date, Query(description="business date, YYYY-MM-DD")]
+
+
+def check_dates(*moments: date | datetime | None) -> None:
+    """Dates the store can hold (Date32 and DateTime64 run from 1900 to 2299), or a 422."""
+    if any(m is not None and not 1900 <= m.year <= 2299 for m in moments):
+        raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
+                                         "message_en": "dates run from 1900 to 2299"})
+
+
 class ReportQuery:
     """The scope, profile and audit clock of a report, checked; shared by every report route."""
 
     def __init__(
         self, actor: CurrentActor,
-        years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
-        as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
+        years: Years,
+        as_of: BusinessDate,
         bureau: Annotated[str | None, Query(description="one bureau; leave out with all=true")] = None,
         all: Annotated[bool, Query(description="every bureau (oversight roles)")] = False,
         level: Level | None = None, kind: Kind | None = None,
@@ -61,10 +72,7 @@ class ReportQuery:
         if profile not in PROFILES:
             raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
                                              "message_en": f"unknown profile {profile}"})
-        for moment in (d for d in (as_of, recorded_by) if d is not None):
-            if not 1900 <= moment.year <= 2299:
-                raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
-                                                 "message_en": "dates run from 1900 to 2299"})
+        check_dates(as_of, recorded_by)
         if recorded_by is not None and recorded_by.tzinfo is None:
             recorded_by = recorded_by.replace(tzinfo=SHANGHAI)
         self.actor = actor
@@ -189,7 +197,7 @@ async def live(request: Request, actor: CurrentActor) -> StreamingResponse:
                     "return (coordinators and oversight roles)")
 async def awaiting_assignment(
     request: Request, actor: CurrentActor, reporting: Reporting,
-    years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
+    years: Years,
 ) -> dict[str, Any]:
     if not sees_everything(actor):
         raise forbid("仅交办和监督角色可查看待交办事项", "coordinators and oversight roles only")
@@ -326,17 +334,15 @@ async def proposal_lineage(proposal_id: str, request: Request, actor: CurrentAct
                     "unhandled, and the days from their assignment to their end")
 async def misrouting(
     request: Request, actor: CurrentActor, reporting: Reporting,
-    years: Annotated[str, Query(description="Y or Y1-Y2", pattern=r"^\d{4}(-\d{4})?$")],
-    as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
+    years: Years,
+    as_of: BusinessDate,
     bureau: Annotated[str | None, Query(description="one bureau (a clerk: its own, the "
                                                     "default); every bureau without it")] = None,
 ) -> dict[str, Any]:
     if bureau is None and not sees_everything(actor):
         bureau = actor.bureau
     require_bureau_reader(actor, bureau)
-    if not 1900 <= as_of.year <= 2299:
-        raise HTTPException(422, detail={"code": "bad_date", "message": "日期超出范围",
-                                         "message_en": "dates run from 1900 to 2299"})
+    check_dates(as_of)
     span = _years(years)
     await request.app.state.settle()
     rows = await _in_thread(routing.misrouting, reporting, span, as_of, bureau)

@@ -15,6 +15,7 @@ from banli.domain.types import Kind, Level
 from banli.web.deps import CurrentActor, Reporting, require_bureau_reader
 
 from . import lineage
+from .api import check_dates
 
 router = APIRouter(prefix="/api", tags=["reporting"])
 
@@ -58,9 +59,7 @@ async def report_document(
     if term_start is not None and term_start > year:
         raise _unprocessable("bad_term", "届起始年度不能晚于报告年度",
                              "the term cannot start after the year")
-    for moment in (d for d in (as_of, recorded_by) if d is not None):
-        if not 1900 <= moment.year <= 2299:
-            raise _unprocessable("bad_date", "日期超出范围", "dates run from 1900 to 2299")
+    check_dates(as_of, recorded_by)
     await request.app.state.settle()
     rules = get_profile(profile)
 
