@@ -52,6 +52,7 @@ def read_commands(lines: Iterable[str], default_actor=IMPORTER, require_at: bool
     text and its occurrence in the file, so importing the same file twice decides nothing
     twice; without `actor` it acts as the importer."""
     seen: Counter[str] = Counter()
+    actor = default_actor.model_dump()  # once, not per line: it is copied into each line
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text:
@@ -71,7 +72,7 @@ def read_commands(lines: Iterable[str], default_actor=IMPORTER, require_at: bool
             digest = hashlib.sha256(text.encode()).hexdigest()[:24]
             seen[digest] += 1
             data["command_id"] = f"h-{digest}-{seen[digest]}"
-        data.setdefault("actor", default_actor.model_dump())
+        data.setdefault("actor", dict(actor))
         try:
             yield number, c.parse_command(data)
         except ValidationError as exc:

@@ -1,10 +1,11 @@
 """Events: what happened, in the past tense, never changed. Old versions are upcast on read."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Any, Callable, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from .types import (
     Actor,
@@ -274,10 +275,24 @@ def upcast(data: dict[str, Any]) -> dict[str, Any]:
 def load_event(data: dict[str, Any] | str | bytes) -> AnyEvent:
     """Read a stored event (dict or JSON) of any known version as the current model."""
     if not isinstance(data, dict):
-        import json
-
+        if (event := _load_current(data)) is not None:
+            return event
         data = json.loads(data)
     return EVENT_ADAPTER.validate_python(upcast(data))
+
+
+def _load_current(text: str | bytes) -> AnyEvent | None:
+    """The event in `text` parsed and validated in one pass by pydantic-core (replay reads every
+    event of the log, and this is twice as fast as json.loads + validate_python), when it needs
+    no upcasting; else None, and the caller takes the long way (which also reports the errors
+    of JSON that does not validate). The version is the one `upcast` would see: the stored
+    `schema_version`, or 1 when the JSON has none (the model's default may be later)."""
+    try:
+        event = EVENT_ADAPTER.validator.validate_json(text)
+    except ValidationError:
+        return None
+    version = event.schema_version if "schema_version" in event.__pydantic_fields_set__ else 1
+    return None if (event.type, version) in UPCASTERS else event
 
 
 def event_payload(event: Event) -> dict[str, Any]:

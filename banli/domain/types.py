@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
@@ -73,6 +73,27 @@ def business_date(moment: datetime) -> date:
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_FrozenT = TypeVar("_FrozenT", bound=Frozen)
+_set_slot = object.__setattr__
+
+
+def replaced(model: _FrozenT, change: dict[str, Any]) -> _FrozenT:
+    """`model.model_copy(update=change)` for a Frozen model, at half the cost: `evolve` copies
+    the state and an assignment for every event, so this is on the hot path of deciding and of
+    projecting. Like model_copy it does not validate `change` (only known fields, please), and
+    the copy is indistinguishable from model_copy's: the same field values, the same fields set
+    (the original's and the changed ones), no extra and no private attributes (Frozen forbids
+    extra fields and declares no private ones)."""
+    copy = object.__new__(type(model))
+    values = model.__dict__.copy()
+    values.update(change)
+    _set_slot(copy, "__dict__", values)
+    _set_slot(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__ | change.keys())
+    _set_slot(copy, "__pydantic_extra__", None)
+    _set_slot(copy, "__pydantic_private__", None)
+    return copy
 
 
 class Actor(Frozen):

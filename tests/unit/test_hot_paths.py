@@ -1,0 +1,106 @@
+"""The shortcuts on the hot paths of deciding, importing and replaying give exactly what the plain
+ways gave: the same event ids, copies, loaded events and outcomes."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.events import EVENT_ADAPTER, load_event, upcast
+from banli.domain.proposal import EVENT_ID_NAMESPACE, Assignment, ReplyDraft, event_id
+from banli.domain.types import replaced
+from banli.eventlog.sqlite import SqliteEventStore
+from banli.history import read_commands
+from services.handling.processor import Processor
+
+
+def test_event_ids_are_the_uuid5_of_command_and_index():
+    for command_id in ("h-0123456789abcdef01234567-1", "", "办理/7", "x" * 300, "a/b/c"):
+        for index in range(12):
+            expected = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{command_id}/{index}"))
+            assert event_id(command_id, index) == expected
+
+
+def test_a_replaced_model_is_what_model_copy_makes():
+    duty = Assignment(bureau="sh-ipa", role="lead", assigned_on=date(2021, 1, 4),
+                      due=date(2021, 4, 4),
+                      draft=ReplyDraft(result="solved", drafted_on=date(2021, 2, 1)))
+    for change in ({}, {"contacts": 2}, {"status": "removed", "acknowledged": True},
+                   {"draft": None}):
+        ours, pydantics = replaced(duty, change), duty.model_copy(update=change)
+        assert ours == pydantics and type(ours) is type(pydantics)
+        assert ours.model_fields_set == pydantics.model_fields_set
+        assert ours.model_dump_json() == pydantics.model_dump_json()
+        assert ours.model_dump_json(exclude_unset=True) == pydantics.model_dump_json(
+            exclude_unset=True)
+        assert (ours.__pydantic_extra__, ours.__pydantic_private__) == (None, None)
+    assert duty.contacts == 0  # the original is untouched
+
+
+FEEDBACK_V1 = {
+    "type": "FeedbackRecorded", "event_id": "e-1", "proposal_id": "2021-cppcc_proposal-1",
+    "seq": 5, "occurred_at": "2021-05-10T10:00:00+08:00",
+    "recorded_at": "2021-05-10T10:05:00+08:00", "actor": {"user": "importer", "role": "importer"},
+    "command_id": "c-1", "bureau": "sh-ipa", "satisfaction": "satisfied",
+}
+
+
+def _slow_load(text: str):
+    return EVENT_ADAPTER.validate_python(upcast(json.loads(text)))
+
+
+def test_json_text_loads_as_the_dict_does_with_or_without_upcasting():
+    current = {**FEEDBACK_V1, "schema_version": 2, "channel": "paper"}
+    v1_without_version = dict(FEEDBACK_V1)  # valid as v2 too: the upcaster must still run
+    v1 = {**FEEDBACK_V1, "schema_version": 1}
+    for data in (current, v1_without_version, v1):
+        text = json.dumps(data, ensure_ascii=False)
+        loaded = load_event(text)
+        assert loaded == _slow_load(text) == load_event(data)
+        assert loaded.model_fields_set == _slow_load(text).model_fields_set
+        assert loaded.schema_version == 2
+
+
+def _lines(*extra: dict) -> list[str]:
+    at = datetime(2021, 1, 4, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    commands = [
+        {"type": "register_bureau", "bureau": "sh-ipa", "name": "上海市知识产权局"},
+        {"type": "submit", "kind": "cppcc_proposal", "level": "municipal", "year": 2021,
+         "number": "00001", "title": "关于第一号的提案"},
+        {"type": "assign", "proposal": "2021-cppcc_proposal-00001", "lead": ["sh-ipa"]},
+        *extra,
+    ]
+    return [json.dumps({**c, "at": (at + timedelta(hours=i)).isoformat()}, ensure_ascii=False)
+            for i, c in enumerate(commands)]
+
+
+def _outcomes(processor: Processor, lines: list[str]):
+    commands = [item for _, item in read_commands(lines)]
+    return processor.handle_batch(commands)
+
+
+def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
+    log = SqliteEventStore(tmp_path / "events.sqlite3")
+    processor = Processor(log, DEFAULT_PROFILE)
+    ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa",
+           "command_id": "ack-1"}
+    first = _outcomes(processor, _lines(ack, {**ack, "at": "2021-01-05T09:00:00+08:00"}))
+    assert [bool(o.events) for o in first] == [True] * 5
+    assert [o.replayed for o in first] == [False] * 4 + [True]
+    assert first[4].events == first[3].events
+    again = _outcomes(Processor(log, DEFAULT_PROFILE), _lines(ack))
+    assert all(o.replayed for o in again)
+    assert [o.events for o in again] == [o.events for o in first[:4]]
+
+
+def test_a_batch_decides_on_what_another_writer_appended_before_it(tmp_path):
+    path = tmp_path / "events.sqlite3"
+    processor = Processor(SqliteEventStore(path), DEFAULT_PROFILE)
+    _outcomes(processor, _lines())
+    other = Processor(SqliteEventStore(path), DEFAULT_PROFILE)  # another process, in effect
+    ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa"}
+    (_, _, _, acknowledged) = _outcomes(other, _lines(ack))
+    assert acknowledged.events and not acknowledged.replayed
+    (*_, again) = _outcomes(processor, _lines({**ack, "command_id": "ack-2"}))
+    assert again.rejection is not None and again.rejection.code == "already_acknowledged"
