@@ -170,6 +170,18 @@ class SqliteEventStore:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
                                (stream,)).fetchone()[0]
 
+    def recorded_among(self, command_ids: Sequence[str]) -> set[str]:
+        """Which of these commands have an outcome on record: one query for a whole batch of an
+        import instead of an `outcome` query per command."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(command_ids))
+        for start in range(0, len(unique), 500):  # well below SQLite's limit of variables
+            chunk = unique[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(row[0] for row in self.db.execute(
+                f"SELECT command_id FROM commands WHERE command_id IN ({marks})", chunk))
+        return found
+
     def outcome(self, command_id: str) -> list[Stored] | Rejection | None:
         """What a command already decided came to: its stored events, its rejection, or None."""
         row = self.db.execute("SELECT accepted, outcome FROM commands WHERE command_id = ?",

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -28,6 +29,23 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass
+class BatchView:
+    """What a batch knows about the log without asking it again. A batch is one transaction
+    that holds SQLite's write lock from its start, so no other writer can record a command or
+    move a stream meanwhile: what was read once in it stays true, but for the batch's own
+    writes, which are noted here. Saves two queries per command of a bulk import."""
+
+    maybe_recorded: set[str]  # command ids that may have an outcome on record; others have none
+    current: set[str] = field(default_factory=set)  # streams whose cached state is the log's
+
+    def may_be_recorded(self, command_id: str) -> bool:
+        return command_id in self.maybe_recorded
+
+    def handled(self, command: c.AnyCommand) -> None:
+        self.maybe_recorded.add(command.command_id)
+
+
 class Processor:
     def __init__(self, log: SqliteEventStore, profile: Profile, clock: Clock = system_clock,
                  on_append: Callable[[int], None] | None = None, cache_size: int = 10_000,
@@ -45,14 +63,19 @@ class Processor:
     def _lock(self, stream: str) -> threading.Lock:
         return self._locks[zlib.crc32(stream.encode()) % len(self._locks)]
 
-    def state(self, stream: str) -> State:
-        """The stream's current state: the cached one, brought up to the log's version."""
+    def state(self, stream: str, batch: BatchView | None = None) -> State:
+        """The stream's current state: the cached one, brought up to the log's version (which
+        a batch need not ask again once it has)."""
         with self._cache_lock:
             state = self._cache.get(stream)
+        if batch is not None and state is not None and stream in batch.current:
+            return state
         version = state.version if state is not None else 0
         if self.log.version(stream) != version:
             state = fold(self.log.load(stream, version), state)
             self._remember(stream, state)
+        if batch is not None:
+            batch.current.add(stream)
         return state
 
     def _remember(self, stream: str, state: State) -> None:
@@ -75,7 +98,11 @@ class Processor:
             lock.acquire()
         try:
             with self.log.batch():
-                outcomes = [self._handle(command) for command in commands]
+                batch = BatchView(self.log.recorded_among([c.command_id for c in commands]))
+                outcomes = []
+                for command in commands:
+                    outcomes.append(self._handle(command, batch))
+                    batch.handled(command)
         except BaseException:
             with self._cache_lock:
                 self._cache.clear()  # it may hold states of the rolled-back appends
@@ -87,12 +114,13 @@ class Processor:
             self.on_append(max(o.position for o in outcomes))
         return outcomes
 
-    def _handle(self, command: c.AnyCommand) -> Outcome:
+    def _handle(self, command: c.AnyCommand, batch: BatchView | None = None) -> Outcome:
         """Under the stream's lock (or the batch's): decide, append, remember."""
-        if (prior := self.recorded(command.command_id)) is not None:
-            return prior
+        if batch is None or batch.may_be_recorded(command.command_id):
+            if (prior := self.recorded(command.command_id)) is not None:
+                return prior
         for _ in range(10):
-            state = self.state(command.stream)
+            state = self.state(command.stream, batch)
             ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log,
                           calendar=self.calendar)
             decision = decide(state, command, ctx)
@@ -102,13 +130,16 @@ class Processor:
             try:
                 positions = self.log.append(command, state.version if state else 0, decision)
             except ConcurrencyError:
+                if batch is not None:
+                    batch.current.discard(command.stream)
                 continue  # another process wrote this stream: decide again on fresh state
             except sqlite3.IntegrityError:
                 if (prior := self.recorded(command.command_id)) is not None:
                     return prior  # the same command, decided by another process just now
                 raise
             self._remember(command.stream, fold(decision, state))
-            self.on_append(positions[-1])
+            if batch is None:  # a batch's appends are seen once it commits: it tells then
+                self.on_append(positions[-1])
             return Outcome(command.command_id,
                            events=[Stored(p, ev) for p, ev in zip(positions, decision)])
         raise ConcurrencyError(f"{command.stream}: too much contention")
