@@ -54,7 +54,7 @@ def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
         position, event.proposal_id, event.seq, event.event_id, event.type,
         event.schema_version, event.occurred_at, event.recorded_at, day, event.actor.user,
         event.actor.bureau or "", event.actor.role, event.command_id,
-        getattr(event, "bureau", None) or "", event.model_dump_json()))
+        _bureau_of(event), event.model_dump_json()))
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
         return after
@@ -67,9 +67,24 @@ def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
     old = before.assignments if isinstance(before, Proposal) else {}
     everything = not isinstance(before, Proposal) or before.status != after.status
     for bureau, duty in after.assignments.items():
-        if everything or old.get(bureau) != duty:
+        if everything or _changed(old.get(bureau), duty):
             rows.assignments.append(_assignment_row(after, duty, stamp))
     return after
+
+
+def _bureau_of(event: e.Event) -> str:
+    """The bureau an event is about, or "". Read from the fields themselves: getattr with a
+    default would go through pydantic's __getattr__ and an exception for the events without
+    one, a third of them."""
+    return event.__dict__.get("bureau") or ""
+
+
+def _changed(before: Assignment | None, after: Assignment) -> bool:
+    """`before != after`, cheaply: `evolve` carries the duties an event does not touch over as
+    the very same objects, so identity settles most of them, and for the one it touched the
+    field values decide (what pydantic's __eq__ compares too, for a Frozen model without extra
+    or private attributes, but without its slower path for models that differ)."""
+    return before is not after and (before is None or before.__dict__ != after.__dict__)
 
 
 def _assignment_row(p: Proposal, a: Assignment, stamp: tuple) -> tuple:
