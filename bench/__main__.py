@@ -176,7 +176,7 @@ def distributed(args, work: Path, data: Path, history: Path, profiles: Path | No
             f"produce → consume → produce → consume"))
         for q in ("p50", "p99"):
             figures.append(results.latency(
-                f"freshness {q} (accepted → in reporting's API)", fresh[q] * 1000,
+                f"freshness {q} (accepted → in reporting's live feed)", fresh[q] * 1000,
                 relay_fresh[q] * 1000, "ms",
                 f"{fresh['measured']} of {fresh['sent']} submits at {args.rate:g}/s; relay "
                 f"{relay_fresh['n']} messages" if q == "p50" else ""))
