@@ -254,8 +254,8 @@ def with_rates(counts: Counter) -> dict[str, Any]:
     row: dict[str, Any] = {name: counts[name] for name in COUNTS}
     row.update(d_disclosed=row["d_full"] + row["d_summary"], d_base=row["replied"] - row["d_exempt"],
                f_good=row["f_satisfied"] + row["f_basically_satisfied"])
-    for rate, (numerator, denominator) in ROW_RATES.items():
-        row[rate] = row[numerator] / row[denominator] if row[denominator] else None
+    row["rates"] = {rate: row[numerator] / row[denominator] if row[denominator] else None
+                    for rate, (numerator, denominator) in REPORT_RATES.items()}
     return row
 
 
@@ -264,19 +264,14 @@ COUNTS = ("proposals", *(f"{k.split('_')[0]}_{role}" for k in KINDS for role in 
           "contacted_n", *(f"r_{r}" for r in RESULTS), *(f"d_{d}" for d in DISCLOSURES),
           "d_undecided", *(f"f_{s}" for s in SATISFACTIONS), "f_all", "f_by_self",
           *(f"fc_{ch}" for ch in FEEDBACK_CHANNELS), "fc_unstated")
-# a report row's rate columns -> their (numerator, denominator) counts
-ROW_RATES = {"on_time_reply": ("on_time_lead", "due_lead"),
-             "on_time_opinion": ("on_time_co", "due_co"), "completion": ("replied", "leads"),
-             "adoption": ("adopted", "replied"), "disclosure_rate": ("d_disclosed", "d_base"),
-             "satisfaction": ("f_good", "f_all"), "contact": ("contacted_n", "replied"),
-             "self_recorded": ("f_by_self", "f_all")}
-
 # rate -> the report's (numerator, denominator) counts
 RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"),
                 "on_time_opinion": ("on_time_co", "due_co"),
                 "completion": ("replied", "leads"), "adoption": ("adopted", "replied"),
                 "disclosure": ("d_disclosed", "d_base"), "satisfaction": ("f_good", "f_all"),
                 "contact": ("contacted_n", "replied")}
+# every rate of the report: those above, and the share of feedback a bureau recorded itself
+REPORT_RATES = {**RATE_COLUMNS, "self_recorded_feedback": ("f_by_self", "f_all")}
 
 
 def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str, Any]:
@@ -295,11 +290,7 @@ def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str,
         "feedback_channels": {**{ch: row[f"fc_{ch}"] for ch in FEEDBACK_CHANNELS},
                               "unstated": row["fc_unstated"]},
         "feedback_by_self": row["f_by_self"],
-        "rates": {"on_time_reply": row["on_time_reply"],
-                  "on_time_opinion": row["on_time_opinion"],
-                  "completion": row["completion"], "adoption": row["adoption"],
-                  "disclosure": row["disclosure_rate"], "satisfaction": row["satisfaction"],
-                  "contact": row["contact"], "self_recorded_feedback": row["self_recorded"]},
+        "rates": row["rates"],
     }
 
 
