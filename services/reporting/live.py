@@ -18,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.eventlog.kafka import OFFSET_BITS
 
+from .projector import HISTORY_COLUMNS
+
 _EVENTS = """
 SELECT h.position AS position, h.proposal_id AS proposal_id, h.seq AS seq, h.type AS type,
        h.occurred_at AS occurred_at, h.recorded_at AS recorded_at, h.actor_user AS actor_user,
@@ -154,18 +156,10 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pushed_event(row: tuple, state: Any) -> dict[str, Any]:
-    """An event_history row (projector.HISTORY_COLUMNS), shaped as `_event` shapes the same row
-    read back: times in UTC to the millisecond, and every bureau the proposal has a duty with."""
-    (position, proposal_id, seq, _event_id, type_, _schema, occurred_at, recorded_at, _day,
-     user, actor_bureau, role, command_id, bureau, _data) = row
-    return {
-        "position": position, "proposal_id": proposal_id, "seq": seq, "type": type_,
-        "occurred_at": _utc_ms(occurred_at), "recorded_at": _utc_ms(recorded_at),
-        "command_id": command_id,
-        "actor": {"user": user, "bureau": actor_bureau or None, "role": role},
-        "bureau": bureau or None,
-        "bureaus": sorted(getattr(state, "assignments", None) or ()),
-    }
+    """An event_history row as the projector built it (projector.HISTORY_COLUMNS), shaped as
+    `_event` shapes the same row read back, with every bureau the proposal has a duty with."""
+    return _event({**dict(zip(HISTORY_COLUMNS, row)),
+                   "bureaus": sorted(getattr(state, "assignments", None) or ())})
 
 
 def _utc_ms(moment: datetime) -> str:
