@@ -67,22 +67,21 @@ class ReportingStore:
             line for line in self._sql(SCHEMA, db).splitlines()
             if not line.lstrip().startswith("--")).split(";") if statement.strip()]
         for statement in statements:
-            if "assignment_latest" in statement:
-                self._build_latest(db)  # a store made before the table: fill it first
+            if f"{db}.assignment_latest AS" in statement:
+                self._build_latest(db, statement)  # a store made before the table: fill it
             self.command(statement)
 
-    def _build_latest(self, db: str) -> None:
-        """Give a store whose assignment_versions predate assignment_latest the latter, filled
-        from the former. It is built aside and renamed in, so a crash halfway leaves no
-        half-filled table behind (the next start builds it again)."""
+    def _build_latest(self, db: str, create: str) -> None:
+        """Give a store whose assignment_versions predate assignment_latest the latter (`create`,
+        schema.sql's statement), filled from the former. It is built aside and renamed in, so a
+        crash halfway leaves no half-filled table behind (the next start builds it again)."""
         exists = "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}"
         if (int(self.command(exists, db=db, t="assignment_latest"))
                 or not int(self.command(exists, db=db, t="assignment_versions"))):
             return
         building = f"{db}.assignment_latest_building"
         self.command(f"DROP TABLE IF EXISTS {building}")
-        self.command(f"CREATE TABLE {building} AS {db}.assignment_versions "
-                     f"ENGINE = ReplacingMergeTree(seq) ORDER BY (bureau, proposal_id)")
+        self.command(create.replace(f"{db}.assignment_latest AS", f"{building} AS"))
         self.command(f"INSERT INTO {building} SELECT * FROM {db}.assignment_versions")
         self.command(f"RENAME TABLE {building} TO {db}.assignment_latest")
 
