@@ -39,7 +39,7 @@ run: install
 	$(BIN)/banli serve
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-test: install kafka-fetch browser
+test: install kafka-fetch keycloak-fetch browser
 	$(BIN)/python -m pytest tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
 
@@ -61,3 +61,4 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
 
 include deploy/kafka/kafka.mk
+include deploy/keycloak/keycloak.mk

@@ -144,3 +144,18 @@ def model(server):
         import_commands(server.system.handle, lines)
     assert server.system.settle(30)
     return server
+
+
+@pytest.fixture(scope="session")
+def keycloak():
+    """A real Keycloak 26 for the whole session (deploy/keycloak/keycloak.sh): the distribution
+    from Maven Central in dev mode, realm `banli` imported (client banli-web, users wang, li,
+    zhao, chen, sun), fresh data dir, free port. `BANLI_KEYCLOAK_URL` points the tests at an
+    external server instead."""
+    from tests.keycloak_server import KeycloakServer
+
+    server = KeycloakServer.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
