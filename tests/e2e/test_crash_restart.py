@@ -60,15 +60,20 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     env = {**os.environ, "BANLI_SECRET": "crash-secret", "PYTHONUNBUFFERED": "1"}
     common = ["--data-dir", str(data)]
 
-    partial = []  # events in the log after each kill
-    for _ in range(3):  # import and serve, killed at a random moment each time
+    ledger, problems = run_history(lines)  # the reference: what the log must end up holding
+    total = sum(len(stream) for stream in ledger.streams.values())
+    partial: list[int] = []  # events in the log after each kill
+    for round_ in range(3):  # import and serve, the import killed partway each time
         server = banli("serve", *common, "--port", str(port), "--no-demo", env=env)
         wait_healthy(url, server)
         importer = banli("import", str(history), *common, env=env)
-        time.sleep(rng.uniform(1.0, 4.0))
+        # A chosen point of the import, not a fixed sleep: once the log holds a random 20–60%
+        # of the final events (polled), on a fast machine and a slow one alike.
+        before = count_events(data / "events.sqlite3") if round_ else 0
+        target = before + int((total - before) * rng.uniform(0.2, 0.6))
+        wait_for_events(data / "events.sqlite3", target, importer)
         kill(importer)
-        with sqlite3.connect(data / "events.sqlite3") as db:
-            partial.append(db.execute("SELECT count(*) FROM events").fetchone()[0])
+        partial.append(count_events(data / "events.sqlite3"))
         time.sleep(rng.uniform(0.0, 0.5))
         kill(server)
 
@@ -80,14 +85,13 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
         assert finished.returncode == 0, finished.stderr
 
         # The log holds exactly the reference's events: same ids, same order per proposal.
-        ledger, problems = run_history(lines)
         expected = sorted((ev.proposal_id, ev.seq, ev.event_id, ev.type)
                           for stream in ledger.streams.values() for ev in stream)
         with sqlite3.connect(data / "events.sqlite3") as db:
             stored = sorted(db.execute("SELECT stream, seq, event_id, type FROM events"))
             accepted = db.execute("SELECT count(*) FROM commands WHERE accepted = 1").fetchone()[0]
         assert stored == expected
-        assert any(0 < n < len(expected) for n in partial), f"no import was cut short: {partial}"
+        assert all(0 < n < len(expected) for n in partial), f"an import was not cut short: {partial}"
         assert accepted == sum(1 for o in ledger.decided.values() if isinstance(o, list))
         assert problems, "the noisy history has refused lines"
 
@@ -109,6 +113,25 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def count_events(path: Path) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        return db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+
+
+def wait_for_events(path: Path, target: int, importer: subprocess.Popen,
+                    timeout: float = 300) -> None:
+    """Poll the log until it holds `target` events (the importer still running)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and count_events(path) >= target:
+            return
+        if importer.poll() is not None:
+            raise AssertionError(f"the import ended before {target} events: "
+                                 f"{importer.stdout.read()}")
+        time.sleep(0.005)
+    raise AssertionError(f"the log did not reach {target} events in {timeout} s")
 
 
 def ledger_last_day(ledger):
