@@ -1,0 +1,267 @@
+"""An assignment list (交办清单) → `submit` and `assign` commands, as a preview.
+
+Each item becomes, on its assignment date (交办日期, else the caller's default date), a `submit`
+at 09:00 and an `assign` at 09:01 (Asia/Shanghai), with command ids derived from the natural key
+(level/kind/year/number) and the command type: importing the same sheet twice sends the same
+ids, and the kernel decides each once. An item Banli already has is `unchanged` or `differs`
+and sends nothing — except an item submitted but never assigned, which sends its `assign`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from pydantic import ValidationError
+
+from ..domain.commands import natural_key, parse_command
+from .preview import (Difference, Preview, RowResult, at, command_id, describe_validation,
+                      preview, refuse, refusal, row_result)
+from .read import ASSIGNMENT_HEADERS, Grid, Row, SheetError, Source, Table, read_sheet
+from .values import (KIND_LABELS, LEVEL_LABELS, NO_LABELS, YES_LABELS, cell_text, lookup, norm,
+                     parse_date, parse_number, parse_year, split_names, split_strong)
+
+Existing = Callable[[str], Mapping[str, Any] | None]
+
+SUBMIT_HOUR, ASSIGN_MINUTE = 9, 1  # submit at 09:00, assign at 09:01 on the assignment day
+
+
+class BureauIndex:
+    """Registered bureaus by id, Chinese name, English name and any further alias, compared
+    after `norm` (whitespace, full-width/half-width and case do not matter)."""
+
+    def __init__(self, bureaus: Mapping[str, Sequence[str]]):
+        self._ids: dict[str, set[str]] = {}
+        for bureau, names in bureaus.items():
+            names = (names,) if isinstance(names, str) else names
+            for name in (bureau, *names):
+                if name:
+                    self._ids.setdefault(norm(name), set()).add(bureau)
+        self._found: dict[str, frozenset[str]] = {}  # lists name the same bureaus again and again
+
+    def find(self, name: str) -> frozenset[str]:
+        found = self._found.get(name)
+        if found is None:
+            found = self._found[name] = frozenset(self._ids.get(norm(name), ()))
+        return found
+
+    def resolve(self, cells: Iterable[Any], row: int) -> tuple[list[str], list[dict[str, Any]]]:
+        """Bureau ids for the names in some cells, and a refusal for each name not registered.
+        Names are split on 、，, ; and line breaks; a piece that names no bureau is tried again
+        split on spaces (市财政局 市科委), and refused whole if that does not help."""
+        found: dict[str, None] = {}
+        problems = []
+        for cell in cells:
+            for piece in split_strong(cell):
+                candidates = [[piece]]
+                if not self.find(piece) and len(split_names(piece)) > 1:
+                    candidates.append(split_names(piece))
+                for names in candidates:
+                    matches = [self.find(n) for n in names]
+                    if all(matches):
+                        break
+                else:
+                    problems.append(refusal(row, "unknown_bureau", name=piece))
+                    continue
+                for name, ids in zip(names, matches):
+                    if len(ids) > 1:
+                        problems.append(refusal(row, "ambiguous_bureau", name=name,
+                                                bureaus="、".join(sorted(ids))))
+                    else:
+                        found[next(iter(ids))] = None
+        return list(found), problems
+
+
+def assignment_preview(
+    source: Source | Grid | Table,
+    *,
+    bureaus: Mapping[str, Sequence[str]],
+    existing: Existing | None = None,
+    kind: str | None = None,
+    year: int | str | None = None,
+    level: str | None = None,
+    assigned_on: date | str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    sheet: str | int | None = None,
+) -> Preview:
+    """The preview of importing an assignment list.
+
+    `bureaus` is the registry `{bureau_id: (name_zh, name_en, *aliases)}`; `existing(key)` gives
+    what Banli has for a natural key (title, filers, affiliation, topics, leads, cos; optionally
+    proposal), or None. `kind`, `year`, `level` and `assigned_on` are used where the sheet has no
+    such column or leaves the cell blank (a cell wins over the option); `level` defaults to
+    municipal. `mapping` overrides header → field. Raises SheetError when the sheet as a whole
+    cannot be read; every row problem is a refusal in the preview."""
+    table = source if isinstance(source, Table) else read_sheet(
+        source, ASSIGNMENT_HEADERS, mapping=mapping, sheet=sheet,
+        required=("number", "title", "lead"))
+    index = BureauIndex(bureaus)
+    defaults = _defaults(kind, year, level, assigned_on)
+    seen: dict[str, int] = {}
+    results = [_row(item, index, existing, defaults, seen, set(table.columns))
+               for item in table.rows]
+    return preview(table, results)
+
+
+def _defaults(kind: Any, year: Any, level: Any, assigned_on: Any = None) -> dict[str, Any]:
+    """The caller's options, checked once: a bad option is the caller's error (SheetError),
+    not a row's."""
+    parsers = {"kind": lambda v: lookup(KIND_LABELS, v), "year": parse_year,
+               "level": lambda v: lookup(LEVEL_LABELS, v), "assigned_on": parse_date}
+    given = {"kind": kind, "year": year, "level": level, "assigned_on": assigned_on}
+    out: dict[str, Any] = {"level": "municipal"}
+    for name, value in given.items():
+        if value is None or value == "":
+            out.setdefault(name, None)
+            continue
+        try:
+            out[name] = parsers[name](value)
+        except ValueError as exc:
+            raise SheetError("bad_option", f"导入选项 {name}={value!r} 无法识别",
+                             f"the import option {name}={value!r} is not valid: {exc}",
+                             option=name) from exc
+    return out
+
+
+def natural_key_of(item: Row, defaults: Mapping[str, Any], problems: list[dict[str, Any]]
+                   ) -> tuple[str | None, str | None, int | None, str | None]:
+    """(level, kind, year, number) of a row from its cells or the defaults; a refusal for each
+    part missing or unreadable (then that part is None)."""
+    row = item.row
+
+    def part(name: str, parse: Callable[[Any], Any], bad: str, missing: str | None):
+        value = item.first(name)
+        if value is None:
+            if defaults.get(name) is None and missing:
+                problems.append(refusal(row, missing))
+            return defaults.get(name)
+        try:
+            return parse(value)
+        except ValueError:
+            problems.append(refusal(row, bad, value=cell_text(value)))
+            return None
+
+    number = part("number", parse_number, "bad_number", "missing_number")
+    kind = part("kind", lambda v: lookup(KIND_LABELS, v), "bad_kind", "missing_kind")
+    year = part("year", parse_year, "bad_year", "missing_year")
+    level = part("level", lambda v: lookup(LEVEL_LABELS, v), "bad_level", None)
+    return level, kind, year, number
+
+
+def proposal_id_of(level: str, kind: str, year: int, number: str) -> str:
+    """The id `submit` derives (banli.domain.commands.Submit.proposal_id)."""
+    derived = f"{year}-{kind}-{number}"
+    return derived if level == "municipal" else f"{level}-{derived}"
+
+
+def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Mapping[str, Any],
+         seen: dict[str, int], sheet_fields: set[str]) -> RowResult:
+    row = item.row
+    problems: list[dict[str, Any]] = []
+    level, kind, year, number = natural_key_of(item, defaults, problems)
+    key = natural_key(level, kind, year, number) if None not in (level, kind, year, number) \
+        else None
+    result = row_result(row, list(item.rows), number, key)
+    if key is not None:
+        if key in seen:
+            return refuse(result, [refusal(row, "duplicate_in_sheet", key=key, first=seen[key])])
+        seen[key] = row
+        result["proposal"] = proposal_id_of(level, kind, year, number)
+
+    title = " ".join(cell_text(v) for v in item.all("title"))
+    if not title:
+        problems.append(refusal(row, "missing_title"))
+    filers = [n for v in item.all("filers") for n in split_names(v)]
+    affiliation = "、".join(cell_text(v) for v in item.all("affiliation"))
+    topics = list(dict.fromkeys(n for v in item.all("topics") for n in split_names(v)))
+
+    day = defaults["assigned_on"]
+    if item.has("assigned_on"):
+        try:
+            day = parse_date(item.first("assigned_on"))
+        except ValueError:
+            problems.append(refusal(row, "bad_date", field="assigned_on",
+                                    value=cell_text(item.first("assigned_on"))))
+    elif day is None:
+        problems.append(refusal(row, "missing_date", field="assigned_on"))
+
+    lead, lead_problems = index.resolve(item.all("lead"), row)
+    co, co_problems = index.resolve(item.all("co"), row)
+    split, split_problems = _split(item, index)
+    problems += lead_problems + split_problems + co_problems
+    lead = list(dict.fromkeys(lead + split))
+    if not lead and not lead_problems and not split_problems:
+        problems.append(refusal(row, "no_lead"))
+    marked = item.has("split") and norm(item.first("split")) in YES_LABELS
+    if marked and len(lead) == 1 and not lead_problems:
+        problems.append(refusal(row, "split_single_lead"))
+    for bureau in lead:
+        if bureau in co:
+            problems.append(refusal(row, "lead_and_co", bureau=bureau))
+    if problems:
+        return refuse(result, problems)
+
+    submit = {"type": "submit", "command_id": command_id(key, "submit"),
+              "at": at(day, SUBMIT_HOUR), "kind": kind, "level": level, "year": year,
+              "number": number, "title": title, "filers": [{"name": n} for n in filers],
+              "affiliation": affiliation, "topics": topics}
+    assign = {"type": "assign", "command_id": command_id(key, "assign"),
+              "at": at(day, SUBMIT_HOUR, ASSIGN_MINUTE), "proposal": result["proposal"],
+              "lead": lead, "co": co}
+    commands = [submit, assign]
+
+    known = existing(key) if existing else None
+    if known is not None:
+        given = {"title": title, "filers": filers, "affiliation": affiliation,
+                 "topics": topics, "leads": lead, "cos": co}
+        columns = {"filers": "filers", "affiliation": "affiliation", "topics": "topics",
+                   "cos": "co"}  # a field the sheet has no column for is not compared
+        differences = compare(known, **{name: value for name, value in given.items()
+                                        if name not in columns or columns[name] in sheet_fields})
+        if known.get("proposal") or known.get("proposal_id"):
+            result["proposal"] = known.get("proposal") or known.get("proposal_id")
+            assign["proposal"] = result["proposal"]
+        unassigned = "leads" in known and not known["leads"] and not known.get("cos")
+        if unassigned and all(d["field"] in ("leads", "cos") for d in differences):
+            commands = [assign]  # submitted before, never assigned: the assignment is new
+        else:
+            result.update(status="differs" if differences else "unchanged",
+                          differences=differences)
+            return result
+    for command in commands:
+        try:
+            parse_command(command)
+        except ValidationError as exc:
+            return refuse(result, [refusal(row, "invalid_command",
+                                           detail=describe_validation(exc))])
+    result["commands"] = commands
+    return result
+
+
+def _split(item: Row, index: BureauIndex) -> tuple[list[str], list[dict[str, Any]]]:
+    """A 分办 cell is either a marker (是, √, Y, 分办 ...; 否, N, 0 mean not split) or the
+    names of the leads that share the handling, added to the 主办单位 column's."""
+    names = [v for v in item.all("split") if norm(v) not in YES_LABELS | NO_LABELS]
+    return index.resolve(names, item.row) if names else ([], [])
+
+
+def compare(known: Mapping[str, Any], **new: Any) -> list[Difference]:
+    """The fields in which the sheet differs from what Banli has. Titles and affiliations are
+    compared after `norm`; filers in order (the first is the lead filer); topics, leads and
+    co-handlers as sets. A field Banli's record does not give is not compared."""
+    differences: list[Difference] = []
+    for name, value in new.items():
+        if name not in known:
+            continue
+        old = known[name]
+        if name == "filers":
+            old = [f["name"] if isinstance(f, Mapping) else str(f) for f in old or ()]
+            same = [norm(n) for n in old] == [norm(n) for n in value]
+        elif name in ("topics", "leads", "cos"):
+            old = list(old or ())
+            same = {norm(n) for n in old} == {norm(n) for n in value}
+        else:
+            old = old or ""
+            same = norm(old) == norm(value)
+        if not same:
+            differences.append(Difference(field=name, old=old, new=value))
+    return differences

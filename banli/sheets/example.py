@@ -1,0 +1,88 @@
+"""The example assignment list, docs/examples/交办清单示例.xlsx, and the registry it goes with.
+
+Regenerate it with `python -m banli.sheets.example` (or give another path). It has what real
+lists have: a title row merged across the columns, a blank row, a header over two rows (承办单位
+merged over 主办单位 | 分办 | 会办单位, the other headers merged down), a split-handled item with
+two leads, co-handlers, an assignment date as an Excel serial number, one as text and one as a
+real date, a blank row between items, and a 序号 column Banli ignores. It names neither kind nor
+year: import it with kind="cppcc_proposal", year=2027.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from .values import EXCEL_EPOCH
+
+EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "docs" / "examples" / "交办清单示例.xlsx"
+EXAMPLE_OPTIONS = {"kind": "cppcc_proposal", "year": 2027}
+
+# The bureaus of banli/data/model_history.jsonl: {id: (name_zh, name_en)}.
+EXAMPLE_BUREAUS: dict[str, tuple[str, str]] = {
+    "sh-ipa": ("上海市知识产权局", "Shanghai Intellectual Property Administration"),
+    "sh-hrss": ("上海市人力资源和社会保障局", "Shanghai Human Resources and Social Security Bureau"),
+    "sh-stcsm": ("上海市科学技术委员会", "Shanghai Science and Technology Commission"),
+    "sh-jrj": ("上海市地方金融监督管理局", "Shanghai Local Financial Supervision Bureau"),
+    "sh-sjxw": ("上海市经济和信息化委员会", "Shanghai Economy and Informatization Commission"),
+    "sh-samr": ("上海市市场监督管理局", "Shanghai Administration for Market Regulation"),
+}
+
+TITLE = "2027年市政协提案交办清单"
+HEADER_TOP = ["序号", "提案号", "案由", "提案人", "界别", "承办单位", None, None, "交办日期", "类别"]
+HEADER_BOTTOM = [None, None, None, None, None, "主办单位", "分办", "会办单位", None, None]
+ITEMS = [
+    [1, 21001, "关于加强知识产权保护的提案", "张三、李四", "经济界别", "上海市知识产权局", None,
+     "上海市市场监督管理局", (date(2027, 1, 15) - EXCEL_EPOCH).days, "知识产权保护"],
+    [2, 21002, "关于引进海外科技人才的提案", "王五", "科技界别",
+     "上海市科学技术委员会、上海市人力资源和社会保障局", "是", "上海市经济和信息化委员会",
+     "2027年1月20日", "人才，科技"],
+    None,  # a blank row
+    [3, 21003, "关于发展绿色金融的提案", "赵六 钱七", "无党派人士界别", "上海市地方金融监督管理局",
+     None, None, date(2027, 1, 20), "金融"],
+]
+
+
+def example_assignment_list() -> bytes:
+    """The example workbook as bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    ws = book.active
+    ws.title = "交办清单"
+    ws.append([TITLE])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER_TOP))
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append([])
+    ws.append(HEADER_TOP)
+    ws.append(HEADER_BOTTOM)
+    for col, label in enumerate(HEADER_TOP, start=1):
+        if label and HEADER_BOTTOM[col - 1] is None:
+            ws.merge_cells(start_row=3, start_column=col, end_row=4, end_column=col)
+    ws.merge_cells("F3:H3")
+    for row in ws.iter_rows(min_row=3, max_row=4):
+        for cell in row:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center")
+    for item in ITEMS:
+        ws.append(item or [])
+    ws["I8"].number_format = "yyyy-mm-dd"  # the real date; I5 stays a bare serial number
+    for letter, width in zip("ABCDEFGHIJ", (6, 10, 36, 14, 16, 40, 6, 26, 14, 16)):
+        ws.column_dimensions[letter].width = width
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_example(path: str | Path = EXAMPLE_PATH) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(example_assignment_list())
+    return path
+
+
+if __name__ == "__main__":
+    print(write_example(*sys.argv[1:2]))
