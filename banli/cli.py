@@ -291,6 +291,15 @@ def cmd_routing_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from .local import calendar_load, calendar_show
+
+    settings = settings_from(args)
+    if args.calendar_command == "load":
+        return calendar_load(settings, Path(args.file))
+    return calendar_show(settings, args.years)
+
+
 SERVICE_PORTS = {"intake": 8001, "handling": 8002, "reporting": 8003}
 
 
@@ -416,6 +425,34 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: the last year of the history)")
     back.add_argument("--format", default="text", choices=["text", "json"], dest="fmt")
     back.set_defaults(handler=cmd_routing_backtest)
+
+    calendar = sub.add_parser(
+        "calendar", help="the working-day calendar: load a holiday notice, show the years",
+        description="Working days follow the State Council's yearly holiday notice. A year the "
+                    "installed chinese-calendar package does not cover yet is counted with its "
+                    "statutory holidays only, and deadlines counted over it are marked "
+                    "provisional. Load the notice the day it is published: nothing needs a "
+                    "new release.")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True,
+                                           metavar="COMMAND")
+    load = calendar_sub.add_parser(
+        "load", help="validate a holiday notice file and count with it from now on",
+        description="FILE is JSON: {\"year\": 2027, \"source\": \"国办发明电〔2026〕…\", "
+                    "\"holidays\": [\"2027-01-01\", \"2027-02-05..2027-02-11\", ...], "
+                    "\"workdays\": [\"2027-02-14\", ...]} (or a list of such years): the days "
+                    "off and the weekend days worked. It is checked (dates in that year, no day "
+                    "both off and worked, worked days on weekends) and kept in the data dir; a "
+                    "running `banli serve` on that data dir takes it at once and the command "
+                    "prints the duties whose deadlines or on-time status it changes.")
+    load.add_argument("file", metavar="FILE.json")
+    add_data_dir(load)
+    load.set_defaults(handler=cmd_calendar)
+    show = calendar_sub.add_parser("show", help="each year's source: notice, package or "
+                                                "provisional")
+    show.add_argument("--years", type=_years, metavar="Y1[-Y2]",
+                      help="the years to show (default: two before this one to two after)")
+    add_data_dir(show)
+    show.set_defaults(handler=cmd_calendar)
 
     topics = sub.add_parser("topics", help="distributed: create the Kafka topics (idempotent)")
     topics.set_defaults(handler=cmd_topics)

@@ -538,6 +538,7 @@ def _the_year(w: _Writer) -> None:
     w.table("主要指标", "Rates", [w.t("指标", "Rate")] + [name for name, _ in periods],
             [[w.word(RATE_NAMES, rate)] + [w.rate(p.fractions[rate]) for _, p in periods]
              for rate in RATE_NAMES if rate in RATE_MEASURES])
+    _entries(w, r["entries"])
 
     w.heading(2, "答复公开和意见反馈", "Disclosure and feedback")
     d, fb = r["disclosure"], r["feedback"]
@@ -580,6 +581,20 @@ def _the_year(w: _Writer) -> None:
                 + [w.word(RATE_NAMES, k) for k in ("on_time_reply", "adoption", "disclosure",
                                                     "satisfaction")], rows,
                 widths=[3, 1.2, 1.2, 1.2, 1.2, 1.8, 1.8, 1.8, 1.8])
+
+
+def _entries(w: _Writer, e: dict[str, int]) -> None:
+    """How the year's records were kept: entered late (more than N working days after they
+    happened), imported in bulk (counted apart), on time."""
+    if not e["records"]:
+        return
+    on_time = e["records"] - e["late"] - e["imported"]
+    w.add(Para(w.t(
+        f"本年度办理记录共{e['records']}条，其中按时录入{on_time}条，"
+        f"超过{e['late_after_working_days']}个工作日补录{e['late']}条，历史数据批量导入{e['imported']}条。",
+        f"The year's handling records: {e['records']}, of which {on_time} entered on time, "
+        f"{e['late']} entered more than {e['late_after_working_days']} working days after they "
+        f"happened, and {e['imported']} imported in bulk.")))
 
 
 def _since_the_term(w: _Writer) -> None:
@@ -717,6 +732,11 @@ def _definitions(w: _Writer) -> None:
          f"Disclosure: replies published in full or as a summary over replies not exempt by "
          f"law. Satisfaction: satisfied and basically satisfied over all feedback received. "
          f"Contact: replies preceded by a contact with the filer."),
+        ("补录：承办单位的办理记录（交办单位和监督机构的记录除外）在发生之日后超过规定工作日数才录入系统的，"
+         "计为逾期补录；历史数据由导入角色批量迁移的，单独计为批量导入，不计为逾期补录。",
+         "Late entry: a bureau's record (not the coordinator's or an overseer's) entered into "
+         "the system more than the set number of working days after it happened; a history "
+         "migrated in bulk by the importer role is counted apart, as imported."),
         ("各项比率按四舍五入取整（不足100%的不进为100%），括号内为分子/分母；无可计件数的比率记为“—”。"
          + ("上年同期指上一年度建议提案截至上年同日的情况。" if b.previous is not None else ""),
          "Rates are rounded half up to whole percents (a shortfall is never shown as 100%), "

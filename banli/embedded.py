@@ -28,6 +28,7 @@ from .domain.deadlines import get_profile
 from .eventlog import Outcome
 from .eventlog.sqlite import SqliteEventStore
 from .settings import Settings
+from .workcalendar import CalendarBook
 from .web.app import build_app
 from .web.commands import poll_router
 
@@ -42,10 +43,14 @@ class EmbeddedSystem:
         self.secret = load_or_create_secret(settings.data_dir, settings.secret)
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
-        self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database)
+        self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
+        self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
+                                        self.calendars.current, settings.late_entry_working_days)
         self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
         self.processor = Processor(self.log, self.profile, clock,
-                                   on_append=lambda position: self.projector.notify())
+                                   on_append=lambda position: self.projector.notify(),
+                                   calendars=self.calendars,
+                                   clerk_backdate_days=settings.clerk_backdate_days)
         self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
                                  self.projector.pause,
                                  lambda db: (lambda stream, seq: self.log.load_before(stream, seq)))
@@ -53,7 +58,7 @@ class EmbeddedSystem:
         if settings.webhook_url:  # reminders go out only where someone receives them
             self.reminders = ReminderService(
                 self.reporting, Outbox(settings.outbox_path), WebhookSender(settings.webhook_url),
-                self.profile, self.processor.calendar, clock, settings.reminder_interval_s,
+                self.profile, self.calendars.current, clock, settings.reminder_interval_s,
                 settle=self.settle)
 
     def start(self) -> "EmbeddedSystem":
@@ -122,6 +127,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
          "routing": Suggester(lambda: system.reporting),
          "states": states, "clock": system.clock, "settle": settle,
          "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
-         "live": live},
+         "live": live, "calendars": system.calendars},
         system.settings.max_body_bytes, lifespan,
         max_import_bytes=system.settings.max_import_bytes)

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from .domain import commands as c
 from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
-from .domain.proposal import Context, MemoryDirectory, Proposal, State, decide, evolve
-from .domain.rates import Scope, compute_report
+from .domain.proposal import Context, MemoryDirectory, Proposal, State, decide, evolve, fold
+from .domain.rates import Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, business_date
 from .domain.workdays import Calendar
@@ -90,6 +90,8 @@ class MemoryLedger:
     directory: MemoryDirectory = field(default_factory=MemoryDirectory)
     decided: dict[str, list[Event] | Rejection] = field(default_factory=dict)
     calendar: Calendar = field(default_factory=china_calendar)
+    late_entry_working_days: int = 5
+    clerk_backdate_days: int = 30
 
     def execute(self, command: c.AnyCommand) -> list[Event] | Rejection:
         if command.command_id in self.decided:
@@ -97,7 +99,8 @@ class MemoryLedger:
         stream = command.stream
         state = self.states.get(stream)
         ctx = Context(recorded_at=self.clock(command), profile=self.profile,
-                      directory=self.directory, calendar=self.calendar)
+                      directory=self.directory, calendar=self.calendar,
+                      clerk_backdate_days=self.clerk_backdate_days)
         outcome = decide(state, command, ctx)
         if not isinstance(outcome, Rejection):
             for event in outcome:
@@ -109,25 +112,25 @@ class MemoryLedger:
         return outcome
 
     def proposals_as_of(self, as_of: date) -> Iterator[Proposal]:
-        """Every proposal folded from its events that occurred on or before `as_of`."""
+        """Every proposal folded from its events that occurred on or before `as_of`, in the
+        order they were recorded (a bureau's records may be dated before another bureau's
+        records recorded earlier: each is left out on its own)."""
         for stream, events in self.streams.items():
             state = self.states[stream]
             if not isinstance(state, Proposal):
                 continue
-            if business_date(state.last_at) > as_of:
-                state = None
-                for event in events:
-                    if business_date(event.occurred_at) > as_of:
-                        break  # business time never goes back within a stream
-                    state = evolve(state, event)
+            if business_date(state.latest_record_at()) > as_of:
+                state = fold(ev for ev in events if business_date(ev.occurred_at) <= as_of)
             if isinstance(state, Proposal):
                 yield state
 
 
-def run_history(lines: Iterable[str], profile: Profile = DEFAULT_PROFILE
+def run_history(lines: Iterable[str], profile: Profile = DEFAULT_PROFILE, **options: Any
                 ) -> tuple[MemoryLedger, list[LineProblem]]:
-    """Decide every command of a history in order; return the ledger and the lines not taken."""
-    ledger = MemoryLedger(profile=profile)
+    """Decide every command of a history in order; return the ledger and the lines not taken.
+    `options` set the MemoryLedger's other fields (e.g. `clock`: by default each command is
+    recorded at its own business time)."""
+    ledger = MemoryLedger(profile=profile, **options)
     problems: list[LineProblem] = []
     for number, item in read_commands(lines):
         if isinstance(item, LineProblem):
@@ -141,7 +144,22 @@ def run_history(lines: Iterable[str], profile: Profile = DEFAULT_PROFILE
 
 
 def reference_report(ledger: MemoryLedger, scope: Scope) -> dict[str, Any]:
-    return compute_report(ledger.proposals_as_of(scope.as_of), scope, ledger.profile)
+    """The report of the ledger's proposals as of the scope's date, with the bureaus' records
+    counted (entered late, imported)."""
+    proposals = list(ledger.proposals_as_of(scope.as_of))
+    report = compute_report(proposals, scope, ledger.profile)
+    report["entries"] = count_entries((stamp for _, stamp in reference_entries(ledger, proposals,
+                                                                               scope)),
+                                      ledger.calendar, ledger.late_entry_working_days)
+    return report
+
+
+def reference_entries(ledger: MemoryLedger, proposals: list[Proposal], scope: Scope
+                      ) -> Iterator[tuple[Event, Stamp]]:
+    """The bureaus' records on the duties the report counts, each with its stamp."""
+    duties = {(p.id, a.bureau) for p in proposals if scope.takes(p) for a in scope.duties(p)}
+    for proposal_id in sorted({pid for pid, _ in duties}):
+        yield from stamps_of(ledger.streams[proposal_id], scope, duties)
 
 
 def now_utc() -> datetime:

@@ -294,3 +294,71 @@ def _follow(read) -> int:
     print(f"重建完成：{state['read']} 个事件，{state.get('events_per_s')} 个/秒 "
           f"(replayed {state['read']} events, {state.get('events_per_s')}/s)")
     return 0
+
+
+def calendar_load(settings: Settings, path: Path) -> int:
+    """`banli calendar load`: validate the notice, then load it into the running server on this
+    data dir (which answers with what it changes), or keep it in the data dir for the next
+    start."""
+    from .workcalendar import NoticeError, parse_notice, save_notice
+
+    try:
+        data = path.read_bytes()
+        tables = parse_notice(data, str(path))
+    except OSError as exc:
+        print(f"banli calendar load: {exc}", file=sys.stderr)
+        return 2
+    except NoticeError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        return 1
+    years = ", ".join(str(t.year) for t in tables)
+    url = running_server(settings)
+    if url is None:
+        save_notice(settings.calendar_dir, data)
+        print(f"已载入 {years} 年节假日通知，下次启动起按此计算工作日 (loaded the notice for {years} "
+              f"into {settings.calendar_dir}; counted from the next start)")
+        return 0
+    secret = load_or_create_secret(settings.data_dir, settings.secret)
+    token = issue_token(secret, Actor(user="banli-cli", role="admin"), 300)
+    request = urllib.request.Request(f"{url}/api/admin/calendar", data=data, method="POST",
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as exc:
+        print(f"banli calendar load: {url} answered {exc.code}: "
+              f"{exc.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    flips = answer["flips"]
+    print(f"已载入 {years} 年节假日通知，{url} 即时生效；{len(flips)} 项期限或按期状态随之改变 "
+          f"(loaded the notice for {years} into {url}; {len(flips)} deadlines or on-time "
+          f"statuses change)")
+    for item in flips:
+        print(f"  {item['proposal_id']} {item['bureau']} {item['what']}: {item['due_before']} "
+              f"{item['before']} → {item['due_after']} {item['after']}")
+    return 0
+
+
+def calendar_show(settings: Settings, years: tuple[int, int] | None) -> int:
+    """`banli calendar show`: each year's source, as this data dir's notices make it."""
+    from datetime import date
+
+    from .workcalendar import CalendarBook
+
+    book = CalendarBook(settings.calendar_dir, settings.calendar_notices)
+    calendar = book.current()
+    if book.error:
+        print(f"banli calendar show: a notice file is broken: {book.error}", file=sys.stderr)
+    first, last = years or (date.today().year - 2, date.today().year + 2)
+    print(calendar.name)
+    for year in range(first, last + 1):
+        table = calendar.years.get(year)
+        if table is None:
+            print(f"  {year}: 不在日历范围内 (not covered)")
+            continue
+        mark = "暂定 provisional" if table.provisional else "正式 published"
+        print(f"  {year}: {mark} — {table.source} ({len(table.holidays)} 天假日 days off, "
+              f"{len(table.adjusted_workdays)} 天调休上班 weekend days worked)")
+    return 1 if book.error else 0

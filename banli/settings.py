@@ -29,6 +29,15 @@ class Settings(BaseSettings):
                                                  "dir on first use when unset")
     token_ttl_days: int = Field(30, description="lifetime of tokens printed by `banli token`")
     profile: str = Field("default", description="deadline and rate profile for decisions")
+    clerk_backdate_days: int = Field(30, ge=0, description="how many days back a clerk may date "
+                                     "a record; older records need the coordinator or importer "
+                                     "role")
+    calendar_notices: str = Field("", description="holiday notice files (JSON, see banli/"
+                                  "workcalendar.py), separated by the path separator; "
+                                  "`banli calendar load` keeps them in <data_dir>/calendar")
+    late_entry_working_days: int = Field(5, ge=0, description="a record entered more than this "
+                                         "many working days after its business date counts as "
+                                         "entered late (reports, page, year-end document)")
     clickhouse_dsn: str | None = Field(
         None, description="ClickHouse DSN: chdb:///path (embedded, default <data_dir>/clickhouse) "
                           "or http://user:pass@host:8123/db")
@@ -61,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "events.sqlite3"
+
+    @property
+    def calendar_dir(self) -> Path:
+        return self.data_dir / "calendar"
 
     @property
     def outbox_path(self) -> Path:

@@ -28,8 +28,11 @@ def chdb_dsn(tmp_path_factory) -> str:
 
 @pytest.fixture
 def settings(tmp_path, chdb_dsn) -> Settings:
+    # The tests' clerks type in a year's work on one day (the fixed clock's 2020-11-20): the
+    # limit on backdating is tested on its own, with the default (test_real_clock).
     return Settings(data_dir=tmp_path / "data", clickhouse_dsn=chdb_dsn,
-                    clickhouse_database=f"t_{uuid.uuid4().hex[:12]}", secret="test-secret")
+                    clickhouse_database=f"t_{uuid.uuid4().hex[:12]}", secret="test-secret",
+                    clerk_backdate_days=3650)
 
 
 class FixedClock:

@@ -142,8 +142,10 @@ class _Planner:
     for the noise."""
 
     def __init__(self, rng: random.Random, noise_rng: random.Random, noise: float,
-                 clock: _Clock, bureaus: list[str], routing: "_Routing | None" = None) -> None:
+                 clock: _Clock, bureaus: list[str], routing: "_Routing | None" = None,
+                 split: float = 0.1) -> None:
         self.rng, self.noise_rng, self.noise = rng, noise_rng, noise
+        self.split = split  # the share of proposals split between two leads (分办)
         self.clock, self.bureaus = clock, bureaus
         self.routing = routing
         self.numbers: Counter[tuple[int, str, str]] = Counter()
@@ -213,7 +215,7 @@ class _Planner:
         t_assign = self.later(t0, 7, 35)
         assigned = self.clock.day(t_assign)
         pool = rng.sample(self.bureaus, len(self.bureaus))
-        n_leads = 2 if rng.random() < 0.1 and len(pool) >= 3 else 1
+        n_leads = 2 if rng.random() < self.split and len(pool) >= 3 else 1
         n_co = rng.choices((0, 1, 2, 3), cum_weights=(25, 65, 90, 100))[0]
         n_co = min(n_co, len(pool) - n_leads - 1)  # keep a spare bureau for reassigning
         fix = None  # routing histories: a misrouted lead and the bureau it should have gone to
@@ -550,9 +552,10 @@ class _Routing:
 
 def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
                  bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = (),
-                 routing_noise: float | None = None) -> Iterator[Entry]:
+                 routing_noise: float | None = None, split: float = 0.1) -> Iterator[Entry]:
     """Every line of the history in business-time order, each with the rejection code it must
-    get (None for the good lines). `routing_noise` makes leads follow the topics (module doc)."""
+    get (None for the good lines). `routing_noise` makes leads follow the topics (module doc);
+    `split` is the share of proposals with two leads (分办)."""
     first, last = years
     if first > last or bureaus < 3 or proposals < 0 or not 0 <= noise <= 1:
         raise ValueError("need years Y1 <= Y2, at least 3 bureaus, proposals >= 0, 0 <= noise <= 1")
@@ -564,7 +567,7 @@ def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020
     routing = (None if routing_noise is None
                else _Routing(random.Random(f"routing:{seed}"), routing_noise, ids))
     planner = _Planner(random.Random(seed), random.Random(f"noise:{seed}"), noise, clock,
-                       ids, routing)
+                       ids, routing, split)
     registration = [planner.cmd(DAY + k, "register_bureau", bureau=b, name=name, name_en=en)
                     for k, (b, name, en) in enumerate(registry)]
     for _, line, expected in planner.with_noise(registration):
@@ -601,19 +604,20 @@ def _pop(heap: list[tuple[int, int, int, list[Any]]]) -> Entry:
 
 def iter_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
                  bureaus: int = 8, noise: float = 0.0, exclude: tuple[str, ...] = (),
-                 routing_noise: float | None = None) -> Iterator[Line]:
+                 routing_noise: float | None = None, split: float = 0.1) -> Iterator[Line]:
     """The history's lines in business-time order: command dicts, and with noise also broken
     lines as raw strings. Bureaus named in `exclude` are left out of the registry."""
-    for line, _ in iter_entries(proposals, seed, years, bureaus, noise, exclude, routing_noise):
+    for line, _ in iter_entries(proposals, seed, years, bureaus, noise, exclude, routing_noise,
+                                split):
         yield line
 
 
 def generate_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
                      bureaus: int = 8, noise: float = 0.0,
-                     routing_noise: float | None = None) -> list[Line]:
+                     routing_noise: float | None = None, split: float = 0.1) -> list[Line]:
     """The whole history as a list (see `iter_history`). Same arguments, same history."""
     return list(iter_history(proposals, seed, years, bureaus, noise,
-                             routing_noise=routing_noise))
+                             routing_noise=routing_noise, split=split))
 
 
 def demo_history() -> Iterator[str]:
@@ -623,6 +627,79 @@ def demo_history() -> Iterator[str]:
     for line in iter_history(240, seed=20201120, years=(2018, 2021), bureaus=9,
                              exclude=("sh-ipa",)):
         yield to_jsonl(line)
+
+
+def clocks_of(line: dict[str, Any]) -> frozenset[str]:
+    """The clocks a command's business time follows (the rule of time, DOMAIN.md): the duties it
+    records on (`duty:<bureau>`), and `proposal` for the proposal's own records. Withdraw and
+    merge follow every record: they name no clock and are handled by the caller."""
+    type_, bureau = line["type"], line.get("bureau")
+    match type_:
+        case "submit":
+            return frozenset({"proposal"})
+        case "assign":
+            return frozenset({"proposal", *(f"duty:{b}" for b in [*line["lead"], *line["co"]])})
+        case "reassign":
+            touched = [*line.get("add_lead", []), *line.get("add_co", []), *line.get("remove", [])]
+            return frozenset({"proposal", *(f"duty:{b}" for b in touched)})
+        case "supervise":
+            return frozenset({"proposal", *([f"duty:{bureau}"] if bureau else [])})
+        case "sign_off_reply":
+            return frozenset({f"duty:{bureau}", f"duty:{line['lead']}"})
+    return frozenset({f"duty:{bureau}"})
+
+
+def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
+    """The same history as bureaus type it in: each proposal's lines reordered, every bureau's
+    records kept in their own order (and the proposal's own records in theirs), but one
+    bureau's records typed in as a block after another's later-dated ones (分办: each lead
+    enters its reply, disclosure and feedback in turn). Other lines keep their places, and each
+    proposal's lines take the places its lines had, so registrations, merge targets and the
+    like still come first. Every line of a clean history is still accepted, and reports as of
+    any date are the same."""
+    rng = random.Random(f"typed-in:{seed}")
+    by_proposal: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if isinstance(line, dict) and line["type"] != "register_bureau":
+            key = line.get("proposal") or _derived_id(line)  # a submit may leave it out
+            by_proposal.setdefault(key, []).append(i)
+    out = list(lines)
+    for places in by_proposal.values():
+        own = [lines[i] for i in places]
+        for place, line in zip(places, _interleave(own, rng)):
+            out[place] = line
+    return out
+
+
+def _derived_id(line: dict[str, Any]) -> str:
+    derived = f"{line['year']}-{line['kind']}-{line['number']}"
+    return derived if line.get("level", "municipal") == "municipal" else f"{line['level']}-{derived}"
+
+
+def _interleave(own: list[Any], rng: random.Random) -> list[Any]:
+    """A random order of one proposal's lines that keeps each clock's lines in order: one lane
+    (clock) is followed as long as it has a line ready, then another is picked at random."""
+    closing = {"withdraw", "merge"}
+    clocks = [None if line["type"] in closing else clocks_of(line) for line in own]
+    done = [False] * len(own)
+    order: list[Any] = []
+    lane: str | None = None
+
+    def ready(i: int) -> bool:
+        if clocks[i] is None:
+            return all(done[:i])
+        return all(done[j] for j in range(i) if clocks[j] is None or clocks[j] & clocks[i])
+
+    while len(order) < len(own):
+        candidates = [i for i in range(len(own)) if not done[i] and ready(i)]
+        in_lane = [i for i in candidates if lane is not None and clocks[i] is not None
+                   and lane in clocks[i]]
+        pick = in_lane[0] if in_lane else rng.choice(candidates)
+        if not in_lane:
+            lane = rng.choice(sorted(clocks[pick])) if clocks[pick] else None
+        done[pick] = True
+        order.append(own[pick])
+    return order
 
 
 def to_jsonl(line: Line) -> str:

@@ -16,7 +16,7 @@ from . import events as e
 from .deadlines import Profile
 from .proposal import Assignment, Proposal, fold
 from .types import Kind, Role, business_date
-from .workdays import Calendar, OutsideCalendar
+from .workdays import Calendar, OutsideCalendar, provisional_between
 
 Status = Literal["on_time", "late", "overdue", "pending", "not_due", "unknown"]
 
@@ -27,10 +27,13 @@ def _calendar(calendar: Calendar) -> dict[str, Any]:
 
 def _working_day_rule(calendar: Calendar, days: int, start: date,
                       compute: Callable[[Calendar, date], date]) -> dict[str, Any]:
-    """A deadline counted in working days: the day, or why the calendar cannot tell it."""
+    """A deadline counted in working days: the day (`provisional` when it was counted over a
+    year whose holiday notice is not loaded: statutory holidays only), or why the calendar
+    cannot tell it."""
     try:
-        return {"working_days": days, "from": start.isoformat(),
-                "due": compute(calendar, start).isoformat()}
+        due = compute(calendar, start)
+        return {"working_days": days, "from": start.isoformat(), "due": due.isoformat(),
+                "provisional": provisional_between(calendar, start, due)}
     except OutsideCalendar as gap:
         return {"working_days": days, "from": start.isoformat(), "due": None,
                 "calendar_gap": {"day": gap.day.isoformat(), "message": (
@@ -198,26 +201,51 @@ def due_under(d: Duty, current: Profile, other: Profile) -> date:
     return other.opinion_due(d.assigned_on)
 
 
-def statuses(d: Duty, current: Profile, profile: Profile, calendar: Calendar,
-             as_of: date) -> dict[str, Status]:
+def deadlines(d: Duty, current: Profile, profile: Profile, calendar: Calendar,
+              as_of: date) -> dict[str, tuple[date | None, Status]]:
+    """Each of the duty's deadlines under `profile` and `calendar`, with its status: the reply
+    or opinion, the publication of the latest reply, and, while the duty can still be returned
+    (unacknowledged, nothing given), the return window."""
     due = due_under(d, current, profile)
     if d.role == "co":
-        return {"opinion": status(d.first_opinion_on, due, as_of)}
-    return {"reply": status(d.first_reply_on, due, as_of),
-            "disclosure": disclosure_status(d, profile, calendar, as_of)}
+        found = {"opinion": (due, status(d.first_opinion_on, due, as_of))}
+    else:
+        found = {"reply": (due, status(d.first_reply_on, due, as_of)),
+                 "disclosure": (_disclosure_due(d, profile, calendar),
+                                disclosure_status(d, profile, calendar, as_of))}
+    if not d.acknowledged and not d.replies and not d.opinions:
+        try:
+            window = profile.return_deadline(calendar, d.assigned_on)
+        except OutsideCalendar:
+            window = None
+        found["return_window"] = (window, "unknown" if window is None else
+                                  "pending" if window >= as_of else "overdue")
+    return found
+
+
+def _disclosure_due(d: Duty, profile: Profile, calendar: Calendar) -> date | None:
+    if d.last_reply_on is None:
+        return None
+    try:
+        return profile.disclosure_due(calendar, d.last_reply_on)
+    except OutsideCalendar:
+        return None
 
 
 def flips(duties: Iterable[Duty], current: Profile, calendar: Calendar, other: Profile,
           other_calendar: Calendar, as_of: date) -> list[dict[str, Any]]:
-    """The duties whose on-time status (reply, opinion, publication) would change from
-    (`current`, `calendar`) to (`other`, `other_calendar`), with both statuses."""
+    """The duties whose deadlines (reply, opinion, publication, return window) would move or
+    whose on-time status would change from (`current`, `calendar`) to (`other`,
+    `other_calendar`): a new profile, or a holiday notice loaded. Each with both due dates and
+    both statuses."""
     changed = []
     for d in duties:
-        before = statuses(d, current, current, calendar, as_of)
-        after = statuses(d, current, other, other_calendar, as_of)
-        for what, old in before.items():
-            if after[what] != old:
+        before = deadlines(d, current, current, calendar, as_of)
+        after = deadlines(d, current, other, other_calendar, as_of)
+        for what, (due, old) in before.items():
+            new_due, new = after[what]
+            if (due, old) != (new_due, new):
                 changed.append({"proposal_id": d.proposal_id, "bureau": d.bureau,
-                                "role": d.role, "what": what, "before": old,
-                                "after": after[what]})
+                                "role": d.role, "what": what, "before": old, "after": new,
+                                "due_before": _iso(due), "due_after": _iso(new_due)})
     return changed

@@ -74,6 +74,7 @@ class Assignment(Frozen):
     feedback_by_self: bool = False  # the latest feedback was recorded by this very bureau
     draft: ReplyDraft | None = None  # a lead's reply under review, until it is issued
     supervisions: int = 0
+    last_at: datetime  # the duty's clock: its assignment and the latest record on it
 
     @property
     def active(self) -> bool:
@@ -97,7 +98,8 @@ class Proposal(Frozen):
     ever_assigned: bool = False
     supervisions: int = 0
     version: int = 0
-    last_at: datetime
+    submitted_at: datetime
+    last_at: datetime  # the proposal's own clock: submission, (re)assignment, supervision, closing
 
     @property
     def natural_key(self) -> str:
@@ -110,6 +112,10 @@ class Proposal(Frozen):
 
     def active_duties(self) -> list[Assignment]:
         return [a for a in self.assignments.values() if a.active]
+
+    def latest_record_at(self) -> datetime:
+        """The business time of the proposal's latest record, of any duty."""
+        return max([self.last_at, *(a.last_at for a in self.assignments.values())])
 
 
 class Bureau(Frozen):
@@ -169,13 +175,15 @@ class MemoryDirectory:
 @dataclass(frozen=True)
 class Context:
     """What the caller supplies besides state and command: the system clock's reading
-    (`recorded_at`), the deadline profile, the directory, and the working-day calendar (without
-    one, every rule that counts working days refuses)."""
+    (`recorded_at`, also "now" for a command without a business time), the deadline profile,
+    the directory, the working-day calendar (without one, every rule that counts working days
+    refuses), and how many days back a clerk may date a record (`clerk_backdate_days`)."""
 
     recorded_at: datetime
     profile: Profile = DEFAULT_PROFILE
     directory: Directory = field(default_factory=MemoryDirectory)
     calendar: Calendar = NO_CALENDAR
+    clerk_backdate_days: int = 30
 
 
 # --- decide ---------------------------------------------------------------------------------
@@ -184,18 +192,20 @@ Decision = list[e.Event] | Rejection
 
 
 def decide(state: State, command: c.AnyCommand, ctx: Context) -> Decision:
-    """Decide a command against the current state of its stream: the new events, or why not."""
+    """Decide a command against the current state of its stream: the new events, or why not.
+    A command without a business time happens now: at the context's `recorded_at`, or at the
+    latest record it must follow if the clock reads earlier (two clocks, or a clock set back)."""
     if command.command_id is None:
         raise ValueError("the adapter must give every command a command_id before deciding")
     if command.actor is None:
         return Rejection.of("missing_actor")
-    if command.at is None:
-        return Rejection.of("missing_time")
     if (denied := authorize(command, command.actor)) is not None:
         return denied
-    if state is not None and command.at < state.last_at:
-        return Rejection.of("out_of_order", at=command.at.isoformat(),
-                            last=state.last_at.isoformat())
+    if command.at is None:
+        follows = [at for _, at in _follows(state, command)]
+        command = replaced(command, {"at": max([ctx.recorded_at, *follows])})
+    if (untimely := _untimely(state, command, ctx)) is not None:
+        return untimely
     if isinstance(command, c.RegisterBureau):
         drafts = _register_bureau(state, command, ctx)
     elif isinstance(command, c.Submit):
@@ -215,6 +225,69 @@ def decide(state: State, command: c.AnyCommand, ctx: Context) -> Decision:
 
 
 _CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+
+# --- the rule of time -------------------------------------------------------------------------
+# Business time orders a duty's records (one bureau's assignment on one proposal), not the whole
+# proposal's: bureaus type in their own records in their own order. A record may not be dated
+# before what it depends on, nor after today; a clerk may date a record only so far back.
+PROPOSAL_RECORDS = frozenset({"assign", "reassign", "supervise", "withdraw", "merge"})
+CLOSING = frozenset({"withdraw", "merge"})
+# commands on a lead's duty that its bureau does not send itself
+ON_LEAD_DUTY = frozenset({"extend_deadline", "regrade_reply"})
+
+
+def _follows(state: State, command: c.AnyCommand) -> list[tuple[str, datetime]]:
+    """The records `command` must not be dated before, each as (what, business time): the
+    proposal's submission; for the proposal's own records (assign, reassign, supervise) the
+    latest of them, and for reassign the latest record of every duty it ends or replaces; for
+    withdraw and merge every record of the proposal; for a record on a duty, that duty's latest
+    record (a co-handler's sign-off is also a record on the lead's draft it signs)."""
+    if not isinstance(state, Proposal):
+        return []
+    found = [("submitted", state.submitted_at)]
+    if command.type in CLOSING:
+        return [*found, ("proposal", state.latest_record_at())]
+    if command.type in PROPOSAL_RECORDS:
+        found.append(("proposal_records", state.last_at))
+    if command.type == "reassign":
+        touched = [*command.remove, *command.add_lead, *command.add_co]
+    elif command.type == "sign_off_reply":
+        touched = [command.bureau, command.lead]
+    else:
+        touched = [getattr(command, "bureau", None)]
+    for bureau in touched:
+        duty = state.assignments.get(bureau) if bureau else None
+        if duty is not None:
+            found.append((f"duty:{bureau}", duty.last_at))
+    return found
+
+
+_FOLLOWS_TEXT = {
+    "submitted": ("该件的提交", "the proposal's submission"),
+    "proposal_records": ("该件最后一次交办、调整或督办", "the proposal's last assignment, "
+                                                  "reassignment or supervision"),
+    "proposal": ("该件的最后一条办理记录", "the proposal's last record"),
+}
+
+
+def _untimely(state: State, command: c.AnyCommand, ctx: Context) -> Rejection | None:
+    """Why the command's business time cannot be taken, or None."""
+    assert command.at is not None and command.actor is not None
+    day, today = business_date(command.at), business_date(ctx.recorded_at)
+    if day > today:
+        return Rejection.of("future_business_time", at=command.at.isoformat(), today=today)
+    late = (today - day).days
+    if command.actor.role == "clerk" and late > ctx.clerk_backdate_days:
+        return Rejection.of("backdated_too_far", at=day, days=late,
+                            limit=ctx.clerk_backdate_days)
+    for what, last in _follows(state, command):
+        if command.at < last:
+            bureau = what.partition(":")[2]
+            zh, en = (_FOLLOWS_TEXT[what] if not bureau else
+                      (f"{bureau} 在该件的最后一条记录", f"{bureau}'s last record on it"))
+            return Rejection.of("out_of_order", at=command.at.isoformat(),
+                                last=last.isoformat(), what=zh, what_en=en)
+    return None
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 
@@ -241,13 +314,15 @@ def _stamp(cls: type[e.Event], data: dict[str, Any], command: c.Command, ctx: Co
 
 def authorize(command: c.AnyCommand, actor: Actor) -> Rejection | None:
     """Importers and admins may do anything; coordinators give the coordinating commands and
-    record feedback; a clerk acts only for its own bureau; an overseer changes nothing."""
+    record feedback; a clerk acts only for its own bureau; an overseer may supervise (督办),
+    its only write."""
     if actor.role in ("importer", "admin"):
         return None
     allowed = (
         (actor.role == "coordinator"
          and (command.type in c.COORDINATOR_COMMANDS or command.type == "record_feedback"))
         or (actor.role == "clerk" and command.type in c.BUREAU_COMMANDS)
+        or (actor.role == "overseer" and command.type == "supervise")
     )
     if not allowed:
         return Rejection.of("forbidden", role=actor.role, command=command.type)
@@ -549,48 +624,66 @@ _DECIDERS: dict[str, Callable[[Proposal, Any, Context], list[Draft] | Rejection]
 
 # --- evolve ---------------------------------------------------------------------------------
 def evolve(state: State, event: e.Event) -> State:
-    """The state after one more event. Events are facts: evolve never refuses."""
+    """The state after one more event. Events are facts: evolve never refuses. Folding the
+    events dated on or before a day, in the order they were recorded, gives the state as of
+    that day: each duty's records are in business-time order, and so are the proposal's own."""
+    at = event.occurred_at
     match event:
         case e.BureauRegistered():
             return Bureau(id=event.bureau, name=event.name, name_en=event.name_en,
-                          version=event.seq, last_at=event.occurred_at)
+                          version=event.seq, last_at=at)
         case e.ProposalSubmitted():
             return Proposal(
                 id=event.proposal_id, kind=event.kind, level=event.level, year=event.year,
                 number=event.number, title=event.title, filers=tuple(event.filers),
                 affiliation=event.affiliation, topics=tuple(event.topics),
-                key_item=event.key_item, version=event.seq, last_at=event.occurred_at)
+                key_item=event.key_item, version=event.seq, submitted_at=at, last_at=at)
     assert isinstance(state, Proposal), f"{event.type} before ProposalSubmitted"
-    update: dict[str, Any] = {"version": event.seq, "last_at": event.occurred_at}
-    day = business_date(event.occurred_at)
+    update: dict[str, Any] = {"version": event.seq}
+    day = business_date(at)
     match event:
         case e.ProposalAssigned(duties=duties) | e.ProposalReassigned(added=duties):
             assignments = dict(state.assignments)
             for bureau in getattr(event, "removed", ()):
-                assignments[bureau] = replaced(assignments[bureau], {"status": "removed"})
+                assignments[bureau] = replaced(assignments[bureau], {
+                    "status": "removed", "last_at": _later(assignments[bureau].last_at, at)})
             for duty in duties:
                 assignments[duty.bureau] = Assignment(bureau=duty.bureau, role=duty.role,
-                                                      assigned_on=day, due=duty.due)
+                                                      assigned_on=day, due=duty.due, last_at=at)
             update.update(assignments=assignments, ever_assigned=True)
         case e.ProposalSupervised():
             update["supervisions"] = state.supervisions + 1
             if event.bureau is not None:
+                duty = state.assignments[event.bureau]
                 update["assignments"] = _with(state, event.bureau,
-                                              supervisions=state.assignments[event.bureau]
-                                              .supervisions + 1)
+                                              supervisions=duty.supervisions + 1,
+                                              last_at=_later(duty.last_at, at))
         case e.ProposalWithdrawn():
             update["status"] = "withdrawn"
         case e.ProposalMerged():
             update.update(status="merged", merged_into=event.into)
-        case e.ReplySignedOff():  # the sign-off is on the lead's draft
-            draft = state.assignments[event.lead].draft
-            assert draft is not None, "a sign-off needs a draft"
-            update["assignments"] = _with(state, event.lead, draft=replaced(
-                draft, {"signed_off": (*draft.signed_off, event.bureau)}))
+        case e.ReplySignedOff():  # the sign-off is a record of the co-handler's and on the draft
+            lead, co = state.assignments[event.lead], state.assignments[event.bureau]
+            assert lead.draft is not None, "a sign-off needs a draft"
+            assignments = dict(state.assignments)
+            assignments[event.lead] = replaced(lead, {
+                "draft": replaced(lead.draft, {"signed_off": (*lead.draft.signed_off,
+                                                              event.bureau)}),
+                "last_at": _later(lead.last_at, at)})
+            assignments[event.bureau] = replaced(co, {"last_at": _later(co.last_at, at)})
+            update["assignments"] = assignments
+            return replaced(state, update)
         case _:
             duty = state.assignments[event.bureau]  # type: ignore[attr-defined]
-            update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day))
+            update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day),
+                                          last_at=_later(duty.last_at, at))
+            return replaced(state, update)
+    update["last_at"] = _later(state.last_at, at)  # one of the proposal's own records
     return replaced(state, update)
+
+
+def _later(a: datetime, b: datetime) -> datetime:
+    return b if b > a else a
 
 
 def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:

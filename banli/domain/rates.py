@@ -6,13 +6,16 @@ service must give the same numbers, and the differential tests hold them to it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from .deadlines import Profile
+from .events import Event
 from .proposal import Assignment, Proposal
 from .types import (
     DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level,
+    business_date,
 )
+from .workdays import Calendar, OutsideCalendar, past_working_days
 
 
 class Scope(Frozen):
@@ -105,6 +108,64 @@ def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
         "self_recorded_feedback": ratio(report["feedback_by_self"], sum(feedback.values())),
     }
     return report
+
+
+# --- Late entry: records typed in long after they happened ---------------------------------------
+# A bureau's records on a proposal (the events about its duty that it, an admin or the importer
+# entered; not the coordinator's or an overseer's) counted as of the report's date: how many, how
+# many were recorded more than N working days after their business date (entered late), and how
+# many came in a bulk history import (counted apart: a migration is not late entry).
+NOT_A_BUREAUS_RECORD = frozenset({"coordinator", "overseer"})
+
+
+class Stamp(NamedTuple):
+    """When a record happened and when it was recorded (business days, Asia/Shanghai), whether
+    the importer brought it, and how many records share these."""
+
+    occurred_on: date
+    recorded_on: date
+    imported: bool
+    n: int = 1
+
+
+def is_bureau_record(event: Event) -> bool:
+    return bool(event.__dict__.get("bureau")) and event.actor.role not in NOT_A_BUREAUS_RECORD
+
+
+def entry_kind(stamp: Stamp, calendar: Calendar, working_days: int) -> str:
+    """`imported`, `late` (recorded more than `working_days` working days after it happened) or
+    `on_time`. A day the calendar has no year for is counted in calendar days."""
+    if stamp.imported:
+        return "imported"
+    try:
+        late = past_working_days(calendar, stamp.occurred_on, working_days, stamp.recorded_on)
+    except OutsideCalendar:
+        late = (stamp.recorded_on - stamp.occurred_on).days > working_days
+    return "late" if late else "on_time"
+
+
+def count_entries(stamps: Iterable[Stamp], calendar: Calendar, working_days: int
+                  ) -> dict[str, int]:
+    """The report's `entries`: records, those entered late, those imported, and N."""
+    counts = {"records": 0, "late": 0, "imported": 0}
+    for stamp in stamps:
+        counts["records"] += stamp.n
+        kind = entry_kind(stamp, calendar, working_days)
+        if kind != "on_time":
+            counts[kind] += stamp.n
+    return {**counts, "late_after_working_days": working_days}
+
+
+def stamps_of(events: Iterable[Event], scope: Scope, duties: set[tuple[str, str]]
+              ) -> Iterator[tuple[Event, Stamp]]:
+    """The bureau records among `events` dated on or before the scope's date, on the counted
+    duties `duties` ((proposal id, bureau) pairs), each with its stamp."""
+    for event in events:
+        day = business_date(event.occurred_at)
+        if (day <= scope.as_of and is_bureau_record(event)
+                and (event.proposal_id, event.__dict__["bureau"]) in duties):
+            yield event, Stamp(day, business_date(event.recorded_at),
+                               event.actor.role == "importer")
 
 
 # --- Drill-down: the items behind every number ---------------------------------------------------

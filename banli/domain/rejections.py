@@ -69,14 +69,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "proposal {proposal} is {status_en} and takes no further commands"),
     "merge_target": ("不能并入 {into}", "cannot merge into {into}"),
     "out_of_order": (
-        "业务时间 {at} 早于该件最后一次办理时间 {last}",
-        "business time {at} is before this proposal's last event at {last}"),
+        "业务时间 {at} 早于其所依据的{what}（{last}）",
+        "business time {at} is before {what_en} at {last}, which it follows"),
+    "future_business_time": (
+        "业务时间 {at} 晚于今天（{today}），不能预先记录",
+        "business time {at} is later than today ({today}); nothing is recorded ahead"),
+    "backdated_too_far": (
+        "经办人只能补录 {limit} 天内的记录（本条业务日期 {at}，已过 {days} 天）；"
+        "更早的记录须由交办单位（coordinator）或导入（importer）角色录入",
+        "a clerk may record up to {limit} days back (this record is dated {at}, {days} days "
+        "ago); older records need the coordinator or importer role"),
     "forbidden": ("{role} 无权执行 {command}", "a {role} may not {command}"),
     "wrong_bureau": (
         "{user} 只能代表 {own} 办理，不能代表 {bureau}",
         "{user} acts for {own} only, not for {bureau}"),
     "missing_actor": ("命令缺少操作人", "the command has no actor"),
-    "missing_time": ("命令缺少业务时间 at", "the command has no business time `at`"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 # China has kept one offset, without daylight saving, since 1991: a fixed zone keeps the domain
 # free of tz databases.
@@ -62,8 +62,16 @@ def _assume_shanghai(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[datetime, AfterValidator(_assume_shanghai)]
-Day = Annotated[date, AfterValidator(_in_calendar)]
+def _iso_8601(value: Any) -> Any:
+    """Times and dates are ISO 8601 text (or already parsed): a number is not taken as unix
+    time, which pydantic would otherwise do."""
+    if isinstance(value, (int, float)):
+        raise ValueError("an ISO 8601 date or time, e.g. 2020-11-20 or 2020-11-20T10:00:00+08:00")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_assume_shanghai)]
+Day = Annotated[date, BeforeValidator(_iso_8601), AfterValidator(_in_calendar)]
 
 
 def business_date(moment: datetime) -> date:

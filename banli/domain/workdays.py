@@ -27,13 +27,17 @@ class OutsideCalendar(ValueError):
 class Calendar(Protocol):
     """Which days are working days. `name` says which data it is (reports and explanations show
     it); it answers for the years `first_year`..`last_year` and raises `OutsideCalendar` for any
-    other day."""
+    other day. A day of a year whose holiday notice is not loaded yet is counted provisionally
+    (statutory holidays only): `is_provisional` says so, and deadlines counted over it are shown
+    as provisional."""
 
     name: str
     first_year: int
     last_year: int
 
     def is_working_day(self, day: date) -> bool: ...
+
+    def is_provisional(self, day: date) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,75 @@ class TableCalendar:
             return True
         return day.weekday() < 5 and day not in self.holidays
 
+    def is_provisional(self, day: date) -> bool:
+        return False
+
 
 # The calendar a Context has when its caller gave none: it covers no year, so every rule that
 # counts working days refuses clearly instead of counting weekends alone.
 NO_CALENDAR = TableCalendar(name="none", first_year=1, last_year=0)
+
+
+@dataclass(frozen=True)
+class YearTable:
+    """One year's days off and weekend days worked (调休), and where they come from: the State
+    Council's notice (as published in a package release or loaded by an operator), or, for a
+    year whose notice is not out yet, the statutory holidays alone (`provisional`)."""
+
+    year: int
+    holidays: frozenset[date]
+    adjusted_workdays: frozenset[date]
+    source: str
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class YearsCalendar:
+    """A calendar made of year tables, each from its own source (see YearTable)."""
+
+    name: str
+    years: dict[int, YearTable]
+
+    @property
+    def first_year(self) -> int:
+        return min(self.years, default=1)
+
+    @property
+    def last_year(self) -> int:
+        return max(self.years, default=0)
+
+    def _table(self, day: date) -> YearTable:
+        table = self.years.get(day.year)
+        if table is None:
+            raise OutsideCalendar(day, self)
+        return table
+
+    def is_working_day(self, day: date) -> bool:
+        table = self._table(day)
+        if day in table.adjusted_workdays:
+            return True
+        return day.weekday() < 5 and day not in table.holidays
+
+    def is_provisional(self, day: date) -> bool:
+        return self._table(day).provisional
+
+    def without(self, year: int, table: YearTable | None) -> "YearsCalendar":
+        """This calendar with `year` from `table` instead (None: without that year)."""
+        years = {y: t for y, t in self.years.items() if y != year}
+        if table is not None:
+            years[year] = table
+        return YearsCalendar(self.name, dict(sorted(years.items())))
+
+
+def provisional_between(calendar: Calendar, start: date, end: date) -> bool:
+    """Whether a count of working days from `start` to `end` went over a provisional year."""
+    return any(calendar.is_provisional(date(year, 1, 1))
+               for year in range(start.year, end.year + 1)
+               if _covers(calendar, year))
+
+
+def _covers(calendar: Calendar, year: int) -> bool:
+    return calendar.first_year <= year <= calendar.last_year
 
 
 def add_working_days(calendar: Calendar, start: date, days: int) -> date:

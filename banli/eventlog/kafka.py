@@ -5,6 +5,7 @@ Topics (partition counts from settings):
 - `banli.events`: decided events, keyed by proposal id, kept forever (the log of record).
 - `banli.command-results`: each command's outcome, keyed by command id.
 - `banli.dlq`: messages that could not be decoded or processed, with the reason.
+- `banli.keys`: natural-key claims, keyed by the key, kept forever (handling's KeyClaims).
 
 The wire schema is the pydantic models, serialised as JSON; nothing else defines it.
 """
@@ -52,6 +53,11 @@ class Topics:
     def dlq(self) -> str:
         return f"{self.prefix}banli.dlq"
 
+    @property
+    def keys(self) -> str:
+        """Natural-key claims: the first claim of a key in its partition owns it."""
+        return f"{self.prefix}banli.keys"
+
 # Positions in the distributed log: (partition, offset) folded into one orderable number.
 OFFSET_BITS = 40
 
@@ -64,13 +70,19 @@ def ensure_topics(bootstrap: str, partitions: int, topics: Topics = Topics(),
                   timeout_s: float = 60) -> list[str]:
     """Create the topics that are missing (idempotent); returns the ones created."""
     specs = [
+        # The broker stamps each command as it appends it: a command without a business time
+        # happens then (its `recorded_at`), in the order of its partition whatever the clocks
+        # of the processes that sent it.
         NewTopic(topics.commands, partitions, 1,
-                 topic_configs={"retention.ms": str(30 * 86400_000)}),
+                 topic_configs={"retention.ms": str(30 * 86400_000),
+                                "message.timestamp.type": "LogAppendTime"}),
         NewTopic(topics.events, partitions, 1, topic_configs={"retention.ms": "-1",
                                                               "retention.bytes": "-1"}),
         NewTopic(topics.results, partitions, 1,
                  topic_configs={"retention.ms": str(7 * 86400_000)}),
         NewTopic(topics.dlq, 1, 1, topic_configs={"retention.ms": "-1"}),
+        NewTopic(topics.keys, partitions, 1, topic_configs={"retention.ms": "-1",
+                                                            "retention.bytes": "-1"}),
     ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="banli-admin",
                              request_timeout_ms=int(timeout_s * 1000))

@@ -1,7 +1,8 @@
 """Turning HTTP requests into commands and outcomes into responses, for every service.
 
 The signed-in user is the command's actor (an `actor` in the body is ignored); `command_id`
-is the caller's idempotency key when given, else a new one; `at` defaults to now."""
+is the caller's idempotency key when given, else a new one; a command without `at` happens when
+it is decided (under its stream's lock: concurrent commands never refuse each other)."""
 from __future__ import annotations
 
 import uuid
@@ -19,11 +20,10 @@ from ..eventlog import Outcome
 from .deps import Bus, CurrentActor, forbid
 
 
-def stamp(body: dict[str, Any], actor: Actor, clock: Callable[[], datetime]) -> c.AnyCommand:
+def stamp(body: dict[str, Any], actor: Actor) -> c.AnyCommand:
     """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
     data = {**body, "actor": actor.model_dump()}
     data["command_id"] = data.get("command_id") or f"http-{uuid.uuid4()}"
-    data["at"] = data.get("at") or clock().isoformat()
     try:
         return c.parse_command(data)
     except ValidationError as exc:

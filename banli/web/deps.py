@@ -66,6 +66,11 @@ def _clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock
 
 
+def _calendar(request: Request) -> Any:
+    """The process's current working-day calendar (a CalendarBook's, with loaded notices)."""
+    return request.app.state.calendars.current()
+
+
 def today(clock: Callable[[], datetime]) -> date:
     return clock().astimezone(SHANGHAI).date()
 
@@ -73,3 +78,4 @@ def today(clock: Callable[[], datetime]) -> date:
 Bus = Annotated[CommandBus, Depends(_bus)]
 Reporting = Annotated[Any, Depends(_reporting)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
+WorkCalendar = Annotated[Any, Depends(_calendar)]

@@ -20,9 +20,10 @@ class Decided:
 
 
 def decide_on(state: State, command: c.AnyCommand, recorded_at: datetime, profile: Profile,
-              directory: Directory, calendar: Calendar) -> Decided:
+              directory: Directory, calendar: Calendar, clerk_backdate_days: int = 30
+              ) -> Decided:
     ctx = Context(recorded_at=recorded_at, profile=profile, directory=directory,
-                  calendar=calendar)
+                  calendar=calendar, clerk_backdate_days=clerk_backdate_days)
     decision = decide(state, command, ctx)
     if isinstance(decision, Rejection):
         return Decided([], decision, state)

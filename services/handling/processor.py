@@ -18,9 +18,8 @@ from banli.domain.deadlines import Profile
 from banli.domain.proposal import Context, State, decide, fold
 from banli.domain.rejections import Rejection
 from banli.eventlog import ConcurrencyError, Outcome, Stored
-from banli.domain.workdays import Calendar
 from banli.eventlog.sqlite import SqliteEventStore
-from banli.workcalendar import china_calendar
+from banli.workcalendar import CalendarBook
 
 Clock = Callable[[], datetime]
 
@@ -49,10 +48,11 @@ class BatchView:
 class Processor:
     def __init__(self, log: SqliteEventStore, profile: Profile, clock: Clock = system_clock,
                  on_append: Callable[[int], None] | None = None, cache_size: int = 10_000,
-                 calendar: Calendar | None = None):
+                 calendars: CalendarBook | None = None, clerk_backdate_days: int = 30):
         self.log = log
         self.profile = profile
-        self.calendar = calendar or china_calendar()
+        self.clerk_backdate_days = clerk_backdate_days
+        self.calendars = calendars or CalendarBook()
         self.clock = clock
         self.on_append = on_append or (lambda position: None)
         self._locks = [threading.Lock() for _ in range(64)]
@@ -122,7 +122,8 @@ class Processor:
         for _ in range(10):
             state = self.state(command.stream, batch)
             ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log,
-                          calendar=self.calendar)
+                          calendar=self.calendars.current(),
+                          clerk_backdate_days=self.clerk_backdate_days)
             decision = decide(state, command, ctx)
             if isinstance(decision, Rejection):
                 self.log.record_rejection(command, decision)
@@ -136,7 +137,11 @@ class Processor:
             except sqlite3.IntegrityError:
                 if (prior := self.recorded(command.command_id)) is not None:
                     return prior  # the same command, decided by another process just now
-                raise
+                # another stream claimed the same natural key meanwhile (the directory's unique
+                # key): decide again, now seeing it
+                if batch is not None:
+                    batch.current.discard(command.stream)
+                continue
             self._remember(command.stream, fold(decision, state))
             if batch is None:  # a batch's appends are seen once it commits: it tells then
                 self.on_append(positions[-1])

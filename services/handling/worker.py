@@ -27,7 +27,7 @@ import logging
 import threading
 from collections import OrderedDict
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -37,26 +37,20 @@ from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import dead_letter, encode_event, position_of
 from banli.settings import Settings
-from banli.workcalendar import china_calendar
+from banli.workcalendar import CalendarBook
 
 from .decisions import decide_on
 
 log = logging.getLogger("banli.handling")
 
 
-class EventDirectory:
-    """The Directory of banli.domain.proposal, read from `banli.events` itself by a thread of
-    its own (every partition, no consumer group), with this worker's own entries written
-    through as soon as their events are in the log. A bureau or merge target not found here
-    is looked up again after reading the log up to its current end, so whatever is in the log
-    when a command is decided is seen. (faust's GlobalTable was the obvious tool, but does not
-    work with several workers: faust-streaming#283.)"""
+class Follower:
+    """Reads every partition of a topic from its beginning, in a thread of its own (no consumer
+    group), folding each record into `entries` with `absorb(entries, record)`. `catch_up` waits
+    until everything in the topic now has been read, `wait_past` until given offsets have."""
 
-    INTERESTING = (b'"BureauRegistered"', b'"ProposalSubmitted"', b'"ProposalWithdrawn"',
-                   b'"ProposalMerged"')
-
-    def __init__(self, bootstrap: str, topic: str):
-        import threading
+    def __init__(self, bootstrap: str, topic: str, name: str,
+                 absorb: Callable[[dict[str, str], Any], None]):
         import warnings
 
         from banli.eventlog.kafka import partitions_of
@@ -64,57 +58,92 @@ class EventDirectory:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             from kafka import KafkaConsumer
+        self.absorb = absorb
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                      enable_auto_commit=False, client_id="banli-directory",
+                                      enable_auto_commit=False, client_id=f"banli-{name}",
                                       fetch_max_wait_ms=50)
         self.tps = partitions_of(self.consumer, topic)
         self.consumer.assign(self.tps)
         self.consumer.seek_to_beginning(*self.tps)
         # KafkaConsumer is not thread-safe: the ends of the log are asked through another one
         self.ends = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                  enable_auto_commit=False, client_id="banli-directory-ends")
+                                  enable_auto_commit=False, client_id=f"banli-{name}-ends")
         self.ends_lock = threading.Lock()
         self.entries: dict[str, str] = {}
         self.positions: dict = {tp: 0 for tp in self.tps}
         self.lock = threading.Condition()
         self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._follow, name="directory", daemon=True)
+        self.thread = threading.Thread(target=self._follow, name=name, daemon=True)
         self.thread.start()
 
     def _follow(self) -> None:
         while not self._stop.is_set():
             try:
                 batches = self.consumer.poll(timeout_ms=100)
-                found: dict[str, str] = {}
-                for records in batches.values():
-                    for record in records:
-                        if any(marker in record.value for marker in self.INTERESTING):
-                            found.update(directory_entries(e.load_event(record.value)))
                 positions = {tp: self.consumer.position(tp) for tp in self.tps}
             except Exception:
-                log.exception("reading the directory from the log")
+                log.exception("following %s", self.thread.name)
                 self._stop.wait(1)
                 continue
             with self.lock:
-                self.entries.update(found)
+                for records in batches.values():
+                    for record in records:
+                        try:
+                            self.absorb(self.entries, record)
+                        except Exception:
+                            log.exception("undecodable record at %s/%s", record.partition,
+                                          record.offset)
                 self.positions = positions
                 self.lock.notify_all()
 
     def catch_up(self, timeout: float = 30) -> bool:
-        """Wait until everything in the log now has been read."""
+        """Wait until everything in the topic now has been read."""
         with self.ends_lock:
             end = self.ends.end_offsets(self.tps)
         with self.lock:
             return self.lock.wait_for(
                 lambda: all(self.positions[tp] >= end[tp] for tp in self.tps), timeout)
 
-    def record(self, entries: dict[str, str]) -> None:
+    def wait_past(self, offsets: dict[int, int], timeout: float = 60) -> bool:
+        """Wait until the records at these offsets (partition -> offset) have been read."""
+        by_number = {tp.partition: tp for tp in self.tps}
         with self.lock:
-            self.entries.update(entries)
+            return self.lock.wait_for(lambda: all(
+                self.positions[by_number[p]] > offset for p, offset in offsets.items()), timeout)
 
     def _get(self, key: str) -> str | None:
         with self.lock:
             return self.entries.get(key)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=10)
+        self.consumer.close()
+        self.ends.close()
+
+
+class EventDirectory(Follower):
+    """The Directory of banli.domain.proposal, read from `banli.events` itself (every
+    partition), with this worker's own entries written through as soon as their events are in
+    the log. A bureau or merge target not found here is looked up again after reading the log
+    up to its current end, so whatever is in the log when a command is decided is seen. (faust's
+    GlobalTable was the obvious tool, but does not work with several workers:
+    faust-streaming#283.)"""
+
+    INTERESTING = (b'"BureauRegistered"', b'"ProposalSubmitted"', b'"ProposalWithdrawn"',
+                   b'"ProposalMerged"')
+
+    def __init__(self, bootstrap: str, topic: str):
+        super().__init__(bootstrap, topic, "directory", self._absorb)
+
+    @classmethod
+    def _absorb(cls, entries: dict[str, str], record: Any) -> None:
+        if any(marker in record.value for marker in cls.INTERESTING):
+            entries.update(directory_entries(e.load_event(record.value)))
+
+    def record(self, entries: dict[str, str]) -> None:
+        with self.lock:
+            self.entries.update(entries)
 
     def has_bureau(self, bureau: str) -> bool:
         if self._get(f"bureau:{bureau}") is None:
@@ -129,11 +158,41 @@ class EventDirectory:
             self.catch_up()
         return self._get(f"status:{proposal_id}")
 
-    def close(self) -> None:
-        self._stop.set()
-        self.thread.join(timeout=10)
-        self.consumer.close()
-        self.ends.close()
+
+class KeyClaims(Follower):
+    """Natural keys, first come first served, with the log as the arbiter. Two submits of one
+    number under two proposal ids land on two partitions, decided by two workers that cannot
+    see each other's decision in time. So before deciding a submit it would accept, a worker
+    appends a claim (the natural key, the proposal) to `banli.keys`, keyed by the natural key
+    (one partition per key), and reads that partition past its own claim: the key belongs to
+    the proposal of the first claim in the partition, and a later claimant is refused
+    `duplicate_number`. A command decided again (after a crash) finds the same first claim."""
+
+    def __init__(self, bootstrap: str, topic: str):
+        super().__init__(bootstrap, topic, "key-claims", self._absorb)
+        self.topic = topic
+
+    @staticmethod
+    def _absorb(entries: dict[str, str], record: Any) -> None:
+        claim = json.loads(record.value)
+        entries.setdefault(claim["key"], claim["proposal"])
+
+    def winner(self, natural_key: str) -> str | None:
+        return self._get(natural_key)
+
+    def claim(self, producer, claims: list[tuple[str, str, str]]) -> None:
+        """Append the claims (natural key, proposal id, command id) and read past them."""
+        if not claims:
+            return
+        futures = [producer.send(self.topic, key=key.encode(), value=json.dumps(
+            {"key": key, "proposal": proposal, "command_id": command_id}).encode())
+            for key, proposal, command_id in claims]
+        last: dict[int, int] = {}
+        for future in futures:
+            metadata = future.get(timeout=300)
+            last[metadata.partition] = max(last.get(metadata.partition, -1), metadata.offset)
+        if not self.wait_past(last, timeout=300):
+            raise TimeoutError("the key claims were not read back in time")
 
 
 def directory_entries(event: e.Event) -> dict[str, str]:
@@ -185,12 +244,14 @@ class Handler:
 
         self.settings = settings
         self.profile = get_profile(settings.profile)
-        self.calendar = china_calendar()
+        self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.topics = settings.topics
         bootstrap = settings.kafka_bootstrap
         self.bootstrap = bootstrap
         self.directory = EventDirectory(bootstrap, self.topics.events)
         self.directory.catch_up(timeout=600)
+        self.claims = KeyClaims(bootstrap, self.topics.keys)
+        self.claims.catch_up(timeout=600)
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2,
                                       client_id="banli-handling")
         self.partitions: dict[int, Partition] = {}
@@ -256,6 +317,7 @@ class Handler:
             self.consumer.close(autocommit=False)
             self.producer.close(timeout=10)
             self.directory.close()
+            self.claims.close()
 
     def _reset(self) -> None:
         from kafka import TopicPartition
@@ -341,7 +403,8 @@ class Handler:
         from kafka import OffsetAndMetadata
         if not batches:
             return
-        overlay = DirectoryOverlay(self.directory)
+        self._claim_keys(batches)
+        overlay = DirectoryOverlay(self.directory, self.claims)
         states: dict[tuple[int, str], Any] = {}  # the batch's new states, kept once all is acked
         answers: list[tuple[Partition, str, dict[str, Any], list]] = []
         futures = []
@@ -350,8 +413,8 @@ class Handler:
             for m in records:
                 try:
                     command = c.parse_command(m.value)
-                    if not command.command_id or command.actor is None or command.at is None:
-                        raise ValueError("a command on Kafka needs command_id, actor and at")
+                    if not command.command_id or command.actor is None:
+                        raise ValueError("a command on Kafka needs command_id and actor")
                 except (ValidationError, ValueError) as exc:
                     futures.append(self.producer.send(self.topics.dlq, key=m.key, value=dead_letter(
                         f"undecodable command: {exc}", m.topic, m.partition, m.offset, m.value)))
@@ -372,7 +435,8 @@ class Handler:
                     continue
                 recorded_at = datetime.fromtimestamp(m.timestamp / 1000, timezone.utc)
                 decided = decide_on(state, command, recorded_at, self.profile,
-                                    overlay, self.calendar)
+                                    overlay, self.calendars.current(),
+                                    self.settings.clerk_backdate_days)
                 outcome = {"command_id": cid, "rejection": None, "events": [],
                            "replayed": logged is not None}
                 sends = []
@@ -425,6 +489,31 @@ class Handler:
         self.consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
                               for tp, records in batches.items() if records})
 
+    def _claim_keys(self, batches: dict) -> None:
+        """Claim the natural key of every submit of the batch that would be accepted and is not
+        answered from the log, then read the claims back (KeyClaims)."""
+        claims = []
+        overlay = DirectoryOverlay(self.directory, self.claims)
+        for tp, records in batches.items():
+            part = self.partitions[tp.partition]
+            for m in records:
+                try:
+                    command = c.parse_command(m.value)
+                except ValidationError:
+                    continue
+                cid = command.command_id
+                if (not isinstance(command, c.Submit) or command.actor is None or not cid
+                        or cid in part.pending or cid in part.recent or cid in part.logged
+                        or self.claims.winner(command.natural_key) is not None):
+                    continue
+                recorded_at = datetime.fromtimestamp(m.timestamp / 1000, timezone.utc)
+                dry = decide_on(part.states.get(command.stream), command, recorded_at,
+                                self.profile, overlay, self.calendars.current(),
+                                self.settings.clerk_backdate_days)
+                if dry.rejection is None:
+                    claims.append((command.natural_key, command.stream, cid))
+        self.claims.claim(self.producer, claims)
+
     def _send_event(self, partition: int, event: e.Event):
         return self.producer.send(self.topics.events, key=event.proposal_id.encode(),
                                   value=encode_event(event), partition=partition)
@@ -476,15 +565,16 @@ class DirectoryOverlay:
     """The directory as a batch sees it: the log's, plus what the batch's own events add
     (recorded in the directory only once those events are in the log)."""
 
-    def __init__(self, base: EventDirectory):
-        self.base = base
+    def __init__(self, base: EventDirectory, claims: KeyClaims):
+        self.base, self.claims = base, claims
         self.pending: dict[str, str] = {}
 
     def has_bureau(self, bureau: str) -> bool:
         return f"bureau:{bureau}" in self.pending or self.base.has_bureau(bureau)
 
     def owner_of(self, natural_key: str) -> str | None:
-        return self.pending.get(f"key:{natural_key}") or self.base.owner_of(natural_key)
+        return (self.claims.winner(natural_key) or self.pending.get(f"key:{natural_key}")
+                or self.base.owner_of(natural_key))
 
     def proposal_status(self, proposal_id: str) -> str | None:
         return self.pending.get(f"status:{proposal_id}") or self.base.proposal_status(proposal_id)

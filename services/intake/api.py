@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request
 from banli.domain import commands as c
 from banli.history import LineProblem, read_commands
 from banli.web.commands import body_model, respond, stamp
-from banli.web.deps import Bus, Clock, CurrentActor, forbid
+from banli.web.deps import Bus, CurrentActor, forbid
 
 router = APIRouter(prefix="/api", tags=["intake"])
 
@@ -28,33 +28,31 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/commands", status_code=201, responses=RESPONSES,
              summary="Any command of the vocabulary (DOMAIN.md)")
-async def post_command(command: c.AnyCommand, actor: CurrentActor, bus: Bus, clock: Clock):
-    cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor, clock)
+async def post_command(command: c.AnyCommand, actor: CurrentActor, bus: Bus):
+    cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor)
     return respond(await bus.send(cmd), cmd.command_id)
 
 
 @router.post("/proposals", status_code=201, responses=RESPONSES,
              summary="Submit a suggestion or proposal (submit)")
-async def submit(body: SubmitBody, actor: CurrentActor, bus: Bus, clock: Clock):  # type: ignore[valid-type]
-    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "submit"}, actor,
-                clock)
+async def submit(body: SubmitBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
+    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "submit"}, actor)
     return respond(await bus.send(cmd), cmd.command_id)
 
 
 @router.post("/proposals/{proposal_id}/assign", status_code=201, responses=RESPONSES,
              summary="Assign lead and co-handling bureaus (assign)")
-async def assign(proposal_id: str, body: AssignBody, actor: CurrentActor, bus: Bus,  # type: ignore[valid-type]
-                 clock: Clock):
+async def assign(proposal_id: str, body: AssignBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
     cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "assign",
-                 "proposal": proposal_id}, actor, clock)
+                 "proposal": proposal_id}, actor)
     return respond(await bus.send(cmd), cmd.command_id)
 
 
 @router.post("/bureaus", status_code=201, responses=RESPONSES,
              summary="Register a bureau (register_bureau)")
-async def register_bureau(body: BureauBody, actor: CurrentActor, bus: Bus, clock: Clock):  # type: ignore[valid-type]
+async def register_bureau(body: BureauBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
     cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "register_bureau"},
-                actor, clock)
+                actor)
     return respond(await bus.send(cmd), cmd.command_id)
 
 

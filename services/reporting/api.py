@@ -126,6 +126,17 @@ async def items(request: Request, q: Report, reporting: Reporting,
     return body
 
 
+@router.get("/entries", summary="The bureaus' records behind the report's `entries`: entered "
+                                "late, imported, or all of them")
+async def entries(request: Request, q: Report, reporting: Reporting,
+                  which: Literal["late", "imported", "all"] = "late") -> dict[str, Any]:
+    await request.app.state.settle()
+    records = await _in_thread(reporting.entries, q.scope, q.recorded_by)
+    chosen = [r for r in records if which == "all" or r["entry"] == which]
+    return {"which": which, "count": len(chosen), "items": chosen,
+            "late_after_working_days": reporting.late_entry_working_days}
+
+
 @router.get("/league", summary="One report per bureau (a clerk sees its own bureau's only)")
 async def league(request: Request, q: Report, reporting: Reporting) -> dict[str, Any]:
     await request.app.state.settle()

@@ -7,17 +7,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import sees_everything
-from banli.domain.deadlines import PROFILES, Profile, get_profile
+from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from banli.domain.events import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
 from banli.web.commands import not_found
-from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
-from banli.workcalendar import china_calendar
+from banli.web.deps import (Clock, CurrentActor, Reporting, WorkCalendar, forbid,
+                            require_bureau_reader, today)
+
+from banli.workcalendar import NoticeError, china_calendar, save_notice
 
 from .reminders import current_duties
 
@@ -36,7 +38,7 @@ def _profile(name: str) -> Profile:
 @router.get("/proposals/{proposal_id}/deadlines",
             summary="Each assignment's deadlines explained: rule, extensions, calendar")
 async def proposal_deadlines(proposal_id: str, request: Request, actor: CurrentActor,
-                             reporting: Reporting, clock: Clock,
+                             reporting: Reporting, clock: Clock, calendar: WorkCalendar,
                              profile: ProfileName = "default") -> dict[str, Any]:
     rules = _profile(profile)
     await request.app.state.settle()
@@ -48,7 +50,7 @@ async def proposal_deadlines(proposal_id: str, request: Request, actor: CurrentA
                                                                            proposal_id):
         raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
                      f"{actor.bureau} has no assignment on {proposal_id}")
-    explained = explain_proposal([load_event(r["data"]) for r in rows], rules, china_calendar(),
+    explained = explain_proposal([load_event(r["data"]) for r in rows], rules, calendar,
                                  today(clock))
     if bureaus is not None:  # a clerk sees its own bureau's deadlines
         explained["assignments"] = [a for a in explained["assignments"]
@@ -57,31 +59,52 @@ async def proposal_deadlines(proposal_id: str, request: Request, actor: CurrentA
 
 
 @router.get("/deadlines/flips",
-            summary="Duties whose on-time status (reply, opinion, publication) another profile "
-                    "would flip")
+            summary="Duties whose deadlines or on-time status (reply, opinion, publication, "
+                    "return window) another profile, or a loaded holiday notice, changes")
 async def deadline_flips(request: Request, actor: CurrentActor, reporting: Reporting,
-                         clock: Clock, to: ProfileName, profile: ProfileName = "default",
+                         clock: Clock, calendar: WorkCalendar,
+                         to: Annotated[str | None, Query(
+                             description="compare with this profile (one of "
+                                         f"{', '.join(PROFILES)})")] = None,
+                         notice: Annotated[int | None, Query(
+                             ge=1950, le=2100, description="compare with the calendar before "
+                                                           "this year's loaded holiday notice")
+                         ] = None,
+                         profile: ProfileName = "default",
                          bureau: str | None = None,
                          as_of: Annotated[date | None, Query(
                              description="business date; default today")] = None
                          ) -> dict[str, Any]:
-    current, other = _profile(profile), _profile(to)
+    current = _profile(profile)
+    other = _profile(to) if to is not None else current
+    if to is None and notice is None:
+        raise HTTPException(422, detail={"code": "bad_flips", "message": "请指定 to 或 notice",
+                                         "message_en": "give `to` (a profile) or `notice` (a "
+                                                       "year)"})
+    before = calendar
+    if notice is not None:
+        if not any(t.year == notice for t in request.app.state.calendars.loaded()):
+            raise HTTPException(404, detail={
+                "code": "no_notice", "message": f"未载入 {notice} 年的节假日通知",
+                "message_en": f"no holiday notice for {notice} is loaded"})
+        before = calendar.without(notice, china_calendar().years.get(notice))
     if bureau is None and not sees_everything(actor):
         bureau = actor.bureau
     require_bureau_reader(actor, bureau)
     await request.app.state.settle()
     day = as_of or today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
-    calendar = china_calendar()
-    changed = flips(duties, current, calendar, other, calendar, day)
-    return {"profile": current.name, "to": other.name, "bureau": bureau,
-            "as_of": day.isoformat(), "calendar": calendar.name, "items": changed}
+    changed = flips(duties, current, before, other, calendar, day)
+    return {"profile": current.name, "to": other.name, "notice": notice, "bureau": bureau,
+            "as_of": day.isoformat(), "calendar": calendar.name,
+            "calendar_before": before.name if notice is not None else calendar.name,
+            "items": changed}
 
 
 @router.get("/reminders",
             summary="Today's reminders: yellow (due in 10 days or fewer), red (overdue)")
 async def today_reminders(request: Request, actor: CurrentActor, reporting: Reporting,
-                          clock: Clock, bureau: str | None = None,
+                          clock: Clock, calendar: WorkCalendar, bureau: str | None = None,
                           profile: ProfileName = "default") -> dict[str, Any]:
     rules = _profile(profile)
     if bureau is None and not sees_everything(actor):
@@ -90,7 +113,48 @@ async def today_reminders(request: Request, actor: CurrentActor, reporting: Repo
     await request.app.state.settle()
     day = today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
-    found = reminders(duties, rules, china_calendar(), day)
+    found = reminders(duties, rules, calendar, day)
     return {"bureau": bureau, "today": day.isoformat(), "items": [r.payload() for r in found],
             "yellow": sum(r.colour == "yellow" for r in found),
             "red": sum(r.colour == "red" for r in found)}
+
+
+# --- the working-day calendar -------------------------------------------------------------------
+@router.get("/calendar", summary="The working-day calendar: each year's source (a loaded "
+                                 "holiday notice, the package, or provisional)")
+async def calendar_years(request: Request, actor: CurrentActor, calendar: WorkCalendar,
+                         clock: Clock) -> dict[str, Any]:
+    this_year = today(clock).year
+    book = request.app.state.calendars
+    return {
+        "name": calendar.name,
+        "loaded": sorted(t.year for t in book.loaded()),
+        "error": book.error,
+        "years": [{"year": y, "source": t.source, "provisional": t.provisional,
+                   "holidays": len(t.holidays), "workdays": len(t.adjusted_workdays)}
+                  for y, t in calendar.years.items() if this_year - 3 <= y <= this_year + 2],
+    }
+
+
+@router.post("/admin/calendar", summary="Load a State Council holiday notice (admins): counted "
+                                        "from now on; the answer lists what it changes")
+async def load_calendar_notice(request: Request, actor: CurrentActor, reporting: Reporting,
+                               clock: Clock,
+                               body: bytes = Body(..., media_type="application/json")
+                               ) -> dict[str, Any]:
+    if actor.role != "admin":
+        raise forbid("仅管理员可载入节假日通知", "only an admin may load a holiday notice")
+    book = request.app.state.calendars
+    before = book.current()
+    try:
+        tables = await run_in_threadpool(save_notice, book.directory, body)
+    except NoticeError as exc:
+        raise HTTPException(422, detail={"code": "bad_notice", "message": "节假日通知文件有误",
+                                         "message_en": "the holiday notice cannot be taken",
+                                         "problems": exc.problems}) from None
+    after = book.reload()
+    await request.app.state.settle()
+    duties = await run_in_threadpool(current_duties, reporting, None)
+    changed = flips(duties, DEFAULT_PROFILE, before, DEFAULT_PROFILE, after, today(clock))
+    return {"loaded": [t.year for t in tables], "calendar": after.name,
+            "calendar_before": before.name, "flips": changed}

@@ -14,7 +14,7 @@ from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.serve import ThreadedServer
-from banli.workcalendar import china_calendar
+from banli.workcalendar import CalendarBook
 from services.intake.routing import Suggester, router as routing_router
 from services.handling.processor import system_clock
 
@@ -29,7 +29,8 @@ from .store import ReportingStore
 from .worker import build_worker, history_loader
 
 
-def create_api(settings: Settings, store: ReportingStore, projector=None):
+def create_api(settings: Settings, store: ReportingStore, projector=None,
+               calendars: CalendarBook | None = None):
     replayer = Replayer(store, lambda: KafkaSource(settings.kafka_bootstrap, settings.topics.events),
                         projector.pause if projector else threading.Lock(),
                         lambda db: history_loader(store, db))
@@ -57,19 +58,23 @@ def create_api(settings: Settings, store: ReportingStore, projector=None):
                       "reporting": store, "states": states, "clock": system_clock,
                       "routing": Suggester(lambda: store),
                       "settle": settle, "status": status, "replayer": replayer,
-                      "live": live},
+                      "live": live,
+                      "calendars": calendars or CalendarBook(settings.calendar_dir,
+                                                             settings.calendar_notices)},
                      settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes)
 
 
 def run(settings: Settings) -> int:
     ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topics)
-    store = ReportingStore(settings.dsn, settings.clickhouse_database)
+    calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
+    store = ReportingStore(settings.dsn, settings.clickhouse_database, calendars.current,
+                           settings.late_entry_working_days)
     app, projector = build_worker(settings, store)
-    http = ThreadedServer(create_api(settings, store, projector), settings.host,
+    http = ThreadedServer(create_api(settings, store, projector, calendars), settings.host,
                           settings.port).start()
     print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
-    reminders = start_reminders(settings, store)
+    reminders = start_reminders(settings, store, calendars)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
     try:
         worker.execute_from_commandline()
@@ -82,13 +87,14 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def start_reminders(settings: Settings, store: ReportingStore) -> ReminderService | None:
+def start_reminders(settings: Settings, store: ReportingStore, calendars: CalendarBook
+                    ) -> ReminderService | None:
     """Reminders from the projections this process keeps, when a webhook receives them (one
     reporting process per outbox: its data dir's)."""
     if not settings.webhook_url:
         return None
     service = ReminderService(store, Outbox(settings.outbox_path),
                               WebhookSender(settings.webhook_url), get_profile(settings.profile),
-                              china_calendar(), system_clock, settings.reminder_interval_s)
+                              calendars.current, system_clock, settings.reminder_interval_s)
     service.start()
     return service

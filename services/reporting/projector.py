@@ -1,10 +1,12 @@
 """The projector: from an event and the proposal's state before it, the rows it adds. Pure.
 
-Every event adds one row to the immutable history; every proposal event adds a version of the
-proposal and a version of each assignment it changed (all of them when the proposal's own status
-changes). Rows carry the event's `seq`, business date and record time, so any past date can be
-asked with `argMax(..., seq)` over the versions up to that date: the same rows answer "as of"
-and "as recorded on".
+Every event adds one row to the immutable history; a proposal event adds a version of each
+assignment it changed (all of them when the proposal's own status changes), and a version of the
+proposal when the proposal's own fields changed. Rows carry the event's `seq`, business date and
+record time. The rule of time keeps each row's versions in business-time order (a duty's records
+are in order, and so are the proposal's own), so any past date can be asked with
+`argMax(..., seq)` over the versions up to that date: the same rows answer "as of" and "as
+recorded on".
 """
 from __future__ import annotations
 
@@ -60,16 +62,25 @@ def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
         return after
     assert isinstance(after, Proposal)
     stamp = (event.seq, position, day, event.recorded_at)
-    rows.proposals.append((
-        after.id, *stamp, after.kind, after.level, after.year, after.number, after.title,
-        after.affiliation, list(after.topics), after.key_item, after.status,
-        after.merged_into or "", after.supervisions))
+    if not isinstance(before, Proposal) or _proposal_fields(before) != _proposal_fields(after):
+        rows.proposals.append((
+            after.id, *stamp, after.kind, after.level, after.year, after.number, after.title,
+            after.affiliation, list(after.topics), after.key_item, after.status,
+            after.merged_into or "", after.supervisions))
     old = before.assignments if isinstance(before, Proposal) else {}
     everything = not isinstance(before, Proposal) or before.status != after.status
     for bureau, duty in after.assignments.items():
         if everything or _changed(old.get(bureau), duty):
             rows.assignments.append(_assignment_row(after, duty, stamp))
     return after
+
+
+def _proposal_fields(p: Proposal) -> tuple:
+    """What a proposal version row holds that can change after submission. A version is written
+    only when these change, that is on the proposal's own records, which are in business-time
+    order: a bureau's record dated before another's later one must not add a version that
+    carries the later one's state under an earlier date."""
+    return p.status, p.merged_into, p.supervisions
 
 
 def _bureau_of(event: e.Event) -> str:

@@ -41,8 +41,7 @@ HAVING counted
 
 # The same, when the as-of date is on or after the store's last business date (and no audit clock
 # is set): then every assignment's latest version is its state as of that date, and the
-# assignment_latest table holds exactly those (a proposal's business dates never go back, because
-# the kernel refuses a command dated before its proposal's last event).
+# assignment_latest table holds exactly those.
 LATEST_ASSIGNMENTS = """
 SELECT proposal_id, bureau, role, kind, level, year, assigned_on,
        status = 'active' AND proposal_status = 'open'              AS counted,
@@ -83,6 +82,31 @@ FROM (
 GROUP BY GROUPING SETS (({keys} kind, role, done, on_time, past_due, c_result, c_disclosure,
                          c_feedback, c_contacted, c_by_self, c_channel), ({group}))
 """
+
+# The bureaus' records on the duties in scope (banli.domain.rates.stamps_of): each event about a
+# counted duty, dated on or before the date, that the bureau, an admin or the importer entered,
+# as (business day, record day in Shanghai, imported); grouped into stamps (ENTRY_STAMPS, per
+# group key) or listed (ENTRY_RECORDS). Whether a stamp is late needs the working-day calendar,
+# which banli.domain.rates.count_entries applies.
+_RECORDS = """
+    SELECT h.proposal_id AS proposal_id, h.seq AS seq, h.bureau AS bureau, h.type AS type,
+           h.occurred_on AS occurred_on, toDate(h.recorded_at, 'Asia/Shanghai') AS recorded_on,
+           h.actor_role = 'importer' AS imported, h.occurred_at AS occurred_at,
+           h.recorded_at AS recorded_at, h.actor_user AS actor_user, h.actor_role AS actor_role
+    FROM (
+        SELECT proposal_id, seq, bureau, type, occurred_on, occurred_at, recorded_at,
+               actor_user, actor_role
+        FROM {db}.event_history
+        WHERE occurred_on <= {as_of:Date32} AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
+          AND bureau != '' AND actor_role NOT IN ('coordinator', 'overseer')
+          AND ({bureau:String} = '' OR bureau = {bureau:String})
+        LIMIT 1 BY proposal_id, seq
+    ) AS h
+    INNER JOIN ({current}) AS a ON a.proposal_id = h.proposal_id AND a.bureau = h.bureau
+"""
+ENTRY_STAMPS = ("SELECT {keys} occurred_on, recorded_on, imported, count() AS n FROM ("
+                + _RECORDS + ") GROUP BY {keys} occurred_on, recorded_on, imported")
+ENTRY_RECORDS = ("SELECT * FROM (" + _RECORDS + ") ORDER BY proposal_id, seq")
 
 # The duties behind the numbers, one row each, with the proposal's number and title as of the
 # same clocks; banli.domain.rates.select picks a measure's items from them.

@@ -193,8 +193,9 @@ class ReminderService:
     is due; `start` runs that every `interval_s` in a thread of its own."""
 
     def __init__(self, store: Any, outbox: Outbox, send: Send, profile: Profile,
-                 calendar: Calendar, clock: Callable[[], datetime], interval_s: float = 300.0,
-                 settle: Callable[[], Any] = lambda: None):
+                 calendar: Callable[[], Calendar], clock: Callable[[], datetime],
+                 interval_s: float = 300.0, settle: Callable[[], Any] = lambda: None):
+        """`calendar` gives the current calendar (a loaded holiday notice counts from then on)."""
         self.store, self.outbox, self.send = store, outbox, send
         self.profile, self.calendar, self.clock = profile, calendar, clock
         self.interval_s, self.settle = interval_s, settle
@@ -206,7 +207,7 @@ class ReminderService:
         with self._round:
             self.settle()
             now = self.clock()
-            found = reminders(current_duties(self.store), self.profile, self.calendar,
+            found = reminders(current_duties(self.store), self.profile, self.calendar(),
                               business_date(now))
             queued = self.outbox.enqueue(found, now)
             return {"reminders": len(found), "queued": queued,

@@ -9,12 +9,14 @@ import threading
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.rates import Scope, with_flags
+from banli.domain.rates import Scope, Stamp, count_entries, entry_kind, with_flags
+from banli.domain.workdays import Calendar
+from banli.workcalendar import china_calendar
 from banli.domain.types import DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS
 
 from . import queries
@@ -42,9 +44,15 @@ def connect(dsn: str):
 
 
 class ReportingStore:
-    def __init__(self, dsn: str, database: str = "banli"):
+    def __init__(self, dsn: str, database: str = "banli",
+                 calendar: Callable[[], Calendar] = china_calendar,
+                 late_entry_working_days: int = 5):
+        """`calendar` gives the working-day calendar of the moment (late entries are counted in
+        working days: banli.domain.rates.count_entries)."""
         self.dsn = dsn
         self.db = database
+        self.calendar = calendar
+        self.late_entry_working_days = late_entry_working_days
         self.client = connect(dsn)
         self._lock = threading.RLock()
         self.ensure_schema(self.db)
@@ -121,11 +129,12 @@ class ReportingStore:
         """The report's counts and rates: one row, or one per bureau (by bureau)."""
         current = (queries.LATEST_ASSIGNMENTS if self._at_or_after_last_day(scope, recorded_by)
                    else queries.CURRENT_ASSIGNMENTS)
+        keys = "bureau," if by_bureau else ""
         sql = (queries.REPORT_CELLS.replace("{current}", current)
-               .replace("{keys}", "bureau," if by_bureau else "")
-               .replace("{group}", "bureau" if by_bureau else ""))
+               .replace("{keys}", keys).replace("{group}", "bureau" if by_bureau else ""))
+        params = self._scope_params(scope, recorded_by)
         groups: dict[str, Counter] = {}
-        for cell in self.query(sql, **self._scope_params(scope, recorded_by)):
+        for cell in self.query(sql, **params):
             counts = groups.setdefault(cell["bureau"] if by_bureau else "", Counter())
             if cell["total"]:
                 counts["proposals"] = cell["proposals"]
@@ -133,7 +142,16 @@ class ReportingStore:
                 add_cell(counts, cell, profile)
         if not groups and not by_bureau:
             groups[""] = Counter()
-        return [{"bureau": bureau, **with_rates(counts)} for bureau, counts in sorted(groups.items())]
+        stamps: dict[str, list[Stamp]] = {}
+        for row in self.query(queries.ENTRY_STAMPS.replace("{current}", current)
+                              .replace("{keys}", keys), **params):
+            stamps.setdefault(row["bureau"] if by_bureau else "", []).append(
+                Stamp(row["occurred_on"], row["recorded_on"], bool(row["imported"]), row["n"]))
+        calendar = self.calendar()
+        return [{"bureau": bureau, **with_rates(counts),
+                 "entries": count_entries(stamps.get(bureau, ()), calendar,
+                                          self.late_entry_working_days)}
+                for bureau, counts in sorted(groups.items())]
 
     def _at_or_after_last_day(self, scope: Scope, recorded_by: datetime | None) -> bool:
         """Whether every assignment's latest version is its state as of the scope's date: the
@@ -177,6 +195,20 @@ class ReportingStore:
         sql = queries.ITEMS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
         return [with_flags(_item_of(row), scope.as_of, profile)
                 for row in self.query(sql, **self._scope_params(scope, recorded_by))]
+
+    def entries(self, scope: Scope, recorded_by: datetime | None = None
+                ) -> list[dict[str, Any]]:
+        """The bureaus' records behind the report's `entries`, each with its kind (late,
+        imported, on_time) as banli.domain.rates.entry_kind says."""
+        sql = queries.ENTRY_RECORDS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
+        calendar, days = self.calendar(), self.late_entry_working_days
+        return [{"proposal_id": r["proposal_id"], "seq": r["seq"], "bureau": r["bureau"],
+                 "type": r["type"], "occurred_at": _utc(r["occurred_at"]),
+                 "recorded_at": _utc(r["recorded_at"]),
+                 "actor": {"user": r["actor_user"], "role": r["actor_role"]},
+                 "entry": entry_kind(Stamp(r["occurred_on"], r["recorded_on"],
+                                           bool(r["imported"])), calendar, days)}
+                for r in self.query(sql, **self._scope_params(scope, recorded_by))]
 
     def awaiting_assignment(self, years: tuple[int, int], limit: int = 500
                             ) -> list[dict[str, Any]]:
@@ -273,6 +305,13 @@ RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"),
 REPORT_RATES = {**RATE_COLUMNS, "self_recorded_feedback": ("f_by_self", "f_all")}
 
 
+def _utc(moment: datetime) -> str:
+    """A time read back from ClickHouse (zone-less, UTC) as ISO 8601 with its offset."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
 def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str, Any]:
     return {
         "scope": {"bureau": scope.bureau, "years": list(scope.years),
@@ -290,6 +329,7 @@ def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str,
                               "unstated": row["fc_unstated"]},
         "feedback_by_self": row["f_by_self"],
         "rates": row["rates"],
+        "entries": row["entries"],
     }
 
 

@@ -9,7 +9,7 @@ import threading
 import time
 import warnings
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -111,10 +111,13 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
         # A clerk's workflow command through handling's API: decided, answered, projected.
         clerk = stack.client(handling, "clerk", "sh-ipa")
         r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/contacts",
-                       json={"bureau": "sh-ipa", "stage": "after", "method": "phone", "note": "回访",
-                             "at": "2020-12-01T10:00:00+08:00"})
+                       json={"bureau": "sh-ipa", "stage": "after", "method": "phone", "note": "回访"})
         assert r.status_code == 201, r.text
         assert r.json()["events"][0]["actor"]["bureau"] == "sh-ipa"
+        # without `at` it happened when handling decided it: the broker's time for the command
+        happened = datetime.fromisoformat(r.json()["events"][0]["occurred_at"])
+        assert happened == datetime.fromisoformat(r.json()["events"][0]["recorded_at"])
+        assert abs((datetime.now(timezone.utc) - happened).total_seconds()) < 600
         contact = r.json()["events"][0]
         assert live.wait_for(lambda frames: any(
             (e["proposal_id"], e["seq"]) == ("2020-cppcc_proposal-21001", contact["seq"])
@@ -137,7 +140,7 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
         reasons = sorted(json.loads(d.value)["reason"].split(":")[0] for d in dead)
         assert reasons == ["undecodable command", "undecodable event"]
         r = clerk.post("/api/proposals/2020-cppcc_proposal-21001/contacts",
-                       json={"bureau": "sh-ipa", "stage": "after", "method": "visit", "at": "2020-12-02T10:00:00+08:00"})
+                       json={"bureau": "sh-ipa", "stage": "after", "method": "visit"})
         assert r.status_code == 201, r.text
         wait_projected(read, event_count(ledger) + 2)
 

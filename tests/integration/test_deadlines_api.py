@@ -37,7 +37,8 @@ def test_the_duties_another_profile_would_flip_are_listed(server, clock):
     answer = expect(world.coordinator.get("/api/deadlines/flips",
                                           params={"to": "cppcc_5_months"}), 200)
     assert answer["items"] == [{"proposal_id": P, "bureau": "sh-ipa", "role": "lead",
-                                "what": "reply", "before": "late", "after": "on_time"}]
+                                "what": "reply", "before": "late", "after": "on_time",
+                                "due_before": "2020-06-02", "due_after": "2020-08-02"}]
     assert expect(world.coordinator.get("/api/deadlines/flips", params={"to": "default"}),
                   200)["items"] == []
     mine = expect(world.edu.get("/api/deadlines/flips", params={"to": "cppcc_5_months"}), 200)

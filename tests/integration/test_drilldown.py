@@ -10,7 +10,7 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import MEASURES, RATE_MEASURES, Scope, compute_report, report_items, select
+from banli.domain.rates import MEASURES, RATE_MEASURES, Scope, report_items, select
 from banli.history import reference_report, run_history
 
 from tests.integration.test_differential import MODEL_SCOPES, fresh_system, load
@@ -90,7 +90,7 @@ def test_generated_league_and_items_equal_the_reference(tmp_path, chdb_dsn):
             assert set(league) == bureaus and len(bureaus) > 3
             for bureau, report in league.items():
                 one = scope.model_copy(update={"bureau": bureau})
-                assert report == compute_report(proposals, one, profile), bureau
+                assert report == reference_report(ledger, one), bureau
                 items = system.reporting.items(one, profile)
                 assert key(items) == key(report_items(proposals, one, profile))
                 assert_items_trace_the_report(report, items)

@@ -3,7 +3,7 @@ by ClickHouse equal `banli.domain.routing_lineage.misrouting`, and the past prop
 suggestions learn from equal `banli.routing.past_from_streams`, on generated histories."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -23,7 +23,8 @@ def history_lines():
 
 
 @pytest.fixture
-def loaded(system, history_lines):
+def loaded(system, clock, history_lines):
+    clock.now = datetime(2024, 1, 2, tzinfo=timezone.utc)  # after the history: none of it ahead
     _, _, problems = import_commands(system.handle, history_lines)
     assert system.settle(60)
     ledger, expected_problems = run_history(history_lines)

@@ -141,6 +141,7 @@ class Scenario:
     clock: datetime = START
     issued: int = 0
     calendar: Calendar = field(default_factory=china_calendar)
+    today: datetime | None = None  # the system clock; None: each command's own business time
 
     def command(self, data: dict[str, Any]) -> c.AnyCommand:
         """The command, with an id, an actor and a business time where the test left them out."""
@@ -159,8 +160,15 @@ class Scenario:
         return command
 
     def context(self, command: c.AnyCommand) -> Context:
-        return Context(recorded_at=command.at or START, profile=self.profile,
+        return Context(recorded_at=self.today or command.at or START, profile=self.profile,
                        directory=self.directory, calendar=self.calendar)
+
+    def on(self, moment: str) -> "Scenario":
+        """From now on the system clock reads `moment` (ISO 8601, Shanghai when no offset):
+        commands are recorded then, whatever their business time."""
+        parsed = datetime.fromisoformat(moment)
+        self.today = parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+        return self
 
     def decide(self, command: c.AnyCommand) -> list[Event] | Rejection:
         return decide(self.states.get(command.stream), command, self.context(command))

@@ -6,7 +6,7 @@ from datetime import date
 
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES
 from banli.domain.explain import Duty, explain_proposal, flips
-from banli.domain.workdays import TableCalendar
+from banli.domain.workdays import YearTable
 from banli.workcalendar import china_calendar
 
 from .scenario import (
@@ -17,10 +17,10 @@ from .scenario import (
 CAL = china_calendar()
 # The State Council extended the 2020 Spring Festival holiday on 27 January 2020 (31 Jan-2 Feb,
 # for the epidemic): a calendar from before that notice had 31 January as a working day.
-BEFORE_THE_NOTICE = TableCalendar(
-    name="before the notice of 27 Jan 2020", first_year=CAL.first_year, last_year=CAL.last_year,
-    holidays=CAL.holidays - {date(2020, 1, 31), date(2020, 2, 1), date(2020, 2, 2)},
-    adjusted_workdays=CAL.adjusted_workdays)
+_2020 = CAL.years[2020]
+BEFORE_THE_NOTICE = CAL.without(2020, YearTable(
+    2020, _2020.holidays - {date(2020, 1, 31), date(2020, 2, 1), date(2020, 2, 2)},
+    _2020.adjusted_workdays, source="before the notice of 27 Jan 2020"))
 
 
 def test_an_assignments_deadlines_are_explained():
@@ -44,7 +44,7 @@ def test_an_assignments_deadlines_are_explained():
     assert lead["reply"] == {"first_reply_on": "2020-06-10", "status": "on_time"}
     # 10 working days over the Spring Festival of 2020
     assert lead["return_window"] == {"working_days": 10, "from": "2020-01-17",
-                                     "due": "2020-02-07"}
+                                     "due": "2020-02-07", "provisional": False}
     # 20 working days after 10 June 2020 (Dragon Boat Festival 25-27 June, 28 June worked)
     assert lead["disclosure"]["due"] == "2020-07-09"
     assert lead["disclosure"]["published_on"] == "2020-07-01"
@@ -109,7 +109,8 @@ def test_another_profile_flips_the_replies_its_deadline_would_change():
     changed = flips(duties(scenario), DEFAULT_PROFILE, CAL, PROFILES["cppcc_5_months"], CAL,
                     date(2020, 11, 20))
     assert changed == [{"proposal_id": P, "bureau": "sh-ipa", "role": "lead", "what": "reply",
-                        "before": "late", "after": "on_time"}]
+                        "before": "late", "after": "on_time", "due_before": "2020-04-17",
+                        "due_after": "2020-06-17"}]
     assert flips(duties(scenario), DEFAULT_PROFILE, CAL, DEFAULT_PROFILE, CAL,
                  date(2020, 11, 20)) == []
 
@@ -122,7 +123,8 @@ def test_a_calendar_change_flips_the_publications_it_moves():
     changed = flips(duties(scenario), DEFAULT_PROFILE, BEFORE_THE_NOTICE, DEFAULT_PROFILE, CAL,
                     date(2020, 11, 20))
     assert changed == [{"proposal_id": P, "bureau": "sh-ipa", "role": "lead",
-                        "what": "disclosure", "before": "late", "after": "on_time"}]
+                        "what": "disclosure", "before": "late", "after": "on_time",
+                        "due_before": "2020-02-05", "due_after": "2020-02-06"}]
 
 
 def test_a_withheld_reply_is_not_due_for_publication():

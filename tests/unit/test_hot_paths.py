@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.domain.events import EVENT_ADAPTER, load_event, upcast
 from banli.domain.proposal import EVENT_ID_NAMESPACE, Assignment, ReplyDraft, event_id
-from banli.domain.types import replaced
+from banli.domain.types import SHANGHAI, replaced
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import read_commands
 from services.handling.processor import Processor
@@ -24,7 +24,7 @@ def test_event_ids_are_the_uuid5_of_command_and_index():
 
 def test_a_replaced_model_is_what_model_copy_makes():
     duty = Assignment(bureau="sh-ipa", role="lead", assigned_on=date(2021, 1, 4),
-                      due=date(2021, 4, 4),
+                      due=date(2021, 4, 4), last_at=datetime(2021, 1, 4, 10, tzinfo=SHANGHAI),
                       draft=ReplyDraft(result="solved", drafted_on=date(2021, 2, 1)))
     for change in ({}, {"contacts": 2}, {"status": "removed", "acknowledged": True},
                    {"draft": None}):

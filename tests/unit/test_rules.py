@@ -491,13 +491,108 @@ def test_a_merge_goes_into_another_open_proposal():
         "merge_target")
 
 
-# --- business time --------------------------------------------------------------------------
-def test_business_time_never_goes_backwards_within_a_proposal():
-    rejection = given(*ASSIGNED).when(reply("sh-ipa", at="2020-02-19")).then_rejected(
-        "out_of_order")
-    assert rejection.details["last"] == "2020-02-20T10:00:00+08:00"
-    given(*ASSIGNED).when(reply("sh-ipa", at="2020-02-20T10:00:00+08:00")).then_events(
+# --- business time: the rule of time ------------------------------------------------------------
+# Business time orders a duty's records, not the whole proposal's; a record may not be dated
+# before what it depends on, nor after today.
+SPLIT = (*SUBMITTED, assign(lead=["sh-ipa", "sh-hrss"], co=["sh-jrj"], at="2020-02-20"))
+
+
+def test_a_dutys_records_keep_their_business_order():
+    scenario = given(*ASSIGNED, log_contact("sh-ipa", at="2020-03-10"))
+    rejection = scenario.when(reply("sh-ipa", at="2020-03-09")).then_rejected(
+        "out_of_order", last="2020-03-10T10:00:00+08:00", what_en="sh-ipa's last record on it")
+    assert "sh-ipa" in rejection.message
+    scenario.when(reply("sh-ipa", at="2020-03-10T10:00:00+08:00")).then_events(
         event("ReplyIssued"))  # the same moment is not before
+
+
+def test_a_record_is_not_dated_before_its_own_assignment_or_the_submission():
+    given(*ASSIGNED).when(reply("sh-ipa", at="2020-02-19")).then_rejected(
+        "out_of_order", last="2020-02-20T10:00:00+08:00")
+    rejection = given(*SUBMITTED).when(assign(at="2020-01-14")).then_rejected(
+        "out_of_order", what_en="the proposal's submission")
+    assert "提交" in rejection.message
+
+
+def test_split_leads_record_in_their_own_order():
+    """分办: each lead types in its own records after the other has typed in its later ones."""
+    scenario = given(*SPLIT, reply("sh-ipa", at="2020-05-10"),
+                     decide_disclosure("sh-ipa", at="2020-05-20"),
+                     record_feedback("sh-ipa", at="2020-06-01"))
+    scenario.when(reply("sh-hrss", at="2020-04-01")).then_events(event("ReplyIssued"))
+    scenario.when(decide_disclosure("sh-hrss", at="2020-04-02")).then_events(
+        event("DisclosureDecided"))
+    scenario.when(submit_opinion("sh-jrj", at="2020-03-01")).then_events(
+        event("OpinionSubmitted"))
+    scenario.when(record_feedback("sh-hrss", at="2020-03-31")).then_rejected(
+        "out_of_order", what_en="sh-hrss's last record on it")
+
+
+def test_the_proposals_own_records_keep_their_order():
+    scenario = given(*SPLIT, supervise(at="2020-04-01"))
+    scenario.when(supervise(bureau="sh-ipa", at="2020-03-01")).then_rejected(
+        "out_of_order", what_en="the proposal's last assignment, reassignment or supervision")
+    scenario.when(reassign(add_co=["sh-stcsm"], at="2020-03-01")).then_rejected("out_of_order")
+    scenario.when(reassign(add_co=["sh-stcsm"], at="2020-04-01")).then_events(
+        event("ProposalReassigned"))
+
+
+def test_supervising_a_bureau_is_a_record_on_its_duty():
+    scenario = given(*SPLIT, log_contact("sh-ipa", at="2020-04-01"))
+    scenario.when(supervise(bureau="sh-ipa", at="2020-03-15")).then_rejected("out_of_order")
+    scenario.when(supervise(bureau="sh-hrss", at="2020-03-15")).then_events(
+        event("ProposalSupervised"))
+    scenario.when(log_contact("sh-hrss", at="2020-03-14")).then_rejected("out_of_order")
+
+
+def test_a_reassignment_follows_the_duties_it_ends_or_replaces():
+    scenario = given(*SPLIT, log_contact("sh-hrss", at="2020-04-01"),
+                     return_("sh-ipa", at="2020-02-25"))
+    scenario.when(reassign(remove=["sh-hrss"], add_lead=["sh-stcsm"], at="2020-03-01")
+                  ).then_rejected("out_of_order", what_en="sh-hrss's last record on it")
+    scenario.when(reassign(add_lead=["sh-ipa"], at="2020-02-24")).then_rejected("out_of_order")
+    scenario.when(reassign(add_lead=["sh-ipa"], at="2020-03-01")).then_events(
+        event("ProposalReassigned"))  # sh-hrss's later record is not its business
+
+
+def test_withdrawal_and_merger_follow_every_record():
+    scenario = given(*SPLIT, submit("21002"), reply("sh-hrss", at="2020-05-10"))
+    scenario.when(withdraw(at="2020-05-01")).then_rejected(
+        "out_of_order", what_en="the proposal's last record")
+    scenario.when(merge(P, into=Q, at="2020-05-01")).then_rejected("out_of_order")
+    scenario.when(withdraw(at="2020-05-10")).then_events(event("ProposalWithdrawn"))
+
+
+def test_a_sign_off_follows_the_draft_it_signs():
+    scenario = given(*SPLIT, {"type": "draft_reply", "proposal": P, "bureau": "sh-ipa",
+                              "result": "solved", "at": "2020-04-10"})
+    sign_off = {"type": "sign_off_reply", "proposal": P, "bureau": "sh-jrj", "lead": "sh-ipa"}
+    scenario.when({**sign_off, "at": "2020-04-09"}).then_rejected(
+        "out_of_order", what_en="sh-ipa's last record on it")
+    scenario.when({**sign_off, "at": "2020-04-11"}).then_events(event("ReplySignedOff"))
+    scenario.when(reply("sh-hrss", at="2020-03-01")).then_events(event("ReplyIssued"))
+
+
+def test_a_business_time_later_than_today_is_refused():
+    scenario = given(*ASSIGNED).on("2020-04-09T23:00:00")
+    scenario.when(reply("sh-ipa", at="2020-04-10T00:30:00+08:00")).then_rejected(
+        "future_business_time", today="2020-04-09")
+    scenario.when(log_contact("sh-ipa", at="2020-04-09T23:30:00+08:00")).then_events(
+        event("ContactLogged"))  # later today is not later than today
+
+
+def test_a_clerk_records_only_so_far_back():
+    old = reply("sh-ipa", at="2020-04-10", actor=clerk("sh-ipa"))
+    rejection = given(*ASSIGNED).on("2020-05-11T09:00").when(old).then_rejected(
+        "backdated_too_far", limit=30, days=31)
+    assert "coordinator" in rejection.message_en and "importer" in rejection.message_en
+    assert "30 天" in rejection.message
+    given(*ASSIGNED).on("2020-05-10T09:00").when(old).then_events(event("ReplyIssued"))
+    for actor in (IMPORTER, COORDINATOR):  # older records are theirs to enter
+        given(*ASSIGNED).on("2021-01-05T09:00").when(
+            supervise(at="2020-04-10", actor=actor)).then_events(event("ProposalSupervised"))
+    given(*ASSIGNED).on("2021-01-05T09:00").when({**old, "actor": IMPORTER}).then_events(
+        event("ReplyIssued"))
 
 
 def test_another_proposal_keeps_its_own_time():
@@ -544,9 +639,14 @@ def test_coordinators_give_the_coordinating_commands_and_record_feedback():
                                                                        role="coordinator")
 
 
-def test_an_overseer_changes_nothing():
-    for command in (submit("21009"), supervise(), reply("sh-ipa"), record_feedback("sh-ipa"),
-                    withdraw(), register_bureau("sh-new")):
+def test_an_overseer_supervises_and_changes_nothing_else():
+    given(*ASSIGNED).when(supervise(actor=OVERSEER, note="督办")).then_events(
+        event("ProposalSupervised", note="督办"))
+    given(*ASSIGNED).when(supervise(bureau="sh-ipa", actor=OVERSEER)).then_events(
+        event("ProposalSupervised", bureau="sh-ipa"))
+    for command in (submit("21009"), reply("sh-ipa"), record_feedback("sh-ipa"),
+                    withdraw(), register_bureau("sh-new"), assign(), reassign(add_co=["sh-jrj"]),
+                    extend_deadline("sh-ipa", "2020-07-01")):
         given(*ASSIGNED).when({**command, "actor": OVERSEER}).then_rejected(
             "forbidden", role="overseer")
 
@@ -562,13 +662,24 @@ def test_importers_and_admins_may_do_anything(actor):
         scenario.when({**command, "actor": actor}).then_events(event(EVENT_OF[command["type"]]))
 
 
-def test_a_command_needs_an_actor_and_a_business_time():
-    scenario = given(*ASSIGNED)
+def test_a_command_needs_an_actor():
     no_actor = c.parse_command({**reply("sh-ipa"), "command_id": "x1",
                                 "at": "2020-04-10T10:00:00+08:00"})
-    scenario.when(no_actor).then_rejected("missing_actor")
-    no_time = c.parse_command({**reply("sh-ipa"), "command_id": "x2", "actor": IMPORTER})
-    scenario.when(no_time).then_rejected("missing_time")
+    given(*ASSIGNED).when(no_actor).then_rejected("missing_actor")
+
+
+def test_a_command_without_a_business_time_happens_when_it_is_decided():
+    scenario = given(*ASSIGNED, log_contact("sh-ipa", at="2020-03-01T10:00:00+08:00"))
+    now = c.parse_command({**reply("sh-ipa"), "command_id": "x2", "actor": IMPORTER})
+    recorded = datetime(2020, 4, 1, 9, 30, tzinfo=SHANGHAI)
+    [issued] = decide(scenario.proposal(), now, Context(recorded_at=recorded,
+                                                         directory=scenario.directory))
+    assert issued.occurred_at == issued.recorded_at == recorded
+    # a clock that reads earlier than what the record follows: the record comes right after it
+    behind = datetime(2020, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    [issued] = decide(scenario.proposal(), now, Context(recorded_at=behind,
+                                                         directory=scenario.directory))
+    assert issued.occurred_at == datetime(2020, 3, 1, 10, 0, tzinfo=SHANGHAI)
 
 
 def test_the_adapter_must_name_every_command():
@@ -582,7 +693,7 @@ def test_events_carry_a_deterministic_envelope():
     scenario = given(*ASSIGNED)
     command = scenario.command(reply("sh-ipa", command_id="reply-1", actor=clerk("sh-ipa"),
                                      at="2020-04-10"))
-    recorded = datetime(2020, 11, 20, 9, 30, tzinfo=SHANGHAI)
+    recorded = datetime(2020, 4, 20, 9, 30, tzinfo=SHANGHAI)
     ctx = Context(recorded_at=recorded, directory=scenario.directory)
     first = decide(scenario.proposal(), command, ctx)
     again = decide(scenario.proposal(), command, ctx)

@@ -3,7 +3,9 @@ working days — the window to return an assignment and the deadline to publish 
 the Spring Festival and National Day holidays and their adjusted working days (调休)."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import chinese_calendar
 import pytest
@@ -13,7 +15,11 @@ from banli.domain.proposal import Context, decide
 from banli.domain.workdays import (
     NO_CALENDAR, OutsideCalendar, TableCalendar, add_working_days, past_working_days,
 )
-from banli.workcalendar import china_calendar
+from banli.domain.explain import explain_proposal
+from banli.workcalendar import (
+    CalendarBook, NoticeError, build_calendar, china_calendar, package_calendar, parse_notice,
+    save_notice,
+)
 
 from .scenario import (
     P, assign, bureaus, decide_disclosure, event, given, reply, return_, submit,
@@ -27,10 +33,12 @@ def assigned_on(day: str, **more):
 
 
 # --- the calendar ----------------------------------------------------------------------------
-def test_the_calendar_is_the_packages_day_for_day():
-    day, last = date(CAL.first_year, 1, 1), date(CAL.last_year, 12, 31)
+def test_the_calendar_is_the_packages_day_for_day_where_the_package_has_the_notice():
+    package = package_calendar()
+    day, last = date(package.first_year, 1, 1), date(package.last_year, 12, 31)
     while day <= last:
         assert CAL.is_working_day(day) == chinese_calendar.is_workday(day), day
+        assert not CAL.is_provisional(day)
         day += timedelta(days=1)
     assert CAL.name.startswith("chinese-calendar ")
 
@@ -141,3 +149,92 @@ def test_the_state_knows_when_the_latest_reply_was_published():
                    decide_disclosure("sh-ipa", "full", at="2020-11-02"))
     duty = scenario.proposal().assignments["sh-ipa"]
     assert duty.published_on == date(2020, 10, 20)  # on time: due 29 Oct
+
+
+# --- years without a published notice: provisional, then the notice loaded ---------------------
+NOTICE_2027 = Path(__file__).resolve().parents[2] / "deploy" / "calendar" / "notice-2027.example.json"
+
+
+def test_a_year_without_a_notice_counts_its_statutory_holidays_provisionally():
+    assert not CAL.is_provisional(date(package_calendar().last_year, 12, 31))
+    assert CAL.is_provisional(date(2027, 3, 1))
+    # 2027 without a notice: the Spring Festival days (5-10 Feb), no weekend day worked
+    assert not CAL.is_working_day(date(2027, 2, 8)) and not CAL.is_working_day(date(2027, 2, 5))
+    assert CAL.is_working_day(date(2027, 2, 11))
+    assert not CAL.is_working_day(date(2027, 2, 20))  # a Saturday: nothing known to be worked
+    assert add_working_days(CAL, date(2027, 1, 29), 10) == date(2027, 2, 18)
+
+
+def test_a_return_window_spanning_the_new_year_is_counted_and_marked_provisional():
+    last = package_calendar().last_year  # 2026 with chinese-calendar 1.11
+    pid = f"{last}-cppcc_proposal-21001"
+    scenario = given(*bureaus, submit(year=last, at=f"{last}-12-01"),
+                     assign(pid, co=["sh-hrss"], at=f"{last}-12-24"))
+    deadline = add_working_days(CAL, date(last, 12, 24), 10)
+    assert deadline.year == last + 1
+    scenario.when(return_("sh-hrss", proposal=pid, at=deadline.isoformat())).then_events(
+        event("AssignmentReturned"))
+    late = (deadline + timedelta(days=1 if deadline.weekday() < 4 else 3)).isoformat()
+    scenario.when(return_("sh-ipa", proposal=pid, at=late)).then_rejected(
+        "return_window_closed", deadline=deadline.isoformat())
+    explained = explain_proposal(scenario.streams[pid], DEFAULT_PROFILE, CAL, date(last, 12, 28))
+    window = explained["assignments"][0]["return_window"]
+    assert window["due"] == deadline.isoformat() and window["provisional"] is True
+
+
+def test_a_loaded_notice_replaces_the_provisional_year():
+    [table] = parse_notice(NOTICE_2027.read_bytes())
+    calendar = build_calendar([table])
+    assert not calendar.is_provisional(date(2027, 3, 1))
+    assert calendar.is_working_day(date(2027, 2, 20))  # a Saturday worked in exchange
+    assert not calendar.is_working_day(date(2027, 2, 11))  # the extended holiday
+    assert add_working_days(calendar, date(2027, 1, 29), 10) == date(2027, 2, 20)
+    assert "notices 2027" in calendar.name and table.source.startswith("通知 notice 示例")
+
+
+@pytest.mark.parametrize("notice, problem", [
+    ({"year": 2027, "holidays": ["2026-12-31"]}, "outside 2027"),
+    ({"year": 2027, "holidays": ["2027-02-05..2027-02-11"], "workdays": ["2027-02-07"]},
+     "both a day off and a working day"),
+    ({"year": 2027, "holidays": ["2027-01-01"], "workdays": ["2027-02-16"]}, "a weekday"),
+    ({"year": 2027, "holidays": ["2027-02-30"]}, "not a date"),
+    ({"year": 2027, "holidays": ["2027-02-11..2027-02-05"]}, "not a valid range"),
+    ({"year": 1900, "holidays": ["1900-01-01"]}, "1950-2100"),
+    ({"year": 2027, "holidays": []}, "no days off"),
+    ({"year": 2027, "holidays": ["2027-01-01"], "note": "x"}, "unknown fields"),
+    ([{"year": 2027, "holidays": ["2027-01-01"]}, {"year": 2027, "holidays": ["2027-01-02"]}],
+     "given twice"),
+])
+def test_a_notice_file_is_checked_before_it_counts(notice, problem):
+    with pytest.raises(NoticeError) as refused:
+        parse_notice(json.dumps(notice))
+    assert any(problem in p for p in refused.value.problems), refused.value.problems
+    with pytest.raises(NoticeError, match="JSON"):
+        parse_notice(b"\xff not json")
+
+
+def test_a_running_process_takes_a_notice_saved_beside_it(tmp_path):
+    book = CalendarBook(tmp_path / "calendar", check_every=0)
+    assert book.current().is_provisional(date(2027, 5, 1)) and book.loaded() == []
+    save_notice(tmp_path / "calendar", NOTICE_2027.read_bytes())
+    assert (tmp_path / "calendar" / "2027.json").stat().st_mode & 0o777 == 0o600
+    assert not book.current().is_provisional(date(2027, 5, 1))
+    assert [t.year for t in book.loaded()] == [2027]
+    (tmp_path / "calendar" / "2027.json").write_text("{broken")
+    assert not book.current().is_provisional(date(2027, 5, 1))  # the good one still counts
+    assert book.error and "JSON" in book.error
+
+
+def test_the_calendar_command_loads_and_shows_a_notice(tmp_path, capsys):
+    from banli.cli import main
+
+    data = tmp_path / "data"
+    assert main(["calendar", "show", "--data-dir", str(data), "--years", "2027"]) == 0
+    assert "2027: 暂定 provisional" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"year": 2027, "holidays": ["2026-01-01"]}))
+    assert main(["calendar", "load", str(bad), "--data-dir", str(data)]) == 1
+    assert "outside 2027" in capsys.readouterr().err
+    assert main(["calendar", "load", str(NOTICE_2027), "--data-dir", str(data)]) == 0
+    assert main(["calendar", "show", "--data-dir", str(data), "--years", "2027"]) == 0
+    assert "2027: 正式 published — 通知 notice" in capsys.readouterr().out

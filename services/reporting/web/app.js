@@ -40,6 +40,10 @@ const I18N = {
     assign_go: "确认交办", assigned_ok: "已交办", lead_bureau: "主办单位", co_bureaus: "会办单位（可多选）",
     deadlines: "期限说明", rule: "规则", extensions: "延期", status: "状态", return_window: "退回期限",
     publish_due: "公开期限", calendar: "工作日历", misrouted_days: "误派耽误(天)",
+    late_entries: "逾期补录", provisional: "暂定",
+    entries_sub: (e) => `共 ${e.records} 条记录 · 导入 ${e.imported} 条 · 超过 ${e.late_after_working_days} 个工作日录入计为逾期`,
+    entries_of: (label, n) => `${label}：${n} 条记录`, entry_type: "记录", entry: "录入",
+    entry_kinds: { late: "逾期补录", imported: "批量导入", on_time: "按时录入" },
     st: { on_time: "按期", late: "逾期办结", overdue: "已逾期", pending: "未到期", unknown: "无法判断", not_due: "不需公开" },
     events: {
       BureauRegistered: "单位登记", ProposalSubmitted: "提交", ProposalAssigned: "交办",
@@ -88,6 +92,10 @@ const I18N = {
     assign_go: "Assign", assigned_ok: "Assigned", lead_bureau: "Lead bureau", co_bureaus: "Co-handlers (several)",
     deadlines: "Deadlines", rule: "Rule", extensions: "Extensions", status: "Status", return_window: "Return window",
     publish_due: "Publish by", calendar: "Calendar", misrouted_days: "Misrouted (days)",
+    late_entries: "Entered late", provisional: "provisional",
+    entries_sub: (e) => `of ${e.records} records · ${e.imported} imported · late: over ${e.late_after_working_days} working days`,
+    entries_of: (label, n) => `${label}: ${n} records`, entry_type: "Record", entry: "Entry",
+    entry_kinds: { late: "entered late", imported: "imported", on_time: "on time" },
     st: { on_time: "on time", late: "late", overdue: "overdue", pending: "pending", unknown: "unknown", not_due: "not to publish" },
     events: {},
   },
@@ -293,6 +301,7 @@ function renderKpis(report, previous) {
       <div class="label">${t(measure)}</div><div class="value">${numberLink(value, measure)}</div>
       <div class="sub">${esc(sub)}</div><div class="sub">${t("last_year_short")} ${last}</div></div>`);
   for (const rate of RATES) {
+    if (rate === "on_time_opinion") cards.push(entriesCard(report, previous));
     const value = report.rates[rate], last = previous.rates[rate];
     const trend = value === null || last === null ? "" : value > last ? "up" : value < last ? "down" : "";
     cards.push(`<div class="kpi" data-kpi="${rate}"><div class="label">${t(rate)}</div>
@@ -301,6 +310,15 @@ function renderKpis(report, previous) {
       <div class="sub">${t("last_year_short")} <span class="${trend}">${pct(last)}</span></div></div>`);
   }
   $("kpis").innerHTML = cards.join("");
+}
+
+function entriesCard(report, previous) {
+  // records entered more than N working days after they happened, beside the on-time rates
+  const e = report.entries, last = previous.entries;
+  return `<div class="kpi" data-kpi="late_entries"><div class="label">${t("late_entries")}</div>
+    <div class="value"><a class="num" href="#" data-entries="late">${e.late}</a></div>
+    <div class="sub">${esc(t("entries_sub")(e))}</div>
+    <div class="sub">${t("last_year_short")} ${last.late}</div></div>`;
 }
 
 function partsText(rate) {
@@ -413,6 +431,29 @@ async function openItems(measure, bureau) {
   $("drawer-body").innerHTML = `<table class="grid" id="items">${head}${body || `<tr><td colspan="10">${t("no_items")}</td></tr>`}</table>`;
 }
 
+async function openEntries(which, bureau) {
+  S.history = [];
+  S.lastItems = null;
+  openDrawer(I18N[S.lang].entry_kinds[which] || which);
+  let data;
+  try {
+    data = await api("/api/entries", { ...scopeParams(bureau), which });
+  } catch (error) {
+    $("drawer-body").innerHTML = `<p class="error">${esc(error.message)}</p>`;
+    return;
+  }
+  $("drawer-title").textContent = t("entries_of")(I18N[S.lang].entry_kinds[which] || which, data.count);
+  $("drawer-title").dataset.count = data.count;
+  const fmt = (iso) => new Date(iso).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+  const head = `<tr><th>${t("number")}</th><th>${t("bureau")}</th><th>${t("entry_type")}</th><th>${t("occurred")}</th>`
+    + `<th>${t("recorded")}</th><th>${t("actor")}</th><th>${t("entry")}</th></tr>`;
+  const body = data.items.map((r) => `<tr class="clickable entry" data-proposal="${esc(r.proposal_id)}">`
+    + `<td>${esc(r.proposal_id)}</td><td>${esc(bureauName(r.bureau))}</td><td>${esc(eventName(r.type))}</td>`
+    + `<td>${esc(fmt(r.occurred_at))}</td><td>${esc(fmt(r.recorded_at))}</td><td>${esc(r.actor.user)}</td>`
+    + `<td>${esc(I18N[S.lang].entry_kinds[r.entry] || r.entry)}</td></tr>`).join("");
+  $("drawer-body").innerHTML = `<table class="grid" id="entries">${head}${body || `<tr><td colspan="7">${t("no_items")}</td></tr>`}</table>`;
+}
+
 async function openHistory(proposal) {
   if (!$("drawer").hidden && S.lastItems) S.history.push(S.lastItems);
   openDrawer(t("history_of")(proposal));
@@ -440,6 +481,7 @@ function deadlinesTable(d) {
   const en = S.lang === "en";
   const st = (v) => (v ? (I18N[S.lang].st[v] || v) : "—");
   const workday = (w) => (!w ? "—" : w.due ? `${w.due}（${w.working_days} ${en ? "working days" : "个工作日"}）`
+    + (w.provisional ? ` <span class="tag provisional">${t("provisional")}</span>` : "")
     : `— ${esc(en ? w.calendar_gap.message_en : w.calendar_gap.message)}`);
   const rows = d.assignments.map((a) => {
     const done = a.reply || a.opinion || {};
@@ -582,10 +624,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("drawer-close").addEventListener("click", () => { $("drawer").hidden = true; S.history = []; });
   $("drawer-back").addEventListener("click", () => { const last = S.history.pop(); if (last) openItems(...last); });
   document.body.addEventListener("click", (event) => {
-    const link = event.target.closest("[data-measure], [data-proposal], [data-assign]");
+    const link = event.target.closest("[data-measure], [data-proposal], [data-assign], [data-entries]");
     if (!link || link.closest("#assign-form")) return;
     event.preventDefault();
     if (link.dataset.assign) openAssign(link.dataset.assign);
+    else if (link.dataset.entries) openEntries(link.dataset.entries, link.dataset.bureau || undefined);
     else if (link.dataset.measure) openItems(link.dataset.measure, link.dataset.bureau || undefined);
     else openHistory(link.dataset.proposal);
   });
