@@ -1,6 +1,7 @@
 """The public command vocabulary (DOMAIN.md): one frozen model per `type`, and their union."""
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, StringConstraints, TypeAdapter, model_validator
@@ -293,6 +294,24 @@ def parse_command(data: dict | str | bytes) -> AnyCommand:
     if isinstance(data, (str, bytes)):
         return COMMAND_ADAPTER.validate_json(data)
     return COMMAND_ADAPTER.validate_python(data)
+
+
+def fingerprint(command: Command) -> str:
+    """What a sender asked for, as a digest: the command without the id it carries and the actor
+    the edge put on it. The same sender resending the same command (an idempotent retry) gives
+    the same fingerprint; a used id with another body does not."""
+    body = command.model_dump_json(exclude={"command_id", "actor"})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def sender_of(command: Command) -> str:
+    """Whose command id it is: ids are scoped to the one who sends them (actor_key)."""
+    return actor_key(command.actor) if command.actor is not None else ""
+
+
+def actor_key(actor: Actor) -> str:
+    """One sender: a user, in the role and for the bureau its token names."""
+    return f"{actor.role}:{actor.user}@{actor.bureau or ''}"
 
 
 def bureau_stream(bureau: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Literal, Protocol
 
 from . import commands as c
 from . import events as e
+from . import permissions
 from .deadlines import DEFAULT_PROFILE, Profile
 from .rejections import Rejection
 from .types import (
@@ -313,22 +314,15 @@ def _stamp(cls: type[e.Event], data: dict[str, Any], command: c.Command, ctx: Co
 
 
 def authorize(command: c.AnyCommand, actor: Actor) -> Rejection | None:
-    """Importers and admins may do anything; coordinators give the coordinating commands and
-    record feedback; a clerk acts only for its own bureau; an overseer may supervise (督办),
-    its only write."""
-    if actor.role in ("importer", "admin"):
-        return None
-    allowed = (
-        (actor.role == "coordinator"
-         and (command.type in c.COORDINATOR_COMMANDS or command.type == "record_feedback"))
-        or (actor.role == "clerk" and command.type in c.BUREAU_COMMANDS)
-        or (actor.role == "overseer" and command.type == "supervise")
-    )
-    if not allowed:
+    """Whether the permission table (banli.domain.permissions) lets `actor` send `command`:
+    importers and admins anything; coordinators the coordinating commands and feedback; a clerk
+    its own bureau's commands only; an overseer supervision (督办), its only write."""
+    found = permissions.reach(actor, command.type)
+    if found is None:
         return Rejection.of("forbidden", role=actor.role, command=command.type)
-    if actor.role == "clerk" and command.bureau != actor.bureau:  # type: ignore[union-attr]
-        return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau,
-                            bureau=command.bureau)  # type: ignore[union-attr]
+    bureau = command.__dict__.get("bureau")
+    if found == "own" and bureau != actor.bureau:
+        return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau, bureau=bureau)
     return None
 
 

@@ -84,7 +84,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{user} 只能代表 {own} 办理，不能代表 {bureau}",
         "{user} acts for {own} only, not for {bureau}"),
     "missing_actor": ("命令缺少操作人", "the command has no actor"),
+    "command_id_conflict": (
+        "该指令编号已被使用，不能用于另一条指令；请为新指令使用新的编号",
+        "this command id is already used for another command; give a new command a new id"),
 }
+
+
+# Refusals given by the event log's adapters rather than by `decide` (a used command id).
+ADAPTER_CODES = frozenset({"command_id_conflict"})
 
 
 class Rejection(Frozen):

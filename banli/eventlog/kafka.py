@@ -118,6 +118,7 @@ def decode_outcome(raw: bytes) -> Outcome:
         rejection=Rejection.model_validate(rejection) if rejection else None,
         events=[Stored(e["position"], load_event(e["event"])) for e in data.get("events", [])],
         replayed=data.get("replayed", False),
+        sender=data.get("sender"), fingerprint=data.get("fingerprint"),
     )
 
 

@@ -40,7 +40,9 @@ class KafkaBus:
         for tp in tps:  # resolve the end now, before any command is sent
             self.consumer.position(tp)
         self._results: OrderedDict[str, Outcome] = OrderedDict()
-        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
+        # command id -> (loop, future, the command waited for)
+        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future,
+                                            AnyCommand]]] = {}
         self._lock = threading.Lock()
         self.cache_size = cache_size
         self._stop = threading.Event()
@@ -65,13 +67,25 @@ class KafkaBus:
                     self._deliver(outcome)
 
     def _deliver(self, outcome: Outcome) -> None:
+        """Keep a decision (never a refused reuse of its id, which would hide it from its
+        sender) and hand it to the waiters it answers: those who sent that very command, or,
+        for a conflict, the command it refused."""
+        conflict = outcome.rejection is not None and outcome.rejection.code == "command_id_conflict"
         with self._lock:
-            self._results[outcome.command_id] = outcome
-            self._results.move_to_end(outcome.command_id)
-            while len(self._results) > self.cache_size:
-                self._results.popitem(last=False)
-            waiters = self._waiters.pop(outcome.command_id, [])
-        for loop, future in waiters:
+            if not conflict:
+                self._results[outcome.command_id] = outcome
+                self._results.move_to_end(outcome.command_id)
+                while len(self._results) > self.cache_size:
+                    self._results.popitem(last=False)
+            waiting = self._waiters.get(outcome.command_id, [])
+            answered = [w for w in waiting if outcome.answers(w[2])]
+            if answered:
+                rest = [w for w in waiting if w not in answered]
+                if rest:
+                    self._waiters[outcome.command_id] = rest
+                else:
+                    del self._waiters[outcome.command_id]
+        for loop, future, _ in answered:
             loop.call_soon_threadsafe(_resolve, future, outcome)
 
     # Commands sent through one bus keep their order per stream (one producer, one request in
@@ -91,9 +105,10 @@ class KafkaBus:
         with self._lock:
             known = self._results.get(command.command_id)
             if known is None:
-                self._waiters.setdefault(command.command_id, []).append((loop, future))
+                self._waiters.setdefault(command.command_id, []).append(
+                    (loop, future, command))
         if known is not None:
-            return _as_replayed(known)
+            return known.replay(command)  # or a conflict: the id is someone else's
         delivered: asyncio.Future = loop.create_future()
         delivery = self._produce(command)
         delivery.add_callback(lambda _: loop.call_soon_threadsafe(_resolve, delivered, True))
@@ -124,6 +139,3 @@ def _fail(future: asyncio.Future, exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
 
-
-def _as_replayed(outcome: Outcome) -> Outcome:
-    return Outcome(outcome.command_id, outcome.events, outcome.rejection, replayed=True)

@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 from ..domain import commands as c
 from ..domain import events as e
 from ..domain.rejections import Rejection
-from . import ConcurrencyError, Stored
+from . import ConcurrencyError, Outcome, Stored
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -38,10 +38,12 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (stream, seq)
 );
 CREATE TABLE IF NOT EXISTS commands (
-    command_id TEXT PRIMARY KEY,
-    stream     TEXT NOT NULL,
-    accepted   INTEGER NOT NULL,
-    outcome    TEXT NOT NULL          -- event ids (accepted) or the rejection (refused)
+    command_id  TEXT PRIMARY KEY,
+    stream      TEXT NOT NULL,
+    accepted    INTEGER NOT NULL,
+    outcome     TEXT NOT NULL,        -- event ids (accepted) or the rejection (refused)
+    sender      TEXT,                 -- whose id it is (NULL: recorded before senders were kept)
+    fingerprint TEXT                  -- what was asked (banli.domain.commands.fingerprint)
 );
 CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
@@ -60,6 +62,10 @@ class SqliteEventStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
+            for column in ("sender", "fingerprint"):  # a store made before they were kept
+                if column not in columns:
+                    db.execute(f"ALTER TABLE commands ADD COLUMN {column} TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
@@ -105,9 +111,10 @@ class SqliteEventStore:
                      event.model_dump_json()))
                 positions.append(cur.lastrowid)
                 self._observe(db, event)
-            db.execute("INSERT INTO commands VALUES (?, ?, 1, ?)",
+            db.execute("INSERT INTO commands VALUES (?, ?, 1, ?, ?, ?)",
                        (command.command_id, command.stream,
-                        json.dumps([ev.event_id for ev in events])))
+                        json.dumps([ev.event_id for ev in events]), c.sender_of(command),
+                        c.fingerprint(command)))
             db.execute("RELEASE append" if in_batch else "COMMIT")
         except BaseException:
             if in_batch:
@@ -135,8 +142,9 @@ class SqliteEventStore:
             self._local.in_batch = False
 
     def record_rejection(self, command: c.AnyCommand, rejection: Rejection) -> None:
-        self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, 0, ?)",
-                        (command.command_id, command.stream, rejection.model_dump_json()))
+        self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, 0, ?, ?, ?)",
+                        (command.command_id, command.stream, rejection.model_dump_json(),
+                         c.sender_of(command), c.fingerprint(command)))
 
     @staticmethod
     def _observe(db: sqlite3.Connection, event: e.Event) -> None:
@@ -182,20 +190,25 @@ class SqliteEventStore:
                 f"SELECT command_id FROM commands WHERE command_id IN ({marks})", chunk))
         return found
 
-    def outcome(self, command_id: str) -> list[Stored] | Rejection | None:
-        """What a command already decided came to: its stored events, its rejection, or None."""
-        row = self.db.execute("SELECT accepted, outcome FROM commands WHERE command_id = ?",
-                              (command_id,)).fetchone()
+    def outcome(self, command_id: str) -> Outcome | None:
+        """What a command already decided came to (its stored events or its rejection), with
+        whose id it is and what was asked; None for an id never decided."""
+        row = self.db.execute("SELECT accepted, outcome, sender, fingerprint FROM commands "
+                              "WHERE command_id = ?", (command_id,)).fetchone()
         if row is None:
             return None
-        accepted, outcome = row
+        accepted, outcome, sender, fingerprint = row
         if not accepted:
-            return Rejection.model_validate_json(outcome)
+            return Outcome(command_id, rejection=Rejection.model_validate_json(outcome),
+                           sender=sender, fingerprint=fingerprint)
         ids = json.loads(outcome)
         rows = self.db.execute(
             f"SELECT position, data FROM events WHERE event_id IN ({','.join('?' * len(ids))})"
             " ORDER BY position", ids).fetchall()
-        return [Stored(pos, e.load_event(data)) for pos, data in rows]
+        events = [Stored(pos, e.load_event(data)) for pos, data in rows]
+        if sender is None and events:  # recorded before senders were kept: the events tell
+            sender = c.actor_key(events[0].event.actor)
+        return Outcome(command_id, events=events, sender=sender, fingerprint=fingerprint)
 
     def read(self, after: int = 0, limit: int = 10_000) -> list[Stored]:
         """Events after a global position, in log order."""

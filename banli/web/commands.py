@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
-from .deps import Bus, CurrentActor, forbid
+from ..domain.permissions import allowed
+from .deps import Bus, CurrentActor
 
 
 def stamp(body: dict[str, Any], actor: Actor) -> c.AnyCommand:
@@ -40,13 +41,16 @@ def respond(outcome: Outcome | None, command_id: str | None = None) -> JSONRespo
         return JSONResponse(status_code=202, content={
             "command_id": command_id, "status": "pending",
             "poll": f"/api/commands/{command_id}"})
+    return JSONResponse(status_code=201 if outcome.rejection is None else 409,
+                        content=outcome_body(outcome))
+
+
+def outcome_body(outcome: Outcome) -> dict[str, Any]:
     if outcome.rejection is not None:
-        return JSONResponse(status_code=409, content={
-            "command_id": outcome.command_id, "accepted": False, "replayed": outcome.replayed,
-            **outcome.rejection.model_dump(mode="json")})
-    return JSONResponse(status_code=201, content={
-        "command_id": outcome.command_id, "accepted": True, "replayed": outcome.replayed,
-        "events": [event_json(s) for s in outcome.events]})
+        return {"command_id": outcome.command_id, "accepted": False,
+                "replayed": outcome.replayed, **outcome.rejection.model_dump(mode="json")}
+    return {"command_id": outcome.command_id, "accepted": True, "replayed": outcome.replayed,
+            "events": [event_json(s) for s in outcome.events]}
 
 
 def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "proposal", "actor")
@@ -68,13 +72,13 @@ poll_router = APIRouter(prefix="/api", tags=["commands"])
 
 
 @poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",
-                 responses={404: {"description": "not decided (yet), or unknown"}})
+                 responses={404: {"description": "not decided yet, or not yours to see"}})
 async def command_outcome(command_id: str, actor: CurrentActor, bus: Bus):
+    """The outcome of a command you sent (any command, for an admin), as the command's own
+    answer would have given it, with 200. A command not decided yet, unknown, or another
+    user's is 404 alike: the answer reveals nothing of others' commands."""
     outcome = await bus.outcome(command_id)
-    if outcome is None:
+    if outcome is None or not allowed(actor, "read:command", sender=outcome.sender):
         raise HTTPException(404, detail={"code": "pending", "message": "尚未处理或不存在",
                                          "message_en": "not decided yet, or unknown"})
-    if actor.role == "clerk" and outcome.events and any(
-            s.event.actor.bureau != actor.bureau for s in outcome.events):
-        raise forbid("不能查看其他单位的命令", "a clerk sees its own bureau's commands only")
-    return respond(outcome)
+    return JSONResponse(status_code=200, content=outcome_body(outcome))

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Callable, Protocol
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..auth import AuthError, may_read_bureau, verify_token
+from ..auth import AuthError, verify_token
+from ..domain.permissions import allowed, reach
 from ..domain.commands import AnyCommand
 from ..domain.types import SHANGHAI, Actor
 
@@ -34,16 +35,35 @@ def current_actor(request: Request,
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
+# A proposal id in a path: the command vocabulary's own pattern (banli.domain.types.ProposalId);
+# a bureau's stream (`bureau:…`) is no proposal, and is answered 404 where it is looked up.
+ProposalPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+                                   description="a proposal's id")]
+
 
 def forbid(message: str, message_en: str) -> HTTPException:
     return HTTPException(403, detail={"code": "forbidden", "message": message,
                                       "message_en": message_en})
 
 
-def require_bureau_reader(actor: Actor, bureau: str | None) -> None:
-    if not may_read_bureau(actor, bureau):
+def permit(actor: Actor, action: str, bureau: str | None = None) -> None:
+    """Go on if the permission table (banli.domain.permissions) lets `actor` take `action` on
+    `bureau`'s business (None: every bureau's); else 403, saying what the role may do."""
+    if allowed(actor, action, bureau):
+        return
+    if reach(actor, action) == "own":
         raise forbid(f"只能查看本单位（{actor.bureau}）的数据",
-                     f"a clerk reads its own bureau ({actor.bureau}) only")
+                     f"a {actor.role} reads its own bureau ({actor.bureau}) only")
+    raise forbid(f"{actor.role} 无权进行此操作（{action}）",
+                 f"a {actor.role} may not do this ({action})")
+
+
+def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:
+    """The bureau a request is about: the one asked for, or, when none was, the actor's own
+    where the table holds it to its own bureau (a clerk's lists default to its bureau)."""
+    if bureau is None and reach(actor, action) == "own":
+        return actor.bureau
+    return bureau
 
 
 class CommandBus(Protocol):

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 
 from banli.domain import commands as c
 from banli.web.commands import body_model, respond, stamp
-from banli.web.deps import Bus, CurrentActor
+from banli.web.deps import Bus, CurrentActor, ProposalPath
 from services.intake.api import RESPONSES
 
 router = APIRouter(prefix="/api", tags=["handling"])
@@ -27,7 +27,7 @@ def _workflow_route(segment: str, command: type[c.Command]) -> None:
     Body = body_model(command)
     command_type = command.model_fields["type"].default
 
-    async def post(proposal_id: str, body: Body, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
+    async def post(proposal_id: ProposalPath, body: Body, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
         cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": command_type,
                      "proposal": proposal_id}, actor)
         return respond(await bus.send(cmd), cmd.command_id)

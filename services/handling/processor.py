@@ -117,8 +117,8 @@ class Processor:
     def _handle(self, command: c.AnyCommand, batch: BatchView | None = None) -> Outcome:
         """Under the stream's lock (or the batch's): decide, append, remember."""
         if batch is None or batch.may_be_recorded(command.command_id):
-            if (prior := self.recorded(command.command_id)) is not None:
-                return prior
+            if (prior := self.log.outcome(command.command_id)) is not None:
+                return prior.replay(command)  # or a conflict: the id is someone else's
         for _ in range(10):
             state = self.state(command.stream, batch)
             ctx = Context(recorded_at=self.clock(), profile=self.profile, directory=self.log,
@@ -127,7 +127,8 @@ class Processor:
             decision = decide(state, command, ctx)
             if isinstance(decision, Rejection):
                 self.log.record_rejection(command, decision)
-                return Outcome(command.command_id, rejection=decision)
+                return Outcome(command.command_id, rejection=decision,
+                               sender=c.sender_of(command), fingerprint=c.fingerprint(command))
             try:
                 positions = self.log.append(command, state.version if state else 0, decision)
             except ConcurrencyError:
@@ -135,8 +136,8 @@ class Processor:
                     batch.current.discard(command.stream)
                 continue  # another process wrote this stream: decide again on fresh state
             except sqlite3.IntegrityError:
-                if (prior := self.recorded(command.command_id)) is not None:
-                    return prior  # the same command, decided by another process just now
+                if (prior := self.log.outcome(command.command_id)) is not None:
+                    return prior.replay(command)  # decided by another process just now
                 # another stream claimed the same natural key meanwhile (the directory's unique
                 # key): decide again, now seeing it
                 if batch is not None:
@@ -146,14 +147,11 @@ class Processor:
             if batch is None:  # a batch's appends are seen once it commits: it tells then
                 self.on_append(positions[-1])
             return Outcome(command.command_id,
-                           events=[Stored(p, ev) for p, ev in zip(positions, decision)])
+                           events=[Stored(p, ev) for p, ev in zip(positions, decision)],
+                           sender=c.sender_of(command), fingerprint=c.fingerprint(command))
         raise ConcurrencyError(f"{command.stream}: too much contention")
 
     def recorded(self, command_id: str) -> Outcome | None:
-        """The outcome of a command decided before, from the log's record."""
-        prior = self.log.outcome(command_id)
-        if prior is None:
-            return None
-        if isinstance(prior, Rejection):
-            return Outcome(command_id, rejection=prior, replayed=True)
-        return Outcome(command_id, events=prior, replayed=True)
+        """The outcome of a command decided before, from the log's record (with its sender:
+        whoever asks for it must be the one who sent it)."""
+        return self.log.outcome(command_id)

@@ -35,6 +35,7 @@ from banli.domain import commands as c
 from banli.domain import events as e
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
+from banli.domain.rejections import Rejection
 from banli.eventlog.kafka import dead_letter, encode_event, position_of
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
@@ -422,23 +423,28 @@ class Handler:
                 cid, key = command.command_id, command.stream
                 state = states.get((part.number, key), part.states.get(key))
                 logged = part.pending.pop(cid, None)
+                if logged is not None and c.actor_key(logged[0][1].actor) != c.sender_of(command):
+                    logged = None  # another sender's command under that id: not its events
                 if logged is None and cid in part.recent:
-                    answers.append((part, cid, {**part.recent[cid], "replayed": True}, []))
+                    answers.append((part, cid, replay(part.recent[cid], command), []))
                     continue
                 if logged is None and cid in part.logged:
                     # decided long ago (before the committed offset): answer from the log
+                    found = find_in_log(self._scanner, self.topics.events, part.number, cid)
                     stored = [{"position": pos, "event": ev.model_dump(mode="json")}
-                              for pos, ev in find_in_log(self._scanner, self.topics.events,
-                                                         part.number, cid)]
-                    answers.append((part, cid, {"command_id": cid, "rejection": None,
-                                                "events": stored, "replayed": True}, []))
+                              for pos, ev in found]
+                    answers.append((part, cid, replay({
+                        "command_id": cid, "rejection": None, "events": stored,
+                        "sender": c.actor_key(found[0][1].actor) if found else None,
+                        "fingerprint": None}, command), []))
                     continue
                 recorded_at = datetime.fromtimestamp(m.timestamp / 1000, timezone.utc)
                 decided = decide_on(state, command, recorded_at, self.profile,
                                     overlay, self.calendars.current(),
                                     self.settings.clerk_backdate_days)
                 outcome = {"command_id": cid, "rejection": None, "events": [],
-                           "replayed": logged is not None}
+                           "replayed": logged is not None, "sender": c.sender_of(command),
+                           "fingerprint": c.fingerprint(command)}
                 sends = []
                 if logged is not None:
                     # Decided by the previous owner against this very state: its events are in
@@ -478,7 +484,7 @@ class Handler:
             self.partitions[number].states[key] = state
         results = []
         for part, cid, outcome, sends in answers:
-            if not outcome.get("replayed") or sends:
+            if (not outcome.get("replayed") or sends) and not is_conflict(outcome):
                 part.remember(cid, outcome)
                 if outcome["events"]:
                     part.logged.add(cid)
@@ -517,6 +523,22 @@ class Handler:
     def _send_event(self, partition: int, event: e.Event):
         return self.producer.send(self.topics.events, key=event.proposal_id.encode(),
                                   value=encode_event(event), partition=partition)
+
+
+def replay(recorded: dict[str, Any], command: c.AnyCommand) -> dict[str, Any]:
+    """A recorded outcome answering `command`, which carries its id: the record itself for the
+    same sender asking the same (a record without a fingerprint compares the sender only), a
+    refusal revealing nothing of it for anyone else."""
+    if recorded.get("sender") == c.sender_of(command) and recorded.get("fingerprint") in (
+            None, c.fingerprint(command)):
+        return {**recorded, "replayed": True}
+    return {"command_id": command.command_id, "events": [], "replayed": False,
+            "rejection": Rejection.of("command_id_conflict").model_dump(mode="json"),
+            "sender": c.sender_of(command), "fingerprint": c.fingerprint(command)}
+
+
+def is_conflict(outcome: dict[str, Any]) -> bool:
+    return (outcome.get("rejection") or {}).get("code") == "command_id_conflict"
 
 
 def json_field(raw: bytes | None, name: str):

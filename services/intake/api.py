@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request
 from banli.domain import commands as c
 from banli.history import LineProblem, read_commands
 from banli.web.commands import body_model, respond, stamp
-from banli.web.deps import Bus, CurrentActor, forbid
+from banli.web.deps import Bus, CurrentActor, ProposalPath, permit
 
 router = APIRouter(prefix="/api", tags=["intake"])
 
@@ -42,7 +42,7 @@ async def submit(body: SubmitBody, actor: CurrentActor, bus: Bus):  # type: igno
 
 @router.post("/proposals/{proposal_id}/assign", status_code=201, responses=RESPONSES,
              summary="Assign lead and co-handling bureaus (assign)")
-async def assign(proposal_id: str, body: AssignBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
+async def assign(proposal_id: ProposalPath, body: AssignBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
     cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "assign",
                  "proposal": proposal_id}, actor)
     return respond(await bus.send(cmd), cmd.command_id)
@@ -63,8 +63,7 @@ async def import_lines(request: Request, actor: CurrentActor, bus: Bus,
     """A history, as `banli import` takes it: each line a command with its business time `at`
     (a line without one is reported, as a bad line is); lines without `actor` act as the
     signed-in user. Only importers, admins and coordinators may import."""
-    if actor.role not in ("importer", "admin", "coordinator"):
-        raise forbid("无权批量导入", f"a {actor.role} may not import")
+    permit(actor, "import")
     lines = read_commands(body.splitlines(), default_actor=actor)
     return await import_commands(bus, _as_actor(lines, actor))
 

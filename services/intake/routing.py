@@ -19,11 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from banli.domain.types import Actor, Kind, ShortText, Text
 from banli.routing import PastProposal, Query as RoutingQuery, RoutingIndex, Suggestion
 from banli.web.commands import not_found
-from banli.web.deps import CurrentActor, forbid
+from banli.web.deps import CurrentActor, ProposalPath, permit
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
-ROUTERS = ("coordinator", "overseer", "admin")
 
 
 class Suggester:
@@ -83,9 +82,7 @@ class RoutingRequest(BaseModel):
 
 
 def _may_route(actor: Actor) -> None:
-    if actor.role not in ROUTERS:
-        raise forbid("仅交办、监督和管理角色可查看交办参考",
-                     "routing suggestions are for coordinators, overseers and admins")
+    permit(actor, "read:routing")
 
 
 def _suggester(request: Request) -> Suggester:
@@ -123,7 +120,7 @@ async def suggest(body: RoutingRequest, request: Request, actor: CurrentActor) -
 
 @router.get("/proposals/{proposal_id}/suggestions",
             summary="Routing suggestions for a submitted proposal (itself left out)")
-async def suggestions_for(proposal_id: str, request: Request, actor: CurrentActor,
+async def suggestions_for(proposal_id: ProposalPath, request: Request, actor: CurrentActor,
                           limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, Any]:
     _may_route(actor)
     suggester = _suggester(request)

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from banli.auth import sees_everything
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.rates import MEASURES, RATE_MEASURES, Scope, select
 from banli.domain.types import SHANGHAI, Kind, Level
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
-from banli.web.deps import Clock, CurrentActor, Reporting, forbid, require_bureau_reader, today
+from banli.domain.permissions import allowed, event_for, reach
+from banli.web.deps import (Clock, CurrentActor, ProposalPath, Reporting, forbid, own_bureau,
+                            permit, today)
 
 from . import lineage as routing
 from .live import sse
@@ -68,7 +69,7 @@ class ReportQuery:
         if all == (bureau is not None):
             raise HTTPException(422, detail={"code": "bad_scope", "message": "请指定 bureau 或 all=true",
                                              "message_en": "give either bureau or all=true"})
-        require_bureau_reader(actor, bureau)
+        permit(actor, "read:report", bureau)
         if profile not in PROFILES:
             raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
                                              "message_en": f"unknown profile {profile}"})
@@ -145,9 +146,7 @@ async def league(request: Request, q: Report, reporting: Reporting) -> dict[str,
 
 async def _league(q: ReportQuery, reporting: Any, scope: Scope) -> dict[str, Any]:
     table = await _in_thread(reporting.league, scope, q.profile, q.recorded_by)
-    if not sees_everything(q.actor):
-        table = {b: r for b, r in table.items() if b == q.actor.bureau}
-    return table
+    return {b: r for b, r in table.items() if allowed(q.actor, "read:report", b)}
 
 
 @router.get("/dashboard", summary="Everything the oversight page shows, in one answer")
@@ -158,16 +157,17 @@ async def dashboard(request: Request, q: Report, reporting: Reporting,
     report_now, parts = await _in_thread(reporting.report_and_parts, q.scope, q.profile,
                                          q.recorded_by)
     before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
-    owed = await _in_thread(reporting.open_assignments, q.scope.bureau
-                            or (None if sees_everything(q.actor) else q.actor.bureau), day)
+    owed = await _in_thread(reporting.open_assignments,
+                            own_bureau(q.actor, "read:report", q.scope.bureau), day)
     live = request.app.state.live
     position = await live.position()
     lost = await _in_thread(routing.misrouting, reporting, q.scope.years, q.scope.as_of, None)
     return {
         "today": day.isoformat(), "position": position,
         "misrouting": {m.bureau: {"bounced": m.bounced, "days_lost": m.days_lost} for m in lost
-                       if sees_everything(q.actor) or m.bureau == q.actor.bureau},
-        "recent": await live.recent(_visible_to(q.actor)),
+                       if allowed(q.actor, "read:report", m.bureau)},
+        "recent": await live.recent(lambda event: event_for(q.actor, "read:live", event,
+                                                            event["bureaus"])),
         "report": report_now, "parts": parts, "previous": before,
         "league": await _league(q, reporting, q.scope),
         "bureaus": await _in_thread(reporting.bureau_names),
@@ -177,18 +177,11 @@ async def dashboard(request: Request, q: Report, reporting: Reporting,
     }
 
 
-def _visible_to(actor):
-    """Oversight roles see every event; a clerk those of proposals its bureau is assigned to."""
-    if sees_everything(actor):
-        return lambda event: True
-    return lambda event: actor.bureau in event["bureaus"]
-
-
 @router.get("/live", summary="Server-sent events: each new projected event, as it lands",
             response_class=StreamingResponse)
 async def live(request: Request, actor: CurrentActor) -> StreamingResponse:
+    permit(actor, "read:live", actor.bureau)
     feed = request.app.state.live
-    visible = _visible_to(actor)
 
     async def stream():
         yield sse("hello", {"position": await feed.position()})
@@ -196,7 +189,8 @@ async def live(request: Request, actor: CurrentActor) -> StreamingResponse:
             if batch is None:
                 yield ": keep-alive\n\n"
                 continue
-            shown = [e for e in batch["events"] if visible(e)]
+            shown = [seen for e in batch["events"]
+                     if (seen := event_for(actor, "read:live", e, e["bureaus"])) is not None]
             yield sse("events", {"position": batch["position"], "events": shown})
 
     return StreamingResponse(stream(), media_type="text/event-stream",
@@ -210,8 +204,7 @@ async def awaiting_assignment(
     request: Request, actor: CurrentActor, reporting: Reporting,
     years: Years,
 ) -> dict[str, Any]:
-    if not sees_everything(actor):
-        raise forbid("仅交办和监督角色可查看待交办事项", "coordinators and oversight roles only")
+    permit(actor, "read:routing")
     await request.app.state.settle()
     items = await _in_thread(reporting.awaiting_assignment, _years(years))
     return {"years": list(_years(years)), "count": len(items), "items": items}
@@ -221,15 +214,15 @@ async def awaiting_assignment(
 async def me(request: Request, actor: CurrentActor) -> dict[str, Any]:
     """`commands` is whether this server decides commands (embedded) or only reports
     (the distributed reporting service): the page offers assigning only where it can."""
+    permit(actor, "read:directory")
     return {**actor.model_dump(mode="json"), "commands": hasattr(request.app.state, "bus")}
 
 
 @router.get("/assignments", summary="Open assignments: duties still owed, with due dates")
 async def open_assignments(request: Request, actor: CurrentActor, reporting: Reporting,
                            clock: Clock, bureau: str | None = None) -> dict[str, Any]:
-    if bureau is None and not sees_everything(actor):
-        bureau = actor.bureau
-    require_bureau_reader(actor, bureau)
+    bureau = own_bureau(actor, "read:report", bureau)
+    permit(actor, "read:report", bureau)
     await request.app.state.settle()
     day = today(clock)
     items = await _in_thread(reporting.open_assignments, bureau, day)
@@ -246,23 +239,36 @@ async def bureau_assignments(bureau: str, request: Request, actor: CurrentActor,
 
 @router.get("/proposals/{proposal_id}/history",
             summary="Every event of a proposal, with both clocks, actor and command")
-async def history(proposal_id: str, request: Request, actor: CurrentActor,
+async def history(proposal_id: ProposalPath, request: Request, actor: CurrentActor,
                   reporting: Reporting) -> dict[str, Any]:
+    permit(actor, "read:proposal", actor.bureau)
     await request.app.state.settle()
     rows = await _in_thread(reporting.history, proposal_id)
     if not rows:
         raise not_found(proposal_id)
-    if not sees_everything(actor):
-        if actor.bureau not in await _in_thread(reporting.bureaus_of, proposal_id):
-            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                         f"{actor.bureau} has no assignment on {proposal_id}")
-        rows = [r for r in rows if r["bureau"] in ("", actor.bureau)]
-    return {"proposal_id": proposal_id, "events": [_event_row(r) for r in rows]}
+    bureaus = await _proposal_bureaus(actor, reporting, proposal_id)
+    events = [seen for row in rows
+              if (seen := event_for(actor, "read:proposal", _event_row(row), bureaus))
+              is not None]
+    return {"proposal_id": proposal_id, "events": events}
+
+
+async def _proposal_bureaus(actor, reporting: Any, proposal_id: str) -> set[str]:
+    """The bureaus with a duty on the proposal, where the actor's reach depends on them: a 403
+    for a clerk whose bureau has none (the proposal exists: the caller checked)."""
+    if reach(actor, "read:proposal") == "all":
+        return set()
+    bureaus = await _in_thread(reporting.bureaus_of, proposal_id)
+    if actor.bureau not in bureaus:
+        raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
+                     f"{actor.bureau} has no assignment on {proposal_id}")
+    return bureaus
 
 
 def _event_row(row: dict[str, Any]) -> dict[str, Any]:
     data = json.loads(row["data"])
     return {
+        "bureau": row["bureau"] or None,
         "position": row["position"], "seq": row["seq"], "event_id": row["event_id"],
         "type": row["type"], "schema_version": row["schema_version"],
         "occurred_at": data["occurred_at"], "recorded_at": data["recorded_at"],
@@ -275,24 +281,25 @@ def _event_row(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/bureaus", summary="Registered bureaus")
 async def bureaus(request: Request, actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
+    permit(actor, "read:directory")
     await request.app.state.settle()
     return {"bureaus": await _in_thread(reporting.bureau_names)}
 
 
 @router.get("/status", summary="The log's head, the projections' position and their counts")
 async def status(request: Request, actor: CurrentActor) -> dict[str, Any]:
-    if not sees_everything(actor):
-        raise forbid("仅监督和管理角色可查看", "oversight and admin roles only")
+    permit(actor, "read:directory")
     return await request.app.state.status()
 
 
 @router.get("/proposals/{proposal_id}", summary="A proposal's current state")
-async def proposal_state(proposal_id: str, request: Request, actor: CurrentActor) -> dict[str, Any]:
+async def proposal_state(proposal_id: ProposalPath, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    permit(actor, "read:proposal", actor.bureau)
     state = await request.app.state.states(proposal_id)
     if not isinstance(state, Proposal):
         raise not_found(proposal_id)
     data = state.model_dump(mode="json")
-    if actor.role == "clerk":
+    if reach(actor, "read:proposal") != "all":
         if actor.bureau not in state.assignments:
             raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
                          f"{actor.bureau} has no assignment on {proposal_id}")
@@ -303,8 +310,7 @@ async def proposal_state(proposal_id: str, request: Request, actor: CurrentActor
 @router.post("/admin/replay", status_code=202,
              summary="Rebuild every projection from the log and swap it in (admins)")
 async def start_replay(request: Request, actor: CurrentActor) -> dict[str, Any]:
-    if actor.role != "admin":
-        raise forbid("仅管理员可重建投影", "only an admin may replay")
+    permit(actor, "admin")
     replayer = request.app.state.replayer
     if not replayer.start():
         raise HTTPException(409, detail={"code": "replay_running", "message": "重建正在进行",
@@ -314,8 +320,7 @@ async def start_replay(request: Request, actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/admin/replay", summary="Progress of the last replay")
 async def replay_progress(request: Request, actor: CurrentActor) -> dict[str, Any]:
-    if not sees_everything(actor):
-        raise forbid("仅监督和管理角色可查看", "oversight and admin roles only")
+    permit(actor, "admin")
     return request.app.state.replayer.progress.as_dict()
 
 
@@ -323,16 +328,15 @@ async def replay_progress(request: Request, actor: CurrentActor) -> dict[str, An
 @router.get("/proposals/{proposal_id}/lineage",
             summary="A proposal's routing lineage: each assignment, return and reassignment, "
                     "with both clocks, its actor and the days an ended duty was held")
-async def proposal_lineage(proposal_id: str, request: Request, actor: CurrentActor,
+async def proposal_lineage(proposal_id: ProposalPath, request: Request, actor: CurrentActor,
                            reporting: Reporting) -> dict[str, Any]:
+    permit(actor, "read:proposal", actor.bureau)
     await request.app.state.settle()
     steps = await _in_thread(routing.lineage, reporting, proposal_id)
     if steps is None:
         raise not_found(proposal_id)
-    if not sees_everything(actor):  # a clerk sees where its own bureau came in and went out
-        if actor.bureau not in await _in_thread(reporting.bureaus_of, proposal_id):
-            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                         f"{actor.bureau} has no assignment on {proposal_id}")
+    if reach(actor, "read:proposal") != "all":  # its own bureau's coming in and going out
+        await _proposal_bureaus(actor, reporting, proposal_id)
         steps = [s.model_copy(update={
             "started": tuple(d for d in s.started if d.bureau == actor.bureau),
             "ended": tuple(d for d in s.ended if d.bureau == actor.bureau)}) for s in steps]
@@ -350,9 +354,8 @@ async def misrouting(
     bureau: Annotated[str | None, Query(description="one bureau (a clerk: its own, the "
                                                     "default); every bureau without it")] = None,
 ) -> dict[str, Any]:
-    if bureau is None and not sees_everything(actor):
-        bureau = actor.bureau
-    require_bureau_reader(actor, bureau)
+    bureau = own_bureau(actor, "read:report", bureau)
+    permit(actor, "read:report", bureau)
     check_dates(as_of)
     span = _years(years)
     await request.app.state.settle()

@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from banli.auth import sees_everything
+from banli.domain.permissions import reach
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from banli.domain.events import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
 from banli.web.commands import not_found
-from banli.web.deps import (Clock, CurrentActor, Reporting, WorkCalendar, forbid,
-                            require_bureau_reader, today)
+from banli.web.deps import (Clock, CurrentActor, ProposalPath, Reporting, WorkCalendar,
+                            forbid, own_bureau, permit, today)
 
 from banli.workcalendar import NoticeError, china_calendar, save_notice
 
@@ -37,24 +37,24 @@ def _profile(name: str) -> Profile:
 
 @router.get("/proposals/{proposal_id}/deadlines",
             summary="Each assignment's deadlines explained: rule, extensions, calendar")
-async def proposal_deadlines(proposal_id: str, request: Request, actor: CurrentActor,
+async def proposal_deadlines(proposal_id: ProposalPath, request: Request, actor: CurrentActor,
                              reporting: Reporting, clock: Clock, calendar: WorkCalendar,
                              profile: ProfileName = "default") -> dict[str, Any]:
+    permit(actor, "read:proposal", actor.bureau)
     rules = _profile(profile)
     await request.app.state.settle()
     rows = await run_in_threadpool(reporting.history, proposal_id)
     if not rows:
         raise not_found(proposal_id)
-    bureaus = None if sees_everything(actor) else {actor.bureau}
-    if bureaus is not None and actor.bureau not in await run_in_threadpool(reporting.bureaus_of,
-                                                                           proposal_id):
+    own = reach(actor, "read:proposal") != "all"
+    if own and actor.bureau not in await run_in_threadpool(reporting.bureaus_of, proposal_id):
         raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
                      f"{actor.bureau} has no assignment on {proposal_id}")
     explained = explain_proposal([load_event(r["data"]) for r in rows], rules, calendar,
                                  today(clock))
-    if bureaus is not None:  # a clerk sees its own bureau's deadlines
+    if own:  # a clerk sees its own bureau's deadlines
         explained["assignments"] = [a for a in explained["assignments"]
-                                    if a["bureau"] in bureaus]
+                                    if a["bureau"] == actor.bureau]
     return explained
 
 
@@ -88,9 +88,8 @@ async def deadline_flips(request: Request, actor: CurrentActor, reporting: Repor
                 "code": "no_notice", "message": f"未载入 {notice} 年的节假日通知",
                 "message_en": f"no holiday notice for {notice} is loaded"})
         before = calendar.without(notice, china_calendar().years.get(notice))
-    if bureau is None and not sees_everything(actor):
-        bureau = actor.bureau
-    require_bureau_reader(actor, bureau)
+    bureau = own_bureau(actor, "read:report", bureau)
+    permit(actor, "read:report", bureau)
     await request.app.state.settle()
     day = as_of or today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
@@ -107,9 +106,8 @@ async def today_reminders(request: Request, actor: CurrentActor, reporting: Repo
                           clock: Clock, calendar: WorkCalendar, bureau: str | None = None,
                           profile: ProfileName = "default") -> dict[str, Any]:
     rules = _profile(profile)
-    if bureau is None and not sees_everything(actor):
-        bureau = actor.bureau
-    require_bureau_reader(actor, bureau)
+    bureau = own_bureau(actor, "read:report", bureau)
+    permit(actor, "read:report", bureau)
     await request.app.state.settle()
     day = today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
@@ -124,6 +122,7 @@ async def today_reminders(request: Request, actor: CurrentActor, reporting: Repo
                                  "holiday notice, the package, or provisional)")
 async def calendar_years(request: Request, actor: CurrentActor, calendar: WorkCalendar,
                          clock: Clock) -> dict[str, Any]:
+    permit(actor, "read:directory")
     this_year = today(clock).year
     book = request.app.state.calendars
     return {
@@ -142,8 +141,7 @@ async def load_calendar_notice(request: Request, actor: CurrentActor, reporting:
                                clock: Clock,
                                body: bytes = Body(..., media_type="application/json")
                                ) -> dict[str, Any]:
-    if actor.role != "admin":
-        raise forbid("仅管理员可载入节假日通知", "only an admin may load a holiday notice")
+    permit(actor, "admin")
     book = request.app.state.calendars
     before = book.current()
     try:

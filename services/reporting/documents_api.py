@@ -12,7 +12,7 @@ from banli.documents import (FORMATS, MEDIA_TYPES, SourceMismatch, build_bundle,
                              content_disposition, render, store_source)
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.types import Kind, Level
-from banli.web.deps import CurrentActor, Reporting, require_bureau_reader
+from banli.web.deps import CurrentActor, Reporting, permit
 
 from . import lineage
 from .api import check_dates
@@ -53,7 +53,7 @@ async def report_document(
     if all == (bureau is not None):
         raise _unprocessable("bad_scope", "请指定 bureau 或 all=true",
                              "give either bureau or all=true")
-    require_bureau_reader(actor, bureau)
+    permit(actor, "read:report", bureau)
     if profile not in PROFILES:
         raise _unprocessable("bad_profile", f"未知口径 {profile}", f"unknown profile {profile}")
     if term_start is not None and term_start > year:

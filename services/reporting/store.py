@@ -236,6 +236,9 @@ class ReportingStore:
         return items
 
     def history(self, proposal_id: str) -> list[dict[str, Any]]:
+        """A proposal's events in order (none for an unknown id, or a bureau's stream)."""
+        if proposal_id.startswith("bureau:"):
+            return []
         return self.query(queries.HISTORY, proposal=proposal_id)
 
     def bureaus_of(self, proposal_id: str) -> set[str]:

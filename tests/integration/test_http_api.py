@@ -680,11 +680,15 @@ def test_the_same_command_id_is_decided_once(world):
     second = accepted(world.ipa.post(f"/api/proposals/{P}/reply", json=data), "ReplyIssued")
     assert second["replayed"] is True
     assert second["events"] == first["events"]
-    # the same id through the generic route, or with another body, is still the first answer
+    # the same command through the generic route is the same request: the first answer
     third = accepted(world.ipa.post("/api/commands", json={
-        "type": "reply", "proposal": P, "bureau": "sh-ipa", "result": "reference",
-        "command_id": "reply-once"}))
+        "type": "reply", "proposal": P, **data}))
     assert third["replayed"] is True and third["events"] == first["events"]
+    # the same id with another body is an error that says nothing of the first
+    other = refused(world.ipa.post("/api/commands", json={
+        "type": "reply", "proposal": P, "bureau": "sh-ipa", "result": "reference",
+        "command_id": "reply-once"}), "command_id_conflict")
+    assert other["replayed"] is False and "events" not in other and other["details"] == {}
     events = history(world.server, P)
     assert [e["type"] for e in events].count("ReplyIssued") == 1
     assert [e["seq"] for e in events] == [1, 2, 3]
@@ -693,24 +697,57 @@ def test_the_same_command_id_is_decided_once(world):
     assert world.server.system.log.count() == 3 + 3  # the bureaus, this proposal
 
 
+def test_a_command_id_belongs_to_its_sender(world):
+    """Another user's command id (learnt from a feed, a log, a screen) is refused with
+    `command_id_conflict` and reveals nothing of the command it named; nothing is dropped."""
+    contact = accepted(world.edu.post(f"/api/proposals/{P}/contacts", json={
+        "bureau": "sh-edu", "stage": "during", "method": "visit", "note": "会办单位走访记录",
+        "command_id": "edu-contact-1"}), "ContactLogged")
+    n = world.server.system.log.count()
+    for client, path, body in (
+            (world.ipa, "/api/commands", {"type": "acknowledge", "proposal": P,
+                                          "bureau": "sh-ipa"}),
+            (world.fin, "/api/commands", {"type": "acknowledge", "proposal": P,
+                                          "bureau": "sh-fin"}),  # not even on the proposal
+            (world.coordinator, f"/api/proposals/{P}/supervise", {"note": "督办"}),
+            (world.edu, f"/api/proposals/{P}/acknowledge", {"bureau": "sh-edu"})):
+        answer = refused(client.post(path, json={**body, "command_id": "edu-contact-1"}),
+                         "command_id_conflict")
+        assert "会办单位走访记录" not in json.dumps(answer, ensure_ascii=False)
+        assert "events" not in answer and answer["details"] == {}
+    assert world.server.system.log.count() == n  # refused, and said so: nothing dropped
+    # the id's own sender still gets its first answer, from the record
+    again = accepted(world.edu.post(f"/api/proposals/{P}/contacts", json={
+        "bureau": "sh-edu", "stage": "during", "method": "visit", "note": "会办单位走访记录",
+        "command_id": "edu-contact-1"}))
+    assert again["replayed"] is True and again["events"] == contact["events"]
+    # a coordinator's supervision with a fresh id is decided and applied
+    accepted(world.coordinator.post(f"/api/proposals/{P}/supervise", json={"note": "督办"}),
+             "ProposalSupervised")
+
+
 def test_polling_a_command(world):
     body = accepted(world.ipa.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-ipa", "result": "solved", "command_id": "poll-me"}))
-    for client in (world.admin, world.overseer, world.coordinator, world.ipa):
-        polled = accepted(client.get("/api/commands/poll-me"), "ReplyIssued")
-        assert polled["replayed"] is True and polled["command_id"] == "poll-me"
+    for client in (world.admin, world.ipa):  # its sender, and an admin
+        polled = expect(client.get("/api/commands/poll-me"), 200)
+        assert polled["accepted"] is True and polled["command_id"] == "poll-me"
         assert polled["events"] == body["events"]
     refused(world.ipa.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-edu", "result": "solved", "command_id": "refused-one"}), "wrong_bureau")
-    polled = refused(world.admin.get("/api/commands/refused-one"), "wrong_bureau")
-    assert polled["replayed"] is True
-    # a clerk does not see another bureau's commands
-    forbidden(world.edu.get("/api/commands/poll-me"))
+    polled = expect(world.ipa.get("/api/commands/refused-one"), 200)
+    assert (polled["accepted"], polled["code"]) == (False, "wrong_bureau")
+    # nobody else learns of another's commands, accepted or refused, not even that they exist
+    for client in (world.edu, world.overseer, world.coordinator,
+                   world.server.client("importer")):
+        for command_id in ("poll-me", "refused-one"):
+            assert expect(client.get(f"/api/commands/{command_id}"), 404)["detail"]["code"] == (
+                "pending")
     r = world.admin.get("/api/commands/never-sent")
     assert expect(r, 404)["detail"]["code"] == "pending"
     # the auto-assigned id of a command without one can be polled too
     auto = accepted(world.ipa.post(f"/api/proposals/{P}/acknowledge", json={"bureau": "sh-ipa"}))
-    assert accepted(world.ipa.get(f"/api/commands/{auto['command_id']}"))["events"] == (
+    assert expect(world.ipa.get(f"/api/commands/{auto['command_id']}"), 200)["events"] == (
         auto["events"])
 
 
@@ -1063,12 +1100,11 @@ def test_report_numbers_and_who_may_read_them(server, clock):
 # --- status ---------------------------------------------------------------------------------------
 def test_status(world):
     expect(world.admin.get("/api/bureaus"), 200)  # reads settle the projections
-    for client in (world.admin, world.overseer, world.coordinator):
-        status = expect(client.get("/api/status"), 200)
+    for client in (world.admin, world.overseer, world.coordinator, world.ipa):
+        status = expect(client.get("/api/status"), 200)  # how fresh the numbers are
         assert status == {"log_head": status["log_head"], "log_events": 5,
                           "projected_position": status["log_head"], "projected_events": 5,
                           "lag": 0, "projector_error": None}
-    forbidden(world.ipa.get("/api/status"))
 
 
 # --- replaying the projections ------------------------------------------------------------------
@@ -1081,12 +1117,12 @@ def test_replay_rebuilds_the_projections_and_changes_no_answer(server, clock):
     params = {"all": "true", "years": "2019-2020", "as_of": "2020-11-20"}
     before = expect(overseer.get("/api/report", params=params), 200)
     history_before = history(server, "2020-cppcc_proposal-2")
-    assert expect(overseer.get("/api/admin/replay"), 200)["state"] == "idle"
+    assert expect(admin.get("/api/admin/replay"), 200)["state"] == "idle"
 
     for role, bureau in (("coordinator", None), ("overseer", None), ("importer", None),
-                         ("clerk", "sh-ipa")):
+                         ("clerk", "sh-ipa")):  # operations are an admin's
         forbidden(server.client(role, bureau).post("/api/admin/replay"))
-    forbidden(server.client("clerk", "sh-ipa").get("/api/admin/replay"))
+        forbidden(server.client(role, bureau).get("/api/admin/replay"))
 
     started = expect(admin.post("/api/admin/replay"), 202)
     assert started["state"] in ("starting", "running", "swapping", "done")
@@ -1094,7 +1130,7 @@ def test_replay_rebuilds_the_projections_and_changes_no_answer(server, clock):
     if again.status_code == 409:  # unless the first one was already done
         assert again.json()["detail"]["code"] == "replay_running"
     deadline = time.monotonic() + 60
-    while (progress := expect(overseer.get("/api/admin/replay"), 200))["state"] not in (
+    while (progress := expect(admin.get("/api/admin/replay"), 200))["state"] not in (
             "done", "failed"):
         assert time.monotonic() < deadline, progress
         time.sleep(0.1)
@@ -1192,7 +1228,7 @@ def test_report_under_the_servers_profile_is_the_cli_report_under_it(server, clo
     for scope in (("--bureau", "sh-ipa"), ("--bureau", "sh-edu"), ("--all",)):
         params = {"years": "2019-2020", "as_of": "2020-11-20", "profile": profile}
         params |= {"bureau": scope[1]} if scope[0] == "--bureau" else {"all": "true"}
-        served = expect(importer.get("/api/report", params=params), 200)
+        served = expect(server.client("admin").get("/api/report", params=params), 200)
         assert served == json.loads(_cli_report(
             capsys, path, *scope, "--years", "2019-2020", "--as-of", "2020-11-20",
             "--profile", profile))

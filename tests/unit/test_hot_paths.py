@@ -71,7 +71,7 @@ def _lines(*extra: dict) -> list[str]:
         {"type": "assign", "proposal": "2021-cppcc_proposal-00001", "lead": ["sh-ipa"]},
         *extra,
     ]
-    return [json.dumps({**c, "at": (at + timedelta(hours=i)).isoformat()}, ensure_ascii=False)
+    return [json.dumps({"at": (at + timedelta(hours=i)).isoformat(), **c}, ensure_ascii=False)
             for i, c in enumerate(commands)]
 
 
@@ -84,11 +84,12 @@ def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
     log = SqliteEventStore(tmp_path / "events.sqlite3")
     processor = Processor(log, DEFAULT_PROFILE)
     ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa",
-           "command_id": "ack-1"}
-    first = _outcomes(processor, _lines(ack, {**ack, "at": "2021-01-05T09:00:00+08:00"}))
-    assert [bool(o.events) for o in first] == [True] * 5
-    assert [o.replayed for o in first] == [False] * 4 + [True]
+           "command_id": "ack-1", "at": "2021-01-05T09:00:00+08:00"}
+    first = _outcomes(processor, _lines(ack, ack, {**ack, "at": "2021-01-06T09:00:00+08:00"}))
+    assert [bool(o.events) for o in first] == [True] * 5 + [False]
+    assert [o.replayed for o in first] == [False] * 4 + [True, False]
     assert first[4].events == first[3].events
+    assert first[5].rejection.code == "command_id_conflict"  # the same id, another command
     again = _outcomes(Processor(log, DEFAULT_PROFILE), _lines(ack))
     assert all(o.replayed for o in again)
     assert [o.events for o in again] == [o.events for o in first[:4]]

@@ -1,0 +1,91 @@
+"""Who may do and see what: one table, role × action, each right reaching all bureaus (`all`),
+the actor's own bureau only (`own`: a clerk's), or the actor's own doings (`self`: the
+commands and imports it sent). Every route, the live feed, the dashboard, the lists, the
+history, the documents, the command outcome route and the kernel's decisions read this table,
+so they cannot disagree. Pure data and two small functions."""
+from __future__ import annotations
+
+from typing import Literal
+
+from . import commands as c
+from .types import Actor, ActorRole
+
+Reach = Literal["all", "own", "self"]
+ROLES: tuple[ActorRole, ...] = ("coordinator", "clerk", "overseer", "admin", "importer")
+
+# The reads and the operations besides commands. Oversight (coordinator, overseer) and admins
+# read everything; a clerk its own bureau's; an importer imports and reads its own outcomes,
+# nothing more.
+ACTIONS: dict[str, dict[ActorRole, Reach]] = {
+    # counts, rates, lists behind them, league, dashboard, documents, deadlines, reminders
+    "read:report": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
+    # one proposal: its state, history, lineage, deadlines explained
+    "read:proposal": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
+    # the live feed of events
+    "read:live": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
+    # proposals awaiting assignment, routing suggestions and days lost to misrouting overall
+    "read:routing": {"coordinator": "all", "overseer": "all", "admin": "all"},
+    # who is who: bureaus' names, the signed-in user, the working-day calendar, freshness
+    "read:directory": {role: "all" for role in ROLES},
+    # a command's outcome: the sender's own (an admin's: any)
+    "read:command": {"coordinator": "self", "overseer": "self", "clerk": "self",
+                     "importer": "self", "admin": "all"},
+    # bulk import of a history (lines act as the signed-in user; an importer may name others)
+    "import": {"importer": "all", "coordinator": "all", "admin": "all"},
+    # operations: rebuild the projections, load a holiday notice
+    "admin": {"admin": "all"},
+}
+
+_COORDINATING = c.COORDINATOR_COMMANDS | {"record_feedback"}
+
+
+def _command_rights(command_type: str) -> dict[ActorRole, Reach]:
+    rights: dict[ActorRole, Reach] = {"admin": "all", "importer": "all"}
+    if command_type in _COORDINATING:
+        rights["coordinator"] = "all"
+    if command_type in c.BUREAU_COMMANDS:
+        rights["clerk"] = "own"
+    if command_type == "supervise":  # 督办 is the oversight body's own act, its only write
+        rights["overseer"] = "all"
+    return rights
+
+
+# Each command type is an action too, named by its type.
+RIGHTS: dict[str, dict[ActorRole, Reach]] = {
+    **ACTIONS, **{t: _command_rights(t) for t in c.COMMAND_TYPES}}
+
+
+def reach(actor: Actor, action: str) -> Reach | None:
+    """How far `actor` may take `action`: all, its own bureau, its own doings, or not at all."""
+    return RIGHTS[action].get(actor.role)
+
+
+def allowed(actor: Actor, action: str, bureau: str | None = None,
+            sender: str | None = None) -> bool:
+    """Whether `actor` may take `action` on `bureau`'s business (None: every bureau's, or no
+    bureau's in particular) or on what `sender` sent."""
+    found = reach(actor, action)
+    if found == "all":
+        return True
+    if found == "own":
+        return bureau is not None and bureau == actor.bureau
+    if found == "self":
+        return sender is not None and sender == c.actor_key(actor)
+    return False
+
+
+def event_for(actor: Actor, action: str, event: dict, bureaus: object) -> dict | None:
+    """An event as `actor` may see it under `action` (read:proposal, read:live), or None. An
+    event is a dict with `bureau` (the duty it is about, or none), `actor` and `command_id`;
+    `bureaus` are those with a duty on its proposal. Reaching its own bureau only, an actor sees
+    the events of proposals its bureau is on that are about its duty or the proposal itself,
+    and the command ids of its own bureau's events only."""
+    found = reach(actor, action)
+    if found == "all":
+        return event
+    if (found != "own" or actor.bureau not in bureaus  # type: ignore[operator]
+            or event.get("bureau") not in (None, "", actor.bureau)):
+        return None
+    if (event.get("actor") or {}).get("bureau") != actor.bureau:
+        return {**event, "command_id": None}
+    return event
