@@ -36,7 +36,7 @@ browser:
 	    chromium fonts-noto-cjk >/dev/null; }
 
 run: install
-	$(BIN)/banli serve
+	$(BIN)/banli serve --demo
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: install kafka-fetch keycloak-fetch browser

@@ -1,84 +1,230 @@
-"""Signed bearer tokens and what each role may read.
+"""Banli's own tokens: standard JWTs (HS256, PyJWT) with `sub`, `role`, `bureau`, `iat`, `exp`,
+`jti` and the signing key's `kid` in the header.
 
-A token is `base64url(claims).base64url(HMAC-SHA256(secret, claims))`; claims name the user,
-the bureau (for clerks), the role and an expiry. Who may *change* what is the kernel's rule
-(`banli.domain.proposal.authorize`); who may *read* what is here."""
+- Keys: a ring kept in `<auth dir>/auth.sqlite3` (0600): the newest key signs, older ones verify
+  until retired (`banli token rotate`, `banli token retire KID`). With BANLI_SECRET set (the
+  distributed services share it), that secret signs and BANLI_OLD_SECRETS verify; a secret is at
+  least 32 random bytes, and a weak one is refused, never used.
+- Revocation: by `jti` (one token) or by user (every token issued to the user before now), kept
+  in the same file and checked on every request (`banli token revoke`).
+- A maximum lifetime (BANLI_TOKEN_MAX_DAYS, default 90): longer tokens are neither issued nor
+  taken.
+Who may do what with a token's role is banli.domain.permissions'."""
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import os
 import secrets
+import sqlite3
+import threading
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
+
+import jwt
 
 from .domain.types import Actor
 
 ROLES = ("coordinator", "clerk", "overseer", "admin", "importer")
+ALGORITHM = "HS256"
+ISSUER = "banli"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS signing_keys (kid TEXT PRIMARY KEY, secret TEXT NOT NULL,
+                                         created REAL NOT NULL, retired REAL);
+CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, user TEXT NOT NULL,
+                                           expires REAL NOT NULL, revoked REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_users (user TEXT PRIMARY KEY, before REAL NOT NULL);
+"""
 
 
 class AuthError(Exception):
-    """A token that is missing, malformed, forged or expired."""
+    """A token that is missing, malformed, forged, expired, too long-lived or revoked."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+class WeakSecret(ValueError):
+    """A configured secret too short or too plain to sign tokens with."""
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def issue_token(secret: str, actor: Actor, ttl_seconds: int, now: float | None = None) -> str:
-    if actor.role == "clerk" and not actor.bureau:
-        raise ValueError("a clerk's token names its bureau")
-    claims = {"user": actor.user, "bureau": actor.bureau, "role": actor.role,
-              "exp": int((now or time.time()) + ttl_seconds)}
-    body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
-    return f"{body}.{_b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())}"
-
-
-def verify_token(secret: str, token: str, now: float | None = None) -> Actor:
-    body, dot, signature = token.partition(".")
-    if not dot:
-        raise AuthError("malformed token")
-    expected = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
-    try:
-        valid = hmac.compare_digest(_unb64(signature), expected)
-        claims = json.loads(_unb64(body)) if valid else None
-    except (ValueError, json.JSONDecodeError):
-        raise AuthError("malformed token") from None
-    if not valid:
-        raise AuthError("bad signature")
-    try:
-        if claims.get("exp", 0) < (now or time.time()):
-            raise AuthError("token expired")
-        return Actor(user=claims["user"], bureau=claims.get("bureau"), role=claims["role"])
-    except (KeyError, ValueError, TypeError, AttributeError):
-        raise AuthError("malformed claims") from None
-
-
-def load_or_create_secret(data_dir: Path, configured: str | None) -> str:
-    """The configured secret, or one generated once into the data dir (mode 0600)."""
-    if configured:
-        return configured
-    path = data_dir / "secret"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secret)
+def check_secret(secret: str, name: str = "BANLI_SECRET") -> str:
+    """The secret, if it is at least 32 bytes of something random-looking; else WeakSecret."""
+    if len(secret.encode()) < 32 or len(set(secret)) < 12:
+        raise WeakSecret(
+            f"{name} must be at least 32 random bytes, e.g. the output of "
+            f"`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
     return secret
 
 
-def sees_everything(actor: Actor) -> bool:
-    return actor.role != "clerk"
+def key_id(secret: str) -> str:
+    """A key's id, derived from it (so every service sharing a secret names it alike)."""
+    return "k-" + hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def may_read_bureau(actor: Actor, bureau: str | None) -> bool:
-    """A clerk reads its own bureau only (never "all bureaus"); other roles read everything."""
-    return sees_everything(actor) or (bureau is not None and bureau == actor.bureau)
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    secret: str
+    created: float
+    retired: float | None = None
+
+
+def secure_dir(path: Path) -> Path:
+    """The directory, created if need be, readable by its owner only (0700), with the files
+    directly in it 0600."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    for child in path.iterdir():
+        if child.is_file():
+            child.chmod(0o600)
+    return path
+
+
+class Authority:
+    """Issues and verifies tokens; keeps the key ring and the revocations (see the module)."""
+
+    def __init__(self, directory: Path, secret: str | None = None,
+                 old_secrets: Sequence[str] = (), max_ttl_days: float = 90):
+        self.path = directory / "auth.sqlite3"
+        self.max_ttl = max_ttl_days * 86400
+        self._local = threading.local()
+        secure_dir(directory)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        self.path.chmod(0o600)
+        with self._db() as db:
+            db.executescript(SCHEMA)
+        self.configured = secret is not None
+        if secret is not None:
+            now = time.time()
+            self._env_keys = [SigningKey(key_id(s), check_secret(s, name), now)
+                              for s, name in [(secret, "BANLI_SECRET"),
+                                              *((o, "BANLI_OLD_SECRETS") for o in old_secrets)]]
+        elif not self.keys():
+            self.rotate()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                                  check_same_thread=False)
+            db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    # --- keys ---------------------------------------------------------------------------------
+    def keys(self) -> list[SigningKey]:
+        """Newest first: the first not retired signs."""
+        if self.configured:
+            return list(self._env_keys)
+        return [SigningKey(*row) for row in self._db().execute(
+            "SELECT kid, secret, created, retired FROM signing_keys ORDER BY created DESC")]
+
+    def rotate(self) -> str:
+        """A new signing key (32 random bytes); the older ones still verify until retired."""
+        if self.configured:
+            raise ValueError("keys come from BANLI_SECRET / BANLI_OLD_SECRETS: rotate those")
+        secret = secrets.token_urlsafe(32)
+        kid = key_id(secret)
+        self._db().execute("INSERT INTO signing_keys VALUES (?, ?, ?, NULL)",
+                           (kid, secret, time.time()))
+        return kid
+
+    def retire(self, kid: str) -> None:
+        """Stop taking tokens signed with `kid` (never the key that signs now)."""
+        if self.configured:
+            raise ValueError("keys come from BANLI_SECRET / BANLI_OLD_SECRETS: drop it there")
+        current = self._signing()
+        if kid == current.kid:
+            raise ValueError(f"{kid} signs new tokens: rotate first")
+        changed = self._db().execute("UPDATE signing_keys SET retired = ? WHERE kid = ? AND "
+                                     "retired IS NULL", (time.time(), kid)).rowcount
+        if not changed:
+            raise ValueError(f"no active key {kid}")
+
+    def _signing(self) -> SigningKey:
+        return next(k for k in self.keys() if k.retired is None)
+
+    # --- tokens -------------------------------------------------------------------------------
+    def issue(self, actor: Actor, ttl_seconds: float, now: float | None = None) -> str:
+        if actor.role == "clerk" and not actor.bureau:
+            raise ValueError("a clerk's token names its bureau")
+        if not 0 < ttl_seconds <= self.max_ttl:
+            raise ValueError(f"a token lives at most {self.max_ttl / 86400:g} days "
+                             f"(BANLI_TOKEN_MAX_DAYS)")
+        return _encode(self._signing(), actor, ttl_seconds, now)
+
+    def verify(self, token: str, now: float | None = None) -> tuple[Actor, dict]:
+        """The token's actor and claims, or AuthError saying what is wrong with it."""
+        moment = now if now is not None else time.time()
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            raise AuthError("malformed token") from None
+        key = next((k for k in self.keys() if k.kid == kid and k.retired is None), None)
+        if key is None:
+            raise AuthError("unknown or retired signing key")
+        try:
+            claims = jwt.decode(token, key.secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                                options={"require": ["exp", "iat", "sub", "jti", "role"],
+                                         "verify_exp": False, "verify_iat": False})
+        except jwt.InvalidSignatureError:
+            raise AuthError("bad signature") from None
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"malformed token: {exc}") from None
+        try:
+            issued, expires = float(claims["iat"]), float(claims["exp"])
+            actor = Actor(user=claims["sub"], bureau=claims.get("bureau"), role=claims["role"])
+        except (TypeError, ValueError):
+            raise AuthError("malformed claims") from None
+        if actor.role == "clerk" and not actor.bureau:
+            raise AuthError("a clerk's token names no bureau")
+        if expires <= moment:
+            raise AuthError("token expired")
+        if issued > moment + 60:
+            raise AuthError("token issued in the future")
+        if expires - issued > self.max_ttl:
+            raise AuthError("token lives longer than the deployment allows")
+        if self.revoked(str(claims["jti"]), actor.user, issued):
+            raise AuthError("token revoked")
+        return actor, claims
+
+    # --- revocation ---------------------------------------------------------------------------
+    def revoked(self, jti: str, user: str, issued: float) -> bool:
+        db = self._db()
+        if db.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", (jti,)).fetchone():
+            return True
+        row = db.execute("SELECT before FROM revoked_users WHERE user = ?", (user,)).fetchone()
+        return row is not None and issued <= row[0]
+
+    def revoke_token(self, jti: str, user: str = "", expires: float = 0) -> None:
+        self._db().execute("INSERT OR IGNORE INTO revoked_tokens VALUES (?, ?, ?, ?)",
+                           (jti, user, expires, time.time()))
+
+    def revoke_user(self, user: str, now: float | None = None) -> None:
+        """Every token the user holds now stops working (new sign-ins work again)."""
+        self._db().execute("INSERT OR REPLACE INTO revoked_users VALUES (?, ?)",
+                           (user, now if now is not None else time.time()))
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token this authority issued (sign-out)."""
+        _, claims = self.verify(token)
+        self.revoke_token(str(claims["jti"]), str(claims["sub"]), float(claims["exp"]))
+
+
+def issue_token(secret: str, actor: Actor, ttl_seconds: float, now: float | None = None) -> str:
+    """A token signed with `secret` as BANLI_SECRET would sign it (tests, scripts)."""
+    return _encode(SigningKey(key_id(secret), secret, 0), actor, ttl_seconds, now)
+
+
+def _encode(key: SigningKey, actor: Actor, ttl_seconds: float, now: float | None) -> str:
+    issued = int(now if now is not None else time.time())
+    claims = {"iss": ISSUER, "sub": actor.user, "role": actor.role, "bureau": actor.bureau,
+              "iat": issued, "exp": issued + int(ttl_seconds), "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def authority(settings) -> Authority:
+    """The process's Authority from its settings (banli.settings.Settings)."""
+    old = [s.strip() for s in settings.old_secrets.split(",") if s.strip()]
+    return Authority(settings.auth_path, settings.secret, old, settings.token_max_days)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Sequence
@@ -114,8 +116,9 @@ def load_history(name: str, profile):
     if not path.is_file():
         print(f"banli report: no such file: {path}", file=sys.stderr)
         return None
-    with path.open(encoding="utf-8") as lines:
-        ledger, problems = run_history(lines, profile)
+    from .history import file_lines
+
+    ledger, problems = run_history(file_lines(path), profile)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
     return ledger, problems
@@ -198,16 +201,42 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from .auth import issue_token, load_or_create_secret
+    """`banli token issue|revoke|rotate|retire|keys`: tokens for service accounts and people
+    without an identity provider, and the keys and revocations behind them."""
+    from .auth import AuthError, WeakSecret, authority
     from .domain.types import Actor
 
     settings = settings_from(args)
     try:
-        actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
-        secret = load_or_create_secret(settings.data_dir, settings.secret)
-        print(issue_token(secret, actor, int(args.ttl_days * 86400)))
-    except ValueError as exc:
-        print(f"banli token: {exc}", file=sys.stderr)
+        auth = authority(settings)
+        action = args.token_command
+        if action == "issue":
+            actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
+            days = args.ttl_days if args.ttl_days is not None else settings.token_ttl_days
+            print(auth.issue(actor, days * 86400))
+        elif action == "revoke":
+            if args.user:
+                auth.revoke_user(args.user)
+                print(f"已吊销 {args.user} 此前签发的全部令牌 (revoked every token of {args.user} "
+                      f"issued until now)")
+            elif args.jti:
+                auth.revoke_token(args.jti)
+                print(f"已吊销令牌 {args.jti} (revoked token {args.jti})")
+            else:
+                auth.revoke(args.token)
+                print("已吊销该令牌 (revoked the token)")
+        elif action == "rotate":
+            print(f"新签名密钥 {auth.rotate()}：此后签发的令牌用它签名，旧密钥在 retire 之前仍可验证 "
+                  f"(the new key signs from now on; older keys verify until retired)")
+        elif action == "retire":
+            auth.retire(args.kid)
+            print(f"已停用密钥 {args.kid} (retired {args.kid})")
+        else:
+            for key in auth.keys():
+                state = "retired" if key.retired else "active"
+                print(f"{key.kid}\t{state}\tcreated {time.strftime('%Y-%m-%d %H:%M', time.localtime(key.created))}")
+    except (ValueError, WeakSecret, AuthError) as exc:
+        print(f"banli token {args.token_command}: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -250,8 +279,9 @@ def cmd_routing_backtest(args: argparse.Namespace) -> int:
         if not path.is_file():
             print(f"banli routing backtest: no such file: {path}", file=sys.stderr)
             return 2
-        with path.open(encoding="utf-8") as lines:
-            ledger, _ = run_history(lines)
+        from .history import file_lines
+
+        ledger, _ = run_history(file_lines(path))
         source = str(path)
     else:
         from .demo.generate import generate_history, to_jsonl
@@ -335,14 +365,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve", help="run the embedded system (intake, handling, reporting) in one process",
-        description="Start the HTTP APIs on one port over the local event store and chDB. On "
-                    "first start (an empty store) it loads demo data unless --no-demo, and it "
-                    "prints the URL and ready-to-use demo tokens.")
+        description="Start the HTTP APIs on one port over the local event store and chDB, and "
+                    "print the URL. With --demo, an empty store first gets the demo history, "
+                    "and demo tokens are printed; without it, people sign in through the "
+                    "identity provider (BANLI_OIDC_ISSUER) or with `banli token issue`.")
     add_data_dir(serve)
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True,
-                       help="load demo data into an empty store (default: yes)")
+    serve.add_argument("--demo", action="store_true",
+                       help="load demo data into an empty store and print demo tokens (valid "
+                            "12 hours) and a signed-in link to the page")
     serve.set_defaults(handler=cmd_serve)
 
     imp = sub.add_parser(
@@ -355,15 +387,38 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--strict", action="store_true", help="exit 1 when any line was not taken")
     imp.set_defaults(handler=cmd_import)
 
-    token = sub.add_parser("token", help="print a signed bearer token",
-                           description="Sign a token with the data dir's secret (or BANLI_SECRET).")
-    token.add_argument("--user", required=True)
-    token.add_argument("--bureau", help="the bureau a clerk acts for")
-    token.add_argument("--role", required=True,
+    token = sub.add_parser(
+        "token", help="tokens: issue one, revoke, rotate and retire signing keys",
+        description="Banli's bearer tokens are JWTs (sub, role, bureau, iat, exp, jti, kid) "
+                    "signed with the newest key of the ring in the auth dir (default the data "
+                    "dir), or with BANLI_SECRET. People sign in through the identity provider "
+                    "where one is configured; tokens from here are for service accounts and "
+                    "set-ups without one.")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="COMMAND")
+    issue = token_sub.add_parser("issue", help="print a signed bearer token")
+    issue.add_argument("--user", required=True)
+    issue.add_argument("--bureau", help="the bureau a clerk acts for")
+    issue.add_argument("--role", required=True,
                        choices=["coordinator", "clerk", "overseer", "admin", "importer"])
-    token.add_argument("--ttl-days", type=float, default=30.0, help="lifetime (default 30 days)")
-    add_data_dir(token)
-    token.set_defaults(handler=cmd_token)
+    issue.add_argument("--ttl-days", type=float,
+                       help="lifetime (default BANLI_TOKEN_TTL_DAYS, 30; at most "
+                            "BANLI_TOKEN_MAX_DAYS, 90)")
+    revoke = token_sub.add_parser("revoke", help="stop a token, or every token of a user",
+                                  description="Revoked tokens are refused on every request "
+                                              "from then on (by every service sharing the "
+                                              "auth dir).")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--jti", help="the token id (its `jti` claim)")
+    which.add_argument("--user", help="every token issued to this user until now")
+    which.add_argument("--token", help="the token itself")
+    token_sub.add_parser("rotate", help="make a new signing key (older keys still verify)")
+    retire = token_sub.add_parser("retire", help="stop taking tokens signed with an old key")
+    retire.add_argument("kid")
+    token_sub.add_parser("keys", help="list the signing keys")
+    for parser_ in (issue, revoke, retire, *[p for n, p in token_sub.choices.items()
+                                            if n in ("rotate", "keys")]):
+        add_data_dir(parser_)
+        parser_.set_defaults(handler=cmd_token)
 
     for name, text in (
             ("intake", "distributed: the intake API (submit, assign, import) over Kafka"),
@@ -460,8 +515,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .auth import WeakSecret
+
+    os.umask(0o077)  # every file Banli writes (the store, the keys, the outbox) is its own
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except WeakSecret as exc:
+        print(f"banli {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.replay import Replayer, SqliteSource
 from services.reporting.store import ReportingStore
 
-from .auth import load_or_create_secret
+from .auth import authority, secure_dir
 from .domain.commands import AnyCommand
 from .domain.deadlines import get_profile
 from .eventlog import Outcome
@@ -40,7 +40,8 @@ class EmbeddedSystem:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.clock = clock
-        self.secret = load_or_create_secret(settings.data_dir, settings.secret)
+        secure_dir(settings.data_dir)
+        self.authority = authority(settings)
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
@@ -123,10 +124,9 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
          deadlines_router, poll_router, page_router],
-        {"secret": system.secret, "bus": EmbeddedBus(system), "reporting": system.reporting,
+        {"authority": system.authority, "bus": EmbeddedBus(system), "reporting": system.reporting,
          "routing": Suggester(lambda: system.reporting),
          "states": states, "clock": system.clock, "settle": settle,
          "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
          "live": live, "calendars": system.calendars},
-        system.settings.max_body_bytes, lifespan,
-        max_import_bytes=system.settings.max_import_bytes)
+        system.settings, lifespan)

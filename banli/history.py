@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -46,16 +47,87 @@ def describe_validation(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def read_commands(lines: Iterable[str], default_actor=IMPORTER, require_at: bool = True
+# A line of a history is one command: longer or more deeply nested than any command can be, it
+# is refused on its own (a deep line would exhaust the JSON parser's recursion).
+MAX_LINE_BYTES = 1 << 20
+MAX_DEPTH = 16
+
+
+def split_lines(data: bytes) -> Iterator[bytes]:
+    """The lines of a JSON Lines text, split at `\n` only: the one splitter of every import
+    (the CLI and HTTP alike), so a file gives the same lines, numbered alike, however it
+    arrives (U+2028 or U+0085 inside a line are characters, not line breaks)."""
+    start = 0
+    while (end := data.find(b"\n", start)) >= 0:
+        yield data[start:end]
+        start = end + 1
+    if start < len(data):
+        yield data[start:]
+
+
+def file_lines(path: Path) -> Iterator[bytes]:
+    """A history file's lines as `split_lines` gives them, read as it goes."""
+    with path.open("rb") as f:
+        for line in f:  # binary files split at \n only
+            yield line.removesuffix(b"\n")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether the JSON text nests arrays and objects more than MAX_DEPTH deep (outside
+    strings). Cheap for the usual line: without that many brackets it cannot be."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _text_of(number: int, line: str | bytes) -> str | LineProblem:
+    """A line as text, or why it cannot be read: too long, not UTF-8."""
+    if len(line) > MAX_LINE_BYTES:
+        return LineProblem(number, f"line longer than {MAX_LINE_BYTES} bytes")
+    if isinstance(line, bytes):
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return LineProblem(number, f"not UTF-8: byte {exc.start + 1} of the line")
+    return line
+
+
+def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True
                   ) -> Iterator[tuple[int, c.AnyCommand | LineProblem]]:
-    """Parse JSON Lines of commands. A command without `command_id` gets one derived from its
-    text and its occurrence in the file, so importing the same file twice decides nothing
-    twice; without `actor` it acts as the importer."""
+    """Parse JSON Lines of commands (text lines, or bytes lines as `split_lines` gives them).
+    A line that is too long, not UTF-8, nested too deep, not JSON or not a command is a
+    LineProblem with its number; the other lines go on. A command without `command_id` gets one
+    derived from its text and its occurrence in the file, so importing the same file twice
+    decides nothing twice; without `actor` it acts as the importer."""
     seen: Counter[str] = Counter()
     actor = default_actor.model_dump()  # once, not per line: it is copied into each line
     for number, line in enumerate(lines, start=1):
-        text = line.strip()
+        text = _text_of(number, line)
+        if isinstance(text, LineProblem):
+            yield number, text
+            continue
+        text = text.strip()
         if not text:
+            continue
+        if _too_deep(text):
+            yield number, LineProblem(number, f"nested deeper than {MAX_DEPTH} levels")
             continue
         try:
             data = json.loads(text)

@@ -12,11 +12,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
-from .auth import issue_token, load_or_create_secret
+from .auth import authority, secure_dir
 from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.rates import Scope
 from .domain.types import Actor
-from .history import LineProblem, read_commands
+from .history import LineProblem, file_lines, read_commands
 from .settings import Settings
 from .web.serve import GRACE_S
 
@@ -49,6 +49,11 @@ class Progress:
         if force and self.tty:
             self.out.write("\n")
         self.out.flush()
+
+
+def cli_token(settings: Settings, ttl_seconds: float = 300) -> str:
+    """A short-lived admin token for this command's calls to the server on its data dir."""
+    return authority(settings).issue(Actor(user="banli-cli", role="admin"), ttl_seconds)
 
 
 def running_server(settings: Settings) -> str | None:
@@ -113,14 +118,13 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     if not path.is_file():
         print(f"banli import: no such file: {path}", file=sys.stderr)
         return 2
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_dir(settings.data_dir)
     processor = Processor(SqliteEventStore(settings.store_path), get_profile(settings.profile))
-    with path.open(encoding="utf-8") as f:
+    with path.open("rb") as f:
         total = sum(1 for _ in f)
     progress = Progress(total, "导入 import")
-    with path.open(encoding="utf-8") as lines:
-        accepted, replayed, problems = import_commands(processor.handle, lines, progress,
-                                                       handle_batch=processor.handle_batch)
+    accepted, replayed, problems = import_commands(processor.handle, file_lines(path), progress,
+                                                   handle_batch=processor.handle_batch)
     progress.update(total, force=True)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
@@ -135,8 +139,7 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
     opens a path in one process only), else by catching the projections up here."""
     url = running_server(settings)
     if url is not None:
-        secret = load_or_create_secret(settings.data_dir, settings.secret)
-        token = issue_token(secret, Actor(user="banli-cli", role="admin"), 300)
+        token = cli_token(settings)
         query = {"years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat(),
                  "profile": profile.name}
         query.update({"bureau": scope.bureau} if scope.bureau else {"all": "true"})
@@ -163,8 +166,7 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
 
     url = running_server(settings)
     if url is not None:
-        secret = load_or_create_secret(settings.data_dir, settings.secret)
-        token = issue_token(secret, Actor(user="banli-cli", role="admin"), 300)
+        token = cli_token(settings)
         query = {"format": fmt, "lang": lang, "year": options["year"],
                  "as_of": options["as_of"].isoformat(), "profile": profile.name}
         query.update({"bureau": options["bureau"]} if options["bureau"] else {"all": "true"})
@@ -203,7 +205,13 @@ def load_demo(system) -> None:
     import_commands(system.handle, demo_history())
 
 
-def serve(settings: Settings, demo: bool = True) -> int:
+DEMO_TOKEN_HOURS = 12
+
+
+def serve(settings: Settings, demo: bool = False) -> int:
+    """`banli serve`: the embedded system over HTTP. With `demo`, an empty store gets the demo
+    history and the start prints demo tokens (valid DEMO_TOKEN_HOURS) and a signed-in link;
+    without it nothing is printed that could sign anyone in."""
     import uvicorn
 
     from .embedded import EmbeddedSystem, create_app
@@ -229,13 +237,19 @@ def serve(settings: Settings, demo: bool = True) -> int:
             time.sleep(0.05)
         (settings.data_dir / SERVER_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
         lines = [f"Banli 办理 is running at {url}  (API docs: {url}/docs)",
-                 f"data: {settings.data_dir}", "demo tokens (Authorization: Bearer …):"]
-        tokens = {name: issue_token(system.secret, actor, 30 * 86400)
-                  for name, actor in DEMO_ACTORS.items()}
-        lines += [f"  {name}: {token}" for name, token in tokens.items()]
-        if "overseer" in tokens:
-            lines.append(f"oversight page 督办看板 (signed in as the overseer): {url}/app/"
+                 f"data: {settings.data_dir}"]
+        if demo:
+            lines.append(f"demo tokens, valid {DEMO_TOKEN_HOURS} hours "
+                         f"(Authorization: Bearer …):")
+            tokens = {name: system.authority.issue(actor, DEMO_TOKEN_HOURS * 3600)
+                      for name, actor in DEMO_ACTORS.items()}
+            lines += [f"  {name}: {token}" for name, token in tokens.items()]
+            lines.append(f"oversight page 督办看板 (signed in as the demo overseer): {url}/app/"
                          f"?years=2020&as_of=2020-11-20#token={tokens['overseer']}")
+        else:
+            sign_in = (f"{url}/auth/login" if settings.oidc_issuer else
+                       "a token from `banli token issue --user … --role …`")
+            lines.append(f"oversight page 督办看板: {url}/app/ (sign in: {sign_in})")
         print("\n".join(lines), flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
@@ -257,8 +271,7 @@ def replay_command(settings: Settings, url: str | None) -> int:
         system.projector.catch_up()
         system.replayer.start()
         return _follow(lambda: system.replayer.progress.as_dict())
-    secret = load_or_create_secret(settings.data_dir, settings.secret)
-    headers = {"Authorization": f"Bearer {issue_token(secret, Actor(user='banli-cli', role='admin'), 3600)}"}
+    headers = {"Authorization": f"Bearer {cli_token(settings, 3600)}"}
 
     def call(method: str) -> dict[str, Any]:
         request = urllib.request.Request(f"{url}/api/admin/replay", method=method,
@@ -319,8 +332,7 @@ def calendar_load(settings: Settings, path: Path) -> int:
         print(f"已载入 {years} 年节假日通知，下次启动起按此计算工作日 (loaded the notice for {years} "
               f"into {settings.calendar_dir}; counted from the next start)")
         return 0
-    secret = load_or_create_secret(settings.data_dir, settings.secret)
-    token = issue_token(secret, Actor(user="banli-cli", role="admin"), 300)
+    token = cli_token(settings)
     request = urllib.request.Request(f"{url}/api/admin/calendar", data=data, method="POST",
                                      headers={"Authorization": f"Bearer {token}",
                                               "Content-Type": "application/json"})

@@ -19,6 +19,8 @@ from banli.settings import Settings
 from banli.web.serve import GRACE_S
 
 ROOT = Path(__file__).resolve().parent.parent
+# The signing secret of the tests' systems: a real one's length and mix (a weak one is refused).
+SECRET = "tests-Signing-Secret-0123456789-abcdefghijKLMN"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +33,7 @@ def settings(tmp_path, chdb_dsn) -> Settings:
     # The tests' clerks type in a year's work on one day (the fixed clock's 2020-11-20): the
     # limit on backdating is tested on its own, with the default (test_real_clock).
     return Settings(data_dir=tmp_path / "data", clickhouse_dsn=chdb_dsn,
-                    clickhouse_database=f"t_{uuid.uuid4().hex[:12]}", secret="test-secret",
+                    clickhouse_database=f"t_{uuid.uuid4().hex[:12]}", secret=SECRET,
                     clerk_backdate_days=3650)
 
 
@@ -111,7 +113,7 @@ def server(system):
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
             elif role is not None:
-                headers["Authorization"] = f"Bearer {token_for(system.secret, role, bureau)}"
+                headers["Authorization"] = f"Bearer {token_for(system.settings.secret, role, bureau)}"
             c = httpx.Client(base_url=live.url, headers=headers, timeout=60)
             clients.append(c)
             return c

@@ -6,8 +6,11 @@ from typing import Any, Iterable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..settings import Settings
 
 
 class BodyLimit:
@@ -53,6 +56,43 @@ class _TooLarge(BaseException):  # not Exception: FastAPI turns those into a 400
     pass
 
 
+# The page loads only its own scripts and styles, is framed by no one, and sends no referrer.
+# (FastAPI's /docs page is Swagger UI from its CDN, with an inline script: it gets a policy of
+# its own that allows just that.)
+STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+              "form-action 'self'; frame-ancestors 'none'")
+DOCS_CSP = ("default-src 'self'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: "
+            "https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+
+
+class SecurityHeaders:
+    """ASGI middleware: every answer (the page, the API, errors, the live feed) carries a strict
+    Content-Security-Policy, `frame-ancestors 'none'` and X-Frame-Options, nosniff and
+    `Referrer-Policy: no-referrer`."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        csp = DOCS_CSP if scope.get("path") in DOCS_PATHS else STRICT_CSP
+        extra = [(b"content-security-policy", csp.encode()),
+                 (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                 (b"referrer-policy", b"no-referrer")]
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type")}
               for err in exc.errors()]
@@ -81,7 +121,9 @@ def _plain(value: Any) -> Any:
 
 
 def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
-              max_body_bytes: int, lifespan=None, max_import_bytes: int = 256 << 20) -> FastAPI:
+              settings: Settings, lifespan=None) -> FastAPI:
+    """An app of these routers over a process's adapters (`state`), with the request limits,
+    the security headers and the CORS origins of its settings."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
                   description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
                               "request needs `Authorization: Bearer <token>` (`banli token`).")
@@ -91,8 +133,14 @@ def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_middleware(BodyLimit, limit=max_body_bytes, bulk_limit=max_import_bytes,
-                       bulk_paths=("/api/import",))
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       bulk_limit=settings.max_import_bytes, bulk_paths=("/api/import",))
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # off unless BANLI_CORS_ORIGINS names them
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Callable, Protocol
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..auth import AuthError, verify_token
+from ..auth import AuthError
 from ..domain.permissions import allowed, reach
 from ..domain.commands import AnyCommand
 from ..domain.types import SHANGHAI, Actor
@@ -26,7 +26,8 @@ def current_actor(request: Request,
                                          "message_en": "a bearer token is required"},
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        return verify_token(request.app.state.secret, credentials.credentials)
+        actor, _ = request.app.state.authority.verify(credentials.credentials)
+        return actor
     except AuthError as exc:
         raise HTTPException(401, detail={"code": "bad_token", "message": "令牌无效或已过期",
                                          "message_en": f"invalid token: {exc}"},

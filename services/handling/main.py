@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import signal
 
-from banli.auth import load_or_create_secret
+from banli.auth import authority
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.settings import Settings
@@ -26,9 +26,8 @@ def run(settings: Settings, serve_http: bool = True) -> int:
     if serve_http:
         bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
         api = build_app("Banli handling", [router, poll_router],
-                        {"secret": load_or_create_secret(settings.data_dir, settings.secret),
-                         "bus": bus, "clock": system_clock}, settings.max_body_bytes,
-        max_import_bytes=settings.max_import_bytes)
+                        {"authority": authority(settings),
+                         "bus": bus, "clock": system_clock}, settings)
         http = ThreadedServer(api, settings.host, settings.port).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
     try:

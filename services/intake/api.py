@@ -5,10 +5,10 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 
 from banli.domain import commands as c
-from banli.history import LineProblem, read_commands
+from banli.history import LineProblem, read_commands, split_lines
 from banli.web.commands import body_model, respond, stamp
 from banli.web.deps import Bus, CurrentActor, ProposalPath, permit
 
@@ -57,14 +57,17 @@ async def register_bureau(body: BureauBody, actor: CurrentActor, bus: Bus):  # t
 
 
 @router.post("/import", summary="Bulk import: a JSON Lines body of commands",
-             responses={200: {"description": "counts, and every line not taken with its reason"}})
-async def import_lines(request: Request, actor: CurrentActor, bus: Bus,
-                       body: str = Body(..., media_type="application/x-ndjson")):
+             responses={200: {"description": "counts, and every line not taken with its reason"}},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-ndjson": {"schema": {"type": "string"}}}}})
+async def import_lines(request: Request, actor: CurrentActor, bus: Bus):
     """A history, as `banli import` takes it: each line a command with its business time `at`
     (a line without one is reported, as a bad line is); lines without `actor` act as the
-    signed-in user. Only importers, admins and coordinators may import."""
+    signed-in user. Only importers, admins and coordinators may import. Lines are split at
+    `\n` only; a line too long, not UTF-8, nested too deep or not JSON is reported with its
+    number and the others are imported."""
     permit(actor, "import")
-    lines = read_commands(body.splitlines(), default_actor=actor)
+    lines = read_commands(split_lines(await request.body()), default_actor=actor)
     return await import_commands(bus, _as_actor(lines, actor))
 
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from banli.auth import load_or_create_secret
+from banli.auth import authority
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
 from services.handling.processor import system_clock
@@ -31,10 +31,9 @@ def create_app(settings: Settings) -> FastAPI:
             bus.close()
 
     return build_app("Banli intake", [router, routing_router, poll_router],
-                     {"secret": load_or_create_secret(settings.data_dir, settings.secret),
+                     {"authority": authority(settings),
                       "bus": bus, "clock": system_clock, "routing": suggester(settings)},
-                     settings.max_body_bytes, lifespan,
-        max_import_bytes=settings.max_import_bytes)
+                     settings, lifespan)
 
 
 def suggester(settings: Settings) -> Suggester | None:

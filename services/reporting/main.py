@@ -7,7 +7,7 @@ import threading
 import faust
 from starlette.concurrency import run_in_threadpool
 
-from banli.auth import load_or_create_secret
+from banli.auth import authority
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
@@ -54,15 +54,14 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
 
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, routing_router, page_router],
-                     {"secret": load_or_create_secret(settings.data_dir, settings.secret),
+                     {"authority": authority(settings),
                       "reporting": store, "states": states, "clock": system_clock,
                       "routing": Suggester(lambda: store),
                       "settle": settle, "status": status, "replayer": replayer,
                       "live": live,
                       "calendars": calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices)},
-                     settings.max_body_bytes,
-        max_import_bytes=settings.max_import_bytes)
+                     settings)
 
 
 def run(settings: Settings) -> int:

@@ -54,7 +54,7 @@ class Stack:
     def __init__(self, bootstrap: str, tmp: Path, partitions: int = 4):
         tag = uuid.uuid4().hex[:10]
         self.tmp = tmp
-        self.secret = f"secret-{tag}"
+        self.secret = f"stack-secret-{tag}-0123456789-ABCDEFGH"
         self.env = {**os.environ, "BANLI_KAFKA_BOOTSTRAP": bootstrap, "BANLI_SECRET": self.secret,
                     "BANLI_TOPIC_PREFIX": f"t{tag}.", "BANLI_APP_ID": f"t{tag}",
                     "BANLI_TOPIC_PARTITIONS": str(partitions),

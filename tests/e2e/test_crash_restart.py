@@ -19,7 +19,7 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.history import reference_report, run_history
 from banli.domain.rates import Scope
-from tests.conftest import free_port, token_for
+from tests.conftest import SECRET, free_port, token_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,14 +57,14 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     data = tmp_path / "data"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BANLI_SECRET": "crash-secret", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BANLI_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
     common = ["--data-dir", str(data)]
 
     ledger, problems = run_history(lines)  # the reference: what the log must end up holding
     total = sum(len(stream) for stream in ledger.streams.values())
     partial: list[int] = []  # events in the log after each kill
     for round_ in range(3):  # import and serve, the import killed partway each time
-        server = banli("serve", *common, "--port", str(port), "--no-demo", env=env)
+        server = banli("serve", *common, "--port", str(port), env=env)
         wait_healthy(url, server)
         importer = banli("import", str(history), *common, env=env)
         # A chosen point of the import, not a fixed sleep: once the log holds a random 20–60%
@@ -77,7 +77,7 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
         time.sleep(rng.uniform(0.0, 0.5))
         kill(server)
 
-    server = banli("serve", *common, "--port", str(port), "--no-demo", env=env)
+    server = banli("serve", *common, "--port", str(port), env=env)
     try:
         wait_healthy(url, server)
         finished = subprocess.run([sys.executable, "-m", "banli.cli", "import", str(history),
@@ -96,7 +96,7 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
         assert problems, "the noisy history has refused lines"
 
         # The projections agree with the log, and report what the reference reports.
-        headers = {"Authorization": f"Bearer {token_for('crash-secret', 'overseer')}"}
+        headers = {"Authorization": f"Bearer {token_for(SECRET, 'overseer')}"}
         deadline = time.monotonic() + 60
         while True:
             status = httpx.get(f"{url}/api/status", headers=headers, timeout=30).json()

@@ -76,7 +76,7 @@ class Page:
 
 
 def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, model):
-    secret = model.system.secret
+    secret = model.system.settings.secret
     tab = Page(browser, model, "bureau=sh-ipa&years=2020&as_of=2020-11-20").sign_in(
         token_for(secret, "overseer"))
     page = tab.page
@@ -147,7 +147,7 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
 
 def test_a_clerk_of_another_bureau_cannot_see_the_model_bureaus_items(browser, model):
     tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
-        token_for(model.system.secret, "clerk", "sh-hrss"))
+        token_for(model.system.settings.secret, "clerk", "sh-hrss"))
     page = tab.page
     assert page.locator("#f-bureau").is_disabled()
     assert page.eval_on_selector("#f-bureau", "s => [...s.options].map(o => o.value)") == ["sh-hrss"]
@@ -194,7 +194,7 @@ def test_a_coordinator_assigns_from_suggestions_and_reads_the_deadlines(browser,
     assert r.status_code == 201, r.text
     proposal = "2020-cppcc_proposal-9100"
     tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
-        token_for(model.system.secret, "coordinator"))
+        token_for(model.system.settings.secret, "coordinator"))
     page = tab.page
     page.click(f'#awaiting tr[data-assign="{proposal}"]')
     page.wait_for_selector("#suggest-lead li")
@@ -230,13 +230,13 @@ def test_an_overseer_sees_suggestions_but_no_assign_form(browser, model):
         "at": "2020-11-19T09:00:00+08:00"})
     assert r.status_code == 201, r.text
     tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
-        token_for(model.system.secret, "overseer"))
+        token_for(model.system.settings.secret, "overseer"))
     page = tab.page
     page.click('#awaiting tr[data-assign="2020-npc_suggestion-9200"]')
     page.wait_for_selector("#suggest-lead li")
     assert page.locator("#assign-form").count() == 0
     clerk = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
-        token_for(model.system.secret, "clerk", "sh-ipa"))
+        token_for(model.system.settings.secret, "clerk", "sh-ipa"))
     assert clerk.page.locator("#awaiting-card").is_hidden()
     clerk.close()
     tab.close()

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
+from tests.conftest import SECRET
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
@@ -28,7 +29,7 @@ def load(system: EmbeddedSystem, lines: list[str]):
 def fresh_system(tmp_path, chdb_dsn) -> EmbeddedSystem:
     name = uuid.uuid4().hex[:12]
     return EmbeddedSystem(Settings(data_dir=tmp_path / name, clickhouse_dsn=chdb_dsn,
-                                   clickhouse_database=f"d_{name}", secret="s")).start()
+                                   clickhouse_database=f"d_{name}", secret=SECRET)).start()
 
 
 def assert_same(system: EmbeddedSystem, ledger, scope: Scope, profile: str = "default"):

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import docx
 import pytest
 
+from tests.conftest import SECRET
 from banli.cli import main
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
@@ -160,7 +161,7 @@ def test_cli_fetches_the_document_from_the_running_server(server, tmp_path, monk
     load(server.system, MODEL_LINES)
     data_dir = server.system.settings.data_dir
     (data_dir / "server.json").write_text(json.dumps({"url": server.url, "pid": os.getpid()}))
-    monkeypatch.setenv("BANLI_SECRET", server.system.secret)
+    monkeypatch.setenv("BANLI_SECRET", server.system.settings.secret)
     out = tmp_path / "report.docx"
     assert main(["report", "--data-dir", str(data_dir), "--bureau", "sh-ipa", "--years", "2020",
                  "--as-of", "2020-11-20", "--format", "docx", "-o", str(out)]) == 0
@@ -173,7 +174,7 @@ def test_cli_fetches_the_document_from_the_running_server(server, tmp_path, monk
 def test_cli_builds_the_document_from_the_store_without_a_server(tmp_path, chdb_dsn,
                                                                  monkeypatch, capsysbinary):
     database = f"d_{uuid.uuid4().hex[:12]}"
-    for name, value in (("BANLI_CLICKHOUSE_DSN", chdb_dsn), ("BANLI_SECRET", "s"),
+    for name, value in (("BANLI_CLICKHOUSE_DSN", chdb_dsn), ("BANLI_SECRET", SECRET),
                         ("BANLI_CLICKHOUSE_DATABASE", database)):
         monkeypatch.setenv(name, value)
     data_dir = str(tmp_path / "data")

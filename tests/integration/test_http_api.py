@@ -7,8 +7,6 @@ server uses the injectable clock (2020-11-20T02:00Z in the fixture)."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -18,9 +16,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+import jwt
 import pytest
 
-from banli.auth import issue_token
+from banli.auth import issue_token, key_id
 from banli.cli import main as cli_main
 from banli.domain.deadlines import PROFILES
 from banli.domain.types import Actor
@@ -175,10 +174,15 @@ def _each_route(proposal: str = P) -> list[tuple[str, str]]:
              .replace("{bureau}", "sh-ipa")) for method, path in sorted(EXPECTED_ROUTES)]
 
 
-def _forge(secret: str, claims: dict) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    sig = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
-    return f"{body}.{base64.urlsafe_b64encode(sig).rstrip(b'=').decode()}"
+def _forge(secret: str, claims: dict, **header) -> str:
+    """A JWT with these claims, signed with `secret` under the kid BANLI_SECRET's key has."""
+    return jwt.encode(claims, secret, algorithm="HS256",
+                      headers={"kid": key_id(server_secret()), **header})
+
+
+def server_secret() -> str:
+    from tests.conftest import SECRET
+    return SECRET
 
 
 def test_every_route_needs_a_token(server):
@@ -192,24 +196,34 @@ def test_every_route_needs_a_token(server):
 
 def test_bad_tokens_are_401(server):
     system = server.system
+    secret = system.settings.secret
     admin = Actor(user="eve", role="admin")
-    valid = issue_token(system.secret, Actor(user="eve", role="overseer"), 3600)
-    body, _, signature = valid.partition(".")
-    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    tampered_claims = base64.urlsafe_b64encode(json.dumps(
+    valid = issue_token(secret, Actor(user="eve", role="overseer"), 3600)
+    header, body, signature = valid.split(".")
+    claims = jwt.decode(valid, options={"verify_signature": False})
+    tampered = base64.urlsafe_b64encode(json.dumps(
         {**claims, "role": "admin"}, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    now = int(time.time())
+    good = {"iss": "banli", "sub": "eve", "role": "admin", "iat": now, "exp": now + 3600,
+            "jti": "j-1"}
     bad = {
         "garbage": "garbage",
-        "empty signature": f"{body}.",
-        "forged signature": issue_token("some-other-secret", admin, 3600),
-        "flipped signature": f"{body}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}",
-        "claims changed, signature kept": f"{tampered_claims}.{signature}",
-        "expired": issue_token(system.secret, admin, 60, now=time.time() - 3600),
-        "not base64": "@@@@.!!!!",
-        "claims without a role": _forge(system.secret, {"user": "eve",
-                                                        "exp": time.time() + 3600}),
-        "unknown role": _forge(system.secret, {"user": "eve", "role": "root",
-                                               "exp": time.time() + 3600}),
+        "empty signature": f"{header}.{body}.",
+        "forged signature": _forge("another-Secret-0123456789-abcdefghijKLMNOP", good),
+        "flipped signature": f"{header}.{body}.{signature[:-2]}"
+                             f"{'AA' if signature[-2:] != 'AA' else 'BB'}",
+        "claims changed, signature kept": f"{header}.{tampered}.{signature}",
+        "expired": issue_token(secret, admin, 60, now=time.time() - 3600),
+        "not base64": "@@@@.!!!!.####",
+        "alg none": jwt.encode(good, None, algorithm="none", headers={"kid": key_id(secret)}),
+        "unknown key": issue_token("unknown-Secret-0123456789-abcdefghijKLMNOP", admin, 3600),
+        "claims without a role": _forge(secret, {k: v for k, v in good.items() if k != "role"}),
+        "unknown role": _forge(secret, {**good, "role": "root"}),
+        "a clerk of no bureau": _forge(secret, {**good, "role": "clerk"}),
+        "no jti": _forge(secret, {k: v for k, v in good.items() if k != "jti"}),
+        "another issuer": _forge(secret, {**good, "iss": "elsewhere"}),
+        "issued in the future": _forge(secret, {**good, "iat": now + 3600, "exp": now + 7200}),
+        "longer than allowed": _forge(secret, {**good, "exp": now + 91 * 86400}),
     }
     for label, token in bad.items():
         for method, path in (("get", "/api/bureaus"), ("post", "/api/commands")):
@@ -222,6 +236,23 @@ def test_bad_tokens_are_401(server):
     r = server.client(None).get("/api/bureaus", headers={"Authorization": "Basic dTpw"})
     unauthorized(r, "unauthenticated")
     assert server.system.log.count() == 0
+
+
+def test_revoked_tokens_are_401(server):
+    authority = server.system.authority
+    one, other = (issue_token(server.system.settings.secret, Actor(user=u, role="overseer"),
+                              3600) for u in ("revoked-one", "revoked-user"))
+    later_of_user = issue_token(server.system.settings.secret,
+                                Actor(user="revoked-user", role="overseer"), 3600,
+                                now=time.time() + 5)
+    for token in (one, other, later_of_user):
+        expect(server.client(token=token).get("/api/bureaus"), 200)
+    authority.revoke(one)  # by its jti, as sign-out does
+    authority.revoke_user("revoked-user")
+    for token in (one, other):
+        unauthorized(server.client(token=token).get("/api/bureaus"), "bad_token")
+    # issued after the user's revocation (a new sign-in) it works again
+    expect(server.client(token=later_of_user).get("/api/bureaus"), 200)
 
 
 # --- commands: the 201 path ---------------------------------------------------------------------

@@ -51,7 +51,7 @@ def target(server):
     """The live server, seeded; its URL, an admin's bearer token and the system. Afterwards the
     projections must have caught up with everything the fuzzing got accepted."""
     _seed(server.client("admin"))
-    token = issue_token(server.system.secret, Actor(user="fuzzer", role="admin"), 3600)
+    token = issue_token(server.system.settings.secret, Actor(user="fuzzer", role="admin"), 3600)
     yield server.url, {"Authorization": f"Bearer {token}"}, server.system
     assert server.system.settle(30), server.system.status()
     status = server.system.status()

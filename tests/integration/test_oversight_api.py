@@ -155,7 +155,7 @@ class Listener(threading.Thread):
 
 
 def test_live_feed_pushes_new_events_to_those_who_may_see_them(model):
-    secret = model.system.secret
+    secret = model.system.settings.secret
     overseer = Listener(model.url, token_for(secret, "overseer"))
     other = Listener(model.url, token_for(secret, "clerk", "sh-hrss"))
     for listener in (overseer, other):

@@ -12,7 +12,7 @@ import pytest
 
 from banli.embedded import EmbeddedSystem, create_app
 from banli.settings import Settings
-from tests.conftest import LiveServer, token_for
+from tests.conftest import SECRET, LiveServer, token_for
 
 import httpx
 
@@ -21,7 +21,7 @@ import httpx
 def live(tmp_path, chdb_dsn):
     system = EmbeddedSystem(Settings(data_dir=tmp_path / "data", clickhouse_dsn=chdb_dsn,
                                      clickhouse_database=f"c_{uuid.uuid4().hex[:12]}",
-                                     secret="concurrency")).start()  # the system clock
+                                     secret=SECRET)).start()  # the system clock
     try:
         with LiveServer(create_app(system)) as server:
             yield server, system
@@ -32,7 +32,7 @@ def live(tmp_path, chdb_dsn):
 
 def client(server, role: str, bureau: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=60, headers={
-        "Authorization": f"Bearer {token_for('concurrency', role, bureau)}"})
+        "Authorization": f"Bearer {token_for(SECRET, role, bureau)}"})
 
 
 def at_once(count: int, send) -> list[httpx.Response]:

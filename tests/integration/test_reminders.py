@@ -17,7 +17,7 @@ from banli.local import import_commands
 from banli.settings import Settings
 from services.reporting.reminders import Outbox, WebhookSender, deliver
 
-from tests.conftest import FixedClock, free_port
+from tests.conftest import SECRET, FixedClock, free_port
 
 NOW = datetime(2020, 3, 10, 2, 0, tzinfo=timezone.utc)
 
@@ -148,7 +148,7 @@ HISTORY = [
 
 def test_the_embedded_system_reminds_once_across_restarts(tmp_path, chdb_dsn, receiver):
     settings = Settings(data_dir=tmp_path / "data", clickhouse_dsn=chdb_dsn,
-                        clickhouse_database=f"r_{uuid.uuid4().hex[:12]}", secret="s",
+                        clickhouse_database=f"r_{uuid.uuid4().hex[:12]}", secret=SECRET,
                         webhook_url=receiver.url, reminder_interval_s=3600)
     clock = FixedClock(NOW)  # 10 March 2020: sh-hrss's return window closes on 16 March
     system = EmbeddedSystem(settings, clock=clock).start()

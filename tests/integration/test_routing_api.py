@@ -8,7 +8,9 @@ import pytest
 
 from banli.web.app import build_app
 from services.intake.routing import Suggester, router as routing_router
-from tests.conftest import LiveServer, token_for
+from banli.auth import Authority
+from banli.settings import Settings
+from tests.conftest import SECRET, LiveServer, token_for
 from tests.integration.test_http_api import (
     HAN,
     accepted,
@@ -148,13 +150,14 @@ def test_suggestion_requests_are_checked(past):
     assert unknown["detail"]["code"] == "unknown_proposal"
 
 
-def test_without_the_projections_a_service_says_who_has_them():
+def test_without_the_projections_a_service_says_who_has_them(tmp_path):
     # distributed intake over chDB (which only reporting may open) has no index: 503, not 500
     app = build_app("intake without projections", [routing_router],
-                    {"secret": "s", "routing": None}, 10_000)
+                    {"authority": Authority(tmp_path, SECRET), "routing": None},
+                    Settings(data_dir=tmp_path, secret=SECRET))
     with LiveServer(app) as live:
         r = httpx.post(f"{live.url}/api/routing/suggest", json={"title": "教育"}, timeout=30,
-                       headers={"Authorization": f"Bearer {token_for('s', 'coordinator')}"})
+                       headers={"Authorization": f"Bearer {token_for(SECRET, 'coordinator')}"})
     assert r.status_code == 503 and r.json()["detail"]["code"] == "routing_unavailable"
     assert "8003" in r.json()["detail"]["message_en"]
     assert HAN.search(r.json()["detail"]["message"])
@@ -169,7 +172,7 @@ def test_the_distributed_services_that_can_read_the_projections_serve_suggestion
     with LiveServer(create_api(settings, past.server.system.reporting)) as reporting:
         r = httpx.post(f"{reporting.url}/api/routing/suggest", timeout=60,
                        json={"title": "关于中小学心理健康教育的提案"},
-                       headers={"Authorization": f"Bearer {token_for('test-secret', 'overseer')}"})
+                       headers={"Authorization": f"Bearer {token_for(SECRET, 'overseer')}"})
     assert r.status_code == 200, r.text
     assert r.json()["based_on"] == 4 and r.json()["lead"][0]["bureau"] == "sh-edu"
     # intake: only over a ClickHouse server (chDB opens in one process), connected when asked

@@ -1,0 +1,145 @@
+"""Banli's tokens: standard JWTs, a key ring that rotates, revocation by token and by user, a
+maximum lifetime, secrets that are strong or refused, and files only their owner reads."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import jwt
+import pytest
+
+from banli.auth import Authority, AuthError, WeakSecret, issue_token, key_id
+from banli.cli import main
+from banli.domain.types import Actor
+from tests.conftest import ROOT, SECRET
+
+CLERK = Actor(user="wang", bureau="sh-ipa", role="clerk")
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_token_is_a_standard_jwt_with_the_claims_and_the_key_id(tmp_path):
+    auth = Authority(tmp_path / "auth")
+    token = auth.issue(CLERK, 3600)
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert header["alg"] == "HS256" and header["kid"] == auth.keys()[0].kid
+    assert {k: claims[k] for k in ("sub", "role", "bureau", "iss")} == {
+        "sub": "wang", "role": "clerk", "bureau": "sh-ipa", "iss": "banli"}
+    assert claims["exp"] - claims["iat"] == 3600 and len(claims["jti"]) == 32
+    assert auth.verify(token)[0] == CLERK
+    assert mode(tmp_path / "auth") == 0o700 and mode(tmp_path / "auth" / "auth.sqlite3") == 0o600
+
+
+def test_keys_rotate_and_retire(tmp_path):
+    auth = Authority(tmp_path)
+    old = auth.issue(CLERK, 3600)
+    first = auth.keys()[0].kid
+    second = auth.rotate()
+    new = auth.issue(CLERK, 3600)
+    assert jwt.get_unverified_header(new)["kid"] == second != first
+    assert auth.verify(old)[0] == auth.verify(new)[0] == CLERK  # old keys verify until retired
+    with pytest.raises(ValueError, match="rotate first"):
+        auth.retire(second)
+    auth.retire(first)
+    with pytest.raises(AuthError, match="retired"):
+        auth.verify(old)
+    assert auth.verify(new)[0] == CLERK
+    again = Authority(tmp_path)  # another process on the same auth dir sees the same ring
+    assert again.verify(new)[0] == CLERK and [k.kid for k in again.keys()] == [second, first]
+
+
+def test_revocation_by_token_and_by_user(tmp_path):
+    auth = Authority(tmp_path)
+    one, two = auth.issue(CLERK, 3600), auth.issue(CLERK, 3600)
+    other = auth.issue(Actor(user="li", bureau="sh-hrss", role="clerk"), 3600)
+    auth.revoke(one)
+    with pytest.raises(AuthError, match="revoked"):
+        auth.verify(one)
+    assert auth.verify(two)[0] == CLERK
+    auth.revoke_user("wang")
+    with pytest.raises(AuthError, match="revoked"):
+        auth.verify(two)
+    assert auth.verify(other)[0].user == "li"
+    later = auth.issue(CLERK, 3600, now=time.time() + 2)  # signed in again afterwards
+    assert auth.verify(later)[0] == CLERK
+    with pytest.raises(AuthError, match="revoked"):
+        Authority(tmp_path).verify(two)  # the revocations are shared through the auth dir
+
+
+def test_no_token_lives_longer_than_allowed(tmp_path):
+    auth = Authority(tmp_path, max_ttl_days=90)
+    with pytest.raises(ValueError, match="90 days"):
+        auth.issue(CLERK, 100 * 86400)
+    long = jwt.encode({"iss": "banli", "sub": "wang", "role": "overseer", "iat": int(time.time()),
+                       "exp": int(time.time()) + 365 * 86400, "jti": "x"},
+                      auth.keys()[0].secret, algorithm="HS256",
+                      headers={"kid": auth.keys()[0].kid})
+    with pytest.raises(AuthError, match="longer"):
+        auth.verify(long)
+
+
+@pytest.mark.parametrize("weak", ["a", "x" * 64, "short-but-mixed-123", "é" * 40])
+def test_a_weak_secret_is_refused(tmp_path, weak):
+    with pytest.raises(WeakSecret, match="32 random bytes"):
+        Authority(tmp_path, secret=weak)
+
+
+def test_a_configured_secret_signs_and_old_ones_still_verify(tmp_path):
+    old_secret = "former-Secret-0123456789-abcdefghijKLMNOP"
+    old_token = issue_token(old_secret, CLERK, 3600)
+    auth = Authority(tmp_path, secret=SECRET, old_secrets=[old_secret])
+    new_token = auth.issue(CLERK, 3600)
+    assert jwt.get_unverified_header(new_token)["kid"] == key_id(SECRET)
+    assert auth.verify(old_token)[0] == auth.verify(new_token)[0] == CLERK
+    with pytest.raises(AuthError, match="unknown"):
+        Authority(tmp_path, secret=SECRET).verify(old_token)  # dropped from the old ones
+    with pytest.raises(ValueError, match="BANLI_SECRET"):
+        auth.rotate()
+
+
+def test_the_token_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("BANLI_SECRET", raising=False)
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["token", "issue", "--user", "wang", "--bureau", "sh-ipa", "--role", "clerk",
+                 *data]) == 0
+    token = capsys.readouterr().out.strip()
+    auth = Authority(tmp_path / "data")
+    assert auth.verify(token)[0] == CLERK
+    assert main(["token", "issue", "--user", "w", "--role", "admin", "--ttl-days", "36500",
+                 *data]) == 2
+    assert "at most 90 days" in capsys.readouterr().err
+    assert main(["token", "issue", "--user", "w", "--role", "clerk", *data]) == 2  # no bureau
+    assert main(["token", "revoke", "--token", token, *data]) == 0
+    with pytest.raises(AuthError, match="revoked"):
+        auth.verify(token)
+    assert main(["token", "rotate", *data]) == 0 and main(["token", "keys", *data]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("active") == 2
+    monkeypatch.setenv("BANLI_SECRET", "a")
+    assert main(["token", "issue", "--user", "w", "--role", "admin", *data]) == 2
+    assert "32 random bytes" in capsys.readouterr().err
+
+
+def test_the_data_dir_and_its_files_are_the_owners_only(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # as an earlier release left it
+    (data / "events.sqlite3").touch(mode=0o644)
+    (data / "events.sqlite3").chmod(0o644)
+    history = tmp_path / "h.jsonl"
+    history.write_text('{"type": "register_bureau", "bureau": "sh-ipa", "name": "局", '
+                       '"at": "2020-01-02T09:00:00+08:00"}\n', encoding="utf-8")
+    env = {**os.environ, "BANLI_SECRET": SECRET}
+    done = subprocess.run([sys.executable, "-m", "banli.cli", "import", str(history),
+                           "--data-dir", str(data)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert mode(data) == 0o700
+    files = [p for p in data.iterdir() if p.is_file()]
+    assert any(p.name == "events.sqlite3" for p in files)
+    assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
