@@ -129,4 +129,4 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
          "states": states, "clock": system.clock, "settle": settle,
          "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
          "live": live, "calendars": system.calendars},
-        system.settings, lifespan)
+        system.settings, lifespan, signin=True)

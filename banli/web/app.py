@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..settings import Settings
+from .signin import install as install_signin, signout_router
 
 
 class BodyLimit:
@@ -121,9 +122,10 @@ def _plain(value: Any) -> Any:
 
 
 def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
-              settings: Settings, lifespan=None) -> FastAPI:
+              settings: Settings, lifespan=None, signin: bool = False) -> FastAPI:
     """An app of these routers over a process's adapters (`state`), with the request limits,
-    the security headers and the CORS origins of its settings."""
+    the security headers and the CORS origins of its settings, sign-out, and, where it serves
+    the page (`signin`), sign-in through the identity provider its settings name."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
                   description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
                               "request needs `Authorization: Bearer <token>` (`banli token`).")
@@ -131,6 +133,10 @@ def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
         setattr(app.state, key, value)
     for router in routers:
         app.include_router(router)
+    if signin:
+        install_signin(app, settings)
+    else:
+        app.include_router(signout_router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,

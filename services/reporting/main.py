@@ -61,7 +61,7 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                       "live": live,
                       "calendars": calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices)},
-                     settings)
+                     settings, signin=True)
 
 
 def run(settings: Settings) -> int:

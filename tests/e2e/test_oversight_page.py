@@ -35,6 +35,17 @@ def browser():
         browser.close()
 
 
+def until(page, expression: str, timeout: float = 10) -> None:
+    """Wait until a JavaScript expression holds on the page. Polled from here with `evaluate`:
+    Playwright's own wait_for_function compiles its predicate in the page, which the page's
+    strict Content-Security-Policy (no eval) rightly refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)
+
+
 class Page:
     """One signed-in tab at 1280×800 that may not leave the machine."""
 
@@ -46,6 +57,8 @@ class Page:
         self.errors: list[str] = []
         self.page.route("**/*", self._only_local)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda message: self.errors.append(message.text)
+                     if "Content Security Policy" in message.text else None)
         self.page.goto(f"{server.url}/app/?{query}")
 
     def _only_local(self, route) -> None:
@@ -59,7 +72,7 @@ class Page:
         self.page.fill("#token", token)
         self.page.click("#signin-go")
         self.page.wait_for_selector("#kpis .kpi")
-        self.page.wait_for_function("document.querySelector('#live').dataset.state !== 'off'")
+        until(self.page, "document.querySelector('#live').dataset.state !== 'off'")
         return self
 
     def kpi(self, name: str) -> str:
@@ -80,8 +93,8 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
     tab = Page(browser, model, "bureau=sh-ipa&years=2020&as_of=2020-11-20").sign_in(
         token_for(secret, "overseer"))
     page = tab.page
-    page.wait_for_function("document.querySelector('#f-bureau').value === 'sh-ipa'")
-    page.wait_for_function("document.querySelector('[data-kpi=duties] .value').innerText.trim()"
+    until(page, "document.querySelector('#f-bureau').value === 'sh-ipa'")
+    until(page, "document.querySelector('[data-kpi=duties] .value').innerText.trim()"
                            " === '29'")
     report = model.client("overseer").get("/api/report", params={
         "bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}).json()
@@ -139,7 +152,7 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
     # the audit clock: what the system showed before anything was recorded
     page.fill("#f-recorded", "2000-01-01T00:00:00")
     page.click("#controls button[type=submit]")
-    page.wait_for_function("document.querySelector('[data-kpi=duties] .value').innerText.trim()"
+    until(page, "document.querySelector('[data-kpi=duties] .value').innerText.trim()"
                            " === '0'")
     assert "as recorded by 2000-01-01 00:00" in page.inner_text("#clocks")
     tab.close()
@@ -179,7 +192,7 @@ def test_page_without_a_token_asks_to_sign_in_and_refuses_a_bad_one(browser, mod
     page.wait_for_selector("#signin:not([hidden])")
     page.fill("#token", "not-a-token")
     page.click("#signin-go")
-    page.wait_for_function("document.querySelector('#signin-error').innerText.length > 0")
+    until(page, "document.querySelector('#signin-error').innerText.length > 0")
     assert "令牌无效" in page.inner_text("#signin-error")
     assert page.locator("#board").is_hidden()
     tab.close()
@@ -210,7 +223,7 @@ def test_a_coordinator_assigns_from_suggestions_and_reads_the_deadlines(browser,
     assert [e["type"] for e in events] == ["ProposalSubmitted", "ProposalAssigned"]
     assert events[-1]["actor"]["role"] == "coordinator"
     assert events[-1]["data"]["duties"][0]["bureau"] == "sh-ipa"
-    page.wait_for_function(f"!document.querySelector('#awaiting tr[data-assign=\"{proposal}\"]')")
+    until(page, f"!document.querySelector('#awaiting tr[data-assign=\"{proposal}\"]')")
 
     # the item's history opens with each assignment's deadline explained
     page.evaluate(f"openHistory('{IPA_ONLY}')")

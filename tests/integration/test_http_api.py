@@ -131,6 +131,7 @@ def world(server, clock) -> World:
 # --- the schema -------------------------------------------------------------------------------
 EXPECTED_ROUTES = {
     ("post", "/api/commands"), ("post", "/api/proposals"), ("post", "/api/bureaus"),
+    ("post", "/api/signout"),
     ("post", "/api/import"), ("post", "/api/proposals/{proposal_id}/assign"),
     *(("post", f"/api/proposals/{{proposal_id}}/{segment}") for segment in (
         "reply", "opinion", "disclosure", "feedback", "contacts", "acknowledge", "return",

@@ -5,7 +5,8 @@
 const I18N = {
   zh: {
     title: "建议提案办理督办", live_off: "未连接", live_on: "实时", sign_in: "登录", sign_out: "退出",
-    sign_in_help: "请粘贴 banli token 生成的令牌（也可在网址后加 #token=…）。", bad_token: "令牌无效或已过期",
+    sign_in_help: "或粘贴 banli token issue 生成的令牌（也可在网址后加 #token=…）。", bad_token: "令牌无效或已过期",
+    sign_in_idp: "统一身份认证登录",
     bureau: "承办单位", years: "年度", as_of: "截至日期", recorded_by: "记录截至", kind: "类别",
     all_kinds: "全部", profile: "口径", refresh: "查询", download: "下载报告", all_bureaus: "全部单位",
     npc_suggestion: "人大代表建议", cppcc_proposal: "政协提案",
@@ -56,7 +57,8 @@ const I18N = {
   },
   en: {
     title: "Suggestions & proposals: oversight", live_off: "offline", live_on: "live", sign_in: "Sign in",
-    sign_out: "Sign out", sign_in_help: "Paste a token from `banli token` (or add #token=… to the URL).",
+    sign_out: "Sign out", sign_in_help: "Or paste a token from `banli token issue` (or add #token=… to the URL).",
+    sign_in_idp: "Sign in with your organisation's account",
     bad_token: "invalid or expired token", bureau: "Bureau", years: "Years", as_of: "As of", recorded_by: "As recorded on",
     kind: "Kind", all_kinds: "All", profile: "Profile", refresh: "Show", download: "Report", all_bureaus: "All bureaus",
     npc_suggestion: "NPC suggestions", cppcc_proposal: "CPPCC proposals",
@@ -145,6 +147,7 @@ async function signIn(token) {
     S.token = null;
     sessionStorage.removeItem("banli.token");
     $("signin").hidden = false; $("board").hidden = true;
+    offerProviders();
     $("signin-error").textContent = `${t("bad_token")} (${error.message})`;
     return;
   }
@@ -167,10 +170,28 @@ async function signIn(token) {
   follow();
 }
 
-function signOut() {
-  sessionStorage.removeItem("banli.token");
+async function signOut() {
+  // The token is revoked on the server; where an identity provider signed the user in, its
+  // session ends too (it sends the browser back to the page, signed out).
   if (S.live) S.live.abort();
+  let answer = {};
+  try {
+    const response = await fetch("/api/signout", { method: "POST", headers: { Authorization: `Bearer ${S.token}` } });
+    if (response.ok) answer = await response.json();
+  } catch (_) { /* signed out here all the same */ }
+  sessionStorage.removeItem("banli.token");
+  S.token = null;
+  if (answer.end_session) { location.assign(answer.end_session); return; }
   location.hash = ""; location.reload();
+}
+
+async function offerProviders() {
+  try {
+    const providers = await (await fetch("/auth/providers")).json();
+    $("signin-idp-row").hidden = !providers.oidc;
+    // back to this very view (scope, dates) once signed in
+    $("signin-idp").href = `${providers.login}?next=${encodeURIComponent(location.pathname + location.search)}`;
+  } catch (_) { /* tokens only */ }
 }
 
 function bureauName(id) {
@@ -640,7 +661,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (fromHash) history.replaceState(null, "", location.pathname + location.search);
   const token = fromHash || sessionStorage.getItem("banli.token");
   if (token) signIn(token);
-  else $("signin").hidden = false;
+  else { $("signin").hidden = false; offerProviders(); }
 });
 
 async function download(format) {
