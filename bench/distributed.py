@@ -25,7 +25,7 @@ from typing import Any
 
 from banli.auth import issue_token
 from banli.domain.types import Actor
-from banli.local import Progress
+from apps.local import Progress
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -87,7 +87,7 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = work / f"{name}.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "banli.cli", *args, "--port", str(self.port)], env=env,
+            [sys.executable, "-m", "apps.cli", *args, "--port", str(self.port)], env=env,
             cwd=ROOT, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
 
     def wait(self) -> "Service":

@@ -17,7 +17,7 @@ from banli.domain.proposal import fold
 from banli.domain.rates import Scope
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import MemoryLedger, reference_report
-from banli.local import Progress, import_commands
+from apps.local import Progress, import_commands
 from banli.settings import Settings
 from services.handling.processor import Processor
 from services.reporting.projection import EmbeddedProjector, Projection

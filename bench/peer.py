@@ -27,9 +27,9 @@ from banli.domain.proposal import Context, MemoryDirectory, State, decide, evolv
 from banli.domain.rejections import Rejection
 from banli.history import LineProblem, read_commands
 from banli.workcalendar import china_calendar
-from services.handling.processor import system_clock
+from banli.clock import system_clock
 
-from banli.local import Progress
+from apps.local import Progress
 
 
 def _same_durability_as_ours() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from banli.domain.rates import Scope
-from banli.local import Progress
+from apps.local import Progress
 
 from .distributed import ROOT, Api, Service, percentiles
 
@@ -33,7 +33,7 @@ def serve_stage(history: Path, data_dir: Path, work: Path, scopes: dict[str, Sco
         server.wait()
         api = Api(server.url, secret, "admin")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "banli.cli", "import", str(history),
+        subprocess.run([sys.executable, "-m", "apps.cli", "import", str(history),
                         "--data-dir", str(data_dir)], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
         status = api.get("/api/status")

@@ -54,7 +54,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def system(settings, clock):
-    from banli.embedded import EmbeddedSystem
+    from apps.embedded import EmbeddedSystem
 
     system = EmbeddedSystem(settings, clock=clock).start()
     yield system
@@ -101,7 +101,7 @@ def token_for(secret: str, role: str, bureau: str | None = None, user: str | Non
 def server(system):
     """The embedded app served over real HTTP; `server.client(role, bureau)` gives an httpx
     client signed in as that role."""
-    from banli.embedded import create_app
+    from apps.embedded import create_app
 
     app = create_app(system)
     with LiveServer(app) as live:
@@ -143,7 +143,7 @@ def kafka_broker():
 def model(server):
     """The served embedded system with the model report's history imported."""
     from banli.demo.model import MODEL_FILE
-    from banli.local import import_commands
+    from apps.local import import_commands
 
     with MODEL_FILE.open(encoding="utf-8") as lines:
         import_commands(server.system.handle, lines)

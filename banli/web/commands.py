@@ -21,6 +21,15 @@ from ..domain.permissions import allowed
 from .deps import Bus, CurrentActor
 
 
+# What a command route answers (the OpenAPI's list for each of them).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "accepted: the events it became"},
+    202: {"description": "not decided yet: poll /api/commands/{command_id}"},
+    409: {"description": "refused by the rules: `code`, `message` (zh), `message_en`"},
+    401: {"description": "no or bad token"},
+}
+
+
 def stamp(body: dict[str, Any], actor: Actor) -> c.AnyCommand:
     """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
     data = {**body, "actor": actor.model_dump()}

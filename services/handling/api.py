@@ -4,9 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from banli.domain import commands as c
-from banli.web.commands import body_model, respond, stamp
+from banli.web.commands import RESPONSES, body_model, respond, stamp
 from banli.web.deps import Bus, CurrentActor, ProposalPath
-from services.intake.api import RESPONSES
 
 router = APIRouter(prefix="/api", tags=["handling"])
 

@@ -10,9 +10,9 @@ import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
+from banli.clock import Clock, system_clock
 from banli.domain import commands as c
 from banli.domain.deadlines import Profile
 from banli.domain.proposal import Context, State, decide, fold
@@ -21,11 +21,6 @@ from banli.eventlog import ConcurrencyError, Outcome, Stored
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.workcalendar import CalendarBook
 
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 
 from banli.domain import commands as c
 from banli.history import LineProblem, read_commands, split_lines
-from banli.web.commands import body_model, respond, stamp
+from banli.web.commands import RESPONSES, body_model, respond, stamp
 from banli.web.deps import Bus, CurrentActor, ProposalPath, permit
 
 router = APIRouter(prefix="/api", tags=["intake"])
@@ -18,12 +18,6 @@ SubmitBody = body_model(c.Submit, drop=("type", "actor"))
 AssignBody = body_model(c.Assign)
 BureauBody = body_model(c.RegisterBureau)
 
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    201: {"description": "accepted: the events it became"},
-    202: {"description": "not decided yet: poll /api/commands/{command_id}"},
-    409: {"description": "refused by the rules: `code`, `message` (zh), `message_en`"},
-    401: {"description": "no or bad token"},
-}
 
 
 @router.post("/commands", status_code=201, responses=RESPONSES,

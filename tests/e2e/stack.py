@@ -19,7 +19,7 @@ class Service:
         self.name, self.port = name, port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
-        self.proc = subprocess.Popen([sys.executable, "-m", "banli.cli", *args], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "apps.cli", *args], env=env,
                                      cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
     def wait_healthy(self, timeout: float = 120) -> "Service":

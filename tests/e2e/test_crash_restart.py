@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def banli(*args: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "banli.cli", *args], env=env,
+    return subprocess.Popen([sys.executable, "-m", "apps.cli", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -80,7 +80,7 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     server = banli("serve", *common, "--port", str(port), env=env)
     try:
         wait_healthy(url, server)
-        finished = subprocess.run([sys.executable, "-m", "banli.cli", "import", str(history),
+        finished = subprocess.run([sys.executable, "-m", "apps.cli", "import", str(history),
                                    *common], env=env, capture_output=True, text=True, timeout=600)
         assert finished.returncode == 0, finished.stderr
 

@@ -152,7 +152,7 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
         read = stack.client(reporting, "overseer")
         time.sleep(2)
         assert read.get("/api/status").json()["projected_events"] == 0
-        replay = subprocess.run([sys.executable, "-m", "banli.cli", "replay", "--url",
+        replay = subprocess.run([sys.executable, "-m", "apps.cli", "replay", "--url",
                                  reporting.url, "--data-dir", str(tmp_path / "cli")],
                                 env=stack.env, cwd=ROOT, capture_output=True, text=True,
                                 timeout=300)

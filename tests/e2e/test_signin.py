@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from banli.demo.model import MODEL_FILE
-from banli.embedded import EmbeddedSystem, create_app
-from banli.local import import_commands
+from apps.embedded import EmbeddedSystem, create_app
+from apps.local import import_commands
 from banli.settings import Settings
 from banli.web.signin import SignInRefused, actor_from_claims
 from tests.conftest import LiveServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from banli.cli import SERVICE_PORTS, build_parser
+from apps.cli import SERVICE_PORTS, build_parser
 from banli.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,9 @@ from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope
 from banli.domain.types import business_date
-from banli.embedded import EmbeddedSystem
+from apps.embedded import EmbeddedSystem
 from banli.history import reference_report, run_history
-from banli.local import import_commands
+from apps.local import import_commands
 from banli.settings import Settings
 
 

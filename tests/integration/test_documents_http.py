@@ -14,7 +14,7 @@ import docx
 import pytest
 
 from tests.conftest import SECRET
-from banli.cli import main
+from apps.cli import main
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.documents import FORMATS, MEDIA_TYPES

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from banli.cli import main
+from apps.cli import main
 
 from tests.integration.test_http_api import expect
 
@@ -104,7 +104,7 @@ def test_every_answer_carries_the_security_headers_and_cors_is_off(server):
 def test_cors_answers_only_the_origins_a_setting_names(tmp_path, chdb_dsn):
     import uuid
 
-    from banli.embedded import EmbeddedSystem, create_app
+    from apps.embedded import EmbeddedSystem, create_app
     from banli.settings import Settings
     from tests.conftest import SECRET, LiveServer, token_for
 

@@ -20,7 +20,7 @@ import jwt
 import pytest
 
 from banli.auth import issue_token, key_id
-from banli.cli import main as cli_main
+from apps.cli import main as cli_main
 from banli.domain.deadlines import PROFILES
 from banli.domain.types import Actor
 

@@ -11,7 +11,7 @@ from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, entry_kind
 from banli.history import read_commands, reference_entries, reference_report, run_history
-from banli.local import import_commands
+from apps.local import import_commands
 
 from tests.integration.test_http_api import expect
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from banli.embedded import EmbeddedSystem, create_app
+from apps.embedded import EmbeddedSystem, create_app
 from banli.settings import Settings
 from tests.conftest import SECRET, LiveServer, token_for
 

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from banli.domain.reminders import Reminder
-from banli.embedded import EmbeddedSystem
-from banli.local import import_commands
+from apps.embedded import EmbeddedSystem
+from apps.local import import_commands
 from banli.settings import Settings
 from services.reporting.reminders import Outbox, WebhookSender, deliver
 

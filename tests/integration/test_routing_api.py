@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from banli.web.app import build_app
-from services.intake.routing import Suggester, router as routing_router
+from services.reporting.suggestions import Suggester, router as routing_router
 from banli.auth import Authority
 from banli.settings import Settings
 from tests.conftest import SECRET, LiveServer, token_for
@@ -164,8 +164,8 @@ def test_without_the_projections_a_service_says_who_has_them(tmp_path):
 
 
 def test_the_distributed_services_that_can_read_the_projections_serve_suggestions(past):
-    from services.intake.main import suggester
-    from services.reporting.main import create_api
+    from apps.intake import suggester
+    from apps.reporting import create_api
 
     settings = past.server.system.settings
     # reporting holds the projections: it serves suggestions, from the same tables

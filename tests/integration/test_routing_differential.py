@@ -10,7 +10,7 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.domain.routing_lineage import misrouting, routing_lineage
 from banli.history import run_history
-from banli.local import import_commands
+from apps.local import import_commands
 from banli.routing import past_from_streams
 from services.reporting import lineage as store_routing
 

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from banli.auth import Authority, AuthError, WeakSecret, issue_token, key_id
-from banli.cli import main
+from apps.cli import main
 from banli.domain.types import Actor
 from tests.conftest import ROOT, SECRET
 
@@ -135,7 +135,7 @@ def test_the_data_dir_and_its_files_are_the_owners_only(tmp_path):
     history.write_text('{"type": "register_bureau", "bureau": "sh-ipa", "name": "局", '
                        '"at": "2020-01-02T09:00:00+08:00"}\n', encoding="utf-8")
     env = {**os.environ, "BANLI_SECRET": SECRET}
-    done = subprocess.run([sys.executable, "-m", "banli.cli", "import", str(history),
+    done = subprocess.run([sys.executable, "-m", "apps.cli", "import", str(history),
                            "--data-dir", str(data)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -14,7 +14,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from banli.cli import main
+from apps.cli import main
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, congress_term_start,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from banli.cli import main
+from apps.cli import main
 from banli.demo.model import MODEL_FILE, history_lines, model_history
 
 HISTORY = str(MODEL_FILE)

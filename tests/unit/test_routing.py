@@ -178,7 +178,7 @@ def test_routing_noise_sends_that_share_elsewhere_and_returns_some():
 
 # --- the command -------------------------------------------------------------------------------
 def test_banli_routing_backtest_prints_the_shares(capsys):
-    from banli.cli import main
+    from apps.cli import main
 
     assert main(["routing", "backtest", "--proposals", "300", "--years", "2018-2019",
                  "--bureaus", "10", "--seed", "9"]) == 0
@@ -192,7 +192,7 @@ def test_banli_routing_backtest_prints_the_shares(capsys):
 
 
 def test_banli_routing_backtest_over_a_history_file(tmp_path, capsys):
-    from banli.cli import main
+    from apps.cli import main
 
     path = tmp_path / "h.jsonl"
     path.write_text("".join(map(to_jsonl, generate_history(
@@ -206,7 +206,7 @@ def test_banli_routing_backtest_over_a_history_file(tmp_path, capsys):
 
 
 def test_banli_routing_backtest_refuses_what_it_cannot_measure(tmp_path, capsys):
-    from banli.cli import main
+    from apps.cli import main
 
     assert main(["routing", "backtest", "--history", str(tmp_path / "none.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -226,7 +226,7 @@ def test_a_running_process_takes_a_notice_saved_beside_it(tmp_path):
 
 
 def test_the_calendar_command_loads_and_shows_a_notice(tmp_path, capsys):
-    from banli.cli import main
+    from apps.cli import main
 
     data = tmp_path / "data"
     assert main(["calendar", "show", "--data-dir", str(data), "--years", "2027"]) == 0

@@ -11,9 +11,9 @@ from banli.web.app import build_app
 from banli.web.commands import poll_router
 from banli.web.serve import ThreadedServer
 
-from .api import router
-from .processor import system_clock
-from .worker import Handler
+from services.handling.api import router
+from banli.clock import system_clock
+from services.handling.worker import Handler
 
 
 def run(settings: Settings, serve_http: bool = True) -> int:

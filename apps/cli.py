@@ -10,8 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Sequence
 
-from .domain.deadlines import PROFILES, get_profile
-from .domain.rates import Scope
+from banli.domain.deadlines import PROFILES, get_profile
+from banli.domain.rates import Scope
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -79,7 +79,7 @@ def print_report(report: dict, args: argparse.Namespace, bureau_name: str | None
     if args.fmt == "json":
         print(json.dumps(report, ensure_ascii=False))
     else:
-        from .report_text import render_text
+        from banli.report_text import render_text
 
         sys.stdout.write(render_text(report, bureau_name, args.lang))
 
@@ -90,12 +90,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     scope = scope_from(args)
     if args.history is None:
-        from .local import report_from_store
+        from apps.local import report_from_store
 
         report, names = report_from_store(settings_from(args), scope, profile)
         print_report(report, args, (names or {}).get("name_en" if args.lang == "en" else "name"))
         return 0
-    from .history import reference_report
+    from banli.history import reference_report
 
     loaded = load_history(args.history, profile)
     if loaded is None:
@@ -110,13 +110,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def load_history(name: str, profile):
     """`banli report --history FILE`: the file decided in memory, its refused or unreadable
     lines printed with their numbers; None (after saying why) when there is no such file."""
-    from .history import run_history
+    from banli.history import run_history
 
     path = Path(name)
     if not path.is_file():
         print(f"banli report: no such file: {path}", file=sys.stderr)
         return None
-    from .history import file_lines
+    from banli.history import file_lines
 
     ledger, problems = run_history(file_lines(path), profile)
     for problem in problems:
@@ -148,12 +148,12 @@ def cmd_document(args: argparse.Namespace) -> int:
     options = dict(bureau=None if args.all else args.bureau, year=year, as_of=args.as_of,
                    term_start=term_start, level=args.level, kind=args.kind,
                    doc_number=args.doc_number)
-    from .documents import SourceMismatch, build_bundle, ledger_source, render
+    from banli.documents import SourceMismatch, build_bundle, ledger_source, render
 
     status = 0
     try:
         if args.history is None:
-            from .local import document_from_store
+            from apps.local import document_from_store
 
             data = document_from_store(settings_from(args), options, profile, args.fmt,
                                        args.lang)
@@ -180,7 +180,7 @@ def cmd_document(args: argparse.Namespace) -> int:
 
 def settings_from(args: argparse.Namespace):
     """Settings from the environment (BANLI_*), overridden by the flags given."""
-    from .settings import Settings
+    from banli.settings import Settings
 
     overrides = {k: v for k, v in (("data_dir", getattr(args, "data_dir", None)),
                                    ("host", getattr(args, "host", None)),
@@ -189,13 +189,13 @@ def settings_from(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .local import serve
+    from apps.local import serve
 
     return serve(settings_from(args), demo=args.demo)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .local import import_file
+    from apps.local import import_file
 
     return import_file(settings_from(args), Path(args.file), strict=args.strict)
 
@@ -203,8 +203,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     """`banli token issue|revoke|rotate|retire|keys`: tokens for service accounts and people
     without an identity provider, and the keys and revocations behind them."""
-    from .auth import AuthError, WeakSecret, authority
-    from .domain.types import Actor
+    from banli.auth import AuthError, WeakSecret, authority
+    from banli.domain.types import Actor
 
     settings = settings_from(args)
     try:
@@ -246,16 +246,16 @@ def cmd_service(args: argparse.Namespace) -> int:
     if args.port is None:
         settings = settings.model_copy(update={"port": SERVICE_PORTS[args.command]})
     if args.command == "intake":
-        from services.intake.main import run
+        from apps.intake import run
     elif args.command == "handling":
-        from services.handling.main import run
+        from apps.handling import run
     else:
-        from services.reporting.main import run
+        from apps.reporting import run
     return run(settings)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    from .eventlog.kafka import ensure_topics
+    from banli.eventlog.kafka import ensure_topics
 
     settings = settings_from(args)
     created = ensure_topics(settings.kafka_bootstrap, settings.topic_partitions,
@@ -265,26 +265,26 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from .local import replay_command
+    from apps.local import replay_command
 
     return replay_command(settings_from(args), args.url)
 
 
 def cmd_routing_backtest(args: argparse.Namespace) -> int:
-    from .history import run_history
-    from .routing import backtest, past_from_streams
+    from banli.history import run_history
+    from banli.routing import backtest, past_from_streams
 
     if args.history is not None:
         path = Path(args.history)
         if not path.is_file():
             print(f"banli routing backtest: no such file: {path}", file=sys.stderr)
             return 2
-        from .history import file_lines
+        from banli.history import file_lines
 
         ledger, _ = run_history(file_lines(path))
         source = str(path)
     else:
-        from .demo.generate import generate_history, to_jsonl
+        from banli.demo.generate import generate_history, to_jsonl
 
         if not 0 <= args.routing_noise <= 1:
             print("banli routing backtest: the routing noise is a share, from 0 to 1",
@@ -322,7 +322,7 @@ def cmd_routing_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    from .local import calendar_load, calendar_show
+    from apps.local import calendar_load, calendar_show
 
     settings = settings_from(args)
     if args.calendar_command == "load":
@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .auth import WeakSecret
+    from banli.auth import WeakSecret
 
     os.umask(0o077)  # every file Banli writes (the store, the keys, the outbox) is its own
     args = build_parser().parse_args(argv)

@@ -12,13 +12,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
-from .auth import authority, secure_dir
-from .domain.deadlines import DEFAULT_PROFILE, Profile
-from .domain.rates import Scope
-from .domain.types import Actor
-from .history import LineProblem, file_lines, read_commands
-from .settings import Settings
-from .web.serve import GRACE_S
+from banli.auth import authority, secure_dir
+from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.rates import Scope
+from banli.domain.types import Actor
+from banli.history import LineProblem, file_lines, read_commands
+from banli.settings import Settings
+from banli.web.serve import GRACE_S
 
 SERVER_FILE = "server.json"
 DEMO_ACTORS = {
@@ -112,8 +112,8 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     the uncommitted batch, which importing the file again decides."""
     from services.handling.processor import Processor
 
-    from .domain.deadlines import get_profile
-    from .eventlog.sqlite import SqliteEventStore
+    from banli.domain.deadlines import get_profile
+    from banli.eventlog.sqlite import SqliteEventStore
 
     if not path.is_file():
         print(f"banli import: no such file: {path}", file=sys.stderr)
@@ -149,7 +149,7 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
         with urllib.request.urlopen(request, timeout=60) as response:
             report = json.load(response)
         return report, None
-    from .embedded import EmbeddedSystem
+    from apps.embedded import EmbeddedSystem
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
@@ -162,7 +162,7 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
     """The year-end document (banli.documents) from the projections: fetched from the running
     server when there is one (chDB opens a path in one process only), else built here.
     `options` are build_bundle's scope arguments (bureau, year, as_of, term_start, ...)."""
-    from .documents import build_bundle, render, store_source
+    from banli.documents import build_bundle, render, store_source
 
     url = running_server(settings)
     if url is not None:
@@ -181,7 +181,7 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
         except urllib.error.HTTPError as exc:
             raise ValueError(f"{url} answered {exc.code}: "
                              f"{exc.read().decode(errors='replace')}") from None
-    from .embedded import EmbeddedSystem
+    from apps.embedded import EmbeddedSystem
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
@@ -194,12 +194,12 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
 
 def load_demo(system) -> None:
     """The model report's history, then a generated spread of other bureaus' work."""
-    from .demo.model import MODEL_FILE
+    from banli.demo.model import MODEL_FILE
 
     with MODEL_FILE.open(encoding="utf-8") as lines:
         import_commands(system.handle, lines)
     try:
-        from .demo.generate import demo_history
+        from banli.demo.generate import demo_history
     except ImportError:
         return
     import_commands(system.handle, demo_history())
@@ -214,8 +214,8 @@ def serve(settings: Settings, demo: bool = False) -> int:
     without it nothing is printed that could sign anyone in."""
     import uvicorn
 
-    from .embedded import EmbeddedSystem, create_app
-    from .web.serve import run_in_foreground
+    from apps.embedded import EmbeddedSystem, create_app
+    from banli.web.serve import run_in_foreground
 
     if (url := running_server(settings)) is not None:
         print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
@@ -265,7 +265,7 @@ def replay_command(settings: Settings, url: str | None) -> int:
     when there is one, else here on the embedded store. Shows progress; exits 1 on failure."""
     url = url or running_server(settings)
     if url is None:
-        from .embedded import EmbeddedSystem
+        from apps.embedded import EmbeddedSystem
 
         system = EmbeddedSystem(settings)
         system.projector.catch_up()
@@ -313,7 +313,7 @@ def calendar_load(settings: Settings, path: Path) -> int:
     """`banli calendar load`: validate the notice, then load it into the running server on this
     data dir (which answers with what it changes), or keep it in the data dir for the next
     start."""
-    from .workcalendar import NoticeError, parse_notice, save_notice
+    from banli.workcalendar import NoticeError, parse_notice, save_notice
 
     try:
         data = path.read_bytes()
@@ -357,7 +357,7 @@ def calendar_show(settings: Settings, years: tuple[int, int] | None) -> int:
     """`banli calendar show`: each year's source, as this data dir's notices make it."""
     from datetime import date
 
-    from .workcalendar import CalendarBook
+    from banli.workcalendar import CalendarBook
 
     book = CalendarBook(settings.calendar_dir, settings.calendar_notices)
     calendar = book.current()

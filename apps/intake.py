@@ -9,14 +9,14 @@ from fastapi import FastAPI
 from banli.auth import authority
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
-from services.handling.processor import system_clock
+from banli.clock import system_clock
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.commands import poll_router
 from banli.web.serve import run_in_foreground
 
-from .api import router
-from .routing import Suggester, router as routing_router
+from services.intake.api import router
+from services.reporting.suggestions import Suggester, router as routing_router
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -15,18 +15,18 @@ from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
-from services.intake.routing import Suggester, router as routing_router
-from services.handling.processor import system_clock
+from services.reporting.suggestions import Suggester, router as routing_router
+from banli.clock import system_clock
 
-from .api import router
-from .deadlines_api import router as deadlines_router
-from .documents_api import router as documents_router
-from .live import LiveFeed
-from .page import router as page_router
-from .reminders import Outbox, ReminderService, WebhookSender
-from .replay import KafkaSource, Replayer
-from .store import ReportingStore
-from .worker import build_worker, history_loader
+from services.reporting.api import router
+from services.reporting.deadlines_api import router as deadlines_router
+from services.reporting.documents_api import router as documents_router
+from services.reporting.live import LiveFeed
+from services.reporting.page import router as page_router
+from services.reporting.reminders import Outbox, ReminderService, WebhookSender
+from services.reporting.replay import KafkaSource, Replayer
+from services.reporting.store import ReportingStore
+from services.reporting.worker import build_worker, history_loader
 
 
 def create_api(settings: Settings, store: ReportingStore, projector=None,

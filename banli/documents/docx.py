@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
-from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -28,8 +27,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.font import Font
 from lxml import etree
 
-if TYPE_CHECKING:
-    from .documents import Block
+from .blocks import Appendix, Block, Closing, Heading, Masthead, Para, Table, Title
 
 # 字号 in points
 ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
@@ -54,9 +52,7 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 TEXT_COLUMNS = {"标题", "Title", "承办单位", "主办单位", "Bureau"}
 
 
-def write_docx(blocks: list["Block"], lang: str, title: str, author: str) -> bytes:
-    from .documents import Appendix, Closing, Heading, Masthead, Para, Table, Title
-
+def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes:
     doc = Document()
     _normal_style(doc, lang)
     _declare_fonts(doc)

@@ -1,12 +1,12 @@
-"""Routing suggestions at intake (交办参考): for a new proposal, or a submitted one about to be
-assigned, the most similar past proposals and suggested lead and co-handling bureaus, learnt
-from who handled the similar ones (`banli.routing`). For coordinators (who assign), overseers
-and admins.
+"""Routing suggestions (交办参考): for a new proposal, or a submitted one about to be assigned,
+the most similar past proposals and suggested lead and co-handling bureaus, learnt from who
+handled the similar ones (`banli.routing`). For coordinators (who assign), overseers and
+admins. Reporting owns them: they read its projections.
 
 The index is built from the projections (every proposal's text and current handlers) and
-rebuilt when they have moved on; a process without the projections (distributed intake over a
-chDB that only the reporting service may open) answers 503 and names the service that has
-them."""
+rebuilt when they have moved on. A process without the projections (the distributed intake over
+a chDB that only the reporting service may open) mounts these routes with no suggester and
+answers 503, naming the service that has them."""
 from __future__ import annotations
 
 import threading
@@ -20,6 +20,8 @@ from banli.domain.types import Actor, Kind, ShortText, Text
 from banli.routing import PastProposal, Query as RoutingQuery, RoutingIndex, Suggestion
 from banli.web.commands import not_found
 from banli.web.deps import CurrentActor, ProposalPath, permit
+
+from .lineage import routing_history
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
@@ -44,8 +46,6 @@ class Suggester:
         return self._store
 
     def index(self) -> RoutingIndex:
-        from services.reporting.lineage import routing_history
-
         with self._lock:
             position = self.store.checkpoint()
             if position != self._position:
@@ -54,8 +54,6 @@ class Suggester:
             return self._index
 
     def past(self, proposal_id: str) -> PastProposal | None:
-        from services.reporting.lineage import routing_history
-
         found = routing_history(self.store, proposal_id)
         return found[0] if found else None
 

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from services.handling.api import router as handling_router
-from services.handling.processor import Processor, system_clock
+from banli.clock import system_clock
+from services.handling.processor import Processor
 from services.intake.api import router as intake_router
-from services.intake.routing import Suggester, router as routing_router
+from services.reporting.suggestions import Suggester, router as routing_router
 from services.reporting.api import router as reporting_router
 from services.reporting.deadlines_api import router as deadlines_router
 from services.reporting.documents_api import router as documents_router
@@ -22,15 +23,15 @@ from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.replay import Replayer, SqliteSource
 from services.reporting.store import ReportingStore
 
-from .auth import authority, secure_dir
-from .domain.commands import AnyCommand
-from .domain.deadlines import get_profile
-from .eventlog import Outcome
-from .eventlog.sqlite import SqliteEventStore
-from .settings import Settings
-from .workcalendar import CalendarBook
-from .web.app import build_app
-from .web.commands import poll_router
+from banli.auth import authority, secure_dir
+from banli.domain.commands import AnyCommand
+from banli.domain.deadlines import get_profile
+from banli.eventlog import Outcome
+from banli.eventlog.sqlite import SqliteEventStore
+from banli.settings import Settings
+from banli.workcalendar import CalendarBook
+from banli.web.app import build_app
+from banli.web.commands import poll_router
 
 
 class EmbeddedSystem:

@@ -1,0 +1,70 @@
+"""Year-end documents: the statistical parts of a bureau's year-end report (年终总结), from the
+same numbers as `banli report`, as DOCX (for Word and WPS), printable HTML or Markdown.
+
+Two steps. `build_bundle` gathers everything one document states, for one bureau (or all) and
+one year: the year's report, the since-term report with a row per year, last year's report as of
+the same day a year earlier, the year's lead items, the disclosure review and the results
+revised since last year. It reads through a `Source` — two callables, `report_for(scope)` and
+`items_for(scope)` — so the reference (a ledger folded in memory) and the projections
+(ClickHouse) feed it alike. `render` lays a bundle out once as blocks (headings, paragraphs,
+tables) and writes the blocks in each format, so the three formats state the same numbers.
+
+Every rate is printed with its numerator and denominator, counted from the items behind it
+(`banli.domain.rates.select`). A source whose items disagree with its report is refused: a
+document that contradicts itself is worse than none.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from .blocks import title_of
+from .compose import compose, percent, rate_cell, rate_phrase, zh_date
+from .gather import (TERM_ANCHOR, Bundle, Period, Source, SourceMismatch, build_bundle,
+                     congress_term_start, fractions_of, ledger_source, store_source)
+from .html import write_html
+from .markdown import write_markdown
+
+__all__ = ["FORMATS", "MEDIA_TYPES", "TERM_ANCHOR", "Bundle", "Period", "Source",
+           "SourceMismatch", "build_bundle", "compose", "congress_term_start",
+           "content_disposition", "filename", "fractions_of", "ledger_source", "percent",
+           "rate_cell", "rate_phrase", "render", "store_source", "write_html",
+           "write_markdown", "zh_date"]
+
+FORMATS = ("docx", "html", "md")
+MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+
+
+def render(bundle: Bundle, fmt: str, lang: str = "zh") -> bytes:
+    """The document as bytes: "docx", "html" (self-contained, printable) or "md"."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format is one of {', '.join(FORMATS)}, not {fmt!r}")
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang is zh or en, not {lang!r}")
+    blocks = compose(bundle, lang)
+    if fmt == "docx":
+        from .docx import write_docx
+
+        return write_docx(blocks, lang, title=title_of(blocks), author=bundle.name(
+            bundle.bureau, lang))
+    return (write_html(blocks, lang) if fmt == "html" else write_markdown(blocks)).encode()
+
+
+def filename(bundle: Bundle, fmt: str, lang: str = "zh") -> str:
+    """A name for the downloaded file (Chinese for zh; see `content_disposition`)."""
+    if lang == "zh":
+        return f"{bundle.name(bundle.bureau, 'zh')}{bundle.year}年度建议提案办理情况报告.{fmt}"
+    return ascii_filename(bundle, fmt)
+
+
+def ascii_filename(bundle: Bundle, fmt: str) -> str:
+    return f"banli-report-{bundle.bureau or 'all'}-{bundle.year}.{fmt}"
+
+
+def content_disposition(bundle: Bundle, fmt: str, lang: str = "zh") -> str:
+    """An attachment with an ASCII fallback name and the real one per RFC 5987/6266."""
+    return (f'attachment; filename="{ascii_filename(bundle, fmt)}"; '
+            f"filename*=UTF-8''{quote(filename(bundle, fmt, lang), safe='')}")

@@ -1,0 +1,236 @@
+"""Gathering what one year-end document states (the bundle), from a `Source`: the reference (a
+ledger folded in memory) or the projections (ClickHouse) alike."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from ..domain.deadlines import Profile
+from ..domain.rates import RATE_MEASURES, Scope, report_items, select
+from ..domain.types import FIRST_DAY, KINDS, Kind, Level
+
+# Provincial people's congresses, like the national one, are elected together every five years.
+TERM_ANCHOR = 2018
+
+
+class SourceMismatch(ValueError):
+    """The items a source lists do not add up to the report it gives for the same scope."""
+
+
+# --- Sources ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Where a document's numbers come from: the report and the counted items of any scope,
+    and the bureaus' names (id -> (zh, en))."""
+
+    report_for: Callable[[Scope], dict[str, Any]]
+    items_for: Callable[[Scope], list[dict[str, Any]]]
+    names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # days lost to misrouting per bureau (banli.domain.routing_lineage.Misrouted), by scope;
+    # None where the source cannot tell (the document then leaves the section out)
+    misrouting_for: Callable[[Scope], list[Any]] | None = None
+
+
+def ledger_source(ledger) -> Source:
+    """The reference: a `banli.history.MemoryLedger`, folded as of each scope's date."""
+    from ..history import reference_report
+
+    from ..domain.routing_lineage import misrouting
+
+    return Source(
+        report_for=lambda scope: reference_report(ledger, scope),
+        items_for=lambda scope: report_items(ledger.proposals_as_of(scope.as_of), scope,
+                                             ledger.profile),
+        names=dict(ledger.directory.bureaus),
+        misrouting_for=lambda scope: misrouting(ledger.streams.values(), scope.years,
+                                                scope.as_of, scope.bureau))
+
+
+def store_source(store, profile: Profile, recorded_by: datetime | None = None,
+                 misrouting_for: Callable[[Scope], list[Any]] | None = None) -> Source:
+    """The projections: a `services.reporting.store.ReportingStore` (duck-typed, so the kernel
+    side does not import a service), optionally as recorded by an audit time; the service
+    passes its misrouting query (services.reporting.lineage)."""
+    names = {b: (n["name"], n["name_en"]) for b, n in store.bureau_names().items()}
+    return Source(report_for=lambda scope: store.report(scope, profile, recorded_by),
+                  items_for=lambda scope: store.items(scope, profile, recorded_by), names=names,
+                  misrouting_for=misrouting_for)
+
+
+def congress_term_start(year: int) -> int:
+    """The first year of the congress term `year` falls in (2018–2022, 2023–2027, ...)."""
+    return year - (year - TERM_ANCHOR) % 5
+
+
+# --- The bundle ---------------------------------------------------------------------------------
+
+Fractions = dict[str, tuple[int, int]]  # rate -> (numerator, denominator)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One report with the items behind it and each rate's numerator and denominator."""
+
+    scope: Scope
+    report: dict[str, Any]
+    items: list[dict[str, Any]]
+    fractions: Fractions
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Everything one year-end document states."""
+
+    bureau: str | None
+    names: Mapping[str, tuple[str, str]]
+    year: int
+    term_start: int
+    as_of: date
+    profile: Profile
+    level: Level | None
+    kind: Kind | None
+    recorded_by: datetime | None
+    doc_number: str | None
+    current: Period                    # the year
+    term: Period                       # term_start..year
+    previous: Period | None            # last year, as of the same day a year earlier
+    by_year: list[tuple[int, dict[str, Any], Fractions]]
+    by_bureau: list[tuple[str, dict[str, Any], Fractions]]  # documents for all bureaus only
+    revised: list[tuple[dict[str, Any], dict[str, Any]]]     # (then, now) per changed result
+    misrouted: list[Any] | None = None                       # since the term began, per bureau
+
+    @property
+    def lead_items(self) -> list[dict[str, Any]]:
+        return sorted(select(self.current.items, "lead"), key=_item_order)
+
+    @property
+    def review(self) -> list[dict[str, Any]]:
+        """Since the term began: replies first left undisclosed (withheld or exempt)."""
+        return sorted((i for i in select(self.term.items, "replied")
+                       if i["first_disclosure"] in ("withheld", "exempt")), key=_item_order)
+
+    def name(self, bureau: str | None, lang: str) -> str:
+        if bureau is None:
+            return "全部承办单位" if lang == "zh" else "all bureaus"
+        names = self.names.get(bureau)
+        return (names[lang == "en"] or bureau) if names else bureau
+
+
+def _item_order(item: dict[str, Any]) -> tuple:
+    number = str(item["number"])
+    return (item["year"], KINDS.index(item["kind"]), item["level"] != "municipal", item["level"],
+            (0, int(number), "") if number.isdigit() else (1, 0, number), item["bureau"])
+
+
+def fractions_of(items: Sequence[dict[str, Any]], report: dict[str, Any]) -> Fractions:
+    """Each rate's (numerator, denominator) from the items; refuses items that do not give the
+    report's counts and rates."""
+    counts = {"replied": report["replies"],
+              **{f"{k}.{role}": n for k, roles in report["assignments"].items()
+                 for role, n in roles.items()},
+              **{f"result.{r}": n for r, n in report["results"].items()},
+              **{f"disclosure.{d}": n for d, n in report["disclosure"].items()}}
+    for measure, number in counts.items():
+        if len(select(items, measure)) != number:
+            raise SourceMismatch(f"{measure}: {len(select(items, measure))} items, report "
+                                 f"{number} ({report['scope']})")
+    fractions: Fractions = {}
+    for rate in RATE_MEASURES:
+        behind = select(items, rate)
+        numerator, denominator = sum(i["counted"] for i in behind), len(behind)
+        stated = report["rates"][rate]
+        value = numerator / denominator if denominator else None
+        if (value is None) != (stated is None) or (
+                value is not None and not math.isclose(value, stated, rel_tol=1e-12)):
+            raise SourceMismatch(f"{rate}: items give {numerator}/{denominator}, report "
+                                 f"{stated} ({report['scope']})")
+        fractions[rate] = (numerator, denominator)
+    return fractions
+
+
+def _a_year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def build_bundle(source: Source, *, bureau: str | None, year: int, as_of: date,
+                 profile: Profile, term_start: int | None = None, level: Level | None = None,
+                 kind: Kind | None = None, recorded_by: datetime | None = None,
+                 doc_number: str | None = None, attempts: int = 1) -> Bundle:
+    """Gather one document's numbers from `source` (whose reports must use `profile`). The
+    term starts by default with the congress term `year` falls in. A live store may take new
+    events between its queries, so its reports and items can disagree for a moment: with
+    `attempts` > 1 the gathering is tried again before `SourceMismatch` is raised."""
+    if term_start is None:
+        term_start = max(congress_term_start(year), FIRST_DAY.year)
+    if not 1949 <= term_start <= year <= 2199:
+        raise ValueError(f"the term starts in or before the year: {term_start}–{year}")
+    for attempt in range(attempts):
+        try:
+            return _gather(source, bureau, year, as_of, profile, term_start, level, kind,
+                           recorded_by, doc_number)
+        except SourceMismatch:
+            if attempt == attempts - 1:
+                raise
+    raise ValueError("attempts must be at least 1")
+
+
+def _gather(source: Source, bureau: str | None, year: int, as_of: date, profile: Profile,
+            term_start: int, level: Level | None, kind: Kind | None,
+            recorded_by: datetime | None, doc_number: str | None) -> Bundle:
+
+    def scope(years: tuple[int, int], day: date = as_of, who: str | None = bureau) -> Scope:
+        return Scope(bureau=who, years=years, as_of=day, level=level, kind=kind)
+
+    term_scope = scope((term_start, year))
+    term_report, term_items = source.report_for(term_scope), source.items_for(term_scope)
+    if term_report["scope"]["profile"] != profile.name:
+        raise SourceMismatch(f"the source counts with {term_report['scope']['profile']!r}, "
+                             f"not {profile.name!r}")
+    term = Period(term_scope, term_report, term_items, fractions_of(term_items, term_report))
+
+    by_year = []
+    for y in range(term_start, year + 1):
+        report = term_report if term_start == year else source.report_for(scope((y, y)))
+        by_year.append((y, report, fractions_of([i for i in term_items if i["year"] == y],
+                                                report)))
+    year_items = [i for i in term_items if i["year"] == year]
+    current = Period(scope((year, year)), by_year[-1][1], year_items, by_year[-1][2])
+
+    previous = None
+    if year > FIRST_DAY.year and _a_year_earlier(as_of) >= FIRST_DAY:  # nothing before 1949
+        earlier = scope((year - 1, year - 1), _a_year_earlier(as_of))
+        report = source.report_for(earlier)
+        if report["proposals"]:
+            items = source.items_for(earlier)
+            previous = Period(earlier, report, items, fractions_of(items, report))
+
+    by_bureau = []
+    if bureau is None:
+        for b in sorted({i["bureau"] for i in year_items}):
+            report = source.report_for(scope((year, year), who=b))
+            by_bureau.append((b, report, fractions_of([i for i in year_items
+                                                       if i["bureau"] == b], report)))
+
+    revised = []
+    last_year_end = date(year - 1, 12, 31)
+    if term_start < year and last_year_end < as_of:
+        then = {(i["proposal_id"], i["bureau"]): i
+                for i in select(source.items_for(scope((term_start, year - 1), last_year_end)),
+                                "replied")}
+        revised = [(then[key], now) for now in sorted(select(term_items, "replied"),
+                                                      key=_item_order)
+                   if (key := (now["proposal_id"], now["bureau"])) in then
+                   and then[key]["result"] != now["result"]]
+
+    return Bundle(bureau=bureau, names=source.names, year=year, term_start=term_start,
+                  as_of=as_of, profile=profile, level=level, kind=kind, recorded_by=recorded_by,
+                  doc_number=doc_number, current=current, term=term, previous=previous,
+                  by_year=by_year, by_bureau=by_bureau, revised=revised,
+                  misrouted=(None if source.misrouting_for is None
+                             else list(source.misrouting_for(term_scope))))

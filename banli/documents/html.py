@@ -1,0 +1,96 @@
+"""Blocks as a self-contained, printable HTML page."""
+from __future__ import annotations
+
+import html
+
+from .blocks import Appendix, Block, Closing, Heading, Masthead, Para, Table, Title, title_of
+
+HTML_FONTS = {
+    "title": '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "STZhongsong", "华文中宋", "SimSun", '
+             '"宋体", "Noto Serif CJK SC", "Source Han Serif SC", serif',
+    "body": '"仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "STFangsong", "华文仿宋", '
+            '"Noto Serif CJK SC", serif',
+    "h1": '"黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif',
+    "h2": '"楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "STKaiti", "华文楷体", serif',
+}
+
+HTML_STYLE = f"""
+@page {{ size: A4; margin: 37mm 26mm 35mm 28mm;
+  @bottom-center {{ content: "— " counter(page) " —"; font: 14pt "SimSun", serif; }} }}
+@page wide {{ size: A4 landscape; margin: 28mm 26mm 26mm 28mm; }}
+body {{ font-family: {HTML_FONTS['body']}; font-size: 16pt; line-height: 28.95pt;
+  margin: 0; color: #000; }}
+main {{ max-width: 156mm; margin: 2em auto; }}
+.masthead {{ text-align: center; color: #d00; font-family: {HTML_FONTS['title']};
+  font-size: 30pt; letter-spacing: .1em; line-height: 1.4; margin: 0; }}
+.docnum {{ text-align: center; margin: 1em 0 0; }}
+.rule {{ border: 0; border-top: 2px solid #d00; margin: .3em 0 2em; }}
+h1 {{ font-family: {HTML_FONTS['title']}; font-size: 22pt; line-height: 1.5; font-weight: normal;
+  text-align: center; margin: 0 0 1em; }}
+h2 {{ font-family: {HTML_FONTS['h1']}; font-size: 16pt; font-weight: normal; margin: 0;
+  text-indent: 2em; }}
+h3 {{ font-family: {HTML_FONTS['h2']}; font-size: 16pt; font-weight: normal; margin: 0;
+  text-indent: 2em; }}
+p {{ margin: 0; text-indent: 2em; text-align: justify; }}
+table {{ border-collapse: collapse; width: 100%; margin: .4em 0 .8em; font-size: 12pt;
+  line-height: 1.5; page-break-inside: auto; }}
+caption {{ font-family: {HTML_FONTS['h1']}; font-size: 14pt; padding: .4em 0; }}
+th, td {{ border: 1px solid #000; padding: 2px 5px; text-align: center; vertical-align: middle; }}
+th {{ font-family: {HTML_FONTS['h1']}; font-weight: normal; }}
+td.text {{ text-align: left; }}
+thead {{ display: table-header-group; }}
+tr {{ page-break-inside: avoid; }}
+.closing {{ text-align: right; text-indent: 0; margin-top: 2em; padding-right: 2em; }}
+.closing + .closing {{ margin-top: 0; padding-right: 4em; }}
+.appendix {{ page: wide; page-break-before: always; max-width: 245mm; margin: 2em auto; }}
+.appendix .label {{ font-family: {HTML_FONTS['h1']}; text-indent: 0; }}
+.appendix h1 {{ font-size: 18pt; }}
+.appendix table {{ font-size: 10.5pt; }}
+@media screen {{ .appendix {{ border-top: 1px dashed #999; margin-top: 3em; padding-top: 2em; }} }}
+@media print {{ main, .appendix {{ margin: 0 auto; }} }}
+"""
+
+
+def write_html(blocks: list[Block], lang: str) -> str:
+    e = html.escape
+    out = [f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
+           f'<meta charset="utf-8">\n<title>{e(title_of(blocks))}</title>\n'
+           f"<style>{HTML_STYLE}</style>\n</head>\n<body>\n<main>"]
+    in_appendix = False
+    for block in blocks:
+        if isinstance(block, Masthead):
+            if block.agency:
+                out.append(f'<p class="masthead">{e(block.agency)}</p>')
+            out.append(f'<p class="docnum">{e(block.number)}</p><hr class="rule">')
+        elif isinstance(block, Title):
+            out.append(f"<h1>{e(block.text)}</h1>")
+        elif isinstance(block, Heading):
+            out.append(f"<h{block.level + 1}>{e(block.text)}</h{block.level + 1}>")
+        elif isinstance(block, Para):
+            out.append(f"<p>{e(block.text)}</p>")
+        elif isinstance(block, Table):
+            text_columns = {i for i, h in enumerate(block.header)
+                            if h in ("标题", "Title", "承办单位", "Bureau", "主办单位")}
+            cell = ('<td class="text">{}</td>', "<td>{}</td>")
+            rows = "\n".join(
+                "<tr>" + "".join(cell[i not in text_columns].format(e(c))
+                                 for i, c in enumerate(row)) + "</tr>" for row in block.rows)
+            caption = f"<caption>{e(block.caption)}</caption>\n" if block.caption else ""
+            columns = ""
+            if block.widths:
+                columns = "<colgroup>" + "".join(
+                    f'<col style="width:{share / sum(block.widths):.1%}">'
+                    for share in block.widths) + "</colgroup>\n"
+            out.append(f"<table>\n{caption}{columns}<thead><tr>"
+                       + "".join(f"<th>{e(h)}</th>" for h in block.header)
+                       + f"</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
+        elif isinstance(block, Closing):
+            out.append(f'<p class="closing">{e(block.signer)}</p>'
+                       f'<p class="closing">{e(block.day)}</p>')
+        elif isinstance(block, Appendix):
+            out.append('</main>\n<section class="appendix">')
+            out.append(f'<p class="label">{e(block.label)}</p><h1>{e(block.title)}</h1>')
+            in_appendix = True
+    out.append("</section>" if in_appendix else "</main>")
+    out.append("</body>\n</html>\n")
+    return "\n".join(out)
