@@ -24,7 +24,7 @@ from services.reporting.replay import Replayer, SqliteSource
 from services.reporting.store import ReportingStore
 
 from banli.auth import authority, secure_dir
-from banli.domain.commands import AnyCommand
+from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
 from banli.eventlog import Outcome
 from banli.eventlog.sqlite import SqliteEventStore
@@ -81,7 +81,7 @@ class EmbeddedSystem:
         """Wait until everything appended so far is projected (read-your-writes)."""
         return self.projector.wait_for(self.log.head(), timeout)
 
-    def handle(self, command: AnyCommand) -> Outcome:
+    def handle(self, command: Command) -> Outcome:
         return self.processor.handle(command)
 
     def status(self) -> dict:
@@ -97,7 +97,7 @@ class EmbeddedBus:
     def __init__(self, system: EmbeddedSystem):
         self.system = system
 
-    async def send(self, command: AnyCommand) -> Outcome:
+    async def send(self, command: Command) -> Outcome:
         return await run_in_threadpool(self.system.handle, command)
 
     async def outcome(self, command_id: str) -> Outcome | None:

@@ -19,8 +19,10 @@ from pydantic import ValidationError
 from .domain import commands as c
 from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
-from .domain.proposal import Context, MemoryDirectory, Proposal, State, decide, evolve, fold
+from .domain.decide import decide
+from .domain.proposal import Context, MemoryDirectory, Proposal, State, evolve, fold
 from .domain.rates import Scope, Stamp, compute_report, count_entries, stamps_of
+from .domain.registry import parse_command
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, business_date
 from .domain.workdays import Calendar
@@ -110,7 +112,7 @@ def _text_of(number: int, line: str | bytes) -> str | LineProblem:
 
 
 def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True
-                  ) -> Iterator[tuple[int, c.AnyCommand | LineProblem]]:
+                  ) -> Iterator[tuple[int, c.Command | LineProblem]]:
     """Parse JSON Lines of commands (text lines, or bytes lines as `split_lines` gives them).
     A line that is too long, not UTF-8, nested too deep, not JSON or not a command is a
     LineProblem with its number; the other lines go on. A command without `command_id` gets one
@@ -146,7 +148,7 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
             data["command_id"] = f"h-{digest}-{seen[digest]}"
         data.setdefault("actor", dict(actor))
         try:
-            yield number, c.parse_command(data)
+            yield number, parse_command(data)
         except ValidationError as exc:
             yield number, LineProblem(number, describe_validation(exc))
 
@@ -156,7 +158,7 @@ class MemoryLedger:
     """Streams of events kept in memory, decided one command at a time."""
 
     profile: Profile = DEFAULT_PROFILE
-    clock: Callable[[c.AnyCommand], datetime] = lambda cmd: cmd.at  # recorded_at
+    clock: Callable[[c.Command], datetime] = lambda cmd: cmd.at  # recorded_at
     streams: dict[str, list[Event]] = field(default_factory=dict)
     states: dict[str, State] = field(default_factory=dict)
     directory: MemoryDirectory = field(default_factory=MemoryDirectory)
@@ -165,7 +167,7 @@ class MemoryLedger:
     late_entry_working_days: int = 5
     clerk_backdate_days: int = 30
 
-    def execute(self, command: c.AnyCommand) -> list[Event] | Rejection:
+    def execute(self, command: c.Command) -> list[Event] | Rejection:
         if command.command_id in self.decided:
             return self.decided[command.command_id]
         stream = command.stream

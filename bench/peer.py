@@ -23,7 +23,8 @@ from eventsourcing.sqlite import SQLiteConnectionPool
 
 from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.domain.events import load_event
-from banli.domain.proposal import Context, MemoryDirectory, State, decide, evolve
+from banli.domain.decide import decide
+from banli.domain.proposal import Context, MemoryDirectory, State, evolve
 from banli.domain.rejections import Rejection
 from banli.history import LineProblem, read_commands
 from banli.workcalendar import china_calendar

@@ -1,10 +1,11 @@
-"""The public command vocabulary (DOMAIN.md): one frozen model per `type`, and their union."""
+"""The public command vocabulary (DOMAIN.md): one frozen model per `type` (their union, who may
+send each and what decides it are in banli.domain.registry)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from .types import (
     Actor,
@@ -25,18 +26,6 @@ from .types import (
     Text,
 )
 
-# Commands that a coordinator (交办单位) gives; bureau commands name the acting `bureau`.
-COORDINATOR_COMMANDS = frozenset(
-    {"register_bureau", "submit", "assign", "reassign", "supervise", "withdraw", "merge",
-     "extend_deadline", "regrade_reply"}
-)
-BUREAU_COMMANDS = frozenset(
-    {"acknowledge", "return", "log_contact", "submit_opinion", "reply", "decide_disclosure",
-     "record_feedback", "reopen", "revise_result", "draft_reply", "sign_off_reply",
-     "approve_reply"}
-)
-
-
 class Command(Frozen):
     """Fields every command carries. `command_id`, `at` and `actor` are filled by the adapter
     that receives the command when the caller leaves them out (a new id, now, the signed-in
@@ -49,7 +38,13 @@ class Command(Frozen):
     @property
     def stream(self) -> str:
         """The aggregate the command is decided against (the Kafka key, the log's stream)."""
-        return self.proposal  # type: ignore[attr-defined]
+        return self.proposal  # type: ignore[attr-defined]  # every other command names one
+
+    @property
+    def touches(self) -> tuple[str, ...]:
+        """The bureaus whose duties this command records on (their clocks it follows)."""
+        bureau = self.__dict__.get("bureau")
+        return (bureau,) if bureau else ()
 
 
 class Filer(Frozen):
@@ -132,6 +127,10 @@ class Reassign(Command):
     reply_due: Day | None = None
     opinion_due: Day | None = None
 
+    @property
+    def touches(self) -> tuple[str, ...]:
+        return (*self.remove, *self.add_lead, *self.add_co)
+
     @model_validator(mode="after")
     def _changes_something(self) -> "Reassign":
         if not (self.add_lead or self.add_co or self.remove):
@@ -185,6 +184,10 @@ class SignOffReply(Command):
     bureau: BureauId
     lead: BureauId
     remark: Text = ""
+
+    @property
+    def touches(self) -> tuple[str, ...]:
+        return (self.bureau, self.lead)  # its own duty, and the lead's draft it signs
 
 
 class RegradeReply(Command):
@@ -269,31 +272,6 @@ class Merge(Command):
     type: Literal["merge"] = "merge"
     proposal: ProposalId
     into: ProposalId
-
-
-AnyCommand = Annotated[
-    Union[
-        RegisterBureau, Submit, Assign, Acknowledge, Return, Reassign, LogContact, SubmitOpinion,
-        Reply, DecideDisclosure, RecordFeedback, Reopen, ReviseResult, ExtendDeadline, Supervise,
-        Withdraw, Merge, DraftReply, SignOffReply, RegradeReply, ApproveReply,
-    ],
-    Field(discriminator="type"),
-]
-COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
-COMMAND_TYPES: tuple[str, ...] = tuple(
-    cls.model_fields["type"].default
-    for cls in (RegisterBureau, Submit, Assign, Acknowledge, Return, Reassign, LogContact,
-                SubmitOpinion, Reply, DecideDisclosure, RecordFeedback, Reopen, ReviseResult,
-                ExtendDeadline, Supervise, Withdraw, Merge, DraftReply, SignOffReply, RegradeReply,
-                ApproveReply)
-)
-
-
-def parse_command(data: dict | str | bytes) -> AnyCommand:
-    """Validate a command from a dict or JSON text; raises pydantic.ValidationError."""
-    if isinstance(data, (str, bytes)):
-        return COMMAND_ADAPTER.validate_json(data)
-    return COMMAND_ADAPTER.validate_python(data)
 
 
 def fingerprint(command: Command) -> str:

@@ -5,18 +5,17 @@ history, the documents, the command outcome route and the kernel's decisions rea
 so they cannot disagree. Pure data and two small functions."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Mapping
 
 from . import commands as c
+from .registry import REGISTRY, Reach
 from .types import Actor, ActorRole
-
-Reach = Literal["all", "own", "self"]
 ROLES: tuple[ActorRole, ...] = ("coordinator", "clerk", "overseer", "admin", "importer")
 
 # The reads and the operations besides commands. Oversight (coordinator, overseer) and admins
 # read everything; a clerk its own bureau's; an importer imports and reads its own outcomes,
 # nothing more.
-ACTIONS: dict[str, dict[ActorRole, Reach]] = {
+ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     # counts, rates, lists behind them, league, dashboard, documents, deadlines, reminders
     "read:report": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
     # one proposal: its state, history, lineage, deadlines explained
@@ -36,23 +35,10 @@ ACTIONS: dict[str, dict[ActorRole, Reach]] = {
     "admin": {"admin": "all"},
 }
 
-_COORDINATING = c.COORDINATOR_COMMANDS | {"record_feedback"}
-
-
-def _command_rights(command_type: str) -> dict[ActorRole, Reach]:
-    rights: dict[ActorRole, Reach] = {"admin": "all", "importer": "all"}
-    if command_type in _COORDINATING:
-        rights["coordinator"] = "all"
-    if command_type in c.BUREAU_COMMANDS:
-        rights["clerk"] = "own"
-    if command_type == "supervise":  # 督办 is the oversight body's own act, its only write
-        rights["overseer"] = "all"
-    return rights
-
-
-# Each command type is an action too, named by its type.
-RIGHTS: dict[str, dict[ActorRole, Reach]] = {
-    **ACTIONS, **{t: _command_rights(t) for t in c.COMMAND_TYPES}}
+# Each command type is an action too, named by its type; who may send it is declared in the
+# command registry (banli.domain.registry).
+RIGHTS: dict[str, Mapping[ActorRole, Reach]] = {
+    **ACTIONS, **{spec.type: spec.roles for spec in REGISTRY}}
 
 
 def reach(actor: Actor, action: str) -> Reach | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..domain.commands import AnyCommand, fingerprint, sender_of
+from ..domain.commands import Command, fingerprint, sender_of
 from ..domain.events import AnyEvent
 from ..domain.rejections import Rejection
 
@@ -38,13 +38,13 @@ class Outcome:
     sender: str | None = None
     fingerprint: str | None = None
 
-    def answers(self, command: AnyCommand) -> bool:
+    def answers(self, command: Command) -> bool:
         """Whether this recorded outcome answers `command`: the same sender asking the same
         (records from before fingerprints were kept compare the sender only)."""
         return self.sender == sender_of(command) and self.fingerprint in (None,
                                                                          fingerprint(command))
 
-    def replay(self, command: AnyCommand) -> "Outcome":
+    def replay(self, command: Command) -> "Outcome":
         """The answer to `command` carrying this outcome's id: the record itself for the same
         sender asking the same; a refusal that reveals nothing of it for anyone else."""
         if self.answers(command):
@@ -60,7 +60,7 @@ class Outcome:
         return self.events[-1].position if self.events else 0
 
 
-def conflict(command: AnyCommand) -> Outcome:
+def conflict(command: Command) -> Outcome:
     """A command carrying an id its sender may not use (another sender's, or its own for another
     command): refused, nothing decided, nothing of the first revealed."""
     return Outcome(command.command_id or "", rejection=Rejection.of("command_id_conflict"),

@@ -13,7 +13,7 @@ import time
 import warnings
 from collections import OrderedDict
 
-from ..domain.commands import AnyCommand
+from ..domain.commands import Command
 from . import Outcome
 from .kafka import Topics, decode_outcome, partitions_of
 
@@ -42,7 +42,7 @@ class KafkaBus:
         self._results: OrderedDict[str, Outcome] = OrderedDict()
         # command id -> (loop, future, the command waited for)
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future,
-                                            AnyCommand]]] = {}
+                                            Command]]] = {}
         self._lock = threading.Lock()
         self.cache_size = cache_size
         self._stop = threading.Event()
@@ -92,13 +92,13 @@ class KafkaBus:
     # flight per connection), so callers may pipeline: `window` commands in flight at once.
     window = 256
 
-    def _produce(self, command: AnyCommand):
+    def _produce(self, command: Command):
         """Hand one command to the producer, in call order; returns its delivery future."""
         return self.producer.send(self.topics.commands, key=command.stream.encode(),
                                   value=command.model_dump_json().encode(),
                                   timestamp_ms=int(time.time() * 1000))
 
-    async def send(self, command: AnyCommand) -> Outcome | None:
+    async def send(self, command: Command) -> Outcome | None:
         """The command's outcome, or None when it is not decided within the timeout."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()

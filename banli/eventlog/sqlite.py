@@ -88,7 +88,7 @@ class SqliteEventStore:
             self._local.db = None
 
     # --- writing -----------------------------------------------------------------------------
-    def append(self, command: c.AnyCommand, expected_version: int,
+    def append(self, command: c.Command, expected_version: int,
                events: Sequence[e.Event]) -> list[int]:
         """Append a command's events after `expected_version` of its stream, with its outcome
         and the directory changes, in one transaction. Raises ConcurrencyError when the stream
@@ -141,7 +141,7 @@ class SqliteEventStore:
         finally:
             self._local.in_batch = False
 
-    def record_rejection(self, command: c.AnyCommand, rejection: Rejection) -> None:
+    def record_rejection(self, command: c.Command, rejection: Rejection) -> None:
         self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, 0, ?, ?, ?)",
                         (command.command_id, command.stream, rejection.model_dump_json(),
                          c.sender_of(command), c.fingerprint(command)))

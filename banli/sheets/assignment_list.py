@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import ValidationError
 
-from ..domain.commands import natural_key, parse_command
+from ..domain.commands import natural_key
+from ..domain.registry import parse_command
 from .preview import (Difference, Preview, RowResult, at, command_id, describe_validation,
                       preview, refuse, refusal, row_result)
 from .read import ASSIGNMENT_HEADERS, Grid, Row, SheetError, Source, Table, read_sheet

@@ -13,7 +13,8 @@ from typing import Any, Callable, Mapping
 
 from pydantic import ValidationError
 
-from ..domain.commands import natural_key, parse_command
+from ..domain.commands import natural_key
+from ..domain.registry import parse_command
 from .assignment_list import _defaults, compare, natural_key_of
 from .preview import (Preview, RowResult, at, command_id, describe_validation, preview, refuse,
                       refusal, row_result)

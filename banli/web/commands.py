@@ -6,8 +6,7 @@ it is decided (under its stream's lock: concurrent commands never refuse each ot
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
@@ -17,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
-from ..domain.permissions import allowed
-from .deps import Bus, CurrentActor
+from ..domain.permissions import allowed, reach
+from ..domain.registry import REGISTRY, Spec, parse_command, vocabulary
+from .deps import Bus, CurrentActor, ProposalPath
 
 
 # What a command route answers (the OpenAPI's list for each of them).
@@ -30,12 +30,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def stamp(body: dict[str, Any], actor: Actor) -> c.AnyCommand:
+def stamp(body: dict[str, Any], actor: Actor) -> c.Command:
     """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
     data = {**body, "actor": actor.model_dump()}
     data["command_id"] = data.get("command_id") or f"http-{uuid.uuid4()}"
     try:
-        return c.parse_command(data)
+        return parse_command(data)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 
@@ -71,6 +71,42 @@ def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "propo
                         **fields)
 
 
+def command_routes(service: str) -> APIRouter:
+    """A router with one POST route for each command the registry routes to `service`
+    (banli.domain.registry): its body is the command's fields less those the route fills in
+    (the type, the actor, and the proposal named in the path)."""
+    router = APIRouter(prefix="/api", tags=[service])
+    for spec in REGISTRY:
+        if spec.route is not None and spec.service == service:
+            _command_route(router, spec)
+    return router
+
+
+def _command_route(router: APIRouter, spec: Spec) -> None:
+    in_path = "{proposal_id}" in (spec.route or "")
+    Body = body_model(spec.command, drop=("type", "actor", "proposal") if in_path
+                      else ("type", "actor"))
+    fixed = {"type": spec.type}
+
+    async def post_in_path(proposal_id: ProposalPath, body: Body, actor: CurrentActor,  # type: ignore[valid-type]
+                           bus: Bus):
+        cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), **fixed,  # type: ignore[attr-defined]
+                     "proposal": proposal_id}, actor)
+        return respond(await bus.send(cmd), cmd.command_id)
+
+    async def post(body: Body, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
+        cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), **fixed}, actor)  # type: ignore[attr-defined]
+        return respond(await bus.send(cmd), cmd.command_id)
+
+    endpoint = post_in_path if in_path else post
+    endpoint.__name__ = f"post_{spec.type}"
+    endpoint.__annotations__["body"] = Body  # a local: the PEP 563 string "Body" cannot resolve
+    router.add_api_route(spec.route or "", endpoint, methods=["POST"], status_code=201,
+                         responses=RESPONSES, summary=f"{spec.title[1]} ({spec.title[0]}): the "
+                                                      f"`{spec.type}` command",
+                         openapi_extra={"x-banli-action": spec.type})
+
+
 def not_found(proposal_id: str) -> HTTPException:
     return HTTPException(404, detail={"code": "unknown_proposal",
                                       "message": f"建议提案 {proposal_id} 不存在",
@@ -78,6 +114,15 @@ def not_found(proposal_id: str) -> HTTPException:
 
 
 poll_router = APIRouter(prefix="/api", tags=["commands"])
+
+
+@poll_router.get("/vocabulary", summary="The commands, from the command registry: their names, "
+                                         "routes, who may send them and whether you may",
+                 openapi_extra={"x-banli-action": "read:directory"})
+async def command_vocabulary(actor: CurrentActor) -> dict[str, Any]:
+    """What the page offers a user: each command with `may_send` for the signed-in actor."""
+    return {"commands": [{**entry, "may_send": reach(actor, entry["type"]) is not None}
+                         for entry in vocabulary()]}
 
 
 @poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",

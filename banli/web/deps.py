@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..auth import AuthError
 from ..domain.permissions import allowed, reach
-from ..domain.commands import AnyCommand
+from ..domain.commands import Command
 from ..domain.types import SHANGHAI, Actor
 
 bearer = HTTPBearer(auto_error=False, description="a token from `banli token`")
@@ -70,7 +70,7 @@ def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:
 class CommandBus(Protocol):
     """Sends a command to be decided; returns its outcome, or None while it is still pending."""
 
-    async def send(self, command: AnyCommand) -> Any: ...
+    async def send(self, command: Command) -> Any: ...
 
     async def outcome(self, command_id: str) -> Any: ...
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from banli.domain import commands as c
 from banli.domain.deadlines import Profile
 from banli.domain.events import AnyEvent
-from banli.domain.proposal import Context, Directory, State, decide, fold
+from banli.domain.decide import decide
+from banli.domain.proposal import Context, Directory, State, fold
 from banli.domain.rejections import Rejection
 from banli.domain.workdays import Calendar
 
@@ -19,7 +20,7 @@ class Decided:
     state: State  # the stream's state after the decision
 
 
-def decide_on(state: State, command: c.AnyCommand, recorded_at: datetime, profile: Profile,
+def decide_on(state: State, command: c.Command, recorded_at: datetime, profile: Profile,
               directory: Directory, calendar: Calendar, clerk_backdate_days: int = 30
               ) -> Decided:
     ctx = Context(recorded_at=recorded_at, profile=profile, directory=directory,

@@ -15,7 +15,8 @@ from typing import Callable
 from banli.clock import Clock, system_clock
 from banli.domain import commands as c
 from banli.domain.deadlines import Profile
-from banli.domain.proposal import Context, State, decide, fold
+from banli.domain.decide import decide
+from banli.domain.proposal import Context, State, fold
 from banli.domain.rejections import Rejection
 from banli.eventlog import ConcurrencyError, Outcome, Stored
 from banli.eventlog.sqlite import SqliteEventStore
@@ -36,7 +37,7 @@ class BatchView:
     def may_be_recorded(self, command_id: str) -> bool:
         return command_id in self.maybe_recorded
 
-    def handled(self, command: c.AnyCommand) -> None:
+    def handled(self, command: c.Command) -> None:
         self.maybe_recorded.add(command.command_id)
 
 
@@ -80,13 +81,13 @@ class Processor:
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
-    def handle(self, command: c.AnyCommand) -> Outcome:
+    def handle(self, command: c.Command) -> Outcome:
         """Decide and record one command. Events are committed before this returns."""
         assert command.command_id, "the adapter gives every command an id"
         with self._lock(command.stream):
             return self._handle(command)  # which answers a command decided before
 
-    def handle_batch(self, commands: list[c.AnyCommand]) -> list[Outcome]:
+    def handle_batch(self, commands: list[c.Command]) -> list[Outcome]:
         """Decide and record many commands in order, in one transaction (bulk imports): their
         events are committed together before this returns, or none of them are."""
         for lock in self._locks:
@@ -109,7 +110,7 @@ class Processor:
             self.on_append(max(o.position for o in outcomes))
         return outcomes
 
-    def _handle(self, command: c.AnyCommand, batch: BatchView | None = None) -> Outcome:
+    def _handle(self, command: c.Command, batch: BatchView | None = None) -> Outcome:
         """Under the stream's lock (or the batch's): decide, append, remember."""
         if batch is None or batch.may_be_recorded(command.command_id):
             if (prior := self.log.outcome(command.command_id)) is not None:

@@ -35,6 +35,7 @@ from banli.domain import commands as c
 from banli.domain import events as e
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
+from banli.domain.registry import parse_command
 from banli.domain.rejections import Rejection
 from banli.eventlog.kafka import dead_letter, encode_event, position_of
 from banli.settings import Settings
@@ -413,7 +414,7 @@ class Handler:
             part = self.partitions[tp.partition]
             for m in records:
                 try:
-                    command = c.parse_command(m.value)
+                    command = parse_command(m.value)
                     if not command.command_id or command.actor is None:
                         raise ValueError("a command on Kafka needs command_id and actor")
                 except (ValidationError, ValueError) as exc:
@@ -504,7 +505,7 @@ class Handler:
             part = self.partitions[tp.partition]
             for m in records:
                 try:
-                    command = c.parse_command(m.value)
+                    command = parse_command(m.value)
                 except ValidationError:
                     continue
                 cid = command.command_id
@@ -525,7 +526,7 @@ class Handler:
                                   value=encode_event(event), partition=partition)
 
 
-def replay(recorded: dict[str, Any], command: c.AnyCommand) -> dict[str, Any]:
+def replay(recorded: dict[str, Any], command: c.Command) -> dict[str, Any]:
     """A recorded outcome answering `command`, which carries its id: the record itself for the
     same sender asking the same (a record without a fingerprint compares the sender only), a
     refusal revealing nothing of it for anyone else."""

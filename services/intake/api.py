@@ -5,48 +5,22 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
-from banli.domain import commands as c
+from banli.domain.registry import AnyCommand
 from banli.history import LineProblem, read_commands, split_lines
-from banli.web.commands import RESPONSES, body_model, respond, stamp
-from banli.web.deps import Bus, CurrentActor, ProposalPath, permit
+from banli.web.commands import RESPONSES, command_routes, respond, stamp
+from banli.web.deps import Bus, CurrentActor, permit
 
-router = APIRouter(prefix="/api", tags=["intake"])
-
-SubmitBody = body_model(c.Submit, drop=("type", "actor"))
-AssignBody = body_model(c.Assign)
-BureauBody = body_model(c.RegisterBureau)
-
+# submit, assign, register a bureau: their routes from the command registry
+router = command_routes("intake")
 
 
 @router.post("/commands", status_code=201, responses=RESPONSES,
-             summary="Any command of the vocabulary (DOMAIN.md)")
-async def post_command(command: c.AnyCommand, actor: CurrentActor, bus: Bus):
+             summary="Any command of the vocabulary (DOMAIN.md)",
+             openapi_extra={"x-banli-action": "command"})
+async def post_command(command: AnyCommand, actor: CurrentActor, bus: Bus):
     cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor)
-    return respond(await bus.send(cmd), cmd.command_id)
-
-
-@router.post("/proposals", status_code=201, responses=RESPONSES,
-             summary="Submit a suggestion or proposal (submit)")
-async def submit(body: SubmitBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
-    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "submit"}, actor)
-    return respond(await bus.send(cmd), cmd.command_id)
-
-
-@router.post("/proposals/{proposal_id}/assign", status_code=201, responses=RESPONSES,
-             summary="Assign lead and co-handling bureaus (assign)")
-async def assign(proposal_id: ProposalPath, body: AssignBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
-    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "assign",
-                 "proposal": proposal_id}, actor)
-    return respond(await bus.send(cmd), cmd.command_id)
-
-
-@router.post("/bureaus", status_code=201, responses=RESPONSES,
-             summary="Register a bureau (register_bureau)")
-async def register_bureau(body: BureauBody, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
-    cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), "type": "register_bureau"},
-                actor)
     return respond(await bus.send(cmd), cmd.command_id)
 
 

@@ -253,3 +253,30 @@ def test_an_overseer_sees_suggestions_but_no_assign_form(browser, model):
     assert clerk.page.locator("#awaiting-card").is_hidden()
     clerk.close()
     tab.close()
+
+
+def test_an_overseer_supervises_from_an_items_history_and_a_clerk_cannot(browser, model):
+    """督办 is the overseer's only write: offered on the page from the command registry's
+    vocabulary, decided, and on the live feed; a clerk is not offered it."""
+    tab = Page(browser, model, "bureau=sh-ipa&years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.settings.secret, "overseer"))
+    page = tab.page
+    page.click('[data-kpi="replied"] a.num')
+    page.click(f'#items tr.item[data-proposal="{IPA_ONLY}"]')
+    page.wait_for_selector("#supervise-form")
+    page.select_option("#supervise-bureau", "sh-ipa")
+    page.fill("#supervise-note", "请加快办理")
+    page.click("#supervise-form button[type=submit]")
+    page.locator("#supervise-result.ok").wait_for(timeout=5_000)
+    page.locator("#feed li", has_text=IPA_ONLY).first.wait_for(timeout=5_000)
+    events = model.client("overseer").get(f"/api/proposals/{IPA_ONLY}/history").json()["events"]
+    assert (events[-1]["type"], events[-1]["actor"]["role"], events[-1]["data"]["note"]) == (
+        "ProposalSupervised", "overseer", "请加快办理")
+    tab.close()
+    clerk = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.settings.secret, "clerk", "sh-ipa"))
+    clerk.page.click('[data-kpi="replied"] a.num')
+    clerk.page.click(f'#items tr.item[data-proposal="{IPA_ONLY}"]')
+    clerk.page.wait_for_selector("#history li")
+    assert clerk.page.locator("#supervise-form").count() == 0
+    clerk.close()

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from banli.domain.registry import parse_command
 from banli.domain import commands as c
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.events import Event, event_payload
-from banli.domain.proposal import Context, MemoryDirectory, Proposal, State, decide, evolve
+from banli.domain.decide import decide
+from banli.domain.proposal import Context, MemoryDirectory, Proposal, State, evolve
 from banli.domain.rejections import Rejection
 from banli.domain.types import SHANGHAI
 from banli.domain.workdays import Calendar
@@ -143,7 +145,7 @@ class Scenario:
     calendar: Calendar = field(default_factory=china_calendar)
     today: datetime | None = None  # the system clock; None: each command's own business time
 
-    def command(self, data: dict[str, Any]) -> c.AnyCommand:
+    def command(self, data: dict[str, Any]) -> c.Command:
         """The command, with an id, an actor and a business time where the test left them out."""
         data = dict(data)
         self.issued += 1
@@ -154,12 +156,12 @@ class Scenario:
             data["at"] = self.clock.isoformat()
         elif isinstance(data["at"], str) and len(data["at"]) == 10:
             data["at"] = f"{data['at']}T10:00:00+08:00"
-        command = c.parse_command(data)
+        command = parse_command(data)
         if command.at is not None:
             self.clock = max(self.clock, command.at)
         return command
 
-    def context(self, command: c.AnyCommand) -> Context:
+    def context(self, command: c.Command) -> Context:
         return Context(recorded_at=self.today or command.at or START, profile=self.profile,
                        directory=self.directory, calendar=self.calendar)
 
@@ -170,7 +172,7 @@ class Scenario:
         self.today = parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
         return self
 
-    def decide(self, command: c.AnyCommand) -> list[Event] | Rejection:
+    def decide(self, command: c.Command) -> list[Event] | Rejection:
         return decide(self.states.get(command.stream), command, self.context(command))
 
     def apply(self, stream: str, events: list[Event]) -> None:
@@ -191,7 +193,7 @@ class Scenario:
             self.apply(command.stream, outcome)
         return self
 
-    def when(self, data: dict[str, Any] | c.AnyCommand) -> "Then":
+    def when(self, data: dict[str, Any] | c.Command) -> "Then":
         command = data if isinstance(data, c.Command) else self.command(data)
         outcome = self.decide(command)
         if not isinstance(outcome, Rejection):
@@ -214,7 +216,7 @@ def given(*commands: dict[str, Any], profile: Profile = DEFAULT_PROFILE) -> Scen
 @dataclass
 class Then:
     scenario: Scenario
-    command: c.AnyCommand
+    command: c.Command
     outcome: list[Event] | Rejection
 
     def then_events(self, *expected: dict[str, Any]) -> list[Event]:

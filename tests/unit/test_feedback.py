@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from banli.domain import commands as c
+from banli.domain.registry import parse_command
 from banli.domain.events import CURRENT_VERSION, FeedbackRecorded, load_event
 from banli.domain.rates import Scope, compute_report, report_items, select
 from banli.domain.deadlines import DEFAULT_PROFILE
@@ -50,8 +50,8 @@ def test_the_latest_feedback_decides_channel_and_recorder():
 
 def test_a_channel_is_one_of_online_paper_phone():
     with pytest.raises(ValidationError):
-        c.parse_command(record_feedback("sh-ipa", channel="wechat", command_id="x"))
-    assert c.parse_command(record_feedback("sh-ipa")).channel is None  # not stated
+        parse_command(record_feedback("sh-ipa", channel="wechat", command_id="x"))
+    assert parse_command(record_feedback("sh-ipa")).channel is None  # not stated
 
 
 def test_the_report_shows_the_share_a_bureau_recorded_itself():

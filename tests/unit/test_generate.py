@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from banli.demo.generate import generate_history, iter_entries, iter_history, main, to_jsonl
-from banli.domain import commands as c
+from banli.domain.registry import COMMAND_TYPES
 from banli.domain.deadlines import PROFILES, add_months
 from banli.domain.proposal import Proposal
 from banli.domain.rates import Scope
@@ -44,7 +44,7 @@ def test_the_same_seed_gives_the_same_history_and_another_seed_another():
 
 
 def test_every_command_type_occurs(clean):
-    assert {line["type"] for line in clean} == set(c.COMMAND_TYPES)
+    assert {line["type"] for line in clean} == set(COMMAND_TYPES)
 
 
 def test_lines_are_commands_in_business_time_order_without_an_actor(clean):

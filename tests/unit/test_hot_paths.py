@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.domain.events import EVENT_ADAPTER, load_event, upcast
-from banli.domain.proposal import EVENT_ID_NAMESPACE, Assignment, ReplyDraft, event_id
+from banli.domain.envelope import EVENT_ID_NAMESPACE, event_id
+from banli.domain.proposal import Assignment, ReplyDraft
 from banli.domain.types import SHANGHAI, replaced
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import read_commands

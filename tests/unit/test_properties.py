@@ -18,9 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from banli.demo.generate import generate_history, iter_entries, to_jsonl
+from banli.domain.registry import COMMAND_TYPES
 from banli.domain import commands as c
 from banli.domain.events import load_event
-from banli.domain.proposal import Context, MemoryDirectory, Proposal, decide, fold
+from banli.domain.decide import decide
+from banli.domain.proposal import Context, MemoryDirectory, Proposal, fold
 from banli.domain.rates import Scope
 from banli.domain.rejections import Rejection
 from banli.domain.types import SHANGHAI
@@ -103,7 +105,7 @@ def _fields(draw, type_: str, proposals: list[str]) -> dict[str, Any]:
 
 @st.composite
 def random_command(draw, proposals: list[str], near: datetime) -> dict[str, Any]:
-    type_ = draw(st.sampled_from([*c.COMMAND_TYPES, "approve"]))
+    type_ = draw(st.sampled_from([*COMMAND_TYPES, "approve"]))
     at = near + timedelta(minutes=draw(st.integers(-5 * 1440, 90 * 1440)))
     command = {"type": type_, **_fields(draw, type_, proposals), "at": at.isoformat()}
     if (actor := draw(st.sampled_from(ACTORS))) is not None:

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from banli.domain import commands as c
+from banli.domain.registry import parse_command
 from banli.domain.deadlines import PROFILES, Profile
 from banli.domain.proposal import fold
 
@@ -144,7 +144,7 @@ def test_only_the_coordinator_regrades_and_a_regrade_needs_a_reason():
     scenario.when(regrade("sh-ipa", "planned", actor=clerk("sh-ipa"))).then_rejected(
         "forbidden", role="clerk", command="regrade_reply")
     with pytest.raises(ValidationError):
-        c.parse_command(regrade("sh-ipa", "planned", reason=""))
+        parse_command(regrade("sh-ipa", "planned", reason=""))
 
 
 def test_a_replied_lead_drafts_again_only_after_reopening():

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from banli.domain.commands import parse_command
+from banli.domain.registry import parse_command
 from banli.domain.rejections import Rejection
 from banli.domain.types import Actor
 from banli.history import MemoryLedger

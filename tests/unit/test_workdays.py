@@ -11,7 +11,8 @@ import chinese_calendar
 import pytest
 
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
-from banli.domain.proposal import Context, decide
+from banli.domain.decide import decide
+from banli.domain.proposal import Context
 from banli.domain.workdays import (
     NO_CALENDAR, OutsideCalendar, TableCalendar, add_working_days, past_working_days,
 )

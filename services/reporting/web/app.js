@@ -42,6 +42,8 @@ const I18N = {
     deadlines: "期限说明", rule: "规则", extensions: "延期", status: "状态", return_window: "退回期限",
     publish_due: "公开期限", calendar: "工作日历", misrouted_days: "误派耽误(天)",
     late_entries: "逾期补录", provisional: "暂定",
+    supervise: "督办", supervise_whom: "督办对象", supervise_note: "督办意见", whole_proposal: "整件",
+    supervised_ok: "已督办",
     entries_sub: (e) => `共 ${e.records} 条记录 · 导入 ${e.imported} 条 · 超过 ${e.late_after_working_days} 个工作日录入计为逾期`,
     entries_of: (label, n) => `${label}：${n} 条记录`, entry_type: "记录", entry: "录入",
     entry_kinds: { late: "逾期补录", imported: "批量导入", on_time: "按时录入" },
@@ -95,6 +97,8 @@ const I18N = {
     deadlines: "Deadlines", rule: "Rule", extensions: "Extensions", status: "Status", return_window: "Return window",
     publish_due: "Publish by", calendar: "Calendar", misrouted_days: "Misrouted (days)",
     late_entries: "Entered late", provisional: "provisional",
+    supervise: "Supervise", supervise_whom: "Whom", supervise_note: "Note", whole_proposal: "the whole item",
+    supervised_ok: "Supervised",
     entries_sub: (e) => `of ${e.records} records · ${e.imported} imported · late: over ${e.late_after_working_days} working days`,
     entries_of: (label, n) => `${label}: ${n} records`, entry_type: "Record", entry: "Entry",
     entry_kinds: { late: "entered late", imported: "imported", on_time: "on time" },
@@ -154,8 +158,10 @@ async function signIn(token) {
   sessionStorage.setItem("banli.token", S.token);
   $("signin").hidden = true; $("board").hidden = false; $("signout").hidden = false;
   $("who").textContent = `${S.me.user} · ${S.me.role}${S.me.bureau ? " · " + S.me.bureau : ""}`;
-  const names = (await api("/api/bureaus")).bureaus;
-  S.names = names;
+  const [names, vocabulary] = await Promise.all([api("/api/bureaus"), api("/api/vocabulary")]);
+  S.names = names.bureaus;
+  // the commands this user may send (the command registry, served by the API)
+  S.may = new Set(vocabulary.commands.filter((c) => c.may_send).map((c) => c.type));
   const select = $("f-bureau");
   select.innerHTML = "";
   if (S.me.role === "clerk") {
@@ -163,8 +169,8 @@ async function signIn(token) {
     select.disabled = true;
   } else {
     select.append(new Option(t("all_bureaus"), ""));
-    for (const id of Object.keys(names)) select.append(new Option(bureauName(id), id));
-    if (S.initialBureau && names[S.initialBureau]) select.value = S.initialBureau;
+    for (const id of Object.keys(S.names)) select.append(new Option(bureauName(id), id));
+    if (S.initialBureau && S.names[S.initialBureau]) select.value = S.initialBureau;
   }
   await refresh();
   follow();
@@ -227,7 +233,6 @@ function render() {
   renderAwaiting();
 }
 
-const ASSIGNERS = ["coordinator", "admin"];
 async function loadAwaiting() {
   if (!S.me || S.me.role === "clerk" || S.me.role === "importer") { S.awaiting = null; return; }
   try {
@@ -267,7 +272,7 @@ async function openAssign(proposal) {
   const similar = found.similar.map((p) => `<tr class="clickable" data-proposal="${esc(p.proposal_id)}"><td>${p.year}</td>`
     + `<td class="t">${esc(p.title)}</td><td>${esc(p.leads.map(bureauName).join("、"))}</td><td>${pctScore(p.score)}</td></tr>`).join("");
   let form = "";
-  if (S.me.commands && ASSIGNERS.includes(S.me.role)) {
+  if (S.me.commands && S.may.has(item.assigned_before ? "reassign" : "assign")) {
     const options = (chosen) => Object.keys(S.names).map((id) => `<option value="${esc(id)}"${chosen.includes(id) ? " selected" : ""}>${esc(bureauName(id))}</option>`).join("");
     const lead = found.lead.length ? [found.lead[0].bureau] : [];
     const co = found.co.slice(0, 2).map((r) => r.bureau).filter((b) => !lead.includes(b));
@@ -490,12 +495,34 @@ async function openHistory(proposal) {
   try {
     deadlines = await api(`/api/proposals/${encodeURIComponent(proposal)}/deadlines`);
   } catch (_) { /* the history still shows */ }
-  $("drawer-body").innerHTML = (deadlines ? deadlinesTable(deadlines) : "") + `<h4>${t("history_of")(proposal)}</h4><ol class="timeline" id="history">` + data.events.map((e) => `<li data-type="${esc(e.type)}">
+  $("drawer-body").innerHTML = superviseForm(proposal, deadlines) + (deadlines ? deadlinesTable(deadlines) : "") + `<h4>${t("history_of")(proposal)}</h4><ol class="timeline" id="history">` + data.events.map((e) => `<li data-type="${esc(e.type)}">
       <strong>${esc(eventName(e.type))}</strong> <span class="tag">#${e.seq}</span>
       <div class="meta">${t("occurred")} ${esc(fmt(e.occurred_at))} · ${t("recorded")} ${esc(fmt(e.recorded_at))}
         · ${t("actor")} ${esc(e.actor.user)} (${esc(e.actor.role)}${e.actor.bureau ? " · " + esc(e.actor.bureau) : ""})
         · ${t("command")} <code>${esc(e.command_id)}</code></div>
       <dl>${Object.entries(e.data).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</dd>`).join("")}</dl></li>`).join("") + "</ol>";
+}
+
+function superviseForm(proposal, deadlines) {
+  // 督办: the oversight body's own act (overseers' only write), where this server takes commands
+  if (!S.me.commands || !S.may.has("supervise")) return "";
+  const bureaus = ((deadlines || {}).assignments || []).filter((a) => a.status === "active");
+  const options = [`<option value="">${t("whole_proposal")}</option>`, ...bureaus.map((a) => `<option value="${esc(a.bureau)}">${esc(bureauName(a.bureau))}</option>`)];
+  return `<form id="supervise-form" class="assign" data-proposal="${esc(proposal)}"><label>${t("supervise_whom")}<select id="supervise-bureau">${options.join("")}</select></label>
+    <label>${t("supervise_note")}<input id="supervise-note" maxlength="500"></label>
+    <button type="submit" class="primary">${t("supervise")}</button> <span id="supervise-result"></span></form>`;
+}
+
+async function supervise(proposal) {
+  const command = { type: "supervise", proposal, note: $("supervise-note").value };
+  if ($("supervise-bureau").value) command.bureau = $("supervise-bureau").value;
+  const response = await fetch("/api/commands", { method: "POST", body: JSON.stringify(command),
+    headers: { Authorization: `Bearer ${S.token}`, "Content-Type": "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  const out = $("supervise-result");
+  out.className = response.status === 201 || response.status === 202 ? "ok" : "error";
+  out.textContent = out.className === "ok" ? t("supervised_ok")
+    : ((S.lang === "zh" ? (body.detail || body).message : (body.detail || body).message_en) || response.statusText);
 }
 
 function deadlinesTable(d) {
@@ -642,11 +669,16 @@ document.addEventListener("DOMContentLoaded", () => {
   $("signout").addEventListener("click", signOut);
   $("signin-go").addEventListener("click", () => signIn($("token").value));
   $("controls").addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+  document.body.addEventListener("submit", (event) => {
+    if (event.target.id !== "supervise-form") return;
+    event.preventDefault();
+    supervise(event.target.dataset.proposal);
+  });
   $("drawer-close").addEventListener("click", () => { $("drawer").hidden = true; S.history = []; });
   $("drawer-back").addEventListener("click", () => { const last = S.history.pop(); if (last) openItems(...last); });
   document.body.addEventListener("click", (event) => {
     const link = event.target.closest("[data-measure], [data-proposal], [data-assign], [data-entries]");
-    if (!link || link.closest("#assign-form")) return;
+    if (!link || link.closest("#assign-form") || link.closest("#supervise-form")) return;
     event.preventDefault();
     if (link.dataset.assign) openAssign(link.dataset.assign);
     else if (link.dataset.entries) openEntries(link.dataset.entries, link.dataset.bureau || undefined);

@@ -1,0 +1,117 @@
+"""`decide`: a command against the state of its stream, to the events it becomes or why not.
+
+What every command goes through, in order: an actor; the permission table (who may send it, for
+which bureau); a business time (now, when it has none) that the rule of time allows; then its
+own decider, found in the registry by its class. The decider builds typed events on envelopes
+that give each its identity and order (`Envelopes`). Pure: ids and times come in with the
+command and the context, so the same command against the same state always gives the same
+events.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import commands as c
+from . import permissions
+from .envelope import Decision, Envelopes
+from .proposal import Context, Proposal, State
+from .registry import spec_of
+from .rejections import Rejection
+from .types import Actor, business_date, replaced
+
+
+def decide(state: State, command: c.Command, ctx: Context) -> Decision:
+    """Decide a command against the current state of its stream: the new events, or why not.
+    A command without a business time happens now: at the context's `recorded_at`, or at the
+    latest record it must follow if the clock reads earlier (two clocks, or a clock set back)."""
+    if command.command_id is None:
+        raise ValueError("the adapter must give every command a command_id before deciding")
+    if command.actor is None:
+        return Rejection.of("missing_actor")
+    if (denied := authorize(command, command.actor)) is not None:
+        return denied
+    if command.at is None:
+        follows = [at for _, at in _follows(state, command)]
+        command = replaced(command, {"at": max([ctx.recorded_at, *follows])})
+    if (untimely := _untimely(state, command, ctx)) is not None:
+        return untimely
+    spec = spec_of(command)
+    if spec.on_proposal:
+        if not isinstance(state, Proposal):
+            return Rejection.of("unknown_proposal", proposal=command.stream)
+        if state.status != "open":
+            return Rejection.of("closed", proposal=state.id, status=_CLOSED_ZH[state.status],
+                                status_en=state.status)
+    version = state.version if state is not None else 0
+    return spec.decider(state, command, ctx, Envelopes(command, ctx, version))
+
+
+_CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+
+
+def authorize(command: c.Command, actor: Actor) -> Rejection | None:
+    """Whether the permission table (banli.domain.permissions) lets `actor` send `command`:
+    importers and admins anything; coordinators the coordinating commands and feedback; a clerk
+    its own bureau's commands only; an overseer supervision (督办), its only write."""
+    found = permissions.reach(actor, command.type)
+    if found is None:
+        return Rejection.of("forbidden", role=actor.role, command=command.type)
+    bureau = command.__dict__.get("bureau")
+    if found == "own" and bureau != actor.bureau:
+        return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau, bureau=bureau)
+    return None
+
+
+# --- the rule of time -------------------------------------------------------------------------
+# Business time orders a duty's records (one bureau's assignment on one proposal), not the whole
+# proposal's: bureaus type in their own records in their own order. A record may not be dated
+# before what it depends on, nor after today; a clerk may date a record only so far back. Which
+# clock a command follows is its registry entry's `clock`.
+def _follows(state: State, command: c.Command) -> list[tuple[str, datetime]]:
+    """The records `command` must not be dated before, each as (what, business time): the
+    proposal's submission; for the proposal's own records (assign, reassign, supervise) the
+    latest of them, and for reassign the latest record of every duty it ends or replaces; for
+    withdraw and merge every record of the proposal; for a record on a duty, that duty's latest
+    record (a co-handler's sign-off is also a record on the lead's draft it signs)."""
+    if not isinstance(state, Proposal):
+        return []
+    found = [("submitted", state.submitted_at)]
+    clock = spec_of(command).clock
+    if clock == "closing":
+        return [*found, ("proposal", state.latest_record_at())]
+    if clock == "proposal":
+        found.append(("proposal_records", state.last_at))
+    for bureau in command.touches:
+        duty = state.assignments.get(bureau)
+        if duty is not None:
+            found.append((f"duty:{bureau}", duty.last_at))
+    return found
+
+
+_FOLLOWS_TEXT = {
+    "submitted": ("该件的提交", "the proposal's submission"),
+    "proposal_records": ("该件最后一次交办、调整或督办", "the proposal's last assignment, "
+                                                  "reassignment or supervision"),
+    "proposal": ("该件的最后一条办理记录", "the proposal's last record"),
+}
+
+
+def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | None:
+    """Why the command's business time cannot be taken, or None."""
+    assert command.at is not None and command.actor is not None
+    day, today = business_date(command.at), business_date(ctx.recorded_at)
+    if day > today:
+        return Rejection.of("future_business_time", at=command.at.isoformat(), today=today)
+    late = (today - day).days
+    if command.actor.role == "clerk" and late > ctx.clerk_backdate_days:
+        return Rejection.of("backdated_too_far", at=day, days=late,
+                            limit=ctx.clerk_backdate_days)
+    for what, last in _follows(state, command):
+        if command.at < last:
+            bureau = what.partition(":")[2]
+            zh, en = (_FOLLOWS_TEXT[what] if not bureau else
+                      (f"{bureau} 在该件的最后一条记录", f"{bureau}'s last record on it"))
+            return Rejection.of("out_of_order", at=command.at.isoformat(),
+                                last=last.isoformat(), what=zh, what_en=en)
+    return None
+

@@ -1,0 +1,292 @@
+"""The deciders: one per command type, each the rule of its command against a proposal's (or a
+bureau's) state, building the typed events it becomes (`Event(**env.next(), ...)`) or the
+rejection that says why not. The registry (banli.domain.registry) says which decider decides
+which command; `banli.domain.decide` runs what every command goes through first."""
+from __future__ import annotations
+
+from . import commands as c
+from . import events as e
+from .envelope import Decision, Envelopes
+from .proposal import Assignment, Context, Proposal, ReplyDraft, State
+from .rejections import Rejection
+from .types import RESULT_CLASS, Role, business_date
+from .workdays import OutsideCalendar
+
+
+def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Envelopes) -> Decision:
+    if state is not None or ctx.directory.has_bureau(cmd.bureau):
+        return Rejection.of("duplicate_bureau", bureau=cmd.bureau)
+    return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
+
+
+def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decision:
+    if state is not None:
+        return Rejection.of("duplicate_proposal", proposal=cmd.proposal_id)
+    owner = ctx.directory.owner_of(cmd.natural_key)
+    if owner is not None and owner != cmd.proposal_id:
+        return Rejection.of("duplicate_number", key=cmd.natural_key, existing=owner)
+    return [e.ProposalSubmitted(**env.next(),
+        kind=cmd.kind, level=cmd.level, year=cmd.year, number=cmd.number, title=cmd.title,
+        filers=[f.name for f in cmd.filers], affiliation=cmd.affiliation, topics=cmd.topics,
+        summary=cmd.summary, key_item=cmd.key_item)]
+
+
+def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: list[str],
+                ctx: Context) -> list[e.Duty] | Rejection:
+    seen: set[str] = set()
+    for bureau in [*leads, *cos]:
+        if bureau in seen:
+            return Rejection.of("duplicate_role", bureau=bureau)
+        seen.add(bureau)
+        if not ctx.directory.has_bureau(bureau):
+            return Rejection.of("unknown_bureau", bureau=bureau)
+    assigned = business_date(cmd.at)
+    reply_due = cmd.reply_due or ctx.profile.reply_due(assigned, p.kind)
+    opinion_due = cmd.opinion_due or ctx.profile.opinion_due(assigned)
+    for due in ((reply_due,) if leads else ()) + ((opinion_due,) if cos else ()):
+        if due < assigned:
+            return Rejection.of("due_before_assignment", due=due, assigned=assigned)
+    return ([e.Duty(bureau=b, role="lead", due=reply_due) for b in leads]
+            + [e.Duty(bureau=b, role="co", due=opinion_due) for b in cos])
+
+
+def assign(p: Proposal, cmd: c.Assign, ctx: Context, env: Envelopes) -> Decision:
+    if p.ever_assigned:
+        return Rejection.of("already_assigned", proposal=p.id)
+    if not cmd.lead:
+        return Rejection.of("no_lead")
+    duties = _new_duties(p, cmd, cmd.lead, cmd.co, ctx)
+    if isinstance(duties, Rejection):
+        return duties
+    return [e.ProposalAssigned(**env.next(), duties=duties)]
+
+
+def reassign(p: Proposal, cmd: c.Reassign, ctx: Context, env: Envelopes) -> Decision:
+    for bureau in cmd.remove:
+        duty = p.duty(bureau)
+        if duty is None:
+            return Rejection.of("not_assigned", bureau=bureau, proposal=p.id)
+        if duty.replies:
+            return Rejection.of("cannot_remove_replied", bureau=bureau)
+    for bureau in [*cmd.add_lead, *cmd.add_co]:
+        if bureau in cmd.remove:
+            return Rejection.of("duplicate_role", bureau=bureau)
+        if p.duty(bureau) is not None:
+            return Rejection.of("already_active", bureau=bureau, proposal=p.id)
+    duties = _new_duties(p, cmd, cmd.add_lead, cmd.add_co, ctx)
+    if isinstance(duties, Rejection):
+        return duties
+    leads_left = [a for a in p.active_duties() if a.role == "lead" and a.bureau not in cmd.remove]
+    if not leads_left and not cmd.add_lead:
+        return Rejection.of("no_lead")
+    return [e.ProposalReassigned(**env.next(), added=duties, removed=cmd.remove)]
+
+
+def _own_duty(p: Proposal, bureau: str, role: Role | None = None) -> Assignment | Rejection:
+    duty = p.duty(bureau)
+    if duty is None:
+        return Rejection.of("not_assigned", bureau=bureau, proposal=p.id)
+    if role == "lead" and duty.role != "lead":
+        return Rejection.of("not_lead", proposal=p.id)
+    if role == "co" and duty.role != "co":
+        return Rejection.of("not_co")
+    return duty
+
+
+def _replied_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
+    duty = _own_duty(p, bureau, "lead")
+    if isinstance(duty, Assignment) and not duty.replies:
+        return Rejection.of("not_replied", bureau=bureau, proposal=p.id)
+    return duty
+
+
+def acknowledge(p: Proposal, cmd: c.Acknowledge, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.acknowledged:
+        return Rejection.of("already_acknowledged", bureau=cmd.bureau)
+    return [e.AssignmentAcknowledged(**env.next(), bureau=cmd.bureau)]
+
+
+def return_(p: Proposal, cmd: c.Return, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.replies or duty.opinions:
+        return Rejection.of("cannot_return_after_reply", bureau=cmd.bureau)
+    day = business_date(cmd.at)
+    try:
+        too_late = ctx.profile.return_too_late(ctx.calendar, duty.assigned_on, day)
+    except OutsideCalendar as gap:
+        return _not_covered(gap)
+    if too_late:
+        return Rejection.of("return_window_closed", bureau=cmd.bureau,
+                            days=ctx.profile.return_working_days, assigned=duty.assigned_on,
+                            deadline=ctx.profile.return_deadline(ctx.calendar, duty.assigned_on))
+    return [e.AssignmentReturned(**env.next(), bureau=cmd.bureau, reason=cmd.reason)]
+
+
+def _not_covered(gap: OutsideCalendar) -> Rejection:
+    return Rejection.of("calendar_not_covered", day=gap.day, calendar=gap.calendar_name,
+                        first=gap.first_year, last=gap.last_year)
+
+
+def log_contact(p: Proposal, cmd: c.LogContact, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.ContactLogged(**env.next(), bureau=cmd.bureau, stage=cmd.stage, method=cmd.method,
+                                   note=cmd.note)]
+
+
+def submit_opinion(p: Proposal, cmd: c.SubmitOpinion, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau, "co")
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.OpinionSubmitted(**env.next(), bureau=cmd.bureau, summary=cmd.summary)]
+
+
+def _awaiting_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
+    duty = _own_duty(p, bureau, "lead")
+    if isinstance(duty, Assignment) and not duty.awaiting_reply:
+        return Rejection.of("already_replied", bureau=bureau, proposal=p.id)
+    return duty
+
+
+def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
+    duty = _awaiting_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    # A history import records replies as they were issued: their review, if any, happened
+    # before the system knew of them.
+    if ctx.profile.review and cmd.actor.role != "importer":  # type: ignore[union-attr]
+        steps = "cosign" in ctx.profile.review
+        return Rejection.of("review_required", profile=ctx.profile.name,
+                            steps="、经会办单位会签" if steps else "",
+                            steps_en="co-signed" if steps else "reviewed")
+    return [e.ReplyIssued(**env.next(), bureau=cmd.bureau, result=cmd.result, summary=cmd.summary,
+                                 signed_by=cmd.signed_by)]
+
+
+def draft_reply(p: Proposal, cmd: c.DraftReply, ctx: Context, env: Envelopes) -> Decision:
+    duty = _awaiting_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.ReplyDrafted(**env.next(), bureau=cmd.bureau, result=cmd.result, summary=cmd.summary)]
+
+
+def _drafted(p: Proposal, lead: str) -> ReplyDraft | Rejection:
+    duty = p.duty(lead)
+    if duty is None or duty.role != "lead" or duty.draft is None:
+        return Rejection.of("no_draft", bureau=lead)
+    return duty.draft
+
+
+def sign_off_reply(p: Proposal, cmd: c.SignOffReply, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau, "co")
+    if isinstance(duty, Rejection):
+        return duty
+    draft = _drafted(p, cmd.lead)
+    if isinstance(draft, Rejection):
+        return draft
+    if cmd.bureau in draft.signed_off:
+        return Rejection.of("already_signed_off", bureau=cmd.bureau, lead=cmd.lead)
+    return [e.ReplySignedOff(**env.next(), bureau=cmd.bureau, lead=cmd.lead, remark=cmd.remark)]
+
+
+def regrade_reply(p: Proposal, cmd: c.RegradeReply, ctx: Context, env: Envelopes) -> Decision:
+    draft = _drafted(p, cmd.bureau)
+    if isinstance(draft, Rejection):
+        return draft
+    if draft.result == cmd.result:
+        return Rejection.of("regrade_unchanged", result_class=RESULT_CLASS[cmd.result])
+    return [e.ReplyRegraded(**env.next(), bureau=cmd.bureau, result=cmd.result, previous=draft.result,
+                                   reason=cmd.reason)]
+
+
+def approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context, env: Envelopes) -> Decision:
+    duty = _awaiting_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    draft = _drafted(p, cmd.bureau)
+    if isinstance(draft, Rejection):
+        return draft
+    if "cosign" in ctx.profile.review:
+        pending = [a.bureau for a in p.active_duties()
+                   if a.role == "co" and a.bureau not in draft.signed_off]
+        if pending:
+            return Rejection.of("cosign_pending", pending=", ".join(sorted(pending)))
+    return [e.ReplyApproved(**env.next(), bureau=cmd.bureau, signed_by=cmd.signed_by),
+            e.ReplyIssued(**env.next(), bureau=cmd.bureau, result=draft.result, summary=draft.summary,
+                                 signed_by=cmd.signed_by)]
+
+
+def decide_disclosure(p: Proposal, cmd: c.DecideDisclosure, ctx: Context,
+                       env: Envelopes) -> Decision:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.DisclosureDecided(**env.next(), bureau=cmd.bureau, disclosure=cmd.disclosure,
+                                       reason=cmd.reason, url=cmd.url)]
+
+
+def record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context, env: Envelopes) -> Decision:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.FeedbackRecorded(**env.next(), bureau=cmd.bureau, satisfaction=cmd.satisfaction,
+                                      comment=cmd.comment, channel=cmd.channel)]
+
+
+def reopen(p: Proposal, cmd: c.Reopen, ctx: Context, env: Envelopes) -> Decision:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.awaiting_reply:
+        return Rejection.of("not_replied", bureau=cmd.bureau, proposal=p.id)
+    if duty.feedback_on_reply != "dissatisfied":  # feedback on an earlier reply does not count
+        return Rejection.of("not_dissatisfied")
+    if cmd.reply_due < business_date(cmd.at):
+        return Rejection.of("due_before_assignment", due=cmd.reply_due,
+                            assigned=business_date(cmd.at))
+    return [e.HandlingReopened(**env.next(), bureau=cmd.bureau, reason=cmd.reason,
+                                      reply_due=cmd.reply_due)]
+
+
+def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes) -> Decision:
+    duty = _replied_lead(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.ResultRevised(**env.next(), bureau=cmd.bureau, result=cmd.result, note=cmd.note)]
+
+
+def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau, "lead")
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.replies:
+        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
+    if cmd.reply_due <= duty.due:
+        return Rejection.of("extension_not_later", reply_due=cmd.reply_due, current=duty.due)
+    limit = ctx.profile.extension_limit(duty.assigned_on)
+    if cmd.reply_due > limit:
+        return Rejection.of("extension_too_long", limit=limit)
+    return [e.DeadlineExtended(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
+                                      reason=cmd.reason)]
+
+
+def supervise(p: Proposal, cmd: c.Supervise, ctx: Context, env: Envelopes) -> Decision:
+    if cmd.bureau is not None and p.duty(cmd.bureau) is None:
+        return Rejection.of("not_assigned", bureau=cmd.bureau, proposal=p.id)
+    return [e.ProposalSupervised(**env.next(), bureau=cmd.bureau, note=cmd.note)]
+
+
+def withdraw(p: Proposal, cmd: c.Withdraw, ctx: Context, env: Envelopes) -> Decision:
+    return [e.ProposalWithdrawn(**env.next(), reason=cmd.reason)]
+
+
+def merge(p: Proposal, cmd: c.Merge, ctx: Context, env: Envelopes) -> Decision:
+    if cmd.into == p.id or ctx.directory.proposal_status(cmd.into) != "open":
+        return Rejection.of("merge_target", into=cmd.into)
+    return [e.ProposalMerged(**env.next(), into=cmd.into)]
