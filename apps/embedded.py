@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 
 from services.handling.api import router as handling_router
 from banli.clock import system_clock
-from services.handling.processor import Processor
 from services.intake.api import router as intake_router
 from services.reporting.suggestions import Suggester, router as routing_router
 from services.reporting.api import router as reporting_router
@@ -28,6 +27,7 @@ from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
 from banli.eventlog import Outcome
 from banli.eventlog.sqlite import SqliteEventStore
+from banli.handling import Handling
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 from banli.web.app import build_app
@@ -35,7 +35,7 @@ from banli.web.commands import poll_router
 
 
 class EmbeddedSystem:
-    """The event store, the processor, the projections and the projector thread, wired."""
+    """The event store, the handling loop, the projections and the projector thread, wired."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = system_clock):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,10 +49,9 @@ class EmbeddedSystem:
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
         self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
-        self.processor = Processor(self.log, self.profile, clock,
-                                   on_append=lambda position: self.projector.notify(),
-                                   calendars=self.calendars,
-                                   clerk_backdate_days=settings.clerk_backdate_days)
+        self.handling = Handling(self.log, self.log, self.profile, self.calendars, clock,
+                                 settings.clerk_backdate_days,
+                                 on_durable=lambda outcomes: self.projector.notify())
         self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
                                  self.projector.pause,
                                  lambda db: (lambda stream, seq: self.log.load_before(stream, seq)))
@@ -82,7 +81,7 @@ class EmbeddedSystem:
         return self.projector.wait_for(self.log.head(), timeout)
 
     def handle(self, command: Command) -> Outcome:
-        return self.processor.handle(command)
+        return self.handling.handle(command)
 
     def status(self) -> dict:
         """How far the projections are behind the log, and whether they agree with it."""
@@ -101,7 +100,7 @@ class EmbeddedBus:
         return await run_in_threadpool(self.system.handle, command)
 
     async def outcome(self, command_id: str) -> Outcome | None:
-        return await run_in_threadpool(self.system.processor.recorded, command_id)
+        return await run_in_threadpool(self.system.log.outcome, command_id)
 
 
 def create_app(system: EmbeddedSystem) -> FastAPI:
@@ -114,7 +113,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
             await run_in_threadpool(system.stop)
 
     async def states(proposal_id: str):
-        return await run_in_threadpool(system.processor.state, proposal_id)
+        return await run_in_threadpool(system.log.state, proposal_id)
 
     async def settle() -> None:
         await run_in_threadpool(system.settle)

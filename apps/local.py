@@ -110,21 +110,24 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     """`banli import`: writes the event store only, so it is safe beside a running server
     (whose projector picks the new events up). 500 lines a transaction: a crash loses at most
     the uncommitted batch, which importing the file again decides."""
-    from services.handling.processor import Processor
-
     from banli.domain.deadlines import get_profile
     from banli.eventlog.sqlite import SqliteEventStore
+    from banli.handling import Handling
+    from banli.workcalendar import CalendarBook
 
     if not path.is_file():
         print(f"banli import: no such file: {path}", file=sys.stderr)
         return 2
     secure_dir(settings.data_dir)
-    processor = Processor(SqliteEventStore(settings.store_path), get_profile(settings.profile))
+    log = SqliteEventStore(settings.store_path)
+    handling = Handling(log, log, get_profile(settings.profile),
+                        CalendarBook(settings.calendar_dir, settings.calendar_notices),
+                        clerk_backdate_days=settings.clerk_backdate_days)
     with path.open("rb") as f:
         total = sum(1 for _ in f)
     progress = Progress(total, "导入 import")
-    accepted, replayed, problems = import_commands(processor.handle, file_lines(path), progress,
-                                                   handle_batch=processor.handle_batch)
+    accepted, replayed, problems = import_commands(handling.handle, file_lines(path), progress,
+                                                   handle_batch=handling.handle_batch)
     progress.update(total, force=True)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)

@@ -19,7 +19,7 @@ from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import MemoryLedger, reference_report
 from apps.local import Progress, import_commands
 from banli.settings import Settings
-from services.handling.processor import Processor
+from banli.handling import Handling
 from services.reporting.projection import EmbeddedProjector, Projection
 from services.reporting.replay import LogSource, ReplayProgress, SqliteSource, replay
 from services.reporting.store import ReportingStore
@@ -60,7 +60,8 @@ def write_path(history: Path, data_dir: Path, batched: bool = True,
     log = SqliteEventStore(settings.store_path)
     store = ReportingStore(settings.dsn, settings.clickhouse_database)
     projector = EmbeddedProjector(log, store, settings.projection_batch)
-    processor = Processor(log, DEFAULT_PROFILE, on_append=lambda position: projector.notify())
+    handling = Handling(log, log, DEFAULT_PROFILE,
+                        on_durable=lambda outcomes: projector.notify())
     total = count_lines(history)
     label = "ours, import path" if batched else "ours, one command a transaction"
     progress = Progress(total, label)
@@ -69,8 +70,8 @@ def write_path(history: Path, data_dir: Path, batched: bool = True,
         start = time.perf_counter()
         with history.open(encoding="utf-8") as lines:
             accepted, replayed, problems = import_commands(
-                processor.handle, lines, progress,
-                handle_batch=processor.handle_batch if batched else None)
+                handling.handle, lines, progress,
+                handle_batch=handling.handle_batch if batched else None)
         decided = time.perf_counter() - start
         head = log.head()
         while not projector.wait_for(head, timeout=5):

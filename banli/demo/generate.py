@@ -680,7 +680,11 @@ def _interleave(own: list[Any], rng: random.Random) -> list[Any]:
     """A random order of one proposal's lines that keeps each clock's lines in order: one lane
     (clock) is followed as long as it has a line ready, then another is picked at random."""
     closing = {"withdraw", "merge"}
-    clocks = [None if line["type"] in closing else clocks_of(line) for line in own]
+    # an approval follows every co-handler's duty where drafts are co-signed (the rule of time)
+    cos = {f"duty:{b}" for line in own for b in [*line.get("co", []), *line.get("add_co", [])]}
+    clocks = [None if line["type"] in closing else
+              clocks_of(line) | (cos if line["type"] == "approve_reply" else frozenset())
+              for line in own]
     done = [False] * len(own)
     order: list[Any] = []
     lane: str | None = None

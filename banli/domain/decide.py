@@ -31,7 +31,7 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
     if (denied := authorize(command, command.actor)) is not None:
         return denied
     if command.at is None:
-        follows = [at for _, at in _follows(state, command)]
+        follows = [at for _, at in _follows(state, command, ctx)]
         command = replaced(command, {"at": max([ctx.recorded_at, *follows])})
     if (untimely := _untimely(state, command, ctx)) is not None:
         return untimely
@@ -67,12 +67,14 @@ def authorize(command: c.Command, actor: Actor) -> Rejection | None:
 # proposal's: bureaus type in their own records in their own order. A record may not be dated
 # before what it depends on, nor after today; a clerk may date a record only so far back. Which
 # clock a command follows is its registry entry's `clock`.
-def _follows(state: State, command: c.Command) -> list[tuple[str, datetime]]:
+def _follows(state: State, command: c.Command, ctx: Context) -> list[tuple[str, datetime]]:
     """The records `command` must not be dated before, each as (what, business time): the
     proposal's submission; for the proposal's own records (assign, reassign, supervise) the
     latest of them, and for reassign the latest record of every duty it ends or replaces; for
     withdraw and merge every record of the proposal; for a record on a duty, that duty's latest
-    record (a co-handler's sign-off is also a record on the lead's draft it signs)."""
+    record (a co-handler's sign-off is also a record on the lead's draft it signs). Where the
+    profile has the co-handlers sign a draft off, its approval depends on every co-handler's
+    duty too (signed off, or returned or removed, before it)."""
     if not isinstance(state, Proposal):
         return []
     found = [("submitted", state.submitted_at)]
@@ -81,7 +83,10 @@ def _follows(state: State, command: c.Command) -> list[tuple[str, datetime]]:
         return [*found, ("proposal", state.latest_record_at())]
     if clock == "proposal":
         found.append(("proposal_records", state.last_at))
-    for bureau in command.touches:
+    touched = list(command.touches)
+    if isinstance(command, c.ApproveReply) and "cosign" in ctx.profile.review:
+        touched += [a.bureau for a in state.assignments.values() if a.role == "co"]
+    for bureau in touched:
         duty = state.assignments.get(bureau)
         if duty is not None:
             found.append((f"duty:{bureau}", duty.last_at))
@@ -106,7 +111,7 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
     if command.actor.role == "clerk" and late > ctx.clerk_backdate_days:
         return Rejection.of("backdated_too_far", at=day, days=late,
                             limit=ctx.clerk_backdate_days)
-    for what, last in _follows(state, command):
+    for what, last in _follows(state, command, ctx):
         if command.at < last:
             bureau = what.partition(":")[2]
             zh, en = (_FOLLOWS_TEXT[what] if not bureau else

@@ -1,18 +1,23 @@
 """The event log port: where decided events are appended and read back in order.
 
-Adapters: `sqlite.SqliteEventStore` (embedded mode) and the Kafka topics of the distributed
-mode (services/handling, services/reporting)."""
+`EventLog` is the port; its adapters are `sqlite.SqliteEventStore` (the embedded mode) and
+`kafka_log.KafkaLog` (the distributed mode: `banli.events`, for the partitions a handling
+worker owns). One contract suite holds both to it (tests/integration/test_eventlog_contract.py),
+and one handling loop (banli.handling) runs over either."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ContextManager, Protocol, Sequence
 
 from ..domain.commands import Command, fingerprint, sender_of
-from ..domain.events import AnyEvent
+from ..domain.events import AnyEvent, Event
+from ..domain.proposal import State
 from ..domain.rejections import Rejection
 
 
 class ConcurrencyError(Exception):
-    """Another writer appended to the stream first: reload and decide again."""
+    """Another writer got there first (the stream moved on, or a natural key was taken): decide
+    again on the fresh state."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,9 @@ class Outcome:
     had been decided before under the same command id and is answered from that record.
     `sender` is whose command id it is (banli.domain.commands.sender_of), `fingerprint` what
     was asked (commands.fingerprint): a used id is answered only to the same sender asking the
-    same, anyone else gets `command_id_conflict` (`conflict`)."""
+    same, anyone else gets `command_id_conflict`. `unfinished`: some of its events are in the
+    log but a writer stopped before the rest (Kafka; the handling loop decides it again and
+    appends what is missing)."""
 
     command_id: str
     events: list[Stored] = field(default_factory=list)
@@ -37,6 +44,7 @@ class Outcome:
     replayed: bool = False
     sender: str | None = None
     fingerprint: str | None = None
+    unfinished: bool = False
 
     def answers(self, command: Command) -> bool:
         """Whether this recorded outcome answers `command`: the same sender asking the same
@@ -65,3 +73,57 @@ def conflict(command: Command) -> Outcome:
     command): refused, nothing decided, nothing of the first revealed."""
     return Outcome(command.command_id or "", rejection=Rejection.of("command_id_conflict"),
                    sender=sender_of(command), fingerprint=fingerprint(command))
+
+
+class Appending(Protocol):
+    """An append on its way: the command's events as the log holds them, with their positions,
+    once they are durable (after the batch)."""
+
+    def stored(self) -> list[Stored]: ...
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An append whose positions are known at once."""
+
+    positions: list[int]
+    events: Sequence[Event]
+
+    def stored(self) -> list[Stored]:
+        return [Stored(position, event) for position, event in zip(self.positions, self.events)]
+
+
+class EventLog(Protocol):
+    """The log of record: streams of events (one per proposal or bureau), each in `seq` order,
+    all in one global order of positions; and every decided command's outcome."""
+
+    def state(self, stream: str) -> State:
+        """The stream's current state: everything appended to it so far, folded."""
+        ...
+
+    def load(self, stream: str, after_seq: int = 0) -> list[Event]:
+        """The stream's events after `after_seq`, in order."""
+        ...
+
+    def append(self, command: Command, expected_version: int,
+               events: Sequence[Event]) -> Appending:
+        """Append a command's events after `expected_version` of its stream, with its outcome.
+        Raises ConcurrencyError when the stream moved on (or a natural key was taken)."""
+        ...
+
+    def record_rejection(self, command: Command, rejection: Rejection) -> None:
+        """Keep a refused command's outcome, so that it is answered again, not decided again."""
+        ...
+
+    def outcome(self, command_id: str) -> Outcome | None:
+        """What a command decided before came to, with its sender; None for an unknown id."""
+        ...
+
+    def read(self, after: int = -1, limit: int = 10_000) -> list[Stored]:
+        """Events after a position (positions start at 0 or more), in log order."""
+        ...
+
+    def batch(self, command_ids: Sequence[str] = ()) -> ContextManager[None]:
+        """Appends inside are durable together when it exits (or none of them, on an error);
+        `command_ids` are those the batch will decide (an adapter may look them up at once)."""
+        ...

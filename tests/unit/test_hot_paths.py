@@ -13,7 +13,7 @@ from banli.domain.proposal import Assignment, ReplyDraft
 from banli.domain.types import SHANGHAI, replaced
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import read_commands
-from services.handling.processor import Processor
+from banli.handling import Handling
 
 
 def test_event_ids_are_the_uuid5_of_command_and_index():
@@ -76,14 +76,14 @@ def _lines(*extra: dict) -> list[str]:
             for i, c in enumerate(commands)]
 
 
-def _outcomes(processor: Processor, lines: list[str]):
+def _outcomes(processor: Handling, lines: list[str]):
     commands = [item for _, item in read_commands(lines)]
     return processor.handle_batch(commands)
 
 
 def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
     log = SqliteEventStore(tmp_path / "events.sqlite3")
-    processor = Processor(log, DEFAULT_PROFILE)
+    processor = Handling(log, log, DEFAULT_PROFILE)
     ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa",
            "command_id": "ack-1", "at": "2021-01-05T09:00:00+08:00"}
     first = _outcomes(processor, _lines(ack, ack, {**ack, "at": "2021-01-06T09:00:00+08:00"}))
@@ -91,16 +91,18 @@ def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
     assert [o.replayed for o in first] == [False] * 4 + [True, False]
     assert first[4].events == first[3].events
     assert first[5].rejection.code == "command_id_conflict"  # the same id, another command
-    again = _outcomes(Processor(log, DEFAULT_PROFILE), _lines(ack))
+    again = _outcomes(Handling(log, log, DEFAULT_PROFILE), _lines(ack))
     assert all(o.replayed for o in again)
     assert [o.events for o in again] == [o.events for o in first[:4]]
 
 
 def test_a_batch_decides_on_what_another_writer_appended_before_it(tmp_path):
     path = tmp_path / "events.sqlite3"
-    processor = Processor(SqliteEventStore(path), DEFAULT_PROFILE)
+    first = SqliteEventStore(path)
+    processor = Handling(first, first, DEFAULT_PROFILE)
     _outcomes(processor, _lines())
-    other = Processor(SqliteEventStore(path), DEFAULT_PROFILE)  # another process, in effect
+    second = SqliteEventStore(path)
+    other = Handling(second, second, DEFAULT_PROFILE)  # another process, in effect
     ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa"}
     (_, _, _, acknowledged) = _outcomes(other, _lines(ack))
     assert acknowledged.events and not acknowledged.replayed

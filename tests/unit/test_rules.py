@@ -568,6 +568,26 @@ def test_a_sign_off_follows_the_draft_it_signs():
     scenario.when(reply("sh-hrss", at="2020-03-01")).then_events(event("ReplyIssued"))
 
 
+def test_a_co_signed_approval_follows_every_co_handlers_duty():
+    """Where drafts are co-signed (profile `reviewed`), approving depends on every co-handler:
+    signed off, or returned before it. A co-handler's return dated before the approval is
+    typed in before it, not after."""
+    draft = {"type": "draft_reply", "proposal": P, "bureau": "sh-ipa", "result": "solved",
+             "at": "2020-04-10"}
+    approve = {"type": "approve_reply", "proposal": P, "bureau": "sh-ipa", "signed_by": "局长"}
+    scenario = given(*SUBMITTED, assign(co=["sh-hrss", "sh-jrj"], at="2020-02-20"), draft,
+                     {"type": "sign_off_reply", "proposal": P, "bureau": "sh-hrss",
+                      "lead": "sh-ipa", "at": "2020-04-12"},
+                     acknowledge("sh-jrj", at="2020-04-20"), profile=PROFILES["reviewed"])
+    scenario.when({**approve, "at": "2020-04-15"}).then_rejected(
+        "out_of_order", what_en="sh-jrj's last record on it")
+    given(*SUBMITTED, assign(co=["sh-hrss", "sh-jrj"], at="2020-02-20"),
+          return_("sh-jrj", at="2020-02-25"), draft,
+          {"type": "sign_off_reply", "proposal": P, "bureau": "sh-hrss", "lead": "sh-ipa",
+           "at": "2020-04-12"}, profile=PROFILES["reviewed"]).when(
+        {**approve, "at": "2020-04-15"}).then_events(event("ReplyApproved"), event("ReplyIssued"))
+
+
 def test_a_business_time_later_than_today_is_refused():
     scenario = given(*ASSIGNED).on("2020-04-09T23:00:00")
     scenario.when(reply("sh-ipa", at="2020-04-10T00:30:00+08:00")).then_rejected(

@@ -1,0 +1,222 @@
+"""The event log port's contract, one suite run against both adapters (the pattern of
+pyeventsourcing's recorder test cases): the embedded SQLite store and the Kafka log of the
+partitions a worker owns, on the real broker. Each test goes through the port and the one
+handling loop (banli.handling) that both modes run."""
+from __future__ import annotations
+
+import json
+import uuid
+import warnings
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.decide import decide
+from banli.domain.proposal import Context, fold
+from banli.domain.registry import parse_command
+from banli.eventlog import ConcurrencyError
+from banli.eventlog.kafka import Topics, ensure_topics
+from banli.eventlog.sqlite import SqliteEventStore
+from banli.handling import Handling
+
+NOW = datetime(2021, 3, 1, 2, 0, tzinfo=timezone.utc)
+P = "2021-cppcc_proposal-00001"
+IMPORTER = {"user": "importer", "role": "importer"}
+
+
+def command(n: int, type_: str, **fields):
+    """The n-th command of a history, a day after the one before it."""
+    return parse_command({"type": type_, "command_id": f"c-{n}", "actor": IMPORTER,
+                          "at": (NOW - timedelta(days=30 - n)).isoformat(), **fields})
+
+
+BUREAU = command(1, "register_bureau", bureau="sh-ipa", name="知识产权局")
+SUBMIT = command(2, "submit", kind="cppcc_proposal", year=2021, number="00001", title="一号")
+ASSIGN = command(3, "assign", proposal=P, lead=["sh-ipa"])
+REPLY = command(4, "reply", proposal=P, bureau="sh-ipa", result="solved")
+HISTORY = [BUREAU, SUBMIT, ASSIGN, REPLY]
+
+
+class SqliteHarness:
+    def __init__(self, tmp_path, _broker):
+        self.path = tmp_path / "events.sqlite3"
+
+    def open(self, pending: set[str] = frozenset()):  # noqa: B006
+        """The log as a process starting now finds it."""
+        log = SqliteEventStore(self.path)
+        return log, log
+
+    def close(self) -> None:
+        pass
+
+
+class KafkaHarness:
+    """A worker owning every partition of fresh topics on the session's broker."""
+
+    def __init__(self, tmp_path, broker):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            from kafka import KafkaProducer
+        self.bootstrap = broker.bootstrap
+        self.topics = Topics(f"contract-{uuid.uuid4().hex[:8]}.")
+        ensure_topics(self.bootstrap, 2, self.topics)
+        self.producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        self.opened: list = []
+
+    def open(self, pending: set[str] = frozenset()):  # noqa: B006
+        from banli.eventlog.kafka_log import EventDirectory, KafkaDirectory, KafkaLog, KeyClaims
+
+        events = EventDirectory(self.bootstrap, self.topics.events)
+        claims = KeyClaims(self.bootstrap, self.topics.keys)
+        assert events.catch_up(60) and claims.catch_up(60)
+        self.opened += [events, claims]
+        log = KafkaLog(self.bootstrap, self.topics, 2, self.producer)
+        for number in (0, 1):
+            log.load_partition(number, set(pending))
+        return log, KafkaDirectory(events, claims, self.producer)
+
+    def close(self) -> None:
+        for follower in self.opened:
+            follower.close()
+        self.producer.close(timeout=10)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("kafka", marks=pytest.mark.kafka)])
+def harness(request, tmp_path):
+    broker = request.getfixturevalue("kafka_broker") if request.param == "kafka" else None
+    made = (SqliteHarness if request.param == "sqlite" else KafkaHarness)(tmp_path, broker)
+    yield made
+    made.close()
+
+
+def loop(log, directory) -> Handling:
+    return Handling(log, directory, DEFAULT_PROFILE, clock=lambda: NOW)
+
+
+def test_appends_at_the_expected_version_are_read_back(harness):
+    log, directory = harness.open()
+    outcomes = loop(log, directory).handle_batch(HISTORY)
+    assert [o.accepted for o in outcomes] == [True] * 4
+    events = [s.event for o in outcomes[1:] for s in o.events]
+    assert [ev.seq for ev in events] == [1, 2, 3]
+    assert log.state(P) == fold(events) and log.state(P).version == 3
+    assert log.load(P) == events and log.load(P, after_seq=2) == events[2:]
+    positions = [s.position for o in outcomes for s in o.events]
+    assert positions == sorted(positions) or len({p >> 40 for p in positions}) > 1
+    read = [s for s in log.read() if s.event.proposal_id == P]
+    assert [s.event for s in read] == events
+    later = log.read(read[1].position)
+    assert [s.event for s in later if s.event.proposal_id == P] == events[2:]
+    recorded = log.outcome("c-4")
+    assert recorded is not None and [s.event for s in recorded.events] == events[2:]
+    assert recorded.sender == "importer:importer@"
+    assert log.outcome("never-sent") is None
+
+
+def test_an_append_at_another_version_is_refused(harness):
+    log, directory = harness.open()
+    loop(log, directory).handle_batch(HISTORY[:3])
+    state = log.state(P)
+    late = decide(state, command(5, "acknowledge", proposal=P, bureau="sh-ipa"),
+                  Context(recorded_at=NOW, directory=directory))
+    with pytest.raises(ConcurrencyError):
+        with log.batch():
+            log.append(command(5, "acknowledge", proposal=P, bureau="sh-ipa"),
+                       state.version - 1, late)
+    assert harness.open()[0].state(P).version == 2
+
+
+def test_a_refusal_is_kept_and_a_used_id_is_its_senders_only(harness):
+    log, directory = harness.open()
+    handling = loop(log, directory)
+    handling.handle_batch(HISTORY)
+    [refused] = handling.handle_batch([command(9, "reply", proposal=P, bureau="sh-ipa",
+                                               result="planned")])
+    assert refused.rejection.code == "already_replied"
+    again = handling.handle(command(9, "reply", proposal=P, bureau="sh-ipa", result="planned"))
+    assert again.replayed and again.rejection.code == "already_replied"
+    clerk = parse_command({**json.loads(REPLY.model_dump_json()), "actor": {
+        "user": "mallory", "bureau": "sh-ipa", "role": "clerk"}})
+    stolen = handling.handle(clerk)
+    assert stolen.rejection.code == "command_id_conflict" and stolen.events == []
+    same = handling.handle(REPLY)
+    assert same.replayed and [s.event.type for s in same.events] == ["ReplyIssued"]
+
+
+def test_a_batch_cut_short_is_finished_exactly_once(harness):
+    log, directory = harness.open()
+    handling = loop(log, directory)
+    handling.handle_batch(HISTORY[:3])
+
+    class Crash(Exception):
+        pass
+
+    approve = [command(5, "draft_reply", proposal=P, bureau="sh-ipa", result="planned"),
+               command(6, "approve_reply", proposal=P, bureau="sh-ipa", signed_by="局长")]
+    original = log.batch
+
+    def failing_batch(ids=()):
+        manager = original(ids)
+
+        class Failing:
+            def __enter__(self):
+                return manager.__enter__()
+
+            def __exit__(self, *exc):
+                try:
+                    raise Crash
+                except Crash as crash:
+                    manager.__exit__(Crash, crash, crash.__traceback__)
+                    raise
+
+        return Failing()
+
+    log.batch = failing_batch
+    with pytest.raises(Crash):
+        handling.handle_batch(approve)
+    log, directory = harness.open(pending={"c-5", "c-6"})  # a worker taking over
+    outcomes = loop(log, directory).handle_batch(approve)
+    assert [o.accepted for o in outcomes] == [True, True]
+    events = [ev for ev in log.load(P)]
+    assert [ev.type for ev in events] == ["ProposalSubmitted", "ProposalAssigned",
+                                          "ReplyDrafted", "ReplyApproved", "ReplyIssued"]
+    assert [ev.seq for ev in events] == [1, 2, 3, 4, 5]
+    assert log.state(P) == fold(events)
+
+
+def test_a_natural_key_is_one_proposals(harness):
+    log, directory = harness.open()
+    handling = loop(log, directory)
+    handling.handle_batch(HISTORY[:2])
+    other_id = parse_command({**json.loads(SUBMIT.model_dump_json()), "command_id": "c-20",
+                              "proposal": "my-own-id"})
+    [refused] = handling.handle_batch([other_id])
+    assert refused.rejection.code == "duplicate_number"
+    [same_id] = handling.handle_batch([parse_command({**json.loads(SUBMIT.model_dump_json()),
+                                                      "command_id": "c-21"})])
+    assert same_id.rejection.code == "duplicate_proposal"
+
+
+@pytest.mark.kafka
+def test_an_undecodable_event_stops_its_partition_with_a_dead_letter(kafka_broker, tmp_path):
+    """Never skipped while deciding: the partition stops (its commands wait), the reason is on
+    the dead letters, and the other partitions go on."""
+    from banli.eventlog.kafka_log import partition_for
+    from tests.e2e.test_distributed import read_topic
+
+    harness = KafkaHarness(tmp_path, kafka_broker)
+    try:
+        log, directory = harness.open()
+        loop(log, directory).handle_batch(HISTORY)
+        poisoned = partition_for(P, 2)
+        harness.producer.send(harness.topics.events, key=P.encode(), value=b'{"type": "Nonsense"}',
+                              partition=poisoned).get(timeout=30)
+        log, _ = harness.open()  # a worker taking the partitions over
+        assert log.partitions[poisoned].stopped and "undecodable" in log.partitions[poisoned].stopped
+        assert not log.partitions[1 - poisoned].stopped
+        dead = [json.loads(r.value) for r in read_topic(kafka_broker.bootstrap,
+                                                        harness.topics.dlq)]
+        assert any(d["partition"] == poisoned and "stopped" in d["reason"] for d in dead)
+    finally:
+        harness.close()
