@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from banli.domain.deadlines import PROFILES, get_profile
-from banli.domain.rates import Scope
+from banli.domain.rates import Report, Scope
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -75,9 +75,9 @@ def scope_from(args: argparse.Namespace) -> Scope:
                  level=args.level, kind=args.kind)
 
 
-def print_report(report: dict, args: argparse.Namespace, bureau_name: str | None) -> None:
+def print_report(report: Report, args: argparse.Namespace, bureau_name: str | None) -> None:
     if args.fmt == "json":
-        print(json.dumps(report, ensure_ascii=False))
+        print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
     else:
         from banli.report_text import render_text
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable, TextIO
 
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
-from banli.domain.rates import Scope
+from banli.domain.rates import Report, Scope
 from banli.domain.types import Actor
 from banli.history import LineProblem, file_lines, read_commands
 from banli.settings import Settings
@@ -137,7 +137,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
 
 
 def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAULT_PROFILE
-                      ) -> tuple[dict[str, Any], dict[str, str] | None]:
+                      ) -> tuple[Report, dict[str, str] | None]:
     """The report from the projections: through the running server when there is one (chDB
     opens a path in one process only), else by catching the projections up here."""
     url = running_server(settings)
@@ -150,7 +150,7 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
         request = urllib.request.Request(f"{url}/api/report?{urllib.parse.urlencode(query)}",
                                          headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=60) as response:
-            report = json.load(response)
+            report = Report.model_validate(json.load(response))
         return report, None
     from apps.embedded import EmbeddedSystem
 

@@ -21,7 +21,7 @@ from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
 from .domain.decide import decide
 from .domain.proposal import Context, MemoryDirectory, Proposal, State, evolve, fold
-from .domain.rates import Scope, Stamp, compute_report, count_entries, stamps_of
+from .domain.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.registry import parse_command
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, business_date
@@ -217,15 +217,13 @@ def run_history(lines: Iterable[str], profile: Profile = DEFAULT_PROFILE, **opti
     return ledger, problems
 
 
-def reference_report(ledger: MemoryLedger, scope: Scope) -> dict[str, Any]:
+def reference_report(ledger: MemoryLedger, scope: Scope) -> Report:
     """The report of the ledger's proposals as of the scope's date, with the bureaus' records
     counted (entered late, imported)."""
     proposals = list(ledger.proposals_as_of(scope.as_of))
-    report = compute_report(proposals, scope, ledger.profile)
-    report["entries"] = count_entries((stamp for _, stamp in reference_entries(ledger, proposals,
-                                                                               scope)),
-                                      ledger.calendar, ledger.late_entry_working_days)
-    return report
+    entries = count_entries((stamp for _, stamp in reference_entries(ledger, proposals, scope)),
+                            ledger.calendar, ledger.late_entry_working_days)
+    return compute_report(proposals, scope, ledger.profile, entries)
 
 
 def reference_entries(ledger: MemoryLedger, proposals: list[Proposal], scope: Scope

@@ -17,8 +17,7 @@ import docx
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
-from banli.domain.rates import RATE_MEASURES, Scope, select
-from banli.report_text import RATE_NAMES
+from banli.domain.rates import RATE_MEASURES, RATE_NAMES, Report, Scope, select
 
 Rows = list[list[str]]
 KIND_ROWS = {"代表建议": "npc_suggestion", "政协提案": "cppcc_proposal"}
@@ -137,9 +136,13 @@ class Expected:
         return [i for i in self.term_items if i["year"] == self.year]
 
 
-def expected(report_for: Callable[[Scope], dict], items_for: Callable[[Scope], list[dict]],
-             names: dict[str, str], bureau: str | None, year: int, term_start: int,
-             as_of: date) -> Expected:
+def expected(source_report: Callable[[Scope], Report | dict],
+             items_for: Callable[[Scope], list[dict]], names: dict[str, str],
+             bureau: str | None, year: int, term_start: int, as_of: date) -> Expected:
+    def report_for(scope: Scope) -> dict[str, Any]:  # as the API gives it
+        report = source_report(scope)
+        return report.model_dump(mode="json") if isinstance(report, Report) else report
+
     def scope(years, day=as_of, who=bureau) -> Scope:
         return Scope(bureau=who, years=years, as_of=day)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-from ..domain.rates import RATE_MEASURES
+from ..domain.rates import RATE_NAMES, Entries, Report
 from ..domain.types import DISCLOSURES, KINDS, RESULT_CLASS, RESULTS, SATISFACTIONS
-from ..report_text import RATE_NAMES
 from .blocks import Appendix, Block, Closing, Heading, Masthead, Para, Table, Title
 from .gather import Bundle
 
@@ -116,10 +115,10 @@ class _Writer:
         return f"{n}件" if self.zh else str(n)
 
 
-def _handled(report: dict[str, Any]) -> tuple[int, int, int]:
+def _handled(report: Report) -> tuple[int, int, int]:
     """(all duties, lead, co)."""
-    a = report["assignments"]
-    lead, co = sum(a[k]["lead"] for k in KINDS), sum(a[k]["co"] for k in KINDS)
+    a = report.assignments
+    lead, co = sum(a[k].lead for k in KINDS), sum(a[k].co for k in KINDS)
     return lead + co, lead, co
 
 
@@ -176,22 +175,22 @@ def _intro(w: _Writer) -> None:
 def _the_year(w: _Writer) -> None:
     b, y = w.b, w.b.year
     r = b.current.report
-    a = r["assignments"]
+    a = r.assignments
     npc, cppcc = a["npc_suggestion"], a["cppcc_proposal"]
     handled, lead, co = _handled(r)
     us = w.t("各承办单位" if b.bureau is None else "本单位", "the bureaus" if b.bureau is None
              else "the bureau")
     w.heading(1, f"{y}年度办理情况", f"The year {y}")
     w.heading(2, "基本情况", "Items handled")
-    on = (w.t(f"（涉及建议提案{r['proposals']}件）", f" on {r['proposals']} items")
-          if r["proposals"] != handled else "")
+    on = (w.t(f"（涉及建议提案{r.proposals}件）", f" on {r.proposals} items")
+          if r.proposals != handled else "")
     text = w.t(
-        f"{y}年，{us}共承办代表建议和政协提案{handled}件{on}，其中代表建议{sum(npc.values())}件"
-        f"（主办件{npc['lead']}件，会办件{npc['co']}件）；政协提案{sum(cppcc.values())}件"
-        f"（主办件{cppcc['lead']}件，会办件{cppcc['co']}件）。",
+        f"{y}年，{us}共承办代表建议和政协提案{handled}件{on}，其中代表建议{(npc.lead + npc.co)}件"
+        f"（主办件{npc.lead}件，会办件{npc.co}件）；政协提案{(cppcc.lead + cppcc.co)}件"
+        f"（主办件{cppcc.lead}件，会办件{cppcc.co}件）。",
         f"In {y} {us} handled {handled} suggestions and proposals{on}: "
-        f"{sum(npc.values())} NPC suggestions (lead {npc['lead']}, co {npc['co']}) and "
-        f"{sum(cppcc.values())} CPPCC proposals (lead {cppcc['lead']}, co {cppcc['co']}).")
+        f"{(npc.lead + npc.co)} NPC suggestions (lead {npc.lead}, co {npc.co}) and "
+        f"{(cppcc.lead + cppcc.co)} CPPCC proposals (lead {cppcc.lead}, co {cppcc.co}).")
     if b.previous is not None:
         text += w.t(f"上年同期（{y - 1}年度，截至{w.day(b.previous.scope.as_of)}）承办"
                     f"{_handled(b.previous.report)[0]}件。",
@@ -200,11 +199,11 @@ def _the_year(w: _Writer) -> None:
     w.add(Para(text))
     w.table(f"{y}年度承办情况", f"Handled in {y}",
             [w.t("类别", "Kind"), w.t("主办件", "Lead"), w.t("会办件", "Co"), w.t("合计", "Total")],
-            [[w.word(KIND_NAMES, k), a[k]["lead"], a[k]["co"], a[k]["lead"] + a[k]["co"]]
+            [[w.word(KIND_NAMES, k), a[k].lead, a[k].co, a[k].lead + a[k].co]
              for k in KINDS] + [[w.t("合计", "Total"), lead, co, handled]])
 
     w.heading(2, "办理结果", "Results")
-    replies, res = r["replies"], r["results"]
+    replies, res = r.replies, r.results
     named = [w.t(f"{RESULT_NAMES[k][0]}（{RESULT_CLASS[k]}类）{n}件",
                  f"{n} {RESULT_NAMES[k][1]} ({RESULT_CLASS[k]})") for k, n in res.items() if n]
     if not lead:
@@ -241,11 +240,11 @@ def _the_year(w: _Writer) -> None:
     periods.append((w.t(f"本届以来（{b.term_start}—{y}年）", f"since {b.term_start}"), b.term))
     w.table("主要指标", "Rates", [w.t("指标", "Rate")] + [name for name, _ in periods],
             [[w.word(RATE_NAMES, rate)] + [w.rate(p.fractions[rate]) for _, p in periods]
-             for rate in RATE_NAMES if rate in RATE_MEASURES])
-    _entries(w, r["entries"])
+             for rate in RATE_NAMES])
+    _entries(w, r.entries)
 
     w.heading(2, "答复公开和意见反馈", "Disclosure and feedback")
-    d, fb = r["disclosure"], r["feedback"]
+    d, fb = r.disclosure, r.feedback
     w.add(Para(w.t(
         f"已答复的主办件中，全文公开{d['full']}件，摘要公开{d['summary']}件，不公开{d['withheld']}件，"
         f"依法不公开{d['exempt']}件，尚未决定{d['undecided']}件，答复公开率{w.phrase(f['disclosure'])}"
@@ -260,10 +259,10 @@ def _the_year(w: _Writer) -> None:
         f"satisfaction {w.phrase(f['satisfaction'])}.")))
     term = b.term.report
     rows = [[w.t(f"答复{DISCLOSURE_NAMES[k][0]}", f"disclosure: {DISCLOSURE_NAMES[k][1]}"),
-             r["disclosure"][k or "undecided"], term["disclosure"][k or "undecided"]]
+             r.disclosure[k or "undecided"], term.disclosure[k or "undecided"]]
             for k in (*DISCLOSURES, None)]
     rows += [[w.t(f"反馈{FEEDBACK_NAMES[k][0]}", f"feedback: {FEEDBACK_NAMES[k][1]}"),
-              r["feedback"][k], term["feedback"][k]] for k in SATISFACTIONS]
+              r.feedback[k], term.feedback[k]] for k in SATISFACTIONS]
     w.table("答复公开和意见反馈", "Disclosure and feedback",
             [w.t("项目", "Item"), w.t(f"{y}年度", f"{y}"),
              w.t(f"本届以来（{b.term_start}—{y}年）", f"since {b.term_start}")], rows)
@@ -273,7 +272,7 @@ def _the_year(w: _Writer) -> None:
         rows = []
         for bureau, report, fractions in b.by_bureau:
             total, lead_n, co_n = _handled(report)
-            rows.append([b.name(bureau, w.lang), total, lead_n, co_n, report["replies"]]
+            rows.append([b.name(bureau, w.lang), total, lead_n, co_n, report.replies]
                         + [w.rate(fractions[k]) for k in ("on_time_reply", "adoption",
                                                            "disclosure", "satisfaction")])
         rows.append([w.t("合计", "Total"), handled, lead, co, replies]
@@ -287,36 +286,36 @@ def _the_year(w: _Writer) -> None:
                 widths=[3, 1.2, 1.2, 1.2, 1.2, 1.8, 1.8, 1.8, 1.8])
 
 
-def _entries(w: _Writer, e: dict[str, int]) -> None:
+def _entries(w: _Writer, e: Entries | None) -> None:
     """How the year's records were kept: entered late (more than N working days after they
     happened), imported in bulk (counted apart), on time."""
-    if not e["records"]:
+    if e is None or not e.records:
         return
-    on_time = e["records"] - e["late"] - e["imported"]
+    on_time = e.records - e.late - e.imported
     w.add(Para(w.t(
-        f"本年度办理记录共{e['records']}条，其中按时录入{on_time}条，"
-        f"超过{e['late_after_working_days']}个工作日补录{e['late']}条，历史数据批量导入{e['imported']}条。",
-        f"The year's handling records: {e['records']}, of which {on_time} entered on time, "
-        f"{e['late']} entered more than {e['late_after_working_days']} working days after they "
-        f"happened, and {e['imported']} imported in bulk.")))
+        f"本年度办理记录共{e.records}条，其中按时录入{on_time}条，"
+        f"超过{e.late_after_working_days}个工作日补录{e.late}条，历史数据批量导入{e.imported}条。",
+        f"The year's handling records: {e.records}, of which {on_time} entered on time, "
+        f"{e.late} entered more than {e.late_after_working_days} working days after they "
+        f"happened, and {e.imported} imported in bulk.")))
 
 
 def _since_the_term(w: _Writer) -> None:
     b, y = w.b, w.b.year
     r, f = b.term.report, b.term.fractions
-    a = r["assignments"]
+    a = r.assignments
     handled, lead, co = _handled(r)
     w.heading(1, f"本届以来办理情况（{b.term_start}年至{y}年）",
               f"Since the term began ({b.term_start}–{y})")
     w.add(Para(w.t(
         f"截至{w.day(b.as_of)}，{b.term_start}年以来共收到代表建议和政协提案{handled}件"
-        f"（主办件{lead}件，会办件{co}件），其中代表建议主办件{a['npc_suggestion']['lead']}件，"
-        f"政协提案主办件{a['cppcc_proposal']['lead']}件；主办件已答复{r['replies']}件，"
+        f"（主办件{lead}件，会办件{co}件），其中代表建议主办件{a['npc_suggestion'].lead}件，"
+        f"政协提案主办件{a['cppcc_proposal'].lead}件；主办件已答复{r.replies}件，"
         f"按期办复率为{w.phrase(f['on_time_reply'])}，解决采纳率为{w.phrase(f['adoption'])}，"
         f"答复公开率为{w.phrase(f['disclosure'])}。",
         f"As of {b.as_of.isoformat()}, {handled} suggestions and proposals were received since "
-        f"{b.term_start} (lead {lead}, co {co}), with lead items {a['npc_suggestion']['lead']} "
-        f"NPC suggestions and {a['cppcc_proposal']['lead']} CPPCC proposals; {r['replies']} "
+        f"{b.term_start} (lead {lead}, co {co}), with lead items {a['npc_suggestion'].lead} "
+        f"NPC suggestions and {a['cppcc_proposal'].lead} CPPCC proposals; {r.replies} "
         f"replied; on-time replies {w.phrase(f['on_time_reply'])}, adoption "
         f"{w.phrase(f['adoption'])}, disclosure {w.phrase(f['disclosure'])}.")))
     if len(b.by_year) > 1:
@@ -324,9 +323,9 @@ def _since_the_term(w: _Writer) -> None:
         rows = []
         for year, report, fractions in b.by_year:
             total, lead_n, co_n = _handled(report)
-            rows.append([w.t(f"{year}年度", str(year)), total, lead_n, co_n, report["replies"],
-                         report["results"]["solved"]] + [w.rate(fractions[k]) for k in rates])
-        rows.append([w.t("合计", "Total"), handled, lead, co, r["replies"], r["results"]["solved"]]
+            rows.append([w.t(f"{year}年度", str(year)), total, lead_n, co_n, report.replies,
+                         report.results["solved"]] + [w.rate(fractions[k]) for k in rates])
+        rows.append([w.t("合计", "Total"), handled, lead, co, r.replies, r.results["solved"]]
                     + [w.rate(f[k]) for k in rates])
         w.table("本届以来分年度办理情况", "Year by year since the term began",
                 [w.t("年度", "Year"), w.t("承办件数", "Handled"), w.t("主办件", "Lead"),
@@ -369,10 +368,10 @@ def _disclosure_review(w: _Writer) -> None:
     w.add(Para(w.t(
         f"对于首次答复未主动公开的{len(review)}件建议提案，经研究审核，{'，'.join(parts)}。"
         f"本届以来答复公开率为{w.phrase(f['disclosure'])}（依法不公开的"
-        f"{term['disclosure']['exempt']}件不计入基数）。",
+        f"{term.disclosure['exempt']}件不计入基数）。",
         f"Of the {len(review)} replies first left undisclosed, on review: {', '.join(parts)}. "
         f"Disclosure since the term began: {w.phrase(f['disclosure'])} (the "
-        f"{term['disclosure']['exempt']} exempt by law are left out of the base).")))
+        f"{term.disclosure['exempt']} exempt by law are left out of the base).")))
     w.table("首次答复未公开件复核情况", "Replies first left undisclosed",
             [w.t("序号", "#"), w.t("案号", "No."), w.t("标题", "Title"),
              *([w.t("主办单位", "Bureau")] if b.bureau is None else []),

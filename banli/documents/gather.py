@@ -2,13 +2,12 @@
 ledger folded in memory) or the projections (ClickHouse) alike."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from ..domain.deadlines import Profile
-from ..domain.rates import RATE_MEASURES, Scope, report_items, select
+from ..domain.rates import RATES, Report, Scope, report_items, select
 from ..domain.types import FIRST_DAY, KINDS, Kind, Level
 
 # Provincial people's congresses, like the national one, are elected together every five years.
@@ -26,7 +25,7 @@ class Source:
     """Where a document's numbers come from: the report and the counted items of any scope,
     and the bureaus' names (id -> (zh, en))."""
 
-    report_for: Callable[[Scope], dict[str, Any]]
+    report_for: Callable[[Scope], Report]
     items_for: Callable[[Scope], list[dict[str, Any]]]
     names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # days lost to misrouting per bureau (banli.domain.routing_lineage.Misrouted), by scope;
@@ -75,7 +74,7 @@ class Period:
     """One report with the items behind it and each rate's numerator and denominator."""
 
     scope: Scope
-    report: dict[str, Any]
+    report: Report
     items: list[dict[str, Any]]
     fractions: Fractions
 
@@ -97,8 +96,8 @@ class Bundle:
     current: Period                    # the year
     term: Period                       # term_start..year
     previous: Period | None            # last year, as of the same day a year earlier
-    by_year: list[tuple[int, dict[str, Any], Fractions]]
-    by_bureau: list[tuple[str, dict[str, Any], Fractions]]  # documents for all bureaus only
+    by_year: list[tuple[int, Report, Fractions]]
+    by_bureau: list[tuple[str, Report, Fractions]]  # documents for all bureaus only
     revised: list[tuple[dict[str, Any], dict[str, Any]]]     # (then, now) per changed result
     misrouted: list[Any] | None = None                       # since the term began, per bureau
 
@@ -125,29 +124,27 @@ def _item_order(item: dict[str, Any]) -> tuple:
             (0, int(number), "") if number.isdigit() else (1, 0, number), item["bureau"])
 
 
-def fractions_of(items: Sequence[dict[str, Any]], report: dict[str, Any]) -> Fractions:
+def fractions_of(items: Sequence[dict[str, Any]], report: Report) -> Fractions:
     """Each rate's (numerator, denominator) from the items; refuses items that do not give the
-    report's counts and rates."""
-    counts = {"replied": report["replies"],
-              **{f"{k}.{role}": n for k, roles in report["assignments"].items()
-                 for role, n in roles.items()},
-              **{f"result.{r}": n for r, n in report["results"].items()},
-              **{f"disclosure.{d}": n for d, n in report["disclosure"].items()}}
+    report's counts and fractions."""
+    counts = {"replied": report.replies,
+              **{f"{k}.{role}": n for k, roles in report.assignments.items()
+                 for role, n in roles.model_dump().items()},
+              **{f"result.{r}": n for r, n in report.results.items()},
+              **{f"disclosure.{d}": n for d, n in report.disclosure.items()}}
     for measure, number in counts.items():
         if len(select(items, measure)) != number:
             raise SourceMismatch(f"{measure}: {len(select(items, measure))} items, report "
-                                 f"{number} ({report['scope']})")
+                                 f"{number} ({report.scope})")
     fractions: Fractions = {}
-    for rate in RATE_MEASURES:
-        behind = select(items, rate)
+    for rate in RATES:
+        behind = select(items, rate.name)
         numerator, denominator = sum(i["counted"] for i in behind), len(behind)
-        stated = report["rates"][rate]
-        value = numerator / denominator if denominator else None
-        if (value is None) != (stated is None) or (
-                value is not None and not math.isclose(value, stated, rel_tol=1e-12)):
-            raise SourceMismatch(f"{rate}: items give {numerator}/{denominator}, report "
-                                 f"{stated} ({report['scope']})")
-        fractions[rate] = (numerator, denominator)
+        stated = report.fractions[rate.name]
+        if (numerator, denominator) != (stated.numerator, stated.denominator):
+            raise SourceMismatch(f"{rate.name}: items give {numerator}/{denominator}, report "
+                                 f"{stated.numerator}/{stated.denominator} ({report.scope})")
+        fractions[rate.name] = (numerator, denominator)
     return fractions
 
 
@@ -189,8 +186,8 @@ def _gather(source: Source, bureau: str | None, year: int, as_of: date, profile:
 
     term_scope = scope((term_start, year))
     term_report, term_items = source.report_for(term_scope), source.items_for(term_scope)
-    if term_report["scope"]["profile"] != profile.name:
-        raise SourceMismatch(f"the source counts with {term_report['scope']['profile']!r}, "
+    if term_report.scope.profile != profile.name:
+        raise SourceMismatch(f"the source counts with {term_report.scope.profile!r}, "
                              f"not {profile.name!r}")
     term = Period(term_scope, term_report, term_items, fractions_of(term_items, term_report))
 
@@ -206,7 +203,7 @@ def _gather(source: Source, bureau: str | None, year: int, as_of: date, profile:
     if year > FIRST_DAY.year and _a_year_earlier(as_of) >= FIRST_DAY:  # nothing before 1949
         earlier = scope((year - 1, year - 1), _a_year_earlier(as_of))
         report = source.report_for(earlier)
-        if report["proposals"]:
+        if report.proposals:
             items = source.items_for(earlier)
             previous = Period(earlier, report, items, fractions_of(items, report))
 

@@ -5,15 +5,17 @@ service must give the same numbers, and the differential tests hold them to it.
 """
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .deadlines import Profile
 from .events import Event
 from .proposal import Assignment, Proposal
 from .types import (
-    DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level,
-    business_date,
+    DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level, Result,
+    Satisfaction, business_date,
 )
 from .workdays import Calendar, OutsideCalendar, past_working_days
 
@@ -41,38 +43,130 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def empty_report(scope: Scope, profile: Profile) -> dict[str, Any]:
-    return {
-        "scope": {"bureau": scope.bureau, "years": list(scope.years),
-                  "as_of": scope.as_of.isoformat(), "level": scope.level, "kind": scope.kind,
-                  "profile": profile.name},
-        "proposals": 0,
-        "assignments": {k: {"lead": 0, "co": 0} for k in KINDS},
-        "replies": 0,
-        "results": {r: 0 for r in RESULTS},
-        "disclosure": {**{d: 0 for d in DISCLOSURES}, "undecided": 0},
-        "feedback": {s: 0 for s in SATISFACTIONS},
-        # how the latest feedback came in, and how much of it the bureau recorded itself
-        "feedback_channels": {**{ch: 0 for ch in FEEDBACK_CHANNELS}, "unstated": 0},
-        "feedback_by_self": 0,
-        "rates": {},
-    }
+# --- The rates: each once --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rate:
+    """One rate of the report: its name, its numerator and denominator (two of the report's
+    counts, named as the measures that list their items), and its names for people. The
+    reference, the SQL, the text, the documents and the page (from the API) all read these."""
+
+    name: str
+    numerator: str
+    denominator: str
+    zh: str
+    en: str
 
 
-def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
-                   ) -> dict[str, Any]:
+RATES: tuple[Rate, ...] = (
+    Rate("on_time_reply", "on_time_lead", "due_lead", "按期办复率", "on-time reply rate"),
+    Rate("on_time_opinion", "on_time_co", "due_co", "会办意见按期率", "on-time opinion rate"),
+    Rate("completion", "replied", "lead", "办复率", "completion rate"),
+    Rate("adoption", "adopted", "replied", "解决采纳率", "adoption rate"),
+    Rate("disclosure", "disclosed", "disclosure_base", "公开率", "disclosure rate"),
+    Rate("satisfaction", "satisfied_any", "feedback_any", "满意率", "satisfaction rate"),
+    Rate("contact", "contacted", "replied", "沟通率", "contact rate"),
+    # 代表被满意: how much of the satisfaction feedback the bureau typed in itself
+    Rate("self_recorded_feedback", "feedback_by_self", "feedback_any",
+         "满意度由本单位自行录入占比", "feedback recorded by the bureau itself"),
+)
+RATE_NAMES = {rate.name: (rate.zh, rate.en) for rate in RATES}
+
+
+# --- The report ----------------------------------------------------------------------------
+class ReportScope(Frozen):
+    bureau: str | None
+    years: tuple[int, int]
+    as_of: date
+    level: Level | None = None
+    kind: Kind | None = None
+    profile: str
+
+
+class RoleCounts(Frozen):
+    lead: int = 0
+    co: int = 0
+
+
+class Fraction(Frozen):
+    """A rate's numerator and denominator, as counted."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return ratio(self.numerator, self.denominator)
+
+
+class Entries(Frozen):
+    """The bureaus' records as of the date: how many, entered late, imported (count_entries)."""
+
+    records: int
+    late: int
+    imported: int
+    late_after_working_days: int
+
+
+class Report(Frozen):
+    """The year-end report's numbers for a scope: what was handled, the results, disclosure and
+    feedback, each rate (with its numerator and denominator), and how the records were kept."""
+
+    scope: ReportScope
+    proposals: int
+    assignments: dict[Kind, RoleCounts]
+    replies: int
+    results: dict[Result, int]
+    disclosure: dict[str, int]  # each choice, and "undecided"
+    feedback: dict[Satisfaction, int]
+    # how the latest feedback came in ("unstated" too), and how much the bureau typed in itself
+    feedback_channels: dict[str, int]
+    feedback_by_self: int
+    rates: dict[str, float | None]
+    fractions: dict[str, Fraction]
+    entries: Entries | None = None
+
+
+def report_of(scope: Scope, profile: Profile, counts: Mapping[str, int],
+              entries: Entries | None = None) -> Report:
+    """The report made of its counts, named as the measures that list their items (`lead`,
+    `replied`, `result.solved`, `disclosure.undecided`, `npc_suggestion.co`, ...; the SQL's cells
+    and the reference's fold count the same names), with the sums and rates made of them."""
+    n = Counter(counts)
+    n["disclosed"] = n["disclosure.full"] + n["disclosure.summary"]
+    n["disclosure_base"] = n["replied"] - n["disclosure.exempt"]
+    n["satisfied_any"] = n["feedback.satisfied"] + n["feedback.basically_satisfied"]
+    n["feedback_any"] = sum(n[f"feedback.{s}"] for s in SATISFACTIONS)
+    fractions = {r.name: Fraction(numerator=n[r.numerator], denominator=n[r.denominator])
+                 for r in RATES}
+    return Report(
+        scope=ReportScope(bureau=scope.bureau, years=scope.years, as_of=scope.as_of,
+                          level=scope.level, kind=scope.kind, profile=profile.name),
+        proposals=n["proposals"],
+        assignments={k: RoleCounts(lead=n[f"{k}.lead"], co=n[f"{k}.co"]) for k in KINDS},
+        replies=n["replied"],
+        results={r: n[f"result.{r}"] for r in RESULTS},
+        disclosure={**{d: n[f"disclosure.{d}"] for d in DISCLOSURES},
+                    "undecided": n["disclosure.undecided"]},
+        feedback={s: n[f"feedback.{s}"] for s in SATISFACTIONS},
+        feedback_channels={**{ch: n[f"feedback_channels.{ch}"] for ch in FEEDBACK_CHANNELS},
+                           "unstated": n["feedback_channels.unstated"]},
+        feedback_by_self=n["feedback_by_self"],
+        rates={name: fraction.value for name, fraction in fractions.items()},
+        fractions=fractions, entries=entries)
+
+
+def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile,
+                   entries: Entries | None = None) -> Report:
     """The report over proposals already folded as of `scope.as_of` (events on or before it)."""
-    report = empty_report(scope, profile)
-    n = dict(lead=0, replied=0, due_lead=0, on_time_lead=0, due_co=0, on_time_co=0,
-             adopted=0, contacted=0)
+    n: Counter[str] = Counter()
     for p in proposals:
         if not scope.takes(p):
             continue
         duties = scope.duties(p)
         if duties:
-            report["proposals"] += 1
+            n["proposals"] += 1
         for a in duties:
-            report["assignments"][p.kind][a.role] += 1
+            n[f"{p.kind}.{a.role}"] += 1
             if a.role == "co":
                 if a.first_opinion_on is not None or a.due < scope.as_of:
                     n["due_co"] += 1
@@ -85,29 +179,15 @@ def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile
             if not a.replies:
                 continue
             n["replied"] += 1
-            report["results"][a.result] += 1
-            report["disclosure"][a.disclosure or "undecided"] += 1
+            n[f"result.{a.result}"] += 1
+            n[f"disclosure.{a.disclosure or 'undecided'}"] += 1
             if a.feedback is not None:
-                report["feedback"][a.feedback] += 1
-                report["feedback_channels"][a.feedback_channel or "unstated"] += 1
-                report["feedback_by_self"] += a.feedback_by_self
+                n[f"feedback.{a.feedback}"] += 1
+                n[f"feedback_channels.{a.feedback_channel or 'unstated'}"] += 1
+                n["feedback_by_self"] += a.feedback_by_self
             n["adopted"] += a.result in profile.adopted
             n["contacted"] += a.contacted_before_reply
-    disclosure, feedback = report["disclosure"], report["feedback"]
-    report["replies"] = n["replied"]
-    report["rates"] = {
-        "on_time_reply": ratio(n["on_time_lead"], n["due_lead"]),
-        "on_time_opinion": ratio(n["on_time_co"], n["due_co"]),
-        "completion": ratio(n["replied"], n["lead"]),
-        "adoption": ratio(n["adopted"], n["replied"]),
-        "disclosure": ratio(disclosure["full"] + disclosure["summary"],
-                            n["replied"] - disclosure["exempt"]),
-        "satisfaction": ratio(feedback["satisfied"] + feedback["basically_satisfied"],
-                              sum(feedback.values())),
-        "contact": ratio(n["contacted"], n["replied"]),
-        "self_recorded_feedback": ratio(report["feedback_by_self"], sum(feedback.values())),
-    }
-    return report
+    return report_of(scope, profile, n, entries)
 
 
 # --- Late entry: records typed in long after they happened ---------------------------------------
@@ -144,8 +224,7 @@ def entry_kind(stamp: Stamp, calendar: Calendar, working_days: int) -> str:
     return "late" if late else "on_time"
 
 
-def count_entries(stamps: Iterable[Stamp], calendar: Calendar, working_days: int
-                  ) -> dict[str, int]:
+def count_entries(stamps: Iterable[Stamp], calendar: Calendar, working_days: int) -> Entries:
     """The report's `entries`: records, those entered late, those imported, and N."""
     counts = {"records": 0, "late": 0, "imported": 0}
     for stamp in stamps:
@@ -153,7 +232,7 @@ def count_entries(stamps: Iterable[Stamp], calendar: Calendar, working_days: int
         kind = entry_kind(stamp, calendar, working_days)
         if kind != "on_time":
             counts[kind] += stamp.n
-    return {**counts, "late_after_working_days": working_days}
+    return Entries(**counts, late_after_working_days=working_days)
 
 
 def stamps_of(events: Iterable[Event], scope: Scope, duties: set[tuple[str, str]]
@@ -245,16 +324,7 @@ MEASURES: dict[str, Any] = {
 }
 
 # rate -> (numerator measure, denominator measure)
-RATE_MEASURES: dict[str, tuple[str, str]] = {
-    "on_time_reply": ("on_time_lead", "due_lead"),
-    "on_time_opinion": ("on_time_co", "due_co"),
-    "completion": ("replied", "lead"),
-    "adoption": ("adopted", "replied"),
-    "disclosure": ("disclosed", "disclosure_base"),
-    "satisfaction": ("satisfied_any", "feedback_any"),
-    "contact": ("contacted", "replied"),
-    "self_recorded_feedback": ("feedback_by_self", "feedback_any"),
-}
+RATE_MEASURES: dict[str, tuple[str, str]] = {r.name: (r.numerator, r.denominator) for r in RATES}
 
 
 def report_items(proposals: Iterable[Proposal], scope: Scope, profile: Profile

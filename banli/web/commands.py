@@ -6,6 +6,7 @@ it is decided (under its stream's lock: concurrent commands never refuse each ot
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -17,6 +18,7 @@ from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
 from ..domain.permissions import allowed, reach
+from ..domain.rates import RATES
 from ..domain.registry import REGISTRY, Spec, parse_command, vocabulary
 from .deps import Bus, CurrentActor, ProposalPath
 
@@ -117,12 +119,15 @@ poll_router = APIRouter(prefix="/api", tags=["commands"])
 
 
 @poll_router.get("/vocabulary", summary="The commands, from the command registry: their names, "
-                                         "routes, who may send them and whether you may",
+                                         "routes, who may send them and whether you may; "
+                                         "and the report's rates, from the rate table",
                  openapi_extra={"x-banli-action": "read:directory"})
 async def command_vocabulary(actor: CurrentActor) -> dict[str, Any]:
-    """What the page offers a user: each command with `may_send` for the signed-in actor."""
+    """What the page offers a user: each command with `may_send` for the signed-in actor, and
+    each rate with its names and the measures it divides (the page labels its cards with them)."""
     return {"commands": [{**entry, "may_send": reach(actor, entry["type"]) is not None}
-                         for entry in vocabulary()]}
+                         for entry in vocabulary()],
+            "rates": [asdict(rate) for rate in RATES]}
 
 
 @poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",

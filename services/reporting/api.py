@@ -91,11 +91,11 @@ class ReportQuery:
         return self.scope.model_copy(update={"years": (y1 - 1, y2 - 1), "as_of": earlier})
 
 
-Report = Annotated[ReportQuery, Depends()]
+ReportParams = Annotated[ReportQuery, Depends()]
 
 
 @router.get("/report", summary="The year-end report (the same JSON as `banli report`)")
-async def report(request: Request, q: Report, reporting: Reporting,
+async def report(request: Request, q: ReportParams, reporting: Reporting,
                  format: Literal["json", "text"] = "json", lang: Literal["zh", "en"] = "zh"):
     await request.app.state.settle()
     result = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
@@ -112,7 +112,7 @@ MeasureName = Annotated[str, Query(
 
 
 @router.get("/items", summary="The items behind one number or rate of the report")
-async def items(request: Request, q: Report, reporting: Reporting,
+async def items(request: Request, q: ReportParams, reporting: Reporting,
                 measure: MeasureName) -> dict[str, Any]:
     if measure not in MEASURES and measure not in RATE_MEASURES:
         raise HTTPException(422, detail={
@@ -129,7 +129,7 @@ async def items(request: Request, q: Report, reporting: Reporting,
 
 @router.get("/entries", summary="The bureaus' records behind the report's `entries`: entered "
                                 "late, imported, or all of them")
-async def entries(request: Request, q: Report, reporting: Reporting,
+async def entries(request: Request, q: ReportParams, reporting: Reporting,
                   which: Literal["late", "imported", "all"] = "late") -> dict[str, Any]:
     await request.app.state.settle()
     records = await _in_thread(reporting.entries, q.scope, q.recorded_by)
@@ -139,7 +139,7 @@ async def entries(request: Request, q: Report, reporting: Reporting,
 
 
 @router.get("/league", summary="One report per bureau (a clerk sees its own bureau's only)")
-async def league(request: Request, q: Report, reporting: Reporting) -> dict[str, Any]:
+async def league(request: Request, q: ReportParams, reporting: Reporting) -> dict[str, Any]:
     await request.app.state.settle()
     return {"bureaus": await _league(q, reporting, q.scope)}
 
@@ -150,12 +150,11 @@ async def _league(q: ReportQuery, reporting: Any, scope: Scope) -> dict[str, Any
 
 
 @router.get("/dashboard", summary="Everything the oversight page shows, in one answer")
-async def dashboard(request: Request, q: Report, reporting: Reporting,
+async def dashboard(request: Request, q: ReportParams, reporting: Reporting,
                     clock: Clock) -> dict[str, Any]:
     await request.app.state.settle()
     day = today(clock)
-    report_now, parts = await _in_thread(reporting.report_and_parts, q.scope, q.profile,
-                                         q.recorded_by)
+    report_now = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
     before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
     owed = await _in_thread(reporting.open_assignments,
                             own_bureau(q.actor, "read:report", q.scope.bureau), day)
@@ -168,7 +167,7 @@ async def dashboard(request: Request, q: Report, reporting: Reporting,
                        if allowed(q.actor, "read:report", m.bureau)},
         "recent": await live.recent(lambda event: event_for(q.actor, "read:live", event,
                                                             event["bureaus"])),
-        "report": report_now, "parts": parts, "previous": before,
+        "report": report_now, "previous": before,
         "league": await _league(q, reporting, q.scope),
         "bureaus": await _in_thread(reporting.bureau_names),
         "open": {"overdue": sum(i["overdue"] for i in owed),

@@ -14,10 +14,10 @@ from typing import Any, Callable
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.rates import Scope, Stamp, count_entries, entry_kind, with_flags
+from banli.domain.rates import (Report, Scope, Stamp, count_entries, entry_kind, report_of,
+                                with_flags)
 from banli.domain.workdays import Calendar
 from banli.workcalendar import china_calendar
-from banli.domain.types import DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS
 
 from . import queries
 from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, NO_DATE,
@@ -124,9 +124,10 @@ class ReportingStore:
                 f"SELECT max(position) FROM {db or self.db}.event_history") or 0)
 
     # --- reading -----------------------------------------------------------------------------
-    def _report_rows(self, scope: Scope, profile: Profile, recorded_by: datetime | None,
-                     by_bureau: bool) -> list[dict[str, Any]]:
-        """The report's counts and rates: one row, or one per bureau (by bureau)."""
+    def _reports(self, scope: Scope, profile: Profile, recorded_by: datetime | None,
+                 by_bureau: bool) -> dict[str, Report]:
+        """The report, or one per bureau with duties in scope (by bureau), counted by ClickHouse
+        as cells and stamps and made into reports as the reference makes them."""
         current = (queries.LATEST_ASSIGNMENTS if self._at_or_after_last_day(scope, recorded_by)
                    else queries.CURRENT_ASSIGNMENTS)
         keys = "bureau," if by_bureau else ""
@@ -148,10 +149,11 @@ class ReportingStore:
             stamps.setdefault(row["bureau"] if by_bureau else "", []).append(
                 Stamp(row["occurred_on"], row["recorded_on"], bool(row["imported"]), row["n"]))
         calendar = self.calendar()
-        return [{"bureau": bureau, **with_rates(counts),
-                 "entries": count_entries(stamps.get(bureau, ()), calendar,
-                                          self.late_entry_working_days)}
-                for bureau, counts in sorted(groups.items())]
+        return {bureau: report_of(scope.model_copy(update={"bureau": bureau}) if by_bureau
+                                  else scope, profile, counts,
+                                  count_entries(stamps.get(bureau, ()), calendar,
+                                                self.late_entry_working_days))
+                for bureau, counts in sorted(groups.items())}
 
     def _at_or_after_last_day(self, scope: Scope, recorded_by: datetime | None) -> bool:
         """Whether every assignment's latest version is its state as of the scope's date: the
@@ -168,26 +170,15 @@ class ReportingStore:
                     level=scope.level or "", kind=scope.kind or "")
 
     def report(self, scope: Scope, profile: Profile,
-               recorded_by: datetime | None = None) -> dict[str, Any]:
+               recorded_by: datetime | None = None) -> Report:
         """The report of banli.domain.rates.compute_report, counted by ClickHouse."""
-        (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
-        return _report_of(row, scope, profile)
-
-    def report_and_parts(self, scope: Scope, profile: Profile,
-                         recorded_by: datetime | None = None
-                         ) -> tuple[dict[str, Any], dict[str, list[int]]]:
-        """The report, and each rate's [numerator, denominator] from the same query's row."""
-        (row,) = self._report_rows(scope, profile, recorded_by, by_bureau=False)
-        return (_report_of(row, scope, profile),
-                {rate: [row[n], row[d]] for rate, (n, d) in RATE_COLUMNS.items()})
+        return self._reports(scope, profile, recorded_by, by_bureau=False)[""]
 
     def league(self, scope: Scope, profile: Profile,
-               recorded_by: datetime | None = None) -> dict[str, dict[str, Any]]:
+               recorded_by: datetime | None = None) -> dict[str, Report]:
         """One report per bureau with duties in scope (scope.bureau is ignored), in one query."""
-        everyone = scope.model_copy(update={"bureau": None})
-        return {row["bureau"]: _report_of(row, everyone.model_copy(update={"bureau": row["bureau"]}),
-                                          profile)
-                for row in self._report_rows(everyone, profile, recorded_by, by_bureau=True)}
+        return self._reports(scope.model_copy(update={"bureau": None}), profile, recorded_by,
+                             by_bureau=True)
 
     def items(self, scope: Scope, profile: Profile,
               recorded_by: datetime | None = None) -> list[dict[str, Any]]:
@@ -257,14 +248,15 @@ class ReportingStore:
 
 
 def add_cell(counts: Counter, cell: dict[str, Any], profile: Profile) -> None:
-    """Count one cell of queries.REPORT_CELLS (`n` duties alike) into the report's numbers."""
+    """Count one cell of queries.REPORT_CELLS (`n` duties alike) into the report's counts, named
+    as banli.domain.rates.report_of and the reference's fold name them."""
     n, lead = cell["n"], cell["role"] == "lead"
-    counts[f"{cell['kind'].split('_')[0]}_{cell['role']}"] += n
+    counts[f"{cell['kind']}.{cell['role']}"] += n
     if not lead:
         counts["due_co"] += n if cell["done"] or cell["past_due"] else 0
         counts["on_time_co"] += n if cell["on_time"] else 0
         return
-    counts["leads"] += n
+    counts["lead"] += n
     if not cell["done"]:
         counts["due_lead"] += n if cell["past_due"] else 0
         return
@@ -272,40 +264,13 @@ def add_cell(counts: Counter, cell: dict[str, Any], profile: Profile) -> None:
     counts["due_lead"] += n
     counts["on_time_lead"] += n if cell["on_time"] else 0
     counts["adopted"] += n if cell["c_result"] in profile.adopted else 0
-    counts["contacted_n"] += n if cell["c_contacted"] else 0
-    counts[f"r_{cell['c_result']}"] += n
-    counts[f"d_{cell['c_disclosure'] or 'undecided'}"] += n
+    counts["contacted"] += n if cell["c_contacted"] else 0
+    counts[f"result.{cell['c_result']}"] += n
+    counts[f"disclosure.{cell['c_disclosure'] or 'undecided'}"] += n
     if cell["c_feedback"]:
-        counts[f"f_{cell['c_feedback']}"] += n
-        counts["f_all"] += n
-        counts["f_by_self"] += n if cell["c_by_self"] else 0
-        counts[f"fc_{cell['c_channel'] or 'unstated'}"] += n
-
-
-def with_rates(counts: Counter) -> dict[str, Any]:
-    """The numbers of one report (every count, zero where no duty has it), with the sums and
-    rates made of them."""
-    row: dict[str, Any] = {name: counts[name] for name in COUNTS}
-    row.update(d_disclosed=row["d_full"] + row["d_summary"], d_base=row["replied"] - row["d_exempt"],
-               f_good=row["f_satisfied"] + row["f_basically_satisfied"])
-    row["rates"] = {rate: row[numerator] / row[denominator] if row[denominator] else None
-                    for rate, (numerator, denominator) in REPORT_RATES.items()}
-    return row
-
-
-COUNTS = ("proposals", *(f"{k.split('_')[0]}_{role}" for k in KINDS for role in ("lead", "co")),
-          "leads", "replied", "due_lead", "on_time_lead", "due_co", "on_time_co", "adopted",
-          "contacted_n", *(f"r_{r}" for r in RESULTS), *(f"d_{d}" for d in DISCLOSURES),
-          "d_undecided", *(f"f_{s}" for s in SATISFACTIONS), "f_all", "f_by_self",
-          *(f"fc_{ch}" for ch in FEEDBACK_CHANNELS), "fc_unstated")
-# rate -> the report's (numerator, denominator) counts
-RATE_COLUMNS = {"on_time_reply": ("on_time_lead", "due_lead"),
-                "on_time_opinion": ("on_time_co", "due_co"),
-                "completion": ("replied", "leads"), "adoption": ("adopted", "replied"),
-                "disclosure": ("d_disclosed", "d_base"), "satisfaction": ("f_good", "f_all"),
-                "contact": ("contacted_n", "replied")}
-# every rate of the report: those above, and the share of feedback a bureau recorded itself
-REPORT_RATES = {**RATE_COLUMNS, "self_recorded_feedback": ("f_by_self", "f_all")}
+        counts[f"feedback.{cell['c_feedback']}"] += n
+        counts["feedback_by_self"] += n if cell["c_by_self"] else 0
+        counts[f"feedback_channels.{cell['c_channel'] or 'unstated'}"] += n
 
 
 def _utc(moment: datetime) -> str:
@@ -313,27 +278,6 @@ def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.isoformat()
-
-
-def _report_of(row: dict[str, Any], scope: Scope, profile: Profile) -> dict[str, Any]:
-    return {
-        "scope": {"bureau": scope.bureau, "years": list(scope.years),
-                  "as_of": scope.as_of.isoformat(), "level": scope.level,
-                  "kind": scope.kind, "profile": profile.name},
-        "proposals": row["proposals"],
-        "assignments": {k: {"lead": row[f"{k.split('_')[0]}_lead"],
-                            "co": row[f"{k.split('_')[0]}_co"]} for k in KINDS},
-        "replies": row["replied"],
-        "results": {r: row[f"r_{r}"] for r in RESULTS},
-        "disclosure": {**{d: row[f"d_{d}"] for d in DISCLOSURES},
-                       "undecided": row["d_undecided"]},
-        "feedback": {s: row[f"f_{s}"] for s in SATISFACTIONS},
-        "feedback_channels": {**{ch: row[f"fc_{ch}"] for ch in FEEDBACK_CHANNELS},
-                              "unstated": row["fc_unstated"]},
-        "feedback_by_self": row["f_by_self"],
-        "rates": row["rates"],
-        "entries": row["entries"],
-    }
 
 
 def _item_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@ and again; after a restart every accepted command's events are in the log exactl
 projections agree with the log."""
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -109,7 +108,7 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
             r = httpx.get(f"{url}/api/report", headers=headers, timeout=60, params={
                 "years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat(),
                 **({"bureau": scope.bureau} if scope.bureau else {"all": "true"})})
-            assert r.json() == json.loads(json.dumps(reference_report(ledger, scope)))
+            assert r.json() == reference_report(ledger, scope).model_dump(mode="json")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

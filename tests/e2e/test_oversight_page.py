@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from banli.domain.rates import RATES
+
 from tests.conftest import ROOT, token_for
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
@@ -103,6 +105,9 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
     # replies disclosed 100%
     assert (tab.kpi("duties"), tab.kpi("replied")) == ("29", "10")
     assert tab.kpi("disclosure") == "100%" and tab.kpi("adoption") == "90.0%"
+    # each card shows its rate's numerator and denominator, and every rate of the table has one
+    assert page.inner_text('[data-parts="adoption"]') == "9 / 10"
+    assert page.locator("[data-parts]").count() == len(RATES)
     assert page.evaluate("typeof echarts") == "object", "the charts' library did not load"
     assert page.locator("#chart-results canvas").count() == 1
     assert "上海市知识产权局" in page.inner_text("#league")
@@ -146,7 +151,7 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
 
     # English is one click away
     page.click("#lang")
-    assert page.inner_text('[data-kpi="on_time_reply"] .label') == "On-time reply"
+    assert page.inner_text('[data-kpi="on_time_reply"] .label') == "On-time reply rate"
     tab.shot("oversight-en-1280x800")
 
     # the audit clock: what the system showed before anything was recorded

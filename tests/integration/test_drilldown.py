@@ -10,31 +10,36 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import MEASURES, RATE_MEASURES, Scope, report_items, select
+from banli.domain.rates import MEASURES, RATE_MEASURES, Report, Scope, report_items, select
 from banli.history import reference_report, run_history
 
 from tests.integration.test_differential import MODEL_SCOPES, fresh_system, load
 
 
-def numbers_by_measure(report: dict) -> dict[str, int]:
+def numbers_by_measure(report: Report) -> dict[str, int]:
     """The report's counts, named as the measures that list their items."""
-    numbers = {"replied": report["replies"], "feedback_by_self": report["feedback_by_self"]}
-    for kind, roles in report["assignments"].items():
-        numbers.update({f"{kind}.{role}": n for role, n in roles.items()})
+    numbers = {"replied": report.replies, "feedback_by_self": report.feedback_by_self}
+    for kind, roles in report.assignments.items():
+        numbers.update({f"{kind}.{role}": n for role, n in roles.model_dump().items()})
     for group in ("results", "disclosure", "feedback", "feedback_channels"):
         prefix = {"results": "result"}.get(group, group)
-        numbers.update({f"{prefix}.{k}": n for k, n in report[group].items()})
+        numbers.update({f"{prefix}.{k}": n for k, n in getattr(report, group).items()})
     return numbers
 
 
-def assert_items_trace_the_report(report: dict, items: list[dict]) -> None:
-    assert len({i["proposal_id"] for i in items}) == report["proposals"]
+def assert_items_trace_the_report(report: Report | dict, items: list[dict]) -> None:
+    """Every count is the number of its measure's items; every rate's fraction is its items'
+    (numerator: those counted, denominator: all) and each is its measures' counts."""
+    report = Report.model_validate(report)  # the API's JSON is the model's too
+    assert len({i["proposal_id"] for i in items}) == report.proposals
     for measure, number in numbers_by_measure(report).items():
         assert len(select(items, measure)) == number, measure
-    for rate, value in report["rates"].items():
+    assert set(report.rates) == set(report.fractions) == set(RATE_MEASURES)
+    for rate, fraction in report.fractions.items():
         behind = select(items, rate)
         counted = sum(i["counted"] for i in behind)
-        assert value == (counted / len(behind) if behind else None), rate
+        assert (fraction.numerator, fraction.denominator) == (counted, len(behind)), rate
+        assert report.rates[rate] == (counted / len(behind) if behind else None), rate
         numerator, denominator = RATE_MEASURES[rate]
         assert (len(select(items, numerator)), len(select(items, denominator))) == (counted,
                                                                                    len(behind))

@@ -1,8 +1,6 @@
 """The embedded system end to end over real HTTP: the model report, read and written."""
 from __future__ import annotations
 
-import json
-
 from banli.demo.model import MODEL_FILE
 
 

@@ -64,8 +64,8 @@ def test_feedback_channels_and_self_recorded_share_match_the_reference(system):
         assert_items_trace_the_report(reference_report(ledger, scope), actual)
     mine = system.reporting.report(Scope(bureau="sh-ipa", years=(2020, 2020),
                                          as_of=date(2020, 12, 31)), PROFILES["default"])
-    assert mine["feedback_by_self"] == 2 and mine["rates"]["self_recorded_feedback"] == 1.0
-    assert mine["feedback_channels"] == {"online": 0, "paper": 0, "phone": 1, "unstated": 1}
+    assert mine.feedback_by_self == 2 and mine.rates["self_recorded_feedback"] == 1.0
+    assert mine.feedback_channels == {"online": 0, "paper": 0, "phone": 1, "unstated": 1}
     early = system.reporting.report(Scope(bureau="sh-hrss", years=(2020, 2020),
                                           as_of=date(2020, 5, 2)), PROFILES["default"])
-    assert (early["feedback_by_self"], early["feedback_channels"]["paper"]) == (0, 1)
+    assert (early.feedback_by_self, early.feedback_channels["paper"]) == (0, 1)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope, entry_kind
+from banli.domain.rates import Entries, Scope, entry_kind
 from banli.history import read_commands, reference_entries, reference_report, run_history
 from apps.local import import_commands
 
@@ -64,10 +64,10 @@ def test_late_entries_in_sql_equal_the_reference(system, clock):
                      for ev, stamp in reference_entries(
                          ledger, list(ledger.proposals_as_of(scope.as_of)), scope)]
         assert sorted((r["proposal_id"], r["seq"], r["entry"]) for r in listed) == sorted(reference)
-        entries = expected["entries"]
-        assert entries["records"] == len(listed)
-        assert entries["late"] == sum(r["entry"] == "late" for r in listed)
-        assert entries["imported"] == sum(r["entry"] == "imported" for r in listed)
+        entries = expected.entries
+        assert entries is not None and entries.records == len(listed)
+        assert entries.late == sum(r["entry"] == "late" for r in listed)
+        assert entries.imported == sum(r["entry"] == "imported" for r in listed)
         for r in listed:
             seen[r["entry"]] += 1
     assert all(seen.values()), seen  # every kind is exercised
@@ -75,7 +75,7 @@ def test_late_entries_in_sql_equal_the_reference(system, clock):
     league = system.reporting.league(everyone, PROFILES["default"])
     for bureau, report in league.items():
         one = everyone.model_copy(update={"bureau": bureau})
-        assert report["entries"] == reference_report(ledger, one)["entries"], bureau
+        assert report.entries == reference_report(ledger, one).entries, bureau
 
 
 def test_a_record_is_late_after_n_working_days_over_a_holiday(system, clock):
@@ -99,8 +99,8 @@ def test_a_record_is_late_after_n_working_days_over_a_holiday(system, clock):
                                      "at": at, "actor": clerk})).accepted
     assert system.settle(30)
     scope = Scope(bureau="sh-ipa", years=(2020, 2020), as_of=date(2020, 3, 1))
-    assert system.reporting.report(scope, PROFILES["default"])["entries"] == {
-        "records": 2, "late": 1, "imported": 0, "late_after_working_days": 5}
+    assert system.reporting.report(scope, PROFILES["default"]).entries == Entries(
+        records=2, late=1, imported=0, late_after_working_days=5)
     assert [r["entry"] for r in system.reporting.entries(scope)] == ["on_time", "late"]
 
 

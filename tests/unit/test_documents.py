@@ -182,7 +182,7 @@ def test_the_term_defaults_to_the_congress_term(model_ledger):
     # the calendar starts in 1949: so does the first term it can count
     first = build_bundle(source, bureau="sh-ipa", year=1949, as_of=date(1949, 12, 31),
                          profile=DEFAULT)
-    assert (first.term_start, first.previous, first.term.report["proposals"]) == (1949, None, 0)
+    assert (first.term_start, first.previous, first.term.report.proposals) == (1949, None, 0)
     assert "统计报告" in render(first, "md").decode()
 
 
@@ -281,7 +281,7 @@ def test_a_moving_source_is_read_again(model_ledger):
     calls["n"] = 0
     bundle = build_bundle(source, bureau="sh-ipa", year=2020, as_of=AS_OF, profile=DEFAULT,
                           attempts=2)
-    assert bundle.term.report["proposals"] == 70
+    assert bundle.term.report.proposals == 70
 
 
 def test_a_source_counting_with_another_profile_is_refused(model_ledger):

@@ -63,13 +63,13 @@ def test_the_report_shows_the_share_a_bureau_recorded_itself():
     states = [scenario.proposal(P), scenario.proposal(Q)]
     mine = compute_report(states, Scope(bureau="sh-ipa", years=(2020, 2020),
                                         as_of=date(2020, 12, 31)), DEFAULT_PROFILE)
-    assert mine["feedback_by_self"] == 1
-    assert mine["feedback_channels"] == {"online": 0, "paper": 0, "phone": 1, "unstated": 1}
-    assert mine["rates"]["self_recorded_feedback"] == 1 / 2
+    assert mine.feedback_by_self == 1
+    assert mine.feedback_channels == {"online": 0, "paper": 0, "phone": 1, "unstated": 1}
+    assert mine.rates["self_recorded_feedback"] == 1 / 2
     everyone = Scope(bureau=None, years=(2020, 2020), as_of=date(2020, 12, 31))
     report = compute_report(states, everyone, DEFAULT_PROFILE)
-    assert report["rates"]["self_recorded_feedback"] == 1 / 3
-    assert report["feedback_channels"]["paper"] == 1
+    assert report.rates["self_recorded_feedback"] == 1 / 3
+    assert report.feedback_channels["paper"] == 1
     items = report_items(states, everyone, DEFAULT_PROFILE)
     assert [(i["proposal_id"], i["bureau"]) for i in select(items, "feedback_by_self")] == [
         (P, "sh-ipa")]
@@ -81,7 +81,7 @@ def test_without_feedback_the_share_is_null():
     report = compute_report([scenario.proposal()], Scope(bureau="sh-ipa", years=(2020, 2020),
                                                          as_of=date(2020, 12, 31)),
                             DEFAULT_PROFILE)
-    assert report["rates"]["self_recorded_feedback"] is None
+    assert report.rates["self_recorded_feedback"] is None
 
 
 V1_FEEDBACK = {

@@ -123,7 +123,7 @@ def test_noise_changes_no_report(entries, clean, ledger):
         Scope(bureau=None, years=(2018, 2020), as_of=date(2021, 6, 30), level="district"),
     ):
         assert reference_report(noisy, scope) == reference_report(ledger, scope)
-        assert reference_report(ledger, scope)["proposals"] > 0
+        assert reference_report(ledger, scope).proposals > 0
 
 
 def test_the_cli_prints_the_history_as_json_lines():

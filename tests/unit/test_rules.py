@@ -191,8 +191,8 @@ def test_the_adopt_planned_profile_counts_planned_replies_as_adopted():
                      reply("sh-ipa", proposal=Q, result="planned"))
     proposals = [scenario.proposal(P), scenario.proposal(Q)]
     scope = Scope(bureau="sh-ipa", years=(2020, 2020), as_of=date(2020, 11, 20))
-    assert compute_report(proposals, scope, PROFILES["default"])["rates"]["adoption"] == 0.5
-    assert compute_report(proposals, scope, PROFILES["adopt_planned"])["rates"]["adoption"] == 1.0
+    assert compute_report(proposals, scope, PROFILES["default"]).rates["adoption"] == 0.5
+    assert compute_report(proposals, scope, PROFILES["adopt_planned"]).rates["adoption"] == 1.0
 
 
 # --- acknowledge, return, reassign ---------------------------------------------------------

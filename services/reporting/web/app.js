@@ -15,8 +15,6 @@ const I18N = {
     overdue: "逾期", due_soon: "临期", this_year: "本年", last_year: "上年", last_year_short: "上年",
     clocks: (a, r) => `业务截至 ${a}（按发生时间）；` + (r ? `系统记录截至 ${r}（审计视图：当时系统所见）` : "系统记录：至今"),
     duties: "承办件次", proposals: "涉及件数", lead: "主办", co: "会办", replied: "已答复",
-    on_time_reply: "按期办复率", on_time_opinion: "会办按期率", completion: "办复率", adoption: "解决采纳率",
-    disclosure: "公开率", satisfaction: "满意率", contact: "沟通率",
     "result.solved": "A 已解决或采纳", "result.planned": "B 正在解决或列入计划",
     "result.deferred": "C 待以后解决", "result.reference": "D 留作参考",
     due_lead: "主办应办复", on_time_lead: "主办按期", late_lead: "主办逾期或未按期", due_co: "会办应反馈",
@@ -69,8 +67,6 @@ const I18N = {
     overdue: "overdue", due_soon: "due soon", this_year: "this year", last_year: "last year", last_year_short: "last yr",
     clocks: (a, r) => `Business date: as of ${a}; ` + (r ? `as recorded by ${r} (audit view: what the system showed then)` : "as recorded: now"),
     duties: "Duties", proposals: "Proposals", lead: "Lead", co: "Co", replied: "Replied",
-    on_time_reply: "On-time reply", on_time_opinion: "On-time opinion", completion: "Completion", adoption: "Adoption",
-    disclosure: "Disclosure", satisfaction: "Satisfaction", contact: "Contact",
     "result.solved": "A solved", "result.planned": "B planned", "result.deferred": "C deferred",
     "result.reference": "D reference",
     due_lead: "Lead due", on_time_lead: "Lead on time", late_lead: "Lead late", due_co: "Co due",
@@ -106,7 +102,8 @@ const I18N = {
     events: {},
   },
 };
-const RATES = ["on_time_reply", "on_time_opinion", "completion", "adoption", "disclosure", "satisfaction", "contact"];
+// the report's rates and their names come from the rate table (GET /api/vocabulary)
+let RATES = [];
 const RESULTS = ["solved", "planned", "deferred", "reference"];
 
 const S = { lang: localStorage.getItem("banli.lang") || "zh", token: null, me: null, data: null,
@@ -162,6 +159,11 @@ async function signIn(token) {
   S.names = names.bureaus;
   // the commands this user may send (the command registry, served by the API)
   S.may = new Set(vocabulary.commands.filter((c) => c.may_send).map((c) => c.type));
+  RATES = vocabulary.rates.map((rate) => rate.name);
+  for (const rate of vocabulary.rates) {
+    I18N.zh[rate.name] = rate.zh;
+    I18N.en[rate.name] = rate.en.charAt(0).toUpperCase() + rate.en.slice(1);
+  }
   const select = $("f-bureau");
   select.innerHTML = "";
   if (S.me.role === "clerk") {
@@ -349,8 +351,8 @@ function entriesCard(report, previous) {
 
 function partsText(rate) {
   // numerator / denominator as the report's query counts them (the drill-down lists the same items)
-  const [n, d] = (S.data.parts || {})[rate] || [];
-  return d === undefined ? "" : `${n} / ${d}`;
+  const fraction = S.data.report.fractions[rate];
+  return fraction === undefined ? "" : `${fraction.numerator} / ${fraction.denominator}`;
 }
 
 let charts = {};
