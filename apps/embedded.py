@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -11,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from services.handling.api import router as handling_router
 from banli.clock import system_clock
 from services.intake.api import router as intake_router
-from services.reporting.suggestions import Suggester, router as routing_router
+from services.reporting.deps import ReportingPorts
+from services.reporting.routing_api import router as routing_router
+from services.reporting.suggestions import Suggester
 from services.reporting.api import router as reporting_router
 from services.reporting.deadlines_api import router as deadlines_router
 from services.reporting.documents_api import router as documents_router
@@ -118,15 +120,17 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def settle() -> None:
         await run_in_threadpool(system.settle)
 
+    async def status() -> dict[str, Any]:
+        return await run_in_threadpool(system.status)
+
     live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True)
     system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
          deadlines_router, poll_router, page_router],
-        {"authority": system.authority, "bus": EmbeddedBus(system), "reporting": system.reporting,
-         "routing": Suggester(lambda: system.reporting),
-         "states": states, "clock": system.clock, "settle": settle,
-         "status": lambda: run_in_threadpool(system.status), "replayer": system.replayer,
-         "live": live, "calendars": system.calendars},
+        ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
+                       bus=EmbeddedBus(system), calendars=system.calendars, status=status,
+                       reporting=system.reporting, live=live, replayer=system.replayer,
+                       states=states, routing=Suggester(lambda: system.reporting)),
         system.settings, lifespan, signin=True)

@@ -8,6 +8,7 @@ from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.settings import Settings
 from banli.web.app import build_app
+from banli.web.deps import Ports
 from banli.web.commands import poll_router
 from banli.web.serve import ThreadedServer
 
@@ -26,8 +27,8 @@ def run(settings: Settings, serve_http: bool = True) -> int:
     if serve_http:
         bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
         api = build_app("Banli handling", [router, poll_router],
-                        {"authority": authority(settings),
-                         "bus": bus, "clock": system_clock}, settings)
+                        Ports(authority=authority(settings), clock=system_clock, bus=bus),
+                        settings)
         http = ThreadedServer(api, settings.host, settings.port).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
     try:

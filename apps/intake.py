@@ -16,7 +16,9 @@ from banli.web.commands import poll_router
 from banli.web.serve import run_in_foreground
 
 from services.intake.api import router
-from services.reporting.suggestions import Suggester, router as routing_router
+from services.reporting.deps import ReportingPorts
+from services.reporting.routing_api import router as routing_router
+from services.reporting.suggestions import Suggester
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -31,8 +33,8 @@ def create_app(settings: Settings) -> FastAPI:
             bus.close()
 
     return build_app("Banli intake", [router, routing_router, poll_router],
-                     {"authority": authority(settings),
-                      "bus": bus, "clock": system_clock, "routing": suggester(settings)},
+                     ReportingPorts(authority=authority(settings), clock=system_clock, bus=bus,
+                                    routing=suggester(settings)),
                      settings, lifespan)
 
 

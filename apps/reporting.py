@@ -15,7 +15,9 @@ from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
-from services.reporting.suggestions import Suggester, router as routing_router
+from services.reporting.deps import ReportingPorts
+from services.reporting.routing_api import router as routing_router
+from services.reporting.suggestions import Suggester
 from banli.clock import system_clock
 
 from services.reporting.api import router
@@ -54,13 +56,12 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
 
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, routing_router, page_router],
-                     {"authority": authority(settings),
-                      "reporting": store, "states": states, "clock": system_clock,
-                      "routing": Suggester(lambda: store),
-                      "settle": settle, "status": status, "replayer": replayer,
-                      "live": live,
-                      "calendars": calendars or CalendarBook(settings.calendar_dir,
-                                                             settings.calendar_notices)},
+                     ReportingPorts(
+                         authority=authority(settings), clock=system_clock, settle=settle,
+                         calendars=calendars or CalendarBook(settings.calendar_dir,
+                                                             settings.calendar_notices),
+                         status=status, reporting=store, live=live, replayer=replayer,
+                         states=states, routing=Suggester(lambda: store)),
                      settings, signin=True)
 
 

@@ -3,9 +3,9 @@ send each and what decides it are in banli.domain.registry)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from .types import (
     Actor,
@@ -26,10 +26,18 @@ from .types import (
     Text,
 )
 
+def _type_required(schema: dict[str, Any]) -> None:
+    """A command's `type` has a default in Python; in a body it says which command it is."""
+    if "type" in schema.get("properties", {}):
+        schema["required"] = ["type", *[n for n in schema.get("required", []) if n != "type"]]
+
+
 class Command(Frozen):
     """Fields every command carries. `command_id`, `at` and `actor` are filled by the adapter
     that receives the command when the caller leaves them out (a new id, now, the signed-in
     user); the kernel itself never invents them."""
+
+    model_config = ConfigDict(json_schema_extra=_type_required)
 
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None

@@ -15,7 +15,7 @@ from .events import Event
 from .proposal import Assignment, Proposal
 from .types import (
     DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level, Result,
-    Satisfaction, business_date,
+    Satisfaction, YearSpan, business_date,
 )
 from .workdays import Calendar, OutsideCalendar, past_working_days
 
@@ -75,7 +75,7 @@ RATE_NAMES = {rate.name: (rate.zh, rate.en) for rate in RATES}
 # --- The report ----------------------------------------------------------------------------
 class ReportScope(Frozen):
     bureau: str | None
-    years: tuple[int, int]
+    years: YearSpan
     as_of: date
     level: Level | None = None
     kind: Kind | None = None

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints,
+                      WithJsonSchema)
 
 # China has kept one offset, without daylight saving, since 1991: a fixed zone keeps the domain
 # free of tz databases.
@@ -70,8 +71,29 @@ def _iso_8601(value: Any) -> Any:
     return value
 
 
-Instant = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_assume_shanghai)]
-Day = Annotated[date, BeforeValidator(_iso_8601), AfterValidator(_in_calendar)]
+# What the API's schema says of them: ISO 8601 text in the calendar's years, as patterns (JSON
+# Schema has no range for dates), so that a schema-valid date is one the system takes. The
+# patterns leave out 29 February, and a time's years stop short of the calendar's ends (where an
+# offset could carry it past them in Shanghai): narrower than what is taken, never wider.
+_MONTH_DAY = (r"((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)"
+              r"|02-(0[1-9]|1\d|2[0-8]))")
+DAY_SCHEMA = {"type": "string", "format": "date",
+              "pattern": f"^(19(49|[5-9]\\d)|2[01]\\d\\d)-{_MONTH_DAY}$",
+              "description": "an ISO 8601 date from 1949-01-01 to 2199-12-31"}
+INSTANT_SCHEMA = {  # ISO 8601 is wider than RFC 3339's date-time: no "format"
+    "type": "string",
+    "pattern": f"^(19[5-9]\\d|20\\d\\d|21[0-8]\\d|219[0-8])-{_MONTH_DAY}"
+               r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d)?$",
+    "description": "an ISO 8601 time (without an offset: Shanghai time), its Shanghai date "
+                   "from 1949-01-01 to 2199-12-31"}
+# A span of years, first and last (as JSON: a list of two; OpenAPI's tools read lists better
+# than tuples' prefixItems).
+YearSpan = Annotated[tuple[int, int], WithJsonSchema({
+    "type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2})]
+Instant = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_assume_shanghai),
+                    WithJsonSchema(INSTANT_SCHEMA)]
+Day = Annotated[date, BeforeValidator(_iso_8601), AfterValidator(_in_calendar),
+                WithJsonSchema(DAY_SCHEMA)]
 
 
 def business_date(moment: datetime) -> date:

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from ..domain.registry import COMMAND_TYPES
 from ..settings import Settings
+from .deps import Ports
 from .signin import install as install_signin, signout_router
 
 
@@ -94,9 +98,46 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included."""
+    return frozenset({p.alias for p in dependant.query_params}.union(
+        *(_query_names(d) for d in dependant.dependencies)))
+
+
+async def known_query(request: Request) -> None:
+    """An API route refuses query parameters it does not take (a typo, `bureua=`, would
+    otherwise be silently ignored and answer for every bureau): 422, naming them."""
+    route = request.scope.get("route")
+    if route is None or not request.url.path.startswith("/api/"):
+        return
+    names = _QUERY_NAMES.get(id(route))  # routes live as long as their app
+    if names is None:
+        names = _QUERY_NAMES[id(route)] = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params.keys()) - names)
+    if unknown:
+        raise RequestValidationError([{"loc": ("query", name), "type": "extra_forbidden",
+                                       "msg": "this route takes no such parameter"}
+                                      for name in unknown])
+
+
+def _across_fields(error: dict[str, Any]) -> bool:
+    """An error of a whole command (its fields each fine, together not: a reassignment that
+    changes nothing), not of one field."""
+    loc = tuple(error.get("loc", ()))
+    return error.get("type") == "value_error" and (
+        loc in ((), ("body",)) or (len(loc) <= 2 and loc[-1] in COMMAND_TYPES))
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type")}
               for err in exc.errors()]
+    if errors and all(_across_fields(e) for e in errors):
+        return JSONResponse(status_code=422, content={"detail": {
+            "code": "inconsistent", "message": "各字段之间不一致",
+            "message_en": "the fields do not fit together", "errors": _plain(errors)}})
     return JSONResponse(status_code=422, content={"detail": {
         "code": "malformed", "message": "请求格式错误", "message_en": "malformed request",
         "errors": _plain(errors)}})
@@ -105,6 +146,15 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """FastAPI answers a body it cannot even decode (not UTF-8, not JSON) with a bare 400; the
     API answers every malformed request alike, with its 422 shape."""
+    if exc.status_code == 405:
+        # routers of several services may share a path (GET and POST /api/bureaus): the first
+        # route to match knows only its own methods; Allow names every route's
+        methods = sorted({m for route in request.app.router.routes
+                          if route.matches(request.scope)[0] != Match.NONE
+                          for m in getattr(route, "methods", None) or ()})
+        return JSONResponse(status_code=405, headers={"Allow": ", ".join(methods)}, content={
+            "detail": {"code": "method_not_allowed", "message": "不支持该请求方法",
+                       "message_en": f"method not allowed here; allowed: {', '.join(methods)}"}})
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         return JSONResponse(status_code=422, content={"detail": {
             "code": "malformed", "message": "请求格式错误", "message_en": "malformed request",
@@ -121,20 +171,20 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def build_app(title: str, routers: Iterable[APIRouter], state: dict[str, Any],
+def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
               settings: Settings, lifespan=None, signin: bool = False) -> FastAPI:
-    """An app of these routers over a process's adapters (`state`), with the request limits,
+    """An app of these routers over a process's adapters (`ports`), with the request limits,
     the security headers and the CORS origins of its settings, sign-out, and, where it serves
     the page (`signin`), sign-in through the identity provider its settings name."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(known_query)],
                   description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
                               "request needs `Authorization: Bearer <token>` (`banli token`).")
-    for key, value in state.items():
-        setattr(app.state, key, value)
+    app.state.ports = ports  # read by banli.web.deps.ports_of only
     for router in routers:
         app.include_router(router)
     if signin:
-        install_signin(app, settings)
+        install_signin(app, ports, settings)
     else:
         app.include_router(signout_router)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -21,15 +21,7 @@ from ..domain.permissions import allowed, reach
 from ..domain.rates import RATES
 from ..domain.registry import REGISTRY, Spec, parse_command, vocabulary
 from .deps import Bus, CurrentActor, ProposalPath
-
-
-# What a command route answers (the OpenAPI's list for each of them).
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    201: {"description": "accepted: the events it became"},
-    202: {"description": "not decided yet: poll /api/commands/{command_id}"},
-    409: {"description": "refused by the rules: `code`, `message` (zh), `message_en`"},
-    401: {"description": "no or bad token"},
-}
+from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors
 
 
 def stamp(body: dict[str, Any], actor: Actor) -> c.Command:
@@ -104,9 +96,9 @@ def _command_route(router: APIRouter, spec: Spec) -> None:
     endpoint.__name__ = f"post_{spec.type}"
     endpoint.__annotations__["body"] = Body  # a local: the PEP 563 string "Body" cannot resolve
     router.add_api_route(spec.route or "", endpoint, methods=["POST"], status_code=201,
-                         responses=RESPONSES, summary=f"{spec.title[1]} ({spec.title[0]}): the "
-                                                      f"`{spec.type}` command",
-                         openapi_extra={"x-banli-action": spec.type})
+                         response_model=Accepted, responses=COMMAND_RESPONSES,
+                         summary=f"{spec.title[1]} ({spec.title[0]}): the `{spec.type}` command",
+                         openapi_extra=action(spec.type))
 
 
 def not_found(proposal_id: str) -> HTTPException:
@@ -115,13 +107,36 @@ def not_found(proposal_id: str) -> HTTPException:
                                       "message_en": f"unknown proposal {proposal_id}"})
 
 
-poll_router = APIRouter(prefix="/api", tags=["commands"])
+poll_router = APIRouter(prefix="/api", tags=["commands"], responses=READ)
+
+
+class CommandEntry(BaseModel):
+    type: str
+    title: str
+    title_en: str
+    route: str | None
+    roles: dict[str, str]  # role -> "own" (its own bureau's business) or "all"
+    events: list[str]
+    may_send: bool
+
+
+class RateEntry(BaseModel):
+    name: str
+    numerator: str
+    denominator: str
+    zh: str
+    en: str
+
+
+class Vocabulary(BaseModel):
+    commands: list[CommandEntry]
+    rates: list[RateEntry]
 
 
 @poll_router.get("/vocabulary", summary="The commands, from the command registry: their names, "
                                          "routes, who may send them and whether you may; "
                                          "and the report's rates, from the rate table",
-                 openapi_extra={"x-banli-action": "read:directory"})
+                 response_model=Vocabulary, openapi_extra=action("read:directory"))
 async def command_vocabulary(actor: CurrentActor) -> dict[str, Any]:
     """What the page offers a user: each command with `may_send` for the signed-in actor, and
     each rate with its names and the measures it divides (the page labels its cards with them)."""
@@ -131,7 +146,9 @@ async def command_vocabulary(actor: CurrentActor) -> dict[str, Any]:
 
 
 @poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",
-                 responses={404: {"description": "not decided yet, or not yours to see"}})
+                 response_model=Accepted | Refused, openapi_extra=action("read:command"),
+                 responses=errors(404, 503, e404="not decided yet, unknown, or not yours to "
+                                                 "see (`pending`)"))
 async def command_outcome(command_id: str, actor: CurrentActor, bus: Bus):
     """The outcome of a command you sent (any command, for an admin), as the command's own
     answer would have given it, with 200. A command not decided yet, unknown, or another

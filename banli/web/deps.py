@@ -1,24 +1,71 @@
-"""FastAPI dependencies, as `Annotated` aliases: the signed-in actor and the app's ports.
+"""FastAPI dependencies, as `Annotated` aliases: the signed-in actor and the process's ports.
 
-Each process's composition root puts its adapters on `app.state` (`secret`, `bus`, `reporting`,
-`states`, `clock`); routes receive them through these aliases, never through globals."""
+Each process's composition root (apps/) builds its `Ports` and hands them to `build_app`; routes
+receive what they need through the aliases here (and, for reporting's own adapters, through
+services/reporting/deps.py), never through `request.app.state` or globals. A port a process does
+not have answers 503 `not_served`, saying which service serves it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Callable, Protocol
+from typing import Annotated, Any, Awaitable, Callable, Protocol
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..auth import AuthError
-from ..domain.permissions import allowed, reach
+from ..auth import AuthError, Authority
+from ..clock import system_clock
 from ..domain.commands import Command
+from ..domain.permissions import allowed, reach
 from ..domain.types import SHANGHAI, Actor
+from ..eventlog import Outcome
+from ..domain.workdays import YearsCalendar
+from ..workcalendar import CalendarBook
 
 bearer = HTTPBearer(auto_error=False, description="a token from `banli token`")
 
 
-def current_actor(request: Request,
+class CommandBus(Protocol):
+    """Sends a command to be decided; returns its outcome, or None while it is still pending."""
+
+    async def send(self, command: Command) -> Outcome | None: ...
+
+    async def outcome(self, command_id: str) -> Outcome | None: ...
+
+
+async def _nothing_to_wait_for() -> None:
+    return None
+
+
+@dataclass
+class Ports:
+    """What one process serves its routes with. `settle` waits until the projections have what
+    the log had when it was called (embedded); over Kafka reads see what is projected so far.
+    `end_session` is the identity provider's sign-out, where the page signs people in."""
+
+    authority: Authority
+    clock: Callable[[], datetime] = system_clock
+    settle: Callable[[], Awaitable[None]] = _nothing_to_wait_for
+    bus: CommandBus | None = None
+    calendars: CalendarBook | None = None
+    status: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    end_session: Callable[[Request], Awaitable[str | None]] | None = None
+
+
+def ports_of(request: Request) -> Ports:
+    """The process's ports (the one place that reads the app's state)."""
+    return request.app.state.ports
+
+
+AppPorts = Annotated[Ports, Depends(ports_of)]
+
+
+def not_served(what: str, where: str) -> HTTPException:
+    return HTTPException(503, detail={"code": "not_served", "message": f"本服务不提供{what}",
+                                      "message_en": f"this service does not serve {where}"})
+
+
+def current_actor(ports: AppPorts,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
                   ) -> Actor:
     if credentials is None:
@@ -26,7 +73,7 @@ def current_actor(request: Request,
                                          "message_en": "a bearer token is required"},
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        actor, _ = request.app.state.authority.verify(credentials.credentials)
+        actor, _ = ports.authority.verify(credentials.credentials)
         return actor
     except AuthError as exc:
         raise HTTPException(401, detail={"code": "bad_token", "message": "令牌无效或已过期",
@@ -67,29 +114,30 @@ def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:
     return bureau
 
 
-class CommandBus(Protocol):
-    """Sends a command to be decided; returns its outcome, or None while it is still pending."""
-
-    async def send(self, command: Command) -> Any: ...
-
-    async def outcome(self, command_id: str) -> Any: ...
+def _bus(ports: AppPorts) -> CommandBus:
+    if ports.bus is None:
+        raise not_served("办理命令", "commands")
+    return ports.bus
 
 
-def _bus(request: Request) -> CommandBus:
-    return request.app.state.bus
+def _clock(ports: AppPorts) -> Callable[[], datetime]:
+    return ports.clock
 
 
-def _reporting(request: Request) -> Any:
-    return request.app.state.reporting
+def _calendars(ports: AppPorts) -> CalendarBook:
+    if ports.calendars is None:
+        raise not_served("工作日历", "the working-day calendar")
+    return ports.calendars
 
 
-def _clock(request: Request) -> Callable[[], datetime]:
-    return request.app.state.clock
+def _calendar(calendars: Annotated[CalendarBook, Depends(_calendars)]) -> YearsCalendar:
+    """The process's current working-day calendar (with the loaded holiday notices)."""
+    return calendars.current()
 
 
-def _calendar(request: Request) -> Any:
-    """The process's current working-day calendar (a CalendarBook's, with loaded notices)."""
-    return request.app.state.calendars.current()
+async def settled(ports: AppPorts) -> None:
+    """Waits until the projections have what the log had (see Ports.settle)."""
+    await ports.settle()
 
 
 def today(clock: Callable[[], datetime]) -> date:
@@ -97,6 +145,7 @@ def today(clock: Callable[[], datetime]) -> date:
 
 
 Bus = Annotated[CommandBus, Depends(_bus)]
-Reporting = Annotated[Any, Depends(_reporting)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
-WorkCalendar = Annotated[Any, Depends(_calendar)]
+Calendars = Annotated[CalendarBook, Depends(_calendars)]
+WorkCalendar = Annotated[YearsCalendar, Depends(_calendar)]
+Settled = Annotated[None, Depends(settled)]

@@ -18,16 +18,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.middleware.sessions import SessionMiddleware
 
 from ..auth import ROLES, AuthError
 from ..domain.types import Actor
 from ..settings import Settings
-from .deps import CurrentActor, bearer
+from .deps import AppPorts, CurrentActor, Ports, bearer
+from .schemas import READ, action
 
 providers_router = APIRouter(include_in_schema=False)
-signout_router = APIRouter(prefix="/api", tags=["session"])
+signout_router = APIRouter(prefix="/api", tags=["session"], responses=READ)
 
 
 class SignInRefused(Exception):
@@ -61,9 +62,10 @@ def actor_from_claims(claims: dict[str, Any], settings: Settings) -> Actor:
         raise SignInRefused("账号信息格式不符", "the account's claims are malformed") from None
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(app: FastAPI, ports: Ports, settings: Settings) -> None:
     """Add sign-out, and the sign-in routes (with the short session they keep state in) when an
-    IdP is configured; without one `/auth/providers` says so."""
+    IdP is configured (its sign-out becomes `ports.end_session`); without one `/auth/providers`
+    says so."""
     app.include_router(signout_router)
     if not settings.oidc_issuer:
         app.include_router(providers_router)
@@ -94,7 +96,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         return await oauth.idp.authorize_redirect(request, f"{base(request)}/auth/callback")
 
     @router.get("/auth/callback")
-    async def callback(request: Request):
+    async def callback(request: Request, ports: AppPorts):
         try:
             token = await oauth.idp.authorize_access_token(request)
             claims = token.get("userinfo") or await oauth.idp.userinfo(token=token)
@@ -104,7 +106,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         except OAuthError as exc:
             return refusal("统一身份认证未能完成登录", f"the sign-in did not complete: "
                                                f"{exc.error}", 400)
-        session = request.app.state.authority.issue(actor, settings.session_hours * 3600)
+        session = ports.authority.issue(actor, settings.session_hours * 3600)
         request.session["id_token"] = token.get("id_token", "")
         back = request.session.pop("next", "/app/")
         return RedirectResponse(f"{base(request)}{back}#token={session}", status_code=303)
@@ -129,7 +131,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             query["id_token_hint"] = id_token
         return f"{endpoint}?{urlencode(query)}"
 
-    app.state.end_session = end_session
+    ports.end_session = end_session
     app.include_router(router)
 
 
@@ -138,17 +140,25 @@ async def no_providers() -> dict[str, Any]:
     return {"oidc": False, "login": None}
 
 
+class SignedOut(BaseModel):
+    signed_out: bool
+    user: str
+    end_session: str | None  # the IdP's end-session URL, to go to next
+
+
 @signout_router.post("/signout", summary="Sign out: the token is revoked (and the identity "
-                                         "provider's session ended, where there is one)")
-async def signout(request: Request, actor: CurrentActor) -> dict[str, Any]:
+                                         "provider's session ended, where there is one)",
+                     response_model=SignedOut, openapi_extra=action("read:directory"))
+async def signout(request: Request, actor: CurrentActor, ports: AppPorts) -> SignedOut:
     credentials = await bearer(request)
-    try:
-        request.app.state.authority.revoke(credentials.credentials)  # type: ignore[union-attr]
-    except AuthError:  # verified a moment ago: only a race with its expiry lands here
-        pass
-    end_session = getattr(request.app.state, "end_session", None)
-    return {"signed_out": True, "user": actor.user,
-            "end_session": await end_session(request) if end_session else None}
+    if credentials is not None:  # there is one: CurrentActor verified it
+        try:
+            ports.authority.revoke(credentials.credentials)
+        except AuthError:  # verified a moment ago: only a race with its expiry lands here
+            pass
+    return SignedOut(signed_out=True, user=actor.user,
+                     end_session=await ports.end_session(request) if ports.end_session
+                     else None)
 
 
 def _on_the_page(path: str) -> bool:

@@ -6,29 +6,47 @@ from collections import deque
 from typing import Any
 
 from fastapi import Request
+from pydantic import BaseModel
 
 from banli.domain.registry import AnyCommand
 from banli.history import LineProblem, read_commands, split_lines
-from banli.web.commands import RESPONSES, command_routes, respond, stamp
+from banli.web.commands import command_routes, respond, stamp
 from banli.web.deps import Bus, CurrentActor, permit
+from banli.web.schemas import COMMAND_RESPONSES, Accepted, action, errors
 
 # submit, assign, register a bureau: their routes from the command registry
 router = command_routes("intake")
 
 
-@router.post("/commands", status_code=201, responses=RESPONSES,
+@router.post("/commands", status_code=201, response_model=Accepted, responses=COMMAND_RESPONSES,
              summary="Any command of the vocabulary (DOMAIN.md)",
-             openapi_extra={"x-banli-action": "command"})
+             openapi_extra=action("command"))
 async def post_command(command: AnyCommand, actor: CurrentActor, bus: Bus):
     cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor)
     return respond(await bus.send(cmd), cmd.command_id)
 
 
+class LineRefused(BaseModel):
+    line: int
+    code: str
+    reason: str
+    reason_en: str | None = None
+
+
+class Imported(BaseModel):
+    """Counts, and every line not taken with its reason."""
+
+    accepted: int
+    already_decided: int
+    pending: int
+    problems: list[LineRefused]
+
+
 @router.post("/import", summary="Bulk import: a JSON Lines body of commands",
-             responses={200: {"description": "counts, and every line not taken with its reason"}},
-             openapi_extra={"requestBody": {"required": True, "content": {
+             response_model=Imported, responses=errors(401, 403, 413, 422, 503),
+             openapi_extra={**action("import"), "requestBody": {"required": True, "content": {
                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
-async def import_lines(request: Request, actor: CurrentActor, bus: Bus):
+async def import_lines(request: Request, actor: CurrentActor, bus: Bus) -> dict[str, Any]:
     """A history, as `banli import` takes it: each line a command with its business time `at`
     (a line without one is reported, as a bad line is); lines without `actor` act as the
     signed-in user. Only importers, admins and coordinators may import. Lines are split at

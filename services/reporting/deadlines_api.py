@@ -4,10 +4,10 @@ would flip, and today's reminders. The rules are banli.domain.explain's and
 banli.domain.reminders'; this is the HTTP adapter."""
 from __future__ import annotations
 
-from datetime import date
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.permissions import reach
@@ -16,16 +16,19 @@ from banli.domain.events import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
 from banli.web.commands import not_found
-from banli.web.deps import (Clock, CurrentActor, ProposalPath, Reporting, WorkCalendar,
-                            forbid, own_bureau, permit, today)
+from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar, forbid,
+                            not_served, own_bureau, permit, today)
+from banli.web.schemas import READ, action, errors
 
 from banli.workcalendar import NoticeError, china_calendar, save_notice
 
+from . import schemas as out
+from .deps import Reporting
+from .params import BureauQuery, OptionalDate, OtherProfile, ProfileName
 from .reminders import current_duties
 
-router = APIRouter(prefix="/api", tags=["deadlines"])
+router = APIRouter(prefix="/api", tags=["deadlines"], responses=READ)
 
-ProfileName = Annotated[str, Query(description=f"one of {', '.join(PROFILES)}")]
 
 
 def _profile(name: str) -> Profile:
@@ -36,13 +39,14 @@ def _profile(name: str) -> Profile:
 
 
 @router.get("/proposals/{proposal_id}/deadlines",
-            summary="Each assignment's deadlines explained: rule, extensions, calendar")
-async def proposal_deadlines(proposal_id: ProposalPath, request: Request, actor: CurrentActor,
+            summary="Each assignment's deadlines explained: rule, extensions, calendar",
+            response_model=out.Deadlines, openapi_extra=action("read:proposal"),
+            responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
+async def proposal_deadlines(proposal_id: ProposalPath, actor: CurrentActor,
                              reporting: Reporting, clock: Clock, calendar: WorkCalendar,
                              profile: ProfileName = "default") -> dict[str, Any]:
     permit(actor, "read:proposal", actor.bureau)
     rules = _profile(profile)
-    await request.app.state.settle()
     rows = await run_in_threadpool(reporting.history, proposal_id)
     if not rows:
         raise not_found(proposal_id)
@@ -60,20 +64,19 @@ async def proposal_deadlines(proposal_id: ProposalPath, request: Request, actor:
 
 @router.get("/deadlines/flips",
             summary="Duties whose deadlines or on-time status (reply, opinion, publication, "
-                    "return window) another profile, or a loaded holiday notice, changes")
-async def deadline_flips(request: Request, actor: CurrentActor, reporting: Reporting,
-                         clock: Clock, calendar: WorkCalendar,
-                         to: Annotated[str | None, Query(
-                             description="compare with this profile (one of "
-                                         f"{', '.join(PROFILES)})")] = None,
+                    "return window) another profile, or a loaded holiday notice, changes",
+            response_model=out.Flips, openapi_extra=action("read:report"),
+            responses=errors(404, e404="no holiday notice of that year is loaded "
+                                       "(`no_notice`)"))
+async def deadline_flips(actor: CurrentActor, reporting: Reporting, clock: Clock,
+                         calendar: WorkCalendar, calendars: Calendars,
+                         to: OtherProfile = None,
                          notice: Annotated[int | None, Query(
                              ge=1950, le=2100, description="compare with the calendar before "
                                                            "this year's loaded holiday notice")
                          ] = None,
                          profile: ProfileName = "default",
-                         bureau: str | None = None,
-                         as_of: Annotated[date | None, Query(
-                             description="business date; default today")] = None
+                         bureau: BureauQuery = None, as_of: OptionalDate = None
                          ) -> dict[str, Any]:
     current = _profile(profile)
     other = _profile(to) if to is not None else current
@@ -83,14 +86,13 @@ async def deadline_flips(request: Request, actor: CurrentActor, reporting: Repor
                                                        "year)"})
     before = calendar
     if notice is not None:
-        if not any(t.year == notice for t in request.app.state.calendars.loaded()):
+        if not any(t.year == notice for t in calendars.loaded()):
             raise HTTPException(404, detail={
                 "code": "no_notice", "message": f"未载入 {notice} 年的节假日通知",
                 "message_en": f"no holiday notice for {notice} is loaded"})
         before = calendar.without(notice, china_calendar().years.get(notice))
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
-    await request.app.state.settle()
     day = as_of or today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
     changed = flips(duties, current, before, other, calendar, day)
@@ -101,14 +103,14 @@ async def deadline_flips(request: Request, actor: CurrentActor, reporting: Repor
 
 
 @router.get("/reminders",
-            summary="Today's reminders: yellow (due in 10 days or fewer), red (overdue)")
-async def today_reminders(request: Request, actor: CurrentActor, reporting: Reporting,
-                          clock: Clock, calendar: WorkCalendar, bureau: str | None = None,
+            summary="Today's reminders: yellow (due in 10 days or fewer), red (overdue)",
+            response_model=out.Reminders, openapi_extra=action("read:report"))
+async def today_reminders(actor: CurrentActor, reporting: Reporting,
+                          clock: Clock, calendar: WorkCalendar, bureau: BureauQuery = None,
                           profile: ProfileName = "default") -> dict[str, Any]:
     rules = _profile(profile)
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
-    await request.app.state.settle()
     day = today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
     found = reminders(duties, rules, calendar, day)
@@ -119,12 +121,12 @@ async def today_reminders(request: Request, actor: CurrentActor, reporting: Repo
 
 # --- the working-day calendar -------------------------------------------------------------------
 @router.get("/calendar", summary="The working-day calendar: each year's source (a loaded "
-                                 "holiday notice, the package, or provisional)")
-async def calendar_years(request: Request, actor: CurrentActor, calendar: WorkCalendar,
+                                 "holiday notice, the package, or provisional)",
+            response_model=out.CalendarYears, openapi_extra=action("read:directory"))
+async def calendar_years(actor: CurrentActor, calendar: WorkCalendar, book: Calendars,
                          clock: Clock) -> dict[str, Any]:
     permit(actor, "read:directory")
     this_year = today(clock).year
-    book = request.app.state.calendars
     return {
         "name": calendar.name,
         "loaded": sorted(t.year for t in book.loaded()),
@@ -135,23 +137,34 @@ async def calendar_years(request: Request, actor: CurrentActor, calendar: WorkCa
     }
 
 
+def _plain(notice: out.Notice | list[out.Notice]) -> Any:
+    if isinstance(notice, list):
+        return [n.model_dump() for n in notice]
+    return notice.model_dump()
+
+
 @router.post("/admin/calendar", summary="Load a State Council holiday notice (admins): counted "
-                                        "from now on; the answer lists what it changes")
-async def load_calendar_notice(request: Request, actor: CurrentActor, reporting: Reporting,
-                               clock: Clock,
-                               body: bytes = Body(..., media_type="application/json")
+                                        "from now on; the answer lists what it changes",
+             response_model=out.NoticeLoaded, openapi_extra=action("admin"),
+             responses=errors(413, 503))
+async def load_calendar_notice(actor: CurrentActor, reporting: Reporting, clock: Clock,
+                               book: Calendars,
+                               notice: Annotated[out.Notice | list[out.Notice], Body(
+                                   description="a notice, or a list of them (README: the "
+                                               "calendar)")]
                                ) -> dict[str, Any]:
     permit(actor, "admin")
-    book = request.app.state.calendars
     before = book.current()
+    if book.directory is None:
+        raise not_served("节假日通知载入", "loading holiday notices (no calendar directory)")
     try:
-        tables = await run_in_threadpool(save_notice, book.directory, body)
+        tables = await run_in_threadpool(save_notice, book.directory,
+                                         json.dumps(_plain(notice), ensure_ascii=False).encode())
     except NoticeError as exc:
         raise HTTPException(422, detail={"code": "bad_notice", "message": "节假日通知文件有误",
                                          "message_en": "the holiday notice cannot be taken",
                                          "problems": exc.problems}) from None
     after = book.reload()
-    await request.app.state.settle()
     duties = await run_in_threadpool(current_duties, reporting, None)
     changed = flips(duties, DEFAULT_PROFILE, before, DEFAULT_PROFILE, after, today(clock))
     return {"loaded": [t.year for t in tables], "calendar": after.name,

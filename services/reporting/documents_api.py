@@ -2,22 +2,23 @@
 report as DOCX, HTML or Markdown (banli.documents), counted from the projections."""
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from banli.documents import (FORMATS, MEDIA_TYPES, SourceMismatch, build_bundle,
                              content_disposition, render, store_source)
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.types import Kind, Level
-from banli.web.deps import CurrentActor, Reporting, permit
+from banli.web.deps import CurrentActor, permit
+from banli.web.schemas import READ, action, errors
 
 from . import lineage
-from .api import check_dates
+from .deps import Reporting
+from .params import AllBureaus, AuditClock, BusinessDate, ProfileName, ScopeBureau
 
-router = APIRouter(prefix="/api", tags=["reporting"])
+router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
 
 
 def _unprocessable(code: str, message: str, message_en: str) -> HTTPException:
@@ -31,21 +32,24 @@ def _unprocessable(code: str, message: str, message_en: str) -> HTTPException:
                 "the year's lead items, in the manner of a bureau's year-end report (GB/T 9704 "
                 "conventions in the DOCX). The same numbers as `/api/report`; a clerk reads "
                 "its own bureau only.",
-    responses={200: {"content": {MEDIA_TYPES[f].split(";")[0]: {} for f in FORMATS}}})
+    openapi_extra=action("read:report"),
+    responses={200: {"content": {MEDIA_TYPES[f].split(";")[0]: {"schema": {
+                   "type": "string", "format": "binary"}} for f in FORMATS}},
+               **errors(503, e503="the projections moved while being read (`moving`): try "
+                                  "again")})
 async def report_document(
-    request: Request, actor: CurrentActor, reporting: Reporting,
+    actor: CurrentActor, reporting: Reporting,
     year: Annotated[int, Query(ge=1949, le=2199, description="the document's year")],
-    as_of: Annotated[date, Query(description="business date, YYYY-MM-DD")],
+    as_of: BusinessDate,
     format: Literal["docx", "html", "md"] = "docx",
-    bureau: Annotated[str | None, Query(description="one bureau; leave out with all=true")] = None,
-    all: Annotated[bool, Query(description="every bureau (oversight roles)")] = False,
+    bureau: ScopeBureau = None,
+    all: AllBureaus = False,
     term_start: Annotated[int | None, Query(
         ge=1949, le=2199, description="first year of the term (default: the congress term "
                                       "the year falls in, 2018–2022, 2023–2027, ...)")] = None,
     level: Level | None = None, kind: Kind | None = None,
-    profile: Annotated[str, Query(description=f"one of {', '.join(PROFILES)}")] = "default",
-    recorded_by: Annotated[datetime | None, Query(
-        description="audit clock: count only what the system had recorded by then")] = None,
+    profile: ProfileName = "default",
+    recorded_by: AuditClock = None,
     lang: Literal["zh", "en"] = "zh",
     doc_number: Annotated[str | None, Query(max_length=60,
                                             description="发文字号, e.g. 沪知局〔2020〕118号")] = None,
@@ -59,8 +63,6 @@ async def report_document(
     if term_start is not None and term_start > year:
         raise _unprocessable("bad_term", "届起始年度不能晚于报告年度",
                              "the term cannot start after the year")
-    check_dates(as_of, recorded_by)
-    await request.app.state.settle()
     rules = get_profile(profile)
 
     def build() -> tuple[bytes, str]:

@@ -27,7 +27,7 @@ BatchSource = Callable[[object], Iterator[list[Stored]]]
 
 @dataclass
 class ReplayProgress:
-    state: str = "idle"  # idle, running, swapping, done, failed
+    state: str = "idle"  # idle, starting, running, swapping, done, failed
     read: int = 0
     total: int = 0
     projected: int = 0

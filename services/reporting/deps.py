@@ -1,0 +1,82 @@
+"""reporting's own ports and their dependencies: the projections' store, the live feed, the
+replayer, the proposals' states and the routing suggestions.
+
+A process that mounts reporting's routers (the reporting service, the embedded system, intake
+for routing suggestions) builds `ReportingPorts`; routes receive each adapter through an alias
+here, and a port the process lacks answers 503 `not_served`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Awaitable, Callable
+
+from fastapi import Depends, HTTPException
+
+from banli.domain.proposal import State
+from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
+
+from .live import LiveFeed
+from .replay import Replayer
+from .store import ReportingStore
+from .suggestions import Suggester
+
+
+@dataclass
+class ReportingPorts(Ports):
+    reporting: ReportingStore | None = None
+    live: LiveFeed | None = None
+    replayer: Replayer | None = None
+    states: Callable[[str], Awaitable[State]] | None = None
+    routing: Suggester | None = None
+
+
+def _ports(ports: AppPorts) -> ReportingPorts:
+    if not isinstance(ports, ReportingPorts):
+        raise not_served("统计查询", "reporting")
+    return ports
+
+
+Served = Annotated[ReportingPorts, Depends(_ports)]
+
+
+async def _reporting(ports: Served, actor: CurrentActor) -> ReportingStore:
+    """The store, once the projections have what the log had (after the token is checked)."""
+    if ports.reporting is None:
+        raise not_served("统计查询", "reporting")
+    await ports.settle()
+    return ports.reporting
+
+
+def _live(ports: Served) -> LiveFeed:
+    if ports.live is None:
+        raise not_served("实时动态", "the live feed")
+    return ports.live
+
+
+def _replayer(ports: Served) -> Replayer:
+    if ports.replayer is None:
+        raise not_served("投影重建", "replays")
+    return ports.replayer
+
+
+def _states(ports: Served) -> Callable[[str], Awaitable[State]]:
+    if ports.states is None:
+        raise not_served("建议提案状态", "proposal states")
+    return ports.states
+
+
+async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
+    if ports.routing is None:
+        raise HTTPException(503, detail={
+            "code": "routing_unavailable",
+            "message": "本服务无法读取历史投影，请向 reporting 服务（默认 8003 端口）请求交办参考",
+            "message_en": "this service cannot read the projections: ask the reporting service "
+                          "(port 8003 by default) for routing suggestions"})
+    await ports.settle()
+    return ports.routing
+
+
+Reporting = Annotated[ReportingStore, Depends(_reporting)]
+Live = Annotated[LiveFeed, Depends(_live)]
+Replay = Annotated[Replayer, Depends(_replayer)]
+States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]
+Routing = Annotated[Suggester, Depends(_routing)]

@@ -1,0 +1,223 @@
+"""What reporting's routes answer, as the OpenAPI publishes it. The report itself is the kernel's
+model (banli.domain.rates.Report); the rows of lists are objects whose fields the routes'
+descriptions and docs/ name."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from banli.domain.rates import Report
+from banli.domain.types import Actor, YearSpan
+
+Row = dict[str, Any]
+
+
+class Items(BaseModel):
+    """The items behind a number (`count` of them) or a rate (its denominator's items, each
+    `counted` in the numerator or not)."""
+
+    measure: str
+    count: int
+    items: list[Row]
+    counted: int | None = None
+
+
+class EntryList(BaseModel):
+    which: Literal["late", "imported", "all"]
+    count: int
+    items: list[Row]
+    late_after_working_days: int
+
+
+class League(BaseModel):
+    bureaus: dict[str, Report]
+
+
+class Owed(BaseModel):
+    overdue: int
+    due_soon: int
+    total: int
+    items: list[Row]
+
+
+class Misrouted(BaseModel):
+    bounced: int
+    days_lost: int
+
+
+class Dashboard(BaseModel):
+    today: date
+    position: int
+    misrouting: dict[str, Misrouted]
+    recent: list[Row]
+    report: Report
+    previous: Report
+    league: dict[str, Report]
+    bureaus: dict[str, dict[str, str]]
+    open: Owed
+
+
+class Awaiting(BaseModel):
+    years: YearSpan
+    count: int
+    items: list[Row]
+
+
+class Me(Actor):
+    commands: bool  # whether this server decides commands (the page offers them only then)
+
+
+class Assignments(BaseModel):
+    bureau: str | None
+    today: date
+    items: list[Row]
+    overdue: int
+    due_soon: int
+
+
+class HistoryEvent(BaseModel):
+    bureau: str | None
+    position: int
+    seq: int
+    event_id: str
+    type: str
+    schema_version: int
+    occurred_at: str
+    recorded_at: str
+    actor: Actor
+    command_id: str | None
+    data: Row
+
+
+class History(BaseModel):
+    proposal_id: str
+    events: list[HistoryEvent]
+
+
+class Bureaus(BaseModel):
+    bureaus: dict[str, dict[str, str]]  # id -> {name, name_en}
+
+
+class Status(BaseModel):
+    """Where the projections stand: in the embedded system the log's head, the projected
+    position and the lag between them; in the distributed reporting service the events
+    projected and the lag behind `banli.events` (end offsets minus projected)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    lag: int | None = None
+    projected_events: int | None = None
+
+
+class ReplayProgress(BaseModel):
+    state: Literal["idle", "starting", "running", "swapping", "done", "failed"]
+    read: int
+    total: int
+    projected: int
+    started_at: float | None  # unix seconds
+    finished_at: float | None
+    error: str | None
+    events_per_s: int | None
+
+
+class Lineage(BaseModel):
+    proposal_id: str
+    steps: list[Row]
+
+
+class MisroutingScope(BaseModel):
+    bureau: str | None
+    years: YearSpan
+    as_of: date
+
+
+class Misrouting(BaseModel):
+    scope: MisroutingScope
+    definition: str
+    definition_en: str
+    bureaus: list[Row]
+    total: Misrouted
+
+
+class Deadlines(BaseModel):
+    """Each assignment's deadlines explained (banli.domain.explain)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    proposal_id: str
+    assignments: list[Row]
+
+
+class Flips(BaseModel):
+    profile: str
+    to: str
+    notice: int | None
+    bureau: str | None
+    as_of: date
+    calendar: str
+    calendar_before: str
+    items: list[Row]
+
+
+class Reminders(BaseModel):
+    bureau: str | None
+    today: date
+    items: list[Row]
+    yellow: int
+    red: int
+
+
+class CalendarYear(BaseModel):
+    year: int
+    source: str
+    provisional: bool
+    holidays: int
+    workdays: int
+
+
+class CalendarYears(BaseModel):
+    name: str
+    loaded: list[int]
+    error: str | None
+    years: list[CalendarYear]
+
+
+class NoticeLoaded(BaseModel):
+    loaded: list[int]
+    calendar: str
+    calendar_before: str
+    flips: list[Row]
+
+
+class Suggestions(BaseModel):
+    """Similar past proposals and suggested bureaus, with scores (banli.routing)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    method: str
+    based_on: int
+    similar: list[Row]
+    lead: list[Row]
+    co: list[Row]
+
+
+class ProposalSuggestions(Suggestions):
+    proposal_id: str
+    leads: list[str]
+    cos: list[str]
+
+
+class Notice(BaseModel):
+    """A State Council holiday notice for one year (banli.workcalendar.parse_notice checks the
+    days: each in the year, none both off and worked, weekdays not listed as worked)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=1950, le=2100)
+    source: str = Field("", max_length=500, description="the notice's number, e.g. 国办发明电…")
+    holidays: list[str] = Field(default_factory=list, max_length=400,
+                                description="days off: YYYY-MM-DD or first..last")
+    workdays: list[str] = Field(default_factory=list, max_length=400,
+                                description="weekend days worked in exchange")
