@@ -158,7 +158,7 @@ class MemoryLedger:
     """Streams of events kept in memory, decided one command at a time."""
 
     profile: Profile = DEFAULT_PROFILE
-    clock: Callable[[c.Command], datetime] = lambda cmd: cmd.at  # recorded_at
+    clock: Callable[[c.Command], datetime] = lambda cmd: cmd.business_time  # recorded_at
     streams: dict[str, list[Event]] = field(default_factory=dict)
     states: dict[str, State] = field(default_factory=dict)
     directory: MemoryDirectory = field(default_factory=MemoryDirectory)
@@ -168,6 +168,7 @@ class MemoryLedger:
     clerk_backdate_days: int = 30
 
     def execute(self, command: c.Command) -> list[Event] | Rejection:
+        assert command.command_id is not None, "commands read from a history have ids"
         if command.command_id in self.decided:
             return self.decided[command.command_id]
         stream = command.stream

@@ -278,7 +278,7 @@ def backtest(past: Sequence[PastProposal], test_years: Sequence[int]) -> Backtes
         test = [p for p in past if p.year == year and p.leads]
         index = RoutingIndex.build(train)
         baseline = most_frequent_leads(train)
-        n = Counter()
+        n: Counter[str] = Counter()
         for p in test:
             ranked = [b.bureau for b in index.suggest(Query.of(p), top=3).lead]
             n["top1"] += hit(p.leads, ranked, 1)

@@ -235,7 +235,7 @@ class CalendarBook:
         self.current()
 
     def _fingerprint(self) -> tuple:
-        found = []
+        found: list[tuple[str, int | None, int | None]] = []
         for path in notice_files(self.directory, self.configured):
             try:
                 stat = path.stat()

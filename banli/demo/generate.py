@@ -690,17 +690,18 @@ def _interleave(own: list[Any], rng: random.Random) -> list[Any]:
     lane: str | None = None
 
     def ready(i: int) -> bool:
-        if clocks[i] is None:
+        mine = clocks[i]
+        if mine is None:
             return all(done[:i])
-        return all(done[j] for j in range(i) if clocks[j] is None or clocks[j] & clocks[i])
+        return all(done[j] for j in range(i) if (theirs := clocks[j]) is None or theirs & mine)
 
     while len(order) < len(own):
         candidates = [i for i in range(len(own)) if not done[i] and ready(i)]
-        in_lane = [i for i in candidates if lane is not None and clocks[i] is not None
-                   and lane in clocks[i]]
+        in_lane = [i for i in candidates if lane is not None and lane in (clocks[i] or ())]
         pick = in_lane[0] if in_lane else rng.choice(candidates)
         if not in_lane:
-            lane = rng.choice(sorted(clocks[pick])) if clocks[pick] else None
+            picked = clocks[pick]
+            lane = rng.choice(sorted(picked)) if picked else None
         done[pick] = True
         order.append(own[pick])
     return order
@@ -738,7 +739,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write(to_jsonl(line))
         sys.stdout.flush()
     except BrokenPipeError:  # `| head`: the reader has had enough
-        sys.stdout = None  # type: ignore[assignment]  # nothing left to flush at exit
+        sys.stdout = None  # nothing left to flush at exit (sys.stdout may be None)
     return 0
 
 

@@ -3,7 +3,8 @@ send each and what decides it are in banli.domain.registry)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -38,10 +39,18 @@ class Command(Frozen):
     user); the kernel itself never invents them."""
 
     model_config = ConfigDict(json_schema_extra=_type_required)
+    if TYPE_CHECKING:  # each command's own Literal field
+        type: str
 
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None
     actor: Actor | None = None
+
+    @property
+    def business_time(self) -> datetime:
+        """`at`, which `decide` fills in (the time it is decided) before any decider reads it."""
+        assert self.at is not None, "decide gives every command its business time first"
+        return self.at
 
     @property
     def stream(self) -> str:

@@ -40,7 +40,7 @@ def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: 
         seen.add(bureau)
         if not ctx.directory.has_bureau(bureau):
             return Rejection.of("unknown_bureau", bureau=bureau)
-    assigned = business_date(cmd.at)
+    assigned = business_date(cmd.business_time)
     reply_due = cmd.reply_due or ctx.profile.reply_due(assigned, p.kind)
     opinion_due = cmd.opinion_due or ctx.profile.opinion_due(assigned)
     for due in ((reply_due,) if leads else ()) + ((opinion_due,) if cos else ()):
@@ -115,7 +115,7 @@ def return_(p: Proposal, cmd: c.Return, ctx: Context, env: Envelopes) -> Decisio
         return duty
     if duty.replies or duty.opinions:
         return Rejection.of("cannot_return_after_reply", bureau=cmd.bureau)
-    day = business_date(cmd.at)
+    day = business_date(cmd.business_time)
     try:
         too_late = ctx.profile.return_too_late(ctx.calendar, duty.assigned_on, day)
     except OutsideCalendar as gap:
@@ -247,9 +247,9 @@ def reopen(p: Proposal, cmd: c.Reopen, ctx: Context, env: Envelopes) -> Decision
         return Rejection.of("not_replied", bureau=cmd.bureau, proposal=p.id)
     if duty.feedback_on_reply != "dissatisfied":  # feedback on an earlier reply does not count
         return Rejection.of("not_dissatisfied")
-    if cmd.reply_due < business_date(cmd.at):
+    if cmd.reply_due < business_date(cmd.business_time):
         return Rejection.of("due_before_assignment", due=cmd.reply_due,
-                            assigned=business_date(cmd.at))
+                            assigned=business_date(cmd.business_time))
     return [e.HandlingReopened(**env.next(), bureau=cmd.bureau, reason=cmd.reason,
                                       reply_due=cmd.reply_due)]
 

@@ -207,6 +207,7 @@ def deadlines(d: Duty, current: Profile, profile: Profile, calendar: Calendar,
     or opinion, the publication of the latest reply, and, while the duty can still be returned
     (unacknowledged, nothing given), the return window."""
     due = due_under(d, current, profile)
+    found: dict[str, tuple[date | None, Status]]
     if d.role == "co":
         found = {"opinion": (due, status(d.first_opinion_on, due, as_of))}
     else:

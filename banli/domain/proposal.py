@@ -202,9 +202,9 @@ def evolve(state: State, event: e.Event) -> State:
             for bureau in getattr(event, "removed", ()):
                 assignments[bureau] = replaced(assignments[bureau], {
                     "status": "removed", "last_at": _later(assignments[bureau].last_at, at)})
-            for duty in duties:
-                assignments[duty.bureau] = Assignment(bureau=duty.bureau, role=duty.role,
-                                                      assigned_on=day, due=duty.due, last_at=at)
+            for given in duties:
+                assignments[given.bureau] = Assignment(bureau=given.bureau, role=given.role,
+                                                       assigned_on=day, due=given.due, last_at=at)
             update.update(assignments=assignments, ever_assigned=True)
         case e.ProposalSupervised():
             update["supervisions"] = state.supervisions + 1

@@ -31,9 +31,14 @@ class Calendar(Protocol):
     (statutory holidays only): `is_provisional` says so, and deadlines counted over it are shown
     as provisional."""
 
-    name: str
-    first_year: int
-    last_year: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def first_year(self) -> int: ...
+
+    @property
+    def last_year(self) -> int: ...
 
     def is_working_day(self, day: date) -> bool: ...
 

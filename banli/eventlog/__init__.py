@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import ContextManager, Protocol, Sequence
 
 from ..domain.commands import Command, fingerprint, sender_of
-from ..domain.events import AnyEvent, Event
+from ..domain.events import Event
 from ..domain.proposal import State
 from ..domain.rejections import Rejection
 
@@ -25,7 +25,7 @@ class Stored:
     """An event with its global position in the log."""
 
     position: int
-    event: AnyEvent
+    event: Event
 
 
 @dataclass(frozen=True)

@@ -102,11 +102,11 @@ class KafkaBus:
         """The command's outcome, or None when it is not decided within the timeout."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
+        command_id = command.command_id or ""  # the adapters give every command one
         with self._lock:
-            known = self._results.get(command.command_id)
+            known = self._results.get(command_id)
             if known is None:
-                self._waiters.setdefault(command.command_id, []).append(
-                    (loop, future, command))
+                self._waiters.setdefault(command_id, []).append((loop, future, command))
         if known is not None:
             return known.replay(command)  # or a conflict: the id is someone else's
         delivered: asyncio.Future = loop.create_future()
@@ -130,7 +130,7 @@ class KafkaBus:
         self.consumer.close()
 
 
-def _resolve(future: asyncio.Future, outcome: Outcome) -> None:
+def _resolve(future: asyncio.Future, outcome: object) -> None:
     if not future.done():
         future.set_result(outcome)
 

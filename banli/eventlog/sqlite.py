@@ -146,7 +146,7 @@ class SqliteEventStore:
                              (command.stream,)).fetchone()
             if row[0] != expected_version:
                 raise ConcurrencyError(f"{command.stream} is at {row[0]}, not {expected_version}")
-            positions = []
+            positions: list[int] = []
             for event in events:
                 cur = db.execute(
                     "INSERT INTO events (stream, seq, event_id, type, command_id, occurred_at,"
@@ -154,7 +154,7 @@ class SqliteEventStore:
                     (event.proposal_id, event.seq, event.event_id, event.type, event.command_id,
                      event.occurred_at.isoformat(), event.recorded_at.isoformat(),
                      event.model_dump_json()))
-                positions.append(cur.lastrowid)
+                positions.append(cur.lastrowid or 0)  # an INSERT always sets it
                 self._observe(db, event)
             db.execute("INSERT INTO commands VALUES (?, ?, 1, ?, ?, ?)",
                        (command.command_id, command.stream,
@@ -175,7 +175,7 @@ class SqliteEventStore:
             before = self._cache.get(command.stream)
         if (before.version if before is not None else 0) == expected_version:
             self._remember(command.stream, fold(events, before))
-        if view is not None:
+        if view is not None and view.maybe_recorded is not None:
             view.maybe_recorded.add(command.command_id or "")
         return Appended(positions, events)
 

@@ -8,7 +8,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -131,7 +131,8 @@ def _across_fields(error: dict[str, Any]) -> bool:
         loc in ((), ("body",)) or (len(loc) <= 2 and loc[-1] in COMMAND_TYPES))
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
     errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type")}
               for err in exc.errors()]
     if errors and all(_across_fields(e) for e in errors):
@@ -143,9 +144,10 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         "errors": _plain(errors)}})
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI answers a body it cannot even decode (not UTF-8, not JSON) with a bare 400; the
     API answers every malformed request alike, with its 422 shape."""
+    assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
         # routers of several services may share a path (GET and POST /api/bureaus): the first
         # route to match knows only its own methods; Allow names every route's

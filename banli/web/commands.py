@@ -59,8 +59,8 @@ def outcome_body(outcome: Outcome) -> dict[str, Any]:
 def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "proposal", "actor")
                ) -> type[BaseModel]:
     """A request body for a resource route: the command's fields less those the route fills."""
-    fields = {name: (f.annotation, f) for name, f in command.model_fields.items()
-              if name not in drop}
+    fields: dict[str, Any] = {name: (f.annotation, f) for name, f in command.model_fields.items()
+                              if name not in drop}
     return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
                         **fields)
 
@@ -82,14 +82,14 @@ def _command_route(router: APIRouter, spec: Spec) -> None:
                       else ("type", "actor"))
     fixed = {"type": spec.type}
 
-    async def post_in_path(proposal_id: ProposalPath, body: Body, actor: CurrentActor,  # type: ignore[valid-type]
-                           bus: Bus):
-        cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), **fixed,  # type: ignore[attr-defined]
+    # `body` is annotated below with the model made above: FastAPI reads __annotations__
+    async def post_in_path(proposal_id: ProposalPath, body: Any, actor: CurrentActor, bus: Bus):
+        cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), **fixed,
                      "proposal": proposal_id}, actor)
         return respond(await bus.send(cmd), cmd.command_id)
 
-    async def post(body: Body, actor: CurrentActor, bus: Bus):  # type: ignore[valid-type]
-        cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), **fixed}, actor)  # type: ignore[attr-defined]
+    async def post(body: Any, actor: CurrentActor, bus: Bus):
+        cmd = stamp({**body.model_dump(exclude_unset=True, mode="json"), **fixed}, actor)
         return respond(await bus.send(cmd), cmd.command_id)
 
     endpoint = post_in_path if in_path else post

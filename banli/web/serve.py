@@ -17,7 +17,7 @@ class ThreadedServer:
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
                                                     log_level="warning", lifespan="on",
                                                     timeout_graceful_shutdown=GRACE_S))
-        self.server.install_signal_handlers = lambda: None  # the worker handles signals
+        # uvicorn takes signals only in the main thread; this one is not: the worker has them
         self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
 
     def start(self, timeout: float = 60) -> "ThreadedServer":

@@ -106,7 +106,7 @@ class LiveFeed:
                 await asyncio.sleep(1.0)
 
     def _new_events(self) -> list[dict[str, Any]]:
-        events = []
+        events: list[dict[str, Any]] = []
         for lane, head in self._lanes().items():
             seen = self._seen.get(lane, lane << OFFSET_BITS)
             while head > seen:
@@ -118,12 +118,13 @@ class LiveFeed:
             self._seen[lane] = max(seen, head)
         return events
 
-    async def recent(self, visible: Callable[[dict[str, Any]], bool], count: int = 20,
-                     window: int = 500) -> list[dict[str, Any]]:
-        """The last `count` events recorded that `visible` lets through (looking at the latest
-        `window`), oldest first: what the page's feed starts with."""
+    async def recent(self, shown: Callable[[dict[str, Any]], dict[str, Any] | None],
+                     count: int = 20, window: int = 500) -> list[dict[str, Any]]:
+        """The last `count` events recorded, each as `shown` shows it to the reader (None: not
+        at all), looking at the latest `window`, oldest first: what the page's feed starts
+        with."""
         rows = await run_in_threadpool(self.store.query, LATEST, limit=window)
-        return [e for e in map(_event, rows) if visible(e)][-count:]
+        return [seen for e in map(_event, rows) if (seen := shown(e)) is not None][-count:]
 
     def push(self, rows: Any, states: dict[str, Any]) -> None:
         """A projected batch (projection.Projection's listener): its events, as the poller

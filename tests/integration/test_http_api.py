@@ -763,6 +763,30 @@ def test_a_command_id_belongs_to_its_sender(world):
              "ProposalSupervised")
 
 
+def test_no_feed_shows_a_clerk_another_bureaus_command_ids(world):
+    """A clerk sees the events of its proposals that concern it, but never the command ids
+    others sent (ids are idempotency keys: a known id is half a forged replay)."""
+    accepted(world.coordinator.post(f"/api/proposals/{P}/supervise", json={
+        "note": "督办", "command_id": "coordinator-supervise-1"}), "ProposalSupervised")
+    accepted(world.edu.post(f"/api/proposals/{P}/contacts", json={
+        "bureau": "sh-edu", "stage": "during", "method": "visit",
+        "command_id": "edu-contact-2"}), "ContactLogged")
+    world.server.system.settle()
+    board = expect(world.ipa.get("/api/dashboard", params={
+        "bureau": "sh-ipa", "years": "2020", "as_of": "2020-12-31"}), 200)
+    events = expect(world.ipa.get(f"/api/proposals/{P}/history"), 200)["events"]
+    for seen in (board["recent"], events):
+        supervised = [e for e in seen if e["type"] == "ProposalSupervised"]
+        assert supervised and all(e["command_id"] is None for e in supervised)
+        assert not any(e["type"] == "ContactLogged" and e["bureau"] == "sh-edu" for e in seen)
+        text = json.dumps(seen)
+        assert "coordinator-supervise-1" not in text and "edu-contact-2" not in text
+    # an oversight role sees them all, ids included
+    board = expect(world.overseer.get("/api/dashboard", params={
+        "all": "true", "years": "2020", "as_of": "2020-12-31"}), 200)
+    assert "coordinator-supervise-1" in json.dumps(board["recent"])
+
+
 def test_polling_a_command(world):
     body = accepted(world.ipa.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-ipa", "result": "solved", "command_id": "poll-me"}))
