@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
+.PHONY: install lock browser run test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
 
 help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
@@ -12,11 +12,19 @@ help:
 	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
 	@echo "make bench  benchmarks, each figure beside a baseline (bench/README.md); make bench-large"
 
-$(STAMP): pyproject.toml
+# Every Python dependency, pinned in requirements.lock (`make lock` writes it from pyproject.toml).
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# After changing the dependencies in pyproject.toml: pin them again (uv's resolver, PyPI).
+lock:
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu -o requirements.lock --quiet
 
 # The oversight page's charting library (Apache ECharts), from the npm registry: served locally.
 WEB     := services/reporting/web
@@ -47,14 +55,10 @@ test-fast: install
 	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser"
 
 # Benchmarks measure, never assert: not part of `make test`. BENCH_ARGS passes flags on.
-$(VENV)/.bench-stamp: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	touch $@
-
-bench: $(VENV)/.bench-stamp kafka-fetch
+bench: install kafka-fetch
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-large: $(VENV)/.bench-stamp kafka-fetch
+bench-large: install kafka-fetch
 	$(BIN)/python -m bench --large $(BENCH_ARGS)
 
 clean:

@@ -32,7 +32,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, not {text!r}") from None
 
 
-DOCUMENT_FORMATS = ("docx", "html", "md")
+DOCUMENT_FORMATS = ("docx", "html", "md", "xlsx")
 
 
 def add_scope_flags(p: argparse.ArgumentParser) -> None:
@@ -56,7 +56,7 @@ def add_scope_flags(p: argparse.ArgumentParser) -> None:
 
 def add_document_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group(
-        "year-end documents (--format docx|html|md)",
+        "year-end documents (--format docx|html|md; xlsx: the attachment, the year's lead items)",
         "The document is for the last year of --years: its counts and rates beside last "
         "year's, the since-term section (a range --years T-Y also names the term), the "
         "disclosure review and a table of the year's lead items.")
@@ -194,10 +194,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings_from(args), demo=args.demo)
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from apps.local import import_file
+SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
-    return import_file(settings_from(args), Path(args.file), strict=args.strict)
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from apps.local import import_file, import_sheet
+
+    path = Path(args.file)
+    if path.suffix.lower() in SHEET_SUFFIXES:
+        return import_sheet(settings_from(args), path, args)
+    return import_file(settings_from(args), path, strict=args.strict)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -350,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="the year-end report (counts and rates) for a scope, or its document",
         description="Print the report for a bureau (or all) over the proposals of some years, "
                     "as of a business date, or (--format docx|html|md) write the year-end "
-                    "document. With --history, decide a JSON Lines file of "
+                    "document (xlsx: its attachment, the year's lead items). With --history, decide a JSON Lines file of "
                     "commands in memory (the reference implementation); bad lines and refused "
                     "commands are reported on stderr with their line numbers and skipped.")
     report.add_argument("--history", metavar="FILE.jsonl",
@@ -378,13 +384,40 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     imp = sub.add_parser(
-        "import", help="import a JSON Lines file of commands into the embedded store",
-        description="Decide every line in order; bad lines and refused commands are reported "
-                    "with their line numbers and the rest imported. Importing the same file "
-                    "again changes nothing. Safe while `banli serve` runs on the same data dir.")
-    imp.add_argument("file", metavar="FILE.jsonl")
+        "import", help="import a JSON Lines file of commands, or a spreadsheet (交办清单, a "
+                       "bureau's reply list), into the embedded store",
+        description="A JSON Lines file: every line decided in order; bad lines and refused "
+                    "commands are reported with their line numbers and the rest imported. A "
+                    "spreadsheet (.xlsx, .xlsm, .xls, .xlsb, .ods: docs/sheets.md): an "
+                    "assignment list (交办清单) becomes each item's submit and assign, a bureau's "
+                    "reply list (--replies --bureau B) its contacts, replies and disclosures; "
+                    "every row Banli refuses is shown with its reason before anything is sent, "
+                    "and --dry-run stops there. Importing the same file again changes nothing. "
+                    "Safe while `banli serve` runs on the same data dir.")
+    imp.add_argument("file", metavar="FILE", help="FILE.jsonl, or a spreadsheet")
     add_data_dir(imp)
-    imp.add_argument("--strict", action="store_true", help="exit 1 when any line was not taken")
+    imp.add_argument("--strict", action="store_true", help="exit 1 when any line or row was not "
+                                                           "taken")
+    sheet = imp.add_argument_group("spreadsheets")
+    sheet.add_argument("--replies", action="store_true",
+                       help="the sheet is a bureau's reply list (default: an assignment list)")
+    sheet.add_argument("--bureau", help="whose reply list it is (with --replies)")
+    sheet.add_argument("--kind", choices=["npc_suggestion", "cppcc_proposal"],
+                       help="for rows whose sheet gives no kind (人大建议 or 政协提案)")
+    sheet.add_argument("--year", type=int, help="for rows without a year")
+    sheet.add_argument("--level", choices=["national", "provincial", "municipal", "district"],
+                       help="for rows without a level (default municipal)")
+    sheet.add_argument("--assigned-on", metavar="YYYY-MM-DD",
+                       help="交办日期 for rows without one")
+    sheet.add_argument("--sheet", help="the worksheet, by name or 0-based index (default: the "
+                                       "first with a header)")
+    sheet.add_argument("--mapping", type=Path, metavar="FILE",
+                       help="header → field, JSON or YAML (docs/sheets.md), for a list with "
+                            "its own headers")
+    sheet.add_argument("--dry-run", action="store_true",
+                       help="show the preview (each row's commands or refusal), send nothing")
+    sheet.add_argument("--json", action="store_true", help="print the preview (and the "
+                                                           "outcome) as JSON")
     imp.set_defaults(handler=cmd_import)
 
     token = sub.add_parser(

@@ -13,6 +13,7 @@ from banli.clock import system_clock
 from services.intake.api import router as intake_router
 from services.reporting.deps import ReportingPorts
 from services.reporting.routing_api import router as routing_router
+from services.reporting.sheets_api import PreviewBook, router as sheets_router
 from services.reporting.suggestions import Suggester
 from services.reporting.api import router as reporting_router
 from services.reporting.deadlines_api import router as deadlines_router
@@ -128,9 +129,10 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
-         deadlines_router, poll_router, page_router],
+         deadlines_router, sheets_router, poll_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
                        bus=EmbeddedBus(system), calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
-                       states=states, routing=Suggester(lambda: system.reporting)),
+                       states=states, routing=Suggester(lambda: system.reporting),
+                       records=system.log, previews=PreviewBook()),
         system.settings, lifespan, signin=True)

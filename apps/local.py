@@ -29,26 +29,22 @@ DEMO_ACTORS = {
 
 
 class Progress:
-    """A progress line on stderr for long work: rewritten in place on a terminal, every few
-    seconds otherwise."""
+    """Progress of long work on stderr, drawn by tqdm: given the count done so far."""
 
-    def __init__(self, total: int, label: str, out: TextIO = sys.stderr):
-        self.total, self.label, self.out = max(total, 1), label, out
-        self.tty = out.isatty()
-        self.last = 0.0
+    def __init__(self, total: int, label: str, out: TextIO | None = None):
+        from tqdm import tqdm
+
+        out = out or sys.stderr
+        self.bar = tqdm(total=max(total, 1), desc=label, file=out, unit=" ", unit_scale=True,
+                        mininterval=0.2 if out.isatty() else 5.0, dynamic_ncols=True,
+                        leave=True)
 
     def update(self, done: int, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < (0.2 if self.tty else 5.0):
-            return
-        self.last = now
-        share = done / self.total
-        bar = "#" * int(share * 30)
-        line = f"{self.label} [{bar:<30}] {done}/{self.total} ({share:.0%})"
-        self.out.write(("\r" + line) if self.tty else line + "\n")
-        if force and self.tty:
-            self.out.write("\n")
-        self.out.flush()
+        self.bar.update(done - self.bar.n)
+        if force:
+            self.bar.refresh()
+            if done >= self.bar.total:
+                self.bar.close()
 
 
 def cli_token(settings: Settings, ttl_seconds: float = 300) -> str:
@@ -134,6 +130,95 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     print(f"导入完成：新接受 {accepted} 条，此前已处理 {replayed} 条，未接受 {len(problems)} 条 "
           f"(imported {accepted}, already decided {replayed}, not taken {len(problems)})")
     return 1 if strict and problems else 0
+
+
+def import_sheet(settings: Settings, path: Path, options: Any) -> int:
+    """`banli import FILE.xlsx`: the preview of the sheet against the event store, printed
+    (each refused row with its reason), then, unless `--dry-run`, its commands decided as the
+    command line's importer (this machine's user), row by row."""
+    import getpass
+
+    from banli.domain.deadlines import get_profile
+    from banli.domain.registry import parse_command
+    from banli.eventlog.sqlite import SqliteEventStore
+    from banli.handling import Handling
+    from banli.sheets import SheetError, load_mapping
+    from banli.sheets.commit import row_commands, summary
+    from banli.sheets.records import assignment_sheet, reply_sheet
+    from banli.workcalendar import CalendarBook
+
+    if not path.is_file():
+        print(f"banli import: no such file: {path}", file=sys.stderr)
+        return 2
+    if options.replies and not options.bureau:
+        print("banli import: a reply list needs --bureau (whose replies these are)",
+              file=sys.stderr)
+        return 2
+    secure_dir(settings.data_dir)
+    log = SqliteEventStore(settings.store_path)
+    sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
+    try:
+        mapping = load_mapping(options.mapping) if options.mapping else None
+        if options.replies:
+            preview = reply_sheet(path.read_bytes(), log, bureau=options.bureau,
+                                  kind=options.kind, year=options.year, level=options.level,
+                                  mapping=mapping, sheet=sheet)
+        else:
+            preview = assignment_sheet(path.read_bytes(), log, kind=options.kind,
+                                       year=options.year, level=options.level,
+                                       assigned_on=options.assigned_on, mapping=mapping,
+                                       sheet=sheet)
+    except SheetError as exc:
+        print(f"banli import: {path}: {exc.message} ({exc.message_en})", file=sys.stderr)
+        return 2
+    counts = preview["counts"]
+    print(f"{path}（工作表 sheet {preview['sheet']}）：{counts['rows']} 行 rows — 新 new "
+          f"{counts['new']}，已有且一致 unchanged {counts['unchanged']}，已有但不同 differs "
+          f"{counts['differs']}，不予导入 refused {counts['refused']}；命令 commands "
+          f"{counts['commands']}")
+    for row in preview["rows"]:
+        if row["status"] == "refused" and row["reason"] is not None:
+            print(f"  {row['reason']['message']} ({row['reason']['message_en']})",
+                  file=sys.stderr)
+        elif row["status"] == "differs":
+            changes = "; ".join(f"{d['field']}: {d['old']!r} → {d['new']!r}"
+                                for d in row["differences"])
+            print(f"  第 {row['row']} 行 row {row['row']} ({row['key']}) 与已有记录不同 differs: "
+                  f"{changes}", file=sys.stderr)
+    if options.dry_run:
+        if options.json:
+            print(json.dumps(preview, ensure_ascii=False))
+        return 1 if options.strict and counts["refused"] else 0
+    handling = Handling(log, log, get_profile(settings.profile),
+                        CalendarBook(settings.calendar_dir, settings.calendar_notices),
+                        clerk_backdate_days=settings.clerk_backdate_days)
+    actor = Actor(user=f"{getpass.getuser()}@cli", role="importer")
+    progress = Progress(counts["commands"], "导入 import")
+    sent, done = [], 0
+    for row, commands in row_commands(preview, actor):
+        outcomes = []
+        for command in commands:
+            outcome = handling.handle(parse_command(command))
+            outcomes.append(outcome)
+            done += 1
+            progress.update(done)
+            if outcome.rejection is not None:
+                break
+        sent.append((row, outcomes))
+    progress.update(counts["commands"], force=True)
+    result = summary(preview, sent)
+    for row in result["rows"]:
+        reason = row["reason"] or {}
+        print(f"{path}: 第 {row['row']} 行 row {row['row']} ({row['number']}): "
+              f"{reason.get('message', '')} ({reason.get('message_en', row['status'])})",
+              file=sys.stderr)
+    c = result["counts"]
+    print(f"导入完成：新导入 {c['imported']} 行，此前已导入 {c['already']} 行，未接受 "
+          f"{c['refused'] + c['refused_in_preview']} 行 (imported {c['imported']} rows, already "
+          f"imported {c['already']}, not taken {c['refused'] + c['refused_in_preview']})")
+    if options.json:
+        print(json.dumps({"preview": preview, "outcome": result}, ensure_ascii=False))
+    return 1 if options.strict and (c["refused"] or c["refused_in_preview"]) else 0
 
 
 def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAULT_PROFILE

@@ -17,6 +17,7 @@ from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
 from services.reporting.deps import ReportingPorts
 from services.reporting.routing_api import router as routing_router
+from services.reporting.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
 from services.reporting.suggestions import Suggester
 from banli.clock import system_clock
 
@@ -55,13 +56,15 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                 "inserted_by_this_worker": projector.inserted if projector else None}
 
     return build_app("Banli reporting",
-                     [router, documents_router, deadlines_router, routing_router, page_router],
+                     [router, documents_router, deadlines_router, routing_router, sheets_router,
+                      page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,
-                         states=states, routing=Suggester(lambda: store)),
+                         states=states, routing=Suggester(lambda: store),
+                         records=ProjectedRecords(store, load), previews=PreviewBook()),
                      settings, signin=True)
 
 

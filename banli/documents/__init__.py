@@ -24,27 +24,35 @@ from .gather import (TERM_ANCHOR, Bundle, Period, Source, SourceMismatch, build_
 from .html import write_html
 from .markdown import write_markdown
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "TERM_ANCHOR", "Bundle", "Period", "Source",
+__all__ = ["ATTACHMENT_FORMATS", "FORMATS", "MEDIA_TYPES", "TERM_ANCHOR", "Bundle", "Period", "Source",
            "SourceMismatch", "build_bundle", "compose", "congress_term_start",
            "content_disposition", "filename", "fractions_of", "ledger_source", "percent",
            "rate_cell", "rate_phrase", "render", "store_source", "write_html",
            "write_markdown", "zh_date"]
 
-FORMATS = ("docx", "html", "md")
+FORMATS = ("docx", "html", "md")  # the whole document
+ATTACHMENT_FORMATS = ("xlsx",)    # its attachment (the year's lead items) only
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
 }
 
 
 def render(bundle: Bundle, fmt: str, lang: str = "zh") -> bytes:
-    """The document as bytes: "docx", "html" (self-contained, printable) or "md"."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format is one of {', '.join(FORMATS)}, not {fmt!r}")
+    """The document as bytes: "docx", "html" (self-contained, printable) or "md"; "xlsx" is
+    its attachment, the year's lead items, after the year's numbers."""
+    if fmt not in FORMATS + ATTACHMENT_FORMATS:
+        raise ValueError(f"format is one of {', '.join(FORMATS + ATTACHMENT_FORMATS)}, "
+                         f"not {fmt!r}")
     if lang not in ("zh", "en"):
         raise ValueError(f"lang is zh or en, not {lang!r}")
     blocks = compose(bundle, lang)
+    if fmt == "xlsx":
+        from .xlsx import write_attachment_xlsx
+
+        return write_attachment_xlsx(blocks, bundle, lang)
     if fmt == "docx":
         from .docx import write_docx
 
@@ -56,7 +64,8 @@ def render(bundle: Bundle, fmt: str, lang: str = "zh") -> bytes:
 def filename(bundle: Bundle, fmt: str, lang: str = "zh") -> str:
     """A name for the downloaded file (Chinese for zh; see `content_disposition`)."""
     if lang == "zh":
-        return f"{bundle.name(bundle.bureau, 'zh')}{bundle.year}年度建议提案办理情况报告.{fmt}"
+        what = "主办件一览表" if fmt == "xlsx" else "建议提案办理情况报告"
+        return f"{bundle.name(bundle.bureau, 'zh')}{bundle.year}年度{what}.{fmt}"
     return ascii_filename(bundle, fmt)
 
 

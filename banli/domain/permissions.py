@@ -29,8 +29,14 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     # a command's outcome: the sender's own (an admin's: any)
     "read:command": {"coordinator": "self", "overseer": "self", "clerk": "self",
                      "importer": "self", "admin": "all"},
-    # bulk import of a history (lines act as the signed-in user; an importer may name others)
+    # bulk import of a history (lines act as the signed-in user; an importer may name others),
+    # and of an assignment list (交办清单) from a spreadsheet
     "import": {"importer": "all", "coordinator": "all", "admin": "all"},
+    # a bureau's reply list from a spreadsheet: a clerk its own bureau's (its commands are the
+    # clerk's own, checked again by the kernel)
+    "import:replies": {"clerk": "own", "importer": "all", "admin": "all"},
+    # a spreadsheet's preview: its uploader's only (to see again, and to commit)
+    "read:preview": {"importer": "self", "coordinator": "self", "admin": "self", "clerk": "self"},
     # operations: rebuild the projections, load a holiday notice
     "admin": {"admin": "all"},
 }

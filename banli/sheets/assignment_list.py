@@ -159,14 +159,16 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
     row = item.row
     problems: list[dict[str, Any]] = []
     level, kind, year, number = natural_key_of(item, defaults, problems)
-    key = natural_key(level, kind, year, number) if None not in (level, kind, year, number) \
-        else None
+    key = proposal = None
+    if level is not None and kind is not None and year is not None and number is not None:
+        key = natural_key(level, kind, year, number)
+        proposal = proposal_id_of(level, kind, year, number)
     result = row_result(row, list(item.rows), number, key)
     if key is not None:
         if key in seen:
             return refuse(result, [refusal(row, "duplicate_in_sheet", key=key, first=seen[key])])
         seen[key] = row
-        result["proposal"] = proposal_id_of(level, kind, year, number)
+        result["proposal"] = proposal
 
     title = " ".join(cell_text(v) for v in item.all("title"))
     if not title:
@@ -200,12 +202,13 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
             problems.append(refusal(row, "lead_and_co", bureau=bureau))
     if problems:
         return refuse(result, problems)
+    assert key is not None, "a row without its natural key has problems"
 
-    submit = {"type": "submit", "command_id": command_id(key, "submit"),
+    submit: dict[str, Any] = {"type": "submit", "command_id": command_id(key, "submit"),
               "at": at(day, SUBMIT_HOUR), "kind": kind, "level": level, "year": year,
               "number": number, "title": title, "filers": [{"name": n} for n in filers],
               "affiliation": affiliation, "topics": topics}
-    assign = {"type": "assign", "command_id": command_id(key, "assign"),
+    assign: dict[str, Any] = {"type": "assign", "command_id": command_id(key, "assign"),
               "at": at(day, SUBMIT_HOUR, ASSIGN_MINUTE), "proposal": result["proposal"],
               "lead": lead, "co": co}
     commands = [submit, assign]
@@ -225,8 +228,8 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
         if unassigned and all(d["field"] in ("leads", "cos") for d in differences):
             commands = [assign]  # submitted before, never assigned: the assignment is new
         else:
-            result.update(status="differs" if differences else "unchanged",
-                          differences=differences)
+            result["status"] = "differs" if differences else "unchanged"
+            result["differences"] = differences
             return result
     for command in commands:
         try:

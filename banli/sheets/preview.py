@@ -166,13 +166,14 @@ def row_result(row: int, rows: list[int], number: str | None = None, key: str | 
 
 
 def refuse(result: RowResult, problems: list[dict[str, Any]]) -> RowResult:
-    result.update(status="refused", commands=[], reason=problems[0], problems=problems)
+    result["status"], result["commands"] = "refused", []
+    result["reason"], result["problems"] = problems[0], problems
     return result
 
 
 def preview(table: Any, results: Iterable[RowResult]) -> Preview:
     rows = list(results)
-    counts = {"rows": len(rows), **{s: 0 for s in STATUSES}}
+    counts: dict[str, int] = {"rows": len(rows), **{s: 0 for s in STATUSES}}
     for r in rows:
         counts[r["status"]] += 1
     counts["commands"] = sum(len(r["commands"]) for r in rows)

@@ -139,12 +139,12 @@ def _matcher(headers: Mapping[str, Iterable[str]], mapping: Mapping[str, str | N
     for name in headers:
         known.setdefault(norm_header(name), name)
     override: dict[str, str | None] = {}
-    for header, name in (mapping or {}).items():
-        if name is not None and name not in headers:
-            raise SheetError("bad_mapping", f"列名映射中的字段“{name}”不存在，可用：{'、'.join(headers)}",
-                             f"unknown field '{name}' in the mapping; known: {', '.join(headers)}",
-                             field=name)
-        override[norm_header(header)] = name
+    for header, wanted in (mapping or {}).items():
+        if wanted is not None and wanted not in headers:
+            raise SheetError("bad_mapping", f"列名映射中的字段“{wanted}”不存在，可用：{'、'.join(headers)}",
+                             f"unknown field '{wanted}' in the mapping; known: {', '.join(headers)}",
+                             field=wanted)
+        override[norm_header(header)] = wanted
     return known, override
 
 

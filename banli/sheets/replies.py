@@ -58,8 +58,9 @@ def _row(item: Row, bureau: str, proposals: Callable[[str], str | None],
     row = item.row
     problems: list[dict[str, Any]] = []
     level, kind, year, number = natural_key_of(item, defaults, problems)
-    key = natural_key(level, kind, year, number) if None not in (level, kind, year, number) \
-        else None
+    key = None
+    if level is not None and kind is not None and year is not None and number is not None:
+        key = natural_key(level, kind, year, number)
     result = row_result(row, list(item.rows), number, key)
     if key is not None:
         if key in seen:
@@ -107,6 +108,7 @@ def _row(item: Row, bureau: str, proposals: Callable[[str], str | None],
         return refuse(result, problems)
 
     proposal = result["proposal"]
+    assert key is not None and proposal is not None, "a row without them has problems"
     commands: list[dict[str, Any]] = []
     if method:
         commands.append({"type": "log_contact",
@@ -133,7 +135,8 @@ def _row(item: Row, bureau: str, proposals: Callable[[str], str | None],
         if signed_by:
             new["signed_by"] = signed_by
         differences = compare(known, **new)
-        result.update(status="differs" if differences else "unchanged", differences=differences)
+        result["status"] = "differs" if differences else "unchanged"
+        result["differences"] = differences
         return result
     for command in commands:
         try:

@@ -72,7 +72,8 @@ def write_xlsx(sheets: Sequence[Sheet], *, lang: str = "zh",
     names: set[str] = set()
     if numbers is not None:
         items = numbers.items() if isinstance(numbers, Mapping) else numbers
-        rows, kinds = [], {}
+        rows: list[Mapping[str, Any]] = []
+        kinds: dict[int, str | None] = {}
         for i, item in enumerate(items):
             label, value, *kind = item
             rows.append({"label": _label(label, lang), "value": value})
@@ -122,7 +123,7 @@ def _write_sheet(book: Any, name: str, columns: list[Column], rows: list[Mapping
     for i, row in enumerate(rows):
         cells = []
         for j, column in enumerate(columns):
-            kind = column.kind
+            kind: str | None = column.kind
             if value_kinds is not None and column.key == "value":
                 kind = value_kinds.get(i) or kind
             value, fmt = _value(row.get(column.key), kind)

@@ -192,7 +192,8 @@ def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
-                       bulk_limit=settings.max_import_bytes, bulk_paths=("/api/import",))
+                       bulk_limit=settings.max_import_bytes,
+                       bulk_paths=("/api/import", "/api/sheets/assignments", "/api/sheets/replies"))
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # off unless BANLI_CORS_ORIGINS names them
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,

@@ -5,7 +5,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.deadlines import PROFILES, get_profile
@@ -20,8 +20,10 @@ from banli.web.deps import (AppPorts, Clock, CurrentActor, ProposalPath, forbid,
 from banli.web.schemas import READ, action, errors
 
 from . import lineage as routing
+from . import exports
 from . import schemas as out
 from .deps import Live, Replay, Reporting, States
+from .exports import XLSX_RESPONSE, Format, Lang
 from .live import sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName, ProfileName,
                      ScopeBureau, Years)
@@ -103,14 +105,20 @@ async def report(q: ReportParams, reporting: Reporting, format: Literal["json", 
 
 
 @router.get("/items", summary="The items behind one number or rate of the report",
-            response_model=out.Items, openapi_extra=action("read:report"))
-async def items(q: ReportParams, reporting: Reporting, measure: MeasureName) -> out.Items:
+            response_model=out.Items, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
+async def items(q: ReportParams, reporting: Reporting, measure: MeasureName,
+                format: Format = "json", lang: Lang = "zh") -> out.Items | Response:
     if measure not in MEASURES and measure not in RATE_MEASURES:
         raise HTTPException(422, detail={
             "code": "bad_measure", "message": f"未知指标 {measure}",
             "message_en": f"unknown measure {measure}; one of "
                           f"{', '.join([*MEASURES, *RATE_MEASURES])}"})
     chosen = select(await _in_thread(reporting.items, q.scope, q.profile, q.recorded_by), measure)
+    if format == "xlsx":
+        report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
+        return exports.xlsx(f"banli-{measure}", exports.measure_title(measure), exports.ITEMS,
+                            chosen, lang, report)
     return out.Items(measure=measure, count=len(chosen), items=chosen,
                      counted=sum(i["counted"] for i in chosen)
                      if measure in RATE_MEASURES else None)
@@ -118,19 +126,32 @@ async def items(q: ReportParams, reporting: Reporting, measure: MeasureName) -> 
 
 @router.get("/entries", summary="The bureaus' records behind the report's `entries`: entered "
                                 "late, imported, or all of them",
-            response_model=out.EntryList, openapi_extra=action("read:report"))
+            response_model=out.EntryList, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
 async def entries(q: ReportParams, reporting: Reporting,
-                  which: Literal["late", "imported", "all"] = "late") -> out.EntryList:
+                  which: Literal["late", "imported", "all"] = "late", format: Format = "json",
+                  lang: Lang = "zh") -> out.EntryList | Response:
     records = await _in_thread(reporting.entries, q.scope, q.recorded_by)
     chosen = [r for r in records if which == "all" or r["entry"] == which]
+    if format == "xlsx":
+        report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
+        return exports.xlsx(f"banli-entries-{which}", ("办理记录", "Records"), exports.ENTRIES,
+                            exports.entry_rows(chosen), lang, report)
     return out.EntryList(which=which, count=len(chosen), items=chosen,
                          late_after_working_days=reporting.late_entry_working_days)
 
 
 @router.get("/league", summary="One report per bureau (a clerk sees its own bureau's only)",
-            response_model=out.League, openapi_extra=action("read:report"))
-async def league(q: ReportParams, reporting: Reporting) -> out.League:
-    return out.League(bureaus=await _league(q, reporting, q.scope))
+            response_model=out.League, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
+async def league(q: ReportParams, reporting: Reporting, format: Format = "json",
+                 lang: Lang = "zh") -> out.League | Response:
+    table = await _league(q, reporting, q.scope)
+    if format == "xlsx":
+        names = await _in_thread(reporting.bureau_names)
+        return exports.xlsx("banli-league", ("承办单位排行", "Bureaus"), exports.LEAGUE,
+                            exports.league_rows(table, names, lang), lang)
+    return out.League(bureaus=table)
 
 
 async def _league(q: ReportQuery, reporting: ReportingStore, scope: Scope) -> dict[str, Report]:
@@ -186,12 +207,17 @@ async def live(request: Request, actor: CurrentActor, feed: Live) -> StreamingRe
 @router.get("/proposals/awaiting-assignment",
             summary="Open proposals with no active lead: to assign, or to assign again after a "
                     "return (coordinators and oversight roles)",
-            response_model=out.Awaiting, openapi_extra=action("read:routing"))
-async def awaiting_assignment(actor: CurrentActor, reporting: Reporting,
-                              years: Years) -> out.Awaiting:
+            response_model=out.Awaiting, openapi_extra=action("read:routing"),
+            responses=XLSX_RESPONSE)
+async def awaiting_assignment(actor: CurrentActor, reporting: Reporting, years: Years,
+                              format: Format = "json", lang: Lang = "zh"
+                              ) -> out.Awaiting | Response:
     permit(actor, "read:routing")
     span = _years(years)
     found = await _in_thread(reporting.awaiting_assignment, span)
+    if format == "xlsx":
+        return exports.xlsx("banli-awaiting", ("待交办", "Awaiting assignment"),
+                            exports.AWAITING, found, lang)
     return out.Awaiting(years=span, count=len(found), items=found)
 
 
@@ -205,23 +231,30 @@ async def me(actor: CurrentActor, ports: AppPorts) -> out.Me:
 
 
 @router.get("/assignments", summary="Open assignments: duties still owed, with due dates",
-            response_model=out.Assignments, openapi_extra=action("read:report"))
+            response_model=out.Assignments, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
 async def open_assignments(actor: CurrentActor, reporting: Reporting, clock: Clock,
-                           bureau: BureauQuery = None) -> out.Assignments:
+                           bureau: BureauQuery = None, format: Format = "json",
+                           lang: Lang = "zh") -> out.Assignments | Response:
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
     day = today(clock)
     found = await _in_thread(reporting.open_assignments, bureau, day)
+    if format == "xlsx":
+        return exports.xlsx(f"banli-owed-{day.isoformat()}", ("待办", "Owed"), exports.OWED,
+                            found, lang)
     return out.Assignments(bureau=bureau, today=day, items=found,
                            overdue=sum(i["overdue"] for i in found),
                            due_soon=sum(i["due_soon"] for i in found))
 
 
 @router.get("/bureaus/{bureau}/assignments", summary="One bureau's open assignments",
-            response_model=out.Assignments, openapi_extra=action("read:report"))
+            response_model=out.Assignments, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
 async def bureau_assignments(bureau: str, actor: CurrentActor, reporting: Reporting,
-                             clock: Clock) -> out.Assignments:
-    return await open_assignments(actor, reporting, clock, bureau)
+                             clock: Clock, format: Format = "json", lang: Lang = "zh"
+                             ) -> out.Assignments | Response:
+    return await open_assignments(actor, reporting, clock, bureau, format, lang)
 
 
 @router.get("/proposals/{proposal_id}/history",
@@ -347,16 +380,22 @@ async def proposal_lineage(proposal_id: ProposalPath, actor: CurrentActor,
 @router.get("/misrouting",
             summary="Days lost to misrouting per bureau: assignments returned or removed "
                     "unhandled, and the days from their assignment to their end",
-            response_model=out.Misrouting, openapi_extra=action("read:report"))
+            response_model=out.Misrouting, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
 async def misrouting(
     actor: CurrentActor, reporting: Reporting, years: Years, as_of: BusinessDate,
-    bureau: BureauQuery = None,
-) -> out.Misrouting:
+    bureau: BureauQuery = None, format: Format = "json", lang: Lang = "zh",
+) -> out.Misrouting | Response:
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
     span = _years(years)
     rows = await _in_thread(routing.misrouting, reporting, span, as_of, bureau)
     names = await _in_thread(reporting.bureau_names)
+    if format == "xlsx":
+        named = [{**m.model_dump(), "name": names.get(m.bureau, {}).get(
+            "name_en" if lang == "en" else "name", "")} for m in rows]
+        return exports.xlsx("banli-misrouting", ("误交办", "Misrouting"), exports.MISROUTING,
+                            named, lang)
     return out.Misrouting(
         scope=out.MisroutingScope(bureau=bureau, years=span, as_of=as_of),
         definition="误交办：在答复或会办意见之前被退回或被调整移出的交办；"

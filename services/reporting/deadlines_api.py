@@ -22,7 +22,9 @@ from banli.web.schemas import READ, action, errors
 
 from banli.workcalendar import NoticeError, china_calendar, save_notice
 
+from . import exports
 from . import schemas as out
+from .exports import XLSX_RESPONSE, Format, Lang
 from .deps import Reporting
 from .params import BureauQuery, OptionalDate, OtherProfile, ProfileName
 from .reminders import current_duties
@@ -104,16 +106,23 @@ async def deadline_flips(actor: CurrentActor, reporting: Reporting, clock: Clock
 
 @router.get("/reminders",
             summary="Today's reminders: yellow (due in 10 days or fewer), red (overdue)",
-            response_model=out.Reminders, openapi_extra=action("read:report"))
+            response_model=out.Reminders, openapi_extra=action("read:report"),
+            responses=XLSX_RESPONSE)
 async def today_reminders(actor: CurrentActor, reporting: Reporting,
                           clock: Clock, calendar: WorkCalendar, bureau: BureauQuery = None,
-                          profile: ProfileName = "default") -> dict[str, Any]:
+                          profile: ProfileName = "default", format: Format = "json",
+                          lang: Lang = "zh") -> Any:
     rules = _profile(profile)
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
     day = today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
     found = reminders(duties, rules, calendar, day)
+    if format == "xlsx":
+        rows = [{**r.payload(), "message": r.payload()["message_en" if lang == "en" else "message"]}
+                for r in found]
+        return exports.xlsx(f"banli-reminders-{day.isoformat()}", ("提醒", "Reminders"),
+                            exports.REMINDERS, rows, lang)
     return {"bureau": bureau, "today": day.isoformat(), "items": [r.payload() for r in found],
             "yellow": sum(r.colour == "yellow" for r in found),
             "red": sum(r.colour == "red" for r in found)}

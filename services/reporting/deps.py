@@ -7,17 +7,21 @@ here, and a port the process lacks answers 503 `not_served`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 
 from fastapi import Depends, HTTPException
 
 from banli.domain.proposal import State
+from banli.sheets.records import Records
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
 from .live import LiveFeed
 from .replay import Replayer
 from .store import ReportingStore
 from .suggestions import Suggester
+
+if TYPE_CHECKING:
+    from .sheets_api import PreviewBook
 
 
 @dataclass
@@ -27,6 +31,8 @@ class ReportingPorts(Ports):
     replayer: Replayer | None = None
     states: Callable[[str], Awaitable[State]] | None = None
     routing: Suggester | None = None
+    records: Records | None = None       # what spreadsheet previews read
+    previews: PreviewBook | None = None  # the previews this process keeps
 
 
 def _ports(ports: AppPorts) -> ReportingPorts:

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from banli.documents import (FORMATS, MEDIA_TYPES, SourceMismatch, build_bundle,
-                             content_disposition, render, store_source)
+from banli.documents import (ATTACHMENT_FORMATS, FORMATS, MEDIA_TYPES, SourceMismatch,
+                             build_bundle, content_disposition, render, store_source)
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.types import Kind, Level
 from banli.web.deps import CurrentActor, permit
@@ -27,21 +27,23 @@ def _unprocessable(code: str, message: str, message_en: str) -> HTTPException:
 
 @router.get(
     "/report/document", response_class=Response,
-    summary="The year-end document (DOCX, HTML or Markdown), as a download",
+    summary="The year-end document (DOCX, HTML or Markdown; its attachment as XLSX), as a download",
     description="The year's counts and rates, the since-term section, the disclosure review and "
                 "the year's lead items, in the manner of a bureau's year-end report (GB/T 9704 "
-                "conventions in the DOCX). The same numbers as `/api/report`; a clerk reads "
-                "its own bureau only.",
+                "conventions in the DOCX); `format=xlsx` gives the attachment (the year's lead "
+                "items) as a spreadsheet after the year's numbers. The same numbers as "
+                "`/api/report`; a clerk reads its own bureau only.",
     openapi_extra=action("read:report"),
     responses={200: {"content": {MEDIA_TYPES[f].split(";")[0]: {"schema": {
-                   "type": "string", "format": "binary"}} for f in FORMATS}},
+                   "type": "string", "format": "binary"}}
+                   for f in FORMATS + ATTACHMENT_FORMATS}},
                **errors(503, e503="the projections moved while being read (`moving`): try "
                                   "again")})
 async def report_document(
     actor: CurrentActor, reporting: Reporting,
     year: Annotated[int, Query(ge=1949, le=2199, description="the document's year")],
     as_of: BusinessDate,
-    format: Literal["docx", "html", "md"] = "docx",
+    format: Literal["docx", "html", "md", "xlsx"] = "docx",
     bureau: ScopeBureau = None,
     all: AllBureaus = False,
     term_start: Annotated[int | None, Query(

@@ -7,7 +7,7 @@ Two checks are adapted, each for what a schema cannot say:
 - schema-valid requests must be taken (`positive_data_acceptance`), or refused for the reasons
   JSON Schema cannot express, each with its own documented code (exactly one of `bureau` and
   `all`, a range's order, a notice's days, an empty routing query, fields that do not fit
-  together, `inconsistent`): never as `malformed`,
+  together, `inconsistent`, a file that is no spreadsheet): never as `malformed`,
   which would mean the schema promised what the validation refuses;
 - `/api/import` takes a JSON Lines body: any text, so no body violates its schema; a line that
   is not a command is reported with its number (test_hostile_input.py).
@@ -83,7 +83,10 @@ def api_schema(request, target):
 
 # Refusals of schema-valid requests for what the schema cannot say, by their codes.
 SEMANTIC_CODES = {"bad_scope", "bad_years", "bad_term", "bad_flips", "bad_notice",
-                  "nothing_to_route", "inconsistent"}
+                  "nothing_to_route", "inconsistent",
+                  # an upload that is no spreadsheet Banli can read (banli.sheets.SheetError)
+                  "empty_sheet", "unreadable", "no_sheet", "no_header", "missing_columns",
+                  "bad_mapping", "bad_option"}
 
 
 @schemathesis.check

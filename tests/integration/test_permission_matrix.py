@@ -7,14 +7,17 @@ type); the expectation comes from the table, the answer from the server, so a ro
 something else than it declares, or forgets to check, fails here. The requests are valid, so
 that nothing but the permission decides: where the table allows, a read answers 2xx and a
 command is not refused for the sender's role or bureau (the rules may still refuse it, 409 with
-their own code); where it does not, a read answers 403 (a command's outcome: 404, as unknown)
-and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
+their own code); where it does not, a read answers 403 (someone else's command outcome or
+spreadsheet preview: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from io import BytesIO
+
 import httpx
+import openpyxl
 
 from banli.domain.commands import actor_key
 from banli.domain.permissions import ROLES, allowed
@@ -49,7 +52,7 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, "measure": "replied",
          "to": "adopt_planned"}
-PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND}
+PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND}  # + the seeded preview
 OTHER_BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/commands"): {"type": "supervise", "proposal": P, "note": "督办"},
     ("post", "/api/routing/suggest"): {"title": "知识产权保护"},
@@ -67,6 +70,15 @@ PRINCIPALS: list[tuple[str, Actor | None]] = [
 ]
 
 
+def _sheet() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["提案号", "案由", "主办单位", "办理结果"])
+    book.active.append(["8", "关于数据开放的提案", "上海市知识产权局", "A"])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _seed(server) -> None:
     admin = server.client("admin")
     for bureau, name in ((OWN, "上海市知识产权局"), (OTHER, "上海市人力资源和社会保障局")):
@@ -77,6 +89,11 @@ def _seed(server) -> None:
     assert server.client("coordinator").post(f"/api/proposals/{P}/assign", json={
         "lead": [OWN], "at": "2020-02-03T09:00:00+08:00",
         "command_id": SEED_COMMAND}).status_code == 201
+    preview = server.client("coordinator").post(  # a preview the coordinator uploaded
+        "/api/sheets/assignments", content=_sheet(), params={"year": 2020},
+        headers={"Content-Type": "application/octet-stream"})
+    assert preview.status_code == 200, preview.text
+    PATH["preview_id"] = preview.json()["preview_id"]
 
 
 def _operations(spec: dict) -> list[tuple[str, str, dict]]:
@@ -92,6 +109,9 @@ def _request(method: str, path: str, op: dict) -> dict[str, Any]:
     request: dict[str, Any] = {"method": method.upper(), "url": url, "params": params}
     if (method, path) in OTHER_BODIES:
         request["json"] = OTHER_BODIES[(method, path)]
+    elif path.startswith("/api/sheets/") and method == "post" and "{" not in path:
+        request["content"] = _sheet()
+        request["headers"] = {"Content-Type": "application/octet-stream"}
     elif path == "/api/import":
         request["content"] = json.dumps({"type": "supervise", "proposal": P, "note": "导入督办",
                                          "at": "2020-03-01T09:00:00+08:00"}).encode()
@@ -112,7 +132,7 @@ def _expectation(actor: Actor | None, path: str, op: dict) -> str:
     if actor is None:
         return "unauthenticated"
     action = op["x-banli-action"]
-    if action == "read:command":  # the outcome of a command the coordinator sent
+    if action in ("read:command", "read:preview"):  # what the coordinator sent or uploaded
         sender = actor_key(Actor(user="test-coordinator", role="coordinator"))
         return "allowed" if allowed(actor, action, sender=sender) else "refused"
     if "{proposal_id}" in path or "bureau" in str(op.get("parameters")) or action in BODIES \
@@ -161,7 +181,7 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
             elif is_command:
                 ok = (status in (201, 202) or (status == 409 and code not in PERMISSION_CODES)
                       ) if expected == "allowed" else (status == 409 and code in PERMISSION_CODES)
-            elif op["x-banli-action"] == "read:command":
+            elif op["x-banli-action"] in ("read:command", "read:preview"):
                 ok = status == (200 if expected == "allowed" else 404)
             else:
                 ok = 200 <= status < 300 if expected == "allowed" else status == 403

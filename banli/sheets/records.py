@@ -1,0 +1,79 @@
+"""Previews against what Banli already has: the bureaus' registry, the natural keys and the
+proposals' states, read through `Records` (the embedded event store is one; the reporting
+service reads the same from its projections).
+
+    preview = assignment_sheet(data, records, kind="cppcc_proposal", year=2027)
+    preview = reply_sheet(data, records, bureau="sh-ipa")
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Mapping, Protocol
+
+from ..domain.proposal import Proposal, State
+from .assignment_list import assignment_preview
+from .preview import Preview
+from .replies import reply_preview
+
+
+class Records(Protocol):
+    """What a preview reads: who is registered, which proposal holds a natural key, and a
+    proposal's state."""
+
+    def bureau_names(self) -> Mapping[str, tuple[str, str]]: ...
+
+    def owner_of(self, natural_key: str) -> str | None: ...
+
+    def state(self, stream: str) -> State: ...
+
+
+def _proposal(records: Records, key: str) -> Proposal | None:
+    owner = records.owner_of(key)
+    state = records.state(owner) if owner is not None else None
+    return state if isinstance(state, Proposal) else None
+
+
+def known_item(records: Records, key: str) -> dict[str, Any] | None:
+    """What Banli has for the natural key, as an assignment list describes an item: its title,
+    filers, affiliation, topics and active leads and co-handlers."""
+    p = _proposal(records, key)
+    if p is None:
+        return None
+    active = [a for a in p.assignments.values() if a.status == "active"]
+    return {"proposal": p.id, "title": p.title, "filers": list(p.filers),
+            "affiliation": p.affiliation, "topics": list(p.topics),
+            "leads": [a.bureau for a in active if a.role == "lead"],
+            "cos": [a.bureau for a in active if a.role == "co"]}
+
+
+def assignment_sheet(source: bytes, records: Records, *, kind: str | None = None,
+                     year: int | str | None = None, level: str | None = None,
+                     assigned_on: date | str | None = None,
+                     mapping: Mapping[str, str | None] | None = None,
+                     sheet: str | int | None = None) -> Preview:
+    """The preview of importing an assignment list (交办清单) into what `records` hold."""
+    return assignment_preview(source, bureaus=records.bureau_names(),
+                              existing=lambda key: known_item(records, key), kind=kind,
+                              year=year, level=level, assigned_on=assigned_on, mapping=mapping,
+                              sheet=sheet)
+
+
+def reply_sheet(source: bytes, records: Records, *, bureau: str, kind: str | None = None,
+                year: int | str | None = None, level: str | None = None,
+                mapping: Mapping[str, str | None] | None = None,
+                sheet: str | int | None = None) -> Preview:
+    """The preview of importing `bureau`'s reply list into what `records` hold."""
+
+    def proposal_of(key: str) -> str | None:
+        p = _proposal(records, key)
+        return p.id if p is not None else None
+
+    def replied(proposal_id: str) -> dict[str, Any] | None:
+        state = records.state(proposal_id)
+        duty = state.duty(bureau) if isinstance(state, Proposal) else None
+        if duty is None or not duty.replies:
+            return None
+        return {"result": duty.result, "disclosure": duty.disclosure}
+
+    return reply_preview(source, bureau=bureau, proposals=proposal_of, replied=replied,
+                         kind=kind, year=year, level=level, mapping=mapping, sheet=sheet)

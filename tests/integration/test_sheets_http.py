@@ -1,0 +1,299 @@
+"""Spreadsheets over real HTTP on the embedded system: an assignment list (交办清单) as offices
+send it (a title row, a header over two rows with merged cells, several leads, co-handlers,
+an unknown bureau, a number given twice, blank rows, dates as Excel serials, as text and as
+dates) previewed, committed and imported again; the result held equal to the same history
+imported as JSON Lines; a bureau's reply list under its clerk's rights; and every list back as
+.xlsx."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from io import BytesIO
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from banli.domain.rates import Scope
+from banli.domain.deadlines import PROFILES
+from banli.sheets.values import EXCEL_EPOCH
+from tests.integration.test_http_api import expect
+
+BUREAUS = {"sh-ipa": ("上海市知识产权局", "Shanghai IPA"),
+           "sh-edu": ("上海市教育委员会", "Shanghai Education Commission"),
+           "sh-hrss": ("上海市人力资源和社会保障局", "Shanghai HRSS")}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# number, title, filers, sector, leads (cell), 分办, co (cell), 交办日期 (cell)
+ITEMS = [
+    ("101", "关于加强知识产权保护的提案", "张三、李四", "经济界别", "上海市知识产权局", None,
+     "上海市教育委员会", (date(2020, 2, 3) - EXCEL_EPOCH).days),
+    ("102", "关于职业教育与就业衔接的提案", "王五", "教育界别",
+     "上海市教育委员会、上海市人力资源和社会保障局", "是", None, "2020年2月4日"),
+    None,  # a blank row
+    ("103", "关于某不存在单位的提案", "赵六", "科技界别", "上海市不存在局", None, None,
+     date(2020, 2, 5)),
+    ("101", "重复的案号", "钱七", "经济界别", "上海市知识产权局", None, None, "2020-02-06"),
+    ("104", "关于专利转化的提案", "孙八", "科技界别", "Shanghai IPA", None, "sh-hrss",
+     "2020/2/7"),
+]
+# the same items as the commands a person would write by hand (the refused rows left out)
+JSONL = [
+    {"type": "submit", "kind": "cppcc_proposal", "year": 2020, "number": "101",
+     "title": "关于加强知识产权保护的提案", "filers": [{"name": "张三"}, {"name": "李四"}],
+     "affiliation": "经济界别", "at": "2020-02-03T09:00:00+08:00"},
+    {"type": "assign", "proposal": "2020-cppcc_proposal-101", "lead": ["sh-ipa"],
+     "co": ["sh-edu"], "at": "2020-02-03T09:01:00+08:00"},
+    {"type": "submit", "kind": "cppcc_proposal", "year": 2020, "number": "102",
+     "title": "关于职业教育与就业衔接的提案", "filers": [{"name": "王五"}], "affiliation": "教育界别",
+     "at": "2020-02-04T09:00:00+08:00"},
+    {"type": "assign", "proposal": "2020-cppcc_proposal-102", "lead": ["sh-edu", "sh-hrss"],
+     "at": "2020-02-04T09:01:00+08:00"},
+    {"type": "submit", "kind": "cppcc_proposal", "year": 2020, "number": "104",
+     "title": "关于专利转化的提案", "filers": [{"name": "孙八"}], "affiliation": "科技界别",
+     "at": "2020-02-07T09:00:00+08:00"},
+    {"type": "assign", "proposal": "2020-cppcc_proposal-104", "lead": ["sh-ipa"],
+     "co": ["sh-hrss"], "at": "2020-02-07T09:01:00+08:00"},
+]
+
+
+def assignment_list(items=ITEMS) -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "交办清单"
+    ws.append(["2020年市政协提案交办清单"])
+    ws.merge_cells("A1:I1")
+    ws.append([])
+    ws.append(["提案号", "案由", "提案人", "界别", "承办单位", None, None, "交办日期", "备注"])
+    ws.append([None, None, None, None, "主办单位", "分办", "会办单位", None, None])
+    ws.merge_cells("E3:G3")
+    for column in "ABCDH":
+        ws.merge_cells(f"{column}3:{column}4")
+    for item in items:
+        ws.append(list(item) if item else [])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def reply_list(rows) -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["提案号", "办理结果", "答复日期", "公开方式", "沟通方式"])
+    for row in rows:
+        ws.append(list(row))
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def register(client) -> None:
+    for bureau, (name, name_en) in BUREAUS.items():
+        expect(client.post("/api/bureaus", json={"bureau": bureau, "name": name,
+                                                 "name_en": name_en,
+                                                 "at": "2020-01-02T09:00:00+08:00"}), 201)
+
+
+def upload(client, path: str, data: bytes, **params):
+    return client.post(path, content=data, params=params, headers={"Content-Type": XLSX})
+
+
+def sheet_rows(data: bytes, index: int = -1) -> list[list]:
+    book = CalamineWorkbook.from_filelike(BytesIO(data))
+    return book.get_sheet_by_index(index % len(book.sheet_names)).to_python()
+
+
+def test_an_assignment_list_previewed_committed_and_imported_again(server):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    rows = {r["row"]: r for r in preview["preview"]["rows"]}
+    assert preview["preview"]["counts"] == {"rows": 5, "new": 3, "unchanged": 0, "differs": 0,
+                                            "refused": 2, "commands": 6, "skipped": 0}
+    assert rows[8]["reason"]["code"] == "unknown_bureau"
+    assert "上海市不存在局" in rows[8]["reason"]["message"]
+    assert rows[9]["reason"]["code"] == "duplicate_in_sheet"
+    assert [c["lead"] for r in preview["preview"]["rows"] for c in r["commands"]
+            if c["type"] == "assign"] == [["sh-ipa"], ["sh-edu", "sh-hrss"], ["sh-ipa"]]
+    before = server.system.log.count()
+    assert before == len(BUREAUS)  # previewing writes nothing
+
+    done = expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    assert done["counts"]["imported"] == 3 and done["counts"]["refused"] == 0
+    assert done["counts"]["refused_in_preview"] == 2
+    history = expect(coordinator.get("/api/proposals/2020-cppcc_proposal-101/history"),
+                     200)["events"]
+    assert {e["actor"]["user"] for e in history} == {"test-coordinator"}  # the uploader acts
+
+    # committing again, or importing the same sheet again, changes nothing
+    after = server.system.log.count()
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    again = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                          kind="cppcc_proposal", year=2020), 200)
+    assert again["preview"]["counts"]["unchanged"] == 3
+    assert again["preview"]["counts"]["commands"] == 0
+    expect(coordinator.post(f"/api/sheets/{again['preview_id']}/commit"), 200)
+    assert server.system.log.count() == after
+
+    # a corrected sheet says what differs, and sends nothing
+    corrected = [ITEMS[0][:1] + ("关于加强知识产权保护工作的提案",) + ITEMS[0][2:], *ITEMS[1:]]
+    fixed = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(corrected),
+                          kind="cppcc_proposal", year=2020), 200)
+    (differs,) = [r for r in fixed["preview"]["rows"] if r["status"] == "differs"]
+    assert differs["differences"] == [{"field": "title", "old": "关于加强知识产权保护的提案",
+                                       "new": "关于加强知识产权保护工作的提案"}]
+
+
+def test_the_sheet_gives_the_report_its_json_lines_give(server, tmp_path):
+    """The same items imported from the sheet and from JSON Lines (in another system): the
+    same report, count for count, for every bureau and all."""
+    from apps.embedded import EmbeddedSystem
+
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    assert server.system.settle(30)
+
+    twin = server.system.settings.model_copy(update={
+        "data_dir": tmp_path / "jsonl", "clickhouse_database": f"t_{uuid.uuid4().hex[:12]}"})
+    other = EmbeddedSystem(twin, clock=server.system.clock).start()
+    try:
+        lines = [{"type": "register_bureau", "bureau": b, "name": n, "name_en": en,
+                  "at": "2020-01-02T09:00:00+08:00"} for b, (n, en) in BUREAUS.items()] + JSONL
+        from banli.domain.registry import parse_command
+        for number, line in enumerate(lines):
+            command = parse_command({**line, "command_id": f"jsonl-{number}",
+                                     "actor": {"user": "test-coordinator",
+                                               "role": "coordinator"}})
+            assert other.handle(command).rejection is None, line
+        assert other.settle(30)
+        for bureau in (*BUREAUS, None):
+            scope = Scope(bureau=bureau, years=(2020, 2020), as_of=date(2020, 11, 20))
+            assert (server.system.reporting.report(scope, PROFILES["default"])
+                    == other.reporting.report(scope, PROFILES["default"])), bureau
+    finally:
+        other.stop()
+        other.reporting.drop()
+
+
+def test_a_reply_list_imports_under_its_clerks_rights(server):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    clerk = server.client("clerk", "sh-ipa")
+    replies = reply_list([("101", "A类", "2020-04-01", "全文公开", "电话"),
+                          ("102", "B", "2020-04-02", None, None),   # not sh-ipa's item
+                          ("999", "A", "2020-04-03", None, None)])  # no such item
+    # the clerk's own bureau by default; another bureau's reply list is not its to send
+    expect(upload(clerk, "/api/sheets/replies", replies, kind="cppcc_proposal", year=2020,
+                  bureau="sh-edu"), 403)
+    expect(upload(clerk, "/api/sheets/assignments", assignment_list(), kind="cppcc_proposal",
+                  year=2020), 403)
+    preview = expect(upload(clerk, "/api/sheets/replies", replies, kind="cppcc_proposal",
+                            year=2020), 200)
+    assert preview["bureau"] == "sh-ipa"
+    by_number = {r["number"]: r for r in preview["preview"]["rows"]}
+    assert by_number["999"]["reason"]["code"] == "unknown_proposal"
+    assert [c["type"] for c in by_number["101"]["commands"]] == ["log_contact", "reply",
+                                                                 "decide_disclosure"]
+    # the preview is the uploader's: no one else sees or commits it
+    for other in (server.client("clerk", "sh-edu"), coordinator, server.client("admin")):
+        expect(other.get(f"/api/sheets/{preview['preview_id']}"), 404)
+        expect(other.post(f"/api/sheets/{preview['preview_id']}/commit"), 404)
+    done = expect(clerk.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    assert done["counts"]["imported"] == 1 and done["counts"]["refused"] == 1
+    (refused,) = done["rows"]
+    assert refused["number"] == "102" and refused["reason"]["code"] in ("not_assigned",
+                                                                        "wrong_bureau")
+    assert server.system.settle(30)
+    report = expect(clerk.get("/api/report", params={"bureau": "sh-ipa", "years": "2020",
+                                                     "as_of": "2020-11-20"}), 200)
+    assert report["replies"] == 1 and report["results"]["solved"] == 1
+    assert report["disclosure"]["full"] == 1
+
+
+def test_a_sheet_that_cannot_be_read_is_a_clear_422(server):
+    coordinator = server.client("coordinator")
+    for data, code in ((b"not a spreadsheet", "unreadable"), (b"", "empty_sheet"),
+                       (reply_list([("1", "A", "2020-01-01", None, None)]), "missing_columns")):
+        body = expect(upload(coordinator, "/api/sheets/assignments", data, year=2020), 422)
+        assert body["detail"]["code"] == code, body
+        assert body["detail"]["message"] and body["detail"]["message_en"]
+    bad = coordinator.post("/api/sheets/assignments", content=assignment_list(),
+                           params={"mapping": "not json"}, headers={"Content-Type": XLSX})
+    assert expect(bad, 422)["detail"]["code"] == "bad_mapping"
+
+
+def test_every_list_downloads_as_xlsx_with_the_rows_of_its_json(server):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    scope = {"all": "true", "years": "2020", "as_of": "2020-11-20"}
+    lists = [("/api/assignments", {}, "items"),
+             ("/api/items", {**scope, "measure": "lead"}, "items"),
+             ("/api/items", {**scope, "measure": "on_time_opinion"}, "items"),
+             ("/api/entries", {**scope, "which": "all"}, "items"),
+             ("/api/proposals/awaiting-assignment", {"years": "2020"}, "items"),
+             ("/api/reminders", {}, "items"),
+             ("/api/misrouting", {"years": "2020", "as_of": "2020-11-20"}, "bureaus"),
+             ("/api/league", scope, "bureaus")]
+    for path, params, key in lists:
+        body = expect(coordinator.get(path, params=params), 200)
+        for lang in ("zh", "en"):
+            r = coordinator.get(path, params={**params, "format": "xlsx", "lang": lang})
+            assert r.status_code == 200, (path, r.text[:300])
+            assert r.headers["content-type"] == XLSX
+            assert "attachment" in r.headers["content-disposition"]
+            rows = sheet_rows(r.content)
+            assert len(rows) - 1 == len(body[key]), (path, lang)
+            if path == "/api/items":  # behind a number: the report's numbers come first
+                first = sheet_rows(r.content, 0)
+                assert first[0] == (["项目", "数值"] if lang == "zh" else ["Item", "Value"])
+    owed = expect(coordinator.get("/api/assignments"), 200)["items"]
+    rows = sheet_rows(coordinator.get("/api/assignments", params={"format": "xlsx"}).content)
+    assert rows[0][:2] == ["建议提案编号", "标题"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(i["proposal_id"] for i in owed)
+
+
+@pytest.mark.parametrize("measure", ["replied", "adoption"])
+def test_a_clerk_downloads_only_its_own_bureaus_rows(server, measure):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    clerk = server.client("clerk", "sh-ipa")
+    params = {"years": "2020", "as_of": "2020-11-20", "format": "xlsx", "measure": measure}
+    expect(clerk.get("/api/items", params={**params, "bureau": "sh-edu"}), 403)
+    r = clerk.get("/api/items", params={**params, "bureau": "sh-ipa"})
+    assert r.status_code == 200
+    assert all(row[6] == "sh-ipa" for row in sheet_rows(r.content)[1:])
+    assert "sh-edu" not in json.dumps(sheet_rows(r.content)[1:], ensure_ascii=False)
+
+
+def test_the_year_end_documents_attachment_as_xlsx(server):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    params = {"bureau": "sh-ipa", "year": 2020, "as_of": "2020-11-20"}
+    r = coordinator.get("/api/report/document", params={**params, "format": "xlsx"})
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"] == XLSX and ".xlsx" in r.headers["content-disposition"]
+    numbers, items = sheet_rows(r.content, 0), sheet_rows(r.content, 1)
+    assert numbers[0] == ["项目", "数值"]
+    lead = expect(coordinator.get("/api/items", params={
+        "bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20", "measure": "lead"}), 200)
+    assert len(items) - 1 == lead["count"] == 2
+    md = coordinator.get("/api/report/document", params={**params, "format": "md"}).text
+    for row in items[1:]:
+        assert row[3] in md  # each title, as the document's attachment states it
