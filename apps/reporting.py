@@ -12,7 +12,9 @@ from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings
+from banli.eventlog.kafka_bus import KafkaBus
 from banli.web.app import build_app
+from banli.web.commands import command_routes, poll_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
 from services.reporting.deps import ReportingPorts
@@ -24,6 +26,7 @@ from banli.clock import system_clock
 from services.reporting.api import router
 from services.reporting.deadlines_api import router as deadlines_router
 from services.reporting.documents_api import router as documents_router
+from services.reporting.freshness import ConsumerLag
 from services.reporting.live import LiveFeed
 from services.reporting.page import router as page_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
@@ -33,7 +36,12 @@ from services.reporting.worker import build_worker, history_loader
 
 
 def create_api(settings: Settings, store: ReportingStore, projector=None,
-               calendars: CalendarBook | None = None):
+               calendars: CalendarBook | None = None, bus: KafkaBus | None = None,
+               lag: ConsumerLag | None = None):
+    """The reporting service's API and page. With `bus` it also takes the page's commands
+    (assigning, supervising, the bureaus' workflow) and sends them through Kafka's command path
+    as intake does, so the page does on the distributed deployment all it does on `banli
+    serve`; with `lag` its status says how far the projections are behind banli.events."""
     replayer = Replayer(store, lambda: KafkaSource(settings.kafka_bootstrap, settings.topics.events),
                         projector.pause if projector else threading.Lock(),
                         lambda db: history_loader(store, db))
@@ -52,14 +60,23 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
 
     async def status() -> dict:
         events = await run_in_threadpool(store.count_events)
-        return {"projected_events": events,
-                "inserted_by_this_worker": projector.inserted if projector else None}
+        answer: dict = {"projected_events": events,
+                        "inserted_by_this_worker": projector.inserted if projector else None,
+                        "lag": None}
+        if lag is not None:
+            try:
+                answer.update(await run_in_threadpool(lag))
+            except Exception as exc:  # the broker away for a while: say so, do not fail
+                answer["freshness_error"] = f"{type(exc).__name__}: {exc}"
+        return answer
 
+    commands = [command_routes("intake", "handling", any_command=True), poll_router] if bus else []
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, routing_router, sheets_router,
-                      page_router],
+                      *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
+                         bus=bus,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,
@@ -74,8 +91,11 @@ def run(settings: Settings) -> int:
     store = ReportingStore(settings.dsn, settings.clickhouse_database, calendars.current,
                            settings.late_entry_working_days)
     app, projector = build_worker(settings, store)
-    http = ThreadedServer(create_api(settings, store, projector, calendars), settings.host,
-                          settings.port).start()
+    bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
+    lag = ConsumerLag(settings.kafka_bootstrap, settings.topics.events,
+                      f"{settings.app_id}-reporting")
+    http = ThreadedServer(create_api(settings, store, projector, calendars, bus, lag),
+                          settings.host, settings.port).start()
     print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
     reminders = start_reminders(settings, store, calendars)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
@@ -87,6 +107,8 @@ def run(settings: Settings) -> int:
         if reminders is not None:
             reminders.stop()
         http.stop()
+        bus.close()
+        lag.close()
     return 0
 
 

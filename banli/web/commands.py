@@ -19,7 +19,7 @@ from ..domain.types import Actor
 from ..eventlog import Outcome
 from ..domain.permissions import allowed, reach
 from ..domain.rates import RATES
-from ..domain.registry import REGISTRY, Spec, parse_command, vocabulary
+from ..domain.registry import REGISTRY, AnyCommand, Spec, parse_command, vocabulary
 from .deps import Bus, CurrentActor, ProposalPath
 from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors
 
@@ -65,14 +65,20 @@ def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "propo
                         **fields)
 
 
-def command_routes(service: str) -> APIRouter:
-    """A router with one POST route for each command the registry routes to `service`
+def command_routes(*services: str, any_command: bool = False) -> APIRouter:
+    """A router with one POST route for each command the registry routes to `services`
     (banli.domain.registry): its body is the command's fields less those the route fills in
-    (the type, the actor, and the proposal named in the path)."""
-    router = APIRouter(prefix="/api", tags=[service])
+    (the type, the actor, and the proposal named in the path); with `any_command`, also
+    `POST /api/commands`, which takes any command of the vocabulary."""
+    router = APIRouter(prefix="/api", tags=list(services))
     for spec in REGISTRY:
-        if spec.route is not None and spec.service == service:
+        if spec.route is not None and spec.service in services:
             _command_route(router, spec)
+    if any_command:
+        router.add_api_route("/commands", post_command, methods=["POST"], status_code=201,
+                             response_model=Accepted, responses=COMMAND_RESPONSES,
+                             openapi_extra=action("command"), tags=["commands"],
+                             summary="Any command of the vocabulary (DOMAIN.md)")
     return router
 
 
@@ -105,6 +111,12 @@ def not_found(proposal_id: str) -> HTTPException:
     return HTTPException(404, detail={"code": "unknown_proposal",
                                       "message": f"建议提案 {proposal_id} 不存在",
                                       "message_en": f"unknown proposal {proposal_id}"})
+
+
+async def post_command(command: AnyCommand, actor: CurrentActor, bus: Bus):
+    """Any command of the vocabulary, its type in the body (the page sends its commands here)."""
+    cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor)
+    return respond(await bus.send(cmd), cmd.command_id)
 
 
 poll_router = APIRouter(prefix="/api", tags=["commands"], responses=READ)

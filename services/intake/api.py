@@ -8,22 +8,13 @@ from typing import Any
 from fastapi import Request
 from pydantic import BaseModel
 
-from banli.domain.registry import AnyCommand
 from banli.history import LineProblem, read_commands, split_lines
-from banli.web.commands import command_routes, respond, stamp
+from banli.web.commands import command_routes
 from banli.web.deps import Bus, CurrentActor, permit
-from banli.web.schemas import COMMAND_RESPONSES, Accepted, action, errors
+from banli.web.schemas import action, errors
 
-# submit, assign, register a bureau: their routes from the command registry
-router = command_routes("intake")
-
-
-@router.post("/commands", status_code=201, response_model=Accepted, responses=COMMAND_RESPONSES,
-             summary="Any command of the vocabulary (DOMAIN.md)",
-             openapi_extra=action("command"))
-async def post_command(command: AnyCommand, actor: CurrentActor, bus: Bus):
-    cmd = stamp(command.model_dump(exclude_unset=True, mode="json"), actor)
-    return respond(await bus.send(cmd), cmd.command_id)
+# submit, assign, register a bureau: their routes from the command registry; and any command
+router = command_routes("intake", any_command=True)
 
 
 class LineRefused(BaseModel):

@@ -151,6 +151,9 @@ EXPECTED_ROUTES = {
     # routing from history: tested in test_routing_api.py
     ("post", "/api/routing/suggest"), ("get", "/api/proposals/{proposal_id}/suggestions"),
     ("get", "/api/proposals/{proposal_id}/lineage"), ("get", "/api/misrouting"),
+    # spreadsheets: tested in test_sheets_http.py
+    ("post", "/api/sheets/assignments"), ("post", "/api/sheets/replies"),
+    ("get", "/api/sheets/{preview_id}"), ("post", "/api/sheets/{preview_id}/commit"),
 }
 
 

@@ -4,7 +4,9 @@
 
 const I18N = {
   zh: {
-    title: "建议提案办理督办", live_off: "未连接", live_on: "实时", sign_in: "登录", sign_out: "退出",
+    title: "建议提案办理督办", live_off: "未连接", live_on: "实时",
+    fresh: "统计数据已与记录同步", behind: (n) => `统计数据落后 ${n} 条记录，正在更新`,
+    fresh_unknown: "统计数据同步情况未知", sign_in: "登录", sign_out: "退出",
     sign_in_help: "或粘贴 banli token issue 生成的令牌（也可在网址后加 #token=…）。", bad_token: "令牌无效或已过期",
     sign_in_idp: "统一身份认证登录",
     bureau: "承办单位", years: "年度", as_of: "截至日期", recorded_by: "记录截至", kind: "类别",
@@ -56,7 +58,9 @@ const I18N = {
     },
   },
   en: {
-    title: "Suggestions & proposals: oversight", live_off: "offline", live_on: "live", sign_in: "Sign in",
+    title: "Suggestions & proposals: oversight", live_off: "offline", live_on: "live",
+    fresh: "numbers up to date with the records", behind: (n) => `numbers ${n} records behind, catching up`,
+    fresh_unknown: "freshness unknown", sign_in: "Sign in",
     sign_out: "Sign out", sign_in_help: "Or paste a token from `banli token issue` (or add #token=… to the URL).",
     sign_in_idp: "Sign in with your organisation's account",
     bad_token: "invalid or expired token", bureau: "Bureau", years: "Years", as_of: "As of", recorded_by: "As recorded on",
@@ -222,6 +226,18 @@ async function refresh() {
   S.data = data;
   S.position = data.position;
   render();
+  showFreshness();
+}
+
+async function showFreshness() {
+  // how far the projections are behind the log (both modes' /api/status give `lag`)
+  let lag = null;
+  try { lag = (await api("/api/status")).lag; } catch (error) { lag = null; }
+  const el = $("freshness");
+  el.dataset.state = lag === null || lag === undefined ? "unknown" : lag > 0 ? "behind" : "fresh";
+  el.dataset.lag = lag ?? "";
+  el.textContent = el.dataset.state === "unknown" ? t("fresh_unknown")
+    : el.dataset.state === "behind" ? t("behind")(lag) : t("fresh");
 }
 
 function render() {
@@ -614,6 +630,8 @@ function addToFeed(events, fresh = true) {
     const li = document.createElement("li");
     if (fresh) li.className = "new";
     li.dataset.position = e.position;
+    li.dataset.type = e.type;
+    li.dataset.proposal = e.proposal_id;
     li.event = e;
     li.innerHTML = feedLine(e);
     feed.prepend(li);
