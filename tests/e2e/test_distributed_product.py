@@ -14,7 +14,7 @@ import pytest
 from banli.demo.model import MODEL_FILE
 from services.reporting.freshness import ConsumerLag
 from tests.conftest import token_for
-from tests.e2e.stack import Stack, wait_projected
+from tests.e2e.stack import Stack
 from tests.e2e.test_oversight_page import Page, browser, until  # noqa: F401  (a fixture)
 from tests.integration.test_reminders import Receiver
 
@@ -27,6 +27,12 @@ def load(intake, lines) -> int:
     assert r.status_code == 200, r.text
     assert r.json()["problems"] == [], r.json()["problems"][:3]
     return r.json()["accepted"]
+
+
+def running(stack: Stack):
+    """reporting, handling and intake, up."""
+    services = [stack.start(name) for name in ("reporting", "handling", "intake")]
+    return [service.wait_healthy() for service in services]
 
 
 def events_of(reporting) -> int:
@@ -45,9 +51,7 @@ def test_the_page_assigns_from_suggestions_on_the_distributed_deployment(kafka_b
                                                                          browser):
     stack = Stack(kafka_broker.bootstrap, tmp_path)
     try:
-        reporting, handling, intake = (stack.start(n) for n in ("reporting", "handling", "intake"))
-        for service in (reporting, handling, intake):
-            service.wait_healthy()
+        reporting, handling, intake = running(stack)
         load(stack.client(intake), MODEL_FILE.read_text(encoding="utf-8").splitlines())
         read = stack.client(reporting, "coordinator")
         r = read.post("/api/proposals", json={  # through the reporting service's command path
@@ -91,9 +95,7 @@ def test_the_page_assigns_from_suggestions_on_the_distributed_deployment(kafka_b
 def test_the_status_says_how_far_the_projections_are_behind_the_log(kafka_broker, tmp_path):
     stack = Stack(kafka_broker.bootstrap, tmp_path)
     try:
-        reporting, handling, intake = (stack.start(n) for n in ("reporting", "handling", "intake"))
-        for service in (reporting, handling, intake):
-            service.wait_healthy()
+        reporting, handling, intake = running(stack)
         lines = MODEL_FILE.read_text(encoding="utf-8").splitlines()
         load(stack.client(intake), lines[:200])
         read = stack.client(reporting, "overseer")
@@ -124,9 +126,7 @@ def test_reminders_reach_the_webhook_once_on_the_distributed_deployment(kafka_br
     receiver = Receiver()
     stack = Stack(kafka_broker.bootstrap, tmp_path)
     try:
-        reporting, handling, intake = (stack.start(n) for n in ("reporting", "handling", "intake"))
-        for service in (reporting, handling, intake):
-            service.wait_healthy()
+        reporting, handling, intake = running(stack)
         load(stack.client(intake), MODEL_FILE.read_text(encoding="utf-8").splitlines())
         events_of(stack.client(reporting, "overseer"))
         # the model's history in, the reporting service starts reminding (while a history is

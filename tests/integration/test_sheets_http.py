@@ -99,6 +99,16 @@ def upload(client, path: str, data: bytes, **params):
     return client.post(path, content=data, params=params, headers={"Content-Type": XLSX})
 
 
+def imported(server):
+    """The bureaus registered and the assignment list imported; the coordinator's client."""
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    return coordinator
+
+
 def sheet_rows(data: bytes, index: int = -1) -> list[list]:
     book = CalamineWorkbook.from_filelike(BytesIO(data))
     return book.get_sheet_by_index(index % len(book.sheet_names)).to_python()
@@ -151,11 +161,7 @@ def test_the_sheet_gives_the_report_its_json_lines_give(server, tmp_path):
     same report, count for count, for every bureau and all."""
     from apps.embedded import EmbeddedSystem
 
-    coordinator = server.client("coordinator")
-    register(coordinator)
-    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
-                            kind="cppcc_proposal", year=2020), 200)
-    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    imported(server)
     assert server.system.settle(30)
 
     twin = server.system.settings.model_copy(update={
@@ -181,11 +187,7 @@ def test_the_sheet_gives_the_report_its_json_lines_give(server, tmp_path):
 
 
 def test_a_reply_list_imports_under_its_clerks_rights(server):
-    coordinator = server.client("coordinator")
-    register(coordinator)
-    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
-                            kind="cppcc_proposal", year=2020), 200)
-    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    coordinator = imported(server)
     clerk = server.client("clerk", "sh-ipa")
     replies = reply_list([("101", "A类", "2020-04-01", "全文公开", "电话"),
                           ("102", "B", "2020-04-02", None, None),   # not sh-ipa's item
@@ -231,11 +233,7 @@ def test_a_sheet_that_cannot_be_read_is_a_clear_422(server):
 
 
 def test_every_list_downloads_as_xlsx_with_the_rows_of_its_json(server):
-    coordinator = server.client("coordinator")
-    register(coordinator)
-    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
-                            kind="cppcc_proposal", year=2020), 200)
-    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    coordinator = imported(server)
     scope = {"all": "true", "years": "2020", "as_of": "2020-11-20"}
     lists = [("/api/assignments", {}, "items"),
              ("/api/items", {**scope, "measure": "lead"}, "items"),
@@ -265,11 +263,7 @@ def test_every_list_downloads_as_xlsx_with_the_rows_of_its_json(server):
 
 @pytest.mark.parametrize("measure", ["replied", "adoption"])
 def test_a_clerk_downloads_only_its_own_bureaus_rows(server, measure):
-    coordinator = server.client("coordinator")
-    register(coordinator)
-    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
-                            kind="cppcc_proposal", year=2020), 200)
-    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    imported(server)
     clerk = server.client("clerk", "sh-ipa")
     params = {"years": "2020", "as_of": "2020-11-20", "format": "xlsx", "measure": measure}
     expect(clerk.get("/api/items", params={**params, "bureau": "sh-edu"}), 403)
@@ -280,11 +274,7 @@ def test_a_clerk_downloads_only_its_own_bureaus_rows(server, measure):
 
 
 def test_the_year_end_documents_attachment_as_xlsx(server):
-    coordinator = server.client("coordinator")
-    register(coordinator)
-    preview = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(),
-                            kind="cppcc_proposal", year=2020), 200)
-    expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    coordinator = imported(server)
     params = {"bureau": "sh-ipa", "year": 2020, "as_of": "2020-11-20"}
     r = coordinator.get("/api/report/document", params={**params, "format": "xlsx"})
     assert r.status_code == 200, r.text[:300]
