@@ -5,7 +5,7 @@ lists have: a title row merged across the columns, a blank row, a header over tw
 merged over 主办单位 | 分办 | 会办单位, the other headers merged down), a split-handled item with
 two leads, co-handlers, an assignment date as an Excel serial number, one as text and one as a
 real date, a blank row between items, and a 序号 column Banli ignores. It names neither kind nor
-year: import it with kind="cppcc_proposal", year=2027.
+year: import it with kind="cppcc_proposal", year=2026 (its dates are past, so it imports today).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from .values import EXCEL_EPOCH
 
 EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "docs" / "examples" / "交办清单示例.xlsx"
-EXAMPLE_OPTIONS = {"kind": "cppcc_proposal", "year": 2027}
+EXAMPLE_OPTIONS = {"kind": "cppcc_proposal", "year": 2026}
 
 # The bureaus of banli/data/model_history.jsonl: {id: (name_zh, name_en)}.
 EXAMPLE_BUREAUS: dict[str, tuple[str, str]] = {
@@ -29,18 +29,18 @@ EXAMPLE_BUREAUS: dict[str, tuple[str, str]] = {
     "sh-samr": ("上海市市场监督管理局", "Shanghai Administration for Market Regulation"),
 }
 
-TITLE = "2027年市政协提案交办清单"
+TITLE = "2026年市政协提案交办清单"
 HEADER_TOP = ["序号", "提案号", "案由", "提案人", "界别", "承办单位", None, None, "交办日期", "类别"]
 HEADER_BOTTOM = [None, None, None, None, None, "主办单位", "分办", "会办单位", None, None]
 ITEMS = [
     [1, 21001, "关于加强知识产权保护的提案", "张三、李四", "经济界别", "上海市知识产权局", None,
-     "上海市市场监督管理局", (date(2027, 1, 15) - EXCEL_EPOCH).days, "知识产权保护"],
+     "上海市市场监督管理局", (date(2026, 1, 15) - EXCEL_EPOCH).days, "知识产权保护"],
     [2, 21002, "关于引进海外科技人才的提案", "王五", "科技界别",
      "上海市科学技术委员会、上海市人力资源和社会保障局", "是", "上海市经济和信息化委员会",
-     "2027年1月20日", "人才，科技"],
+     "2026年1月20日", "人才，科技"],
     None,  # a blank row
     [3, 21003, "关于发展绿色金融的提案", "赵六 钱七", "无党派人士界别", "上海市地方金融监督管理局",
-     None, None, date(2027, 1, 20), "金融"],
+     None, None, date(2026, 1, 20), "金融"],
 ]
 
 

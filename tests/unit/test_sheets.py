@@ -22,7 +22,7 @@ from banli.sheets.values import EXCEL_EPOCH
 from banli.sheets.write import text_width
 
 BUREAUS = EXAMPLE_BUREAUS
-OPTIONS = EXAMPLE_OPTIONS
+OPTIONS = {"kind": "cppcc_proposal", "year": 2027}  # the sheets made here
 COORDINATOR = Actor(user="coord", role="coordinator")
 HEADER = ["提案号", "案由", "提案人", "界别", "主办单位", "会办单位", "交办日期"]
 
@@ -74,8 +74,9 @@ def codes(result: dict) -> list[str]:
 
 
 def test_example_file_is_the_generated_one():
-    committed = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, **OPTIONS)
-    generated = assignment_preview(example_assignment_list(), bureaus=BUREAUS, **OPTIONS)
+    committed = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, **EXAMPLE_OPTIONS)
+    generated = assignment_preview(example_assignment_list(), bureaus=BUREAUS,
+                                   **EXAMPLE_OPTIONS)
     assert committed == generated
     valid(committed)
     assert committed["header_rows"] == [3, 4]
@@ -85,15 +86,15 @@ def test_example_file_is_the_generated_one():
     rows = by_row(committed)
     assert sorted(rows) == [5, 6, 8]  # row 7 is blank
     submit, assign = rows[5]["commands"]
-    assert submit["at"] == "2027-01-15T09:00:00+08:00"  # a serial number
-    assert assign["at"] == "2027-01-15T09:01:00+08:00"
+    assert submit["at"] == "2026-01-15T09:00:00+08:00"  # a serial number
+    assert assign["at"] == "2026-01-15T09:01:00+08:00"
     assert [f["name"] for f in submit["filers"]] == ["张三", "李四"]
     assert assign["lead"] == ["sh-ipa"] and assign["co"] == ["sh-samr"]
     split = rows[6]["commands"][1]
     assert split["lead"] == ["sh-stcsm", "sh-hrss"] and split["co"] == ["sh-sjxw"]
-    assert split["at"].startswith("2027-01-20")  # text 2027年1月20日
+    assert split["at"].startswith("2026-01-20")  # text 2026年1月20日
     assert rows[6]["commands"][0]["topics"] == ["人才", "科技"]
-    assert rows[8]["commands"][0]["at"].startswith("2027-01-20")  # a real date
+    assert rows[8]["commands"][0]["at"].startswith("2026-01-20")  # a real date
     assert [f["name"] for f in rows[8]["commands"][0]["filers"]] == ["赵六", "钱七"]
 
 
@@ -105,21 +106,22 @@ def test_example_commands_are_accepted_by_the_kernel():
     for bureau, (name, name_en) in BUREAUS.items():
         outcome = ledger.execute(parse_command({
             "type": "register_bureau", "bureau": bureau, "name": name, "name_en": name_en,
-            "at": "2027-01-02T09:00:00+08:00", "command_id": f"reg-{bureau}", "actor": importer}))
+            "at": "2026-01-02T09:00:00+08:00", "command_id": f"reg-{bureau}", "actor": importer}))
         assert not isinstance(outcome, Rejection)
-    preview = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, **OPTIONS)
+    preview = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, **EXAMPLE_OPTIONS)
     for command in valid(preview):
         outcome = ledger.execute(parse_command({**command, "actor": COORDINATOR.model_dump()}))
         assert not isinstance(outcome, Rejection), outcome
     clerk = Actor(user="ipa-clerk", bureau="sh-ipa", role="clerk")
     replies = xlsx([["提案号", "办理结果", "答复日期", "沟通方式", "公开方式", "签发人"],
-                    [21001, "A类", "2027/3/1", "走访", "全文公开", "王局长"]])
+                    [21001, "A类", "2026/3/1", "走访", "全文公开", "王局长"]])
     preview = reply_preview(replies, bureau="sh-ipa", proposals=lambda key: {
-        "municipal/cppcc_proposal/2027/21001": "2027-cppcc_proposal-21001"}.get(key), **OPTIONS)
+        "municipal/cppcc_proposal/2026/21001": "2026-cppcc_proposal-21001"}.get(key),
+        **EXAMPLE_OPTIONS)
     for command in valid(preview, clerk):
         outcome = ledger.execute(parse_command({**command, "actor": clerk.model_dump()}))
         assert not isinstance(outcome, Rejection), outcome
-    state = ledger.states["2027-cppcc_proposal-21001"]
+    state = ledger.states["2026-cppcc_proposal-21001"]
     assert state.version == 5  # submitted, assigned, contact, reply, disclosure
 
 
