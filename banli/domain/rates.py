@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from math import prod
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .deadlines import Profile
 from .events import Event
 from .proposal import Assignment, Proposal
 from .types import (
-    DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, SATISFACTIONS, Frozen, Kind, Level, Result,
-    Satisfaction, YearSpan, business_date,
+    DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, ROLES, SATISFACTIONS, Frozen, Kind, Level,
+    Result, Satisfaction, YearSpan, business_date,
 )
 from .workdays import Calendar, OutsideCalendar, past_working_days
 
@@ -274,15 +276,105 @@ def item_of(p: Proposal, a: Assignment) -> dict[str, Any]:
 
 def with_flags(item: dict[str, Any], as_of: date, profile: Profile) -> dict[str, Any]:
     """The item with what the rates ask of it, as of the business date."""
-    lead, replied = item["role"] == "lead", item["replies"] > 0
-    if lead:
-        due_counted = replied or item["due"] < as_of
-        on_time = replied and item["first_reply_on"] <= item["due"]
-    else:
-        due_counted = item["first_opinion_on"] is not None or item["due"] < as_of
-        on_time = item["first_opinion_on"] is not None and item["first_opinion_on"] <= item["due"]
-    return {**item, "due_counted": due_counted, "on_time": on_time,
-            "adopted": lead and replied and item["result"] in profile.adopted}
+    cell = cell_of(item)
+    after = due_after(item)
+    return {**item, **_flags(cell, after is None or after < as_of, profile.adopted)}
+
+
+def _flags(cell: Mapping[str, Any], due_counted: bool, adopted: Iterable[str]
+           ) -> dict[str, Any]:
+    """Whether the duty counts in its on-time rate (`due_counted`: answered, or its due date
+    passed), whether it is on time, and whether its result counts as adopted (`adopted`, the
+    profile's results)."""
+    return {"due_counted": due_counted, "on_time": cell["on_time"],
+            "adopted": cell["role"] == "lead" and cell["replies"] > 0
+            and cell["result"] in adopted}
+
+
+# --- Cells: what the numbers ask of a duty, without its dates ---------------------------------------
+# Every number of the report counts the duties that one of the MEASURES picks, and the measures
+# read a few fields of a duty: its role and kind, whether and when it was answered, its result,
+# disclosure and feedback. Of those questions only one depends on the as-of date: whether an
+# unanswered duty's due date has passed. A duty's *cell* is the answers to all the others, a
+# small integer (cell_code) over CELL_FIELDS; with the date after which it counts as due
+# (due_after) it is all a report needs of the duty. The projections store both per version of a
+# duty, and a report adds up the duties of each (cell, due date passed) with counts_of_cells.
+
+CELL_FIELDS: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    ("role", ROLES),
+    ("kind", KINDS),
+    ("replies", (0, 1)),  # whether the lead has replied, as the measures ask it (replies > 0)
+    ("answered", (False, True)),  # replied (a lead) or gave its opinion (a co-handler)
+    ("on_time", (False, True)),  # answered on or before its due date
+    ("result", (None, *RESULTS)),
+    ("disclosure", (None, *DISCLOSURES)),
+    ("feedback", (None, *SATISFACTIONS)),
+    ("feedback_channel", (None, *FEEDBACK_CHANNELS)),
+    ("feedback_by_self", (False, True)),
+    ("contacted", (False, True)),
+)
+CELL_CODES = prod(len(values) for _, values in CELL_FIELDS)  # codes are 0 .. CELL_CODES - 1
+
+
+def _answered_on(item: Mapping[str, Any]) -> date | None:
+    if item["role"] == "lead":
+        return item["first_reply_on"] if item["replies"] else None
+    return item["first_opinion_on"]
+
+
+def cell_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The duty's cell: the fields of CELL_FIELDS, as the measures read them."""
+    answered_on = _answered_on(item)
+    return {"role": item["role"], "kind": item["kind"], "replies": min(item["replies"], 1),
+            "answered": answered_on is not None,
+            "on_time": answered_on is not None and answered_on <= item["due"],
+            "result": item["result"], "disclosure": item["disclosure"],
+            "feedback": item["feedback"], "feedback_channel": item["feedback_channel"],
+            "feedback_by_self": bool(item["feedback_by_self"]),
+            "contacted": bool(item["contacted"])}
+
+
+def due_after(item: Mapping[str, Any]) -> date | None:
+    """The day after which the duty counts in its on-time rate, as of any later date: its due
+    date; None when it counts already (answered)."""
+    return None if _answered_on(item) is not None else item["due"]
+
+
+def cell_code(cell: Mapping[str, Any]) -> int:
+    """The cell as one integer (mixed radix over CELL_FIELDS)."""
+    code = 0
+    for name, values in CELL_FIELDS:
+        code = code * len(values) + values.index(cell[name])
+    return code
+
+
+def cell_from_code(code: int) -> dict[str, Any]:
+    if not 0 <= code < CELL_CODES:
+        raise ValueError(f"not a cell code: {code}")
+    cell: dict[str, Any] = {}
+    for name, values in reversed(CELL_FIELDS):
+        code, index = divmod(code, len(values))
+        cell[name] = values[index]
+    return cell
+
+
+@lru_cache(maxsize=65_536)
+def _measures_of_cell(code: int, due_counted: bool, adopted: tuple[str, ...]
+                      ) -> tuple[str, ...]:
+    cell = cell_from_code(code)
+    flagged = {**cell, **_flags(cell, due_counted, adopted)}
+    return tuple(name for name, keep in MEASURES.items() if keep(flagged))
+
+
+def counts_of_cells(cells: Iterable[tuple[int, bool, int]], profile: Profile) -> Counter[str]:
+    """The report's counts, named as the measures, from cells: (cell code, whether the due date
+    has passed, how many duties). Each measure picks its duties exactly as it picks items."""
+    counts: Counter[str] = Counter()
+    adopted = tuple(profile.adopted)
+    for code, past_due, n in cells:
+        for name in _measures_of_cell(code, bool(past_due), adopted):
+            counts[name] += n
+    return counts
 
 
 def _reply(item: dict[str, Any]) -> bool:

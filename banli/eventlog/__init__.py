@@ -28,6 +28,19 @@ class Stored:
     event: Event
 
 
+# Positions in the distributed log: (partition, offset) folded into one orderable number. The
+# embedded log's positions are small: all in partition 0.
+OFFSET_BITS = 40
+
+
+def position_of(partition: int, offset: int) -> int:
+    return (partition << OFFSET_BITS) | offset
+
+
+def partition_of(position: int) -> int:
+    return position >> OFFSET_BITS
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a command came to: its events (with positions) or its rejection. `replayed` when it

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..domain.events import Event, load_event
 from ..domain.rejections import Rejection
-from . import Outcome, Stored
+from . import OFFSET_BITS, Outcome, Stored, partition_of, position_of  # noqa: F401
 
 with warnings.catch_warnings():
     # kafka-python loads its protocol schemas with importlib.resources' legacy API.
@@ -58,12 +58,6 @@ class Topics:
         """Natural-key claims: the first claim of a key in its partition owns it."""
         return f"{self.prefix}banli.keys"
 
-# Positions in the distributed log: (partition, offset) folded into one orderable number.
-OFFSET_BITS = 40
-
-
-def position_of(partition: int, offset: int) -> int:
-    return (partition << OFFSET_BITS) | offset
 
 
 def ensure_topics(bootstrap: str, partitions: int, topics: Topics = Topics(),

@@ -1,19 +1,28 @@
 """Following the log: fold each proposal's state alongside the events and insert their rows.
 
 The same `Projection` serves the embedded projector (reading SQLite), the Kafka reporting
-worker and replay; only where it reads a stream's earlier events from differs."""
+worker and replay; only where it reads a stream's earlier events from differs.
+
+Exactly once. The versioned tables dedupe by key, so writing an event's rows twice is harmless;
+report_intervals adds its rows up, so each batch's changes must land exactly once. They are
+written last, in one insert (one part: atomic) together with the batch's marks: in each
+partition of the log, the position after the batch's last. What the marks cover is in every
+table; what is after them is written again: on a restart the embedded projector starts after them (the store's
+checkpoint), and the Kafka worker skips what it is sent again up to them. After an insert that
+failed, the marks are read back, since a failure may come after the insert landed."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Callable, Iterable
 
 from banli.domain import events as e
-from banli.domain.proposal import State, fold
-from banli.eventlog import Stored
+from banli.domain.proposal import Proposal, State
+from banli.eventlog import Stored, partition_of
 
+from .intervals import Lines, advance, changes, follow, head_of
 from .projector import Rows, project
 from .store import ReportingStore
 
@@ -21,6 +30,8 @@ from .store import ReportingStore
 LoadStream = Callable[[str, int], list[e.AnyEvent]]
 # Told of each batch once its rows are in: the rows and the states they lead to.
 Listener = Callable[[Rows, dict[str, State]], None]
+# A stream as projected: its state and its lines (intervals.Lines).
+Followed = tuple[State, Lines | None]
 
 log = logging.getLogger("banli.reporting")
 
@@ -31,47 +42,97 @@ class Projection:
         self.store = store
         self.load_stream = load_stream
         self.db = db
-        self.cache: OrderedDict[str, State] = OrderedDict()
+        self.cache: OrderedDict[str, Followed] = OrderedDict()
         self.cache_size = cache_size
         self.listeners: list[Listener] = []  # e.g. the live feed (services/reporting/live.py)
+        self._read_marks()
 
-    def _before(self, event: e.Event, pending: dict[str, State]) -> State:
-        state = pending.get(event.proposal_id, self.cache.get(event.proposal_id))
-        version = state.version if state is not None else 0
-        if version < event.seq - 1:  # not cached (or a gap): fold what was projected before
-            state = fold(self.load_stream(event.proposal_id, event.seq))
-        return state
+    def _read_marks(self) -> None:
+        """What report_intervals holds already (per log partition), and whether it follows the
+        log at all (a store made before it did not: ReportingStore.intervals_complete)."""
+        self.marks = self.store.marks(self.db)
+        self.intervals = self.store.intervals_complete(self.db)
+        self.exchanges = self.store.exchanges
 
-    def rows_for(self, batch: Iterable[Stored]) -> tuple[Rows, dict[str, State]]:
-        """Rows for the events not projected yet, and the states they lead to. An event at or
-        below its stream's projected seq is a redelivery and adds nothing."""
+    def _before(self, event: e.Event, pending: dict[str, Followed]) -> Followed:
+        followed = pending.get(event.proposal_id) or self.cache.get(event.proposal_id)
+        version = followed[0].version if followed is not None and followed[0] else 0
+        if version < event.seq - 1:  # not cached (or a gap): follow what was projected before
+            followed = follow(self.load_stream(event.proposal_id, event.seq))
+        return followed or (None, None)
+
+    def _history(self, event: e.Event, batch: dict[str, list[e.Event]]) -> list[e.Event]:
+        """The stream's events before `event`: the log's, then this batch's (which the
+        projected history loader cannot see yet)."""
+        earlier = batch.get(event.proposal_id, [])
+        return [*self.load_stream(event.proposal_id, earlier[0].seq if earlier else event.seq),
+                *earlier]
+
+    def rows_for(self, batch: Iterable[Stored]) -> tuple[Rows, dict[str, Followed]]:
+        """Rows for the events not projected yet, and what their streams lead to. An event the
+        marks cover, or at or below its stream's projected seq, is a redelivery and adds
+        nothing."""
+        if self.store.exchanges != self.exchanges:  # replay swapped the tables in
+            self._read_marks()
         rows = Rows()
-        pending: dict[str, State] = {}
+        pending: dict[str, Followed] = {}
+        first: dict[str, Lines | None] = {}  # each stream's lines before the batch
+        seen: dict[str, list[e.Event]] = {}
         for stored in batch:
             event = stored.event
-            state = self._before(event, pending)
+            part = partition_of(stored.position)
+            if stored.position < self.marks.get(part, 0):
+                continue
+            state, lines = self._before(event, pending)
             if state is not None and state.version >= event.seq:
                 continue
-            pending[event.proposal_id] = project(state, event, stored.position, rows)
+            first.setdefault(event.proposal_id, lines)
+            after, changed = project(state, event, stored.position, rows)
+            lines = advance(lines, state, after, event, changed,
+                            lambda: self._history(event, seen))
+            pending[event.proposal_id] = (after, lines)
+            seen.setdefault(event.proposal_id, []).append(event)
+            rows.marks[part] = max(rows.marks.get(part, 0), stored.position + 1)
+        if self.intervals:
+            for stream, before in first.items():
+                after, lines = pending[stream]
+                if isinstance(after, Proposal):
+                    rows.intervals.update(changes(before, lines, head_of(after)))
+            rows.intervals = Counter({key: n for key, n in rows.intervals.items() if n})
+        else:
+            rows.marks.clear()  # a table that never followed the log gets nothing
         return rows, pending
 
-    def remember(self, states: dict[str, State]) -> None:
-        for stream, state in states.items():
-            self.cache[stream] = state
+    def remember(self, states: dict[str, Followed]) -> None:
+        for stream, followed in states.items():
+            self.cache[stream] = followed
             self.cache.move_to_end(stream)
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
+
+    def inserted(self, rows: Rows) -> None:
+        """Note that a batch's rows are in: the marks move on."""
+        self.marks = {**self.marks, **rows.marks}
+
+    def insert(self, rows: Rows) -> None:
+        """Insert a batch's rows; after a failure, read back how far the marks got."""
+        try:
+            self.store.insert(rows, self.db)
+        except Exception:
+            self._read_marks()
+            raise
+        self.inserted(rows)
 
     def apply(self, batch: Iterable[Stored]) -> int:
         """Insert the batch's rows; the cache moves on only once they are in."""
         rows, states = self.rows_for(batch)
         if rows.history:
-            self.store.insert(rows, self.db)
+            self.insert(rows)
         self.remember(states)
         if rows.history:
             for listener in self.listeners:
                 try:
-                    listener(rows, states)
+                    listener(rows, {stream: state for stream, (state, _) in states.items()})
                 except Exception:  # a listener's trouble never holds the projections up
                     log.exception("a projection listener failed")
         return len(rows)

@@ -3,21 +3,22 @@
 Every event adds one row to the immutable history; a proposal event adds a version of each
 assignment it changed (all of them when the proposal's own status changes), and a version of the
 proposal when the proposal's own fields changed. Rows carry the event's `seq`, business date and
-record time. The rule of time keeps each row's versions in business-time order (a duty's records
-are in order, and so are the proposal's own), so any past date can be asked with
-`argMax(..., seq)` over the versions up to that date: the same rows answer "as of" and "as
-recorded on".
+record time. The rule of time keeps each row's versions in business-time order as far as their
+columns go (a duty's records are in order, and so are the proposal's own), so any past date can
+be asked with `argMax(..., seq)` over the versions up to that date: the same rows answer "as of"
+and "as recorded on". Reports without an audit clock read the validity intervals instead
+(services/reporting/intervals.py), which Projection adds to the same Rows.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
 from banli.domain import events as e
 from banli.domain.proposal import Assignment, Bureau, Proposal, State, evolve
 from banli.domain.types import business_date
 
-NO_DATE = date(1900, 1, 1)  # "not yet" in the non-nullable date columns (outside the calendar)
+from .intervals import NO_DATE, cell_and_due, changed_duties
 
 HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
                    "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",
@@ -31,25 +32,32 @@ ASSIGNMENT_COLUMNS = ("proposal_id", "bureau", "seq", "position", "occurred_on",
                       "opinions", "first_opinion_on", "replies", "first_reply_on",
                       "awaiting_reply", "reopen_due", "extensions", "result", "disclosure",
                       "feedback", "supervisions", "feedback_channel", "feedback_by_self",
-                      "last_reply_on", "published_on")
+                      "last_reply_on", "published_on", "cell", "due_after")
 BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position")
 
 
 @dataclass
 class Rows:
-    """Rows for each table, column-oriented batches built row by row."""
+    """Rows for each table, built row by row. `intervals` are the changes to report_intervals
+    (by key: every column but `n`, in intervals.INTERVAL_COLUMNS' order; the value is `n`), and
+    `marks`, per partition of the log, the position after the batch's last there, written with
+    them (ReportingStore.insert)."""
 
     history: list[tuple] = field(default_factory=list)
     proposals: list[tuple] = field(default_factory=list)
     assignments: list[tuple] = field(default_factory=list)
     bureaus: list[tuple] = field(default_factory=list)
+    intervals: Counter = field(default_factory=Counter)
+    marks: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.history)
 
 
-def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
-    """Add the event's rows to `rows` and return the state after it."""
+def project(before: State, event: e.Event, position: int, rows: Rows
+            ) -> tuple[State, list[str]]:
+    """Add the event's rows to `rows`; return the state after it and the bureaus whose duty it
+    changed."""
     after = evolve(before, event)
     day = business_date(event.occurred_at)
     rows.history.append((
@@ -59,7 +67,7 @@ def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
         _bureau_of(event), event.model_dump_json()))
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
-        return after
+        return after, []
     assert isinstance(after, Proposal)
     stamp = (event.seq, position, day, event.recorded_at)
     if not isinstance(before, Proposal) or _proposal_fields(before) != _proposal_fields(after):
@@ -67,12 +75,10 @@ def project(before: State, event: e.Event, position: int, rows: Rows) -> State:
             after.id, *stamp, after.kind, after.level, after.year, after.number, after.title,
             after.affiliation, list(after.topics), after.key_item, after.status,
             after.merged_into or "", after.supervisions))
-    old = before.assignments if isinstance(before, Proposal) else {}
-    everything = not isinstance(before, Proposal) or before.status != after.status
-    for bureau, duty in after.assignments.items():
-        if everything or _changed(old.get(bureau), duty):
-            rows.assignments.append(_assignment_row(after, duty, stamp))
-    return after
+    changed = changed_duties(before, after)
+    for bureau in changed:
+        rows.assignments.append(_assignment_row(after, after.assignments[bureau], stamp))
+    return after, changed
 
 
 def _proposal_fields(p: Proposal) -> tuple:
@@ -90,18 +96,11 @@ def _bureau_of(event: e.Event) -> str:
     return event.__dict__.get("bureau") or ""
 
 
-def _changed(before: Assignment | None, after: Assignment) -> bool:
-    """`before != after`, cheaply: `evolve` carries the duties an event does not touch over as
-    the very same objects, so identity settles most of them, and for the one it touched the
-    field values decide (what pydantic's __eq__ compares too, for a Frozen model without extra
-    or private attributes, but without its slower path for models that differ)."""
-    return before is not after and (before is None or before.__dict__ != after.__dict__)
-
-
 def _assignment_row(p: Proposal, a: Assignment, stamp: tuple) -> tuple:
     return (p.id, a.bureau, *stamp, p.kind, p.level, p.year, p.status, a.role, a.status,
             a.assigned_on, a.due, a.acknowledged, a.contacts, a.contacted_before_reply,
             a.opinions, a.first_opinion_on or NO_DATE, a.replies, a.first_reply_on or NO_DATE,
             a.awaiting_reply, a.reopen_due or NO_DATE, a.extensions, a.result or "",
             a.disclosure or "", a.feedback or "", a.supervisions, a.feedback_channel or "",
-            a.feedback_by_self, a.last_reply_on or NO_DATE, a.published_on or NO_DATE)
+            a.feedback_by_self, a.last_reply_on or NO_DATE, a.published_on or NO_DATE,
+            *cell_and_due(p, a))

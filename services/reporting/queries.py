@@ -1,7 +1,9 @@
-"""The reporting SQL, over the versioned rows: the state of each assignment as of a date is its
-latest version (`argMax(..., seq)`) among the versions whose business date is on or before it.
-The duties of a report are counted here, grouped into cells; store.add_cell turns the cells into
-the report's numbers."""
+"""The reporting SQL. A report reads the validity intervals (INTERVAL_COUNTS): the rows holding
+on its date, added up by what the report asks of them. Everything else, and a report with an
+audit clock, reads the versioned rows: the state of each assignment as of a date is its latest
+version (`argMax(..., seq)`) among the versions whose business date is on or before it. Either
+way the duties come as cells (banli.domain.rates.cell_code) that store._reports turns into the
+report's numbers."""
 from __future__ import annotations
 
 # The latest version of each assignment in scope, as of the business date (and, for audits,
@@ -25,7 +27,9 @@ SELECT proposal_id, bureau,
        argMax(feedback, seq)                                       AS feedback,
        argMax(contacted_before_reply, seq)                         AS contacted,
        argMax(feedback_channel, seq)                               AS feedback_channel,
-       argMax(feedback_by_self, seq)                               AS feedback_by_self
+       argMax(feedback_by_self, seq)                               AS feedback_by_self,
+       argMax(cell, seq)                                           AS cell,
+       argMax(due_after, seq)                                      AS due_after
 FROM (
     SELECT *, disclosure AS decided FROM {db}.assignment_versions
     WHERE occurred_on <= {as_of:Date32}
@@ -39,48 +43,31 @@ GROUP BY proposal_id, bureau
 HAVING counted
 """
 
-# The same, when the as-of date is on or after the store's last business date (and no audit clock
-# is set): then every assignment's latest version is its state as of that date, and the
-# assignment_latest table holds exactly those.
-LATEST_ASSIGNMENTS = """
-SELECT proposal_id, bureau, role, kind, level, year, assigned_on,
-       status = 'active' AND proposal_status = 'open'              AS counted,
-       due, replies, first_reply_on, opinions, first_opinion_on, result, disclosure,
-       feedback, contacted_before_reply AS contacted, feedback_channel, feedback_by_self
-FROM {db}.assignment_latest FINAL
-WHERE counted
+# The report's counts from report_intervals (services/reporting/intervals.py): the rows that
+# hold on the as-of date, added up by kind of row (duty, proposal, record) and by what the report
+# asks of each: a duty's cell and whether its due date has passed, a record's stamp. `{keys}` is
+# "bureau," for one report per bureau. The as-of date is before 2299-12-31 (store._scope_params).
+INTERVAL_COUNTS = """
+SELECT {keys} what, cell, due_after < {as_of:Date32} AS past_due, occurred_on, recorded_on,
+       imported, sum(n) AS n
+FROM {db}.report_intervals
+WHERE valid_to > {as_of:Date32} AND valid_from <= {as_of:Date32}
   AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
   AND ({bureau:String} = '' OR bureau = {bureau:String})
   AND ({level:String} = '' OR level = {level:String})
   AND ({kind:String} = '' OR kind = {kind:String})
+GROUP BY {keys} what, cell, past_due, occurred_on, recorded_on, imported
+HAVING n != 0
 """
 
-LAST_BUSINESS_DAY = "SELECT max(occurred_on) AS last FROM {db}.assignment_latest"
-
-# The report's counts, as cells: the duties in scope grouped by everything a number of the
-# report asks of a duty (store.counts_of_cells adds them up into each number), and per group key
-# (one bureau, or all) a total with the distinct proposals. Few aggregate functions, because each
-# one costs ClickHouse planning time whatever the size of the data.
+# The same duties' cells from every version, for a report with an audit clock: the counted
+# duties as of both clocks (CURRENT_ASSIGNMENTS) grouped by cell and whether the due date has
+# passed, and per group key (one bureau, or all) a total with the distinct proposals.
 REPORT_CELLS = """
-SELECT {keys} kind, role, done, on_time, past_due, c_result, c_disclosure, c_feedback,
-       c_contacted, c_by_self, c_channel,
-       grouping(kind) AS total, count() AS n, uniqExact(proposal_id) AS proposals
-FROM (
-    SELECT proposal_id, bureau, kind, role,
-           if(role = 'lead', replies > 0, opinions > 0)                         AS done,
-           done AND if(role = 'lead', first_reply_on, first_opinion_on) <= due  AS on_time,
-           due < {as_of:Date32}                                                 AS past_due,
-           role = 'lead' AND replies > 0                                        AS replied,
-           if(replied, result, '')                                              AS c_result,
-           if(replied, disclosure, '')                                          AS c_disclosure,
-           if(replied, feedback, '')                                            AS c_feedback,
-           replied AND contacted                                                AS c_contacted,
-           replied AND feedback != '' AND feedback_by_self                      AS c_by_self,
-           if(replied AND feedback != '', feedback_channel, '')                 AS c_channel
-    FROM ({current})
-)
-GROUP BY GROUPING SETS (({keys} kind, role, done, on_time, past_due, c_result, c_disclosure,
-                         c_feedback, c_contacted, c_by_self, c_channel), ({group}))
+SELECT {keys} cell, due_after < {as_of:Date32} AS past_due, grouping(cell) AS total,
+       count() AS n, uniqExact(proposal_id) AS proposals
+FROM ({current})
+GROUP BY GROUPING SETS (({keys} cell, past_due), ({group}))
 """
 
 # The bureaus' records on the duties in scope (banli.domain.rates.stamps_of): each event about a

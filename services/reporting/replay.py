@@ -134,7 +134,7 @@ def _project(projection: Projection, batches: Iterable[list[Stored]],
 
 def _insert(projection: Projection, rows: Rows, read: int) -> tuple[int, int]:
     if rows.history:
-        projection.store.insert(rows, projection.db)
+        projection.insert(rows)
     return read, len(rows)
 
 

@@ -1,6 +1,8 @@
 -- Reporting projections. `{db}` is the database; replay builds a fresh set in `{db}_replay`
 -- and exchanges them in. ReplacingMergeTree keys are the dedupe keys: a redelivered event
 -- writes the same key again, and every query reads through argMax/FINAL, never raw counts.
+-- report_intervals is the exception: its counts add up, and the projection writes each batch
+-- into it exactly once (services/reporting/projection.py).
 
 CREATE TABLE IF NOT EXISTS {db}.event_history (
     position       UInt64,
@@ -71,7 +73,9 @@ CREATE TABLE IF NOT EXISTS {db}.assignment_versions (
     feedback_channel       LowCardinality(String),
     feedback_by_self       Bool,
     last_reply_on          Date32,
-    published_on           Date32
+    published_on           Date32,
+    cell                   UInt32,
+    due_after              Date32
 ) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, bureau, seq);
 
 -- Columns added since the first release: a store made before gets them here (empty in its old
@@ -80,13 +84,44 @@ ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_channel L
 ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_by_self Bool;
 ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS last_reply_on Date32;
 ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS published_on Date32;
+ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS cell UInt32;
+ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS due_after Date32;
 
--- Each assignment's latest version only (the highest seq wins when parts merge; read it with
--- FINAL). Reports as of a date on or after every business date in the store read this instead of
--- picking the latest of all versions: the same rows, a fraction of them. Same columns as
--- assignment_versions, sorted by bureau first, for the one-bureau scopes.
-CREATE TABLE IF NOT EXISTS {db}.assignment_latest AS {db}.assignment_versions
-ENGINE = ReplacingMergeTree(seq) ORDER BY (bureau, proposal_id);
+-- What the reports count, by validity interval (services/reporting/intervals.py): each row
+-- holds from `valid_from` up to, not including, `valid_to` (2299-12-31 while it still holds),
+-- and a report as of D adds up `n` over the rows with valid_from <= D < valid_to:
+--   duty      n duties of `bureau` in report cell `cell` (banli.domain.rates.cell_code), counted
+--             as due once D is past `due_after` (1900-01-01: at once);
+--   proposal  n proposals with a counted duty (`bureau` is '');
+--   record    n records of `bureau` on its counted duties, dated `occurred_on`, entered
+--             `recorded_on` (Asia/Shanghai), by the importer or not (`imported`);
+--   mark      the log is in up to `position` in its partition (never valid: 1900-01-01).
+-- The projection writes changes: negative n takes rows back, and merges add equal keys up
+-- (dropping those that come to 0). Sorted for "current" reports (the rows still holding are
+-- last) and one bureau's.
+CREATE TABLE IF NOT EXISTS {db}.report_intervals (
+    valid_to    Date32,
+    bureau      String,
+    valid_from  Date32,
+    what        Enum8('mark' = 0, 'duty' = 1, 'proposal' = 2, 'record' = 3),
+    year        UInt16,
+    level       LowCardinality(String),
+    kind        LowCardinality(String),
+    cell        UInt32,
+    due_after   Date32,
+    occurred_on Date32,
+    recorded_on Date32,
+    imported    Bool,
+    position    UInt64,
+    n           Int64
+) ENGINE = SummingMergeTree(n)
+PRIMARY KEY (valid_to, bureau, valid_from)
+ORDER BY (valid_to, bureau, valid_from, what, year, level, kind, cell, due_after, occurred_on,
+          recorded_on, imported, position);
+
+-- Each assignment's latest version, which reports as of the last business day read until the
+-- intervals above replaced it.
+DROP TABLE IF EXISTS {db}.assignment_latest;
 
 CREATE TABLE IF NOT EXISTS {db}.bureaus (
     bureau   String,

@@ -5,6 +5,7 @@ chDB allows one engine per process and its calls block: every call here goes thr
 and async callers run these methods in a worker thread."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -14,19 +15,22 @@ from typing import Any, Callable
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.rates import (Report, Scope, Stamp, count_entries, entry_kind, report_of,
-                                with_flags)
+from banli.domain.rates import Report, Scope, Stamp, entry_kind, with_flags
 from banli.domain.workdays import Calendar
+from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
 
 from . import queries
-from .projector import (ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, NO_DATE,
-                        PROPOSAL_COLUMNS, Rows)
+from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
+from .projector import ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS, Rows
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
-TABLES = ("event_history", "proposal_versions", "assignment_versions", "assignment_latest",
+TABLES = ("event_history", "proposal_versions", "assignment_versions", "report_intervals",
           "bureaus")
+LAST_AS_OF = OPEN - timedelta(days=1)  # every later date reports what this one does
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
+
+log = logging.getLogger("banli.reporting")
 
 _ENGINES: dict[str, Any] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -55,6 +59,8 @@ class ReportingStore:
         self.late_entry_working_days = late_entry_working_days
         self.client = connect(dsn)
         self._lock = threading.RLock()
+        self._complete: dict[str, bool] = {}  # report_intervals followed the log from its start
+        self.exchanges = 0
         self.ensure_schema(self.db)
 
     def _sql(self, template: str, db: str | None = None) -> str:
@@ -70,102 +76,126 @@ class ReportingStore:
 
     # --- schema ------------------------------------------------------------------------------
     def ensure_schema(self, db: str) -> None:
+        """Create what is missing. A store without events gets report_intervals with its first
+        mark (position 0: it follows the log from its start); a store made before the intervals
+        gets them empty and reports from the versions until `banli replay` rebuilds it."""
         self.command(f"CREATE DATABASE IF NOT EXISTS {db}")
         statements = [statement for statement in "\n".join(
             line for line in self._sql(SCHEMA, db).splitlines()
             if not line.lstrip().startswith("--")).split(";") if statement.strip()]
         for statement in statements:
-            if f"{db}.assignment_latest AS" in statement:
-                self._build_latest(db, statement)  # a store made before the table: fill it
             self.command(statement)
+        if not self.marks(db) and not int(self.command(f"SELECT count() FROM {db}.event_history")):
+            self._insert_marks(db, {0: 0})
+        self._complete[db] = bool(self.marks(db))
+        if not self._complete[db]:
+            log.warning("%s.report_intervals is new in a store with events: reports read every "
+                        "version until `banli replay` rebuilds the projections", db)
 
-    def _build_latest(self, db: str, create: str) -> None:
-        """Give a store whose assignment_versions predate assignment_latest the latter (`create`,
-        schema.sql's statement), filled from the former. It is built aside and renamed in, so a
-        crash halfway leaves no half-filled table behind (the next start builds it again)."""
-        exists = "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}"
-        if (int(self.command(exists, db=db, t="assignment_latest"))
-                or not int(self.command(exists, db=db, t="assignment_versions"))):
-            return
-        building = f"{db}.assignment_latest_building"
-        self.command(f"DROP TABLE IF EXISTS {building}")
-        self.command(create.replace(f"{db}.assignment_latest AS", f"{building} AS"))
-        self.command(f"INSERT INTO {building} SELECT * FROM {db}.assignment_versions")
-        self.command(f"RENAME TABLE {building} TO {db}.assignment_latest")
+    def intervals_complete(self, db: str | None = None) -> bool:
+        """Whether report_intervals has followed the log from its start (see ensure_schema)."""
+        db = db or self.db
+        if db not in self._complete:
+            self._complete[db] = bool(self.marks(db))
+        return self._complete[db]
+
+    def marks(self, db: str | None = None) -> dict[int, int]:
+        """Per partition of the log, the position before which every event is projected, into
+        report_intervals too (Rows.marks); none for a store whose intervals are incomplete."""
+        sql = (f"SELECT bitShiftRight(position, {OFFSET_BITS}) AS partition, max(position) AS next"
+               f" FROM {db or self.db}.report_intervals WHERE valid_to = {{day:Date32}} AND "
+               f"what = 'mark' GROUP BY partition")
+        with self._lock:
+            result = self.client.query(sql, parameters={"day": NO_DATE})
+        return {int(partition): int(next_) for partition, next_ in result.result_rows}
 
     def drop(self, db: str | None = None) -> None:
         self.command(f"DROP DATABASE IF EXISTS {db or self.db}")
 
     def exchange(self, other_db: str) -> None:
-        """Swap every projection table with its twin in `other_db`, each atomically."""
+        """Swap every projection table with its twin in `other_db`, each atomically. Projections
+        into this store read its marks again (`exchanges` counts the swaps)."""
         for table in TABLES:
             self.command(f"EXCHANGE TABLES {self.db}.{table} AND {other_db}.{table}")
+        self._complete.clear()
+        self.exchanges += 1
 
     # --- writing -----------------------------------------------------------------------------
     def insert(self, rows: Rows, db: str | None = None) -> None:
-        """Insert one batch. The history goes last: its highest position is the projector's
-        checkpoint, so a batch cut short is projected again (the versions dedupe by key)."""
+        """Insert one batch. report_intervals goes last, in one insert with the batch's marks:
+        its counts add up, so it must take each batch once, and what its marks cover is in
+        every table (services/reporting/projection.py); the versioned tables dedupe by key."""
         db = db or self.db
         with self._lock:
             for table, columns, data in (
                 ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
-                ("assignment_latest", ASSIGNMENT_COLUMNS, rows.assignments),
                 ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
                 ("bureaus", BUREAU_COLUMNS, rows.bureaus),
                 ("event_history", HISTORY_COLUMNS, rows.history),
             ):
                 if data:
                     self.client.insert(f"{db}.{table}", data, column_names=columns)
+            if rows.marks:
+                self._insert_marks(db, rows.marks, rows.intervals)
+
+    def _insert_marks(self, db: str, marks: dict[int, int], intervals: Counter = Counter()
+                      ) -> None:
+        data = [(*key, n) for key, n in intervals.items()]
+        data += [(NO_DATE, "", NO_DATE, "mark", 0, "", "", 0, NO_DATE, NO_DATE, NO_DATE, False,
+                  position, 1) for position in marks.values()]
+        with self._lock:
+            self.client.insert(f"{db}.report_intervals", data, column_names=INTERVAL_COLUMNS)
 
     def checkpoint(self, db: str | None = None) -> int:
-        """The highest log position whose events are all projected."""
-        with self._lock:
-            return int(self.client.command(
-                f"SELECT max(position) FROM {db or self.db}.event_history") or 0)
+        """The highest log position projected (the embedded log's: every event up to it)."""
+        db = db or self.db
+        if self.intervals_complete(db):
+            return max(0, max(self.marks(db).values(), default=0) - 1)
+        with self._lock:  # a store from before the intervals: its history is the last insert
+            return int(self.client.command(f"SELECT max(position) FROM {db}.event_history") or 0)
 
     # --- reading -----------------------------------------------------------------------------
     def _reports(self, scope: Scope, profile: Profile, recorded_by: datetime | None,
                  by_bureau: bool) -> dict[str, Report]:
         """The report, or one per bureau with duties in scope (by bureau), counted by ClickHouse
-        as cells and stamps and made into reports as the reference makes them."""
-        current = (queries.LATEST_ASSIGNMENTS if self._at_or_after_last_day(scope, recorded_by)
-                   else queries.CURRENT_ASSIGNMENTS)
+        as cells, proposals and stamps and made into reports as the reference makes them."""
+        params = self._scope_params(scope, recorded_by)
         keys = "bureau," if by_bureau else ""
+        tallies: dict[str, Tally]
+        if recorded_by is None and self.intervals_complete():
+            tallies = tallies_of(self.query(queries.INTERVAL_COUNTS.replace("{keys}", keys),
+                                            **params), by_bureau, scope.bureau is not None)
+        else:
+            tallies = {}
+            self._general_tallies(tallies, params, keys, by_bureau)
+        if not tallies and not by_bureau:
+            tallies[""] = Tally()
+        calendar = self.calendar()
+        return {bureau: tally.report(
+                    scope.model_copy(update={"bureau": bureau}) if by_bureau else scope, profile,
+                    calendar, self.late_entry_working_days)
+                for bureau, tally in sorted(tallies.items())}
+
+    def _general_tallies(self, tallies: dict[str, Tally], params: dict[str, Any], keys: str,
+                         by_bureau: bool) -> None:
+        """The tallies from every version (CURRENT_ASSIGNMENTS): what an audit clock needs."""
+        current = queries.CURRENT_ASSIGNMENTS
         sql = (queries.REPORT_CELLS.replace("{current}", current)
                .replace("{keys}", keys).replace("{group}", "bureau" if by_bureau else ""))
-        params = self._scope_params(scope, recorded_by)
-        groups: dict[str, Counter] = {}
         for cell in self.query(sql, **params):
-            counts = groups.setdefault(cell["bureau"] if by_bureau else "", Counter())
+            tally = tallies.setdefault(cell["bureau"] if by_bureau else "", Tally())
             if cell["total"]:
-                counts["proposals"] = cell["proposals"]
+                tally.proposals = cell["proposals"]
             else:
-                add_cell(counts, cell, profile)
-        if not groups and not by_bureau:
-            groups[""] = Counter()
-        stamps: dict[str, list[Stamp]] = {}
+                tally.cells.append((cell["cell"], cell["past_due"], cell["n"]))
         for row in self.query(queries.ENTRY_STAMPS.replace("{current}", current)
                               .replace("{keys}", keys), **params):
-            stamps.setdefault(row["bureau"] if by_bureau else "", []).append(
+            tallies.setdefault(row["bureau"] if by_bureau else "", Tally()).stamps.append(
                 Stamp(row["occurred_on"], row["recorded_on"], bool(row["imported"]), row["n"]))
-        calendar = self.calendar()
-        return {bureau: report_of(scope.model_copy(update={"bureau": bureau}) if by_bureau
-                                  else scope, profile, counts,
-                                  count_entries(stamps.get(bureau, ()), calendar,
-                                                self.late_entry_working_days))
-                for bureau, counts in sorted(groups.items())}
-
-    def _at_or_after_last_day(self, scope: Scope, recorded_by: datetime | None) -> bool:
-        """Whether every assignment's latest version is its state as of the scope's date: the
-        date is on or after the last business date in the store, and no audit clock is set."""
-        if recorded_by is not None:
-            return False
-        last = self.query(queries.LAST_BUSINESS_DAY)[0]["last"]
-        return scope.as_of >= last
 
     @staticmethod
     def _scope_params(scope: Scope, recorded_by: datetime | None) -> dict[str, Any]:
-        return dict(as_of=scope.as_of, recorded_by=recorded_by or FAR_FUTURE,
+        return dict(as_of=min(scope.as_of, LAST_AS_OF), recorded_by=recorded_by or FAR_FUTURE,
                     y1=scope.years[0], y2=scope.years[1], bureau=scope.bureau or "",
                     level=scope.level or "", kind=scope.kind or "")
 
@@ -245,32 +275,6 @@ class ReportingStore:
     def count_events(self) -> int:
         return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
 
-
-
-def add_cell(counts: Counter, cell: dict[str, Any], profile: Profile) -> None:
-    """Count one cell of queries.REPORT_CELLS (`n` duties alike) into the report's counts, named
-    as banli.domain.rates.report_of and the reference's fold name them."""
-    n, lead = cell["n"], cell["role"] == "lead"
-    counts[f"{cell['kind']}.{cell['role']}"] += n
-    if not lead:
-        counts["due_co"] += n if cell["done"] or cell["past_due"] else 0
-        counts["on_time_co"] += n if cell["on_time"] else 0
-        return
-    counts["lead"] += n
-    if not cell["done"]:
-        counts["due_lead"] += n if cell["past_due"] else 0
-        return
-    counts["replied"] += n
-    counts["due_lead"] += n
-    counts["on_time_lead"] += n if cell["on_time"] else 0
-    counts["adopted"] += n if cell["c_result"] in profile.adopted else 0
-    counts["contacted"] += n if cell["c_contacted"] else 0
-    counts[f"result.{cell['c_result']}"] += n
-    counts[f"disclosure.{cell['c_disclosure'] or 'undecided'}"] += n
-    if cell["c_feedback"]:
-        counts[f"feedback.{cell['c_feedback']}"] += n
-        counts["feedback_by_self"] += n if cell["c_by_self"] else 0
-        counts[f"feedback_channels.{cell['c_channel'] or 'unstated'}"] += n
 
 
 def _utc(moment: datetime) -> str:

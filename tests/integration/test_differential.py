@@ -3,7 +3,7 @@ of the reference implementation (`banli report --history`), field for field."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
@@ -96,10 +96,10 @@ def last_day(ledger) -> date:
     return max(business_date(ev.occurred_at) for s in ledger.streams.values() for ev in s)
 
 
-def test_reports_from_the_latest_versions_match_on_and_after_the_last_day(tmp_path, chdb_dsn):
-    """On and after the store's last business day the report reads each assignment's latest
-    version (assignment_latest); the day before, all versions. Both match the reference, and so
-    does a store made before assignment_latest existed, which gets it built on start."""
+def test_reports_from_the_intervals_and_from_every_version_match(tmp_path, chdb_dsn):
+    """Reports read the validity intervals; with an audit clock they read every version; both
+    match the reference, before, on and after the last business day. A store made before the
+    intervals reports from every version until `banli replay` rebuilds it, then from them."""
     lines = [to_jsonl(line) for line in generate_history(120, seed=515)]
     system = fresh_system(tmp_path, chdb_dsn)
     try:
@@ -107,18 +107,25 @@ def test_reports_from_the_latest_versions_match_on_and_after_the_last_day(tmp_pa
         ledger, _ = run_history(lines)
         last = last_day(ledger)
         store = system.reporting
-        days = (last - timedelta(days=1), last, date(2099, 1, 1))
-        assert [store._at_or_after_last_day(Scope(bureau=None, years=(2018, 2020), as_of=day),
-                                            None) for day in days] == [False, True, True]
+        days = (date(2019, 6, 30), last - timedelta(days=1), last, date(2099, 1, 1))
+        audit = datetime(2299, 1, 1, tzinfo=timezone.utc)  # every record, read from the versions
 
-        def check() -> None:
+        def check(recorded_by=None) -> None:
             for day in days:
                 for bureau in (None, "sh-ipa"):
-                    assert_same(system, ledger, Scope(bureau=bureau, years=(2018, 2020),
-                                                      as_of=day), "default")
+                    scope = Scope(bureau=bureau, years=(2018, 2020), as_of=day)
+                    assert store.report(scope, PROFILES["default"], recorded_by) == (
+                        reference_report(ledger, scope)), scope
+        assert store.intervals_complete()
         check()
-        store.command(f"DROP TABLE {store.db}.assignment_latest")
-        store.ensure_schema(store.db)
+        check(recorded_by=audit)
+        system.stop()
+        store.command(f"DROP TABLE {store.db}.report_intervals")
+        store.ensure_schema(store.db)  # as a store made before the intervals
+        assert not store.intervals_complete() and store.checkpoint() == system.log.head()
+        check()
+        assert system.replayer.run().state == "done"
+        assert store.intervals_complete()
         check()
     finally:
         system.stop()
