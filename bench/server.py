@@ -28,7 +28,7 @@ def serve_stage(history: Path, data_dir: Path, work: Path, scopes: dict[str, Sco
     projected, time each scope's report `repeat` times, and read the server's peak RSS."""
     secret = "bench-serve-secret"
     env = {**os.environ, "BANLI_SECRET": secret, "PYTHONUNBUFFERED": "1"}
-    server = Service(["serve", "--no-demo", "--data-dir", str(data_dir)], env, work, "serve")
+    server = Service(["serve", "--data-dir", str(data_dir)], env, work, "serve")
     try:
         server.wait()
         api = Api(server.url, secret, "admin")
