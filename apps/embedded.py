@@ -66,10 +66,13 @@ class EmbeddedSystem:
                 settle=self.settle)
 
     def start(self) -> "EmbeddedSystem":
-        """Catch the projections up with the log and keep following it (idempotent)."""
+        """Catch the projections up with the log and keep following it (idempotent). A store
+        made before the report's intervals is rebuilt by a replay, in the background."""
         if not self.projector.running:
             self.projector.catch_up()
             self.projector.start()
+            if not self.reporting.intervals_complete():
+                self.replayer.start()
             if self.reminders is not None:
                 self.reminders.start()
         return self

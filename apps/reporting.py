@@ -49,6 +49,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     if projector is not None:  # the worker of this very process pushes what it projects
         live = LiveFeed(store, lambda: projector.inserted, pushed=True)
         projector.projection.listeners.append(live.push)
+        if not store.intervals_complete():  # a store made before the report's intervals
+            replayer.start()
     else:
         live = LiveFeed(store)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -118,7 +119,7 @@ class Stack:
     def __init__(self, bootstrap: str, work: Path, partitions: int):
         tag = uuid.uuid4().hex[:8]
         self.work = work
-        self.secret = f"bench-{tag}"
+        self.secret = secrets.token_urlsafe(32)  # a weak BANLI_SECRET is refused
         self.prefix = f"bench{tag}."
         self.env = {**os.environ, "BANLI_KAFKA_BOOTSTRAP": bootstrap, "BANLI_SECRET": self.secret,
                     "BANLI_TOPIC_PREFIX": self.prefix, "BANLI_APP_ID": f"bench{tag}",

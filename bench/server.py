@@ -3,6 +3,7 @@ beside it, then the report asked over HTTP; its peak memory read from /proc."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ def serve_stage(history: Path, data_dir: Path, work: Path, scopes: dict[str, Sco
                 repeat: int) -> dict[str, Any]:
     """Start the server on an empty data dir, import the history beside it until everything is
     projected, time each scope's report `repeat` times, and read the server's peak RSS."""
-    secret = "bench-serve-secret"
+    secret = secrets.token_urlsafe(32)  # a weak BANLI_SECRET is refused
     env = {**os.environ, "BANLI_SECRET": secret, "PYTHONUNBUFFERED": "1"}
     server = Service(["serve", "--data-dir", str(data_dir)], env, work, "serve")
     try:

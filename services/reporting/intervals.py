@@ -33,7 +33,7 @@ return recorded after another bureau's later one moves the proposal's end back c
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -93,15 +93,14 @@ def cell_and_due(p: Proposal, a: Assignment) -> tuple[int, date]:
     return cell_code(cell_of(item)), due_after(item) or NO_DATE
 
 
-def content_of(p: Proposal, a: Assignment) -> Content:
-    """What the duty counts for in a report (banli.domain.rates.Scope), or None if nothing."""
-    if p.status != "open" or not a.active:
-        return None
-    return cell_and_due(p, a)
+def counted(p: Proposal, a: Assignment) -> bool:
+    """Whether a report counts the duty (banli.domain.rates.Scope, its years and filters
+    aside)."""
+    return p.status == "open" and a.active
 
 
-def record_of(event: e.Event) -> Record:
-    return (_day(event.occurred_at), _day(event.recorded_at), event.actor.role == "importer")
+def record_of(event: e.Event, day: date) -> Record:
+    return (day, _day(event.recorded_at), event.actor.role == "importer")
 
 
 # --- Following the log ----------------------------------------------------------------------------
@@ -122,31 +121,32 @@ def _append(pieces: tuple[tuple[date, Content], ...], day: date, content: Conten
 
 
 def advance(lines: Lines | None, before: State, after: State, event: e.Event,
-            changed: Sequence[str], history: Callable[[], list[e.Event]]) -> Lines | None:
+            changed: Mapping[str, tuple[int, date]], history: Callable[[], list[e.Event]]
+            ) -> Lines | None:
     """The lines after `event`, given those before it, the states before and after it (in the
-    order recorded), the bureaus whose duty it changed, and the proposal's events before it
-    (called only when the event lands before a later change of a duty it changed)."""
+    order recorded), the duties it changed with their cells (changed_duties), and the proposal's
+    events before it (called only when the event lands before a later change of a duty it
+    changed)."""
     if not isinstance(after, Proposal):
         return None
     day = _day(event.occurred_at)
-    if not isinstance(before, Proposal) or lines is None:
-        return Lines(status_on=day) if not isinstance(before, Proposal) else lines_of(
-            [*history(), event])
+    if not isinstance(before, Proposal):
+        return Lines(status_on=day)
     old = before.assignments
-    status_changed = before.status != after.status
-    if day < lines.status_on or any(
-            bureau in old and day < business_date(old[bureau].last_at) for bureau in changed):
+    if lines is None or day < lines.status_on or any(
+            bureau in old and old[bureau].last_at > event.occurred_at
+            and business_date(old[bureau].last_at) > day for bureau in changed):
         return lines_of([*history(), event])
     duties = dict(lines.duties)
-    for bureau in changed:
+    for bureau, cell in changed.items():
         line = duties.get(bureau, _EMPTY)
-        duty = after.assignments[bureau]
-        duties[bureau] = replace(line, pieces=_append(line.pieces, day, content_of(after, duty)))
+        content = cell if counted(after, after.assignments[bureau]) else None
+        duties[bureau] = Line(_append(line.pieces, day, content), line.records)
     if is_bureau_record(event):
         bureau = event.__dict__["bureau"]
         line = duties.get(bureau, _EMPTY)
-        duties[bureau] = replace(line, records=(*line.records, record_of(event)))
-    return Lines(duties, day if status_changed else lines.status_on)
+        duties[bureau] = Line(line.pieces, (*line.records, record_of(event, day)))
+    return Lines(duties, day if before.status != after.status else lines.status_on)
 
 
 _EMPTY = Line()
@@ -166,11 +166,13 @@ def lines_of(events: Sequence[e.Event]) -> Lines | None:
         if state.status != status:
             status, status_on = state.status, day
         for bureau, duty in state.assignments.items():
-            pieces[bureau] = _append(pieces.get(bureau, ()), day, content_of(state, duty))
+            content = cell_and_due(state, duty) if counted(state, duty) else None
+            pieces[bureau] = _append(pieces.get(bureau, ()), day, content)
     records: dict[str, list[Record]] = {}
     for event in events:
         if is_bureau_record(event):
-            records.setdefault(event.__dict__["bureau"], []).append(record_of(event))
+            records.setdefault(event.__dict__["bureau"], []).append(
+                record_of(event, _day(event.occurred_at)))
     return Lines({bureau: Line(pieces.get(bureau, ()), tuple(records.get(bureau, ())))
                   for bureau in {*pieces, *records}}, status_on)
 
@@ -187,14 +189,15 @@ def follow(events: Sequence[e.Event]) -> tuple[State, Lines | None]:
     return state, lines
 
 
-def changed_duties(before: State, after: State) -> list[str]:
-    """The bureaus whose duty an event changed (every one when the proposal's status changed)."""
+def changed_duties(before: State, after: State) -> dict[str, tuple[int, date]]:
+    """The duties an event changed (every one when the proposal's status changed), by bureau,
+    each with its cell and due date (cell_and_due) after it."""
     if not isinstance(after, Proposal):
-        return []
+        return {}
     old = before.assignments if isinstance(before, Proposal) else {}
     everything = not isinstance(before, Proposal) or before.status != after.status
-    return [bureau for bureau, duty in after.assignments.items()
-            if everything or _changed(old.get(bureau), duty)]
+    return {bureau: cell_and_due(after, duty) for bureau, duty in after.assignments.items()
+            if everything or _changed(old.get(bureau), duty)}
 
 
 def _changed(before: Assignment | None, after: Assignment) -> bool:

@@ -93,14 +93,16 @@ class Projection:
             pending[event.proposal_id] = (after, lines)
             seen.setdefault(event.proposal_id, []).append(event)
             rows.marks[part] = max(rows.marks.get(part, 0), stored.position + 1)
-        if self.intervals:
-            for stream, before in first.items():
-                after, lines = pending[stream]
-                if isinstance(after, Proposal):
-                    rows.intervals.update(changes(before, lines, head_of(after)))
-            rows.intervals = Counter({key: n for key, n in rows.intervals.items() if n})
-        else:
+        if not self.intervals:
             rows.marks.clear()  # a table that never followed the log gets nothing
+            return rows, pending
+        for stream, before in first.items():
+            after, lines = pending[stream]
+            if isinstance(after, Proposal):
+                rows.intervals.update(changes(before, lines, head_of(after)))
+        rows.intervals = Counter({key: n for key, n in rows.intervals.items() if n})
+        rows.retired = {part: self.marks[part] for part in rows.marks if part in self.marks}
+        self.marks = {**self.marks, **rows.marks}  # read back should the insert fail
         return rows, pending
 
     def remember(self, states: dict[str, Followed]) -> None:
@@ -110,18 +112,14 @@ class Projection:
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
 
-    def inserted(self, rows: Rows) -> None:
-        """Note that a batch's rows are in: the marks move on."""
-        self.marks = {**self.marks, **rows.marks}
-
     def insert(self, rows: Rows) -> None:
-        """Insert a batch's rows; after a failure, read back how far the marks got."""
+        """Insert a batch's rows (in order: those of the batch before are in); after a failure,
+        read back how far the marks got."""
         try:
             self.store.insert(rows, self.db)
         except Exception:
             self._read_marks()
             raise
-        self.inserted(rows)
 
     def apply(self, batch: Iterable[Stored]) -> int:
         """Insert the batch's rows; the cache moves on only once they are in."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from banli.domain import events as e
 from banli.domain.proposal import Assignment, Bureau, Proposal, State, evolve
 from banli.domain.types import business_date
 
-from .intervals import NO_DATE, cell_and_due, changed_duties
+from .intervals import NO_DATE, changed_duties
 
 HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
                    "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",
@@ -41,7 +42,7 @@ class Rows:
     """Rows for each table, built row by row. `intervals` are the changes to report_intervals
     (by key: every column but `n`, in intervals.INTERVAL_COLUMNS' order; the value is `n`), and
     `marks`, per partition of the log, the position after the batch's last there, written with
-    them (ReportingStore.insert)."""
+    them (ReportingStore.insert), and `retired` the marks they replace."""
 
     history: list[tuple] = field(default_factory=list)
     proposals: list[tuple] = field(default_factory=list)
@@ -49,15 +50,16 @@ class Rows:
     bureaus: list[tuple] = field(default_factory=list)
     intervals: Counter = field(default_factory=Counter)
     marks: dict[int, int] = field(default_factory=dict)
+    retired: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.history)
 
 
 def project(before: State, event: e.Event, position: int, rows: Rows
-            ) -> tuple[State, list[str]]:
-    """Add the event's rows to `rows`; return the state after it and the bureaus whose duty it
-    changed."""
+            ) -> tuple[State, dict[str, tuple[int, date]]]:
+    """Add the event's rows to `rows`; return the state after it and the duties it changed,
+    each with its cell and due date (intervals.changed_duties)."""
     after = evolve(before, event)
     day = business_date(event.occurred_at)
     rows.history.append((
@@ -67,7 +69,7 @@ def project(before: State, event: e.Event, position: int, rows: Rows
         _bureau_of(event), event.model_dump_json()))
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
-        return after, []
+        return after, {}
     assert isinstance(after, Proposal)
     stamp = (event.seq, position, day, event.recorded_at)
     if not isinstance(before, Proposal) or _proposal_fields(before) != _proposal_fields(after):
@@ -76,8 +78,8 @@ def project(before: State, event: e.Event, position: int, rows: Rows
             after.affiliation, list(after.topics), after.key_item, after.status,
             after.merged_into or "", after.supervisions))
     changed = changed_duties(before, after)
-    for bureau in changed:
-        rows.assignments.append(_assignment_row(after, after.assignments[bureau], stamp))
+    for bureau, cell in changed.items():
+        rows.assignments.append(_assignment_row(after, after.assignments[bureau], stamp, cell))
     return after, changed
 
 
@@ -96,11 +98,11 @@ def _bureau_of(event: e.Event) -> str:
     return event.__dict__.get("bureau") or ""
 
 
-def _assignment_row(p: Proposal, a: Assignment, stamp: tuple) -> tuple:
+def _assignment_row(p: Proposal, a: Assignment, stamp: tuple, cell: tuple[int, date]
+                    ) -> tuple:
     return (p.id, a.bureau, *stamp, p.kind, p.level, p.year, p.status, a.role, a.status,
             a.assigned_on, a.due, a.acknowledged, a.contacts, a.contacted_before_reply,
             a.opinions, a.first_opinion_on or NO_DATE, a.replies, a.first_reply_on or NO_DATE,
             a.awaiting_reply, a.reopen_due or NO_DATE, a.extensions, a.result or "",
             a.disclosure or "", a.feedback or "", a.supervisions, a.feedback_channel or "",
-            a.feedback_by_self, a.last_reply_on or NO_DATE, a.published_on or NO_DATE,
-            *cell_and_due(p, a))
+            a.feedback_by_self, a.last_reply_on or NO_DATE, a.published_on or NO_DATE, *cell)

@@ -95,7 +95,8 @@ ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS due_after Date32;
 --   proposal  n proposals with a counted duty (`bureau` is '');
 --   record    n records of `bureau` on its counted duties, dated `occurred_on`, entered
 --             `recorded_on` (Asia/Shanghai), by the importer or not (`imported`);
---   mark      the log is in up to `position` in its partition (never valid: 1900-01-01).
+--   mark      every event of the log before `position`, in its partition, is in every table
+--             (dated 1900-01-01: never in a report); a batch's mark takes back the one before.
 -- The projection writes changes: negative n takes rows back, and merges add equal keys up
 -- (dropping those that come to 0). Sorted for "current" reports (the rows still holding are
 -- last) and one bureau's.

@@ -103,8 +103,9 @@ class ReportingStore:
         """Per partition of the log, the position before which every event is projected, into
         report_intervals too (Rows.marks); none for a store whose intervals are incomplete."""
         sql = (f"SELECT bitShiftRight(position, {OFFSET_BITS}) AS partition, max(position) AS next"
-               f" FROM {db or self.db}.report_intervals WHERE valid_to = {{day:Date32}} AND "
-               f"what = 'mark' GROUP BY partition")
+               f" FROM (SELECT position, sum(n) AS n FROM {db or self.db}.report_intervals"
+               f" WHERE valid_to = {{day:Date32}} AND what = 'mark' GROUP BY position"
+               f" HAVING n > 0) GROUP BY partition")
         with self._lock:
             result = self.client.query(sql, parameters={"day": NO_DATE})
         return {int(partition): int(next_) for partition, next_ in result.result_rows}
@@ -136,13 +137,16 @@ class ReportingStore:
                 if data:
                     self.client.insert(f"{db}.{table}", data, column_names=columns)
             if rows.marks:
-                self._insert_marks(db, rows.marks, rows.intervals)
+                self._insert_marks(db, rows.marks, rows.retired, rows.intervals)
 
-    def _insert_marks(self, db: str, marks: dict[int, int], intervals: Counter = Counter()
-                      ) -> None:
+    def _insert_marks(self, db: str, marks: dict[int, int], retired: dict[int, int] = {},
+                      intervals: Counter = Counter()) -> None:
+        """The intervals' changes and the new marks, taking back those they replace (so that
+        merges keep one a partition), in one insert."""
         data = [(*key, n) for key, n in intervals.items()]
         data += [(NO_DATE, "", NO_DATE, "mark", 0, "", "", 0, NO_DATE, NO_DATE, NO_DATE, False,
-                  position, 1) for position in marks.values()]
+                  position, n) for n, positions in ((1, marks), (-1, retired))
+                 for position in positions.values()]
         with self._lock:
             self.client.insert(f"{db}.report_intervals", data, column_names=INTERVAL_COLUMNS)
 

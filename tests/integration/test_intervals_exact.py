@@ -96,6 +96,9 @@ def test_a_batch_delivered_twice_is_counted_once(store, history):
             projection = Projection(store, loader(history))
             projection.apply([s for c in chunks[max(0, i - 2):i + 1] for s in c])
     assert_reports(store, history, days_of(history))
+    store.command(f"OPTIMIZE TABLE {store.db}.report_intervals FINAL")
+    assert store.query("SELECT position, n FROM {db}.report_intervals WHERE what = 'mark'") == [
+        {"position": log[-1].position + 1, "n": 1}]  # each batch's mark took the last one back
     clean = ReportingStore(store.dsn, f"{store.db}_clean")
     try:
         Projection(clean, loader(history)).apply(log)
