@@ -211,7 +211,11 @@ class EmbeddedProjector:
         self._wake.set()
 
     def wait_for(self, position: int, timeout: float = 10.0) -> bool:
-        """Block until `position` is projected (or the timeout passes)."""
+        """Block until `position` is projected (or the timeout passes). A position projected
+        already wakes nobody: every report asks first."""
+        with self._moved:
+            if self.position >= position:
+                return True
         self._hurry.set()
         self.notify()
         with self._moved:
