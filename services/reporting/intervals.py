@@ -22,19 +22,21 @@ later date, never of an earlier one. Each duty keeps the time of its latest reco
 every event that changed it). When d is on or after it, and on or after the proposal's latest
 change of status, nothing recorded so far changed the duty after d: its state as of every date
 from d on is its state after the event, in the order recorded, and its last piece ends at d
-(`_append`). The rule of time makes this the case for every record a bureau makes on its own duty,
-however late it is typed in. Otherwise (an event dated before a later one already recorded on the
-same duty: a co-handler's sign-off dated before the lead's later records, or a history recorded
-under other rules), the lines are folded again from the proposal's events (lines_of), as the
-reference folds them: the event lands in the middle of the duty's timeline and splits a piece.
-Records only add up, in any order. A proposal's runs are unions of its duties', so a bureau's
-return recorded after another bureau's later one moves the proposal's end back correctly.
+(`_append`). The rule of time makes this the case for every event Banli records: it dates each
+on or after the latest record of every duty it touches, however late it is typed in. Otherwise
+(an event dated before a later one already recorded on the same duty, in a log kept under other
+rules), the lines are folded again from the proposal's events (lines_of), as the reference folds
+them: the event lands in the middle of the duty's timeline and splits a piece. Records only add
+up, in any order. A proposal's runs are unions of its duties', so a duty assigned or ending
+before other duties' records recorded earlier (a bureau's return typed in after another bureau's
+later records) moves the proposal's runs in the middle of its timeline correctly.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from banli.domain import events as e
@@ -184,7 +186,7 @@ def follow(events: Sequence[e.Event]) -> tuple[State, Lines | None]:
     for i, event in enumerate(events):
         after = evolve(state, event)
         lines = advance(lines, state, after, event, changed_duties(state, after),
-                        lambda i=i: list(events[:i]))
+                        partial(list, events[:i]))
         state = after
     return state, lines
 

@@ -21,6 +21,7 @@ from banli.domain.proposal import Proposal, fold
 from banli.domain.rates import Scope
 from banli.domain.types import business_date
 from banli.history import MemoryLedger, reference_report, run_history
+from services.reporting import intervals
 from services.reporting.intervals import (INTERVAL_COLUMNS, OPEN, Tally, advance,
                                           changed_duties, changes, follow, head_of, lines_of,
                                           rows_of, tallies_of)
@@ -241,6 +242,34 @@ def test_a_return_recorded_after_a_later_one_moves_the_proposals_end_back():
         assert ends == [date(2019, 3, 10)]
         assert_reports_match(table, ledger, [date(2019, 3, d) for d in range(1, 14)],
                              bureaus=(None, "b-lead", "b-co"))
+
+
+def test_under_the_rule_of_time_a_duty_changes_only_at_its_end(monkeypatch):
+    """The kernel dates every record on or after the latest record of each duty it touches (a
+    sign-off the lead's too), so for the logs Banli writes no duty's lines are folded again,
+    however the bureaus type their records in; a proposal's runs still change before its end
+    (a duty assigned or ending before other duties' records recorded earlier)."""
+    refolds = []
+    monkeypatch.setattr(intervals, "lines_of",
+                        lambda events: refolds.append(len(events)) or lines_of(events))
+    lines = generate_history(150, seed=909, split=0.5)
+    ledger, problems = run_history(map(to_jsonl, typed_in_by_bureau(lines, seed=909)))
+    assert problems == []
+    assert sum(e.type == "ReplySignedOff" for s in ledger.streams.values() for e in s) > 5
+    moved = 0  # proposals' runs changed by an event dated before the proposal's latest record
+    for stream, events in ledger.streams.items():
+        state = lines_before = None
+        for event in events:
+            after = fold([event], state)
+            lines_after = advance(lines_before, state, after, event,
+                                  changed_duties(state, after), lambda: [])
+            if isinstance(state, Proposal):
+                delta = changes(lines_before, lines_after, head_of(after))
+                moved += (event.occurred_at < state.latest_record_at()
+                          and any(key[3] == "proposal" for key in delta))
+            state, lines_before = after, lines_after
+    assert refolds == []
+    assert moved > 0
 
 
 STRUCTURAL = {"ProposalSubmitted", "ProposalAssigned", "ProposalReassigned", "ReplyDrafted",
