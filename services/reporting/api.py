@@ -14,7 +14,7 @@ from banli.domain.types import SHANGHAI, Actor, Kind, Level
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
-from banli.domain.permissions import allowed, event_for, reach
+from banli.domain.permissions import ACTIONS, allowed, event_for, reach
 from banli.web.deps import (AppPorts, Clock, CurrentActor, ProposalPath, forbid, not_served,
                             own_bureau, permit, today)
 from banli.web.schemas import READ, action, errors
@@ -26,7 +26,7 @@ from .deps import Live, Replay, Reporting, States
 from .exports import XLSX_RESPONSE, Format, Lang
 from .live import sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName, ProfileName,
-                     ScopeBureau, Years)
+                     ScopeBureau, Urgent, Years)
 from .store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
@@ -180,7 +180,12 @@ async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
         bureaus=await _in_thread(reporting.bureau_names),
         open=out.Owed(overdue=sum(i["overdue"] for i in owed),
                       due_soon=sum(i["due_soon"] for i in owed), total=len(owed),
-                      items=[i for i in owed if i["overdue"] or i["due_soon"]][:500]))
+                      items=_urgent(owed)[:500]))
+
+
+def _urgent(owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The overdue duties and those due within 10 days: the page's deadlines list."""
+    return [i for i in owed if i["overdue"] or i["due_soon"]]
 
 
 @router.get("/live", summary="Server-sent events: each new projected event, as it lands",
@@ -225,21 +230,28 @@ async def awaiting_assignment(actor: CurrentActor, reporting: Reporting, years: 
             response_model=out.Me, openapi_extra=action("read:directory"))
 async def me(actor: CurrentActor, ports: AppPorts) -> out.Me:
     """`commands` is whether this server decides commands (embedded, or the reporting service
-    sending them over Kafka); the page offers assigning only where it can."""
+    sending them over Kafka); the page offers assigning and importing only where it can.
+    `actions` are the rows of the permission table this user reaches (the page offers the
+    spreadsheet imports by them: `import`, `import:replies`)."""
     permit(actor, "read:directory")
-    return out.Me(**actor.model_dump(), commands=ports.bus is not None)
+    return out.Me(**actor.model_dump(), commands=ports.bus is not None,
+                  actions={name: found for name in ACTIONS
+                           if (found := reach(actor, name)) is not None})
 
 
 @router.get("/assignments", summary="Open assignments: duties still owed, with due dates",
             response_model=out.Assignments, openapi_extra=action("read:report"),
             responses=XLSX_RESPONSE)
 async def open_assignments(actor: CurrentActor, reporting: Reporting, clock: Clock,
-                           bureau: BureauQuery = None, format: Format = "json",
-                           lang: Lang = "zh") -> out.Assignments | Response:
+                           bureau: BureauQuery = None, urgent: Urgent = False,
+                           format: Format = "json", lang: Lang = "zh"
+                           ) -> out.Assignments | Response:
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
     day = today(clock)
     found = await _in_thread(reporting.open_assignments, bureau, day)
+    if urgent:
+        found = _urgent(found)
     if format == "xlsx":
         return exports.xlsx(f"banli-owed-{day.isoformat()}", ("待办", "Owed"), exports.OWED,
                             found, lang)
@@ -252,9 +264,9 @@ async def open_assignments(actor: CurrentActor, reporting: Reporting, clock: Clo
             response_model=out.Assignments, openapi_extra=action("read:report"),
             responses=XLSX_RESPONSE)
 async def bureau_assignments(bureau: str, actor: CurrentActor, reporting: Reporting,
-                             clock: Clock, format: Format = "json", lang: Lang = "zh"
-                             ) -> out.Assignments | Response:
-    return await open_assignments(actor, reporting, clock, bureau, format, lang)
+                             clock: Clock, urgent: Urgent = False, format: Format = "json",
+                             lang: Lang = "zh") -> out.Assignments | Response:
+    return await open_assignments(actor, reporting, clock, bureau, urgent, format, lang)
 
 
 @router.get("/proposals/{proposal_id}/history",

@@ -25,6 +25,8 @@ BureauQuery = Annotated[str | None, Query(
 ScopeBureau = Annotated[str | None, Query(
     description="one bureau; leave out with all=true",
     pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Urgent = Annotated[bool, Query(description="only the overdue and those due within 10 days (the "
+                                          "page's deadlines list)")]
 AllBureaus = Annotated[bool, Query(description="every bureau (oversight roles); leave out with "
                                                "bureau")]
 ProfileName = Annotated[str, Query(description=f"one of {', '.join(PROFILES)}",

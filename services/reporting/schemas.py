@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from banli.domain.rates import Report
+from banli.domain.registry import Reach
 from banli.domain.types import Actor, YearSpan
 
 Row = dict[str, Any]
@@ -67,6 +68,9 @@ class Awaiting(BaseModel):
 
 class Me(Actor):
     commands: bool  # whether this server decides commands (the page offers them only then)
+    # the permission table's actions besides commands (banli.domain.permissions.ACTIONS) this
+    # user may take, each with its reach: every bureau's, its own bureau's, or its own doings
+    actions: dict[str, Reach]
 
 
 class Assignments(BaseModel):

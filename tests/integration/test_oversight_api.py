@@ -8,6 +8,7 @@ import threading
 
 import httpx
 
+from banli.domain.permissions import ACTIONS
 from services.reporting.live import BETWEEN, LiveFeed, _event
 from tests.conftest import token_for
 
@@ -88,10 +89,40 @@ def test_dashboard_audit_clock_sees_what_was_recorded_then(model):
     assert before["report"]["fractions"]["adoption"] == {"numerator": 0, "denominator": 0}
 
 
-def test_me_says_who_the_token_is(model):
-    assert ok(model.client("clerk", "sh-hrss").get("/api/me")) == {
+def test_me_says_who_the_token_is_and_what_it_may_do(model):
+    me = ok(model.client("clerk", "sh-hrss").get("/api/me"))
+    assert {k: me[k] for k in ("user", "bureau", "role", "commands")} == {
         "user": "test-clerk", "bureau": "sh-hrss", "role": "clerk", "commands": True}
+    # the permission table's rows, with their reach: the page offers the imports by them
+    assert me["actions"] == {name: rights["clerk"] for name, rights in ACTIONS.items()
+                             if "clerk" in rights}
+    assert me["actions"]["import:replies"] == "own" and "import" not in me["actions"]
+    coordinator = ok(model.client("coordinator").get("/api/me"))["actions"]
+    assert coordinator["import"] == "all" and "import:replies" not in coordinator
+    overseer = ok(model.client("overseer").get("/api/me"))["actions"]
+    assert "import" not in overseer and "import:replies" not in overseer
     assert model.client(None).get("/api/me").status_code == 401
+
+
+def test_the_urgent_open_assignments_are_the_dashboards_deadlines_list(model):
+    coordinator = model.client("coordinator")
+    # owed on 2020-11-20: one long overdue, one due within 10 days, one due next year
+    for number, on in (("9301", "2020-06-01"), ("9302", "2020-08-25"), ("9303", "2020-11-19")):
+        assert coordinator.post("/api/proposals", json={
+            "kind": "cppcc_proposal", "year": 2020, "number": number, "title": f"提案 {number}",
+            "at": f"{on}T09:00:00+08:00"}).status_code == 201
+        assert coordinator.post("/api/commands", json={
+            "type": "assign", "proposal": f"2020-cppcc_proposal-{number}", "lead": ["sh-ipa"],
+            "at": f"{on}T09:01:00+08:00"}).status_code == 201
+    assert model.system.settle(30)
+    overseer = model.client("overseer")
+    dashboard = ok(overseer.get("/api/dashboard", params=MODEL_2020))["open"]
+    urgent = ok(overseer.get("/api/assignments", params={"bureau": "sh-ipa", "urgent": "true"}))
+    every = ok(overseer.get("/api/assignments", params={"bureau": "sh-ipa"}))
+    assert urgent["items"] == dashboard["items"]
+    assert [i["proposal_id"][-4:] for i in every["items"] if i not in urgent["items"]] == ["9303"]
+    assert (urgent["overdue"], urgent["due_soon"]) == (every["overdue"], every["due_soon"]) == (
+        1, 1)
 
 
 def test_awaiting_assignment_lists_unassigned_and_bounced_proposals(model):
