@@ -48,6 +48,27 @@ const I18N = {
     entries_of: (label, n) => `${label}：${n} 条记录`, entry_type: "记录", entry: "录入",
     entry_kinds: { late: "逾期补录", imported: "批量导入", on_time: "按时录入" },
     st: { on_time: "按期", late: "逾期办结", overdue: "已逾期", pending: "未到期", unknown: "无法判断", not_due: "不需公开" },
+    download_xlsx: "下载 Excel", annex_xlsx: "附表 Excel",
+    import_title: "导入表格", import_assignments: "导入交办清单", import_replies: "导入答复情况",
+    kind_from_sheet: "按表中类型", year: "年度", default_assigned_on: "交办日期（表中未注明时）",
+    upload_preview: "上传并预览", choose_bureau: "请先在上方选择承办单位",
+    uploading: (name) => `正在上传并读取 ${name}……`,
+    preview_of: (what, name, done) => `${what}：${name}` + (done ? "（已导入）" : "（预览，尚未导入）"),
+    sheet_info: (p) => `工作表“${p.sheet}” · 表头第 ${span(p.header_rows)} 行`
+      + (p.ignored_columns.length ? ` · 未读取的列：${p.ignored_columns.join("、")}` : "")
+      + (p.skipped.length ? ` · 跳过 ${p.skipped.length} 行（分类标题或备注）` : ""),
+    rows_total: (n) => `共 ${n} 行`, will_send: (n) => `将发送 ${n} 条指令`,
+    sheet_status: { new: "新增", unchanged: "无变化", differs: "有出入", refused: "拒绝" },
+    sheet_row: "行", sends: "将发送的指令 / 不导入的原因", nothing_to_send: "系统中已有，内容一致，不发送",
+    differs_note: "系统中已有但内容不同，不发送（更正请用调整交办等指令）：",
+    commit: (n) => `确认导入（发送 ${n} 条指令）`, committing: "正在导入……", nothing_to_commit: "没有需要导入的行",
+    committed_title: "导入结果", why: "原因",
+    commit_status: { imported: "已导入", already: "此前已导入", refused: "被拒绝", pending: "待处理" },
+    commit_more: (c) => `预览中拒绝 ${c.refused_in_preview} 行 · 无变化 ${c.unchanged} 行 · 有出入 ${c.differs} 行 · 共发送 ${c.commands} 条指令`,
+    commit_rows: "导入时被拒绝或待处理的行", pending_note: "尚无答复，重新导入同一表格即可完成",
+    field: { title: "标题", filers: "提案人", affiliation: "界别/代表团", topics: "类别", leads: "主办单位",
+      cos: "会办单位", result: "办理结果", disclosure: "公开方式", signed_by: "签发人" },
+    contact_method: { phone: "电话", visit: "走访", meeting: "座谈", online: "网络", letter: "信函" },
     events: {
       BureauRegistered: "单位登记", ProposalSubmitted: "提交", ProposalAssigned: "交办",
       AssignmentAcknowledged: "签收", AssignmentReturned: "退回", ProposalReassigned: "重新交办",
@@ -103,6 +124,27 @@ const I18N = {
     entries_of: (label, n) => `${label}: ${n} records`, entry_type: "Record", entry: "Entry",
     entry_kinds: { late: "entered late", imported: "imported", on_time: "on time" },
     st: { on_time: "on time", late: "late", overdue: "overdue", pending: "pending", unknown: "unknown", not_due: "not to publish" },
+    download_xlsx: "Download Excel", annex_xlsx: "Annex (Excel)",
+    import_title: "Import a spreadsheet", import_assignments: "Import assignment list", import_replies: "Import reply list",
+    kind_from_sheet: "as the sheet says", year: "Year", default_assigned_on: "Assigned on (where the sheet has none)",
+    upload_preview: "Upload and preview", choose_bureau: "choose a bureau above first",
+    uploading: (name) => `Uploading and reading ${name}…`,
+    preview_of: (what, name, done) => `${what}: ${name}` + (done ? " (imported)" : " (preview, nothing imported yet)"),
+    sheet_info: (p) => `Sheet "${p.sheet}" · header in row ${span(p.header_rows)}`
+      + (p.ignored_columns.length ? ` · columns not read: ${p.ignored_columns.join(", ")}` : "")
+      + (p.skipped.length ? ` · ${p.skipped.length} rows skipped (headings or notes)` : ""),
+    rows_total: (n) => `${n} rows`, will_send: (n) => `${n} commands to send`,
+    sheet_status: { new: "new", unchanged: "unchanged", differs: "differs", refused: "refused" },
+    sheet_row: "Row", sends: "What it sends / why not", nothing_to_send: "already in Banli as the sheet says: nothing to send",
+    differs_note: "in Banli otherwise: nothing sent (correct it with reassign and the like):",
+    commit: (n) => `Commit (send ${n} commands)`, committing: "Importing…", nothing_to_commit: "nothing to import",
+    committed_title: "Import result", why: "Reason",
+    commit_status: { imported: "imported", already: "already there", refused: "refused", pending: "pending" },
+    commit_more: (c) => `refused in the preview ${c.refused_in_preview} · unchanged ${c.unchanged} · differs ${c.differs} · ${c.commands} commands sent`,
+    commit_rows: "Rows refused or pending at commit", pending_note: "no answer yet: importing the same sheet again finishes it",
+    field: { title: "title", filers: "filers", affiliation: "affiliation", topics: "topics", leads: "leads",
+      cos: "co-handlers", result: "result", disclosure: "disclosure", signed_by: "signed by" },
+    contact_method: { phone: "phone", visit: "visit", meeting: "meeting", online: "online", letter: "letter" },
     events: {},
   },
 };
@@ -118,19 +160,26 @@ const eventName = (type) => (S.lang === "zh" ? I18N.zh.events[type] : null)
   || type.replace(/(?!^)([A-Z])/g, " $1").replace(/ ([A-Z])/g, (_, c) => ` ${c.toLowerCase()}`);
 const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(v === 1 || v === 0 ? 0 : 1)}%`);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+// a name from one of I18N's tables (sheet_status, field, contact_method ...), else the key itself
+const named = (table, key) => (I18N[S.lang][table] || {})[key] ?? I18N.zh[table][key] ?? key;
+const span = ([first, last]) => (last === undefined || last === first ? `${first}` : `${first}–${last}`);
+const inLanguage = (said) => (S.lang === "zh" ? said.message : said.message_en) || said.message;
 
 // --- API -----------------------------------------------------------------------------------------
-async function api(path, params) {
+async function api(path, params, init = {}) {
   const url = params ? `${path}?${new URLSearchParams(params)}` : path;
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${S.token}` } });
-  if (!response.ok) {
-    let detail = {};
-    try { detail = (await response.json()).detail || {}; } catch (_) { /* not JSON */ }
-    const error = new Error((S.lang === "zh" ? detail.message : detail.message_en) || response.statusText);
-    error.status = response.status;
-    throw error;
-  }
+  const response = await fetch(url, { ...init, headers: { Authorization: `Bearer ${S.token}`, ...init.headers } });
+  if (!response.ok) throw await failure(response);
   return response.json();
+}
+
+// An error answer ({"detail": {"code", "message", "message_en"}}) as an Error in the page's language.
+async function failure(response) {
+  let detail = {};
+  try { detail = (await response.json()).detail || {}; } catch (_) { /* not JSON */ }
+  const error = new Error(inLanguage(detail) || `${response.status} ${response.statusText}`);
+  error.status = response.status;
+  return error;
 }
 
 function scopeParams(bureau) {
@@ -163,6 +212,7 @@ async function signIn(token) {
   S.names = names.bureaus;
   // the commands this user may send (the command registry, served by the API)
   S.may = new Set(vocabulary.commands.filter((c) => c.may_send).map((c) => c.type));
+  S.commandTitles = Object.fromEntries(vocabulary.commands.map((c) => [c.type, { zh: c.title, en: c.title_en }]));
   RATES = vocabulary.rates.map((rate) => rate.name);
   for (const rate of vocabulary.rates) {
     I18N.zh[rate.name] = rate.zh;
@@ -178,6 +228,7 @@ async function signIn(token) {
     for (const id of Object.keys(S.names)) select.append(new Option(bureauName(id), id));
     if (S.initialBureau && S.names[S.initialBureau]) select.value = S.initialBureau;
   }
+  offerImports();
   await refresh();
   follow();
 }
@@ -215,15 +266,17 @@ function bureauName(id) {
 // --- The board ---------------------------------------------------------------------------------------
 async function refresh() {
   $("board-error").textContent = "";
+  const scope = scopeParams();
   let data;
   try {
-    [data] = await Promise.all([api("/api/dashboard", scopeParams()), loadAwaiting()]);
+    [data] = await Promise.all([api("/api/dashboard", scope), loadAwaiting(scope.years)]);
   } catch (error) {
     $("board-error").textContent = error.message;
     return;
   }
   if (S.data === null || S.data === undefined) addToFeed(data.recent, false);
   S.data = data;
+  S.shown = scope;  // what the board shows: its downloads ask for the same
   S.position = data.position;
   render();
   showFreshness();
@@ -251,10 +304,10 @@ function render() {
   renderAwaiting();
 }
 
-async function loadAwaiting() {
+async function loadAwaiting(years) {
   if (!S.me || S.me.role === "clerk" || S.me.role === "importer") { S.awaiting = null; return; }
   try {
-    S.awaiting = await api("/api/proposals/awaiting-assignment", { years: `${$("f-y1").value}-${$("f-y2").value}` });
+    S.awaiting = await api("/api/proposals/awaiting-assignment", { years });
   } catch (error) {
     S.awaiting = { items: [], error: error.message };
   }
@@ -317,7 +370,7 @@ async function assign(proposal, before) {
   const out = $("assign-result");
   if (response.status === 201 || response.status === 202) {
     out.className = "ok"; out.textContent = t("assigned_ok");
-    await loadAwaiting(); renderAwaiting();
+    await loadAwaiting(shown().years); renderAwaiting();
   } else {
     const detail = body.detail || body;
     out.className = "error";
@@ -432,7 +485,7 @@ function renderOwed(open) {
   $("n-soon").textContent = `${t("due_soon")} ${open.due_soon}`;
   const head = `<tr><th>${t("number")}</th><th>${t("item_title")}</th><th>${t("bureau")}</th><th>${t("owed")}</th>`
     + `<th>${t("due")}</th><th>${t("days_left")}</th></tr>`;
-  const body = open.items.map((i) => `<tr class="clickable ${i.overdue ? "overdue" : "soon"}" data-proposal="${esc(i.proposal_id)}">`
+  const body = open.items.map((i) => `<tr class="clickable ${i.overdue ? "overdue" : "soon"}" data-proposal="${esc(i.proposal_id)}" data-bureau="${esc(i.bureau)}">`
     + `<td>${esc(i.proposal_id)}</td><td class="t">${esc(i.title)}</td><td>${esc(bureauName(i.bureau))} · ${t(i.role)}</td>`
     + `<td>${t(i.owed)}</td><td>${esc(i.due)}</td><td>${i.days_left}</td></tr>`).join("");
   $("owed").innerHTML = head + (body || `<tr><td colspan="6">${t("no_items")}</td></tr>`);
@@ -444,19 +497,30 @@ function openDrawer(title) {
   $("drawer-title").textContent = title;
   $("drawer-body").innerHTML = `<p>${t("loading")}</p>`;
   $("drawer-back").hidden = S.history.length === 0;
+  $("drawer-xlsx").hidden = true;
+  S.drawerList = null;
+  S.sheet = null;
+}
+
+function offerDownload(path, params) {
+  // the list the drawer shows, as .xlsx (the drawer's "下载 Excel")
+  S.drawerList = [path, params];
+  $("drawer-xlsx").hidden = false;
 }
 
 async function openItems(measure, bureau) {
   S.history = [];
   S.lastItems = [measure, bureau];
   openDrawer(t(measure));
+  const params = { ...scopeParams(bureau), measure };
   let data;
   try {
-    data = await api("/api/items", { ...scopeParams(bureau), measure });
+    data = await api("/api/items", params);
   } catch (error) {
     $("drawer-body").innerHTML = `<p class="error">${esc(error.message)}</p>`;
     return;
   }
+  offerDownload("/api/items", params);
   const scopeName = bureau ? ` · ${bureauName(bureau)}` : "";
   $("drawer-title").textContent = (data.counted === undefined
     ? t("items_of")(t(measure), data.count) : t("rate_of")(t(measure), data.counted, data.count)) + scopeName;
@@ -479,13 +543,15 @@ async function openEntries(which, bureau) {
   S.history = [];
   S.lastItems = null;
   openDrawer(I18N[S.lang].entry_kinds[which] || which);
+  const params = { ...scopeParams(bureau), which };
   let data;
   try {
-    data = await api("/api/entries", { ...scopeParams(bureau), which });
+    data = await api("/api/entries", params);
   } catch (error) {
     $("drawer-body").innerHTML = `<p class="error">${esc(error.message)}</p>`;
     return;
   }
+  offerDownload("/api/entries", params);
   $("drawer-title").textContent = t("entries_of")(I18N[S.lang].entry_kinds[which] || which, data.count);
   $("drawer-title").dataset.count = data.count;
   const fmt = (iso) => new Date(iso).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
@@ -663,6 +729,8 @@ function applyLanguage() {
   if (S.names) for (const option of $("f-bureau").options) option.textContent = option.value ? bureauName(option.value) : t("all_bureaus");
   for (const li of $("feed").children) if (li.event) li.innerHTML = feedLine(li.event);
   render();
+  if (S.me) showReplyBureau();
+  if (S.sheet) renderSheet();
 }
 
 function defaults() {
@@ -694,9 +762,18 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     supervise(event.target.dataset.proposal);
   });
+  for (const which of ["assignments", "replies"]) {
+    $(`import-${which}`).addEventListener("submit", (event) => { event.preventDefault(); uploadSheet(which); });
+  }
+  // the imports' options follow what the board looks at
+  $("f-kind").addEventListener("change", () => { $("i-kind").value = $("f-kind").value; });
+  $("f-y2").addEventListener("change", () => { $("i-year").value = $("f-y2").value; });
+  $("f-bureau").addEventListener("change", () => { if (S.me) showReplyBureau(); });
   $("drawer-close").addEventListener("click", () => { $("drawer").hidden = true; S.history = []; });
   $("drawer-back").addEventListener("click", () => { const last = S.history.pop(); if (last) openItems(...last); });
   document.body.addEventListener("click", (event) => {
+    const list = event.target.closest("[data-xlsx]");
+    if (list) { downloadList(list.dataset.xlsx); return; }
     const link = event.target.closest("[data-measure], [data-proposal], [data-assign], [data-entries]");
     if (!link || link.closest("#assign-form") || link.closest("#supervise-form")) return;
     event.preventDefault();
@@ -706,7 +783,7 @@ document.addEventListener("DOMContentLoaded", () => {
     else openHistory(link.dataset.proposal);
   });
   for (const link of document.querySelectorAll(".downloads a")) {
-    link.addEventListener("click", (event) => { event.preventDefault(); download(link.dataset.format); });
+    link.addEventListener("click", (event) => { event.preventDefault(); downloadDocument(link.dataset.format); });
   }
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -716,20 +793,207 @@ document.addEventListener("DOMContentLoaded", () => {
   else { $("signin").hidden = false; offerProviders(); }
 });
 
-async function download(format) {
-  const p = scopeParams();
+// --- Downloads ----------------------------------------------------------------------------------------------
+// Every list the page shows downloads as .xlsx from its own route (format=xlsx), with the scope and
+// clocks shown on screen and in the page's language; the year-end document likewise. fetch and a blob,
+// not a link: the token is a bearer header, never in a URL or a cookie.
+const shown = () => S.shown || scopeParams();
+const LISTS = {
+  owed: () => ["/api/assignments", { urgent: "true", ...(shown().bureau ? { bureau: shown().bureau } : {}) }],
+  league: () => ["/api/league", shown()],
+  awaiting: () => ["/api/proposals/awaiting-assignment", { years: shown().years }],
+  drawer: () => S.drawerList,
+};
+
+async function downloadList(which) {
+  const [path, params] = LISTS[which]();
+  await save(path, { ...params, format: "xlsx", lang: S.lang }, "banli.xlsx");
+}
+
+async function downloadDocument(format) {
+  const p = shown();
   const years = p.years.split("-");
-  const params = { format, year: years[1], term_start: years[0], as_of: p.as_of, profile: p.profile };
+  const params = { format, year: years[1] || years[0], term_start: years[0], as_of: p.as_of, profile: p.profile,
+    lang: S.lang };
   if (p.bureau) params.bureau = p.bureau; else params.all = "true";
+  if (p.kind) params.kind = p.kind;
   if (p.recorded_by) params.recorded_by = p.recorded_by;
-  const response = await fetch(`/api/report/document?${new URLSearchParams(params)}`,
-    { headers: { Authorization: `Bearer ${S.token}` } });
-  if (!response.ok) { $("board-error").textContent = `${response.status} ${response.statusText}`; return; }
+  await save("/api/report/document", params, `banli-report.${format}`);
+}
+
+async function save(path, params, fallbackName) {
+  $("board-error").textContent = "";
+  let response;
+  try {
+    response = await fetch(`${path}?${new URLSearchParams(params)}`, { headers: { Authorization: `Bearer ${S.token}` } });
+    if (!response.ok) throw await failure(response);
+  } catch (error) {
+    $("board-error").textContent = error.message;
+    return;
+  }
   const blob = await response.blob();
   const name = /filename\*=UTF-8''([^;]+)/.exec(response.headers.get("Content-Disposition") || "");
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = name ? decodeURIComponent(name[1]) : `banli-report.${format}`;
+  a.download = name ? decodeURIComponent(name[1]) : fallbackName;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+// --- Spreadsheets in: upload, preview, commit ------------------------------------------------------------
+// Nothing is written by an upload: the server answers what each row would send (or why not) and keeps
+// it for its uploader, who commits exactly that. Who is offered which import is the permission table's
+// (GET /api/me: actions `import` and `import:replies`), where this server takes commands.
+const STATUS_TAG = { new: "yes", unchanged: "", differs: "provisional", refused: "no",
+  imported: "yes", already: "", pending: "provisional" };
+
+function offerImports() {
+  const may = S.me.commands ? S.me.actions : {};
+  $("import-assignments").hidden = !may.import;
+  $("import-replies").hidden = !may["import:replies"];
+  $("imports").hidden = !may.import && !may["import:replies"];
+  $("i-kind").value = $("f-kind").value;
+  $("i-year").value = $("f-y2").value;
+  showReplyBureau();
+}
+
+function replyBureau() {
+  // a clerk's own bureau's replies; an importer's or an admin's: the bureau chosen above
+  return S.me.actions["import:replies"] === "own" ? S.me.bureau : $("f-bureau").value;
+}
+
+function showReplyBureau() {
+  if ($("import-replies").hidden) return;
+  const bureau = replyBureau();
+  $("i-replies-bureau").textContent = bureau ? bureauName(bureau) : t("choose_bureau");
+  $("import-replies").querySelector("button").disabled = !bureau;
+}
+
+function working(button, status, text) {
+  // a long file takes a while: its button waits and the status says so; the returned function ends it
+  button.disabled = true;
+  status.className = "status";
+  status.innerHTML = `<span class="spinner"></span>${esc(text)}`;
+  return (error) => {
+    button.disabled = false;
+    status.className = error ? "status error" : "status";
+    status.textContent = error || "";
+  };
+}
+
+async function uploadSheet(which) {
+  const file = $(`i-${which}-file`).files[0];
+  const params = { ...($("i-kind").value ? { kind: $("i-kind").value } : {}),
+    ...($("i-year").value ? { year: $("i-year").value } : {}) };
+  if (which === "assignments" && $("i-assigned-on").value) params.assigned_on = $("i-assigned-on").value;
+  if (which === "replies") params.bureau = replyBureau();
+  const done = working($(`import-${which}`).querySelector("button"), $("import-status"), t("uploading")(file.name));
+  let answer;
+  try {
+    answer = await api(`/api/sheets/${which}`, params, { method: "POST", body: file,
+      headers: { "Content-Type": "application/octet-stream" } });
+  } catch (error) {
+    done(error.message);
+    showReplyBureau();
+    return;
+  }
+  done();
+  showReplyBureau();
+  S.history = [];
+  openDrawer("");
+  S.sheet = { answer, file: file.name, committed: null };
+  renderSheet();
+}
+
+function renderSheet() {
+  const { answer, file, committed } = S.sheet;
+  const preview = answer.preview, c = preview.counts;
+  const what = t(answer.kind === "assignments" ? "import_assignments" : "import_replies");
+  $("drawer-title").textContent = t("preview_of")(what, file, committed) + (answer.bureau ? ` · ${bureauName(answer.bureau)}` : "");
+  const counts = `<span class="tag">${t("rows_total")(c.rows)}</span>`
+    + ["new", "unchanged", "differs", "refused"].map((s) => `<span class="tag ${STATUS_TAG[s]}" data-count="${s}">`
+      + `${named("sheet_status", s)} ${c[s]}</span>`).join("") + `<span>${t("will_send")(c.commands)}</span>`;
+  const head = `<tr><th>${t("sheet_row")}</th><th>${t("number")}</th><th>${t("status")}</th><th>${t("sends")}</th></tr>`;
+  $("drawer-body").innerHTML = `<p class="sheet-info">${esc(t("sheet_info")(preview))}</p>`
+    + `<p class="sheet-counts" id="sheet-counts">${counts}</p>`
+    + (committed ? committedResult(committed) : commitBar(c.commands))
+    + `<table class="grid" id="sheet-rows">${head}${preview.rows.map(sheetRow).join("")}</table>`;
+  const button = $("sheet-commit");
+  if (button) button.addEventListener("click", commitSheet);
+}
+
+function sheetRow(r) {
+  const rows = span([r.rows[0] ?? r.row, r.rows[r.rows.length - 1]]);
+  const list = (items) => `<ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul>`;
+  let what;
+  if (r.status === "refused") {
+    what = (r.problems.length ? r.problems : [r.reason]).map((p) => `<span class="reason">${esc(inLanguage(p))}</span>`).join("<br>");
+  } else if (r.commands.length) {
+    what = list(r.commands.map((c) => esc(commandText(c))));
+  } else if (r.differences.length) {
+    const sep = S.lang === "zh" ? "：" : ": ";
+    what = t("differs_note") + list(r.differences.map((d) => esc(`${named("field", d.field)}${sep}`
+      + `${fieldValue(d.field, d.old)} → ${fieldValue(d.field, d.new)}`)));
+  } else {
+    what = t("nothing_to_send");
+  }
+  return `<tr class="${r.status}" data-row="${r.row}" data-status="${r.status}"><td>${rows}</td><td>${esc(r.number ?? "—")}</td>`
+    + `<td><span class="tag ${STATUS_TAG[r.status]}">${named("sheet_status", r.status)}</span></td><td class="t">${what}</td></tr>`;
+}
+
+function commandText(c) {
+  // what a command of the preview will do, in the words of the command registry (GET /api/vocabulary)
+  const [colon, comma] = S.lang === "zh" ? ["：", "，"] : [": ", ", "];
+  const parts = [];
+  if (c.title) parts.push(S.lang === "zh" ? `《${c.title}》` : `"${c.title}"`);
+  if (c.filers && c.filers.length) parts.push(`${named("field", "filers")} ${c.filers.map((f) => f.name).join("、")}`);
+  if (c.lead) parts.push(`${t("lead")} ${c.lead.map(bureauName).join("、")}`);
+  if (c.co && c.co.length) parts.push(`${t("co")} ${c.co.map(bureauName).join("、")}`);
+  if (c.method) parts.push(named("contact_method", c.method));
+  if (c.result) parts.push(t(`result.${c.result}`));
+  if (c.disclosure) parts.push(t(`disclosure.${c.disclosure}`));
+  if (c.at) parts.push(c.at.slice(0, 10));
+  const title = (S.commandTitles[c.type] || {})[S.lang] || c.type;
+  return `${title}${colon}${parts.join(comma)}`;
+}
+
+function fieldValue(field, value) {
+  if (Array.isArray(value)) {
+    return value.map((v) => (field === "leads" || field === "cos" ? bureauName(v) : v && v.name ? v.name : v)).join("、") || "—";
+  }
+  if (field === "result" && value) return t(`result.${value}`);
+  if (field === "disclosure" && value) return t(`disclosure.${value}`);
+  return value === null || value === undefined || value === "" ? "—" : String(value);
+}
+
+function commitBar(commands) {
+  return `<div class="commit-bar"><button type="button" class="primary" id="sheet-commit"${commands ? "" : " disabled"}>`
+    + `${esc(commands ? t("commit")(commands) : t("nothing_to_commit"))}</button>`
+    + `<span class="status" id="sheet-commit-status"></span></div>`;
+}
+
+function committedResult(done) {
+  const c = done.counts;
+  const counts = ["imported", "already", "refused", "pending"].map((s) => `<span class="tag ${STATUS_TAG[s]}" data-count="${s}">`
+    + `${named("commit_status", s)} ${c[s]}</span>`).join("");
+  const rows = done.rows.map((r) => `<tr class="${r.status === "refused" ? "refused" : "differs"}" data-row="${r.row}">`
+    + `<td>${r.row}</td><td>${esc(r.number ?? "—")}</td><td>${named("commit_status", r.status)}</td>`
+    + `<td class="t">${r.reason ? `<span class="reason">${esc(inLanguage(r.reason))}</span>` : t("pending_note")}</td></tr>`).join("");
+  return `<div class="committed" id="committed"><h4>${t("committed_title")}</h4><p class="sheet-counts">${counts}</p>`
+    + `<p class="sheet-info">${esc(t("commit_more")(c))}</p>`
+    + (rows ? `<h4>${t("commit_rows")}</h4><table class="grid" id="commit-rows"><tr><th>${t("sheet_row")}</th>`
+      + `<th>${t("number")}</th><th>${t("status")}</th><th>${t("why")}</th></tr>${rows}</table>` : "") + "</div>";
+}
+
+async function commitSheet() {
+  const sheet = S.sheet;
+  const done = working($("sheet-commit"), $("sheet-commit-status"), t("committing"));
+  try {
+    sheet.committed = await api(`/api/sheets/${encodeURIComponent(sheet.answer.preview_id)}/commit`, null, { method: "POST" });
+  } catch (error) {
+    done(error.message);
+    return;
+  }
+  if (S.sheet === sheet) renderSheet();  // unless the drawer has moved on
+  refresh();  // the numbers; the live feed refreshes them again as the projections catch up
 }
