@@ -1,0 +1,211 @@
+"""Spreadsheets on the oversight page, in a real browser against the embedded system over real
+HTTP: a coordinator uploads an assignment list (交办清单), reads the preview (a row naming an
+unknown bureau refused with its reason, in Chinese and in English), commits it and sees what it
+became; the board's lists download as .xlsx holding the rows the page shows; a clerk imports its
+bureau's reply list, and an overseer is offered no import at all."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.conftest import token_for
+from tests.e2e.test_oversight_page import ARTIFACTS, Page, browser, until  # noqa: F401 (fixture)
+from tests.integration.test_sheets_http import XLSX, assignment_list, register, reply_list
+
+openpyxl = pytest.importorskip("openpyxl", reason="openpyxl is a dependency")
+
+pytestmark = pytest.mark.browser
+BOARD = "years=2020&as_of=2020-11-20&kind=cppcc_proposal"
+
+# number, title, filers, sector, leads, 分办, co, 交办日期; the page's clock says 2020-11-20
+ITEMS = [
+    ("201", "关于加强知识产权保护的提案", "张三、李四", "经济界别", "上海市知识产权局", None,
+     "上海市教育委员会", "2020-02-03"),      # long overdue: the lead's reply, the co's opinion
+    ("202", "关于职业教育与就业衔接的提案", "王五", "教育界别", "上海市教育委员会", None, None,
+     "2020-08-25"),                          # the reply due within 10 days
+    ("203", "关于某不存在单位的提案", "赵六", "科技界别", "上海市不存在局", None, None,
+     "2020-03-05"),                          # sheet row 7: refused, no such bureau
+    ("204", "关于专利转化的提案", "孙八", "科技界别", "上海市知识产权局", None, None,
+     "2020-11-16"),                          # owed, but not due for months
+]
+REFUSED_ROW = 7
+
+
+def write(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def xlsx_rows(path) -> list[list]:
+    """The list's sheet (the last), as values."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    return [list(row) for row in book.worksheets[-1].iter_rows(values_only=True)]
+
+
+def day(value) -> str:
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browser, server,
+                                                                          tmp_path):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    sheet = write(tmp_path, "2020年政协提案交办清单.xlsx", assignment_list(ITEMS))
+    tab = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
+                                                         "coordinator"))
+    page = tab.page
+    # a coordinator imports assignment lists, not replies; the options follow the board's
+    assert page.locator("#import-assignments").is_visible()
+    assert page.locator("#import-replies").is_hidden()
+    assert (page.input_value("#i-kind"), page.input_value("#i-year")) == ("cppcc_proposal", "2020")
+    tab.shot("sheets-board-coordinator")
+
+    page.set_input_files("#i-assignments-file", str(sheet))
+    page.click("#import-assignments button[type=submit]")
+    page.wait_for_selector("#sheet-rows tr[data-row]")
+    assert page.locator("#sheet-rows tr[data-row]").count() == 4
+    assert "（预览，尚未导入）" in page.inner_text("#drawer-title")
+    assert "表头第 3–4 行" in page.inner_text(".sheet-info")
+    assert page.inner_text("#sheet-counts [data-count=new]") == "新增 3"
+    assert page.inner_text("#sheet-counts [data-count=refused]") == "拒绝 1"
+    refused = page.locator(f"#sheet-rows tr[data-row='{REFUSED_ROW}']")
+    assert refused.get_attribute("class") == "refused"
+    assert "拒绝" in refused.inner_text()
+    assert f"第 {REFUSED_ROW} 行" in refused.inner_text()
+    assert "上海市不存在局" in refused.locator(".reason").inner_text()
+    first = page.inner_text("#sheet-rows tr[data-row='5']")
+    assert "登记建议提案" in first and "关于加强知识产权保护的提案" in first
+    assert "交办" in first and "主办 上海市知识产权局" in first and "会办 上海市教育委员会" in first
+    assert page.inner_text("#sheet-commit") == "确认导入（发送 6 条指令）"
+    assert server.system.log.count() == 3  # the bureaus: previewing writes nothing
+    tab.shot("sheets-preview-zh")
+
+    # the reason in the page's language
+    page.click("#lang")
+    until(page, f"document.querySelector(\"#sheet-rows tr[data-row='{REFUSED_ROW}'] .reason\")"
+                ".innerText.startsWith('row')")
+    assert "bureau '上海市不存在局' is not registered" in refused.inner_text()
+    assert "refused" in refused.inner_text()
+    tab.shot("sheets-preview-en")
+    page.click("#lang")
+
+    page.click("#sheet-commit")
+    page.wait_for_selector("#committed")
+    assert page.inner_text("#committed [data-count=imported]") == "已导入 3"
+    assert page.inner_text("#committed [data-count=refused]") == "被拒绝 0"
+    assert "预览中拒绝 1 行" in page.inner_text("#committed")
+    assert page.inner_text("#drawer-title").endswith("（已导入）")
+    assert page.locator("#sheet-commit").count() == 0  # committed once
+    history = coordinator.get("/api/proposals/2020-cppcc_proposal-201/history").json()["events"]
+    assert [e["type"] for e in history] == ["ProposalSubmitted", "ProposalAssigned"]
+    assert {e["actor"]["user"] for e in history} == {"test-coordinator"}
+    tab.shot("sheets-committed")
+
+    # the board's numbers follow: 3 lead duties and 1 co-handler's
+    until(page, "document.querySelector('[data-kpi=duties] .value').innerText.trim() === '4'")
+    assert server.system.settle(30)
+    owed = coordinator.get("/api/assignments").json()["items"]
+    urgent = [i for i in owed if i["overdue"] or i["due_soon"]]
+    until(page, f"document.querySelectorAll('#owed tr[data-proposal]').length === {len(urgent)}")
+    page.click("#drawer-close")
+
+    # the deadlines list as .xlsx: the rows the page shows, no more
+    shown = [(row.get_attribute("data-proposal"), row.get_attribute("data-bureau"),
+              *[row.locator("td").nth(n).inner_text() for n in (1, 4, 5)])
+             for row in page.locator("#owed tr[data-proposal]").all()]
+    assert {(p[-3:], b) for p, b, *_ in shown} == {("201", "sh-ipa"), ("201", "sh-edu"),
+                                                   ("202", "sh-edu")}
+    assert any(i["proposal_id"].endswith("204") for i in owed)  # open, but not on the list
+    page.locator("#owed").scroll_into_view_if_needed()
+    tab.shot("sheets-owed-list")
+    with page.expect_download() as download:
+        page.click("[data-xlsx=owed]")
+    saved = ARTIFACTS / "sheets-owed.xlsx"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.endswith(".xlsx")
+    header, *rows = xlsx_rows(saved)
+    assert header[:2] == ["建议提案编号", "标题"]
+    column = {name: header.index(name) for name in ("建议提案编号", "承办单位", "标题", "期限",
+                                                    "剩余天数")}
+    got = [(r[column["建议提案编号"]], r[column["承办单位"]], r[column["标题"]],
+            day(r[column["期限"]]), str(int(r[column["剩余天数"]]))) for r in rows]
+    assert got == shown
+
+    # the league table and the awaiting list likewise: a row for each row on the page
+    for which, rows_on_page in (("league", "#league tr[data-bureau]"),
+                                ("awaiting", "#awaiting tr[data-assign]")):
+        with page.expect_download() as download:
+            page.click(f"[data-xlsx={which}]")
+        download.value.save_as(ARTIFACTS / f"sheets-{which}.xlsx")
+        header, *rows = xlsx_rows(ARTIFACTS / f"sheets-{which}.xlsx")
+        assert len(rows) == page.locator(rows_on_page).count(), which
+    assert sorted(r[0] for r in xlsx_rows(ARTIFACTS / "sheets-league.xlsx")[1:]) == sorted(
+        page.eval_on_selector_all("#league tr[data-bureau]", "rows => rows.map(r => r.dataset.bureau)"))
+
+    # the items behind a number, from its drawer, in English
+    page.click("#lang")
+    page.click('[data-kpi="duties"] a.num')
+    page.wait_for_selector("#items tr.item")
+    with page.expect_download() as download:
+        page.click("#drawer-xlsx")
+    download.value.save_as(ARTIFACTS / "sheets-duties.xlsx")
+    header, *rows = xlsx_rows(ARTIFACTS / "sheets-duties.xlsx")
+    assert header[:3] == ["Proposal", "Number", "Title"]
+    assert sorted(r[0] for r in rows) == sorted(
+        page.eval_on_selector_all("#items tr.item", "rows => rows.map(r => r.dataset.proposal)"))
+    page.click("#drawer-close")
+
+    # the year-end document's attachment, beside the document's downloads
+    with page.expect_download() as download:
+        page.click('.downloads a[data-format="xlsx"]')
+    assert download.value.suggested_filename.endswith(".xlsx")
+    tab.close()
+
+
+def test_a_clerk_imports_its_reply_list_and_an_overseer_is_offered_no_import(browser, server,
+                                                                            tmp_path):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = coordinator.post("/api/sheets/assignments", content=assignment_list(ITEMS),
+                               headers={"Content-Type": XLSX},
+                               params={"kind": "cppcc_proposal", "year": 2020}).json()
+    assert coordinator.post(f"/api/sheets/{preview['preview_id']}/commit").status_code == 200
+    replies = write(tmp_path, "答复情况.xlsx", reply_list([
+        ("201", "A类", "2020-04-01", "全文公开", "电话"),
+        ("202", "B", "2020-04-02", None, None),     # sh-edu's item: the kernel refuses it
+        ("999", "A", "2020-04-03", None, None)]))  # no such item: refused in the preview
+
+    tab = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
+                                                         "clerk", "sh-ipa"))
+    page = tab.page
+    assert page.locator("#import-replies").is_visible()
+    assert page.locator("#import-assignments").is_hidden()
+    assert page.inner_text("#i-replies-bureau") == "上海市知识产权局"
+    page.set_input_files("#i-replies-file", str(replies))
+    page.click("#import-replies button[type=submit]")
+    page.wait_for_selector("#sheet-rows tr[data-row]")
+    assert "上海市知识产权局" in page.inner_text("#drawer-title")
+    unknown = page.inner_text("#sheet-rows tr[data-row='4']")
+    assert "尚未登记，请先导入交办清单" in unknown
+    reply = page.inner_text("#sheet-rows tr[data-row='2']")
+    assert "沟通" in reply and "电话" in reply and "A 已解决或采纳" in reply and "全文公开" in reply
+    tab.shot("sheets-clerk-replies")
+    page.click("#sheet-commit")
+    page.wait_for_selector("#committed")
+    assert page.inner_text("#committed [data-count=imported]") == "已导入 1"
+    assert page.inner_text("#committed [data-count=refused]") == "被拒绝 1"
+    (refused,) = page.locator("#commit-rows tr[data-row]").all()
+    assert refused.get_attribute("data-row") == "3" and "202" in refused.inner_text()
+    assert refused.locator(".reason").inner_text()
+    tab.shot("sheets-clerk-committed")
+    until(page, "document.querySelector('[data-kpi=replied] .value').innerText.trim() === '1'")
+    tab.close()
+
+    overseer = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
+                                                              "overseer"))
+    assert overseer.page.locator("#imports").is_hidden()
+    assert overseer.page.locator("#import-assignments, #import-replies").evaluate_all(
+        "forms => forms.every(f => f.hidden)")
+    overseer.close()
