@@ -5,7 +5,8 @@ became; the board's lists download as .xlsx holding the rows the page shows; a c
 bureau's reply list, and an overseer is offered no import at all."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 
@@ -38,6 +39,21 @@ def write(tmp_path, name: str, data: bytes):
     return path
 
 
+@contextmanager
+def held(page, pattern: str):
+    """Requests matching `pattern` wait until the block ends, then go on to the server: what the
+    page shows while an upload or a commit is under way, seen without timing anything."""
+    waiting = []
+    page.route(pattern, lambda route: waiting.append(route))
+    try:
+        yield
+    finally:
+        page.unroute(pattern)
+        assert waiting, f"no request to {pattern}"
+        for route in waiting:
+            route.continue_()
+
+
 def xlsx_rows(path) -> list[list]:
     """The list's sheet (the last), as values."""
     book = openpyxl.load_workbook(path, read_only=True)
@@ -63,8 +79,14 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     tab.shot("sheets-board-coordinator")
 
     page.set_input_files("#i-assignments-file", str(sheet))
-    page.click("#import-assignments button[type=submit]")
+    # while the file is read the button waits and says so (the request held here until seen)
+    with held(page, "**/api/sheets/assignments?*"):
+        page.click("#import-assignments button[type=submit]")
+        until(page, "document.querySelector('#import-assignments button').disabled"
+                    " && document.querySelector('#import-status .spinner')")
+        assert page.inner_text("#import-status") == f"正在上传并读取 {sheet.name}……"
     page.wait_for_selector("#sheet-rows tr[data-row]")
+    assert page.locator("#import-assignments button").is_enabled()
     assert page.locator("#sheet-rows tr[data-row]").count() == 4
     assert "（预览，尚未导入）" in page.inner_text("#drawer-title")
     assert "表头第 3–4 行" in page.inner_text(".sheet-info")
@@ -91,7 +113,11 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     tab.shot("sheets-preview-en")
     page.click("#lang")
 
-    page.click("#sheet-commit")
+    with held(page, "**/api/sheets/*/commit"):
+        page.click("#sheet-commit")
+        until(page, "document.querySelector('#sheet-commit').disabled"
+                    " && document.querySelector('#sheet-commit-status .spinner')")
+        assert page.inner_text("#sheet-commit-status") == "正在导入……"
     page.wait_for_selector("#committed")
     assert page.inner_text("#committed [data-count=imported]") == "已导入 3"
     assert page.inner_text("#committed [data-count=refused]") == "被拒绝 0"

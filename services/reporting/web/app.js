@@ -916,7 +916,7 @@ function renderSheet() {
   const head = `<tr><th>${t("sheet_row")}</th><th>${t("number")}</th><th>${t("status")}</th><th>${t("sends")}</th></tr>`;
   $("drawer-body").innerHTML = `<p class="sheet-info">${esc(t("sheet_info")(preview))}</p>`
     + `<p class="sheet-counts" id="sheet-counts">${counts}</p>`
-    + (committed ? committedResult(committed) : commitBar(c.commands))
+    + (committed ? committedResult(committed) : commitBar(S.sheet))
     + `<table class="grid" id="sheet-rows">${head}${preview.rows.map(sheetRow).join("")}</table>`;
   const button = $("sheet-commit");
   if (button) button.addEventListener("click", commitSheet);
@@ -966,10 +966,14 @@ function fieldValue(field, value) {
   return value === null || value === undefined || value === "" ? "—" : String(value);
 }
 
-function commitBar(commands) {
-  return `<div class="commit-bar"><button type="button" class="primary" id="sheet-commit"${commands ? "" : " disabled"}>`
+function commitBar(sheet) {
+  // waiting (disabled, a spinner) while the commit runs; its error, if it failed
+  const commands = sheet.answer.preview.counts.commands;
+  const status = sheet.committing ? `<span class="spinner"></span>${esc(t("committing"))}`
+    : sheet.error ? `<span class="error">${esc(sheet.error)}</span>` : "";
+  return `<div class="commit-bar"><button type="button" class="primary" id="sheet-commit"${commands && !sheet.committing ? "" : " disabled"}>`
     + `${esc(commands ? t("commit")(commands) : t("nothing_to_commit"))}</button>`
-    + `<span class="status" id="sheet-commit-status"></span></div>`;
+    + `<span class="status" id="sheet-commit-status">${status}</span></div>`;
 }
 
 function committedResult(done) {
@@ -987,13 +991,15 @@ function committedResult(done) {
 
 async function commitSheet() {
   const sheet = S.sheet;
-  const done = working($("sheet-commit"), $("sheet-commit-status"), t("committing"));
+  sheet.committing = true;
+  sheet.error = null;
+  renderSheet();
   try {
     sheet.committed = await api(`/api/sheets/${encodeURIComponent(sheet.answer.preview_id)}/commit`, null, { method: "POST" });
   } catch (error) {
-    done(error.message);
-    return;
+    sheet.error = error.message;
   }
+  sheet.committing = false;
   if (S.sheet === sheet) renderSheet();  // unless the drawer has moved on
-  refresh();  // the numbers; the live feed refreshes them again as the projections catch up
+  if (sheet.committed) refresh();  // the numbers; the live feed refreshes them again as the projections catch up
 }
