@@ -3,7 +3,9 @@
 A command goes to `banli.commands`, keyed by its stream; the handling worker's answer comes
 back on `banli.command-results`, which a thread here reads from the end (no consumer group:
 every API process sees every result) and hands to whoever waits for it. An answer that takes
-longer than the timeout is a 202: the caller polls `/api/commands/{id}`."""
+longer than the timeout is a 202: the caller polls `/api/commands/{id}`. Answers nobody waits
+for are kept as they came (decoded when asked for), and the threads wake the event loop once
+per burst of answers and acks, not once each."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +13,7 @@ import logging
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from ..domain.commands import Command
 from . import Outcome
@@ -39,11 +41,12 @@ class KafkaBus:
         self.consumer.seek_to_end(*tps)
         for tp in tps:  # resolve the end now, before any command is sent
             self.consumer.position(tp)
-        self._results: OrderedDict[str, Outcome] = OrderedDict()
+        self._results: OrderedDict[str, Outcome | bytes] = OrderedDict()  # bytes: not decoded
         # command id -> (loop, future, the command waited for)
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future,
                                             Command]]] = {}
         self._lock = threading.Lock()
+        self._handoffs: dict[asyncio.AbstractEventLoop, _Handoff] = {}
         self.cache_size = cache_size
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read_results, name="results", daemon=True)
@@ -60,37 +63,61 @@ class KafkaBus:
             for records in batches.values():
                 for record in records:
                     try:
-                        outcome = decode_outcome(record.value)
+                        self._deliver(record.key.decode() if record.key else None, record.value)
                     except Exception:
                         log.exception("undecodable result at offset %s", record.offset)
-                        continue
-                    self._deliver(outcome)
 
-    def _deliver(self, outcome: Outcome) -> None:
+    def _deliver(self, command_id: str | None, raw: bytes) -> None:
         """Keep a decision (never a refused reuse of its id, which would hide it from its
         sender) and hand it to the waiters it answers: those who sent that very command, or,
-        for a conflict, the command it refused."""
-        conflict = outcome.rejection is not None and outcome.rejection.code == "command_id_conflict"
+        for a conflict, the command it refused. Decoded only when someone waits for it."""
+        with self._lock:
+            waited = command_id is None or command_id in self._waiters
+        decoded = decode_outcome(raw) if waited else None
+        if decoded is not None:
+            command_id = decoded.command_id
+            conflict = (decoded.rejection is not None
+                        and decoded.rejection.code == "command_id_conflict")
+        else:
+            conflict = b'"command_id_conflict"' in raw
+        assert command_id is not None
         with self._lock:
             if not conflict:
-                self._results[outcome.command_id] = outcome
-                self._results.move_to_end(outcome.command_id)
+                self._results[command_id] = decoded if decoded is not None else raw
+                self._results.move_to_end(command_id)
                 while len(self._results) > self.cache_size:
                     self._results.popitem(last=False)
-            waiting = self._waiters.get(outcome.command_id, [])
-            answered = [w for w in waiting if outcome.answers(w[2])]
+            waiting = self._waiters.get(command_id, [])
+            if waiting and decoded is None:  # a waiter came meanwhile
+                decoded = decode_outcome(raw)
+            answered = [w for w in waiting if decoded is not None and decoded.answers(w[2])]
             if answered:
                 rest = [w for w in waiting if w not in answered]
                 if rest:
-                    self._waiters[outcome.command_id] = rest
+                    self._waiters[command_id] = rest
                 else:
-                    del self._waiters[outcome.command_id]
+                    del self._waiters[command_id]
         for loop, future, _ in answered:
-            loop.call_soon_threadsafe(_resolve, future, outcome)
+            self._handoff(loop).resolve(future, decoded)
+
+    def _handoff(self, loop: asyncio.AbstractEventLoop) -> "_Handoff":
+        handoff = self._handoffs.get(loop)
+        if handoff is None:
+            handoff = self._handoffs.setdefault(loop, _Handoff(loop))
+        return handoff
+
+    def _known(self, command_id: str | None) -> Outcome | None:
+        """A result kept (decoded now if it was not); call with the lock held."""
+        if command_id is None:
+            return None
+        known = self._results.get(command_id)
+        if isinstance(known, bytes):
+            known = self._results[command_id] = decode_outcome(known)
+        return known
 
     # Commands sent through one bus keep their order per stream (one producer, one request in
     # flight per connection), so callers may pipeline: `window` commands in flight at once.
-    window = 256
+    window = 4096
 
     def _produce(self, command: Command):
         """Hand one command to the producer, in call order; returns its delivery future."""
@@ -104,15 +131,16 @@ class KafkaBus:
         future: asyncio.Future = loop.create_future()
         command_id = command.command_id or ""  # the adapters give every command one
         with self._lock:
-            known = self._results.get(command_id)
+            known = self._known(command_id)
             if known is None:
                 self._waiters.setdefault(command_id, []).append((loop, future, command))
         if known is not None:
             return known.replay(command)  # or a conflict: the id is someone else's
         delivered: asyncio.Future = loop.create_future()
         delivery = self._produce(command)
-        delivery.add_callback(lambda _: loop.call_soon_threadsafe(_resolve, delivered, True))
-        delivery.add_errback(lambda exc: loop.call_soon_threadsafe(_fail, delivered, exc))
+        handoff = self._handoff(loop)
+        delivery.add_callback(lambda _: handoff.resolve(delivered, True))
+        delivery.add_errback(lambda exc: handoff.fail(delivered, exc))
         await delivered  # the broker has the command
         try:
             return await asyncio.wait_for(future, self.timeout_s)
@@ -121,13 +149,50 @@ class KafkaBus:
 
     async def outcome(self, command_id: str) -> Outcome | None:
         with self._lock:
-            return self._results.get(command_id)
+            return self._known(command_id)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
         self.producer.close(timeout=10)
         self.consumer.close()
+
+
+class _Handoff:
+    """Settles an event loop's futures from other threads, with one wakeup of the loop for
+    whatever piled up meanwhile (call_soon_threadsafe writes to the loop's pipe every time)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.items: deque[tuple[asyncio.Future, object, BaseException | None]] = deque()
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    def resolve(self, future: asyncio.Future, result: object) -> None:
+        self._put(future, result, None)
+
+    def fail(self, future: asyncio.Future, exc: BaseException) -> None:
+        self._put(future, None, exc)
+
+    def _put(self, future: asyncio.Future, result: object, exc: BaseException | None) -> None:
+        with self.lock:
+            self.items.append((future, result, exc))
+            if self.scheduled:
+                return
+            self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self._run)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    def _run(self) -> None:
+        with self.lock:
+            items, self.items, self.scheduled = self.items, deque(), False
+        for future, result, exc in items:
+            if exc is not None:
+                _fail(future, exc)
+            else:
+                _resolve(future, result)
 
 
 def _resolve(future: asyncio.Future, outcome: object) -> None:

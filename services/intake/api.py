@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
 
+from banli.domain.commands import bureau_stream
 from banli.history import LineProblem, read_commands, split_lines
 from banli.web.commands import command_routes
 from banli.web.deps import Bus, CurrentActor, permit
@@ -56,40 +56,49 @@ def _as_actor(lines, actor):
         yield number, item
 
 
-# Pipelining keeps order within a stream only, so what reads across streams waits:
-# - a merge reads its target's status: it waits for every command before it, and every command
-#   after it waits for it;
-# - assignments read the registry of bureaus: every command after a bureau's registration waits
-#   for it, except the next registrations (a registration reads only its own bureau's stream);
-# - a submit reads the natural keys: it waits for every command before it when an earlier submit
-#   of the same import claimed its key, so that the later one is refused as a duplicate whichever
-#   partitions the two land on. Submits of different numbers go on without waiting.
+# Pipelining keeps order within a stream only (the bus sends one stream's commands in order), so
+# a command that reads another stream through the directory waits for the commands in flight on
+# that stream:
+# - a merge reads its target's status: it waits for the target's commands in flight;
+# - an assignment reads the registry of bureaus: it waits for the registrations in flight of the
+#   bureaus it names;
+# - a submit reads the natural keys: when an earlier submit of the same import claimed its key
+#   under another proposal, it waits for that proposal's commands in flight, so that the later
+#   one is refused as a duplicate whichever partitions the two land on.
+# Nothing else waits: the window stays full.
 class Ordering:
     """What one import's next command has to wait for."""
 
     def __init__(self) -> None:
-        self.claimed: set[str] = set()  # the natural keys the import's submits claimed so far
-        self.holding: str | None = None  # a registration or merge in flight that others await
+        self.claimed: dict[str, str] = {}  # natural key -> the stream of its first submit
 
-    def waits(self, command) -> bool:
-        """Whether `command` waits for every command sent before it; notes what it claims."""
-        repeated = False
-        if command.type == "submit":
-            repeated = command.natural_key in self.claimed
-            self.claimed.add(command.natural_key)
-        held = self.holding is not None and not (
-            self.holding == command.type == "register_bureau")
-        self.holding = (command.type if command.type in ("register_bureau", "merge")
-                        else None if held else self.holding)
-        return command.type == "merge" or repeated or held
+    def reads(self, command) -> set[str]:
+        """The other streams whose commands in flight `command` waits for; notes what it
+        claims."""
+        match command.type:
+            case "submit":
+                first = self.claimed.setdefault(command.natural_key, command.stream)
+                found = {first}
+            case "assign":
+                found = {bureau_stream(b) for b in [*command.lead, *command.co]}
+            case "reassign":
+                found = {bureau_stream(b) for b in [*command.add_lead, *command.add_co]}
+            case "merge":
+                found = {command.into}
+            case _:
+                found = set()
+        return found - {command.stream}
 
 
 async def import_commands(bus, lines) -> dict[str, Any]:
     """Send each command and gather the answers: counts, and every line not taken with its
-    reason. Pipelined (`bus.window` in flight) where the bus keeps per-stream order."""
+    reason. Pipelined where the bus keeps per-stream order: up to `bus.window` commands in
+    flight, the window refilled as soon as any answer comes back (answers come back in the
+    order each handling worker decides, not in the file's)."""
     counts = {"accepted": 0, "already_decided": 0, "pending": 0}
     problems: list[dict[str, Any]] = []
-    in_flight: deque[tuple[int, asyncio.Task]] = deque()
+    window = asyncio.Semaphore(getattr(bus, "window", 1))
+    in_flight: dict[str, set[asyncio.Task]] = {}  # by stream
 
     def settle(number: int, outcome) -> None:
         if outcome is None:
@@ -101,20 +110,38 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         else:
             counts["already_decided" if outcome.replayed else "accepted"] += 1
 
-    async def drain(keep: int) -> None:
-        while len(in_flight) > keep:
-            number, task = in_flight.popleft()
-            settle(number, await task)
+    async def send(number: int, item) -> None:
+        try:
+            settle(number, await bus.send(item))
+        finally:
+            window.release()
 
-    window = getattr(bus, "window", 1)
+    def landed(stream: str, task: asyncio.Task) -> None:
+        tasks = in_flight[stream]
+        tasks.discard(task)
+        if not tasks:
+            del in_flight[stream]
+
     ordering = Ordering()
-    for number, item in lines:
-        if isinstance(item, LineProblem):
-            problems.append({"line": number, "code": item.code, "reason": item.reason})
-            continue
-        await drain(0 if ordering.waits(item) else window - 1)
-        in_flight.append((number, asyncio.ensure_future(bus.send(item))))
-        await asyncio.sleep(0)  # let the task hand its command to the producer, in order
-    await drain(0)
+    try:
+        for number, item in lines:
+            if isinstance(item, LineProblem):
+                problems.append({"line": number, "code": item.code, "reason": item.reason})
+                continue
+            awaited = [t for stream in ordering.reads(item) for t in in_flight.get(stream, ())]
+            if awaited:
+                await asyncio.gather(*awaited)
+            await window.acquire()
+            task = asyncio.ensure_future(send(number, item))
+            in_flight.setdefault(item.stream, set()).add(task)
+            task.add_done_callback(lambda t, stream=item.stream: landed(stream, t))
+            await asyncio.sleep(0)  # let the task hand its command to the producer, in order
+        remaining = [t for tasks in in_flight.values() for t in tasks]
+        if remaining:
+            await asyncio.gather(*remaining)
+    finally:
+        for tasks in list(in_flight.values()):
+            for task in tasks:
+                task.cancel()
     problems.sort(key=lambda p: p["line"])
     return {**counts, "problems": problems}

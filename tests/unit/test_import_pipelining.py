@@ -13,16 +13,17 @@ from services.intake.api import import_commands
 
 
 class RecordingBus:
-    window = 8
+    window = 64
 
-    def __init__(self) -> None:
+    def __init__(self, slow: dict[str, float]) -> None:
+        self.slow = slow  # command ids whose answer takes long: how long
         self.in_flight: set[str] = set()
         self.seen: list[tuple[str, set[str]]] = []  # (command id, what was in flight at send)
 
     async def send(self, command) -> Outcome:
         self.seen.append((command.command_id, set(self.in_flight)))
         self.in_flight.add(command.command_id)
-        await asyncio.sleep(0.05)  # long enough that what follows is sent meanwhile
+        await asyncio.sleep(self.slow.get(command.command_id, 0.02))
         self.in_flight.discard(command.command_id)
         return Outcome(command.command_id)
 
@@ -37,43 +38,49 @@ def submit(number: str, proposal: str | None = None) -> str:
                 **({"proposal": proposal} if proposal else {}))
 
 
-def run(lines: list[str]) -> tuple[dict, list[tuple[str, set[str]]], list[str]]:
-    bus = RecordingBus()
+def run(lines: list[str], waited: int, other: int
+        ) -> tuple[dict, dict[str, set[str]], list[str]]:
+    """Import the lines; the answers to two of them (numbered from 0) take long: `waited`'s
+    long, `other`'s longer still."""
     commands = list(read_commands(lines))
+    ids = [cmd.command_id for _, cmd in commands]
+    bus = RecordingBus({ids[waited]: 0.2, ids[other]: 0.8})
     answer = asyncio.run(import_commands(bus, commands))
-    return answer, bus.seen, [cmd.command_id for _, cmd in commands]
+    return answer, dict(bus.seen), ids
 
 
-def test_registrations_go_on_together_and_what_follows_waits_for_them():
-    lines = [line(type="register_bureau", bureau=f"sh-b{i}", name=f"第{i}局") for i in range(4)]
-    lines += [submit("21001", proposal="p-1"), submit("21002", proposal="p-2")]
-    answer, seen, ids = run(lines)
-    at_send = dict(seen)
+def test_an_assignment_waits_for_the_registrations_of_its_bureaus_only():
+    lines = [line(type="register_bureau", bureau=f"sh-b{i}", name=f"第{i}局") for i in range(3)]
+    lines += [submit("21001", proposal="p-1"), submit("21002", proposal="p-2"),
+              line(type="assign", proposal="p-1", lead=["sh-b1"]),
+              line(type="assign", proposal="p-2", lead=["sh-b0"], co=["sh-b2"])]
+    answer, at_send, ids = run(lines, waited=0, other=3)
     assert answer["accepted"] == len(lines)
-    assert at_send[ids[3]] == set(ids[:3])  # registrations do not wait for each other ...
-    assert at_send[ids[4]] == set()  # ... the next command waits for all of them
-    assert at_send[ids[5]] == {ids[4]}
+    assert at_send[ids[2]] >= {ids[0], ids[1]}  # registrations do not wait for each other,
+    assert at_send[ids[3]] >= {ids[0]}  # nor does a submit wait for them
+    assert ids[1] not in at_send[ids[5]] and ids[0] in at_send[ids[5]]  # only for its bureau's
+    assert ids[0] not in at_send[ids[6]] and ids[2] not in at_send[ids[6]]
+    assert ids[3] in at_send[ids[6]]  # another proposal's commands do not hold it back
 
 
 def test_submits_of_different_numbers_are_pipelined_and_a_repeated_number_waits():
-    lines = [line(type="register_bureau", bureau="sh-ipa", name="上海市知识产权局"),
-             *(submit(str(21000 + i), proposal=f"p-{i}") for i in range(6)),
+    lines = [*(submit(str(21000 + i), proposal=f"p-{i}") for i in range(6)),
              submit("21003", proposal="p-again"),  # the number of p-3, under another id
              submit("21010")]
-    answer, seen, ids = run(lines)
+    answer, at_send, ids = run(lines, waited=3, other=5)
     assert answer["accepted"] == len(lines) and answer["problems"] == []
-    at_send = dict(seen)
-    assert at_send[ids[0]] == set()  # the registration waits for nothing before it ...
-    assert all(ids[0] not in at_send[i] for i in ids[1:])  # ... and everything waits for it
-    assert max(len(at_send[i]) for i in ids[1:7]) >= 3  # distinct numbers: several in flight
-    assert at_send[ids[7]] == set()  # the repeated number waits for every earlier command
-    assert ids[7] in at_send[ids[8]]  # and what follows it does not wait for it
+    assert max(len(at_send[i]) for i in ids[:6]) >= 3  # distinct numbers: several in flight
+    assert ids[3] not in at_send[ids[6]]  # the repeated number waits for p-3's submit ...
+    assert ids[5] in at_send[ids[6]]  # ... and for nothing else
+    assert ids[6] in at_send[ids[7]]  # what follows it does not wait for it
 
 
-def test_a_merge_waits_for_everything_before_it_and_everything_after_waits_for_it():
+def test_a_merge_waits_for_its_targets_commands():
     lines = [submit("21001", proposal="p-1"), submit("21002", proposal="p-2"),
-             line(type="merge", proposal="p-2", into="p-1"), submit("21003", proposal="p-3")]
-    answer, seen, ids = run(lines)
-    at_send = dict(seen)
-    assert ids[0] in at_send[ids[1]]
-    assert at_send[ids[2]] == set() and ids[2] not in at_send[ids[3]]
+             submit("21003", proposal="p-3"),
+             line(type="merge", proposal="p-2", into="p-1"), submit("21004", proposal="p-4")]
+    answer, at_send, ids = run(lines, waited=0, other=2)
+    assert answer["accepted"] == len(lines)
+    assert ids[0] not in at_send[ids[3]]  # the target's submit is answered first
+    assert ids[2] in at_send[ids[3]]  # another proposal's is not waited for
+    assert ids[3] in at_send[ids[4]]  # nor is the merge by what follows it
