@@ -2,11 +2,13 @@
 log (banli.eventlog.EventLog: SQLite embedded, Kafka distributed).
 
 Commands on one stream are serialised by a lock (striped by stream); a batch (a bulk import, a
-Kafka poll) takes them all and is one unit of durability: its events are durable together when
-the log's batch ends, and only then are the answers given. A command decided before is answered
-from its record (its own sender asking the same; anyone else: `command_id_conflict`). A command
-without a business time happens at the clock's reading under its stream's lock, unless the
-caller gives the time it was recorded (Kafka: the command message's broker time)."""
+Kafka poll) takes them all and is one unit of durability: its events are durable together, and
+only then are the answers given. A batch may be decided while the one before it is on its way
+to durability (`start_batch`, the Kafka worker's pipeline): it is decided on the states the
+earlier one leaves, and answered after it. A command decided before is answered from its record
+(its own sender asking the same; anyone else: `command_id_conflict`). A command without a
+business time happens at the clock's reading under its stream's lock, unless the caller gives
+the time it was recorded (Kafka: the command message's broker time)."""
 from __future__ import annotations
 
 import threading
@@ -23,7 +25,7 @@ from .domain.decide import decide
 from .domain.events import Event
 from .domain.proposal import Context
 from .domain.rejections import Rejection
-from .eventlog import Appending, ConcurrencyError, EventLog, Outcome
+from .eventlog import Appending, ConcurrencyError, Durability, EventLog, Outcome
 from .workcalendar import CalendarBook
 
 
@@ -31,7 +33,8 @@ class Directory(proposal.Directory, Protocol):
     """The directory a decision reads (registered bureaus, natural keys, proposals' status), with
     what the loop tells it: the natural keys a batch's submits are about to take (`reserve`:
     where decisions run in several places at once, the log arbitrates), each decided event
-    before it is durable (`observe`), and whether the batch became durable (`settle`)."""
+    before it is durable (`observe`: later decisions see it), and whether the events it was
+    shown became durable (`settle`; when not, nothing observed since is to be trusted)."""
 
     arbitrated: bool  # whether decisions elsewhere may race this one's (then: reserve keys)
 
@@ -39,7 +42,7 @@ class Directory(proposal.Directory, Protocol):
 
     def observe(self, event: Event) -> None: ...
 
-    def settle(self, durable: bool) -> None: ...
+    def settle(self, events: Sequence[Event], durable: bool) -> None: ...
 
 
 Item = tuple[c.Command, datetime | None]  # a command, and when it was recorded (None: now)
@@ -47,18 +50,53 @@ Item = tuple[c.Command, datetime | None]  # a command, and when it was recorded 
 
 @dataclass
 class _Answer:
-    """A decided command whose answer waits for its batch to be durable."""
+    """A decided command whose answer waits for its batch to be durable. `again`: it repeats a
+    command of a batch that was not durable yet when this one was decided; the log has its
+    record once this batch is durable."""
 
     command: c.Command
     outcome: Outcome
     appending: Appending | None = None
+    again: bool = False
 
-    def final(self) -> Outcome:
+    def final(self, log: EventLog) -> Outcome:
+        if self.again:
+            prior = log.outcome(self.outcome.command_id, self.command.stream)
+            assert prior is not None and not prior.in_flight, "batches land in order"
+            return prior.replay(self.command)
         if self.appending is None:
             return self.outcome
         return Outcome(self.outcome.command_id, events=self.appending.stored(),
                        replayed=self.outcome.replayed, sender=self.outcome.sender,
                        fingerprint=self.outcome.fingerprint)
+
+
+class Decided:
+    """A batch decided and handed to the log (Handling.start_batch): its answers, once its
+    events are durable."""
+
+    def __init__(self, handling: "Handling", answers: list[_Answer], durability: Durability,
+                 observed: list[Event]):
+        self.handling, self.answers = handling, answers
+        self.durability, self.observed = durability, observed
+        self._outcomes: list[Outcome] | None = None
+
+    def outcomes(self) -> list[Outcome]:
+        """The outcomes, in the order of the commands, once the batch is durable (this waits
+        for it). Raises when it may not be: then the states of every batch decided after it
+        are not to be trusted either, and whoever runs the loop loads the log again."""
+        if self._outcomes is None:
+            handling = self.handling
+            try:
+                self.durability.wait()
+            except BaseException:
+                handling.directory.settle(self.observed, False)
+                raise
+            handling.directory.settle(self.observed, True)
+            self._outcomes = [answer.final(handling.log) for answer in self.answers]
+            if any(o.events and not o.replayed for o in self._outcomes):
+                handling.on_durable(self._outcomes)
+        return self._outcomes
 
 
 class Handling:
@@ -81,47 +119,55 @@ class Handling:
         """Decide and record one command; its events are durable when this returns."""
         assert command.command_id, "the adapter gives every command an id"
         with self._lock(command.stream):
-            return self._batch([(command, recorded_at)])[0]
+            return self._start([(command, recorded_at)]).outcomes()[0]
 
     def handle_batch(self, commands: Sequence[c.Command],
                      recorded_at: Sequence[datetime | None] | None = None) -> list[Outcome]:
         """Decide and record many commands in order as one unit: their events are durable
         together when this returns (or none of them, on an error). `recorded_at` gives when
         each was recorded (default: now, at its decision)."""
+        return self.start_batch(commands, recorded_at).outcomes()
+
+    def start_batch(self, commands: Sequence[c.Command],
+                    recorded_at: Sequence[datetime | None] | None = None) -> Decided:
+        """Decide many commands in order as one unit and hand their events to the log, without
+        waiting for them to be durable: the next batch may be decided meanwhile, on the states
+        this one leaves. `Decided.outcomes()` waits and answers (in the order batches were
+        started)."""
         for lock in self._locks:
             lock.acquire()
         try:
-            return self._batch(list(zip(commands, recorded_at or [None] * len(commands))))
+            return self._start(list(zip(commands, recorded_at or [None] * len(commands))))
         finally:
             for lock in self._locks:
                 lock.release()
 
-    def _batch(self, items: Sequence[Item]) -> list[Outcome]:
+    def _start(self, items: Sequence[Item]) -> Decided:
         self._reserve_keys(items)
         answers: list[_Answer] = []
+        observed: list[Event] = []
         try:
-            with self.log.batch([command.command_id or "" for command, _ in items]):
+            with self.log.batch([command.command_id or "" for command, _ in items]) as durability:
                 for command, recorded_at in items:
-                    answers.append(self._decide(command, recorded_at))
+                    answers.append(self._decide(command, recorded_at, observed))
         except BaseException:
-            self.directory.settle(False)
+            self.directory.settle(observed, False)
             raise
-        self.directory.settle(True)
-        outcomes = [answer.final() for answer in answers]
-        if any(o.events and not o.replayed for o in outcomes):
-            self.on_durable(outcomes)
-        return outcomes
+        return Decided(self, answers, durability, observed)
 
     def _context(self, recorded_at: datetime | None) -> Context:
         return Context(recorded_at=recorded_at or self.clock(), profile=self.profile,
                        directory=self.directory, calendar=self.calendars.current(),
                        clerk_backdate_days=self.clerk_backdate_days)
 
-    def _decide(self, command: c.Command, recorded_at: datetime | None) -> _Answer:
+    def _decide(self, command: c.Command, recorded_at: datetime | None,
+                observed: list[Event]) -> _Answer:
         sender, fingerprint = c.sender_of(command), c.fingerprint(command)
         for _ in range(10):
-            prior = self.log.outcome(command.command_id or "")
+            prior = self.log.outcome(command.command_id or "", command.stream)
             if prior is not None and not (prior.unfinished and prior.answers(command)):
+                if prior.in_flight and prior.answers(command):
+                    return _Answer(command, prior, again=True)
                 return _Answer(command, prior.replay(command))  # or a conflict: not its id
             state = self.log.state(command.stream)
             decision = decide(state, command, self._context(recorded_at))
@@ -135,6 +181,7 @@ class Handling:
                 continue  # another writer moved the stream (or took the key): decide again
             for event in decision:
                 self.directory.observe(event)
+            observed.extend(decision)
             return _Answer(command, Outcome(command.command_id or "", replayed=prior is not None,
                                             sender=sender, fingerprint=fingerprint), appending)
         raise ConcurrencyError(f"{command.stream}: too much contention")
@@ -149,7 +196,7 @@ class Handling:
         for command, recorded_at in items:
             if not isinstance(command, c.Submit) or command.command_id is None:
                 continue
-            if self.log.outcome(command.command_id) is not None:
+            if self.log.outcome(command.command_id, command.stream) is not None:
                 continue
             state = self.log.state(command.stream)
             if not isinstance(decide(state, command, self._context(recorded_at)), Rejection):

@@ -22,10 +22,13 @@ class ConcurrencyError(Exception):
 
 @dataclass(frozen=True)
 class Stored:
-    """An event with its global position in the log."""
+    """An event with its global position in the log, and the event as the log holds it (its
+    JSON) when that is at hand: whoever passes the event on sends those bytes instead of
+    encoding it again."""
 
     position: int
     event: Event
+    raw: bytes | None = field(default=None, compare=False, repr=False)
 
 
 # Positions in the distributed log: (partition, offset) folded into one orderable number. The
@@ -49,7 +52,8 @@ class Outcome:
     was asked (commands.fingerprint): a used id is answered only to the same sender asking the
     same, anyone else gets `command_id_conflict`. `unfinished`: some of its events are in the
     log but a writer stopped before the rest (Kafka; the handling loop decides it again and
-    appends what is missing)."""
+    appends what is missing). `in_flight`: decided in a batch the log does not hold durably yet
+    (its events and their positions are known once it does: ask again then)."""
 
     command_id: str
     events: list[Stored] = field(default_factory=list)
@@ -58,6 +62,7 @@ class Outcome:
     sender: str | None = None
     fingerprint: str | None = None
     unfinished: bool = False
+    in_flight: bool = False
 
     def answers(self, command: Command) -> bool:
         """Whether this recorded outcome answers `command`: the same sender asking the same
@@ -86,6 +91,21 @@ def conflict(command: Command) -> Outcome:
     command): refused, nothing decided, nothing of the first revealed."""
     return Outcome(command.command_id or "", rejection=Rejection.of("command_id_conflict"),
                    sender=sender_of(command), fingerprint=fingerprint(command))
+
+
+class Durability(Protocol):
+    """A batch handed to the log (EventLog.batch): `wait` returns once its appends are durable,
+    and raises when they may not be (then no state the log gave since is to be trusted: load
+    it again)."""
+
+    def wait(self) -> None: ...
+
+
+class Durable:
+    """A batch that was durable when it was handed over (a transaction committed)."""
+
+    def wait(self) -> None:
+        pass
 
 
 class Appending(Protocol):
@@ -128,15 +148,20 @@ class EventLog(Protocol):
         """Keep a refused command's outcome, so that it is answered again, not decided again."""
         ...
 
-    def outcome(self, command_id: str) -> Outcome | None:
-        """What a command decided before came to, with its sender; None for an unknown id."""
+    def outcome(self, command_id: str, stream: str | None = None) -> Outcome | None:
+        """What a command decided before came to, with its sender; None for an unknown id.
+        `stream` is the stream the asking command is about: an adapter that keeps commands by
+        stream (Kafka) looks there, and without it only among those it has at hand."""
         ...
 
     def read(self, after: int = -1, limit: int = 10_000) -> list[Stored]:
         """Events after a position (positions start at 0 or more), in log order."""
         ...
 
-    def batch(self, command_ids: Sequence[str] = ()) -> ContextManager[None]:
-        """Appends inside are durable together when it exits (or none of them, on an error);
-        `command_ids` are those the batch will decide (an adapter may look them up at once)."""
+    def batch(self, command_ids: Sequence[str] = ()) -> ContextManager[Durability]:
+        """Appends inside are one unit, handed to the log when it exits (none of them, on an
+        error): from then on the log's states include them, so the next batch may be decided
+        at once, and they are durable together when the Durability it gives says so (an
+        adapter may make them durable before it exits). `command_ids` are those the batch will
+        decide (an adapter may look them up at once)."""
         ...

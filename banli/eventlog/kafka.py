@@ -6,6 +6,8 @@ Topics (partition counts from settings):
 - `banli.command-results`: each command's outcome, keyed by command id.
 - `banli.dlq`: messages that could not be decoded or processed, with the reason.
 - `banli.keys`: natural-key claims, keyed by the key, kept forever (handling's KeyClaims).
+- `banli.snapshots`: the latest snapshot of each stream, keyed by stream, in the stream's
+  partition; compacted (banli.eventlog.snapshots).
 
 The wire schema is the pydantic models, serialised as JSON; nothing else defines it.
 """
@@ -58,6 +60,15 @@ class Topics:
         """Natural-key claims: the first claim of a key in its partition owns it."""
         return f"{self.prefix}banli.keys"
 
+    @property
+    def snapshots(self) -> str:
+        """Each stream's latest snapshot (compacted): what a worker taking over starts from."""
+        return f"{self.prefix}banli.snapshots"
+
+
+def split_position(position: int) -> tuple[int, int]:
+    """(partition, offset) of a position."""
+    return position >> OFFSET_BITS, position & ((1 << OFFSET_BITS) - 1)
 
 
 def ensure_topics(bootstrap: str, partitions: int, topics: Topics = Topics(),
@@ -77,6 +88,12 @@ def ensure_topics(bootstrap: str, partitions: int, topics: Topics = Topics(),
         NewTopic(topics.dlq, 1, 1, topic_configs={"retention.ms": "-1"}),
         NewTopic(topics.keys, partitions, 1, topic_configs={"retention.ms": "-1",
                                                             "retention.bytes": "-1"}),
+        # One record per stream survives compaction; segments roll hourly or at 64 MiB, so
+        # that the cleaner gets to them (it never touches the segment being written).
+        NewTopic(topics.snapshots, partitions, 1,
+                 topic_configs={"cleanup.policy": "compact", "segment.ms": str(3600_000),
+                                "segment.bytes": str(64 << 20),
+                                "min.cleanable.dirty.ratio": "0.5"}),
     ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="banli-admin",
                              request_timeout_ms=int(timeout_s * 1000))
@@ -102,6 +119,21 @@ def encode_event(event: Event) -> bytes:
 
 def decode_event(raw: bytes) -> Any:
     return load_event(json.loads(raw))
+
+
+def encode_outcome(outcome: Outcome) -> bytes:
+    """An outcome as `banli.command-results` carries it: each event as the log holds it, when
+    at hand (Stored.raw), rather than encoded again."""
+    head = json.dumps({
+        "command_id": outcome.command_id, "replayed": outcome.replayed,
+        "rejection": (outcome.rejection.model_dump(mode="json")
+                      if outcome.rejection is not None else None),
+        "sender": outcome.sender, "fingerprint": outcome.fingerprint},
+        ensure_ascii=False, separators=(",", ":")).encode()
+    events = b",".join(b'{"position":%d,"event":%s}' % (
+        s.position, s.raw if s.raw is not None else encode_event(s.event))
+        for s in outcome.events)
+    return head[:-1] + b',"events":[' + events + b"]}"
 
 
 def decode_outcome(raw: bytes) -> Outcome:

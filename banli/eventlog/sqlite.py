@@ -25,7 +25,7 @@ from ..domain import commands as c
 from ..domain import events as e
 from ..domain.proposal import State, fold
 from ..domain.rejections import Rejection
-from . import Appended, ConcurrencyError, Outcome, Stored
+from . import Appended, ConcurrencyError, Durable, Outcome, Stored
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -180,9 +180,10 @@ class SqliteEventStore:
         return Appended(positions, events)
 
     @contextmanager
-    def batch(self, command_ids: Sequence[str] = ()) -> Iterator[None]:
+    def batch(self, command_ids: Sequence[str] = ()) -> Iterator[Durable]:
         """One transaction around many appends (bulk imports): all of them are committed
-        together, or none. Appends inside are savepoints. It holds SQLite's write lock from its
+        together when it exits (durable then), or none. Appends inside are savepoints. It holds
+        SQLite's write lock from its
         start, so no other writer can record a command or move a stream meanwhile: what it read
         once stays true but for its own writes, which saves two queries per command (told the
         batch's command ids, it asks for their outcomes once)."""
@@ -191,7 +192,7 @@ class SqliteEventStore:
         self._local.batch = _BatchView(self.recorded_among(command_ids) if command_ids
                                        else None)
         try:
-            yield
+            yield Durable()
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -253,9 +254,10 @@ class SqliteEventStore:
                 f"SELECT command_id FROM commands WHERE command_id IN ({marks})", chunk))
         return found
 
-    def outcome(self, command_id: str) -> Outcome | None:
+    def outcome(self, command_id: str, stream: str | None = None) -> Outcome | None:
         """What a command already decided came to (its stored events or its rejection), with
-        whose id it is and what was asked; None for an id never decided."""
+        whose id it is and what was asked; None for an id never decided (looked up by id
+        alone, whatever `stream` says)."""
         view: _BatchView | None = getattr(self._local, "batch", None)
         if view is not None and view.maybe_recorded is not None and (
                 command_id not in view.maybe_recorded):
@@ -318,7 +320,7 @@ class SqliteEventStore:
     def observe(self, event: e.Event) -> None:
         pass
 
-    def settle(self, durable: bool) -> None:
+    def settle(self, events: Sequence[e.Event], durable: bool) -> None:
         pass
 
     def bureau_names(self) -> dict[str, tuple[str, str]]:

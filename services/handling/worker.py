@@ -1,9 +1,15 @@
 """handling's worker: the only writer in the distributed mode. A kafka-python consumer group on
 `banli.commands`; a loop and a call: poll a batch of commands, decode them (what does not decode
-goes to the dead letters), run them through the one handling loop (banli.handling) over the
-Kafka event log of the partitions it owns (banli.eventlog.kafka_log), send the answers to
-`banli.command-results`, and commit the offsets only then: nothing is committed before the
-events and answers of every command up to that offset are acked.
+goes to the dead letters), start them through the one handling loop (banli.handling) over the
+Kafka event log of the partitions it owns (banli.eventlog.kafka_log), and, once the batch before
+is durable, send that one's answers to `banli.command-results`. Deciding a batch overlaps the
+sends of the one before it.
+
+The commit rule: a partition's offset is committed up to the longest prefix of its commands
+whose events and answers are all acked (a dead letter counts as an answer), never further; the
+commit carries the partition's events watermark (banli.eventlog.kafka_log: every event before it
+is covered by an acked snapshot), from which a worker taking the partition over reads. Snapshots
+of the streams behind the committed commands are written after the commit.
 
 At-least-once, made exact by determinism: `recorded_at` is the command message's broker time,
 so a command decided again against the same state gives the very same events (same ids, same
@@ -16,10 +22,12 @@ stale or missing records; and a rebalance with a noack batch in flight acked and
 commands that were skipped, not decided.)"""
 from __future__ import annotations
 
-import json
 import logging
 import threading
+import time
 import warnings
+from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,22 +35,49 @@ from pydantic import ValidationError
 
 from banli.domain.deadlines import get_profile
 from banli.domain.registry import parse_command
-from banli.eventlog import Outcome
-from banli.eventlog.kafka import dead_letter
-from banli.eventlog.kafka_log import (EventDirectory, KafkaDirectory, KafkaLog, KeyClaims,
-                                      json_field, scan)
-from banli.handling import Handling
+from banli.eventlog.kafka import dead_letter, encode_outcome, partitions_of
+from banli.eventlog.kafka_cache import Follower, LocalCache
+from banli.eventlog.kafka_log import (KafkaDirectory, KafkaLog, commit_metadata, json_field,
+                                      scan, watermark_of)
+from banli.handling import Decided, Handling
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+    from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata
+    from kafka import TopicPartition
     from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 log = logging.getLogger("banli.handling")
 
-BATCH = 200
+BATCH = 500  # commands a poll takes at most
+COMMIT_INTERVAL_S = 0.5  # commits (and due snapshots) at most this often while busy
+
+
+@dataclass
+class _Record:
+    """A command message on its way: its answer's send (or its dead letter's), once made."""
+
+    partition: int
+    offset: int
+    command_id: str | None = None
+    answer: Any = None
+
+
+def watermarks(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """Each partition's events watermark, from the metadata of the group's last commits (asked
+    by a consumer of the group that does not join it)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                             enable_auto_commit=False, client_id="banli-handling-watermarks")
+    try:
+        found = {}
+        for tp in partitions_of(consumer, topic):
+            committed = consumer.committed(tp, metadata=True)
+            found[tp.partition] = watermark_of(committed.metadata) if committed else 0
+        return found
+    finally:
+        consumer.close(autocommit=False)
 
 
 class Handler:
@@ -50,53 +85,59 @@ class Handler:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.topics = settings.topics
+        self.topics = topics = settings.topics
         bootstrap = self.bootstrap = settings.kafka_bootstrap
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2,
-                                      client_id="banli-handling")
-        events = EventDirectory(bootstrap, self.topics.events)
-        events.catch_up(timeout=600)
-        claims = KeyClaims(bootstrap, self.topics.keys)
-        claims.catch_up(timeout=600)
-        self.directory = KafkaDirectory(events, claims, self.producer)
-        self.log = KafkaLog(bootstrap, self.topics, settings.topic_partitions, self.producer)
+        group = f"{settings.app_id}-handling"
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                      batch_size=256 << 10, client_id="banli-handling")
+        self.cache = LocalCache(settings.data_dir / "handling-cache.sqlite3")
+        self.follower = Follower(bootstrap, topics, self.cache,
+                                 watermarks(bootstrap, group, topics.commands))
+        while not self.follower.catch_up(timeout=60):
+            log.info("reading the snapshots, events and claims into the local cache: %s",
+                     self.cache.counts())
+        self.directory = KafkaDirectory(self.cache, self.follower, self.producer, topics)
+        self.log = KafkaLog(bootstrap, topics, settings.topic_partitions, self.producer,
+                            self.follower, self.cache, settings.state_cache)
         self.handling = Handling(
             self.log, self.directory, get_profile(settings.profile),
             CalendarBook(settings.calendar_dir, settings.calendar_notices),
             clerk_backdate_days=settings.clerk_backdate_days)
+        self.flights: deque[tuple[Decided, list[_Record]]] = deque()  # answers to send, in order
+        self.records: dict[int, deque[_Record]] = {}  # per partition: not committed yet
+        self.commits: dict[int, tuple[int, int]] = {}  # per partition: (offset, watermark)
+        self.last_commit = 0.0
         self.to_load: set[int] = set()
         handler = self
 
         class Listener(ConsumerRebalanceListener):
-            # Called inside poll(), when no batch is in flight (each is committed before the
-            # next poll). A partition revoked and given back in the same rebalance was owned
-            # by no one else meanwhile: its states are kept; any other is loaded from the log.
-            revoked: dict[int, Any] = {}
+            # Called inside poll(). Before a partition goes, everything decided is answered and
+            # committed, and its streams' snapshots written. A partition revoked and given back
+            # in the same rebalance was owned by no one else meanwhile: what is known of it is
+            # kept; any other is loaded from the log.
+            revoked: set[int] = set()
 
             def on_partitions_revoked(self, revoked):
-                for tp in revoked:
-                    part = handler.log.drop_partition(tp.partition)
-                    if part is not None:
-                        self.revoked[tp.partition] = part
-                    handler.to_load.discard(tp.partition)
+                handler.drain()
+                self.revoked = {tp.partition for tp in revoked}
 
             def on_partitions_assigned(self, assigned):
-                kept, self.revoked = self.revoked, {}
-                for tp in assigned:
-                    if tp.partition in kept and tp.partition not in handler.to_load:
-                        handler.log.partitions[tp.partition] = kept[tp.partition]
-                    else:
-                        handler.log.drop_partition(tp.partition)
-                        handler.to_load.add(tp.partition)
+                numbers = {tp.partition for tp in assigned}
+                for number in self.revoked - numbers:
+                    handler.log.drop_partition(number)
+                    handler.records.pop(number, None)
+                    handler.commits.pop(number, None)
+                    handler.to_load.discard(number)
+                handler.to_load |= {n for n in numbers if n not in handler.log.partitions}
+                self.revoked = set()
 
         self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=f"{settings.app_id}-handling",
-            client_id="banli-handling", enable_auto_commit=False,
-            auto_offset_reset="earliest", session_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000, max_poll_records=BATCH, fetch_max_wait_ms=50,
+            bootstrap_servers=bootstrap, group_id=group, client_id="banli-handling",
+            enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000, max_poll_records=BATCH, fetch_max_wait_ms=20,
             max_poll_interval_ms=600_000)
         self.listener = Listener()
-        self.consumer.subscribe([self.topics.commands], listener=self.listener)
+        self.consumer.subscribe([topics.commands], listener=self.listener)
         self._stop = threading.Event()
 
     # --- the loop ---------------------------------------------------------------------------
@@ -107,33 +148,48 @@ class Handler:
         try:
             while not self._stop.is_set():
                 try:
-                    batches = self.consumer.poll(timeout_ms=200)
+                    batches = self.consumer.poll(timeout_ms=0 if self.flights else 200)
                     self._load_assigned()
                     if batches:
-                        self._handle(batches)
+                        self._start(batches)
+                    self._answer(keep=1 if batches else 0)
+                    self._commit()
                 except Exception:
-                    # Nothing of an unfinished batch is committed; start again from the
-                    # committed offsets with states rebuilt from the log.
+                    # Nothing is committed past what is acked; start again from the committed
+                    # offsets with the states loaded again from the log.
                     log.exception("handling a batch; resuming from the committed offsets")
                     self._reset()
                     self._stop.wait(1)
+            self.drain()
         finally:
-            try:
-                self.producer.flush(timeout=30)
-            except Exception:
-                log.exception("flushing on stop")
             self.consumer.close(autocommit=False)
             self.producer.close(timeout=10)
-            self.directory.base.close()
-            self.directory.claims.close()
+            self.follower.close()
+
+    def drain(self) -> None:
+        """Answer every batch decided, commit everything acked, write the due snapshots and
+        commit their watermark (before partitions go, and on stop)."""
+        try:
+            self._answer(keep=0)
+            self.producer.flush(timeout=60)
+            self._commit(force=True)
+            self.log.write_snapshots(force=True)
+            self.producer.flush(timeout=60)
+            self._commit(force=True)
+        except Exception:
+            log.exception("draining before a rebalance or stop; the partitions load again")
+            self._reset()
 
     def _reset(self) -> None:
+        self.flights.clear()
+        self.records.clear()
+        self.commits.clear()
+        self.log.reset()
+        self.directory.settle([], False)
         try:
             assigned = self.consumer.assignment()
         except Exception:
             assigned = set()
-        self.log.partitions.clear()
-        self.listener.revoked = {}
         for tp in assigned:
             self.to_load.add(tp.partition)
             try:
@@ -147,8 +203,9 @@ class Handler:
                 self.consumer.seek_to_beginning(TopicPartition(tp.topic, tp.partition))
 
     def _load_assigned(self) -> None:
-        """Load the partitions assigned since the last poll: their states from the log, and the
-        commands from the committed offset on (the previous owner may have decided them)."""
+        """Load the partitions assigned since the last poll: the commands from the committed
+        offset on (the previous owner may have decided them), and the events from the
+        watermark the commit carries."""
         if not self.to_load:
             return
         numbers, self.to_load = sorted(self.to_load), set()
@@ -159,53 +216,85 @@ class Handler:
                 if number not in assigned:
                     continue
                 tp = TopicPartition(self.topics.commands, number)
-                committed = self.consumer.committed(tp)
-                if committed is None:
-                    committed = scanner.beginning_offsets([tp])[tp]
-                pending = {json_field(r.value, "command_id") for r in scan(scanner, tp, committed)}
+                committed = self.consumer.committed(tp, metadata=True)
+                start = (committed.offset if committed is not None
+                         else scanner.beginning_offsets([tp])[tp])
+                watermark = watermark_of(committed.metadata) if committed is not None else 0
+                pending = {json_field(r.value, "command_id") for r in scan(scanner, tp, start)}
                 pending.discard(None)
-                part = self.log.load_partition(number, pending)  # type: ignore[arg-type]
-                if part.stopped:  # an undecodable event: nothing more is decided here
+                part = self.log.load_partition(number, pending, watermark)  # type: ignore[arg-type]
+                self.records[number] = deque()
+                self.commits[number] = (start, watermark)
+                if part.stopped:  # nothing more is decided here
                     self.consumer.pause(tp)
         finally:
             scanner.close()
 
-    # --- one batch --------------------------------------------------------------------------
-    def _handle(self, batches: dict) -> None:
-        commands, times, decided = [], [], []
-        dead = []
-        for tp, records in batches.items():
+    # --- batches ----------------------------------------------------------------------------
+    def _start(self, batches: dict) -> None:
+        """Decode a poll's commands and start them as one batch (its events on their way)."""
+        commands, times, records = [], [], []
+        for tp, messages in batches.items():
             part = self.log.partitions.get(tp.partition)
             if part is None or part.stopped:
                 continue
-            decided.append((tp, records))
-            for m in records:
+            queue = self.records.setdefault(tp.partition, deque())
+            for m in messages:
+                record = _Record(tp.partition, m.offset)
+                queue.append(record)
                 try:
                     command = parse_command(m.value)
                     if not command.command_id or command.actor is None:
                         raise ValueError("a command on Kafka needs command_id and actor")
                 except (ValidationError, ValueError) as exc:
-                    dead.append(self.producer.send(self.topics.dlq, key=m.key, value=dead_letter(
-                        f"undecodable command: {exc}", m.topic, m.partition, m.offset, m.value)))
+                    record.answer = self.producer.send(self.topics.dlq, key=m.key, value=dead_letter(
+                        f"undecodable command: {exc}", m.topic, m.partition, m.offset, m.value))
                     continue
+                record.command_id = command.command_id
                 commands.append(command)
                 times.append(datetime.fromtimestamp(m.timestamp / 1000, timezone.utc))
-        outcomes = self.handling.handle_batch(commands, times) if commands else []
-        answers = [self.producer.send(self.topics.results, key=o.command_id.encode(),
-                                      value=json.dumps(outcome_json(o)).encode())
-                   for o in outcomes]
-        for future in [*dead, *answers]:
-            future.get(timeout=300)
-        self.consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)
-                              for tp, records in decided if records})
+                records.append(record)
+        if commands:
+            self.flights.append((self.handling.start_batch(commands, times), records))
 
+    def _answer(self, keep: int) -> None:
+        """Send the answers of the batches started before the last `keep`, once each is
+        durable (this waits for it)."""
+        while len(self.flights) > keep:
+            decided, records = self.flights.popleft()
+            for record, outcome in zip(records, decided.outcomes()):
+                record.answer = self.producer.send(
+                    self.topics.results, key=outcome.command_id.encode(),
+                    value=encode_outcome(outcome), partition=record.partition)
 
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """An outcome as `banli.command-results` carries it (banli.eventlog.kafka.decode_outcome
-    reads it back)."""
-    return {"command_id": outcome.command_id, "replayed": outcome.replayed,
-            "rejection": (outcome.rejection.model_dump(mode="json")
-                          if outcome.rejection is not None else None),
-            "events": [{"position": s.position, "event": s.event.model_dump(mode="json")}
-                       for s in outcome.events],
-            "sender": outcome.sender, "fingerprint": outcome.fingerprint}
+    def _commit(self, force: bool = False) -> None:
+        """Commit each partition up to its longest prefix of answered commands (with its
+        events watermark), then hand the committed commands to the log, whose snapshots are
+        due then; send the snapshots due."""
+        self.log.settle_snapshots()
+        now = time.monotonic()
+        if not force and now - self.last_commit < COMMIT_INTERVAL_S:
+            self.log.write_snapshots()
+            return
+        self.last_commit = now
+        offsets, committed = {}, []
+        for number, queue in self.records.items():
+            part = self.log.partitions.get(number)
+            if part is None or number not in self.commits:
+                continue
+            offset, _ = self.commits[number]
+            while queue and queue[0].answer is not None and queue[0].answer.is_done:
+                record = queue.popleft()
+                record.answer.get()  # raises if the answer could not be sent
+                offset = record.offset + 1
+                if record.command_id is not None:
+                    committed.append(record.command_id)
+            mark = (offset, part.watermark())
+            if mark != self.commits[number]:
+                offsets[TopicPartition(self.topics.commands, number)] = OffsetAndMetadata(
+                    offset, commit_metadata(mark[1]), -1)
+                self.commits[number] = mark
+        if offsets:
+            self.consumer.commit(offsets)
+        self.log.committed(committed)
+        self.log.write_snapshots()

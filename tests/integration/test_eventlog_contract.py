@@ -52,29 +52,34 @@ class SqliteHarness:
 
 
 class KafkaHarness:
-    """A worker owning every partition of fresh topics on the session's broker."""
+    """A worker owning every partition of fresh topics on the session's broker; each `open` is
+    a worker taking them over on a machine of its own (a local cache of its own), from the
+    beginning of the log (or from `watermarks`, where the snapshots end)."""
 
     def __init__(self, tmp_path, broker):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             from kafka import KafkaProducer
+        self.tmp_path = tmp_path
         self.bootstrap = broker.bootstrap
         self.topics = Topics(f"contract-{uuid.uuid4().hex[:8]}.")
         ensure_topics(self.bootstrap, 2, self.topics)
         self.producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         self.opened: list = []
 
-    def open(self, pending: set[str] = frozenset()):  # noqa: B006
-        from banli.eventlog.kafka_log import EventDirectory, KafkaDirectory, KafkaLog, KeyClaims
+    def open(self, pending: set[str] = frozenset(), watermarks: dict[int, int] | None = None,
+             **options):  # noqa: B006
+        from banli.eventlog.kafka_cache import Follower, LocalCache
+        from banli.eventlog.kafka_log import KafkaDirectory, KafkaLog
 
-        events = EventDirectory(self.bootstrap, self.topics.events)
-        claims = KeyClaims(self.bootstrap, self.topics.keys)
-        assert events.catch_up(60) and claims.catch_up(60)
-        self.opened += [events, claims]
-        log = KafkaLog(self.bootstrap, self.topics, 2, self.producer)
+        cache = LocalCache(self.tmp_path / f"cache-{len(self.opened)}.sqlite3")
+        follower = Follower(self.bootstrap, self.topics, cache, watermarks)
+        assert follower.catch_up(timeout=60)
+        self.opened.append(follower)
+        log = KafkaLog(self.bootstrap, self.topics, 2, self.producer, follower, cache, **options)
         for number in (0, 1):
-            log.load_partition(number, set(pending))
-        return log, KafkaDirectory(events, claims, self.producer)
+            log.load_partition(number, set(pending), (watermarks or {}).get(number, 0))
+        return log, KafkaDirectory(cache, follower, self.producer, self.topics)
 
     def close(self) -> None:
         for follower in self.opened:
@@ -108,10 +113,14 @@ def test_appends_at_the_expected_version_are_read_back(harness):
     assert [s.event for s in read] == events
     later = log.read(read[1].position)
     assert [s.event for s in later if s.event.proposal_id == P] == events[2:]
-    recorded = log.outcome("c-4")
+    recorded = log.outcome("c-4", P)
     assert recorded is not None and [s.event for s in recorded.events] == events[2:]
     assert recorded.sender == "importer:importer@"
-    assert log.outcome("never-sent") is None
+    assert log.outcome("never-sent", P) is None
+    again, _ = harness.open()  # the record, read back by another process
+    recorded = again.outcome("c-4", P)
+    assert recorded is not None and [s.event for s in recorded.events] == events[2:]
+    assert recorded.sender == "importer:importer@"
 
 
 def test_an_append_at_another_version_is_refused(harness):
