@@ -1,6 +1,7 @@
 """handling's composition root: the command worker, with the bureaus' workflow API beside it."""
 from __future__ import annotations
 
+import logging
 import signal
 
 from banli.auth import authority
@@ -19,6 +20,11 @@ from services.handling.worker import Handler
 
 def run(settings: Settings, serve_http: bool = True) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # the worker tells what it takes over and how long that took (banli.eventlog.kafka_log)
+    said = logging.StreamHandler()
+    said.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.getLogger("banli.handling").addHandler(said)
+    logging.getLogger("banli.handling").setLevel(logging.INFO)
     ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topics)
     handler = Handler(settings)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -60,8 +60,12 @@ def directory_entries(event: e.Event) -> dict[str, str]:
 class LocalCache:
     """The cache file. Thread-safe: a connection per thread (WAL: readers never wait for the
     writer). Every write keeps what can only move forward: a stream's snapshot of the highest
-    version, a natural key's first owner and first claim, a proposal's status once it is no
-    longer open."""
+    version (a follower behind this worker's own snapshots never takes one back), a natural
+    key's first owner and first claim, a proposal's status once it is no longer open. A
+    snapshot record that cannot be read at all is kept as it is (version -1, in place of
+    whatever came before: the stream is then folded from its events)."""
+
+    UNREADABLE = -1
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -121,7 +125,7 @@ class LocalCache:
             db.executemany(
                 "INSERT INTO snapshots VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET "
                 "version = excluded.version, data = excluded.data "
-                "WHERE excluded.version >= snapshots.version", snapshots)
+                "WHERE excluded.version >= snapshots.version OR excluded.version < 0", snapshots)
             if entries:
                 self._put_entries(db, entries)
             db.executemany("INSERT OR IGNORE INTO claims VALUES (?, ?)", claims)
@@ -234,7 +238,11 @@ class Follower:
                         if any(marker in record.value for marker in self.INTERESTING):
                             entries.update(directory_entries(e.load_event(record.value)))
                     elif tp.topic == self.topics.snapshots:
-                        version, found = header(record.value)
+                        try:
+                            version, found = header(record.value)
+                        except Exception:  # kept as it is: whoever loads it folds the stream
+                            log.error("unreadable snapshot at %s/%s", tp.partition, record.offset)
+                            version, found = LocalCache.UNREADABLE, {}
                         snapshots.append((record.key.decode(), version, record.value))
                         entries.update(found)
                     else:

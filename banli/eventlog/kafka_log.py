@@ -310,6 +310,7 @@ class KafkaLog:
         self.snapping: deque[tuple[Any, Snapshot, bytes]] = deque()  # sent, not acked yet
         self.broken: str | None = None
         self._batch: _Flight | None = None
+        self._reader: KafkaConsumer | None = None  # for the rare reads of single streams
         self.loaded = {"snapshots": 0, "folded": 0}  # how streams were loaded (logged)
 
     # --- partitions ---------------------------------------------------------------------------
@@ -383,6 +384,11 @@ class KafkaLog:
             del self.durable[cid]
         return part
 
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def reset(self) -> None:
         """Forget everything but the local cache: the partitions are to be loaded again."""
         self.partitions.clear()
@@ -408,9 +414,10 @@ class KafkaLog:
         if entry is not None:
             self.streams.move_to_end(stream)
             return entry
-        entry = self.streams[stream] = self._load(stream, self._part(stream))
+        entry = self._load(stream, self._part(stream))
+        self._evict(room=1)  # before it comes in: the entry given back stays in the cache
+        self.streams[stream] = entry
         self._due(entry, stream)  # folded from the log, its snapshot unusable: a new one is due
-        self._evict()
         return entry
 
     def _load(self, stream: str, part: PartitionLog,
@@ -460,18 +467,21 @@ class KafkaLog:
     def _scan_stream(self, stream: str, number: int) -> list[tuple[int, e.Event]]:
         """A stream's events from the beginning of its partition (a rare path: a snapshot that
         cannot be used)."""
-        scanner = self.scanner()
-        try:
-            key = stream.encode()
-            return [(position_of(number, r.offset), e.load_event(r.value)) for r in scan(
-                scanner, TopicPartition(self.topics.events, number), None) if r.key == key]
-        finally:
-            scanner.close()
+        key = stream.encode()
+        return [(position_of(number, r.offset), e.load_event(r.value)) for r in scan(
+            self.reader, TopicPartition(self.topics.events, number), None) if r.key == key]
 
-    def _evict(self) -> None:
-        """Keep at most `cache_size` streams, the least recently used out first; a stream
-        newer than its acked snapshot stays (moved to the back, looked at again later)."""
-        excess = len(self.streams) - self.cache_size
+    @property
+    def reader(self) -> KafkaConsumer:
+        if self._reader is None:
+            self._reader = self.scanner()
+        return self._reader
+
+    def _evict(self, room: int = 0) -> None:
+        """Keep at most `cache_size - room` streams, the least recently used out first; a
+        stream newer than its acked snapshot stays (moved to the back, looked at again
+        later)."""
+        excess = len(self.streams) - self.cache_size + room
         looked = 0
         while excess > 0 and looked < len(self.streams):
             stream, entry = next(iter(self.streams.items()))
@@ -563,16 +573,12 @@ class KafkaLog:
 
     def _fetch(self, positions: Sequence[int]) -> list[Stored]:
         """The events at these positions, read from the log."""
-        scanner = self.scanner()
-        try:
-            found = []
-            for position in positions:
-                number, offset = split_position(position)
-                record = next(scan(scanner, TopicPartition(self.topics.events, number), offset))
-                found.append(Stored(position, e.load_event(record.value), record.value))
-            return found
-        finally:
-            scanner.close()
+        found = []
+        for position in positions:
+            number, offset = split_position(position)
+            record = next(scan(self.reader, TopicPartition(self.topics.events, number), offset))
+            found.append(Stored(position, e.load_event(record.value), record.value))
+        return found
 
     def _remember(self, outcome: Outcome) -> None:
         self.recent[outcome.command_id] = outcome

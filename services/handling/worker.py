@@ -65,6 +65,12 @@ class _Record:
     answer: Any = None
 
 
+def _committed(offsets, response) -> None:
+    if isinstance(response, Exception):
+        log.warning("a commit before a rebalance failed (the next owner decides again what it "
+                    "left): %s", response)
+
+
 def watermarks(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     """Each partition's events watermark, from the metadata of the group's last commits (asked
     by a consumer of the group that does not join it)."""
@@ -108,21 +114,31 @@ class Handler:
         self.commits: dict[int, tuple[int, int]] = {}  # per partition: (offset, watermark)
         self.last_commit = 0.0
         self.to_load: set[int] = set()
+        self.stale = False  # a drain failed: nothing known is to be trusted
         handler = self
 
         class Listener(ConsumerRebalanceListener):
-            # Called inside poll(). Before a partition goes, everything decided is answered and
-            # committed, and its streams' snapshots written. A partition revoked and given back
-            # in the same rebalance was owned by no one else meanwhile: what is known of it is
-            # kept; any other is loaded from the log.
+            # Called inside poll(), on the consumer's IO thread (kafka-python refuses blocking
+            # consumer calls there: these commits are asynchronous). Before partitions go,
+            # everything decided is answered and committed, and the streams' snapshots written.
+            # A partition revoked and given back in the same rebalance was owned by no one else
+            # meanwhile: what is known of it is kept; any other is loaded from the log.
             revoked: set[int] = set()
 
             def on_partitions_revoked(self, revoked):
-                handler.drain()
+                handler.drain(blocking=False)
                 self.revoked = {tp.partition for tp in revoked}
+
+            def on_partitions_lost(self, lost):
+                # put out of the group (its session expired): nothing may be committed now,
+                # and what it knows is not to be trusted (another worker decides meanwhile)
+                handler.stale = True
 
             def on_partitions_assigned(self, assigned):
                 numbers = {tp.partition for tp in assigned}
+                if handler.stale:  # positions start again at the committed offsets
+                    handler.forget()
+                    self.revoked = set()
                 for number in self.revoked - numbers:
                     handler.log.drop_partition(number)
                     handler.records.pop(number, None)
@@ -149,6 +165,9 @@ class Handler:
             while not self._stop.is_set():
                 try:
                     batches = self.consumer.poll(timeout_ms=0 if self.flights else 200)
+                    if self.stale:
+                        self._reset()
+                        continue
                     self._load_assigned()
                     if batches:
                         self._start(batches)
@@ -164,28 +183,35 @@ class Handler:
         finally:
             self.consumer.close(autocommit=False)
             self.producer.close(timeout=10)
+            self.log.close()
             self.follower.close()
 
-    def drain(self) -> None:
+    def drain(self, blocking: bool = True) -> None:
         """Answer every batch decided, commit everything acked, write the due snapshots and
         commit their watermark (before partitions go, and on stop)."""
         try:
             self._answer(keep=0)
             self.producer.flush(timeout=60)
-            self._commit(force=True)
+            self._commit(force=True, blocking=blocking)
             self.log.write_snapshots(force=True)
             self.producer.flush(timeout=60)
-            self._commit(force=True)
+            self._commit(force=True, blocking=blocking)
         except Exception:
             log.exception("draining before a rebalance or stop; the partitions load again")
-            self._reset()
+            self.stale = True
 
-    def _reset(self) -> None:
+    def forget(self) -> None:
+        """Drop everything known beyond the committed offsets: the partitions load again."""
         self.flights.clear()
         self.records.clear()
         self.commits.clear()
         self.log.reset()
         self.directory.settle([], False)
+        self.to_load.clear()
+        self.stale = False
+
+    def _reset(self) -> None:
+        self.forget()
         try:
             assigned = self.consumer.assignment()
         except Exception:
@@ -267,7 +293,7 @@ class Handler:
                     self.topics.results, key=outcome.command_id.encode(),
                     value=encode_outcome(outcome), partition=record.partition)
 
-    def _commit(self, force: bool = False) -> None:
+    def _commit(self, force: bool = False, blocking: bool = True) -> None:
         """Commit each partition up to its longest prefix of answered commands (with its
         events watermark), then hand the committed commands to the log, whose snapshots are
         due then; send the snapshots due."""
@@ -294,7 +320,9 @@ class Handler:
                 offsets[TopicPartition(self.topics.commands, number)] = OffsetAndMetadata(
                     offset, commit_metadata(mark[1]), -1)
                 self.commits[number] = mark
-        if offsets:
+        if offsets and blocking:
             self.consumer.commit(offsets)
+        elif offsets:
+            self.consumer.commit_async(offsets, callback=_committed)
         self.log.committed(committed)
         self.log.write_snapshots()

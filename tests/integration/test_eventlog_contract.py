@@ -75,14 +75,15 @@ class KafkaHarness:
         cache = LocalCache(self.tmp_path / f"cache-{len(self.opened)}.sqlite3")
         follower = Follower(self.bootstrap, self.topics, cache, watermarks)
         assert follower.catch_up(timeout=60)
-        self.opened.append(follower)
         log = KafkaLog(self.bootstrap, self.topics, 2, self.producer, follower, cache, **options)
+        self.opened.append((log, follower))
         for number in (0, 1):
             log.load_partition(number, set(pending), (watermarks or {}).get(number, 0))
         return log, KafkaDirectory(cache, follower, self.producer, self.topics)
 
     def close(self) -> None:
-        for follower in self.opened:
+        for log, follower in self.opened:
+            log.close()
             follower.close()
         self.producer.close(timeout=10)
 
@@ -151,6 +152,20 @@ def test_a_refusal_is_kept_and_a_used_id_is_its_senders_only(harness):
     assert stolen.rejection.code == "command_id_conflict" and stolen.events == []
     same = handling.handle(REPLY)
     assert same.replayed and [s.event.type for s in same.events] == ["ReplyIssued"]
+
+
+def test_a_command_sent_again_before_its_batch_is_durable_is_decided_once(harness):
+    """Within one batch, and in the next batch decided while the first is on its way (the
+    Kafka worker's pipeline): one decision, the same answer for each copy."""
+    log, directory = harness.open()
+    handling = loop(log, directory)
+    handling.handle_batch(HISTORY[:2])
+    first = handling.start_batch([ASSIGN, ASSIGN])
+    second = handling.start_batch([ASSIGN])
+    [once, twice], [thrice] = first.outcomes(), second.outcomes()
+    assert once.accepted and not once.replayed
+    assert twice.replayed and thrice.replayed and once.events == twice.events == thrice.events
+    assert [ev.type for ev in log.load(P)] == ["ProposalSubmitted", "ProposalAssigned"]
 
 
 def test_a_batch_cut_short_is_finished_exactly_once(harness):
