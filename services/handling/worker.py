@@ -246,9 +246,9 @@ class Handler:
                 start = (committed.offset if committed is not None
                          else scanner.beginning_offsets([tp])[tp])
                 watermark = watermark_of(committed.metadata) if committed is not None else 0
-                pending = {json_field(r.value, "command_id") for r in scan(scanner, tp, start)}
-                pending.discard(None)
-                part = self.log.load_partition(number, pending, watermark)  # type: ignore[arg-type]
+                pending = {cid for r in scan(scanner, tp, start)
+                           if (cid := json_field(r.value, "command_id")) is not None}
+                part = self.log.load_partition(number, pending, watermark)
                 self.records[number] = deque()
                 self.commits[number] = (start, watermark)
                 if part.stopped:  # nothing more is decided here

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -116,11 +116,13 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         finally:
             window.release()
 
-    def landed(stream: str, task: asyncio.Task) -> None:
-        tasks = in_flight[stream]
-        tasks.discard(task)
-        if not tasks:
-            del in_flight[stream]
+    def landed(stream: str) -> Callable[[asyncio.Task], None]:
+        def forget(task: asyncio.Task) -> None:
+            tasks = in_flight[stream]
+            tasks.discard(task)
+            if not tasks:
+                del in_flight[stream]
+        return forget
 
     ordering = Ordering()
     try:
@@ -134,7 +136,7 @@ async def import_commands(bus, lines) -> dict[str, Any]:
             await window.acquire()
             task = asyncio.ensure_future(send(number, item))
             in_flight.setdefault(item.stream, set()).add(task)
-            task.add_done_callback(lambda t, stream=item.stream: landed(stream, t))
+            task.add_done_callback(landed(item.stream))
             await asyncio.sleep(0)  # let the task hand its command to the producer, in order
         remaining = [t for tasks in in_flight.values() for t in tasks]
         if remaining:
