@@ -4,6 +4,7 @@ measured in the same run, print the table and write bench/results.json.
     python -m bench                 # the default size: a few minutes
     python -m bench --large         # 200,000 proposals for replay, reports and memory
     python -m bench --skip kafka    # the embedded figures only (no broker)
+    python -m bench --skip failover # not the failover and memory figures over 200,000 proposals
     python -m bench --profile       # also write pyinstrument profiles to bench/profiles/
 """
 from __future__ import annotations
@@ -190,10 +191,47 @@ def distributed(args, work: Path, data: Path, history: Path, profiles: Path | No
                 relay_fresh[q] * 1000, "ms",
                 f"{fresh['measured']} of {fresh['sent']} submits at {args.rate:g}/s; relay "
                 f"{relay_fresh['n']} messages" if q == "p50" else ""))
+        if "failover" not in args.skip:
+            figures += failover_figures(args, bootstrap, work)
     finally:
         if broker is not None:
             broker.cleanup()
     return figures
+
+
+def failover_figures(args, bootstrap: str, work: Path) -> list[Figure]:
+    """Failover and the surviving worker's peak RSS, over a small and a large log (each size
+    in a process of its own: deciding the large log holds its states in memory)."""
+    from .failover import failover
+
+    runs = []
+    for proposals in args.failover_proposals:
+        say(f"failover: {proposals:,} proposals written onto the topics, two handling workers, "
+            f"one SIGKILLed")
+        runs.append(in_child(failover, bootstrap, work / f"failover-{proposals}",
+                             args.partitions, proposals, args.seed, args.bureaus))
+    small, large = runs[0], runs[-1]
+    label = lambda run: f"{run['proposals']:,} proposals"  # noqa: E731
+    note = lambda run: (  # noqa: E731
+        f"{run['events']:,} events; first decision on a moved partition (of {run['moved']}), "
+        f"all of them answered again after {run['failover_all_s']:.1f} s; loading the moved "
+        f"partitions took {', '.join(f'{s:g}' for s in run['takeover_load_s'])} s; the session "
+        f"timeout (10 s) is part of it; the log written in {run['seconds']:.0f} s, the worker's "
+        f"local cache built from it in {run['cache_built_s']:.1f} s")
+    return [
+        Figure(f"failover, {label(small)} (SIGKILL → first decision on a moved partition)",
+               small["failover_s"], "s", note=note(small)),
+        results.speedup(f"failover, {label(large)} (ratio: {small['proposals']:,} / "
+                        f"{large['proposals']:,})", large["failover_s"], small["failover_s"],
+                        "s", 1 / 3, note(large) + "; floor: at most 3× the small log's"),
+        Figure(f"handling worker peak RSS, {label(small)}", small["peak_rss_mb"], "MB",
+               note="the survivor's VmHWM: its start (the local cache built from the topics), "
+                    "the probe load, the takeover"),
+        results.speedup(f"handling worker peak RSS, {label(large)} (ratio: "
+                        f"{small['proposals']:,} / {large['proposals']:,})",
+                        large["peak_rss_mb"], small["peak_rss_mb"], "MB", 1 / 2,
+                        "floor: at most 2× the small log's"),
+    ]
 
 
 def _version(package: str) -> str:
@@ -239,12 +277,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="events the replay ceiling inserts (default 200000)")
     p.add_argument("--kafka", metavar="HOST:PORT",
                    help="use this broker instead of starting one (deploy/kafka/broker.sh)")
+    p.add_argument("--failover-proposals", type=lambda v: [int(n) for n in v.split(",")],
+                   default=[2000, 200_000],
+                   help="the log sizes the failover and memory figures compare, small first "
+                        "(default 2000,200000)")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["write", "replay", "kafka", "default-reports"],
+                   choices=["write", "replay", "kafka", "failover", "default-reports"],
                    help="leave a stage out (repeatable): the write path with its peer, the "
-                        "embedded replay, everything over Kafka, and (under --large) the reports "
-                        "at the default size. The server, its reports and memory always run: "
-                        "--skip write --skip replay --skip kafka measures the reports only")
+                        "embedded replay, everything over Kafka, the failover figures, and "
+                        "(under --large) the reports at the default size. The server, its "
+                        "reports and memory always run: --skip write --skip replay --skip kafka "
+                        "--skip failover measures the reports only")
     p.add_argument("--check", action="store_true",
                    help="exit 1 when any figure is below its floor")
     p.add_argument("--profile", action="store_true",
