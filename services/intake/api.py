@@ -57,15 +57,16 @@ def _as_actor(lines, actor):
 
 
 # Pipelining keeps order within a stream only (the bus sends one stream's commands in order), so
-# a command that reads another stream through the directory waits for the commands in flight on
-# that stream:
-# - a merge reads its target's status: it waits for the target's commands in flight;
-# - an assignment reads the registry of bureaus: it waits for the registrations in flight of the
-#   bureaus it names;
+# a command that reads another stream through the directory is sent only once the commands on
+# that stream sent before it are answered:
+# - a merge reads its target's status: it waits for the target's commands;
+# - an assignment reads the registry of bureaus: it waits for the registrations of the bureaus
+#   it names;
 # - a submit reads the natural keys: when an earlier submit of the same import claimed its key
-#   under another proposal, it waits for that proposal's commands in flight, so that the later
-#   one is refused as a duplicate whichever partitions the two land on.
-# Nothing else waits: the window stays full.
+#   under another proposal, it waits for that proposal's commands, so that the later one is
+#   refused as a duplicate whichever partitions the two land on.
+# A command that waits holds back the later commands of its own stream only (they are sent after
+# it); the others go on, and the window stays full.
 class Ordering:
     """What one import's next command has to wait for."""
 
@@ -73,7 +74,7 @@ class Ordering:
         self.claimed: dict[str, str] = {}  # natural key -> the stream of its first submit
 
     def reads(self, command) -> set[str]:
-        """The other streams whose commands in flight `command` waits for; notes what it
+        """The other streams whose commands sent so far `command` waits for; notes what it
         claims."""
         match command.type:
             case "submit":
@@ -93,12 +94,13 @@ class Ordering:
 async def import_commands(bus, lines) -> dict[str, Any]:
     """Send each command and gather the answers: counts, and every line not taken with its
     reason. Pipelined where the bus keeps per-stream order: up to `bus.window` commands in
-    flight, the window refilled as soon as any answer comes back (answers come back in the
-    order each handling worker decides, not in the file's)."""
+    flight (or waiting for what they read: see Ordering), a place taken as soon as any answer
+    comes back (answers come back in the order each handling worker decides, not the file's)."""
     counts = {"accepted": 0, "already_decided": 0, "pending": 0}
     problems: list[dict[str, Any]] = []
     window = asyncio.Semaphore(getattr(bus, "window", 1))
-    in_flight: dict[str, set[asyncio.Task]] = {}  # by stream
+    in_flight: dict[str, set[asyncio.Task]] = {}  # by stream: sent, or waiting to be
+    holding: dict[str, asyncio.Future] = {}  # by stream: its last command waiting to be sent
 
     def settle(number: int, outcome) -> None:
         if outcome is None:
@@ -110,10 +112,20 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         else:
             counts["already_decided" if outcome.replayed else "accepted"] += 1
 
-    async def send(number: int, item) -> None:
+    async def send(number: int, item, after: list, sent: asyncio.Future | None) -> None:
+        """Send once what it waits for is done (`sent` says when it is handed to the bus)."""
         try:
-            settle(number, await bus.send(item))
+            if after:
+                await asyncio.gather(*after)
+            answer = asyncio.ensure_future(bus.send(item))
+            if sent is not None:
+                await asyncio.sleep(0)  # the bus hands it to the producer: its stream may go on
+            if sent is not None:
+                sent.set_result(None)
+            settle(number, await answer)
         finally:
+            if sent is not None and not sent.done():  # it failed: the import fails with it
+                sent.set_result(None)
             window.release()
 
     def landed(stream: str) -> Callable[[asyncio.Task], None]:
@@ -125,16 +137,20 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         return forget
 
     ordering = Ordering()
+    loop = asyncio.get_running_loop()
     try:
         for number, item in lines:
             if isinstance(item, LineProblem):
                 problems.append({"line": number, "code": item.code, "reason": item.reason})
                 continue
-            awaited = [t for stream in ordering.reads(item) for t in in_flight.get(stream, ())]
-            if awaited:
-                await asyncio.gather(*awaited)
+            after: list = [t for stream in ordering.reads(item) for t in in_flight.get(stream, ())]
+            if (held := holding.get(item.stream)) is not None and not held.done():
+                after.append(held)
+            sent = None
+            if after:
+                sent = holding[item.stream] = loop.create_future()
             await window.acquire()
-            task = asyncio.ensure_future(send(number, item))
+            task = asyncio.ensure_future(send(number, item, after, sent))
             in_flight.setdefault(item.stream, set()).add(task)
             task.add_done_callback(landed(item.stream))
             await asyncio.sleep(0)  # let the task hand its command to the producer, in order

@@ -72,15 +72,18 @@ def test_submits_of_different_numbers_are_pipelined_and_a_repeated_number_waits(
     assert max(len(at_send[i]) for i in ids[:6]) >= 3  # distinct numbers: several in flight
     assert ids[3] not in at_send[ids[6]]  # the repeated number waits for p-3's submit ...
     assert ids[5] in at_send[ids[6]]  # ... and for nothing else
-    assert ids[6] in at_send[ids[7]]  # what follows it does not wait for it
+    assert ids[3] in at_send[ids[7]]  # what follows it is not held back
 
 
-def test_a_merge_waits_for_its_targets_commands():
+def test_a_merge_waits_for_its_targets_commands_and_holds_back_its_own_streams_only():
     lines = [submit("21001", proposal="p-1"), submit("21002", proposal="p-2"),
              submit("21003", proposal="p-3"),
-             line(type="merge", proposal="p-2", into="p-1"), submit("21004", proposal="p-4")]
+             line(type="merge", proposal="p-2", into="p-1"), submit("21004", proposal="p-4"),
+             line(type="supervise", proposal="p-2", note="督办")]
     answer, at_send, ids = run(lines, waited=0, other=2)
     assert answer["accepted"] == len(lines)
     assert ids[0] not in at_send[ids[3]]  # the target's submit is answered first
     assert ids[2] in at_send[ids[3]]  # another proposal's is not waited for
-    assert ids[3] in at_send[ids[4]]  # nor is the merge by what follows it
+    assert ids[0] in at_send[ids[4]]  # what follows the merge is sent meanwhile ...
+    order = list(at_send)
+    assert order.index(ids[3]) < order.index(ids[5])  # ... but its own stream after it
