@@ -168,7 +168,7 @@ def spy(pid: int, out: Path) -> subprocess.Popen | None:
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen([exe, "record", "--pid", str(pid), "--format", "raw", "--rate", "50",
-                             "--nonblocking", "--output", str(out)],
+                             "--nonblocking", *(["--idle"] if os.environ.get("BENCH_SPY_IDLE") else []), "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

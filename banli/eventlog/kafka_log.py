@@ -130,10 +130,13 @@ class KafkaDirectory:
     decided again (after a crash) finds the same first claim."""
 
     arbitrated = True  # workers decide at once on other partitions: the log arbitrates keys
+    KNOWN = 10_000  # natural keys' owners kept in memory (a key's owner never changes)
 
     def __init__(self, cache: LocalCache, follower: Follower, producer: Any, topics: Topics):
         self.cache, self.follower, self.producer, self.topics = cache, follower, producer, topics
         self.overlay: dict[str, str] = {}
+        self.bureaus: set[str] = set()  # registered: a bureau stays registered
+        self.owners: OrderedDict[str, str] = OrderedDict()
 
     def _get(self, key: str) -> str | None:
         return self.overlay.get(key) or self.cache.entry(key)
@@ -145,12 +148,24 @@ class KafkaDirectory:
             raise TimeoutError("the directory could not be read up to the end of the log")
 
     def has_bureau(self, bureau: str) -> bool:
+        if bureau in self.bureaus:
+            return True
         if self._get(f"bureau:{bureau}") is None:
             self._caught_up()
+        if self.cache.entry(f"bureau:{bureau}") is not None:  # durable, not only decided
+            self.bureaus.add(bureau)
         return self._get(f"bureau:{bureau}") is not None
 
     def owner_of(self, natural_key: str) -> str | None:
-        return self.cache.claim(natural_key) or self._get(f"key:{natural_key}")
+        if (owner := self.owners.get(natural_key)) is not None:
+            return owner
+        owner = self.cache.claim(natural_key) or self.cache.entry(f"key:{natural_key}")
+        if owner is None:
+            return self.overlay.get(f"key:{natural_key}")
+        self.owners[natural_key] = owner
+        if len(self.owners) > self.KNOWN:
+            self.owners.popitem(last=False)
+        return owner
 
     def proposal_status(self, proposal_id: str) -> str | None:
         if self._get(f"status:{proposal_id}") != "open":
