@@ -39,6 +39,10 @@ class Progress:
                         mininterval=0.2 if out.isatty() else 5.0, dynamic_ncols=True,
                         leave=True)
 
+    def grow(self, total: int) -> None:
+        """The work turned out larger (or smaller): draw against `total` from now on."""
+        self.bar.total = max(total, 1)
+
     def update(self, done: int, force: bool = False) -> None:
         self.bar.update(done - self.bar.n)
         if force:
@@ -64,7 +68,7 @@ def running_server(settings: Settings) -> str | None:
         return None
 
 
-def import_commands(handle, lines: Iterable[str], progress: Progress | None = None,
+def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | None = None,
                     handle_batch=None, batch: int = 500) -> tuple[int, int, list[LineProblem]]:
     """Decide each line with `handle` (or, when given, `handle_batch` many lines at a time, in
     one transaction each); returns (accepted, already decided, problems in line order)."""
@@ -382,7 +386,7 @@ def _follow(read) -> int:
         if progress is None and state.get("total"):
             progress = Progress(state["total"], "重建投影 replay")
         if progress is not None:
-            progress.total = max(state.get("total") or 1, 1)
+            progress.grow(state.get("total") or 1)
             progress.update(state.get("read", 0))
         if state["state"] in ("done", "failed"):
             if progress is not None:

@@ -200,7 +200,7 @@ class MemoryLedger:
                 yield state
 
 
-def run_history(lines: Iterable[str], profile: Profile = DEFAULT_PROFILE, **options: Any
+def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE, **options: Any
                 ) -> tuple[MemoryLedger, list[LineProblem]]:
     """Decide every command of a history in order; return the ledger and the lines not taken.
     `options` set the MemoryLedger's other fields (e.g. `clock`: by default each command is

@@ -160,7 +160,7 @@ def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
         return duty
     # A history import records replies as they were issued: their review, if any, happened
     # before the system knew of them.
-    if ctx.profile.review and cmd.actor.role != "importer":  # type: ignore[union-attr]
+    if ctx.profile.review and (cmd.actor is None or cmd.actor.role != "importer"):
         steps = "cosign" in ctx.profile.review
         return Rejection.of("review_required", profile=ctx.profile.name,
                             steps="、经会办单位会签" if steps else "",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Union, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -227,7 +227,7 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 CURRENT_VERSION: dict[str, int] = {
     cls.model_fields["type"].default: cls.model_fields["schema_version"].default
-    for cls in AnyEvent.__origin__.__args__  # type: ignore[attr-defined]
+    for cls in get_args(get_args(AnyEvent)[0])
 }
 
 

@@ -5,7 +5,7 @@ history, the documents, the command outcome route and the kernel's decisions rea
 so they cannot disagree. Pure data and two small functions."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Collection, Mapping
 
 from . import commands as c
 from .registry import REGISTRY, Reach
@@ -66,7 +66,8 @@ def allowed(actor: Actor, action: str, bureau: str | None = None,
     return False
 
 
-def event_for(actor: Actor, action: str, event: dict, bureaus: object) -> dict | None:
+def event_for(actor: Actor, action: str, event: dict, bureaus: Collection[str]
+              ) -> dict | None:
     """An event as `actor` may see it under `action` (read:proposal, read:live), or None. An
     event is a dict with `bureau` (the duty it is about, or none), `actor` and `command_id`;
     `bureaus` are those with a duty on its proposal. Reaching its own bureau only, an actor sees
@@ -75,7 +76,7 @@ def event_for(actor: Actor, action: str, event: dict, bureaus: object) -> dict |
     found = reach(actor, action)
     if found == "all":
         return event
-    if (found != "own" or actor.bureau not in bureaus  # type: ignore[operator]
+    if (found != "own" or actor.bureau is None or actor.bureau not in bureaus
             or event.get("bureau") not in (None, "", actor.bureau)):
         return None
     if (event.get("actor") or {}).get("bureau") != actor.bureau:

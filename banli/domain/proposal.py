@@ -229,7 +229,7 @@ def evolve(state: State, event: e.Event) -> State:
             update["assignments"] = assignments
             return replaced(state, update)
         case _:
-            duty = state.assignments[event.bureau]  # type: ignore[attr-defined]
+            duty = state.assignments[event.bureau]  # type: ignore[attr-defined]  # every duty event has one
             update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day),
                                           last_at=_later(duty.last_at, at))
             return replaced(state, update)

@@ -43,7 +43,7 @@ class Ended(Frozen):
     ended_on: date
     handled: bool = False
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's decorator over a property
     @property
     def days(self) -> int:
         return (self.ended_on - self.assigned_on).days
@@ -116,7 +116,7 @@ class Misrouted(Frozen):
     as_co: int = 0
     days_lost: int = 0
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's decorator over a property
     @property
     def bounced(self) -> int:
         return self.returned + self.removed

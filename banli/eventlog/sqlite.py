@@ -227,7 +227,7 @@ class SqliteEventStore:
                             event.proposal_id))
 
     # --- reading -----------------------------------------------------------------------------
-    def load(self, stream: str, after_seq: int = 0) -> list[e.AnyEvent]:
+    def load(self, stream: str, after_seq: int = 0) -> list[e.Event]:
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq > ? ORDER BY seq",
                                (stream, after_seq)).fetchall()
         return [e.load_event(data) for (data,) in rows]

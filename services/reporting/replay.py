@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 from banli.eventlog import Stored
 
@@ -45,23 +45,27 @@ class ReplayProgress:
         return data
 
 
-class LogSource:
-    """What replay needs of a log: where it ends now, and its events up to such a mark."""
+Mark = TypeVar("Mark")
 
-    def mark(self) -> object:
+
+class LogSource(Generic[Mark]):
+    """What replay needs of a log: where it ends now, and its events up to such a mark (a
+    position in the embedded log, offsets by partition in Kafka)."""
+
+    def mark(self) -> Mark:
         raise NotImplementedError
 
-    def count(self, start: object, until: object) -> int:
+    def count(self, start: Mark, until: Mark) -> int:
         raise NotImplementedError
 
-    def batches(self, start: object, until: object) -> Iterator[list[Stored]]:
+    def batches(self, start: Mark, until: Mark) -> Iterator[list[Stored]]:
         raise NotImplementedError
 
-    def origin(self) -> object:
+    def origin(self) -> Mark:
         raise NotImplementedError
 
 
-class SqliteSource(LogSource):
+class SqliteSource(LogSource[int]):
     def __init__(self, log, batch: int = 5000):
         self.log, self.batch = log, batch
 
@@ -164,7 +168,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class KafkaSource(LogSource):
+class KafkaSource(LogSource[dict]):
     """`banli.events` from its beginning (assign + seek, no consumer group), up to a mark: the
     end offsets of every partition at a moment."""
 

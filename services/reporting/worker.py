@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Protocol
 
 import faust
 
@@ -23,18 +24,24 @@ from .store import ReportingStore
 log = logging.getLogger("banli.reporting")
 
 
+class Ackable(Protocol):
+    """What the buffer keeps of a faust event: acking it once its batch is inserted."""
+
+    def ack(self) -> object: ...
+
+
 class BatchProjector:
     """The buffer between the stream and ClickHouse (one per worker process)."""
 
     def __init__(self, projection: Projection, max_batch: int):
         self.projection = projection
         self.max_batch = max_batch
-        self.buffer: list[tuple[Stored, object]] = []  # (event, the faust event to ack)
+        self.buffer: list[tuple[Stored, Ackable]] = []  # (event, the faust event to ack)
         self.lock = asyncio.Lock()
         self.inserted = 0
         self.pause = threading.Lock()  # held while inserting; replay holds it to swap tables
 
-    async def add(self, stored: Stored, handle) -> None:
+    async def add(self, stored: Stored, handle: Ackable) -> None:
         async with self.lock:
             self.buffer.append((stored, handle))
             if len(self.buffer) >= self.max_batch:
