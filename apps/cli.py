@@ -356,9 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="the year-end report (counts and rates) for a scope, or its document",
         description="Print the report for a bureau (or all) over the proposals of some years, "
                     "as of a business date, or (--format docx|html|md) write the year-end "
-                    "document (xlsx: its attachment, the year's lead items). With --history, decide a JSON Lines file of "
-                    "commands in memory (the reference implementation); bad lines and refused "
-                    "commands are reported on stderr with their line numbers and skipped.")
+                    "document (xlsx: its attachment, the year's lead items). With --history, "
+                    "decide a JSON Lines file of commands in memory (the reference "
+                    "implementation); bad lines and refused commands are reported on stderr "
+                    "with their line numbers and skipped.")
     report.add_argument("--history", metavar="FILE.jsonl",
                         help="a JSON Lines file of commands, each with `at` (without it: the "
                              "embedded store, through the running server when there is one)")
