@@ -5,6 +5,7 @@ Each function here runs in a process of its own (see `bench.__main__.in_child`):
 path in one process only, and a stage's memory and engine are gone when it ends."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -15,8 +16,8 @@ from typing import Any, Iterator
 from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.domain.proposal import fold
 from banli.domain.rates import Scope
-from banli.eventlog.sqlite import SqliteEventStore
-from banli.history import MemoryLedger, reference_report
+from banli.eventlog.sqlite import SCHEMA, SqliteEventStore
+from banli.history import LineProblem, MemoryLedger, read_commands, reference_report
 from apps.local import Progress, import_commands
 from banli.settings import Settings
 from banli.handling import Handling
@@ -84,6 +85,47 @@ def write_path(history: Path, data_dir: Path, batched: bool = True,
     return {"commands": commands, "accepted": accepted, "refused": len(problems),
             "events": log.count(), "seconds": elapsed, "decided_seconds": decided,
             "commands_per_s": commands / elapsed}
+
+
+def write_ceiling(history: Path, store_path: Path, target: Path,
+                  commands_per_transaction: int = 500) -> dict[str, Any]:
+    """The write path's ceiling: the event rows our store holds after the import path (read
+    back from `store_path`, not timed), inserted into a fresh SQLite file at `target` with the
+    same schema and pragmas (WAL, synchronous=NORMAL) by one `executemany` per transaction,
+    in the import's transactions: the events of each 500 commands of the history together.
+    Nothing is decided, encoded or looked up; the commands' outcomes and the directory rows
+    are not written. What is left is what SQLite itself costs for our rows."""
+    source = sqlite3.connect(store_path)
+    rows_of: dict[str, list[tuple]] = {}
+    for row in source.execute("SELECT stream, seq, event_id, type, command_id, occurred_at,"
+                              " recorded_at, data FROM events ORDER BY position"):
+        rows_of.setdefault(row[4], []).append(row)
+    source.close()
+    with history.open(encoding="utf-8") as lines:
+        ids = [item.command_id for _, item in read_commands(lines)
+               if not isinstance(item, LineProblem)]
+    transactions = [[row for command_id in ids[start:start + commands_per_transaction]
+                     for row in rows_of.pop(command_id, ())]
+                    for start in range(0, len(ids), commands_per_transaction)]
+    if rows_of:
+        raise RuntimeError(f"{len(rows_of)} commands' events are not in the history")
+    target.unlink(missing_ok=True)
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(SCHEMA)
+    start = time.perf_counter()
+    for rows in transactions:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO events (stream, seq, event_id, type, command_id, occurred_at,"
+                       " recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    events = sum(len(rows) for rows in transactions)
+    return {"commands": len(ids), "events": events, "transactions": len(transactions),
+            "seconds": elapsed, "commands_per_s": len(ids) / elapsed,
+            "events_per_s": events / elapsed}
 
 
 # --- replay ---------------------------------------------------------------------------------
