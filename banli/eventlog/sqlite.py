@@ -140,12 +140,18 @@ class SqliteEventStore:
         key guards (the command id, a natural key) meanwhile."""
         db = self.db
         view: _BatchView | None = getattr(self._local, "batch", None)
+        with self._cache_lock:
+            before = self._cache.get(command.stream)
+        at = before.version if before is not None else 0
         db.execute("SAVEPOINT append" if view is not None else "BEGIN IMMEDIATE")
         try:
-            row = db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
-                             (command.stream,)).fetchone()
-            if row[0] != expected_version:
-                raise ConcurrencyError(f"{command.stream} is at {row[0]}, not {expected_version}")
+            if view is None or command.stream not in view.current or at != expected_version:
+                # A batch holds the write lock: a stream it found current stays at the version
+                # its cached state has (its own appends move both), so it need not ask.
+                at = db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
+                                (command.stream,)).fetchone()[0]
+            if at != expected_version:
+                raise ConcurrencyError(f"{command.stream} is at {at}, not {expected_version}")
             positions: list[int] = []
             for event in events:
                 cur = db.execute(
@@ -175,6 +181,8 @@ class SqliteEventStore:
             before = self._cache.get(command.stream)
         if (before.version if before is not None else 0) == expected_version:
             self._remember(command.stream, fold(events, before))
+        elif view is not None:
+            view.current.discard(command.stream)  # the cache missed these events: ask again
         if view is not None and view.maybe_recorded is not None:
             view.maybe_recorded.add(command.command_id or "")
         return Appended(positions, events)
