@@ -147,7 +147,6 @@ def _inserted(counts: tuple[int, int], progress: ReplayProgress) -> None:
     with progress._lock:
         progress.read += read
         progress.projected += projected
-    gc.collect(0)  # the inserted batch's reference cycles, see _collector_paused
 
 
 @contextmanager
@@ -155,15 +154,21 @@ def _collector_paused() -> Iterator[None]:
     """Replay allocates some ten objects an event (the event, states, rows) and frees nearly all
     of them by reference counting, yet the cyclic collector's automatic passes, the full ones
     over every state in the cache above all, took a third of replay's time. So while a replay
-    runs the collector does not start by itself; `_project` runs it once a batch over the young
-    objects only, which frees the batch's cycles (clickhouse-connect's insert context is one, and
-    holds the batch's rows). The switch is process-wide, as the collector is: other threads'
-    young cycles are freed by the same per-batch runs, older ones once the replay is over."""
+    runs the collector does not run at all. Its passes over the young objects alone, once a
+    batch, still cost a tenth of replay (they go over every state and row the batch made), and
+    free nothing large: the one cycle a batch makes, clickhouse-connect's insert context, no
+    longer holds the batch's rows once the insert is done (ReportingStore._insert). At the end
+    what the replay kept (the cached states) is moved to the oldest generation without a pass
+    over it (freeze, then unfreeze), so turning the collector on again does not start with one.
+    The switch is process-wide, as the collector is: other threads' cycles are freed once the
+    replay is over."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 

@@ -135,7 +135,7 @@ class ReportingStore:
                 ("event_history", HISTORY_COLUMNS, rows.history),
             ):
                 if data:
-                    self.client.insert(f"{db}.{table}", data, column_names=columns)
+                    self._insert(f"{db}.{table}", data, columns)
             if rows.marks:
                 self._insert_marks(db, rows.marks, rows.retired, rows.intervals)
 
@@ -148,7 +148,19 @@ class ReportingStore:
                   position, n) for n, positions in ((1, marks), (-1, retired))
                  for position in positions.values()]
         with self._lock:
-            self.client.insert(f"{db}.report_intervals", data, column_names=INTERVAL_COLUMNS)
+            self._insert(f"{db}.report_intervals", data, INTERVAL_COLUMNS)
+
+    def _insert(self, table: str, data: list[tuple], columns: tuple[str, ...]) -> None:
+        """One insert, whose rows nothing holds once it is done. clickhouse-connect's insert
+        context refers to itself (a bound method of its own among its attributes), so it is
+        freed by the cyclic collector only, and so would be the list of rows it was given: it is
+        given a list of its own, emptied here, which lets replay leave the collector off
+        (replay._collector_paused) and the rows go as soon as the caller lets go of them."""
+        given = list(data)
+        try:
+            self.client.insert(table, given, column_names=columns)
+        finally:
+            given.clear()
 
     def checkpoint(self, db: str | None = None) -> int:
         """The highest log position projected (the embedded log's: every event up to it)."""
