@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import ContextManager, Protocol, Sequence
 
+from pydantic import ValidationError
+
 from ..domain.commands import Command, fingerprint, sender_of
-from ..domain.events import Event
+from ..domain.events import EVENT_ADAPTER, UPCASTERS, Event, load_event
 from ..domain.proposal import State
 from ..domain.rejections import Rejection
 
@@ -29,6 +31,27 @@ class Stored:
     position: int
     event: Event
     raw: bytes | None = field(default=None, compare=False, repr=False)
+    # The event's JSON when the log holds exactly what `event.model_dump_json()` gives (read by
+    # `stored_of`): the history row takes it instead of encoding the event again. `raw` may be
+    # an older version's JSON (upcast on reading), so it cannot stand in for that.
+    json: str | None = field(default=None, compare=False, repr=False)
+
+
+def stored_of(position: int, data: str | bytes) -> Stored:
+    """An event read from the log (its JSON, as `model_dump_json` wrote it), with that JSON
+    kept when encoding the event again would give the very same text: when it is of the current
+    version (no upcasting; `load_event` would give this same event) and names every field (none
+    filled in from a default, as it would be in JSON written before the field was added). Any
+    other event takes `load_event`'s way, which raises on JSON that is not an event."""
+    try:
+        event = EVENT_ADAPTER.validator.validate_json(data)
+    except ValidationError:
+        return Stored(position, load_event(data))
+    given = event.__pydantic_fields_set__
+    if (len(given) == len(type(event).model_fields)
+            and (event.type, event.schema_version) not in UPCASTERS):
+        return Stored(position, event, json=data if isinstance(data, str) else data.decode())
+    return Stored(position, load_event(data))
 
 
 # Positions in the distributed log: (partition, offset) folded into one orderable number. The

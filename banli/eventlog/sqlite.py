@@ -25,7 +25,7 @@ from ..domain import commands as c
 from ..domain import events as e
 from ..domain.proposal import State, fold
 from ..domain.rejections import Rejection
-from . import Appended, ConcurrencyError, Durable, Outcome, Stored
+from . import Appended, ConcurrencyError, Durable, Outcome, Stored, stored_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -292,7 +292,7 @@ class SqliteEventStore:
         rows = self.db.execute(
             "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
             (after, limit)).fetchall()
-        return [Stored(pos, e.load_event(data)) for pos, data in rows]
+        return [stored_of(pos, data) for pos, data in rows]
 
     def read_all(self, after: int = 0, batch: int = 10_000) -> Iterator[list[Stored]]:
         while chunk := self.read(after, batch):

@@ -87,7 +87,7 @@ class Projection:
             if state is not None and state.version >= event.seq:
                 continue
             first.setdefault(event.proposal_id, lines)
-            after, changed = project(state, event, stored.position, rows)
+            after, changed = project(state, event, stored.position, rows, stored.json)
             lines = advance(lines, state, after, event, changed,
                             lambda: self._history(event, seen))
             pending[event.proposal_id] = (after, lines)

@@ -56,17 +56,19 @@ class Rows:
         return len(self.history)
 
 
-def project(before: State, event: e.Event, position: int, rows: Rows
+def project(before: State, event: e.Event, position: int, rows: Rows, json: str | None = None
             ) -> tuple[State, dict[str, tuple[int, date]]]:
     """Add the event's rows to `rows`; return the state after it and the duties it changed,
-    each with its cell and due date (intervals.changed_duties)."""
+    each with its cell and due date (intervals.changed_duties). `json` is the event's JSON when
+    the log holds what encoding it gives (banli.eventlog.Stored.json): the history row takes it
+    as it is."""
     after = evolve(before, event)
     day = business_date(event.occurred_at)
     rows.history.append((
         position, event.proposal_id, event.seq, event.event_id, event.type,
         event.schema_version, event.occurred_at, event.recorded_at, day, event.actor.user,
         event.actor.bureau or "", event.actor.role, event.command_id,
-        _bureau_of(event), event.model_dump_json()))
+        _bureau_of(event), event.model_dump_json() if json is None else json))
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
         return after, {}
