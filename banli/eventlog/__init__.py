@@ -47,11 +47,15 @@ def stored_of(position: int, data: str | bytes) -> Stored:
         event = EVENT_ADAPTER.validator.validate_json(data)
     except ValidationError:
         return Stored(position, load_event(data))
-    given = event.__pydantic_fields_set__
-    if (len(given) == len(type(event).model_fields)
+    kind = type(event)
+    fields = _FIELD_COUNTS.get(kind) or _FIELD_COUNTS.setdefault(kind, len(kind.model_fields))
+    if (len(event.__pydantic_fields_set__) == fields
             and (event.type, event.schema_version) not in UPCASTERS):
         return Stored(position, event, json=data if isinstance(data, str) else data.decode())
     return Stored(position, load_event(data))
+
+
+_FIELD_COUNTS: dict[type, int] = {}  # by event class, how many fields it has
 
 
 # Positions in the distributed log: (partition, offset) folded into one orderable number. The

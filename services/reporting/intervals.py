@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -80,19 +80,39 @@ class Lines:
 
 
 _DAYS: dict[date, date] = {}
+# The moment asked last and its day: projecting an event asks for its day twice (its rows and
+# its lines). One tuple, replaced whole, so that threads projecting at once never mix two up.
+_LAST_DAY: tuple[datetime | None, date] = (None, NO_DATE)
 
 
-def _day(moment) -> date:
+def business_day(moment: datetime) -> date:
     """The business day of a moment, one object per day (the lines of many proposals hold it)."""
+    global _LAST_DAY
+    last_moment, last_day = _LAST_DAY
+    if moment is last_moment:
+        return last_day
     day = business_date(moment)
-    return _DAYS.setdefault(day, day)
+    day = _DAYS.setdefault(day, day)
+    _LAST_DAY = (moment, day)
+    return day
 
 
 # --- What a duty counts for ---------------------------------------------------------------------
+# The codes of the cells met so far, by their values (rates.cell_of's, in its order): a lookup
+# instead of rates.cell_code's search of every field's values, for one duty an event in
+# replay. There are rates.CELL_CODES cells at most.
+_CODES: dict[tuple, int] = {}
+
+
 def cell_and_due(p: Proposal, a: Assignment) -> tuple[int, date]:
     """The duty's cell code and the day after which it counts as due (NO_DATE: already)."""
     item = item_of(p, a)
-    return cell_code(cell_of(item)), due_after(item) or NO_DATE
+    cell = cell_of(item)
+    values = tuple(cell.values())
+    code = _CODES.get(values)
+    if code is None:
+        code = _CODES[values] = cell_code(cell)
+    return code, due_after(item) or NO_DATE
 
 
 def counted(p: Proposal, a: Assignment) -> bool:
@@ -102,7 +122,7 @@ def counted(p: Proposal, a: Assignment) -> bool:
 
 
 def record_of(event: e.Event, day: date) -> Record:
-    return (day, _day(event.recorded_at), event.actor.role == "importer")
+    return (day, business_day(event.recorded_at), event.actor.role == "importer")
 
 
 # --- Following the log ----------------------------------------------------------------------------
@@ -131,13 +151,10 @@ def advance(lines: Lines | None, before: State, after: State, event: e.Event,
     changed)."""
     if not isinstance(after, Proposal):
         return None
-    day = _day(event.occurred_at)
+    day = business_day(event.occurred_at)
     if not isinstance(before, Proposal):
         return Lines(status_on=day)
-    old = before.assignments
-    if lines is None or day < lines.status_on or any(
-            bureau in old and old[bureau].last_at > event.occurred_at
-            and business_date(old[bureau].last_at) > day for bureau in changed):
+    if lines is None or day < lines.status_on or _lands_before(before, event, day, changed):
         return lines_of([*history(), event])
     duties = dict(lines.duties)
     for bureau, cell in changed.items():
@@ -154,11 +171,22 @@ def advance(lines: Lines | None, before: State, after: State, event: e.Event,
 _EMPTY = Line()
 
 
+def _lands_before(before: Proposal, event: e.Event, day: date, changed: Iterable[str]) -> bool:
+    """Whether a duty the event changed was changed before on a later business day."""
+    old = before.assignments
+    moment = event.occurred_at
+    for bureau in changed:
+        duty = old.get(bureau)
+        if duty is not None and duty.last_at > moment and business_date(duty.last_at) > day:
+            return True
+    return False
+
+
 def lines_of(events: Sequence[e.Event]) -> Lines | None:
     """The lines by definition: the proposal folded as of each business day of its events (the
     events dated on or before it, in the order recorded). Slow (a fold per day); `advance` uses it
     only for an event that lands before a later change of a duty."""
-    days = sorted({_day(event.occurred_at) for event in events})
+    days = sorted({business_day(event.occurred_at) for event in events})
     pieces: dict[str, tuple[tuple[date, Content], ...]] = {}
     status, status_on = None, NO_DATE
     for day in days:
@@ -174,7 +202,7 @@ def lines_of(events: Sequence[e.Event]) -> Lines | None:
     for event in events:
         if is_bureau_record(event):
             records.setdefault(event.__dict__["bureau"], []).append(
-                record_of(event, _day(event.occurred_at)))
+                record_of(event, business_day(event.occurred_at)))
     return Lines({bureau: Line(pieces.get(bureau, ()), tuple(records.get(bureau, ())))
                   for bureau in {*pieces, *records}}, status_on)
 

@@ -78,21 +78,30 @@ class Projection:
         pending: dict[str, Followed] = {}
         first: dict[str, Lines | None] = {}  # each stream's lines before the batch
         seen: dict[str, list[e.Event]] = {}
+        marks = self.marks
+        ends = rows.marks
         for stored in batch:
             event = stored.event
-            part = partition_of(stored.position)
-            if stored.position < self.marks.get(part, 0):
+            position = stored.position
+            part = partition_of(position)
+            if position < marks.get(part, 0):
                 continue
             state, lines = self._before(event, pending)
             if state is not None and state.version >= event.seq:
                 continue
-            first.setdefault(event.proposal_id, lines)
-            after, changed = project(state, event, stored.position, rows, stored.json)
+            stream = event.proposal_id
+            if stream not in first:
+                first[stream] = lines
+            after, changed = project(state, event, position, rows, stored.json)
             lines = advance(lines, state, after, event, changed,
                             lambda: self._history(event, seen))
-            pending[event.proposal_id] = (after, lines)
-            seen.setdefault(event.proposal_id, []).append(event)
-            rows.marks[part] = max(rows.marks.get(part, 0), stored.position + 1)
+            pending[stream] = (after, lines)
+            if stream in seen:
+                seen[stream].append(event)
+            else:
+                seen[stream] = [event]
+            if position >= ends.get(part, 0):
+                ends[part] = position + 1
         if not self.intervals:
             rows.marks.clear()  # a table that never followed the log gets nothing
             return rows, pending

@@ -17,9 +17,8 @@ from datetime import date
 
 from banli.domain import events as e
 from banli.domain.proposal import Assignment, Bureau, Proposal, State, evolve
-from banli.domain.types import business_date
 
-from .intervals import NO_DATE, changed_duties
+from .intervals import NO_DATE, business_day, changed_duties
 
 HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
                    "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",
@@ -63,7 +62,7 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
     the log holds what encoding it gives (banli.eventlog.Stored.json): the history row takes it
     as it is."""
     after = evolve(before, event)
-    day = business_date(event.occurred_at)
+    day = business_day(event.occurred_at)
     rows.history.append((
         position, event.proposal_id, event.seq, event.event_id, event.type,
         event.schema_version, event.occurred_at, event.recorded_at, day, event.actor.user,
