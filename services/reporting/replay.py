@@ -7,6 +7,7 @@ atomic per table). Reads go on throughout."""
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
-from banli.eventlog import Stored
+from banli.eventlog import Stored, stored_of
 
 from .projection import Projection
 from .projector import Rows
@@ -23,6 +24,8 @@ from .store import ReportingStore
 # A source reads the log: `batches(until)` yields batches up to a mark, `mark()` says where the
 # log ends now, and `total(until)` how many events that is.
 BatchSource = Callable[[object], Iterator[list[Stored]]]
+
+log = logging.getLogger("banli.reporting")
 
 
 @dataclass
@@ -98,7 +101,7 @@ def replay(store: ReportingStore, source: LogSource, pause: threading.Lock,
     progress.read = progress.projected = 0
     try:
         store.drop(target)
-        store.ensure_schema(target)
+        store.ensure_schema(target, fresh=True)
         projection = Projection(store, loader_for(target), db=target, cache_size=cache_size)
         start, until = source.origin(), source.mark()
         progress.total = source.count(start, until)
@@ -202,7 +205,11 @@ class KafkaSource(LogSource[dict]):
         return sum(max(0, until[tp] - start[tp]) for tp in self.tps)
 
     def batches(self, start: dict, until: dict) -> Iterator[list[Stored]]:
-        from banli.eventlog.kafka import decode_event, position_of
+        """The events up to the mark, read as the embedded log reads them (stored_of: the
+        history row takes each event's JSON as the topic holds it). An event that does not
+        decode is left out, as the live worker leaves it out (it sends it to the dead letter
+        topic), and said so in the log."""
+        from banli.eventlog.kafka import position_of
 
         for tp in self.tps:
             self.consumer.seek(tp, start[tp])
@@ -214,10 +221,12 @@ class KafkaSource(LogSource[dict]):
                     if record.offset >= until[tp]:
                         break
                     try:
-                        batch.append(Stored(position_of(tp.partition, record.offset),
-                                            decode_event(record.value)))
-                    except Exception:
-                        continue  # undecodable: the live worker sent it to the DLQ
+                        batch.append(stored_of(position_of(tp.partition, record.offset),
+                                               record.value))
+                    except Exception as exc:  # not JSON, not an event: whatever decoding says
+                        log.warning("replay leaves out the undecodable event at %s offset %d "
+                                    "(the live worker sent it to the dead letter topic): %s",
+                                    tp, record.offset, exc)
             for tp in list(open_tps):
                 if self.consumer.position(tp) >= until[tp]:
                     open_tps.discard(tp)
