@@ -304,6 +304,14 @@ def changes(before: Lines | None, after: Lines | None, head: tuple) -> Counter:
     a row is taken back (rows_of(after) - rows_of(before), computed for the duties whose line
     changed, and for the proposal's runs when theirs did)."""
     delta: Counter = Counter()
+    add_changes(before, after, head, delta)
+    return Counter({key: n for key, n in delta.items() if n})
+
+
+def add_changes(before: Lines | None, after: Lines | None, head: tuple, delta: Counter) -> None:
+    """Add `changes(before, after, head)` to `delta`, where the changes of a whole batch's
+    proposals add up; keys whose counts come to 0 stay (the caller drops them once, at the
+    end, rather than once a proposal)."""
     old = before.duties if before is not None else {}
     new = after.duties if after is not None else {}
     runs_changed = False
@@ -321,7 +329,6 @@ def changes(before: Lines | None, after: Lines | None, head: tuple) -> Counter:
         _proposal_rows([run for line in old.values() for run in _runs(_spans(line))], head, gone)
         _proposal_rows([run for line in new.values() for run in _runs(_spans(line))], head, delta)
         delta.subtract(gone)
-    return Counter({key: n for key, n in delta.items() if n})
 
 
 # --- Reading ------------------------------------------------------------------------------------
