@@ -22,7 +22,7 @@ from banli.domain import events as e
 from banli.domain.proposal import Proposal, State
 from banli.eventlog import Stored, partition_of
 
-from .intervals import Lines, advance, changes, follow, head_of
+from .intervals import Lines, add_changes, advance, follow, head_of
 from .projector import Rows, project
 from .store import ReportingStore
 
@@ -38,14 +38,19 @@ log = logging.getLogger("banli.reporting")
 
 class Projection:
     def __init__(self, store: ReportingStore, load_stream: LoadStream, db: str | None = None,
-                 cache_size: int = 20_000):
+                 cache_size: int = 20_000, fresh: bool = False):
+        """`fresh`: the tables are being made (ReportingStore.ensure_schema(db, fresh=True)), so
+        the projection starts from their first mark without reading it (replay's)."""
         self.store = store
         self.load_stream = load_stream
         self.db = db
         self.cache: OrderedDict[str, Followed] = OrderedDict()
         self.cache_size = cache_size
         self.listeners: list[Listener] = []  # e.g. the live feed (services/reporting/live.py)
-        self._read_marks()
+        if fresh:
+            self.marks, self.intervals, self.exchanges = {0: 0}, True, store.exchanges
+        else:
+            self._read_marks()
 
     def _read_marks(self) -> None:
         """What report_intervals holds already (per log partition), and whether it follows the
@@ -108,7 +113,7 @@ class Projection:
         for stream, before in first.items():
             after, lines = pending[stream]
             if isinstance(after, Proposal):
-                rows.intervals.update(changes(before, lines, head_of(after)))
+                add_changes(before, lines, head_of(after), rows.intervals)
         rows.intervals = Counter({key: n for key, n in rows.intervals.items() if n})
         rows.retired = {part: self.marks[part] for part in rows.marks if part in self.marks}
         self.marks = {**self.marks, **rows.marks}  # read back should the insert fail
