@@ -10,6 +10,7 @@ import gc
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -84,7 +85,8 @@ class SqliteSource(LogSource[int]):
 
     def batches(self, start: int, until: int) -> Iterator[list[Stored]]:
         for chunk in self.log.read_all(start, self.batch):
-            chunk = [s for s in chunk if s.position <= until]
+            if chunk[-1].position > until:  # in log order: only the last chunk goes past it
+                chunk = [s for s in chunk if s.position <= until]
             if chunk:
                 yield chunk
             if chunk and chunk[-1].position >= until or not chunk:
@@ -139,20 +141,25 @@ def _after(made: Future[None], load_stream: Callable) -> Callable:
 def _project(projection: Projection, batches: Iterable[list[Stored]],
              progress: ReplayProgress, inserter: ThreadPoolExecutor, made: Future[None]
              ) -> None:
-    """Build each batch's rows while the batch before is being inserted: chDB releases the GIL
-    while it works, so on two cores building and inserting overlap. One insert at a time, in
-    log order, in the inserter's one thread, after the tables are `made` there; a failed insert
-    fails the replay (whose tables are dropped when it runs again), so the states may move on
-    before their rows are in."""
-    inserting: Future[tuple[int, int]] | None = None
+    """Build each batch's rows while the batches before are being inserted: chDB releases the
+    GIL while it works, so on two cores building and inserting overlap. One insert at a time, in
+    log order, in the inserter's one thread, after the tables are `made` there; up to
+    INSERTS_AHEAD batches wait for it, so that an insert slower than the next batch's building
+    (the first, or one when the machine is busy) holds the building up less often. A failed
+    insert fails the replay (whose tables are dropped when it runs again), so the states may
+    move on before their rows are in."""
+    inserting: deque[Future[tuple[int, int]]] = deque()
     for batch in batches:
         rows, states = projection.rows_for(batch)
         projection.remember(states)
-        if inserting is not None:
-            _inserted(inserting.result(), progress)
-        inserting = inserter.submit(_insert, projection, rows, len(batch), made)
-    if inserting is not None:
-        _inserted(inserting.result(), progress)
+        if len(inserting) == INSERTS_AHEAD:
+            _inserted(inserting.popleft().result(), progress)
+        inserting.append(inserter.submit(_insert, projection, rows, len(batch), made))
+    while inserting:
+        _inserted(inserting.popleft().result(), progress)
+
+
+INSERTS_AHEAD = 2  # batches built and waiting for the inserter, at most
 
 
 def _insert(projection: Projection, rows: Rows, read: int, made: Future[None]
