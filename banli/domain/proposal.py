@@ -199,7 +199,8 @@ def evolve(state: State, event: e.Event) -> State:
     match event:
         case e.ProposalAssigned(duties=duties) | e.ProposalReassigned(added=duties):
             assignments = dict(state.assignments)
-            for bureau in getattr(event, "removed", ()):
+            removed = event.removed if isinstance(event, e.ProposalReassigned) else ()
+            for bureau in removed:
                 assignments[bureau] = replaced(assignments[bureau], {
                     "status": "removed", "last_at": _later(assignments[bureau].last_at, at)})
             for given in duties:

@@ -148,13 +148,13 @@ def advance(lines: Lines | None, before: State, after: State, event: e.Event,
     """The lines after `event`, given those before it, the states before and after it (in the
     order recorded), the duties it changed with their cells (changed_duties), and the proposal's
     events before it (called only when the event lands before a later change of a duty it
-    changed)."""
+    touched)."""
     if not isinstance(after, Proposal):
         return None
     day = business_day(event.occurred_at)
     if not isinstance(before, Proposal):
         return Lines(status_on=day)
-    if lines is None or day < lines.status_on or _lands_before(before, event, day, changed):
+    if lines is None or day < lines.status_on or _lands_before(before, after, event, day):
         return lines_of([*history(), event])
     duties = dict(lines.duties)
     for bureau, cell in changed.items():
@@ -171,13 +171,16 @@ def advance(lines: Lines | None, before: State, after: State, event: e.Event,
 _EMPTY = Line()
 
 
-def _lands_before(before: Proposal, event: e.Event, day: date, changed: Iterable[str]) -> bool:
-    """Whether a duty the event changed was changed before on a later business day."""
-    old = before.assignments
+def _lands_before(before: Proposal, after: Proposal, event: e.Event, day: date) -> bool:
+    """Whether the event touched a duty (changed its state, its cell or not) that a record on a
+    later business day changed before: then the duty's past changes, not only its present (a
+    second feedback typed in after a later one leaves the current cell as it was, but not the
+    cell as of the days between them)."""
+    now = after.assignments
     moment = event.occurred_at
-    for bureau in changed:
-        duty = old.get(bureau)
-        if duty is not None and duty.last_at > moment and business_date(duty.last_at) > day:
+    for bureau, duty in before.assignments.items():
+        if now.get(bureau) is not duty and duty.last_at > moment \
+                and business_date(duty.last_at) > day:
             return True
     return False
 
