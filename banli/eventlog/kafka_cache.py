@@ -24,6 +24,7 @@ from ..domain import commands as c
 from ..domain import events as e
 from .kafka import Topics, partitions_of
 from .snapshots import header
+from .sqlite import Connections
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -70,25 +71,17 @@ class LocalCache:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = Connections(self.path)
         db = self.db
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
 
     @property
     def db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                                  check_same_thread=False)
-            db.execute("PRAGMA synchronous=NORMAL")  # a lost last write is read again
-        return db
+        return self._connections.db  # a lost last write is read again from the topics
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._connections.close()
 
     # --- reading ---------------------------------------------------------------------------
     def snapshot(self, stream: str) -> bytes | None:

@@ -65,6 +65,37 @@ class _BatchView:
     current: set[str] = field(default_factory=set)
 
 
+class Connections:
+    """One connection per thread to one SQLite file (a connection may not cross threads), in
+    autocommit mode (transactions are begun explicitly), WAL with synchronous=NORMAL: durable at
+    a checkpoint, never a torn transaction; a writer waits up to 30 s for the write lock."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+
+    def connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                             check_same_thread=False)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self.connect()
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (others close with their threads)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
 class SqliteEventStore:
     """Thread-safe: one connection per thread, writes serialised by SQLite's write lock. Keeps a
     cache of streams' states (brought up to the log's version when asked: another process may
@@ -75,11 +106,12 @@ class SqliteEventStore:
     def __init__(self, path: Path | str, cache_size: int = 10_000):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._local = threading.local()  # the batch a thread is in
+        self._connections = Connections(self.path)
         self._cache: OrderedDict[str, State] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_size = cache_size
-        with self._connect() as db:
+        with self._connections.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
@@ -87,25 +119,12 @@ class SqliteEventStore:
                 if column not in columns:
                     db.execute(f"ALTER TABLE commands ADD COLUMN {column} TEXT")
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                             check_same_thread=False)
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, no torn txn
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
-
     @property
     def db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect()
-        return db
+        return self._connections.db
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._connections.close()
 
     # --- states ------------------------------------------------------------------------------
     def state(self, stream: str) -> State:
