@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,17 @@ def until(page, expression: str, timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {expression}")
         time.sleep(0.05)
+
+
+def downloaded(page, selector: str, name: str) -> Path:
+    """Click what downloads a file and keep it in artifacts/ as `name`; the name the server
+    suggests has the same suffix."""
+    with page.expect_download() as download:
+        page.click(selector)
+    saved = ARTIFACTS / name
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.endswith(saved.suffix)
+    return saved
 
 
 class Page:
@@ -141,11 +153,7 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
 
     # the year-end document, downloaded from the page, states the same numbers
     page.click("#drawer-close")
-    with page.expect_download() as download:
-        page.click('.downloads a[data-format="docx"]')
-    saved = ARTIFACTS / "oversight-download.docx"
-    download.value.save_as(saved)
-    assert download.value.suggested_filename.endswith(".docx")
+    saved = downloaded(page, '.downloads a[data-format="docx"]', "oversight-download.docx")
     text = "\n".join(p.text for p in docx.Document(saved).paragraphs)
     assert "共承办代表建议和政协提案29件" in text and "主办件2件" in text
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import token_for
-from tests.e2e.test_oversight_page import ARTIFACTS, Page, browser, until  # noqa: F401 (fixture)
+from tests.e2e.test_oversight_page import ARTIFACTS, Page, browser, downloaded, until  # noqa: F401 (fixture)
 from tests.integration.test_sheets_http import XLSX, assignment_list, register, reply_list
 
 openpyxl = pytest.importorskip("openpyxl", reason="openpyxl is a dependency")
@@ -146,11 +146,7 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     assert any(i["proposal_id"].endswith("204") for i in owed)  # open, but not on the list
     page.locator("#owed").scroll_into_view_if_needed()
     tab.shot("sheets-owed-list")
-    with page.expect_download() as download:
-        page.click("[data-xlsx=owed]")
-    saved = ARTIFACTS / "sheets-owed.xlsx"
-    download.value.save_as(saved)
-    assert download.value.suggested_filename.endswith(".xlsx")
+    saved = downloaded(page, "[data-xlsx=owed]", "sheets-owed.xlsx")
     header, *rows = xlsx_rows(saved)
     assert header[:2] == ["建议提案编号", "标题"]
     column = {name: header.index(name) for name in ("建议提案编号", "承办单位", "标题", "期限",
@@ -162,10 +158,7 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     # the league table and the awaiting list likewise: a row for each row on the page
     for which, rows_on_page in (("league", "#league tr[data-bureau]"),
                                 ("awaiting", "#awaiting tr[data-assign]")):
-        with page.expect_download() as download:
-            page.click(f"[data-xlsx={which}]")
-        download.value.save_as(ARTIFACTS / f"sheets-{which}.xlsx")
-        header, *rows = xlsx_rows(ARTIFACTS / f"sheets-{which}.xlsx")
+        header, *rows = xlsx_rows(downloaded(page, f"[data-xlsx={which}]", f"sheets-{which}.xlsx"))
         assert len(rows) == page.locator(rows_on_page).count(), which
     assert sorted(r[0] for r in xlsx_rows(ARTIFACTS / "sheets-league.xlsx")[1:]) == sorted(
         page.eval_on_selector_all("#league tr[data-bureau]", "rows => rows.map(r => r.dataset.bureau)"))
@@ -174,19 +167,14 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     page.click("#lang")
     page.click('[data-kpi="duties"] a.num')
     page.wait_for_selector("#items tr.item")
-    with page.expect_download() as download:
-        page.click("#drawer-xlsx")
-    download.value.save_as(ARTIFACTS / "sheets-duties.xlsx")
-    header, *rows = xlsx_rows(ARTIFACTS / "sheets-duties.xlsx")
+    header, *rows = xlsx_rows(downloaded(page, "#drawer-xlsx", "sheets-duties.xlsx"))
     assert header[:3] == ["Proposal", "Number", "Title"]
     assert sorted(r[0] for r in rows) == sorted(
         page.eval_on_selector_all("#items tr.item", "rows => rows.map(r => r.dataset.proposal)"))
     page.click("#drawer-close")
 
     # the year-end document's attachment, beside the document's downloads
-    with page.expect_download() as download:
-        page.click('.downloads a[data-format="xlsx"]')
-    assert download.value.suggested_filename.endswith(".xlsx")
+    downloaded(page, '.downloads a[data-format="xlsx"]', "sheets-attachment.xlsx")
     tab.close()
 
 
