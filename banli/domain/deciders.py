@@ -14,7 +14,10 @@ from .workdays import OutsideCalendar
 
 
 def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Envelopes) -> Decision:
-    if state is not None or ctx.directory.has_bureau(cmd.bureau):
+    # The bureau's own stream says whether it is registered; not the directory, which may know
+    # of this very command's event (Kafka: a registration a worker appended but did not commit
+    # before it died is decided again by the next owner, whose directory has read the event).
+    if state is not None:
         return Rejection.of("duplicate_bureau", bureau=cmd.bureau)
     return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from banli.demo.generate import generate_history, to_jsonl
+from banli.domain import commands as c
 from banli.domain.decide import decide
 from banli.domain.events import load_event
 from banli.domain.proposal import Context, fold
@@ -169,6 +170,26 @@ def test_a_snapshot_is_never_ahead_of_the_commands_committed(harness):
     reference = folded_from_offset_0(harness)
     for stream in streams_of(commands):
         assert taken.state(stream) == reference.get(stream)
+
+
+def test_registrations_in_the_log_but_not_committed_are_decided_again_as_they_were(harness):
+    """A worker dies once its registrations' events are in the log, before it commits them. The
+    next owner's directory has read those events; each registration is still answered with its
+    own event, appending nothing (the bureau's stream decides, not the directory: deciding by
+    the directory refused them as duplicate_bureau, two answers for one command)."""
+    registrations = [cmd for cmd in history(10, seed=19) if isinstance(cmd, c.RegisterBureau)]
+    log, directory = harness.open()
+    outcomes = run(loop(log, directory), log, registrations, committed=False)
+    taken, directory_taken = harness.open(pending={o.command_id for o in outcomes})
+    assert all(directory_taken.has_bureau(cmd.bureau) for cmd in registrations)
+    again = loop(taken, directory_taken).handle_batch(registrations)
+    assert [o.rejection for o in again] == [None] * len(registrations)
+    assert [[s.event for s in o.events] for o in again] == [
+        [s.event for s in o.events] for o in outcomes]
+    from tests.e2e.test_distributed import read_topic
+
+    logged = [json.loads(r.value) for r in read_topic(harness.bootstrap, harness.topics.events)]
+    assert len(logged) == len(registrations)  # none appended twice
 
 
 def test_a_bounded_cache_decides_as_one_keeping_every_stream(harness, tmp_path):
