@@ -66,7 +66,11 @@ def _as_actor(lines, actor):
 #   under another proposal, it waits for that proposal's commands, so that the later one is
 #   refused as a duplicate whichever partitions the two land on.
 # A command that waits holds back the later commands of its own stream only (they are sent after
-# it); the others go on, and the window stays full.
+# it); the others go on, and the window stays full. It waits for those commands to be decided,
+# not only answered within the bus's timeout: a command whose worker died is decided by its
+# partition's next owner once the group has moved the partition (after the session timeout,
+# longer than the bus's), and until then what it would write is not in the log to be read.
+DECISION_WAIT_S = 300
 class Ordering:
     """What one import's next command has to wait for."""
 
@@ -112,17 +116,29 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         else:
             counts["already_decided" if outcome.replayed else "accepted"] += 1
 
-    async def send(number: int, item, after: list, sent: asyncio.Future | None) -> None:
-        """Send once what it waits for is done (`sent` says when it is handed to the bus)."""
+    async def decided(command) -> None:
+        """Wait (up to DECISION_WAIT_S) until a command not answered in time is decided."""
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + DECISION_WAIT_S
+        while await bus.outcome(command.command_id) is None and clock() < deadline:
+            await asyncio.sleep(0.2)
+
+    async def send(number: int, item, after: list, sent: asyncio.Future | None) -> tuple:
+        """Send once what it waits for is decided (`sent` says when it is handed to the bus);
+        gives the command and its outcome (None: not answered within the bus's timeout)."""
         try:
             if after:
-                await asyncio.gather(*after)
+                for waited in await asyncio.gather(*after):
+                    if waited is not None and waited[1] is None:
+                        await decided(waited[0])
             answer = asyncio.ensure_future(bus.send(item))
             if sent is not None:
                 await asyncio.sleep(0)  # the bus hands it to the producer: its stream may go on
             if sent is not None:
                 sent.set_result(None)
-            settle(number, await answer)
+            outcome = await answer
+            settle(number, outcome)
+            return item, outcome
         finally:
             if sent is not None and not sent.done():  # it failed: the import fails with it
                 sent.set_result(None)

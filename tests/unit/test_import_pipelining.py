@@ -87,3 +87,40 @@ def test_a_merge_waits_for_its_targets_commands_and_holds_back_its_own_streams_o
     assert ids[0] in at_send[ids[4]]  # what follows the merge is sent meanwhile ...
     order = list(at_send)
     assert order.index(ids[3]) < order.index(ids[5])  # ... but its own stream after it
+
+
+class FailoverBus:
+    """A bus whose answer to one command does not come within its timeout (its worker died):
+    `send` gives None, and the command is decided later, when its partition's next owner gets
+    to it (`outcome` finds it then)."""
+
+    window = 64
+
+    def __init__(self, late: str) -> None:
+        self.late = late
+        self.decided: set[str] = set()
+        self.sent_after: dict[str, set[str]] = {}  # command id -> the commands decided by then
+
+    async def send(self, command) -> Outcome | None:
+        self.sent_after[command.command_id] = set(self.decided)
+        if command.command_id == self.late:
+            asyncio.get_running_loop().call_later(0.5, self.decided.add, command.command_id)
+            return None  # the bus's timeout: a 202
+        self.decided.add(command.command_id)
+        return Outcome(command.command_id)
+
+    async def outcome(self, command_id: str) -> Outcome | None:
+        return Outcome(command_id) if command_id in self.decided else None
+
+
+def test_a_merge_waits_until_its_target_is_decided_even_past_the_bus_timeout():
+    """The target's submit is not answered in time (its worker was killed): the merge is sent
+    only once the submit is decided, or it would read a target that is not in the log yet."""
+    lines = [submit("21001", proposal="p-1"), submit("21002", proposal="p-2"),
+             line(type="merge", proposal="p-2", into="p-1")]
+    commands = list(read_commands(lines))
+    ids = [cmd.command_id for _, cmd in commands]
+    bus = FailoverBus(late=ids[0])
+    answer = asyncio.run(import_commands(bus, commands))
+    assert answer["pending"] == 1 and answer["accepted"] == 2
+    assert ids[0] in bus.sent_after[ids[2]]
