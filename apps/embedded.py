@@ -11,19 +11,19 @@ from starlette.concurrency import run_in_threadpool
 from services.handling.api import router as handling_router
 from banli.clock import system_clock
 from services.intake.api import router as intake_router
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.sheets_api import PreviewBook, router as sheets_router
-from services.reporting.suggestions import Suggester
-from services.reporting.api import router as reporting_router
-from services.reporting.deadlines_api import router as deadlines_router
-from services.reporting.documents_api import router as documents_router
-from services.reporting.live import LiveFeed
-from services.reporting.page import router as page_router
-from services.reporting.projection import EmbeddedProjector
+from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.http.sheets_api import PreviewBook, router as sheets_router
+from services.reporting.projections.suggestions import Suggester
+from services.reporting.http.api import router as reporting_router
+from services.reporting.http.deadlines_api import router as deadlines_router
+from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.live import LiveFeed
+from services.reporting.http.page import router as page_router
+from services.reporting.projections.projection import EmbeddedProjector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
-from services.reporting.replay import Replayer, SqliteSource
-from services.reporting.store import ReportingStore
+from services.reporting.projections.replay import Replayer, SqliteSource
+from services.reporting.projections.store import ReportingStore
 
 from banli.auth import authority, secure_dir
 from banli.domain.commands import Command

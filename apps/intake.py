@@ -16,9 +16,9 @@ from banli.web.commands import poll_router
 from banli.web.serve import run_in_foreground
 
 from services.intake.api import router
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.suggestions import Suggester
+from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.projections.suggestions import Suggester
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -43,7 +43,7 @@ def suggester(settings: Settings) -> Suggester | None:
     reporting service; chDB cannot (one engine per process), and then reporting serves them."""
     if not settings.dsn.startswith(("http://", "https://")):
         return None
-    from services.reporting.store import ReportingStore
+    from services.reporting.projections.store import ReportingStore
 
     return Suggester(lambda: ReportingStore(settings.dsn, settings.clickhouse_database))
 

@@ -277,7 +277,7 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
-    from services.reporting.lineage import misrouting
+    from services.reporting.projections.lineage import misrouting
 
     source = store_source(system.reporting, profile, misrouting_for=lambda scope: misrouting(
         system.reporting, scope.years, scope.as_of, scope.bureau))

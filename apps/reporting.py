@@ -17,22 +17,22 @@ from banli.web.app import build_app
 from banli.web.commands import command_routes, poll_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
-from services.reporting.suggestions import Suggester
+from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.http.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
+from services.reporting.projections.suggestions import Suggester
 from banli.clock import system_clock
 
-from services.reporting.api import router
-from services.reporting.deadlines_api import router as deadlines_router
-from services.reporting.documents_api import router as documents_router
-from services.reporting.freshness import ConsumerLag
-from services.reporting.live import LiveFeed
-from services.reporting.page import router as page_router
+from services.reporting.http.api import router
+from services.reporting.http.deadlines_api import router as deadlines_router
+from services.reporting.http.documents_api import router as documents_router
+from services.reporting.projections.freshness import ConsumerLag
+from services.reporting.http.live import LiveFeed
+from services.reporting.http.page import router as page_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
-from services.reporting.replay import KafkaSource, Replayer
-from services.reporting.store import ReportingStore
-from services.reporting.worker import build_worker, history_loader
+from services.reporting.projections.replay import KafkaSource, Replayer
+from services.reporting.projections.store import ReportingStore
+from services.reporting.projections.worker import build_worker, history_loader
 
 
 def create_api(settings: Settings, store: ReportingStore, projector=None,

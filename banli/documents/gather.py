@@ -50,9 +50,9 @@ def ledger_source(ledger) -> Source:
 
 def store_source(store, profile: Profile, recorded_by: datetime | None = None,
                  misrouting_for: Callable[[Scope], list[Any]] | None = None) -> Source:
-    """The projections: a `services.reporting.store.ReportingStore` (duck-typed, so the kernel
-    side does not import a service), optionally as recorded by an audit time; the service
-    passes its misrouting query (services.reporting.lineage)."""
+    """The projections: a `services.reporting.projections.store.ReportingStore` (duck-typed,
+    so the kernel side does not import a service), optionally as recorded by an audit time;
+    the service passes its misrouting query (services.reporting.projections.lineage)."""
     names = {b: (n["name"], n["name_en"]) for b, n in store.bureau_names().items()}
     return Source(report_for=lambda scope: store.report(scope, profile, recorded_by),
                   items_for=lambda scope: store.items(scope, profile, recorded_by), names=names,

@@ -2,7 +2,7 @@
 
 Each process's composition root (apps/) builds its `Ports` and hands them to `build_app`; routes
 receive what they need through the aliases here (and, for reporting's own adapters, through
-services/reporting/deps.py), never through `request.app.state` or globals. A port a process does
+services/reporting/http/deps.py), never through `request.app.state` or globals. A port a process does
 not have answers 503 `not_served`, saying which service serves it."""
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from banli.demo.model import MODEL_FILE
-from services.reporting.freshness import ConsumerLag
+from services.reporting.projections.freshness import ConsumerLag
 from tests.conftest import token_for
 from tests.e2e.stack import Stack
 from tests.e2e.test_oversight_page import Page, browser, until  # noqa: F401  (a fixture)

@@ -21,7 +21,7 @@ from banli.documents import FORMATS, MEDIA_TYPES
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, report_items
 from banli.history import reference_report, run_history
-from services.reporting.store import ReportingStore
+from services.reporting.projections.store import ReportingStore
 from tests.document_tables import READERS, assert_tables_state, docx_text, expected
 from tests.integration.test_differential import load
 

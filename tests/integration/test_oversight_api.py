@@ -9,7 +9,7 @@ import threading
 import httpx
 
 from banli.domain.permissions import ACTIONS
-from services.reporting.live import BETWEEN, LiveFeed, _event
+from services.reporting.http.live import BETWEEN, LiveFeed, _event
 from tests.conftest import token_for
 
 MODEL_2020 = {"bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}

@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from banli.web.app import build_app
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.suggestions import Suggester
+from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.projections.suggestions import Suggester
 from banli.auth import Authority
 from banli.settings import Settings
 from tests.conftest import SECRET, LiveServer, token_for

@@ -21,9 +21,9 @@ from banli.domain.rates import cell_code, cell_of, due_after, item_of
 from banli.eventlog import Stored, stored_of
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import MemoryLedger, run_history
-from services.reporting.intervals import NO_DATE, cell_and_due
-from services.reporting.projection import Projection
-from services.reporting.projector import Rows
+from services.reporting.projections.intervals import NO_DATE, cell_and_due
+from services.reporting.projections.projection import Projection
+from services.reporting.projections.projector import Rows
 
 
 class NoStore:

@@ -27,7 +27,7 @@ from . import schemas as out
 from .exports import XLSX_RESPONSE, Format, Lang
 from .deps import Reporting
 from .params import BureauQuery, OptionalDate, OtherProfile, ProfileName
-from .reminders import current_duties
+from ..reminders import current_duties
 
 router = APIRouter(prefix="/api", tags=["deadlines"], responses=READ)
 

@@ -7,7 +7,7 @@ record time. The rule of time keeps each row's versions in business-time order a
 columns go (a duty's records are in order, and so are the proposal's own), so any past date can
 be asked with `argMax(..., seq)` over the versions up to that date: the same rows answer "as of"
 and "as recorded on". Reports without an audit clock read the validity intervals instead
-(services/reporting/intervals.py), which Projection adds to the same Rows.
+(services/reporting/projections/intervals.py), which Projection adds to the same Rows.
 """
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from banli.sheets.records import Records
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
 from .live import LiveFeed
-from .replay import Replayer
-from .store import ReportingStore
-from .suggestions import Suggester
+from ..projections.replay import Replayer
+from ..projections.store import ReportingStore
+from ..projections.suggestions import Suggester
 
 if TYPE_CHECKING:
     from .sheets_api import PreviewBook

@@ -38,7 +38,7 @@ from banli.web.schemas import READ, action, errors
 
 from .deps import Served
 from .params import BureauQuery
-from .store import ReportingStore
+from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api/sheets", tags=["sheets"], responses=READ)
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.eventlog.kafka import OFFSET_BITS
 
-from .projector import HISTORY_COLUMNS
+from ..projections.projector import HISTORY_COLUMNS
 
 _EVENTS = """
 SELECT h.position AS position, h.proposal_id AS proposal_id, h.seq AS seq, h.type AS type,

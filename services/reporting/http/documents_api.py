@@ -14,7 +14,7 @@ from banli.domain.types import Kind, Level
 from banli.web.deps import CurrentActor, permit
 from banli.web.schemas import READ, action, errors
 
-from . import lineage
+from ..projections import lineage
 from .deps import Reporting
 from .params import AllBureaus, AuditClock, BusinessDate, ProfileName, ScopeBureau
 

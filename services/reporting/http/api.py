@@ -19,7 +19,7 @@ from banli.web.deps import (AppPorts, Clock, CurrentActor, ProposalPath, forbid,
                             own_bureau, permit, today)
 from banli.web.schemas import READ, action, errors
 
-from . import lineage as routing
+from ..projections import lineage as routing
 from . import exports
 from . import schemas as out
 from .deps import Live, Replay, Reporting, States
@@ -27,7 +27,7 @@ from .exports import XLSX_RESPONSE, Format, Lang
 from .live import sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName, ProfileName,
                      ScopeBureau, Urgent, Years)
-from .store import ReportingStore
+from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
 

@@ -43,7 +43,7 @@ GROUP BY proposal_id, bureau
 HAVING counted
 """
 
-# The report's counts from report_intervals (services/reporting/intervals.py): the rows that
+# The report's counts from report_intervals (services/reporting/projections/intervals.py): the rows that
 # hold on the as-of date, added up by kind of row (duty, proposal, record) and by what the report
 # asks of each: a duty's cell and whether its due date has passed, a record's stamp. `{keys}` is
 # "bureau," for one report per bureau. The as-of date is before 2299-12-31 (store._scope_params).

@@ -1,4 +1,4 @@
-"""The routing suggestions' routes (交办参考, services/reporting/suggestions.py): for a new
+"""The routing suggestions' routes (交办参考, services/reporting/projections/suggestions.py): for a new
 proposal, or a submitted one about to be assigned. A process without the projections (the
 distributed intake over a chDB only the reporting service may open) mounts them with no
 suggester and answers 503, naming the service that has them."""

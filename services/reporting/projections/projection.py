@@ -46,7 +46,7 @@ class Projection:
         self.db = db
         self.cache: OrderedDict[str, Followed] = OrderedDict()
         self.cache_size = cache_size
-        self.listeners: list[Listener] = []  # e.g. the live feed (services/reporting/live.py)
+        self.listeners: list[Listener] = []  # e.g. the live feed (services/reporting/http/live.py)
         if fresh:
             self.marks, self.intervals, self.exchanges = {0: 0}, True, store.exchanges
         else:

@@ -134,7 +134,7 @@ class ReportingStore:
     def insert(self, rows: Rows, db: str | None = None) -> None:
         """Insert one batch. report_intervals goes last, in one insert with the batch's marks:
         its counts add up, so it must take each batch once, and what its marks cover is in
-        every table (services/reporting/projection.py); the versioned tables dedupe by key."""
+        every table (services/reporting/projections/projection.py); the versioned tables dedupe by key."""
         db = db or self.db
         with self._lock:
             for table, columns, data in (
