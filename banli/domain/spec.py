@@ -16,6 +16,7 @@ from . import events as e
 from .envelope import Decision, Envelopes
 from .proposal import Context
 from .types import ActorRole
+from .words import Labels
 
 Reach = Literal["all", "own", "self"]
 # Who may send a command, and for which bureau: the permission table's rows for commands.
@@ -59,8 +60,10 @@ class Spec(Generic[C]):
 
     @property
     def title(self) -> tuple[str, str]:
-        """The command's name, in Chinese and English."""
-        return self.command.labels.title
+        """The command's name, in Chinese and English, as its class declares it (KeyError when
+        it declares none: `Command`'s own name is no command's)."""
+        labels: Labels = self.command.__dict__["labels"]
+        return labels.title
 
 
 class Specs:

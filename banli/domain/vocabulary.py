@@ -162,18 +162,16 @@ def _choices(found: Choices) -> list[Choice]:
 
 
 # --- the shape of a value ----------------------------------------------------------------------
-def _split(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any], bool]:
-    """The annotation without Optional and Annotated: (type, its metadata, whether None is
-    allowed)."""
-    optional = False
+def _split(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any]]:
+    """The type without `| None` and Annotated, and its metadata (those given, then its own):
+    whether a field may be left out is its `required`, not its type."""
     if get_origin(annotation) in (Union, types.UnionType):
         args = [arg for arg in get_args(annotation) if arg is not type(None)]
-        optional = len(args) < len(get_args(annotation))
         annotation = args[0] if len(args) == 1 else annotation
     if get_origin(annotation) is Annotated:
         base, *extra = get_args(annotation)
-        return base, [*metadata, *extra], optional
-    return annotation, list(metadata), optional
+        return base, [*metadata, *extra]
+    return annotation, list(metadata)
 
 
 def _limits(metadata: list[Any]) -> dict[str, Any]:
@@ -200,10 +198,10 @@ def _marked(metadata: list[Any]) -> InputKind | None:
 
 def _shape(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
     """How a form asks for a value of this type: its input kind, choices and limits."""
-    base, metadata, _ = _split(annotation, metadata)
+    base, metadata = _split(annotation, metadata)
     limits = _limits(metadata)
     if get_origin(base) is list:
-        item, item_meta, _ = _split(get_args(base)[0], [])
+        item, item_meta = _split(get_args(base)[0], [])
         items = {"min_items": limits.get("min_length"), "max_items": limits.get("max_length")}
         if _marked(item_meta) == "bureau":
             return {"input": "bureaus", **items}
@@ -291,7 +289,7 @@ def _event_fields(model: type[BaseModel], names: Iterator[str]) -> list[EventFie
     found = []
     for name in names:
         zh, en = event_words(model, name)
-        base, _, _ = _split(model.model_fields[name].annotation, [])
+        base, _ = _split(model.model_fields[name].annotation, [])
         item = get_args(base)[0] if get_origin(base) is list else None
         nested = (_event_fields(item, iter(item.model_fields))
                   if isinstance(item, type) and issubclass(item, BaseModel) else [])
@@ -312,10 +310,16 @@ def event_descriptions() -> tuple[EventWords, ...]:
     """Every event of the registry with its name and its own fields' names (the envelope's are
     `envelope_words`)."""
     return tuple(EventWords(
-        type=cls.model_fields["type"].default, title=cls.labels.title[0],
-        title_en=cls.labels.title[1], changes_state=cls.changes_state,
+        type=cls.model_fields["type"].default, title=_own(cls).title[0],
+        title_en=_own(cls).title[1], changes_state=cls.changes_state,
         fields=_event_fields(cls, (n for n in cls.model_fields if n not in e.ENVELOPE_FIELDS)))
         for cls in EVENT_CLASSES)
+
+
+def _own(cls: type[e.Event]) -> Labels:
+    """The event's own words (KeyError when it declares none: `Event`'s name is no event's)."""
+    labels: Labels = cls.__dict__["labels"]
+    return labels
 
 
 # --- examples -------------------------------------------------------------------------------
@@ -354,7 +358,8 @@ def example(command: type[c.Command], *, proposal: str = "example-proposal",
     change something). Valid for the command's schema, not necessarily for the rules: the
     decider may still refuse it. ValueError when no valid body comes of it."""
     form = next(f for f in command_forms() if f.type == BY_CLASS[command].type)
-    typed = [f for f in form.fields if f.input is not None and f.name not in given]
+    typed = [f for f in form.fields  # what a person types, its business time aside
+             if f.input is not None and f.name != "at" and f.name not in given]
     infos = command.model_fields
     chosen: dict[str, Any] = {}
     for field in typed:
@@ -366,9 +371,8 @@ def example(command: type[c.Command], *, proposal: str = "example-proposal",
                 continue
             chosen[field.name] = value
             break
-    skip = {"at"}
-    for fields in ({f.name for f in typed if f.required}, {f.name for f in typed}):
-        body = {**{k: v for k, v in chosen.items() if k in fields - skip}, **given}
+    for names in ({f.name for f in typed if f.required}, {f.name for f in typed}):
+        body = {**{k: v for k, v in chosen.items() if k in names}, **given}
         try:
             COMMAND_ADAPTER.validate_python({**body, "type": form.type, "command_id": "example"})
         except ValidationError as exc:
