@@ -19,16 +19,20 @@ from tests.conftest import ROOT
 from tests.integration import toy_command
 
 # What a copy leaves out: the environment, caches, and what tests and runs leave behind.
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__", "*.egg-info",
-                                    ".pytest_cache", ".hypothesis", ".mypy_cache", "artifacts",
-                                    "data", "profiles", "results.json")
+_CACHES = shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__", "*.egg-info",
+                                 ".pytest_cache", ".hypothesis", ".mypy_cache")
+_LEFT_BEHIND = {ROOT: {"artifacts", "data"}, ROOT / "bench": {"profiles", "results.json"}}
+
+
+def not_copied(folder: str, names: list[str]) -> set[str]:
+    return _CACHES(folder, names) | (_LEFT_BEHIND.get(Path(folder), set()) & set(names))
 
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory) -> Path:
     """The repository as it is on disk, copied, with the toy command added."""
     root = tmp_path_factory.mktemp("copy") / "banli"
-    shutil.copytree(ROOT, root, ignore=NOT_COPIED)
+    shutil.copytree(ROOT, root, ignore=not_copied)
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     touched = toy_command.add_toy_command(root)
     changed = sorted(str(p.relative_to(root)) for p in root.rglob("*")
