@@ -33,7 +33,8 @@ def run(settings: Settings, serve_http: bool = True) -> int:
     if serve_http:
         bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
         api = build_app("Banli handling", [router, poll_router],
-                        Ports(authority=authority(settings), clock=system_clock, bus=bus),
+                        Ports(authority=authority(settings), clock=system_clock, bus=bus,
+                              clerk_backdate_days=settings.clerk_backdate_days),
                         settings)
         http = ThreadedServer(api, settings.host, settings.port).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)

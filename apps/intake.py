@@ -34,7 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     return build_app("Banli intake", [router, routing_router, poll_router],
                      ReportingPorts(authority=authority(settings), clock=system_clock, bus=bus,
-                                    routing=suggester(settings)),
+                                    routing=suggester(settings),
+                                    clerk_backdate_days=settings.clerk_backdate_days),
                      settings, lifespan)
 
 

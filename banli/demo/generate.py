@@ -1,4 +1,4 @@
-"""A deterministic random history: every command of DOMAIN.md, in business-time order.
+"""A deterministic random history: every command of the registry, in business-time order.
 
     python -m banli.demo.generate --proposals 1000 --seed 7 [--noise 0.05] > history.jsonl
 
@@ -29,6 +29,7 @@ proposals still in progress, never the whole history.
 from __future__ import annotations
 
 import argparse
+import functools
 import heapq
 import json
 import random
@@ -38,6 +39,8 @@ from datetime import date, timedelta
 from typing import Any, Iterator, Sequence
 
 from ..domain.deadlines import add_months
+from ..domain.registry import BY_TYPE, REGISTRY
+from ..domain.vocabulary import command_forms, example
 from .model import BUREAUS as MODEL_BUREAUS
 
 Line = dict[str, Any] | str
@@ -72,6 +75,17 @@ METHODS = ("phone", "visit", "meeting", "online", "letter")
 RESULTS = ("solved", "planned", "deferred", "reference")
 DISCLOSURES = ("full", "summary", "withheld", "exempt")
 SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
+
+
+# The commands the planner models (when each happens, on which duty, what it depends on). The
+# demo generates from the registry: every other command on a proposal is sent as its example
+# (_Planner.others), so that a command added to the registry is in the demo's histories too.
+MODELLED = frozenset({
+    "register_bureau", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
+    "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
+    "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
+    "supervise", "withdraw", "merge"})
+UNMODELLED = [spec for spec in REGISTRY if spec.type not in MODELLED]
 
 
 # Routing histories (`routing_noise`): the bureau in charge of each topic, and how proposals on
@@ -281,8 +295,25 @@ class _Planner:
                 steps.append(self.cmd(t_end, "merge", proposal=pid, into=target))
         else:
             self.targets[(year, kind)] = pid
+            steps += self.others(pid, tracked, max(t for t, _ in steps))
         steps.sort(key=lambda s: s[0])
         return steps
+
+    def others(self, pid: str, tracked: dict[str, tuple[str, int, date]], last: int
+               ) -> list[tuple[int, dict[str, Any]]]:
+        """The registry's commands on a proposal that the planner does not model, each sent as
+        its example (banli.domain.vocabulary) for the first lead on a quarter of the open
+        proposals, after all of their other records. Drawn from a random stream of their own:
+        every other line is what it would be without them."""
+        leads = sorted(b for b, (role, _, _) in tracked.items() if role == "lead")
+        rng, t, found = random.Random(f"registry/{pid}"), last, []
+        for spec in UNMODELLED:
+            if not spec.on_proposal or not leads or rng.random() >= 0.25:
+                continue
+            t += 1 + rng.randrange(DAY)
+            found.append(self.cmd(t, spec.type, **example(
+                spec.command, proposal=pid, bureau=leads[0], day=self.clock.day(t))))
+        return found
 
     def acknowledge_before(self, steps: list, pid: str, bureau: str, lo: int, hi: int) -> None:
         t = self.between(lo, hi)
@@ -629,24 +660,27 @@ def demo_history() -> Iterator[str]:
         yield to_jsonl(line)
 
 
-def clocks_of(line: dict[str, Any]) -> frozenset[str]:
-    """The clocks a command's business time follows (the rule of time, DOMAIN.md): the duties it
-    records on (`duty:<bureau>`), and `proposal` for the proposal's own records. Withdraw and
-    merge follow every record: they name no clock and are handled by the caller."""
-    type_, bureau = line["type"], line.get("bureau")
-    match type_:
-        case "submit":
-            return frozenset({"proposal"})
-        case "assign":
-            return frozenset({"proposal", *(f"duty:{b}" for b in [*line["lead"], *line["co"]])})
-        case "reassign":
-            touched = [*line.get("add_lead", []), *line.get("add_co", []), *line.get("remove", [])]
-            return frozenset({"proposal", *(f"duty:{b}" for b in touched)})
-        case "supervise":
-            return frozenset({"proposal", *([f"duty:{bureau}"] if bureau else [])})
-        case "sign_off_reply":
-            return frozenset({f"duty:{bureau}", f"duty:{line['lead']}"})
-    return frozenset({f"duty:{bureau}"})
+def clocks_of(line: dict[str, Any]) -> frozenset[str] | None:
+    """The clocks a command's business time follows (the rule of time, DOMAIN.md), from its
+    registry entry: the duties of the bureaus it names (`duty:<bureau>`), and `proposal` for
+    the proposal's own records and the one that opens it. None for a command that follows
+    every record (withdraw, merge)."""
+    spec = BY_TYPE[line["type"]]
+    if spec.clock == "closing":
+        return None
+    named = [b for name in _bureau_fields(spec.type) for b in _bureaus_in(line.get(name))]
+    own = ("proposal",) if spec.clock in ("none", "proposal") else ()
+    return frozenset({*own, *(f"duty:{b}" for b in named)})
+
+
+@functools.cache
+def _bureau_fields(command_type: str) -> tuple[str, ...]:
+    form = next(f for f in command_forms() if f.type == command_type)
+    return tuple(f.name for f in form.fields if f.input in ("bureau", "bureaus"))
+
+
+def _bureaus_in(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
@@ -679,11 +713,10 @@ def _derived_id(line: dict[str, Any]) -> str:
 def _interleave(own: list[Any], rng: random.Random) -> list[Any]:
     """A random order of one proposal's lines that keeps each clock's lines in order: one lane
     (clock) is followed as long as it has a line ready, then another is picked at random."""
-    closing = {"withdraw", "merge"}
     # an approval follows every co-handler's duty where drafts are co-signed (the rule of time)
     cos = {f"duty:{b}" for line in own for b in [*line.get("co", []), *line.get("add_co", [])]}
-    clocks = [None if line["type"] in closing else
-              clocks_of(line) | (cos if line["type"] == "approve_reply" else frozenset())
+    clocks = [None if (mine := clocks_of(line)) is None else
+              mine | (cos if line["type"] == "approve_reply" else frozenset())
               for line in own]
     done = [False] * len(own)
     order: list[Any] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -26,6 +26,7 @@ from .types import (
     ShortText,
     Text,
 )
+from .words import Input, Labels
 
 def _type_required(schema: dict[str, Any]) -> None:
     """A command's `type` has a default in Python; in a body it says which command it is."""
@@ -42,6 +43,16 @@ class Command(Frozen):
     if TYPE_CHECKING:  # each command's own Literal field
         type: str
 
+    # The words of the fields every command has, and of those many share (a command's own
+    # `labels` may name one otherwise: a co-handler's `bureau` signs a draft off).
+    labels: ClassVar[Labels] = Labels(
+        "指令", "command", type=("指令类型", "command type"), command_id=("指令编号", "command id"),
+        at=("发生时间", "business time"), actor=("操作人", "actor"), proposal=("建议提案", "proposal"),
+        bureau=("承办单位", "bureau"), reason=("理由", "reason"), note=("说明", "note"),
+        summary=("内容摘要", "summary"), comment=("意见", "comment"), result=("办理结果", "result"),
+        reply_due=("答复期限", "reply due"), opinion_due=("会办意见期限", "opinion due"),
+        signed_by=("签发人", "signed by"))
+
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None
     actor: Actor | None = None
@@ -55,7 +66,8 @@ class Command(Frozen):
     @property
     def stream(self) -> str:
         """The aggregate the command is decided against (the Kafka key, the log's stream)."""
-        return self.proposal  # type: ignore[attr-defined]  # every other command names one
+        proposal: str = self.__dict__["proposal"]  # every other command names one
+        return proposal
 
     @property
     def touches(self) -> tuple[str, ...]:
@@ -65,11 +77,16 @@ class Command(Frozen):
 
 
 class Filer(Frozen):
+    labels: ClassVar[Labels] = Labels("提出人", "filer", name=("姓名", "name"))
+
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class RegisterBureau(Command):
     type: Literal["register_bureau"] = "register_bureau"
+    labels: ClassVar[Labels] = Labels(
+        "登记承办单位", "register a bureau", bureau=("单位代码", "bureau id"), name=("单位名称", "name"),
+        name_en=("英文名称", "English name"))
     bureau: BureauId
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     name_en: ShortText = ""
@@ -81,6 +98,11 @@ class RegisterBureau(Command):
 
 class Submit(Command):
     type: Literal["submit"] = "submit"
+    labels: ClassVar[Labels] = Labels(
+        "登记建议提案", "submit", proposal=("建议提案编号", "proposal id"), kind=("类型", "kind"),
+        level=("层级", "level"), year=("年度", "year"), number=("案号", "number"), title=("标题", "title"),
+        filers=("提出人", "filers"), affiliation=("代表团或界别", "delegation or sector"),
+        topics=("类别", "topics"), key_item=("重点督办件", "key item"))
     proposal: ProposalId | None = None
     kind: Kind
     level: Level = "municipal"
@@ -115,6 +137,8 @@ class Submit(Command):
 
 class Assign(Command):
     type: Literal["assign"] = "assign"
+    labels: ClassVar[Labels] = Labels(
+        "交办", "assign", lead=("主办单位", "lead bureaus"), co=("会办单位", "co-handling bureaus"))
     proposal: ProposalId
     lead: list[BureauId] = Field(max_length=50)
     co: list[BureauId] = Field(default_factory=list, max_length=100)
@@ -124,12 +148,14 @@ class Assign(Command):
 
 class Acknowledge(Command):
     type: Literal["acknowledge"] = "acknowledge"
+    labels: ClassVar[Labels] = Labels("签收", "acknowledge")
     proposal: ProposalId
     bureau: BureauId
 
 
 class Return(Command):
     type: Literal["return"] = "return"
+    labels: ClassVar[Labels] = Labels("退回", "return", reason=("退回理由", "reason for returning"))
     proposal: ProposalId
     bureau: BureauId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -137,6 +163,9 @@ class Return(Command):
 
 class Reassign(Command):
     type: Literal["reassign"] = "reassign"
+    labels: ClassVar[Labels] = Labels(
+        "调整交办", "reassign", add_lead=("增加主办单位", "add lead bureaus"),
+        add_co=("增加会办单位", "add co-handling bureaus"), remove=("撤销承办单位", "remove bureaus"))
     proposal: ProposalId
     add_lead: list[BureauId] = Field(default_factory=list, max_length=50)
     add_co: list[BureauId] = Field(default_factory=list, max_length=100)
@@ -157,6 +186,9 @@ class Reassign(Command):
 
 class LogContact(Command):
     type: Literal["log_contact"] = "log_contact"
+    labels: ClassVar[Labels] = Labels(
+        "沟通", "log a contact", stage=("沟通阶段", "stage"), method=("沟通方式", "method"),
+        note=("沟通情况", "what was said"))
     proposal: ProposalId
     bureau: BureauId
     stage: ContactStage
@@ -166,6 +198,9 @@ class LogContact(Command):
 
 class SubmitOpinion(Command):
     type: Literal["submit_opinion"] = "submit_opinion"
+    labels: ClassVar[Labels] = Labels(
+        "提交会办意见", "submit an opinion", bureau=("会办单位", "co-handling bureau"),
+        summary=("会办意见", "opinion"))
     proposal: ProposalId
     bureau: BureauId
     summary: Text = ""
@@ -173,6 +208,8 @@ class SubmitOpinion(Command):
 
 class Reply(Command):
     type: Literal["reply"] = "reply"
+    labels: ClassVar[Labels] = Labels(
+        "答复", "reply", bureau=("主办单位", "lead bureau"), summary=("答复内容摘要", "summary of the reply"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -186,6 +223,9 @@ class DraftReply(Command):
     its sign-offs."""
 
     type: Literal["draft_reply"] = "draft_reply"
+    labels: ClassVar[Labels] = Labels(
+        "起草答复", "draft the reply", bureau=("主办单位", "lead bureau"),
+        summary=("答复稿摘要", "summary of the draft"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -197,6 +237,9 @@ class SignOffReply(Command):
     optional remark."""
 
     type: Literal["sign_off_reply"] = "sign_off_reply"
+    labels: ClassVar[Labels] = Labels(
+        "会签", "sign off the draft", bureau=("会签单位", "co-handler signing"),
+        lead=("主办单位", "lead bureau"), remark=("会签意见", "remark"))
     proposal: ProposalId
     bureau: BureauId
     lead: BureauId
@@ -211,6 +254,9 @@ class RegradeReply(Command):
     """The coordinator changes the result class of a draft reply under review, with a reason."""
 
     type: Literal["regrade_reply"] = "regrade_reply"
+    labels: ClassVar[Labels] = Labels(
+        "调整结果类别", "regrade the draft", bureau=("主办单位", "lead bureau"),
+        result=("调整后的办理结果", "new result"), reason=("调整理由", "reason"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -221,6 +267,7 @@ class ApproveReply(Command):
     """The lead bureau's leader approves the draft (签发): the reply is issued."""
 
     type: Literal["approve_reply"] = "approve_reply"
+    labels: ClassVar[Labels] = Labels("签发", "approve and issue", bureau=("主办单位", "lead bureau"))
     proposal: ProposalId
     bureau: BureauId
     signed_by: Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -228,11 +275,15 @@ class ApproveReply(Command):
 
 class DecideDisclosure(Command):
     type: Literal["decide_disclosure"] = "decide_disclosure"
+    labels: ClassVar[Labels] = Labels(
+        "公开决定", "decide disclosure", bureau=("主办单位", "lead bureau"),
+        disclosure=("公开方式", "disclosure"), reason=("不公开理由", "reason if not disclosed"),
+        url=("公开网址", "URL"))
     proposal: ProposalId
     bureau: BureauId
     disclosure: DisclosureChoice
     reason: Text = ""
-    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    url: Annotated[str, StringConstraints(max_length=2000), Input("text")] | None = None
 
 
 class RecordFeedback(Command):
@@ -241,6 +292,10 @@ class RecordFeedback(Command):
     its own satisfaction is shown in the report (代表被满意)."""
 
     type: Literal["record_feedback"] = "record_feedback"
+    labels: ClassVar[Labels] = Labels(
+        "意见反馈", "record feedback", bureau=("主办单位", "lead bureau"),
+        satisfaction=("满意度", "satisfaction"), comment=("反馈意见", "comment"),
+        channel=("反馈渠道", "channel"))
     proposal: ProposalId
     bureau: BureauId
     satisfaction: Satisfaction
@@ -250,6 +305,9 @@ class RecordFeedback(Command):
 
 class Reopen(Command):
     type: Literal["reopen"] = "reopen"
+    labels: ClassVar[Labels] = Labels(
+        "重新办理", "reopen", bureau=("主办单位", "lead bureau"), reason=("重新办理理由", "reason"),
+        reply_due=("重新答复期限", "new reply due"))
     proposal: ProposalId
     bureau: BureauId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -258,6 +316,9 @@ class Reopen(Command):
 
 class ReviseResult(Command):
     type: Literal["revise_result"] = "revise_result"
+    labels: ClassVar[Labels] = Labels(
+        "修订办理结果", "revise the result", bureau=("主办单位", "lead bureau"),
+        result=("新的办理结果", "new result"), note=("跟踪落实情况", "follow-up"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -266,6 +327,9 @@ class ReviseResult(Command):
 
 class ExtendDeadline(Command):
     type: Literal["extend_deadline"] = "extend_deadline"
+    labels: ClassVar[Labels] = Labels(
+        "批准延期", "extend the deadline", bureau=("主办单位", "lead bureau"),
+        reply_due=("延期后的答复期限", "new reply due"), reason=("延期理由", "reason"))
     proposal: ProposalId
     bureau: BureauId
     reply_due: Day
@@ -274,6 +338,8 @@ class ExtendDeadline(Command):
 
 class Supervise(Command):
     type: Literal["supervise"] = "supervise"
+    labels: ClassVar[Labels] = Labels(
+        "督办", "supervise", bureau=("被督办单位", "bureau supervised"), note=("督办意见", "note"))
     proposal: ProposalId
     bureau: BureauId | None = None
     note: Text = ""
@@ -281,12 +347,14 @@ class Supervise(Command):
 
 class Withdraw(Command):
     type: Literal["withdraw"] = "withdraw"
+    labels: ClassVar[Labels] = Labels("撤回", "withdraw", reason=("撤回理由", "reason"))
     proposal: ProposalId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class Merge(Command):
     type: Literal["merge"] = "merge"
+    labels: ClassVar[Labels] = Labels("并案", "merge", into=("并入", "merged into"))
     proposal: ProposalId
     into: ProposalId
 

@@ -9,7 +9,7 @@ events.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from . import commands as c
 from . import permissions
@@ -17,7 +17,7 @@ from .envelope import Decision, Envelopes
 from .proposal import Context, Proposal, State
 from .registry import spec_of
 from .rejections import Rejection
-from .types import Actor, business_date, replaced
+from .types import FIRST_DAY, Actor, business_date, replaced
 
 
 def decide(state: State, command: c.Command, ctx: Context) -> Decision:
@@ -107,9 +107,9 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
     day, today = business_date(command.at), business_date(ctx.recorded_at)
     if day > today:
         return Rejection.of("future_business_time", at=command.at.isoformat(), today=today)
-    late = (today - day).days
-    if command.actor.role == "clerk" and late > ctx.clerk_backdate_days:
-        return Rejection.of("backdated_too_far", at=day, days=late,
+    earliest = earliest_date(command.actor, today, ctx.clerk_backdate_days)
+    if earliest is not None and day < earliest:
+        return Rejection.of("backdated_too_far", at=day, days=(today - day).days,
                             limit=ctx.clerk_backdate_days)
     for what, last in _follows(state, command, ctx):
         if command.at < last:
@@ -120,3 +120,10 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
                                 last=last.isoformat(), what=zh, what_en=en)
     return None
 
+
+def earliest_date(actor: Actor, today: date, clerk_backdate_days: int) -> date | None:
+    """The earliest business date `actor` may give a record when it is `today`: a clerk's go
+    back `clerk_backdate_days` days at most; anyone else's as far as the calendar (None)."""
+    if actor.role != "clerk":
+        return None
+    return today - timedelta(days=min(clerk_backdate_days, (today - FIRST_DAY).days))

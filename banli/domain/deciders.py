@@ -1,7 +1,8 @@
 """The deciders: one per command type, each the rule of its command against a proposal's (or a
 bureau's) state, building the typed events it becomes (`Event(**env.next(), ...)`) or the
-rejection that says why not. The registry (banli.domain.registry) says which decider decides
-which command; `banli.domain.decide` runs what every command goes through first."""
+rejection that says why not. Each is declared with its Spec (`@decides`: its command, the events
+it emits, who may send it, the clock it follows, its route), which banli.domain.registry gathers;
+`banli.domain.decide` runs what every command goes through first."""
 from __future__ import annotations
 
 from . import commands as c
@@ -9,10 +10,16 @@ from . import events as e
 from .envelope import Decision, Envelopes
 from .proposal import Assignment, Context, Proposal, ReplyDraft, State
 from .rejections import Rejection
+from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
 from .types import RESULT_CLASS, Role, business_date
 from .workdays import OutsideCalendar
 
+SPECS = Specs()
+decides = SPECS.decides
 
+
+@decides(c.RegisterBureau, emits=(e.BureauRegistered,), roles=COORDINATING, clock="none",
+         route="/bureaus", service="intake", on_proposal=False)
 def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Envelopes) -> Decision:
     # The bureau's own stream says whether it is registered; not the directory, which may know
     # of this very command's event (Kafka: a registration a worker appended but did not commit
@@ -22,6 +29,8 @@ def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Enve
     return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
 
 
+@decides(c.Submit, emits=(e.ProposalSubmitted,), roles=COORDINATING, clock="none",
+         route="/proposals", service="intake", on_proposal=False)
 def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decision:
     if state is not None:
         return Rejection.of("duplicate_proposal", proposal=cmd.proposal_id)
@@ -53,6 +62,8 @@ def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: 
             + [e.Duty(bureau=b, role="co", due=opinion_due) for b in cos])
 
 
+@decides(c.Assign, emits=(e.ProposalAssigned,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("assign"), service="intake")
 def assign(p: Proposal, cmd: c.Assign, ctx: Context, env: Envelopes) -> Decision:
     if p.ever_assigned:
         return Rejection.of("already_assigned", proposal=p.id)
@@ -64,6 +75,7 @@ def assign(p: Proposal, cmd: c.Assign, ctx: Context, env: Envelopes) -> Decision
     return [e.ProposalAssigned(**env.next(), duties=duties)]
 
 
+@decides(c.Reassign, emits=(e.ProposalReassigned,), roles=COORDINATING, clock="proposal")
 def reassign(p: Proposal, cmd: c.Reassign, ctx: Context, env: Envelopes) -> Decision:
     for bureau in cmd.remove:
         duty = p.duty(bureau)
@@ -103,6 +115,8 @@ def _replied_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
     return duty
 
 
+@decides(c.Acknowledge, emits=(e.AssignmentAcknowledged,), roles=BUREAUS, clock="duty",
+         route=proposal_route("acknowledge"))
 def acknowledge(p: Proposal, cmd: c.Acknowledge, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -112,6 +126,8 @@ def acknowledge(p: Proposal, cmd: c.Acknowledge, ctx: Context, env: Envelopes) -
     return [e.AssignmentAcknowledged(**env.next(), bureau=cmd.bureau)]
 
 
+@decides(c.Return, emits=(e.AssignmentReturned,), roles=BUREAUS, clock="duty",
+         route=proposal_route("return"))
 def return_(p: Proposal, cmd: c.Return, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -135,6 +151,8 @@ def _not_covered(gap: OutsideCalendar) -> Rejection:
                         first=gap.first_year, last=gap.last_year)
 
 
+@decides(c.LogContact, emits=(e.ContactLogged,), roles=BUREAUS, clock="duty",
+         route=proposal_route("contacts"))
 def log_contact(p: Proposal, cmd: c.LogContact, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -143,6 +161,8 @@ def log_contact(p: Proposal, cmd: c.LogContact, ctx: Context, env: Envelopes) ->
                                    note=cmd.note)]
 
 
+@decides(c.SubmitOpinion, emits=(e.OpinionSubmitted,), roles=BUREAUS, clock="duty",
+         route=proposal_route("opinion"))
 def submit_opinion(p: Proposal, cmd: c.SubmitOpinion, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau, "co")
     if isinstance(duty, Rejection):
@@ -157,6 +177,8 @@ def _awaiting_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
     return duty
 
 
+@decides(c.Reply, emits=(e.ReplyIssued,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply"))
 def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
     duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -172,6 +194,8 @@ def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
                                  signed_by=cmd.signed_by)]
 
 
+@decides(c.DraftReply, emits=(e.ReplyDrafted,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply/draft"))
 def draft_reply(p: Proposal, cmd: c.DraftReply, ctx: Context, env: Envelopes) -> Decision:
     duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -186,6 +210,8 @@ def _drafted(p: Proposal, lead: str) -> ReplyDraft | Rejection:
     return duty.draft
 
 
+@decides(c.SignOffReply, emits=(e.ReplySignedOff,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply/sign-off"))
 def sign_off_reply(p: Proposal, cmd: c.SignOffReply, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau, "co")
     if isinstance(duty, Rejection):
@@ -198,6 +224,8 @@ def sign_off_reply(p: Proposal, cmd: c.SignOffReply, ctx: Context, env: Envelope
     return [e.ReplySignedOff(**env.next(), bureau=cmd.bureau, lead=cmd.lead, remark=cmd.remark)]
 
 
+@decides(c.RegradeReply, emits=(e.ReplyRegraded,), roles=COORDINATING, clock="duty",
+         route=proposal_route("reply/regrade"))
 def regrade_reply(p: Proposal, cmd: c.RegradeReply, ctx: Context, env: Envelopes) -> Decision:
     draft = _drafted(p, cmd.bureau)
     if isinstance(draft, Rejection):
@@ -208,6 +236,8 @@ def regrade_reply(p: Proposal, cmd: c.RegradeReply, ctx: Context, env: Envelopes
                                    reason=cmd.reason)]
 
 
+@decides(c.ApproveReply, emits=(e.ReplyApproved, e.ReplyIssued), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply/approve"))
 def approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context, env: Envelopes) -> Decision:
     duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -225,6 +255,8 @@ def approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context, env: Envelopes
                                  signed_by=cmd.signed_by)]
 
 
+@decides(c.DecideDisclosure, emits=(e.DisclosureDecided,), roles=BUREAUS, clock="duty",
+         route=proposal_route("disclosure"))
 def decide_disclosure(p: Proposal, cmd: c.DecideDisclosure, ctx: Context,
                        env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
@@ -234,6 +266,8 @@ def decide_disclosure(p: Proposal, cmd: c.DecideDisclosure, ctx: Context,
                                        reason=cmd.reason, url=cmd.url)]
 
 
+@decides(c.RecordFeedback, emits=(e.FeedbackRecorded,), roles=FEEDBACK, clock="duty",
+         route=proposal_route("feedback"))
 def record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context, env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -242,6 +276,8 @@ def record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context, env: Envel
                                       comment=cmd.comment, channel=cmd.channel)]
 
 
+@decides(c.Reopen, emits=(e.HandlingReopened,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reopen"))
 def reopen(p: Proposal, cmd: c.Reopen, ctx: Context, env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -257,6 +293,8 @@ def reopen(p: Proposal, cmd: c.Reopen, ctx: Context, env: Envelopes) -> Decision
                                       reply_due=cmd.reply_due)]
 
 
+@decides(c.ReviseResult, emits=(e.ResultRevised,), roles=BUREAUS, clock="duty",
+         route=proposal_route("revise-result"))
 def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -264,6 +302,8 @@ def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes
     return [e.ResultRevised(**env.next(), bureau=cmd.bureau, result=cmd.result, note=cmd.note)]
 
 
+@decides(c.ExtendDeadline, emits=(e.DeadlineExtended,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extend-deadline"))
 def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau, "lead")
     if isinstance(duty, Rejection):
@@ -279,16 +319,20 @@ def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envel
                                       reason=cmd.reason)]
 
 
+@decides(c.Supervise, emits=(e.ProposalSupervised,), roles=SUPERVISION, clock="proposal",
+         route=proposal_route("supervise"))
 def supervise(p: Proposal, cmd: c.Supervise, ctx: Context, env: Envelopes) -> Decision:
     if cmd.bureau is not None and p.duty(cmd.bureau) is None:
         return Rejection.of("not_assigned", bureau=cmd.bureau, proposal=p.id)
     return [e.ProposalSupervised(**env.next(), bureau=cmd.bureau, note=cmd.note)]
 
 
+@decides(c.Withdraw, emits=(e.ProposalWithdrawn,), roles=COORDINATING, clock="closing")
 def withdraw(p: Proposal, cmd: c.Withdraw, ctx: Context, env: Envelopes) -> Decision:
     return [e.ProposalWithdrawn(**env.next(), reason=cmd.reason)]
 
 
+@decides(c.Merge, emits=(e.ProposalMerged,), roles=COORDINATING, clock="closing")
 def merge(p: Proposal, cmd: c.Merge, ctx: Context, env: Envelopes) -> Decision:
     if cmd.into == p.id or ctx.directory.proposal_status(cmd.into) != "open":
         return Rejection.of("merge_target", into=cmd.into)

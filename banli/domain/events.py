@@ -1,11 +1,13 @@
-"""Events: what happened, in the past tense, never changed. Old versions are upcast on read."""
+"""Events: what happened, in the past tense, never changed, each with its name and its fields'
+names for people (`labels`; a field it leaves out takes the words of the same field of the
+command that records it). Old versions are upcast on read. The union of events, which the logs
+decode (`load_event`), is derived from the registry (banli.domain.registry)."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Union, get_args
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 from .types import (
     Actor,
@@ -21,6 +23,7 @@ from .types import (
     Role,
     Satisfaction,
 )
+from .words import Labels
 
 
 class Event(Frozen):
@@ -38,12 +41,24 @@ class Event(Frozen):
     if TYPE_CHECKING:  # each event's own Literal field (an annotation here would move it)
         type: str
 
+    labels: ClassVar[Labels] = Labels(
+        "事件", "event", type=("事件类型", "event type"), event_id=("事件编号", "event id"),
+        proposal_id=("建议提案", "proposal"), seq=("序号", "sequence"),
+        schema_version=("格式版本", "schema version"), occurred_at=("发生时间", "occurred at"),
+        recorded_at=("记录时间", "recorded at"), actor=("操作人", "actor"),
+        command_id=("指令编号", "command id"))
+    # Whether the state after it differs from the state before it in more than its version and
+    # the clocks of the records it is on: `evolve` has a case for each event that does, and one
+    # path for all that do not (they say False here).
+    changes_state: ClassVar[bool] = True
+
 
 ENVELOPE_FIELDS = frozenset(Event.model_fields) | {"type"}
 
 
 class BureauRegistered(Event):
     type: Literal["BureauRegistered"] = "BureauRegistered"
+    labels: ClassVar[Labels] = Labels("单位登记", "bureau registered")
     bureau: BureauId
     name: str
     name_en: str = ""
@@ -51,6 +66,7 @@ class BureauRegistered(Event):
 
 class ProposalSubmitted(Event):
     type: Literal["ProposalSubmitted"] = "ProposalSubmitted"
+    labels: ClassVar[Labels] = Labels("提交", "submitted")
     kind: Kind
     level: Level
     year: int
@@ -67,6 +83,9 @@ class Duty(Frozen):
     """One bureau's duty as assigned: its role and its deadline (reply for a lead, opinion for a
     co-handler), fixed at assignment so that later profile changes never rewrite history."""
 
+    labels: ClassVar[Labels] = Labels(
+        "承办任务", "duty", bureau=("承办单位", "bureau"), role=("承办角色", "role"), due=("期限", "due"))
+
     bureau: BureauId
     role: Role
     due: date
@@ -74,28 +93,35 @@ class Duty(Frozen):
 
 class ProposalAssigned(Event):
     type: Literal["ProposalAssigned"] = "ProposalAssigned"
+    labels: ClassVar[Labels] = Labels("交办", "assigned", duties=("承办任务", "duties"))
     duties: list[Duty]
 
 
 class AssignmentAcknowledged(Event):
     type: Literal["AssignmentAcknowledged"] = "AssignmentAcknowledged"
+    labels: ClassVar[Labels] = Labels("签收", "acknowledged")
     bureau: BureauId
 
 
 class AssignmentReturned(Event):
     type: Literal["AssignmentReturned"] = "AssignmentReturned"
+    labels: ClassVar[Labels] = Labels("退回", "returned")
     bureau: BureauId
     reason: str
 
 
 class ProposalReassigned(Event):
     type: Literal["ProposalReassigned"] = "ProposalReassigned"
+    labels: ClassVar[Labels] = Labels(
+        "重新交办", "reassigned", added=("新增承办任务", "duties added"),
+        removed=("撤销的承办单位", "bureaus removed"))
     added: list[Duty] = Field(default_factory=list)
     removed: list[BureauId] = Field(default_factory=list)
 
 
 class ContactLogged(Event):
     type: Literal["ContactLogged"] = "ContactLogged"
+    labels: ClassVar[Labels] = Labels("沟通", "contact logged")
     bureau: BureauId
     stage: ContactStage
     method: ContactMethod
@@ -104,6 +130,7 @@ class ContactLogged(Event):
 
 class OpinionSubmitted(Event):
     type: Literal["OpinionSubmitted"] = "OpinionSubmitted"
+    labels: ClassVar[Labels] = Labels("会办意见", "opinion submitted")
     bureau: BureauId
     summary: str = ""
 
@@ -112,6 +139,7 @@ class ReplyIssued(Event):
     """Schema v2 added `signed_by` (签发人) and names results; v1 carried the letter grade."""
 
     type: Literal["ReplyIssued"] = "ReplyIssued"
+    labels: ClassVar[Labels] = Labels("答复", "reply issued")
     schema_version: int = 2
     bureau: BureauId
     result: Result
@@ -121,6 +149,7 @@ class ReplyIssued(Event):
 
 class ReplyDrafted(Event):
     type: Literal["ReplyDrafted"] = "ReplyDrafted"
+    labels: ClassVar[Labels] = Labels("答复起草", "reply drafted")
     bureau: BureauId
     result: Result
     summary: str = ""
@@ -130,6 +159,7 @@ class ReplySignedOff(Event):
     """A co-handler (`bureau`) signed off the lead's (`lead`) draft (会签)."""
 
     type: Literal["ReplySignedOff"] = "ReplySignedOff"
+    labels: ClassVar[Labels] = Labels("会签", "draft signed off")
     bureau: BureauId
     lead: BureauId
     remark: str = ""
@@ -139,6 +169,8 @@ class ReplyRegraded(Event):
     """The coordinator changed the result class of `bureau`'s draft from `previous`."""
 
     type: Literal["ReplyRegraded"] = "ReplyRegraded"
+    labels: ClassVar[Labels] = Labels(
+        "结果调整", "draft regraded", previous=("原办理结果", "previous result"))
     bureau: BureauId
     result: Result
     previous: Result
@@ -149,12 +181,15 @@ class ReplyApproved(Event):
     """The lead bureau's leader approved the draft (签发); a ReplyIssued follows it."""
 
     type: Literal["ReplyApproved"] = "ReplyApproved"
+    labels: ClassVar[Labels] = Labels("签发", "reply approved")
+    changes_state: ClassVar[bool] = False  # the ReplyIssued after it does
     bureau: BureauId
     signed_by: str
 
 
 class DisclosureDecided(Event):
     type: Literal["DisclosureDecided"] = "DisclosureDecided"
+    labels: ClassVar[Labels] = Labels("公开决定", "disclosure decided")
     bureau: BureauId
     disclosure: DisclosureChoice
     reason: str = ""
@@ -165,6 +200,7 @@ class FeedbackRecorded(Event):
     """Schema v2 added `channel` (online, paper, phone; None: not stated, as in v1)."""
 
     type: Literal["FeedbackRecorded"] = "FeedbackRecorded"
+    labels: ClassVar[Labels] = Labels("意见反馈", "feedback recorded")
     schema_version: int = 2
     bureau: BureauId
     satisfaction: Satisfaction
@@ -174,6 +210,7 @@ class FeedbackRecorded(Event):
 
 class HandlingReopened(Event):
     type: Literal["HandlingReopened"] = "HandlingReopened"
+    labels: ClassVar[Labels] = Labels("重新办理", "handling reopened")
     bureau: BureauId
     reason: str
     reply_due: date
@@ -181,6 +218,7 @@ class HandlingReopened(Event):
 
 class ResultRevised(Event):
     type: Literal["ResultRevised"] = "ResultRevised"
+    labels: ClassVar[Labels] = Labels("结果修订", "result revised")
     bureau: BureauId
     result: Result
     note: str = ""
@@ -188,6 +226,7 @@ class ResultRevised(Event):
 
 class DeadlineExtended(Event):
     type: Literal["DeadlineExtended"] = "DeadlineExtended"
+    labels: ClassVar[Labels] = Labels("延期", "deadline extended")
     bureau: BureauId
     reply_due: date
     reason: str
@@ -195,40 +234,27 @@ class DeadlineExtended(Event):
 
 class ProposalSupervised(Event):
     type: Literal["ProposalSupervised"] = "ProposalSupervised"
+    labels: ClassVar[Labels] = Labels("督办", "supervised")
     bureau: BureauId | None = None
     note: str = ""
 
 
 class ProposalWithdrawn(Event):
     type: Literal["ProposalWithdrawn"] = "ProposalWithdrawn"
+    labels: ClassVar[Labels] = Labels("撤回", "withdrawn")
     reason: str
 
 
 class ProposalMerged(Event):
     type: Literal["ProposalMerged"] = "ProposalMerged"
+    labels: ClassVar[Labels] = Labels("并案", "merged")
     into: str
 
-
-AnyEvent = Annotated[
-    Union[
-        BureauRegistered, ProposalSubmitted, ProposalAssigned, AssignmentAcknowledged,
-        AssignmentReturned, ProposalReassigned, ContactLogged, OpinionSubmitted, ReplyIssued,
-        DisclosureDecided, FeedbackRecorded, HandlingReopened, ResultRevised, DeadlineExtended,
-        ProposalSupervised, ProposalWithdrawn, ProposalMerged, ReplyDrafted, ReplySignedOff,
-        ReplyRegraded, ReplyApproved,
-    ],
-    Field(discriminator="type"),
-]
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 # --- upcasting -------------------------------------------------------------------------------
 # (type, version) -> a function from that version's dict to the next version's dict.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-CURRENT_VERSION: dict[str, int] = {
-    cls.model_fields["type"].default: cls.model_fields["schema_version"].default
-    for cls in get_args(get_args(AnyEvent)[0])
-}
 
 
 def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -272,29 +298,6 @@ def upcast(data: dict[str, Any]) -> dict[str, Any]:
         data = UPCASTERS[(event_type, version)](data)
         version = data["schema_version"]
     return data
-
-
-def load_event(data: dict[str, Any] | str | bytes) -> AnyEvent:
-    """Read a stored event (dict or JSON) of any known version as the current model."""
-    if not isinstance(data, dict):
-        if (event := _load_current(data)) is not None:
-            return event
-        return EVENT_ADAPTER.validate_python(upcast(json.loads(data)))
-    return EVENT_ADAPTER.validate_python(upcast(data))
-
-
-def _load_current(text: str | bytes) -> AnyEvent | None:
-    """The event in `text` parsed and validated in one pass by pydantic-core (replay reads every
-    event of the log, and this is twice as fast as json.loads + validate_python), when it needs
-    no upcasting; else None, and the caller takes the long way (which also reports the errors
-    of JSON that does not validate). The version is the one `upcast` would see: the stored
-    `schema_version`, or 1 when the JSON has none (the model's default may be later)."""
-    try:
-        event = EVENT_ADAPTER.validator.validate_json(text)
-    except ValidationError:
-        return None
-    version = event.schema_version if "schema_version" in event.__pydantic_fields_set__ else 1
-    return None if (event.type, version) in UPCASTERS else event
 
 
 def event_payload(event: Event) -> dict[str, Any]:

@@ -5,10 +5,11 @@ history, the documents, the command outcome route and the kernel's decisions rea
 so they cannot disagree. Pure data and two small functions."""
 from __future__ import annotations
 
-from typing import Collection, Mapping
+from typing import Any, Collection, Mapping
 
 from . import commands as c
-from .registry import REGISTRY, Reach
+from .registry import REGISTRY
+from .spec import Reach
 from .types import Actor, ActorRole
 ROLES: tuple[ActorRole, ...] = ("coordinator", "clerk", "overseer", "admin", "importer")
 
@@ -66,8 +67,8 @@ def allowed(actor: Actor, action: str, bureau: str | None = None,
     return False
 
 
-def event_for(actor: Actor, action: str, event: dict, bureaus: Collection[str]
-              ) -> dict | None:
+def event_for(actor: Actor, action: str, event: dict[str, Any], bureaus: Collection[str]
+              ) -> dict[str, Any] | None:
     """An event as `actor` may see it under `action` (read:proposal, read:live), or None. An
     event is a dict with `bureau` (the duty it is about, or none), `actor` and `command_id`;
     `bureaus` are those with a duty on its proposal. Reaching its own bureau only, an actor sees

@@ -229,8 +229,14 @@ def evolve(state: State, event: e.Event) -> State:
             assignments[event.bureau] = replaced(co, {"last_at": _later(co.last_at, at)})
             update["assignments"] = assignments
             return replaced(state, update)
+        case _ if not event.changes_state:
+            # a record that changes nothing else: the clock of the duty it is on moves (an
+            # event about a duty names its bureau), else the proposal's own, below
+            if (on := state.assignments.get(event.__dict__.get("bureau") or "")) is not None:
+                update["assignments"] = _with(state, on.bureau, last_at=_later(on.last_at, at))
+                return replaced(state, update)
         case _:
-            duty = state.assignments[event.bureau]  # type: ignore[attr-defined]  # every duty event has one
+            duty = state.assignments[event.__dict__["bureau"]]  # every other duty event has one
             update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day),
                                           last_at=_later(duty.last_at, at))
             return replaced(state, update)
@@ -276,8 +282,6 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
         case e.ReplyRegraded():
             assert duty.draft is not None, "a regrade needs a draft"
             return {"draft": replaced(duty.draft, {"result": event.result, "regraded": True})}
-        case e.ReplyApproved():
-            return {}
         case e.DeadlineExtended():
             return {"due": event.reply_due, "extensions": duty.extensions + 1}
     raise TypeError(f"no evolution for {event.type}")

@@ -318,8 +318,10 @@ CELL_CODES = prod(len(values) for _, values in CELL_FIELDS)  # codes are 0 .. CE
 
 def _answered_on(item: Mapping[str, Any]) -> date | None:
     if item["role"] == "lead":
-        return item["first_reply_on"] if item["replies"] else None
-    return item["first_opinion_on"]
+        replied: date | None = item["first_reply_on"] if item["replies"] else None
+        return replied
+    opinion: date | None = item["first_opinion_on"]
+    return opinion
 
 
 def cell_of(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -378,7 +380,7 @@ def counts_of_cells(cells: Iterable[tuple[int, bool, int]], profile: Profile) ->
 
 
 def _reply(item: dict[str, Any]) -> bool:
-    return item["role"] == "lead" and item["replies"] > 0
+    return bool(item["role"] == "lead" and item["replies"] > 0)
 
 
 MEASURES: dict[str, Any] = {

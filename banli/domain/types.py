@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints,
                       WithJsonSchema)
 
+from .words import Choices, Input
+
 # China has kept one offset, without daylight saving, since 1991: a fixed zone keeps the domain
 # free of tz databases.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -31,6 +33,39 @@ FEEDBACK_CHANNELS: tuple[FeedbackChannel, ...] = ("online", "paper", "phone")
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 
+# The words of each choice, once for its type, whatever command or event carries it: the page's
+# selects and the history read them (GET /api/vocabulary).
+CHOICES: tuple[Choices, ...] = (
+    Choices("kind", Kind, {"npc_suggestion": ("人大代表建议", "NPC suggestion"),
+                           "cppcc_proposal": ("政协提案", "CPPCC proposal")}),
+    Choices("level", Level, {"national": ("全国", "national"), "provincial": ("省级", "provincial"),
+                             "municipal": ("市级", "municipal"), "district": ("区级", "district")}),
+    Choices("role", Role, {"lead": ("主办", "lead"), "co": ("会办", "co-handler")}),
+    Choices("result", Result, {
+        "solved": ("A 已解决或采纳", "A: solved or adopted"),
+        "planned": ("B 正在解决或列入计划", "B: being solved or planned"),
+        "deferred": ("C 因条件限制待以后解决", "C: deferred by constraints"),
+        "reference": ("D 留作参考", "D: kept for reference")}),
+    Choices("disclosure", DisclosureChoice, {
+        "full": ("全文公开", "full text"), "summary": ("摘要公开", "summary"),
+        "withheld": ("不公开", "withheld"), "exempt": ("依法不公开", "exempt by law")}),
+    Choices("satisfaction", Satisfaction, {
+        "satisfied": ("满意", "satisfied"), "basically_satisfied": ("基本满意", "basically satisfied"),
+        "dissatisfied": ("不满意", "dissatisfied")}),
+    Choices("channel", FeedbackChannel, {"online": ("网上", "online"), "paper": ("书面", "paper form"),
+                                         "phone": ("电话", "phone")}),
+    Choices("contact_stage", ContactStage, {"before": ("办前", "before handling"),
+                                            "during": ("办中", "during handling"),
+                                            "after": ("办后", "after the reply")}),
+    Choices("contact_method", ContactMethod, {
+        "phone": ("电话", "phone"), "visit": ("走访", "visit"), "meeting": ("座谈", "meeting"),
+        "online": ("网络", "online"), "letter": ("信函", "letter")}),
+    Choices("actor_role", ActorRole, {
+        "coordinator": ("交办协调", "coordinator"), "clerk": ("承办人员", "clerk"),
+        "overseer": ("督查督办", "overseer"), "admin": ("系统管理员", "administrator"),
+        "importer": ("数据导入", "importer")}),
+)
+
 def _not_a_bureau_stream(value: str) -> str:
     """`bureau:{id}` names a bureau's own stream; a proposal by that name would shadow it."""
     if value.startswith("bureau:"):
@@ -38,9 +73,10 @@ def _not_a_bureau_stream(value: str) -> str:
     return value
 
 
-BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+                     Input("bureau")]
 ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
-                       AfterValidator(_not_a_bureau_stream)]
+                       AfterValidator(_not_a_bureau_stream), Input("proposal")]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 

@@ -12,7 +12,8 @@ from typing import ContextManager, Protocol, Sequence
 from pydantic import ValidationError
 
 from ..domain.commands import Command, fingerprint, sender_of
-from ..domain.events import EVENT_ADAPTER, UPCASTERS, Event, load_event
+from ..domain.events import UPCASTERS, Event
+from ..domain.registry import EVENT_ADAPTER, load_event
 from ..domain.proposal import State
 from ..domain.rejections import Rejection
 

@@ -18,7 +18,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.events import Event, load_event
+from ..domain.events import Event
+from ..domain.registry import load_event
 from ..domain.rejections import Rejection
 from . import OFFSET_BITS, Outcome, Stored, partition_of, position_of  # noqa: F401
 

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 
 from ..domain import commands as c
 from ..domain import events as e
+from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
 from .snapshots import header
 from .sqlite import Connections
@@ -229,7 +230,7 @@ class Follower:
                 try:
                     if tp.topic == self.topics.events:
                         if any(marker in record.value for marker in self.INTERESTING):
-                            entries.update(directory_entries(e.load_event(record.value)))
+                            entries.update(directory_entries(load_event(record.value)))
                     elif tp.topic == self.topics.snapshots:
                         try:
                             version, found = header(record.value)

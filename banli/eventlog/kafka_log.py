@@ -45,6 +45,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from ..domain import commands as c
 from ..domain import events as e
+from ..domain.registry import load_event
 from ..domain.proposal import State, evolve
 from ..domain.rejections import Rejection
 from . import ConcurrencyError, Outcome, Stored
@@ -352,7 +353,7 @@ class KafkaLog:
             part.head = scanner.end_offsets([tp])[tp]
             for record in scan(scanner, tp, watermark):
                 try:
-                    event = e.load_event(record.value)
+                    event = load_event(record.value)
                 except Exception as exc:
                     self._stop(part, f"undecodable event at {self.topics.events}/{number}/"
                                      f"{record.offset}: {exc}")
@@ -483,7 +484,7 @@ class KafkaLog:
         """A stream's events from the beginning of its partition (a rare path: a snapshot that
         cannot be used)."""
         key = stream.encode()
-        return [(position_of(number, r.offset), e.load_event(r.value)) for r in scan(
+        return [(position_of(number, r.offset), load_event(r.value)) for r in scan(
             self.reader, TopicPartition(self.topics.events, number), None) if r.key == key]
 
     @property
@@ -592,7 +593,7 @@ class KafkaLog:
         for position in positions:
             number, offset = split_position(position)
             record = next(scan(self.reader, TopicPartition(self.topics.events, number), offset))
-            found.append(Stored(position, e.load_event(record.value), record.value))
+            found.append(Stored(position, load_event(record.value), record.value))
         return found
 
     def _remember(self, outcome: Outcome) -> None:
@@ -609,7 +610,7 @@ class KafkaLog:
                 for record in scan(scanner, tp, None):
                     position = position_of(record.partition, record.offset)
                     if position > after:
-                        found.append(Stored(position, e.load_event(record.value), record.value))
+                        found.append(Stored(position, load_event(record.value), record.value))
         finally:
             scanner.close()
         return sorted(found, key=lambda s: s.position)[:limit]

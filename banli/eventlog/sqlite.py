@@ -23,6 +23,7 @@ from typing import Iterator, Sequence
 
 from ..domain import commands as c
 from ..domain import events as e
+from ..domain.registry import load_event
 from ..domain.proposal import State, fold
 from ..domain.rejections import Rejection
 from . import Appended, ConcurrencyError, Durable, Outcome, Stored, stored_of
@@ -257,13 +258,13 @@ class SqliteEventStore:
     def load(self, stream: str, after_seq: int = 0) -> list[e.Event]:
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq > ? ORDER BY seq",
                                (stream, after_seq)).fetchall()
-        return [e.load_event(data) for (data,) in rows]
+        return [load_event(data) for (data,) in rows]
 
-    def load_before(self, stream: str, seq: int) -> list[e.AnyEvent]:
+    def load_before(self, stream: str, seq: int) -> list[e.Event]:
         """A stream's events with seq below `seq` (the state an event was decided against)."""
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq < ? ORDER BY seq",
                                (stream, seq)).fetchall()
-        return [e.load_event(data) for (data,) in rows]
+        return [load_event(data) for (data,) in rows]
 
     def version(self, stream: str) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
@@ -301,7 +302,7 @@ class SqliteEventStore:
         rows = self.db.execute(
             f"SELECT position, data FROM events WHERE event_id IN ({','.join('?' * len(ids))})"
             " ORDER BY position", ids).fetchall()
-        events = [Stored(pos, e.load_event(data)) for pos, data in rows]
+        events = [Stored(pos, load_event(data)) for pos, data in rows]
         if sender is None and events:  # recorded before senders were kept: the events tell
             sender = c.actor_key(events[0].event.actor)
         return Outcome(command_id, events=events, sender=sender, fingerprint=fingerprint)

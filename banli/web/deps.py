@@ -41,7 +41,9 @@ async def _nothing_to_wait_for() -> None:
 class Ports:
     """What one process serves its routes with. `settle` waits until the projections have what
     the log had when it was called (embedded); over Kafka reads see what is projected so far.
-    `end_session` is the identity provider's sign-out, where the page signs people in."""
+    `end_session` is the identity provider's sign-out, where the page signs people in.
+    `clerk_backdate_days` is the rule of time's limit the process's settings give (the forms
+    bound a clerk's dates with it)."""
 
     authority: Authority
     clock: Callable[[], datetime] = system_clock
@@ -50,6 +52,7 @@ class Ports:
     calendars: CalendarBook | None = None
     status: Callable[[], Awaitable[dict[str, Any]]] | None = None
     end_session: Callable[[Request], Awaitable[str | None]] | None = None
+    clerk_backdate_days: int = 30
 
 
 def ports_of(request: Request) -> Ports:

@@ -14,7 +14,7 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.domain import commands as c
 from banli.domain.decide import decide
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.proposal import Context, fold
 from banli.domain.rejections import Rejection
 from banli.eventlog.kafka_log import partition_for

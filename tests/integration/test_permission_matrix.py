@@ -21,35 +21,22 @@ import openpyxl
 
 from banli.domain.commands import actor_key
 from banli.domain.permissions import ROLES, allowed
+from banli.domain.registry import REGISTRY
 from banli.domain.types import Actor
+from banli.domain.vocabulary import example
 from tests.conftest import ROOT, token_for
 
 P = "2020-cppcc_proposal-7"
 OWN, OTHER = "sh-ipa", "sh-hrss"  # P is sh-ipa's (lead); sh-hrss has no duty on it
 SEED_COMMAND = "matrix-seed"      # a command the coordinator sent
 
-# A valid body for each command route (the route fills in the type, the actor and the path's
-# proposal). Bureau-scoped commands name the bureau concerned.
+# A valid body for each command (banli.domain.vocabulary.example, from its schema), less what
+# its route fills in (the type, the actor, and the path's proposal). Bureau-scoped commands name
+# the bureau concerned.
 BODIES: dict[str, dict[str, Any]] = {
-    "register_bureau": {"bureau": "sh-new", "name": "新局"},
-    "submit": {"kind": "npc_suggestion", "year": 2020, "number": "99", "title": "新建议"},
-    "assign": {"lead": [OWN]},
-    "acknowledge": {"bureau": OWN},
-    "return": {"bureau": OWN, "reason": "不属于本单位职责"},
-    "log_contact": {"bureau": OWN, "stage": "before", "method": "phone"},
-    "submit_opinion": {"bureau": OWN},
-    "reply": {"bureau": OWN, "result": "solved"},
-    "decide_disclosure": {"bureau": OWN, "disclosure": "full"},
-    "record_feedback": {"bureau": OWN, "satisfaction": "satisfied"},
-    "reopen": {"bureau": OWN, "reason": "再办", "reply_due": "2020-12-31"},
-    "revise_result": {"bureau": OWN, "result": "planned"},
-    "extend_deadline": {"bureau": OWN, "reply_due": "2020-12-31", "reason": "情况复杂"},
-    "supervise": {"note": "请加快办理"},
-    "draft_reply": {"bureau": OWN, "result": "solved"},
-    "sign_off_reply": {"bureau": OWN, "lead": OWN},
-    "regrade_reply": {"bureau": OWN, "result": "planned", "reason": "重新评定"},
-    "approve_reply": {"bureau": OWN, "signed_by": "局长"},
-}
+    spec.type: {k: v for k, v in example(spec.command, proposal=P, bureau=OWN).items()
+                if not (k == "proposal" and "{proposal_id}" in (spec.route or ""))}
+    for spec in REGISTRY}
 QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, "measure": "replied",
          "to": "adopt_planned"}
 PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND}  # + the seeded preview

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from banli.domain.registry import parse_command
-from banli.domain.events import CURRENT_VERSION, FeedbackRecorded, load_event
+from banli.domain.events import FeedbackRecorded
+from banli.domain.registry import CURRENT_VERSION, load_event
 from banli.domain.rates import Scope, compute_report, report_items, select
 from banli.domain.deadlines import DEFAULT_PROFILE
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from banli.demo.generate import generate_history, iter_entries, to_jsonl
 from banli.domain.registry import COMMAND_TYPES
 from banli.domain import commands as c
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.decide import decide
 from banli.domain.proposal import Context, MemoryDirectory, Proposal, fold
 from banli.domain.rates import Scope

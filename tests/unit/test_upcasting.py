@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from banli.domain.events import CURRENT_VERSION, ReplyIssued, load_event, upcast
+from banli.domain.events import ReplyIssued, upcast
+from banli.domain.registry import CURRENT_VERSION, load_event
 from banli.domain.types import SHANGHAI
 
 V1_REPLY = {

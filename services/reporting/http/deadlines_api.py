@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.domain.permissions import reach
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
 from banli.web.commands import not_found

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from banli.domain.rates import Report
-from banli.domain.registry import Reach
+from banli.domain.spec import Reach
 from banli.domain.types import Actor, YearSpan
 
 Row = dict[str, Any]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.routing_lineage import Misrouted, RoutingStep, routing_lineage
 from banli.routing import PastProposal
 

@@ -27,7 +27,7 @@ from .projector import Rows, project
 from .store import ReportingStore
 
 # Earlier events of a stream, up to (excluding) a seq: for a state not in the cache.
-LoadStream = Callable[[str, int], list[e.AnyEvent]]
+LoadStream = Callable[[str, int], list[e.Event]]
 # Told of each batch once its rows are in: the rows and the states they lead to.
 Listener = Callable[[Rows, dict[str, State]], None]
 # A stream as projected: its state and its lines (intervals.Lines).

@@ -83,7 +83,7 @@ def raw_topic(app: faust.App, name: str, partitions: int | None = None):
 
 def history_loader(store: ReportingStore, db: str | None = None):
     """Earlier events of a stream, from the projected history (for states not in the cache)."""
-    from banli.domain.events import load_event
+    from banli.domain.registry import load_event
 
     sql = ("SELECT data FROM {db}.event_history FINAL WHERE proposal_id = {p:String} "
            "AND seq < {s:UInt32} ORDER BY seq").replace("{db}", db or store.db)
