@@ -202,6 +202,11 @@ def test_a_reply_list_imports_under_its_clerks_rights(server):
     assert preview["bureau"] == "sh-ipa"
     by_number = {r["number"]: r for r in preview["preview"]["rows"]}
     assert by_number["999"]["reason"]["code"] == "unknown_proposal"
+    # another bureau's item is refused as an unknown one is, in the same words: the preview
+    # neither shows it as new nor tells the clerk it exists
+    assert by_number["102"]["status"] == "refused"
+    assert (by_number["102"]["reason"]["message"].replace("102", "999")
+            == by_number["999"]["reason"]["message"].replace("第 4 行", "第 3 行"))
     assert [c["type"] for c in by_number["101"]["commands"]] == ["log_contact", "reply",
                                                                  "decide_disclosure"]
     # the preview is the uploader's: no one else sees or commits it
@@ -209,10 +214,8 @@ def test_a_reply_list_imports_under_its_clerks_rights(server):
         expect(other.get(f"/api/sheets/{preview['preview_id']}"), 404)
         expect(other.post(f"/api/sheets/{preview['preview_id']}/commit"), 404)
     done = expect(clerk.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
-    assert done["counts"]["imported"] == 1 and done["counts"]["refused"] == 1
-    (refused,) = done["rows"]
-    assert refused["number"] == "102" and refused["reason"]["code"] in ("not_assigned",
-                                                                        "wrong_bureau")
+    assert done["counts"]["imported"] == 1 and done["counts"]["refused"] == 0
+    assert done["counts"]["refused_in_preview"] == 2 and done["rows"] == []
     assert server.system.settle(30)
     report = expect(clerk.get("/api/report", params={"bureau": "sh-ipa", "years": "2020",
                                                      "as_of": "2020-11-20"}), 200)

@@ -528,8 +528,9 @@ def test_reply_sheet_refusals():
     assert codes(rows[4]) == ["contact_after_reply"]
     assert codes(rows[5]) == ["missing_result", "missing_date"]
     assert codes(rows[6]) == ["unknown_proposal"]
-    assert rows[6]["reason"]["message"] == ("第 6 行：municipal/cppcc_proposal/2027/77 尚未登记，"
-                                            "请先导入交办清单")
+    assert rows[6]["reason"]["message"] == (
+        "第 6 行：municipal/cppcc_proposal/2027/77 不是本单位主办的建议提案：尚未登记（请先导入交办清单），"
+        "或未交本单位主办")
     assert codes(rows[7]) == ["bad_date"]
     assert codes(rows[8]) == ["duplicate_in_sheet"]
     assert all(r["commands"] == [] for r in rows.values())
