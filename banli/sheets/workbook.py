@@ -62,14 +62,22 @@ def sniff(head: bytes, archive: Archive | None) -> str:
         raise unreadable("这是 PDF 文件，不是表格", "it is a PDF, not a spreadsheet")
     if not head:
         raise unreadable("文件为空", "the file is empty")
-    try:
-        head.decode("utf-8")
+    if _text(head):
         what = ("这是文本文件，不是表格（CSV 请先另存为 .xlsx）",
                 "it is text, not a spreadsheet (save a CSV as .xlsx first)")
-    except UnicodeDecodeError:
+    else:
         what = ("不是可识别的表格格式（支持 .xlsx .xlsm .xls .xlsb .ods）",
                 "not a spreadsheet format Banli reads (.xlsx .xlsm .xls .xlsb .ods)")
     raise unreadable(*what)
+
+
+def _text(head: bytes) -> bool:
+    """Whether the file's first bytes are UTF-8 text (a character cut at the end is fine)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3 and b"\0" not in head
+    return b"\0" not in head
 
 
 def load_grids(source: Source, limits: SheetLimits = DEFAULT_LIMITS) -> Iterator[Grid]:
@@ -77,7 +85,7 @@ def load_grids(source: Source, limits: SheetLimits = DEFAULT_LIMITS) -> Iterator
     a time. Raises SheetError: `unreadable`, or `sheet_too_large` past a bound."""
     file = open_source(source, limits)
     try:
-        head = file.read(8)
+        head = file.read(512)
         file.seek(0)
         archive = Archive(file, limits) if head.startswith(b"PK") else None
         kind = sniff(head, archive)

@@ -408,11 +408,13 @@ class _Worksheet:
         return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
 
     def moment(self, serial: float, shown: str) -> date | datetime | time:
+        """A date-formatted number as a date (a whole day), a date-time (to the millisecond,
+        as Excel keeps it), or a time of day (a time format, under one day)."""
+        millis = round(serial * 86_400_000)
         if shown == "time" and serial < 1:
-            seconds = round(serial * 86400)
-            return time(min(seconds // 3600, 23), seconds // 60 % 60, seconds % 60)
-        moment = self.epoch + timedelta(days=serial)
-        moment = moment.replace(microsecond=0) if moment.microsecond else moment
+            seconds, millis = divmod(millis, 1000)
+            return time(min(seconds // 3600, 23), seconds // 60 % 60, seconds % 60, millis * 1000)
+        moment = self.epoch + timedelta(milliseconds=millis)
         return moment.date() if serial.is_integer() else moment
 
     def grid(self, name: str) -> Grid:
