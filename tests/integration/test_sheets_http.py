@@ -223,6 +223,39 @@ def test_a_reply_list_imports_under_its_clerks_rights(server):
     assert report["disclosure"]["full"] == 1
 
 
+def test_a_preview_is_answered_a_page_at_a_time_and_kept_per_uploader(server):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    items = [(str(500 + n), f"关于第{n}项的提案", "张三", "经济界别",
+              "上海市不存在局" if n % 4 == 0 else "上海市知识产权局", None, None, "2020-03-02")
+             for n in range(230)]
+    first = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(items)), 200)
+    assert first["page"] == {"offset": 0, "limit": 100, "total": 230, "status": None}
+    assert len(first["preview"]["rows"]) == 100
+    assert first["preview"]["counts"]["rows"] == 230  # the counts are the whole's
+    preview_id = first["preview_id"]
+    page = expect(coordinator.get(f"/api/sheets/{preview_id}",
+                                  params={"offset": 200, "limit": 100}), 200)
+    assert [r["number"] for r in page["preview"]["rows"]] == [str(500 + n) for n in range(200, 230)]
+    refused = expect(coordinator.get(f"/api/sheets/{preview_id}",
+                                     params={"status": "refused", "limit": 500}), 200)
+    assert refused["page"]["total"] == 58 == len(refused["preview"]["rows"])
+    expect(coordinator.get(f"/api/sheets/{preview_id}", params={"limit": 501}), 422)
+    # committing reads the whole preview, not a page
+    done = expect(coordinator.post(f"/api/sheets/{preview_id}/commit"), 200)
+    assert done["counts"]["imported"] == 172 and done["counts"]["refused_in_preview"] == 58
+
+    # a clerk's uploads push out only the clerk's own oldest previews
+    clerk = server.client("clerk", "sh-ipa")
+    replies = reply_list([("501", "A类", "2020-04-01", None, None)])
+    ids = [expect(upload(clerk, "/api/sheets/replies", replies, kind="cppcc_proposal",
+                         year=2020), 200)["preview_id"] for _ in range(4)]
+    expect(clerk.get(f"/api/sheets/{ids[0]}"), 404)
+    for kept in ids[1:]:
+        expect(clerk.get(f"/api/sheets/{kept}"), 200)
+    expect(coordinator.get(f"/api/sheets/{preview_id}"), 200)
+
+
 def test_a_sheet_that_cannot_be_read_is_a_clear_422(server):
     coordinator = server.client("coordinator")
     for data, code in ((b"not a spreadsheet", "unreadable"), (b"", "empty_sheet"),
