@@ -16,6 +16,7 @@ from python_calamine import CalamineWorkbook
 from banli.settings import Settings
 from banli.sheets import SheetError, assignment_preview, read_sheet
 from banli.sheets.example import EXAMPLE_BUREAUS, EXAMPLE_PATH, example_reply_list
+from banli.sheets.grid import Grid, clip_merges
 from banli.sheets.isolate import decode_table, encode_table, read_table
 from banli.sheets.limits import SheetLimits
 from banli.sheets.read import REPLY_HEADERS, load_mapping, parse_mapping
@@ -117,8 +118,6 @@ def test_the_example_reads_the_same_streamed_and_through_calamine():
     data = EXAMPLE_PATH.read_bytes()
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheet = book.get_sheet_by_index(0)
-    from banli.sheets.grid import Grid
-
     cells = sheet.to_python(skip_empty_area=False)
     width = max(len(r) for r in cells)
     grid = Grid(sheet.name, [list(r) + [""] * (width - len(r)) for r in cells],
@@ -186,6 +185,12 @@ def test_merged_ranges_outside_the_cells_are_clipped_not_a_500():
                                b.active.merge_cells("A30:C40"), b.active.merge_cells("H1:J2")))
     grids = list(load_grids(book))
     assert grids[0].merged == []
+
+
+def test_merges_are_clipped_to_the_cells_whatever_read_them():
+    """The rule every reader's merges go through (calamine's for .xls, .xlsb and .ods too)."""
+    assert clip_merges([(0, 0, 0, 9), (5, 0, 9, 0), (0, 8, 1, 9), (1, 1, 1048575, 16383)],
+                       height=3, width=4) == [(0, 0, 0, 3), (1, 1, 2, 3)]
 
 
 def test_a_doctype_is_refused():
