@@ -331,6 +331,10 @@ async def _preview(request: Request, ports: Served, actor: Actor,
                     "again shortly") from None
     except SheetError as exc:
         raise _refused(exc) from None
+    except OSError as exc:  # no process or temporary file to read it with: the machine is full
+        raise _busy("服务器暂时无法读取表格，请稍后再试",
+                    f"the server cannot read sheets just now ({exc.strerror}): try again "
+                    "shortly") from None
     kept = Kept.of(actor_key(actor), kind, bureau, preview, time.time() + KEEP_S)
     del preview, data
     try:
