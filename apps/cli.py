@@ -393,8 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "assignment list (交办清单) becomes each item's submit and assign, a bureau's "
                     "reply list (--replies --bureau B) its contacts, replies and disclosures; "
                     "every row Banli refuses is shown with its reason before anything is sent, "
-                    "and --dry-run stops there. Importing the same file again changes nothing. "
-                    "Safe while `banli serve` runs on the same data dir.")
+                    "and --dry-run stops there. A sheet is read in a child process within the "
+                    "BANLI_SHEET_* bounds; one past a bound is refused (exit 2). Importing the "
+                    "same file again changes nothing. Safe while `banli serve` runs on the same data dir.")
     imp.add_argument("file", metavar="FILE", help="FILE.jsonl, or a spreadsheet")
     add_data_dir(imp)
     imp.add_argument("--strict", action="store_true", help="exit 1 when any line or row was not "
@@ -404,8 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the sheet is a bureau's reply list (default: an assignment list)")
     sheet.add_argument("--bureau", help="whose reply list it is (with --replies)")
     sheet.add_argument("--kind", choices=["npc_suggestion", "cppcc_proposal"],
-                       help="for rows whose sheet gives no kind (人大建议 or 政协提案)")
-    sheet.add_argument("--year", type=int, help="for rows without a year")
+                       help="for rows whose sheet gives no kind (人大建议 or 政协提案; default: "
+                            "what the sheet's title says)")
+    sheet.add_argument("--year", type=int, help="for rows without a year (default: what the "
+                                                "sheet's title says: 2027年, or the session)")
     sheet.add_argument("--level", choices=["national", "provincial", "municipal", "district"],
                        help="for rows without a level (default municipal)")
     sheet.add_argument("--assigned-on", metavar="YYYY-MM-DD",

@@ -137,6 +137,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        bus=EmbeddedBus(system), calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
-                       records=system.log, previews=PreviewBook(),
+                       records=system.log,
+                       previews=PreviewBook.from_settings(system.settings),
                        clerk_backdate_days=system.settings.clerk_backdate_days),
         system.settings, lifespan, signin=True)

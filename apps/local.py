@@ -148,6 +148,9 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     from banli.handling import Handling
     from banli.sheets import SheetError, load_mapping
     from banli.sheets.commit import row_commands, summary
+    from banli.sheets.infer import parse_sessions
+    from banli.sheets.isolate import read_table
+    from banli.sheets.limits import SheetLimits
     from banli.sheets.records import assignment_sheet, reply_sheet
     from banli.workcalendar import CalendarBook
 
@@ -161,20 +164,29 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
     sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
+    sessions = parse_sessions(settings.sheet_sessions)
     try:
         mapping = load_mapping(options.mapping) if options.mapping else None
+        # the file is read in a child process within the bounds (banli.sheets.isolate): a
+        # hostile sheet is refused, it cannot abort this process
+        table = read_table(path, "replies" if options.replies else "assignments",
+                           limits=SheetLimits.from_settings(settings), mapping=mapping,
+                           sheet=sheet)
         if options.replies:
-            preview = reply_sheet(path.read_bytes(), log, bureau=options.bureau,
-                                  kind=options.kind, year=options.year, level=options.level,
-                                  mapping=mapping, sheet=sheet)
+            preview = reply_sheet(table, log, bureau=options.bureau, kind=options.kind,
+                                  year=options.year, level=options.level, sessions=sessions)
         else:
-            preview = assignment_sheet(path.read_bytes(), log, kind=options.kind,
-                                       year=options.year, level=options.level,
-                                       assigned_on=options.assigned_on, mapping=mapping,
-                                       sheet=sheet)
+            preview = assignment_sheet(table, log, kind=options.kind, year=options.year,
+                                       level=options.level, assigned_on=options.assigned_on,
+                                       sessions=sessions)
     except SheetError as exc:
         print(f"banli import: {path}: {exc.message} ({exc.message_en})", file=sys.stderr)
         return 2
+    except OSError as exc:  # the mapping file
+        print(f"banli import: {exc}", file=sys.stderr)
+        return 2
+    for inferred in preview["inferred"].values():
+        print(f"  {inferred['message']} ({inferred['message_en']})")
     counts = preview["counts"]
     print(f"{path}（工作表 sheet {preview['sheet']}）：{counts['rows']} 行 rows — 新 new "
           f"{counts['new']}，已有且一致 unchanged {counts['unchanged']}，已有但不同 differs "

@@ -83,7 +83,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,
                          states=states, routing=Suggester(lambda: store),
-                         records=ProjectedRecords(store, load), previews=PreviewBook(),
+                         records=ProjectedRecords(store, load),
+                         previews=PreviewBook.from_settings(settings),
                          clerk_backdate_days=settings.clerk_backdate_days),
                      settings, signin=True)
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+import json
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .sheets.infer import DEFAULT_SESSIONS, parse_sessions
+from .sheets.limits import DEFAULT_LIMITS as SHEET
 
 
 def default_data_dir() -> Path:
@@ -73,6 +78,47 @@ class Settings(BaseSettings):
                                               "from a browser (CORS); unset: none")
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
     max_import_bytes: int = Field(256 << 20, description="largest bulk import body (413 above)")
+    # spreadsheet uploads (banli.sheets.limits; docs/sheets.md, "Bounds"): a sheet past one is
+    # refused 413 naming the bound; it is read in a child process with these limits
+    sheet_max_bytes: int = Field(SHEET.max_bytes, gt=0, description="largest sheet file (413 "
+                                                                    "above)")
+    sheet_max_rows: int = Field(SHEET.max_rows, gt=0, description="last row a sheet may hold a "
+                                                                  "value in, or declare")
+    sheet_max_columns: int = Field(SHEET.max_columns, gt=0, description="last column a sheet "
+                                                                        "may hold a value in, "
+                                                                        "or declare")
+    sheet_max_cells: int = Field(SHEET.max_cells, gt=0, description="cells holding a value (and "
+                                                                    "shared strings, merged "
+                                                                    "ranges) in a sheet")
+    sheet_max_unzipped_mb: int = Field(SHEET.max_unzipped_mb, gt=0, description="what a sheet's "
+                                       "zip entries may inflate to, in all (MiB)")
+    sheet_max_zip_entries: int = Field(SHEET.max_zip_entries, gt=0, description="entries in a "
+                                                                                "sheet's zip")
+    sheet_memory_mb: int = Field(SHEET.memory_mb, ge=128, description="address space of the "
+                                 "process that reads a sheet (RLIMIT_AS, MiB)")
+    sheet_cpu_s: int = Field(SHEET.cpu_s, gt=0, description="processor time of the process that "
+                                                            "reads a sheet (RLIMIT_CPU, s)")
+    sheet_timeout_s: float = Field(SHEET.timeout_s, gt=0, description="wall-clock time a sheet "
+                                   "is read in (and an upload waits for a reader) (s)")
+    sheet_parallel: int = Field(SHEET.parallel, gt=0, description="sheets read at once by a "
+                                                                  "server")
+    sheet_queue: int = Field(SHEET.queue, ge=0, description="uploads waiting for a reader; more "
+                                                            "are refused 503 with Retry-After")
+    sheet_previews_per_user: int = Field(SHEET.previews_per_user, gt=0, description="previews "
+                                         "kept per uploader (their own oldest go first)")
+    sheet_previews_mb: int = Field(SHEET.previews_mb, gt=0, description="previews a server "
+                                   "keeps in all (MiB); past it uploads are refused 503")
+    sheet_sessions: str = Field(
+        json.dumps(DEFAULT_SESSIONS), description="the congresses' terms, to read a list's year "
+        "from the session its title names: JSON {level: {kind: [term, year of its first "
+        "session]}}; session S of term N meets in first + 5 × (N − term) + S − 1")
+
+    @field_validator("sheet_sessions")
+    @classmethod
+    def _sessions(cls, text: str) -> str:
+        parse_sessions(text)  # ValueError: the setting is refused at start
+        return text
+
     projection_batch: int = Field(2000, description="events per projector insert batch")
     webhook_url: str | None = Field(None, description="reminders (yellow: due in 10 days or "
                                                       "fewer, red: overdue) are POSTed here; "

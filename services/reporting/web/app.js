@@ -50,7 +50,10 @@ const I18N = {
     st: { on_time: "按期", late: "逾期办结", overdue: "已逾期", pending: "未到期", unknown: "无法判断", not_due: "不需公开" },
     download_xlsx: "下载 Excel", annex_xlsx: "附表 Excel",
     import_title: "导入表格", import_assignments: "导入交办清单", import_replies: "导入答复情况",
-    kind_from_sheet: "按表中类型", year: "年度", default_assigned_on: "交办日期（表中未注明时）",
+    kind_from_sheet: "按表格（列或标题）", year_from_sheet: "按表格", year: "年度",
+    default_assigned_on: "交办日期（表中未注明时）",
+    inferred_title: "从表格推断", page_rows: (first, last, total) => `第 ${first}–${last} 项，共 ${total} 项`,
+    page_none: "没有符合的行", prev_page: "上一页", next_page: "下一页", all_statuses: "全部状态",
     upload_preview: "上传并预览", choose_bureau: "请先在上方选择承办单位",
     uploading: (name) => `正在上传并读取 ${name}……`,
     preview_of: (what, name, done) => `${what}：${name}` + (done ? "（已导入）" : "（预览，尚未导入）"),
@@ -126,7 +129,10 @@ const I18N = {
     st: { on_time: "on time", late: "late", overdue: "overdue", pending: "pending", unknown: "unknown", not_due: "not to publish" },
     download_xlsx: "Download Excel", annex_xlsx: "Annex (Excel)",
     import_title: "Import a spreadsheet", import_assignments: "Import assignment list", import_replies: "Import reply list",
-    kind_from_sheet: "as the sheet says", year: "Year", default_assigned_on: "Assigned on (where the sheet has none)",
+    kind_from_sheet: "as the sheet says (column or title)", year_from_sheet: "as the sheet says",
+    year: "Year", default_assigned_on: "Assigned on (where the sheet has none)",
+    inferred_title: "Inferred from the sheet", page_rows: (first, last, total) => `items ${first}–${last} of ${total}`,
+    page_none: "no rows", prev_page: "Previous", next_page: "Next", all_statuses: "every status",
     upload_preview: "Upload and preview", choose_bureau: "choose a bureau above first",
     uploading: (name) => `Uploading and reading ${name}…`,
     preview_of: (what, name, done) => `${what}: ${name}` + (done ? " (imported)" : " (preview, nothing imported yet)"),
@@ -723,6 +729,7 @@ function setLive(state) {
 function applyLanguage() {
   document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
   $("lang").textContent = S.lang === "zh" ? "English" : "中文";
   document.title = `${S.lang === "zh" ? "办理" : "Banli"} · ${t("title")}`;
   setLive($("live").dataset.state === "off" ? "off" : "on");
@@ -765,9 +772,6 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const which of ["assignments", "replies"]) {
     $(`import-${which}`).addEventListener("submit", (event) => { event.preventDefault(); uploadSheet(which); });
   }
-  // the imports' options follow what the board looks at
-  $("f-kind").addEventListener("change", () => { $("i-kind").value = $("f-kind").value; });
-  $("f-y2").addEventListener("change", () => { $("i-year").value = $("f-y2").value; });
   $("f-bureau").addEventListener("change", () => { if (S.me) showReplyBureau(); });
   $("drawer-close").addEventListener("click", () => { $("drawer").hidden = true; S.history = []; });
   $("drawer-back").addEventListener("click", () => { const last = S.history.pop(); if (last) openItems(...last); });
@@ -852,8 +856,7 @@ function offerImports() {
   $("import-assignments").hidden = !may.import;
   $("import-replies").hidden = !may["import:replies"];
   $("imports").hidden = !may.import && !may["import:replies"];
-  $("i-kind").value = $("f-kind").value;
-  $("i-year").value = $("f-y2").value;
+  // kind and year: what the sheet says (a column, else its title), unless chosen here
   showReplyBureau();
 }
 
@@ -901,7 +904,7 @@ async function uploadSheet(which) {
   showReplyBureau();
   S.history = [];
   openDrawer("");
-  S.sheet = { answer, file: file.name, committed: null };
+  S.sheet = { answer, file: file.name, committed: null, status: "" };
   renderSheet();
 }
 
@@ -913,13 +916,47 @@ function renderSheet() {
   const counts = `<span class="tag">${t("rows_total")(c.rows)}</span>`
     + ["new", "unchanged", "differs", "refused"].map((s) => `<span class="tag ${STATUS_TAG[s]}" data-count="${s}">`
       + `${named("sheet_status", s)} ${c[s]}</span>`).join("") + `<span>${t("will_send")(c.commands)}</span>`;
+  const inferred = Object.entries(preview.inferred || {});
+  const said = inferred.length ? `<p class="sheet-info" id="sheet-inferred"><strong>${t("inferred_title")}</strong>：`
+    + inferred.map(([field, i]) => `<span data-inferred="${field}" data-cell="${esc(i.cell)}">${esc(inLanguage(i))}</span>`).join("；") + "</p>" : "";
   const head = `<tr><th>${t("sheet_row")}</th><th>${t("number")}</th><th>${t("status")}</th><th>${t("sends")}</th></tr>`;
-  $("drawer-body").innerHTML = `<p class="sheet-info">${esc(t("sheet_info")(preview))}</p>`
+  $("drawer-body").innerHTML = `<p class="sheet-info">${esc(t("sheet_info")(preview))}</p>` + said
     + `<p class="sheet-counts" id="sheet-counts">${counts}</p>`
     + (committed ? committedResult(committed) : commitBar(S.sheet))
+    + pager(answer.page, S.sheet.status)
     + `<table class="grid" id="sheet-rows">${head}${preview.rows.map(sheetRow).join("")}</table>`;
   const button = $("sheet-commit");
   if (button) button.addEventListener("click", commitSheet);
+  $("sheet-prev").addEventListener("click", () => sheetPage(answer.page.offset - answer.page.limit));
+  $("sheet-next").addEventListener("click", () => sheetPage(answer.page.offset + answer.page.limit));
+  $("sheet-filter").addEventListener("change", (event) => { S.sheet.status = event.target.value; sheetPage(0); });
+}
+
+function pager(page, status) {
+  // a preview comes a page at a time (GET /api/sheets/{id}?offset=&limit=&status=): its counts are the whole's
+  const shown = page.total ? t("page_rows")(page.offset + 1, Math.min(page.offset + page.limit, page.total), page.total) : t("page_none");
+  const options = ["", "new", "unchanged", "differs", "refused"].map((s) => `<option value="${s}"${s === status ? " selected" : ""}>`
+    + `${s ? named("sheet_status", s) : t("all_statuses")}</option>`).join("");
+  return `<div class="pager" id="sheet-pager"><select id="sheet-filter">${options}</select>`
+    + `<button type="button" id="sheet-prev"${page.offset > 0 ? "" : " disabled"}>${t("prev_page")}</button>`
+    + `<span id="sheet-page">${shown}</span>`
+    + `<button type="button" id="sheet-next"${page.offset + page.limit < page.total ? "" : " disabled"}>${t("next_page")}</button></div>`;
+}
+
+async function sheetPage(offset) {
+  const sheet = S.sheet;
+  const params = { offset: Math.max(0, offset), limit: sheet.answer.page.limit };
+  if (sheet.status) params.status = sheet.status;
+  let page;
+  try {
+    page = await api(`/api/sheets/${encodeURIComponent(sheet.answer.preview_id)}`, params);
+  } catch (error) {
+    $("board-error").textContent = error.message;
+    return;
+  }
+  if (S.sheet !== sheet) return;  // the drawer has moved on
+  sheet.answer = { ...sheet.answer, preview: page.preview, page: page.page };
+  renderSheet();
 }
 
 function sheetRow(r) {
