@@ -19,6 +19,7 @@ from .types import (
     Frozen,
     Instant,
     Kind,
+    Letter,
     Level,
     ProposalId,
     Result,
@@ -172,12 +173,16 @@ class SubmitOpinion(Command):
 
 
 class Reply(Command):
+    """The lead's reply, with its signed letter (答复函) when it has one: a file uploaded before
+    (POST /api/proposals/{id}/letters), named here by its SHA-256."""
+
     type: Literal["reply"] = "reply"
     proposal: ProposalId
     bureau: BureauId
     result: Result
     summary: Text = ""
     signed_by: ShortText | None = None
+    letter: Letter | None = None
 
 
 class DraftReply(Command):
@@ -218,12 +223,14 @@ class RegradeReply(Command):
 
 
 class ApproveReply(Command):
-    """The lead bureau's leader approves the draft (签发): the reply is issued."""
+    """The lead bureau's leader approves the draft (签发): the reply is issued, with the signed
+    letter when it has one (as `Reply.letter`)."""
 
     type: Literal["approve_reply"] = "approve_reply"
     proposal: ProposalId
     bureau: BureauId
     signed_by: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    letter: Letter | None = None
 
 
 class DecideDisclosure(Command):
