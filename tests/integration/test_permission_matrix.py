@@ -8,7 +8,7 @@ something else than it declares, or forgets to check, fails here. The requests a
 that nothing but the permission decides: where the table allows, a read answers 2xx and a
 command is not refused for the sender's role or bureau (the rules may still refuse it, 409 with
 their own code); where it does not, a read answers 403 (someone else's command outcome or
-spreadsheet preview: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
+spreadsheet preview, a reply letter not yours to see: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
 from __future__ import annotations
 
 import json
@@ -39,7 +39,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "log_contact": {"bureau": OWN, "stage": "before", "method": "phone"},
     "submit_opinion": {"bureau": OWN},
     "reply": {"bureau": OWN, "result": "solved"},
-    "decide_disclosure": {"bureau": OWN, "disclosure": "full"},
+    "decide_disclosure": {"bureau": OWN, "disclosure": "withheld"},  # the letter stays private
     "record_feedback": {"bureau": OWN, "satisfaction": "satisfied"},
     "reopen": {"bureau": OWN, "reason": "再办", "reply_due": "2020-12-31"},
     "revise_result": {"bureau": OWN, "result": "planned"},
@@ -60,6 +60,8 @@ OTHER_BODIES: dict[tuple[str, str], Any] = {
         (ROOT / "deploy/calendar/notice-2027.example.json").read_text(encoding="utf-8")),
 }
 PERMISSION_CODES = {"forbidden", "wrong_bureau"}
+LETTER = b"%PDF-1.7\n%%EOF\n"  # a reply letter's file (uploaded as the body)
+NOT_YOURS_404 = ("read:command", "read:preview", "read:letter")  # refused as unknown, not 403
 
 PRINCIPALS: list[tuple[str, Actor | None]] = [
     *[(role, Actor(user=f"test-{role}", role=role)) for role in ROLES if role != "clerk"],
@@ -94,6 +96,13 @@ def _seed(server) -> None:
         headers={"Content-Type": "application/octet-stream"})
     assert preview.status_code == 200, preview.text
     PATH["preview_id"] = preview.json()["preview_id"]
+    clerk = server.client("clerk", OWN)  # P's reply, with its letter
+    letter = clerk.post(f"/api/proposals/{P}/letters", params={"bureau": OWN}, content=LETTER)
+    assert letter.status_code == 201, letter.text
+    assert clerk.post(f"/api/proposals/{P}/reply", json={
+        "bureau": OWN, "result": "solved", "letter": letter.json(),
+        "at": "2020-02-10T09:00:00+08:00"}).status_code == 201
+    PATH["sha256"] = letter.json()["sha256"]
 
 
 def _operations(spec: dict) -> list[tuple[str, str, dict]]:
@@ -111,6 +120,9 @@ def _request(method: str, path: str, op: dict) -> dict[str, Any]:
         request["json"] = OTHER_BODIES[(method, path)]
     elif path.startswith("/api/sheets/") and method == "post" and "{" not in path:
         request["content"] = _sheet()
+        request["headers"] = {"Content-Type": "application/octet-stream"}
+    elif path.endswith("/letters") and method == "post":
+        request["content"] = LETTER
         request["headers"] = {"Content-Type": "application/octet-stream"}
     elif path == "/api/import":
         request["content"] = json.dumps({"type": "supervise", "proposal": P, "note": "导入督办",
@@ -181,7 +193,7 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
             elif is_command:
                 ok = (status in (201, 202) or (status == 409 and code not in PERMISSION_CODES)
                       ) if expected == "allowed" else (status == 409 and code in PERMISSION_CODES)
-            elif op["x-banli-action"] in ("read:command", "read:preview"):
+            elif op["x-banli-action"] in NOT_YOURS_404:
                 ok = status == (200 if expected == "allowed" else 404)
             else:
                 ok = 200 <= status < 300 if expected == "allowed" else status == 403
