@@ -10,6 +10,7 @@ help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
 	@echo "make test   install and run the whole test suite (starts a real Kafka broker)"
 	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
+	@echo "make s3proxy  start an S3-compatible server on 127.0.0.1:9000 (letters in S3)"
 	@echo "make bench  benchmarks, each figure beside a baseline (bench/README.md); make bench-large"
 
 # Every Python dependency, pinned in requirements.lock (`make lock` writes it from pyproject.toml).
@@ -47,12 +48,12 @@ run: install
 	$(BIN)/banli serve --demo
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-test: install kafka-fetch keycloak-fetch browser
+test: install kafka-fetch keycloak-fetch s3proxy-fetch browser
 	$(BIN)/python -m pytest tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
 
 test-fast: install
-	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser"
+	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser and not s3"
 
 # Benchmarks measure, never assert: not part of `make test`. BENCH_ARGS passes flags on.
 bench: install kafka-fetch
@@ -66,3 +67,4 @@ clean:
 
 include deploy/kafka/kafka.mk
 include deploy/keycloak/keycloak.mk
+include deploy/s3proxy/s3proxy.mk

@@ -260,6 +260,13 @@ def cmd_service(args: argparse.Namespace) -> int:
     return run(settings)
 
 
+def cmd_letters(args: argparse.Namespace) -> int:
+    from apps.local import letters_sweep
+
+    return letters_sweep(settings_from(args), kafka=args.kafka, grace_hours=args.grace_hours,
+                         dry_run=args.dry_run)
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     from banli.eventlog.kafka import ensure_topics
 
@@ -545,6 +552,33 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the years to show (default: two before this one to two after)")
     add_data_dir(show)
     show.set_defaults(handler=cmd_calendar)
+
+    letters = sub.add_parser(
+        "letters", help="reply letters' files: sweep those no reply names",
+        description="A reply's signed letter (答复函) is uploaded first, then named by the reply "
+                    "command (README, \"Reply letters\"). The files live in the letters' store: "
+                    "BANLI_LETTERS_DIR (default <data dir>/letters), or an S3-compatible bucket "
+                    "(BANLI_LETTERS_S3_BUCKET).")
+    letters_sub = letters.add_subparsers(dest="letters_command", required=True,
+                                         metavar="COMMAND")
+    sweep = letters_sub.add_parser(
+        "sweep", help="remove the files no event references, once older than the grace period",
+        description="Keep every file an event in the log references (a reply's letter), "
+                    "whatever its age; remove the others once they are older than the grace "
+                    "period (BANLI_LETTERS_GRACE_HOURS, default 168: an upload waits that long "
+                    "for the reply that names it), and writes a crash cut short. The references "
+                    "come from this data dir's event store (safe beside a running `banli "
+                    "serve`), or with --kafka from banli.events; a log that cannot be read "
+                    "stops the sweep before anything is removed.")
+    add_data_dir(sweep)
+    sweep.add_argument("--kafka", action="store_true",
+                       help="read the references from banli.events (BANLI_KAFKA_BOOTSTRAP): "
+                            "the distributed log")
+    sweep.add_argument("--grace-hours", type=float, metavar="H",
+                       help="override BANLI_LETTERS_GRACE_HOURS for this run")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="say what would be removed, remove nothing")
+    sweep.set_defaults(handler=cmd_letters)
 
     topics = sub.add_parser("topics", help="distributed: create the Kafka topics (idempotent)")
     topics.set_defaults(handler=cmd_topics)

@@ -18,6 +18,7 @@ from services.reporting.projections.suggestions import Suggester
 from services.reporting.http.api import router as reporting_router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.projections.projection import EmbeddedProjector
@@ -26,6 +27,8 @@ from services.reporting.projections.replay import Replayer, SqliteSource
 from services.reporting.projections.store import ReportingStore
 
 from banli.auth import authority, secure_dir
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
 from banli.eventlog import Outcome
@@ -35,6 +38,7 @@ from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 from banli.web.app import build_app
 from banli.web.commands import poll_router
+from banli.web.letters import LetterCheckingBus, router as letters_router
 
 
 class EmbeddedSystem:
@@ -48,6 +52,7 @@ class EmbeddedSystem:
         self.authority = authority(settings)
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
+        self.letters = Letters(blob_store(settings), settings.max_letter_bytes)
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
@@ -132,9 +137,11 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
-         deadlines_router, sheets_router, poll_router, page_router],
+         deadlines_router, sheets_router, letters_router, letters_download_router, poll_router,
+         page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
-                       bus=EmbeddedBus(system), calendars=system.calendars, status=status,
+                       bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
+                       letters=system.letters, calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
                        records=system.log,

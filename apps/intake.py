@@ -7,12 +7,15 @@ import uvicorn
 from fastapi import FastAPI
 
 from banli.auth import authority
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.clock import system_clock
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.commands import poll_router
+from banli.web.letters import LetterCheckingBus
 from banli.web.serve import run_in_foreground
 
 from services.intake.api import router
@@ -32,8 +35,12 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             bus.close()
 
+    # intake takes any command (/api/commands, imports): a reply naming a letter is checked
+    # against the letters' store the services share (uploads go to handling or reporting)
+    letters = Letters(blob_store(settings), settings.max_letter_bytes)
     return build_app("Banli intake", [router, routing_router, poll_router],
-                     ReportingPorts(authority=authority(settings), clock=system_clock, bus=bus,
+                     ReportingPorts(authority=authority(settings), clock=system_clock,
+                                    bus=LetterCheckingBus(bus, letters), letters=letters,
                                     routing=suggester(settings),
                                     clerk_backdate_days=settings.clerk_backdate_days),
                      settings, lifespan)

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
@@ -126,8 +126,9 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     with path.open("rb") as f:
         total = sum(1 for _ in f)
     progress = Progress(total, "导入 import")
-    accepted, replayed, problems = import_commands(handling.handle, file_lines(path), progress,
-                                                   handle_batch=handling.handle_batch)
+    accepted, replayed, problems = import_commands(
+        handling.handle, file_lines(path), progress,
+        handle_batch=letters_checked(letters_of(settings), handling.handle_batch))
     progress.update(total, force=True)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
@@ -235,6 +236,96 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     if options.json:
         print(json.dumps({"preview": preview, "outcome": result}, ensure_ascii=False))
     return 1 if options.strict and (c["refused"] or c["refused_in_preview"]) else 0
+
+
+def letters_of(settings: Settings):
+    """The reply letters' files, where the settings keep them (banli.blobs)."""
+    from banli.blobs import blob_store
+    from banli.blobs.letters import Letters
+
+    return Letters(blob_store(settings), settings.max_letter_bytes)
+
+
+def letters_checked(letters, handle_batch):
+    """`handle_batch` with the edge's check of the letters commands name (as every HTTP route
+    has it: banli.web.letters.LetterCheckingBus): a line naming a letter the store does not
+    hold is refused, and reported with its number."""
+    def run(commands):
+        refused = [letters.outcome(command) for command in commands]
+        passed = [command for command, outcome in zip(commands, refused) if outcome is None]
+        decided = iter(handle_batch(passed) if passed else ())
+        return [outcome if outcome is not None else next(decided) for outcome in refused]
+
+    return run
+
+
+def letters_sweep(settings: Settings, kafka: bool = False, grace_hours: float | None = None,
+                  dry_run: bool = False) -> int:
+    """`banli letters sweep`: remove the letters' files no event references once they are
+    older than the grace period (banli.blobs.sweep). The references are read from the log of
+    record: this data dir's event store, or with `kafka` banli.events from its beginning. A log
+    that cannot be read stops the sweep: it never sweeps against no references."""
+    from banli.blobs import blob_store
+    from banli.blobs.sweep import letters_referenced, sweep
+
+    texts: Callable[[], Iterable[str | bytes]]
+    if kafka:
+        texts = lambda: kafka_event_texts(settings)  # noqa: E731
+    elif settings.store_path.is_file():
+        texts = lambda: embedded_event_texts(settings.store_path)  # noqa: E731
+    else:
+        print(f"banli letters sweep: no event store at {settings.store_path} (for the "
+              f"distributed log, give --kafka); nothing removed", file=sys.stderr)
+        return 2
+    grace_s = 3600 * (settings.letters_grace_hours if grace_hours is None else grace_hours)
+    store = blob_store(settings)
+    result = sweep(store, lambda: letters_referenced(texts()), grace_s, time.time(), dry_run)
+    verb = ("将删除", "would remove") if dry_run else ("已删除", "removed")
+    print(f"答复函文件：被引用而保留 {result.referenced} 个，未满保留期而保留 {result.young} 个，"
+          f"{verb[0]}无引用的 {len(result.removed)} 个，清理未完成的写入 {result.partial} 个 "
+          f"(letters' files: kept {result.referenced} referenced and {result.young} younger than "
+          f"{grace_s / 3600:g} h; {verb[1]} {len(result.removed)} unreferenced; "
+          f"{result.partial} partial writes removed)")
+    for sha256 in result.removed:
+        print(f"  {sha256}")
+    return 0
+
+
+def embedded_event_texts(path: Path) -> Iterable[str]:
+    """The JSON of the embedded store's events that mention a letter (read-only: safe beside
+    a running server)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        for (data,) in db.execute("SELECT data FROM events WHERE instr(data, '\"letter\"') > 0"):
+            yield data
+
+
+def kafka_event_texts(settings: Settings) -> Iterable[bytes]:
+    """Every record of banli.events, from its beginning to its end when asked (no consumer
+    group: nothing is committed)."""
+    import warnings
+
+    from banli.eventlog.kafka import partitions_of
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                             enable_auto_commit=False, client_id="banli-letters-sweep")
+    try:
+        partitions = partitions_of(consumer, settings.topics.events, timeout_s=30)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=1000).values():
+                # records past the end asked for are read too: a reference more keeps more
+                yield from (record.value for record in records)
+    finally:
+        consumer.close()
 
 
 def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAULT_PROFILE

@@ -8,6 +8,8 @@ import faust
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import authority
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
@@ -15,6 +17,7 @@ from banli.settings import Settings
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.web.app import build_app
 from banli.web.commands import command_routes, poll_router
+from banli.web.letters import LetterCheckingBus, router as letters_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
 from services.reporting.http.deps import ReportingPorts
@@ -27,6 +30,7 @@ from services.reporting.http.api import router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
 from services.reporting.projections.freshness import ConsumerLag
+from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
@@ -72,13 +76,15 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                 answer["freshness_error"] = f"{type(exc).__name__}: {exc}"
         return answer
 
-    commands = [command_routes("intake", "handling", any_command=True), poll_router] if bus else []
+    letters = Letters(blob_store(settings), settings.max_letter_bytes)
+    commands = [command_routes("intake", "handling", any_command=True), letters_router,
+                poll_router] if bus else []
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, routing_router, sheets_router,
-                      *commands, page_router],
+                      letters_download_router, *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
-                         bus=bus,
+                         bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,

@@ -125,6 +125,28 @@ class Settings(BaseSettings):
                                                       "none are sent when unset")
     reminder_interval_s: float = Field(300.0, description="how often reminders are computed and "
                                                           "due deliveries attempted")
+    # reply letters (答复函) as files: README, "Reply letters"
+    letters_dir: Path | None = Field(None, description="where the letters' files live (a "
+                                     "directory: default <data_dir>/letters); the distributed "
+                                     "services share one (a shared volume), unless "
+                                     "BANLI_LETTERS_S3_BUCKET is set")
+    letters_s3_bucket: str | None = Field(None, description="keep the letters in this bucket of "
+                                          "an S3-compatible store instead of a directory (the "
+                                          "bucket must exist)")
+    letters_s3_endpoint: str | None = Field(None, description="the S3-compatible server's URL, "
+                                            "e.g. http://minio:9000 (unset: AWS S3)")
+    letters_s3_region: str | None = Field(None, description="the bucket's region (unset: "
+                                          "boto3's default)")
+    letters_s3_prefix: str = Field("letters/", description="the letters' keys start with this")
+    letters_s3_access_key: str | None = Field(None, description="S3 access key id (unset: "
+                                              "boto3's own chain: AWS_* variables, ~/.aws, an "
+                                              "instance role)")
+    letters_s3_secret_key: str | None = Field(None, description="S3 secret access key")
+    max_letter_bytes: int = Field(20 << 20, gt=0, description="largest letter file accepted "
+                                  "(413 above; counted while it streams in)")
+    letters_grace_hours: float = Field(168, ge=0, description="`banli letters sweep` removes a "
+                                       "file no event references only once it is older than "
+                                       "this (an upload waits this long for its command)")
     # distributed mode
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
@@ -157,6 +179,10 @@ class Settings(BaseSettings):
     @property
     def calendar_dir(self) -> Path:
         return self.data_dir / "calendar"
+
+    @property
+    def letters_path(self) -> Path:
+        return self.letters_dir or self.data_dir / "letters"
 
     @property
     def outbox_path(self) -> Path:

@@ -139,6 +139,20 @@ def kafka_broker():
         broker.cleanup()
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server for the whole session (deploy/s3proxy/s3proxy.sh: s3proxy's
+    jars from Maven Central, filesystem backend, fresh data dir, free port).
+    `BANLI_S3_ENDPOINT` points the tests at an external one instead."""
+    from tests.s3_server import S3Server
+
+    server = S3Server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
 @pytest.fixture
 def model(server):
     """The served embedded system with the model report's history imported."""

@@ -19,6 +19,7 @@ from .types import (
     Frozen,
     Instant,
     Kind,
+    LetterFile,
     Level,
     ProposalId,
     Result,
@@ -51,7 +52,7 @@ class Command(Frozen):
         bureau=("承办单位", "bureau"), reason=("理由", "reason"), note=("说明", "note"),
         summary=("内容摘要", "summary"), comment=("意见", "comment"), result=("办理结果", "result"),
         reply_due=("答复期限", "reply due"), opinion_due=("会办意见期限", "opinion due"),
-        signed_by=("签发人", "signed by"))
+        signed_by=("签发人", "signed by"), letter=("答复函", "reply letter"))
 
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None
@@ -207,6 +208,9 @@ class SubmitOpinion(Command):
 
 
 class Reply(Command):
+    """The lead's reply, with its signed letter (答复函) when it has one: a file uploaded before
+    (POST /api/proposals/{id}/letters), named here by its SHA-256."""
+
     type: Literal["reply"] = "reply"
     labels: ClassVar[Labels] = Labels(
         "答复", "reply", bureau=("主办单位", "lead bureau"), summary=("答复内容摘要", "summary of the reply"))
@@ -215,6 +219,7 @@ class Reply(Command):
     result: Result
     summary: Text = ""
     signed_by: ShortText | None = None
+    letter: LetterFile | None = None
 
 
 class DraftReply(Command):
@@ -264,13 +269,15 @@ class RegradeReply(Command):
 
 
 class ApproveReply(Command):
-    """The lead bureau's leader approves the draft (签发): the reply is issued."""
+    """The lead bureau's leader approves the draft (签发): the reply is issued, with the signed
+    letter when it has one (as `Reply.letter`)."""
 
     type: Literal["approve_reply"] = "approve_reply"
     labels: ClassVar[Labels] = Labels("签发", "approve and issue", bureau=("主办单位", "lead bureau"))
     proposal: ProposalId
     bureau: BureauId
     signed_by: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    letter: LetterFile | None = None
 
 
 class DecideDisclosure(Command):

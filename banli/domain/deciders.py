@@ -191,7 +191,7 @@ def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
                             steps="、经会办单位会签" if steps else "",
                             steps_en="co-signed" if steps else "reviewed")
     return [e.ReplyIssued(**env.next(), bureau=cmd.bureau, result=cmd.result, summary=cmd.summary,
-                                 signed_by=cmd.signed_by)]
+                                 signed_by=cmd.signed_by, letter=cmd.letter)]
 
 
 @decides(c.DraftReply, emits=(e.ReplyDrafted,), roles=BUREAUS, clock="duty",
@@ -252,7 +252,7 @@ def approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context, env: Envelopes
             return Rejection.of("cosign_pending", pending=", ".join(sorted(pending)))
     return [e.ReplyApproved(**env.next(), bureau=cmd.bureau, signed_by=cmd.signed_by),
             e.ReplyIssued(**env.next(), bureau=cmd.bureau, result=draft.result, summary=draft.summary,
-                                 signed_by=cmd.signed_by)]
+                                 signed_by=cmd.signed_by, letter=cmd.letter)]
 
 
 @decides(c.DecideDisclosure, emits=(e.DisclosureDecided,), roles=BUREAUS, clock="duty",

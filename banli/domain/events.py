@@ -18,6 +18,7 @@ from .types import (
     FeedbackChannel,
     Frozen,
     Kind,
+    Letter,
     Level,
     Result,
     Role,
@@ -136,15 +137,17 @@ class OpinionSubmitted(Event):
 
 
 class ReplyIssued(Event):
-    """Schema v2 added `signed_by` (签发人) and names results; v1 carried the letter grade."""
+    """Schema v2 added `signed_by` (签发人) and names results; v1 carried the letter grade. v3
+    added `letter`, the signed letter's file (None: issued without one, as every earlier reply)."""
 
     type: Literal["ReplyIssued"] = "ReplyIssued"
     labels: ClassVar[Labels] = Labels("答复", "reply issued")
-    schema_version: int = 2
+    schema_version: int = 3
     bureau: BureauId
     result: Result
     summary: str = ""
     signed_by: str | None = None
+    letter: Letter | None = None
 
 
 class ReplyDrafted(Event):
@@ -277,6 +280,15 @@ def _reply_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     data["result"] = _GRADES.get(grade, grade) if isinstance(grade, str) else grade
     data.setdefault("signed_by", None)
     data["schema_version"] = 2
+    return data
+
+
+@upcaster("ReplyIssued", 2)
+def _reply_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 replies had no letter's file: None, never guessed."""
+    data = dict(data)
+    data.setdefault("letter", None)
+    data["schema_version"] = 3
     return data
 
 

@@ -13,6 +13,17 @@ from .spec import Reach
 from .types import Actor, ActorRole
 ROLES: tuple[ActorRole, ...] = ("coordinator", "clerk", "overseer", "admin", "importer")
 
+def _widest(*rows: Mapping[ActorRole, Reach]) -> dict[ActorRole, Reach]:
+    """Each role's widest reach over several rows."""
+    order: tuple[Reach, ...] = ("self", "own", "all")
+    merged: dict[ActorRole, Reach] = {}
+    for row in rows:
+        for role, found in row.items():
+            if role not in merged or order.index(found) > order.index(merged[role]):
+                merged[role] = found
+    return merged
+
+
 # The reads and the operations besides commands. Oversight (coordinator, overseer) and admins
 # read everything; a clerk its own bureau's; an importer imports and reads its own outcomes,
 # nothing more.
@@ -40,6 +51,14 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     "read:preview": {"importer": "self", "coordinator": "self", "admin": "self", "clerk": "self"},
     # operations: rebuild the projections, load a holiday notice
     "admin": {"admin": "all"},
+    # a reply's letter (答复函), a file: uploaded for a bureau by whoever may send, for that
+    # bureau, a command that carries one (reply, approve_reply: their rows in the registry);
+    # downloaded by whoever reads the proposal's replies: oversight, the clerks of the bureaus
+    # with a duty on it. Anyone else signed in, once the reply is disclosed in full
+    # (banli.domain.letters).
+    "write:letter": _widest(*(spec.roles for spec in REGISTRY
+                              if "letter" in spec.command.model_fields)),
+    "read:letter": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
 }
 
 # Each command type is an action too, named by its type; who may send it is declared in the

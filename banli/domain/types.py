@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints,
-                      WithJsonSchema)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      StringConstraints, WithJsonSchema)
 
 from .words import Choices, Input
 
@@ -160,6 +160,31 @@ def replaced(model: _FrozenT, change: dict[str, Any]) -> _FrozenT:
     _set_slot(copy, "__pydantic_extra__", None)
     _set_slot(copy, "__pydantic_private__", None)
     return copy
+
+
+# A reply's letter (答复函) is a file: PDF, Word (DOCX) or an image, its type read from its bytes.
+LetterType = Literal["application/pdf", "image/png", "image/jpeg",
+                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# A file's name as people gave it: no control characters and no path (it only labels a download).
+FILE_NAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                            pattern=FILE_NAME_PATTERN)]
+
+
+class Letter(Frozen):
+    """A file in the blob store, named by the SHA-256 of its bytes: what an event carries of a
+    reply's signed letter. The edge that takes the command has checked that the store holds
+    these bytes, of this size and type (the kernel does no I/O)."""
+
+    sha256: Sha256
+    name: FileName
+    media_type: LetterType
+    size: int = Field(gt=0)
+
+
+# A command's letter: a form asks for it as a file (uploaded first, then named by the command).
+LetterFile = Annotated[Letter, Input("letter")]
 
 
 class Actor(Frozen):

@@ -10,9 +10,10 @@ from typing import Literal, Mapping
 Name = tuple[str, str]  # (zh, en)
 
 # How a form asks for one value: a line of text, a paragraph, a date, a time, a choice among
-# labelled values, one bureau or several, another proposal, yes or no, a number, several lines.
+# labelled values, one bureau or several, another proposal, yes or no, a number, several lines,
+# a file (a reply's letter: uploaded first, the form sends what the upload answered).
 InputKind = Literal["text", "long_text", "date", "datetime", "select", "bureau", "bureaus",
-                    "proposal", "boolean", "number", "texts"]
+                    "proposal", "boolean", "number", "texts", "letter"]
 
 
 @dataclass(frozen=True)

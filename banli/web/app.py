@@ -1,6 +1,7 @@
 """Building a FastAPI app from routers and a process's adapters; request-size limits; errors."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -15,6 +16,7 @@ from starlette.routing import Match
 from ..domain.registry import COMMAND_TYPES
 from ..settings import Settings
 from .deps import Ports
+from .letters import UPLOAD_PATH
 from .signin import install as install_signin, signout_router
 
 
@@ -22,11 +24,14 @@ class BodyLimit:
     """ASGI middleware: a body over the limit gets a clear 413, whether it announces its
     length or streams without one. Bulk routes (imports) have a limit of their own."""
 
-    def __init__(self, app, limit: int, bulk_limit: int, bulk_paths: tuple[str, ...] = ()):
+    def __init__(self, app, limit: int, bulk_limit: int, bulk_paths: tuple[str, ...] = (),
+                 streamed: tuple[re.Pattern[str], ...] = ()):
         self.app, self.default, self.bulk_limit, self.bulk_paths = app, limit, bulk_limit, bulk_paths
+        self.streamed = streamed  # routes that count their bodies as they stream (letters)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or any(p.fullmatch(scope.get("path", ""))
+                                           for p in self.streamed):
             return await self.app(scope, receive, send)
         limit = self.bulk_limit if scope.get("path") in self.bulk_paths else self.default
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -92,7 +97,12 @@ class SecurityHeaders:
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = message.get("headers", [])
+                # a route that sets its own policy (a letter's download: sandboxed) keeps it
+                own = {name.lower() for name, _ in headers} & {b"content-security-policy",
+                                                              b"x-content-type-options"}
+                message = {**message, "headers": [*headers, *(h for h in extra
+                                                               if h[0] not in own)]}
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -193,7 +203,8 @@ def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        bulk_limit=settings.max_import_bytes,
-                       bulk_paths=("/api/import", "/api/sheets/assignments", "/api/sheets/replies"))
+                       bulk_paths=("/api/import", "/api/sheets/assignments", "/api/sheets/replies"),
+                       streamed=(UPLOAD_PATH,))
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # off unless BANLI_CORS_ORIGINS names them
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,

@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..auth import AuthError, Authority
+from ..blobs.letters import Letters
 from ..clock import system_clock
 from ..domain.commands import Command
 from ..domain.permissions import allowed, reach
@@ -53,6 +54,7 @@ class Ports:
     status: Callable[[], Awaitable[dict[str, Any]]] | None = None
     end_session: Callable[[Request], Awaitable[str | None]] | None = None
     clerk_backdate_days: int = 30
+    letters: Letters | None = None  # reply letters' files (banli.blobs)
 
 
 def ports_of(request: Request) -> Ports:
@@ -123,6 +125,12 @@ def _bus(ports: AppPorts) -> CommandBus:
     return ports.bus
 
 
+def _letters(ports: AppPorts) -> Letters:
+    if ports.letters is None:
+        raise not_served("答复函文件", "reply letters' files")
+    return ports.letters
+
+
 def _clock(ports: AppPorts) -> Callable[[], datetime]:
     return ports.clock
 
@@ -148,6 +156,7 @@ def today(clock: Callable[[], datetime]) -> date:
 
 
 Bus = Annotated[CommandBus, Depends(_bus)]
+LetterFiles = Annotated[Letters, Depends(_letters)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
 Calendars = Annotated[CalendarBook, Depends(_calendars)]
 WorkCalendar = Annotated[YearsCalendar, Depends(_calendar)]

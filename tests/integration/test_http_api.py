@@ -154,6 +154,9 @@ EXPECTED_ROUTES = {
     # spreadsheets: tested in test_sheets_http.py
     ("post", "/api/sheets/assignments"), ("post", "/api/sheets/replies"),
     ("get", "/api/sheets/{preview_id}"), ("post", "/api/sheets/{preview_id}/commit"),
+    # reply letters: tested in test_letters_http.py
+    ("post", "/api/proposals/{proposal_id}/letters"),
+    ("get", "/api/proposals/{proposal_id}/letters/{sha256}"),
 }
 
 
@@ -173,7 +176,8 @@ def test_healthz_needs_no_token(server):
 def _each_route(proposal: str = P) -> list[tuple[str, str]]:
     """Every route of the schema with its path parameters filled in."""
     return [(method, path.replace("{proposal_id}", proposal).replace("{command_id}", "c-1")
-             .replace("{bureau}", "sh-ipa")) for method, path in sorted(EXPECTED_ROUTES)]
+             .replace("{bureau}", "sh-ipa").replace("{sha256}", "ab" * 32))
+            for method, path in sorted(EXPECTED_ROUTES)]
 
 
 def _forge(secret: str, claims: dict, **header) -> str:

@@ -8,7 +8,7 @@ something else than it declares, or forgets to check, fails here. The requests a
 that nothing but the permission decides: where the table allows, a read answers 2xx and a
 command is not refused for the sender's role or bureau (the rules may still refuse it, 409 with
 their own code); where it does not, a read answers 403 (someone else's command outcome or
-spreadsheet preview: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
+spreadsheet preview, a reply letter not yours to see: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
 from __future__ import annotations
 
 import json
@@ -37,6 +37,7 @@ BODIES: dict[str, dict[str, Any]] = {
     spec.type: {k: v for k, v in example(spec.command, proposal=P, bureau=OWN).items()
                 if not (k == "proposal" and "{proposal_id}" in (spec.route or ""))}
     for spec in REGISTRY}
+BODIES["decide_disclosure"]["disclosure"] = "withheld"  # the seeded reply's letter stays private
 QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, "measure": "replied",
          "to": "adopt_planned"}
 PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND}  # + the seeded preview
@@ -47,6 +48,8 @@ OTHER_BODIES: dict[tuple[str, str], Any] = {
         (ROOT / "deploy/calendar/notice-2027.example.json").read_text(encoding="utf-8")),
 }
 PERMISSION_CODES = {"forbidden", "wrong_bureau"}
+LETTER = b"%PDF-1.7\n%%EOF\n"  # a reply letter's file (uploaded as the body)
+NOT_YOURS_404 = ("read:command", "read:preview", "read:letter")  # refused as unknown, not 403
 
 PRINCIPALS: list[tuple[str, Actor | None]] = [
     *[(role, Actor(user=f"test-{role}", role=role)) for role in ROLES if role != "clerk"],
@@ -81,6 +84,13 @@ def _seed(server) -> None:
         headers={"Content-Type": "application/octet-stream"})
     assert preview.status_code == 200, preview.text
     PATH["preview_id"] = preview.json()["preview_id"]
+    clerk = server.client("clerk", OWN)  # P's reply, with its letter
+    letter = clerk.post(f"/api/proposals/{P}/letters", params={"bureau": OWN}, content=LETTER)
+    assert letter.status_code == 201, letter.text
+    assert clerk.post(f"/api/proposals/{P}/reply", json={
+        "bureau": OWN, "result": "solved", "letter": letter.json(),
+        "at": "2020-02-10T09:00:00+08:00"}).status_code == 201
+    PATH["sha256"] = letter.json()["sha256"]
 
 
 def _operations(spec: dict) -> list[tuple[str, str, dict]]:
@@ -98,6 +108,9 @@ def _request(method: str, path: str, op: dict) -> dict[str, Any]:
         request["json"] = OTHER_BODIES[(method, path)]
     elif path.startswith("/api/sheets/") and method == "post" and "{" not in path:
         request["content"] = _sheet()
+        request["headers"] = {"Content-Type": "application/octet-stream"}
+    elif path.endswith("/letters") and method == "post":
+        request["content"] = LETTER
         request["headers"] = {"Content-Type": "application/octet-stream"}
     elif path == "/api/import":
         request["content"] = json.dumps({"type": "supervise", "proposal": P, "note": "导入督办",
@@ -168,7 +181,7 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
             elif is_command:
                 ok = (status in (201, 202) or (status == 409 and code not in PERMISSION_CODES)
                       ) if expected == "allowed" else (status == 409 and code in PERMISSION_CODES)
-            elif op["x-banli-action"] in ("read:command", "read:preview"):
+            elif op["x-banli-action"] in NOT_YOURS_404:
                 ok = status == (200 if expected == "allowed" else 404)
             else:
                 ok = 200 <= status < 300 if expected == "allowed" else status == 403

@@ -308,7 +308,7 @@ def test_the_lead_replies_with_a_result():
                                    signed_by="芮文彪", at="2020-04-10")).then_events(
         event("ReplyIssued", bureau="sh-ipa", result="reference", summary="答复",
               signed_by="芮文彪"))
-    assert issued.schema_version == 2
+    assert issued.schema_version == 3 and issued.letter is None
     duty = scenario.proposal().duty("sh-ipa")
     assert (duty.replies, duty.first_reply_on, duty.result, duty.awaiting_reply) == (
         1, date(2020, 4, 10), "reference", False)
