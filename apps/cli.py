@@ -208,14 +208,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """`banli token issue|revoke|rotate|retire|keys`: tokens for service accounts and people
-    without an identity provider, and the keys and revocations behind them."""
+    without an identity provider, and the keys and revocations behind them. Only `issue` may
+    start a new auth dir; the others change one the servers already use (or say there is none)."""
     from banli.auth import AuthError, WeakSecret, authority
     from banli.domain.types import Actor
 
     settings = settings_from(args)
+    action = args.token_command
     try:
-        auth = authority(settings)
-        action = args.token_command
+        auth = authority(settings, create=action == "issue")
+        where = f"（{auth.path}）"
         if action == "issue":
             actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
             days = args.ttl_days if args.ttl_days is not None else settings.token_ttl_days
@@ -223,14 +225,14 @@ def cmd_token(args: argparse.Namespace) -> int:
         elif action == "revoke":
             if args.user:
                 auth.revoke_user(args.user)
-                print(f"已吊销 {args.user} 此前签发的全部令牌 (revoked every token of {args.user} "
-                      f"issued until now)")
+                print(f"已吊销 {args.user} 此前签发的全部令牌{where} (revoked every token of "
+                      f"{args.user} issued until now, in {auth.path})")
             elif args.jti:
                 auth.revoke_token(args.jti)
-                print(f"已吊销令牌 {args.jti} (revoked token {args.jti})")
+                print(f"已吊销令牌 {args.jti}{where} (revoked token {args.jti}, in {auth.path})")
             else:
                 auth.revoke(args.token)
-                print("已吊销该令牌 (revoked the token)")
+                print(f"已吊销该令牌{where} (revoked the token, in {auth.path})")
         elif action == "rotate":
             print(f"新签名密钥 {auth.rotate()}：此后签发的令牌用它签名，旧密钥在 retire 之前仍可验证 "
                   f"(the new key signs from now on; older keys verify until retired)")
@@ -242,7 +244,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                 state = "retired" if key.retired else "active"
                 print(f"{key.kid}\t{state}\tcreated {time.strftime('%Y-%m-%d %H:%M', time.localtime(key.created))}")
     except (ValueError, WeakSecret, AuthError) as exc:
-        print(f"banli token {args.token_command}: {exc}", file=sys.stderr)
+        print(f"banli token {action}: {exc}", file=sys.stderr)
         return 2
     return 0
 
