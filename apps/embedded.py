@@ -127,7 +127,8 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def status() -> dict[str, Any]:
         return await run_in_threadpool(system.status)
 
-    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True)
+    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
+                    recheck=system.settings.live_recheck_s)
     system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",
@@ -138,4 +139,4 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
                        records=system.log, previews=PreviewBook()),
-        system.settings, lifespan, signin=True)
+        system.settings, lifespan, signin=True, on_stop=[live.close])

@@ -35,7 +35,7 @@ def run(settings: Settings, serve_http: bool = True) -> int:
         api = build_app("Banli handling", [router, poll_router],
                         Ports(authority=authority(settings), clock=system_clock, bus=bus),
                         settings)
-        http = ThreadedServer(api, settings.host, settings.port).start()
+        http = ThreadedServer(api, settings.host, settings.port, settings.access_log).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
     try:
         handler.run()  # runs until SIGTERM/SIGINT, then stops cleanly

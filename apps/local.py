@@ -18,7 +18,6 @@ from banli.domain.rates import Report, Scope
 from banli.domain.types import Actor
 from banli.history import LineProblem, file_lines, read_commands
 from banli.settings import Settings
-from banli.web.serve import GRACE_S
 
 SERVER_FILE = "server.json"
 DEMO_ACTORS = {
@@ -304,10 +303,8 @@ def serve(settings: Settings, demo: bool = False) -> int:
     """`banli serve`: the embedded system over HTTP. With `demo`, an empty store gets the demo
     history and the start prints demo tokens (valid DEMO_TOKEN_HOURS) and a signed-in link;
     without it nothing is printed that could sign anyone in."""
-    import uvicorn
-
     from apps.embedded import EmbeddedSystem, create_app
-    from banli.web.serve import run_in_foreground
+    from banli.web.serve import Server, run_in_foreground
 
     if (url := running_server(settings)) is not None:
         print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
@@ -317,9 +314,7 @@ def serve(settings: Settings, demo: bool = False) -> int:
         print("首次启动，正在载入演示数据 (loading demo data)…", flush=True)
         load_demo(system)
     app = create_app(system)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=GRACE_S))
+    server = Server(app, settings.host, settings.port, settings.access_log)
     url = f"http://{settings.host}:{settings.port}"
 
     def announce() -> None:

@@ -639,6 +639,7 @@ async function follow() {
     try {
       const response = await fetch("/api/live", { headers: { Authorization: `Bearer ${S.token}`,
         Accept: "text/event-stream" }, signal: controller.signal });
+      if (response.status === 401) { controller.abort(); break; }  // the token no longer holds
       if (!response.ok) throw new Error(response.statusText);
       setLive("on");
       wait = 500;
@@ -655,7 +656,7 @@ async function follow() {
         }
       }
     } catch (error) {
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) { setLive("off"); return; }
     }
     setLive("off");
     await new Promise((resolve) => setTimeout(resolve, wait));
@@ -671,6 +672,8 @@ function onMessage(frame) {
   }
   if (!data) return;
   const message = JSON.parse(data);
+  // the server ends the stream: the token expired or was revoked (no use trying again), or it stops
+  if (type === "end" && message.code === "bad_token" && S.live) S.live.abort();
   if (type === "hello") {
     if (S.position !== undefined && message.position > S.position) scheduleRefresh();
     return;
