@@ -81,9 +81,9 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
         outcomes = handle_batch(commands) if handle_batch else [handle(c) for c in commands]
         for (number, _), outcome in zip(numbered, outcomes):
             if outcome.rejection is not None:
-                problems.append(LineProblem(number, f"{outcome.rejection.message} "
-                                                    f"({outcome.rejection.message_en})",
-                                            outcome.rejection.code))
+                problems.append(LineProblem(number, outcome.rejection.message,
+                                            outcome.rejection.code,
+                                            outcome.rejection.message_en))
             elif outcome.replayed:
                 replayed += 1
             else:
