@@ -344,10 +344,10 @@ async def bureaus(actor: CurrentActor, reporting: Reporting) -> out.Bureaus:
 
 
 @router.get("/status", summary="The log's head, the projections' position and their lag",
-            response_model=out.Status, openapi_extra=action("read:directory"),
+            response_model=out.Status, openapi_extra=action("read:status"),
             responses=errors(503))
 async def status(actor: CurrentActor, ports: AppPorts) -> out.Status:
-    permit(actor, "read:directory")
+    permit(actor, "read:status")
     if ports.status is None:
         raise not_served("投影状态", "the projections' status")
     return out.Status(**await ports.status())

@@ -1164,11 +1164,13 @@ def test_report_numbers_and_who_may_read_them(server, clock):
 # --- status ---------------------------------------------------------------------------------------
 def test_status(world):
     expect(world.admin.get("/api/bureaus"), 200)  # reads settle the projections
-    for client in (world.admin, world.overseer, world.coordinator, world.ipa):
+    for client in (world.admin, world.overseer, world.coordinator):
         status = expect(client.get("/api/status"), 200)  # how fresh the numbers are
         assert status == {"log_head": status["log_head"], "log_events": 5,
                           "projected_position": status["log_head"], "projected_events": 5,
                           "lag": 0, "projector_error": None}
+    for client in (world.ipa, world.server.client("importer")):  # not every role's
+        assert expect(client.get("/api/status"), 403)["detail"]["code"] == "forbidden"
 
 
 # --- replaying the projections ------------------------------------------------------------------

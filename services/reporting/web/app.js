@@ -283,7 +283,10 @@ async function refresh() {
 }
 
 async function showFreshness() {
-  // how far the projections are behind the log (both modes' /api/status give `lag`)
+  // how far the projections are behind the log (both modes' /api/status give `lag`), for the
+  // roles that may ask (read:status: operators and oversight)
+  $("freshness").hidden = !(S.me.actions || {})["read:status"];
+  if ($("freshness").hidden) return;
   let lag = null;
   try { lag = (await api("/api/status")).lag; } catch (error) { lag = null; }
   const el = $("freshness");
