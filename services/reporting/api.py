@@ -17,7 +17,7 @@ from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
 from banli.domain.permissions import ACTIONS, allowed, event_for, reach
 from banli.web.deps import (AppPorts, Clock, CurrentActor, CurrentSession, ProposalPath,
-                            bad_token, forbid, not_served, own_bureau, permit, today)
+                            bad_token, not_served, own_bureau, permit, today)
 from banli.web.schemas import READ, action, errors
 
 from . import lineage as routing
@@ -311,14 +311,14 @@ async def history(proposal_id: ProposalPath, actor: CurrentActor,
 
 async def _proposal_bureaus(actor: Actor, reporting: ReportingStore, proposal_id: str
                             ) -> set[str]:
-    """The bureaus with a duty on the proposal, where the actor's reach depends on them: a 403
-    for a clerk whose bureau has none (the proposal exists: the caller checked)."""
+    """The bureaus with a duty on the proposal, where the actor's reach depends on them. To a
+    clerk whose bureau has none the proposal is unknown: the same 404 as one that does not
+    exist, so that no answer tells another bureau's proposals from ids never used."""
     if reach(actor, "read:proposal") == "all":
         return set()
     bureaus = await _in_thread(reporting.bureaus_of, proposal_id)
     if actor.bureau not in bureaus:
-        raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                     f"{actor.bureau} has no assignment on {proposal_id}")
+        raise not_found(proposal_id)
     return bureaus
 
 
@@ -363,9 +363,8 @@ async def proposal_state(proposal_id: ProposalPath, actor: CurrentActor,
     if not isinstance(state, Proposal):
         raise not_found(proposal_id)
     if reach(actor, "read:proposal") != "all":
-        if actor.bureau not in state.assignments:
-            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                         f"{actor.bureau} has no assignment on {proposal_id}")
+        if actor.bureau not in state.assignments:  # unknown to it (see _proposal_bureaus)
+            raise not_found(proposal_id)
         state = state.model_copy(update={
             "assignments": {actor.bureau: state.assignments[actor.bureau]}})
     return state

@@ -16,7 +16,7 @@ from banli.domain.events import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
 from banli.web.commands import not_found
-from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar, forbid,
+from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,
                             not_served, own_bureau, permit, today)
 from banli.web.schemas import READ, action, errors
 
@@ -54,8 +54,7 @@ async def proposal_deadlines(proposal_id: ProposalPath, actor: CurrentActor,
         raise not_found(proposal_id)
     own = reach(actor, "read:proposal") != "all"
     if own and actor.bureau not in await run_in_threadpool(reporting.bureaus_of, proposal_id):
-        raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                     f"{actor.bureau} has no assignment on {proposal_id}")
+        raise not_found(proposal_id)  # unknown to a bureau without a duty on it: the same 404
     explained = explain_proposal([load_event(r["data"]) for r in rows], rules, calendar,
                                  today(clock))
     if own:  # a clerk sees its own bureau's deadlines

@@ -490,9 +490,9 @@ def test_a_clerk_acts_for_its_own_bureau_only(world):
     refused(world.edu.post("/api/commands", json={
         "type": "log_contact", "proposal": P, "bureau": "sh-ipa", "stage": "during",
         "method": "phone"}), "wrong_bureau")
-    # its own bureau, but without a duty there: the rules say so
+    # its own bureau, but without a duty there: the proposal is unknown to it
     refused(world.fin.post(f"/api/proposals/{P}/reply", json={
-        "bureau": "sh-fin", "result": "solved"}), "not_assigned")
+        "bureau": "sh-fin", "result": "solved"}), "unknown_proposal")
     refused(world.edu.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-edu", "result": "solved"}), "not_lead")
     refused(world.ipa.post(f"/api/proposals/{P}/opinion", json={"bureau": "sh-ipa"}), "not_co")
@@ -901,7 +901,9 @@ def test_proposal_state_by_role(world):
         assert own["assignments"] == {bureau: full["assignments"][bureau]}
         assert {k: v for k, v in own.items() if k != "assignments"} == {
             k: v for k, v in full.items() if k != "assignments"}
-    forbidden(world.fin.get(f"/api/proposals/{P}"))
+    # to a bureau without a duty on it, the proposal is as unknown as one that does not exist
+    assert expect(world.fin.get(f"/api/proposals/{P}"), 404)["detail"]["code"] == (
+        "unknown_proposal")
     for client in (world.admin, world.fin):
         body = expect(client.get("/api/proposals/no-such-thing"), 404)
         assert body["detail"]["code"] == "unknown_proposal"
@@ -946,7 +948,8 @@ def test_history_has_both_clocks_actor_and_command_per_event(world, clock):
                               "ReplyIssued"]
     assert seen["sh-edu"] == ["ProposalSubmitted", "ProposalAssigned", "OpinionSubmitted",
                               "ProposalSupervised"]
-    forbidden(world.fin.get(f"/api/proposals/{P}/history"))
+    assert expect(world.fin.get(f"/api/proposals/{P}/history"), 404)["detail"]["code"] == (
+        "unknown_proposal")  # as unknown to a bureau without a duty as one never submitted
     for client in (world.admin, world.fin):
         body = expect(client.get("/api/proposals/nothing-here/history"), 404)
         assert body["detail"]["code"] == "unknown_proposal"

@@ -211,8 +211,8 @@ def test_a_reply_list_imports_under_its_clerks_rights(server):
     done = expect(clerk.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
     assert done["counts"]["imported"] == 1 and done["counts"]["refused"] == 1
     (refused,) = done["rows"]
-    assert refused["number"] == "102" and refused["reason"]["code"] in ("not_assigned",
-                                                                        "wrong_bureau")
+    assert refused["number"] == "102" and refused["reason"]["code"] in (
+        "not_assigned", "wrong_bureau", "unknown_proposal")
     assert server.system.settle(30)
     report = expect(clerk.get("/api/report", params={"bureau": "sh-ipa", "years": "2020",
                                                      "as_of": "2020-11-20"}), 200)
