@@ -330,11 +330,13 @@ def cmd_routing_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    from apps.local import calendar_load, calendar_show
+    from apps.local import calendar_load, calendar_show, calendar_unload
 
     settings = settings_from(args)
     if args.calendar_command == "load":
-        return calendar_load(settings, Path(args.file))
+        return calendar_load(settings, Path(args.file), args.replace)
+    if args.calendar_command == "unload":
+        return calendar_unload(settings, args.year)
     return calendar_show(settings, args.years)
 
 
@@ -518,7 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
     back.set_defaults(handler=cmd_routing_backtest)
 
     calendar = sub.add_parser(
-        "calendar", help="the working-day calendar: load a holiday notice, show the years",
+        "calendar", help="the working-day calendar: load or take back a holiday notice, show "
+                         "the years",
         description="Working days follow the State Council's yearly holiday notice. A year the "
                     "installed chinese-calendar package does not cover yet is counted with its "
                     "statutory holidays only, and deadlines counted over it are marked "
@@ -534,10 +537,24 @@ def build_parser() -> argparse.ArgumentParser:
                     "off and the weekend days worked. It is checked (dates in that year, no day "
                     "both off and worked, worked days on weekends) and kept in the data dir; a "
                     "running `banli serve` on that data dir takes it at once and the command "
-                    "prints the duties whose deadlines or on-time status it changes.")
+                    "prints the duties whose deadlines or on-time status it changes. A year "
+                    "the installed calendar package has the published notice for is replaced "
+                    "only when named with --replace.")
     load.add_argument("file", metavar="FILE.json")
+    load.add_argument("--replace", type=int, action="append", metavar="YEAR", default=[],
+                      help="a published year this notice corrects (repeat for each); without "
+                           "it such a year is refused")
     add_data_dir(load)
     load.set_defaults(handler=cmd_calendar)
+    unload = calendar_sub.add_parser(
+        "unload", help="take back the notice loaded for a year",
+        description="The year counts again as the installed calendar package has it, or "
+                    "provisionally; a running `banli serve` on the data dir takes that at once "
+                    "and the command prints the duties whose deadlines or on-time status it "
+                    "changes.")
+    unload.add_argument("year", type=int, metavar="YEAR")
+    add_data_dir(unload)
+    unload.set_defaults(handler=cmd_calendar)
     show = calendar_sub.add_parser("show", help="each year's source: notice, package or "
                                                 "provisional")
     show.add_argument("--years", type=_years, metavar="Y1[-Y2]",

@@ -139,6 +139,7 @@ EXPECTED_ROUTES = {
     # tested in test_deadlines_api.py
     ("get", "/api/proposals/{proposal_id}/deadlines"), ("get", "/api/deadlines/flips"),
     ("get", "/api/reminders"), ("get", "/api/calendar"), ("post", "/api/admin/calendar"),
+    ("delete", "/api/admin/calendar/{year}"),  # and test_calendar_notices.py
     ("get", "/api/report"), ("get", "/api/assignments"),
     ("get", "/api/bureaus/{bureau}/assignments"), ("get", "/api/proposals/{proposal_id}/history"),
     ("get", "/api/bureaus"), ("get", "/api/status"),
@@ -173,7 +174,8 @@ def test_healthz_needs_no_token(server):
 def _each_route(proposal: str = P) -> list[tuple[str, str]]:
     """Every route of the schema with its path parameters filled in."""
     return [(method, path.replace("{proposal_id}", proposal).replace("{command_id}", "c-1")
-             .replace("{bureau}", "sh-ipa")) for method, path in sorted(EXPECTED_ROUTES)]
+             .replace("{bureau}", "sh-ipa").replace("{year}", "2027"))
+            for method, path in sorted(EXPECTED_ROUTES)]
 
 
 def _forge(secret: str, claims: dict, **header) -> str:

@@ -23,6 +23,7 @@ import openpyxl
 from banli.domain.commands import actor_key
 from banli.domain.permissions import ROLES, allowed, reach
 from banli.domain.types import Actor
+from banli.workcalendar import save_notice
 from tests.conftest import ROOT, token_for
 
 P = "2020-cppcc_proposal-7"
@@ -53,7 +54,8 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, "measure": "replied",
          "to": "adopt_planned"}
-PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND}  # + the seeded preview
+# + the seeded preview; 2027: a loaded notice (seeded, and loaded again by the admin's POST)
+PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND, "year": 2027}
 OTHER_BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/commands"): {"type": "supervise", "proposal": P, "note": "督办"},
     ("post", "/api/routing/suggest"): {"title": "知识产权保护"},
@@ -95,6 +97,8 @@ def _seed(server) -> None:
         headers={"Content-Type": "application/octet-stream"})
     assert preview.status_code == 200, preview.text
     PATH["preview_id"] = preview.json()["preview_id"]
+    save_notice(server.system.calendars.directory,  # for the admin to take back
+                (ROOT / "deploy/calendar/notice-2027.example.json").read_bytes())
 
 
 def _operations(spec: dict) -> list[tuple[str, str, dict]]:
