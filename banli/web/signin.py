@@ -39,8 +39,8 @@ log = logging.getLogger("banli.signin")
 
 
 def _unverified() -> tuple[type[Exception], ...]:
-    """What an IdP's answer that does not verify raises: authlib's errors (an OAuth error, a
-    claim wrong or expired), and joserfc's (a signature, a key id, a token that does not
+    """What an IdP's answer that does not verify raises: authlib's errors (a claim wrong or
+    expired), and joserfc's (a signature, a key id, a token that does not
     decode) where authlib verifies with joserfc (as 1.9 does)."""
     try:
         from joserfc.errors import JoseError
@@ -98,7 +98,7 @@ def install(app: FastAPI, ports: Ports, settings: Settings) -> None:
     if not settings.oidc_issuer:
         app.include_router(providers_router)
         return
-    from authlib.integrations.starlette_client import OAuth
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 
     oauth = OAuth()
     oauth.register("idp", client_id=settings.oidc_client_id,
@@ -134,6 +134,9 @@ def install(app: FastAPI, ports: Ports, settings: Settings) -> None:
             actor = actor_from_claims(dict(claims), settings)
         except SignInRefused as refused:
             return refusal(refused.message, refused.message_en, 403)
+        except OAuthError as exc:  # the IdP said no (the person cancelled, a code used twice)
+            return refusal("统一身份认证未能完成登录", f"the sign-in did not complete: "
+                                               f"{exc.error}", 400)
         except UNVERIFIED as exc:
             log.warning("sign-in refused: the identity provider's answer does not verify: %s: "
                         "%s", type(exc).__name__, exc)

@@ -140,7 +140,7 @@ def test_an_id_token_that_does_not_verify_is_refused(idp, tmp_path, flaw):
 @pytest.mark.parametrize("failure, status, said", [
     ("fails", 502, "not answering as it should"),      # 500 from the token endpoint
     ("not json", 502, "not answering as it should"),
-    ("refuses", 400, "did not complete"),              # an OAuth error (invalid_grant)
+    ("refuses", 400, "did not complete: invalid_grant"),  # an OAuth error
 ])
 def test_a_token_endpoint_that_fails_is_refused(idp, tmp_path, failure, status, said):
     idp.answer = failure
