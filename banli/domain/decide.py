@@ -3,10 +3,10 @@
 What every command goes through, in order: an actor; the permission table (who may send it, for
 which bureau); a proposal the sender may know of (one its bureau has never had a duty on is, to
 a clerk, as unknown as one that does not exist); a business time (now, when it has none) that
-the rule of time allows; then its own decider, found in the registry by its class. The decider builds typed events on envelopes
-that give each its identity and order (`Envelopes`). Pure: ids and times come in with the
-command and the context, so the same command against the same state always gives the same
-events.
+the rule of time allows; then its own decider, found in the registry by its class. The decider
+builds typed events on envelopes that give each its identity and order (`Envelopes`). Pure: ids
+and times come in with the command and the context, so the same command against the same state
+always gives the same events.
 """
 from __future__ import annotations
 
