@@ -208,14 +208,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """`banli token issue|revoke|rotate|retire|keys`: tokens for service accounts and people
-    without an identity provider, and the keys and revocations behind them."""
+    without an identity provider, and the keys and revocations behind them. Only `issue` may
+    start a new auth dir; the others change one the servers already use (or say there is none)."""
     from banli.auth import AuthError, WeakSecret, authority
     from banli.domain.types import Actor
 
     settings = settings_from(args)
+    action = args.token_command
     try:
-        auth = authority(settings)
-        action = args.token_command
+        auth = authority(settings, create=action == "issue")
+        where = f"（{auth.path}）"
         if action == "issue":
             actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
             days = args.ttl_days if args.ttl_days is not None else settings.token_ttl_days
@@ -223,14 +225,14 @@ def cmd_token(args: argparse.Namespace) -> int:
         elif action == "revoke":
             if args.user:
                 auth.revoke_user(args.user)
-                print(f"已吊销 {args.user} 此前签发的全部令牌 (revoked every token of {args.user} "
-                      f"issued until now)")
+                print(f"已吊销 {args.user} 此前签发的全部令牌{where} (revoked every token of "
+                      f"{args.user} issued until now, in {auth.path})")
             elif args.jti:
                 auth.revoke_token(args.jti)
-                print(f"已吊销令牌 {args.jti} (revoked token {args.jti})")
+                print(f"已吊销令牌 {args.jti}{where} (revoked token {args.jti}, in {auth.path})")
             else:
                 auth.revoke(args.token)
-                print("已吊销该令牌 (revoked the token)")
+                print(f"已吊销该令牌{where} (revoked the token, in {auth.path})")
         elif action == "rotate":
             print(f"新签名密钥 {auth.rotate()}：此后签发的令牌用它签名，旧密钥在 retire 之前仍可验证 "
                   f"(the new key signs from now on; older keys verify until retired)")
@@ -242,7 +244,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                 state = "retired" if key.retired else "active"
                 print(f"{key.kid}\t{state}\tcreated {time.strftime('%Y-%m-%d %H:%M', time.localtime(key.created))}")
     except (ValueError, WeakSecret, AuthError) as exc:
-        print(f"banli token {args.token_command}: {exc}", file=sys.stderr)
+        print(f"banli token {action}: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -335,11 +337,13 @@ def cmd_routing_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    from apps.local import calendar_load, calendar_show
+    from apps.local import calendar_load, calendar_show, calendar_unload
 
     settings = settings_from(args)
     if args.calendar_command == "load":
-        return calendar_load(settings, Path(args.file))
+        return calendar_load(settings, Path(args.file), args.replace)
+    if args.calendar_command == "unload":
+        return calendar_unload(settings, args.year)
     return calendar_show(settings, args.years)
 
 
@@ -526,7 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     back.set_defaults(handler=cmd_routing_backtest)
 
     calendar = sub.add_parser(
-        "calendar", help="the working-day calendar: load a holiday notice, show the years",
+        "calendar", help="the working-day calendar: load or take back a holiday notice, show "
+                         "the years",
         description="Working days follow the State Council's yearly holiday notice. A year the "
                     "installed chinese-calendar package does not cover yet is counted with its "
                     "statutory holidays only, and deadlines counted over it are marked "
@@ -542,10 +547,24 @@ def build_parser() -> argparse.ArgumentParser:
                     "off and the weekend days worked. It is checked (dates in that year, no day "
                     "both off and worked, worked days on weekends) and kept in the data dir; a "
                     "running `banli serve` on that data dir takes it at once and the command "
-                    "prints the duties whose deadlines or on-time status it changes.")
+                    "prints the duties whose deadlines or on-time status it changes. A year "
+                    "the installed calendar package has the published notice for is replaced "
+                    "only when named with --replace.")
     load.add_argument("file", metavar="FILE.json")
+    load.add_argument("--replace", type=int, action="append", metavar="YEAR", default=[],
+                      help="a published year this notice corrects (repeat for each); without "
+                           "it such a year is refused")
     add_data_dir(load)
     load.set_defaults(handler=cmd_calendar)
+    unload = calendar_sub.add_parser(
+        "unload", help="take back the notice loaded for a year",
+        description="The year counts again as the installed calendar package has it, or "
+                    "provisionally; a running `banli serve` on the data dir takes that at once "
+                    "and the command prints the duties whose deadlines or on-time status it "
+                    "changes.")
+    unload.add_argument("year", type=int, metavar="YEAR")
+    add_data_dir(unload)
+    unload.set_defaults(handler=cmd_calendar)
     show = calendar_sub.add_parser("show", help="each year's source: notice, package or "
                                                 "provisional")
     show.add_argument("--years", type=_years, metavar="Y1[-Y2]",

@@ -132,7 +132,8 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def status() -> dict[str, Any]:
         return await run_in_threadpool(system.status)
 
-    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True)
+    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
+                    recheck=system.settings.live_recheck_s)
     system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",
@@ -147,4 +148,4 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        records=system.log,
                        previews=PreviewBook.from_settings(system.settings),
                        clerk_backdate_days=system.settings.clerk_backdate_days),
-        system.settings, lifespan, signin=True)
+        system.settings, lifespan, signin=True, on_stop=[live.close])

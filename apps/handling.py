@@ -41,7 +41,7 @@ def run(settings: Settings, serve_http: bool = True) -> int:
                               bus=LetterCheckingBus(bus, letters), letters=letters,
                               clerk_backdate_days=settings.clerk_backdate_days),
                         settings)
-        http = ThreadedServer(api, settings.host, settings.port).start()
+        http = ThreadedServer(api, settings.host, settings.port, settings.access_log).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
     try:
         handler.run()  # runs until SIGTERM/SIGINT, then stops cleanly

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 
 from banli.auth import authority
@@ -16,7 +15,7 @@ from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.commands import poll_router
 from banli.web.letters import LetterCheckingBus
-from banli.web.serve import run_in_foreground
+from banli.web.serve import Server, run_in_foreground
 
 from services.intake.api import router
 from services.reporting.http.deps import ReportingPorts
@@ -59,5 +58,4 @@ def suggester(settings: Settings) -> Suggester | None:
 def run(settings: Settings) -> int:
     app = create_app(settings)
     print(f"banli intake listening on http://{settings.host}:{settings.port}", flush=True)
-    return run_in_foreground(uvicorn.Server(uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning")))
+    return run_in_foreground(Server(app, settings.host, settings.port, settings.access_log))

@@ -18,7 +18,6 @@ from banli.domain.rates import Report, Scope
 from banli.domain.types import Actor
 from banli.history import LineProblem, file_lines, read_commands
 from banli.settings import Settings
-from banli.web.serve import GRACE_S
 
 SERVER_FILE = "server.json"
 DEMO_ACTORS = {
@@ -82,9 +81,9 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
         outcomes = handle_batch(commands) if handle_batch else [handle(c) for c in commands]
         for (number, _), outcome in zip(numbered, outcomes):
             if outcome.rejection is not None:
-                problems.append(LineProblem(number, f"{outcome.rejection.message} "
-                                                    f"({outcome.rejection.message_en})",
-                                            outcome.rejection.code))
+                problems.append(LineProblem(number, outcome.rejection.message,
+                                            outcome.rejection.code,
+                                            outcome.rejection.message_en))
             elif outcome.replayed:
                 replayed += 1
             else:
@@ -407,10 +406,8 @@ def serve(settings: Settings, demo: bool = False) -> int:
     """`banli serve`: the embedded system over HTTP. With `demo`, an empty store gets the demo
     history and the start prints demo tokens (valid DEMO_TOKEN_HOURS) and a signed-in link;
     without it nothing is printed that could sign anyone in."""
-    import uvicorn
-
     from apps.embedded import EmbeddedSystem, create_app
-    from banli.web.serve import run_in_foreground
+    from banli.web.serve import Server, run_in_foreground
 
     if (url := running_server(settings)) is not None:
         print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
@@ -420,9 +417,7 @@ def serve(settings: Settings, demo: bool = False) -> int:
         print("首次启动，正在载入演示数据 (loading demo data)…", flush=True)
         load_demo(system)
     app = create_app(system)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=GRACE_S))
+    server = Server(app, settings.host, settings.port, settings.access_log)
     url = f"http://{settings.host}:{settings.port}"
 
     def announce() -> None:
@@ -504,15 +499,18 @@ def _follow(read) -> int:
     return 0
 
 
-def calendar_load(settings: Settings, path: Path) -> int:
+def calendar_load(settings: Settings, path: Path, replace: list[int] | None = None) -> int:
     """`banli calendar load`: validate the notice, then load it into the running server on this
     data dir (which answers with what it changes), or keep it in the data dir for the next
-    start."""
-    from banli.workcalendar import NoticeError, parse_notice, save_notice
+    start. A year the calendar package has the published notice for is replaced only when
+    named in `replace`."""
+    from banli.workcalendar import NoticeError, check_replacing, parse_notice, save_notice
 
+    replace = replace or []
     try:
         data = path.read_bytes()
         tables = parse_notice(data, str(path))
+        check_replacing(tables, replace)
     except OSError as exc:
         print(f"banli calendar load: {exc}", file=sys.stderr)
         return 2
@@ -523,29 +521,69 @@ def calendar_load(settings: Settings, path: Path) -> int:
     years = ", ".join(str(t.year) for t in tables)
     url = running_server(settings)
     if url is None:
-        save_notice(settings.calendar_dir, data)
+        save_notice(settings.calendar_dir, data, replace)
         print(f"已载入 {years} 年节假日通知，下次启动起按此计算工作日 (loaded the notice for {years} "
               f"into {settings.calendar_dir}; counted from the next start)")
         return 0
-    token = cli_token(settings)
-    request = urllib.request.Request(f"{url}/api/admin/calendar", data=data, method="POST",
-                                     headers={"Authorization": f"Bearer {token}",
-                                              "Content-Type": "application/json"})
+    query = urllib.parse.urlencode([("replace", year) for year in replace])
+    answer = _admin_call(settings, url, "POST", f"/api/admin/calendar?{query}", data)
+    if answer is None:
+        return 1
+    print(f"已载入 {years} 年节假日通知，{url} 即时生效；{len(answer['flips'])} 项期限或按期状态随之改变 "
+          f"(loaded the notice for {years} into {url}; {len(answer['flips'])} deadlines or "
+          f"on-time statuses change)")
+    _print_flips(answer["flips"])
+    return 0
+
+
+def calendar_unload(settings: Settings, year: int) -> int:
+    """`banli calendar unload YEAR`: take back the loaded notice for the year, in the running
+    server on this data dir (which answers with what it changes), or in the data dir."""
+    from banli.workcalendar import CalendarBook, remove_notice
+
+    url = running_server(settings)
+    if url is None:
+        if not remove_notice(settings.calendar_dir, year):
+            configured = any(t.year == year for t in CalendarBook(
+                settings.calendar_dir, settings.calendar_notices).loaded())
+            print(f"banli calendar unload: {year} 年的通知由 BANLI_CALENDAR_NOTICES 指定 (the notice "
+                  f"for {year} is a file BANLI_CALENDAR_NOTICES names: take it out there)"
+                  if configured else f"banli calendar unload: 未载入 {year} 年的通知 (no notice "
+                                     f"for {year} is loaded in {settings.calendar_dir})",
+                  file=sys.stderr)
+            return 1
+        print(f"已撤回 {year} 年节假日通知，下次启动起不再按此计算 (took back the notice for {year} "
+              f"from {settings.calendar_dir}; from the next start)")
+        return 0
+    answer = _admin_call(settings, url, "DELETE", f"/api/admin/calendar/{year}")
+    if answer is None:
+        return 1
+    print(f"已撤回 {year} 年节假日通知，{url} 即时生效，该年现按 {answer['source']} 计算；"
+          f"{len(answer['flips'])} 项期限或按期状态随之改变 (took back the notice for {year} in "
+          f"{url}: the year now counts as {answer['source']}; {len(answer['flips'])} deadlines "
+          f"or on-time statuses change)")
+    _print_flips(answer["flips"])
+    return 0
+
+
+def _admin_call(settings: Settings, url: str, method: str, path: str,
+                data: bytes | None = None) -> dict[str, Any] | None:
+    """The running server's answer to this command's admin request, or None (said why)."""
+    request = urllib.request.Request(f"{url}{path}", data=data, method=method, headers={
+        "Authorization": f"Bearer {cli_token(settings)}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.load(response)
+            return json.load(response)
     except urllib.error.HTTPError as exc:
-        print(f"banli calendar load: {url} answered {exc.code}: "
+        print(f"banli calendar: {url} answered {exc.code}: "
               f"{exc.read().decode(errors='replace')}", file=sys.stderr)
-        return 1
-    flips = answer["flips"]
-    print(f"已载入 {years} 年节假日通知，{url} 即时生效；{len(flips)} 项期限或按期状态随之改变 "
-          f"(loaded the notice for {years} into {url}; {len(flips)} deadlines or on-time "
-          f"statuses change)")
+        return None
+
+
+def _print_flips(flips: list[dict[str, Any]]) -> None:
     for item in flips:
         print(f"  {item['proposal_id']} {item['bureau']} {item['what']}: {item['due_before']} "
               f"{item['before']} → {item['due_after']} {item['after']}")
-    return 0
 
 
 def calendar_show(settings: Settings, years: tuple[int, int] | None) -> int:

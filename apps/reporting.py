@@ -51,12 +51,13 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                         lambda db: history_loader(store, db))
     load = history_loader(store)
     if projector is not None:  # the worker of this very process pushes what it projects
-        live = LiveFeed(store, lambda: projector.inserted, pushed=True)
+        live = LiveFeed(store, lambda: projector.inserted, pushed=True,
+                        recheck=settings.live_recheck_s)
         projector.projection.listeners.append(live.push)
         if not store.intervals_complete():  # a store made before the report's intervals
             replayer.start()
     else:
-        live = LiveFeed(store)
+        live = LiveFeed(store, recheck=settings.live_recheck_s)
 
     async def states(proposal_id: str):
         return fold(await run_in_threadpool(load, proposal_id, 2**31))
@@ -92,7 +93,7 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          records=ProjectedRecords(store, load),
                          previews=PreviewBook.from_settings(settings),
                          clerk_backdate_days=settings.clerk_backdate_days),
-                     settings, signin=True)
+                     settings, signin=True, on_stop=[live.close])
 
 
 def run(settings: Settings) -> int:
@@ -105,7 +106,7 @@ def run(settings: Settings) -> int:
     lag = ConsumerLag(settings.kafka_bootstrap, settings.topics.events,
                       f"{settings.app_id}-reporting")
     http = ThreadedServer(create_api(settings, store, projector, calendars, bus, lag),
-                          settings.host, settings.port).start()
+                          settings.host, settings.port, settings.access_log).start()
     print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
     reminders = start_reminders(settings, store, calendars)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)

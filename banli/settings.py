@@ -76,6 +76,14 @@ class Settings(BaseSettings):
                                                      "request's")
     cors_origins: str = Field("", description="comma-separated origins allowed to call the API "
                                               "from a browser (CORS); unset: none")
+    access_log: bool = Field(True, description="log each HTTP request on standard output "
+                                               "(client, method, path, status, time; never a "
+                                               "query string, a header or a body)")
+    live_recheck_s: float = Field(30.0, gt=0, description="an open live feed (/api/live) asks "
+                                                          "again at least this often whether "
+                                                          "its token has expired or been "
+                                                          "revoked, and ends if so (and before "
+                                                          "each batch of events)")
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
     max_import_bytes: int = Field(256 << 20, description="largest bulk import body (413 above)")
     # spreadsheet uploads (banli.sheets.limits; docs/sheets.md, "Bounds"): a sheet past one is

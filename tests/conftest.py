@@ -11,12 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from banli.auth import issue_token
 from banli.domain.types import Actor
 from banli.settings import Settings
-from banli.web.serve import GRACE_S
+from banli.web.serve import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 # The signing secret of the tests' systems: a real one's length and mix (a weak one is refused).
@@ -74,9 +73,7 @@ class LiveServer:
     def __init__(self, app):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on",
-                                                    timeout_graceful_shutdown=GRACE_S))
+        self.server = Server(app, "127.0.0.1", self.port, access_log=False)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "LiveServer":

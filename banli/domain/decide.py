@@ -1,11 +1,12 @@
 """`decide`: a command against the state of its stream, to the events it becomes or why not.
 
 What every command goes through, in order: an actor; the permission table (who may send it, for
-which bureau); a business time (now, when it has none) that the rule of time allows; then its
-own decider, found in the registry by its class. The decider builds typed events on envelopes
-that give each its identity and order (`Envelopes`). Pure: ids and times come in with the
-command and the context, so the same command against the same state always gives the same
-events.
+which bureau); a proposal the sender may know of (one its bureau has never had a duty on is, to
+a clerk, as unknown as one that does not exist); a business time (now, when it has none) that
+the rule of time allows; then its own decider, found in the registry by its class. The decider
+builds typed events on envelopes that give each its identity and order (`Envelopes`). Pure: ids
+and times come in with the command and the context, so the same command against the same state
+always gives the same events.
 """
 from __future__ import annotations
 
@@ -30,12 +31,14 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
         return Rejection.of("missing_actor")
     if (denied := authorize(command, command.actor)) is not None:
         return denied
+    spec = spec_of(command)
+    if spec.on_proposal and _hidden(state, command, command.actor):
+        return Rejection.of("unknown_proposal", proposal=command.stream)
     if command.at is None:
         follows = [at for _, at in _follows(state, command, ctx)]
         command = replaced(command, {"at": max([ctx.recorded_at, *follows])})
     if (untimely := _untimely(state, command, ctx)) is not None:
         return untimely
-    spec = spec_of(command)
     if spec.on_proposal:
         if not isinstance(state, Proposal):
             return Rejection.of("unknown_proposal", proposal=command.stream)
@@ -47,6 +50,14 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
 
 
 _CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+
+
+def _hidden(state: State, command: c.Command, actor: Actor) -> bool:
+    """Whether the proposal is hidden from a sender who acts for its own bureau only (a
+    clerk): one its bureau has never had a duty on. It is refused as unknown, before anything
+    of the proposal (its submission date, its status, its duties) could show in the answer."""
+    return permissions.reach(actor, command.type) == "own" and not (
+        isinstance(state, Proposal) and actor.bureau in state.assignments)
 
 
 def authorize(command: c.Command, actor: Actor) -> Rejection | None:

@@ -36,8 +36,12 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     "read:live": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
     # proposals awaiting assignment, routing suggestions and days lost to misrouting overall
     "read:routing": {"coordinator": "all", "overseer": "all", "admin": "all"},
-    # who is who: bureaus' names, the signed-in user, the working-day calendar, freshness
+    # who is who: bureaus' names, the signed-in user, the working-day calendar
     "read:directory": {role: "all" for role in ROLES},
+    # how the system runs: the log's head, the projections' position and lag, a projector's
+    # error; for those who operate it and oversee the numbers (a clerk's page and an importer
+    # need none of it: it counts every bureau's events)
+    "read:status": {"coordinator": "all", "overseer": "all", "admin": "all"},
     # a command's outcome: the sender's own (an admin's: any)
     "read:command": {"coordinator": "self", "overseer": "self", "clerk": "self",
                      "importer": "self", "admin": "all"},

@@ -1,8 +1,11 @@
 """Building a FastAPI app from routers and a process's adapters; request-size limits; errors."""
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any, Iterable
+import time
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -64,6 +67,41 @@ class BodyLimit:
 
 class _TooLarge(BaseException):  # not Exception: FastAPI turns those into a 400
     pass
+
+
+class AccessLog:
+    """ASGI middleware: one line per request on the `banli.access` logger, once it is answered
+    (a live feed's when it ends): the client's address, the method, the path as sent (still
+    percent-encoded: a line cannot be forged into the log), the status and the time taken.
+    Never the query string (a sign-in's code travels there), a header (tokens) or a body."""
+
+    def __init__(self, app, logger: logging.Logger | None = None):
+        self.app = app
+        self.logger = logger or logging.getLogger("banli.access")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), 0
+
+        async def noting_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        except Exception:
+            status = status or 500  # answered 500 by Starlette's outermost middleware
+            raise
+        finally:
+            path = scope.get("raw_path") or quote(scope.get("path", ""))
+            if isinstance(path, bytes):
+                path = path.decode("ascii", "backslashreplace")
+            client = (scope.get("client") or ("-",))[0]
+            self.logger.info('%s "%s %s" %s %.0fms', client, scope.get("method"), path,
+                             status or "-", (time.perf_counter() - started) * 1000)
 
 
 # The page loads only its own scripts and styles, is framed by no one, and sends no referrer.
@@ -184,15 +222,19 @@ def _plain(value: Any) -> Any:
 
 
 def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
-              settings: Settings, lifespan=None, signin: bool = False) -> FastAPI:
+              settings: Settings, lifespan=None, signin: bool = False,
+              on_stop: Iterable[Callable[[], None]] = ()) -> FastAPI:
     """An app of these routers over a process's adapters (`ports`), with the request limits,
-    the security headers and the CORS origins of its settings, sign-out, and, where it serves
-    the page (`signin`), sign-in through the identity provider its settings name."""
+    the security headers and the CORS origins of its settings, the access log, sign-out, and,
+    where it serves the page (`signin`), sign-in through the identity provider its settings
+    name. `on_stop` are called (in the server's loop) when the server begins to shut down
+    (banli.web.serve.Server): what keeps answers open ends them then."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
                   dependencies=[Depends(known_query)],
                   description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
                               "request needs `Authorization: Bearer <token>` (`banli token`).")
     app.state.ports = ports  # read by banli.web.deps.ports_of only
+    app.state.on_stop = list(on_stop)  # read by banli.web.serve.Server only
     for router in routers:
         app.include_router(router)
     if signin:
@@ -211,6 +253,7 @@ def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)  # outermost of ours: every answer is logged, 413s included
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

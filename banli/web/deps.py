@@ -70,20 +70,51 @@ def not_served(what: str, where: str) -> HTTPException:
                                       "message_en": f"this service does not serve {where}"})
 
 
-def current_actor(ports: AppPorts,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                  ) -> Actor:
+@dataclass(frozen=True)
+class Session:
+    """A request's verified token: its actor and when it expires. An answer that stays open
+    (the live feed) asks `ended()` again as it goes: a token revoked or expired since ends it."""
+
+    actor: Actor
+    token: str
+    expires: float
+    authority: Authority
+
+    def ended(self) -> AuthError | None:
+        """Why the token no longer holds (expired, revoked, its key retired), or None."""
+        try:
+            self.authority.verify(self.token)
+        except AuthError as exc:
+            return exc
+        return None
+
+
+def bad_token(exc: AuthError) -> dict[str, str]:
+    """The error body of a token that does not hold."""
+    return {"code": "bad_token", "message": "令牌无效、已过期或已吊销，请重新登录",
+            "message_en": f"invalid token: {exc}"}
+
+
+def current_session(ports: AppPorts,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                    ) -> Session:
     if credentials is None:
         raise HTTPException(401, detail={"code": "unauthenticated", "message": "需要登录令牌",
                                          "message_en": "a bearer token is required"},
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        actor, _ = ports.authority.verify(credentials.credentials)
-        return actor
+        actor, claims = ports.authority.verify(credentials.credentials)
     except AuthError as exc:
-        raise HTTPException(401, detail={"code": "bad_token", "message": "令牌无效或已过期",
-                                         "message_en": f"invalid token: {exc}"},
+        raise HTTPException(401, detail=bad_token(exc),
                             headers={"WWW-Authenticate": "Bearer"}) from None
+    return Session(actor, credentials.credentials, float(claims["exp"]), ports.authority)
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+def current_actor(session: CurrentSession) -> Actor:
+    return session.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

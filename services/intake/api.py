@@ -157,7 +157,8 @@ async def import_commands(bus, lines) -> dict[str, Any]:
     try:
         for number, item in lines:
             if isinstance(item, LineProblem):
-                problems.append({"line": number, "code": item.code, "reason": item.reason})
+                problems.append({"line": number, "code": item.code, "reason": item.reason,
+                                 "reason_en": item.reason_en})
                 continue
             after: list = [t for stream in ordering.reads(item) for t in in_flight.get(stream, ())]
             if (held := holding.get(item.stream)) is not None and not held.done():

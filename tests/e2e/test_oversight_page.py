@@ -183,10 +183,10 @@ def test_a_clerk_of_another_bureau_cannot_see_the_model_bureaus_items(browser, m
     bureaus = set(page.eval_on_selector_all("#items tr.item td:nth-child(3)",
                                             "cells => cells.map(c => c.innerText)"))
     assert bureaus == {"上海市人力资源和社会保障局"}
-    # asking for the model bureau's item directly is refused, and nothing of it is shown
+    # asking for the model bureau's item directly: unknown to this clerk, nothing of it shown
     page.evaluate(f"openHistory('{IPA_ONLY}')")
     page.wait_for_selector("#drawer-body .error")
-    assert "未承办" in page.inner_text("#drawer-body")
+    assert "不存在" in page.inner_text("#drawer-body")
     assert page.locator("#history li").count() == 0
     tab.shot("oversight-clerk-refused")
     # a post by the model bureau does not reach this clerk's live feed

@@ -139,6 +139,7 @@ EXPECTED_ROUTES = {
     # tested in test_deadlines_api.py
     ("get", "/api/proposals/{proposal_id}/deadlines"), ("get", "/api/deadlines/flips"),
     ("get", "/api/reminders"), ("get", "/api/calendar"), ("post", "/api/admin/calendar"),
+    ("delete", "/api/admin/calendar/{year}"),  # and test_calendar_notices.py
     ("get", "/api/report"), ("get", "/api/assignments"),
     ("get", "/api/bureaus/{bureau}/assignments"), ("get", "/api/proposals/{proposal_id}/history"),
     ("get", "/api/bureaus"), ("get", "/api/status"),
@@ -176,7 +177,8 @@ def test_healthz_needs_no_token(server):
 def _each_route(proposal: str = P) -> list[tuple[str, str]]:
     """Every route of the schema with its path parameters filled in."""
     return [(method, path.replace("{proposal_id}", proposal).replace("{command_id}", "c-1")
-             .replace("{bureau}", "sh-ipa").replace("{sha256}", "ab" * 32))
+             .replace("{bureau}", "sh-ipa").replace("{sha256}", "ab" * 32)
+             .replace("{year}", "2027"))
             for method, path in sorted(EXPECTED_ROUTES)]
 
 
@@ -494,9 +496,9 @@ def test_a_clerk_acts_for_its_own_bureau_only(world):
     refused(world.edu.post("/api/commands", json={
         "type": "log_contact", "proposal": P, "bureau": "sh-ipa", "stage": "during",
         "method": "phone"}), "wrong_bureau")
-    # its own bureau, but without a duty there: the rules say so
+    # its own bureau, but without a duty there: the proposal is unknown to it
     refused(world.fin.post(f"/api/proposals/{P}/reply", json={
-        "bureau": "sh-fin", "result": "solved"}), "not_assigned")
+        "bureau": "sh-fin", "result": "solved"}), "unknown_proposal")
     refused(world.edu.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-edu", "result": "solved"}), "not_lead")
     refused(world.ipa.post(f"/api/proposals/{P}/opinion", json={"bureau": "sh-ipa"}), "not_co")
@@ -905,7 +907,9 @@ def test_proposal_state_by_role(world):
         assert own["assignments"] == {bureau: full["assignments"][bureau]}
         assert {k: v for k, v in own.items() if k != "assignments"} == {
             k: v for k, v in full.items() if k != "assignments"}
-    forbidden(world.fin.get(f"/api/proposals/{P}"))
+    # to a bureau without a duty on it, the proposal is as unknown as one that does not exist
+    assert expect(world.fin.get(f"/api/proposals/{P}"), 404)["detail"]["code"] == (
+        "unknown_proposal")
     for client in (world.admin, world.fin):
         body = expect(client.get("/api/proposals/no-such-thing"), 404)
         assert body["detail"]["code"] == "unknown_proposal"
@@ -950,7 +954,8 @@ def test_history_has_both_clocks_actor_and_command_per_event(world, clock):
                               "ReplyIssued"]
     assert seen["sh-edu"] == ["ProposalSubmitted", "ProposalAssigned", "OpinionSubmitted",
                               "ProposalSupervised"]
-    forbidden(world.fin.get(f"/api/proposals/{P}/history"))
+    assert expect(world.fin.get(f"/api/proposals/{P}/history"), 404)["detail"]["code"] == (
+        "unknown_proposal")  # as unknown to a bureau without a duty as one never submitted
     for client in (world.admin, world.fin):
         body = expect(client.get("/api/proposals/nothing-here/history"), 404)
         assert body["detail"]["code"] == "unknown_proposal"
@@ -1168,11 +1173,13 @@ def test_report_numbers_and_who_may_read_them(server, clock):
 # --- status ---------------------------------------------------------------------------------------
 def test_status(world):
     expect(world.admin.get("/api/bureaus"), 200)  # reads settle the projections
-    for client in (world.admin, world.overseer, world.coordinator, world.ipa):
+    for client in (world.admin, world.overseer, world.coordinator):
         status = expect(client.get("/api/status"), 200)  # how fresh the numbers are
         assert status == {"log_head": status["log_head"], "log_events": 5,
                           "projected_position": status["log_head"], "projected_events": 5,
                           "lag": 0, "projector_error": None}
+    for client in (world.ipa, world.server.client("importer")):  # not every role's
+        assert expect(client.get("/api/status"), 403)["detail"]["code"] == "forbidden"
 
 
 # --- replaying the projections ------------------------------------------------------------------

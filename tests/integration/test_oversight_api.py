@@ -159,11 +159,13 @@ class Listener(threading.Thread):
         self.url, self.token = url, token
         self.frames: list[tuple[str, dict]] = []
         self.ready = threading.Event()
+        self.closed = threading.Event()  # the server ended the stream
         self.changed = threading.Condition()
 
     def run(self) -> None:
         try:
             self._read()
+            self.closed.set()
         except httpx.HTTPError:  # the server shutting down at the end of the test
             pass
 

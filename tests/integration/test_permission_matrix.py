@@ -8,7 +8,8 @@ something else than it declares, or forgets to check, fails here. The requests a
 that nothing but the permission decides: where the table allows, a read answers 2xx and a
 command is not refused for the sender's role or bureau (the rules may still refuse it, 409 with
 their own code); where it does not, a read answers 403 (someone else's command outcome or
-spreadsheet preview, a reply letter not yours to see: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
+spreadsheet preview, a reply letter not yours to see, or a proposal the reader's bureau has no
+duty on: 404, as unknown) and a command 409 `forbidden` or `wrong_bureau`, recorded in the log."""
 from __future__ import annotations
 
 import json
@@ -20,10 +21,11 @@ import httpx
 import openpyxl
 
 from banli.domain.commands import actor_key
-from banli.domain.permissions import ROLES, allowed
+from banli.domain.permissions import ROLES, allowed, reach
 from banli.domain.registry import REGISTRY
 from banli.domain.types import Actor
 from banli.domain.vocabulary import example
+from banli.workcalendar import save_notice
 from tests.conftest import ROOT, token_for
 
 P = "2020-cppcc_proposal-7"
@@ -40,7 +42,8 @@ BODIES: dict[str, dict[str, Any]] = {
 BODIES["decide_disclosure"]["disclosure"] = "withheld"  # the seeded reply's letter stays private
 QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, "measure": "replied",
          "to": "adopt_planned"}
-PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND}  # + the seeded preview
+# + the seeded preview; 2027: a loaded notice (seeded, and loaded again by the admin's POST)
+PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND, "year": 2027}
 OTHER_BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/commands"): {"type": "supervise", "proposal": P, "note": "督办"},
     ("post", "/api/routing/suggest"): {"title": "知识产权保护"},
@@ -91,6 +94,8 @@ def _seed(server) -> None:
         "bureau": OWN, "result": "solved", "letter": letter.json(),
         "at": "2020-02-10T09:00:00+08:00"}).status_code == 201
     PATH["sha256"] = letter.json()["sha256"]
+    save_notice(server.system.calendars.directory,  # for the admin to take back
+                (ROOT / "deploy/calendar/notice-2027.example.json").read_bytes())
 
 
 def _operations(spec: dict) -> list[tuple[str, str, dict]]:
@@ -128,13 +133,18 @@ def _command_type(path: str, op: dict) -> str:
 
 
 def _expectation(actor: Actor | None, path: str, op: dict) -> str:
-    """What the table says: `unauthenticated`, `allowed` or `refused`."""
+    """What the table says: `unauthenticated`, `allowed`, `refused`, or `unknown` (a read of a
+    proposal by a role reaching its own bureau's, whose bureau has no duty on it: the proposal
+    is as unknown to it as one that does not exist)."""
     if actor is None:
         return "unauthenticated"
     action = op["x-banli-action"]
     if action in ("read:command", "read:preview"):  # what the coordinator sent or uploaded
         sender = actor_key(Actor(user="test-coordinator", role="coordinator"))
         return "allowed" if allowed(actor, action, sender=sender) else "refused"
+    if ("{proposal_id}" in path and action == "read:proposal" and reach(actor, action) == "own"
+            and not allowed(actor, action, OWN)):
+        return "unknown"
     if "{proposal_id}" in path or "bureau" in str(op.get("parameters")) or action in BODIES \
             or path == "/api/commands":
         concerned = OWN  # P is sh-ipa's; bureau parameters and bodies name sh-ipa
@@ -183,6 +193,9 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
                       ) if expected == "allowed" else (status == 409 and code in PERMISSION_CODES)
             elif op["x-banli-action"] in NOT_YOURS_404:
                 ok = status == (200 if expected == "allowed" else 404)
+            elif expected == "unknown":
+                ok = status == 404 and code is None and body["detail"]["code"] == (
+                    "unknown_proposal")
             else:
                 ok = 200 <= status < 300 if expected == "allowed" else status == 403
             if not ok:
@@ -190,6 +203,44 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
                              f"the server answered {status} {body!r:.200}")
     assert not wrong, "\n".join(wrong)
     assert checked == (len(operations) - 1) * len(PRINCIPALS)
+
+
+UNKNOWN = "2020-cppcc_proposal-424242"  # never submitted
+
+
+def _alike(body: Any, proposal: str) -> Any:
+    """An answer with the proposal's id and the command's own id taken out."""
+    text = json.dumps(body, ensure_ascii=False).replace(proposal, "{id}")
+    plain = json.loads(text)
+    if isinstance(plain, dict):
+        plain.pop("command_id", None)
+    return plain
+
+
+def test_another_bureaus_proposal_answers_as_one_that_does_not_exist(server):
+    """Every route taking a proposal id answers a clerk of a bureau without a duty on P exactly
+    as it answers an id never used: the same status and body, the ids aside. Nothing tells
+    another bureau's proposals from ids no one submitted (not a 403, not a rule naming its
+    duties, its status or its submission date)."""
+    _seed(server)
+    spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    routes = [(m, p, op) for m, p, op in _operations(spec) if "{proposal_id}" in p]
+    assert len(routes) >= 20
+    clerk = server.client("clerk", OTHER)
+    differ: list[str] = []
+    for method, path, op in routes:
+        answers = []
+        for proposal in (P, UNKNOWN):
+            request = _request(method, path, op)
+            request["url"] = path.replace("{proposal_id}", proposal)
+            if "json" in request:  # its own bureau's record, dated before P's submission
+                body = json.loads(json.dumps(request["json"]).replace(OWN, OTHER))
+                request["json"] = {**body, "at": "2020-01-15T09:00:00+08:00"}
+            status, body = _call(clerk, request)
+            answers.append((status, _alike(body, proposal)))
+        if answers[0] != answers[1] or answers[0][0] < 400:
+            differ.append(f"{method.upper()} {path}: {answers[0]} but {answers[1]}")
+    assert not differ, "\n".join(differ)
 
 
 def test_everyone_signed_in_may_sign_out_and_no_one_else(server):

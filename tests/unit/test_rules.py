@@ -631,6 +631,22 @@ def test_a_clerk_acts_for_its_own_bureau_only():
     assert "sh-hrss" in rejection.message and "sh-ipa" in rejection.message_en
 
 
+def test_a_proposal_its_bureau_has_no_duty_on_is_unknown_to_a_clerk():
+    """As unknown as one never submitted: the same refusal, decided before anything of the
+    proposal (its submission date, its status, its duties) could show in the answer."""
+    never = given(*bureaus).when(reply("sh-jrj", at="2020-01-10", actor=clerk("sh-jrj")))
+    expected = never.then_rejected("unknown_proposal", proposal=P)
+    for history in (ASSIGNED, (*ASSIGNED, withdraw(at="2020-03-01"))):
+        for at in ("2020-01-10", "2020-05-01"):  # before its submission, and after
+            for command in (reply("sh-jrj", at=at), acknowledge("sh-jrj", at=at),
+                            log_contact("sh-jrj", at=at)):
+                refused = given(*history).when({**command, "actor": clerk("sh-jrj")})
+                assert refused.then_rejected("unknown_proposal", proposal=P) == expected
+    # a bureau once on it (its duty returned) knows it: the rules say why not
+    given(*ASSIGNED, return_("sh-hrss")).when(submit_opinion(
+        "sh-hrss", actor=clerk("sh-hrss"))).then_rejected("not_assigned", bureau="sh-hrss")
+
+
 def test_a_clerk_gives_only_bureau_commands():
     for command in (assign(), supervise(), withdraw(), extend_deadline("sh-ipa", "2020-07-01"),
                     register_bureau("sh-new"), submit("21009")):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -15,8 +16,8 @@ from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
 from banli.domain.permissions import ACTIONS, allowed, event_for, reach
-from banli.web.deps import (AppPorts, Clock, CurrentActor, ProposalPath, forbid, not_served,
-                            own_bureau, permit, today)
+from banli.web.deps import (AppPorts, Clock, CurrentActor, CurrentSession, ProposalPath,
+                            bad_token, not_served, own_bureau, permit, today)
 from banli.web.schemas import READ, action, errors
 
 from ..projections import lineage as routing
@@ -188,22 +189,44 @@ def _urgent(owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [i for i in owed if i["overdue"] or i["due_soon"]]
 
 
+STOPPING = {"code": "server_stopping", "message": "服务正在停止，稍后自动重连",
+            "message_en": "the server is stopping; connect again later"}
+
+
 @router.get("/live", summary="Server-sent events: each new projected event, as it lands",
             response_class=StreamingResponse, openapi_extra=action("read:live"),
             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-                             "description": "`hello`, then `events` batches and keep-alives"}})
-async def live(request: Request, actor: CurrentActor, feed: Live) -> StreamingResponse:
+                             "description": "`hello`, then `events` batches and keep-alives; "
+                                            "`end` (`code`, `message`, `message_en`) before it "
+                                            "closes: `bad_token` once the token has expired "
+                                            "or been revoked (asked again before each batch "
+                                            "and at least every BANLI_LIVE_RECHECK_S), "
+                                            "`server_stopping`"}})
+async def live(request: Request, session: CurrentSession, feed: Live) -> StreamingResponse:
+    actor = session.actor
     permit(actor, "read:live", actor.bureau)
+
+    def wake() -> float:  # the next check: the recheck interval, or the token's expiry
+        return min(feed.recheck, session.expires - time.time() + 0.05)
 
     async def stream():
         yield sse("hello", {"position": await feed.position()})
-        async for batch in feed.follow(request.is_disconnected):
+        quiet_since = time.monotonic()
+        async for batch in feed.follow(request.is_disconnected, wake):
+            if (ended := await _in_thread(session.ended)) is not None:
+                yield sse("end", bad_token(ended))
+                return
             if batch is None:
-                yield ": keep-alive\n\n"
+                if time.monotonic() - quiet_since >= feed.keep_alive:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"
                 continue
             shown = [seen for e in batch["events"]
                      if (seen := event_for(actor, "read:live", e, e["bureaus"])) is not None]
+            quiet_since = time.monotonic()
             yield sse("events", {"position": batch["position"], "events": shown})
+        if feed.closed:
+            yield sse("end", STOPPING)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -288,14 +311,14 @@ async def history(proposal_id: ProposalPath, actor: CurrentActor,
 
 async def _proposal_bureaus(actor: Actor, reporting: ReportingStore, proposal_id: str
                             ) -> set[str]:
-    """The bureaus with a duty on the proposal, where the actor's reach depends on them: a 403
-    for a clerk whose bureau has none (the proposal exists: the caller checked)."""
+    """The bureaus with a duty on the proposal, where the actor's reach depends on them. To a
+    clerk whose bureau has none the proposal is unknown: the same 404 as one that does not
+    exist, so that no answer tells another bureau's proposals from ids never used."""
     if reach(actor, "read:proposal") == "all":
         return set()
     bureaus = await _in_thread(reporting.bureaus_of, proposal_id)
     if actor.bureau not in bureaus:
-        raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                     f"{actor.bureau} has no assignment on {proposal_id}")
+        raise not_found(proposal_id)
     return bureaus
 
 
@@ -321,10 +344,10 @@ async def bureaus(actor: CurrentActor, reporting: Reporting) -> out.Bureaus:
 
 
 @router.get("/status", summary="The log's head, the projections' position and their lag",
-            response_model=out.Status, openapi_extra=action("read:directory"),
+            response_model=out.Status, openapi_extra=action("read:status"),
             responses=errors(503))
 async def status(actor: CurrentActor, ports: AppPorts) -> out.Status:
-    permit(actor, "read:directory")
+    permit(actor, "read:status")
     if ports.status is None:
         raise not_served("投影状态", "the projections' status")
     return out.Status(**await ports.status())
@@ -340,9 +363,8 @@ async def proposal_state(proposal_id: ProposalPath, actor: CurrentActor,
     if not isinstance(state, Proposal):
         raise not_found(proposal_id)
     if reach(actor, "read:proposal") != "all":
-        if actor.bureau not in state.assignments:
-            raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                         f"{actor.bureau} has no assignment on {proposal_id}")
+        if actor.bureau not in state.assignments:  # unknown to it (see _proposal_bureaus)
+            raise not_found(proposal_id)
         state = state.model_copy(update={
             "assignments": {actor.bureau: state.assignments[actor.bureau]}})
     return state

@@ -5,9 +5,10 @@ banli.domain.reminders'; this is the HTTP adapter."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.permissions import reach
@@ -15,12 +16,13 @@ from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profi
 from banli.domain.registry import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
+from banli.domain.workdays import YearsCalendar
 from banli.web.commands import not_found
-from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar, forbid,
+from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,
                             not_served, own_bureau, permit, today)
 from banli.web.schemas import READ, action, errors
 
-from banli.workcalendar import NoticeError, china_calendar, save_notice
+from banli.workcalendar import NoticeError, china_calendar, remove_notice, save_notice
 
 from . import exports
 from . import schemas as out
@@ -28,6 +30,7 @@ from .exports import XLSX_RESPONSE, Format, Lang
 from .deps import Reporting
 from .params import BureauQuery, OptionalDate, OtherProfile, ProfileName
 from ..reminders import current_duties
+from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["deadlines"], responses=READ)
 
@@ -54,8 +57,7 @@ async def proposal_deadlines(proposal_id: ProposalPath, actor: CurrentActor,
         raise not_found(proposal_id)
     own = reach(actor, "read:proposal") != "all"
     if own and actor.bureau not in await run_in_threadpool(reporting.bureaus_of, proposal_id):
-        raise forbid(f"{actor.bureau} 未承办 {proposal_id}",
-                     f"{actor.bureau} has no assignment on {proposal_id}")
+        raise not_found(proposal_id)  # unknown to a bureau without a duty on it: the same 404
     explained = explain_proposal([load_event(r["data"]) for r in rows], rules, calendar,
                                  today(clock))
     if own:  # a clerk sees its own bureau's deadlines
@@ -155,26 +157,70 @@ def _plain(notice: out.Notice | list[out.Notice]) -> Any:
 @router.post("/admin/calendar", summary="Load a State Council holiday notice (admins): counted "
                                         "from now on; the answer lists what it changes",
              response_model=out.NoticeLoaded, openapi_extra=action("admin"),
-             responses=errors(413, 503))
+             responses=errors(413, 422, 503, e422="malformed, or a notice that cannot be taken "
+                                             "(`bad_notice`, with its `problems`)"))
 async def load_calendar_notice(actor: CurrentActor, reporting: Reporting, clock: Clock,
                                book: Calendars,
                                notice: Annotated[out.Notice | list[out.Notice], Body(
                                    description="a notice, or a list of them (README: the "
-                                               "calendar)")]
-                               ) -> dict[str, Any]:
+                                               "calendar)")],
+                               replace: Annotated[list[int], Query(
+                                   description="a year the installed calendar package already "
+                                               "has the published notice for, which this "
+                                               "notice corrects: each such year must be named")
+                               ] = []) -> dict[str, Any]:
     permit(actor, "admin")
     before = book.current()
     if book.directory is None:
         raise not_served("节假日通知载入", "loading holiday notices (no calendar directory)")
     try:
         tables = await run_in_threadpool(save_notice, book.directory,
-                                         json.dumps(_plain(notice), ensure_ascii=False).encode())
+                                         json.dumps(_plain(notice), ensure_ascii=False).encode(),
+                                         replace)
     except NoticeError as exc:
         raise HTTPException(422, detail={"code": "bad_notice", "message": "节假日通知文件有误",
                                          "message_en": "the holiday notice cannot be taken",
                                          "problems": exc.problems}) from None
     after = book.reload()
-    duties = await run_in_threadpool(current_duties, reporting, None)
-    changed = flips(duties, DEFAULT_PROFILE, before, DEFAULT_PROFILE, after, today(clock))
     return {"loaded": [t.year for t in tables], "calendar": after.name,
-            "calendar_before": before.name, "flips": changed}
+            "calendar_before": before.name,
+            "flips": await _flipped(reporting, before, after, clock)}
+
+
+async def _flipped(reporting: ReportingStore, before: YearsCalendar, after: YearsCalendar,
+                   clock: Callable[[], datetime]) -> list[dict[str, Any]]:
+    """The duties whose deadlines or on-time status the change of calendar flips."""
+    duties = await run_in_threadpool(current_duties, reporting, None)
+    return flips(duties, DEFAULT_PROFILE, before, DEFAULT_PROFILE, after, today(clock))
+
+
+@router.delete("/admin/calendar/{year}",
+               summary="Take back a loaded holiday notice (admins): the year counts again as "
+                       "the calendar package has it, or provisionally; the answer lists what "
+                       "that changes",
+               response_model=out.NoticeUnloaded, openapi_extra=action("admin"),
+               responses=errors(404, 409, 503, e404="no notice of that year is loaded "
+                                                    "(`no_notice`)",
+                                e409="the year's notice is a file BANLI_CALENDAR_NOTICES "
+                                     "names (`configured_notice`): take it out there"))
+async def unload_calendar_notice(actor: CurrentActor, reporting: Reporting, clock: Clock,
+                                 book: Calendars,
+                                 year: Annotated[int, Path(ge=1950, le=2100)]
+                                 ) -> dict[str, Any]:
+    permit(actor, "admin")
+    if book.directory is None:
+        raise not_served("节假日通知载入", "loading holiday notices (no calendar directory)")
+    before = book.current()
+    if not await run_in_threadpool(remove_notice, book.directory, year):
+        if any(t.year == year for t in book.loaded()):
+            raise HTTPException(409, detail={
+                "code": "configured_notice", "message": f"{year} 年的通知由 BANLI_CALENDAR_NOTICES "
+                                                        f"指定，请在该设置中移除",
+                "message_en": f"the notice for {year} is a file BANLI_CALENDAR_NOTICES names: "
+                              f"take it out there"})
+        raise HTTPException(404, detail={"code": "no_notice", "message": f"未载入 {year} 年的通知",
+                                         "message_en": f"no notice for {year} is loaded"})
+    after = book.reload()
+    return {"unloaded": [year], "calendar": after.name, "calendar_before": before.name,
+            "source": after.years[year].source,
+            "flips": await _flipped(reporting, before, after, clock)}

@@ -47,20 +47,26 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
+_CLOSED = object()  # put in a listener's queue: the feed is closing
+
+
 class LiveFeed:
     """Polls `changes()` (cheap and monotonic: the projector's checkpoint or insert count) every
     `interval` seconds while anyone listens; when it moves, reads the new events of each lane
     once and gives them to every listener. A listener that falls behind loses the oldest
-    batches, never the latest."""
+    batches, never the latest. `close()` ends every listener's stream (the server stops)."""
 
     def __init__(self, store: Any, changes: Callable[[], int] | None = None,
                  interval: float = 0.25, keep_alive: float = 15.0, limit: int = 500,
-                 pushed: bool = False):
-        """`pushed`: the projector calls `push` after each batch, and nothing is polled."""
+                 pushed: bool = False, recheck: float = 30.0):
+        """`pushed`: the projector calls `push` after each batch, and nothing is polled.
+        `recheck`: how long a stream may go without asking whether its reader's token still
+        holds (the route asks before each batch too)."""
         self.store = store
         self._changes = changes or (lambda: sum(self._lanes().values()))
         self.interval, self.keep_alive, self.limit = interval, keep_alive, limit
-        self.pushed = pushed
+        self.pushed, self.recheck = pushed, recheck
+        self.closed = False
         self._listeners: set[asyncio.Queue] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._poller: asyncio.Task | None = None
@@ -73,9 +79,11 @@ class LiveFeed:
         """A number that grows whenever something new is projected (not a log position)."""
         return int(await run_in_threadpool(self._changes))
 
-    async def follow(self, gone: Callable[[], Awaitable[bool]]
+    async def follow(self, gone: Callable[[], Awaitable[bool]],
+                     wake: Callable[[], float] | None = None
                      ) -> AsyncIterator[dict[str, Any] | None]:
-        """Batches `{"position", "events"}` as they come; None now and then to keep alive."""
+        """Batches `{"position", "events"}` as they come, and None after `wake()` seconds
+        (at most `keep_alive`) without one; until the reader is `gone()` or the feed closed."""
         queue: asyncio.Queue = asyncio.Queue(maxsize=64)
         self._loop = asyncio.get_running_loop()
         self._listeners.add(queue)
@@ -83,13 +91,24 @@ class LiveFeed:
             self._seen = await run_in_threadpool(self._lanes)
             self._poller = asyncio.create_task(self._poll(await self.position()))
         try:
-            while not await gone():
+            while not self.closed and not await gone():
+                quiet = min(self.keep_alive, wake()) if wake is not None else self.keep_alive
                 try:
-                    yield await asyncio.wait_for(queue.get(), self.keep_alive)
+                    batch = await asyncio.wait_for(queue.get(), max(quiet, 0.01))
                 except asyncio.TimeoutError:
                     yield None
+                    continue
+                if batch is _CLOSED:
+                    return
+                yield batch
         finally:
             self._listeners.discard(queue)
+
+    def close(self) -> None:
+        """End every stream, now and from now on (call it in the server's loop)."""
+        self.closed = True
+        for queue in list(self._listeners):
+            self._put(queue, _CLOSED)
 
     async def _poll(self, changes: int) -> None:
         while self._listeners:
@@ -140,9 +159,13 @@ class LiveFeed:
 
     def _publish(self, batch: dict[str, Any]) -> None:
         for queue in list(self._listeners):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(batch)
+            self._put(queue, batch)
+
+    @staticmethod
+    def _put(queue: asyncio.Queue, item: Any) -> None:
+        if queue.full():  # the oldest batch goes
+            queue.get_nowait()
+        queue.put_nowait(item)
 
 
 def _event(row: dict[str, Any]) -> dict[str, Any]:

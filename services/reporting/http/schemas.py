@@ -195,6 +195,14 @@ class NoticeLoaded(BaseModel):
     flips: list[Row]
 
 
+class NoticeUnloaded(BaseModel):
+    unloaded: list[int]
+    calendar: str
+    calendar_before: str
+    source: str  # where the year's days come from now
+    flips: list[Row]
+
+
 class Suggestions(BaseModel):
     """Similar past proposals and suggested bureaus, with scores (banli.routing)."""
 

@@ -289,7 +289,10 @@ async function refresh() {
 }
 
 async function showFreshness() {
-  // how far the projections are behind the log (both modes' /api/status give `lag`)
+  // how far the projections are behind the log (both modes' /api/status give `lag`), for the
+  // roles that may ask (read:status: operators and oversight)
+  $("freshness").hidden = !(S.me.actions || {})["read:status"];
+  if ($("freshness").hidden) return;
   let lag = null;
   try { lag = (await api("/api/status")).lag; } catch (error) { lag = null; }
   const el = $("freshness");
@@ -645,6 +648,7 @@ async function follow() {
     try {
       const response = await fetch("/api/live", { headers: { Authorization: `Bearer ${S.token}`,
         Accept: "text/event-stream" }, signal: controller.signal });
+      if (response.status === 401) { controller.abort(); break; }  // the token no longer holds
       if (!response.ok) throw new Error(response.statusText);
       setLive("on");
       wait = 500;
@@ -661,7 +665,7 @@ async function follow() {
         }
       }
     } catch (error) {
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) { setLive("off"); return; }
     }
     setLive("off");
     await new Promise((resolve) => setTimeout(resolve, wait));
@@ -677,6 +681,8 @@ function onMessage(frame) {
   }
   if (!data) return;
   const message = JSON.parse(data);
+  // the server ends the stream: the token expired or was revoked (no use trying again), or it stops
+  if (type === "end" && message.code === "bad_token" && S.live) S.live.abort();
   if (type === "hello") {
     if (S.position !== undefined && message.position > S.position) scheduleRefresh();
     return;
