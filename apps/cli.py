@@ -116,9 +116,11 @@ def load_history(name: str, profile):
     if not path.is_file():
         print(f"banli report: no such file: {path}", file=sys.stderr)
         return None
+    from banli.domain.types import IMPORTER
     from banli.history import file_lines
 
-    ledger, problems = run_history(file_lines(path), profile)
+    # as `banli import` would take it: the importer enters every line
+    ledger, problems = run_history(file_lines(path), profile, recorder=IMPORTER)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
     return ledger, problems

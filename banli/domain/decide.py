@@ -30,6 +30,9 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
         return Rejection.of("missing_actor")
     if (denied := authorize(command, command.actor)) is not None:
         return denied
+    if command.recorded_by is not None and (
+            denied := authorize_recorder(command.recorded_by, command.actor)) is not None:
+        return denied
     if command.at is None:
         follows = [at for _, at in _follows(state, command, ctx)]
         command = replaced(command, {"at": max([ctx.recorded_at, *follows])})
@@ -47,6 +50,7 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
 
 
 _CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+_ROLE_ZH = {"admin": "管理员", "overseer": "督办"}
 
 
 def authorize(command: c.Command, actor: Actor) -> Rejection | None:
@@ -60,6 +64,19 @@ def authorize(command: c.Command, actor: Actor) -> Rejection | None:
     if found == "own" and bureau != actor.bureau:
         return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau, bureau=bureau)
     return None
+
+
+def authorize_recorder(recorder: Actor, actor: Actor) -> Rejection | None:
+    """Whether `recorder` may enter a record of `actor`'s act (permissions.may_record_for). The
+    kernel authorizes both: the act by its actor (`authorize`: a clerk's record is its own
+    bureau's, whoever types it in), and the entry by its recorder (importers and admins enter
+    others' acts, and never an admin's or an overseer's)."""
+    if permissions.may_record_for(recorder, actor):
+        return None
+    if permissions.reach(recorder, "record:for_others") is None:
+        return Rejection.of("not_recorder", role=recorder.role, user=actor.user)
+    return Rejection.of("claimed_actor", role=actor.role,
+                        role_zh=_ROLE_ZH.get(actor.role, actor.role))
 
 
 # --- the rule of time -------------------------------------------------------------------------
@@ -108,7 +125,10 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
     if day > today:
         return Rejection.of("future_business_time", at=command.at.isoformat(), today=today)
     late = (today - day).days
-    if command.actor.role == "clerk" and late > ctx.clerk_backdate_days:
+    # the limit is on whoever types the record in: an importer bringing in a clerk's old
+    # record is not a clerk backdating one
+    recorder = command.recorded_by or command.actor
+    if recorder.role == "clerk" and late > ctx.clerk_backdate_days:
         return Rejection.of("backdated_too_far", at=day, days=late,
                             limit=ctx.clerk_backdate_days)
     for what, last in _follows(state, command, ctx):

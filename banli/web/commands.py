@@ -25,8 +25,10 @@ from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors
 
 
 def stamp(body: dict[str, Any], actor: Actor) -> c.Command:
-    """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
-    data = {**body, "actor": actor.model_dump()}
+    """Validate a command body on behalf of the signed-in actor (422 when malformed): the actor
+    is the signed-in user, who entered it themselves (a body's `actor` and `recorded_by` are
+    not taken)."""
+    data = {**body, "actor": actor.model_dump(), "recorded_by": None}
     data["command_id"] = data.get("command_id") or f"http-{uuid.uuid4()}"
     try:
         return parse_command(data)
@@ -58,9 +60,10 @@ def outcome_body(outcome: Outcome) -> dict[str, Any]:
 
 def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "proposal", "actor")
                ) -> type[BaseModel]:
-    """A request body for a resource route: the command's fields less those the route fills."""
+    """A request body for a resource route: the command's fields less those the route fills
+    (and `recorded_by`, which only an import sets)."""
     fields: dict[str, Any] = {name: (f.annotation, f) for name, f in command.model_fields.items()
-                              if name not in drop}
+                              if name not in (*drop, "recorded_by")}
     return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
                         **fields)
 

@@ -43,7 +43,8 @@ from banli.domain import events as e
 from banli.domain.deadlines import Profile
 from banli.domain.proposal import Assignment, Proposal, State, evolve, fold
 from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, count_entries,
-                                counts_of_cells, due_after, is_bureau_record, item_of, report_of)
+                                counts_of_cells, due_after, is_bureau_record, item_of,
+                                recorder_role, report_of)
 from banli.domain.types import business_date
 from banli.domain.workdays import Calendar
 
@@ -54,7 +55,7 @@ OPEN = date(2299, 12, 31)  # Date32's last day: the end of a row that still hold
 # is counted; None while it is not.
 Content = tuple[int, date] | None
 # A bureau's record on its duty: its business day, the day it was recorded (Asia/Shanghai), and
-# whether the importer brought it (banli.domain.rates.Stamp without its count).
+# whether the importer entered it (banli.domain.rates.Stamp without its count).
 Record = tuple[date, date, bool]
 
 INTERVAL_COLUMNS = ("valid_to", "bureau", "valid_from", "what", "year", "level", "kind", "cell",
@@ -122,7 +123,7 @@ def counted(p: Proposal, a: Assignment) -> bool:
 
 
 def record_of(event: e.Event, day: date) -> Record:
-    return (day, business_day(event.recorded_at), event.actor.role == "importer")
+    return (day, business_day(event.recorded_at), recorder_role(event) == "importer")
 
 
 # --- Following the log ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from banli.domain.types import business_date
 from banli.domain.workdays import Calendar
 
 from . import queries
-from .projector import NO_DATE
+from .intervals import NO_DATE
 
 log = logging.getLogger("banli.reminders")
 
