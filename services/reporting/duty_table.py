@@ -16,7 +16,7 @@ import json
 from datetime import date
 from typing import Any, Callable, Iterable
 
-from banli.domain.duty_row import CELL_FIELDS, DUTY_FIELDS, FIELDS, DutyField, ValueKind
+from banli.domain.duty_row import CELL_FIELDS, DUTY_FIELDS, FIELDS, DutyField, ValueKind, reader
 from banli.domain.proposal import Assignment, Proposal
 
 from .intervals import INTERVAL_COLUMNS, NO_DATE
@@ -42,7 +42,8 @@ STAMP: tuple[tuple[str, str], ...] = (
 REPORTED: tuple[tuple[str, str], ...] = (("cell", "UInt32"), ("due_after", "Date32"))
 KEY = ("proposal_id", "bureau", "seq")  # a version: one duty's, after one event
 
-STORED: tuple[DutyField, ...] = tuple(f for f in DUTY_FIELDS if f.stored)
+# the stored fields, in the order one call reads them from the state (duty_row.reader)
+STORED, _read_stored = reader([f for f in DUTY_FIELDS if f.stored])
 COLUMNS: tuple[tuple[str, str], ...] = (
     *((f.name, STORAGE[f.kind][0]) for f in STORED), *STAMP, *REPORTED)
 ASSIGNMENT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in COLUMNS)
@@ -59,15 +60,14 @@ FORMAT = f"{FORMAT_VERSION}-" + hashlib.sha256(json.dumps(
 
 
 # --- writing -------------------------------------------------------------------------------------
-_WRITES = tuple((read, STORAGE[f.kind][1]) for f in STORED if (read := f.read) is not None)
-assert len(_WRITES) == len(STORED), "every column is read from the state"
+_EMPTIES = tuple(STORAGE[f.kind][1] for f in STORED)
 
 
 def row_of(p: Proposal, a: Assignment, stamp: tuple, cell: tuple[int, date]) -> tuple:
     """The version of duty `a` of `p` after an event: its ASSIGNMENT_COLUMNS, in order (a value
     the state does not have yet as its kind's empty value)."""
-    return (*[empty if (value := read(p, a)) is None else value for read, empty in _WRITES],
-            *stamp, *cell)
+    return (*[empty if value is None else value
+              for value, empty in zip(_read_stored(p, a), _EMPTIES)], *stamp, *cell)
 
 
 # --- the table ----------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from banli.domain import events as e
 from banli.domain.deadlines import Profile
+from banli.domain.duty_row import cell_values
 from banli.domain.proposal import Assignment, Proposal, State, evolve, fold
 from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, count_entries,
                                 counts_of_cells, due_after, is_bureau_record, item_of,
@@ -99,7 +100,7 @@ def business_day(moment: datetime) -> date:
 
 
 # --- What a duty counts for ---------------------------------------------------------------------
-# The codes of the cells met so far, by their values (rates.cell_of's, in its order): a lookup
+# The codes of the cells met so far, by their values (duty_row.cell_values): a lookup
 # instead of rates.cell_code's search of every field's values, for one duty an event in
 # replay. There are rates.CELL_CODES cells at most.
 _CODES: dict[tuple, int] = {}
@@ -108,11 +109,10 @@ _CODES: dict[tuple, int] = {}
 def cell_and_due(p: Proposal, a: Assignment) -> tuple[int, date]:
     """The duty's cell code and the day after which it counts as due (NO_DATE: already)."""
     item = item_of(p, a)
-    cell = cell_of(item)
-    values = tuple(cell.values())
+    values = cell_values(item)
     code = _CODES.get(values)
     if code is None:
-        code = _CODES[values] = cell_code(cell)
+        code = _CODES[values] = cell_code(cell_of(item))
     return code, due_after(item) or NO_DATE
 
 
