@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from io import BytesIO
+
+import openpyxl
 
 from apps.cli import main
 from banli.domain.deadlines import PROFILES
@@ -87,6 +90,16 @@ def test_an_import_naming_a_clerk_records_the_clerk_and_the_importer(server):
     assert {e["type"]: (e["actor"]["user"], e["recorded_by"]) for e in listed["items"]} == {
         "ReplyIssued": (CLERK["user"], {"user": "test-importer", "role": "importer"}),
         "FeedbackRecorded": (CLERK["user"], {"user": "test-importer", "role": "importer"})}
+    # and its download says whose act each was and who typed it in
+    sheet = server.client("admin").get("/api/entries", params={
+        "bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20", "which": "imported",
+        "format": "xlsx"})
+    assert sheet.status_code == 200
+    rows = list(openpyxl.load_workbook(BytesIO(sheet.content)).worksheets[-1].values)
+    header = rows.index(next(row for row in rows if "录入人" in row))
+    acted, entered = rows[header].index("操作人"), rows[header].index("录入人")
+    assert {(row[acted], row[entered]) for row in rows[header + 1:] if row[acted]} == {
+        (CLERK["user"], "test-importer")}
 
 
 def test_the_clerks_own_records_are_the_bureaus_own(server):
@@ -195,3 +208,7 @@ def test_banli_import_records_the_clerk_and_the_importer(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["entries"]["imported"] == 2
     assert report["feedback_recorders"] == {"filer": 0, "office": 1, "bureau": 0}
+    assert main(["report", "--history", str(history_file), "--bureau", "sh-ipa",
+                 "--years", "2020", "--as-of", "2020-11-20", "--format", "text"]) == 0
+    assert "满意度录入：代表委员本人 0 件，交办单位 1 件，承办单位自行录入 0 件" in (
+        capsys.readouterr().out)
