@@ -20,7 +20,7 @@ from ..eventlog import Outcome
 from ..domain.permissions import allowed, reach
 from ..domain.rates import RATES
 from ..domain.registry import REGISTRY, AnyCommand, Spec, parse_command, vocabulary
-from .deps import Bus, CurrentActor, ProposalPath
+from .deps import Bus, CurrentActor, ProposalPath, permit
 from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors
 
 
@@ -155,6 +155,7 @@ class Vocabulary(BaseModel):
 async def command_vocabulary(actor: CurrentActor) -> dict[str, Any]:
     """What the page offers a user: each command with `may_send` for the signed-in actor, and
     each rate with its names and the measures it divides (the page labels its cards with them)."""
+    permit(actor, "read:directory")
     return {"commands": [{**entry, "may_send": reach(actor, entry["type"]) is not None}
                          for entry in vocabulary()],
             "rates": [asdict(rate) for rate in RATES]}
