@@ -391,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "bureau's reply list), into the embedded store",
         description="A JSON Lines file: every line decided in order; bad lines and refused "
                     "commands are reported with their line numbers and the rest imported. A "
+                    "line acts as the importer unless it names its `actor`: then it records "
+                    "that actor's act, entered by the importer (`recorded_by`; never an "
+                    "admin's or an overseer's act). A "
                     "spreadsheet (.xlsx, .xlsm, .xls, .xlsb, .ods: docs/sheets.md): an "
                     "assignment list (交办清单) becomes each item's submit and assign, a bureau's "
                     "reply list (--replies --bureau B) its contacts, replies and disclosures; "
