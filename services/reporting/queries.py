@@ -3,7 +3,9 @@ on its date, added up by what the report asks of them. Everything else, and a re
 audit clock, reads the versioned rows: the state of each assignment as of a date is its latest
 version (`argMax(..., seq)`) among the versions whose business date is on or before it. Either
 way the duties come as cells (banli.domain.rates.cell_code) that store._reports turns into the
-report's numbers."""
+report's numbers. The duty's columns are the duty row's (duty_table, from
+banli.domain.duty_row): the queries select them by name through it, so that a name the
+declaration does not have fails here, at import."""
 from __future__ import annotations
 
 from .duty_table import first_sources, item_selection, latest

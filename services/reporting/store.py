@@ -15,7 +15,8 @@ from typing import Any, Callable
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.rates import Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind, with_flags
+from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
+                                with_flags)
 from banli.domain.workdays import Calendar
 from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
@@ -61,6 +62,7 @@ class ReportingStore:
         self.client = connect(dsn)
         self._lock = threading.RLock()
         self._complete: dict[str, bool] = {}  # report_intervals followed the log from its start
+        self._formats: dict[str, str | None] = {}  # the format each database's projections are in
         self.exchanges = 0
         self.ensure_schema(self.db)
 
@@ -120,16 +122,20 @@ class ReportingStore:
         return [name for (name,) in result.result_rows]
 
     def _format(self, db: str) -> str | None:
-        """The format the projections in `db` were made in (None: unknown, or several)."""
-        with self._lock:
-            found = self.client.query(f"SELECT DISTINCT format FROM {db}.projection_format"
-                                      ).result_rows
-        return found[0][0] if len(found) == 1 else None
+        """The format the projections in `db` were made in (None: unknown, or several). Read
+        once: only this store writes it (ensure_schema), or swaps it in (exchange)."""
+        if db not in self._formats:
+            with self._lock:
+                found = self.client.query(f"SELECT DISTINCT format FROM {db}.projection_format"
+                                          ).result_rows
+            self._formats[db] = found[0][0] if len(found) == 1 else None
+        return self._formats[db]
 
     def _write_format(self, db: str) -> None:
         self.command(f"TRUNCATE TABLE {db}.projection_format")
         with self._lock:
             self._insert(f"{db}.projection_format", [(FORMAT,)], ("format",))
+        self._formats[db] = FORMAT
 
     def _follows_log(self, db: str) -> bool:
         return bool(self.marks(db)) and self._format(db) == FORMAT
@@ -160,6 +166,8 @@ class ReportingStore:
 
     def drop(self, db: str | None = None) -> None:
         self.command(f"DROP DATABASE IF EXISTS {db or self.db}")
+        self._formats.pop(db or self.db, None)
+        self._complete.pop(db or self.db, None)
 
     def exchange(self, other_db: str) -> None:
         """Swap every projection table with its twin in `other_db`, each atomically. Projections
@@ -167,6 +175,7 @@ class ReportingStore:
         for table in TABLES:
             self.command(f"EXCHANGE TABLES {self.db}.{table} AND {other_db}.{table}")
         self._complete.clear()
+        self._formats.clear()
         self.exchanges += 1
 
     # --- writing -----------------------------------------------------------------------------
