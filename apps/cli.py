@@ -116,9 +116,11 @@ def load_history(name: str, profile):
     if not path.is_file():
         print(f"banli report: no such file: {path}", file=sys.stderr)
         return None
+    from banli.domain.types import IMPORTER
     from banli.history import file_lines
 
-    ledger, problems = run_history(file_lines(path), profile)
+    # as `banli import` would take it: the importer enters every line
+    ledger, problems = run_history(file_lines(path), profile, recorder=IMPORTER)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
     return ledger, problems
@@ -400,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "bureau's reply list), into the embedded store",
         description="A JSON Lines file: every line decided in order; bad lines and refused "
                     "commands are reported with their line numbers and the rest imported. A "
+                    "line acts as the importer unless it names its `actor`: then it records "
+                    "that actor's act, entered by the importer (`recorded_by`; never an "
+                    "admin's or an overseer's act). A "
                     "spreadsheet (.xlsx, .xlsm, .xls, .xlsb, .ods: docs/sheets.md): an "
                     "assignment list (交办清单) becomes each item's submit and assign, a bureau's "
                     "reply list (--replies --bureau B) its contacts, replies and disclosures; "

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable, TextIO
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.rates import Report, Scope
-from banli.domain.types import Actor
+from banli.domain.commands import entered_by
+from banli.domain.types import IMPORTER, Actor
 from banli.history import LineProblem, file_lines, read_commands
 from banli.settings import Settings
 
@@ -68,9 +69,13 @@ def running_server(settings: Settings) -> str | None:
 
 
 def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | None = None,
-                    handle_batch=None, batch: int = 500) -> tuple[int, int, list[LineProblem]]:
+                    handle_batch=None, batch: int = 500, recorder: Actor | None = None
+                    ) -> tuple[int, int, list[LineProblem]]:
     """Decide each line with `handle` (or, when given, `handle_batch` many lines at a time, in
-    one transaction each); returns (accepted, already decided, problems in line order)."""
+    one transaction each); returns (accepted, already decided, problems in line order). With
+    `recorder` (the one importing), each line is entered by them (banli.domain.commands.
+    entered_by): a line naming another actor records that actor's act and `recorded_by` the
+    recorder; without, lines are taken as they are (their actors entered them)."""
     accepted = replayed = 0
     problems: list[LineProblem] = []
     chunk: list[tuple[int, object]] = []
@@ -95,7 +100,7 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
         if isinstance(item, LineProblem):
             problems.append(item)
             continue
-        chunk.append((number, item))
+        chunk.append((number, item if recorder is None else entered_by(item, recorder)))
         if len(chunk) >= (batch if handle_batch else 1):
             settle(chunk)
             chunk = []
@@ -125,9 +130,11 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     with path.open("rb") as f:
         total = sum(1 for _ in f)
     progress = Progress(total, "导入 import")
+    # the lines act as the importer unless they name their actor; the importer entered them all
     accepted, replayed, problems = import_commands(
         handling.handle, file_lines(path), progress,
-        handle_batch=letters_checked(letters_of(settings), handling.handle_batch))
+        handle_batch=letters_checked(letters_of(settings), handling.handle_batch),
+        recorder=IMPORTER)
     progress.update(total, force=True)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)

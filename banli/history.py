@@ -25,7 +25,7 @@ from .domain.proposal import Context, MemoryDirectory, Proposal, State, evolve, 
 from .domain.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.registry import parse_command
 from .domain.rejections import Rejection
-from .domain.types import IMPORTER, business_date
+from .domain.types import IMPORTER, Actor, business_date
 from .domain.workdays import Calendar
 from .workcalendar import china_calendar
 
@@ -236,18 +236,21 @@ class MemoryLedger:
                 yield state
 
 
-def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE, **options: Any
+def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE,
+                recorder: Actor | None = None, **options: Any
                 ) -> tuple[MemoryLedger, list[LineProblem]]:
     """Decide every command of a history in order; return the ledger and the lines not taken.
-    `options` set the MemoryLedger's other fields (e.g. `clock`: by default each command is
-    recorded at its own business time)."""
+    With `recorder`, it enters every line, as `banli import` does (c.entered_by: a line naming
+    another actor records that actor's act and who entered it). `options` set the
+    MemoryLedger's other fields (e.g. `clock`: by default each command is recorded at its own
+    business time)."""
     ledger = MemoryLedger(profile=profile, **options)
     problems: list[LineProblem] = []
     for number, item in read_commands(lines):
         if isinstance(item, LineProblem):
             problems.append(item)
             continue
-        outcome = ledger.execute(item)
+        outcome = ledger.execute(item if recorder is None else c.entered_by(item, recorder))
         if isinstance(outcome, Rejection):
             problems.append(LineProblem(number, outcome.message, outcome.code,
                                         outcome.message_en))

@@ -63,6 +63,9 @@ DISCLOSURE_NAMES = {"full": ("全文公开", "full text"), "summary": ("摘要�
 FEEDBACK_NAMES = {"satisfied": ("满意", "satisfied"),
                   "basically_satisfied": ("基本满意", "basically satisfied"),
                   "dissatisfied": ("不满意", "dissatisfied"), None: ("未反馈", "none yet")}
+# who recorded a feedback (代表被满意: a bureau rating itself is what the platforms warn against)
+RECORDER_NAMES = {"filer": ("代表委员本人", "the filer"), "office": ("交办单位", "the office"),
+                  "bureau": ("承办单位自行录入", "the bureau itself")}
 CHINESE_ORDINALS = "一二三四五六七八九十"
 
 
@@ -257,12 +260,23 @@ def _the_year(w: _Writer) -> None:
         f"Feedback on {sum(fb.values())}: {fb['satisfied']} satisfied, "
         f"{fb['basically_satisfied']} basically satisfied, {fb['dissatisfied']} dissatisfied; "
         f"satisfaction {w.phrase(f['satisfaction'])}.")))
+    if sum(fb.values()):
+        by = r.feedback_recorders
+        w.add(Para(w.t(
+            "满意度录入：" + "，".join(f"{RECORDER_NAMES[k][0]}{by[k]}件" for k in RECORDER_NAMES)
+            + f"；承办单位自行录入的占{w.phrase(f['self_recorded_feedback'])}。",
+            "Who recorded the feedback: " + ", ".join(
+                f"{RECORDER_NAMES[k][1]} {by[k]}" for k in RECORDER_NAMES)
+            + f"; recorded by the bureau itself {w.phrase(f['self_recorded_feedback'])}.")))
     term = b.term.report
     rows = [[w.t(f"答复{DISCLOSURE_NAMES[k][0]}", f"disclosure: {DISCLOSURE_NAMES[k][1]}"),
              r.disclosure[k or "undecided"], term.disclosure[k or "undecided"]]
             for k in (*DISCLOSURES, None)]
     rows += [[w.t(f"反馈{FEEDBACK_NAMES[k][0]}", f"feedback: {FEEDBACK_NAMES[k][1]}"),
               r.feedback[k], term.feedback[k]] for k in SATISFACTIONS]
+    rows += [[w.t(f"满意度录入：{RECORDER_NAMES[k][0]}",
+                  f"feedback recorded by {RECORDER_NAMES[k][1]}"),
+              r.feedback_recorders[k], term.feedback_recorders[k]] for k in RECORDER_NAMES]
     w.table("答复公开和意见反馈", "Disclosure and feedback",
             [w.t("项目", "Item"), w.t(f"{y}年度", f"{y}"),
              w.t(f"本届以来（{b.term_start}—{y}年）", f"since {b.term_start}")], rows)

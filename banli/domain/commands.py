@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -38,7 +38,9 @@ def _type_required(schema: dict[str, Any]) -> None:
 class Command(Frozen):
     """Fields every command carries. `command_id`, `at` and `actor` are filled by the adapter
     that receives the command when the caller leaves them out (a new id, now, the signed-in
-    user); the kernel itself never invents them."""
+    user); the kernel itself never invents them. `actor` is whose act it is; `recorded_by` who
+    entered it, when that is someone else (an importer bringing in another's act: see
+    `entered_by`), set by the adapter from the signed-in user, never taken from a body."""
 
     model_config = ConfigDict(json_schema_extra=_type_required)
     if TYPE_CHECKING:  # each command's own Literal field
@@ -57,6 +59,7 @@ class Command(Frozen):
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None
     actor: Actor | None = None
+    recorded_by: Actor | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @property
     def business_time(self) -> datetime:
@@ -367,14 +370,17 @@ class Merge(Command):
 
 
 def fingerprint(command: Command) -> str:
-    """What a sender asked for, as a digest: the command without the id it carries and the actor
-    the edge put on it. The same sender resending the same command (an idempotent retry) gives
-    the same fingerprint; a used id with another body does not."""
+    """What a sender asked for, as a digest: the command without the id it carries and the
+    sender the edge put on it (its actor; for a command entered on another's behalf, who
+    entered it: the actor it names is then part of what was asked). The same sender resending
+    the same command (an idempotent retry) gives the same fingerprint; a used id with another
+    body does not."""
     global _last_fingerprint
     last = _last_fingerprint
     if last[0] is command:
         return last[1]
-    body = command.model_dump_json(exclude={"command_id", "actor"})
+    body = command.model_dump_json(exclude=_NOT_ASKED if command.recorded_by is None
+                                   else _NOT_ASKED_ON_BEHALF)
     found = hashlib.sha256(body.encode()).hexdigest()
     _last_fingerprint = (command, found)
     return found
@@ -387,9 +393,36 @@ def fingerprint(command: Command) -> str:
 _last_fingerprint: tuple[object, str] = (None, "")
 
 
+_NOT_ASKED = {"command_id", "actor"}
+_NOT_ASKED_ON_BEHALF = {"command_id", "recorded_by"}
+
+
+def recorder_of(command: Command) -> Actor | None:
+    """Who entered the command: `recorded_by`, else its actor (who entered it themselves)."""
+    return command.recorded_by or command.actor
+
+
 def sender_of(command: Command) -> str:
-    """Whose command id it is: ids are scoped to the one who sends them (actor_key)."""
-    return actor_key(command.actor) if command.actor is not None else ""
+    """Whose command id it is: ids are scoped to the one who sends them (actor_key), the one
+    who entered the command (recorder_of), not an actor it names on another's behalf."""
+    recorder = recorder_of(command)
+    return actor_key(recorder) if recorder is not None else ""
+
+
+_C = TypeVar("_C", bound=Command)
+
+
+def entered_by(command: _C, signed_in: Actor) -> _C:
+    """The command as `signed_in` enters it: `recorded_by` is the signed-in user where the
+    command's actor is someone else (an import line naming the actor whose act it records), and
+    none where the actor is the signed-in user. Whatever `recorded_by` the body carried is
+    replaced: who entered a command is the edge's to say, never the caller's. The edge decides
+    beforehand whether `signed_in` may name another actor at all (permissions.may_record_for);
+    the kernel checks it again (banli.domain.decide)."""
+    recorded_by = None if command.actor in (None, signed_in) else signed_in
+    if recorded_by == command.recorded_by:
+        return command
+    return command.model_copy(update={"recorded_by": recorded_by})
 
 
 def actor_key(actor: Actor) -> str:

@@ -31,6 +31,9 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
         return Rejection.of("missing_actor")
     if (denied := authorize(command, command.actor)) is not None:
         return denied
+    if command.recorded_by is not None and (
+            denied := authorize_recorder(command.recorded_by, command.actor)) is not None:
+        return denied
     spec = spec_of(command)
     if spec.on_proposal and _hidden(state, command, command.actor):
         return Rejection.of("unknown_proposal", proposal=command.stream)
@@ -50,6 +53,7 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
 
 
 _CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+_ROLE_ZH = {"admin": "管理员", "overseer": "督办"}
 
 
 def _hidden(state: State, command: c.Command, actor: Actor) -> bool:
@@ -71,6 +75,19 @@ def authorize(command: c.Command, actor: Actor) -> Rejection | None:
     if found == "own" and bureau != actor.bureau:
         return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau, bureau=bureau)
     return None
+
+
+def authorize_recorder(recorder: Actor, actor: Actor) -> Rejection | None:
+    """Whether `recorder` may enter a record of `actor`'s act (permissions.may_record_for). The
+    kernel authorizes both: the act by its actor (`authorize`: a clerk's record is its own
+    bureau's, whoever types it in), and the entry by its recorder (importers and admins enter
+    others' acts, and never an admin's or an overseer's)."""
+    if permissions.may_record_for(recorder, actor):
+        return None
+    if permissions.reach(recorder, "record:for_others") is None:
+        return Rejection.of("not_recorder", role=recorder.role, user=actor.user)
+    return Rejection.of("claimed_actor", role=actor.role,
+                        role_zh=_ROLE_ZH.get(actor.role, actor.role))
 
 
 # --- the rule of time -------------------------------------------------------------------------
@@ -118,7 +135,9 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
     day, today = business_date(command.at), business_date(ctx.recorded_at)
     if day > today:
         return Rejection.of("future_business_time", at=command.at.isoformat(), today=today)
-    earliest = earliest_date(command.actor, today, ctx.clerk_backdate_days)
+    # the limit is on whoever types the record in: an importer bringing in a clerk's old
+    # record is not a clerk backdating one
+    earliest = earliest_date(command.recorded_by or command.actor, today, ctx.clerk_backdate_days)
     if earliest is not None and day < earliest:
         return Rejection.of("backdated_too_far", at=day, days=(today - day).days,
                             limit=ctx.clerk_backdate_days)

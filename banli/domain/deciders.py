@@ -184,8 +184,9 @@ def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
     if isinstance(duty, Rejection):
         return duty
     # A history import records replies as they were issued: their review, if any, happened
-    # before the system knew of them.
-    if ctx.profile.review and (cmd.actor is None or cmd.actor.role != "importer"):
+    # before the system knew of them (whoever's act it names: the importer entered it).
+    recorder = c.recorder_of(cmd)
+    if ctx.profile.review and (recorder is None or recorder.role != "importer"):
         steps = "cosign" in ctx.profile.review
         return Rejection.of("review_required", profile=ctx.profile.name,
                             steps="、经会办单位会签" if steps else "",

@@ -26,6 +26,7 @@ class EnvelopeFields(TypedDict):
     occurred_at: datetime
     recorded_at: datetime
     actor: Actor
+    recorded_by: Actor | None
     command_id: str
 
 
@@ -33,7 +34,8 @@ class EnvelopeFields(TypedDict):
 class Envelopes:
     """The envelopes of a command's events, one after another: ids derived from the command id
     and the event's index, seq after the stream's version, the command's business time, the
-    context's record time and the command's actor. `ReplyIssued(**env.next(), bureau=...)`."""
+    context's record time, the command's actor and who entered it for them (`recorded_by`).
+    `ReplyIssued(**env.next(), bureau=...)`."""
 
     command: c.Command
     ctx: Context
@@ -49,7 +51,7 @@ class Envelopes:
             event_id=event_id(command.command_id, index), proposal_id=command.stream,
             seq=self.version + index + 1, occurred_at=command.at,
             recorded_at=self.ctx.recorded_at, actor=command.actor,
-            command_id=command.command_id)
+            recorded_by=command.recorded_by, command_id=command.command_id)
 
 
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes

@@ -29,7 +29,9 @@ from .words import Labels
 
 class Event(Frozen):
     """The envelope every event carries (DOMAIN.md): identity, order, both clocks, the actor
-    and the command that caused it."""
+    (whose act it was), who recorded it when that was someone else (`recorded_by`: an importer
+    bringing in another's act; none when the actor entered it, as for every event written
+    before it, whose JSON it leaves as it was) and the command that caused it."""
 
     event_id: str
     proposal_id: str
@@ -38,6 +40,7 @@ class Event(Frozen):
     occurred_at: datetime
     recorded_at: datetime
     actor: Actor
+    recorded_by: Actor | None = Field(default=None, exclude_if=lambda value: value is None)
     command_id: str
     if TYPE_CHECKING:  # each event's own Literal field (an annotation here would move it)
         type: str

@@ -11,7 +11,10 @@ from . import commands as c
 from .registry import REGISTRY
 from .spec import Reach
 from .types import Actor, ActorRole
-ROLES: tuple[ActorRole, ...] = ("coordinator", "clerk", "overseer", "admin", "importer")
+
+# `filer` (a deputy or member) is a role with no rights yet: the workbench gives it its own.
+ROLES: tuple[ActorRole, ...] = ("coordinator", "clerk", "overseer", "admin", "importer", "filer")
+STAFF: tuple[ActorRole, ...] = tuple(role for role in ROLES if role != "filer")
 
 def _widest(*rows: Mapping[ActorRole, Reach]) -> dict[ActorRole, Reach]:
     """Each role's widest reach over several rows."""
@@ -37,7 +40,7 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     # proposals awaiting assignment, routing suggestions and days lost to misrouting overall
     "read:routing": {"coordinator": "all", "overseer": "all", "admin": "all"},
     # who is who: bureaus' names, the signed-in user, the working-day calendar
-    "read:directory": {role: "all" for role in ROLES},
+    "read:directory": {role: "all" for role in STAFF},
     # how the system runs: the log's head, the projections' position and lag, a projector's
     # error; for those who operate it and oversee the numbers (a clerk's page and an importer
     # need none of it: it counts every bureau's events)
@@ -63,7 +66,14 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     "write:letter": _widest(*(spec.roles for spec in REGISTRY
                               if "letter" in spec.command.model_fields)),
     "read:letter": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
+    # entering records of other people's acts (an import line naming its actor): the event
+    # keeps both, the actor and who recorded it (`recorded_by`)
+    "record:for_others": {"importer": "all", "admin": "all"},
 }
+
+# Whose acts may be recorded by someone else: not an admin's or an overseer's, whose records
+# are their own alone (an import line naming one is refused).
+RECORDED_FOR: frozenset[ActorRole] = frozenset(ROLES) - {"admin", "overseer"}
 
 # Each command type is an action too, named by its type; who may send it is declared in the
 # command registry (banli.domain.registry).
@@ -90,19 +100,26 @@ def allowed(actor: Actor, action: str, bureau: str | None = None,
     return False
 
 
+def may_record_for(recorder: Actor, actor: Actor) -> bool:
+    """Whether `recorder` may enter a record of `actor`'s act (themselves: always)."""
+    return recorder == actor or (reach(recorder, "record:for_others") == "all"
+                                 and actor.role in RECORDED_FOR)
+
+
 def event_for(actor: Actor, action: str, event: dict[str, Any], bureaus: Collection[str]
               ) -> dict[str, Any] | None:
     """An event as `actor` may see it under `action` (read:proposal, read:live), or None. An
-    event is a dict with `bureau` (the duty it is about, or none), `actor` and `command_id`;
-    `bureaus` are those with a duty on its proposal. Reaching its own bureau only, an actor sees
-    the events of proposals its bureau is on that are about its duty or the proposal itself,
-    and the command ids of its own bureau's events only."""
+    event is a dict with `bureau` (the duty it is about, or none), `actor`, `recorded_by` (who
+    entered it for the actor, if anyone) and `command_id`; `bureaus` are those with a duty on
+    its proposal. Reaching its own bureau only, an actor sees the events of proposals its bureau
+    is on that are about its duty or the proposal itself, and the command ids of the events its
+    own bureau entered only (the command id is its sender's)."""
     found = reach(actor, action)
     if found == "all":
         return event
     if (found != "own" or actor.bureau is None or actor.bureau not in bureaus
             or event.get("bureau") not in (None, "", actor.bureau)):
         return None
-    if (event.get("actor") or {}).get("bureau") != actor.bureau:
+    if (event.get("recorded_by") or event.get("actor") or {}).get("bureau") != actor.bureau:
         return {**event, "command_id": None}
     return event

@@ -13,6 +13,7 @@ from .deadlines import DEFAULT_PROFILE, Profile
 from .types import (
     DisclosureChoice,
     FeedbackChannel,
+    FeedbackRecorder,
     Frozen,
     Kind,
     Level,
@@ -63,6 +64,7 @@ class Assignment(Frozen):
     feedback_on_reply: Satisfaction | None = None  # on the latest reply; a reopen needs it
     feedback_channel: FeedbackChannel | None = None  # of the latest feedback
     feedback_by_self: bool = False  # the latest feedback was recorded by this very bureau
+    feedback_recorder: FeedbackRecorder | None = None  # who recorded the latest feedback
     draft: ReplyDraft | None = None  # a lead's reply under review, until it is issued
     supervisions: int = 0
     last_at: datetime  # the duty's clock: its assignment and the latest record on it
@@ -269,9 +271,10 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
                     "published_on": duty.published_on or (day if published else None),
                     "first_disclosure": duty.first_disclosure or event.disclosure}
         case e.FeedbackRecorded():
+            recorder = feedback_recorder(event, duty.bureau)
             return {"feedback": event.satisfaction, "feedback_on_reply": event.satisfaction,
-                    "feedback_channel": event.channel,
-                    "feedback_by_self": event.actor.bureau == duty.bureau}
+                    "feedback_channel": event.channel, "feedback_recorder": recorder,
+                    "feedback_by_self": recorder == "bureau"}
         case e.HandlingReopened():
             return {"awaiting_reply": True, "reopen_due": event.reply_due}
         case e.ResultRevised():
@@ -285,6 +288,16 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
         case e.DeadlineExtended():
             return {"due": event.reply_due, "extensions": duty.extensions + 1}
     raise TypeError(f"no evolution for {event.type}")
+
+
+def feedback_recorder(event: e.Event, bureau: str) -> FeedbackRecorder:
+    """Who recorded a feedback on `bureau`'s duty: whoever entered it (`recorded_by`, else its
+    actor, as for every event written before it), a filer, the bureau itself, or the office
+    (anyone else: the coordinator, an importer, an admin)."""
+    recorder = event.recorded_by or event.actor
+    if recorder.role == "filer":
+        return "filer"
+    return "bureau" if recorder.bureau == bureau else "office"
 
 
 def _with(state: Proposal, bureau: str, **change: Any) -> dict[str, Assignment]:

@@ -84,6 +84,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{user} 只能代表 {own} 办理，不能代表 {bureau}",
         "{user} acts for {own} only, not for {bureau}"),
     "missing_actor": ("命令缺少操作人", "the command has no actor"),
+    "not_recorder": (
+        "{role} 无权代他人录入记录（本条以 {user} 的名义）",
+        "a {role} may not enter records of others' acts (this one names {user})"),
+    "claimed_actor": (
+        "代为录入的记录不能以{role_zh}（{role}）的名义：{role_zh}的记录只能由本人录入",
+        "a record entered on another's behalf may not name an {role} as its actor: an "
+        "{role}'s records are their own to enter"),
     "command_id_conflict": (
         "该指令编号已被使用，不能用于另一条指令；请为新指令使用新的编号",
         "this command id is already used for another command; give a new command a new id"),

@@ -20,9 +20,12 @@ Result = Literal["solved", "planned", "deferred", "reference"]
 DisclosureChoice = Literal["full", "summary", "withheld", "exempt"]
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 FeedbackChannel = Literal["online", "paper", "phone"]
+# Who recorded a feedback: the filer themselves, the office (交办单位, or anyone but the bureau),
+# or the bureau that handled it (代表被满意: what the platforms warn against).
+FeedbackRecorder = Literal["filer", "office", "bureau"]
 ContactStage = Literal["before", "during", "after"]
 ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
-ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer"]
+ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer", "filer"]
 
 KINDS: tuple[Kind, ...] = ("npc_suggestion", "cppcc_proposal")
 ROLES: tuple[Role, ...] = ("lead", "co")
@@ -30,6 +33,7 @@ RESULTS: tuple[Result, ...] = ("solved", "planned", "deferred", "reference")
 DISCLOSURES: tuple[DisclosureChoice, ...] = ("full", "summary", "withheld", "exempt")
 SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
 FEEDBACK_CHANNELS: tuple[FeedbackChannel, ...] = ("online", "paper", "phone")
+FEEDBACK_RECORDERS: tuple[FeedbackRecorder, ...] = ("filer", "office", "bureau")
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 
@@ -188,7 +192,7 @@ LetterFile = Annotated[Letter, Input("letter")]
 
 
 class Actor(Frozen):
-    """Who issued a command: a user, the bureau they act for (clerks), and their role."""
+    """Who acted: a user, the bureau they act for (clerks), and their role."""
 
     user: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     bureau: BureauId | None = None

@@ -25,13 +25,15 @@ from ..domain.registry import REGISTRY, AnyCommand, parse_command
 from ..domain.spec import Spec
 from ..domain.vocabulary import (ChoiceSet, CommandForm, EventField, EventWords, choice_sets,
                                  command_forms, envelope_words, event_descriptions, form_for)
-from .deps import AppPorts, Bus, CurrentActor, ProposalPath, today
+from .deps import AppPorts, Bus, CurrentActor, ProposalPath, permit, today
 from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors
 
 
 def stamp(body: dict[str, Any], actor: Actor) -> c.Command:
-    """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
-    data = {**body, "actor": actor.model_dump()}
+    """Validate a command body on behalf of the signed-in actor (422 when malformed): the actor
+    is the signed-in user, who entered it themselves (a body's `actor` and `recorded_by` are
+    not taken)."""
+    data = {**body, "actor": actor.model_dump(), "recorded_by": None}
     data["command_id"] = data.get("command_id") or f"http-{uuid.uuid4()}"
     try:
         return parse_command(data)
@@ -63,9 +65,10 @@ def outcome_body(outcome: Outcome) -> dict[str, Any]:
 
 def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "proposal", "actor")
                ) -> type[BaseModel]:
-    """A request body for a resource route: the command's fields less those the route fills."""
+    """A request body for a resource route: the command's fields less those the route fills
+    (and `recorded_by`, which only an import sets)."""
     fields: dict[str, Any] = {name: (f.annotation, f) for name, f in command.model_fields.items()
-                              if name not in drop}
+                              if name not in (*drop, "recorded_by")}
     return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
                         **fields)
 
@@ -165,6 +168,7 @@ async def command_vocabulary(actor: CurrentActor, ports: AppPorts) -> Vocabulary
     """What the page offers a user: each command's form as this actor fills it in, with
     `may_send`; the dates it may give; each event and choice with its words; each rate with its
     names and the measures it divides (the page labels its cards with them)."""
+    permit(actor, "read:directory")
     now = today(ports.clock)
     return Vocabulary(
         today=now, earliest=earliest_date(actor, now, ports.clerk_backdate_days),

@@ -28,7 +28,7 @@ from banli.domain.types import business_date
 from banli.domain.workdays import Calendar
 
 from .projections import queries
-from .projections.projector import NO_DATE
+from .projections.intervals import NO_DATE
 
 log = logging.getLogger("banli.reminders")
 

@@ -385,3 +385,21 @@ def test_a_source_that_cannot_tell_misrouting_leaves_the_section_out(model_ledge
     text = render(build_bundle(source, bureau="sh-ipa", year=2020, as_of=date(2020, 11, 20),
                                profile=model_ledger.profile), "md").decode()
     assert "误交办" in text
+
+
+def test_the_document_states_who_recorded_the_satisfaction():
+    """满意度录入: the filer, the office, the bureau itself (代表被满意), in the text and the
+    table, as the report counts them."""
+    from tests.integration.test_feedback_report import HISTORY
+
+    ledger, problems = run_history(HISTORY)
+    assert problems == []
+    bundle = build_bundle(ledger_source(ledger), bureau=None, year=2020,
+                          as_of=date(2020, 12, 31), profile=DEFAULT, term_start=2020)
+    zh, en = (render(bundle, "md", lang).decode() for lang in ("zh", "en"))
+    assert ("满意度录入：代表委员本人0件，交办单位0件，承办单位自行录入3件；"
+            "承办单位自行录入的占100%（3/3）。") in zh
+    assert ("Who recorded the feedback: the filer 0, the office 0, the bureau itself 3; "
+            "recorded by the bureau itself 100% (3/3).") in en
+    assert_tables_state(READERS["md"](render(bundle, "md")),
+                        reference_expected(ledger, None, 2020, 2020, date(2020, 12, 31)))

@@ -693,6 +693,68 @@ def test_importers_and_admins_may_do_anything(actor):
         scenario.when({**command, "actor": actor}).then_events(event(EVENT_OF[command["type"]]))
 
 
+# --- who entered it: an importer brings in records of other bureaus' acts, and says so ------------
+def test_an_importer_records_another_bureaus_act_and_says_so():
+    [issued] = given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-ipa"),
+                                           recorded_by=IMPORTER)).then_events(
+        event("ReplyIssued", bureau="sh-ipa"))
+    assert issued.actor.model_dump() == {**clerk("sh-ipa")}
+    assert issued.recorded_by is not None and issued.recorded_by.role == "importer"
+    # the act is still the actor's to make: a clerk's record is its own bureau's
+    given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-hrss"), recorded_by=IMPORTER)
+                          ).then_rejected("wrong_bureau", own="sh-hrss", bureau="sh-ipa")
+    # and an admin may bring one in too
+    given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-ipa"), recorded_by=ADMIN)
+                          ).then_events(event("ReplyIssued"))
+
+
+def test_an_event_the_actor_entered_names_no_recorder():
+    [issued] = given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-ipa"))).then_events(
+        event("ReplyIssued"))
+    assert issued.recorded_by is None and "recorded_by" not in issued.model_dump_json()
+
+
+def test_the_backdating_limit_is_on_whoever_types_the_record_in():
+    old = reply("sh-ipa", at="2020-04-10", actor=clerk("sh-ipa"))
+    given(*ASSIGNED).on("2021-01-05T09:00").when(old).then_rejected("backdated_too_far")
+    given(*ASSIGNED).on("2021-01-05T09:00").when({**old, "recorded_by": IMPORTER}).then_events(
+        event("ReplyIssued"))
+
+
+def test_a_history_import_records_a_clerks_reply_as_it_was_issued():
+    reviewed = PROFILES["reviewed"]
+    given(*ASSIGNED, profile=reviewed).when(reply("sh-ipa", actor=clerk("sh-ipa"))
+                                            ).then_rejected("review_required")
+    given(*ASSIGNED, profile=reviewed).when(reply("sh-ipa", actor=clerk("sh-ipa"),
+                                                  recorded_by=IMPORTER)).then_events(
+        event("ReplyIssued"))
+
+
+@pytest.mark.parametrize("claimed", [ADMIN, OVERSEER], ids=["admin", "overseer"])
+def test_no_one_enters_an_admins_or_an_overseers_act_for_them(claimed):
+    rejection = given(*ASSIGNED).when(supervise(actor=claimed, recorded_by=IMPORTER)
+                                      ).then_rejected("claimed_actor", role=claimed["role"])
+    assert claimed["role"] in rejection.message and claimed["role"] in rejection.message_en
+    assert re.search(r"[\u4e00-\u9fff]", rejection.message)
+
+
+@pytest.mark.parametrize("recorder", [COORDINATOR, OVERSEER,
+                                      {"user": "a colleague", "bureau": "sh-ipa", "role": "clerk"},
+                                      {"user": "deputy", "role": "filer"}],
+                         ids=["coordinator", "overseer", "clerk", "filer"])
+def test_only_importers_and_admins_enter_others_acts(recorder):
+    given(*ASSIGNED).when(acknowledge("sh-ipa", actor=clerk("sh-ipa"), recorded_by=recorder)
+                          ).then_rejected("not_recorder", role=recorder["role"],
+                                          user="clerk@sh-ipa")
+
+
+def test_a_filer_may_do_nothing_yet():
+    filer = {"user": "deputy", "role": "filer"}
+    scenario = given(*ASSIGNED, reply("sh-ipa"))
+    for command in (record_feedback("sh-ipa"), supervise(), submit("21009"), acknowledge("sh-ipa")):
+        scenario.when({**command, "actor": filer}).then_rejected("forbidden", role="filer")
+
+
 def test_a_command_needs_an_actor():
     no_actor = parse_command({**reply("sh-ipa"), "command_id": "x1",
                                 "at": "2020-04-10T10:00:00+08:00"})

@@ -329,10 +329,11 @@ def _event_row(row: dict[str, Any]) -> dict[str, Any]:
         "position": row["position"], "seq": row["seq"], "event_id": row["event_id"],
         "type": row["type"], "schema_version": row["schema_version"],
         "occurred_at": data["occurred_at"], "recorded_at": data["recorded_at"],
-        "actor": data["actor"], "command_id": row["command_id"],
+        "actor": data["actor"], "recorded_by": data.get("recorded_by"),
+        "command_id": row["command_id"],
         "data": {k: v for k, v in data.items() if k not in (
             "event_id", "proposal_id", "seq", "type", "schema_version", "occurred_at",
-            "recorded_at", "actor", "command_id")},
+            "recorded_at", "actor", "recorded_by", "command_id")},
     }
 
 

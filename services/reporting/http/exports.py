@@ -49,7 +49,8 @@ ENTRIES = [Column("proposal_id", "建议提案编号", "Proposal"), Column("seq"
            Column("bureau", "承办单位", "Bureau"), Column("type", "记录", "Record"),
            Column("occurred_at", "发生时间", "Happened", "datetime"),
            Column("recorded_at", "录入时间", "Recorded", "datetime"),
-           Column("user", "录入人", "Entered by"), Column("entry", "录入情况", "Entry")]
+           Column("actor", "操作人", "Acted by"), Column("user", "录入人", "Entered by"),
+           Column("entry", "录入情况", "Entry")]
 
 AWAITING = [*_PROPOSAL, Column("topics", "主题", "Topics"),
             Column("submitted_on", "提交日期", "Submitted", "date"),
@@ -87,7 +88,10 @@ def league_rows(reports: Mapping[str, Report], names: Mapping[str, Mapping[str, 
 
 
 def entry_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{**r, "user": (r.get("actor") or {}).get("user")} for r in records]
+    """The records with whose act each was (`actor`) and who typed it in (`user`: the importer
+    who brought it in, else the actor)."""
+    return [{**r, "actor": (r.get("actor") or {}).get("user"),
+             "user": (r.get("recorded_by") or r.get("actor") or {}).get("user")} for r in records]
 
 
 def xlsx(filename: str, title: tuple[str, str], columns: Sequence[Column],

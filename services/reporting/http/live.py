@@ -24,7 +24,9 @@ _EVENTS = """
 SELECT h.position AS position, h.proposal_id AS proposal_id, h.seq AS seq, h.type AS type,
        h.occurred_at AS occurred_at, h.recorded_at AS recorded_at, h.actor_user AS actor_user,
        h.actor_bureau AS actor_bureau, h.actor_role AS actor_role, h.command_id AS command_id,
-       h.bureau AS bureau, b.bureaus AS bureaus
+       h.bureau AS bureau, h.recorded_by_user AS recorded_by_user,
+       h.recorded_by_bureau AS recorded_by_bureau, h.recorded_by_role AS recorded_by_role,
+       b.bureaus AS bureaus
 FROM (SELECT * FROM {db}.event_history WHERE {where} ORDER BY {order} LIMIT {limit:UInt32}) AS h
 LEFT JOIN (
     SELECT proposal_id, groupUniqArray(bureau) AS bureaus FROM {db}.assignment_versions
@@ -175,6 +177,9 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
         "recorded_at": _utc_ms(row["recorded_at"]), "command_id": row["command_id"],
         "actor": {"user": row["actor_user"], "bureau": row["actor_bureau"] or None,
                   "role": row["actor_role"]},
+        "recorded_by": ({"user": row["recorded_by_user"],
+                         "bureau": row["recorded_by_bureau"] or None,
+                         "role": row["recorded_by_role"]} if row["recorded_by_role"] else None),
         "bureau": row["bureau"] or None, "bureaus": list(row["bureaus"] or []),
     }
 

@@ -90,7 +90,8 @@ class HistoryEvent(BaseModel):
     schema_version: int
     occurred_at: str
     recorded_at: str
-    actor: Actor
+    actor: Actor  # whose act it was
+    recorded_by: Actor | None = None  # who entered it for them (an importer), if not the actor
     command_id: str | None
     data: Row
 

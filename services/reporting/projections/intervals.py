@@ -41,9 +41,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from banli.domain import events as e
 from banli.domain.deadlines import Profile
+from banli.domain.duty_row import cell_values
 from banli.domain.proposal import Assignment, Proposal, State, evolve, fold
 from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, count_entries,
-                                counts_of_cells, due_after, is_bureau_record, item_of, report_of)
+                                counts_of_cells, due_after, is_bureau_record, item_of,
+                                recorder_role, report_of)
 from banli.domain.types import business_date
 from banli.domain.workdays import Calendar
 
@@ -54,7 +56,7 @@ OPEN = date(2299, 12, 31)  # Date32's last day: the end of a row that still hold
 # is counted; None while it is not.
 Content = tuple[int, date] | None
 # A bureau's record on its duty: its business day, the day it was recorded (Asia/Shanghai), and
-# whether the importer brought it (banli.domain.rates.Stamp without its count).
+# whether the importer entered it (banli.domain.rates.Stamp without its count).
 Record = tuple[date, date, bool]
 
 INTERVAL_COLUMNS = ("valid_to", "bureau", "valid_from", "what", "year", "level", "kind", "cell",
@@ -98,7 +100,7 @@ def business_day(moment: datetime) -> date:
 
 
 # --- What a duty counts for ---------------------------------------------------------------------
-# The codes of the cells met so far, by their values (rates.cell_of's, in its order): a lookup
+# The codes of the cells met so far, by their values (duty_row.cell_values): a lookup
 # instead of rates.cell_code's search of every field's values, for one duty an event in
 # replay. There are rates.CELL_CODES cells at most.
 _CODES: dict[tuple, int] = {}
@@ -107,11 +109,10 @@ _CODES: dict[tuple, int] = {}
 def cell_and_due(p: Proposal, a: Assignment) -> tuple[int, date]:
     """The duty's cell code and the day after which it counts as due (NO_DATE: already)."""
     item = item_of(p, a)
-    cell = cell_of(item)
-    values = tuple(cell.values())
+    values = cell_values(item)
     code = _CODES.get(values)
     if code is None:
-        code = _CODES[values] = cell_code(cell)
+        code = _CODES[values] = cell_code(cell_of(item))
     return code, due_after(item) or NO_DATE
 
 
@@ -122,7 +123,7 @@ def counted(p: Proposal, a: Assignment) -> bool:
 
 
 def record_of(event: e.Event, day: date) -> Record:
-    return (day, business_day(event.recorded_at), event.actor.role == "importer")
+    return (day, business_day(event.recorded_at), recorder_role(event) == "importer")
 
 
 # --- Following the log ----------------------------------------------------------------------------

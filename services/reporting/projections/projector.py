@@ -16,23 +16,20 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from banli.domain import events as e
-from banli.domain.proposal import Assignment, Bureau, Proposal, State, evolve
+from banli.domain.proposal import Bureau, Proposal, State, evolve
 
-from .intervals import NO_DATE, business_day, changed_duties
+from .duty_table import row_of
+from .intervals import business_day, changed_duties
 
+# `recorded_by_*`: who entered the event for its actor ("" when the actor did).
 HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
                    "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",
-                   "actor_role", "command_id", "bureau", "data")
+                   "actor_role", "command_id", "bureau", "data", "recorded_by_user",
+                   "recorded_by_bureau", "recorded_by_role")
 PROPOSAL_COLUMNS = ("proposal_id", "seq", "position", "occurred_on", "recorded_at", "kind",
                     "level", "year", "number", "title", "affiliation", "topics", "key_item",
                     "status", "merged_into", "supervisions")
-ASSIGNMENT_COLUMNS = ("proposal_id", "bureau", "seq", "position", "occurred_on", "recorded_at",
-                      "kind", "level", "year", "proposal_status", "role", "status",
-                      "assigned_on", "due", "acknowledged", "contacts", "contacted_before_reply",
-                      "opinions", "first_opinion_on", "replies", "first_reply_on",
-                      "awaiting_reply", "reopen_due", "extensions", "result", "disclosure",
-                      "feedback", "supervisions", "feedback_channel", "feedback_by_self",
-                      "last_reply_on", "published_on", "cell", "due_after")
+# The assignment versions' columns are the duty row's (duty_table.ASSIGNMENT_COLUMNS).
 BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position")
 
 
@@ -63,11 +60,13 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
     as it is."""
     after = evolve(before, event)
     day = business_day(event.occurred_at)
+    recorder = event.recorded_by
     rows.history.append((
         position, event.proposal_id, event.seq, event.event_id, event.type,
         event.schema_version, event.occurred_at, event.recorded_at, day, event.actor.user,
         event.actor.bureau or "", event.actor.role, event.command_id,
-        _bureau_of(event), event.model_dump_json() if json is None else json))
+        _bureau_of(event), event.model_dump_json() if json is None else json,
+        *((recorder.user, recorder.bureau or "", recorder.role) if recorder else _NOBODY)))
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
         return after, {}
@@ -80,8 +79,11 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
             after.merged_into or "", after.supervisions))
     changed = changed_duties(before, after)
     for bureau, cell in changed.items():
-        rows.assignments.append(_assignment_row(after, after.assignments[bureau], stamp, cell))
+        rows.assignments.append(row_of(after, after.assignments[bureau], stamp, cell))
     return after, changed
+
+
+_NOBODY = ("", "", "")
 
 
 def _proposal_fields(p: Proposal) -> tuple:
@@ -97,13 +99,3 @@ def _bureau_of(event: e.Event) -> str:
     default would go through pydantic's __getattr__ and an exception for the events without
     one, a third of them."""
     return event.__dict__.get("bureau") or ""
-
-
-def _assignment_row(p: Proposal, a: Assignment, stamp: tuple, cell: tuple[int, date]
-                    ) -> tuple:
-    return (p.id, a.bureau, *stamp, p.kind, p.level, p.year, p.status, a.role, a.status,
-            a.assigned_on, a.due, a.acknowledged, a.contacts, a.contacted_before_reply,
-            a.opinions, a.first_opinion_on or NO_DATE, a.replies, a.first_reply_on or NO_DATE,
-            a.awaiting_reply, a.reopen_due or NO_DATE, a.extensions, a.result or "",
-            a.disclosure or "", a.feedback or "", a.supervisions, a.feedback_channel or "",
-            a.feedback_by_self, a.last_reply_on or NO_DATE, a.published_on or NO_DATE, *cell)

@@ -3,41 +3,29 @@ on its date, added up by what the report asks of them. Everything else, and a re
 audit clock, reads the versioned rows: the state of each assignment as of a date is its latest
 version (`argMax(..., seq)`) among the versions whose business date is on or before it. Either
 way the duties come as cells (banli.domain.rates.cell_code) that store._reports turns into the
-report's numbers."""
+report's numbers. The duty's columns are the duty row's (duty_table, from
+banli.domain.duty_row): the queries select them by name through it, so that a name the
+declaration does not have fails here, at import."""
 from __future__ import annotations
 
+from .duty_table import first_sources, item_selection, latest
+
 # The latest version of each assignment in scope, as of the business date (and, for audits,
-# as recorded by a system time).
-CURRENT_ASSIGNMENTS = """
+# as recorded by a system time): its item fields (duty_table.item_selection, from the duty row's
+# declaration), whether it counts, and its cell.
+CURRENT_ASSIGNMENTS = f"""
 SELECT proposal_id, bureau,
-       argMax(role, seq)                                           AS role,
-       argMax(kind, seq)                                           AS kind,
-       argMax(level, seq)                                          AS level,
-       argMax(year, seq)                                           AS year,
-       argMax(assigned_on, seq)                                    AS assigned_on,
+       {item_selection()},
        argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
-       argMax(due, seq)                                            AS due,
-       argMax(replies, seq)                                        AS replies,
-       argMax(first_reply_on, seq)                                 AS first_reply_on,
-       argMax(opinions, seq)                                       AS opinions,
-       argMax(first_opinion_on, seq)                               AS first_opinion_on,
-       argMax(result, seq)                                         AS result,
-       argMax(disclosure, seq)                                     AS disclosure,
-       argMinIf(decided, seq, decided != '')                       AS first_disclosure,
-       argMax(feedback, seq)                                       AS feedback,
-       argMax(contacted_before_reply, seq)                         AS contacted,
-       argMax(feedback_channel, seq)                               AS feedback_channel,
-       argMax(feedback_by_self, seq)                               AS feedback_by_self,
-       argMax(cell, seq)                                           AS cell,
-       argMax(due_after, seq)                                      AS due_after
+       {latest("cell", "due_after")}
 FROM (
-    SELECT *, disclosure AS decided FROM {db}.assignment_versions
-    WHERE occurred_on <= {as_of:Date32}
-      AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
-      AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
-      AND ({bureau:String} = '' OR bureau = {bureau:String})
-      AND ({level:String} = '' OR level = {level:String})
-      AND ({kind:String} = '' OR kind = {kind:String})
+    SELECT *{first_sources()} FROM {{db}}.assignment_versions
+    WHERE occurred_on <= {{as_of:Date32}}
+      AND recorded_at <= {{recorded_by:DateTime64(3, 'UTC')}}
+      AND year BETWEEN {{y1:UInt16}} AND {{y2:UInt16}}
+      AND ({{bureau:String}} = '' OR bureau = {{bureau:String}})
+      AND ({{level:String}} = '' OR level = {{level:String}})
+      AND ({{kind:String}} = '' OR kind = {{kind:String}})
 )
 GROUP BY proposal_id, bureau
 HAVING counted
@@ -71,21 +59,24 @@ GROUP BY GROUPING SETS (({keys} cell, past_due), ({group}))
 """
 
 # The bureaus' records on the duties in scope (banli.domain.rates.stamps_of): each event about a
-# counted duty, dated on or before the date, that the bureau, an admin or the importer entered,
-# as (business day, record day in Shanghai, imported); grouped into stamps (ENTRY_STAMPS, per
-# group key) or listed (ENTRY_RECORDS). Whether a stamp is late needs the working-day calendar,
-# which banli.domain.rates.count_entries applies.
+# counted duty, dated on or before the date, that the bureau, an admin or the importer entered
+# (whoever entered it: `recorded_by`, else its actor), as (business day, record day in Shanghai,
+# imported); grouped into stamps (ENTRY_STAMPS, per group key) or listed (ENTRY_RECORDS).
+# Whether a stamp is late needs the working-day calendar, which
+# banli.domain.rates.count_entries applies.
 _RECORDS = """
     SELECT h.proposal_id AS proposal_id, h.seq AS seq, h.bureau AS bureau, h.type AS type,
            h.occurred_on AS occurred_on, toDate(h.recorded_at, 'Asia/Shanghai') AS recorded_on,
-           h.actor_role = 'importer' AS imported, h.occurred_at AS occurred_at,
-           h.recorded_at AS recorded_at, h.actor_user AS actor_user, h.actor_role AS actor_role
+           h.entered_by = 'importer' AS imported, h.occurred_at AS occurred_at,
+           h.recorded_at AS recorded_at, h.actor_user AS actor_user, h.actor_role AS actor_role,
+           h.recorded_by_user AS recorded_by_user, h.recorded_by_role AS recorded_by_role
     FROM (
         SELECT proposal_id, seq, bureau, type, occurred_on, occurred_at, recorded_at,
-               actor_user, actor_role
+               actor_user, actor_role, recorded_by_user, recorded_by_role,
+               if(recorded_by_role = '', actor_role, recorded_by_role) AS entered_by
         FROM {db}.event_history
         WHERE occurred_on <= {as_of:Date32} AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
-          AND bureau != '' AND actor_role NOT IN ('coordinator', 'overseer')
+          AND bureau != '' AND entered_by NOT IN ('coordinator', 'overseer')
           AND ({bureau:String} = '' OR bureau = {bureau:String})
         LIMIT 1 BY proposal_id, seq
     ) AS h
@@ -128,7 +119,7 @@ LEFT JOIN (
     SELECT proposal_id, countIf(role = 'lead' AND status = 'active') AS active_leads,
            countIf(status IN ('returned', 'removed')) AS returned, count() AS duties
     FROM (
-        SELECT proposal_id, bureau, argMax(role, seq) AS role, argMax(status, seq) AS status
+        SELECT proposal_id, bureau, """ + latest("role", "status") + """
         FROM {db}.assignment_versions GROUP BY proposal_id, bureau
     )
     GROUP BY proposal_id
@@ -143,12 +134,10 @@ OPEN_ASSIGNMENTS = """
 SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, role, kind, year, assigned_on,
        due, reopen_due, replies, opinions, awaiting_reply, p.title AS title
 FROM (
-    SELECT proposal_id, bureau,
-           argMax(role, seq) AS role, argMax(kind, seq) AS kind, argMax(year, seq) AS year,
-           argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
-           argMax(assigned_on, seq) AS assigned_on, argMax(due, seq) AS due,
-           argMax(reopen_due, seq) AS reopen_due, argMax(replies, seq) AS replies,
-           argMax(opinions, seq) AS opinions, argMax(awaiting_reply, seq) AS awaiting_reply
+    SELECT proposal_id, bureau, """ + latest(
+        "role", "kind", "year", "assigned_on", "due", "reopen_due", "replies", "opinions",
+        "awaiting_reply") + """,
+           argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
     FROM {db}.assignment_versions
     WHERE ({bureau:String} = '' OR bureau = {bureau:String})
     GROUP BY proposal_id, bureau
@@ -227,7 +216,7 @@ LEFT JOIN (
     SELECT proposal_id, arraySort(groupArrayIf(bureau, role = 'lead')) AS leads,
            arraySort(groupArrayIf(bureau, role = 'co')) AS cos
     FROM (
-        SELECT proposal_id, bureau, argMax(role, seq) AS role, argMax(status, seq) AS status
+        SELECT proposal_id, bureau, """ + latest("role", "status") + """
         FROM {db}.assignment_versions
         WHERE ({proposal:String} = '' OR proposal_id = {proposal:String})
         GROUP BY proposal_id, bureau
@@ -242,16 +231,11 @@ ORDER BY proposal_id
 # Each counted duty as it stands now, with what its on-time questions need
 # (banli.domain.explain.Duty): the duties a change of profile or calendar may flip.
 DEADLINE_DUTIES = """
-SELECT proposal_id, bureau,
-       argMax(role, seq) AS role, argMax(kind, seq) AS kind,
-       argMax(status = 'active' AND proposal_status = 'open', seq) AS counted,
-       argMax(assigned_on, seq) AS assigned_on, argMax(due, seq) AS due,
-       argMax(extensions, seq) AS extensions, argMax(first_reply_on, seq) AS first_reply_on,
-       argMax(first_opinion_on, seq) AS first_opinion_on,
-       argMax(last_reply_on, seq) AS last_reply_on, argMax(published_on, seq) AS published_on,
-       argMax(disclosure, seq) AS disclosure, argMax(acknowledged, seq) AS acknowledged,
-       argMax(awaiting_reply, seq) AS awaiting_reply, argMax(reopen_due, seq) AS reopen_due,
-       argMax(opinions, seq) AS opinions, argMax(replies, seq) AS replies
+SELECT proposal_id, bureau, """ + latest(
+    "role", "kind", "assigned_on", "due", "extensions", "first_reply_on", "first_opinion_on",
+    "last_reply_on", "published_on", "disclosure", "acknowledged", "awaiting_reply",
+    "reopen_due", "opinions", "replies") + """,
+       argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
 FROM {db}.assignment_versions
 WHERE ({bureau:String} = '' OR bureau = {bureau:String})
 GROUP BY proposal_id, bureau

@@ -5,22 +5,30 @@
 -- into it exactly once (services/reporting/projection.py).
 
 CREATE TABLE IF NOT EXISTS {db}.event_history (
-    position       UInt64,
-    proposal_id    String,
-    seq            UInt32,
-    event_id       String,
-    type           LowCardinality(String),
-    schema_version UInt8,
-    occurred_at    DateTime64(3, 'UTC'),
-    recorded_at    DateTime64(3, 'UTC'),
-    occurred_on    Date32,
-    actor_user     String,
-    actor_bureau   String,
-    actor_role     LowCardinality(String),
-    command_id     String,
-    bureau         String,
-    data           String
+    position           UInt64,
+    proposal_id        String,
+    seq                UInt32,
+    event_id           String,
+    type               LowCardinality(String),
+    schema_version     UInt8,
+    occurred_at        DateTime64(3, 'UTC'),
+    recorded_at        DateTime64(3, 'UTC'),
+    occurred_on        Date32,
+    actor_user         String,
+    actor_bureau       String,
+    actor_role         LowCardinality(String),
+    command_id         String,
+    bureau             String,
+    data               String,
+    recorded_by_user   String,
+    recorded_by_bureau String,
+    recorded_by_role   LowCardinality(String)
 ) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, seq);
+
+-- Who entered an event for its actor ('' where the actor did: every event before the field).
+ALTER TABLE {db}.event_history ADD COLUMN IF NOT EXISTS recorded_by_user String;
+ALTER TABLE {db}.event_history ADD COLUMN IF NOT EXISTS recorded_by_bureau String;
+ALTER TABLE {db}.event_history ADD COLUMN IF NOT EXISTS recorded_by_role LowCardinality(String);
 
 CREATE TABLE IF NOT EXISTS {db}.proposal_versions (
     proposal_id  String,
@@ -41,51 +49,9 @@ CREATE TABLE IF NOT EXISTS {db}.proposal_versions (
     supervisions UInt32
 ) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, seq);
 
-CREATE TABLE IF NOT EXISTS {db}.assignment_versions (
-    proposal_id            String,
-    bureau                 String,
-    seq                    UInt32,
-    position               UInt64,
-    occurred_on            Date32,
-    recorded_at            DateTime64(3, 'UTC'),
-    kind                   LowCardinality(String),
-    level                  LowCardinality(String),
-    year                   UInt16,
-    proposal_status        LowCardinality(String),
-    role                   LowCardinality(String),
-    status                 LowCardinality(String),
-    assigned_on            Date32,
-    due                    Date32,
-    acknowledged           Bool,
-    contacts               UInt32,
-    contacted_before_reply Bool,
-    opinions               UInt32,
-    first_opinion_on       Date32,
-    replies                UInt32,
-    first_reply_on         Date32,
-    awaiting_reply         Bool,
-    reopen_due             Date32,
-    extensions             UInt32,
-    result                 LowCardinality(String),
-    disclosure             LowCardinality(String),
-    feedback               LowCardinality(String),
-    supervisions           UInt32,
-    feedback_channel       LowCardinality(String),
-    feedback_by_self       Bool,
-    last_reply_on          Date32,
-    published_on           Date32,
-    cell                   UInt32,
-    due_after              Date32
-) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, bureau, seq);
-
--- Columns added since the first release: a store made before gets them here (empty in its old
--- rows until `banli replay` rebuilds the projections from the log).
-ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_channel LowCardinality(String);
-ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS feedback_by_self Bool;
-ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS last_reply_on Date32;
-ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS published_on Date32;
-ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS cell UInt32;
-ALTER TABLE {db}.assignment_versions ADD COLUMN IF NOT EXISTS due_after Date32;
+-- assignment_versions, the duty's versions: its columns, its DDL and the columns an existing
+-- store lacks come from the declaration of the duty row (services/reporting/duty_table.py, from
+-- banli.domain.duty_row), not from this file.
 
 -- What the reports count, by validity interval (services/reporting/intervals.py): each row
 -- holds from `valid_from` up to, not including, `valid_to` (2299-12-31 while it still holds),
@@ -131,3 +97,9 @@ CREATE TABLE IF NOT EXISTS {db}.bureaus (
     seq      UInt32,
     position UInt64
 ) ENGINE = ReplacingMergeTree(seq) ORDER BY bureau;
+
+-- The format the projections were made in (services/reporting/duty_table.FORMAT): what their
+-- cell codes mean. Projections of another format are rebuilt by a replay on start.
+CREATE TABLE IF NOT EXISTS {db}.projection_format (
+    format String
+) ENGINE = MergeTree ORDER BY tuple();

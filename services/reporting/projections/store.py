@@ -15,18 +15,20 @@ from typing import Any, Callable
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.rates import Report, Scope, Stamp, entry_kind, with_flags
+from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
+                                with_flags)
 from banli.domain.workdays import Calendar
 from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
 
-from . import queries
+from . import duty_table, queries
+from .duty_table import ASSIGNMENT_COLUMNS, FORMAT, item_of_row
 from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
-from .projector import ASSIGNMENT_COLUMNS, BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS, Rows
+from .projector import BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS, Rows
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 TABLES = ("event_history", "proposal_versions", "assignment_versions", "report_intervals",
-          "bureaus")
+          "bureaus", "projection_format")
 LAST_AS_OF = OPEN - timedelta(days=1)  # every later date reports what this one does
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
@@ -60,6 +62,7 @@ class ReportingStore:
         self.client = connect(dsn)
         self._lock = threading.RLock()
         self._complete: dict[str, bool] = {}  # report_intervals followed the log from its start
+        self._formats: dict[str, str | None] = {}  # the format each database's projections are in
         self.exchanges = 0
         self.ensure_schema(self.db)
 
@@ -76,37 +79,79 @@ class ReportingStore:
 
     # --- schema ------------------------------------------------------------------------------
     def ensure_schema(self, db: str, fresh: bool = False) -> None:
-        """Create what is missing. A store without events gets report_intervals with its first
-        mark (position 0: it follows the log from its start); a store made before the intervals
-        gets them empty and reports from the versions until `banli replay` rebuilds it. `fresh`:
-        the database was just dropped (replay's), so the statements that bring an older store up
+        """Create what is missing, and bring an older store's tables up to date (the duty row's
+        columns it lacks: duty_table.migration). A store without events gets report_intervals
+        with its first mark (position 0: it follows the log from its start) and the current
+        format (duty_table.FORMAT); a store made before the intervals, or in another format,
+        reports from the versions until a replay rebuilds it (intervals_complete). `fresh`: the
+        database was just dropped (replay's), so the statements that bring an older store up
         to date (ALTER, DROP: some 40 ms together, a few percent of a replay) are left out, and
-        it gets its first mark without asking."""
+        it gets its first mark and its format without asking."""
         self.command(f"CREATE DATABASE IF NOT EXISTS {db}")
         statements = [statement for statement in "\n".join(
             line for line in self._sql(SCHEMA, db).splitlines()
             if not line.lstrip().startswith("--")).split(";") if statement.strip()]
+        statements.append(duty_table.create_table(db))
         for statement in statements:
             if fresh and statement.lstrip().startswith(("ALTER", "DROP")):
                 continue
             self.command(statement)
         if fresh:
             self._insert_marks(db, {0: 0})
+            self._write_format(db)
             self._complete[db] = True
             return
-        if not self.marks(db) and not int(self.command(f"SELECT count() FROM {db}.event_history")):
-            self._insert_marks(db, {0: 0})
-        self._complete[db] = bool(self.marks(db))
-        if not self._complete[db]:
-            log.warning("%s.report_intervals is new in a store with events: reports read every "
-                        "version until `banli replay` rebuilds the projections", db)
+        for statement in duty_table.migration(db, self._columns(db, duty_table.TABLE)):
+            self.command(statement)
+        if not int(self.command(f"SELECT count() FROM {db}.event_history")):
+            if not self.marks(db):
+                self._insert_marks(db, {0: 0})
+            if self._format(db) != FORMAT:  # nothing projected yet: nothing to make again
+                self._write_format(db)
+        self._complete[db] = complete = self._follows_log(db)
+        if not complete:
+            log.warning("%s's projections lack the report's intervals or were made in another "
+                        "format (%s, now %s): reports read every version until a replay "
+                        "rebuilds them", db, self._format(db) or "none", FORMAT)
+
+    def _columns(self, db: str, table: str) -> list[str]:
+        with self._lock:
+            result = self.client.query("SELECT name FROM system.columns WHERE database = "
+                                       "{db:String} AND table = {table:String}",
+                                       parameters={"db": db, "table": table})
+        return [name for (name,) in result.result_rows]
+
+    def _format(self, db: str) -> str | None:
+        """The format the projections in `db` were made in (None: unknown, or several). Read
+        once: only this store writes it (ensure_schema), or swaps it in (exchange)."""
+        if db not in self._formats:
+            with self._lock:
+                found = self.client.query(f"SELECT DISTINCT format FROM {db}.projection_format"
+                                          ).result_rows
+            self._formats[db] = found[0][0] if len(found) == 1 else None
+        return self._formats[db]
+
+    def _write_format(self, db: str) -> None:
+        self.command(f"TRUNCATE TABLE {db}.projection_format")
+        with self._lock:
+            self._insert(f"{db}.projection_format", [(FORMAT,)], ("format",))
+        self._formats[db] = FORMAT
+
+    def _follows_log(self, db: str) -> bool:
+        return bool(self.marks(db)) and self._format(db) == FORMAT
 
     def intervals_complete(self, db: str | None = None) -> bool:
-        """Whether report_intervals has followed the log from its start (see ensure_schema)."""
+        """Whether report_intervals has followed the log from its start, in the current format
+        (see ensure_schema): what a report may read its counts from. A store where it has not
+        is rebuilt by a replay on start (apps/embedded.py, apps/reporting.py)."""
         db = db or self.db
         if db not in self._complete:
-            self._complete[db] = bool(self.marks(db))
+            self._complete[db] = self._follows_log(db)
         return self._complete[db]
+
+    def cells_current(self, db: str | None = None) -> bool:
+        """Whether the cell codes stored in `db` mean what banli.domain.rates says they do."""
+        return self._format(db or self.db) == FORMAT
 
     def marks(self, db: str | None = None) -> dict[int, int]:
         """Per partition of the log, the position before which every event is projected, into
@@ -121,6 +166,8 @@ class ReportingStore:
 
     def drop(self, db: str | None = None) -> None:
         self.command(f"DROP DATABASE IF EXISTS {db or self.db}")
+        self._formats.pop(db or self.db, None)
+        self._complete.pop(db or self.db, None)
 
     def exchange(self, other_db: str) -> None:
         """Swap every projection table with its twin in `other_db`, each atomically. Projections
@@ -128,6 +175,7 @@ class ReportingStore:
         for table in TABLES:
             self.command(f"EXCHANGE TABLES {self.db}.{table} AND {other_db}.{table}")
         self._complete.clear()
+        self._formats.clear()
         self.exchanges += 1
 
     # --- writing -----------------------------------------------------------------------------
@@ -205,18 +253,42 @@ class ReportingStore:
                          by_bureau: bool) -> None:
         """The tallies from every version (CURRENT_ASSIGNMENTS): what an audit clock needs."""
         current = queries.CURRENT_ASSIGNMENTS
-        sql = (queries.REPORT_CELLS.replace("{current}", current)
-               .replace("{keys}", keys).replace("{group}", "bureau" if by_bureau else ""))
-        for cell in self.query(sql, **params):
-            tally = tallies.setdefault(cell["bureau"] if by_bureau else "", Tally())
-            if cell["total"]:
-                tally.proposals = cell["proposals"]
-            else:
-                tally.cells.append((cell["cell"], cell["past_due"], cell["n"]))
+        if self.cells_current():
+            sql = (queries.REPORT_CELLS.replace("{current}", current)
+                   .replace("{keys}", keys).replace("{group}", "bureau" if by_bureau else ""))
+            for cell in self.query(sql, **params):
+                tally = tallies.setdefault(cell["bureau"] if by_bureau else "", Tally())
+                if cell["total"]:
+                    tally.proposals = cell["proposals"]
+                else:
+                    tally.cells.append((cell["cell"], cell["past_due"], cell["n"]))
+        else:
+            self._tallies_from_items(tallies, params, by_bureau)
         for row in self.query(queries.ENTRY_STAMPS.replace("{current}", current)
                               .replace("{keys}", keys), **params):
             tallies.setdefault(row["bureau"] if by_bureau else "", Tally()).stamps.append(
                 Stamp(row["occurred_on"], row["recorded_on"], bool(row["imported"]), row["n"]))
+
+    def _tallies_from_items(self, tallies: dict[str, Tally], params: dict[str, Any],
+                            by_bureau: bool) -> None:
+        """The tallies of projections whose stored cell codes mean something else (made in
+        another format, until the replay rebuilds them): each duty's cell computed here from
+        its item fields, as the projector computes it. A column the store lacked until this
+        start reads empty in the versions written before it."""
+        cells: dict[str, Counter] = {}
+        proposals: dict[str, set[str]] = {}
+        sql = queries.ITEMS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
+        for row in self.query(sql, **params):
+            item = item_of_row(row)
+            group = row["bureau"] if by_bureau else ""
+            after = due_after(item)
+            cells.setdefault(group, Counter())[
+                (cell_code(cell_of(item)), after is None or after < params["as_of"])] += 1
+            proposals.setdefault(group, set()).add(row["proposal_id"])
+        for group, counted in cells.items():
+            tally = tallies.setdefault(group, Tally())
+            tally.cells.extend((code, past_due, n) for (code, past_due), n in counted.items())
+            tally.proposals = len(proposals[group])
 
     @staticmethod
     def _scope_params(scope: Scope, recorded_by: datetime | None) -> dict[str, Any]:
@@ -239,7 +311,7 @@ class ReportingStore:
               recorded_by: datetime | None = None) -> list[dict[str, Any]]:
         """The duties the report counts, flagged as banli.domain.rates.report_items flags them."""
         sql = queries.ITEMS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
-        return [with_flags(_item_of(row), scope.as_of, profile)
+        return [with_flags(item_of_row(row), scope.as_of, profile)
                 for row in self.query(sql, **self._scope_params(scope, recorded_by))]
 
     def entries(self, scope: Scope, recorded_by: datetime | None = None
@@ -252,6 +324,8 @@ class ReportingStore:
                  "type": r["type"], "occurred_at": _utc(r["occurred_at"]),
                  "recorded_at": _utc(r["recorded_at"]),
                  "actor": {"user": r["actor_user"], "role": r["actor_role"]},
+                 "recorded_by": ({"user": r["recorded_by_user"], "role": r["recorded_by_role"]}
+                                 if r["recorded_by_role"] else None),
                  "entry": entry_kind(Stamp(r["occurred_on"], r["recorded_on"],
                                            bool(r["imported"])), calendar, days)}
                 for r in self.query(sql, **self._scope_params(scope, recorded_by))]
@@ -307,21 +381,3 @@ def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.isoformat()
-
-
-def _item_of(row: dict[str, Any]) -> dict[str, Any]:
-    """A projection row as the item the reference builds: no date is None, no choice is None."""
-    def day(value: date) -> date | None:
-        return None if value == NO_DATE else value
-
-    return {
-        "proposal_id": row["proposal_id"], "number": row["number"], "title": row["title"],
-        "kind": row["kind"], "level": row["level"], "year": row["year"],
-        "bureau": row["bureau"], "role": row["role"], "assigned_on": row["assigned_on"],
-        "due": row["due"], "replies": row["replies"], "first_reply_on": day(row["first_reply_on"]),
-        "opinions": row["opinions"], "first_opinion_on": day(row["first_opinion_on"]),
-        "result": row["result"] or None, "disclosure": row["disclosure"] or None,
-        "first_disclosure": row["first_disclosure"] or None, "feedback": row["feedback"] or None,
-        "contacted": bool(row["contacted"]), "feedback_channel": row["feedback_channel"] or None,
-        "feedback_by_self": bool(row["feedback_by_self"]),
-    }
