@@ -122,16 +122,18 @@ def test_past_the_readers_and_the_queue_an_upload_is_refused_at_once(server):
         release.wait(HANG)
         yield data[100:]
 
+    gate = server.server.app.state.ports.previews.gate  # the server's own gate
     held = ThreadPoolExecutor(1).submit(
         coordinator.post, "/api/sheets/assignments", content=slow_body(), timeout=HANG,
         headers={"Content-Type": XLSX})
     deadline = time.monotonic() + HANG
-    while True:  # until the held upload has its place: then the next is busy
-        answer = coordinator.post("/api/sheets/assignments", content=data,
-                                  headers={"Content-Type": XLSX})
-        if answer.status_code == 503:
-            break
-        assert answer.status_code == 413 and time.monotonic() < deadline
+    while gate.admitted < 1:  # until the held upload has its place (its body still coming)
+        assert not held.done(), held.result().text
+        assert time.monotonic() < deadline, "the held upload never took its place"
+        time.sleep(0.01)
+    answer = coordinator.post("/api/sheets/assignments", content=data,
+                              headers={"Content-Type": XLSX})
+    assert answer.status_code == 503, answer.text
     assert answer.headers["Retry-After"].isdigit()
     assert answer.json()["detail"]["code"] == "busy"
     assert answer.json()["detail"]["message"] and answer.json()["detail"]["message_en"]

@@ -21,6 +21,9 @@ from .params import AllBureaus, AuditClock, BusinessDate, ProfileName, ScopeBure
 router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
 
 
+MAX_TERM_YEARS = 10  # the since-term section's years at most (two terms)
+
+
 def _unprocessable(code: str, message: str, message_en: str) -> HTTPException:
     return HTTPException(422, detail={"code": code, "message": message, "message_en": message_en})
 
@@ -65,6 +68,11 @@ async def report_document(
     if term_start is not None and term_start > year:
         raise _unprocessable("bad_term", "届起始年度不能晚于报告年度",
                              "the term cannot start after the year")
+    if term_start is not None and year - term_start >= MAX_TERM_YEARS:
+        # a term is five years; a "since the term began" section over centuries is no document
+        # anyone reads, and each of its years is a report to count (a request costing minutes)
+        raise _unprocessable("bad_term", f"届起始年度须在报告年度前 {MAX_TERM_YEARS} 年以内",
+                             f"the term starts within {MAX_TERM_YEARS} years before the year")
     rules = get_profile(profile)
 
     def build() -> tuple[bytes, str]:
