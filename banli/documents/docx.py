@@ -16,18 +16,22 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
+from typing import Callable
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.font import Font
 from lxml import etree
 
-from .blocks import Appendix, Block, Closing, Heading, Masthead, Para, Table, Title
+from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
+                     Title, Trace)
+from .layout import layout, rate_parts
 
 # 字号 in points
 ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
@@ -49,10 +53,14 @@ PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w
                      "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 # characters XML 1.0 cannot carry (a title typed with a stray control character, say)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-TEXT_COLUMNS = {"标题", "Title", "承办单位", "主办单位", "Bureau"}
+CELL_MARGIN = Mm(1.0)     # left and right, inside each table cell
+KEEP_WHOLE = 15           # a table of at most so many rows is kept on one page
+Linker = Callable[[Trace], str]
 
 
-def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes:
+def write_docx(blocks: list[Block], lang: str, title: str, author: str,
+               link: Linker | None = None) -> bytes:
+    """The document; with `link`, each figure is a hyperlink to its drill-down."""
     doc = Document()
     _normal_style(doc, lang)
     _declare_fonts(doc)
@@ -63,7 +71,9 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes
     if body is not None:
         body._element.getparent().remove(body._element)
     wide = False
-    for block in blocks:
+    for index, block in enumerate(blocks):
+        # the signature and date never stand alone on a page: the line before goes with them
+        before_closing = index + 1 < len(blocks) and isinstance(blocks[index + 1], Closing)
         if isinstance(block, Masthead):
             _masthead(doc, block.agency, block.number)
         elif isinstance(block, Title):
@@ -73,13 +83,15 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes
             _paragraph(doc, block.text, HEI if block.level == 1 else KAI, SANHAO, indent=CHAR * 2,
                        keep_with_next=True)
         elif isinstance(block, Para):
-            _paragraph(doc, block.text, BODY, SANHAO, indent=CHAR * 2,
-                       align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+            p = _paragraph(doc, "", BODY, SANHAO, indent=CHAR * 2,
+                           align=WD_ALIGN_PARAGRAPH.JUSTIFY, keep_with_next=before_closing)
+            for part in block.parts:
+                _write(p, part, BODY, SANHAO, link, breakable=True)
         elif isinstance(block, Table):
-            _table(doc, block, wide)
+            _table(doc, block, wide, link)
         elif isinstance(block, Closing):
             _paragraph(doc, block.signer, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                       right=CHAR * 2, before=LINE * 2)
+                       right=CHAR * 2, before=LINE * 2, keep_with_next=True)
             _paragraph(doc, block.day, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
                        right=CHAR * 2)
         elif isinstance(block, Appendix):
@@ -222,18 +234,51 @@ def _paragraph(doc, text: str, east: str, size: float, *, align=None, indent=Non
     if after is not None:
         fmt.space_after = after
     fmt.keep_with_next = keep_with_next or None
-    _fonts(p.add_run(NOT_XML.sub("", text))._r, east, size, color=color)
+    if text:
+        _fonts(p.add_run(NOT_XML.sub("", text))._r, east, size, color=color)
     return p
 
 
-def _masthead(doc, agency: str | None, number: str) -> None:
-    if agency:
-        # as large as 小初 (36 pt), smaller when the name would not fit on the 156 mm line
-        size = min(36.0, round(Mm(150).pt / max(len(agency), 1), 1))
-        _paragraph(doc, agency, TITLE, size, align=WD_ALIGN_PARAGRAPH.CENTER,
-                   line=Pt(size * 1.5), color=RED)
-    p = _paragraph(doc, number, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
-                   before=LINE * 2 if agency else None)
+def _write(p, part: str | Figure, east: str, size: float, link: Linker | None,
+           lines: int = 1, breakable: bool = False) -> None:
+    """Text, or a figure: a hyperlink to its drill-down where there is a `link` (set as the
+    text around it: an official document is not blue). With `lines` 2, a rate's fraction goes
+    under its percent; `breakable` (in running text), a line may end between them (a zero-width
+    space), so that a long fraction does not leave the line before it spread thin."""
+    text = NOT_XML.sub("", part.text if isinstance(part, Figure) else part)
+    pieces = [text]
+    if (parts := rate_parts(text)) is not None:
+        if lines == 2:
+            pieces = list(parts)
+        elif breakable:
+            pieces = ["\u200b".join(parts)]
+    runs = []
+    for n, piece in enumerate(pieces):
+        run = p.add_run(piece)
+        _fonts(run._r, east, size)
+        if n:
+            run._r.insert(run._r.index(run._r.rPr) + 1, OxmlElement("w:br"))
+        runs.append(run._r)
+    if isinstance(part, Figure) and link is not None:
+        hyperlink = OxmlElement("w:hyperlink")
+        hyperlink.set(qn("r:id"), p.part.relate_to(link(part.trace), RT.HYPERLINK,
+                                                   is_external=True))
+        hyperlink.set(qn("w:history"), "1")
+        runs[0].addprevious(hyperlink)
+        for r in runs:
+            hyperlink.append(r)
+
+
+def _masthead(doc, agency: str, number: str | None) -> None:
+    """The agency's name in red, the document number under it (left out when there is none),
+    and the red rule."""
+    # as large as 小初 (36 pt), smaller when the name would not fit on the 156 mm line
+    size = min(36.0, round(Mm(150).pt / max(len(agency), 1), 1))
+    _paragraph(doc, agency, TITLE, size, align=WD_ALIGN_PARAGRAPH.CENTER,
+               line=Pt(size * 1.5), color=RED)
+    p = _paragraph(doc, number or "", BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
+                   before=LINE * 2 if number else None,
+                   line=None if number else Pt(SANHAO))
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "11"),
@@ -243,37 +288,67 @@ def _masthead(doc, agency: str | None, number: str) -> None:
     p._p.get_or_add_pPr().insert_element_before(borders, *PPR_AFTER_BORDERS)
 
 
-def _table(doc, block, wide: bool) -> None:
+def _table(doc, block: Table, wide: bool, link: Linker | None) -> None:
+    """A table laid out from its content (banli.documents.layout) as a fixed grid: rows never
+    split across pages, the header repeats on each, and a short table (or a long one's total
+    row with the rows before it) is kept together."""
     if block.caption:
         _paragraph(doc, block.caption, HEI, SIHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
                    before=Pt(6), keep_with_next=True)
-    size = WUHAO if wide else XIAOSI
+    text_width = 225 if wide else 156
+    shape = layout(block, text_width, WUHAO if wide else XIAOSI, 2 * CELL_MARGIN.mm + 0.6)
     table = doc.add_table(rows=1 + len(block.rows), cols=len(block.header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    text_columns = {i for i, h in enumerate(block.header) if h in TEXT_COLUMNS}
-    for row_index, values in enumerate([block.header, *block.rows]):
+    table.autofit = False  # w:tblLayout fixed: the grid below, not the content, decides
+    _cell_margins(table)
+    rows: list[list[str | Figure]] = [list(block.header), *block.rows]
+    kept = _kept_rows(len(rows), block.total)
+    for row_index, values in enumerate(rows):
         row = table.rows[row_index]
+        tr = row._tr.get_or_add_trPr()
+        tr.append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
         if row_index == 0:  # repeat the header on every page
             header = OxmlElement("w:tblHeader")
             header.set(qn("w:val"), "1")
-            row._tr.get_or_add_trPr().append(header)
+            tr.append(header)
         for column, value in enumerate(values):
             p = row.cells[column].paragraphs[0]
             fmt = p.paragraph_format
             fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
             fmt.space_before = fmt.space_after = Pt(2)
-            p.alignment = (WD_ALIGN_PARAGRAPH.LEFT if row_index and column in text_columns
+            fmt.keep_with_next = row_index in kept or None
+            kind = block.kind(column)
+            p.alignment = (WD_ALIGN_PARAGRAPH.CENTER if row_index == 0 or kind in NO_WRAP
+                           else WD_ALIGN_PARAGRAPH.LEFT if kind == "text"
                            else WD_ALIGN_PARAGRAPH.CENTER)
-            _fonts(p.add_run(NOT_XML.sub("", value))._r, HEI if row_index == 0 else BODY, size)
-    if block.widths:
-        text_width = Mm(225 if wide else 156)
-        total = sum(block.widths)
-        table.autofit = False
-        widths = [int(text_width * share / total) for share in block.widths]
-        for column, width in zip(table.columns, widths):
-            column.width = width  # w:gridCol, which a fixed layout follows
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = width  # w:tcW, which WPS and older Words read
+            _write(p, value, HEI if row_index == 0 else BODY, shape.size,
+                   link if row_index else None,
+                   shape.rate_lines if row_index and kind == "rate" else 1)
+    widths = [Mm(w) for w in shape.widths]
+    for column, width in zip(table.columns, widths):
+        column.width = width  # w:gridCol, which a fixed layout follows
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = width  # w:tcW, which WPS and older Words read
     _paragraph(doc, "", BODY, XIAOSI, line=Pt(12))  # a little air under the table
+
+
+def _kept_rows(count: int, total: bool) -> set[int]:
+    """The rows kept with the next: all but the last of a short table; of a long one the
+    header and, before a total row, the two rows above it (a total never stands alone)."""
+    if count <= KEEP_WHOLE:
+        return set(range(count - 1))
+    return {0} | ({count - 3, count - 2} if total else set())
+
+
+def _cell_margins(table) -> None:
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(CELL_MARGIN.twips))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    properties = table._tbl.tblPr
+    properties.insert_element_before(margins, "w:tblLook", "w:tblCaption",
+                                     "w:tblDescription", "w:tblPrChange")

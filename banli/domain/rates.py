@@ -381,12 +381,17 @@ def _reply(item: dict[str, Any]) -> bool:
     return item["role"] == "lead" and item["replies"] > 0
 
 
+def _first_undisclosed(item: dict[str, Any]) -> bool:
+    return _reply(item) and item["first_disclosure"] in ("withheld", "exempt")
+
+
 MEASURES: dict[str, Any] = {
     "duties": lambda i: True,
     "lead": lambda i: i["role"] == "lead",
     "co": lambda i: i["role"] == "co",
     **{f"{k}.{role}": (lambda k, role: lambda i: i["kind"] == k and i["role"] == role)(k, role)
        for k in KINDS for role in ("lead", "co")},
+    **{k: (lambda k: lambda i: i["kind"] == k)(k) for k in KINDS},
     "replied": _reply,
     "unreplied": lambda i: i["role"] == "lead" and i["replies"] == 0,
     "due_lead": lambda i: i["role"] == "lead" and i["due_counted"],
@@ -401,6 +406,11 @@ MEASURES: dict[str, Any] = {
     **{f"disclosure.{d}": (lambda d: lambda i: _reply(i) and i["disclosure"] == d)(d)
        for d in DISCLOSURES},
     "disclosure.undecided": lambda i: _reply(i) and i["disclosure"] is None,
+    # the disclosure review: replies first left undisclosed, and what they are now
+    "first_undisclosed": lambda i: _first_undisclosed(i),
+    **{f"first_undisclosed.{d}": (lambda d: lambda i: _first_undisclosed(i)
+                                  and i["disclosure"] == d)(d) for d in DISCLOSURES},
+    "first_undisclosed.undecided": lambda i: _first_undisclosed(i) and i["disclosure"] is None,
     "disclosed": lambda i: _reply(i) and i["disclosure"] in ("full", "summary"),
     "disclosure_base": lambda i: _reply(i) and i["disclosure"] != "exempt",
     **{f"feedback.{s}": (lambda s: lambda i: _reply(i) and i["feedback"] == s)(s)
