@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from services.handling.api import router as handling_router
 from banli.clock import system_clock
 from services.intake.api import router as intake_router
-from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
 from services.reporting.http.sheets_api import PreviewBook, router as sheets_router
 from services.reporting.projections.suggestions import Suggester
@@ -137,5 +137,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        bus=EmbeddedBus(system), calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
-                       records=system.log, previews=PreviewBook()),
+                       records=system.log, previews=PreviewBook(),
+                       documents=DocumentOptions.of(system.settings)),
         system.settings, lifespan, signin=True)

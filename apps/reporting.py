@@ -17,7 +17,7 @@ from banli.web.app import build_app
 from banli.web.commands import command_routes, poll_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
-from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
 from services.reporting.http.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
 from services.reporting.projections.suggestions import Suggester
@@ -83,7 +83,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,
                          states=states, routing=Suggester(lambda: store),
-                         records=ProjectedRecords(store, load), previews=PreviewBook()),
+                         records=ProjectedRecords(store, load), previews=PreviewBook(),
+                         documents=DocumentOptions.of(settings)),
                      settings, signin=True)
 
 

@@ -25,7 +25,7 @@ from .blocks import Figure, Trace, figures_of, title_of
 from .compose import ROUNDING, compose, percent, rate_cell, rate_phrase, zh_date
 from .gather import (DEFAULT_OFFICE, TERM_ANCHOR, Bundle, Period, Source, SourceMismatch,
                      build_bundle, congress_term_start, fractions_of, ledger_source,
-                     store_source)
+                     office_named, store_source)
 from .html import write_html
 from .links import drilldown_query, linker
 from .markdown import write_markdown
@@ -34,7 +34,7 @@ __all__ = ["ATTACHMENT_FORMATS", "DEFAULT_OFFICE", "FORMATS", "MEDIA_TYPES", "RO
            "TERM_ANCHOR", "Bundle", "Figure", "Period", "Source", "SourceMismatch", "Trace",
            "build_bundle", "compose", "congress_term_start", "content_disposition",
            "drilldown_query", "figures_of", "filename", "fractions_of", "ledger_source",
-           "linker", "percent", "rate_cell", "rate_phrase", "render", "store_source",
+           "linker", "office_named", "percent", "rate_cell", "rate_phrase", "render", "store_source",
            "write_html", "write_markdown", "zh_date"]
 
 FORMATS = ("docx", "html", "md")  # the whole document

@@ -250,7 +250,7 @@ def _write(p, part: str | Figure, east: str, size: float, link: Linker | None,
     if (parts := rate_parts(text)) is not None:
         if lines == 2:
             pieces = list(parts)
-        elif breakable:
+        elif breakable and " " not in text:  # "92% (24/26)" may break at its space already
             pieces = ["\u200b".join(parts)]
     runs = []
     for n, piece in enumerate(pieces):

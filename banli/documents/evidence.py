@@ -18,7 +18,7 @@ from ..domain.rates import RATE_MEASURES, RATE_NAMES, select
 from ..domain.types import SHANGHAI, business_date
 from ..sheets import Column, Sheet, write_xlsx
 from .blocks import Block, Figure, Heading, Para, Table, Trace
-from .gather import Bundle, Source
+from .gather import Bundle, Source, SourceMismatch
 
 ENTRY_NAMES = {"all": ("办理记录", "records"), "late": ("逾期补录的记录", "records entered late"),
                "imported": ("批量导入的记录", "records imported"),
@@ -39,7 +39,8 @@ ITEM_COLUMNS = [
     Column("number", "案号", "No."), Column("title", "标题", "Title"),
     Column("bureau", "承办单位", "Bureau"), Column("role", "主办/会办", "Role"),
     Column("counted", "计入分子", "In the numerator"),
-    Column("record", "记录", "Record"), Column("events", "事件编号", "Event ids"),
+    Column("record", "记录", "Record"), Column("seq", "记录序号", "Record seq", "number"),
+    Column("events", "事件编号", "Event ids"),
 ]
 
 
@@ -62,9 +63,20 @@ def write_evidence(blocks: list[Block], bundle: Bundle, source: Source, lang: st
             "as_of": s.as_of, "kind": s.kind or "", "level": s.level or "",
             "count": figure.count, "counted": figure.counted,
             "link": link(trace) if link is not None else ""})
-        item_rows += [{"n": n, **row} for row in behind.rows(trace, zh)]
+        rows = behind.rows(trace, zh)
+        _holds(figure, rows)
+        item_rows += [{"n": n, **row} for row in rows]
     return write_xlsx([Sheet(("数字", "Figures"), FIGURE_COLUMNS, figure_rows),
                        Sheet(("明细", "Items"), ITEM_COLUMNS, item_rows)], lang=lang)
+
+
+def _holds(figure: Figure, rows: list[dict[str, Any]]) -> None:
+    """The items listed are the figure's count (a store taking events meanwhile is read again
+    by the caller): the workbook never contradicts its document."""
+    count = len({r["proposal_id"] for r in rows}) if figure.trace.proposals else len(rows)
+    counted = sum(r["counted"] in ("是", "yes") for r in rows)
+    if count != figure.count or (figure.counted is not None and counted != figure.counted):
+        raise SourceMismatch(f"{figure.text} ({figure.trace}): {count} items listed")
 
 
 def _what(trace: Trace, zh: bool) -> str:
@@ -135,7 +147,7 @@ class _Behind:
         return [{"proposal_id": i["proposal_id"], "number": i["number"], "title": i["title"],
                  "bureau": self.bundle.name(i["bureau"], "zh" if zh else "en"),
                  "role": i["role"], "counted": (yes if i["counted"] else no) if rate else "",
-                 "record": "",
+                 "record": "", "seq": None,
                  "events": " ".join(e["event_id"] for e in self.events[i["proposal_id"]]
                                     if e["bureau"] in ("", i["bureau"])
                                     and self._seen(e, trace))}
@@ -152,7 +164,7 @@ class _Behind:
                for pid in {r["proposal_id"] for r in chosen} for e in self.events[pid]}
         return [{"proposal_id": r["proposal_id"], "number": "", "title": "",
                  "bureau": self.bundle.name(r["bureau"], lang), "role": "",
-                 "counted": "", "record": f"{r['type']} #{r['seq']} ({r['entry']})",
+                 "counted": "", "record": f"{r['type']} ({r['entry']})", "seq": r["seq"],
                  "events": ids.get((r["proposal_id"], r["seq"]), "")}
                 for r in chosen]
 

@@ -44,6 +44,14 @@ EVENT_FIELDS = ("event_id", "proposal_id", "seq", "type", "bureau", "occurred_at
 DEFAULT_OFFICE = ("建议提案办理工作办公室", "Office for Deputies' Suggestions and CPPCC Proposals")
 
 
+def office_named(zh: str | None, en: str | None) -> tuple[str, str] | None:
+    """The office issuing documents of all bureaus, as a deployment names it (BANLI_OFFICE_NAME,
+    BANLI_OFFICE_NAME_EN): None when it names none (DEFAULT_OFFICE then)."""
+    if not (zh or en):
+        return None
+    return (zh or DEFAULT_OFFICE[0], en or zh or DEFAULT_OFFICE[1])
+
+
 def ledger_source(ledger) -> Source:
     """The reference: a `banli.history.MemoryLedger`, folded as of each scope's date."""
     from ..history import reference_entries, reference_report

@@ -72,7 +72,7 @@ def write_html(blocks: list[Block], lang: str, link: Linker | None = None) -> st
         text = value.text if isinstance(value, Figure) else value
         shown = e(text)
         if (pieces := rate_parts(text)) is not None and (lines == 2 or breakable):
-            shown = ("<br>" if lines == 2 else "<wbr>").join(
+            shown = ("<br>" if lines == 2 else " " if " " in text else "<wbr>").join(
                 f'<span class="part">{e(p)}</span>' for p in pieces)
         if isinstance(value, Figure) and link is not None:
             return f'<a class="figure" href="{e(link(value.trace))}">{shown}</a>'

@@ -11,7 +11,8 @@ same query less `measure` asks `GET /api/items?measure=…` (and with `entries=K
 - `kind`, `level` where the figure's scope has them;
 - `recorded_by=YYYY-MM-DDTHH:MM:SS` (Asia/Shanghai, as the page's field takes it) in an audit;
 - `measure=M` (a number of the report, or a rate: its denominator's items, the numerator's
-  marked), or `entries=all|late|imported|on_time` (the bureaus' records).
+  marked), or `entries=all|late|imported|on_time` (the bureaus' records);
+- `count=proposals` where the figure counts the distinct proposals of the items listed.
 
 README ("Every number traced to its evidence") states the format for the page's sake."""
 from __future__ import annotations
@@ -44,6 +45,8 @@ def drilldown_query(trace: Trace, profile: str, recorded_by: datetime | None) ->
         query["measure"] = trace.measure
     else:
         query["entries"] = str(trace.entries)
+    if trace.proposals:
+        query["count"] = "proposals"
     return query
 
 

@@ -381,10 +381,6 @@ def _reply(item: dict[str, Any]) -> bool:
     return item["role"] == "lead" and item["replies"] > 0
 
 
-def _first_undisclosed(item: dict[str, Any]) -> bool:
-    return _reply(item) and item["first_disclosure"] in ("withheld", "exempt")
-
-
 MEASURES: dict[str, Any] = {
     "duties": lambda i: True,
     "lead": lambda i: i["role"] == "lead",
@@ -406,11 +402,6 @@ MEASURES: dict[str, Any] = {
     **{f"disclosure.{d}": (lambda d: lambda i: _reply(i) and i["disclosure"] == d)(d)
        for d in DISCLOSURES},
     "disclosure.undecided": lambda i: _reply(i) and i["disclosure"] is None,
-    # the disclosure review: replies first left undisclosed, and what they are now
-    "first_undisclosed": lambda i: _first_undisclosed(i),
-    **{f"first_undisclosed.{d}": (lambda d: lambda i: _first_undisclosed(i)
-                                  and i["disclosure"] == d)(d) for d in DISCLOSURES},
-    "first_undisclosed.undecided": lambda i: _first_undisclosed(i) and i["disclosure"] is None,
     "disclosed": lambda i: _reply(i) and i["disclosure"] in ("full", "summary"),
     "disclosure_base": lambda i: _reply(i) and i["disclosure"] != "exempt",
     **{f"feedback.{s}": (lambda s: lambda i: _reply(i) and i["feedback"] == s)(s)
@@ -423,6 +414,22 @@ MEASURES: dict[str, Any] = {
     "feedback_channels.unstated": lambda i: (_reply(i) and i["feedback"] is not None
                                              and i["feedback_channel"] is None),
     "feedback_by_self": lambda i: _reply(i) and i["feedback"] is not None and i["feedback_by_self"],
+}
+
+
+
+def _first_undisclosed(item: dict[str, Any]) -> bool:
+    return _reply(item) and item["first_disclosure"] in ("withheld", "exempt")
+
+
+# Lists the drill-down offers beside the report's counts, of what only an item tells (its first
+# disclosure), not its cell: the year-end document's disclosure review counts them. select()
+# and GET /api/items take them; the report's counts (counts_of_cells) never do.
+ITEM_MEASURES: dict[str, Any] = {
+    "first_undisclosed": _first_undisclosed,
+    **{f"first_undisclosed.{d}": (lambda d: lambda i: _first_undisclosed(i)
+                                  and i["disclosure"] == d)(d) for d in DISCLOSURES},
+    "first_undisclosed.undecided": lambda i: _first_undisclosed(i) and i["disclosure"] is None,
 }
 
 # rate -> (numerator measure, denominator measure)
@@ -442,7 +449,7 @@ def select(items: Iterable[dict[str, Any]], measure: str) -> list[dict[str, Any]
     if measure in RATE_MEASURES:
         numerator, denominator = (MEASURES[m] for m in RATE_MEASURES[measure])
         return [{**i, "counted": bool(numerator(i))} for i in items if denominator(i)]
-    if measure not in MEASURES:
+    keep = MEASURES.get(measure) or ITEM_MEASURES.get(measure)
+    if keep is None:
         raise KeyError(measure)
-    keep = MEASURES[measure]
     return [i for i in items if keep(i)]

@@ -22,7 +22,7 @@ from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, report_items
 from banli.history import reference_report, run_history
 from services.reporting.projections.store import ReportingStore
-from tests.document_tables import READERS, assert_tables_state, docx_text, expected
+from tests.document_tables import READERS, assert_tables_state, docx_text, expected, html_text
 from tests.integration.test_differential import load
 
 MODEL_LINES = MODEL_FILE.read_text(encoding="utf-8").splitlines()
@@ -66,7 +66,8 @@ def test_the_model_document_over_http(server, fmt):
     tables = READERS[fmt](response.content)
     assert_tables_state(tables, json_expected(server, client, "sh-ipa", 2020, 2018,
                                               date(2020, 11, 20)))
-    text = docx_text(response.content) if fmt == "docx" else response.content.decode()
+    text = (docx_text(response.content) if fmt == "docx" else html_text(response.content)
+            if fmt == "html" else response.content.decode())
     for sentence in ("共承办代表建议和政协提案29件", "解决采纳率为92%（24/26）",
                      "2件全文公开，3件摘要公开", "本届以来答复公开率为96%（24/25）"):
         assert sentence in text
