@@ -31,7 +31,7 @@ from lxml import etree
 
 from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
                      Title, Trace)
-from .layout import layout, rate_parts
+from .layout import em, layout, rate_parts, unbroken
 
 # 字号 in points
 ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
@@ -72,8 +72,12 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str,
         body._element.getparent().remove(body._element)
     wide = False
     for index, block in enumerate(blocks):
-        # the signature and date never stand alone on a page: the line before goes with them
-        before_closing = index + 1 < len(blocks) and isinstance(blocks[index + 1], Closing)
+        # the signature and date never stand alone on a page: the line before goes with them;
+        # nor does a sentence that leads into a table ("…：") end a page without it
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
+        kept = isinstance(after, Closing) or (
+            isinstance(after, Table) and isinstance(block, Para)
+            and block.text.rstrip().endswith(("：", ":")))
         if isinstance(block, Masthead):
             _masthead(doc, block.agency, block.number)
         elif isinstance(block, Title):
@@ -84,7 +88,7 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str,
                        keep_with_next=True)
         elif isinstance(block, Para):
             p = _paragraph(doc, "", BODY, SANHAO, indent=CHAR * 2,
-                           align=WD_ALIGN_PARAGRAPH.JUSTIFY, keep_with_next=before_closing)
+                           align=WD_ALIGN_PARAGRAPH.JUSTIFY, keep_with_next=kept)
             for part in block.parts:
                 _write(p, part, BODY, SANHAO, link, breakable=True)
         elif isinstance(block, Table):
@@ -98,9 +102,9 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str,
             section = doc.add_section(WD_SECTION.NEW_PAGE)
             _page(section, landscape=True)
             wide = True
-            _paragraph(doc, block.label, HEI, SANHAO)
+            _paragraph(doc, block.label, HEI, SANHAO, keep_with_next=True)
             _paragraph(doc, block.title, TITLE, XIAOER, align=WD_ALIGN_PARAGRAPH.CENTER,
-                       line=Pt(32), after=Pt(12))
+                       line=Pt(32), after=Pt(12), keep_with_next=True)
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, author, "Banli 办理"
     props.language = "zh-CN" if lang == "zh" else "en"
@@ -240,18 +244,17 @@ def _paragraph(doc, text: str, east: str, size: float, *, align=None, indent=Non
 
 
 def _write(p, part: str | Figure, east: str, size: float, link: Linker | None,
-           lines: int = 1, breakable: bool = False) -> None:
+           kind: str = "text", lines: int = 1, breakable: bool = False) -> None:
     """Text, or a figure: a hyperlink to its drill-down where there is a `link` (set as the
-    text around it: an official document is not blue). With `lines` 2, a rate's fraction goes
-    under its percent; `breakable` (in running text), a line may end between them (a zero-width
-    space), so that a long fraction does not leave the line before it spread thin."""
+    text around it: an official document is not blue). With `lines` 2, each unbroken piece of
+    a cell of `kind` on a line of its own (a rate's fraction under its percent, a case's level
+    under its number); `breakable` (a rate in running text), a line may end between its percent
+    and its fraction (a zero-width space), so that a long fraction does not leave the line
+    before it spread thin."""
     text = NOT_XML.sub("", part.text if isinstance(part, Figure) else part)
-    pieces = [text]
-    if (parts := rate_parts(text)) is not None:
-        if lines == 2:
-            pieces = list(parts)
-        elif breakable and " " not in text:  # "92% (24/26)" may break at its space already
-            pieces = ["\u200b".join(parts)]
+    pieces = unbroken(kind, text) if lines == 2 else [text]
+    if breakable and (parts := rate_parts(text)) is not None and " " not in text:
+        pieces = ["\u200b".join(parts)]  # "92% (24/26)" may break at its space already
     runs = []
     for n, piece in enumerate(pieces):
         run = p.add_run(piece)
@@ -273,7 +276,7 @@ def _masthead(doc, agency: str, number: str | None) -> None:
     """The agency's name in red, the document number under it (left out when there is none),
     and the red rule."""
     # as large as 小初 (36 pt), smaller when the name would not fit on the 156 mm line
-    size = min(36.0, round(Mm(150).pt / max(len(agency), 1), 1))
+    size = min(36.0, round(Mm(150).pt / max(em(agency), 1), 1))
     _paragraph(doc, agency, TITLE, size, align=WD_ALIGN_PARAGRAPH.CENTER,
                line=Pt(size * 1.5), color=RED)
     p = _paragraph(doc, number or "", BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -303,7 +306,7 @@ def _table(doc, block: Table, wide: bool, link: Linker | None) -> None:
     table.autofit = False  # w:tblLayout fixed: the grid below, not the content, decides
     _cell_margins(table)
     rows: list[list[str | Figure]] = [list(block.header), *block.rows]
-    kept = _kept_rows(len(rows), block.total)
+    kept = _kept_rows(len(rows), block.total, whole=not wide)
     for row_index, values in enumerate(rows):
         row = table.rows[row_index]
         tr = row._tr.get_or_add_trPr()
@@ -323,8 +326,7 @@ def _table(doc, block: Table, wide: bool, link: Linker | None) -> None:
                            else WD_ALIGN_PARAGRAPH.LEFT if kind == "text"
                            else WD_ALIGN_PARAGRAPH.CENTER)
             _write(p, value, HEI if row_index == 0 else BODY, shape.size,
-                   link if row_index else None,
-                   shape.rate_lines if row_index and kind == "rate" else 1)
+                   link if row_index else None, kind, shape.lines(column) if row_index else 1)
     widths = [Mm(w) for w in shape.widths]
     for column, width in zip(table.columns, widths):
         column.width = width  # w:gridCol, which a fixed layout follows
@@ -334,12 +336,13 @@ def _table(doc, block: Table, wide: bool, link: Linker | None) -> None:
     _paragraph(doc, "", BODY, XIAOSI, line=Pt(12))  # a little air under the table
 
 
-def _kept_rows(count: int, total: bool) -> set[int]:
-    """The rows kept with the next: all but the last of a short table; of a long one the
-    header and, before a total row, the two rows above it (a total never stands alone)."""
-    if count <= KEEP_WHOLE:
+def _kept_rows(count: int, total: bool, whole: bool) -> set[int]:
+    """The rows kept with the next: all but the last of a short table in the text (`whole`);
+    else the header with the first two rows (a caption or a title never ends a page) and,
+    before a total row, the two rows above it (a total never stands alone)."""
+    if whole and count <= KEEP_WHOLE:
         return set(range(count - 1))
-    return {0} | ({count - 3, count - 2} if total else set())
+    return {0, 1} & set(range(count - 1)) | ({count - 3, count - 2} if total else set())
 
 
 def _cell_margins(table) -> None:

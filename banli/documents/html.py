@@ -6,7 +6,7 @@ from typing import Callable
 
 from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
                      Title, Trace, title_of)
-from .layout import layout, rate_parts
+from .layout import layout, rate_parts, unbroken
 
 HTML_FONTS = {
     "title": '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "STZhongsong", "华文中宋", "SimSun", '
@@ -66,13 +66,18 @@ def write_html(blocks: list[Block], lang: str, link: Linker | None = None) -> st
     drill-down."""
     e = html.escape
 
-    def part(value: str | Figure, lines: int = 1, breakable: bool = False) -> str:
-        """Text, or a figure linked; a rate's fraction under its percent (`lines` 2), or in
-        running text (`breakable`) where a line may end between them."""
+    def part(value: str | Figure, kind: str = "text", lines: int = 1,
+             breakable: bool = False) -> str:
+        """Text, or a figure linked; each unbroken piece of a cell on a line of its own
+        (`lines` 2: a rate's fraction under its percent), or a rate in running text
+        (`breakable`) where a line may end between its percent and its fraction."""
         text = value.text if isinstance(value, Figure) else value
         shown = e(text)
-        if (pieces := rate_parts(text)) is not None and (lines == 2 or breakable):
-            shown = ("<br>" if lines == 2 else " " if " " in text else "<wbr>").join(
+        if lines == 2:
+            shown = "<br>".join(f'<span class="part">{e(p)}</span>'
+                                for p in unbroken(kind, text))
+        elif breakable and (pieces := rate_parts(text)) is not None:
+            shown = (" " if " " in text else "<wbr>").join(
                 f'<span class="part">{e(p)}</span>' for p in pieces)
         if isinstance(value, Figure) and link is not None:
             return f'<a class="figure" href="{e(link(value.trace))}">{shown}</a>'
@@ -120,7 +125,7 @@ def _table(block: Table, wide: bool, part: Callable[..., str]) -> str:
     rows = "\n".join(
         ('<tr class="kept">' if n in kept else "<tr>")
         + "".join(f"<td {classes[i]}>".replace(" >", ">")
-                  + part(c, shape.rate_lines if block.kind(i) == "rate" else 1) + "</td>"
+                  + part(c, block.kind(i), shape.lines(i)) + "</td>"
                   for i, c in enumerate(row)) + "</tr>"
         for n, row in enumerate(block.rows))
     caption = f"<caption>{e(block.caption)}</caption>\n" if block.caption else ""

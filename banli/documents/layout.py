@@ -80,14 +80,19 @@ def _on_lines(text: str, lines: int) -> float:
 class Layout:
     widths: list[float]   # mm per column, adding up to the width given
     size: float           # the font size (pt)
-    rate_lines: int       # 1: a rate and its fraction on one line; 2: the fraction under it
+    split: frozenset[int] = frozenset()  # columns whose cells put each unbroken piece on a
+                                         # line of its own (a rate's fraction under its percent)
+
+    def lines(self, column: int) -> int:
+        return 2 if column in self.split else 1
 
 
 def layout(table: Table, width: float, size: float, padding: float) -> Layout:
     """Column widths (mm) for `table` in a text block `width` mm wide at `size` pt, each cell
     taking `padding` mm besides its text. In order of preference: every cell on one line; rates
     on two; titles and names wrapped down to a few characters; the same one size smaller; then
-    labels wrapped too."""
+    labels wrapped too; at last titles and names narrower still. A header may take up to three
+    lines."""
     sizes = [size]
     while sizes[-1] > SMALLEST:
         sizes.append(max(SMALLEST, sizes[-1] - 1.5))
@@ -96,11 +101,33 @@ def layout(table: Table, width: float, size: float, padding: float) -> Layout:
             for rate_lines in (1, 2):
                 found = _fit(table, width, each, padding, rate_lines, squeeze_labels)
                 if found is not None:
-                    return Layout(found, each, rate_lines)
+                    return Layout(found, each, _split(table, found, each, padding, rate_lines))
     size = sizes[-1]
-    need = _needs(table, size, padding, 2)  # does not fit even so: every column squeezed
-    total = sum(least for _, _, least, _ in need)
-    return Layout([width * least / total for _, _, least, _ in need], size, 2)
+    # does not fit even so: the columns that wrap share what the others leave
+    need = _needs(table, size, padding, 2)
+    fixed = sum(least for _, _, least, wraps in need if not wraps)
+    wrapping = sum(least for _, _, least, wraps in need if wraps)
+    share = max(width - fixed, 0.0) / wrapping if wrapping else 0.0
+    widths = [least * share if wraps else least for _, _, least, wraps in need]
+    if sum(widths) > width:  # not even the numbers fit: all squeezed alike
+        widths = [w * width / sum(widths) for w in widths]
+    return Layout(widths, size, _split(table, widths, size, padding, 2))
+
+
+def _split(table: Table, widths: list[float], size: float, padding: float, rate_lines: int
+           ) -> frozenset[int]:
+    """The rate columns with the fraction under the percent, and the code columns too narrow
+    for a number and its level on one line (the level goes under it, never broken)."""
+    mm = size * MM_PER_PT
+    split = set()
+    for column, width in enumerate(widths):
+        kind = table.kind(column)
+        if kind == "rate" and rate_lines == 2:
+            split.add(column)
+        elif kind == "code" and any(em(plain(row[column])) * mm + padding > width
+                                    for row in table.rows):
+            split.add(column)
+    return frozenset(split)
 
 
 def _needs(table: Table, size: float, padding: float, rate_lines: int,
@@ -117,7 +144,7 @@ def _needs(table: Table, size: float, padding: float, rate_lines: int,
         else:
             body = max((em(c) for c in cells), default=0.0)
         # a header may take two or three lines, never breaking a word
-        head = _on_lines(header, 2 if kind in NO_WRAP else 3)
+        head = _on_lines(header, 3)
         comfortable = max(body, em(header)) * mm + padding
         if kind in NO_WRAP:
             least = max(body, head) * mm + padding
