@@ -107,6 +107,11 @@ class _Writer:
     def word(self, names: Mapping, key: Any) -> str:
         return names[key][0 if self.zh else 1]
 
+    def label(self, names: Mapping, key: Any) -> str:
+        """A name heading a row or a column (capitalised in English)."""
+        word = self.word(names, key)
+        return word[:1].upper() + word[1:]
+
     def add(self, block: Block) -> None:
         if isinstance(block, Para):
             block = Para(*(self._parts(block.text)))
@@ -338,7 +343,7 @@ def _the_year(w: _Writer) -> None:
         periods.append((w.t(f"上年同期（{y - 1}年度）", f"{y - 1}, a year earlier"), b.previous))
     periods.append((w.t(f"本届以来（{b.term_start}—{y}年）", f"since {b.term_start}"), b.term))
     w.table("主要指标", "Rates", [w.t("指标", "Rate")] + [name for name, _ in periods],
-            [[w.word(RATE_NAMES, rate)] + [w.rate(rate, p.fractions[rate], p.report)
+            [[w.label(RATE_NAMES, rate)] + [w.rate(rate, p.fractions[rate], p.report)
                                            for _, p in periods]
              for rate in RATE_NAMES], ("label", *[RATE_COLUMN] * len(periods)))
     _entries(w, r)
@@ -398,7 +403,7 @@ def _the_year(w: _Writer) -> None:
         w.table(f"各承办单位{y}年度办理情况", f"Bureaus in {y}",
                 [w.t("承办单位", "Bureau"), w.t("承办件数", "Handled"), w.t("主办件", "Lead"),
                  w.t("会办件", "Co"), w.t("已答复", "Replied")]
-                + [w.word(RATE_NAMES, k) for k in shown_rates], rows,
+                + [w.label(RATE_NAMES, k) for k in shown_rates], rows,
                 ("text", "count", "count", "count", "count", "rate", "rate", "rate", "rate"),
                 total=True)
 
@@ -463,7 +468,7 @@ def _since_the_term(w: _Writer) -> None:
         w.table("本届以来分年度办理情况", "Year by year since the term began",
                 [w.t("年度", "Year"), w.t("承办件数", "Handled"), w.t("主办件", "Lead"),
                  w.t("会办件", "Co"), w.t("已答复", "Replied"), w.t("解决采纳（A类）", "Solved (A)")]
-                + [w.word(RATE_NAMES, k) for k in rates], rows,
+                + [w.label(RATE_NAMES, k) for k in rates], rows,
                 ("label", "count", "count", "count", "count", "count", "rate", "rate", "rate"),
                 total=True)
     if b.term_start < y:

@@ -31,7 +31,7 @@ from lxml import etree
 
 from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
                      Title, Trace)
-from .layout import em, layout, rate_parts, unbroken
+from .layout import KEEP_WHOLE, em, layout, rate_parts, unbroken
 
 # 字号 in points
 ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
@@ -54,7 +54,6 @@ PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w
 # characters XML 1.0 cannot carry (a title typed with a stray control character, say)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CELL_MARGIN = Mm(1.0)     # left and right, inside each table cell
-KEEP_WHOLE = 15           # a table of at most so many rows is kept on one page
 Linker = Callable[[Trace], str]
 
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
                      Title, Trace, title_of)
-from .layout import layout, rate_parts, unbroken
+from .layout import KEEP_WHOLE, layout, rate_parts, unbroken
 
 HTML_FONTS = {
     "title": '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "STZhongsong", "华文中宋", "SimSun", '
@@ -45,6 +45,8 @@ td.nowrap, td .part {{ white-space: nowrap; }}
 thead {{ display: table-header-group; }}
 tr {{ page-break-inside: avoid; break-inside: avoid; }}
 tr.kept {{ page-break-after: avoid; break-after: avoid; }}
+table.whole {{ page-break-inside: avoid; break-inside: avoid; }}
+h1, h2, h3, caption, .label, p.lead {{ page-break-after: avoid; break-after: avoid; }}
 a.figure {{ color: inherit; text-decoration: underline dotted #888; }}
 @media print {{ a.figure {{ text-decoration: none; }} }}
 .closing {{ text-align: right; text-indent: 0; margin-top: 2em; padding-right: 2em; }}
@@ -87,7 +89,8 @@ def write_html(blocks: list[Block], lang: str, link: Linker | None = None) -> st
            f'<meta charset="utf-8">\n<title>{e(title_of(blocks))}</title>\n'
            f"<style>{HTML_STYLE}</style>\n</head>\n<body>\n<main>"]
     in_appendix = False
-    for block in blocks:
+    for index, block in enumerate(blocks):
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
         if isinstance(block, Masthead):
             out.append(f'<p class="masthead">{e(block.agency)}</p>')
             if block.number:
@@ -98,11 +101,15 @@ def write_html(blocks: list[Block], lang: str, link: Linker | None = None) -> st
         elif isinstance(block, Heading):
             out.append(f"<h{block.level + 1}>{e(block.text)}</h{block.level + 1}>")
         elif isinstance(block, Para):
-            out.append(f"<p>{''.join(part(p, breakable=True) for p in block.parts)}</p>")
+            # printed with what follows: a sentence leading into a table ("…："), the line
+            # before the signature (which never stands alone on a page)
+            lead = ' class="lead"' if isinstance(after, Closing) or (
+                isinstance(after, Table) and block.text.rstrip().endswith(("：", ":"))) else ""
+            out.append(f"<p{lead}>{''.join(part(p, breakable=True) for p in block.parts)}</p>")
         elif isinstance(block, Table):
             out.append(_table(block, in_appendix, part))
         elif isinstance(block, Closing):
-            out.append(f'<p class="closing">{e(block.signer)}</p>'
+            out.append(f'<p class="closing lead">{e(block.signer)}</p>'
                        f'<p class="closing">{e(block.day)}</p>')
         elif isinstance(block, Appendix):
             out.append('</main>\n<section class="appendix">')
@@ -115,13 +122,15 @@ def write_html(blocks: list[Block], lang: str, link: Linker | None = None) -> st
 
 def _table(block: Table, wide: bool, part: Callable[..., str]) -> str:
     """Columns as wide as the DOCX's (banli.documents.layout), number cells unwrapped, rows
-    never split when printed, and a total row kept with the rows before it."""
+    never split when printed, a short table in the text on one page, and a total row kept with
+    the row before it."""
     e = html.escape
     shape = layout(block, 243 if wide else 156, 10.5 if wide else 12, 3.5)
     classes = ['class="text"' if block.kind(i) == "text" else
                'class="nowrap"' if block.kind(i) in NO_WRAP else ""
                for i in range(len(block.header))]
     kept = {len(block.rows) - 2} if block.total and len(block.rows) > 1 else set()
+    whole = ' class="whole"' if not wide and len(block.rows) < KEEP_WHOLE else ""
     rows = "\n".join(
         ('<tr class="kept">' if n in kept else "<tr>")
         + "".join(f"<td {classes[i]}>".replace(" >", ">")
@@ -132,6 +141,6 @@ def _table(block: Table, wide: bool, part: Callable[..., str]) -> str:
     total = sum(shape.widths)
     columns = "<colgroup>" + "".join(f'<col style="width:{w / total:.1%}">'
                                      for w in shape.widths) + "</colgroup>\n"
-    return (f"<table>\n{caption}{columns}<thead><tr>"
+    return (f'<table{whole} style="font-size:{shape.size}pt">\n{caption}{columns}<thead><tr>'
             + "".join(f"<th>{e(h)}</th>" for h in block.header)
             + f"</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")

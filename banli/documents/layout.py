@@ -4,7 +4,7 @@ A column of 序号, counts, dates, codes (案号) or rates never wraps: it gets 
 widest cell. Rates are "92%（24/26）" on one line where the table has room; where it has not,
 the fraction goes under the percent (each still on one line), never broken inside. What is
 left goes to the columns that may wrap (titles, names, labels), in proportion to what they
-hold; a table that still does not fit is set one size smaller (down to 五号), then squeezed.
+hold; a table that still does not fit is set smaller (down to 小五), then squeezed.
 
 Widths are estimated from the characters (a CJK character is one em; Latin letters and digits
 are Times New Roman's, the face the documents set for them), with a margin for the faces Word,
@@ -21,8 +21,10 @@ from .blocks import NO_WRAP, Table, plain
 
 MM_PER_PT = 25.4 / 72
 SAFETY = 1.1              # substituted faces run wider than Times New Roman
-SMALLEST = 10.5           # 五号: a table is never set smaller
+SMALLEST = 9.0            # 小五: a table is never set smaller
 TEXT_LEAST = 6.0          # ems: a title or a name keeps at least so many characters a line
+KEEP_WHOLE = 15           # a table in the text of at most so many rows (its header too) is
+                          # kept on one page
 LABEL_LEAST = 5.0         # ems: and a label (依法不公开, a rate's name) so many, until it must not
 # Times New Roman's advance widths (em) of what tables hold; other Latin letters about 0.5
 _LATIN = {**dict.fromkeys("0123456789", 0.5), "%": 0.833, "/": 0.278, "-": 0.333, ".": 0.25,

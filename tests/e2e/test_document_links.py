@@ -76,6 +76,7 @@ def test_the_download_area_sets_number_term_and_date_and_offers_the_evidence(bro
     page.fill("#d-number", "沪知局〔2020〕118号")
     page.fill("#d-term", "2019")
     page.fill("#d-date", "2020-11-25")
+    tab.shot("document-download-area")
     saved = downloaded(page, '.downloads a[data-format="docx"]', "document-with-number.docx")
     text = [p.text for p in docx.Document(saved).paragraphs]
     assert "沪知局〔2020〕118号" in text and "2020年11月25日" in text

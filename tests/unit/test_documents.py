@@ -18,8 +18,9 @@ from docx.shared import Pt
 from apps.cli import main
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
-from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, congress_term_start,
-                             content_disposition, ledger_source, percent, render)
+from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, compose,
+                             congress_term_start, content_disposition, ledger_source, percent,
+                             render)
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, report_items
 from banli.history import reference_report, run_history
@@ -388,3 +389,67 @@ def test_a_source_that_cannot_tell_misrouting_leaves_the_section_out(model_ledge
     text = render(build_bundle(source, bureau="sh-ipa", year=2020, as_of=date(2020, 11, 20),
                                profile=model_ledger.profile), "md").decode()
     assert "误交办" in text
+
+
+# --- issue 22 §5: references, masthead, number, date, layout ------------------------------------
+
+def test_a_reference_names_the_section_it_points_to_whatever_their_order(model_ledger):
+    """With the misrouting section, 统计口径 is part 5; without it, part 4: the text follows."""
+    source = ledger_source(model_ledger)
+    quiet = Source(source.report_for, source.items_for, source.names)
+    for chosen, number, zh in ((source, 5, "五"), (quiet, 4, "四")):
+        bundle = build_bundle(chosen, bureau="sh-ipa", year=2020, as_of=AS_OF, profile=DEFAULT)
+        text = render(bundle, "md").decode()
+        assert f"统计口径见第{zh}部分“统计口径”" in text and f"## {zh}、统计口径" in text
+        english = render(bundle, "md", "en").decode()
+        assert f"see part {number}, “Definitions”" in english
+        assert f"## {number}. Definitions" in english
+
+
+def test_the_masthead_number_and_date(model_ledger):
+    source = ledger_source(model_ledger)
+    every = build_bundle(source, bureau=None, year=2020, as_of=AS_OF, profile=DEFAULT)
+    text = docx_text(render(every, "docx"))
+    assert text.startswith("建议提案办理工作办公室文件\n")  # the office's masthead, by default
+    assert "〔" not in text and "号\n" not in text  # no number given: none printed, not a blank
+    named = build_bundle(source, bureau=None, year=2020, as_of=AS_OF, profile=DEFAULT,
+                         office=("上海市人民政府办公厅", "General Office"),
+                         doc_number="沪府办〔2020〕7号", doc_date=date(2020, 12, 1))
+    text = docx_text(render(named, "docx"))
+    assert text.startswith("上海市人民政府办公厅文件\n沪府办〔2020〕7号\n")
+    assert "上海市人民政府办公厅\n2020年12月1日" in text
+    with pytest.raises(ValueError, match="before its data"):
+        build_bundle(source, bureau="sh-ipa", year=2020, as_of=AS_OF, profile=DEFAULT,
+                     doc_date=date(2020, 11, 19))
+
+
+def test_cli_sets_the_number_term_and_date(capsysbinary):
+    assert main([*MODEL_FLAGS, "--years", "2020", "--term", "2019", "--date", "2020-11-25",
+                 "--doc-number", "沪知局〔2020〕118号", "--format", "md"]) == 0
+    text = capsysbinary.readouterr().out.decode()
+    assert "沪知局〔2020〕118号" in text and "2020年11月25日" in text
+    assert "2019年以来共收到代表建议和政协提案50件" in text
+    assert main([*MODEL_FLAGS, "--years", "2020", "--date", "2020-11-19", "--format", "md"]) == 2
+
+
+def test_columns_are_as_wide_as_what_they_hold(model_ledger):
+    """Every table's columns add up to the text block; a column that never wraps is at least as
+    wide as its widest cell (each unbroken piece of it, where the layout splits it)."""
+    from banli.documents.blocks import NO_WRAP, Table, plain
+    from banli.documents.layout import MM_PER_PT, em, layout, unbroken
+
+    for lang in ("zh", "en"):
+        bundle = build_bundle(ledger_source(model_ledger), bureau=None, year=2020, as_of=AS_OF,
+                              profile=DEFAULT)
+        for table in (b for b in compose(bundle, lang) if isinstance(b, Table)):
+            shape = layout(table, 156, 12, 2.6)
+            assert abs(sum(shape.widths) - 156) < 0.01, table.caption
+            for column, width in enumerate(shape.widths):
+                if table.kind(column) not in NO_WRAP:
+                    continue
+                for row in table.rows:
+                    text = plain(row[column])
+                    pieces = unbroken(table.kind(column), text) if shape.lines(column) == 2 \
+                        else [text]
+                    need = max(em(p) for p in pieces) * shape.size * MM_PER_PT + 2.6
+                    assert need <= width + 1e-6, (table.caption, column, text)
