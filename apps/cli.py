@@ -148,9 +148,10 @@ def cmd_document(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     to_stdout = args.output in (None, "-")
-    if args.fmt == "docx" and args.output is None and sys.stdout.isatty():
-        print("banli report: a DOCX is binary; give --output FILE.docx (or --output - to write "
-              "it to the terminal anyway)", file=sys.stderr)
+    if args.fmt in ("docx", "xlsx", "evidence") and args.output is None and sys.stdout.isatty():
+        suffix = "docx" if args.fmt == "docx" else "xlsx"
+        print(f"banli report: a {suffix.upper()} is binary; give --output FILE.{suffix} (or "
+              f"--output - to write it to the terminal anyway)", file=sys.stderr)
         return 2
     if args.doc_date is not None and args.doc_date < args.as_of:
         print("banli report: --date (the document's) cannot be before --as-of (its data's)",

@@ -453,3 +453,31 @@ def test_columns_are_as_wide_as_what_they_hold(model_ledger):
                         else [text]
                     need = max(em(p) for p in pieces) * shape.size * MM_PER_PT + 2.6
                     assert need <= width + 1e-6, (table.caption, column, text)
+
+
+def test_cli_writes_the_evidence_beside_the_document(model_ledger, tmp_path, capsys):
+    """From the reference: each figure of the document, with the items it counts and their
+    events; the model's adoption since 2018 (92%, 24 of 26) lists its 26 replies, 24 counted."""
+    import openpyxl
+
+    from banli.documents import figures_of
+
+    out = tmp_path / "依据.xlsx"
+    assert main([*MODEL_FLAGS, "--years", "2018-2020", "--format", "evidence", "-o",
+                 str(out)]) == 0
+    capsys.readouterr()
+    book = openpyxl.load_workbook(out, read_only=True)
+    shown, items = (list(sheet.iter_rows(min_row=2, values_only=True))
+                    for sheet in book.worksheets)
+    bundle = build_bundle(ledger_source(model_ledger), bureau="sh-ipa", year=2020, as_of=AS_OF,
+                          profile=DEFAULT, term_start=2018)
+    assert [row[2] for row in shown] == [f.text for f in figures_of(compose(bundle))]
+    adoption = next(row[0] for row in shown if row[2] == "92%（24/26）"
+                    and "measure=adoption" in row[12] and "years=2018-2020" in row[12])
+    rows = [row for row in items if row[0] == adoption]
+    assert len(rows) == 26 and sum(row[6] == "是" for row in rows) == 24
+    events = {e.event_id: e for events in model_ledger.streams.values() for e in events}
+    for row in rows:
+        ids = row[9].split()
+        assert ids and all(events[i].proposal_id == row[1] for i in ids)
+        assert {events[i].type for i in ids} >= {"ProposalSubmitted", "ReplyIssued"}
