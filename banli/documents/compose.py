@@ -268,13 +268,13 @@ def _the_year(w: _Writer) -> None:
     on = (w.t(f"（涉及建议提案{w.n(r.proposals, 'duties', r, proposals=True)}件）",
               f" on {w.n(r.proposals, 'duties', r, proposals=True)} items")
           if r.proposals != handled else "")
-    duties, kind_lead, kind_co = w.n(handled, "duties", r), "{}.lead", "{}.co"
+    duties = w.n(handled, "duties", r)
     npc_all = w.n(npc.lead + npc.co, "npc_suggestion", r)
     cppcc_all = w.n(cppcc.lead + cppcc.co, "cppcc_proposal", r)
-    npc_lead, npc_co = (w.n(npc.lead, kind_lead.format("npc_suggestion"), r),
-                        w.n(npc.co, kind_co.format("npc_suggestion"), r))
-    cppcc_lead, cppcc_co = (w.n(cppcc.lead, kind_lead.format("cppcc_proposal"), r),
-                            w.n(cppcc.co, kind_co.format("cppcc_proposal"), r))
+    npc_lead = w.n(npc.lead, "npc_suggestion.lead", r)
+    npc_co = w.n(npc.co, "npc_suggestion.co", r)
+    cppcc_lead = w.n(cppcc.lead, "cppcc_proposal.lead", r)
+    cppcc_co = w.n(cppcc.co, "cppcc_proposal.co", r)
     text = w.t(
         f"{y}年，{us}共承办代表建议和政协提案{duties}件{on}，其中代表建议{npc_all}件"
         f"（主办件{npc_lead}件，会办件{npc_co}件）；政协提案{cppcc_all}件"

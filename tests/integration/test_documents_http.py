@@ -214,3 +214,17 @@ def test_the_documents_misrouting_equals_the_api(server):
     audit = download(client, format="md", all="true", year=2020, term_start=2018,
                      as_of="2020-12-31", recorded_by="2199-01-01T00:00:00+08:00")
     assert audit.status_code == 200 and "误交办" not in audit.content.decode()
+
+
+def test_the_documents_date_and_number_over_http(server):
+    """doc_date signs the document (never before its data: `inconsistent`); an unset number is
+    left out, a given one printed under the masthead."""
+    load(server.system, MODEL_LINES)
+    client = server.client("coordinator")
+    response = download(client, format="docx", doc_date="2020-11-25", **MODEL_QUERY)
+    assert response.status_code == 200, response.text
+    text = docx_text(response.content)
+    assert text.startswith("上海市知识产权局文件\n\n") and "〔" not in text.split("\n", 3)[1]
+    assert "上海市知识产权局\n2020年11月25日" in text
+    early = download(client, format="docx", doc_date="2020-11-19", **MODEL_QUERY)
+    assert early.status_code == 422 and early.json()["detail"]["code"] == "inconsistent"

@@ -87,7 +87,7 @@ async def report_document(
         raise _unprocessable("bad_term", "届起始年度不能晚于报告年度",
                              "the term cannot start after the year")
     if doc_date is not None and doc_date < as_of:
-        raise _unprocessable("bad_date", "成文日期不能早于数据截至日期",
+        raise _unprocessable("inconsistent", "成文日期不能早于数据截至日期",
                              "the document cannot be dated before its data's as-of date")
     rules = get_profile(profile)
     base_url = options.public_url or str(request.base_url)
