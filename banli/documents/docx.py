@@ -20,6 +20,7 @@ from typing import Callable
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
@@ -69,6 +70,7 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str,
     body = doc.paragraphs[0] if doc.paragraphs else None  # the template's empty paragraph
     if body is not None:
         body._element.getparent().remove(body._element)
+    links = _Links(doc.part, link) if link is not None else None
     wide = False
     for index, block in enumerate(blocks):
         # the signature and date never stand alone on a page: the line before goes with them;
@@ -89,9 +91,9 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str,
             p = _paragraph(doc, "", BODY, SANHAO, indent=CHAR * 2,
                            align=WD_ALIGN_PARAGRAPH.JUSTIFY, keep_with_next=kept)
             for part in block.parts:
-                _write(p, part, BODY, SANHAO, link, breakable=True)
+                _write(p, part, BODY, SANHAO, links, breakable=True)
         elif isinstance(block, Table):
-            _table(doc, block, wide, link)
+            _table(doc, block, wide, links)
         elif isinstance(block, Closing):
             _paragraph(doc, block.signer, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
                        right=CHAR * 2, before=LINE * 2, keep_with_next=True)
@@ -242,7 +244,24 @@ def _paragraph(doc, text: str, east: str, size: float, *, align=None, indent=Non
     return p
 
 
-def _write(p, part: str | Figure, east: str, size: float, link: Linker | None,
+class _Links:
+    """Each figure's hyperlink relationship, one per address. python-docx's own relate_to looks
+    each one up among all the document's relationships and numbers it by counting them: with a
+    few thousand figures (a term of many years) that took most of a minute."""
+
+    def __init__(self, part, link: Linker):
+        self.part, self.link = part, link
+        self.ids: dict[str, str] = {}
+
+    def __call__(self, trace: Trace) -> str:
+        url = self.link(trace)
+        if url not in self.ids:
+            self.ids[url] = f"rIdFigure{len(self.ids) + 1}"
+            self.part.rels.add_relationship(RT.HYPERLINK, url, self.ids[url], is_external=True)
+        return self.ids[url]
+
+
+def _write(p, part: str | Figure, east: str | None, size: float, link: _Links | None,
            kind: str = "text", lines: int = 1, breakable: bool = False) -> None:
     """Text, or a figure: a hyperlink to its drill-down where there is a `link` (set as the
     text around it: an official document is not blue). With `lines` 2, each unbroken piece of
@@ -257,14 +276,14 @@ def _write(p, part: str | Figure, east: str, size: float, link: Linker | None,
     runs = []
     for n, piece in enumerate(pieces):
         run = p.add_run(piece)
-        _fonts(run._r, east, size)
+        if east is not None:  # else the paragraph's style has the faces and size
+            _fonts(run._r, east, size)
         if n:
-            run._r.insert(run._r.index(run._r.rPr) + 1, OxmlElement("w:br"))
+            run._r.insert(0 if run._r.rPr is None else 1, OxmlElement("w:br"))  # after w:rPr
         runs.append(run._r)
     if isinstance(part, Figure) and link is not None:
         hyperlink = OxmlElement("w:hyperlink")
-        hyperlink.set(qn("r:id"), p.part.relate_to(link(part.trace), RT.HYPERLINK,
-                                                   is_external=True))
+        hyperlink.set(qn("r:id"), link(part.trace))
         hyperlink.set(qn("w:history"), "1")
         runs[0].addprevious(hyperlink)
         for r in runs:
@@ -290,7 +309,7 @@ def _masthead(doc, agency: str, number: str | None) -> None:
     p._p.get_or_add_pPr().insert_element_before(borders, *PPR_AFTER_BORDERS)
 
 
-def _table(doc, block: Table, wide: bool, link: Linker | None) -> None:
+def _table(doc, block: Table, wide: bool, link: _Links | None) -> None:
     """A table laid out from its content (banli.documents.layout) as a fixed grid: rows never
     split across pages, the header repeats on each, and a short table (or a long one's total
     row with the rows before it) is kept together."""
@@ -305,34 +324,48 @@ def _table(doc, block: Table, wide: bool, link: Linker | None) -> None:
     table.autofit = False  # w:tblLayout fixed: the grid below, not the content, decides
     _cell_margins(table)
     rows: list[list[str | Figure]] = [list(block.header), *block.rows]
+    styles = {(header, text): _cell_style(doc, shape.size, header, text)
+              for header in (True, False) for text in (True, False)}
     kept = _kept_rows(len(rows), block.total, whole=not wide)
-    for row_index, values in enumerate(rows):
-        row = table.rows[row_index]
+    widths = [Mm(w) for w in shape.widths]
+    for column, width in zip(table.columns, widths):
+        column.width = width  # w:gridCol, which a fixed layout follows
+    for row_index, (row, values) in enumerate(zip(table.rows, rows)):
         tr = row._tr.get_or_add_trPr()
         tr.append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
         if row_index == 0:  # repeat the header on every page
             header = OxmlElement("w:tblHeader")
             header.set(qn("w:val"), "1")
             tr.append(header)
-        for column, value in enumerate(values):
-            p = row.cells[column].paragraphs[0]
-            fmt = p.paragraph_format
-            fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            fmt.space_before = fmt.space_after = Pt(2)
-            fmt.keep_with_next = row_index in kept or None
-            kind = block.kind(column)
-            p.alignment = (WD_ALIGN_PARAGRAPH.CENTER if row_index == 0 or kind in NO_WRAP
-                           else WD_ALIGN_PARAGRAPH.LEFT if kind == "text"
-                           else WD_ALIGN_PARAGRAPH.CENTER)
-            _write(p, value, HEI if row_index == 0 else BODY, shape.size,
-                   link if row_index else None, kind, shape.lines(column) if row_index else 1)
-    widths = [Mm(w) for w in shape.widths]
-    for column, width in zip(table.columns, widths):
-        column.width = width  # w:gridCol, which a fixed layout follows
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths):
+        for column, (cell, value, width) in enumerate(zip(row.cells, values, widths)):
             cell.width = width  # w:tcW, which WPS and older Words read
+            p = cell.paragraphs[0]
+            kind = block.kind(column)
+            p._p.get_or_add_pPr().style = styles[row_index == 0, kind == "text"]  # its id
+            if row_index in kept:
+                p.paragraph_format.keep_with_next = True
+            _write(p, value, None, shape.size, link if row_index else None, kind,
+                   shape.lines(column) if row_index else 1)
     _paragraph(doc, "", BODY, XIAOSI, line=Pt(12))  # a little air under the table
+
+
+def _cell_style(doc, size: float, header: bool, text: bool) -> str:
+    """The paragraph style of a table's cells at `size`: 黑体 in the header, else 仿宋, titles
+    and names on the left, single lines. One style, not each run's own formatting: a table of
+    a few thousand cells is written in a moment."""
+    name = f"Banli {'header' if header else 'cell'}{' text' if text and not header else ''} {size:g}"
+    found = [style for style in doc.styles if style.name == name]
+    if found:
+        return found[0].style_id
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Normal"]
+    _fonts(style.element, HEI if header else BODY, size)
+    fmt = style.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    fmt.space_before = fmt.space_after = Pt(2)
+    fmt.first_line_indent = Pt(0)
+    fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT if text and not header else WD_ALIGN_PARAGRAPH.CENTER
+    return style.style_id
 
 
 def _kept_rows(count: int, total: bool, whole: bool) -> set[int]:
