@@ -32,7 +32,7 @@ from lxml import etree
 
 from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
                      Title, Trace)
-from .layout import KEEP_WHOLE, em, layout, rate_parts, unbroken
+from .layout import KEEP_WHOLE, PADDING, em, layout, rate_parts, unbroken
 
 # 字号 in points
 ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
@@ -54,7 +54,7 @@ PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w
                      "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 # characters XML 1.0 cannot carry (a title typed with a stray control character, say)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-CELL_MARGIN = Mm(1.0)     # left and right, inside each table cell
+CELL_MARGIN = Mm(1.0)     # left and right, inside each table cell (layout.PADDING: both, borders)
 Linker = Callable[[Trace], str]
 
 
@@ -317,7 +317,7 @@ def _table(doc, block: Table, wide: bool, link: _Links | None) -> None:
         _paragraph(doc, block.caption, HEI, SIHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
                    before=Pt(6), keep_with_next=True)
     text_width = 225 if wide else 156
-    shape = layout(block, text_width, WUHAO if wide else XIAOSI, 2 * CELL_MARGIN.mm + 0.6)
+    shape = layout(block, text_width, WUHAO if wide else XIAOSI, PADDING)
     table = doc.add_table(rows=1 + len(block.rows), cols=len(block.header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -6,7 +6,7 @@ from typing import Callable
 
 from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
                      Title, Trace, title_of)
-from .layout import KEEP_WHOLE, layout, rate_parts, unbroken
+from .layout import KEEP_WHOLE, PADDING, layout, rate_parts, unbroken
 
 HTML_FONTS = {
     "title": '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "STZhongsong", "华文中宋", "SimSun", '
@@ -125,7 +125,7 @@ def _table(block: Table, wide: bool, part: Callable[..., str]) -> str:
     never split when printed, a short table in the text on one page, and a total row kept with
     the row before it."""
     e = html.escape
-    shape = layout(block, 243 if wide else 156, 10.5 if wide else 12, 3.5)
+    shape = layout(block, 243 if wide else 156, 10.5 if wide else 12, PADDING)
     classes = ['class="text"' if block.kind(i) == "text" else
                'class="nowrap"' if block.kind(i) in NO_WRAP else ""
                for i in range(len(block.header))]

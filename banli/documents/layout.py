@@ -23,6 +23,7 @@ MM_PER_PT = 25.4 / 72
 SAFETY = 1.1              # substituted faces run wider than Times New Roman
 SMALLEST = 9.0            # 小五: a table is never set smaller
 TEXT_LEAST = 6.0          # ems: a title or a name keeps at least so many characters a line
+PADDING = 2.6            # mm a table cell takes besides its text: its margins and borders
 KEEP_WHOLE = 15           # a table in the text of at most so many rows (its header too) is
                           # kept on one page
 LABEL_LEAST = 5.0         # ems: and a label (依法不公开, a rate's name) so many, until it must not
