@@ -23,14 +23,15 @@ from urllib.parse import quote
 
 from .blocks import Figure, Trace, figures_of, title_of
 from .compose import ROUNDING, compose, percent, rate_cell, rate_phrase, zh_date
-from .gather import (DEFAULT_OFFICE, TERM_ANCHOR, Bundle, Period, Source, SourceMismatch,
+from .gather import (DEFAULT_OFFICE, MAX_TERM_YEARS, TERM_ANCHOR, Bundle, Period, Source, SourceMismatch,
                      build_bundle, congress_term_start, fractions_of, ledger_source,
                      office_named, store_source)
 from .html import write_html
 from .links import drilldown_query, linker
 from .markdown import write_markdown
 
-__all__ = ["ATTACHMENT_FORMATS", "DEFAULT_OFFICE", "FORMATS", "MEDIA_TYPES", "ROUNDING",
+__all__ = ["ATTACHMENT_FORMATS", "DEFAULT_OFFICE", "FORMATS", "MAX_TERM_YEARS", "MEDIA_TYPES",
+           "ROUNDING",
            "TERM_ANCHOR", "Bundle", "Figure", "Period", "Source", "SourceMismatch", "Trace",
            "build_bundle", "compose", "congress_term_start", "content_disposition",
            "drilldown_query", "figures_of", "filename", "fractions_of", "ledger_source",

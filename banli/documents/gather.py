@@ -12,6 +12,9 @@ from ..domain.types import FIRST_DAY, KINDS, Kind, Level
 
 # Provincial people's congresses, like the national one, are elected together every five years.
 TERM_ANCHOR = 2018
+# The since-term section has a row per year: a few terms at most, not a century (whose report
+# per year, with an audit clock, would keep a request for minutes).
+MAX_TERM_YEARS = 30
 
 
 class SourceMismatch(ValueError):
@@ -211,6 +214,9 @@ def build_bundle(source: Source, *, bureau: str | None, year: int, as_of: date,
         term_start = max(congress_term_start(year), FIRST_DAY.year)
     if not 1949 <= term_start <= year <= 2199:
         raise ValueError(f"the term starts in or before the year: {term_start}–{year}")
+    if year - term_start >= MAX_TERM_YEARS:
+        raise ValueError(f"a term is at most {MAX_TERM_YEARS} years (a row each in the "
+                         f"document): {term_start}–{year}")
     if doc_date is not None and doc_date < as_of:
         raise ValueError(f"the document's date {doc_date} is before its data's {as_of}")
     for attempt in range(attempts):

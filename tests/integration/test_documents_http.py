@@ -142,6 +142,7 @@ def test_who_may_download_what(server):
 @pytest.mark.parametrize("change,code", [
     ({"format": "pdf"}, "malformed"),
     ({"term_start": 2021}, "bad_term"),
+    ({"term_start": 1990}, "bad_term"),  # a term of 31 years
     ({"all": "true"}, "bad_scope"),
     ({"profile": "nonsense"}, "bad_profile"),
     ({"year": 1800}, "malformed"),

@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal, Sequence
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from banli.documents import (ATTACHMENT_FORMATS, FORMATS, MEDIA_TYPES, SourceMismatch,
-                             build_bundle, content_disposition, render, store_source)
+from banli.documents import (ATTACHMENT_FORMATS, FORMATS, MAX_TERM_YEARS, MEDIA_TYPES,
+                             SourceMismatch, build_bundle, content_disposition, render,
+                             store_source)
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.types import Day, Kind, Level
 from banli.web.deps import CurrentActor, permit
@@ -86,6 +87,9 @@ async def report_document(
     if term_start is not None and term_start > year:
         raise _unprocessable("bad_term", "届起始年度不能晚于报告年度",
                              "the term cannot start after the year")
+    if term_start is not None and year - term_start >= MAX_TERM_YEARS:
+        raise _unprocessable("bad_term", f"届起始年度至报告年度不能超过{MAX_TERM_YEARS}年",
+                             f"a term is at most {MAX_TERM_YEARS} years")
     if doc_date is not None and doc_date < as_of:
         raise _unprocessable("inconsistent", "成文日期不能早于数据截至日期",
                              "the document cannot be dated before its data's as-of date")
