@@ -32,7 +32,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, not {text!r}") from None
 
 
-DOCUMENT_FORMATS = ("docx", "html", "md", "xlsx")
+DOCUMENT_FORMATS = ("docx", "html", "md", "xlsx", "evidence")
 
 
 def add_scope_flags(p: argparse.ArgumentParser) -> None:
@@ -49,25 +49,33 @@ def add_scope_flags(p: argparse.ArgumentParser) -> None:
                    help="rate and deadline definitions (default: %(default)s)")
     p.add_argument("--format", default="json", choices=["json", "text", *DOCUMENT_FORMATS],
                    dest="fmt", help="json or text: the report; docx, html or md: the year-end "
-                                    "document (default: %(default)s)")
+                                    "document; xlsx: its attachment; evidence: the workbook of "
+                                    "the items and events behind its figures (default: "
+                                    "%(default)s)")
     p.add_argument("--lang", default="zh", choices=["zh", "en"],
                    help="language of text output and documents")
 
 
 def add_document_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group(
-        "year-end documents (--format docx|html|md; xlsx: the attachment, the year's lead items)",
+        "year-end documents (--format docx|html|md; xlsx: the attachment, the year's lead items; "
+        "evidence: the items and events behind each figure, as .xlsx)",
         "The document is for the last year of --years: its counts and rates beside last "
         "year's, the since-term section (a range --years T-Y also names the term), the "
-        "disclosure review and a table of the year's lead items.")
+        "disclosure review and a table of the year's lead items. Each figure of the DOCX and "
+        "HTML links to the page's drill-down for it, at $BANLI_PUBLIC_URL (default "
+        "http://127.0.0.1:8000); a document of all bureaus is issued by $BANLI_OFFICE_NAME.")
     group.add_argument("--output", "-o", metavar="FILE",
                        help="write the document here ('-' for stdout; a DOCX goes to stdout "
                             "only with '-' or when stdout is not a terminal)")
-    group.add_argument("--term-start", type=int, metavar="YEAR",
-                       help="first year of the term (default: the first of --years Y1-Y2, else "
-                            "the congress term the year falls in: 2018–2022, 2023–2027, ...)")
+    group.add_argument("--term-start", "--term", type=int, metavar="YEAR", dest="term_start",
+                       help="first year of the term (届; default: the first of --years Y1-Y2, "
+                            "else the congress term the year falls in: 2018–2022, 2023–2027, ...)")
     group.add_argument("--doc-number", metavar="TEXT",
-                       help="发文字号 for the document's head, e.g. 沪知局〔2020〕118号")
+                       help="发文字号 for the document's head, e.g. 沪知局〔2020〕118号 (left out "
+                            "when not given)")
+    group.add_argument("--date", type=_day, metavar="YYYY-MM-DD", dest="doc_date",
+                       help="成文日期, the date the document is signed (default: --as-of)")
 
 
 def scope_from(args: argparse.Namespace) -> Scope:
@@ -142,14 +150,23 @@ def cmd_document(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     to_stdout = args.output in (None, "-")
-    if args.fmt == "docx" and args.output is None and sys.stdout.isatty():
-        print("banli report: a DOCX is binary; give --output FILE.docx (or --output - to write "
-              "it to the terminal anyway)", file=sys.stderr)
+    if args.fmt in ("docx", "xlsx", "evidence") and args.output is None and sys.stdout.isatty():
+        suffix = "docx" if args.fmt == "docx" else "xlsx"
+        print(f"banli report: a {suffix.upper()} is binary; give --output FILE.{suffix} (or "
+              f"--output - to write it to the terminal anyway)", file=sys.stderr)
+        return 2
+    if args.doc_date is not None and args.doc_date < args.as_of:
+        print("banli report: --date (the document's) cannot be before --as-of (its data's)",
+              file=sys.stderr)
         return 2
     profile = get_profile(args.profile)
+    settings = settings_from(args)
+    from banli.documents import office_named
+
+    office = office_named(settings.office_name, settings.office_name_en)
     options = dict(bureau=None if args.all else args.bureau, year=year, as_of=args.as_of,
                    term_start=term_start, level=args.level, kind=args.kind,
-                   doc_number=args.doc_number)
+                   doc_number=args.doc_number, doc_date=args.doc_date, office=office)
     from banli.documents import SourceMismatch, build_bundle, ledger_source, render
 
     status = 0
@@ -157,16 +174,16 @@ def cmd_document(args: argparse.Namespace) -> int:
         if args.history is None:
             from apps.local import document_from_store
 
-            data = document_from_store(settings_from(args), options, profile, args.fmt,
-                                       args.lang)
+            data = document_from_store(settings, options, profile, args.fmt, args.lang)
         else:
             loaded = load_history(args.history, profile)
             if loaded is None:
                 return 2
             ledger, problems = loaded
             status = 1 if (problems and args.strict) else 0
-            data = render(build_bundle(ledger_source(ledger), profile=profile, **options),
-                          args.fmt, args.lang)
+            source = ledger_source(ledger)
+            data = render(build_bundle(source, profile=profile, **options), args.fmt, args.lang,
+                          base_url=settings.public_url, source=source)
     except (SourceMismatch, ValueError, OSError) as exc:
         print(f"banli report: {exc}", file=sys.stderr)
         return 1

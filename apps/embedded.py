@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from services.handling.api import router as handling_router
 from banli.clock import system_clock
 from services.intake.api import router as intake_router
-from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
 from services.reporting.http.sheets_api import PreviewBook, router as sheets_router
 from services.reporting.projections.suggestions import Suggester
@@ -147,5 +147,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        states=states, routing=Suggester(lambda: system.reporting),
                        records=system.log,
                        previews=PreviewBook.from_settings(system.settings),
-                       clerk_backdate_days=system.settings.clerk_backdate_days),
+                       clerk_backdate_days=system.settings.clerk_backdate_days,
+                       documents=DocumentOptions.of(system.settings)),
         system.settings, lifespan, signin=True, on_stop=[live.close])

@@ -373,6 +373,8 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
         query.update({"bureau": options["bureau"]} if options["bureau"] else {"all": "true"})
         query.update({k: options[k] for k in ("term_start", "level", "kind", "doc_number")
                       if options.get(k) is not None})
+        if options.get("doc_date") is not None:
+            query["doc_date"] = options["doc_date"].isoformat()
         request = urllib.request.Request(
             f"{url}/api/report/document?{urllib.parse.urlencode(query)}",
             headers={"Authorization": f"Bearer {token}"})
@@ -388,9 +390,13 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
     system.projector.catch_up()
     from services.reporting.projections.lineage import misrouting
 
+    from services.reporting.http.documents_api import events_of
+
     source = store_source(system.reporting, profile, misrouting_for=lambda scope: misrouting(
-        system.reporting, scope.years, scope.as_of, scope.bureau))
-    return render(build_bundle(source, profile=profile, **options), fmt, lang)
+        system.reporting, scope.years, scope.as_of, scope.bureau),
+        events_for=lambda ids: events_of(system.reporting, ids))
+    return render(build_bundle(source, profile=profile, **options), fmt, lang,
+                  base_url=settings.public_url, source=source)
 
 
 def load_demo(system) -> None:

@@ -20,7 +20,7 @@ from banli.web.commands import command_routes, poll_router
 from banli.web.letters import LetterCheckingBus, router as letters_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
-from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
 from services.reporting.http.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
 from services.reporting.projections.suggestions import Suggester
@@ -92,7 +92,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          states=states, routing=Suggester(lambda: store),
                          records=ProjectedRecords(store, load),
                          previews=PreviewBook.from_settings(settings),
-                         clerk_backdate_days=settings.clerk_backdate_days),
+                         clerk_backdate_days=settings.clerk_backdate_days,
+                         documents=DocumentOptions.of(settings)),
                      settings, signin=True, on_stop=[live.close])
 
 

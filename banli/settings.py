@@ -72,8 +72,15 @@ class Settings(BaseSettings):
                                                'are Banli role names')
     session_hours: float = Field(8, gt=0, description="lifetime of the token a sign-in gives")
     public_url: str | None = Field(None, description="Banli's own base URL as browsers reach it "
-                                                     "(the sign-in's redirect); default: the "
-                                                     "request's")
+                                                     "(the sign-in's redirect, the links of the "
+                                                     "year-end documents' figures); default: "
+                                                     "the request's")
+    office_name: str | None = Field(None, description="the office issuing the year-end document "
+                                                      "of all bureaus (its masthead and "
+                                                      "signature); default 建议提案办理工作办公室")
+    office_name_en: str | None = Field(None, description="the same in English; default Office "
+                                                         "for Deputies' Suggestions and CPPCC "
+                                                         "Proposals")
     cors_origins: str = Field("", description="comma-separated origins allowed to call the API "
                                               "from a browser (CORS); unset: none")
     access_log: bool = Field(True, description="log each HTTP request on standard output "

@@ -46,14 +46,15 @@ def docx_tables(data: bytes) -> list[tuple[str, Rows]]:
             last = text if text.startswith("表") else ("" if text else last)
         elif tag == "tbl":
             table = DocxTable(element, document)
-            tables.append((last, [[c.text for c in row.cells] for row in table.rows]))
+            tables.append((last, [[c.text.replace("\n", "") for c in row.cells]
+                                  for row in table.rows]))
             last = ""
     return tables
 
 
 def docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    return "\n".join(p.text for p in document.paragraphs)
+    document = docx.Document(io.BytesIO(data))  # without the breaks the writer allows
+    return "\n".join(p.text for p in document.paragraphs).replace("\u200b", "")
 
 
 class _HtmlTables(HTMLParser):
@@ -87,6 +88,13 @@ class _HtmlTables(HTMLParser):
             if sink is not None:
                 sink.append(data)
         self.text.append(data)
+
+
+def html_text(data: bytes) -> str:
+    """The page's text, tags left out."""
+    parser = _HtmlTables()
+    parser.feed(data.decode())
+    return "".join(parser.text)
 
 
 def html_tables(data: bytes) -> list[tuple[str, Rows]]:

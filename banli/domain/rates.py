@@ -337,6 +337,7 @@ MEASURES: dict[str, Any] = {
     "co": lambda i: i["role"] == "co",
     **{f"{k}.{role}": (lambda k, role: lambda i: i["kind"] == k and i["role"] == role)(k, role)
        for k in KINDS for role in ("lead", "co")},
+    **{k: (lambda k: lambda i: i["kind"] == k)(k) for k in KINDS},
     "replied": _reply,
     "unreplied": lambda i: i["role"] == "lead" and i["replies"] == 0,
     "due_lead": lambda i: i["role"] == "lead" and i["due_counted"],
@@ -368,6 +369,22 @@ MEASURES: dict[str, Any] = {
        for who in FEEDBACK_RECORDERS},
 }
 
+
+
+def _first_undisclosed(item: dict[str, Any]) -> bool:
+    return _reply(item) and item["first_disclosure"] in ("withheld", "exempt")
+
+
+# Lists the drill-down offers beside the report's counts, of what only an item tells (its first
+# disclosure), not its cell: the year-end document's disclosure review counts them. select()
+# and GET /api/items take them; the report's counts (counts_of_cells) never do.
+ITEM_MEASURES: dict[str, Any] = {
+    "first_undisclosed": _first_undisclosed,
+    **{f"first_undisclosed.{d}": (lambda d: lambda i: _first_undisclosed(i)
+                                  and i["disclosure"] == d)(d) for d in DISCLOSURES},
+    "first_undisclosed.undecided": lambda i: _first_undisclosed(i) and i["disclosure"] is None,
+}
+
 # rate -> (numerator measure, denominator measure)
 RATE_MEASURES: dict[str, tuple[str, str]] = {r.name: (r.numerator, r.denominator) for r in RATES}
 
@@ -385,7 +402,7 @@ def select(items: Iterable[dict[str, Any]], measure: str) -> list[dict[str, Any]
     if measure in RATE_MEASURES:
         numerator, denominator = (MEASURES[m] for m in RATE_MEASURES[measure])
         return [{**i, "counted": bool(numerator(i))} for i in items if denominator(i)]
-    if measure not in MEASURES:
+    keep = MEASURES.get(measure) or ITEM_MEASURES.get(measure)
+    if keep is None:
         raise KeyError(measure)
-    keep = MEASURES[measure]
     return [i for i in items if keep(i)]

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.deadlines import PROFILES, get_profile
-from banli.domain.rates import MEASURES, RATE_MEASURES, Report, Scope, select
+from banli.domain.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
 from banli.domain.types import SHANGHAI, Actor, Kind, Level
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
@@ -110,11 +110,11 @@ async def report(q: ReportParams, reporting: Reporting, format: Literal["json", 
             responses=XLSX_RESPONSE)
 async def items(q: ReportParams, reporting: Reporting, measure: MeasureName,
                 format: Format = "json", lang: Lang = "zh") -> out.Items | Response:
-    if measure not in MEASURES and measure not in RATE_MEASURES:
+    if measure not in MEASURES and measure not in RATE_MEASURES and measure not in ITEM_MEASURES:
         raise HTTPException(422, detail={
             "code": "bad_measure", "message": f"未知指标 {measure}",
             "message_en": f"unknown measure {measure}; one of "
-                          f"{', '.join([*MEASURES, *RATE_MEASURES])}"})
+                          f"{', '.join([*MEASURES, *RATE_MEASURES, *ITEM_MEASURES])}"})
     chosen = select(await _in_thread(reporting.items, q.scope, q.profile, q.recorded_by), measure)
     if format == "xlsx":
         report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
@@ -126,11 +126,12 @@ async def items(q: ReportParams, reporting: Reporting, measure: MeasureName,
 
 
 @router.get("/entries", summary="The bureaus' records behind the report's `entries`: entered "
-                                "late, imported, or all of them",
+                                "late, imported, on time, or all of them",
             response_model=out.EntryList, openapi_extra=action("read:report"),
             responses=XLSX_RESPONSE)
 async def entries(q: ReportParams, reporting: Reporting,
-                  which: Literal["late", "imported", "all"] = "late", format: Format = "json",
+                  which: Literal["late", "imported", "on_time", "all"] = "late",
+                  format: Format = "json",
                   lang: Lang = "zh") -> out.EntryList | Response:
     records = await _in_thread(reporting.entries, q.scope, q.recorded_by)
     chosen = [r for r in records if which == "all" or r["entry"] == which]

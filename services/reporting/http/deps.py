@@ -6,12 +6,13 @@ for routing suggestions) builds `ReportingPorts`; routes receive each adapter th
 here, and a port the process lacks answers 503 `not_served`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 
 from fastapi import Depends, HTTPException
 
 from banli.domain.proposal import State
+from banli.settings import Settings
 from banli.sheets.records import Records
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
@@ -24,6 +25,23 @@ if TYPE_CHECKING:
     from .sheets_api import PreviewBook
 
 
+@dataclass(frozen=True)
+class DocumentOptions:
+    """What year-end documents print besides their numbers: the page's address their figures
+    link to (None: the request's), and the office issuing a document of all bureaus (zh, en;
+    None: banli.documents.DEFAULT_OFFICE)."""
+
+    public_url: str | None = None
+    office: tuple[str, str] | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> "DocumentOptions":
+        from banli.documents import office_named
+
+        return cls(public_url=settings.public_url,
+                   office=office_named(settings.office_name, settings.office_name_en))
+
+
 @dataclass
 class ReportingPorts(Ports):
     reporting: ReportingStore | None = None
@@ -33,6 +51,7 @@ class ReportingPorts(Ports):
     routing: Suggester | None = None
     records: Records | None = None       # what spreadsheet previews read
     previews: PreviewBook | None = None  # the previews this process keeps
+    documents: DocumentOptions = field(default_factory=DocumentOptions)
 
 
 def _ports(ports: AppPorts) -> ReportingPorts:
@@ -81,7 +100,12 @@ async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
     return ports.routing
 
 
+def _documents(ports: Served) -> DocumentOptions:
+    return ports.documents
+
+
 Reporting = Annotated[ReportingStore, Depends(_reporting)]
+Documents = Annotated[DocumentOptions, Depends(_documents)]
 Live = Annotated[LiveFeed, Depends(_live)]
 Replay = Annotated[Replayer, Depends(_replayer)]
 States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]

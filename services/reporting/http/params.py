@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Query
 
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import MEASURES, RATE_MEASURES
+from banli.domain.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES
 from banli.domain.types import Day, Instant
 
 _YEAR = r"(1949|19[5-9]\d|2[01]\d\d|2200)"
@@ -37,4 +37,4 @@ OtherProfile = Annotated[str | None, Query(description="compare with this profil
 MeasureName = Annotated[str, Query(
     description="a number of the report (e.g. `replied`, `result.solved`, `late_lead`) or a rate "
                 "(e.g. `on_time_reply`: its denominator's items, each `counted` or not)",
-    json_schema_extra={"enum": [*MEASURES, *RATE_MEASURES]})]
+    json_schema_extra={"enum": [*MEASURES, *RATE_MEASURES, *ITEM_MEASURES]})]

@@ -26,7 +26,7 @@ class Items(BaseModel):
 
 
 class EntryList(BaseModel):
-    which: Literal["late", "imported", "all"]
+    which: Literal["late", "imported", "on_time", "all"]
     count: int
     items: list[Row]
     late_after_working_days: int

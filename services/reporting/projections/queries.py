@@ -242,3 +242,12 @@ GROUP BY proposal_id, bureau
 HAVING counted
 ORDER BY proposal_id, bureau
 """
+
+# The events of some proposals, every clock (the year-end document's evidence workbook picks
+# those of each counted duty, and of its proposal, by their dates).
+EVENTS_OF_PROPOSALS = """
+SELECT proposal_id, seq, event_id, type, bureau, occurred_at, recorded_at
+FROM {db}.event_history FINAL
+WHERE has({proposals:Array(String)}, proposal_id)
+ORDER BY proposal_id, seq
+"""

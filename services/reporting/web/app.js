@@ -48,9 +48,13 @@ const I18N = {
     supervised_ok: "已督办",
     entries_sub: (e) => `共 ${e.records} 条记录 · 导入 ${e.imported} 条 · 超过 ${e.late_after_working_days} 个工作日录入计为逾期`,
     entries_of: (label, n) => `${label}：${n} 条记录`, entry_type: "记录", entry: "录入",
-    entry_kinds: { late: "逾期补录", imported: "批量导入", on_time: "按时录入" },
+    entry_kinds: { late: "逾期补录", imported: "批量导入", on_time: "按时录入", all: "办理记录" },
     st: { on_time: "按期", late: "逾期办结", overdue: "已逾期", pending: "未到期", unknown: "无法判断", not_due: "不需公开" },
-    download_xlsx: "下载 Excel", annex_xlsx: "附表 Excel",
+    download_xlsx: "下载 Excel", annex_xlsx: "附表 Excel", evidence_xlsx: "数据依据 Excel",
+    doc_number: "发文字号", doc_term: "届起始年度", doc_date: "成文日期",
+    first_undisclosed: "首次答复未公开", "first_undisclosed.full": "首次未公开·现全文公开",
+    "first_undisclosed.summary": "首次未公开·现摘要公开", "first_undisclosed.withheld": "首次未公开·仍不公开",
+    "first_undisclosed.exempt": "首次未公开·依法不公开", "first_undisclosed.undecided": "首次未公开·现未定",
     import_title: "导入表格", import_assignments: "导入交办清单", import_replies: "导入答复情况",
     kind_from_sheet: "按表格（列或标题）", year_from_sheet: "按表格", year: "年度",
     default_assigned_on: "交办日期（表中未注明时）",
@@ -129,9 +133,13 @@ const I18N = {
     supervised_ok: "Supervised",
     entries_sub: (e) => `of ${e.records} records · ${e.imported} imported · late: over ${e.late_after_working_days} working days`,
     entries_of: (label, n) => `${label}: ${n} records`, entry_type: "Record", entry: "Entry",
-    entry_kinds: { late: "entered late", imported: "imported", on_time: "on time" },
+    entry_kinds: { late: "entered late", imported: "imported", on_time: "on time", all: "records" },
     st: { on_time: "on time", late: "late", overdue: "overdue", pending: "pending", unknown: "unknown", not_due: "not to publish" },
-    download_xlsx: "Download Excel", annex_xlsx: "Annex (Excel)",
+    download_xlsx: "Download Excel", annex_xlsx: "Annex (Excel)", evidence_xlsx: "Evidence (Excel)",
+    doc_number: "Document No.", doc_term: "Term from", doc_date: "Dated",
+    first_undisclosed: "First left undisclosed", "first_undisclosed.full": "First undisclosed, now in full",
+    "first_undisclosed.summary": "First undisclosed, now a summary", "first_undisclosed.withheld": "First undisclosed, still withheld",
+    "first_undisclosed.exempt": "First undisclosed, exempt", "first_undisclosed.undecided": "First undisclosed, now undecided",
     import_title: "Import a spreadsheet", import_assignments: "Import assignment list", import_replies: "Import reply list",
     kind_from_sheet: "as the sheet says (column or title)", year_from_sheet: "as the sheet says",
     year: "Year", default_assigned_on: "Assigned on (where the sheet has none)",
@@ -168,7 +176,19 @@ const $ = (id) => document.getElementById(id);
 const t = (key) => { const v = I18N[S.lang][key]; return v === undefined ? (I18N.zh[key] ?? key) : v; };
 const eventName = (type) => (S.lang === "zh" ? I18N.zh.events[type] : null)
   || type.replace(/(?!^)([A-Z])/g, " $1").replace(/ ([A-Z])/g, (_, c) => ` ${c.toLowerCase()}`);
-const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(v === 1 || v === 0 ? 0 : 1)}%`);
+// A rate as the year-end document prints it (banli.documents.percent, the rule its 统计口径 states):
+// a whole percent rounded half up, one decimal where that would show a shortfall as 100% or a few
+// as 0%; "—" with nothing to count. Integers only, so the page and the document never differ.
+function percent(numerator, denominator) {
+  if (!denominator) return "—";
+  const whole = Math.floor((200 * numerator + denominator) / (2 * denominator));
+  if ((whole === 100 && numerator < denominator) || (whole === 0 && numerator > 0)) {
+    const tenths = Math.min(Math.max(Math.floor((2000 * numerator + denominator) / (2 * denominator)), 1), 999);
+    return `${Math.floor(tenths / 10)}.${tenths % 10}%`;
+  }
+  return `${whole}%`;
+}
+const pct = (fraction) => (fraction ? percent(fraction.numerator, fraction.denominator) : "—");
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 // a name from one of I18N's tables (sheet_status, field, contact_method ...), else the key itself
 const named = (table, key) => (I18N[S.lang][table] || {})[key] ?? I18N.zh[table][key] ?? key;
@@ -198,6 +218,7 @@ function scopeParams(bureau) {
   const chosen = bureau === undefined ? $("f-bureau").value : bureau;
   if (chosen) p.bureau = chosen; else p.all = "true";
   if ($("f-kind").value) p.kind = $("f-kind").value;
+  if (S.level) p.level = S.level;  // from a document's link: the page has no control for it
   if ($("f-recorded").value) p.recorded_by = $("f-recorded").value;
   return p;
 }
@@ -241,6 +262,17 @@ async function signIn(token) {
   offerImports();
   await refresh();
   follow();
+  openFromLink();
+}
+
+// A year-end document's figure links here with its scope and `measure` (or `entries`): the drill-down
+// for exactly that number opens at once (README: "Every number traced to its evidence").
+function openFromLink() {
+  const wanted = S.fromLink;
+  S.fromLink = null;
+  if (!wanted) return;
+  if (wanted.measure) openItems(wanted.measure);
+  else if (wanted.entries) openEntries(wanted.entries);
 }
 
 async function signOut() {
@@ -414,10 +446,11 @@ function renderKpis(report, previous) {
     if (rate === "on_time_opinion") cards.push(entriesCard(report, previous));
     const value = report.rates[rate], last = previous.rates[rate];
     const trend = value === null || last === null ? "" : value > last ? "up" : value < last ? "down" : "";
+    const shown = pct(report.fractions[rate]);
     cards.push(`<div class="kpi" data-kpi="${rate}"><div class="label">${t(rate)}</div>
-      <div class="value">${numberLink(pct(value), rate, undefined, pct(value))}</div>
+      <div class="value">${numberLink(shown, rate, undefined, shown)}</div>
       <div class="sub" data-parts="${rate}">${partsText(rate)}</div>
-      <div class="sub">${t("last_year_short")} <span class="${trend}">${pct(last)}</span></div></div>`);
+      <div class="sub">${t("last_year_short")} <span class="${trend}">${pct(previous.fractions[rate])}</span></div></div>`);
   }
   $("kpis").innerHTML = cards.join("");
 }
@@ -461,7 +494,8 @@ function renderCharts(report, previous) {
   if (rates) {
     const value = (r) => (r === null ? null : Math.round(r * 1000) / 10);
     rates.setOption({
-      animation: false, tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
+      animation: false, tooltip: { trigger: "axis", formatter: (points) => points.map((p) => `${p.marker}${esc(p.seriesName)} `
+        + pct((p.seriesIndex ? previous : report).fractions[RATES[p.dataIndex]])).join("<br>") },
       legend: { bottom: 0, textStyle: { fontSize: 11 } }, grid: { left: 40, right: 10, top: 10, bottom: 60 },
       xAxis: { type: "category", data: RATES.map(t), axisLabel: { interval: 0, rotate: 25, fontSize: 11 } },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
@@ -487,7 +521,7 @@ function renderLeague(league) {
     return `<tr data-bureau="${esc(bureau)}"><td>${esc(bureauName(bureau))}</td>`
       + `<td>${numberLink(c.lead, "lead", bureau)}</td><td>${numberLink(c.co, "co", bureau)}</td>`
       + `<td>${numberLink(r.replies, "replied", bureau)}</td>`
-      + RATES.map((rate) => `<td>${numberLink(pct(r.rates[rate]), rate, bureau)}</td>`).join("")
+      + RATES.map((rate) => `<td>${numberLink(pct(r.fractions[rate]), rate, bureau)}</td>`).join("")
       + `<td>${lost[bureau] ? `${lost[bureau].days_lost}（${lost[bureau].bounced}）` : "0"}</td></tr>`;
   }).join("");
   $("league").innerHTML = head + (body || `<tr><td colspan="12">${t("no_items")}</td></tr>`);
@@ -761,6 +795,10 @@ function defaults() {
   if (params.get("kind")) $("f-kind").value = params.get("kind");
   if (params.get("profile")) $("f-profile").value = params.get("profile");
   S.initialBureau = params.get("bureau");
+  S.level = params.get("level");
+  if (params.get("measure") || params.get("entries")) {
+    S.fromLink = { measure: params.get("measure"), entries: params.get("entries") };
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -825,14 +863,17 @@ async function downloadList(which) {
 }
 
 async function downloadDocument(format) {
+  // the document (or beside it: its attachment, its evidence) of what the board shows, with the
+  // 发文字号, the term's first year (届) and the date typed in beside the links
   const p = shown();
   const years = p.years.split("-");
-  const params = { format, year: years[1] || years[0], term_start: years[0], as_of: p.as_of, profile: p.profile,
-    lang: S.lang };
+  const params = { format, year: years[1] || years[0], term_start: $("d-term").value || years[0],
+    as_of: p.as_of, profile: p.profile, lang: S.lang };
   if (p.bureau) params.bureau = p.bureau; else params.all = "true";
-  if (p.kind) params.kind = p.kind;
-  if (p.recorded_by) params.recorded_by = p.recorded_by;
-  await save("/api/report/document", params, `banli-report.${format}`);
+  for (const key of ["kind", "level", "recorded_by"]) if (p[key]) params[key] = p[key];
+  if ($("d-number").value.trim()) params.doc_number = $("d-number").value.trim();
+  if ($("d-date").value) params.doc_date = $("d-date").value;
+  await save("/api/report/document", params, `banli-report.${format === "evidence" ? "xlsx" : format}`);
 }
 
 async function save(path, params, fallbackName) {
