@@ -29,8 +29,8 @@ EDITS = {
         '''RATES: tuple[Rate, ...] = (\n'''
         '''    Rate("contacted_twice", "contacted_twice", "replied", "多次沟通率",\n'''
         '''         "contacted twice or more"),\n'''), (
-        '''MEASURES: dict[str, Any] = {\n''',
-        '''MEASURES: dict[str, Any] = {\n'''
+        '''\nMEASURES: dict[str, Any] = {\n''',
+        '''\nMEASURES: dict[str, Any] = {\n'''
         '''    "contacted_twice": lambda i: _reply(i) and i["contacted_twice"],\n''')],
 }
 
