@@ -67,8 +67,12 @@ CHOICES: tuple[Choices, ...] = (
     Choices("actor_role", ActorRole, {
         "coordinator": ("交办协调", "coordinator"), "clerk": ("承办人员", "clerk"),
         "overseer": ("督查督办", "overseer"), "admin": ("系统管理员", "administrator"),
-        "importer": ("数据导入", "importer"), "filer": ("代表委员", "deputy or member")}),
+        "importer": ("数据导入", "importer"), "filer": ("代表委员", "filer")}),
+    Choices("feedback_recorder", FeedbackRecorder, {
+        "filer": ("代表委员本人", "the filer"), "office": ("交办单位", "the office"),
+        "bureau": ("承办单位自行录入", "the bureau itself")}),
 )
+
 
 def _not_a_bureau_stream(value: str) -> str:
     """`bureau:{id}` names a bureau's own stream; a proposal by that name would shadow it."""

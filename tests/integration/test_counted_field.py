@@ -47,7 +47,7 @@ from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, report_items, select
 from banli.history import reference_report, run_history
 from banli.settings import Settings
-from services.reporting import lineage
+from services.reporting.projections import lineage
 from services.reporting.projections.duty_table import ASSIGNMENT_COLUMNS
 
 work = Path(sys.argv[1])
