@@ -54,7 +54,8 @@ class Command(Frozen):
         bureau=("承办单位", "bureau"), reason=("理由", "reason"), note=("说明", "note"),
         summary=("内容摘要", "summary"), comment=("意见", "comment"), result=("办理结果", "result"),
         reply_due=("答复期限", "reply due"), opinion_due=("会办意见期限", "opinion due"),
-        signed_by=("签发人", "signed by"), letter=("答复函", "reply letter"))
+        signed_by=("签发人", "signed by"), letter=("答复函", "reply letter"),
+        recorded_by=("录入人", "recorded by"))
 
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None

@@ -50,7 +50,7 @@ class Event(Frozen):
         proposal_id=("建议提案", "proposal"), seq=("序号", "sequence"),
         schema_version=("格式版本", "schema version"), occurred_at=("发生时间", "occurred at"),
         recorded_at=("记录时间", "recorded at"), actor=("操作人", "actor"),
-        command_id=("指令编号", "command id"))
+        recorded_by=("录入人", "recorded by"), command_id=("指令编号", "command id"))
     # Whether the state after it differs from the state before it in more than its version and
     # the clocks of the records it is on: `evolve` has a case for each event that does, and one
     # path for all that do not (they say False here).

@@ -232,7 +232,8 @@ def _shape(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
 
 
 # --- commands -------------------------------------------------------------------------------
-_SOURCES: dict[str, Source] = {"type": "fixed", "actor": "server", "command_id": "page"}
+_SOURCES: dict[str, Source] = {"type": "fixed", "actor": "server", "recorded_by": "server",
+                               "command_id": "page"}
 
 
 def _default(info: FieldInfo) -> Value:

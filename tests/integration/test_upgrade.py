@@ -65,7 +65,7 @@ system.stop()
 CHECK = COMMON + """
 from apps.embedded import EmbeddedSystem
 from banli.history import reference_report, run_history
-from services.reporting.store import ReportingStore
+from services.reporting.projections.store import ReportingStore
 
 store = ReportingStore(settings.dsn, settings.clickhouse_database)  # as the process starts
 stale = {"complete": store.intervals_complete(), "cells": store.cells_current(),

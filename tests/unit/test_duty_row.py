@@ -8,7 +8,7 @@ from banli.domain.duty_row import CELL_FIELDS, DUTY_FIELDS, ITEM_FIELDS, cell_of
 from banli.domain.proposal import Proposal
 from banli.history import run_history
 from services.reporting.projections import duty_table, queries
-from services.reporting.intervals import NO_DATE
+from services.reporting.projections.intervals import NO_DATE
 
 
 def duties():
