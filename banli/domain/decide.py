@@ -18,13 +18,35 @@ from .envelope import Decision, Envelopes
 from .proposal import Context, Proposal, State
 from .registry import spec_of
 from .rejections import Rejection
-from .types import FIRST_DAY, Actor, business_date, replaced
+from .types import CHOICES, FIRST_DAY, Actor, business_date, replaced
+from .wording import item_number
 
 
 def decide(state: State, command: c.Command, ctx: Context) -> Decision:
     """Decide a command against the current state of its stream: the new events, or why not.
     A command without a business time happens now: at the context's `recorded_at`, or at the
-    latest record it must follow if the clock reads earlier (two clocks, or a clock set back)."""
+    latest record it must follow if the clock reads earlier (two clocks, or a clock set back).
+    A refusal names bureaus by their names (the directory's) and the proposal by its number."""
+    decision = _decide(state, command, ctx)
+    if isinstance(decision, Rejection):
+        return _in_words(decision, state, command, ctx)
+    return decision
+
+
+def _in_words(rejection: Rejection, state: State, command: c.Command, ctx: Context
+              ) -> Rejection:
+    """The refusal naming what it names as people know it: bureaus by their names, the
+    proposal by its number, the command by its name. A proposal refused as unknown keeps the
+    words of an id never used (to a clerk it may be another bureau's: nothing of it shows)."""
+    if rejection.code == "unknown_proposal":
+        return rejection
+    words = {command.type: spec_of(command).title}
+    if isinstance(state, Proposal):
+        words[state.id] = item_number(state.kind, state.level, state.year, state.number)
+    return rejection.named(ctx.directory.bureau_name, words)
+
+
+def _decide(state: State, command: c.Command, ctx: Context) -> Decision:
     if command.command_id is None:
         raise ValueError("the adapter must give every command a command_id before deciding")
     if command.actor is None:
@@ -54,6 +76,8 @@ def decide(state: State, command: c.Command, ctx: Context) -> Decision:
 
 _CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
 _ROLE_ZH = {"admin": "管理员", "overseer": "督办"}
+ROLE_WORDS: dict[str, tuple[str, str]] = dict(
+    next(choice.labels for choice in CHOICES if choice.name == "actor_role"))
 
 
 def _hidden(state: State, command: c.Command, actor: Actor) -> bool:
@@ -70,7 +94,8 @@ def authorize(command: c.Command, actor: Actor) -> Rejection | None:
     its own bureau's commands only; an overseer supervision (督办), its only write."""
     found = permissions.reach(actor, command.type)
     if found is None:
-        return Rejection.of("forbidden", role=actor.role, command=command.type)
+        return Rejection.of("forbidden", role=actor.role, command=command.type,
+                            role_zh=ROLE_WORDS.get(actor.role, (actor.role,))[0])
     bureau = command.__dict__.get("bureau")
     if found == "own" and bureau != actor.bureau:
         return Rejection.of("wrong_bureau", user=actor.user, own=actor.bureau, bureau=bureau)
@@ -134,7 +159,7 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
     assert command.at is not None and command.actor is not None
     day, today = business_date(command.at), business_date(ctx.recorded_at)
     if day > today:
-        return Rejection.of("future_business_time", at=command.at.isoformat(), today=today)
+        return Rejection.of("future_business_time", at=command.at, today=today)
     # the limit is on whoever types the record in: an importer bringing in a clerk's old
     # record is not a clerk backdating one
     earliest = earliest_date(command.recorded_by or command.actor, today, ctx.clerk_backdate_days)
@@ -144,10 +169,14 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
     for what, last in _follows(state, command, ctx):
         if command.at < last:
             bureau = what.partition(":")[2]
-            zh, en = (_FOLLOWS_TEXT[what] if not bureau else
-                      (f"{bureau} 在该件的最后一条记录", f"{bureau}'s last record on it"))
-            return Rejection.of("out_of_order", at=command.at.isoformat(),
-                                last=last.isoformat(), what=zh, what_en=en)
+            if not bureau:
+                zh, en = _FOLLOWS_TEXT[what]
+                return Rejection.of("out_of_order", at=command.at, last=last, what=zh,
+                                    what_en=en)
+            name, name_en = ctx.directory.bureau_name(bureau) or (bureau, "")
+            return Rejection.of("out_of_order", at=command.at, last=last, bureau=bureau,
+                                what=f"{name}在该件的最后一条记录",
+                                what_en=f"{name_en or name}'s last record on it")
     return None
 
 

@@ -124,10 +124,14 @@ State = Proposal | Bureau | None
 
 # --- context --------------------------------------------------------------------------------
 class Directory(Protocol):
-    """What a decision may ask beyond its own aggregate: registered bureaus, the owner of a
-    natural key, and another proposal's status (for merge). Read-only."""
+    """What a decision may ask beyond its own aggregate: registered bureaus and their names (a
+    refusal names a bureau by its name), the owner of a natural key, and another proposal's
+    status (for merge). Read-only."""
 
     def has_bureau(self, bureau: str) -> bool: ...
+
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        """A registered bureau's name and English name ("" when it has none), or None."""
 
     def owner_of(self, natural_key: str) -> str | None: ...
 
@@ -144,6 +148,9 @@ class MemoryDirectory:
 
     def has_bureau(self, bureau: str) -> bool:
         return bureau in self.bureaus
+
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        return self.bureaus.get(bureau)
 
     def owner_of(self, natural_key: str) -> str | None:
         return self.keys.get(natural_key)

@@ -48,7 +48,8 @@ def directory_entries(event: e.Event) -> dict[str, str]:
     same from a state)."""
     match event:
         case e.BureauRegistered():
-            return {f"bureau:{event.bureau}": event.name}
+            return {f"bureau:{event.bureau}": event.name,
+                    f"bureau_en:{event.bureau}": event.name_en}
         case e.ProposalSubmitted():
             key = c.natural_key(event.level, event.kind, event.year, event.number)
             return {f"key:{key}": event.proposal_id, f"status:{event.proposal_id}": "open"}
@@ -133,7 +134,7 @@ class LocalCache:
 
     @staticmethod
     def _put_entries(db: sqlite3.Connection, entries: Mapping[str, str]) -> None:
-        bureaus = [(k, v) for k, v in entries.items() if k.startswith("bureau:")]
+        bureaus = [(k, v) for k, v in entries.items() if k.startswith(("bureau:", "bureau_en:"))]
         keys = [(k, v) for k, v in entries.items() if k.startswith("key:")]
         statuses = [(k, v) for k, v in entries.items() if k.startswith("status:")]
         db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)", bureaus)

@@ -157,6 +157,11 @@ class KafkaDirectory:
             self.bureaus.add(bureau)
         return self._get(f"bureau:{bureau}") is not None
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        """As far as this worker has read (a refusal's words: it does not wait for the log)."""
+        name = self._get(f"bureau:{bureau}")
+        return None if name is None else (name, self._get(f"bureau_en:{bureau}") or "")
+
     def owner_of(self, natural_key: str) -> str | None:
         if (owner := self.owners.get(natural_key)) is not None:
             return owner

@@ -60,7 +60,7 @@ def directory_of(state: State) -> dict[str, str]:
             key = c.natural_key(state.level, state.kind, state.year, state.number)
             return {f"key:{key}": state.id, f"status:{state.id}": state.status}
         case Bureau():
-            return {f"bureau:{state.id}": state.name}
+            return {f"bureau:{state.id}": state.name, f"bureau_en:{state.id}": state.name_en}
     return {}
 
 

@@ -330,6 +330,11 @@ class SqliteEventStore:
         return self.db.execute("SELECT 1 FROM bureaus WHERE bureau = ?", (bureau,)).fetchone() \
             is not None
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT name, name_en FROM bureaus WHERE bureau = ?",
+                              (bureau,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def owner_of(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",
                               (natural_key,)).fetchone()
