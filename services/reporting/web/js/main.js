@@ -187,12 +187,17 @@ function route() {
   highlight();
 }
 
+// Each view's address as it was last left (the dashboard's scope, the desk's years): its tab
+// goes back to it.
+const left = {};
+
 /** Goes to another view (a new entry in the browser's history). */
 export function go(url) {
   if (isOpen()) {
     hideDrawer();
     history.replaceState(null, "", location.href);
   }
+  if (shown) left[shown.name] = location.pathname + location.search;
   history.pushState(null, "", url);
   route();
   window.scrollTo(0, 0);
@@ -231,7 +236,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const tab = event.target.closest("a.tab");
     if (!tab || event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
-    go(tab.getAttribute("href"));
+    go(left[tab.dataset.view] || tab.getAttribute("href"));
   });
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -259,6 +264,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (session.me) route();
   });
   window.addEventListener("resize", debounce(resizeCharts, 100));
+  // the drawer opens below the top bar, whose height follows its wrapping
+  new ResizeObserver(([entry]) => document.documentElement.style.setProperty(
+    "--topbar", `${Math.ceil(entry.target.getBoundingClientRect().height)}px`)).observe(document.querySelector(".topbar"));
   live.listen(debounce((message) => { if (message.type === "events") { counts(); freshness(); } }, 1000));
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) history.replaceState(null, "", location.pathname + location.search);

@@ -84,8 +84,8 @@ export function bureauName(id) {
 }
 
 /** An item's number with its kind and level (市政协提案 0007): the server's `display` where the
- *  answer carries it, else made the same way from the item's kind, level and number;
- *  `withYear` where a list spans years. */
+ *  answer carries it, else made as the kernel makes it (banli.domain.wording.item_number) from
+ *  the item's kind, level and number; `withYear` where a list spans years. */
 export function itemNumber(item, withYear = false) {
   if (!item) return "";
   const given = english() ? item.display_en : item.display;
@@ -93,7 +93,8 @@ export function itemNumber(item, withYear = false) {
   if (!item.number) return item.proposal_id || item.id || "";
   const level = named("level_short", item.level || "municipal");
   const kind = choiceLabel("kind", item.kind);
-  const text = english() ? `${level} ${kind} ${item.number}` : `${level}${kind} ${item.number}`;
+  const number = /^\d+$/.test(item.number) ? item.number.padStart(4, "0") : item.number;
+  const text = english() ? `${level} ${kind} ${number}` : `${level}${kind} ${number}`;
   return withYear && item.year ? t("with_year", text, item.year) : text;
 }
 

@@ -17,7 +17,7 @@ export default {
   view_imports: "Import", view_search: "Find", mine_npc: "My suggestions", mine_cppcc: "My proposals",
   // an item
   item_loading: "Opening…", no_proposal_given: "The address names no item", year_of: (y) => `${y}`,
-  with_year: (text, year) => `${text} (${year})`, key_item: "key item", awaiting_assignment: "to assign",
+  with_year: (text, year) => `${year} ${text}`, key_item: "key item", awaiting_assignment: "to assign",
   merged_into: "Merged into", submitted_on: "Submitted", duties: "Bureaus and deadlines", no_duties: "not assigned yet",
   bureau: "Bureau", assigned_on: "Assigned", due: "Due", reply_due: "Reply due", opinion_due: "Opinion due",
   status: "Progress", return_window: "Return by", publish_due: "Publish by", calendar: "Calendar",

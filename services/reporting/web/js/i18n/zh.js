@@ -16,7 +16,7 @@ export default {
   view_imports: "导入表格", view_search: "查找", mine_npc: "我的建议", mine_cppcc: "我的提案",
   // an item
   item_loading: "正在打开……", no_proposal_given: "网址中没有指明建议提案", year_of: (y) => `${y}年`,
-  with_year: (text, year) => `${year}年 ${text}`, key_item: "重点督办", awaiting_assignment: "待交办",
+  with_year: (text, year) => `${year}年${text}`, key_item: "重点督办", awaiting_assignment: "待交办",
   merged_into: "已并入", submitted_on: "提交日期", duties: "承办单位与期限", no_duties: "尚未交办",
   bureau: "承办单位", assigned_on: "交办日期", due: "期限", reply_due: "答复期限", opinion_due: "会办意见期限",
   status: "办理情况", return_window: "退回期限", publish_due: "公开期限", calendar: "工作日历",

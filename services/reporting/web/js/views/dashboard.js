@@ -172,7 +172,8 @@ function draw() {
   const d = state.data;
   if (!d || !$("kpis")) return;
   const recorded = $("f-recorded").value;
-  $("clocks").textContent = t("clocks", formatDay(d.report.scope.as_of), recorded ? formatMoment(recorded) : "");
+  // the audit clock as typed (Shanghai time, as the field takes it): its day and time of day
+  $("clocks").textContent = t("clocks", formatDay(d.report.scope.as_of), recorded ? `${formatDay(recorded)} ${recorded.slice(11, 16)}` : "");
   drawKpis(d.report, d.previous);
   drawCharts(d.report, d.previous);
   drawLeague(d.league, d.misrouting || {});
