@@ -90,11 +90,13 @@ class Page:
 
     def sign_in(self, token: str, ready: str = "#kpis .kpi") -> "Page":
         """Signs in with `token` and waits for `ready` (the view the URL or the role lands on:
-        the dashboard's cards unless told otherwise) and for the live feed."""
+        the dashboard's cards unless told otherwise) and for the live feed, where the role
+        follows it."""
         self.page.fill("#token", token)
         self.page.click("#signin-go")
         self.page.wait_for_selector(ready)
-        until(self.page, "document.querySelector('#live').dataset.state !== 'off'")
+        until(self.page, "document.querySelector('#live').hidden"
+                         " || document.querySelector('#live').dataset.state !== 'off'")
         return self
 
     def view(self, name: str, ready: str) -> None:

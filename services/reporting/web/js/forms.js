@@ -6,7 +6,7 @@
 // in place, a refusal with its reason and what to do beside the form.
 import { ApiError, getJSON, newCommandId, sendCommand, uploadLetter } from "./api.js";
 import { debounce, esc } from "./dom.js";
-import { session } from "./session.js";
+import { sendable, session } from "./session.js";
 import { bureauName, businessDay, commandTitle, eventTitle, formatDay, formatSize, hintOf, inLanguage, label, t, today } from "./words.js";
 
 let serial = 0;
@@ -25,7 +25,8 @@ const INPUTS = {
   bureau: { markup: bureauMarkup, read: readChoice },
   bureaus: { markup: bureausMarkup, read: readBureaus },
   proposal: { markup: proposalMarkup, read: readText },
-  boolean: { markup: (f, id, v) => `<label class="check"><input type="checkbox" id="${id}" name="${esc(f.name)}"${v ? " checked" : ""}> ${esc(label(f))}</label>`,
+  boolean: { markup: (f, id, v) => `<label class="check"><input type="checkbox" id="${id}" name="${esc(f.name)}"${v ? " checked" : ""}>`
+    + ` <span class="label-text">${esc(label(f))}</span></label>`,
     read: (node) => ({ value: node.querySelector("input").checked }) },
   number: { markup: (f, id, v) => `<input type="number" inputmode="numeric" id="${id}" name="${esc(f.name)}" value="${esc(v ?? "")}"`
     + `${f.minimum !== null && f.minimum !== undefined ? ` min="${f.minimum}"` : ""}${f.maximum !== null && f.maximum !== undefined ? ` max="${f.maximum}"` : ""}>`,
@@ -81,7 +82,7 @@ function fieldMarkup(field, id, value, context) {
   // optional where a person may leave it empty (a date that defaults to today is not asked as such)
   const mark = field.required ? ` <span class="req" aria-hidden="true">*</span>`
     : field.input === "datetime" ? "" : ` <span class="optional">${esc(t("optional"))}</span>`;
-  const title = boolean ? "" : `<label class="field-label" for="${id}">${esc(label(field))}${mark}</label>`;
+  const title = boolean ? "" : `<label class="field-label" for="${id}"><span class="label-text">${esc(label(field))}</span>${mark}</label>`;
   return `<div class="field" data-field="${esc(field.name)}" data-input="${esc(field.input)}">${title}`
     + `${control}${helpText(field)}<p class="field-error" id="${id}-error"></p></div>`;
 }
@@ -325,10 +326,12 @@ async function submit(form, command, context, state) {
     if (letter) body[letter[0]] = await letterFor(form, state, letter, context, body);
     const decided = await sendCommand({ ...body, command_id: state.commandId });
     if (decided.accepted) {
-      answer(form, "ok", acceptedText(command, decided));
       renew(form, state);
+      // what the form's place shows next (the item read again) comes before the answer: no one
+      // types into a form that is about to be drawn afresh
+      if (context.onDone) await context.onDone(decided, form);
+      answer(form, "ok", acceptedText(command, decided));
       form.dataset.done = "accepted";
-      if (context.onDone) context.onDone(decided, form);
     } else {
       answer(form, "refused", refusalHtml(decided));
       renew(form, state);  // decided and recorded: a corrected form is another command
@@ -391,4 +394,20 @@ function acceptedText(command, decided) {
   const when = decided.events && decided.events[0] ? formatDay(businessDay(decided.events[0].occurred_at)) : "";
   return `<strong>${esc(t(decided.replayed ? "already_done" : "done", commandTitle(command.type)))}</strong>`
     + (events.length ? ` <span class="muted">${esc(t("recorded_as", events.join("、"), when))}</span>` : "");
+}
+
+/** The forms of the commands sent on no item (登记建议提案, 登记承办单位 ...) this person may
+ *  send, each folded under its name, into `host`; answers how many there are. */
+export function recordForms(host, onDone) {
+  const commands = sendable().filter((c) => !c.on_proposal);
+  host.innerHTML = "";
+  for (const command of commands) {
+    const holder = document.createElement("details");
+    holder.className = "action";
+    holder.dataset.command = command.type;
+    holder.innerHTML = `<summary>${esc(label(command))}</summary>`;
+    holder.append(commandForm(command, { onDone }));
+    host.append(holder);
+  }
+  return commands.length;
 }

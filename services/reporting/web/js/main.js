@@ -72,7 +72,9 @@ async function signIn(token) {
   document.body.dataset.role = session.me.role;
   drawTopBar();
   route();
-  live.follow(setLive);
+  // the live feed, for those the permission table lets follow it
+  $("live").hidden = !may("read:live");
+  if (may("read:live")) live.follow(setLive);
   counts();
   freshness();
 }

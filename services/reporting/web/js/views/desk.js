@@ -4,9 +4,9 @@
 // bureau). Oversight may read it. /app/?view=desk[&years=…]
 import { ApiError, getJSON, saveDownload } from "../api.js";
 import { $, debounce, esc } from "../dom.js";
-import { commandForm } from "../forms.js";
+import { commandForm, recordForms } from "../forms.js";
 import { listen } from "../live.js";
-import { sendable, session } from "../session.js";
+import { session } from "../session.js";
 import { bureauName, commandOf, formatDay, itemNumber, label, t, today } from "../words.js";
 import { openItem } from "./item.js";
 
@@ -149,7 +149,7 @@ function drawExtensions(requests, missing) {
       holder.dataset.command = type;
       holder.innerHTML = `<summary>${esc(label(command))}</summary>`;
       holder.append(commandForm(command, { proposal: r.proposal_id, given: { bureau: r.bureau },
-        initial: { reply_due: r.requested_due }, onDone: debounce(load, 500) }));
+        initial: { reply_due: r.requested_due }, onDone: () => load() }));
       block.append(holder);
     }
     host.append(block);
@@ -158,19 +158,7 @@ function drawExtensions(requests, missing) {
 
 function drawRecords() {
   // the commands sent on no item (登记建议提案, 登记承办单位): forms from the vocabulary
-  const commands = sendable().filter((c) => !c.on_proposal);
-  const card = $("records-card");
-  card.hidden = !commands.length;
-  const host = $("records");
-  host.innerHTML = "";
-  for (const command of commands) {
-    const holder = document.createElement("details");
-    holder.className = "action";
-    holder.dataset.command = command.type;
-    holder.innerHTML = `<summary>${esc(label(command))}</summary>`;
-    holder.append(commandForm(command, { onDone: debounce(load, 500) }));
-    host.append(holder);
-  }
+  $("records-card").hidden = !recordForms($("records"), debounce(load, 500));
 }
 
 async function download() {

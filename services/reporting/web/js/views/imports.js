@@ -7,7 +7,8 @@
 import { ApiError, getJSON, request } from "../api.js";
 import { $, esc } from "../dom.js";
 import { openDrawer } from "../drawer.js";
-import { session } from "../session.js";
+import { recordForms } from "../forms.js";
+import { may, session } from "../session.js";
 import { bureauName, choiceLabel, commandTitle, formatDay, inLanguage, named, t } from "../words.js";
 
 const STATUS_TAG = { new: "yes", unchanged: "", differs: "provisional", refused: "no",
@@ -55,10 +56,13 @@ function markup() {
       <button type="submit" class="primary">${esc(t("upload_preview"))}</button>
     </form>
     <p class="status" id="import-status" aria-live="polite"></p>
-  </section>`;
+  </section>
+  <section class="card" id="records-card" hidden><h3>${esc(t("new_records"))}</h3><div id="records"></div></section>`;
 }
 
 function wire() {
+  // one record at a time, where this person has no desk to do it from (an importer)
+  if (!may("read:routing")) $("records-card").hidden = !recordForms($("records"));
   for (const which of ["assignments", "replies"]) {
     $(`import-${which}`).addEventListener("submit", (event) => { event.preventDefault(); uploadSheet(which); });
   }

@@ -147,8 +147,7 @@ function dutiesHtml(item) {
       + `<td data-label="${esc(t("return_window"))}">${window}</td>`
       + `<td data-label="${esc(t("publish_due"))}">${publish}</td></tr>`;
   }).join("");
-  const calendar = item.deadlines ? ` <span class="tag">${esc(t("calendar"))}：${esc(item.deadlines.calendar.name)}</span>` : "";
-  return `<h4>${esc(t("duties"))}${calendar}</h4><table class="grid stack" id="deadlines"><thead><tr><th>${esc(t("bureau"))}</th>`
+  return `<h4>${esc(t("duties"))}</h4><table class="grid stack" id="deadlines"><thead><tr><th>${esc(t("bureau"))}</th>`
     + `<th>${esc(t("assigned_on"))}</th><th>${esc(t("due"))}</th><th>${esc(t("status"))}</th><th>${esc(t("return_window"))}</th>`
     + `<th>${esc(t("publish_due"))}</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -186,7 +185,7 @@ function drawActions(item) {
   const first = commands.filter((c) => owed.has(c.type));
   const rest = commands.filter((c) => !owed.has(c.type));
   section.insertAdjacentHTML("beforeend", `<h4>${esc(t("actions"))}</h4>`);
-  if (item.flash) section.insertAdjacentHTML("beforeend", `<p class="flash ok" id="item-flash" role="status">${item.flash}</p>`);
+  if (item.flash) section.insertAdjacentHTML("beforeend", `<p class="flash ok" id="item-flash" role="status">${item.flash.html}</p>`);
   const list = document.createElement("div");
   list.className = "actions-list";
   section.append(list);
@@ -194,7 +193,7 @@ function drawActions(item) {
   if (rest.length) {
     const more = document.createElement("details");
     more.className = "more-actions";
-    more.open = first.length === 0 && rest.length <= 3;
+    more.open = (first.length === 0 && rest.length <= 3) || rest.some((c) => item.flash && item.flash.type === c.type);
     more.innerHTML = `<summary>${esc(t(first.length ? "other_actions" : "all_actions", rest.length))}</summary>`;
     for (const c of rest) more.append(actionBlock(item, c, false));
     list.append(more);
@@ -205,13 +204,19 @@ function actionBlock(item, command, open) {
   const block = document.createElement("details");
   block.className = "action";
   block.dataset.command = command.type;
-  block.open = open || (item.reopen === command.type);
+  const answered = item.flash && item.flash.type === command.type;
+  block.open = open || answered;
   block.innerHTML = `<summary>${esc(label(command))}</summary>`;
   const active = Object.values(item.state.assignments || {}).filter((a) => a.status === "active").map((a) => a.bureau);
   const form = commandForm(command, {
     proposal: item.proposal, bureaus: active, initial: initialFor(item, command.type),
     onDone: (answer) => accepted(item, command, answer),
   });
+  if (answered) {  // the answer stays in place, beside the form it came from
+    const box = form.querySelector(".form-answer");
+    box.className = "form-answer ok";
+    box.innerHTML = item.flash.html;
+  }
   block.append(form);
   return block;
 }
@@ -243,8 +248,9 @@ async function accepted(item, command, answer) {
   if (!found || !item.frame.current()) return;
   Object.assign(item, found);
   const events = (answer.events || []).map((e) => eventTitle(e.type)).join("、");
-  item.flash = esc(t("done", label(command))) + (events ? ` <span class="muted">${esc(t("recorded_as", events, formatInstantDay(answer.events[0].occurred_at)))}</span>` : "");
-  item.reopen = null;
+  const done = t(answer.replayed ? "already_done" : "done", label(command));
+  item.flash = { type: command.type, html: esc(done)
+    + (events ? ` <span class="muted">${esc(t("recorded_as", events, formatInstantDay(answer.events[0].occurred_at)))}</span>` : "") };
   item.options = { ...item.options, open: (item.options.open || []).filter((type) => type !== command.type) };
   drawFacts(item);
   drawActions(item);

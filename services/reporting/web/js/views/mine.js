@@ -107,7 +107,7 @@ function replyBlock(item, reply) {
     holder.dataset.command = rate.type;
     holder.open = !fb;
     holder.innerHTML = `<summary>${esc(t(fb ? "rate_again" : "rate_reply"))}</summary>`;
-    holder.append(commandForm(rate, { proposal: item.proposal_id, given, onDone: debounce(load, 300) }));
+    holder.append(commandForm(rate, { proposal: item.proposal_id, given, onDone: () => load() }));
     node.append(holder);
   }
   return node;
