@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from .deadlines import Profile
-from .explain import Duty
+from .explain import Duty, status
 from .proposal import Assignment, Proposal
 from .reminders import YELLOW_DAYS, Colour
 from .types import Role
@@ -194,14 +194,22 @@ def colour(days_left: int | None) -> Colour | None:
 def work(duties: Iterable[WorkDuty], profile: Profile, calendar: Calendar, today: date
          ) -> list[dict[str, Any]]:
     """Every item the duties owe, each with its clock and its number (`display`: with the year
-    where the items span years), sorted by due date (those without one last), then by item."""
+    where the items span years), sorted by due date (those without one last), then by number."""
     found = [(w, task) for w in duties for task in tasks(w, profile, calendar, today)]
     dues = [t.due for _, t in found if t.due is not None]
     count = WorkingDayCount(calendar, today, min(dues, default=today), max(dues, default=today))
     items = [_item(w, task, count, calendar, today) for w, task in found]
-    items.sort(key=lambda i: (i["due"] is None, i["due"] or "", i["proposal_id"], i["bureau"],
+    items.sort(key=lambda i: (i["due"] is None, i["due"] or "", *number_order(i), i["bureau"],
                               OWED.index(i["owed"])))
     return numbered(items)
+
+
+def number_order(item: Mapping[str, Any]) -> tuple[int, str, str, int, str]:
+    """Items in the order of their numbers: by year, kind and level, then number (7 before
+    10), as the lists print them."""
+    number = str(item["number"])
+    return (int(item["year"]), item["kind"], item.get("level") or "",
+            int(number) if number.isascii() and number.isdigit() else -1, number)
 
 
 def _item(w: WorkDuty, task: Task, count: WorkingDayCount, calendar: Calendar, today: date
@@ -233,3 +241,29 @@ def counts(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     for item in items:
         found[item["owed"]] += 1
     return found
+
+
+# --- the coordinator's desk: a key item's state ---------------------------------------------------
+KeyState = Literal["awaiting_assignment", "in_hand", "answered"]
+
+
+def key_item_state(duties: Sequence[Mapping[str, Any]], today: date) -> dict[str, Any]:
+    """A key item (重点督办件) as the desk shows it, from its active duties (each with `bureau`,
+    `role`, `due`, `reopen_due`, `replies`, `opinions`, `first_reply_on`, `first_opinion_on`,
+    `awaiting_reply`): each duty's date and status (explain.status: on_time, late, overdue,
+    pending), and the item's `state` (awaiting_assignment: no active lead; answered: every
+    active duty answered; else in_hand) and whether any duty is overdue."""
+    shown = []
+    for d in duties:
+        lead = d["role"] == "lead"
+        reopened = lead and d["replies"] and d["awaiting_reply"]
+        due: date = d["reopen_due"] if reopened and d["reopen_due"] else d["due"]
+        answered = (not d["awaiting_reply"]) if lead else bool(d["opinions"])
+        on = (d["first_reply_on"] if lead else d["first_opinion_on"]) if answered else None
+        shown.append({"bureau": d["bureau"], "role": d["role"], "due": due.isoformat(),
+                      "answered_on": on.isoformat() if on else None,
+                      "status": status(on, due, today)})
+    state: KeyState = ("awaiting_assignment" if not any(d["role"] == "lead" for d in duties)
+                       else "answered" if all(d["answered_on"] for d in shown) else "in_hand")
+    return {"state": state, "overdue": any(d["status"] == "overdue" for d in shown),
+            "duties": shown}
