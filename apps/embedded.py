@@ -21,6 +21,7 @@ from services.reporting.http.documents_api import router as documents_router
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
+from services.reporting.http.work_api import router as work_router
 from services.reporting.projections.projection import EmbeddedProjector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.projections.replay import Replayer, SqliteSource
@@ -138,9 +139,10 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
-         deadlines_router, sheets_router, letters_router, letters_download_router, poll_router,
-         page_router],
+         deadlines_router, work_router, sheets_router, letters_router, letters_download_router,
+         poll_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
+                       profile=system.profile,
                        bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
                        letters=system.letters, calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,

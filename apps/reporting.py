@@ -33,6 +33,7 @@ from services.reporting.projections.freshness import ConsumerLag
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
+from services.reporting.http.work_api import router as work_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.projections.replay import KafkaSource, Replayer
 from services.reporting.projections.store import ReportingStore
@@ -81,10 +82,12 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     commands = [command_routes("intake", "handling", any_command=True), letters_router,
                 poll_router] if bus else []
     return build_app("Banli reporting",
-                     [router, documents_router, deadlines_router, routing_router, sheets_router,
+                     [router, documents_router, deadlines_router, work_router, routing_router,
+                      sheets_router,
                       letters_download_router, *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
+                         profile=get_profile(settings.profile),
                          bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),

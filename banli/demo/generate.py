@@ -84,7 +84,7 @@ MODELLED = frozenset({
     "register_bureau", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
     "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
     "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
-    "supervise", "withdraw", "merge"})
+    "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge"})
 UNMODELLED = [spec for spec in REGISTRY if spec.type not in MODELLED]
 
 
@@ -244,6 +244,12 @@ class _Planner:
             reply_due, opinion_due = add_months(assigned, 2), assigned + timedelta(days=20)
             assign.update(reply_due=reply_due.isoformat(), opinion_due=opinion_due.isoformat())
         steps.append(self.cmd(t_assign, "assign", **assign))
+        # A few become key items (重点督办件) once assigned, drawn from a stream of their own so
+        # that every other line is what it was before key items were marked.
+        keys = random.Random(f"key/{pid}")
+        if not submit.get("key_item") and keys.random() < 0.03:
+            steps.append(self.cmd(t_assign + keys.randint(DAY, 10 * DAY), "mark_key_item",
+                                  proposal=pid, key=True, reason="市领导关注，列为重点督办件"))
 
         tracked = {b: ("lead", t_assign, reply_due) for b in leads}
         tracked.update({b: ("co", t_assign, opinion_due) for b in cos})
@@ -327,13 +333,27 @@ class _Planner:
             steps.append(self.cmd(self.later(t_start, 0, 3), "acknowledge", proposal=pid,
                                   bureau=bureau))
         start, t = clock.day(t_start), t_start
+        # The bureau's requests for an extension (申请延期): a stream of their own, so that
+        # every other line is what it was before requests were generated.
+        asks = random.Random(f"extension/{pid}/{bureau}")
+        # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
+        lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
         if rng.random() < 0.05:
-            # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
             t = self.later(t_start, 10, 45)
-            lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
             due = lo + timedelta(days=rng.randint(0, (hi - lo).days))
+            if asks.random() < 0.8:  # asked for a few days before the coordinator approved it
+                steps.append(self.cmd(t - asks.randint(DAY, 4 * DAY), "request_extension",
+                                      proposal=pid, bureau=bureau, reply_due=due.isoformat(),
+                                      reason="涉及多部门协调，申请延期"))
             steps.append(self.cmd(t, "extend_deadline", proposal=pid, bureau=bureau,
                                   reply_due=due.isoformat(), reason="涉及多部门协调，申请延期"))
+        elif asks.random() < 0.02:  # asked for, and denied, before any reply (2 weeks on)
+            t_ask = t_start + asks.randint(5 * DAY, 8 * DAY)
+            asked = lo + timedelta(days=asks.randint(0, (hi - lo).days))
+            steps.append(self.cmd(t_ask, "request_extension", proposal=pid, bureau=bureau,
+                                  reply_due=asked.isoformat(), reason="需开展专题调研，申请延期"))
+            steps.append(self.cmd(t_ask + asks.randint(DAY // 2, 3 * DAY), "deny_extension",
+                                  proposal=pid, bureau=bureau, reason="请按原期限答复"))
         outcome = rng.random()
         if outcome < 0.05:
             t_reply = None

@@ -347,6 +347,34 @@ class ExtendDeadline(Command):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
+class RequestExtension(Command):
+    """A lead bureau asks the coordinator for a later reply date (申请延期), with a reason: the
+    coordinator approves it (`extend_deadline`, which settles it) or denies it
+    (`deny_extension`). A new request replaces one still pending."""
+
+    type: Literal["request_extension"] = "request_extension"
+    labels: ClassVar[Labels] = Labels(
+        "申请延期", "request an extension", bureau=("主办单位", "lead bureau"),
+        reply_due=("申请的答复期限", "reply due requested"), reason=("申请理由", "reason"))
+    proposal: ProposalId
+    bureau: BureauId
+    reply_due: Day
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class DenyExtension(Command):
+    """The coordinator refuses a bureau's pending extension request, with a reason: its reply
+    date stays."""
+
+    type: Literal["deny_extension"] = "deny_extension"
+    labels: ClassVar[Labels] = Labels(
+        "不同意延期", "deny the extension", bureau=("主办单位", "lead bureau"),
+        reason=("不同意的理由", "reason"))
+    proposal: ProposalId
+    bureau: BureauId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class Supervise(Command):
     type: Literal["supervise"] = "supervise"
     labels: ClassVar[Labels] = Labels(
@@ -354,6 +382,19 @@ class Supervise(Command):
     proposal: ProposalId
     bureau: BureauId | None = None
     note: Text = ""
+
+
+class MarkKeyItem(Command):
+    """The coordinator marks a proposal as a key item (重点督办件), or takes the mark off
+    (`key`: false), with a reason."""
+
+    type: Literal["mark_key_item"] = "mark_key_item"
+    labels: ClassVar[Labels] = Labels(
+        "重点督办件标记", "mark a key item", key=("列为重点督办件", "key item"),
+        reason=("理由", "reason"))
+    proposal: ProposalId
+    key: bool = True
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class Withdraw(Command):

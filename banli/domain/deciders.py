@@ -5,6 +5,8 @@ it emits, who may send it, the clock it follows, its route), which banli.domain.
 `banli.domain.decide` runs what every command goes through first."""
 from __future__ import annotations
 
+from datetime import date
+
 from . import commands as c
 from . import events as e
 from .envelope import Decision, Envelopes
@@ -303,21 +305,56 @@ def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes
     return [e.ResultRevised(**env.next(), bureau=cmd.bureau, result=cmd.result, note=cmd.note)]
 
 
-@decides(c.ExtendDeadline, emits=(e.DeadlineExtended,), roles=COORDINATING, clock="duty",
-         route=proposal_route("extend-deadline"))
-def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
-    duty = _own_duty(p, cmd.bureau, "lead")
+def _extensible(p: Proposal, bureau: str, reply_due: date, ctx: Context
+                ) -> Assignment | Rejection:
+    """A lead's first reply deadline, which may move to `reply_due`: later than it is, and no
+    later than the profile's limit after the assignment."""
+    duty = _own_duty(p, bureau, "lead")
     if isinstance(duty, Rejection):
         return duty
     if duty.replies:
-        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
-    if cmd.reply_due <= duty.due:
-        return Rejection.of("extension_not_later", reply_due=cmd.reply_due, current=duty.due)
+        return Rejection.of("already_replied", bureau=bureau, proposal=p.id)
+    if reply_due <= duty.due:
+        return Rejection.of("extension_not_later", reply_due=reply_due, current=duty.due)
     limit = ctx.profile.extension_limit(duty.assigned_on)
-    if cmd.reply_due > limit:
+    if reply_due > limit:
         return Rejection.of("extension_too_long", limit=limit)
+    return duty
+
+
+@decides(c.ExtendDeadline, emits=(e.DeadlineExtended,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extend-deadline"))
+def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
+    """The coordinator's approval (settles a pending request, whatever date it asked)."""
+    duty = _extensible(p, cmd.bureau, cmd.reply_due, ctx)
+    if isinstance(duty, Rejection):
+        return duty
     return [e.DeadlineExtended(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
                                       reason=cmd.reason)]
+
+
+@decides(c.RequestExtension, emits=(e.ExtensionRequested,), roles=BUREAUS, clock="duty",
+         route=proposal_route("extension-request"))
+def request_extension(p: Proposal, cmd: c.RequestExtension, ctx: Context,
+                      env: Envelopes) -> Decision:
+    """What the coordinator could approve: the rules of an extension, asked in advance."""
+    duty = _extensible(p, cmd.bureau, cmd.reply_due, ctx)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.ExtensionRequested(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
+                                 reason=cmd.reason)]
+
+
+@decides(c.DenyExtension, emits=(e.ExtensionDenied,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extension-request/deny"))
+def deny_extension(p: Proposal, cmd: c.DenyExtension, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.extension_request is None:
+        return Rejection.of("no_extension_request", bureau=cmd.bureau)
+    return [e.ExtensionDenied(**env.next(), bureau=cmd.bureau,
+                              reply_due=duty.extension_request.reply_due, reason=cmd.reason)]
 
 
 @decides(c.Supervise, emits=(e.ProposalSupervised,), roles=SUPERVISION, clock="proposal",
@@ -326,6 +363,15 @@ def supervise(p: Proposal, cmd: c.Supervise, ctx: Context, env: Envelopes) -> De
     if cmd.bureau is not None and p.duty(cmd.bureau) is None:
         return Rejection.of("not_assigned", bureau=cmd.bureau, proposal=p.id)
     return [e.ProposalSupervised(**env.next(), bureau=cmd.bureau, note=cmd.note)]
+
+
+@decides(c.MarkKeyItem, emits=(e.KeyItemMarked,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("key-item"))
+def mark_key_item(p: Proposal, cmd: c.MarkKeyItem, ctx: Context, env: Envelopes) -> Decision:
+    if p.key_item == cmd.key:
+        return Rejection.of("key_item_unchanged", proposal=p.id,
+                            now="已是" if cmd.key else "不是", now_en="is" if cmd.key else "is not")
+    return [e.KeyItemMarked(**env.next(), key=cmd.key, reason=cmd.reason)]
 
 
 @decides(c.Withdraw, emits=(e.ProposalWithdrawn,), roles=COORDINATING, clock="closing")

@@ -238,11 +238,42 @@ class DeadlineExtended(Event):
     reason: str
 
 
+class ExtensionRequested(Event):
+    """A lead bureau asked for a later reply date; pending until the coordinator extends the
+    deadline or denies it (or the bureau replies)."""
+
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    labels: ClassVar[Labels] = Labels("申请延期", "extension requested")
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
+class ExtensionDenied(Event):
+    """The coordinator refused the bureau's pending request for `reply_due`."""
+
+    type: Literal["ExtensionDenied"] = "ExtensionDenied"
+    labels: ClassVar[Labels] = Labels(
+        "不同意延期", "extension denied", reply_due=("申请的答复期限", "reply due requested"))
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
 class ProposalSupervised(Event):
     type: Literal["ProposalSupervised"] = "ProposalSupervised"
     labels: ClassVar[Labels] = Labels("督办", "supervised")
     bureau: BureauId | None = None
     note: str = ""
+
+
+class KeyItemMarked(Event):
+    """The proposal became a key item (重点督办件, `key`), or stopped being one."""
+
+    type: Literal["KeyItemMarked"] = "KeyItemMarked"
+    labels: ClassVar[Labels] = Labels("重点督办件标记", "key item marked")
+    key: bool
+    reason: str
 
 
 class ProposalWithdrawn(Event):

@@ -39,6 +39,9 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     "read:live": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own"},
     # proposals awaiting assignment, routing suggestions and days lost to misrouting overall
     "read:routing": {"coordinator": "all", "overseer": "all", "admin": "all"},
+    # the coordinator's desk (交办台): to assign, returned items to route again, extension
+    # requests to decide, key items; oversight reads it too
+    "read:desk": {"coordinator": "all", "overseer": "all", "admin": "all"},
     # who is who: bureaus' names, the signed-in user, the working-day calendar
     "read:directory": {role: "all" for role in STAFF},
     # how the system runs: the log's head, the projections' position and lag, a projector's

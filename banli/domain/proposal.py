@@ -37,6 +37,14 @@ class ReplyDraft(Frozen):
     regraded: bool = False
 
 
+class ExtensionRequest(Frozen):
+    """A lead's request for a later reply date, pending the coordinator's decision."""
+
+    reply_due: date
+    reason: str
+    requested_on: date
+
+
 class Assignment(Frozen):
     """One bureau's duty on one proposal, as far as the events so far tell."""
 
@@ -67,6 +75,7 @@ class Assignment(Frozen):
     feedback_recorder: FeedbackRecorder | None = None  # who recorded the latest feedback
     draft: ReplyDraft | None = None  # a lead's reply under review, until it is issued
     supervisions: int = 0
+    extension_request: ExtensionRequest | None = None  # pending: neither approved nor denied
     last_at: datetime  # the duty's clock: its assignment and the latest record on it
 
     @property
@@ -223,6 +232,8 @@ def evolve(state: State, event: e.Event) -> State:
                 update["assignments"] = _with(state, event.bureau,
                                               supervisions=duty.supervisions + 1,
                                               last_at=_later(duty.last_at, at))
+        case e.KeyItemMarked():
+            update["key_item"] = event.key
         case e.ProposalWithdrawn():
             update["status"] = "withdrawn"
         case e.ProposalMerged():
@@ -271,7 +282,8 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
         case e.ReplyIssued():
             return {"replies": duty.replies + 1, "first_reply_on": duty.first_reply_on or day,
                     "last_reply_on": day, "published_on": None, "draft": None,
-                    "awaiting_reply": False, "result": event.result, "feedback_on_reply": None}
+                    "awaiting_reply": False, "result": event.result, "feedback_on_reply": None,
+                    "extension_request": None}  # replied: nothing left to extend
         case e.DisclosureDecided():
             published = event.disclosure in ("full", "summary")
             return {"disclosure": event.disclosure,
@@ -292,8 +304,14 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
         case e.ReplyRegraded():
             assert duty.draft is not None, "a regrade needs a draft"
             return {"draft": replaced(duty.draft, {"result": event.result, "regraded": True})}
-        case e.DeadlineExtended():
-            return {"due": event.reply_due, "extensions": duty.extensions + 1}
+        case e.DeadlineExtended():  # the approval settles a pending request
+            return {"due": event.reply_due, "extensions": duty.extensions + 1,
+                    "extension_request": None}
+        case e.ExtensionRequested():
+            return {"extension_request": ExtensionRequest(reply_due=event.reply_due,
+                                                          reason=event.reason, requested_on=day)}
+        case e.ExtensionDenied():
+            return {"extension_request": None}
     raise TypeError(f"no evolution for {event.type}")
 
 

@@ -124,6 +124,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "regrade_unchanged": (
         "答复草稿已是 {result_class} 类", "the draft is already of class {result_class}",
         "请选择另一个结果类别", "choose another class"),
+    "no_extension_request": (
+        "{bureau} 没有待审批的延期申请", "{bureau} has no extension request pending",
+        "无需处理：承办单位申请延期后才能审批", "nothing to decide: no extension is pending"),
+    "key_item_unchanged": (
+        "建议提案 {proposal} {now}重点督办件", "proposal {proposal} {now_en} a key item already",
+        "无需再次标记", "nothing to change"),
     "closed": (
         "建议提案 {proposal} 已{status}，不再办理",
         "proposal {proposal} is {status_en} and takes no further commands",

@@ -5,7 +5,7 @@ its kind and level (市政协提案 0007 and 市人大代表建议 0007 are diff
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable, MutableMapping
+from typing import Any, Iterable, MutableMapping, TypeVar
 
 from .types import CHOICES, SHANGHAI
 
@@ -36,7 +36,10 @@ def item_number(kind: str, level: str, year: int, number: str, with_year: bool =
     return zh, en
 
 
-def numbered(items: Iterable[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
+Item = TypeVar("Item", bound=MutableMapping[str, Any])
+
+
+def numbered(items: Iterable[Item]) -> list[Item]:
     """The items (each with `kind`, `level`, `year`, `number`), each given its `display` and
     `display_en` (item_number), with the year where the items span more than one year."""
     found = list(items)

@@ -121,6 +121,21 @@ def extend_deadline(bureau: str, reply_due: str, reason: str = "需多部门协�
     return _by("extend_deadline", bureau, reply_due=reply_due, reason=reason, **more)
 
 
+def request_extension(bureau: str, reply_due: str, reason: str = "需要跨部门调研",
+                      **more: Any) -> dict[str, Any]:
+    return _by("request_extension", bureau, reply_due=reply_due, reason=reason, **more)
+
+
+def deny_extension(bureau: str, reason: str = "请按期答复", **more: Any) -> dict[str, Any]:
+    return _by("deny_extension", bureau, reason=reason, **more)
+
+
+def mark_key_item(proposal: str = P, key: bool = True, reason: str = "市领导关注",
+                  **more: Any) -> dict[str, Any]:
+    return {"type": "mark_key_item", "proposal": proposal, "key": key, "reason": reason,
+            **more}
+
+
 def supervise(proposal: str = P, **more: Any) -> dict[str, Any]:
     return {"type": "supervise", "proposal": proposal, **more}
 

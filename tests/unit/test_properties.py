@@ -145,7 +145,8 @@ def clocks(events: list[Any]) -> dict[str, list[datetime]]:
                                                              *getattr(event, "removed", [])])]
             case "ProposalSupervised":
                 names = ["proposal", *([f"duty:{event.bureau}"] if event.bureau else [])]
-            case "ProposalSubmitted" | "ProposalWithdrawn" | "ProposalMerged" | "BureauRegistered":
+            case ("ProposalSubmitted" | "ProposalWithdrawn" | "ProposalMerged" | "BureauRegistered"
+                  | "KeyItemMarked"):
                 names = ["proposal"]
             case "ReplySignedOff":
                 names = [f"duty:{event.bureau}", f"duty:{event.lead}"]

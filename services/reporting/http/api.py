@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.rates import MEASURES, RATE_MEASURES, Report, Scope, select
 from banli.domain.types import SHANGHAI, Actor, Kind, Level
+from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.web.commands import not_found
@@ -115,7 +116,8 @@ async def items(q: ReportParams, reporting: Reporting, measure: MeasureName,
             "code": "bad_measure", "message": f"未知指标 {measure}",
             "message_en": f"unknown measure {measure}; one of "
                           f"{', '.join([*MEASURES, *RATE_MEASURES])}"})
-    chosen = select(await _in_thread(reporting.items, q.scope, q.profile, q.recorded_by), measure)
+    chosen = numbered(select(await _in_thread(reporting.items, q.scope, q.profile,
+                                              q.recorded_by), measure))
     if format == "xlsx":
         report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
         return exports.xlsx(f"banli-{measure}", exports.measure_title(measure), exports.ITEMS,

@@ -16,6 +16,7 @@ from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profi
 from banli.domain.registry import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
+from banli.domain.wording import numbered
 from banli.domain.workdays import YearsCalendar
 from banli.web.commands import not_found
 from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,
@@ -125,7 +126,9 @@ async def today_reminders(actor: CurrentActor, reporting: Reporting,
                 for r in found]
         return exports.xlsx(f"banli-reminders-{day.isoformat()}", ("提醒", "Reminders"),
                             exports.REMINDERS, rows, lang)
-    return {"bureau": bureau, "today": day.isoformat(), "items": [r.payload() for r in found],
+    shown = numbered(await run_in_threadpool(reporting.with_numbers,
+                                             [r.payload() for r in found]))
+    return {"bureau": bureau, "today": day.isoformat(), "items": shown,
             "yellow": sum(r.colour == "yellow" for r in found),
             "red": sum(r.colour == "red" for r in found)}
 

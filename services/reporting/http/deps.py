@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 
 from fastapi import Depends, HTTPException
 
+from banli.domain.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.proposal import State
 from banli.sheets.records import Records
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class ReportingPorts(Ports):
+    """`profile` is the deadline profile the process decides by (BANLI_PROFILE): what a
+    bureau's work asks depends on it (review: drafts, sign-offs, approvals)."""
+
+    profile: Profile = DEFAULT_PROFILE
     reporting: ReportingStore | None = None
     live: LiveFeed | None = None
     replayer: Replayer | None = None
@@ -81,7 +86,12 @@ async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
     return ports.routing
 
 
+def _profile(ports: Served) -> Profile:
+    return ports.profile
+
+
 Reporting = Annotated[ReportingStore, Depends(_reporting)]
+ServerProfile = Annotated[Profile, Depends(_profile)]
 Live = Annotated[LiveFeed, Depends(_live)]
 Replay = Annotated[Replayer, Depends(_replayer)]
 States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]

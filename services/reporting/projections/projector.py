@@ -91,7 +91,7 @@ def _proposal_fields(p: Proposal) -> tuple:
     only when these change, that is on the proposal's own records, which are in business-time
     order: a bureau's record dated before another's later one must not add a version that
     carries the later one's state under an earlier date."""
-    return p.status, p.merged_into, p.supervisions
+    return p.status, p.merged_into, p.supervisions, p.key_item
 
 
 def _bureau_of(event: e.Event) -> str:
