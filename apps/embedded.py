@@ -147,5 +147,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        states=states, routing=Suggester(lambda: system.reporting),
                        records=system.log,
                        previews=PreviewBook.from_settings(system.settings),
-                       clerk_backdate_days=system.settings.clerk_backdate_days),
+                       clerk_backdate_days=system.settings.clerk_backdate_days,
+                       profile=system.profile),
         system.settings, lifespan, signin=True, on_stop=[live.close])

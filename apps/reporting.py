@@ -92,7 +92,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          states=states, routing=Suggester(lambda: store),
                          records=ProjectedRecords(store, load),
                          previews=PreviewBook.from_settings(settings),
-                         clerk_backdate_days=settings.clerk_backdate_days),
+                         clerk_backdate_days=settings.clerk_backdate_days,
+                         profile=get_profile(settings.profile)),
                      settings, signin=True, on_stop=[live.close])
 
 

@@ -142,6 +142,16 @@ def permit(actor: Actor, action: str, bureau: str | None = None) -> None:
                  f"a {actor.role} may not do this ({action})")
 
 
+def permit_any(actor: Actor, action: str) -> None:
+    """Go on if the permission table gives `actor` `action` over anything at all (its own
+    bureau's proposals, the proposals it filed, every one): for a route on one proposal, which
+    then asks whether this one is the actor's to know of (banli.domain.permissions.knows) and
+    answers one that is not as unknown (404, as an id never used); else 403."""
+    if reach(actor, action) is None:
+        raise forbid(f"{actor.role} 无权进行此操作（{action}）",
+                     f"a {actor.role} may not do this ({action})")
+
+
 def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:
     """The bureau a request is about: the one asked for, or, when none was, the actor's own
     where the table holds it to its own bureau (a clerk's lists default to its bureau)."""

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 
 from fastapi import Depends, HTTPException
+from starlette.concurrency import run_in_threadpool
 
-from banli.domain.proposal import State
+from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.permissions import Parties, knows
+from banli.domain.proposal import Proposal, State, fold
+from banli.domain.registry import load_event
+from banli.domain.types import Actor
 from banli.sheets.records import Records
+from banli.web.commands import not_found
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
 from .live import LiveFeed
@@ -33,6 +39,7 @@ class ReportingPorts(Ports):
     routing: Suggester | None = None
     records: Records | None = None       # what spreadsheet previews read
     previews: PreviewBook | None = None  # the previews this process keeps
+    profile: Profile = DEFAULT_PROFILE   # the decisions' (whether co-handlers sign drafts off)
 
 
 def _ports(ports: AppPorts) -> ReportingPorts:
@@ -81,7 +88,26 @@ async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
     return ports.routing
 
 
+def _cosigned(ports: Served) -> bool:
+    """Whether co-handlers sign the lead's draft off here (the profile's review has `cosign`):
+    then they read it (banli.domain.permissions.Parties)."""
+    return "cosign" in ports.profile.review
+
+
+async def readable(actor: Actor, reporting: ReportingStore, proposal_id: str, cosign: bool,
+                   action: str = "read:proposal") -> tuple[list[dict], Proposal, Parties]:
+    """A proposal's history rows, its state (folded from them) and its parties, where `actor`
+    may know of it under `action` (banli.domain.permissions.knows: a clerk's bureau has had a
+    duty on it, a filer filed it); else the 404 of an id never used, whatever it is."""
+    rows = await run_in_threadpool(reporting.history, proposal_id)
+    state = fold(load_event(row["data"]) for row in rows) if rows else None
+    if not isinstance(state, Proposal) or not knows(actor, action, state):
+        raise not_found(proposal_id)
+    return rows, state, Parties.of(state, cosign)
+
+
 Reporting = Annotated[ReportingStore, Depends(_reporting)]
+Cosigned = Annotated[bool, Depends(_cosigned)]
 Live = Annotated[LiveFeed, Depends(_live)]
 Replay = Annotated[Replayer, Depends(_replayer)]
 States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]

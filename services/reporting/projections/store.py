@@ -24,11 +24,12 @@ from banli.workcalendar import china_calendar
 from . import duty_table, queries
 from .duty_table import ASSIGNMENT_COLUMNS, FORMAT, item_of_row
 from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
-from .projector import BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS, Rows
+from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
+                        PROPOSAL_FILER_COLUMNS, Rows)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 TABLES = ("event_history", "proposal_versions", "assignment_versions", "report_intervals",
-          "bureaus", "projection_format")
+          "bureaus", "filers", "proposal_filers", "projection_format")
 LAST_AS_OF = OPEN - timedelta(days=1)  # every later date reports what this one does
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
@@ -189,6 +190,8 @@ class ReportingStore:
                 ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
                 ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
                 ("bureaus", BUREAU_COLUMNS, rows.bureaus),
+                ("filers", FILER_COLUMNS, rows.filers),
+                ("proposal_filers", PROPOSAL_FILER_COLUMNS, rows.proposal_filers),
                 ("event_history", HISTORY_COLUMNS, rows.history),
             ):
                 if data:
@@ -357,7 +360,7 @@ class ReportingStore:
 
     def history(self, proposal_id: str) -> list[dict[str, Any]]:
         """A proposal's events in order (none for an unknown id, or a bureau's stream)."""
-        if proposal_id.startswith("bureau:"):
+        if proposal_id.startswith(("bureau:", "filer:")):
             return []
         return self.query(queries.HISTORY, proposal=proposal_id)
 
