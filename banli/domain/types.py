@@ -28,6 +28,9 @@ ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
 ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer", "filer"]
 # What a registered filer is: a person (a deputy or a member); collective filers come later.
 FilerKind = Literal["person"]
+# Where an item a filer filed stands, and each bureau's duty on it, in the filer's words.
+FiledStatus = Literal["awaiting_assignment", "handling", "replied", "withdrawn", "merged"]
+DutyProgress = Literal["handling", "replied", "reopened"]
 
 KINDS: tuple[Kind, ...] = ("npc_suggestion", "cppcc_proposal")
 ROLES: tuple[Role, ...] = ("lead", "co")
@@ -72,6 +75,13 @@ CHOICES: tuple[Choices, ...] = (
         "overseer": ("督查督办", "overseer"), "admin": ("系统管理员", "administrator"),
         "importer": ("数据导入", "importer"), "filer": ("代表委员", "deputy or member")}),
     Choices("filer_kind", FilerKind, {"person": ("个人", "person")}),
+    Choices("filed_status", FiledStatus, {
+        "awaiting_assignment": ("待交办", "awaiting assignment"), "handling": ("办理中", "being handled"),
+        "replied": ("已答复", "replied"), "withdrawn": ("已撤回", "withdrawn"),
+        "merged": ("已并案", "merged")}),
+    Choices("duty_progress", DutyProgress, {
+        "handling": ("办理中", "being handled"), "replied": ("已答复", "replied"),
+        "reopened": ("重新办理中", "being handled again")}),
 )
 
 def _not_a_registry_stream(value: str) -> str:

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_status (proposal_id TEXT PRIMARY KEY, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS filers (filer TEXT PRIMARY KEY, name TEXT NOT NULL,
-                                   affiliation TEXT NOT NULL, account TEXT NOT NULL);
+                                   affiliation TEXT NOT NULL, term TEXT NOT NULL,
+                                   account TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS filers_by_name ON filers (name, affiliation);
 CREATE INDEX IF NOT EXISTS filers_by_account ON filers (account);
 """
@@ -289,8 +290,9 @@ class SqliteEventStore:
                                 for i, (name, filer) in enumerate(zip(
                                     event.filers, event.filer_ids or [None] * len(event.filers)))])
             case e.FilerRegistered():
-                db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?)",
-                           (event.filer, event.name, event.affiliation, event.account))
+                db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?, ?)",
+                           (event.filer, event.name, event.affiliation, event.term,
+                            event.account))
             case e.FilersLinked():
                 for link in event.filers:
                     db.execute("UPDATE proposal_filers SET filer = ? WHERE rowid = (SELECT rowid "
@@ -420,9 +422,10 @@ class SqliteEventStore:
 
     # --- what the filer registry's import reads (banli.sheets.records.Records) --------------
     def filers(self) -> dict[str, dict[str, str]]:
-        """Every registered filer: name, affiliation, account."""
-        return {f: {"name": n, "affiliation": a, "account": acc}
-                for f, n, a, acc in self.db.execute("SELECT * FROM filers")}
+        """Every registered filer: name, affiliation, term, account."""
+        return {f: {"name": n, "affiliation": a, "term": t, "account": acc}
+                for f, n, a, t, acc in self.db.execute(
+                    "SELECT filer, name, affiliation, term, account FROM filers")}
 
     def unlinked(self, name: str, affiliation: str) -> list[str]:
         """The proposals naming a filer `name`, not linked to the registry, filed under

@@ -55,6 +55,9 @@ class Ports:
     end_session: Callable[[Request], Awaitable[str | None]] | None = None
     clerk_backdate_days: int = 30
     letters: Letters | None = None  # reply letters' files (banli.blobs)
+    # the filers a sign-in account is registered for (the filer registry), where the IdP's
+    # claims name none
+    filer_accounts: Callable[[str], Awaitable[list[str]]] | None = None
 
 
 def ports_of(request: Request) -> Ports:

@@ -368,6 +368,34 @@ class ReportingStore:
         return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
                                                 proposal=proposal_id)}
 
+    # --- the filer registry and what filers filed ---------------------------------------------
+    def filed_by(self, filer: str) -> list[str]:
+        """The proposals `filer` (an id in the registry) filed, as lead filer or co-signer."""
+        return [r["proposal_id"] for r in self.query(queries.FILED_BY, filer=filer)]
+
+    def histories(self, proposals: list[str]) -> dict[str, list[str]]:
+        """Each proposal's events (their JSON), in order."""
+        found: dict[str, list[str]] = {p: [] for p in proposals}
+        for r in self.query(queries.HISTORIES, proposals=proposals):
+            found[r["proposal_id"]].append(r["data"])
+        return found
+
+    def filers(self, filer: str = "") -> dict[str, dict[str, str]]:
+        """The filer registry (or the one filer `filer`): each filer's name, kind, affiliation,
+        term and account."""
+        return {r["filer"]: {k: r[k] for k in ("name", "kind", "affiliation", "term", "account")}
+                for r in self.query(queries.FILERS, filer=filer)}
+
+    def filers_of_account(self, account: str) -> list[str]:
+        """The filers a sign-in account maps to (one, where the registry is kept right)."""
+        return [r["filer"] for r in self.query(queries.FILER_OF_ACCOUNT, account=account)]
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        """The proposals naming a filer `name` not linked to the registry, filed under
+        `affiliation`: those the registry's import offers to link."""
+        return [r["proposal_id"] for r in self.query(queries.UNLINKED, name=name,
+                                                     affiliation=affiliation)]
+
     def bureau_names(self) -> dict[str, dict[str, str]]:
         return {r["bureau"]: {"name": r["name"], "name_en": r["name_en"]}
                 for r in self.query("SELECT bureau, argMax(name, seq) AS name, "
