@@ -150,7 +150,7 @@ class SqliteEventStore:
                 for (data,) in db.execute("SELECT data FROM events WHERE type IN "
                                           "('ProposalSubmitted', 'FilersLinked') ORDER BY position"
                                           ).fetchall():
-                    self._observe(db, load_event(data))
+                    self._observe_filers(db, load_event(data))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -285,14 +285,28 @@ class SqliteEventStore:
                            (c.natural_key(event.level, event.kind, event.year, event.number),
                             event.proposal_id))
                 db.execute("INSERT INTO proposal_status VALUES (?, 'open')", (event.proposal_id,))
-                db.executemany("INSERT INTO proposal_filers VALUES (?, ?, ?, ?, ?)",
-                               [(event.proposal_id, i, name, event.affiliation, filer)
-                                for i, (name, filer) in enumerate(zip(
-                                    event.filers, event.filer_ids or [None] * len(event.filers)))])
+                SqliteEventStore._observe_filers(db, event)
             case e.FilerRegistered():
                 db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?, ?)",
                            (event.filer, event.name, event.affiliation, event.term,
                             event.account))
+            case e.FilersLinked():
+                SqliteEventStore._observe_filers(db, event)
+            case e.ProposalWithdrawn() | e.ProposalMerged():
+                db.execute("UPDATE proposal_status SET status = ? WHERE proposal_id = ?",
+                           ("withdrawn" if event.type == "ProposalWithdrawn" else "merged",
+                            event.proposal_id))
+
+    @staticmethod
+    def _observe_filers(db: sqlite3.Connection, event: e.Event) -> None:
+        """A proposal's filers as its submission names them, and each link made (as
+        banli.domain.proposal.linked makes it)."""
+        match event:
+            case e.ProposalSubmitted():
+                db.executemany("INSERT INTO proposal_filers VALUES (?, ?, ?, ?, ?)",
+                               [(event.proposal_id, i, name, event.affiliation, filer)
+                                for i, (name, filer) in enumerate(zip(
+                                    event.filers, event.filer_ids or [None] * len(event.filers)))])
             case e.FilersLinked():
                 for link in event.filers:
                     db.execute("UPDATE proposal_filers SET filer = ? WHERE rowid = (SELECT rowid "
@@ -301,10 +315,6 @@ class SqliteEventStore:
                                "FROM proposal_filers WHERE proposal_id = ? AND filer = ?)",
                                (link.id, event.proposal_id, link.name, event.proposal_id,
                                 link.id))
-            case e.ProposalWithdrawn() | e.ProposalMerged():
-                db.execute("UPDATE proposal_status SET status = ? WHERE proposal_id = ?",
-                           ("withdrawn" if event.type == "ProposalWithdrawn" else "merged",
-                            event.proposal_id))
 
     # --- reading -----------------------------------------------------------------------------
     def load(self, stream: str, after_seq: int = 0) -> list[e.Event]:
