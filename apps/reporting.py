@@ -29,6 +29,7 @@ from banli.clock import system_clock
 from services.reporting.http.api import router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.filers_api import router as filers_router
 from services.reporting.projections.freshness import ConsumerLag
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
@@ -66,6 +67,9 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     async def settle() -> None:  # the log is Kafka: reads see what is projected so far
         return None
 
+    async def filer_accounts(account: str) -> list[str]:
+        return await run_in_threadpool(store.filers_of_account, account)
+
     async def status() -> dict:
         events = await run_in_threadpool(store.count_events)
         answer: dict = {"projected_events": events,
@@ -83,11 +87,9 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                 poll_router] if bus else []
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, work_router, routing_router,
-                      sheets_router,
-                      letters_download_router, *commands, page_router],
+                      sheets_router, letters_download_router, filers_router, *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
-                         profile=get_profile(settings.profile),
                          bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),
@@ -95,7 +97,9 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          states=states, routing=Suggester(lambda: store),
                          records=ProjectedRecords(store, load),
                          previews=PreviewBook.from_settings(settings),
-                         clerk_backdate_days=settings.clerk_backdate_days),
+                         clerk_backdate_days=settings.clerk_backdate_days,
+                         profile=get_profile(settings.profile),
+                         filer_accounts=filer_accounts),
                      settings, signin=True, on_stop=[live.close])
 
 

@@ -70,6 +70,11 @@ AFFILIATIONS = {
     "npc_suggestion": ["浦东新区代表团", "黄浦区代表团", "徐汇区代表团", "闵行区代表团", "解放军代表团"],
     "cppcc_proposal": ["经济界别", "科技界别", "教育界别", "无党派人士界别", "金融界别", "民盟市委"],
 }
+# The filer registry: each name of FILERS registered under one delegation or sector (the
+# proposals name them under any: those of another are linked afterwards, by id).
+FILER_REGISTRY = [(f"filer-{k:02d}", name,
+                   AFFILIATIONS[KINDS[k % 2]][k % len(AFFILIATIONS[KINDS[k % 2]])])
+                  for k, name in enumerate(FILERS)]
 SIGNERS = ["芮文彪", "王志刚", "李明", None]
 METHODS = ("phone", "visit", "meeting", "online", "letter")
 RESULTS = ("solved", "planned", "deferred", "reference")
@@ -81,7 +86,7 @@ SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
 # demo generates from the registry: every other command on a proposal is sent as its example
 # (_Planner.others), so that a command added to the registry is in the demo's histories too.
 MODELLED = frozenset({
-    "register_bureau", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
+    "register_bureau", "register_filer", "link_filers", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
     "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
     "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
     "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge"})
@@ -211,6 +216,7 @@ class _Planner:
             submit["key_item"] = True
         steps = [self.cmd(t0, "submit", **submit)]
         self.context = {"pid": pid, "submit": steps[0][1], "leads": [], "cos": []}
+        steps += self.links(pid, submit, t0)
 
         fate = rng.random()
         target = self.targets.get((year, kind))
@@ -304,6 +310,21 @@ class _Planner:
             steps += self.others(pid, tracked, max(t for t, _ in steps))
         steps.sort(key=lambda s: s[0])
         return steps
+
+    def links(self, pid: str, submit: dict[str, Any], t0: int
+              ) -> list[tuple[int, dict[str, Any]]]:
+        """On a fifth of the proposals naming a registered filer under another delegation or
+        sector than the registry's (`submit` links only the filers of its own), the
+        coordinator links them by id a few days on. Drawn from a random stream of its own:
+        every other line is what it would be without it."""
+        rng = random.Random(f"filers/{pid}")
+        ids = {name: (filer, where) for filer, name, where in FILER_REGISTRY}
+        unlinked = [{"id": ids[f["name"]][0], "name": f["name"]} for f in submit["filers"]
+                    if ids[f["name"]][1] != submit["affiliation"]]
+        if not unlinked or rng.random() >= 0.2:
+            return []
+        return [self.cmd(t0 + (1 + rng.randrange(5)) * DAY, "link_filers", proposal=pid,
+                         filers=unlinked)]
 
     def others(self, pid: str, tracked: dict[str, tuple[str, int, date]], last: int
                ) -> list[tuple[int, dict[str, Any]]]:
@@ -623,6 +644,9 @@ def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020
                     for k, (b, name, en) in enumerate(registry)]
     for _, line, expected in planner.with_noise(registration):
         yield line, expected
+    for k, (filer, name, where) in enumerate(FILER_REGISTRY):  # clean: the noise is the above's
+        yield planner.cmd(2 * DAY + k, "register_filer", filer=filer, name=name,
+                          affiliation=where, term="十六届", account=filer.replace("-", ""))[1], None
 
     heap: list[tuple[int, int, int, list[Any]]] = []  # (time, proposal, step, its lines)
     n_years = last - first + 1
@@ -714,7 +738,7 @@ def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
     rng = random.Random(f"typed-in:{seed}")
     by_proposal: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
-        if isinstance(line, dict) and line["type"] != "register_bureau":
+        if isinstance(line, dict) and line["type"] not in ("register_bureau", "register_filer"):
             key = line.get("proposal") or _derived_id(line)  # a submit may leave it out
             by_proposal.setdefault(key, []).append(i)
     out = list(lines)

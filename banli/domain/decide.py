@@ -82,10 +82,11 @@ ROLE_WORDS: dict[str, tuple[str, str]] = dict(
 
 def _hidden(state: State, command: c.Command, actor: Actor) -> bool:
     """Whether the proposal is hidden from a sender who acts for its own bureau only (a
-    clerk): one its bureau has never had a duty on. It is refused as unknown, before anything
-    of the proposal (its submission date, its status, its duties) could show in the answer."""
-    return permissions.reach(actor, command.type) == "own" and not (
-        isinstance(state, Proposal) and actor.bureau in state.assignments)
+    clerk: one its bureau has never had a duty on) or on the proposals they filed (a filer:
+    another's). It is refused as unknown, before anything of the proposal (its submission
+    date, its status, its duties) could show in the answer."""
+    return not permissions.knows(actor, command.type,
+                                 state if isinstance(state, Proposal) else None)
 
 
 def authorize(command: c.Command, actor: Actor) -> Rejection | None:
@@ -162,8 +163,11 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
         return Rejection.of("future_business_time", at=command.at, today=today)
     # the limit is on whoever types the record in: an importer bringing in a clerk's old
     # record is not a clerk backdating one
-    earliest = earliest_date(command.recorded_by or command.actor, today, ctx.clerk_backdate_days)
+    recorder = command.recorded_by or command.actor
+    earliest = earliest_date(recorder, today, ctx.clerk_backdate_days)
     if earliest is not None and day < earliest:
+        if recorder.role == "filer":
+            return Rejection.of("filer_backdated", at=day, today=today)
         return Rejection.of("backdated_too_far", at=day, days=(today - day).days,
                             limit=ctx.clerk_backdate_days)
     for what, last in _follows(state, command, ctx):
@@ -182,7 +186,10 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
 
 def earliest_date(actor: Actor, today: date, clerk_backdate_days: int) -> date | None:
     """The earliest business date `actor` may give a record when it is `today`: a clerk's go
-    back `clerk_backdate_days` days at most; anyone else's as far as the calendar (None)."""
+    back `clerk_backdate_days` days at most, a filer's are today's (they rate a reply as they
+    read it); anyone else's as far as the calendar (None)."""
+    if actor.role == "filer":
+        return today
     if actor.role != "clerk":
         return None
     return today - timedelta(days=min(clerk_backdate_days, (today - FIRST_DAY).days))

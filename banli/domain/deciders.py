@@ -10,7 +10,7 @@ from datetime import date
 from . import commands as c
 from . import events as e
 from .envelope import Decision, Envelopes
-from .proposal import Assignment, Context, Proposal, ReplyDraft, State
+from .proposal import Assignment, Context, Proposal, ReplyDraft, State, linked
 from .rejections import Rejection
 from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
 from .types import RESULT_CLASS, Role, business_date
@@ -31,6 +31,19 @@ def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Enve
     return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
 
 
+@decides(c.RegisterFiler, emits=(e.FilerRegistered,), roles=COORDINATING, clock="none",
+         route="/filers", service="intake", on_proposal=False)
+def register_filer(state: State, cmd: c.RegisterFiler, ctx: Context, env: Envelopes) -> Decision:
+    # as for a bureau, the filer's own stream says whether it is registered
+    if state is not None:
+        return Rejection.of("duplicate_filer", filer=cmd.filer)
+    owner = ctx.directory.filer_of_account(cmd.account) if cmd.account else None
+    if owner is not None and owner != cmd.filer:
+        return Rejection.of("account_taken", account=cmd.account, owner=owner)
+    return [e.FilerRegistered(**env.next(), filer=cmd.filer, name=cmd.name, kind=cmd.kind,
+                              affiliation=cmd.affiliation, term=cmd.term, account=cmd.account)]
+
+
 @decides(c.Submit, emits=(e.ProposalSubmitted,), roles=COORDINATING, clock="none",
          route="/proposals", service="intake", on_proposal=False)
 def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decision:
@@ -39,10 +52,46 @@ def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decisio
     owner = ctx.directory.owner_of(cmd.natural_key)
     if owner is not None and owner != cmd.proposal_id:
         return Rejection.of("duplicate_number", key=cmd.natural_key, existing=owner)
+    ids = _filer_ids(cmd, ctx)
+    if isinstance(ids, Rejection):
+        return ids
     return [e.ProposalSubmitted(**env.next(),
         kind=cmd.kind, level=cmd.level, year=cmd.year, number=cmd.number, title=cmd.title,
-        filers=[f.name for f in cmd.filers], affiliation=cmd.affiliation, topics=cmd.topics,
-        summary=cmd.summary, key_item=cmd.key_item)]
+        filers=[f.name for f in cmd.filers], filer_ids=ids, affiliation=cmd.affiliation,
+        topics=cmd.topics, summary=cmd.summary, key_item=cmd.key_item)]
+
+
+def _filer_ids(cmd: c.Submit, ctx: Context) -> list[str | None] | Rejection:
+    """Each filer's id in the registry: the one given (registered, else refused), or the one
+    registered filer of that exact name and the proposal's affiliation (none where there is
+    none, or several: `link_filers` links them later)."""
+    ids: list[str | None] = []
+    for filer in cmd.filers:
+        if filer.id is not None and ctx.directory.filer_name(filer.id) is None:
+            return Rejection.of("unknown_filer", filer=filer.id)
+        found = [filer.id] if filer.id else ctx.directory.filers_named(filer.name,
+                                                                       cmd.affiliation)
+        ids.append(found[0] if len(found) == 1 and found[0] not in ids else None)
+    return ids
+
+
+@decides(c.LinkFilers, emits=(e.FilersLinked,), roles=COORDINATING, clock="none",
+         route=proposal_route("filers"), service="intake")
+def link_filers(p: Proposal, cmd: c.LinkFilers, ctx: Context, env: Envelopes) -> Decision:
+    links: list[e.LinkedFiler] = []
+    for link in cmd.filers:
+        registered = ctx.directory.filer_name(link.id)
+        if registered is None:
+            return Rejection.of("unknown_filer", filer=link.id)
+        if link.id in p.filer_ids or link.id in [made.id for made in links]:
+            continue  # linked already: linking again changes nothing
+        name = link.name or registered
+        links.append(e.LinkedFiler(name=name, id=link.id))
+        if linked(p, links) == linked(p, links[:-1]):
+            return Rejection.of("not_a_filer_name", proposal=p.id, name=name)
+    if not links:
+        return Rejection.of("already_linked", proposal=p.id)
+    return [e.FilersLinked(**env.next(), filers=links)]
 
 
 def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: list[str],
@@ -275,8 +324,12 @@ def record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context, env: Envel
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
         return duty
+    # a filer rating a reply themselves does so on line (the page), unless they say otherwise
+    recorder = c.recorder_of(cmd)
+    channel = cmd.channel or ("online" if recorder is not None and recorder.role == "filer"
+                              else None)
     return [e.FeedbackRecorded(**env.next(), bureau=cmd.bureau, satisfaction=cmd.satisfaction,
-                                      comment=cmd.comment, channel=cmd.channel)]
+                                      comment=cmd.comment, channel=channel)]
 
 
 @decides(c.Reopen, emits=(e.HandlingReopened,), roles=BUREAUS, clock="duty",

@@ -1,4 +1,4 @@
-"""The Proposal aggregate (and the small Bureau aggregate): its state, the context a decision
+"""The Proposal aggregate (and the small Bureau and RegisteredFiler aggregates): its state, the context a decision
 is made in, and `evolve`. The rules that decide commands are banli.domain.deciders' (run by
 banli.domain.decide); `evolve` never refuses: events are facts."""
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .types import (
     DisclosureChoice,
     FeedbackChannel,
     FeedbackRecorder,
+    FilerKind,
     Frozen,
     Kind,
     Level,
@@ -91,6 +92,7 @@ class Proposal(Frozen):
     number: str
     title: str
     filers: tuple[str, ...] = ()
+    filer_ids: tuple[str | None, ...] = ()  # each filer's id in the registry, None: not linked
     affiliation: str = ""
     topics: tuple[str, ...] = ()
     key_item: bool = False
@@ -115,6 +117,10 @@ class Proposal(Frozen):
     def active_duties(self) -> list[Assignment]:
         return [a for a in self.assignments.values() if a.active]
 
+    def filed_by(self, filer: str | None) -> bool:
+        """Whether the registered filer `filer` is one of the proposal's (lead or co-signer)."""
+        return filer is not None and filer in self.filer_ids
+
     def latest_record_at(self) -> datetime:
         """The business time of the proposal's latest record, of any duty."""
         return max([self.last_at, *(a.last_at for a in self.assignments.values())])
@@ -128,7 +134,20 @@ class Bureau(Frozen):
     last_at: datetime
 
 
-State = Proposal | Bureau | None
+class RegisteredFiler(Frozen):
+    """A deputy or member in the filer registry."""
+
+    id: str
+    name: str
+    kind: FilerKind = "person"
+    affiliation: str = ""
+    term: str = ""
+    account: str = ""
+    version: int = 0
+    last_at: datetime
+
+
+State = Proposal | Bureau | RegisteredFiler | None
 
 
 # --- context --------------------------------------------------------------------------------
@@ -146,6 +165,14 @@ class Directory(Protocol):
 
     def proposal_status(self, proposal_id: str) -> str | None: ...
 
+    # The filer registry: the name a filer is registered under (None: not registered), the ids
+    # registered under a name and affiliation, an account's filer.
+    def filer_name(self, filer: str) -> str | None: ...
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]: ...
+
+    def filer_of_account(self, account: str) -> str | None: ...
+
 
 @dataclass
 class MemoryDirectory:
@@ -154,6 +181,7 @@ class MemoryDirectory:
     bureaus: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, name_en)
     keys: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
+    filers: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> name, aff., account
 
     def has_bureau(self, bureau: str) -> bool:
         return bureau in self.bureaus
@@ -167,10 +195,22 @@ class MemoryDirectory:
     def proposal_status(self, proposal_id: str) -> str | None:
         return self.statuses.get(proposal_id)
 
+    def filer_name(self, filer: str) -> str | None:
+        found = self.filers.get(filer)
+        return found[0] if found is not None else None
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        return sorted(f for f, (n, a, _) in self.filers.items() if (n, a) == (name, affiliation))
+
+    def filer_of_account(self, account: str) -> str | None:
+        return next((f for f, (_, _, a) in self.filers.items() if account and a == account), None)
+
     def observe(self, event: e.Event) -> None:
         match event:
             case e.BureauRegistered():
                 self.bureaus[event.bureau] = (event.name, event.name_en)
+            case e.FilerRegistered():
+                self.filers[event.filer] = (event.name, event.affiliation, event.account)
             case e.ProposalSubmitted():
                 self.keys[c.natural_key(event.level, event.kind, event.year, event.number)] = (
                     event.proposal_id)
@@ -205,10 +245,15 @@ def evolve(state: State, event: e.Event) -> State:
         case e.BureauRegistered():
             return Bureau(id=event.bureau, name=event.name, name_en=event.name_en,
                           version=event.seq, last_at=at)
+        case e.FilerRegistered():
+            return RegisteredFiler(id=event.filer, name=event.name, kind=event.kind,
+                                   affiliation=event.affiliation, term=event.term,
+                                   account=event.account, version=event.seq, last_at=at)
         case e.ProposalSubmitted():
             return Proposal(
                 id=event.proposal_id, kind=event.kind, level=event.level, year=event.year,
                 number=event.number, title=event.title, filers=tuple(event.filers),
+                filer_ids=_aligned(event.filer_ids, len(event.filers)),
                 affiliation=event.affiliation, topics=tuple(event.topics),
                 key_item=event.key_item, version=event.seq, submitted_at=at, last_at=at)
     assert isinstance(state, Proposal), f"{event.type} before ProposalSubmitted"
@@ -238,6 +283,9 @@ def evolve(state: State, event: e.Event) -> State:
             update["status"] = "withdrawn"
         case e.ProposalMerged():
             update.update(status="merged", merged_into=event.into)
+        case e.FilersLinked():  # who filed it: no record of the handling, no clock moves
+            update["filer_ids"] = linked(state, event.filers)
+            return replaced(state, update)
         case e.ReplySignedOff():  # the sign-off is a record of the co-handler's and on the draft
             lead, co = state.assignments[event.lead], state.assignments[event.bureau]
             assert lead.draft is not None, "a sign-off needs a draft"
@@ -262,6 +310,25 @@ def evolve(state: State, event: e.Event) -> State:
             return replaced(state, update)
     update["last_at"] = _later(state.last_at, at)  # one of the proposal's own records
     return replaced(state, update)
+
+
+def _aligned(ids: list[str | None], count: int) -> tuple[str | None, ...]:
+    """One id (or None) per filer named."""
+    return (*ids[:count], *(None,) * (count - len(ids)))
+
+
+def linked(p: Proposal, links: Iterable[e.LinkedFiler]) -> tuple[str | None, ...]:
+    """The proposal's filer ids with each link made: the first filer of that name not linked
+    yet takes the id (an id linked already stays where it is)."""
+    ids = list(p.filer_ids)
+    for link in links:
+        if link.id in ids:
+            continue
+        at = next((i for i, (name, filer) in enumerate(zip(p.filers, ids))
+                   if name == link.name and filer is None), None)
+        if at is not None:
+            ids[at] = link.id
+    return tuple(ids)
 
 
 def _later(a: datetime, b: datetime) -> datetime:

@@ -179,6 +179,35 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+# The filer registry's refusals and a filer's own: (message, message_en, hint, hint_en).
+FILER_MESSAGES: dict[str, tuple[str, str, str, str]] = {
+    "duplicate_filer": (
+        "代表委员 {filer} 已登记", "filer {filer} is already registered",
+        "无需再次登记", "nothing to do: they are registered"),
+    "unknown_filer": (
+        "代表委员 {filer} 未登记", "filer {filer} is not registered",
+        "请核对代表委员编号，或先导入代表委员名册",
+        "check the filer's id, or import the register of deputies and members first"),
+    "account_taken": (
+        "登录账号 {account} 已对应代表委员 {owner}",
+        "the account {account} is already filer {owner}'s",
+        "请核对登录账号：一个账号只对应一位代表委员", "check the account: one account is one filer's"),
+    "already_linked": (
+        "建议提案 {proposal} 的这些提出人均已关联",
+        "every one of these filers is linked to proposal {proposal} already",
+        "无需再次关联", "nothing to do: they are linked"),
+    "not_a_filer_name": (
+        "建议提案 {proposal} 的提出人中没有尚未关联的“{name}”",
+        "proposal {proposal} names no filer '{name}' not linked yet",
+        "请填写该件所列的提出人姓名", "give the name the proposal lists the filer by"),
+    "filer_backdated": (
+        "代表委员本人的记录以当天为业务日期（本条为 {at}，今天是 {today}）",
+        "a filer's own records are dated today (this one is dated {at}, today is {today})",
+        "请不填业务时间，或填今天", "leave the business time out, or give today"),
+}
+# (each with its hint, as every refusal carries one)
+MESSAGES.update(FILER_MESSAGES)
+
 # Refusals given by the event log's adapters rather than by `decide` (a used command id).
 ADAPTER_CODES = frozenset({"command_id_conflict"})
 

@@ -24,7 +24,8 @@ def settings(settings):
 
 
 def _vocabulary(server, role: str, bureau: str | None = None) -> dict:
-    answer = server.client(role, bureau).get("/api/vocabulary")
+    answer = server.client(role, bureau, filer="f-1" if role == "filer" else None).get(
+        "/api/vocabulary")
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -38,7 +39,7 @@ def test_every_command_is_a_form_for_each_role_with_what_it_may_send(server):
         assert {c["type"] for c in found["commands"] if c["may_send"]} == {
             t for t in COMMAND_TYPES if reach(actor, t) is not None}, role
         assert found["today"] == TODAY.isoformat()
-        assert found["earliest"] == ("2020-10-21" if role == "clerk" else None), role
+        assert found["earliest"] == {"clerk": "2020-10-21", "filer": "2020-11-20"}.get(role), role
         assert {e["type"] for e in found["events"]} == set(EVENT_TYPES)
 
 
@@ -50,7 +51,8 @@ def test_a_form_says_who_fills_each_field_for_the_signed_in_user(server):
         "沟通", "log a contact")
     assert {n: f["source"] for n, f in fields.items()} == {
         "type": "fixed", "proposal": "item", "bureau": "own_bureau", "stage": "user",
-        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server"}
+        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server",
+        "recorded_by": "server"}
     assert fields["bureau"]["default"] == "sh-ipa"
     assert [(c["value"], c["label"], c["label_en"]) for c in fields["stage"]["choices"]] == [
         ("before", "办前", "before handling"), ("during", "办中", "during handling"),

@@ -757,10 +757,11 @@ def test_only_importers_and_admins_enter_others_acts(recorder):
                                           user="clerk@sh-ipa")
 
 
-def test_a_filer_may_do_nothing_yet():
-    filer = {"user": "deputy", "role": "filer"}
+def test_a_filer_may_send_nothing_but_their_feedback():
+    filer = {"user": "deputy", "role": "filer", "filer": "d-zhang"}
     scenario = given(*ASSIGNED, reply("sh-ipa"))
-    for command in (record_feedback("sh-ipa"), supervise(), submit("21009"), acknowledge("sh-ipa")):
+    for command in (supervise(), submit("21009"), acknowledge("sh-ipa"), reopen("sh-ipa"),
+                    decide_disclosure("sh-ipa")):
         scenario.when({**command, "actor": filer}).then_rejected("forbidden", role="filer")
 
 

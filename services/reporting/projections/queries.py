@@ -163,6 +163,46 @@ BUREAUS_OF_PROPOSAL = """
 SELECT DISTINCT bureau FROM {db}.assignment_versions WHERE proposal_id = {proposal:String}
 """
 
+# --- filers ------------------------------------------------------------------------------------
+# The proposals a filer filed: a link is never taken back, so any version naming the filer is
+# the current one.
+FILED_BY = """
+SELECT DISTINCT proposal_id FROM {db}.proposal_filers WHERE filer = {filer:String}
+ORDER BY proposal_id
+"""
+
+HISTORIES = """
+SELECT proposal_id, data FROM {db}.event_history FINAL
+WHERE proposal_id IN {proposals:Array(String)}
+ORDER BY proposal_id, seq
+"""
+
+FILERS = """
+SELECT filer, argMax(name, seq) AS name, argMax(kind, seq) AS kind,
+       argMax(affiliation, seq) AS affiliation, argMax(term, seq) AS term,
+       argMax(account, seq) AS account
+FROM {db}.filers WHERE {filer:String} = '' OR filer = {filer:String}
+GROUP BY filer ORDER BY filer
+"""
+
+FILER_OF_ACCOUNT = """
+SELECT filer FROM {db}.filers FINAL WHERE account = {account:String} AND account != ''
+ORDER BY filer
+"""
+
+# The proposals naming a filer not linked yet, under a name and the proposal's affiliation.
+UNLINKED = """
+SELECT DISTINCT proposal_id FROM (
+    SELECT proposal_id, idx, argMax(name, seq) AS name, argMax(filer, seq) AS filer,
+           argMax(affiliation, seq) AS affiliation
+    FROM {db}.proposal_filers
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.proposal_filers
+                          WHERE name = {name:String} AND affiliation = {affiliation:String})
+    GROUP BY proposal_id, idx)
+WHERE name = {name:String} AND affiliation = {affiliation:String} AND filer = ''
+ORDER BY proposal_id
+"""
+
 # --- routing (issue 6: routing from history) --------------------------------------------------
 # Misrouting (banli.domain.routing_lineage): the assignment versions written by a return or a
 # reassignment's removal before any reply or opinion, i.e. status 'returned'/'removed' at the

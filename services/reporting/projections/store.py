@@ -27,11 +27,12 @@ from banli.workcalendar import china_calendar
 from . import duty_table, queries
 from .duty_table import ASSIGNMENT_COLUMNS, FORMAT, item_of_row
 from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
-from .projector import BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS, Rows
+from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
+                        PROPOSAL_FILER_COLUMNS, Rows)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 TABLES = ("event_history", "proposal_versions", "assignment_versions", "report_intervals",
-          "bureaus", "projection_format")
+          "bureaus", "filers", "proposal_filers", "projection_format")
 LAST_AS_OF = OPEN - timedelta(days=1)  # every later date reports what this one does
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
@@ -192,6 +193,8 @@ class ReportingStore:
                 ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
                 ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
                 ("bureaus", BUREAU_COLUMNS, rows.bureaus),
+                ("filers", FILER_COLUMNS, rows.filers),
+                ("proposal_filers", PROPOSAL_FILER_COLUMNS, rows.proposal_filers),
                 ("event_history", HISTORY_COLUMNS, rows.history),
             ):
                 if data:
@@ -446,13 +449,41 @@ class ReportingStore:
 
     def history(self, proposal_id: str) -> list[dict[str, Any]]:
         """A proposal's events in order (none for an unknown id, or a bureau's stream)."""
-        if proposal_id.startswith("bureau:"):
+        if proposal_id.startswith(("bureau:", "filer:")):
             return []
         return self.query(queries.HISTORY, proposal=proposal_id)
 
     def bureaus_of(self, proposal_id: str) -> set[str]:
         return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
                                                 proposal=proposal_id)}
+
+    # --- the filer registry and what filers filed ---------------------------------------------
+    def filed_by(self, filer: str) -> list[str]:
+        """The proposals `filer` (an id in the registry) filed, as lead filer or co-signer."""
+        return [r["proposal_id"] for r in self.query(queries.FILED_BY, filer=filer)]
+
+    def histories(self, proposals: list[str]) -> dict[str, list[str]]:
+        """Each proposal's events (their JSON), in order."""
+        found: dict[str, list[str]] = {p: [] for p in proposals}
+        for r in self.query(queries.HISTORIES, proposals=proposals):
+            found[r["proposal_id"]].append(r["data"])
+        return found
+
+    def filers(self, filer: str = "") -> dict[str, dict[str, str]]:
+        """The filer registry (or the one filer `filer`): each filer's name, kind, affiliation,
+        term and account."""
+        return {r["filer"]: {k: r[k] for k in ("name", "kind", "affiliation", "term", "account")}
+                for r in self.query(queries.FILERS, filer=filer)}
+
+    def filers_of_account(self, account: str) -> list[str]:
+        """The filers a sign-in account maps to (one, where the registry is kept right)."""
+        return [r["filer"] for r in self.query(queries.FILER_OF_ACCOUNT, account=account)]
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        """The proposals naming a filer `name` not linked to the registry, filed under
+        `affiliation`: those the registry's import offers to link."""
+        return [r["proposal_id"] for r in self.query(queries.UNLINKED, name=name,
+                                                     affiliation=affiliation)]
 
     def bureau_names(self) -> dict[str, dict[str, str]]:
         return {r["bureau"]: {"name": r["name"], "name_en": r["name_en"]}
