@@ -138,10 +138,12 @@ async function counts() {
   const set = (name, n) => { const node = $(`count-${name}`); if (node) node.textContent = n ? String(n) : ""; };
   const have = views();
   if (have.includes("work") && session.me.role === "clerk") {
-    getJSON("/api/work").then((w) => set("work", Object.values(w.counts || {}).reduce((a, b) => a + b, 0))).catch(() => set("work", ""));
+    getJSON("/api/work").then((w) => set("work", w.total)).catch(() => set("work", ""));
   }
   if (have.includes("desk")) {
-    getJSON("/api/desk").then((d) => set("desk", Object.values(d.counts || {}).reduce((a, b) => a + b, 0))).catch(() => set("desk", ""));
+    // what waits on the coordinator: to assign, to route again, extensions to decide
+    getJSON("/api/desk").then((d) => set("desk", d.awaiting.length + d.returned.length + d.extension_requests.length))
+      .catch(() => set("desk", ""));
   }
   if (have.includes("mine")) {
     getJSON("/api/my/proposals").then((m) => set("mine", m.items.flatMap((i) => i.replies).filter((r) => r.may_rate && !r.feedback).length))

@@ -67,12 +67,13 @@ function card(item) {
   node.dataset.proposal = item.proposal_id;
   const duties = item.duties.map((d) => `<li data-bureau="${esc(d.bureau)}"><strong>${esc(bureauName(d.bureau))}</strong>`
     + ` <span class="tag">${esc(dutyRole(d.role))}</span> <span class="muted">${esc(t(d.role === "co" ? "opinion_due" : "reply_due"))} ${esc(formatDay(d.due))}</span>`
-    + ` · ${esc(d.status && d.status !== "active" ? named("duty_status", d.status) : d.replied_on ? t("replied_on", formatDay(d.replied_on)) : d.acknowledged ? t("acknowledged") : t("not_acknowledged"))}</li>`).join("");
+    + ` · ${esc(choiceLabel("duty_progress", d.status))}${d.replied_on ? ` · ${esc(t("replied_on", formatDay(d.replied_on)))}` : ""}`
+    + `${d.acknowledged || d.replied_on ? "" : ` · ${esc(t("not_acknowledged"))}`}</li>`).join("");
   const contacts = item.contacts.map((c) => `<li>${esc(formatDay(c.on))} · ${esc(bureauName(c.bureau))} · ${esc(choiceLabel("contact_stage", c.stage))}`
     + ` · ${esc(choiceLabel("contact_method", c.method))}</li>`).join("");
   node.innerHTML = `<header class="mine-head"><a href="/app/?view=item&proposal=${encodeURIComponent(item.proposal_id)}" data-open="${esc(item.proposal_id)}">`
     + `<strong>${esc(itemNumber(item, true))}</strong></a> <span class="tag">${esc(named("filed_as", item.filed_as))}</span>`
-    + ` <span class="tag">${esc(named("proposal_status", item.status))}</span></header>`
+    + ` <span class="tag">${esc(choiceLabel("filed_status", item.status))}</span></header>`
     + `<h3 class="item-title">${esc(item.title)}</h3>`
     + `<h4>${esc(t("duties"))}</h4>${duties ? `<ul class="plain">${duties}</ul>` : `<p class="muted">${esc(t("not_assigned_yet"))}</p>`}`
     + (contacts ? `<h4>${esc(t("contacts"))}</h4><ul class="plain">${contacts}</ul>` : "")

@@ -6,7 +6,7 @@ import { ApiError, getJSON } from "../api.js";
 import { $, debounce, esc } from "../dom.js";
 import { listen } from "../live.js";
 import { session } from "../session.js";
-import { bureauName, dutyRole, formatDay, itemNumber, named, t } from "../words.js";
+import { bureauName, dutyRole, formatDay, itemNumber, label, named, t } from "../words.js";
 import { openItem } from "./item.js";
 
 const state = { data: null, owed: "", bureau: null };
@@ -93,17 +93,23 @@ function draw() {
   const counts = data.counts || {};
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   $("work-chips").innerHTML = [["", total], ...Object.entries(counts).filter(([, n]) => n > 0)].map(([owed, n]) => `<button type="button" class="chip${owed === state.owed ? " on" : ""}"`
-    + ` data-owed="${esc(owed)}" aria-pressed="${owed === state.owed}">${esc(owed ? named("owed_kinds", owed) : t("all_work"))} <span class="n">${n}</span></button>`).join("");
+    + ` data-owed="${esc(owed)}" aria-pressed="${owed === state.owed}">${esc(owed ? owedName(owed) : t("all_work"))} <span class="n">${n}</span></button>`).join("");
   const items = data.items.filter((i) => !state.owed || i.owed === state.owed);
   $("work").innerHTML = items.map(itemHtml).join("") || `<li class="empty">${esc(t("nothing_owed"))}</li>`;
   drawReminders(data.reminders || []);
+}
+
+/** The words of what is owed: the work list's own (its `kinds`), else the page's catalogue. */
+function owedName(owed) {
+  const kind = ((state.data || {}).kinds || []).find((k) => k.owed === owed);
+  return kind ? label(kind) : named("owed_kinds", owed);
 }
 
 function itemHtml(i) {
   const colour = i.colour || "";
   return `<li class="work-item ${esc(colour)}" data-proposal="${esc(i.proposal_id)}" data-owed="${esc(i.owed)}">`
     + `<a href="/app/?view=item&proposal=${encodeURIComponent(i.proposal_id)}" class="work-open">`
-    + `<span class="w-top"><span class="w-owed">${esc(named("owed_kinds", i.owed))}</span>`
+    + `<span class="w-top"><span class="w-owed">${esc(owedName(i.owed))}</span>`
     + `<span class="clock ${esc(colour)}">${esc(clockText(i))}</span>`
     + (i.provisional ? `<span class="tag provisional">${esc(t("provisional"))}</span>` : "")
     + (i.key_item ? `<span class="tag key">${esc(t("key_item"))}</span>` : "") + `</span>`
@@ -116,9 +122,11 @@ function drawReminders(reminders) {
   const box = $("work-reminders-box");
   box.hidden = !reminders.length;
   $("work-reminders-title").textContent = t("reminders_of", reminders.length);
-  $("work-reminders").innerHTML = reminders.map((r) => `<li class="${esc(r.colour || "")}" data-proposal="${esc(r.proposal_id)}">`
+  const sorted = [...reminders].sort((a, b) => a.due.localeCompare(b.due) || a.proposal_id.localeCompare(b.proposal_id));
+  $("work-reminders").innerHTML = sorted.map((r) => `<li class="${esc(r.colour || "")}" data-proposal="${esc(r.proposal_id)}">`
     + `<span class="clock ${esc(r.colour || "")}">${esc(r.days_left < 0 ? t("overdue_days", -r.days_left) : t("days_left_n", r.days_left))}</span> `
-    + `${esc(named("owed_kinds", r.owed))} · ${esc(r.display ? itemNumber(r) : r.proposal_id)} · ${esc(t("due_on", formatDay(r.due)))}</li>`).join("");
+    + `${esc(owedName(r.owed))} · <a href="/app/?view=item&proposal=${encodeURIComponent(r.proposal_id)}" data-item="${esc(r.proposal_id)}">`
+    + `${esc(itemNumber(r))}</a> · ${esc(bureauName(r.bureau))} · ${esc(t("due_on", formatDay(r.due)))}</li>`).join("");
 }
 
 listen(debounce((message) => { if (message.type === "events" && $("work")) load(); }, 300));
