@@ -238,7 +238,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         auth = authority(settings, create=action == "issue")
         where = f"（{auth.path}）"
         if action == "issue":
-            actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
+            actor = Actor(user=args.user, bureau=args.bureau, role=args.role, filer=args.filer)
             days = args.ttl_days if args.ttl_days is not None else settings.token_ttl_days
             print(auth.issue(actor, days * 86400))
         elif action == "revoke":
@@ -424,7 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "admin's or an overseer's act). A "
                     "spreadsheet (.xlsx, .xlsm, .xls, .xlsb, .ods: docs/sheets.md): an "
                     "assignment list (交办清单) becomes each item's submit and assign, a bureau's "
-                    "reply list (--replies --bureau B) its contacts, replies and disclosures; "
+                    "reply list (--replies --bureau B) its contacts, replies and disclosures, "
+                    "the filer registry (--filers, 代表委员名册) its deputies and members, with "
+                    "the proposals recorded before it linked to them by name and affiliation; "
                     "every row Banli refuses is shown with its reason before anything is sent, "
                     "and --dry-run stops there. A sheet is read in a child process within the "
                     "BANLI_SHEET_* bounds; one past a bound is refused (exit 2). Importing the "
@@ -437,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--replies", action="store_true",
                        help="the sheet is a bureau's reply list (default: an assignment list)")
     sheet.add_argument("--bureau", help="whose reply list it is (with --replies)")
+    sheet.add_argument("--filers", action="store_true",
+                       help="the sheet is the filer registry (代表委员名册: 姓名, 代表团/界别, 届次, "
+                            "账号)")
     sheet.add_argument("--kind", choices=["npc_suggestion", "cppcc_proposal"],
                        help="for rows whose sheet gives no kind (人大建议 or 政协提案; default: "
                             "what the sheet's title says)")
@@ -459,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = sub.add_parser(
         "token", help="tokens: issue one, revoke, rotate and retire signing keys",
-        description="Banli's bearer tokens are JWTs (sub, role, bureau, iat, exp, jti, kid) "
+        description="Banli's bearer tokens are JWTs (sub, role, bureau, filer, iat, exp, jti, kid) "
                     "signed with the newest key of the ring in the auth dir (default the data "
                     "dir), or with BANLI_SECRET. People sign in through the identity provider "
                     "where one is configured; tokens from here are for service accounts and "
@@ -468,8 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue = token_sub.add_parser("issue", help="print a signed bearer token")
     issue.add_argument("--user", required=True)
     issue.add_argument("--bureau", help="the bureau a clerk acts for")
+    issue.add_argument("--filer", help="a filer's id in the filer registry (with --role filer)")
     issue.add_argument("--role", required=True,
-                       choices=["coordinator", "clerk", "overseer", "admin", "importer"])
+                       choices=["coordinator", "clerk", "overseer", "admin", "importer", "filer"])
     issue.add_argument("--ttl-days", type=float,
                        help="lifetime (default BANLI_TOKEN_TTL_DAYS, 30; at most "
                             "BANLI_TOKEN_MAX_DAYS, 90)")

@@ -18,9 +18,11 @@ from services.reporting.projections.suggestions import Suggester
 from services.reporting.http.api import router as reporting_router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.filers_api import router as filers_router
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
+from services.reporting.http.work_api import router as work_router
 from services.reporting.projections.projection import EmbeddedProjector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.projections.replay import Replayer, SqliteSource
@@ -132,14 +134,17 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def status() -> dict[str, Any]:
         return await run_in_threadpool(system.status)
 
+    async def filer_accounts(account: str) -> list[str]:
+        return await run_in_threadpool(system.reporting.filers_of_account, account)
+
     live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
                     recheck=system.settings.live_recheck_s)
     system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
-         deadlines_router, sheets_router, letters_router, letters_download_router, poll_router,
-         page_router],
+         deadlines_router, work_router, sheets_router, letters_router, letters_download_router,
+         poll_router, filers_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
                        bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
                        letters=system.letters, calendars=system.calendars, status=status,
@@ -148,5 +153,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        records=system.log,
                        previews=PreviewBook.from_settings(system.settings),
                        clerk_backdate_days=system.settings.clerk_backdate_days,
-                       documents=DocumentOptions.of(system.settings)),
+                       documents=DocumentOptions.of(system.settings),
+                       profile=system.profile, filer_accounts=filer_accounts),
         system.settings, lifespan, signin=True, on_stop=[live.close])

@@ -25,6 +25,8 @@ DEMO_ACTORS = {
     "coordinator": Actor(user="demo-coordinator", role="coordinator"),
     "clerk (sh-ipa)": Actor(user="demo-clerk", bureau="sh-ipa", role="clerk"),
     "overseer": Actor(user="demo-overseer", role="overseer"),
+    # a deputy of the demo's filer registry (banli.demo.generate.FILER_REGISTRY: 张伟)
+    "filer (filer-00)": Actor(user="filer00", role="filer", filer="filer-00"),
 }
 
 
@@ -158,7 +160,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     from banli.sheets.infer import parse_sessions
     from banli.sheets.isolate import read_table
     from banli.sheets.limits import SheetLimits
-    from banli.sheets.records import assignment_sheet, reply_sheet
+    from banli.sheets.records import assignment_sheet, filer_sheet, reply_sheet
     from banli.workcalendar import CalendarBook
 
     if not path.is_file():
@@ -176,10 +178,12 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
         mapping = load_mapping(options.mapping) if options.mapping else None
         # the file is read in a child process within the bounds (banli.sheets.isolate): a
         # hostile sheet is refused, it cannot abort this process
-        table = read_table(path, "replies" if options.replies else "assignments",
-                           limits=SheetLimits.from_settings(settings), mapping=mapping,
-                           sheet=sheet)
-        if options.replies:
+        which = "filers" if options.filers else "replies" if options.replies else "assignments"
+        table = read_table(path, which, limits=SheetLimits.from_settings(settings),
+                           mapping=mapping, sheet=sheet)
+        if options.filers:
+            preview = filer_sheet(table, log)
+        elif options.replies:
             preview = reply_sheet(table, log, bureau=options.bureau, kind=options.kind,
                                   year=options.year, level=options.level, sessions=sessions)
         else:
@@ -199,6 +203,9 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
           f"{counts['new']}，已有且一致 unchanged {counts['unchanged']}，已有但不同 differs "
           f"{counts['differs']}，不予导入 refused {counts['refused']}；命令 commands "
           f"{counts['commands']}")
+    if "links" in counts:
+        print(f"  可关联此前登记的建议提案 {counts['links']} 件 (offers to link {counts['links']} "
+              f"proposals recorded before, by exact name and affiliation)")
     for row in preview["rows"]:
         if row["status"] == "refused" and row["reason"] is not None:
             print(f"  {row['reason']['message']} ({row['reason']['message_en']})",
@@ -239,6 +246,8 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     print(f"导入完成：新导入 {c['imported']} 行，此前已导入 {c['already']} 行，未接受 "
           f"{c['refused'] + c['refused_in_preview']} 行 (imported {c['imported']} rows, already "
           f"imported {c['already']}, not taken {c['refused'] + c['refused_in_preview']})")
+    if "linked" in c:
+        print(f"关联建议提案 {c['linked']} 件 (linked {c['linked']} proposals to the registry)")
     if options.json:
         print(json.dumps({"preview": preview, "outcome": result}, ensure_ascii=False))
     return 1 if options.strict and (c["refused"] or c["refused_in_preview"]) else 0

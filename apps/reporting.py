@@ -29,10 +29,12 @@ from banli.clock import system_clock
 from services.reporting.http.api import router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.filers_api import router as filers_router
 from services.reporting.projections.freshness import ConsumerLag
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
+from services.reporting.http.work_api import router as work_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.projections.replay import KafkaSource, Replayer
 from services.reporting.projections.store import ReportingStore
@@ -65,6 +67,9 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     async def settle() -> None:  # the log is Kafka: reads see what is projected so far
         return None
 
+    async def filer_accounts(account: str) -> list[str]:
+        return await run_in_threadpool(store.filers_of_account, account)
+
     async def status() -> dict:
         events = await run_in_threadpool(store.count_events)
         answer: dict = {"projected_events": events,
@@ -81,8 +86,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     commands = [command_routes("intake", "handling", any_command=True), letters_router,
                 poll_router] if bus else []
     return build_app("Banli reporting",
-                     [router, documents_router, deadlines_router, routing_router, sheets_router,
-                      letters_download_router, *commands, page_router],
+                     [router, documents_router, deadlines_router, work_router, routing_router,
+                      sheets_router, letters_download_router, filers_router, *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
                          bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
@@ -93,7 +98,9 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          records=ProjectedRecords(store, load),
                          previews=PreviewBook.from_settings(settings),
                          clerk_backdate_days=settings.clerk_backdate_days,
-                         documents=DocumentOptions.of(settings)),
+                         documents=DocumentOptions.of(settings),
+                         profile=get_profile(settings.profile),
+                         filer_accounts=filer_accounts),
                      settings, signin=True, on_stop=[live.close])
 
 

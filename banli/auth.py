@@ -1,5 +1,6 @@
-"""Banli's own tokens: standard JWTs (HS256, PyJWT) with `sub`, `role`, `bureau`, `iat`, `exp`,
-`jti` and the signing key's `kid` in the header.
+"""Banli's own tokens: standard JWTs (HS256, PyJWT) with `sub`, `role`, `bureau` (a clerk's),
+`filer` (a filer's id in the filer registry), `iat`, `exp`, `jti` and the signing key's `kid` in
+the header.
 
 - Keys: a ring kept in `<auth dir>/auth.sqlite3` (0600): the newest key signs, older ones verify
   until retired (`banli token rotate`, `banli token retire KID`). With BANLI_SECRET set (the
@@ -32,7 +33,7 @@ import jwt
 
 from .domain.types import Actor
 
-ROLES = ("coordinator", "clerk", "overseer", "admin", "importer")
+ROLES = ("coordinator", "clerk", "overseer", "admin", "importer", "filer")
 ALGORITHM = "HS256"
 ISSUER = "banli"
 
@@ -166,6 +167,8 @@ class Authority:
     def issue(self, actor: Actor, ttl_seconds: float, now: float | None = None) -> str:
         if actor.role == "clerk" and not actor.bureau:
             raise ValueError("a clerk's token names its bureau")
+        if actor.role == "filer" and not actor.filer:
+            raise ValueError("a filer's token names the filer's id in the filer registry")
         if not 0 < ttl_seconds <= self.max_ttl:
             raise ValueError(f"a token lives at most {self.max_ttl / 86400:g} days "
                              f"(BANLI_TOKEN_MAX_DAYS)")
@@ -203,11 +206,14 @@ class Authority:
             raise AuthError(f"malformed token: {exc}") from None
         try:
             issued, expires = _numeric_date(claims["iat"]), _numeric_date(claims["exp"])
-            actor = Actor(user=claims["sub"], bureau=claims.get("bureau"), role=claims["role"])
+            actor = Actor(user=claims["sub"], bureau=claims.get("bureau"), role=claims["role"],
+                          filer=claims.get("filer") if claims["role"] == "filer" else None)
         except (TypeError, ValueError):
             raise AuthError("malformed claims") from None
         if actor.role == "clerk" and not actor.bureau:
             raise AuthError("a clerk's token names no bureau")
+        if actor.role == "filer" and not actor.filer:
+            raise AuthError("a filer's token names no filer")
         if expires <= moment:
             raise AuthError("token expired")
         if issued > moment + 60:
@@ -262,6 +268,8 @@ def _encode(key: SigningKey, actor: Actor, ttl_seconds: float, now: float | None
     issued = int(now if now is not None else time.time())
     claims = {"iss": ISSUER, "sub": actor.user, "role": actor.role, "bureau": actor.bureau,
               "iat": issued, "exp": issued + int(ttl_seconds), "jti": uuid.uuid4().hex}
+    if actor.filer is not None:
+        claims["filer"] = actor.filer
     return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 

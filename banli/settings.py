@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = Field("banli_role", description="the claim giving the Banli role (a "
                                                           "string or a list of strings)")
     oidc_bureau_claim: str = Field("bureau", description="the claim giving a clerk's bureau")
+    oidc_filer_claim: str = Field("banli_filer", description="the claim giving a filer's id in "
+                                                            "the filer registry; without it a "
+                                                            "filer's account is looked up there")
     oidc_role_map: str = Field("", description='JSON mapping IdP role values to Banli roles, '
                                                'e.g. {"gov-clerk": "clerk"}; unset: the values '
                                                'are Banli role names')

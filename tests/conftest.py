@@ -90,14 +90,16 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-def token_for(secret: str, role: str, bureau: str | None = None, user: str | None = None) -> str:
-    return issue_token(secret, Actor(user=user or f"test-{role}", bureau=bureau, role=role), 3600)
+def token_for(secret: str, role: str, bureau: str | None = None, user: str | None = None,
+              filer: str | None = None) -> str:
+    return issue_token(secret, Actor(user=user or f"test-{role}", bureau=bureau, role=role,
+                                     filer=filer), 3600)
 
 
 @pytest.fixture
 def server(system):
     """The embedded app served over real HTTP; `server.client(role, bureau)` gives an httpx
-    client signed in as that role."""
+    client signed in as that role (`filer=`: a filer's id in the registry)."""
     from apps.embedded import create_app
 
     app = create_app(system)
@@ -105,12 +107,13 @@ def server(system):
         clients: list[httpx.Client] = []
 
         def client(role: str | None = "coordinator", bureau: str | None = None,
-                   token: str | None = None) -> httpx.Client:
+                   token: str | None = None, filer: str | None = None) -> httpx.Client:
             headers = {}
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
             elif role is not None:
-                headers["Authorization"] = f"Bearer {token_for(system.settings.secret, role, bureau)}"
+                headers["Authorization"] = (
+                    f"Bearer {token_for(system.settings.secret, role, bureau, filer=filer)}")
             c = httpx.Client(base_url=live.url, headers=headers, timeout=60)
             clients.append(c)
             return c

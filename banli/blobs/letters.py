@@ -175,7 +175,8 @@ class Letters:
                         f"再用上传返回的 sha256 提交答复",
                 message_en=f"the letter {letter.name!r} ({letter.sha256[:12]}…) is not in the "
                            f"store: upload it first, then send the reply with the sha256 the "
-                           f"upload answered")
+                           f"upload answered",
+                hint="请先上传答复函文件，再提交答复", hint_en="upload the letter, then send the reply")
         with self.store.open(letter.sha256) as file:
             stored_type = type_of_head(file.read(16))
         if (info.size, stored_type) != (letter.size, letter.media_type):
@@ -185,7 +186,9 @@ class Letters:
                 message=f"答复函“{letter.name}”的大小或类型与上传的文件不符（上传的文件为 "
                         f"{stored_type}，{info.size} 字节）",
                 message_en=f"the letter {letter.name!r} does not match the uploaded file in "
-                           f"size or type (the file is {stored_type}, {info.size} bytes)")
+                           f"size or type (the file is {stored_type}, {info.size} bytes)",
+                hint="请重新上传答复函，并使用上传返回的文件信息提交",
+                hint_en="upload the letter again and send what the upload answered")
         return None
 
     def outcome(self, command: Command) -> Outcome | None:

@@ -70,6 +70,11 @@ AFFILIATIONS = {
     "npc_suggestion": ["浦东新区代表团", "黄浦区代表团", "徐汇区代表团", "闵行区代表团", "解放军代表团"],
     "cppcc_proposal": ["经济界别", "科技界别", "教育界别", "无党派人士界别", "金融界别", "民盟市委"],
 }
+# The filer registry: each name of FILERS registered under one delegation or sector (the
+# proposals name them under any: those of another are linked afterwards, by id).
+FILER_REGISTRY = [(f"filer-{k:02d}", name,
+                   AFFILIATIONS[KINDS[k % 2]][k % len(AFFILIATIONS[KINDS[k % 2]])])
+                  for k, name in enumerate(FILERS)]
 SIGNERS = ["芮文彪", "王志刚", "李明", None]
 METHODS = ("phone", "visit", "meeting", "online", "letter")
 RESULTS = ("solved", "planned", "deferred", "reference")
@@ -81,10 +86,10 @@ SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
 # demo generates from the registry: every other command on a proposal is sent as its example
 # (_Planner.others), so that a command added to the registry is in the demo's histories too.
 MODELLED = frozenset({
-    "register_bureau", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
+    "register_bureau", "register_filer", "link_filers", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
     "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
     "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
-    "supervise", "withdraw", "merge"})
+    "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge"})
 UNMODELLED = [spec for spec in REGISTRY if spec.type not in MODELLED]
 
 
@@ -211,6 +216,7 @@ class _Planner:
             submit["key_item"] = True
         steps = [self.cmd(t0, "submit", **submit)]
         self.context = {"pid": pid, "submit": steps[0][1], "leads": [], "cos": []}
+        steps += self.links(pid, submit, t0)
 
         fate = rng.random()
         target = self.targets.get((year, kind))
@@ -244,6 +250,12 @@ class _Planner:
             reply_due, opinion_due = add_months(assigned, 2), assigned + timedelta(days=20)
             assign.update(reply_due=reply_due.isoformat(), opinion_due=opinion_due.isoformat())
         steps.append(self.cmd(t_assign, "assign", **assign))
+        # A few become key items (重点督办件) once assigned, drawn from a stream of their own so
+        # that every other line is what it was before key items were marked.
+        keys = random.Random(f"key/{pid}")
+        if not submit.get("key_item") and keys.random() < 0.03:
+            steps.append(self.cmd(t_assign + keys.randint(DAY, 10 * DAY), "mark_key_item",
+                                  proposal=pid, key=True, reason="市领导关注，列为重点督办件"))
 
         tracked = {b: ("lead", t_assign, reply_due) for b in leads}
         tracked.update({b: ("co", t_assign, opinion_due) for b in cos})
@@ -299,6 +311,21 @@ class _Planner:
         steps.sort(key=lambda s: s[0])
         return steps
 
+    def links(self, pid: str, submit: dict[str, Any], t0: int
+              ) -> list[tuple[int, dict[str, Any]]]:
+        """On a fifth of the proposals naming a registered filer under another delegation or
+        sector than the registry's (`submit` links only the filers of its own), the
+        coordinator links them by id a few days on. Drawn from a random stream of its own:
+        every other line is what it would be without it."""
+        rng = random.Random(f"filers/{pid}")
+        ids = {name: (filer, where) for filer, name, where in FILER_REGISTRY}
+        unlinked = [{"id": ids[f["name"]][0], "name": f["name"]} for f in submit["filers"]
+                    if ids[f["name"]][1] != submit["affiliation"]]
+        if not unlinked or rng.random() >= 0.2:
+            return []
+        return [self.cmd(t0 + (1 + rng.randrange(5)) * DAY, "link_filers", proposal=pid,
+                         filers=unlinked)]
+
     def others(self, pid: str, tracked: dict[str, tuple[str, int, date]], last: int
                ) -> list[tuple[int, dict[str, Any]]]:
         """The registry's commands on a proposal that the planner does not model, each sent as
@@ -327,13 +354,27 @@ class _Planner:
             steps.append(self.cmd(self.later(t_start, 0, 3), "acknowledge", proposal=pid,
                                   bureau=bureau))
         start, t = clock.day(t_start), t_start
+        # The bureau's requests for an extension (申请延期): a stream of their own, so that
+        # every other line is what it was before requests were generated.
+        asks = random.Random(f"extension/{pid}/{bureau}")
+        # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
+        lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
         if rng.random() < 0.05:
-            # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
             t = self.later(t_start, 10, 45)
-            lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
             due = lo + timedelta(days=rng.randint(0, (hi - lo).days))
+            if asks.random() < 0.8:  # asked for a few days before the coordinator approved it
+                steps.append(self.cmd(t - asks.randint(DAY, 4 * DAY), "request_extension",
+                                      proposal=pid, bureau=bureau, reply_due=due.isoformat(),
+                                      reason="涉及多部门协调，申请延期"))
             steps.append(self.cmd(t, "extend_deadline", proposal=pid, bureau=bureau,
                                   reply_due=due.isoformat(), reason="涉及多部门协调，申请延期"))
+        elif asks.random() < 0.02:  # asked for, and denied, before any reply (2 weeks on)
+            t_ask = t_start + asks.randint(5 * DAY, 8 * DAY)
+            asked = lo + timedelta(days=asks.randint(0, (hi - lo).days))
+            steps.append(self.cmd(t_ask, "request_extension", proposal=pid, bureau=bureau,
+                                  reply_due=asked.isoformat(), reason="需开展专题调研，申请延期"))
+            steps.append(self.cmd(t_ask + asks.randint(DAY // 2, 3 * DAY), "deny_extension",
+                                  proposal=pid, bureau=bureau, reason="请按原期限答复"))
         outcome = rng.random()
         if outcome < 0.05:
             t_reply = None
@@ -603,6 +644,9 @@ def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020
                     for k, (b, name, en) in enumerate(registry)]
     for _, line, expected in planner.with_noise(registration):
         yield line, expected
+    for k, (filer, name, where) in enumerate(FILER_REGISTRY):  # clean: the noise is the above's
+        yield planner.cmd(2 * DAY + k, "register_filer", filer=filer, name=name,
+                          affiliation=where, term="十六届", account=filer.replace("-", ""))[1], None
 
     heap: list[tuple[int, int, int, list[Any]]] = []  # (time, proposal, step, its lines)
     n_years = last - first + 1
@@ -694,7 +738,7 @@ def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
     rng = random.Random(f"typed-in:{seed}")
     by_proposal: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
-        if isinstance(line, dict) and line["type"] != "register_bureau":
+        if isinstance(line, dict) and line["type"] not in ("register_bureau", "register_filer"):
             key = line.get("proposal") or _derived_id(line)  # a submit may leave it out
             by_proposal.setdefault(key, []).append(i)
     out = list(lines)

@@ -16,6 +16,8 @@ from .types import (
     Day,
     DisclosureChoice,
     FeedbackChannel,
+    FilerId,
+    FilerKind,
     Frozen,
     Instant,
     Kind,
@@ -81,10 +83,29 @@ class Command(Frozen):
         return (bureau,) if bureau else ()
 
 
-class Filer(Frozen):
-    labels: ClassVar[Labels] = Labels("提出人", "filer", name=("姓名", "name"))
+FilerName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+class Filer(Frozen):
+    """One of a proposal's filers, by name, and by their id in the filer registry where it is
+    known (without one, `submit` links the one registered filer of that name and affiliation)."""
+
+    labels: ClassVar[Labels] = Labels("提出人", "filer", name=("姓名", "name"),
+                                      id=("代表委员编号", "filer id"))
+
+    name: FilerName
+    id: FilerId | None = None
+
+
+class FilerLink(Frozen):
+    """A registered filer linked to a proposal, under the name the proposal lists them by
+    (default: the name they are registered under)."""
+
+    labels: ClassVar[Labels] = Labels("提出人", "filer", id=("代表委员编号", "filer id"),
+                                      name=("建议提案所列姓名", "name on the proposal"))
+
+    id: FilerId
+    name: FilerName | None = None
 
 
 class RegisterBureau(Command):
@@ -99,6 +120,27 @@ class RegisterBureau(Command):
     @property
     def stream(self) -> str:
         return bureau_stream(self.bureau)
+
+
+class RegisterFiler(Command):
+    """A deputy or member in Banli's filer registry (代表委员名册): their id, name, delegation
+    or sector (代表团/界别), term (届次) and the sign-in account that maps to them."""
+
+    type: Literal["register_filer"] = "register_filer"
+    labels: ClassVar[Labels] = Labels(
+        "登记代表委员", "register a filer", filer=("代表委员编号", "filer id"), name=("姓名", "name"),
+        kind=("类别", "kind"), affiliation=("代表团或界别", "delegation or sector"),
+        term=("届次", "term"), account=("登录账号", "sign-in account"))
+    filer: FilerId
+    name: FilerName
+    kind: FilerKind = "person"
+    affiliation: ShortText = ""
+    term: Annotated[str, StringConstraints(max_length=50)] = ""
+    account: Annotated[str, StringConstraints(max_length=128)] = ""
+
+    @property
+    def stream(self) -> str:
+        return filer_stream(self.filer)
 
 
 class Submit(Command):
@@ -138,6 +180,18 @@ class Submit(Command):
     @property
     def stream(self) -> str:
         return self.proposal_id
+
+
+class LinkFilers(Command):
+    """The coordinator links a proposal's filers, named on it, to the registry (a proposal
+    recorded before they were registered names them only): each filer by id, under the name
+    the proposal lists them by."""
+
+    type: Literal["link_filers"] = "link_filers"
+    labels: ClassVar[Labels] = Labels("关联提出人", "link filers",
+                                      filers=("代表委员编号", "filer ids"))
+    proposal: ProposalId
+    filers: list[FilerLink] = Field(min_length=1, max_length=500)
 
 
 class Assign(Command):
@@ -347,6 +401,34 @@ class ExtendDeadline(Command):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
+class RequestExtension(Command):
+    """A lead bureau asks the coordinator for a later reply date (申请延期), with a reason: the
+    coordinator approves it (`extend_deadline`, which settles it) or denies it
+    (`deny_extension`). A new request replaces one still pending."""
+
+    type: Literal["request_extension"] = "request_extension"
+    labels: ClassVar[Labels] = Labels(
+        "申请延期", "request an extension", bureau=("主办单位", "lead bureau"),
+        reply_due=("申请的答复期限", "reply due requested"), reason=("申请理由", "reason"))
+    proposal: ProposalId
+    bureau: BureauId
+    reply_due: Day
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class DenyExtension(Command):
+    """The coordinator refuses a bureau's pending extension request, with a reason: its reply
+    date stays."""
+
+    type: Literal["deny_extension"] = "deny_extension"
+    labels: ClassVar[Labels] = Labels(
+        "不同意延期", "deny the extension", bureau=("主办单位", "lead bureau"),
+        reason=("不同意的理由", "reason"))
+    proposal: ProposalId
+    bureau: BureauId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class Supervise(Command):
     type: Literal["supervise"] = "supervise"
     labels: ClassVar[Labels] = Labels(
@@ -354,6 +436,19 @@ class Supervise(Command):
     proposal: ProposalId
     bureau: BureauId | None = None
     note: Text = ""
+
+
+class MarkKeyItem(Command):
+    """The coordinator marks a proposal as a key item (重点督办件), or takes the mark off
+    (`key`: false), with a reason."""
+
+    type: Literal["mark_key_item"] = "mark_key_item"
+    labels: ClassVar[Labels] = Labels(
+        "重点督办件标记", "mark a key item", key=("列为重点督办件", "key item"),
+        reason=("理由", "reason"))
+    proposal: ProposalId
+    key: bool = True
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class Withdraw(Command):
@@ -433,6 +528,10 @@ def actor_key(actor: Actor) -> str:
 
 def bureau_stream(bureau: str) -> str:
     return f"bureau:{bureau}"
+
+
+def filer_stream(filer: str) -> str:
+    return f"filer:{filer}"
 
 
 def natural_key(level: str, kind: str, year: int, number: str) -> str:

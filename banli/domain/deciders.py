@@ -5,10 +5,12 @@ it emits, who may send it, the clock it follows, its route), which banli.domain.
 `banli.domain.decide` runs what every command goes through first."""
 from __future__ import annotations
 
+from datetime import date
+
 from . import commands as c
 from . import events as e
 from .envelope import Decision, Envelopes
-from .proposal import Assignment, Context, Proposal, ReplyDraft, State
+from .proposal import Assignment, Context, Proposal, ReplyDraft, State, linked
 from .rejections import Rejection
 from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
 from .types import RESULT_CLASS, Role, business_date
@@ -29,6 +31,19 @@ def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Enve
     return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
 
 
+@decides(c.RegisterFiler, emits=(e.FilerRegistered,), roles=COORDINATING, clock="none",
+         route="/filers", service="intake", on_proposal=False)
+def register_filer(state: State, cmd: c.RegisterFiler, ctx: Context, env: Envelopes) -> Decision:
+    # as for a bureau, the filer's own stream says whether it is registered
+    if state is not None:
+        return Rejection.of("duplicate_filer", filer=cmd.filer)
+    owner = ctx.directory.filer_of_account(cmd.account) if cmd.account else None
+    if owner is not None and owner != cmd.filer:
+        return Rejection.of("account_taken", account=cmd.account, owner=owner)
+    return [e.FilerRegistered(**env.next(), filer=cmd.filer, name=cmd.name, kind=cmd.kind,
+                              affiliation=cmd.affiliation, term=cmd.term, account=cmd.account)]
+
+
 @decides(c.Submit, emits=(e.ProposalSubmitted,), roles=COORDINATING, clock="none",
          route="/proposals", service="intake", on_proposal=False)
 def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decision:
@@ -37,10 +52,46 @@ def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decisio
     owner = ctx.directory.owner_of(cmd.natural_key)
     if owner is not None and owner != cmd.proposal_id:
         return Rejection.of("duplicate_number", key=cmd.natural_key, existing=owner)
+    ids = _filer_ids(cmd, ctx)
+    if isinstance(ids, Rejection):
+        return ids
     return [e.ProposalSubmitted(**env.next(),
         kind=cmd.kind, level=cmd.level, year=cmd.year, number=cmd.number, title=cmd.title,
-        filers=[f.name for f in cmd.filers], affiliation=cmd.affiliation, topics=cmd.topics,
-        summary=cmd.summary, key_item=cmd.key_item)]
+        filers=[f.name for f in cmd.filers], filer_ids=ids, affiliation=cmd.affiliation,
+        topics=cmd.topics, summary=cmd.summary, key_item=cmd.key_item)]
+
+
+def _filer_ids(cmd: c.Submit, ctx: Context) -> list[str | None] | Rejection:
+    """Each filer's id in the registry: the one given (registered, else refused), or the one
+    registered filer of that exact name and the proposal's affiliation (none where there is
+    none, or several: `link_filers` links them later)."""
+    ids: list[str | None] = []
+    for filer in cmd.filers:
+        if filer.id is not None and ctx.directory.filer_name(filer.id) is None:
+            return Rejection.of("unknown_filer", filer=filer.id)
+        found = [filer.id] if filer.id else ctx.directory.filers_named(filer.name,
+                                                                       cmd.affiliation)
+        ids.append(found[0] if len(found) == 1 and found[0] not in ids else None)
+    return ids
+
+
+@decides(c.LinkFilers, emits=(e.FilersLinked,), roles=COORDINATING, clock="none",
+         route=proposal_route("filers"), service="intake")
+def link_filers(p: Proposal, cmd: c.LinkFilers, ctx: Context, env: Envelopes) -> Decision:
+    links: list[e.LinkedFiler] = []
+    for link in cmd.filers:
+        registered = ctx.directory.filer_name(link.id)
+        if registered is None:
+            return Rejection.of("unknown_filer", filer=link.id)
+        if link.id in p.filer_ids or link.id in [made.id for made in links]:
+            continue  # linked already: linking again changes nothing
+        name = link.name or registered
+        links.append(e.LinkedFiler(name=name, id=link.id))
+        if linked(p, links) == linked(p, links[:-1]):
+            return Rejection.of("not_a_filer_name", proposal=p.id, name=name)
+    if not links:
+        return Rejection.of("already_linked", proposal=p.id)
+    return [e.FilersLinked(**env.next(), filers=links)]
 
 
 def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: list[str],
@@ -273,8 +324,12 @@ def record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context, env: Envel
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
         return duty
+    # a filer rating a reply themselves does so on line (the page), unless they say otherwise
+    recorder = c.recorder_of(cmd)
+    channel = cmd.channel or ("online" if recorder is not None and recorder.role == "filer"
+                              else None)
     return [e.FeedbackRecorded(**env.next(), bureau=cmd.bureau, satisfaction=cmd.satisfaction,
-                                      comment=cmd.comment, channel=cmd.channel)]
+                                      comment=cmd.comment, channel=channel)]
 
 
 @decides(c.Reopen, emits=(e.HandlingReopened,), roles=BUREAUS, clock="duty",
@@ -303,21 +358,56 @@ def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes
     return [e.ResultRevised(**env.next(), bureau=cmd.bureau, result=cmd.result, note=cmd.note)]
 
 
-@decides(c.ExtendDeadline, emits=(e.DeadlineExtended,), roles=COORDINATING, clock="duty",
-         route=proposal_route("extend-deadline"))
-def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
-    duty = _own_duty(p, cmd.bureau, "lead")
+def _extensible(p: Proposal, bureau: str, reply_due: date, ctx: Context
+                ) -> Assignment | Rejection:
+    """A lead's first reply deadline, which may move to `reply_due`: later than it is, and no
+    later than the profile's limit after the assignment."""
+    duty = _own_duty(p, bureau, "lead")
     if isinstance(duty, Rejection):
         return duty
     if duty.replies:
-        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
-    if cmd.reply_due <= duty.due:
-        return Rejection.of("extension_not_later", reply_due=cmd.reply_due, current=duty.due)
+        return Rejection.of("already_replied", bureau=bureau, proposal=p.id)
+    if reply_due <= duty.due:
+        return Rejection.of("extension_not_later", reply_due=reply_due, current=duty.due)
     limit = ctx.profile.extension_limit(duty.assigned_on)
-    if cmd.reply_due > limit:
+    if reply_due > limit:
         return Rejection.of("extension_too_long", limit=limit)
+    return duty
+
+
+@decides(c.ExtendDeadline, emits=(e.DeadlineExtended,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extend-deadline"))
+def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
+    """The coordinator's approval (settles a pending request, whatever date it asked)."""
+    duty = _extensible(p, cmd.bureau, cmd.reply_due, ctx)
+    if isinstance(duty, Rejection):
+        return duty
     return [e.DeadlineExtended(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
                                       reason=cmd.reason)]
+
+
+@decides(c.RequestExtension, emits=(e.ExtensionRequested,), roles=BUREAUS, clock="duty",
+         route=proposal_route("extension-request"))
+def request_extension(p: Proposal, cmd: c.RequestExtension, ctx: Context,
+                      env: Envelopes) -> Decision:
+    """What the coordinator could approve: the rules of an extension, asked in advance."""
+    duty = _extensible(p, cmd.bureau, cmd.reply_due, ctx)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.ExtensionRequested(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
+                                 reason=cmd.reason)]
+
+
+@decides(c.DenyExtension, emits=(e.ExtensionDenied,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extension-request/deny"))
+def deny_extension(p: Proposal, cmd: c.DenyExtension, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.extension_request is None:
+        return Rejection.of("no_extension_request", bureau=cmd.bureau)
+    return [e.ExtensionDenied(**env.next(), bureau=cmd.bureau,
+                              reply_due=duty.extension_request.reply_due, reason=cmd.reason)]
 
 
 @decides(c.Supervise, emits=(e.ProposalSupervised,), roles=SUPERVISION, clock="proposal",
@@ -326,6 +416,15 @@ def supervise(p: Proposal, cmd: c.Supervise, ctx: Context, env: Envelopes) -> De
     if cmd.bureau is not None and p.duty(cmd.bureau) is None:
         return Rejection.of("not_assigned", bureau=cmd.bureau, proposal=p.id)
     return [e.ProposalSupervised(**env.next(), bureau=cmd.bureau, note=cmd.note)]
+
+
+@decides(c.MarkKeyItem, emits=(e.KeyItemMarked,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("key-item"))
+def mark_key_item(p: Proposal, cmd: c.MarkKeyItem, ctx: Context, env: Envelopes) -> Decision:
+    if p.key_item == cmd.key:
+        return Rejection.of("key_item_unchanged", proposal=p.id,
+                            now="已是" if cmd.key else "不是", now_en="is" if cmd.key else "is not")
+    return [e.KeyItemMarked(**env.next(), key=cmd.key, reason=cmd.reason)]
 
 
 @decides(c.Withdraw, emits=(e.ProposalWithdrawn,), roles=COORDINATING, clock="closing")

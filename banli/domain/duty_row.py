@@ -29,7 +29,7 @@ from .types import (DISCLOSURES, FEEDBACK_CHANNELS, FEEDBACK_RECORDERS, KINDS, R
                     SATISFACTIONS)
 
 # What a value is, as far as storing it goes (the reporting service stores each kind its way).
-ValueKind = Literal["id", "text", "choice", "year", "count", "flag", "day"]
+ValueKind = Literal["id", "text", "choice", "year", "count", "flag", "day", "ids"]
 # Where a fact is read: an attribute of the proposal, or of the duty (its Assignment).
 Source = Literal["proposal", "duty"]
 
@@ -124,6 +124,25 @@ DUTY_FIELDS: tuple[DutyField, ...] = (
               cell=(None, *FEEDBACK_RECORDERS)),
     DutyField("last_reply_on", "day", "duty", optional=True),
     DutyField("published_on", "day", "duty", optional=True),
+    # What the work list (banli.domain.work) asks of a duty besides: whether the latest reply
+    # has its feedback yet, and which (feedback not yet in; re-handling after 不满意)
+    DutyField("feedback_on_reply", "choice", "duty", optional=True),
+    # a lead's reply under review since (to approve; the co-handlers' sign-off), and who has
+    # signed it off
+    DutyField("draft_on", "day", lambda p, a: a.draft.drafted_on if a.draft else None,
+              optional=True),
+    DutyField("draft_signed_off", "ids", lambda p, a: list(a.draft.signed_off) if a.draft
+              else []),
+    # a lead's extension request pending the coordinator's decision (the desk): the date it
+    # asks for, since when, and why
+    DutyField("extension_requested_due", "day",
+              lambda p, a: a.extension_request.reply_due if a.extension_request else None,
+              optional=True),
+    DutyField("extension_requested_on", "day",
+              lambda p, a: a.extension_request.requested_on if a.extension_request else None,
+              optional=True),
+    DutyField("extension_reason", "text",
+              lambda p, a: a.extension_request.reason if a.extension_request else ""),
 )
 FIELDS: dict[str, DutyField] = {f.name: f for f in DUTY_FIELDS}
 

@@ -16,6 +16,7 @@ from .types import (
     ContactStage,
     DisclosureChoice,
     FeedbackChannel,
+    FilerKind,
     Frozen,
     Kind,
     Letter,
@@ -25,6 +26,13 @@ from .types import (
     Satisfaction,
 )
 from .words import Labels
+
+# Who reads an event besides the oversight roles and the bureaus it is about (the bureau whose
+# duty it records, or, for the proposal's own records, every bureau with a duty on it): the
+# proposal's filers, its lead bureaus (a co-handler's opinion, written for the lead's reply),
+# the co-handlers asked to sign the lead's draft off (a profile with `cosign`). Decided by
+# banli.domain.permissions.event_for.
+Reader = Literal["filers", "leads", "cosigners"]
 
 
 class Event(Frozen):
@@ -55,6 +63,9 @@ class Event(Frozen):
     # the clocks of the records it is on: `evolve` has a case for each event that does, and one
     # path for all that do not (they say False here).
     changes_state: ClassVar[bool] = True
+    # Its audience beyond oversight and the bureaus it is about (`Reader`): none, unless it
+    # says (internal: drafts, sign-offs, approvals, regrades, returns, supervision ...).
+    shown_to: ClassVar[tuple[Reader, ...]] = ()
 
 
 ENVELOPE_FIELDS = frozenset(Event.model_fields) | {"type"}
@@ -68,19 +79,55 @@ class BureauRegistered(Event):
     name_en: str = ""
 
 
+class FilerRegistered(Event):
+    """A deputy or member entered in the filer registry (its stream is `filer:{id}`)."""
+
+    type: Literal["FilerRegistered"] = "FilerRegistered"
+    labels: ClassVar[Labels] = Labels("代表委员登记", "filer registered")
+    filer: str
+    name: str
+    kind: FilerKind = "person"
+    affiliation: str = ""
+    term: str = ""
+    account: str = ""
+
+
 class ProposalSubmitted(Event):
+    """Schema v2 added `filer_ids`, beside `filers` (their names), the id of each in the filer
+    registry (None: not linked; every filer of a v1 event)."""
+
     type: Literal["ProposalSubmitted"] = "ProposalSubmitted"
-    labels: ClassVar[Labels] = Labels("提交", "submitted")
+    labels: ClassVar[Labels] = Labels("提交", "submitted", filer_ids=("代表委员编号", "filer ids"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    schema_version: int = 2
     kind: Kind
     level: Level
     year: int
     number: str
     title: str
     filers: list[str] = Field(default_factory=list)
+    filer_ids: list[str | None] = Field(default_factory=list)
     affiliation: str = ""
     topics: list[str] = Field(default_factory=list)
     summary: str = ""
     key_item: bool = False
+
+
+class LinkedFiler(Frozen):
+    labels: ClassVar[Labels] = Labels("提出人", "filer", name=("建议提案所列姓名", "name on the proposal"),
+                                      id=("代表委员编号", "filer id"))
+
+    name: str
+    id: str
+
+
+class FilersLinked(Event):
+    """Filers the proposal names linked to the registry (`link_filers`): each name, its id."""
+
+    type: Literal["FilersLinked"] = "FilersLinked"
+    labels: ClassVar[Labels] = Labels("关联提出人", "filers linked")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    filers: list[LinkedFiler]
 
 
 class Duty(Frozen):
@@ -98,12 +145,14 @@ class Duty(Frozen):
 class ProposalAssigned(Event):
     type: Literal["ProposalAssigned"] = "ProposalAssigned"
     labels: ClassVar[Labels] = Labels("交办", "assigned", duties=("承办任务", "duties"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     duties: list[Duty]
 
 
 class AssignmentAcknowledged(Event):
     type: Literal["AssignmentAcknowledged"] = "AssignmentAcknowledged"
     labels: ClassVar[Labels] = Labels("签收", "acknowledged")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
 
 
@@ -119,6 +168,7 @@ class ProposalReassigned(Event):
     labels: ClassVar[Labels] = Labels(
         "重新交办", "reassigned", added=("新增承办任务", "duties added"),
         removed=("撤销的承办单位", "bureaus removed"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     added: list[Duty] = Field(default_factory=list)
     removed: list[BureauId] = Field(default_factory=list)
 
@@ -126,6 +176,7 @@ class ProposalReassigned(Event):
 class ContactLogged(Event):
     type: Literal["ContactLogged"] = "ContactLogged"
     labels: ClassVar[Labels] = Labels("沟通", "contact logged")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     stage: ContactStage
     method: ContactMethod
@@ -135,6 +186,7 @@ class ContactLogged(Event):
 class OpinionSubmitted(Event):
     type: Literal["OpinionSubmitted"] = "OpinionSubmitted"
     labels: ClassVar[Labels] = Labels("会办意见", "opinion submitted")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("leads",)  # the reply is written from it
     bureau: BureauId
     summary: str = ""
 
@@ -145,6 +197,7 @@ class ReplyIssued(Event):
 
     type: Literal["ReplyIssued"] = "ReplyIssued"
     labels: ClassVar[Labels] = Labels("答复", "reply issued")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)  # with its letter
     schema_version: int = 3
     bureau: BureauId
     result: Result
@@ -156,6 +209,7 @@ class ReplyIssued(Event):
 class ReplyDrafted(Event):
     type: Literal["ReplyDrafted"] = "ReplyDrafted"
     labels: ClassVar[Labels] = Labels("答复起草", "reply drafted")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("cosigners",)  # to be signed off
     bureau: BureauId
     result: Result
     summary: str = ""
@@ -166,6 +220,7 @@ class ReplySignedOff(Event):
 
     type: Literal["ReplySignedOff"] = "ReplySignedOff"
     labels: ClassVar[Labels] = Labels("会签", "draft signed off")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("leads",)  # whose draft it signs
     bureau: BureauId
     lead: BureauId
     remark: str = ""
@@ -177,6 +232,7 @@ class ReplyRegraded(Event):
     type: Literal["ReplyRegraded"] = "ReplyRegraded"
     labels: ClassVar[Labels] = Labels(
         "结果调整", "draft regraded", previous=("原办理结果", "previous result"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("cosigners",)  # the draft they sign off
     bureau: BureauId
     result: Result
     previous: Result
@@ -196,6 +252,7 @@ class ReplyApproved(Event):
 class DisclosureDecided(Event):
     type: Literal["DisclosureDecided"] = "DisclosureDecided"
     labels: ClassVar[Labels] = Labels("公开决定", "disclosure decided")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     disclosure: DisclosureChoice
     reason: str = ""
@@ -207,6 +264,7 @@ class FeedbackRecorded(Event):
 
     type: Literal["FeedbackRecorded"] = "FeedbackRecorded"
     labels: ClassVar[Labels] = Labels("意见反馈", "feedback recorded")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     schema_version: int = 2
     bureau: BureauId
     satisfaction: Satisfaction
@@ -217,6 +275,7 @@ class FeedbackRecorded(Event):
 class HandlingReopened(Event):
     type: Literal["HandlingReopened"] = "HandlingReopened"
     labels: ClassVar[Labels] = Labels("重新办理", "handling reopened")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     reason: str
     reply_due: date
@@ -225,6 +284,7 @@ class HandlingReopened(Event):
 class ResultRevised(Event):
     type: Literal["ResultRevised"] = "ResultRevised"
     labels: ClassVar[Labels] = Labels("结果修订", "result revised")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     result: Result
     note: str = ""
@@ -233,6 +293,29 @@ class ResultRevised(Event):
 class DeadlineExtended(Event):
     type: Literal["DeadlineExtended"] = "DeadlineExtended"
     labels: ClassVar[Labels] = Labels("延期", "deadline extended")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
+class ExtensionRequested(Event):
+    """A lead bureau asked for a later reply date; pending until the coordinator extends the
+    deadline or denies it (or the bureau replies)."""
+
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    labels: ClassVar[Labels] = Labels("申请延期", "extension requested")
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
+class ExtensionDenied(Event):
+    """The coordinator refused the bureau's pending request for `reply_due`."""
+
+    type: Literal["ExtensionDenied"] = "ExtensionDenied"
+    labels: ClassVar[Labels] = Labels(
+        "不同意延期", "extension denied", reply_due=("申请的答复期限", "reply due requested"))
     bureau: BureauId
     reply_due: date
     reason: str
@@ -245,15 +328,26 @@ class ProposalSupervised(Event):
     note: str = ""
 
 
+class KeyItemMarked(Event):
+    """The proposal became a key item (重点督办件, `key`), or stopped being one."""
+
+    type: Literal["KeyItemMarked"] = "KeyItemMarked"
+    labels: ClassVar[Labels] = Labels("重点督办件标记", "key item marked")
+    key: bool
+    reason: str
+
+
 class ProposalWithdrawn(Event):
     type: Literal["ProposalWithdrawn"] = "ProposalWithdrawn"
     labels: ClassVar[Labels] = Labels("撤回", "withdrawn")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     reason: str
 
 
 class ProposalMerged(Event):
     type: Literal["ProposalMerged"] = "ProposalMerged"
     labels: ClassVar[Labels] = Labels("并案", "merged")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     into: str
 
 
@@ -292,6 +386,15 @@ def _reply_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     data.setdefault("letter", None)
     data["schema_version"] = 3
+    return data
+
+
+@upcaster("ProposalSubmitted", 1)
+def _submitted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 named its filers only: none is linked to the registry (`link_filers` links them)."""
+    data = dict(data)
+    data.setdefault("filer_ids", [None] * len(data.get("filers") or []))
+    data["schema_version"] = 2
     return data
 
 

@@ -18,16 +18,18 @@ from .proposal import Context
 from .types import ActorRole
 from .words import Labels
 
-Reach = Literal["all", "own", "self"]
+# `filed`: the proposals the actor filed, as lead filer or co-signer (a filer's)
+Reach = Literal["all", "own", "self", "filed"]
 # Who may send a command, and for which bureau: the permission table's rows for commands.
 COORDINATING: Mapping[ActorRole, Reach] = {"coordinator": "all", "admin": "all",
                                            "importer": "all"}
 BUREAUS: Mapping[ActorRole, Reach] = {"clerk": "own", "admin": "all", "importer": "all"}
-FEEDBACK: Mapping[ActorRole, Reach] = {**BUREAUS, "coordinator": "all"}
+# feedback: the office's, the bureau's, and the filer's own on the proposals they filed
+FEEDBACK: Mapping[ActorRole, Reach] = {**BUREAUS, "coordinator": "all", "filer": "filed"}
 SUPERVISION: Mapping[ActorRole, Reach] = {**COORDINATING, "overseer": "all"}  # 督办: oversight's
 
 # What a command's business time follows (banli.domain.decide's rule of time): nothing before it
-# ("none": a new stream), the duties it records on ("duty"), the proposal's own records too
+# ("none": a new stream; on a proposal, its submission only: a record of who filed it), the duties it records on ("duty"), the proposal's own records too
 # ("proposal"), or every record of the proposal ("closing").
 Clock = Literal["none", "duty", "proposal", "closing"]
 

@@ -26,6 +26,11 @@ FeedbackRecorder = Literal["filer", "office", "bureau"]
 ContactStage = Literal["before", "during", "after"]
 ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
 ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer", "filer"]
+# What a registered filer is: a person (a deputy or a member); collective filers come later.
+FilerKind = Literal["person"]
+# Where an item a filer filed stands, and each bureau's duty on it, in the filer's words.
+FiledStatus = Literal["awaiting_assignment", "handling", "replied", "withdrawn", "merged"]
+DutyProgress = Literal["handling", "replied", "reopened"]
 
 KINDS: tuple[Kind, ...] = ("npc_suggestion", "cppcc_proposal")
 ROLES: tuple[Role, ...] = ("lead", "co")
@@ -34,6 +39,7 @@ DISCLOSURES: tuple[DisclosureChoice, ...] = ("full", "summary", "withheld", "exe
 SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
 FEEDBACK_CHANNELS: tuple[FeedbackChannel, ...] = ("online", "paper", "phone")
 FEEDBACK_RECORDERS: tuple[FeedbackRecorder, ...] = ("filer", "office", "bureau")
+FILER_KINDS: tuple[FilerKind, ...] = ("person",)
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 
@@ -67,24 +73,35 @@ CHOICES: tuple[Choices, ...] = (
     Choices("actor_role", ActorRole, {
         "coordinator": ("交办协调", "coordinator"), "clerk": ("承办人员", "clerk"),
         "overseer": ("督查督办", "overseer"), "admin": ("系统管理员", "administrator"),
-        "importer": ("数据导入", "importer"), "filer": ("代表委员", "filer")}),
+        "importer": ("数据导入", "importer"), "filer": ("代表委员", "deputy or member")}),
     Choices("feedback_recorder", FeedbackRecorder, {
         "filer": ("代表委员本人", "the filer"), "office": ("交办单位", "the office"),
         "bureau": ("承办单位自行录入", "the bureau itself")}),
+    Choices("filer_kind", FilerKind, {"person": ("个人", "person")}),
+    Choices("filed_status", FiledStatus, {
+        "awaiting_assignment": ("待交办", "awaiting assignment"), "handling": ("办理中", "being handled"),
+        "replied": ("已答复", "replied"), "withdrawn": ("已撤回", "withdrawn"),
+        "merged": ("已并案", "merged")}),
+    Choices("duty_progress", DutyProgress, {
+        "handling": ("办理中", "being handled"), "replied": ("已答复", "replied"),
+        "reopened": ("重新办理中", "being handled again")}),
 )
 
 
-def _not_a_bureau_stream(value: str) -> str:
-    """`bureau:{id}` names a bureau's own stream; a proposal by that name would shadow it."""
-    if value.startswith("bureau:"):
-        raise ValueError("a proposal id may not start with 'bureau:'")
+def _not_a_registry_stream(value: str) -> str:
+    """`bureau:{id}` and `filer:{id}` name a bureau's and a filer's own streams; a proposal by
+    such a name would shadow one."""
+    if value.startswith(("bureau:", "filer:")):
+        raise ValueError("a proposal id may not start with 'bureau:' or 'filer:'")
     return value
 
 
 BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
                      Input("bureau")]
 ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
-                       AfterValidator(_not_a_bureau_stream), Input("proposal")]
+                       AfterValidator(_not_a_registry_stream), Input("proposal")]
+# A filer's id in Banli's filer registry (register_filer): as a bureau's, letters, digits, . _ -
+FilerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 
@@ -196,11 +213,14 @@ LetterFile = Annotated[Letter, Input("letter")]
 
 
 class Actor(Frozen):
-    """Who acted: a user, the bureau they act for (clerks), and their role."""
+    """Who acted: a user, the bureau they act for (clerks), their role, and for a filer (a
+    deputy or member signed in) their id in the filer registry. `filer` is left out of the JSON
+    when None, so that every other actor reads and hashes as before it existed."""
 
     user: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     bureau: BureauId | None = None
     role: ActorRole
+    filer: FilerId | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 IMPORTER = Actor(user="importer", role="importer")

@@ -205,8 +205,11 @@ def _shape(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
         items = {"min_items": limits.get("min_length"), "max_items": limits.get("max_length")}
         if _marked(item_meta) == "bureau":
             return {"input": "bureaus", **items}
-        if isinstance(item, type) and issubclass(item, BaseModel) and len(item.model_fields) == 1:
-            (name, inner), = item.model_fields.items()
+        required = [(name, inner) for name, inner in item.model_fields.items()
+                    if inner.is_required()] if isinstance(item, type) and issubclass(
+                        item, BaseModel) else []
+        if len(required) == 1:  # a record typed as a line: its one required field (a name)
+            (name, inner), = required
             return {"input": "texts", "item_field": name, **items,
                     **_limits(list(inner.metadata))}
         return {"input": "texts", **items, **_limits(item_meta)}

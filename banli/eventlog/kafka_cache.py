@@ -2,7 +2,7 @@
 (SQLite, one file in the worker's data dir), and the thread that keeps it up to date.
 
 It holds the latest snapshot of every stream (`banli.snapshots`), the directory decisions read
-(registered bureaus, natural keys, proposals' status: from the snapshots, and from
+(registered bureaus and filers, natural keys, proposals' status: from the snapshots, and from
 `banli.events` after them), the natural keys' first claims (`banli.keys`), and how far each
 partition of those topics has been read, in the same transaction as what was read. It is a
 cache, never the only copy: a worker without it (a new machine, a lost disk) builds it again
@@ -24,7 +24,7 @@ from ..domain import commands as c
 from ..domain import events as e
 from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
-from .snapshots import header
+from .snapshots import filer_entries, header
 from .sqlite import Connections
 
 with warnings.catch_warnings():
@@ -48,7 +48,8 @@ def directory_entries(event: e.Event) -> dict[str, str]:
     same from a state)."""
     match event:
         case e.BureauRegistered():
-            return {f"bureau:{event.bureau}": event.name}
+            return {f"bureau:{event.bureau}": event.name,
+                    f"bureau_en:{event.bureau}": event.name_en}
         case e.ProposalSubmitted():
             key = c.natural_key(event.level, event.kind, event.year, event.number)
             return {f"key:{key}": event.proposal_id, f"status:{event.proposal_id}": "open"}
@@ -56,6 +57,8 @@ def directory_entries(event: e.Event) -> dict[str, str]:
             return {f"status:{event.proposal_id}": "withdrawn"}
         case e.ProposalMerged():
             return {f"status:{event.proposal_id}": "merged"}
+        case e.FilerRegistered():
+            return filer_entries(event.filer, event.name, event.affiliation, event.account)
     return {}
 
 
@@ -92,6 +95,12 @@ class LocalCache:
     def entry(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM directory WHERE entry = ?", (key,)).fetchone()
         return row[0] if row else None
+
+    def entries(self, prefix: str) -> dict[str, str]:
+        """The directory entries whose keys start with `prefix` (a range of the key's index)."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return dict(self.db.execute("SELECT entry, value FROM directory WHERE entry >= ? AND "
+                                    "entry < ?", (prefix, end)).fetchall())
 
     def claim(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal FROM claims WHERE natural_key = ?",
@@ -133,13 +142,20 @@ class LocalCache:
 
     @staticmethod
     def _put_entries(db: sqlite3.Connection, entries: Mapping[str, str]) -> None:
-        bureaus = [(k, v) for k, v in entries.items() if k.startswith("bureau:")]
+        bureaus = [(k, v) for k, v in entries.items() if k.startswith(("bureau:", "bureau_en:"))]
         keys = [(k, v) for k, v in entries.items() if k.startswith("key:")]
         statuses = [(k, v) for k, v in entries.items() if k.startswith("status:")]
         db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)", bureaus)
         db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)", keys)
         db.executemany("INSERT INTO directory VALUES (?, ?) ON CONFLICT (entry) DO UPDATE SET "
                        "value = excluded.value WHERE directory.value = 'open'", statuses)
+        # a filer's name by id is kept as a bureau's; its name's and account's entries, like
+        # the keys, are the first registration's
+        db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)",
+                       [(k, v) for k, v in entries.items() if k.startswith("filer:")])
+        db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)",
+                       [(k, v) for k, v in entries.items()
+                        if k.startswith(("filer_name:", "account:"))])
 
     def clear(self) -> None:
         db = self.db
@@ -158,7 +174,7 @@ class Follower:
     offsets have."""
 
     INTERESTING = (b'"BureauRegistered"', b'"ProposalSubmitted"', b'"ProposalWithdrawn"',
-                   b'"ProposalMerged"')
+                   b'"ProposalMerged"', b'"FilerRegistered"')
 
     def __init__(self, bootstrap: str, topics: Topics, cache: LocalCache,
                  events_from: Mapping[int, int] | None = None):

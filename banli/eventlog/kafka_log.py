@@ -52,7 +52,7 @@ from . import ConcurrencyError, Outcome, Stored
 from .kafka import (Topics, dead_letter, encode_event, partitions_of, position_of,
                     split_position)
 from .kafka_cache import Follower, LocalCache, directory_entries
-from .snapshots import Logged, Snapshot, decode_snapshot, encode_snapshot
+from .snapshots import Logged, Snapshot, decode_snapshot, encode_snapshot, named_prefix
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -157,6 +157,11 @@ class KafkaDirectory:
             self.bureaus.add(bureau)
         return self._get(f"bureau:{bureau}") is not None
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        """As far as this worker has read (a refusal's words: it does not wait for the log)."""
+        name = self._get(f"bureau:{bureau}")
+        return None if name is None else (name, self._get(f"bureau_en:{bureau}") or "")
+
     def owner_of(self, natural_key: str) -> str | None:
         if (owner := self.owners.get(natural_key)) is not None:
             return owner
@@ -172,6 +177,26 @@ class KafkaDirectory:
         if self._get(f"status:{proposal_id}") != "open":
             self._caught_up()
         return self._get(f"status:{proposal_id}")
+
+    def filer_name(self, filer: str) -> str | None:
+        if self._get(f"filer:{filer}") is None:
+            self._caught_up()
+        return self._get(f"filer:{filer}")
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        """The filers registered under a name and affiliation, as far as the cache has read:
+        a submit does not wait for the log's end for this (most names are of no registered
+        filer), so a registration decided a moment before it elsewhere may be missed; the
+        proposal's filer is linked later then (link_filers, the registry's import)."""
+        prefix = named_prefix(name, affiliation)
+        found = {**self.cache.entries(prefix),
+                 **{k: v for k, v in self.overlay.items() if k.startswith(prefix)}}
+        return sorted(set(found.values()))
+
+    def filer_of_account(self, account: str) -> str | None:
+        if self._get(f"account:{account}") is None:
+            self._caught_up()
+        return self.cache.entry(f"account:{account}") or self.overlay.get(f"account:{account}")
 
     def reserve(self, claims: Sequence[tuple[str, str, str]]) -> None:
         """Append the claims (natural key, proposal id, command id) not settled yet and read

@@ -5,7 +5,7 @@ A snapshot holds a stream's state at a version; `covers`, an offset of the strea
 `banli.events` such that every event of the stream at or before it is folded in; the commands
 whose events the stream holds (so that a command sent again is answered from its record, not
 decided again); and the directory entries the stream sets (its natural key and status, or a
-bureau's name), which the directory reads without decoding the state. A worker writes one only
+bureau's name, a filer's entries), which the directory reads without decoding the state. A worker writes one only
 once the events it covers are acked and the commands behind them committed.
 
 `format` names the state's schema: FORMAT_VERSION, bumped by hand when what `evolve` computes
@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
 from ..domain import commands as c
-from ..domain.proposal import Bureau, Proposal, State
+from ..domain.proposal import Bureau, Proposal, RegisteredFiler, State
 
 FORMAT_VERSION = 1
 
 
 @functools.cache
 def snapshot_format() -> str:
-    schema = json.dumps([Proposal.model_json_schema(), Bureau.model_json_schema()],
-                        sort_keys=True)
+    schema = json.dumps([Proposal.model_json_schema(), Bureau.model_json_schema(),
+                         RegisteredFiler.model_json_schema()], sort_keys=True)
     return f"{FORMAT_VERSION}-{hashlib.sha256(schema.encode()).hexdigest()[:12]}"
 
 
@@ -48,7 +48,7 @@ class Snapshot:
     stream: str
     version: int
     covers: int
-    state: Proposal | Bureau
+    state: Proposal | Bureau | RegisteredFiler
     commands: Mapping[str, Logged]
 
 
@@ -56,12 +56,35 @@ def directory_of(state: State) -> dict[str, str]:
     """The directory entries a stream's state sets (banli.eventlog.kafka_log.directory_entries
     gives the same from its events)."""
     match state:
+        case RegisteredFiler():
+            return filer_entries(state.id, state.name, state.affiliation, state.account)
         case Proposal():
             key = c.natural_key(state.level, state.kind, state.year, state.number)
             return {f"key:{key}": state.id, f"status:{state.id}": state.status}
         case Bureau():
-            return {f"bureau:{state.id}": state.name}
+            return {f"bureau:{state.id}": state.name, f"bureau_en:{state.id}": state.name_en}
     return {}
+
+
+def filer_entries(filer: str, name: str, affiliation: str, account: str) -> dict[str, str]:
+    """A registered filer's directory entries: its name by its id, its id under its name and
+    affiliation (filers_named reads them by that prefix), its id by its account."""
+    found = {f"filer:{filer}": name, f"{named_prefix(name, affiliation)}{filer}": filer}
+    if account:
+        found[f"account:{account}"] = filer
+    return found
+
+
+def named_prefix(name: str, affiliation: str) -> str:
+    """The prefix of the entries of the filers registered under a name and an affiliation
+    (JSON: no name or affiliation can run into the other)."""
+    return f"filer_name:{json.dumps([name, affiliation], ensure_ascii=False)}:"
+
+
+# What a snapshot's `kind` says its state is.
+MODELS: dict[str, type[Proposal | Bureau | RegisteredFiler]] = {
+    "proposal": Proposal, "bureau": Bureau, "filer": RegisteredFiler}
+KINDS = {model: kind for kind, model in MODELS.items()}
 
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:
@@ -71,7 +94,7 @@ def encode_snapshot(snapshot: Snapshot) -> bytes:
         "covers": snapshot.covers, "directory": directory_of(snapshot.state),
         "commands": {cid: [list(logged.positions), logged.sender, logged.fingerprint]
                      for cid, logged in snapshot.commands.items()},
-        "kind": "bureau" if isinstance(snapshot.state, Bureau) else "proposal",
+        "kind": KINDS[type(snapshot.state)],
     }, ensure_ascii=False, separators=(",", ":"))
     return f'{head[:-1]},"state":'.encode() + snapshot.state.model_dump_json().encode() + b"}"
 
@@ -82,7 +105,7 @@ def decode_snapshot(raw: bytes) -> Snapshot | None:
         data = json.loads(raw)
         if data.get("format") != snapshot_format():
             return None
-        model = Bureau if data["kind"] == "bureau" else Proposal
+        model = MODELS[data["kind"]]
         state = model.model_validate(data["state"])
         commands = {cid: Logged(tuple(positions), sender, fingerprint)
                     for cid, (positions, sender, fingerprint) in data["commands"].items()}

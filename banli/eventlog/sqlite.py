@@ -4,8 +4,9 @@
   (the row id) that readers follow.
 - `commands`: every decided command's outcome, so a command sent again (a retry, a re-imported
   file) is answered from its record instead of being decided twice.
-- `bureaus`, `proposal_keys`, `proposal_status`: the directory decisions consult, updated in the
-  same transaction as the events that change it.
+- `bureaus`, `proposal_keys`, `proposal_status`, `filers`: the directory decisions consult,
+  updated in the same transaction as the events that change it; `proposal_filers`, each
+  proposal's filers by name and (where linked) id, which the filer registry's import reads.
 
 An append is one transaction at an expected version: the events, the command's outcome and the
 directory rows commit together or not at all.
@@ -53,6 +54,19 @@ CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_status (proposal_id TEXT PRIMARY KEY, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS filers (filer TEXT PRIMARY KEY, name TEXT NOT NULL,
+                                   affiliation TEXT NOT NULL, term TEXT NOT NULL,
+                                   account TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS filers_by_name ON filers (name, affiliation);
+CREATE INDEX IF NOT EXISTS filers_by_account ON filers (account);
+"""
+# Each proposal's filers: made with its first use, from the events of a store written before.
+PROPOSAL_FILERS = """
+CREATE TABLE proposal_filers (proposal_id TEXT NOT NULL, idx INTEGER NOT NULL,
+                              name TEXT NOT NULL, affiliation TEXT NOT NULL, filer TEXT,
+                              PRIMARY KEY (proposal_id, idx));
+CREATE INDEX proposal_filers_by_name ON proposal_filers (name, affiliation);
+CREATE INDEX proposal_filers_by_filer ON proposal_filers (filer);
 """
 
 
@@ -119,6 +133,28 @@ class SqliteEventStore:
             for column in ("sender", "fingerprint"):  # a store made before they were kept
                 if column not in columns:
                     db.execute(f"ALTER TABLE commands ADD COLUMN {column} TEXT")
+            self._proposal_filers(db)
+
+    def _proposal_filers(self, db: sqlite3.Connection) -> None:
+        """Make `proposal_filers` where the store has none yet, from the events it holds, in
+        the transaction that makes it (a store written before it was kept)."""
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'proposal_filers'").fetchone():
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'proposal_filers'"
+                              ).fetchone():
+                for statement in PROPOSAL_FILERS.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                for (data,) in db.execute("SELECT data FROM events WHERE type IN "
+                                          "('ProposalSubmitted', 'FilersLinked') ORDER BY position"
+                                          ).fetchall():
+                    self._observe_filers(db, load_event(data))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -249,10 +285,36 @@ class SqliteEventStore:
                            (c.natural_key(event.level, event.kind, event.year, event.number),
                             event.proposal_id))
                 db.execute("INSERT INTO proposal_status VALUES (?, 'open')", (event.proposal_id,))
+                SqliteEventStore._observe_filers(db, event)
+            case e.FilerRegistered():
+                db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?, ?)",
+                           (event.filer, event.name, event.affiliation, event.term,
+                            event.account))
+            case e.FilersLinked():
+                SqliteEventStore._observe_filers(db, event)
             case e.ProposalWithdrawn() | e.ProposalMerged():
                 db.execute("UPDATE proposal_status SET status = ? WHERE proposal_id = ?",
                            ("withdrawn" if event.type == "ProposalWithdrawn" else "merged",
                             event.proposal_id))
+
+    @staticmethod
+    def _observe_filers(db: sqlite3.Connection, event: e.Event) -> None:
+        """A proposal's filers as its submission names them, and each link made (as
+        banli.domain.proposal.linked makes it)."""
+        match event:
+            case e.ProposalSubmitted():
+                db.executemany("INSERT INTO proposal_filers VALUES (?, ?, ?, ?, ?)",
+                               [(event.proposal_id, i, name, event.affiliation, filer)
+                                for i, (name, filer) in enumerate(zip(
+                                    event.filers, event.filer_ids or [None] * len(event.filers)))])
+            case e.FilersLinked():
+                for link in event.filers:
+                    db.execute("UPDATE proposal_filers SET filer = ? WHERE rowid = (SELECT rowid "
+                               "FROM proposal_filers WHERE proposal_id = ? AND name = ? AND "
+                               "filer IS NULL ORDER BY idx LIMIT 1) AND NOT EXISTS (SELECT 1 "
+                               "FROM proposal_filers WHERE proposal_id = ? AND filer = ?)",
+                               (link.id, event.proposal_id, link.name, event.proposal_id,
+                                link.id))
 
     # --- reading -----------------------------------------------------------------------------
     def load(self, stream: str, after_seq: int = 0) -> list[e.Event]:
@@ -330,6 +392,11 @@ class SqliteEventStore:
         return self.db.execute("SELECT 1 FROM bureaus WHERE bureau = ?", (bureau,)).fetchone() \
             is not None
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT name, name_en FROM bureaus WHERE bureau = ?",
+                              (bureau,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def owner_of(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",
                               (natural_key,)).fetchone()
@@ -353,3 +420,31 @@ class SqliteEventStore:
 
     def bureau_names(self) -> dict[str, tuple[str, str]]:
         return {b: (n, en) for b, n, en in self.db.execute("SELECT * FROM bureaus")}
+
+    def filer_name(self, filer: str) -> str | None:
+        row = self.db.execute("SELECT name FROM filers WHERE filer = ?", (filer,)).fetchone()
+        return row[0] if row else None
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        return [f for (f,) in self.db.execute(
+            "SELECT filer FROM filers WHERE name = ? AND affiliation = ? ORDER BY filer",
+            (name, affiliation))]
+
+    def filer_of_account(self, account: str) -> str | None:
+        row = self.db.execute("SELECT filer FROM filers WHERE account = ? AND account != '' "
+                              "ORDER BY filer LIMIT 1", (account,)).fetchone()
+        return row[0] if row else None
+
+    # --- what the filer registry's import reads (banli.sheets.records.Records) --------------
+    def filers(self) -> dict[str, dict[str, str]]:
+        """Every registered filer: name, affiliation, term, account."""
+        return {f: {"name": n, "affiliation": a, "term": t, "account": acc}
+                for f, n, a, t, acc in self.db.execute(
+                    "SELECT filer, name, affiliation, term, account FROM filers")}
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        """The proposals naming a filer `name`, not linked to the registry, filed under
+        `affiliation`: those the registry's import offers to link."""
+        return [p for (p,) in self.db.execute(
+            "SELECT DISTINCT proposal_id FROM proposal_filers WHERE name = ? AND affiliation = ? "
+            "AND filer IS NULL ORDER BY proposal_id", (name, affiliation))]

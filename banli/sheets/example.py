@@ -9,6 +9,9 @@ one as text and one as a real date, a blank row between items, and a 序号 colu
 It has no kind or year column: its title (2026年市政协提案交办清单) says both, so it imports with
 the defaults (its dates are past, so it imports today). The reply list is 上海市知识产权局's
 answer to its two lead items of that list: results, dates, disclosure, contacts, signer, summary.
+The filer registry (代表委员名册示例.xlsx) lists the members who filed the assignment list's
+proposals, with their sectors, term and sign-in accounts: imported after the list, it links
+them to those proposals (and 周九, who filed none, is registered only).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from .values import EXCEL_EPOCH
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 EXAMPLE_PATH = EXAMPLES / "交办清单示例.xlsx"
 REPLY_EXAMPLE_PATH = EXAMPLES / "答复情况示例.xlsx"
+FILER_EXAMPLE_PATH = EXAMPLES / "代表委员名册示例.xlsx"
 REPLY_EXAMPLE_BUREAU = "sh-ipa"  # whose reply list it is
 
 # The bureaus of banli/data/model_history.jsonl: {id: (name_zh, name_en)}.
@@ -60,6 +64,18 @@ REPLIES = [
      "2026/3/25", "王局长", "专利开放许可试点已列入年度工作计划，正在推进。"],
 ]
 
+
+FILER_TITLE = "政协上海市第十四届委员会委员名册（节选）"
+FILER_HEADER = ["序号", "姓名", "界别", "届次", "账号"]
+FILERS = [
+    [1, "张三", "经济界别", "十四届", "zhangsan"],
+    [2, "李四", "经济界别", "十四届", "lisi"],
+    [3, "王五", "科技界别", "十四届", "wangwu"],
+    [4, "赵六", "无党派人士界别", "十四届", "zhaoliu"],
+    [5, "钱七", "无党派人士界别", "十四届", "qianqi"],
+    [6, "孙八", "科技界别", "十四届", "sunba"],
+    [7, "周九", "教育界别", "十四届", "zhoujiu"],
+]
 
 def example_assignment_list() -> bytes:
     """The example workbook as bytes."""
@@ -119,12 +135,37 @@ def example_reply_list() -> bytes:
     return out.getvalue()
 
 
+def example_filer_list() -> bytes:
+    """The example filer registry (代表委员名册) as bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    ws = book.active
+    ws.title = "委员名册"
+    ws.append([FILER_TITLE])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(FILER_HEADER))
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append(FILER_HEADER)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for item in FILERS:
+        ws.append(item)
+    for letter, width in zip("ABCDE", (6, 12, 18, 10, 14)):
+        ws.column_dimensions[letter].width = width
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def write_examples(folder: str | Path = EXAMPLES) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for path, data in ((folder / EXAMPLE_PATH.name, example_assignment_list()),
-                       (folder / REPLY_EXAMPLE_PATH.name, example_reply_list())):
+                       (folder / REPLY_EXAMPLE_PATH.name, example_reply_list()),
+                       (folder / FILER_EXAMPLE_PATH.name, example_filer_list())):
         path.write_bytes(data)
         written.append(path)
     return written

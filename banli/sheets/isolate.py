@@ -31,14 +31,16 @@ from typing import Any, Mapping
 
 from .errors import SheetError
 from .limits import MIB, SheetLimits, too_large
-from .read import ASSIGNMENT_HEADERS, REPLY_HEADERS, Row, Table, read_sheet
+from .read import ASSIGNMENT_HEADERS, FILER_HEADERS, REPLY_HEADERS, Row, Table, read_sheet
 from .workbook import Source
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
+# Each list's headers and required fields, the first of which is the key column of its header.
 HEADERS = {"assignments": (ASSIGNMENT_HEADERS, ("number", "title", "lead")),
-           "replies": (REPLY_HEADERS, ("number", "result"))}
+           "replies": (REPLY_HEADERS, ("number", "result")),
+           "filers": (FILER_HEADERS, ("name",))}
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
          "from banli.sheets.isolate import child; child(sys.argv[2:])")
 
@@ -46,8 +48,8 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
 def read_table(source: Source, which: str, *, limits: SheetLimits,
                mapping: Mapping[str, str | None] | None = None,
                sheet: str | int | None = None) -> Table:
-    """The Table of an assignment list (`which` = "assignments") or a reply list ("replies"),
-    read in a child process within `limits`. Raises SheetError."""
+    """The Table of an assignment list (`which` = "assignments"), a reply list ("replies") or
+    a filer registry ("filers"), read in a child process within `limits`. Raises SheetError."""
     if which not in HEADERS:
         raise ValueError(f"unknown kind of list: {which}")
     with tempfile.TemporaryDirectory(prefix="banli-sheet-") as tmp:
@@ -130,7 +132,8 @@ def child(argv: list[str]) -> None:
     _limit_self(limits)
     try:
         table = read_sheet(Path(spec["input"]), headers, mapping=spec["mapping"],
-                           sheet=spec["sheet"], required=required, limits=limits)
+                           sheet=spec["sheet"], key=required[0], required=required,
+                           limits=limits)
         answer: dict[str, Any] = {"table": encode_table(table)}
     except SheetError as exc:
         answer = {"error": {**exc.to_dict(), "status": exc.status}}

@@ -109,6 +109,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "disclosure '{value}' is not full/summary/withheld/exempt"),
     "bad_contact_method": ("沟通方式“{value}”无法识别，应为电话/走访/座谈/网络/信函",
                            "contact method '{value}' is not phone/visit/meeting/online/letter"),
+    "missing_name": ("缺少姓名", "no name (姓名)"),
+    "bad_filer_id": ("编号“{value}”不合规：只能是字母、数字、.、- 和 _，最长 64 位",
+                     "the id '{value}' is not valid: letters, digits, ., - and _, at most 64"),
+    "account_taken": ("账号“{account}”已对应代表委员 {owner}",
+                      "the account '{account}' is already filer {owner}'s"),
     "contact_after_reply": ("沟通日期 {contacted} 晚于答复日期 {replied}，办前沟通须在答复之前",
                             "the contact on {contacted} is after the reply on {replied}; "
                             "a contact before handling comes before the reply"),

@@ -54,6 +54,15 @@ REPLY_HEADERS: dict[str, tuple[str, ...]] = {
     "year": ASSIGNMENT_HEADERS["year"],
     "level": ASSIGNMENT_HEADERS["level"],
 }
+# The filer registry (代表委员名册): one deputy or member a row.
+FILER_HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "代表姓名", "委员姓名", "name"),
+    "affiliation": ("代表团", "界别", "代表团/界别", "代表团或界别", "所在代表团", "所在界别",
+                    "affiliation"),
+    "term": ("届次", "届别", "届", "term"),
+    "account": ("账号", "登录账号", "帐号", "用户名", "account"),
+    "filer": ("编号", "代表编号", "委员编号", "filer", "id"),
+}
 
 HEADER_SEARCH_ROWS = 30   # the header is looked for in the first rows only
 HEADER_MAX_DEPTH = 3      # rows a header may span

@@ -4,6 +4,7 @@ service reads the same from its projections).
 
     preview = assignment_sheet(data, records, kind="cppcc_proposal", year=2027)
     preview = reply_sheet(data, records, bureau="sh-ipa")
+    preview = filer_sheet(data, records)
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Mapping, Protocol
 
 from ..domain.proposal import Proposal, State
 from .assignment_list import assignment_preview
+from .filers import filer_preview
 from .infer import DEFAULT_SESSIONS, Sessions
 from .preview import Preview
 from .read import Table
@@ -20,14 +22,21 @@ from .workbook import Source
 
 
 class Records(Protocol):
-    """What a preview reads: who is registered, which proposal holds a natural key, and a
-    proposal's state."""
+    """What a preview reads: who is registered, which proposal holds a natural key, a
+    proposal's state, and the filer registry."""
 
     def bureau_names(self) -> Mapping[str, tuple[str, str]]: ...
 
     def owner_of(self, natural_key: str) -> str | None: ...
 
     def state(self, stream: str) -> State: ...
+
+    # a filer registry's preview: the registry Banli has (each filer's name, affiliation, term
+    # and account by id), the proposals naming a filer of a name, under an affiliation, not
+    # linked to the registry
+    def filers(self) -> Mapping[str, Mapping[str, str]]: ...
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]: ...
 
 
 def _proposal(records: Records, key: str) -> Proposal | None:
@@ -87,3 +96,12 @@ def reply_sheet(source: Source | Table, records: Records, *, bureau: str,
     return reply_preview(source, bureau=bureau, proposals=proposal_of, replied=replied,
                          kind=kind, year=year, level=level, mapping=mapping, sheet=sheet,
                          sessions=sessions)
+
+
+def filer_sheet(source: Source | Table, records: Records, *,
+                mapping: Mapping[str, str | None] | None = None,
+                sheet: str | int | None = None) -> Preview:
+    """The preview of importing a filer registry (代表委员名册) into what `records` hold, with
+    the links it offers to make (banli.sheets.filers)."""
+    return filer_preview(source, registered=records.filers(), unlinked=records.unlinked,
+                         mapping=mapping, sheet=sheet)

@@ -55,6 +55,9 @@ class Ports:
     end_session: Callable[[Request], Awaitable[str | None]] | None = None
     clerk_backdate_days: int = 30
     letters: Letters | None = None  # reply letters' files (banli.blobs)
+    # the filers a sign-in account is registered for (the filer registry), where the IdP's
+    # claims name none
+    filer_accounts: Callable[[str], Awaitable[list[str]]] | None = None
 
 
 def ports_of(request: Request) -> Ports:
@@ -140,6 +143,16 @@ def permit(actor: Actor, action: str, bureau: str | None = None) -> None:
                      f"a {actor.role} reads its own bureau ({actor.bureau}) only")
     raise forbid(f"{actor.role} 无权进行此操作（{action}）",
                  f"a {actor.role} may not do this ({action})")
+
+
+def permit_any(actor: Actor, action: str) -> None:
+    """Go on if the permission table gives `actor` `action` over anything at all (its own
+    bureau's proposals, the proposals it filed, every one): for a route on one proposal, which
+    then asks whether this one is the actor's to know of (banli.domain.permissions.knows) and
+    answers one that is not as unknown (404, as an id never used); else 403."""
+    if reach(actor, action) is None:
+        raise forbid(f"{actor.role} 无权进行此操作（{action}）",
+                     f"a {actor.role} may not do this ({action})")
 
 
 def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:

@@ -70,7 +70,9 @@ class SignInRefused(Exception):
 def actor_from_claims(claims: dict[str, Any], settings: Settings) -> Actor:
     """The Banli user the IdP's claims name: the user claim, the role claim (a string or a list;
     values mapped by BANLI_OIDC_ROLE_MAP, else taken as Banli's role names; the first that maps
-    wins), and for a clerk the bureau claim."""
+    wins), for a clerk the bureau claim, and for a filer the filer claim (BANLI_OIDC_FILER_CLAIM:
+    their id in the filer registry; where the IdP gives none, `registered_filer` looks the
+    account up)."""
     user = claims.get(settings.oidc_user_claim) or claims.get("sub")
     mapping: dict[str, str] = json.loads(settings.oidc_role_map) if settings.oidc_role_map else {}
     values = claims.get(settings.oidc_role_claim)
@@ -84,10 +86,25 @@ def actor_from_claims(claims: dict[str, Any], settings: Settings) -> Actor:
     if role == "clerk" and not bureau:
         raise SignInRefused("经办人账号须注明所属承办单位，请联系管理员",
                             "a clerk's account must name its bureau; ask an administrator")
+    filer = (claims.get(settings.oidc_filer_claim) or None) if role == "filer" else None
     try:
-        return Actor(user=str(user), role=role, bureau=bureau)
+        return Actor(user=str(user), role=role, bureau=bureau if role != "filer" else None,
+                     filer=filer)
     except ValidationError:
         raise SignInRefused("账号信息格式不符", "the account's claims are malformed") from None
+
+
+async def registered_filer(actor: Actor, ports: Ports) -> Actor:
+    """A filer whose claims name no filer id, as the filer registry knows their account (the
+    one filer registered for it); refused where it knows none, or several."""
+    if actor.role != "filer" or actor.filer is not None:
+        return actor
+    found = await ports.filer_accounts(actor.user) if ports.filer_accounts else []
+    if len(found) != 1:
+        raise SignInRefused("您的账号未在代表委员名册中登记（或对应多位代表委员），请联系交办单位",
+                            "your account is not the account of one filer in the filer "
+                            "registry; ask the office")
+    return actor.model_copy(update={"filer": found[0]})
 
 
 def install(app: FastAPI, ports: Ports, settings: Settings) -> None:
@@ -131,7 +148,7 @@ def install(app: FastAPI, ports: Ports, settings: Settings) -> None:
         try:
             token = await oauth.idp.authorize_access_token(request)
             claims = token.get("userinfo") or await oauth.idp.userinfo(token=token)
-            actor = actor_from_claims(dict(claims), settings)
+            actor = await registered_filer(actor_from_claims(dict(claims), settings), ports)
         except SignInRefused as refused:
             return refusal(refused.message, refused.message_en, 403)
         except OAuthError as exc:  # the IdP said no (the person cancelled, a code used twice)

@@ -32,6 +32,7 @@ def test_the_examples_import_with_the_defaults_on_the_page(browser, server):
     tab = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
                                                          "coordinator"))
     page = tab.page
+    tab.view("imports", "#imports")
     assert (page.input_value("#i-kind"), page.input_value("#i-year")) == ("", "")
     page.set_input_files("#i-assignments-file", str(EXAMPLE_PATH))
     page.click("#import-assignments button[type=submit]")
@@ -53,6 +54,7 @@ def test_the_examples_import_with_the_defaults_on_the_page(browser, server):
     clerk = Page(browser, server, BOARD).sign_in(token_for(
         server.system.settings.secret, "clerk", REPLY_EXAMPLE_BUREAU))
     page = clerk.page
+    clerk.view("imports", "#imports")
     page.set_input_files("#i-replies-file", str(REPLY_EXAMPLE_PATH))
     page.click("#import-replies button[type=submit]")
     page.wait_for_selector("#sheet-rows tr[data-row]")
@@ -62,5 +64,6 @@ def test_the_examples_import_with_the_defaults_on_the_page(browser, server):
     page.click("#sheet-commit")
     page.wait_for_selector("#committed")
     assert page.inner_text("#committed [data-count=imported]") == "已导入 2"
+    clerk.view("dashboard", "#kpis .kpi")
     until(page, "document.querySelector('[data-kpi=replied] .value').innerText.trim() === '2'")
     clerk.close()

@@ -19,6 +19,7 @@ from io import BytesIO
 
 import httpx
 import openpyxl
+import pytest
 
 from banli.domain.commands import actor_key
 from banli.domain.permissions import ROLES, allowed, reach
@@ -30,6 +31,8 @@ from tests.conftest import ROOT, token_for
 
 P = "2020-cppcc_proposal-7"
 OWN, OTHER = "sh-ipa", "sh-hrss"  # P is sh-ipa's (lead); sh-hrss has no duty on it
+FILER, OTHER_FILER = "d-zhang", "d-wang"  # P is 张伟's; 王芳 filed none of it
+P_FILERS = (FILER,)
 SEED_COMMAND = "matrix-seed"      # a command the coordinator sent
 
 # A valid body for each command (banli.domain.vocabulary.example, from its schema), less what
@@ -55,29 +58,40 @@ LETTER = b"%PDF-1.7\n%%EOF\n"  # a reply letter's file (uploaded as the body)
 NOT_YOURS_404 = ("read:command", "read:preview", "read:letter")  # refused as unknown, not 403
 
 PRINCIPALS: list[tuple[str, Actor | None]] = [
-    *[(role, Actor(user=f"test-{role}", role=role)) for role in ROLES if role != "clerk"],
+    *[(role, Actor(user=f"test-{role}", role=role)) for role in ROLES
+      if role not in ("clerk", "filer")],
     ("clerk of the bureau", Actor(user="test-clerk", role="clerk", bureau=OWN)),
     ("clerk of another bureau", Actor(user="test-clerk", role="clerk", bureau=OTHER)),
+    ("filer of the proposal", Actor(user="test-filer", role="filer", filer=FILER)),
+    ("filer of another", Actor(user="test-filer-2", role="filer", filer=OTHER_FILER)),
     ("no token", None),
     ("a bad token", None),
 ]
 
 
-def _sheet() -> bytes:
+def _sheet(*rows: list[str]) -> bytes:
     book = openpyxl.Workbook()
-    book.active.append(["提案号", "案由", "主办单位", "办理结果"])
-    book.active.append(["8", "关于数据开放的提案", "上海市知识产权局", "A"])
+    for row in rows or (["提案号", "案由", "主办单位", "办理结果"],
+                        ["8", "关于数据开放的提案", "上海市知识产权局", "A"]):
+        book.active.append(row)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+FILER_SHEET = (["姓名", "界别", "届次", "账号"], ["周九", "教育界别", "十四届", "zhoujiu"])
 
 
 def _seed(server) -> None:
     admin = server.client("admin")
     for bureau, name in ((OWN, "上海市知识产权局"), (OTHER, "上海市人力资源和社会保障局")):
         assert admin.post("/api/bureaus", json={"bureau": bureau, "name": name}).status_code == 201
+    for filer, name in ((FILER, "张伟"), (OTHER_FILER, "王芳")):
+        assert admin.post("/api/filers", json={"filer": filer, "name": name,
+                                               "affiliation": "经济界别"}).status_code == 201
     assert admin.post("/api/proposals", json={
         "kind": "cppcc_proposal", "year": 2020, "number": "7", "title": "关于知识产权保护的提案",
+        "filers": [{"name": "张伟"}], "affiliation": "经济界别",
         "at": "2020-02-01T09:00:00+08:00"}).status_code == 201
     assert server.client("coordinator").post(f"/api/proposals/{P}/assign", json={
         "lead": [OWN], "at": "2020-02-03T09:00:00+08:00",
@@ -112,7 +126,7 @@ def _request(method: str, path: str, op: dict) -> dict[str, Any]:
     if (method, path) in OTHER_BODIES:
         request["json"] = OTHER_BODIES[(method, path)]
     elif path.startswith("/api/sheets/") and method == "post" and "{" not in path:
-        request["content"] = _sheet()
+        request["content"] = _sheet(*FILER_SHEET) if path.endswith("/filers") else _sheet()
         request["headers"] = {"Content-Type": "application/octet-stream"}
     elif path.endswith("/letters") and method == "post":
         request["content"] = LETTER
@@ -134,14 +148,20 @@ def _command_type(path: str, op: dict) -> str:
 
 def _expectation(actor: Actor | None, path: str, op: dict) -> str:
     """What the table says: `unauthenticated`, `allowed`, `refused`, or `unknown` (a read of a
-    proposal by a role reaching its own bureau's, whose bureau has no duty on it: the proposal
-    is as unknown to it as one that does not exist)."""
+    proposal by a role reaching its own bureau's, whose bureau has no duty on it, or the
+    proposals it filed, not this one: the proposal is as unknown to it as one that does not
+    exist; a command on it likewise, refused `unknown_proposal`)."""
     if actor is None:
         return "unauthenticated"
     action = op["x-banli-action"]
     if action in ("read:command", "read:preview"):  # what the coordinator sent or uploaded
         sender = actor_key(Actor(user="test-coordinator", role="coordinator"))
         return "allowed" if allowed(actor, action, sender=sender) else "refused"
+    kind = _command_type(path, op) if action in BODIES or path == "/api/commands" else action
+    if reach(actor, kind) == "filed":  # on P, the proposals it filed; elsewhere its own list
+        if "{proposal_id}" not in path and path != "/api/commands":
+            return "allowed"
+        return "allowed" if allowed(actor, kind, filers=P_FILERS) else "unknown"
     if ("{proposal_id}" in path and action == "read:proposal" and reach(actor, action) == "own"
             and not allowed(actor, action, OWN)):
         return "unknown"
@@ -150,7 +170,6 @@ def _expectation(actor: Actor | None, path: str, op: dict) -> str:
         concerned = OWN  # P is sh-ipa's; bureau parameters and bodies name sh-ipa
     else:  # the actor's own bureau's, where it reaches its own only (banli.web.deps.own_bureau)
         concerned = actor.bureau
-    kind = _command_type(path, op) if action in BODIES or path == "/api/commands" else action
     return "allowed" if allowed(actor, kind, concerned) else "refused"
 
 
@@ -180,7 +199,7 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
         for name, actor in PRINCIPALS:
             client = (server.client(token="not-a-token") if name == "a bad token" else
                       server.client(None) if actor is None else
-                      server.client(actor.role, actor.bureau))
+                      server.client(actor.role, actor.bureau, filer=actor.filer))
             status, body = _call(client, request)
             expected = _expectation(actor, path, op)
             checked += 1
@@ -188,6 +207,8 @@ def test_every_operation_answers_every_role_as_the_table_says(server):
             code = (body or {}).get("code") if isinstance(body, dict) else None
             if expected == "unauthenticated":
                 ok = status == 401
+            elif is_command and expected == "unknown":
+                ok = status == 409 and code == "unknown_proposal"
             elif is_command:
                 ok = (status in (201, 202) or (status == 409 and code not in PERMISSION_CODES)
                       ) if expected == "allowed" else (status == 409 and code in PERMISSION_CODES)
@@ -217,16 +238,19 @@ def _alike(body: Any, proposal: str) -> Any:
     return plain
 
 
-def test_another_bureaus_proposal_answers_as_one_that_does_not_exist(server):
-    """Every route taking a proposal id answers a clerk of a bureau without a duty on P exactly
-    as it answers an id never used: the same status and body, the ids aside. Nothing tells
-    another bureau's proposals from ids no one submitted (not a 403, not a rule naming its
-    duties, its status or its submission date)."""
+@pytest.mark.parametrize("who", ["clerk of another bureau", "filer of another"])
+def test_another_bureaus_proposal_answers_as_one_that_does_not_exist(server, who):
+    """Every route taking a proposal id answers a clerk of a bureau without a duty on P, or a
+    filer who did not file it, exactly as it answers an id never used: the same status and
+    body, the ids aside. Nothing tells another bureau's (or filer's) proposals from ids no one
+    submitted (not a 403, not a rule naming its duties, its status or its submission date)."""
     _seed(server)
     spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
     routes = [(m, p, op) for m, p, op in _operations(spec) if "{proposal_id}" in p]
     assert len(routes) >= 20
-    clerk = server.client("clerk", OTHER)
+    actor = dict(PRINCIPALS)[who]
+    assert actor is not None
+    clerk = server.client(actor.role, actor.bureau, filer=actor.filer)
     differ: list[str] = []
     for method, path, op in routes:
         answers = []
@@ -247,7 +271,8 @@ def test_everyone_signed_in_may_sign_out_and_no_one_else(server):
     for name, actor in PRINCIPALS:
         if actor is None:
             continue
-        token = token_for(server.system.settings.secret, actor.role, actor.bureau)
+        token = token_for(server.system.settings.secret, actor.role, actor.bureau,
+                          user=actor.user, filer=actor.filer)
         client = server.client(token=token)
         assert client.post("/api/signout").status_code == 200, name
         assert client.get("/api/me").status_code == 401, name  # revoked

@@ -212,3 +212,39 @@ def test_a_token_issued_in_the_second_after_its_users_revocation_lives(tmp_path)
     assert claims["iat"] == second + 1 and claims["exp"] - claims["iat"] == 3600
     later = auth.issue(CLERK, 3600, now=second + 5)  # other seconds keep their own
     assert jwt.decode(later, options={"verify_signature": False})["iat"] == second + 5
+
+
+FILER = Actor(user="zhangwei", role="filer", filer="d-zhang")
+
+
+def test_a_filers_token_names_the_filer_and_no_other_token_does(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("BANLI_SECRET", raising=False)
+    auth = Authority(tmp_path / "data")
+    token = auth.issue(FILER, 3600)
+    assert jwt.decode(token, options={"verify_signature": False})["filer"] == "d-zhang"
+    assert auth.verify(token)[0] == FILER
+    assert "filer" not in jwt.decode(auth.issue(CLERK, 3600), options={"verify_signature": False})
+    with pytest.raises(ValueError, match="filer"):
+        auth.issue(Actor(user="x", role="filer"), 3600)
+    # a forged claim on another role is not taken, and a filer's token without one is refused
+    forged = issue_token(SECRET, CLERK, 3600)
+    claims = jwt.decode(forged, options={"verify_signature": False})
+    configured = Authority(tmp_path / "configured", secret=SECRET)
+    for role, filer, refused in (("clerk", "d-zhang", False), ("filer", None, True),
+                                 ("filer", "../x", True)):
+        body = {**claims, "role": role, **({"filer": filer} if filer else {})}
+        made = jwt.encode(body, SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)})
+        if refused:
+            with pytest.raises(AuthError):
+                configured.verify(made)
+        else:
+            assert configured.verify(made)[0].filer is None
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["token", "issue", "--user", "zhangwei", "--role", "filer", "--filer",
+                 "d-zhang", *data]) == 0
+    assert auth.verify(capsys.readouterr().out.strip())[0] == FILER
+    assert main(["token", "issue", "--user", "w", "--role", "filer", *data]) == 2  # no filer
+    assert "filer" in capsys.readouterr().err
+    assert main(["token", "issue", "--user", "w", "--role", "filer", "--filer", "a/b",
+                 *data]) == 2

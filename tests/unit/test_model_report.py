@@ -141,7 +141,7 @@ def test_bad_lines_are_reported_with_their_numbers_and_skipped(capsys, noisy_his
     assert "(broken JSON: " in problems[0]  # Chinese first, then English
     assert problems[1].startswith(f"{noisy_history}:line 8: [invalid]")
     assert problems[2].startswith(f"{noisy_history}:line {total}: [already_replied]")
-    assert "2020-cppcc_proposal-21001" in problems[2]
+    assert "市政协提案 21001" in problems[2]  # the item by its number
     assert json.loads(out)["rates"]["adoption"] == 24 / 26  # the report is unchanged
 
     assert main([*args, "--strict"]) == 1

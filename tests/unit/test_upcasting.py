@@ -48,7 +48,7 @@ def test_upcasting_leaves_the_stored_dict_alone_and_current_events_as_they_are()
     assert upcast(current) == current
     assert load_event(current) == load_event(V1_REPLY)
     assert CURRENT_VERSION["ReplyIssued"] == 3
-    assert CURRENT_VERSION["ProposalSubmitted"] == 1
+    assert CURRENT_VERSION["ProposalSubmitted"] == 2
 
 
 def test_a_v2_reply_loads_as_v3_without_a_letter_and_a_v3_one_keeps_its_letter():

@@ -98,7 +98,8 @@ def test_a_return_after_ten_working_days_is_refused():
         return_("sh-hrss", at="2020-02-08")).then_rejected(
         "return_window_closed", bureau="sh-hrss", days=10, assigned="2020-01-17",
         deadline="2020-02-07")
-    assert "10 个工作日" in rejection.message and "2020-02-07" in rejection.message_en
+    assert "10 个工作日" in rejection.message and "2020年2月7日" in rejection.message
+    assert "7 February 2020" in rejection.message_en
 
 
 def test_the_return_window_over_national_day_counts_the_adjusted_saturday():

@@ -12,20 +12,22 @@ from starlette.concurrency import run_in_threadpool
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
 from banli.domain.types import SHANGHAI, Actor, Kind, Level
+from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
+from banli.domain.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
-from banli.domain.permissions import ACTIONS, allowed, event_for, reach
+from banli.domain.permissions import ACTIONS, allowed, event_for, proposal_for, reach
 from banli.web.deps import (AppPorts, Clock, CurrentActor, CurrentSession, ProposalPath,
-                            bad_token, not_served, own_bureau, permit, today)
+                            bad_token, not_served, own_bureau, permit, permit_any, today)
 from banli.web.schemas import READ, action, errors
 
 from ..projections import lineage as routing
 from . import exports
 from . import schemas as out
-from .deps import Live, Replay, Reporting, States
+from .deps import Cosigned, Live, Replay, Reporting, States, readable
 from .exports import XLSX_RESPONSE, Format, Lang
-from .live import sse
+from .live import parties_of, sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName, ProfileName,
                      ScopeBureau, Urgent, Years)
 from ..projections.store import ReportingStore
@@ -115,7 +117,8 @@ async def items(q: ReportParams, reporting: Reporting, measure: MeasureName,
             "code": "bad_measure", "message": f"未知指标 {measure}",
             "message_en": f"unknown measure {measure}; one of "
                           f"{', '.join([*MEASURES, *RATE_MEASURES, *ITEM_MEASURES])}"})
-    chosen = select(await _in_thread(reporting.items, q.scope, q.profile, q.recorded_by), measure)
+    chosen = numbered(select(await _in_thread(reporting.items, q.scope, q.profile,
+                                              q.recorded_by), measure))
     if format == "xlsx":
         report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
         return exports.xlsx(f"banli-{measure}", exports.measure_title(measure), exports.ITEMS,
@@ -164,7 +167,7 @@ async def _league(q: ReportQuery, reporting: ReportingStore, scope: Scope) -> di
 @router.get("/dashboard", summary="Everything the oversight page shows, in one answer",
             response_model=out.Dashboard, openapi_extra=action("read:report"))
 async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
-                    feed: Live) -> out.Dashboard:
+                    feed: Live, cosign: Cosigned) -> out.Dashboard:
     day = today(clock)
     report_now = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
     before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
@@ -176,7 +179,7 @@ async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
         misrouting={m.bureau: out.Misrouted(bounced=m.bounced, days_lost=m.days_lost)
                     for m in lost if allowed(q.actor, "read:report", m.bureau)},
         recent=await feed.recent(lambda event: event_for(q.actor, "read:live", event,
-                                                         event["bureaus"])),
+                                                         parties_of(event, cosign))),
         report=report_now, previous=before,
         league=await _league(q, reporting, q.scope),
         bureaus=await _in_thread(reporting.bureau_names),
@@ -203,9 +206,12 @@ STOPPING = {"code": "server_stopping", "message": "服务正在停止，稍后�
                                             "or been revoked (asked again before each batch "
                                             "and at least every BANLI_LIVE_RECHECK_S), "
                                             "`server_stopping`"}})
-async def live(request: Request, session: CurrentSession, feed: Live) -> StreamingResponse:
+async def live(request: Request, session: CurrentSession, feed: Live,
+               cosign: Cosigned) -> StreamingResponse:
+    """Each reader sees the events of the proposals it may know of, as event_for shows them
+    (a clerk: its bureau's; a filer: those they filed, never the internal records)."""
     actor = session.actor
-    permit(actor, "read:live", actor.bureau)
+    permit_any(actor, "read:live")
 
     def wake() -> float:  # the next check: the recheck interval, or the token's expiry
         return min(feed.recheck, session.expires - time.time() + 0.05)
@@ -223,7 +229,8 @@ async def live(request: Request, session: CurrentSession, feed: Live) -> Streami
                     yield ": keep-alive\n\n"
                 continue
             shown = [seen for e in batch["events"]
-                     if (seen := event_for(actor, "read:live", e, e["bureaus"])) is not None]
+                     if (seen := event_for(actor, "read:live", e, parties_of(e, cosign)))
+                     is not None]
             quiet_since = time.monotonic()
             yield sse("events", {"position": batch["position"], "events": shown})
         if feed.closed:
@@ -298,29 +305,17 @@ async def bureau_assignments(bureau: str, actor: CurrentActor, reporting: Report
             response_model=out.History, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
 async def history(proposal_id: ProposalPath, actor: CurrentActor,
-                  reporting: Reporting) -> out.History:
-    permit(actor, "read:proposal", actor.bureau)
-    rows = await _in_thread(reporting.history, proposal_id)
-    if not rows:
-        raise not_found(proposal_id)
-    bureaus = await _proposal_bureaus(actor, reporting, proposal_id)
+                  reporting: Reporting, cosign: Cosigned) -> out.History:
+    """The events the reader may see (banli.domain.permissions.event_for): oversight every
+    one; a clerk its own duty's, the proposal's own, and what the workbench's rules let it read
+    of the others' (a lead its co-handlers' opinions, a co-handler asked to sign off the
+    lead's draft); a filer the handling, never the internal records."""
+    permit_any(actor, "read:proposal")
+    rows, _, parties = await readable(actor, reporting, proposal_id, cosign)
     events = [seen for row in rows
-              if (seen := event_for(actor, "read:proposal", _event_row(row), bureaus))
+              if (seen := event_for(actor, "read:proposal", _event_row(row), parties))
               is not None]
     return out.History(proposal_id=proposal_id, events=events)
-
-
-async def _proposal_bureaus(actor: Actor, reporting: ReportingStore, proposal_id: str
-                            ) -> set[str]:
-    """The bureaus with a duty on the proposal, where the actor's reach depends on them. To a
-    clerk whose bureau has none the proposal is unknown: the same 404 as one that does not
-    exist, so that no answer tells another bureau's proposals from ids never used."""
-    if reach(actor, "read:proposal") == "all":
-        return set()
-    bureaus = await _in_thread(reporting.bureaus_of, proposal_id)
-    if actor.bureau not in bureaus:
-        raise not_found(proposal_id)
-    return bureaus
 
 
 def _event_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -360,16 +355,15 @@ async def status(actor: CurrentActor, ports: AppPorts) -> out.Status:
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
 async def proposal_state(proposal_id: ProposalPath, actor: CurrentActor,
                          states: States) -> Proposal:
-    permit(actor, "read:proposal", actor.bureau)
+    """The state as the reader may read it (banli.domain.permissions.proposal_for): a clerk
+    with its own duty only, a filer without drafts, opinions, supervision or returns; one it
+    may not know of is answered as unknown."""
+    permit_any(actor, "read:proposal")
     state = await states(proposal_id)
-    if not isinstance(state, Proposal):
+    seen = proposal_for(actor, state) if isinstance(state, Proposal) else None
+    if seen is None:
         raise not_found(proposal_id)
-    if reach(actor, "read:proposal") != "all":
-        if actor.bureau not in state.assignments:  # unknown to it (see _proposal_bureaus)
-            raise not_found(proposal_id)
-        state = state.model_copy(update={
-            "assignments": {actor.bureau: state.assignments[actor.bureau]}})
-    return state
+    return seen
 
 
 @router.post("/admin/replay", status_code=202, response_model=out.ReplayProgress,
@@ -398,13 +392,17 @@ async def replay_progress(actor: CurrentActor, replayer: Replay) -> dict[str, An
             response_model=out.Lineage, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
 async def proposal_lineage(proposal_id: ProposalPath, actor: CurrentActor,
-                           reporting: Reporting) -> out.Lineage:
-    permit(actor, "read:proposal", actor.bureau)
-    steps = await _in_thread(routing.lineage, reporting, proposal_id)
-    if steps is None:
-        raise not_found(proposal_id)
-    if reach(actor, "read:proposal") != "all":  # its own bureau's coming in and going out
-        await _proposal_bureaus(actor, reporting, proposal_id)
+                           reporting: Reporting, cosign: Cosigned) -> out.Lineage:
+    permit_any(actor, "read:proposal")
+    _, _, parties = await readable(actor, reporting, proposal_id, cosign)
+    steps = await _in_thread(routing.lineage, reporting, proposal_id) or []
+    found = reach(actor, "read:proposal")
+    if found == "filed":  # the steps whose events the filer reads: no return
+        steps = [s.model_copy(update={"ended": tuple(d for d in s.ended
+                                                     if d.how != "returned")})
+                 for s in steps if event_for(actor, "read:proposal", {
+                     "type": STEP_EVENTS[s.action], "bureau": None}, parties) is not None]
+    elif found != "all":  # its own bureau's coming in and going out
         steps = [s.model_copy(update={
             "started": tuple(d for d in s.started if d.bureau == actor.bureau),
             "ended": tuple(d for d in s.ended if d.bureau == actor.bureau)}) for s in steps]

@@ -11,15 +11,15 @@ from typing import Annotated, Any, Callable
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
-from banli.domain.permissions import reach
+from banli.domain.permissions import proposal_for, reach
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from banli.domain.registry import load_event
 from banli.domain.explain import explain_proposal, flips
 from banli.domain.reminders import reminders
+from banli.domain.wording import numbered
 from banli.domain.workdays import YearsCalendar
-from banli.web.commands import not_found
 from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,
-                            not_served, own_bureau, permit, today)
+                            not_served, own_bureau, permit, permit_any, today)
 from banli.web.schemas import READ, action, errors
 
 from banli.workcalendar import NoticeError, china_calendar, remove_notice, save_notice
@@ -27,7 +27,7 @@ from banli.workcalendar import NoticeError, china_calendar, remove_notice, save_
 from . import exports
 from . import schemas as out
 from .exports import XLSX_RESPONSE, Format, Lang
-from .deps import Reporting
+from .deps import Cosigned, Reporting, readable
 from .params import BureauQuery, OptionalDate, OtherProfile, ProfileName
 from ..reminders import current_duties
 from ..projections.store import ReportingStore
@@ -49,20 +49,20 @@ def _profile(name: str) -> Profile:
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
 async def proposal_deadlines(proposal_id: ProposalPath, actor: CurrentActor,
                              reporting: Reporting, clock: Clock, calendar: WorkCalendar,
-                             profile: ProfileName = "default") -> dict[str, Any]:
-    permit(actor, "read:proposal", actor.bureau)
+                             cosign: Cosigned, profile: ProfileName = "default"
+                             ) -> dict[str, Any]:
+    """Each duty's deadlines the reader may read of (a clerk its own bureau's, a filer those
+    of the bureaus handling their proposal); a proposal it may not know of is unknown."""
+    permit_any(actor, "read:proposal")
     rules = _profile(profile)
-    rows = await run_in_threadpool(reporting.history, proposal_id)
-    if not rows:
-        raise not_found(proposal_id)
-    own = reach(actor, "read:proposal") != "all"
-    if own and actor.bureau not in await run_in_threadpool(reporting.bureaus_of, proposal_id):
-        raise not_found(proposal_id)  # unknown to a bureau without a duty on it: the same 404
+    rows, state, _ = await readable(actor, reporting, proposal_id, cosign)
     explained = explain_proposal([load_event(r["data"]) for r in rows], rules, calendar,
                                  today(clock))
-    if own:  # a clerk sees its own bureau's deadlines
+    if reach(actor, "read:proposal") != "all":
+        seen = proposal_for(actor, state)
+        duties = seen.assignments if seen is not None else {}
         explained["assignments"] = [a for a in explained["assignments"]
-                                    if a["bureau"] == actor.bureau]
+                                    if a["bureau"] in duties]
     return explained
 
 
@@ -125,7 +125,9 @@ async def today_reminders(actor: CurrentActor, reporting: Reporting,
                 for r in found]
         return exports.xlsx(f"banli-reminders-{day.isoformat()}", ("提醒", "Reminders"),
                             exports.REMINDERS, rows, lang)
-    return {"bureau": bureau, "today": day.isoformat(), "items": [r.payload() for r in found],
+    shown = numbered(await run_in_threadpool(reporting.with_numbers,
+                                             [r.payload() for r in found]))
+    return {"bureau": bureau, "today": day.isoformat(), "items": shown,
             "yellow": sum(r.colour == "yellow" for r in found),
             "red": sum(r.colour == "red" for r in found)}
 

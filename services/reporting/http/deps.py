@@ -10,10 +10,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 
 from fastapi import Depends, HTTPException
+from starlette.concurrency import run_in_threadpool
 
-from banli.domain.proposal import State
+from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.permissions import Parties, knows
+from banli.domain.proposal import Proposal, State, fold
+from banli.domain.registry import load_event
+from banli.domain.types import Actor
 from banli.settings import Settings
 from banli.sheets.records import Records
+from banli.web.commands import not_found
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
 from .live import LiveFeed
@@ -44,6 +50,10 @@ class DocumentOptions:
 
 @dataclass
 class ReportingPorts(Ports):
+    """`profile` is the deadline profile the process decides by (BANLI_PROFILE): what a
+    bureau's work asks depends on it (review: drafts, sign-offs, approvals), and whether
+    co-handlers sign drafts off (then they read them)."""
+
     reporting: ReportingStore | None = None
     live: LiveFeed | None = None
     replayer: Replayer | None = None
@@ -52,6 +62,7 @@ class ReportingPorts(Ports):
     records: Records | None = None       # what spreadsheet previews read
     previews: PreviewBook | None = None  # the previews this process keeps
     documents: DocumentOptions = field(default_factory=DocumentOptions)
+    profile: Profile = DEFAULT_PROFILE
 
 
 def _ports(ports: AppPorts) -> ReportingPorts:
@@ -100,11 +111,35 @@ async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
     return ports.routing
 
 
+def _cosigned(ports: Served) -> bool:
+    """Whether co-handlers sign the lead's draft off here (the profile's review has `cosign`):
+    then they read it (banli.domain.permissions.Parties)."""
+    return "cosign" in ports.profile.review
+
+
+async def readable(actor: Actor, reporting: ReportingStore, proposal_id: str, cosign: bool,
+                   action: str = "read:proposal") -> tuple[list[dict], Proposal, Parties]:
+    """A proposal's history rows, its state (folded from them) and its parties, where `actor`
+    may know of it under `action` (banli.domain.permissions.knows: a clerk's bureau has had a
+    duty on it, a filer filed it); else the 404 of an id never used, whatever it is."""
+    rows = await run_in_threadpool(reporting.history, proposal_id)
+    state = fold(load_event(row["data"]) for row in rows) if rows else None
+    if not isinstance(state, Proposal) or not knows(actor, action, state):
+        raise not_found(proposal_id)
+    return rows, state, Parties.of(state, cosign)
+
+
 def _documents(ports: Served) -> DocumentOptions:
     return ports.documents
 
 
+def _profile(ports: Served) -> Profile:
+    return ports.profile
+
+
 Reporting = Annotated[ReportingStore, Depends(_reporting)]
+ServerProfile = Annotated[Profile, Depends(_profile)]
+Cosigned = Annotated[bool, Depends(_cosigned)]
 Documents = Annotated[DocumentOptions, Depends(_documents)]
 Live = Annotated[LiveFeed, Depends(_live)]
 Replay = Annotated[Replayer, Depends(_replayer)]

@@ -20,13 +20,13 @@ from banli.blobs import CHUNK, BlobMissing
 from banli.blobs.letters import EXTENSIONS
 from banli.domain.registry import load_event
 from banli.domain.letters import letter_on_record
-from banli.domain.permissions import allowed, reach
+from banli.domain.permissions import knows, reach
+from banli.domain.proposal import Proposal, State, fold
 from banli.domain.types import Actor, Letter, LetterType
 from banli.web.deps import CurrentActor, LetterFiles, ProposalPath
 from banli.web.schemas import READ, action, errors
 
 from .deps import Reporting
-from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["letters"], responses=READ)
 
@@ -54,13 +54,13 @@ def _unknown() -> HTTPException:
                                        "in the store (`letter_missing`)")})
 async def download_letter(proposal_id: ProposalPath, sha256: Sha256Path, actor: CurrentActor,
                           reporting: Reporting, letters: LetterFiles) -> StreamingResponse:
-    """For oversight roles, the clerks of the bureaus with a duty on the proposal, and everyone
-    signed in once a reply naming the letter is disclosed in full (`full`); 404 alike for
-    everyone else and for a letter no reply of this proposal names."""
+    """For oversight roles, the clerks of the bureaus with a duty on the proposal, its filers,
+    and everyone signed in once a reply naming the letter is disclosed in full (`full`); 404
+    alike for everyone else and for a letter no reply of this proposal names."""
     rows = await run_in_threadpool(reporting.history, proposal_id)
-    found = letter_on_record((load_event(row["data"]) for row in rows), sha256) if rows else None
-    if found is None or not (found.public or await _reads_replies(actor, reporting,
-                                                                   proposal_id)):
+    events = [load_event(row["data"]) for row in rows]
+    found = letter_on_record(events, sha256) if rows else None
+    if found is None or not (found.public or _reads_replies(actor, fold(events))):
         raise _unknown()
     stack = ExitStack()
     try:
@@ -80,18 +80,12 @@ async def download_letter(proposal_id: ProposalPath, sha256: Sha256Path, actor: 
                              headers=download_headers(found.letter))
 
 
-async def _reads_replies(actor: Actor, reporting: ReportingStore, proposal_id: str) -> bool:
+def _reads_replies(actor: Actor, state: State) -> bool:
     """Whether the permission table (`read:letter`) lets `actor` read this proposal's replies,
-    and so their letters: oversight reaches every proposal, a clerk those its bureau has a duty
-    on. (The filer role, when it comes, reaches the proposals it filed: its row goes in the
-    table, and its test here, against the proposal's filers.)"""
-    found = reach(actor, "read:letter")
-    if found == "all":
-        return True
-    if found != "own" or actor.bureau is None:
-        return False
-    bureaus = await run_in_threadpool(reporting.bureaus_of, proposal_id)
-    return allowed(actor, "read:letter", actor.bureau if actor.bureau in bureaus else None)
+    and so their letters: oversight reaches every proposal, a clerk those its bureau has had a
+    duty on, a filer those they filed (banli.domain.permissions.knows)."""
+    return (reach(actor, "read:letter") is not None and isinstance(state, Proposal)
+            and knows(actor, "read:letter", state))
 
 
 def download_headers(letter: Letter) -> dict[str, str]:

@@ -16,6 +16,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 
+from banli.domain.permissions import Parties
+from banli.domain.proposal import Proposal
 from banli.eventlog.kafka import OFFSET_BITS
 
 from ..projections.projector import HISTORY_COLUMNS
@@ -26,14 +28,27 @@ SELECT h.position AS position, h.proposal_id AS proposal_id, h.seq AS seq, h.typ
        h.actor_bureau AS actor_bureau, h.actor_role AS actor_role, h.command_id AS command_id,
        h.bureau AS bureau, h.recorded_by_user AS recorded_by_user,
        h.recorded_by_bureau AS recorded_by_bureau, h.recorded_by_role AS recorded_by_role,
-       b.bureaus AS bureaus
+       b.bureaus AS bureaus, b.leads AS leads, b.cos AS cos, f.filers AS filers
 FROM (SELECT * FROM {db}.event_history WHERE {where} ORDER BY {order} LIMIT {limit:UInt32}) AS h
 LEFT JOIN (
-    SELECT proposal_id, groupUniqArray(bureau) AS bureaus FROM {db}.assignment_versions
-    WHERE proposal_id IN (SELECT proposal_id FROM {db}.event_history WHERE {where}
-                          ORDER BY {order} LIMIT {limit:UInt32})
+    SELECT proposal_id, groupArray(bureau) AS bureaus,
+           groupArrayIf(bureau, role = 'lead' AND status = 'active') AS leads,
+           groupArrayIf(bureau, role = 'co' AND status = 'active') AS cos
+    FROM (SELECT proposal_id, bureau, argMax(role, seq) AS role, argMax(status, seq) AS status
+          FROM {db}.assignment_versions
+          WHERE proposal_id IN (SELECT proposal_id FROM {db}.event_history WHERE {where}
+                                ORDER BY {order} LIMIT {limit:UInt32})
+          GROUP BY proposal_id, bureau)
     GROUP BY proposal_id
 ) AS b ON b.proposal_id = h.proposal_id
+LEFT JOIN (
+    SELECT proposal_id, groupArrayIf(filer, filer != '') AS filers
+    FROM (SELECT proposal_id, idx, argMax(filer, seq) AS filer FROM {db}.proposal_filers
+          WHERE proposal_id IN (SELECT proposal_id FROM {db}.event_history WHERE {where}
+                                ORDER BY {order} LIMIT {limit:UInt32})
+          GROUP BY proposal_id, idx)
+    GROUP BY proposal_id
+) AS f ON f.proposal_id = h.proposal_id
 ORDER BY h.recorded_at, h.position
 """
 BETWEEN = _EVENTS.replace("{where}", "position > {after:UInt64} AND position <= {upto:UInt64}"
@@ -181,14 +196,25 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
                          "bureau": row["recorded_by_bureau"] or None,
                          "role": row["recorded_by_role"]} if row["recorded_by_role"] else None),
         "bureau": row["bureau"] or None, "bureaus": list(row["bureaus"] or []),
+        "leads": list(row["leads"] or []), "cos": list(row["cos"] or []),
+        "filers": list(row["filers"] or []),
     }
 
 
 def _pushed_event(row: tuple, state: Any) -> dict[str, Any]:
     """An event_history row as the projector built it (projector.HISTORY_COLUMNS), shaped as
-    `_event` shapes the same row read back, with every bureau the proposal has a duty with."""
-    return _event({**dict(zip(HISTORY_COLUMNS, row)),
-                   "bureaus": sorted(getattr(state, "assignments", None) or ())})
+    `_event` shapes the same row read back, with its proposal's parties: every bureau with a
+    duty on it, its active leads and co-handlers, its filers."""
+    parties = Parties.of(state) if isinstance(state, Proposal) else Parties()
+    return _event({**dict(zip(HISTORY_COLUMNS, row)), "bureaus": sorted(parties.bureaus),
+                   "leads": sorted(parties.leads), "cos": sorted(parties.cos),
+                   "filers": sorted(parties.filers)})
+
+
+def parties_of(event: dict[str, Any], cosign: bool) -> Parties:
+    """The parties of a feed event's proposal (banli.domain.permissions.event_for asks them)."""
+    return Parties(bureaus=frozenset(event["bureaus"]), leads=frozenset(event["leads"]),
+                   cos=frozenset(event["cos"]), filers=frozenset(event["filers"]), cosign=cosign)
 
 
 def _utc_ms(moment: datetime) -> str:

@@ -1,7 +1,8 @@
-"""The oversight page: static files only. The page signs in with a token and reads everything
-through the authenticated API (/api/dashboard, /api/items, /api/live, ...); nothing here needs
-or shows data. The charting library, Apache ECharts, is installed from the npm registry by
-`make install` and served from here: the page needs no network beyond this server."""
+"""The page: static files only. The page signs in with a token and reads everything through the
+authenticated API (/api/work, /api/dashboard, /api/vocabulary, /api/live, ...); nothing here
+needs or shows data. Its scripts are native ES modules under web/js/ (no build step), served as
+they are; the charting library, Apache ECharts, is installed from the npm registry by `make
+install` and served from here: the page needs no network beyond this server."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,18 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 
 WEB = Path(__file__).parent.parent / "web"
-ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+def _assets() -> dict[str, str]:
+    """The page's own scripts and styles by their path under /app/ (web/ less the npm
+    packages): only these are served, so no path a request makes up reaches another file."""
+    return {path.relative_to(WEB).as_posix(): TYPES[path.suffix] for path in sorted(WEB.rglob("*"))
+            if path.suffix in TYPES and path.is_file()
+            and "node_modules" not in path.relative_to(WEB).parts}
+
+
+ASSETS = _assets()
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,11 +52,11 @@ async def echarts() -> FileResponse:
         raise HTTPException(404, detail={
             "code": "no_charts", "message": "图表库未安装：请运行 make install",
             "message_en": f"ECharts is not installed at {path}: run `make install`"})
-    return FileResponse(path, media_type=ASSETS["app.js"],
+    return FileResponse(path, media_type=TYPES[".js"],
                         headers={"Cache-Control": "max-age=86400"})
 
 
-@router.get("/app/{name}")
+@router.get("/app/{name:path}")
 async def asset(name: str) -> FileResponse:
     if name not in ASSETS:
         raise HTTPException(404, detail={"code": "not_found", "message": "未找到",

@@ -234,3 +234,57 @@ class Notice(BaseModel):
                                 description="days off: YYYY-MM-DD or first..last")
     workdays: list[str] = Field(default_factory=list, max_length=400,
                                 description="weekend days worked in exchange")
+
+
+# --- the workbench (work_api.py) -------------------------------------------------------------
+class OwedKind(BaseModel):
+    owed: str
+    label: str
+    label_en: str
+    count: int
+
+
+class Work(BaseModel):
+    """A bureau's work (banli.domain.work): `items` sorted by due date (those without one last),
+    each with `proposal_id`, `display`/`display_en` (its number with its kind and level),
+    `kind`, `level`, `year`, `number`, `title`, `key_item`, `bureau`, `role`, `owed`, `due`,
+    `working_days_left`, `days_left`, `colour` (red, yellow or null), `provisional`,
+    `commands` (the command types that discharge it) and, where they apply, `lead` (a draft to
+    sign off), `waiting_for` (co-handlers yet to sign a draft off), `extension_requested` (the
+    date a pending request asks for); `total` items, of which at most `limit` are listed;
+    `counts` per kind of work, `kinds` the same in order with their words; the bureau's
+    reminders (as the webhook gets them, numbered)."""
+
+    bureau: str | None
+    today: date
+    profile: str
+    total: int
+    items: list[Row]
+    counts: dict[str, int]
+    colours: dict[str, int]
+    kinds: list[OwedKind]
+    reminders: list[Row]
+
+
+class Desk(BaseModel):
+    """The coordinator's desk: `awaiting` (as /api/proposals/awaiting-assignment, every year),
+    `returned` (each returned assignment not routed again since: `bureau`, `role`,
+    `returned_on`, `reason`), `extension_requests` (pending: `bureau`, `current_due`,
+    `requested_due`, `requested_on`, `reason`), `key_items` (open: `state`, `overdue`,
+    `supervisions`, `duties` with each one's `due`, `answered_on` and `status`), every row with
+    its `display`/`display_en` and `title`; and their `counts`."""
+
+    today: date
+    awaiting: list[Row]
+    returned: list[Row]
+    extension_requests: list[Row]
+    key_items: list[Row]
+    counts: dict[str, int]
+
+
+class Search(BaseModel):
+    """Proposals found, each with `proposal_id`, `display`/`display_en`, `kind`, `level`,
+    `year`, `number`, `title` and `status` (open, withdrawn, merged)."""
+
+    q: str
+    items: list[Row]

@@ -46,7 +46,7 @@ from banli.sheets.isolate import read_table
 from banli.sheets.limits import DEFAULT_LIMITS, SheetLimits, too_large
 from banli.sheets.preview import Preview, RowResult
 from banli.sheets.read import parse_mapping
-from banli.sheets.records import Records, assignment_sheet, reply_sheet
+from banli.sheets.records import Records, assignment_sheet, filer_sheet, reply_sheet
 from banli.domain.permissions import allowed
 from banli.web.deps import Bus, CurrentActor, not_served, own_bureau, permit
 from banli.web.schemas import READ, action, errors
@@ -121,7 +121,7 @@ class Kept:
     row's JSON, so that a page is read without the whole."""
 
     owner: str            # the uploader (banli.domain.commands.actor_key)
-    kind: Literal["assignments", "replies"]
+    kind: Literal["assignments", "replies", "filers"]
     bureau: str | None    # whose reply list
     head: dict[str, Any]
     rows: list[bytes]
@@ -130,7 +130,7 @@ class Kept:
     committed: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, owner: str, kind: Literal["assignments", "replies"], bureau: str | None,
+    def of(cls, owner: str, kind: Literal["assignments", "replies", "filers"], bureau: str | None,
            preview: Preview, expires: float) -> "Kept":
         head = {k: v for k, v in preview.items() if k != "rows"}
         head["skipped"] = list(preview["skipped"][:SKIPPED_KEPT])
@@ -242,6 +242,12 @@ class ProjectedRecords:
     def state(self, stream: str) -> State:
         return fold(self.load(stream, 2**31))
 
+    def filers(self) -> dict[str, dict[str, str]]:
+        return self.store.filers()
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        return self.store.unlinked(name, affiliation)
+
 
 # --- the routes -------------------------------------------------------------------------------
 class Page(BaseModel):
@@ -253,7 +259,7 @@ class Page(BaseModel):
 
 class SheetPreview(BaseModel):
     preview_id: str
-    kind: Literal["assignments", "replies"]
+    kind: Literal["assignments", "replies", "filers"]
     bureau: str | None
     expires_in_s: int
     preview: dict[str, Any]  # banli.sheets.preview.Preview (docs/sheets.md), `rows` one page
@@ -318,7 +324,7 @@ def _answer(preview_id: str, kept: Kept, offset: int = 0, limit: int = PAGE,
 
 
 async def _preview(request: Request, ports: Served, actor: Actor,
-                   kind: Literal["assignments", "replies"], bureau: str | None,
+                   kind: Literal["assignments", "replies", "filers"], bureau: str | None,
                    make: Callable[[bytes, Records, PreviewBook], Preview]) -> SheetPreview:
     records, book = _book(ports)
     try:
@@ -411,6 +417,27 @@ async def preview_replies(request: Request, actor: CurrentActor, ports: Served,
                            sessions=book.sessions)
 
     return await _preview(request, ports, actor, "replies", bureau, make)
+
+
+@router.post("/filers", summary="Preview a filer registry (代表委员名册) from a spreadsheet, with "
+                               "the proposals it offers to link to it",
+             response_model=SheetPreview, openapi_extra={**action("import"), **_UPLOAD},
+             responses=_UPLOAD_ERRORS)
+async def preview_filers(request: Request, actor: CurrentActor, ports: Served,
+                         sheet: SheetName = None, mapping: Mapping = None) -> SheetPreview:
+    """Each row a deputy or member: 姓名, 代表团/界别, 届次, 账号 (and 编号, optionally): their
+    `register_filer`, and a `link_filers` for each proposal naming them by that exact name under
+    that affiliation that is not linked yet (`counts.links`; the commit says how many it
+    linked, `counts.linked`)."""
+    permit(actor, "import")
+    headers = _mapping(mapping)
+
+    def make(data: bytes, records: Records, book: PreviewBook) -> Preview:
+        table = read_table(data, "filers", limits=book.limits, mapping=headers,
+                           sheet=_sheet(sheet))
+        return filer_sheet(table, records)
+
+    return await _preview(request, ports, actor, "filers", None, make)
 
 
 @router.get("/{preview_id}", summary="A page of a preview (its uploader's only)",

@@ -33,6 +33,7 @@ STORAGE: dict[ValueKind, tuple[str, Any, Callable[[Any], Any]]] = {
     "count": ("UInt32", 0, int),
     "flag": ("Bool", False, bool),
     "day": ("Date32", NO_DATE, lambda value: value),
+    "ids": ("Array(String)", [], tuple),
 }
 # Where each version stands in the log and in time (the event's: Rows' stamp), and what the
 # reports read of it (intervals.cell_and_due: its cell code and the day after which it is due).

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from banli.domain import events as e
-from banli.domain.proposal import Bureau, Proposal, State, evolve
+from banli.domain.proposal import Bureau, Proposal, RegisteredFiler, State, evolve
 
 from .duty_table import row_of
 from .intervals import business_day, changed_duties
@@ -31,6 +31,10 @@ PROPOSAL_COLUMNS = ("proposal_id", "seq", "position", "occurred_on", "recorded_a
                     "status", "merged_into", "supervisions")
 # The assignment versions' columns are the duty row's (duty_table.ASSIGNMENT_COLUMNS).
 BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position")
+FILER_COLUMNS = ("filer", "name", "kind", "affiliation", "term", "account", "seq", "position")
+# Each filer a proposal names, by its place in the list: the name, and the id once linked ("").
+PROPOSAL_FILER_COLUMNS = ("proposal_id", "idx", "name", "filer", "affiliation", "seq",
+                          "position")
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Rows:
     proposals: list[tuple] = field(default_factory=list)
     assignments: list[tuple] = field(default_factory=list)
     bureaus: list[tuple] = field(default_factory=list)
+    filers: list[tuple] = field(default_factory=list)
+    proposal_filers: list[tuple] = field(default_factory=list)
     intervals: Counter = field(default_factory=Counter)
     marks: dict[int, int] = field(default_factory=dict)
     retired: dict[int, int] = field(default_factory=dict)
@@ -70,7 +76,16 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
         return after, {}
+    if isinstance(after, RegisteredFiler):
+        rows.filers.append((after.id, after.name, after.kind, after.affiliation, after.term,
+                            after.account, event.seq, position))
+        return after, {}
     assert isinstance(after, Proposal)
+    if not isinstance(before, Proposal) or before.filer_ids != after.filer_ids:
+        rows.proposal_filers += [(after.id, i, name, filer or "", after.affiliation, event.seq,
+                                  position)
+                                 for i, (name, filer) in enumerate(zip(after.filers,
+                                                                       after.filer_ids))]
     stamp = (event.seq, position, day, event.recorded_at)
     if not isinstance(before, Proposal) or _proposal_fields(before) != _proposal_fields(after):
         rows.proposals.append((
@@ -91,7 +106,7 @@ def _proposal_fields(p: Proposal) -> tuple:
     only when these change, that is on the proposal's own records, which are in business-time
     order: a bureau's record dated before another's later one must not add a version that
     carries the later one's state under an earlier date."""
-    return p.status, p.merged_into, p.supervisions
+    return p.status, p.merged_into, p.supervisions, p.key_item
 
 
 def _bureau_of(event: e.Event) -> str:

@@ -131,12 +131,12 @@ LIMIT {limit:UInt32}
 
 # Each assignment's current state, for lists of open duties (no as-of bound).
 OPEN_ASSIGNMENTS = """
-SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, role, kind, year, assigned_on,
-       due, reopen_due, replies, opinions, awaiting_reply, p.title AS title
+SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, role, kind, level, year, assigned_on,
+       due, reopen_due, replies, opinions, awaiting_reply, p.title AS title, p.number AS number
 FROM (
     SELECT proposal_id, bureau, """ + latest(
-        "role", "kind", "year", "assigned_on", "due", "reopen_due", "replies", "opinions",
-        "awaiting_reply") + """,
+        "role", "kind", "level", "year", "assigned_on", "due", "reopen_due", "replies",
+        "opinions", "awaiting_reply") + """,
            argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
     FROM {db}.assignment_versions
     WHERE ({bureau:String} = '' OR bureau = {bureau:String})
@@ -144,7 +144,8 @@ FROM (
     HAVING counted AND ((role = 'lead' AND awaiting_reply) OR (role = 'co' AND opinions = 0))
 ) AS a
 LEFT JOIN (
-    SELECT proposal_id, argMax(title, seq) AS title FROM {db}.proposal_versions
+    SELECT proposal_id, argMax(title, seq) AS title, argMax(number, seq) AS number
+    FROM {db}.proposal_versions
     GROUP BY proposal_id
 ) AS p ON p.proposal_id = a.proposal_id
 ORDER BY due, proposal_id, bureau
@@ -160,6 +161,46 @@ ORDER BY seq
 
 BUREAUS_OF_PROPOSAL = """
 SELECT DISTINCT bureau FROM {db}.assignment_versions WHERE proposal_id = {proposal:String}
+"""
+
+# --- filers ------------------------------------------------------------------------------------
+# The proposals a filer filed: a link is never taken back, so any version naming the filer is
+# the current one.
+FILED_BY = """
+SELECT DISTINCT proposal_id FROM {db}.proposal_filers WHERE filer = {filer:String}
+ORDER BY proposal_id
+"""
+
+HISTORIES = """
+SELECT proposal_id, data FROM {db}.event_history FINAL
+WHERE proposal_id IN {proposals:Array(String)}
+ORDER BY proposal_id, seq
+"""
+
+FILERS = """
+SELECT filer, argMax(name, seq) AS name, argMax(kind, seq) AS kind,
+       argMax(affiliation, seq) AS affiliation, argMax(term, seq) AS term,
+       argMax(account, seq) AS account
+FROM {db}.filers WHERE {filer:String} = '' OR filer = {filer:String}
+GROUP BY filer ORDER BY filer
+"""
+
+FILER_OF_ACCOUNT = """
+SELECT filer FROM {db}.filers FINAL WHERE account = {account:String} AND account != ''
+ORDER BY filer
+"""
+
+# The proposals naming a filer not linked yet, under a name and the proposal's affiliation.
+UNLINKED = """
+SELECT DISTINCT proposal_id FROM (
+    SELECT proposal_id, idx, argMax(name, seq) AS name, argMax(filer, seq) AS filer,
+           argMax(affiliation, seq) AS affiliation
+    FROM {db}.proposal_filers
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.proposal_filers
+                          WHERE name = {name:String} AND affiliation = {affiliation:String})
+    GROUP BY proposal_id, idx)
+WHERE name = {name:String} AND affiliation = {affiliation:String} AND filer = ''
+ORDER BY proposal_id
 """
 
 # --- routing (issue 6: routing from history) --------------------------------------------------
@@ -251,3 +292,165 @@ FROM {db}.event_history FINAL
 WHERE has({proposals:Array(String)}, proposal_id)
 ORDER BY proposal_id, seq
 """
+
+# --- the workbench (banli.domain.work): a bureau's work, the coordinator's desk, search -------
+# Each counted duty that may owe something now (of one bureau, or of all), with what the work
+# list asks of it, and its proposal's number, title and key-item mark. A duty that surely owes
+# nothing is left out here: signed for or answered; a lead's reply in, rated other than 不满意,
+# and published or not to be; a co-handler's opinion in, where no draft waits for its sign-off
+# (`cosign`: the profile has co-handlers sign drafts off). The kernel decides the rest.
+WORK_DUTIES = """
+SELECT a.*, p.number AS number, p.title AS title, p.key_item AS key_item
+FROM (
+    SELECT proposal_id, bureau, """ + latest(
+        "role", "kind", "level", "year", "assigned_on", "due", "extensions", "first_reply_on",
+        "first_opinion_on", "last_reply_on", "published_on", "disclosure", "acknowledged",
+        "awaiting_reply", "reopen_due", "opinions", "replies", "contacts", "feedback_on_reply",
+        "draft_on", "draft_signed_off", "extension_requested_due") + """,
+           argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
+    FROM {db}.assignment_versions
+    WHERE ({bureau:String} = '' OR bureau = {bureau:String})
+    GROUP BY proposal_id, bureau
+    HAVING counted AND (
+        (NOT acknowledged AND replies = 0 AND opinions = 0)
+        OR (role = 'lead' AND (awaiting_reply OR feedback_on_reply IN ('', 'dissatisfied')
+            OR (last_reply_on != {none:Date32} AND published_on = {none:Date32}
+                AND disclosure NOT IN ('withheld', 'exempt'))))
+        OR (role = 'co' AND (opinions = 0 OR {cosign:Bool})))
+) AS a
+LEFT JOIN (
+    SELECT proposal_id, argMax(number, seq) AS number, argMax(title, seq) AS title,
+           argMax(key_item, seq) AS key_item
+    FROM {db}.proposal_versions
+    WHERE ({bureau:String} = '' OR proposal_id IN (
+        SELECT proposal_id FROM {db}.assignment_versions WHERE bureau = {bureau:String}))
+    GROUP BY proposal_id
+) AS p ON p.proposal_id = a.proposal_id
+"""
+
+# The other active duties of those proposals, as review asks of them (banli.domain.work.Peer).
+WORK_PEERS = """
+SELECT proposal_id, bureau, """ + latest("role", "due", "draft_on", "draft_signed_off") + """,
+       argMax(status = 'active', seq) AS active
+FROM {db}.assignment_versions
+WHERE proposal_id IN {proposals:Array(String)}
+GROUP BY proposal_id, bureau
+HAVING active
+"""
+
+# The proposals' numbers and titles (as of now), for lists that carry them beside other rows.
+NUMBERS = """
+SELECT proposal_id, argMax(kind, seq) AS kind, argMax(level, seq) AS level,
+       argMax(year, seq) AS year, argMax(number, seq) AS number, argMax(title, seq) AS title
+FROM {db}.proposal_versions
+WHERE proposal_id IN {proposals:Array(String)}
+GROUP BY proposal_id
+"""
+
+# Extension requests pending the coordinator's decision (those the approval, a denial or a
+# reply has not settled), oldest first: read only the duties that ever had one.
+EXTENSION_REQUESTS = """
+SELECT proposal_id, bureau, due AS current_due, extension_requested_due AS requested_due,
+       extension_requested_on AS requested_on, extension_reason AS reason
+FROM (
+    SELECT proposal_id, bureau, """ + latest(
+        "due", "extension_requested_due", "extension_requested_on", "extension_reason") + """,
+           argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
+    FROM {db}.assignment_versions
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.assignment_versions
+                          WHERE extension_requested_due != {none:Date32})
+    GROUP BY proposal_id, bureau
+    HAVING counted AND extension_requested_due != {none:Date32}
+)
+ORDER BY requested_on, proposal_id, bureau
+"""
+
+# Assignments their bureau returned (退回), on open proposals, that no reassignment has
+# followed: what the coordinator has to route again. Each with the return's date and reason.
+RETURNED = """
+SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, a.role AS role,
+       a.returned_on AS returned_on, h.reason AS reason
+FROM (
+    SELECT proposal_id, bureau, """ + latest("role", "status", "proposal_status") + """,
+           max(seq) AS returned_seq, argMax(occurred_on, seq) AS returned_on
+    FROM {db}.assignment_versions
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.assignment_versions
+                          WHERE status = 'returned')
+    GROUP BY proposal_id, bureau
+    HAVING status = 'returned' AND proposal_status = 'open'
+) AS a
+LEFT JOIN (
+    SELECT proposal_id, max(seq) AS rerouted
+    FROM {db}.event_history
+    WHERE type = 'ProposalReassigned'
+      AND proposal_id IN (SELECT proposal_id FROM {db}.assignment_versions
+                          WHERE status = 'returned')
+    GROUP BY proposal_id
+) AS r ON r.proposal_id = a.proposal_id
+LEFT JOIN (
+    SELECT proposal_id, seq, any(JSONExtractString(data, 'reason')) AS reason
+    FROM {db}.event_history
+    WHERE type = 'AssignmentReturned'
+      AND proposal_id IN (SELECT proposal_id FROM {db}.assignment_versions
+                          WHERE status = 'returned')
+    GROUP BY proposal_id, seq
+) AS h ON h.proposal_id = a.proposal_id AND h.seq = a.returned_seq
+WHERE r.rerouted < a.returned_seq
+ORDER BY returned_on, proposal_id, bureau
+"""
+
+# Open key items (重点督办件), by number, with how often they were supervised.
+KEY_ITEMS = """
+SELECT proposal_id, kind, level, year, number, title, supervisions
+FROM (
+    SELECT proposal_id, argMax(kind, seq) AS kind, argMax(level, seq) AS level,
+           argMax(year, seq) AS year, argMax(number, seq) AS number,
+           argMax(title, seq) AS title, argMax(supervisions, seq) AS supervisions,
+           argMax(key_item, seq) AS key_item, argMax(status, seq) AS status
+    FROM {db}.proposal_versions
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.proposal_versions WHERE key_item)
+    GROUP BY proposal_id
+    HAVING key_item AND status = 'open'
+)
+ORDER BY year DESC, kind, level, toUInt64OrZero(number), number
+"""
+
+# The active duties of some proposals, with their clocks (a key item's state).
+DUTIES_OF = """
+SELECT proposal_id, bureau, """ + latest(
+    "role", "due", "reopen_due", "replies", "opinions", "first_reply_on", "first_opinion_on",
+    "awaiting_reply", "status", "acknowledged") + """
+FROM {db}.assignment_versions
+WHERE proposal_id IN {proposals:Array(String)}
+GROUP BY proposal_id, bureau
+HAVING status = 'active'
+ORDER BY proposal_id, role DESC, bureau
+"""
+
+# Proposals by number or words of their title (`{match}`: one condition per term, each a
+# title's words, a number, or an id), within what the reader may read (`{within}`: a condition
+# on proposal_id, or 1), exact numbers first, then the latest years.
+SEARCH = """
+SELECT proposal_id, argMax(kind, seq) AS kind, argMax(level, seq) AS level,
+       argMax(year, seq) AS year, argMax(number, seq) AS number, argMax(title, seq) AS title,
+       argMax(status, seq) AS status, max(exact) AS exact
+FROM (
+    SELECT *, {exact} AS exact FROM {db}.proposal_versions
+    WHERE proposal_id IN (SELECT proposal_id FROM {db}.proposal_versions
+                          WHERE {match} AND {within})
+)
+GROUP BY proposal_id
+ORDER BY exact DESC, year DESC, kind, level, toUInt64OrZero(number), number
+LIMIT {limit:UInt32}
+"""
+# A term's condition: a word of the title, the number (leading zeros aside), or the id.
+SEARCH_TERM = ("(positionCaseInsensitiveUTF8(title, {{t{i}:String}}) > 0 "
+               "OR replaceRegexpOne(number, '^0+', '') = {{n{i}:String}} "
+               "OR proposal_id = {{t{i}:String}})")
+# What a reader may search, by the reach the permission table gives it on read:proposal: a
+# bureau's own (the proposals it has, or had, a duty on). A reach reading everything has no
+# condition; a reach with none here reads nothing (the route refuses it).
+SEARCH_WITHIN = {
+    "bureau": ("proposal_id IN (SELECT proposal_id FROM {db}.assignment_versions "
+               "WHERE bureau = {within:String})"),
+}

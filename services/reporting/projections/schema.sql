@@ -98,6 +98,30 @@ CREATE TABLE IF NOT EXISTS {db}.bureaus (
     position UInt64
 ) ENGINE = ReplacingMergeTree(seq) ORDER BY bureau;
 
+-- The filer registry (register_filer), as the bureaus' above.
+CREATE TABLE IF NOT EXISTS {db}.filers (
+    filer       String,
+    name        String,
+    kind        LowCardinality(String),
+    affiliation String,
+    term        String,
+    account     String,
+    seq         UInt32,
+    position    UInt64
+) ENGINE = ReplacingMergeTree(seq) ORDER BY filer;
+
+-- Each filer a proposal names, by place (`idx`): the name and, once linked, the id (''), the
+-- proposal's affiliation; a version on submission and on each link (`seq`).
+CREATE TABLE IF NOT EXISTS {db}.proposal_filers (
+    proposal_id String,
+    idx         UInt16,
+    name        String,
+    filer       String,
+    affiliation String,
+    seq         UInt32,
+    position    UInt64
+) ENGINE = ReplacingMergeTree(seq) ORDER BY (proposal_id, idx);
+
 -- The format the projections were made in (services/reporting/duty_table.FORMAT): what their
 -- cell codes mean. Projections of another format are rebuilt by a replay on start.
 CREATE TABLE IF NOT EXISTS {db}.projection_format (

@@ -10,13 +10,16 @@ import threading
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
+from banli.domain.explain import Duty
 from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
                                 with_flags)
+from banli.domain.wording import numbered
+from banli.domain.work import Peer, WorkDuty
 from banli.domain.workdays import Calendar
 from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
@@ -24,11 +27,12 @@ from banli.workcalendar import china_calendar
 from . import duty_table, queries
 from .duty_table import ASSIGNMENT_COLUMNS, FORMAT, item_of_row
 from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
-from .projector import BUREAU_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS, Rows
+from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
+                        PROPOSAL_FILER_COLUMNS, Rows)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 TABLES = ("event_history", "proposal_versions", "assignment_versions", "report_intervals",
-          "bureaus", "projection_format")
+          "bureaus", "filers", "proposal_filers", "projection_format")
 LAST_AS_OF = OPEN - timedelta(days=1)  # every later date reports what this one does
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
@@ -189,6 +193,8 @@ class ReportingStore:
                 ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
                 ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
                 ("bureaus", BUREAU_COLUMNS, rows.bureaus),
+                ("filers", FILER_COLUMNS, rows.filers),
+                ("proposal_filers", PROPOSAL_FILER_COLUMNS, rows.proposal_filers),
                 ("event_history", HISTORY_COLUMNS, rows.history),
             ):
                 if data:
@@ -320,7 +326,8 @@ class ReportingStore:
         imported, on_time) as banli.domain.rates.entry_kind says."""
         sql = queries.ENTRY_RECORDS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
         calendar, days = self.calendar(), self.late_entry_working_days
-        return [{"proposal_id": r["proposal_id"], "seq": r["seq"], "bureau": r["bureau"],
+        return numbered(self.with_numbers([
+                {"proposal_id": r["proposal_id"], "seq": r["seq"], "bureau": r["bureau"],
                  "type": r["type"], "occurred_at": _utc(r["occurred_at"]),
                  "recorded_at": _utc(r["recorded_at"]),
                  "actor": {"user": r["actor_user"], "role": r["actor_role"]},
@@ -328,15 +335,15 @@ class ReportingStore:
                                  if r["recorded_by_role"] else None),
                  "entry": entry_kind(Stamp(r["occurred_on"], r["recorded_on"],
                                            bool(r["imported"])), calendar, days)}
-                for r in self.query(sql, **self._scope_params(scope, recorded_by))]
+                for r in self.query(sql, **self._scope_params(scope, recorded_by))]))
 
     def awaiting_assignment(self, years: tuple[int, int], limit: int = 500
                             ) -> list[dict[str, Any]]:
         """Open proposals of those years with no active lead (never assigned, or bounced)."""
-        return [{**row, "submitted_on": row["submitted_on"].isoformat(),
-                 "topics": list(row["topics"]), "assigned_before": row["duties"] > 0}
-                for row in self.query(queries.AWAITING_ASSIGNMENT, y1=years[0], y2=years[1],
-                                      limit=limit)]
+        return numbered([{**row, "submitted_on": row["submitted_on"].isoformat(),
+                          "topics": list(row["topics"]), "assigned_before": row["duties"] > 0}
+                         for row in self.query(queries.AWAITING_ASSIGNMENT, y1=years[0],
+                                               y2=years[1], limit=limit)])
 
     def open_assignments(self, bureau: str | None, today: date) -> list[dict[str, Any]]:
         """Duties still owed (a lead's reply, a co-handler's opinion), with their due dates:
@@ -347,23 +354,136 @@ class ReportingStore:
             due = row["reopen_due"] if reopened else row["due"]
             items.append({
                 "proposal_id": row["proposal_id"], "bureau": row["bureau"], "role": row["role"],
-                "kind": row["kind"], "year": row["year"], "title": row["title"] or "",
+                "kind": row["kind"], "level": row["level"], "year": row["year"],
+                "number": row["number"], "title": row["title"] or "",
                 "assigned_on": row["assigned_on"].isoformat(), "due": due.isoformat(),
                 "owed": "opinion" if row["role"] == "co" else ("re-reply" if reopened else "reply"),
                 "overdue": due < today, "due_soon": today <= due <= today + timedelta(days=10),
                 "days_left": (due - today).days,
             })
-        return items
+        return numbered(items)
+
+    # --- the workbench ---------------------------------------------------------------------
+    def work_duties(self, bureau: str | None, cosign: bool) -> list[WorkDuty]:
+        """The counted duties (of one bureau, or all) that may owe something now, as the work
+        list asks of them (banli.domain.work), with the proposal's other active duties where
+        the co-handlers sign drafts off (`cosign`)."""
+        rows = self.query(queries.WORK_DUTIES, bureau=bureau or "", none=NO_DATE, cosign=cosign)
+        peers: dict[str, list[Peer]] = {}
+        wanted = sorted({r["proposal_id"] for r in rows
+                         if r["role"] == "co" or r["draft_on"] != NO_DATE}) if cosign else []
+        if wanted:
+            for r in self.query(queries.WORK_PEERS, proposals=wanted):
+                peers.setdefault(r["proposal_id"], []).append(Peer(
+                    r["bureau"], r["role"], r["due"], _day(r["draft_on"]),
+                    tuple(r["draft_signed_off"])))
+        return [WorkDuty(
+            Duty(r["proposal_id"], r["bureau"], r["role"], r["kind"], r["assigned_on"], r["due"],
+                 r["extensions"], _day(r["first_reply_on"]), _day(r["first_opinion_on"]),
+                 _day(r["last_reply_on"]), _day(r["published_on"]), r["disclosure"] or None,
+                 bool(r["acknowledged"]), bool(r["awaiting_reply"]), _day(r["reopen_due"]),
+                 r["opinions"], r["replies"]),
+            r["level"], r["year"], r["number"], r["title"], bool(r["key_item"]), r["contacts"],
+            r["feedback_on_reply"] or None, _day(r["draft_on"]), tuple(r["draft_signed_off"]),
+            _day(r["extension_requested_due"]),
+            tuple(p for p in peers.get(r["proposal_id"], ()) if p.bureau != r["bureau"]))
+            for r in rows]
+
+    def numbers(self, proposal_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Each proposal's kind, level, year, number and title, by id (those that exist)."""
+        wanted = sorted(set(proposal_ids))
+        if not wanted:
+            return {}
+        return {r["proposal_id"]: r for r in self.query(queries.NUMBERS, proposals=wanted)}
+
+    def extension_requests(self) -> list[dict[str, Any]]:
+        """Extension requests pending the coordinator's decision, oldest first, numbered."""
+        rows = self.query(queries.EXTENSION_REQUESTS, none=NO_DATE)
+        return self.with_numbers([{
+            **r, "current_due": r["current_due"].isoformat(),
+            "requested_due": r["requested_due"].isoformat(),
+            "requested_on": r["requested_on"].isoformat()}
+            for r in rows])
+
+    def returned(self) -> list[dict[str, Any]]:
+        """Assignments returned and not routed again since, oldest first, numbered."""
+        return self.with_numbers([{**r, "returned_on": r["returned_on"].isoformat()}
+                                   for r in self.query(queries.RETURNED)])
+
+    def key_items(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Open key items (重点督办件), each with its active duties (banli.domain.work's
+        key_item_state reads them)."""
+        items = self.query(queries.KEY_ITEMS)
+        duties: dict[str, list[dict[str, Any]]] = {}
+        if items:
+            for r in self.query(queries.DUTIES_OF, proposals=[i["proposal_id"] for i in items]):
+                duties.setdefault(r["proposal_id"], []).append({
+                    **r, **{k: _day(r[k]) for k in ("reopen_due", "first_reply_on",
+                                                     "first_opinion_on")}})
+        return [(item, duties.get(item["proposal_id"], [])) for item in items]
+
+    def search(self, terms: list[str], within: tuple[str, str] | None, limit: int
+               ) -> list[dict[str, Any]]:
+        """Proposals whose title has every term (or whose number or id is one), within what
+        `within` names (queries.SEARCH_WITHIN: a kind of scope and its value; None: all)."""
+        params: dict[str, Any] = {"limit": limit}
+        for i, term in enumerate(terms):
+            params[f"t{i}"], params[f"n{i}"] = term, term.lstrip("0") or term
+        match = " AND ".join(queries.SEARCH_TERM.format(i=i) for i in range(len(terms)))
+        exact = " OR ".join(f"replaceRegexpOne(number, '^0+', '') = {{n{i}:String}}"
+                            for i in range(len(terms)))
+        where = "1"
+        if within is not None:
+            where, params["within"] = queries.SEARCH_WITHIN[within[0]], within[1]
+        sql = (queries.SEARCH.replace("{match}", match).replace("{within}", where)
+               .replace("{exact}", f"({exact})"))
+        return self.query(sql, **params)
+
+    def with_numbers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows (each of a proposal) with its kind, level, year, number and title (as it
+        stands now)."""
+        found = self.numbers(r["proposal_id"] for r in rows)
+        empty = {"kind": "", "level": "", "year": 0, "number": "", "title": ""}
+        return [{**r, **{k: v for k, v in found.get(r["proposal_id"], empty).items()
+                         if k != "proposal_id"}} for r in rows]
 
     def history(self, proposal_id: str) -> list[dict[str, Any]]:
         """A proposal's events in order (none for an unknown id, or a bureau's stream)."""
-        if proposal_id.startswith("bureau:"):
+        if proposal_id.startswith(("bureau:", "filer:")):
             return []
         return self.query(queries.HISTORY, proposal=proposal_id)
 
     def bureaus_of(self, proposal_id: str) -> set[str]:
         return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
                                                 proposal=proposal_id)}
+
+    # --- the filer registry and what filers filed ---------------------------------------------
+    def filed_by(self, filer: str) -> list[str]:
+        """The proposals `filer` (an id in the registry) filed, as lead filer or co-signer."""
+        return [r["proposal_id"] for r in self.query(queries.FILED_BY, filer=filer)]
+
+    def histories(self, proposals: list[str]) -> dict[str, list[str]]:
+        """Each proposal's events (their JSON), in order."""
+        found: dict[str, list[str]] = {p: [] for p in proposals}
+        for r in self.query(queries.HISTORIES, proposals=proposals):
+            found[r["proposal_id"]].append(r["data"])
+        return found
+
+    def filers(self, filer: str = "") -> dict[str, dict[str, str]]:
+        """The filer registry (or the one filer `filer`): each filer's name, kind, affiliation,
+        term and account."""
+        return {r["filer"]: {k: r[k] for k in ("name", "kind", "affiliation", "term", "account")}
+                for r in self.query(queries.FILERS, filer=filer)}
+
+    def filers_of_account(self, account: str) -> list[str]:
+        """The filers a sign-in account maps to (one, where the registry is kept right)."""
+        return [r["filer"] for r in self.query(queries.FILER_OF_ACCOUNT, account=account)]
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        """The proposals naming a filer `name` not linked to the registry, filed under
+        `affiliation`: those the registry's import offers to link."""
+        return [r["proposal_id"] for r in self.query(queries.UNLINKED, name=name,
+                                                     affiliation=affiliation)]
 
     def bureau_names(self) -> dict[str, dict[str, str]]:
         return {r["bureau"]: {"name": r["name"], "name_en": r["name_en"]}
@@ -374,6 +494,11 @@ class ReportingStore:
     def count_events(self) -> int:
         return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
 
+
+
+def _day(value: date) -> date | None:
+    """A day column's value, None for its empty value."""
+    return None if value == NO_DATE else value
 
 
 def _utc(moment: datetime) -> str:
