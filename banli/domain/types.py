@@ -67,7 +67,7 @@ CHOICES: tuple[Choices, ...] = (
     Choices("actor_role", ActorRole, {
         "coordinator": ("交办协调", "coordinator"), "clerk": ("承办人员", "clerk"),
         "overseer": ("督查督办", "overseer"), "admin": ("系统管理员", "administrator"),
-        "importer": ("数据导入", "importer")}),
+        "importer": ("数据导入", "importer"), "filer": ("代表委员", "filer")}),
 )
 
 def _not_a_bureau_stream(value: str) -> str:
