@@ -158,6 +158,8 @@ EXPECTED_ROUTES = {
     # reply letters: tested in test_letters_http.py
     ("post", "/api/proposals/{proposal_id}/letters"),
     ("get", "/api/proposals/{proposal_id}/letters/{sha256}"),
+    # the workbench: tested in test_workbench_http.py
+    ("get", "/api/work"), ("get", "/api/desk"), ("get", "/api/search"),
 }
 
 
