@@ -50,7 +50,8 @@ def test_a_form_says_who_fills_each_field_for_the_signed_in_user(server):
         "沟通", "log a contact")
     assert {n: f["source"] for n, f in fields.items()} == {
         "type": "fixed", "proposal": "item", "bureau": "own_bureau", "stage": "user",
-        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server"}
+        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server",
+        "recorded_by": "server"}
     assert fields["bureau"]["default"] == "sh-ipa"
     assert [(c["value"], c["label"], c["label_en"]) for c in fields["stage"]["choices"]] == [
         ("before", "办前", "before handling"), ("during", "办中", "during handling"),
