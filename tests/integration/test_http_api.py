@@ -496,7 +496,8 @@ def test_a_clerk_acts_for_its_own_bureau_only(world):
     body = refused(world.fin.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-ipa", "result": "solved"}), "wrong_bureau")
     assert body["details"] == {"user": "test-clerk", "own": "sh-fin", "bureau": "sh-ipa"}
-    assert "sh-fin" in body["message"] and "sh-ipa" in body["message_en"]
+    assert "上海市地方金融监督管理局" in body["message"]  # bureaus by their names
+    assert "Shanghai IP Administration" in body["message_en"]
     refused(world.edu.post("/api/commands", json={
         "type": "log_contact", "proposal": P, "bureau": "sh-ipa", "stage": "during",
         "method": "phone"}), "wrong_bureau")
@@ -516,8 +517,10 @@ def test_rejections_are_stable_bilingual_answers_and_lose_nothing(world):
     body = refused(r, "not_replied")
     assert body == {
         "command_id": "disclose-too-early", "accepted": False, "replayed": False,
-        "code": "not_replied", "message": f"sh-ipa 尚未答复 {P}",
-        "message_en": f"sh-ipa has not replied to {P}",
+        "code": "not_replied", "message": "上海市知识产权局 尚未答复 市政协提案 0042",
+        "message_en": "Shanghai IP Administration has not replied to municipal CPPCC "
+                      "proposal 0042",
+        "hint": "请先答复，再办理此项", "hint_en": "reply first, then do this",
         "details": {"bureau": "sh-ipa", "proposal": P}}
     again = refused(world.ipa.post(f"/api/proposals/{P}/disclosure", json={
         "bureau": "sh-ipa", "disclosure": "full", "command_id": "disclose-too-early"}),
@@ -526,7 +529,7 @@ def test_rejections_are_stable_bilingual_answers_and_lose_nothing(world):
     # business time never goes backwards within a proposal
     body = refused(world.ipa.post(f"/api/proposals/{P}/acknowledge", json={
         "bureau": "sh-ipa", "at": "2020-03-01T00:00:00+08:00"}), "out_of_order")
-    assert "2020-03-01" in body["message"] and "2020-03-02" in body["message_en"]
+    assert "2020年3月1日" in body["message"] and "2 March 2020" in body["message_en"]
     refused(world.ipa.post("/api/proposals/unknown-1/reply", json={
         "bureau": "sh-ipa", "result": "solved"}), "unknown_proposal")
     accepted(world.ipa.post(f"/api/proposals/{P}/reply", json={
@@ -980,7 +983,9 @@ def test_open_assignments_with_due_dates_and_the_injectable_clock(world, clock):
     lead = items[(P, "sh-ipa")]
     assert lead == {
         "proposal_id": P, "bureau": "sh-ipa", "role": "lead", "kind": "cppcc_proposal",
-        "year": 2020, "title": "关于加强知识产权人才培养的建议", "assigned_on": "2020-03-02", "due": "2020-06-02",
+        "level": "municipal", "year": 2020, "number": "0042",
+        "display": "市政协提案 0042", "display_en": "municipal CPPCC proposal 0042",
+        "title": "关于加强知识产权人才培养的建议", "assigned_on": "2020-03-02", "due": "2020-06-02",
         "owed": "reply", "overdue": False, "due_soon": False, "days_left": 89}
     assert items[(P, "sh-edu")]["owed"] == "opinion" and items[(P, "sh-edu")]["due"] == (
         "2020-04-02")

@@ -44,7 +44,7 @@ BODIES: dict[str, dict[str, Any]] = {
     for spec in REGISTRY}
 BODIES["decide_disclosure"]["disclosure"] = "withheld"  # the seeded reply's letter stays private
 QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, "measure": "replied",
-         "to": "adopt_planned"}
+         "to": "adopt_planned", "q": "知识产权"}
 # + the seeded preview; 2027: a loaded notice (seeded, and loaded again by the admin's POST)
 PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND, "year": 2027}
 OTHER_BODIES: dict[tuple[str, str], Any] = {
