@@ -954,11 +954,12 @@ def test_history_has_both_clocks_actor_and_command_per_event(world, clock):
     assert at_time(events[4]["occurred_at"]) == at_time(events[4]["recorded_at"]) == clock.now
     assert [e["position"] for e in events] == sorted(e["position"] for e in events)
 
-    # a clerk sees proposal-level events and its own bureau's only
+    # a clerk sees proposal-level events and its own bureau's, and the lead its co-handlers'
+    # opinions (the reply is written from them: banli.domain.permissions.event_for)
     seen = {b: [e["type"] for e in history(world.server, P, c)]
             for b, c in (("sh-ipa", world.ipa), ("sh-edu", world.edu))}
     assert seen["sh-ipa"] == ["ProposalSubmitted", "ProposalAssigned", "ContactLogged",
-                              "ReplyIssued"]
+                              "OpinionSubmitted", "ReplyIssued"]
     assert seen["sh-edu"] == ["ProposalSubmitted", "ProposalAssigned", "OpinionSubmitted",
                               "ProposalSupervised"]
     assert expect(world.fin.get(f"/api/proposals/{P}/history"), 404)["detail"]["code"] == (

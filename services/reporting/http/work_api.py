@@ -98,11 +98,12 @@ async def search(actor: CurrentActor, reporting: Reporting, q: SearchText,
         for r in found])}
 
 
-# What each reach of read:proposal may search (queries.SEARCH_WITHIN's scopes): everything, or
-# the proposals of the reader's own bureau. A reach added to the permission table adds its
-# scope here and there; a reach without one is refused.
+# What each reach of read:proposal may search (queries.SEARCH_WITHIN's scopes): everything, the
+# proposals of the reader's own bureau, or those the filer filed. A reach added to the permission
+# table adds its scope here and there; a reach without one is refused.
 READ_SCOPES: dict[str, Callable[[Actor], tuple[str, str] | None]] = {
-    "all": lambda actor: None, "own": lambda actor: ("bureau", actor.bureau or "")}
+    "all": lambda actor: None, "own": lambda actor: ("bureau", actor.bureau or ""),
+    "filed": lambda actor: ("filer", actor.filer or "")}
 
 
 def _within(actor: Actor) -> tuple[str, str] | None:

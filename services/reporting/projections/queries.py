@@ -453,4 +453,7 @@ SEARCH_TERM = ("(positionCaseInsensitiveUTF8(title, {{t{i}:String}}) > 0 "
 SEARCH_WITHIN = {
     "bureau": ("proposal_id IN (SELECT proposal_id FROM {db}.assignment_versions "
                "WHERE bureau = {within:String})"),
+    # a filer's own (FILED_BY: a link is never taken back)
+    "filer": ("proposal_id IN (SELECT proposal_id FROM {db}.proposal_filers "
+              "WHERE filer = {within:String})"),
 }
