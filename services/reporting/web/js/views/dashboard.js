@@ -10,7 +10,7 @@ import { listen } from "../live.js";
 import { may, session } from "../session.js";
 import {
   bureauName, choiceLabel, dutyRole, eventTitle, formatDay, formatInstantDay, formatMoment, itemNumber,
-  named, rateName, t, today,
+  named, percent, rateName, t, today,
 } from "../words.js";
 import { openItem } from "./item.js";
 
@@ -189,18 +189,6 @@ function draw() {
 
 // --- numbers ----------------------------------------------------------------------------------
 const rates = () => (session.vocabulary.rates || []).map((r) => r.name);
-// A rate as the year-end document prints it (banli.documents.percent, the rule its 统计口径 states):
-// a whole percent rounded half up, one decimal where that would show a shortfall as 100% or a few
-// as 0%; "—" with nothing to count. Integers only, so the page and the document never differ.
-export function percent(numerator, denominator) {
-  if (!denominator) return "—";
-  const whole = Math.floor((200 * numerator + denominator) / (2 * denominator));
-  if ((whole === 100 && numerator < denominator) || (whole === 0 && numerator > 0)) {
-    const tenths = Math.min(Math.max(Math.floor((2000 * numerator + denominator) / (2 * denominator)), 1), 999);
-    return `${Math.floor(tenths / 10)}.${tenths % 10}%`;
-  }
-  return `${whole}%`;
-}
 const pct = (fraction) => (fraction ? percent(fraction.numerator, fraction.denominator) : "—");
 
 function numberLink(text, measure, bureau) {
