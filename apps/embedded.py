@@ -13,7 +13,8 @@ from banli.clock import system_clock
 from services.intake.api import router as intake_router
 from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
-from services.reporting.http.sheets_api import PreviewBook, router as sheets_router
+from services.reporting.http.previews import PreviewBook
+from services.reporting.http.sheets_api import router as sheets_router
 from services.reporting.projections.suggestions import Suggester
 from services.reporting.http.api import router as reporting_router
 from services.reporting.http.deadlines_api import router as deadlines_router
@@ -29,7 +30,7 @@ from services.reporting.projections.replay import Replayer, SqliteSource
 from services.reporting.projections.store import ReportingStore
 
 from banli.auth import authority, secure_dir
-from banli.blobs import blob_store
+from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile

@@ -255,7 +255,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
 
 def letters_of(settings: Settings):
     """The reply letters' files, where the settings keep them (banli.blobs)."""
-    from banli.blobs import blob_store
+    from apps.blobs import blob_store
     from banli.blobs.letters import Letters
 
     return Letters(blob_store(settings), settings.max_letter_bytes)
@@ -280,7 +280,7 @@ def letters_sweep(settings: Settings, kafka: bool = False, grace_hours: float | 
     older than the grace period (banli.blobs.sweep). The references are read from the log of
     record: this data dir's event store, or with `kafka` banli.events from its beginning. A log
     that cannot be read stops the sweep: it never sweeps against no references."""
-    from banli.blobs import blob_store
+    from apps.blobs import blob_store
     from banli.blobs.sweep import letters_referenced, sweep
 
     texts: Callable[[], Iterable[str | bytes]]

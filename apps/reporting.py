@@ -8,7 +8,7 @@ import faust
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import authority
-from banli.blobs import blob_store
+from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
@@ -22,7 +22,8 @@ from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
 from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
-from services.reporting.http.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
+from services.reporting.http.previews import PreviewBook, ProjectedRecords
+from services.reporting.http.sheets_api import router as sheets_router
 from services.reporting.projections.suggestions import Suggester
 from banli.clock import system_clock
 
