@@ -40,6 +40,7 @@ from banli.handling import Handling
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 from banli.web.app import build_app
+from banli.web.about import router as about_router
 from banli.web.commands import poll_router
 from banli.web.letters import LetterCheckingBus, router as letters_router
 
@@ -145,7 +146,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
          deadlines_router, work_router, sheets_router, letters_router, letters_download_router,
-         poll_router, filers_router, page_router],
+         poll_router, about_router, filers_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
                        bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
                        letters=system.letters, calendars=system.calendars, status=status,

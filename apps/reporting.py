@@ -16,6 +16,7 @@ from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.web.app import build_app
+from banli.web.about import router as about_router
 from banli.web.commands import command_routes, poll_router
 from banli.web.letters import LetterCheckingBus, router as letters_router
 from banli.web.serve import ThreadedServer
@@ -88,7 +89,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                 poll_router] if bus else []
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, work_router, routing_router,
-                      sheets_router, letters_download_router, filers_router, *commands, page_router],
+                      sheets_router, letters_download_router, filers_router, about_router,
+                      *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
                          bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
