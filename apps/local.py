@@ -372,8 +372,6 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
     """The year-end document (banli.documents) from the projections: fetched from the running
     server when there is one (chDB opens a path in one process only), else built here.
     `options` are build_bundle's scope arguments (bureau, year, as_of, term_start, ...)."""
-    from banli.documents import build_bundle, render, store_source
-
     url = running_server(settings)
     if url is not None:
         token = cli_token(settings)
@@ -394,18 +392,13 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
             raise ValueError(f"{url} answered {exc.code}: "
                              f"{exc.read().decode(errors='replace')}") from None
     from apps.embedded import EmbeddedSystem
+    from services.reporting.documents import year_end_document
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
-    from services.reporting.projections.lineage import misrouting
-
-    from services.reporting.http.documents_api import events_of
-
-    source = store_source(system.reporting, profile, misrouting_for=lambda scope: misrouting(
-        system.reporting, scope.years, scope.as_of, scope.bureau),
-        events_for=lambda ids: events_of(system.reporting, ids))
-    return render(build_bundle(source, profile=profile, **options), fmt, lang,
-                  base_url=settings.public_url, source=source)
+    body, _ = year_end_document(system.reporting, profile, fmt, lang,
+                                base_url=settings.public_url, **options)
+    return body
 
 
 def load_demo(system) -> None:
