@@ -156,11 +156,10 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
     from banli.sheets import SheetError, load_mapping
-    from banli.sheets.commit import row_commands, summary
+    from banli.sheets.commit import commit_rows
     from banli.sheets.infer import parse_sessions
-    from banli.sheets.isolate import read_table
     from banli.sheets.limits import SheetLimits
-    from banli.sheets.records import assignment_sheet, filer_sheet, reply_sheet
+    from banli.sheets.records import preview_sheet
     from banli.workcalendar import CalendarBook
 
     if not path.is_file():
@@ -173,23 +172,16 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
     sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
-    sessions = parse_sessions(settings.sheet_sessions)
     try:
         mapping = load_mapping(options.mapping) if options.mapping else None
         # the file is read in a child process within the bounds (banli.sheets.isolate): a
         # hostile sheet is refused, it cannot abort this process
         which = "filers" if options.filers else "replies" if options.replies else "assignments"
-        table = read_table(path, which, limits=SheetLimits.from_settings(settings),
-                           mapping=mapping, sheet=sheet)
-        if options.filers:
-            preview = filer_sheet(table, log)
-        elif options.replies:
-            preview = reply_sheet(table, log, bureau=options.bureau, kind=options.kind,
-                                  year=options.year, level=options.level, sessions=sessions)
-        else:
-            preview = assignment_sheet(table, log, kind=options.kind, year=options.year,
-                                       level=options.level, assigned_on=options.assigned_on,
-                                       sessions=sessions)
+        preview = preview_sheet(path, which, log, limits=SheetLimits.from_settings(settings),
+                                sessions=parse_sessions(settings.sheet_sessions),
+                                mapping=mapping, sheet=sheet, bureau=options.bureau,
+                                kind=options.kind, year=options.year, level=options.level,
+                                assigned_on=options.assigned_on)
     except SheetError as exc:
         print(f"banli import: {path}: {exc.message} ({exc.message_en})", file=sys.stderr)
         return 2
@@ -224,19 +216,16 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
                         clerk_backdate_days=settings.clerk_backdate_days)
     actor = Actor(user=f"{getpass.getuser()}@cli", role="importer")
     progress = Progress(counts["commands"], "导入 import")
-    sent, done = [], 0
-    for row, commands in row_commands(preview, actor):
-        outcomes = []
-        for command in commands:
-            outcome = handling.handle(parse_command(command))
-            outcomes.append(outcome)
-            done += 1
-            progress.update(done)
-            if outcome.rejection is not None:
-                break
-        sent.append((row, outcomes))
+    done = 0
+
+    def sent_one() -> None:
+        nonlocal done
+        done += 1
+        progress.update(done)
+
+    result = commit_rows(preview, actor, lambda command: handling.handle(parse_command(command)),
+                         sent_one)
     progress.update(counts["commands"], force=True)
-    result = summary(preview, sent)
     for row in result["rows"]:
         reason = row["reason"] or {}
         print(f"{path}: 第 {row['row']} 行 row {row['row']} ({row['number']}): "

@@ -34,11 +34,10 @@ from banli.domain.registry import parse_command
 from banli.domain.types import Actor, Day
 from banli.sheets import SheetError
 from banli.sheets.commit import row_commands, summary
-from banli.sheets.isolate import read_table
 from banli.sheets.limits import SheetLimits, too_large
 from banli.sheets.preview import Preview
 from banli.sheets.read import parse_mapping
-from banli.sheets.records import Records, assignment_sheet, filer_sheet, reply_sheet
+from banli.sheets.records import Records, preview_sheet
 from banli.web.deps import Bus, CurrentActor, not_served, own_bureau, permit
 from banli.web.schemas import READ, action, errors
 
@@ -202,10 +201,9 @@ async def preview_assignments(request: Request, actor: CurrentActor, ports: Serv
     headers = _mapping(mapping)
 
     def make(data: bytes, records: Records, book: PreviewBook) -> Preview:
-        table = read_table(data, "assignments", limits=book.limits, mapping=headers,
-                           sheet=_sheet(sheet))
-        return assignment_sheet(table, records, kind=kind, year=year, level=level,
-                                assigned_on=assigned_on, sessions=book.sessions)
+        return preview_sheet(data, "assignments", records, limits=book.limits,
+                             sessions=book.sessions, mapping=headers, sheet=_sheet(sheet),
+                             kind=kind, year=year, level=level, assigned_on=assigned_on)
 
     return await _preview(request, ports, actor, "assignments", None, make)
 
@@ -226,10 +224,9 @@ async def preview_replies(request: Request, actor: CurrentActor, ports: Served,
     whose: str = bureau
 
     def make(data: bytes, records: Records, book: PreviewBook) -> Preview:
-        table = read_table(data, "replies", limits=book.limits, mapping=headers,
-                           sheet=_sheet(sheet))
-        return reply_sheet(table, records, bureau=whose, kind=kind, year=year, level=level,
-                           sessions=book.sessions)
+        return preview_sheet(data, "replies", records, limits=book.limits,
+                             sessions=book.sessions, mapping=headers, sheet=_sheet(sheet),
+                             bureau=whose, kind=kind, year=year, level=level)
 
     return await _preview(request, ports, actor, "replies", bureau, make)
 
@@ -248,9 +245,8 @@ async def preview_filers(request: Request, actor: CurrentActor, ports: Served,
     headers = _mapping(mapping)
 
     def make(data: bytes, records: Records, book: PreviewBook) -> Preview:
-        table = read_table(data, "filers", limits=book.limits, mapping=headers,
-                           sheet=_sheet(sheet))
-        return filer_sheet(table, records)
+        return preview_sheet(data, "filers", records, limits=book.limits, mapping=headers,
+                             sheet=_sheet(sheet))
 
     return await _preview(request, ports, actor, "filers", None, make)
 
