@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from banli.domain.deadlines import PROFILES, get_profile
-from banli.domain.rates import Report, Scope
+from banli.domain.views.rates import Report, Scope
 
 
 def _years(text: str) -> tuple[int, int]:

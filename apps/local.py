@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, TextIO
 
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
-from banli.domain.rates import Report, Scope
+from banli.domain.views.rates import Report, Scope
 from banli.domain.commands import entered_by
 from banli.domain.types import IMPORTER, Actor
 from banli.history import LineProblem, file_lines, read_commands

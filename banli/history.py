@@ -22,7 +22,7 @@ from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
 from .domain.decide import decide
 from .domain.proposal import Context, MemoryDirectory, Proposal, State, evolve, fold
-from .domain.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
+from .domain.views.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.registry import parse_command
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, Actor, business_date

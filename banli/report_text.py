@@ -1,7 +1,7 @@
 """The report as text for people, in Chinese (default) or English."""
 from __future__ import annotations
 
-from .domain.rates import RATES, Report
+from .domain.views.rates import RATES, Report
 
 
 def percent(rate: float | None) -> str:

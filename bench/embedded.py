@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.domain.proposal import fold
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.eventlog.sqlite import SCHEMA, SqliteEventStore
 from banli.history import LineProblem, MemoryLedger, read_commands, reference_report
 from apps.local import Progress, import_commands

@@ -11,7 +11,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from apps.local import Progress
 
 from .distributed import ROOT, Api, Service, percentiles

@@ -17,7 +17,7 @@ import docx
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
-from banli.domain.rates import RATE_MEASURES, RATE_NAMES, Report, Scope, select
+from banli.domain.views.rates import RATE_MEASURES, RATE_NAMES, Report, Scope, select
 
 Rows = list[list[str]]
 KIND_ROWS = {"代表建议": "npc_suggestion", "政协提案": "cppcc_proposal"}

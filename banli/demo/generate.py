@@ -40,7 +40,7 @@ from typing import Any, Iterator, Sequence
 
 from ..domain.deadlines import add_months
 from ..domain.registry import BY_TYPE, REGISTRY
-from ..domain.vocabulary import command_forms, example
+from ..domain.views.vocabulary import command_forms, example
 from .model import BUREAUS as MODEL_BUREAUS
 
 Line = dict[str, Any] | str
@@ -329,7 +329,7 @@ class _Planner:
     def others(self, pid: str, tracked: dict[str, tuple[str, int, date]], last: int
                ) -> list[tuple[int, dict[str, Any]]]:
         """The registry's commands on a proposal that the planner does not model, each sent as
-        its example (banli.domain.vocabulary) for the first lead on a quarter of the open
+        its example (banli.domain.views.vocabulary) for the first lead on a quarter of the open
         proposals, after all of their other records. Drawn from a random stream of their own:
         every other line is what it would be without them."""
         leads = sorted(b for b, (role, _, _) in tracked.items() if role == "lead")

@@ -10,7 +10,7 @@ revised since last year. It reads through a `Source` — two callables, `report_
 tables) and writes the blocks in each format, so the three formats state the same numbers.
 
 Every rate is printed with its numerator and denominator, counted from the items behind it
-(`banli.domain.rates.select`). A source whose items disagree with its report is refused: a
+(`banli.domain.views.rates.select`). A source whose items disagree with its report is refused: a
 document that contradicts itself is worse than none.
 
 Every figure is traced (`blocks.Figure`): in DOCX and HTML it links to the page's drill-down

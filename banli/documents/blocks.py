@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..domain.rates import Scope
+from ..domain.views.rates import Scope
 
 
 @dataclass(frozen=True)
 class Trace:
-    """Where a figure comes from: the items of one measure (banli.domain.rates.MEASURES, or a
+    """Where a figure comes from: the items of one measure (banli.domain.views.rates.MEASURES, or a
     rate: its denominator's items, those its numerator counts marked) in one scope, or the
     bureaus' records of one kind (`entries`: all, late, imported, on_time) in one scope."""
 

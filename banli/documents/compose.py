@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import re
 
-from ..domain.rates import RATE_MEASURES, RATE_NAMES, Entries, Report, Scope
+from ..domain.views.rates import RATE_MEASURES, RATE_NAMES, Entries, Report, Scope
 from ..domain.types import DISCLOSURES, KINDS, RESULT_CLASS, RESULTS, SATISFACTIONS
 from .blocks import (Appendix, Block, Cell, Closing, ColumnKind, Figure, Heading, Masthead,
                      Para, Table, Title, Trace)
@@ -552,7 +552,7 @@ def _disclosure_review(w: _Writer) -> None:
 
 def _misrouting(w: _Writer) -> None:
     """Days lost to misrouting since the term began: assignments returned, or removed by a
-    reassignment, before any reply or opinion (banli.domain.routing_lineage). Its figures have
+    reassignment, before any reply or opinion (banli.domain.views.routing_lineage). Its figures have
     no items drill-down yet (GET /api/misrouting gives them per bureau): they are not linked."""
     b = w.b
     if b.misrouted is None:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
-from ..domain.rates import RATE_MEASURES, RATE_NAMES, select
+from ..domain.views.rates import RATE_MEASURES, RATE_NAMES, select
 from ..domain.types import SHANGHAI, business_date
 from ..sheets import Column, Sheet, write_xlsx
 from .blocks import Block, Figure, Heading, Para, Table, Trace

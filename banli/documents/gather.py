@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from ..domain.deadlines import Profile
-from ..domain.rates import RATES, Report, Scope, entry_kind, report_items, select
+from ..domain.views.rates import RATES, Report, Scope, entry_kind, report_items, select
 from ..domain.types import FIRST_DAY, KINDS, Kind, Level
 
 # Provincial people's congresses, like the national one, are elected together every five years.
@@ -31,7 +31,7 @@ class Source:
     report_for: Callable[[Scope], Report]
     items_for: Callable[[Scope], list[dict[str, Any]]]
     names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    # days lost to misrouting per bureau (banli.domain.routing_lineage.Misrouted), by scope;
+    # days lost to misrouting per bureau (banli.domain.views.routing_lineage.Misrouted), by scope;
     # None where the source cannot tell (the document then leaves the section out)
     misrouting_for: Callable[[Scope], list[Any]] | None = None
     # the evidence behind the figures (None where the source cannot tell: no workbook then):
@@ -59,7 +59,7 @@ def ledger_source(ledger) -> Source:
     """The reference: a `banli.history.MemoryLedger`, folded as of each scope's date."""
     from ..history import reference_entries, reference_report
 
-    from ..domain.routing_lineage import misrouting
+    from ..domain.views.routing_lineage import misrouting
 
     def entries_for(scope: Scope) -> list[dict[str, Any]]:
         proposals = list(ledger.proposals_as_of(scope.as_of))

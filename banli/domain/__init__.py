@@ -3,7 +3,7 @@ from .deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from .decide import decide
 from .events import Event
 from .proposal import Bureau, Context, Directory, MemoryDirectory, Proposal, evolve, fold
-from .rates import Scope, compute_report
+from .views.rates import Scope, compute_report
 from .registry import COMMAND_TYPES, REGISTRY, AnyCommand, AnyEvent, load_event, parse_command
 from .rejections import Rejection
 

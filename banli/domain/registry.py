@@ -4,7 +4,7 @@ the events it may produce, the clock its business time follows, its HTTP route);
 gathers them and derives the rest: the command union and its validator, the event union, its
 validator and the current version of each event (what the logs decode), the dispatch of
 `decide`. The permission table's command rows (banli.domain.permissions), the workflow routes
-(banli.web.commands), the page's forms and the history's words (banli.domain.vocabulary), the
+(banli.web.commands), the page's forms and the history's words (banli.domain.views.vocabulary), the
 demo's commands (banli.demo.generate) and the tests' lists are derived from here too.
 
 Adding a command touches four files: its class (commands.py), its events (events.py), its

@@ -1,7 +1,7 @@
 """The words people read, as the kernel declares them: a name in Chinese and English for each
 command, event and field (declared beside its class), for each choice of a value type (declared
 once with the type, banli.domain.types), and how a form asks for a value where its type alone
-does not say. Declarations only: banli.domain.vocabulary reads them."""
+does not say. Declarations only: banli.domain.views.vocabulary reads them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ class Input:
 class Labels:
     """A class's name and its fields' names, in Chinese and English:
     `labels: ClassVar[Labels] = Labels("答复", "reply", result=("办理结果", "result"))`.
-    A field a class leaves out takes its base class's words (banli.domain.vocabulary)."""
+    A field a class leaves out takes its base class's words (banli.domain.views.vocabulary)."""
 
     __slots__ = ("title", "fields")
 

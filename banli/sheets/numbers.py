@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.rates import RATES, Report
+from ..domain.views.rates import RATES, Report
 
 Number = tuple[tuple[str, str], Any, str | None]
 

@@ -19,11 +19,11 @@ from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
 from ..domain.permissions import allowed, reach
-from ..domain.rates import RATES
+from ..domain.views.rates import RATES
 from ..domain.decide import earliest_date
 from ..domain.registry import REGISTRY, AnyCommand, parse_command
 from ..domain.spec import Spec
-from ..domain.vocabulary import (ChoiceSet, CommandForm, EventField, EventWords, choice_sets,
+from ..domain.views.vocabulary import (ChoiceSet, CommandForm, EventField, EventWords, choice_sets,
                                  command_forms, envelope_words, event_descriptions, form_for)
 from .deps import AppPorts, Bus, CurrentActor, ProposalPath, permit, today
 from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors

@@ -1,4 +1,4 @@
-"""Reminders delivered: the duties as the projections hold them → banli.domain.reminders → a
+"""Reminders delivered: the duties as the projections hold them → banli.domain.views.reminders → a
 durable outbox (SQLite, in the data dir) → a webhook, with retries and a record of every attempt.
 
 Each reminder has a stable key and the outbox takes a key once (its primary key), so a reminder
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from banli.domain.deadlines import Profile
-from banli.domain.explain import Duty
-from banli.domain.reminders import Reminder, reminders
+from banli.domain.views.explain import Duty
+from banli.domain.views.reminders import Reminder, reminders
 from banli.domain.types import business_date
 from banli.domain.workdays import Calendar
 

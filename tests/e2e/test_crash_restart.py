@@ -17,7 +17,7 @@ import pytest
 
 from banli.demo.generate import generate_history, to_jsonl
 from banli.history import reference_report, run_history
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from tests.conftest import SECRET, free_port, token_for
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from banli.history import reference_report, run_history
 from tests.conftest import ROOT, token_for

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from banli.history import run_history
 from tests.e2e.stack import Stack, wait_projected

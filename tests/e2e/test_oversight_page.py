@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from banli.domain.rates import RATES
+from banli.domain.views.rates import RATES
 
 from tests.conftest import ROOT, token_for
 

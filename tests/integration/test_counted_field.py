@@ -1,6 +1,6 @@
 """Adding a counted field is measured: in a copy of the repository, a toy field (whether a duty
-has two contacts or more) is added with one declaration (banli/domain/duty_row.py) and counted by
-a toy rate (its Rate and its measure, banli/domain/rates.py), and nothing else is edited. In a
+has two contacts or more) is added with one declaration (views/duty_row.py) and counted by
+a toy rate (its Rate and its measure, banli/domain/views/rates.py), and nothing else is edited. In a
 process of its own, that copy's reference fold and its SQL over the projections agree on the new
 rate, field for field and item for item, and the year-end document prints it.
 
@@ -19,12 +19,12 @@ from tests.conftest import ROOT
 
 # The only edits: one declaration, and the rate that counts it.
 EDITS = {
-    "banli/domain/duty_row.py": [(
+    "banli/domain/views/duty_row.py": [(
         '''    DutyField("last_reply_on", "day", "duty", optional=True),\n''',
         '''    DutyField("last_reply_on", "day", "duty", optional=True),\n'''
         '''    DutyField("contacted_twice", "flag", lambda p, a: a.contacts >= 2, item=True,\n'''
         '''              cell=NO_YES),\n''')],
-    "banli/domain/rates.py": [(
+    "banli/domain/views/rates.py": [(
         '''RATES: tuple[Rate, ...] = (\n''',
         '''RATES: tuple[Rate, ...] = (\n'''
         '''    Rate("contacted_twice", "contacted_twice", "replied", "多次沟通率",\n'''
@@ -44,7 +44,7 @@ from apps.local import import_commands
 from banli.demo.generate import generate_history, to_jsonl
 from banli.documents import build_bundle, ledger_source, render, store_source
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope, report_items, select
+from banli.domain.views.rates import Scope, report_items, select
 from banli.history import reference_report, run_history
 from banli.settings import Settings
 from services.reporting.projections import lineage

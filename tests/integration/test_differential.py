@@ -12,7 +12,7 @@ from tests.conftest import SECRET
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from apps.embedded import EmbeddedSystem
 from banli.history import reference_report, run_history

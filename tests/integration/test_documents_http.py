@@ -19,7 +19,7 @@ from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.documents import FORMATS, MEDIA_TYPES
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope, report_items
+from banli.domain.views.rates import Scope, report_items
 from banli.history import reference_report, run_history
 from services.reporting.projections.store import ReportingStore
 from tests.document_tables import READERS, assert_tables_state, docx_text, expected, html_text

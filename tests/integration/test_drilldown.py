@@ -10,7 +10,7 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import MEASURES, RATE_MEASURES, Report, Scope, report_items, select
+from banli.domain.views.rates import MEASURES, RATE_MEASURES, Report, Scope, report_items, select
 from banli.history import reference_report, run_history
 
 from tests.integration.test_differential import MODEL_SCOPES, fresh_system, load

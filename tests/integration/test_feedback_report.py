@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope, report_items
+from banli.domain.views.rates import Scope, report_items
 from banli.history import reference_report, run_history
 
 from tests.integration.test_differential import assert_same, load

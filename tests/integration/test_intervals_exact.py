@@ -16,7 +16,7 @@ import pytest
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
 from banli.domain.deadlines import DEFAULT_PROFILE
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from banli.eventlog import Stored, partition_of, position_of
 from banli.history import MemoryLedger, reference_report, run_history

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from banli.demo.model import MODEL_FILE
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Entries, Scope, entry_kind
+from banli.domain.views.rates import Entries, Scope, entry_kind
 from banli.history import read_commands, reference_entries, reference_report, run_history
 from apps.local import import_commands
 

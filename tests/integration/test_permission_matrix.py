@@ -25,7 +25,7 @@ from banli.domain.commands import actor_key
 from banli.domain.permissions import ROLES, allowed, reach
 from banli.domain.registry import REGISTRY
 from banli.domain.types import Actor
-from banli.domain.vocabulary import example
+from banli.domain.views.vocabulary import example
 from banli.workcalendar import save_notice
 from tests.conftest import ROOT, token_for
 
@@ -35,7 +35,7 @@ FILER, OTHER_FILER = "d-zhang", "d-wang"  # P is 张伟's; 王芳 filed none of 
 P_FILERS = (FILER,)
 SEED_COMMAND = "matrix-seed"      # a command the coordinator sent
 
-# A valid body for each command (banli.domain.vocabulary.example, from its schema), less what
+# A valid body for each command (banli.domain.views.vocabulary.example, from its schema), less what
 # its route fills in (the type, the actor, and the path's proposal). Bureau-scoped commands name
 # the bureau concerned.
 BODIES: dict[str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ import openpyxl
 
 from apps.cli import main
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.settings import Settings
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from banli.domain.reminders import Reminder
+from banli.domain.views.reminders import Reminder
 from apps.embedded import EmbeddedSystem
 from apps.local import import_commands
 from banli.settings import Settings

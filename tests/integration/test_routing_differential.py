@@ -1,5 +1,5 @@
 """Routing from history, the projections against the kernel: days lost to misrouting counted
-by ClickHouse equal `banli.domain.routing_lineage.misrouting`, and the past proposals that
+by ClickHouse equal `banli.domain.views.routing_lineage.misrouting`, and the past proposals that
 suggestions learn from equal `banli.routing.past_from_streams`, on generated histories."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from banli.demo.generate import generate_history, to_jsonl
-from banli.domain.routing_lineage import misrouting, routing_lineage
+from banli.domain.views.routing_lineage import misrouting, routing_lineage
 from banli.history import run_history
 from apps.local import import_commands
 from banli.routing import past_from_streams

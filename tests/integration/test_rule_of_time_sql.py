@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import RATE_MEASURES, Scope, report_items, select
+from banli.domain.views.rates import RATE_MEASURES, Scope, report_items, select
 
 from tests.integration.test_differential import assert_same, fresh_system, last_day, load
 from tests.integration.test_drilldown import assert_items_trace_the_report, key

@@ -10,7 +10,7 @@ from apps.cli import main
 from banli.sheets.example import (EXAMPLE_BUREAUS, EXAMPLE_PATH, REPLY_EXAMPLE_BUREAU,
                                   REPLY_EXAMPLE_PATH)
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope, compute_report
+from banli.domain.views.rates import Scope, compute_report
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.settings import Settings
 from tests.integration.test_sheets_http import BUREAUS, JSONL, assignment_list, reply_list

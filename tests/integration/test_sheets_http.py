@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.deadlines import PROFILES
 from banli.sheets.values import EXCEL_EPOCH
 from tests.integration.http_world import expect

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from banli.domain.permissions import STAFF, reach
-from banli.domain.rates import RATES
+from banli.domain.views.rates import RATES
 from banli.domain.registry import COMMAND_TYPES, EVENT_TYPES
 from banli.domain.types import Actor
 

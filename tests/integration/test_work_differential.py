@@ -1,5 +1,5 @@
 """The work list read from the projections (ClickHouse SQL, what /api/work serves) equals the work
-list of the reference fold (banli.domain.work over the folded proposals), item for item, for
+list of the reference fold (banli.domain.views.work over the folded proposals), item for item, for
 every bureau and for all, under the default profile and under review (drafts, sign-offs and
 approvals read the proposal's other duties)."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from apps.local import import_commands
 from banli.demo.generate import generate_history, to_jsonl
 from banli.domain.deadlines import PROFILES
 from banli.domain.proposal import Proposal
-from banli.domain.work import WorkDuty, work
+from banli.domain.views.work import WorkDuty, work
 from banli.history import run_history
 from banli.settings import Settings
 from banli.workcalendar import china_calendar

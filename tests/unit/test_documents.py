@@ -22,7 +22,7 @@ from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, comp
                              congress_term_start, content_disposition, ledger_source, percent,
                              render)
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import Scope, report_items
+from banli.domain.views.rates import Scope, report_items
 from banli.history import reference_report, run_history
 from tests.document_tables import (READERS, assert_tables_state, docx_tables, docx_text,
                                    expected, html_text)
@@ -358,8 +358,8 @@ def test_report_help_names_the_document_formats(capsys):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_document_states_the_days_lost_to_misrouting(fmt):
-    """Per bureau, since the term began, as banli.domain.routing_lineage counts them."""
-    from banli.domain.routing_lineage import misrouting
+    """Per bureau, since the term began, as banli.domain.views.routing_lineage counts them."""
+    from banli.domain.views.routing_lineage import misrouting
 
     ledger, _ = run_history(to_jsonl(line) for line in generate_history(240, 11,
                                                                         routing_noise=0.3))

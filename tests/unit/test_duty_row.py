@@ -1,10 +1,10 @@
-"""The duty row, declared once (banli.domain.duty_row) and stored by kind
+"""The duty row, declared once (banli.domain.views.duty_row) and stored by kind
 (services/reporting/projections/duty_table.py): what one declaration gives the projections, without
 ClickHouse (the differential tests hold the SQL to the reference)."""
 from __future__ import annotations
 
 from banli.demo.generate import generate_history, to_jsonl
-from banli.domain.duty_row import CELL_FIELDS, DUTY_FIELDS, ITEM_FIELDS, cell_of, item_of
+from banli.domain.views.duty_row import CELL_FIELDS, DUTY_FIELDS, ITEM_FIELDS, cell_of, item_of
 from banli.domain.proposal import Proposal
 from banli.history import run_history
 from services.reporting.projections import duty_table, queries

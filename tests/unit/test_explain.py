@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES
-from banli.domain.explain import Duty, explain_proposal, flips
+from banli.domain.views.explain import Duty, explain_proposal, flips
 from banli.domain.workdays import YearTable
 from banli.workcalendar import china_calendar
 

@@ -15,7 +15,7 @@ from banli.demo.generate import (MODELLED, generate_history, iter_entries, iter_
 from banli.domain.registry import COMMAND_TYPES
 from banli.domain.deadlines import PROFILES, add_months
 from banli.domain.proposal import Proposal
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.history import reference_report, run_history
 
 SIZE, SEED = 400, 7

@@ -18,7 +18,7 @@ from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
 from banli.domain import events as ev
 from banli.domain.deadlines import PROFILES
 from banli.domain.proposal import Proposal, fold
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from banli.history import MemoryLedger, reference_report, run_history
 from services.reporting.projections import intervals

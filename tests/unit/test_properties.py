@@ -23,7 +23,7 @@ from banli.domain import commands as c
 from banli.domain.registry import load_event
 from banli.domain.decide import decide
 from banli.domain.proposal import Context, MemoryDirectory, Proposal, fold
-from banli.domain.rates import Scope
+from banli.domain.views.rates import Scope
 from banli.domain.rejections import Rejection
 from banli.domain.types import SHANGHAI
 from banli.history import LineProblem, MemoryLedger, read_commands, reference_report, run_history

@@ -28,7 +28,7 @@ from banli.domain.registry import (
     AnyEvent, BY_TYPE, COMMAND_ADAPTER, CURRENT_VERSION, EVENT_ADAPTER, EVENT_CLASSES, EVENT_TYPES,
     REGISTRY, parse_command)
 from banli.domain.types import CHOICES, SHANGHAI, Actor
-from banli.domain.vocabulary import (
+from banli.domain.views.vocabulary import (
     _declared, choices_of, command_forms, envelope_words, event_descriptions, example, form_for)
 from banli.domain.words import Labels
 from tests.conftest import ROOT

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from banli.domain.deadlines import DEFAULT_PROFILE
-from banli.domain.explain import Duty
-from banli.domain.reminders import reminders
+from banli.domain.views.explain import Duty
+from banli.domain.views.reminders import reminders
 from banli.workcalendar import china_calendar
 
 from .scenario import (

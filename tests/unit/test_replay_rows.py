@@ -18,7 +18,7 @@ from banli.demo.generate import generate_history, to_jsonl
 from banli.domain import events as ev
 from banli.domain.proposal import Proposal, evolve
 from banli.domain.registry import load_event
-from banli.domain.rates import cell_code, cell_of, due_after, item_of
+from banli.domain.views.rates import cell_code, cell_of, due_after, item_of
 from banli.eventlog import Stored, stored_of
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import MemoryLedger, run_history

@@ -1,10 +1,10 @@
-"""Routing lineage and days lost to misrouting (banli.domain.routing_lineage), the reference
+"""Routing lineage and days lost to misrouting (banli.domain.views.routing_lineage), the reference
 the reporting SQL is held to."""
 from __future__ import annotations
 
 from datetime import date
 
-from banli.domain.routing_lineage import Misrouted, misrouting, routing_lineage
+from banli.domain.views.routing_lineage import Misrouted, misrouting, routing_lineage
 
 from .scenario import (
     COORDINATOR,

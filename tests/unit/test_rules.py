@@ -16,7 +16,7 @@ from banli.domain.deadlines import PROFILES, add_months
 from banli.domain.decide import decide
 from banli.domain.envelope import EVENT_ID_NAMESPACE
 from banli.domain.proposal import Context, Proposal, fold
-from banli.domain.rates import Scope, compute_report
+from banli.domain.views.rates import Scope, compute_report
 from banli.domain.rejections import ADAPTER_CODES, MESSAGES, Rejection
 from banli.domain.types import SHANGHAI
 

@@ -1,5 +1,6 @@
-"""The code holds its shape (issue 20): no import cycle among our modules. Imports under
-TYPE_CHECKING are annotations only and are left out, as they run nowhere."""
+"""The code holds its shape (issue 20): no import cycle among our modules (imports under
+TYPE_CHECKING are annotations only and are left out, as they run nowhere), and no package (a
+folder's own .py files) holding much more than its share of the code outside tests and bench."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +10,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("banli", "services", "apps")
+MAX_SHARE = 0.15
 
 
 def cycles(graph) -> list[list[str]]:
@@ -69,3 +71,24 @@ def test_the_cycle_finder_finds_one():
             return self.edges[module]
 
     assert cycles(Graph()) == [["a", "b", "c"]]
+
+
+def lines_by_package() -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "node_modules" in path.parts:
+                continue
+            folder = str(path.parent.relative_to(ROOT))
+            counted[folder] = counted.get(folder, 0) + len(path.read_text(encoding="utf-8")
+                                                           .splitlines())
+    return counted
+
+
+def test_no_package_holds_much_more_than_its_share():
+    counted = lines_by_package()
+    total = sum(counted.values())
+    assert total > 10_000 and "banli/domain" in counted  # it reads the code, not nothing
+    over = {folder: round(n / total, 3) for folder, n in counted.items()
+            if n / total > MAX_SHARE}
+    assert over == {}, f"packages past {MAX_SHARE:.0%} of {total} lines"

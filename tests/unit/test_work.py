@@ -1,11 +1,11 @@
-"""A bureau's work (待办, banli.domain.work): given what happened, on a given day, then these
+"""A bureau's work (待办, banli.domain.views.work): given what happened, on a given day, then these
 items, each with its clock."""
 from __future__ import annotations
 
 from datetime import date
 
 from banli.domain.deadlines import PROFILES
-from banli.domain.work import OWED, WorkDuty, counts, work
+from banli.domain.views.work import OWED, WorkDuty, counts, work
 from banli.workcalendar import china_calendar
 
 from .scenario import (COORDINATOR, P, Q, acknowledge, assign, bureaus, clerk, decide_disclosure,

@@ -16,7 +16,7 @@ from banli.domain.proposal import Context
 from banli.domain.workdays import (
     NO_CALENDAR, OutsideCalendar, TableCalendar, add_working_days, past_working_days,
 )
-from banli.domain.explain import explain_proposal
+from banli.domain.views.explain import explain_proposal
 from banli.workcalendar import (
     CalendarBook, NoticeError, build_calendar, check_replacing, china_calendar, official_years,
     package_calendar, parse_notice, remove_notice, save_notice,

@@ -10,12 +10,12 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.deadlines import PROFILES, get_profile
-from banli.domain.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
+from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
 from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
-from banli.domain.routing_lineage import STEP_EVENTS
+from banli.domain.views.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
 from banli.domain.permissions import allowed, event_for, proposal_for, reach
 from banli.web.deps import (Clock, CurrentActor, CurrentSession, ProposalPath, bad_token,

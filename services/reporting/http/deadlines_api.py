@@ -1,7 +1,7 @@
 """Deadlines people can check: each assignment's deadlines explained (assignment date, profile
 rule, extensions, the working-day calendar), the duties whose on-time status another profile
-would flip, and today's reminders. The rules are banli.domain.explain's and
-banli.domain.reminders'; this is the HTTP adapter."""
+would flip, and today's reminders. The rules are banli.domain.views.explain's and
+banli.domain.views.reminders'; this is the HTTP adapter."""
 from __future__ import annotations
 
 import json
@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from banli.domain.permissions import proposal_for, reach
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from banli.domain.registry import load_event
-from banli.domain.explain import explain_proposal, flips
-from banli.domain.reminders import reminders
+from banli.domain.views.explain import explain_proposal, flips
+from banli.domain.views.reminders import reminders
 from banli.domain.wording import numbered
 from banli.domain.workdays import YearsCalendar
 from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import Query, Response
 
-from banli.domain.rates import MEASURES, RATES, Report
+from banli.domain.views.rates import MEASURES, RATES, Report
 from banli.sheets import Column, Sheet, write_xlsx
 from banli.sheets.numbers import report_numbers
 

@@ -1,6 +1,6 @@
 """Filers (代表委员) on the API: the filer registry, and a filer's own list of the proposals they
 filed (我的建议/我的提案: `GET /api/my/proposals`), which the filer's page is built on. What a
-filer reads of each is banli.domain.filed's; an item they open reads the proposal's own routes,
+filer reads of each is views.filed's; an item they open reads the proposal's own routes,
 filtered for them (banli.domain.permissions)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from banli.domain.filed import FiledItem, filed_items
+from banli.domain.views.filed import FiledItem, filed_items
 from banli.domain.permissions import reach
 from banli.domain.registry import load_event
 from banli.domain.types import FilerKind

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Query
 
 from banli.domain.deadlines import PROFILES
-from banli.domain.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES
+from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES
 from banli.domain.types import Day, Instant
 
 _YEAR = r"(1949|19[5-9]\d|2[01]\d\d|2200)"

@@ -1,5 +1,5 @@
 """What reporting's routes answer, as the OpenAPI publishes it. The report itself is the kernel's
-model (banli.domain.rates.Report); the rows of lists are objects whose fields the routes'
+model (banli.domain.views.rates.Report); the rows of lists are objects whose fields the routes'
 descriptions and docs/ name."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from banli.domain.rates import Report
+from banli.domain.views.rates import Report
 from banli.domain.types import Actor, YearSpan
 
 Row = dict[str, Any]
@@ -128,7 +128,7 @@ class Misrouting(BaseModel):
 
 
 class Deadlines(BaseModel):
-    """Each assignment's deadlines explained (banli.domain.explain)."""
+    """Each assignment's deadlines explained (banli.domain.views.explain)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -226,7 +226,7 @@ class OwedKind(BaseModel):
 
 
 class Work(BaseModel):
-    """A bureau's work (banli.domain.work): `items` sorted by due date (those without one last),
+    """A bureau's work (views.work): `items` sorted by due date (those without one last),
     each with `proposal_id`, `display`/`display_en` (its number with its kind and level),
     `kind`, `level`, `year`, `number`, `title`, `key_item`, `bureau`, `role`, `owed`, `due`,
     `working_days_left`, `days_left`, `colour` (red, yellow or null), `provisional`,

@@ -1,5 +1,5 @@
 """The workbench's lists (issue 21): a bureau's work (待办), the coordinator's desk (交办台) and
-search. The rules are banli.domain.work's (what is owed, its clock), the permission table's
+search. The rules are banli.domain.views.work's (what is owed, its clock), the permission table's
 (who reads which bureau's, which proposals) and banli.domain.wording's (an item's number); the
 projections hold the facts (services/reporting/projections/queries.py). This is the HTTP
 adapter."""
@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.permissions import reach
-from banli.domain.reminders import reminders
+from banli.domain.views.reminders import reminders
 from banli.domain.types import Actor
 from banli.domain.wording import numbered
-from banli.domain.work import OWED, OWED_WORDS, counts, key_item_state, work
+from banli.domain.views.work import OWED, OWED_WORDS, counts, key_item_state, work
 from banli.web.deps import Clock, CurrentActor, WorkCalendar, forbid, own_bureau, permit, today
 from banli.web.schemas import READ, action
 

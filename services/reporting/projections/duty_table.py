@@ -1,7 +1,7 @@
 """The duty's versions as a ClickHouse table, from the kernel's declaration of the duty row
-(banli.domain.duty_row): its columns and each version's row, the table's DDL and the migration of
-an existing store, the latest-value selection the queries read, the items read back from it, and
-the format the projections are made in.
+(banli.domain.views.duty_row): its columns and each version's row, the table's DDL and the
+migration of an existing store, the latest-value selection the queries read, the items read
+back from it, and the format the projections are made in.
 
 The kernel declares what each fact of a duty is (its kind of value: an id, a choice, a count, a
 day ...) and how it is read from the state; this module says how each kind is stored (STORAGE:
@@ -16,7 +16,8 @@ import json
 from datetime import date
 from typing import Any, Callable, Iterable
 
-from banli.domain.duty_row import CELL_FIELDS, DUTY_FIELDS, FIELDS, DutyField, ValueKind, reader
+from banli.domain.views.duty_row import (CELL_FIELDS, DUTY_FIELDS, FIELDS, DutyField, ValueKind,
+                                         reader)
 from banli.domain.proposal import Assignment, Proposal
 
 from .intervals import INTERVAL_COLUMNS, NO_DATE
@@ -134,7 +135,7 @@ _READ_BACK = tuple((f.key, f.optional, *STORAGE[f.kind][1:]) for f in _ITEM_FIEL
 
 
 def item_of_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row of the items' query as the item the reference builds (banli.domain.duty_row.item_of):
+    """A row of the items' query as the item the reference builds (views.duty_row.item_of):
     each field in the kernel's type, an empty value of an optional field as None."""
     item = {}
     for key, optional, empty, back in _READ_BACK:

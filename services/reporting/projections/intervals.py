@@ -3,7 +3,7 @@
 A report as of a date D counts each duty as it stood on D: folded from the events dated on or
 before D, in the order they were recorded (banli.history.MemoryLedger.proposals_as_of). Between
 two business dates on which a duty changed, that state does not change, so a duty's history is a
-few *pieces*: from a date on, the duty held a cell (banli.domain.rates.cell_code, with the date
+few *pieces*: from a date on, the duty held a cell (views.rates.cell_code, with the date
 after which it counts as due), or it was not counted (returned, removed, its proposal withdrawn
 or merged, or not yet assigned). A proposal's `Lines` hold each duty's pieces and its bureau's
 records on it (for the report's `entries`).
@@ -41,9 +41,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from banli.domain import events as e
 from banli.domain.deadlines import Profile
-from banli.domain.duty_row import cell_values
+from banli.domain.views.duty_row import cell_values
 from banli.domain.proposal import Assignment, Proposal, State, evolve, fold
-from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, count_entries,
+from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, count_entries,
                                 counts_of_cells, due_after, is_bureau_record, item_of,
                                 recorder_role, report_of)
 from banli.domain.types import business_date
@@ -56,7 +56,7 @@ OPEN = date(2299, 12, 31)  # Date32's last day: the end of a row that still hold
 # is counted; None while it is not.
 Content = tuple[int, date] | None
 # A bureau's record on its duty: its business day, the day it was recorded (Asia/Shanghai), and
-# whether the importer entered it (banli.domain.rates.Stamp without its count).
+# whether the importer entered it (banli.domain.views.rates.Stamp without its count).
 Record = tuple[date, date, bool]
 
 INTERVAL_COLUMNS = ("valid_to", "bureau", "valid_from", "what", "year", "level", "kind", "cell",
@@ -117,7 +117,7 @@ def cell_and_due(p: Proposal, a: Assignment) -> tuple[int, date]:
 
 
 def counted(p: Proposal, a: Assignment) -> bool:
-    """Whether a report counts the duty (banli.domain.rates.Scope, its years and filters
+    """Whether a report counts the duty (banli.domain.views.rates.Scope, its years and filters
     aside)."""
     return p.status == "open" and a.active
 
@@ -358,7 +358,7 @@ class Tally:
 
     def report(self, scope: Scope, profile: Profile, calendar: Calendar,
                late_entry_working_days: int) -> Report:
-        """The report, as banli.domain.rates.report_of makes it from the counts."""
+        """The report, as banli.domain.views.rates.report_of makes it from the counts."""
         counts = {**counts_of_cells(self.cells, profile), "proposals": self.proposals}
         return report_of(scope, profile, counts,
                          count_entries(self.stamps, calendar, late_entry_working_days))

@@ -1,14 +1,14 @@
 """Routing from the projections: misrouting per bureau (counted by ClickHouse), a proposal's
 routing lineage, and the past proposals that routing suggestions learn from.
 
-The kernel's `banli.domain.routing_lineage` and `banli.routing.past_from_streams` are the
+The kernel's `banli.domain.views.routing_lineage` and `banli.routing.past_from_streams` are the
 references; the differential tests hold these to them."""
 from __future__ import annotations
 
 from datetime import date
 
 from banli.domain.registry import load_event
-from banli.domain.routing_lineage import Misrouted, RoutingStep, routing_lineage
+from banli.domain.views.routing_lineage import Misrouted, RoutingStep, routing_lineage
 from banli.routing import PastProposal
 
 from . import queries
@@ -17,7 +17,7 @@ from .store import ReportingStore
 
 def misrouting(store: ReportingStore, years: tuple[int, int], as_of: date,
                bureau: str | None = None) -> list[Misrouted]:
-    """Days lost to misrouting per bureau, as `banli.domain.routing_lineage.misrouting`."""
+    """Days lost to misrouting per bureau, as `banli.domain.views.routing_lineage.misrouting`."""
     rows = store.query(queries.MISROUTED, as_of=as_of, y1=years[0], y2=years[1],
                        bureau=bureau or "")
     return [Misrouted(bureau=r["bureau"], returned=r["returned"], removed=r["removed"],

@@ -2,9 +2,9 @@
 on its date, added up by what the report asks of them. Everything else, and a report with an
 audit clock, reads the versioned rows: the state of each assignment as of a date is its latest
 version (`argMax(..., seq)`) among the versions whose business date is on or before it. Either
-way the duties come as cells (banli.domain.rates.cell_code) that store._reports turns into the
+way the duties come as cells (banli.domain.views.rates.cell_code) that store._reports turns into the
 report's numbers. The duty's columns are the duty row's (duty_table, from
-banli.domain.duty_row): the queries select them by name through it, so that a name the
+banli.domain.views.duty_row): the queries select them by name through it, so that a name the
 declaration does not have fails here, at import."""
 from __future__ import annotations
 
@@ -58,12 +58,12 @@ FROM ({current})
 GROUP BY GROUPING SETS (({keys} cell, past_due), ({group}))
 """
 
-# The bureaus' records on the duties in scope (banli.domain.rates.stamps_of): each event about a
+# The bureaus' records on the duties in scope (views.rates.stamps_of): each event about a
 # counted duty, dated on or before the date, that the bureau, an admin or the importer entered
 # (whoever entered it: `recorded_by`, else its actor), as (business day, record day in Shanghai,
 # imported); grouped into stamps (ENTRY_STAMPS, per group key) or listed (ENTRY_RECORDS).
 # Whether a stamp is late needs the working-day calendar, which
-# banli.domain.rates.count_entries applies.
+# banli.domain.views.rates.count_entries applies.
 _RECORDS = """
     SELECT h.proposal_id AS proposal_id, h.seq AS seq, h.bureau AS bureau, h.type AS type,
            h.occurred_on AS occurred_on, toDate(h.recorded_at, 'Asia/Shanghai') AS recorded_on,
@@ -87,7 +87,7 @@ ENTRY_STAMPS = ("SELECT {keys} occurred_on, recorded_on, imported, count() AS n 
 ENTRY_RECORDS = ("SELECT * FROM (" + _RECORDS + ") ORDER BY proposal_id, seq")
 
 # The duties behind the numbers, one row each, with the proposal's number and title as of the
-# same clocks; banli.domain.rates.select picks a measure's items from them.
+# same clocks; banli.domain.views.rates.select picks a measure's items from them.
 ITEMS = """
 SELECT a.*, p.number AS number, p.title AS title
 FROM ({current}) AS a
@@ -204,7 +204,7 @@ ORDER BY proposal_id
 """
 
 # --- routing (issue 6: routing from history) --------------------------------------------------
-# Misrouting (banli.domain.routing_lineage): the assignment versions written by a return or a
+# Misrouting (banli.domain.views.routing_lineage): the assignment versions written by a return or a
 # reassignment's removal before any reply or opinion, i.e. status 'returned'/'removed' at the
 # seq of such an event (a later
 # withdrawal rewrites those rows unchanged, under its own event type), each with the date its
@@ -270,7 +270,7 @@ ORDER BY proposal_id
 
 
 # Each counted duty as it stands now, with what its on-time questions need
-# (banli.domain.explain.Duty): the duties a change of profile or calendar may flip.
+# (banli.domain.views.explain.Duty): the duties a change of profile or calendar may flip.
 DEADLINE_DUTIES = """
 SELECT proposal_id, bureau, """ + latest(
     "role", "kind", "assigned_on", "due", "extensions", "first_reply_on", "first_opinion_on",
@@ -293,7 +293,7 @@ WHERE has({proposals:Array(String)}, proposal_id)
 ORDER BY proposal_id, seq
 """
 
-# --- the workbench (banli.domain.work): a bureau's work, the coordinator's desk, search -------
+# --- the workbench (banli.domain.views.work): a bureau's work, the coordinator's desk, search
 # Each counted duty that may owe something now (of one bureau, or of all), with what the work
 # list asks of it, and its proposal's number, title and key-item mark. A duty that surely owes
 # nothing is left out here: signed for or answered; a lead's reply in, rated other than 不满意,
@@ -328,7 +328,7 @@ LEFT JOIN (
 ) AS p ON p.proposal_id = a.proposal_id
 """
 
-# The other active duties of those proposals, as review asks of them (banli.domain.work.Peer).
+# The other active duties of those proposals, as review asks of them (banli.domain.views.work.Peer).
 WORK_PEERS = """
 SELECT proposal_id, bureau, """ + latest("role", "due", "draft_on", "draft_signed_off") + """,
        argMax(status = 'active', seq) AS active

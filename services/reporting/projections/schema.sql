@@ -51,12 +51,12 @@ CREATE TABLE IF NOT EXISTS {db}.proposal_versions (
 
 -- assignment_versions, the duty's versions: its columns, its DDL and the columns an existing
 -- store lacks come from the declaration of the duty row (services/reporting/duty_table.py, from
--- banli.domain.duty_row), not from this file.
+-- banli.domain.views.duty_row), not from this file.
 
 -- What the reports count, by validity interval (services/reporting/intervals.py): each row
 -- holds from `valid_from` up to, not including, `valid_to` (2299-12-31 while it still holds),
 -- and a report as of D adds up `n` over the rows with valid_from <= D < valid_to:
---   duty      n duties of `bureau` in report cell `cell` (banli.domain.rates.cell_code), counted
+--   duty      n duties of `bureau` in report cell `cell` (banli.domain.views.rates.cell_code), counted
 --             as due once D is past `due_after` (1900-01-01: at once);
 --   proposal  n proposals with a counted duty (`bureau` is '');
 --   record    n records of `bureau` on its counted duties, dated `occurred_on`, entered

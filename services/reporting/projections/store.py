@@ -15,11 +15,11 @@ from typing import Any, Callable, Iterable
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
-from banli.domain.explain import Duty
-from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
-                                with_flags)
+from banli.domain.views.explain import Duty
+from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after,
+                                      entry_kind, with_flags)
 from banli.domain.wording import numbered
-from banli.domain.work import Peer, WorkDuty
+from banli.domain.views.work import Peer, WorkDuty
 from banli.domain.workdays import Calendar
 from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
@@ -58,7 +58,7 @@ class ReportingStore:
                  calendar: Callable[[], Calendar] = china_calendar,
                  late_entry_working_days: int = 5):
         """`calendar` gives the working-day calendar of the moment (late entries are counted in
-        working days: banli.domain.rates.count_entries)."""
+        working days: banli.domain.views.rates.count_entries)."""
         self.dsn = dsn
         self.db = database
         self.calendar = calendar
@@ -154,7 +154,7 @@ class ReportingStore:
         return self._complete[db]
 
     def cells_current(self, db: str | None = None) -> bool:
-        """Whether the cell codes stored in `db` mean what banli.domain.rates says they do."""
+        """Whether the cell codes stored in `db` mean what banli.domain.views.rates says they do."""
         return self._format(db or self.db) == FORMAT
 
     def marks(self, db: str | None = None) -> dict[int, int]:
@@ -304,7 +304,7 @@ class ReportingStore:
 
     def report(self, scope: Scope, profile: Profile,
                recorded_by: datetime | None = None) -> Report:
-        """The report of banli.domain.rates.compute_report, counted by ClickHouse."""
+        """The report of banli.domain.views.rates.compute_report, counted by ClickHouse."""
         return self._reports(scope, profile, recorded_by, by_bureau=False)[""]
 
     def league(self, scope: Scope, profile: Profile,
@@ -315,7 +315,7 @@ class ReportingStore:
 
     def items(self, scope: Scope, profile: Profile,
               recorded_by: datetime | None = None) -> list[dict[str, Any]]:
-        """The duties the report counts, flagged as banli.domain.rates.report_items flags them."""
+        """The duties the report counts, flagged as views.rates.report_items flags them."""
         sql = queries.ITEMS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
         return [with_flags(item_of_row(row), scope.as_of, profile)
                 for row in self.query(sql, **self._scope_params(scope, recorded_by))]
@@ -323,7 +323,7 @@ class ReportingStore:
     def entries(self, scope: Scope, recorded_by: datetime | None = None
                 ) -> list[dict[str, Any]]:
         """The bureaus' records behind the report's `entries`, each with its kind (late,
-        imported, on_time) as banli.domain.rates.entry_kind says."""
+        imported, on_time) as banli.domain.views.rates.entry_kind says."""
         sql = queries.ENTRY_RECORDS.replace("{current}", queries.CURRENT_ASSIGNMENTS)
         calendar, days = self.calendar(), self.late_entry_working_days
         return numbered(self.with_numbers([
@@ -366,7 +366,7 @@ class ReportingStore:
     # --- the workbench ---------------------------------------------------------------------
     def work_duties(self, bureau: str | None, cosign: bool) -> list[WorkDuty]:
         """The counted duties (of one bureau, or all) that may owe something now, as the work
-        list asks of them (banli.domain.work), with the proposal's other active duties where
+        list asks of them (banli.domain.views.work), with the proposal's other active duties where
         the co-handlers sign drafts off (`cosign`)."""
         rows = self.query(queries.WORK_DUTIES, bureau=bureau or "", none=NO_DATE, cosign=cosign)
         peers: dict[str, list[Peer]] = {}
@@ -411,7 +411,7 @@ class ReportingStore:
                                    for r in self.query(queries.RETURNED)])
 
     def key_items(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """Open key items (重点督办件), each with its active duties (banli.domain.work's
+        """Open key items (重点督办件), each with its active duties (banli.domain.views.work's
         key_item_state reads them)."""
         items = self.query(queries.KEY_ITEMS)
         duties: dict[str, list[dict[str, Any]]] = {}

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Iterable, Literal
 
-from . import events as e
-from .deadlines import Profile
-from .proposal import Assignment, Proposal, fold
-from .types import Kind, Role, business_date
-from .workdays import Calendar, OutsideCalendar, provisional_between
+from .. import events as e
+from ..deadlines import Profile
+from ..proposal import Assignment, Proposal, fold
+from ..types import Kind, Role, business_date
+from ..workdays import Calendar, OutsideCalendar, provisional_between
 
 Status = Literal["on_time", "late", "overdue", "pending", "not_due", "unknown"]
 
@@ -174,7 +174,7 @@ class Duty:
     last_reply_on: date | None
     published_on: date | None
     disclosure: str | None
-    # what the reminders ask besides (banli.domain.reminders)
+    # what the reminders ask besides (banli.domain.views.reminders)
     acknowledged: bool = False
     awaiting_reply: bool = True
     reopen_due: date | None = None

@@ -17,9 +17,9 @@ from typing import Iterable, Literal, Sequence
 
 from pydantic import computed_field
 
-from . import events as e
-from .proposal import Proposal, State, evolve
-from .types import Actor, Frozen, Role, business_date
+from .. import events as e
+from ..proposal import Proposal, State, evolve
+from ..types import Actor, Frozen, Role, business_date
 
 Action = Literal["assigned", "returned", "reassigned"]
 # The event each step is (what its readers are: banli.domain.permissions.event_for)

@@ -19,13 +19,13 @@ import annotated_types as at
 from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from . import commands as c
-from . import events as e
-from .permissions import reach
-from .registry import BY_CLASS, COMMAND_ADAPTER, EVENT_CLASSES, REGISTRY
-from .spec import Clock, Reach, Spec
-from .types import CHOICES, Actor
-from .words import Choices, Input, InputKind, Labels, Name
+from .. import commands as c
+from .. import events as e
+from ..permissions import reach
+from ..registry import BY_CLASS, COMMAND_ADAPTER, EVENT_CLASSES, REGISTRY
+from ..spec import Clock, Reach, Spec
+from ..types import CHOICES, Actor
+from ..words import Choices, Input, InputKind, Labels, Name
 
 # Who gives a field its value: the person filling the form in ("user"); the command's type
 # ("fixed", its `default`); the page, a new id for each form it shows (kept across retries:

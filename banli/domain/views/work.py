@@ -18,7 +18,7 @@ What a duty owes, and by when:
   (the profile's working days after the reply), unless withheld or exempt;
 - `feedback`: the filer's feedback on the latest reply, not yet in (no date).
 Each item's clock: calendar days and working days left (negative once overdue), red once
-overdue and yellow within 10 days (as banli.domain.reminders colours them), `provisional` when a
+overdue and yellow within 10 days (as views.reminders colours them), `provisional` when a
 year it was counted over has no holiday notice loaded yet.
 """
 from __future__ import annotations
@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
-from .deadlines import Profile
+from ..deadlines import Profile
 from .explain import Duty, status
-from .proposal import Assignment, Proposal
+from ..proposal import Assignment, Proposal
 from .reminders import YELLOW_DAYS, Colour
-from .types import Role
-from .wording import numbered
-from .workdays import Calendar, OutsideCalendar, WorkingDayCount, provisional_between
+from ..types import Role
+from ..wording import numbered
+from ..workdays import Calendar, OutsideCalendar, WorkingDayCount, provisional_between
 
 Owed = Literal["acknowledge", "contact", "reply", "opinion", "draft", "sign_off", "approve",
                "rehandle", "disclose", "feedback"]

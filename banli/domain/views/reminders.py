@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Iterable, Literal
 
-from .deadlines import Profile
+from ..deadlines import Profile
 from .explain import Duty
-from .workdays import Calendar, OutsideCalendar
+from ..workdays import Calendar, OutsideCalendar
 
 Owed = Literal["reply", "opinion", "return", "disclosure"]
 Colour = Literal["yellow", "red"]

@@ -12,17 +12,17 @@ from functools import lru_cache
 from math import prod
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
-from .deadlines import Profile
+from ..deadlines import Profile
 from .duty_row import CELL_FIELDS, ITEM_FIELDS, answered_on, cell_of, item_of
-from .events import Event
-from .proposal import Assignment, Proposal
-from .types import (
+from ..events import Event
+from ..proposal import Assignment, Proposal
+from ..types import (
     DISCLOSURES, FEEDBACK_CHANNELS, FEEDBACK_RECORDERS, KINDS, RESULTS, SATISFACTIONS, Frozen,
     Kind, Level, Result, Satisfaction, YearSpan, business_date,
 )
 
 __all__ = ["CELL_FIELDS", "ITEM_FIELDS", "cell_of", "item_of"]  # the duty row's, read here
-from .workdays import Calendar, OutsideCalendar, past_working_days
+from ..workdays import Calendar, OutsideCalendar, past_working_days
 
 
 class Scope(Frozen):
@@ -252,7 +252,7 @@ def stamps_of(events: Iterable[Event], scope: Scope, duties: set[tuple[str, str]
 # from the projections); every number of the report is the size of one measure's selection, and a
 # rate is its numerator's selection over its denominator's. The reporting service lists items with
 # these same predicates, and tests hold each selection's size to the report's number. What an item
-# carries is declared with the duty row (banli.domain.duty_row: ITEM_FIELDS, item_of).
+# carries is declared with the duty row (banli.domain.views.duty_row: ITEM_FIELDS, item_of).
 
 def with_flags(item: dict[str, Any], as_of: date, profile: Profile) -> dict[str, Any]:
     """The item with what the rates ask of it, as of the business date."""
@@ -276,7 +276,7 @@ def _flags(cell: Mapping[str, Any], due_counted: bool, adopted: Iterable[str]
 # read a few fields of a duty: its role and kind, whether and when it was answered, its result,
 # disclosure and feedback. Of those questions only one depends on the as-of date: whether an
 # unanswered duty's due date has passed. A duty's *cell* is the answers to all the others, a
-# small integer (cell_code) over CELL_FIELDS (declared with the duty row, banli.domain.duty_row);
+# small integer (cell_code) over CELL_FIELDS (declared with the duty row, views.duty_row);
 # with the date after which it counts as due (due_after) it is all a report needs of the duty.
 # The projections store both per version of a duty, and a report adds up the duties of each
 # (cell, due date passed) with counts_of_cells.

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal, Mapping, Sequence
 
-from . import events as e
-from .proposal import Assignment, Proposal, feedback_recorder, fold
-from .types import (ContactMethod, ContactStage, DutyProgress, FeedbackRecorder, FiledStatus,
+from .. import events as e
+from ..proposal import Assignment, Proposal, feedback_recorder, fold
+from ..types import (ContactMethod, ContactStage, DutyProgress, FeedbackRecorder, FiledStatus,
                     Frozen, Kind, Letter, Level, Result, Role, Satisfaction, business_date)
-from .wording import item_number
+from ..wording import item_number
 
 
 class FiledDuty(Frozen):

@@ -5,7 +5,7 @@ Each `DutyField` says what one fact is (its kind of value), where it is read fro
 attribute of the Proposal or of the Assignment after an event, or a function of both), whether
 the items behind the report's numbers carry it, and whether a report's *cell* asks it, with the
 values it takes there. From `DUTY_FIELDS` come, here, the items (`ITEM_FIELDS`, `item_of`) and
-the cells (`CELL_FIELDS`, `cell_of`) that banli.domain.rates counts; and, in the reporting
+the cells (`CELL_FIELDS`, `cell_of`) that banli.domain.views.rates counts; and, in the reporting
 service (services/reporting/projections/duty_table.py), the columns of the duty's versions,
 their DDL and the migration of an existing store, the latest-value selection of the queries and the items read
 back from them.
@@ -13,7 +13,7 @@ back from them.
 The two halves meet at the kind of value: the kernel says what a value is (an id, a text, one
 of a few choices, a year, a count, a flag, a day), the reporting service how each kind is stored
 (its ClickHouse type and its empty value, the stand-in for None). A new counted field is one
-entry here (stored, an item, in the cell) and the rate that counts it (banli.domain.rates):
+entry here (stored, an item, in the cell) and the rate that counts it (banli.domain.views.rates):
 nothing else changes, and the projections rebuild themselves once, since their cells' meaning
 changed (services/reporting/projections/duty_table.FORMAT). Pure data and a few small functions.
 """
@@ -24,8 +24,8 @@ from datetime import date
 from operator import itemgetter
 from typing import Any, Callable, Literal, Mapping, Sequence
 
-from .proposal import Assignment, Proposal
-from .types import (DISCLOSURES, FEEDBACK_CHANNELS, FEEDBACK_RECORDERS, KINDS, RESULTS, ROLES,
+from ..proposal import Assignment, Proposal
+from ..types import (DISCLOSURES, FEEDBACK_CHANNELS, FEEDBACK_RECORDERS, KINDS, RESULTS, ROLES,
                     SATISFACTIONS)
 
 # What a value is, as far as storing it goes (the reporting service stores each kind its way).
@@ -124,7 +124,7 @@ DUTY_FIELDS: tuple[DutyField, ...] = (
               cell=(None, *FEEDBACK_RECORDERS)),
     DutyField("last_reply_on", "day", "duty", optional=True),
     DutyField("published_on", "day", "duty", optional=True),
-    # What the work list (banli.domain.work) asks of a duty besides: whether the latest reply
+    # What the work list (banli.domain.views.work) asks of a duty besides: whether the latest reply
     # has its feedback yet, and which (feedback not yet in; re-handling after 不满意)
     DutyField("feedback_on_reply", "choice", "duty", optional=True),
     # a lead's reply under review since (to approve; the co-handlers' sign-off), and who has
