@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -28,13 +29,33 @@ from services.reporting.store import ReportingStore
 from banli.auth import authority, secure_dir
 from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
+from banli.domain.proposal import State
 from banli.eventlog import Outcome
+from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.handling import Handling
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 from banli.web.app import build_app
 from banli.web.commands import poll_router
+
+
+@dataclass(frozen=True)
+class StoreRecords:
+    """What spreadsheet previews read (banli.sheets.records.Records) of the embedded store: the
+    bureaus and natural keys of its directory, the states its repository folds."""
+
+    store: SqliteEventStore
+    repository: Repository
+
+    def bureau_names(self) -> dict[str, tuple[str, str]]:
+        return self.store.bureau_names()
+
+    def owner_of(self, natural_key: str) -> str | None:
+        return self.store.owner_of(natural_key)
+
+    def state(self, stream: str) -> State:
+        return self.repository.state(stream)
 
 
 class EmbeddedSystem:
@@ -48,11 +69,12 @@ class EmbeddedSystem:
         self.authority = authority(settings)
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
+        self.repository = Repository(self.log, settings.state_cache)
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
         self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
-        self.handling = Handling(self.log, self.log, self.profile, self.calendars, clock,
+        self.handling = Handling(self.repository, self.log, self.profile, self.calendars, clock,
                                  settings.clerk_backdate_days,
                                  on_durable=lambda outcomes: self.projector.notify())
         self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
@@ -105,8 +127,8 @@ class EmbeddedBus:
     async def send(self, command: Command) -> Outcome:
         return await run_in_threadpool(self.system.handle, command)
 
-    async def outcome(self, command_id: str) -> Outcome | None:
-        return await run_in_threadpool(self.system.log.outcome, command_id)
+    async def outcome(self, sender: str, command_id: str) -> Outcome | None:
+        return await run_in_threadpool(self.system.log.outcome, sender, command_id)
 
 
 def create_app(system: EmbeddedSystem) -> FastAPI:
@@ -119,7 +141,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
             await run_in_threadpool(system.stop)
 
     async def states(proposal_id: str):
-        return await run_in_threadpool(system.log.state, proposal_id)
+        return await run_in_threadpool(system.repository.state, proposal_id)
 
     async def settle() -> None:
         await run_in_threadpool(system.settle)
@@ -137,5 +159,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        bus=EmbeddedBus(system), calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
-                       records=system.log, previews=PreviewBook()),
+                       records=StoreRecords(system.log, system.repository),
+                       previews=PreviewBook()),
         system.settings, lifespan, signin=True)

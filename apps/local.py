@@ -111,6 +111,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     (whose projector picks the new events up). 500 lines a transaction: a crash loses at most
     the uncommitted batch, which importing the file again decides."""
     from banli.domain.deadlines import get_profile
+    from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
     from banli.workcalendar import CalendarBook
@@ -120,7 +121,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
         return 2
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
-    handling = Handling(log, log, get_profile(settings.profile),
+    handling = Handling(Repository(log), log, get_profile(settings.profile),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     with path.open("rb") as f:
@@ -144,6 +145,8 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
 
     from banli.domain.deadlines import get_profile
     from banli.domain.registry import parse_command
+    from apps.embedded import StoreRecords
+    from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
     from banli.sheets import SheetError, load_mapping
@@ -160,15 +163,17 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
         return 2
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
+    repository = Repository(log)
+    records = StoreRecords(log, repository)
     sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
     try:
         mapping = load_mapping(options.mapping) if options.mapping else None
         if options.replies:
-            preview = reply_sheet(path.read_bytes(), log, bureau=options.bureau,
+            preview = reply_sheet(path.read_bytes(), records, bureau=options.bureau,
                                   kind=options.kind, year=options.year, level=options.level,
                                   mapping=mapping, sheet=sheet)
         else:
-            preview = assignment_sheet(path.read_bytes(), log, kind=options.kind,
+            preview = assignment_sheet(path.read_bytes(), records, kind=options.kind,
                                        year=options.year, level=options.level,
                                        assigned_on=options.assigned_on, mapping=mapping,
                                        sheet=sheet)
@@ -193,7 +198,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
         if options.json:
             print(json.dumps(preview, ensure_ascii=False))
         return 1 if options.strict and counts["refused"] else 0
-    handling = Handling(log, log, get_profile(settings.profile),
+    handling = Handling(repository, log, get_profile(settings.profile),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     actor = Actor(user=f"{getpass.getuser()}@cli", role="importer")

@@ -20,8 +20,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..domain import commands as c
 from ..domain import events as e
+from ..domain.directory import as_pairs, directory_entries
 from .kafka import Topics, partitions_of
 from .snapshots import header
 from .sqlite import Connections
@@ -40,22 +40,6 @@ CREATE TABLE IF NOT EXISTS claims (natural_key TEXT PRIMARY KEY, proposal TEXT N
 CREATE TABLE IF NOT EXISTS positions (topic TEXT NOT NULL, partition INTEGER NOT NULL,
                                       next INTEGER NOT NULL, PRIMARY KEY (topic, partition));
 """
-
-
-def directory_entries(event: e.Event) -> dict[str, str]:
-    """The directory entries an event sets (banli.eventlog.snapshots.directory_of gives the
-    same from a state)."""
-    match event:
-        case e.BureauRegistered():
-            return {f"bureau:{event.bureau}": event.name}
-        case e.ProposalSubmitted():
-            key = c.natural_key(event.level, event.kind, event.year, event.number)
-            return {f"key:{key}": event.proposal_id, f"status:{event.proposal_id}": "open"}
-        case e.ProposalWithdrawn():
-            return {f"status:{event.proposal_id}": "withdrawn"}
-        case e.ProposalMerged():
-            return {f"status:{event.proposal_id}": "merged"}
-    return {}
 
 
 class LocalCache:
@@ -229,7 +213,8 @@ class Follower:
                 try:
                     if tp.topic == self.topics.events:
                         if any(marker in record.value for marker in self.INTERESTING):
-                            entries.update(directory_entries(e.load_event(record.value)))
+                            entries.update(as_pairs(directory_entries(
+                                e.load_event(record.value))))
                     elif tp.topic == self.topics.snapshots:
                         try:
                             version, found = header(record.value)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from fastapi import Request
 from pydantic import BaseModel
 
-from banli.domain.commands import bureau_stream
+from banli.domain.commands import bureau_stream, sender_of
 from banli.history import LineProblem, read_commands, split_lines
 from banli.web.commands import command_routes
 from banli.web.deps import Bus, CurrentActor, permit
@@ -120,7 +120,8 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         """Wait (up to DECISION_WAIT_S) until a command not answered in time is decided."""
         clock = asyncio.get_running_loop().time
         deadline = clock() + DECISION_WAIT_S
-        while await bus.outcome(command.command_id) is None and clock() < deadline:
+        while (await bus.outcome(sender_of(command), command.command_id) is None
+               and clock() < deadline):
             await asyncio.sleep(0.2)
 
     async def send(number: int, item, after: list, sent: asyncio.Future | None) -> tuple:

@@ -714,7 +714,14 @@ def test_events_carry_a_deterministic_envelope():
     again = decide(scenario.proposal(), command, ctx)
     assert first == again
     [issued] = first
-    assert issued.event_id == str(uuid.uuid5(EVENT_ID_NAMESPACE, "reply-1/0"))
+    sender = c.sender_of(command)
+    assert sender == "clerk:clerk@sh-ipa@sh-ipa"  # its role, user and bureau
+    assert issued.event_id == str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{len(sender)}:{sender}reply-1/0"))
+    # another sender's command under the same id is another command, with events of its own
+    other = scenario.command(reply("sh-ipa", command_id="reply-1", actor={
+        **clerk("sh-ipa"), "user": "another-clerk"}, at="2020-04-10"))
+    [theirs] = decide(scenario.proposal(), other, ctx)
+    assert theirs.event_id != issued.event_id and theirs.command_id == issued.command_id
     assert (issued.proposal_id, issued.seq, issued.command_id) == (P, 3, "reply-1")
     assert issued.occurred_at == command.at and issued.recorded_at == recorded
     assert issued.actor.model_dump() == clerk("sh-ipa")
