@@ -47,7 +47,7 @@ class KafkaBus:
         self._results: OrderedDict[tuple[str, str], Outcome | bytes] = OrderedDict()
         # (sender, command id) -> (loop, future, the command waited for)
         self._waiters: dict[tuple[str, str], list[tuple[asyncio.AbstractEventLoop,
-                                                        asyncio.Future, Command]]] = {}
+                                                        asyncio.Future[Any], Command]]] = {}
         self._lock = threading.Lock()
         self._handoffs: dict[asyncio.AbstractEventLoop, _Handoff] = {}
         self.cache_size = cache_size
@@ -121,7 +121,7 @@ class KafkaBus:
     # flight per connection), so callers may pipeline: `window` commands in flight at once.
     window = 4096
 
-    def _produce(self, command: Command):
+    def _produce(self, command: Command) -> Any:
         """Hand one command to the producer, in call order; returns its delivery future."""
         return self.producer.send(self.topics.commands, key=command.stream.encode(),
                                   value=command.model_dump_json().encode(),
@@ -130,7 +130,7 @@ class KafkaBus:
     async def send(self, command: Command) -> Outcome | None:
         """The command's outcome, or None when it is not decided within the timeout."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
+        future: asyncio.Future[Outcome | None] = loop.create_future()
         key = (sender_of(command), command.command_id or "")  # the adapters give it an id
         with self._lock:
             known = self._known(key)
@@ -138,7 +138,7 @@ class KafkaBus:
                 self._waiters.setdefault(key, []).append((loop, future, command))
         if known is not None:
             return known.replay(command)  # or a conflict: the sender's id, for another command
-        delivered: asyncio.Future = loop.create_future()
+        delivered: asyncio.Future[bool] = loop.create_future()
         delivery = self._produce(command)
         handoff = self._handoff(loop)
         delivery.add_callback(lambda _: handoff.resolve(delivered, True))
@@ -176,17 +176,17 @@ class _Handoff:
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.items: deque[tuple[asyncio.Future, object, BaseException | None]] = deque()
+        self.items: deque[tuple[asyncio.Future[Any], object, BaseException | None]] = deque()
         self.lock = threading.Lock()
         self.scheduled = False
 
-    def resolve(self, future: asyncio.Future, result: object) -> None:
+    def resolve(self, future: asyncio.Future[Any], result: object) -> None:
         self._put(future, result, None)
 
-    def fail(self, future: asyncio.Future, exc: BaseException) -> None:
+    def fail(self, future: asyncio.Future[Any], exc: BaseException) -> None:
         self._put(future, None, exc)
 
-    def _put(self, future: asyncio.Future, result: object, exc: BaseException | None) -> None:
+    def _put(self, future: asyncio.Future[Any], result: object, exc: BaseException | None) -> None:
         with self.lock:
             self.items.append((future, result, exc))
             if self.scheduled:
@@ -207,12 +207,12 @@ class _Handoff:
                 _resolve(future, result)
 
 
-def _resolve(future: asyncio.Future, outcome: object) -> None:
+def _resolve(future: asyncio.Future[Any], outcome: object) -> None:
     if not future.done():
         future.set_result(outcome)
 
 
-def _fail(future: asyncio.Future, exc: BaseException) -> None:
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
 

@@ -187,7 +187,8 @@ class Follower:
 
     def _ends(self) -> dict[Any, int]:
         with self.ends_lock:
-            return self.ends.end_offsets(self.tps)
+            ends: dict[Any, int] = self.ends.end_offsets(self.tps)
+            return ends
 
     def _follow(self) -> None:
         while not self._stop.is_set():
@@ -204,7 +205,7 @@ class Follower:
                 self.positions = positions
                 self.lock.notify_all()
 
-    def _absorb(self, batches: dict, positions: dict) -> None:
+    def _absorb(self, batches: dict[Any, list[Any]], positions: dict[Any, int]) -> None:
         snapshots: list[tuple[str, int, bytes]] = []
         entries: dict[str, str] = {}
         claims: list[tuple[str, str]] = []

@@ -77,10 +77,10 @@ DUE_MAX = 5_000  # due snapshots beyond this many are written at once
 @functools.lru_cache(maxsize=1 << 16)
 def partition_for(key: str, partitions: int) -> int:
     """The partition the Kafka producers' default partitioner gives a key (murmur2)."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
-def scan(consumer, tp, start: int | None):
+def scan(consumer: Any, tp: Any, start: int | None) -> Iterator[Any]:
     """The records of one partition from `start` (None: the beginning) to its end now."""
     consumer.assign([tp])
     if start is None:

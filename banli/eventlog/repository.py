@@ -98,8 +98,10 @@ class Repository:
                 for stream in streams:
                     self._cache.pop(stream, None)
         current: set[str] | None = getattr(self._local, "current", None)
-        if current is not None:
-            current.clear() if streams is None else current.difference_update(streams)
+        if current is not None and streams is None:
+            current.clear()
+        elif current is not None and streams is not None:
+            current.difference_update(streams)
 
     # --- commands --------------------------------------------------------------------------------
     def prior(self, command: c.Command, record: CommandRecord | None = None) -> Outcome | None:

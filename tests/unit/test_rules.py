@@ -18,7 +18,7 @@ from banli.domain.envelope import EVENT_ID_NAMESPACE
 from banli.domain.proposal import Context, Proposal, fold
 from banli.domain.rates import Scope, compute_report
 from banli.domain.rejections import ADAPTER_CODES, MESSAGES, Rejection
-from banli.domain.types import SHANGHAI
+from banli.domain.types import SHANGHAI, Actor
 
 from .scenario import (
     ADMIN, COORDINATOR, IMPORTER, OVERSEER, P, Q, acknowledge, assign, bureaus, clerk,
@@ -725,6 +725,32 @@ def test_events_carry_a_deterministic_envelope():
     assert (issued.proposal_id, issued.seq, issued.command_id) == (P, 3, "reply-1")
     assert issued.occurred_at == command.at and issued.recorded_at == recorded
     assert issued.actor.model_dump() == clerk("sh-ipa")
+
+
+def test_each_event_names_its_commands_sender():
+    """`envelope.event_sender` of every event is `commands.sender_of` of its command, over a
+    generated history with importers, coordinators and clerks: the Kafka worker finds the
+    events of a command it decides again by it, and an old store's records their sender."""
+    from banli.demo.generate import generate_history, to_jsonl
+    from banli.domain.envelope import event_sender
+    from banli.domain.permissions import reach
+    from banli.history import run_history
+
+    def sent_by(line: dict[str, Any]) -> dict[str, Any]:
+        if line.get("bureau") and reach(Actor(**clerk(line["bureau"])), line["type"]):
+            return {**line, "actor": clerk(line["bureau"])}
+        if line["type"] == "register_bureau":
+            return line  # the importer's
+        return {**line, "actor": {"user": "coordinator", "role": "coordinator"}}
+
+    ledger, problems = run_history(to_jsonl(sent_by(line))
+                                   for line in generate_history(12, seed=5))
+    assert problems == []
+    senders = {sender for sender, _ in ledger.decided}
+    assert len(senders) > 3
+    for (sender, _), decided in ledger.decided.items():
+        if isinstance(decided, list):
+            assert {event_sender(event) for event in decided} == {sender}
 
 
 def test_seq_counts_each_proposal_from_one():
