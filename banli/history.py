@@ -25,7 +25,7 @@ from .domain.proposal import MemoryDirectory, Proposal, State, fold
 from .domain.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.registry import parse_command
 from .domain.rejections import Rejection
-from .domain.types import IMPORTER, business_date
+from .domain.types import IMPORTER, Actor, business_date
 from .domain.workdays import Calendar
 from .eventlog.memory import MemoryEventStore
 from .eventlog.repository import Repository
@@ -228,11 +228,12 @@ class MemoryLedger:
                 yield state
 
 
-def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE, **options: Any
-                ) -> tuple[MemoryLedger, list[LineProblem]]:
+def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE,
+                actor: Actor = IMPORTER, **options: Any) -> tuple[MemoryLedger, list[LineProblem]]:
     """Decide every command of a history in order; return the ledger and the lines not taken.
-    `options` set the MemoryLedger's other settings (e.g. `clock`: by default each command is
-    recorded at its own business time)."""
+    `actor` imports it (the lines without an actor act as it; it is their sender, which their
+    events' ids derive from). `options` set the MemoryLedger's other settings (e.g. `clock`: by
+    default each command is recorded at its own business time)."""
     ledger = MemoryLedger(profile=profile, **options)
     problems: list[LineProblem] = []
     batch: list[tuple[int, c.Command]] = []
@@ -246,7 +247,7 @@ def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE
                 problems.append(LineProblem(number, f"{outcome.message} ({outcome.message_en})",
                                             outcome.code))
 
-    for number, item in read_commands(lines):
+    for number, item in read_commands(lines, default_actor=actor):
         if isinstance(item, LineProblem):
             problems.append(item)
         else:
