@@ -128,7 +128,7 @@ def conflict(command: Command) -> Outcome:
 
 
 class Durability(Protocol):
-    """A batch handed to the log (EventLog.batch): `wait` returns once its appends are durable,
+    """A batch handed to the log (EventStore.batch): `wait` returns once its appends are durable,
     and raises when they may not be (then no state the log gave since is to be trusted: load
     it again)."""
 

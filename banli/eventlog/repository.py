@@ -22,15 +22,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Iterator, Sequence
 
 from ..domain import commands as c
 from ..domain.events import Event
 from ..domain.proposal import State, fold
 from ..domain.rejections import Rejection
-from . import (Appending, CommandRecord, ConcurrencyError, Durability, EventStore, Outcome,
-               conflict)
+from . import Appending, CommandRecord, ConcurrencyError, Durability, EventStore, Outcome
 
 
 class Repository:
@@ -114,11 +112,9 @@ class Repository:
         found = self.store.outcome(asked.sender, asked.command_id, asked.stream)
         if found is None:
             return None
-        if not found.answers(command):
-            return conflict(command)
-        if found.unfinished or found.in_flight:
+        if (found.unfinished or found.in_flight) and found.answers(command):
             return found
-        return replace(found, replayed=True)
+        return found.replay(command)  # its record, or the sender's conflict
 
     def refuse(self, record: CommandRecord, rejection: Rejection) -> Outcome:
         """Keep a refused command's outcome; gives it."""

@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS commands (
     outcome     TEXT NOT NULL,        -- event ids (accepted) or the rejection (refused)
     fingerprint TEXT,                 -- what was asked (banli.domain.commands.fingerprint)
     PRIMARY KEY (sender, command_id)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
@@ -238,17 +238,18 @@ class SqliteEventStore:
         return version
 
     def recorded_among(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these (sender, command id) keys have an outcome on record: one query for a
-        whole batch of an import instead of an `outcome` query per command."""
+        """Which of these (sender, command id) keys have an outcome on record: a query for each
+        sender (one, in an import) instead of an `outcome` query per command."""
+        by_sender: dict[str, list[str]] = {}
+        for sender, command_id in dict.fromkeys(keys):
+            by_sender.setdefault(sender, []).append(command_id)
         found: set[tuple[str, str]] = set()
-        unique = list(dict.fromkeys(keys))
-        wanted = set(unique)
-        for start in range(0, len(unique), 500):  # well below SQLite's limit of variables
-            chunk = list(dict.fromkeys(cid for _, cid in unique[start:start + 500]))
-            marks = ",".join("?" * len(chunk))
-            found.update(key for key in self.db.execute(
-                f"SELECT sender, command_id FROM commands WHERE command_id IN ({marks})", chunk)
-                if key in wanted)
+        for sender, ids in by_sender.items():
+            for start in range(0, len(ids), 500):  # well below SQLite's limit of variables
+                chunk = ids[start:start + 500]
+                found.update((sender, command_id) for (command_id,) in self.db.execute(
+                    "SELECT command_id FROM commands WHERE sender = ? AND command_id IN "
+                    f"({','.join('?' * len(chunk))})", [sender, *chunk]))
         return found
 
     def outcome(self, sender: str, command_id: str, stream: str | None = None

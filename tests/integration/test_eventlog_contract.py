@@ -236,7 +236,8 @@ def test_a_refused_command_claims_only_its_own_senders_id(harness):
     store, directory = harness.open()
     handling = loop(store, directory)
     handling.handle_batch(HISTORY[:3])
-    squat = handling.handle(contact(2, {**MALLORY, "bureau": "sh-fin"}, command_id="c-ack"))
+    squatting = contact(2, {**MALLORY, "bureau": "sh-fin"}, command_id="c-ack")
+    squat = handling.handle(squatting)  # another bureau's clerk: refused
     assert squat.rejection is not None and squat.rejection.code != "command_id_conflict"
     ack = parse_command({"type": "acknowledge", "proposal": P, "bureau": "sh-ipa",
                          "command_id": "c-ack", "actor": CLERK,
@@ -245,10 +246,8 @@ def test_a_refused_command_claims_only_its_own_senders_id(harness):
     assert answer.accepted and [s.event.type for s in answer.events] == ["AssignmentAcknowledged"]
     found = store.outcome(c.sender_of(ack), "c-ack", P)
     assert found is not None and found.events == answer.events
-    assert store.outcome(c.sender_of(squat_command := contact(2, {**MALLORY, "bureau": "sh-fin"},
-                                                              command_id="c-ack")),
-                         "c-ack", P).rejection == squat.rejection
-    assert handling.repository.prior(squat_command).replayed
+    assert store.outcome(c.sender_of(squatting), "c-ack", P).rejection == squat.rejection
+    assert handling.repository.prior(squatting).replayed  # its own answer, as it was
 
 
 def test_a_command_sent_again_before_its_batch_is_durable_is_decided_once(harness):
