@@ -321,6 +321,26 @@ def test_a_natural_key_is_one_proposals(harness):
     assert same_id.rejection.code == "duplicate_proposal"
 
 
+def test_the_directory_follows_the_events(harness):
+    """What decisions read beyond their stream, as every adapter keeps it from the events
+    (banli.domain.directory's one mapping): bureaus registered, a natural key's proposal, a
+    proposal's status; read again by a process starting now."""
+    store, directory = harness.open()
+    handling = loop(store, directory)
+    other = command(7, "submit", kind="cppcc_proposal", year=2021, number="00002", title="二号")
+    outcomes = handling.handle_batch([*HISTORY[:3], other,
+                                      command(8, "withdraw", proposal=other.stream, reason="撤")])
+    assert all(o.accepted for o in outcomes), outcomes
+    for found in (harness.open()[1], directory):  # a process starting now, and this one
+        assert found.has_bureau("sh-ipa") and not found.has_bureau("sh-fin")
+        assert found.owner_of(SUBMIT.natural_key) == P
+        assert found.owner_of(other.natural_key) == other.stream
+        assert found.owner_of("municipal/cppcc_proposal/2021/99999") is None
+        assert found.proposal_status(P) == "open"
+        assert found.proposal_status(other.stream) == "withdrawn"
+        assert found.proposal_status("never-submitted") is None
+
+
 def test_a_writer_behind_another_decides_again(harness):
     """Two writers on one stream: the second decides on the state it read before the first
     appended. Its append at that version is refused; through the loop it decides again and

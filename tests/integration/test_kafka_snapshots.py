@@ -14,6 +14,7 @@ import pytest
 from banli.demo.generate import generate_history, to_jsonl
 from banli.domain import commands as c
 from banli.domain.decide import decide
+from banli.domain.directory import as_pairs, directory_entries
 from banli.domain.events import load_event
 from banli.domain.proposal import Context, fold
 from banli.domain.rejections import Rejection
@@ -21,7 +22,7 @@ from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.eventlog.kafka_log import partition_for
 from banli.eventlog.repository import Repository
 from banli.eventlog.snapshots import (Logged, Snapshot, decode_snapshot, encode_snapshot,
-                                      snapshot_format)
+                                      header, snapshot_format)
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.handling import Handling
 from banli.history import MemoryLedger, read_commands
@@ -121,6 +122,26 @@ def test_a_worker_taking_over_from_snapshots_decides_as_one_folding_from_offset_
     made = decisions(states.state, directory_taken, upcoming)
     assert made == decisions(reference.get, directory_taken, upcoming)
     assert any(isinstance(d, list) for d in made) and any(isinstance(d, str) for d in made)
+
+
+def test_a_snapshots_directory_entries_are_its_events(harness):
+    """Each snapshot's header says what its stream's events set in the directory (the one
+    mapping, banli.domain.directory), written over several snapshots of the stream."""
+    commands = history(20, seed=22)
+    log, directory = harness.open(snapshot_delay_s=0)
+    run(loop(log, directory), commands, batch=7)
+    reference = folded_from_offset_0(harness)
+    events = {stream: log.load(stream) for stream in streams_of(commands)}
+    checked = 0
+    for stream, state in reference.items():
+        raw = log.cache.snapshot(stream)
+        assert raw is not None, stream
+        version, entries = header(raw)
+        assert version == state.version
+        assert entries == as_pairs(entry for event in events[stream]
+                                   for entry in directory_entries(event)), stream
+        checked += 1
+    assert checked == len(streams_of(commands))
 
 
 def test_a_snapshot_of_another_format_or_a_corrupt_one_is_folded_past(harness):
