@@ -9,9 +9,9 @@ to durability (`start_batch`, the Kafka worker's pipeline): it is decided on the
 earlier one leaves, and answered after it. A command decided before is answered from its record
 (its own sender asking the same; that sender asking something else under it:
 `command_id_conflict`; another sender's command under the same id is another command, decided
-on its own). A command without a
-business time happens at the clock's reading under its stream's lock, unless the caller gives
-the time it was recorded (Kafka: the command message's broker time)."""
+on its own). A command without a business time happens at the clock's reading under its
+stream's lock, unless the caller gives the time it was recorded (Kafka: the command message's
+broker time)."""
 from __future__ import annotations
 
 import gc
@@ -31,9 +31,9 @@ from .domain.events import Event
 from .domain.proposal import Context
 from .domain.rejections import Rejection
 from .domain.workdays import Calendar
-from .workcalendar import china_calendar
 from .eventlog import Appending, CommandRecord, ConcurrencyError, Durability, Outcome
 from .eventlog.repository import Repository
+from .workcalendar import china_calendar
 
 
 class Directory(proposal.Directory, Protocol):
