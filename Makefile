@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lock browser run test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
+.PHONY: install lock browser office run test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
 
 help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
 	@echo "make test   install and run the whole test suite (starts a real Kafka broker)"
 	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
+	@echo "make s3proxy  start an S3-compatible server on 127.0.0.1:9000 (letters in S3)"
 	@echo "make bench  benchmarks, each figure beside a baseline (bench/README.md); make bench-large"
 
 # Every Python dependency, pinned in requirements.lock (`make lock` writes it from pyproject.toml).
@@ -43,16 +44,27 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium fonts-noto-cjk >/dev/null; }
 
+# The year-end documents are rendered by Debian's LibreOffice and read back from the PDF (poppler's
+# pdftoppm draws their pages); Liberation Serif stands in for Times New Roman, Noto CJK for the
+# official Chinese faces.
+office:
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
+	  && fc-list | grep -q "Liberation Serif" && fc-list :lang=zh | grep -q . || { \
+	  echo "installing Debian's libreoffice-writer-nogui, poppler-utils and fonts (apt-get, needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends libreoffice-writer-nogui poppler-utils fonts-liberation \
+	    fonts-noto-cjk >/dev/null; }
+
 run: install
 	$(BIN)/banli serve --demo
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-test: install kafka-fetch keycloak-fetch browser
+test: install kafka-fetch keycloak-fetch s3proxy-fetch browser office
 	$(BIN)/python -m pytest tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
 
 test-fast: install
-	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser"
+	$(BIN)/python -m pytest tests -m "not slow and not kafka and not browser and not s3 and not office"
 
 # Benchmarks measure, never assert: not part of `make test`. BENCH_ARGS passes flags on.
 bench: install kafka-fetch
@@ -66,3 +78,4 @@ clean:
 
 include deploy/kafka/kafka.mk
 include deploy/keycloak/keycloak.mk
+include deploy/s3proxy/s3proxy.mk

@@ -32,7 +32,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, not {text!r}") from None
 
 
-DOCUMENT_FORMATS = ("docx", "html", "md", "xlsx")
+DOCUMENT_FORMATS = ("docx", "html", "md", "xlsx", "evidence")
 
 
 def add_scope_flags(p: argparse.ArgumentParser) -> None:
@@ -49,25 +49,33 @@ def add_scope_flags(p: argparse.ArgumentParser) -> None:
                    help="rate and deadline definitions (default: %(default)s)")
     p.add_argument("--format", default="json", choices=["json", "text", *DOCUMENT_FORMATS],
                    dest="fmt", help="json or text: the report; docx, html or md: the year-end "
-                                    "document (default: %(default)s)")
+                                    "document; xlsx: its attachment; evidence: the workbook of "
+                                    "the items and events behind its figures (default: "
+                                    "%(default)s)")
     p.add_argument("--lang", default="zh", choices=["zh", "en"],
                    help="language of text output and documents")
 
 
 def add_document_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group(
-        "year-end documents (--format docx|html|md; xlsx: the attachment, the year's lead items)",
+        "year-end documents (--format docx|html|md; xlsx: the attachment, the year's lead items; "
+        "evidence: the items and events behind each figure, as .xlsx)",
         "The document is for the last year of --years: its counts and rates beside last "
         "year's, the since-term section (a range --years T-Y also names the term), the "
-        "disclosure review and a table of the year's lead items.")
+        "disclosure review and a table of the year's lead items. Each figure of the DOCX and "
+        "HTML links to the page's drill-down for it, at $BANLI_PUBLIC_URL (default "
+        "http://127.0.0.1:8000); a document of all bureaus is issued by $BANLI_OFFICE_NAME.")
     group.add_argument("--output", "-o", metavar="FILE",
                        help="write the document here ('-' for stdout; a DOCX goes to stdout "
                             "only with '-' or when stdout is not a terminal)")
-    group.add_argument("--term-start", type=int, metavar="YEAR",
-                       help="first year of the term (default: the first of --years Y1-Y2, else "
-                            "the congress term the year falls in: 2018–2022, 2023–2027, ...)")
+    group.add_argument("--term-start", "--term", type=int, metavar="YEAR", dest="term_start",
+                       help="first year of the term (届; default: the first of --years Y1-Y2, "
+                            "else the congress term the year falls in: 2018–2022, 2023–2027, ...)")
     group.add_argument("--doc-number", metavar="TEXT",
-                       help="发文字号 for the document's head, e.g. 沪知局〔2020〕118号")
+                       help="发文字号 for the document's head, e.g. 沪知局〔2020〕118号 (left out "
+                            "when not given)")
+    group.add_argument("--date", type=_day, metavar="YYYY-MM-DD", dest="doc_date",
+                       help="成文日期, the date the document is signed (default: --as-of)")
 
 
 def scope_from(args: argparse.Namespace) -> Scope:
@@ -116,9 +124,11 @@ def load_history(name: str, profile):
     if not path.is_file():
         print(f"banli report: no such file: {path}", file=sys.stderr)
         return None
+    from banli.domain.types import IMPORTER
     from banli.history import file_lines
 
-    ledger, problems = run_history(file_lines(path), profile)
+    # as `banli import` would take it: the importer enters every line
+    ledger, problems = run_history(file_lines(path), profile, recorder=IMPORTER)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
     return ledger, problems
@@ -140,14 +150,23 @@ def cmd_document(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     to_stdout = args.output in (None, "-")
-    if args.fmt == "docx" and args.output is None and sys.stdout.isatty():
-        print("banli report: a DOCX is binary; give --output FILE.docx (or --output - to write "
-              "it to the terminal anyway)", file=sys.stderr)
+    if args.fmt in ("docx", "xlsx", "evidence") and args.output is None and sys.stdout.isatty():
+        suffix = "docx" if args.fmt == "docx" else "xlsx"
+        print(f"banli report: a {suffix.upper()} is binary; give --output FILE.{suffix} (or "
+              f"--output - to write it to the terminal anyway)", file=sys.stderr)
+        return 2
+    if args.doc_date is not None and args.doc_date < args.as_of:
+        print("banli report: --date (the document's) cannot be before --as-of (its data's)",
+              file=sys.stderr)
         return 2
     profile = get_profile(args.profile)
+    settings = settings_from(args)
+    from banli.documents import office_named
+
+    office = office_named(settings.office_name, settings.office_name_en)
     options = dict(bureau=None if args.all else args.bureau, year=year, as_of=args.as_of,
                    term_start=term_start, level=args.level, kind=args.kind,
-                   doc_number=args.doc_number)
+                   doc_number=args.doc_number, doc_date=args.doc_date, office=office)
     from banli.documents import SourceMismatch, build_bundle, ledger_source, render
 
     status = 0
@@ -155,16 +174,16 @@ def cmd_document(args: argparse.Namespace) -> int:
         if args.history is None:
             from apps.local import document_from_store
 
-            data = document_from_store(settings_from(args), options, profile, args.fmt,
-                                       args.lang)
+            data = document_from_store(settings, options, profile, args.fmt, args.lang)
         else:
             loaded = load_history(args.history, profile)
             if loaded is None:
                 return 2
             ledger, problems = loaded
             status = 1 if (problems and args.strict) else 0
-            data = render(build_bundle(ledger_source(ledger), profile=profile, **options),
-                          args.fmt, args.lang)
+            source = ledger_source(ledger)
+            data = render(build_bundle(source, profile=profile, **options), args.fmt, args.lang,
+                          base_url=settings.public_url, source=source)
     except (SourceMismatch, ValueError, OSError) as exc:
         print(f"banli report: {exc}", file=sys.stderr)
         return 1
@@ -208,29 +227,31 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """`banli token issue|revoke|rotate|retire|keys`: tokens for service accounts and people
-    without an identity provider, and the keys and revocations behind them."""
+    without an identity provider, and the keys and revocations behind them. Only `issue` may
+    start a new auth dir; the others change one the servers already use (or say there is none)."""
     from banli.auth import AuthError, WeakSecret, authority
     from banli.domain.types import Actor
 
     settings = settings_from(args)
+    action = args.token_command
     try:
-        auth = authority(settings)
-        action = args.token_command
+        auth = authority(settings, create=action == "issue")
+        where = f"（{auth.path}）"
         if action == "issue":
-            actor = Actor(user=args.user, bureau=args.bureau, role=args.role)
+            actor = Actor(user=args.user, bureau=args.bureau, role=args.role, filer=args.filer)
             days = args.ttl_days if args.ttl_days is not None else settings.token_ttl_days
             print(auth.issue(actor, days * 86400))
         elif action == "revoke":
             if args.user:
                 auth.revoke_user(args.user)
-                print(f"已吊销 {args.user} 此前签发的全部令牌 (revoked every token of {args.user} "
-                      f"issued until now)")
+                print(f"已吊销 {args.user} 此前签发的全部令牌{where} (revoked every token of "
+                      f"{args.user} issued until now, in {auth.path})")
             elif args.jti:
                 auth.revoke_token(args.jti)
-                print(f"已吊销令牌 {args.jti} (revoked token {args.jti})")
+                print(f"已吊销令牌 {args.jti}{where} (revoked token {args.jti}, in {auth.path})")
             else:
                 auth.revoke(args.token)
-                print("已吊销该令牌 (revoked the token)")
+                print(f"已吊销该令牌{where} (revoked the token, in {auth.path})")
         elif action == "rotate":
             print(f"新签名密钥 {auth.rotate()}：此后签发的令牌用它签名，旧密钥在 retire 之前仍可验证 "
                   f"(the new key signs from now on; older keys verify until retired)")
@@ -242,7 +263,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                 state = "retired" if key.retired else "active"
                 print(f"{key.kid}\t{state}\tcreated {time.strftime('%Y-%m-%d %H:%M', time.localtime(key.created))}")
     except (ValueError, WeakSecret, AuthError) as exc:
-        print(f"banli token {args.token_command}: {exc}", file=sys.stderr)
+        print(f"banli token {action}: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -258,6 +279,13 @@ def cmd_service(args: argparse.Namespace) -> int:
     else:
         from apps.reporting import run
     return run(settings)
+
+
+def cmd_letters(args: argparse.Namespace) -> int:
+    from apps.local import letters_sweep
+
+    return letters_sweep(settings_from(args), kafka=args.kafka, grace_hours=args.grace_hours,
+                         dry_run=args.dry_run)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -328,11 +356,13 @@ def cmd_routing_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    from apps.local import calendar_load, calendar_show
+    from apps.local import calendar_load, calendar_show, calendar_unload
 
     settings = settings_from(args)
     if args.calendar_command == "load":
-        return calendar_load(settings, Path(args.file))
+        return calendar_load(settings, Path(args.file), args.replace)
+    if args.calendar_command == "unload":
+        return calendar_unload(settings, args.year)
     return calendar_show(settings, args.years)
 
 
@@ -389,12 +419,18 @@ def build_parser() -> argparse.ArgumentParser:
                        "bureau's reply list), into the embedded store",
         description="A JSON Lines file: every line decided in order; bad lines and refused "
                     "commands are reported with their line numbers and the rest imported. A "
+                    "line acts as the importer unless it names its `actor`: then it records "
+                    "that actor's act, entered by the importer (`recorded_by`; never an "
+                    "admin's or an overseer's act). A "
                     "spreadsheet (.xlsx, .xlsm, .xls, .xlsb, .ods: docs/sheets.md): an "
                     "assignment list (交办清单) becomes each item's submit and assign, a bureau's "
-                    "reply list (--replies --bureau B) its contacts, replies and disclosures; "
+                    "reply list (--replies --bureau B) its contacts, replies and disclosures, "
+                    "the filer registry (--filers, 代表委员名册) its deputies and members, with "
+                    "the proposals recorded before it linked to them by name and affiliation; "
                     "every row Banli refuses is shown with its reason before anything is sent, "
-                    "and --dry-run stops there. Importing the same file again changes nothing. "
-                    "Safe while `banli serve` runs on the same data dir.")
+                    "and --dry-run stops there. A sheet is read in a child process within the "
+                    "BANLI_SHEET_* bounds; one past a bound is refused (exit 2). Importing the "
+                    "same file again changes nothing. Safe while `banli serve` runs on the same data dir.")
     imp.add_argument("file", metavar="FILE", help="FILE.jsonl, or a spreadsheet")
     add_data_dir(imp)
     imp.add_argument("--strict", action="store_true", help="exit 1 when any line or row was not "
@@ -403,9 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--replies", action="store_true",
                        help="the sheet is a bureau's reply list (default: an assignment list)")
     sheet.add_argument("--bureau", help="whose reply list it is (with --replies)")
+    sheet.add_argument("--filers", action="store_true",
+                       help="the sheet is the filer registry (代表委员名册: 姓名, 代表团/界别, 届次, "
+                            "账号)")
     sheet.add_argument("--kind", choices=["npc_suggestion", "cppcc_proposal"],
-                       help="for rows whose sheet gives no kind (人大建议 or 政协提案)")
-    sheet.add_argument("--year", type=int, help="for rows without a year")
+                       help="for rows whose sheet gives no kind (人大建议 or 政协提案; default: "
+                            "what the sheet's title says)")
+    sheet.add_argument("--year", type=int, help="for rows without a year (default: what the "
+                                                "sheet's title says: 2027年, or the session)")
     sheet.add_argument("--level", choices=["national", "provincial", "municipal", "district"],
                        help="for rows without a level (default municipal)")
     sheet.add_argument("--assigned-on", metavar="YYYY-MM-DD",
@@ -423,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = sub.add_parser(
         "token", help="tokens: issue one, revoke, rotate and retire signing keys",
-        description="Banli's bearer tokens are JWTs (sub, role, bureau, iat, exp, jti, kid) "
+        description="Banli's bearer tokens are JWTs (sub, role, bureau, filer, iat, exp, jti, kid) "
                     "signed with the newest key of the ring in the auth dir (default the data "
                     "dir), or with BANLI_SECRET. People sign in through the identity provider "
                     "where one is configured; tokens from here are for service accounts and "
@@ -432,8 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue = token_sub.add_parser("issue", help="print a signed bearer token")
     issue.add_argument("--user", required=True)
     issue.add_argument("--bureau", help="the bureau a clerk acts for")
+    issue.add_argument("--filer", help="a filer's id in the filer registry (with --role filer)")
     issue.add_argument("--role", required=True,
-                       choices=["coordinator", "clerk", "overseer", "admin", "importer"])
+                       choices=["coordinator", "clerk", "overseer", "admin", "importer", "filer"])
     issue.add_argument("--ttl-days", type=float,
                        help="lifetime (default BANLI_TOKEN_TTL_DAYS, 30; at most "
                             "BANLI_TOKEN_MAX_DAYS, 90)")
@@ -516,7 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
     back.set_defaults(handler=cmd_routing_backtest)
 
     calendar = sub.add_parser(
-        "calendar", help="the working-day calendar: load a holiday notice, show the years",
+        "calendar", help="the working-day calendar: load or take back a holiday notice, show "
+                         "the years",
         description="Working days follow the State Council's yearly holiday notice. A year the "
                     "installed chinese-calendar package does not cover yet is counted with its "
                     "statutory holidays only, and deadlines counted over it are marked "
@@ -532,16 +575,57 @@ def build_parser() -> argparse.ArgumentParser:
                     "off and the weekend days worked. It is checked (dates in that year, no day "
                     "both off and worked, worked days on weekends) and kept in the data dir; a "
                     "running `banli serve` on that data dir takes it at once and the command "
-                    "prints the duties whose deadlines or on-time status it changes.")
+                    "prints the duties whose deadlines or on-time status it changes. A year "
+                    "the installed calendar package has the published notice for is replaced "
+                    "only when named with --replace.")
     load.add_argument("file", metavar="FILE.json")
+    load.add_argument("--replace", type=int, action="append", metavar="YEAR", default=[],
+                      help="a published year this notice corrects (repeat for each); without "
+                           "it such a year is refused")
     add_data_dir(load)
     load.set_defaults(handler=cmd_calendar)
+    unload = calendar_sub.add_parser(
+        "unload", help="take back the notice loaded for a year",
+        description="The year counts again as the installed calendar package has it, or "
+                    "provisionally; a running `banli serve` on the data dir takes that at once "
+                    "and the command prints the duties whose deadlines or on-time status it "
+                    "changes.")
+    unload.add_argument("year", type=int, metavar="YEAR")
+    add_data_dir(unload)
+    unload.set_defaults(handler=cmd_calendar)
     show = calendar_sub.add_parser("show", help="each year's source: notice, package or "
                                                 "provisional")
     show.add_argument("--years", type=_years, metavar="Y1[-Y2]",
                       help="the years to show (default: two before this one to two after)")
     add_data_dir(show)
     show.set_defaults(handler=cmd_calendar)
+
+    letters = sub.add_parser(
+        "letters", help="reply letters' files: sweep those no reply names",
+        description="A reply's signed letter (答复函) is uploaded first, then named by the reply "
+                    "command (README, \"Reply letters\"). The files live in the letters' store: "
+                    "BANLI_LETTERS_DIR (default <data dir>/letters), or an S3-compatible bucket "
+                    "(BANLI_LETTERS_S3_BUCKET).")
+    letters_sub = letters.add_subparsers(dest="letters_command", required=True,
+                                         metavar="COMMAND")
+    sweep = letters_sub.add_parser(
+        "sweep", help="remove the files no event references, once older than the grace period",
+        description="Keep every file an event in the log references (a reply's letter), "
+                    "whatever its age; remove the others once they are older than the grace "
+                    "period (BANLI_LETTERS_GRACE_HOURS, default 168: an upload waits that long "
+                    "for the reply that names it), and writes a crash cut short. The references "
+                    "come from this data dir's event store (safe beside a running `banli "
+                    "serve`), or with --kafka from banli.events; a log that cannot be read "
+                    "stops the sweep before anything is removed.")
+    add_data_dir(sweep)
+    sweep.add_argument("--kafka", action="store_true",
+                       help="read the references from banli.events (BANLI_KAFKA_BOOTSTRAP): "
+                            "the distributed log")
+    sweep.add_argument("--grace-hours", type=float, metavar="H",
+                       help="override BANLI_LETTERS_GRACE_HOURS for this run")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="say what would be removed, remove nothing")
+    sweep.set_defaults(handler=cmd_letters)
 
     topics = sub.add_parser("topics", help="distributed: create the Kafka topics (idempotent)")
     topics.set_defaults(handler=cmd_topics)

@@ -12,21 +12,26 @@ from starlette.concurrency import run_in_threadpool
 from services.handling.api import router as handling_router
 from banli.clock import system_clock
 from services.intake.api import router as intake_router
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.sheets_api import PreviewBook, router as sheets_router
-from services.reporting.suggestions import Suggester
-from services.reporting.api import router as reporting_router
-from services.reporting.deadlines_api import router as deadlines_router
-from services.reporting.documents_api import router as documents_router
-from services.reporting.live import LiveFeed
-from services.reporting.page import router as page_router
-from services.reporting.projection import EmbeddedProjector
+from services.reporting.http.deps import DocumentOptions, ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.http.sheets_api import PreviewBook, router as sheets_router
+from services.reporting.projections.suggestions import Suggester
+from services.reporting.http.api import router as reporting_router
+from services.reporting.http.deadlines_api import router as deadlines_router
+from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.filers_api import router as filers_router
+from services.reporting.http.letters_api import router as letters_download_router
+from services.reporting.http.live import LiveFeed
+from services.reporting.http.page import router as page_router
+from services.reporting.http.work_api import router as work_router
+from services.reporting.projections.projection import EmbeddedProjector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
-from services.reporting.replay import Replayer, SqliteSource
-from services.reporting.store import ReportingStore
+from services.reporting.projections.replay import Replayer, SqliteSource
+from services.reporting.projections.store import ReportingStore
 
 from banli.auth import authority, secure_dir
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import State
@@ -38,12 +43,14 @@ from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 from banli.web.app import build_app
 from banli.web.commands import poll_router
+from banli.web.letters import LetterCheckingBus, router as letters_router
 
 
 @dataclass(frozen=True)
 class StoreRecords:
     """What spreadsheet previews read (banli.sheets.records.Records) of the embedded store: the
-    bureaus and natural keys of its directory, the states its repository folds."""
+    bureaus, natural keys and filer registry of its directory, the proposals' filers not linked
+    yet, the states its repository folds."""
 
     store: SqliteEventStore
     repository: Repository
@@ -56,6 +63,12 @@ class StoreRecords:
 
     def state(self, stream: str) -> State:
         return self.repository.state(stream)
+
+    def filers(self) -> dict[str, dict[str, str]]:
+        return self.store.filers()
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        return self.store.unlinked(name, affiliation)
 
 
 class EmbeddedSystem:
@@ -70,6 +83,7 @@ class EmbeddedSystem:
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
         self.repository = Repository(self.log, settings.state_cache)
+        self.letters = Letters(blob_store(settings), settings.max_letter_bytes)
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
@@ -149,16 +163,25 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def status() -> dict[str, Any]:
         return await run_in_threadpool(system.status)
 
-    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True)
+    async def filer_accounts(account: str) -> list[str]:
+        return await run_in_threadpool(system.reporting.filers_of_account, account)
+
+    live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
+                    recheck=system.settings.live_recheck_s)
     system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
-         deadlines_router, sheets_router, poll_router, page_router],
+         deadlines_router, work_router, sheets_router, letters_router, letters_download_router,
+         poll_router, filers_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
-                       bus=EmbeddedBus(system), calendars=system.calendars, status=status,
+                       bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
+                       letters=system.letters, calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
                        records=StoreRecords(system.log, system.repository),
-                       previews=PreviewBook()),
-        system.settings, lifespan, signin=True)
+                       previews=PreviewBook.from_settings(system.settings),
+                       clerk_backdate_days=system.settings.clerk_backdate_days,
+                       documents=DocumentOptions.of(system.settings),
+                       profile=system.profile, filer_accounts=filer_accounts),
+        system.settings, lifespan, signin=True, on_stop=[live.close])

@@ -5,12 +5,15 @@ import logging
 import signal
 
 from banli.auth import authority
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.deps import Ports
 from banli.web.commands import poll_router
+from banli.web.letters import LetterCheckingBus, router as letters_router
 from banli.web.serve import ThreadedServer
 
 from services.handling.api import router
@@ -32,10 +35,13 @@ def run(settings: Settings, serve_http: bool = True) -> int:
     http = None
     if serve_http:
         bus = KafkaBus(settings.kafka_bootstrap, settings.reply_timeout_s, settings.topics)
-        api = build_app("Banli handling", [router, poll_router],
-                        Ports(authority=authority(settings), clock=system_clock, bus=bus),
+        letters = Letters(blob_store(settings), settings.max_letter_bytes)
+        api = build_app("Banli handling", [router, letters_router, poll_router],
+                        Ports(authority=authority(settings), clock=system_clock,
+                              bus=LetterCheckingBus(bus, letters), letters=letters,
+                              clerk_backdate_days=settings.clerk_backdate_days),
                         settings)
-        http = ThreadedServer(api, settings.host, settings.port).start()
+        http = ThreadedServer(api, settings.host, settings.port, settings.access_log).start()
         print(f"banli handling listening on http://{settings.host}:{settings.port}", flush=True)
     try:
         handler.run()  # runs until SIGTERM/SIGINT, then stops cleanly

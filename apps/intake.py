@@ -3,22 +3,24 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 
 from banli.auth import authority
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.clock import system_clock
 from banli.settings import Settings
 from banli.web.app import build_app
 from banli.web.commands import poll_router
-from banli.web.serve import run_in_foreground
+from banli.web.letters import LetterCheckingBus
+from banli.web.serve import Server, run_in_foreground
 
 from services.intake.api import router
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.suggestions import Suggester
+from services.reporting.http.deps import ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.projections.suggestions import Suggester
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -32,9 +34,14 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             bus.close()
 
+    # intake takes any command (/api/commands, imports): a reply naming a letter is checked
+    # against the letters' store the services share (uploads go to handling or reporting)
+    letters = Letters(blob_store(settings), settings.max_letter_bytes)
     return build_app("Banli intake", [router, routing_router, poll_router],
-                     ReportingPorts(authority=authority(settings), clock=system_clock, bus=bus,
-                                    routing=suggester(settings)),
+                     ReportingPorts(authority=authority(settings), clock=system_clock,
+                                    bus=LetterCheckingBus(bus, letters), letters=letters,
+                                    routing=suggester(settings),
+                                    clerk_backdate_days=settings.clerk_backdate_days),
                      settings, lifespan)
 
 
@@ -43,7 +50,7 @@ def suggester(settings: Settings) -> Suggester | None:
     reporting service; chDB cannot (one engine per process), and then reporting serves them."""
     if not settings.dsn.startswith(("http://", "https://")):
         return None
-    from services.reporting.store import ReportingStore
+    from services.reporting.projections.store import ReportingStore
 
     return Suggester(lambda: ReportingStore(settings.dsn, settings.clickhouse_database))
 
@@ -51,5 +58,4 @@ def suggester(settings: Settings) -> Suggester | None:
 def run(settings: Settings) -> int:
     app = create_app(settings)
     print(f"banli intake listening on http://{settings.host}:{settings.port}", flush=True)
-    return run_in_foreground(uvicorn.Server(uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning")))
+    return run_in_foreground(Server(app, settings.host, settings.port, settings.access_log))

@@ -10,21 +10,23 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.rates import Report, Scope
-from banli.domain.types import Actor
+from banli.domain.commands import entered_by
+from banli.domain.types import IMPORTER, Actor
 from banli.history import LineProblem, file_lines, read_commands
 from banli.settings import Settings
-from banli.web.serve import GRACE_S
 
 SERVER_FILE = "server.json"
 DEMO_ACTORS = {
     "coordinator": Actor(user="demo-coordinator", role="coordinator"),
     "clerk (sh-ipa)": Actor(user="demo-clerk", bureau="sh-ipa", role="clerk"),
     "overseer": Actor(user="demo-overseer", role="overseer"),
+    # a deputy of the demo's filer registry (banli.demo.generate.FILER_REGISTRY: 张伟)
+    "filer (filer-00)": Actor(user="filer00", role="filer", filer="filer-00"),
 }
 
 
@@ -69,9 +71,13 @@ def running_server(settings: Settings) -> str | None:
 
 
 def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | None = None,
-                    handle_batch=None, batch: int = 500) -> tuple[int, int, list[LineProblem]]:
+                    handle_batch=None, batch: int = 500, recorder: Actor | None = None
+                    ) -> tuple[int, int, list[LineProblem]]:
     """Decide each line with `handle` (or, when given, `handle_batch` many lines at a time, in
-    one transaction each); returns (accepted, already decided, problems in line order)."""
+    one transaction each); returns (accepted, already decided, problems in line order). With
+    `recorder` (the one importing), each line is entered by them (banli.domain.commands.
+    entered_by): a line naming another actor records that actor's act and `recorded_by` the
+    recorder; without, lines are taken as they are (their actors entered them)."""
     accepted = replayed = 0
     problems: list[LineProblem] = []
     chunk: list[tuple[int, object]] = []
@@ -82,9 +88,9 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
         outcomes = handle_batch(commands) if handle_batch else [handle(c) for c in commands]
         for (number, _), outcome in zip(numbered, outcomes):
             if outcome.rejection is not None:
-                problems.append(LineProblem(number, f"{outcome.rejection.message} "
-                                                    f"({outcome.rejection.message_en})",
-                                            outcome.rejection.code))
+                problems.append(LineProblem(number, outcome.rejection.message,
+                                            outcome.rejection.code,
+                                            outcome.rejection.message_en))
             elif outcome.replayed:
                 replayed += 1
             else:
@@ -96,7 +102,7 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
         if isinstance(item, LineProblem):
             problems.append(item)
             continue
-        chunk.append((number, item))
+        chunk.append((number, item if recorder is None else entered_by(item, recorder)))
         if len(chunk) >= (batch if handle_batch else 1):
             settle(chunk)
             chunk = []
@@ -127,8 +133,11 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     with path.open("rb") as f:
         total = sum(1 for _ in f)
     progress = Progress(total, "导入 import")
-    accepted, replayed, problems = import_commands(handling.handle, file_lines(path), progress,
-                                                   handle_batch=handling.handle_batch)
+    # the lines act as the importer unless they name their actor; the importer entered them all
+    accepted, replayed, problems = import_commands(
+        handling.handle, file_lines(path), progress,
+        handle_batch=letters_checked(letters_of(settings), handling.handle_batch),
+        recorder=IMPORTER)
     progress.update(total, force=True)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
@@ -151,7 +160,10 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     from banli.handling import Handling
     from banli.sheets import SheetError, load_mapping
     from banli.sheets.commit import row_commands, summary
-    from banli.sheets.records import assignment_sheet, reply_sheet
+    from banli.sheets.infer import parse_sessions
+    from banli.sheets.isolate import read_table
+    from banli.sheets.limits import SheetLimits
+    from banli.sheets.records import assignment_sheet, filer_sheet, reply_sheet
     from banli.workcalendar import CalendarBook
 
     if not path.is_file():
@@ -166,25 +178,39 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     repository = Repository(log)
     records = StoreRecords(log, repository)
     sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
+    sessions = parse_sessions(settings.sheet_sessions)
     try:
         mapping = load_mapping(options.mapping) if options.mapping else None
-        if options.replies:
-            preview = reply_sheet(path.read_bytes(), records, bureau=options.bureau,
-                                  kind=options.kind, year=options.year, level=options.level,
-                                  mapping=mapping, sheet=sheet)
+        # the file is read in a child process within the bounds (banli.sheets.isolate): a
+        # hostile sheet is refused, it cannot abort this process
+        which = "filers" if options.filers else "replies" if options.replies else "assignments"
+        table = read_table(path, which, limits=SheetLimits.from_settings(settings),
+                           mapping=mapping, sheet=sheet)
+        if options.filers:
+            preview = filer_sheet(table, records)
+        elif options.replies:
+            preview = reply_sheet(table, records, bureau=options.bureau, kind=options.kind,
+                                  year=options.year, level=options.level, sessions=sessions)
         else:
-            preview = assignment_sheet(path.read_bytes(), records, kind=options.kind,
-                                       year=options.year, level=options.level,
-                                       assigned_on=options.assigned_on, mapping=mapping,
-                                       sheet=sheet)
+            preview = assignment_sheet(table, records, kind=options.kind, year=options.year,
+                                       level=options.level, assigned_on=options.assigned_on,
+                                       sessions=sessions)
     except SheetError as exc:
         print(f"banli import: {path}: {exc.message} ({exc.message_en})", file=sys.stderr)
         return 2
+    except OSError as exc:  # the mapping file
+        print(f"banli import: {exc}", file=sys.stderr)
+        return 2
+    for inferred in preview["inferred"].values():
+        print(f"  {inferred['message']} ({inferred['message_en']})")
     counts = preview["counts"]
     print(f"{path}（工作表 sheet {preview['sheet']}）：{counts['rows']} 行 rows — 新 new "
           f"{counts['new']}，已有且一致 unchanged {counts['unchanged']}，已有但不同 differs "
           f"{counts['differs']}，不予导入 refused {counts['refused']}；命令 commands "
           f"{counts['commands']}")
+    if "links" in counts:
+        print(f"  可关联此前登记的建议提案 {counts['links']} 件 (offers to link {counts['links']} "
+              f"proposals recorded before, by exact name and affiliation)")
     for row in preview["rows"]:
         if row["status"] == "refused" and row["reason"] is not None:
             print(f"  {row['reason']['message']} ({row['reason']['message_en']})",
@@ -225,9 +251,101 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     print(f"导入完成：新导入 {c['imported']} 行，此前已导入 {c['already']} 行，未接受 "
           f"{c['refused'] + c['refused_in_preview']} 行 (imported {c['imported']} rows, already "
           f"imported {c['already']}, not taken {c['refused'] + c['refused_in_preview']})")
+    if "linked" in c:
+        print(f"关联建议提案 {c['linked']} 件 (linked {c['linked']} proposals to the registry)")
     if options.json:
         print(json.dumps({"preview": preview, "outcome": result}, ensure_ascii=False))
     return 1 if options.strict and (c["refused"] or c["refused_in_preview"]) else 0
+
+
+def letters_of(settings: Settings):
+    """The reply letters' files, where the settings keep them (banli.blobs)."""
+    from banli.blobs import blob_store
+    from banli.blobs.letters import Letters
+
+    return Letters(blob_store(settings), settings.max_letter_bytes)
+
+
+def letters_checked(letters, handle_batch):
+    """`handle_batch` with the edge's check of the letters commands name (as every HTTP route
+    has it: banli.web.letters.LetterCheckingBus): a line naming a letter the store does not
+    hold is refused, and reported with its number."""
+    def run(commands):
+        refused = [letters.outcome(command) for command in commands]
+        passed = [command for command, outcome in zip(commands, refused) if outcome is None]
+        decided = iter(handle_batch(passed) if passed else ())
+        return [outcome if outcome is not None else next(decided) for outcome in refused]
+
+    return run
+
+
+def letters_sweep(settings: Settings, kafka: bool = False, grace_hours: float | None = None,
+                  dry_run: bool = False) -> int:
+    """`banli letters sweep`: remove the letters' files no event references once they are
+    older than the grace period (banli.blobs.sweep). The references are read from the log of
+    record: this data dir's event store, or with `kafka` banli.events from its beginning. A log
+    that cannot be read stops the sweep: it never sweeps against no references."""
+    from banli.blobs import blob_store
+    from banli.blobs.sweep import letters_referenced, sweep
+
+    texts: Callable[[], Iterable[str | bytes]]
+    if kafka:
+        texts = lambda: kafka_event_texts(settings)  # noqa: E731
+    elif settings.store_path.is_file():
+        texts = lambda: embedded_event_texts(settings.store_path)  # noqa: E731
+    else:
+        print(f"banli letters sweep: no event store at {settings.store_path} (for the "
+              f"distributed log, give --kafka); nothing removed", file=sys.stderr)
+        return 2
+    grace_s = 3600 * (settings.letters_grace_hours if grace_hours is None else grace_hours)
+    store = blob_store(settings)
+    result = sweep(store, lambda: letters_referenced(texts()), grace_s, time.time(), dry_run)
+    verb = ("将删除", "would remove") if dry_run else ("已删除", "removed")
+    print(f"答复函文件：被引用而保留 {result.referenced} 个，未满保留期而保留 {result.young} 个，"
+          f"{verb[0]}无引用的 {len(result.removed)} 个，清理未完成的写入 {result.partial} 个 "
+          f"(letters' files: kept {result.referenced} referenced and {result.young} younger than "
+          f"{grace_s / 3600:g} h; {verb[1]} {len(result.removed)} unreferenced; "
+          f"{result.partial} partial writes removed)")
+    for sha256 in result.removed:
+        print(f"  {sha256}")
+    return 0
+
+
+def embedded_event_texts(path: Path) -> Iterable[str]:
+    """The JSON of the embedded store's events that mention a letter (read-only: safe beside
+    a running server)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        for (data,) in db.execute("SELECT data FROM events WHERE instr(data, '\"letter\"') > 0"):
+            yield data
+
+
+def kafka_event_texts(settings: Settings) -> Iterable[bytes]:
+    """Every record of banli.events, from its beginning to its end when asked (no consumer
+    group: nothing is committed)."""
+    import warnings
+
+    from banli.eventlog.kafka import partitions_of
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                             enable_auto_commit=False, client_id="banli-letters-sweep")
+    try:
+        partitions = partitions_of(consumer, settings.topics.events, timeout_s=30)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=1000).values():
+                # records past the end asked for are read too: a reference more keeps more
+                yield from (record.value for record in records)
+    finally:
+        consumer.close()
 
 
 def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAULT_PROFILE
@@ -269,6 +387,8 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
         query.update({"bureau": options["bureau"]} if options["bureau"] else {"all": "true"})
         query.update({k: options[k] for k in ("term_start", "level", "kind", "doc_number")
                       if options.get(k) is not None})
+        if options.get("doc_date") is not None:
+            query["doc_date"] = options["doc_date"].isoformat()
         request = urllib.request.Request(
             f"{url}/api/report/document?{urllib.parse.urlencode(query)}",
             headers={"Authorization": f"Bearer {token}"})
@@ -282,11 +402,15 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
-    from services.reporting.lineage import misrouting
+    from services.reporting.projections.lineage import misrouting
+
+    from services.reporting.http.documents_api import events_of
 
     source = store_source(system.reporting, profile, misrouting_for=lambda scope: misrouting(
-        system.reporting, scope.years, scope.as_of, scope.bureau))
-    return render(build_bundle(source, profile=profile, **options), fmt, lang)
+        system.reporting, scope.years, scope.as_of, scope.bureau),
+        events_for=lambda ids: events_of(system.reporting, ids))
+    return render(build_bundle(source, profile=profile, **options), fmt, lang,
+                  base_url=settings.public_url, source=source)
 
 
 def load_demo(system) -> None:
@@ -309,10 +433,8 @@ def serve(settings: Settings, demo: bool = False) -> int:
     """`banli serve`: the embedded system over HTTP. With `demo`, an empty store gets the demo
     history and the start prints demo tokens (valid DEMO_TOKEN_HOURS) and a signed-in link;
     without it nothing is printed that could sign anyone in."""
-    import uvicorn
-
     from apps.embedded import EmbeddedSystem, create_app
-    from banli.web.serve import run_in_foreground
+    from banli.web.serve import Server, run_in_foreground
 
     if (url := running_server(settings)) is not None:
         print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
@@ -322,9 +444,7 @@ def serve(settings: Settings, demo: bool = False) -> int:
         print("首次启动，正在载入演示数据 (loading demo data)…", flush=True)
         load_demo(system)
     app = create_app(system)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=GRACE_S))
+    server = Server(app, settings.host, settings.port, settings.access_log)
     url = f"http://{settings.host}:{settings.port}"
 
     def announce() -> None:
@@ -406,15 +526,18 @@ def _follow(read) -> int:
     return 0
 
 
-def calendar_load(settings: Settings, path: Path) -> int:
+def calendar_load(settings: Settings, path: Path, replace: list[int] | None = None) -> int:
     """`banli calendar load`: validate the notice, then load it into the running server on this
     data dir (which answers with what it changes), or keep it in the data dir for the next
-    start."""
-    from banli.workcalendar import NoticeError, parse_notice, save_notice
+    start. A year the calendar package has the published notice for is replaced only when
+    named in `replace`."""
+    from banli.workcalendar import NoticeError, check_replacing, parse_notice, save_notice
 
+    replace = replace or []
     try:
         data = path.read_bytes()
         tables = parse_notice(data, str(path))
+        check_replacing(tables, replace)
     except OSError as exc:
         print(f"banli calendar load: {exc}", file=sys.stderr)
         return 2
@@ -425,29 +548,69 @@ def calendar_load(settings: Settings, path: Path) -> int:
     years = ", ".join(str(t.year) for t in tables)
     url = running_server(settings)
     if url is None:
-        save_notice(settings.calendar_dir, data)
+        save_notice(settings.calendar_dir, data, replace)
         print(f"已载入 {years} 年节假日通知，下次启动起按此计算工作日 (loaded the notice for {years} "
               f"into {settings.calendar_dir}; counted from the next start)")
         return 0
-    token = cli_token(settings)
-    request = urllib.request.Request(f"{url}/api/admin/calendar", data=data, method="POST",
-                                     headers={"Authorization": f"Bearer {token}",
-                                              "Content-Type": "application/json"})
+    query = urllib.parse.urlencode([("replace", year) for year in replace])
+    answer = _admin_call(settings, url, "POST", f"/api/admin/calendar?{query}", data)
+    if answer is None:
+        return 1
+    print(f"已载入 {years} 年节假日通知，{url} 即时生效；{len(answer['flips'])} 项期限或按期状态随之改变 "
+          f"(loaded the notice for {years} into {url}; {len(answer['flips'])} deadlines or "
+          f"on-time statuses change)")
+    _print_flips(answer["flips"])
+    return 0
+
+
+def calendar_unload(settings: Settings, year: int) -> int:
+    """`banli calendar unload YEAR`: take back the loaded notice for the year, in the running
+    server on this data dir (which answers with what it changes), or in the data dir."""
+    from banli.workcalendar import CalendarBook, remove_notice
+
+    url = running_server(settings)
+    if url is None:
+        if not remove_notice(settings.calendar_dir, year):
+            configured = any(t.year == year for t in CalendarBook(
+                settings.calendar_dir, settings.calendar_notices).loaded())
+            print(f"banli calendar unload: {year} 年的通知由 BANLI_CALENDAR_NOTICES 指定 (the notice "
+                  f"for {year} is a file BANLI_CALENDAR_NOTICES names: take it out there)"
+                  if configured else f"banli calendar unload: 未载入 {year} 年的通知 (no notice "
+                                     f"for {year} is loaded in {settings.calendar_dir})",
+                  file=sys.stderr)
+            return 1
+        print(f"已撤回 {year} 年节假日通知，下次启动起不再按此计算 (took back the notice for {year} "
+              f"from {settings.calendar_dir}; from the next start)")
+        return 0
+    answer = _admin_call(settings, url, "DELETE", f"/api/admin/calendar/{year}")
+    if answer is None:
+        return 1
+    print(f"已撤回 {year} 年节假日通知，{url} 即时生效，该年现按 {answer['source']} 计算；"
+          f"{len(answer['flips'])} 项期限或按期状态随之改变 (took back the notice for {year} in "
+          f"{url}: the year now counts as {answer['source']}; {len(answer['flips'])} deadlines "
+          f"or on-time statuses change)")
+    _print_flips(answer["flips"])
+    return 0
+
+
+def _admin_call(settings: Settings, url: str, method: str, path: str,
+                data: bytes | None = None) -> dict[str, Any] | None:
+    """The running server's answer to this command's admin request, or None (said why)."""
+    request = urllib.request.Request(f"{url}{path}", data=data, method=method, headers={
+        "Authorization": f"Bearer {cli_token(settings)}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.load(response)
+            return json.load(response)
     except urllib.error.HTTPError as exc:
-        print(f"banli calendar load: {url} answered {exc.code}: "
+        print(f"banli calendar: {url} answered {exc.code}: "
               f"{exc.read().decode(errors='replace')}", file=sys.stderr)
-        return 1
-    flips = answer["flips"]
-    print(f"已载入 {years} 年节假日通知，{url} 即时生效；{len(flips)} 项期限或按期状态随之改变 "
-          f"(loaded the notice for {years} into {url}; {len(flips)} deadlines or on-time "
-          f"statuses change)")
+        return None
+
+
+def _print_flips(flips: list[dict[str, Any]]) -> None:
     for item in flips:
         print(f"  {item['proposal_id']} {item['bureau']} {item['what']}: {item['due_before']} "
               f"{item['before']} → {item['due_after']} {item['after']}")
-    return 0
 
 
 def calendar_show(settings: Settings, years: tuple[int, int] | None) -> int:

@@ -8,6 +8,8 @@ import faust
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import authority
+from banli.blobs import blob_store
+from banli.blobs.letters import Letters
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
@@ -15,24 +17,28 @@ from banli.settings import Settings
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.web.app import build_app
 from banli.web.commands import command_routes, poll_router
+from banli.web.letters import LetterCheckingBus, router as letters_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
-from services.reporting.deps import ReportingPorts
-from services.reporting.routing_api import router as routing_router
-from services.reporting.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
-from services.reporting.suggestions import Suggester
+from services.reporting.http.deps import DocumentOptions, ReportingPorts
+from services.reporting.http.routing_api import router as routing_router
+from services.reporting.http.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
+from services.reporting.projections.suggestions import Suggester
 from banli.clock import system_clock
 
-from services.reporting.api import router
-from services.reporting.deadlines_api import router as deadlines_router
-from services.reporting.documents_api import router as documents_router
-from services.reporting.freshness import ConsumerLag
-from services.reporting.live import LiveFeed
-from services.reporting.page import router as page_router
+from services.reporting.http.api import router
+from services.reporting.http.deadlines_api import router as deadlines_router
+from services.reporting.http.documents_api import router as documents_router
+from services.reporting.http.filers_api import router as filers_router
+from services.reporting.projections.freshness import ConsumerLag
+from services.reporting.http.letters_api import router as letters_download_router
+from services.reporting.http.live import LiveFeed
+from services.reporting.http.page import router as page_router
+from services.reporting.http.work_api import router as work_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
-from services.reporting.replay import KafkaSource, Replayer
-from services.reporting.store import ReportingStore
-from services.reporting.worker import build_worker, history_loader
+from services.reporting.projections.replay import KafkaSource, Replayer
+from services.reporting.projections.store import ReportingStore
+from services.reporting.projections.worker import build_worker, history_loader
 
 
 def create_api(settings: Settings, store: ReportingStore, projector=None,
@@ -47,18 +53,22 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                         lambda db: history_loader(store, db))
     load = history_loader(store)
     if projector is not None:  # the worker of this very process pushes what it projects
-        live = LiveFeed(store, lambda: projector.inserted, pushed=True)
+        live = LiveFeed(store, lambda: projector.inserted, pushed=True,
+                        recheck=settings.live_recheck_s)
         projector.projection.listeners.append(live.push)
         if not store.intervals_complete():  # a store made before the report's intervals
             replayer.start()
     else:
-        live = LiveFeed(store)
+        live = LiveFeed(store, recheck=settings.live_recheck_s)
 
     async def states(proposal_id: str):
         return fold(await run_in_threadpool(load, proposal_id, 2**31))
 
     async def settle() -> None:  # the log is Kafka: reads see what is projected so far
         return None
+
+    async def filer_accounts(account: str) -> list[str]:
+        return await run_in_threadpool(store.filers_of_account, account)
 
     async def status() -> dict:
         events = await run_in_threadpool(store.count_events)
@@ -72,19 +82,26 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                 answer["freshness_error"] = f"{type(exc).__name__}: {exc}"
         return answer
 
-    commands = [command_routes("intake", "handling", any_command=True), poll_router] if bus else []
+    letters = Letters(blob_store(settings), settings.max_letter_bytes)
+    commands = [command_routes("intake", "handling", any_command=True), letters_router,
+                poll_router] if bus else []
     return build_app("Banli reporting",
-                     [router, documents_router, deadlines_router, routing_router, sheets_router,
-                      *commands, page_router],
+                     [router, documents_router, deadlines_router, work_router, routing_router,
+                      sheets_router, letters_download_router, filers_router, *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
-                         bus=bus,
+                         bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,
                          states=states, routing=Suggester(lambda: store),
-                         records=ProjectedRecords(store, load), previews=PreviewBook()),
-                     settings, signin=True)
+                         records=ProjectedRecords(store, load),
+                         previews=PreviewBook.from_settings(settings),
+                         clerk_backdate_days=settings.clerk_backdate_days,
+                         documents=DocumentOptions.of(settings),
+                         profile=get_profile(settings.profile),
+                         filer_accounts=filer_accounts),
+                     settings, signin=True, on_stop=[live.close])
 
 
 def run(settings: Settings) -> int:
@@ -97,7 +114,7 @@ def run(settings: Settings) -> int:
     lag = ConsumerLag(settings.kafka_bootstrap, settings.topics.events,
                       f"{settings.app_id}-reporting")
     http = ThreadedServer(create_api(settings, store, projector, calendars, bus, lag),
-                          settings.host, settings.port).start()
+                          settings.host, settings.port, settings.access_log).start()
     print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
     reminders = start_reminders(settings, store, calendars)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)

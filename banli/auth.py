@@ -1,18 +1,24 @@
-"""Banli's own tokens: standard JWTs (HS256, PyJWT) with `sub`, `role`, `bureau`, `iat`, `exp`,
-`jti` and the signing key's `kid` in the header.
+"""Banli's own tokens: standard JWTs (HS256, PyJWT) with `sub`, `role`, `bureau` (a clerk's),
+`filer` (a filer's id in the filer registry), `iat`, `exp`, `jti` and the signing key's `kid` in
+the header.
 
 - Keys: a ring kept in `<auth dir>/auth.sqlite3` (0600): the newest key signs, older ones verify
   until retired (`banli token rotate`, `banli token retire KID`). With BANLI_SECRET set (the
   distributed services share it), that secret signs and BANLI_OLD_SECRETS verify; a secret is at
   least 32 random bytes, and a weak one is refused, never used.
 - Revocation: by `jti` (one token) or by user (every token issued to the user before now), kept
-  in the same file and checked on every request (`banli token revoke`).
+  in the same file and checked on every request (`banli token revoke`). `iat` is in whole
+  seconds: a token issued in the second of its user's revocation, after it, is dated the next
+  second, so that it counts as issued after the revocation (and one issued before it, as before).
+- `iat` and `exp` are JSON numbers (RFC 7519's NumericDate), finite: a token whose dates are
+  text, NaN or infinite is malformed, whatever its signature.
 - A maximum lifetime (BANLI_TOKEN_MAX_DAYS, default 90): longer tokens are neither issued nor
   taken.
 Who may do what with a token's role is banli.domain.permissions'."""
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
 import sqlite3
@@ -27,7 +33,7 @@ import jwt
 
 from .domain.types import Actor
 
-ROLES = ("coordinator", "clerk", "overseer", "admin", "importer")
+ROLES = ("coordinator", "clerk", "overseer", "admin", "importer", "filer")
 ALGORITHM = "HS256"
 ISSUER = "banli"
 
@@ -42,6 +48,11 @@ CREATE TABLE IF NOT EXISTS revoked_users (user TEXT PRIMARY KEY, before REAL NOT
 
 class AuthError(Exception):
     """A token that is missing, malformed, forged, expired, too long-lived or revoked."""
+
+
+class NoAuthStore(ValueError):
+    """No process has used this auth dir: revoking, rotating or retiring there would change
+    nothing any server reads."""
 
 
 class WeakSecret(ValueError):
@@ -85,10 +96,17 @@ class Authority:
     """Issues and verifies tokens; keeps the key ring and the revocations (see the module)."""
 
     def __init__(self, directory: Path, secret: str | None = None,
-                 old_secrets: Sequence[str] = (), max_ttl_days: float = 90):
+                 old_secrets: Sequence[str] = (), max_ttl_days: float = 90,
+                 create: bool = True):
+        """`create=False`: only an auth dir some process has used already (its auth.sqlite3
+        exists), else NoAuthStore: what the operator's commands change must be where the
+        servers look."""
         self.path = directory / "auth.sqlite3"
         self.max_ttl = max_ttl_days * 86400
         self._local = threading.local()
+        if not create and not self.path.is_file():
+            raise NoAuthStore(f"no key ring or revocations at {directory}: give the data dir "
+                              f"(--data-dir, or BANLI_AUTH_DIR) the servers use")
         secure_dir(directory)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
@@ -149,10 +167,24 @@ class Authority:
     def issue(self, actor: Actor, ttl_seconds: float, now: float | None = None) -> str:
         if actor.role == "clerk" and not actor.bureau:
             raise ValueError("a clerk's token names its bureau")
+        if actor.role == "filer" and not actor.filer:
+            raise ValueError("a filer's token names the filer's id in the filer registry")
         if not 0 < ttl_seconds <= self.max_ttl:
             raise ValueError(f"a token lives at most {self.max_ttl / 86400:g} days "
                              f"(BANLI_TOKEN_MAX_DAYS)")
-        return _encode(self._signing(), actor, ttl_seconds, now)
+        moment = now if now is not None else time.time()
+        return _encode(self._signing(), actor, ttl_seconds, self._dated_after_revocation(
+            actor.user, moment))
+
+    def _dated_after_revocation(self, user: str, moment: float) -> float:
+        """The token's issue time: `moment`, or, when its user's tokens were revoked earlier in
+        the same second, the next second: `iat` keeps whole seconds, and a token dated in that
+        second would count as issued before the revocation."""
+        row = self._db().execute("SELECT before FROM revoked_users WHERE user = ?",
+                                 (user,)).fetchone()
+        if row is not None and int(moment) <= row[0] < moment:
+            return float(int(row[0]) + 1)
+        return moment
 
     def verify(self, token: str, now: float | None = None) -> tuple[Actor, dict]:
         """The token's actor and claims, or AuthError saying what is wrong with it."""
@@ -173,12 +205,15 @@ class Authority:
         except jwt.PyJWTError as exc:
             raise AuthError(f"malformed token: {exc}") from None
         try:
-            issued, expires = float(claims["iat"]), float(claims["exp"])
-            actor = Actor(user=claims["sub"], bureau=claims.get("bureau"), role=claims["role"])
+            issued, expires = _numeric_date(claims["iat"]), _numeric_date(claims["exp"])
+            actor = Actor(user=claims["sub"], bureau=claims.get("bureau"), role=claims["role"],
+                          filer=claims.get("filer") if claims["role"] == "filer" else None)
         except (TypeError, ValueError):
             raise AuthError("malformed claims") from None
         if actor.role == "clerk" and not actor.bureau:
             raise AuthError("a clerk's token names no bureau")
+        if actor.role == "filer" and not actor.filer:
+            raise AuthError("a filer's token names no filer")
         if expires <= moment:
             raise AuthError("token expired")
         if issued > moment + 60:
@@ -198,8 +233,12 @@ class Authority:
         return row is not None and issued <= row[0]
 
     def revoke_token(self, jti: str, user: str = "", expires: float = 0) -> None:
-        self._db().execute("INSERT OR IGNORE INTO revoked_tokens VALUES (?, ?, ?, ?)",
-                           (jti, user, expires, time.time()))
+        """Revoke one token by its id (again: nothing changes). A revocation that cannot be
+        stored raises (sqlite3's `OR IGNORE` would also skip a row breaking NOT NULL, and
+        report success having stored nothing)."""
+        self._db().execute("INSERT INTO revoked_tokens VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (jti) DO NOTHING",
+                           (jti, user, _numeric_date(expires), time.time()))
 
     def revoke_user(self, user: str, now: float | None = None) -> None:
         """Every token the user holds now stops working (new sign-ins work again)."""
@@ -212,6 +251,14 @@ class Authority:
         self.revoke_token(str(claims["jti"]), str(claims["sub"]), float(claims["exp"]))
 
 
+def _numeric_date(value: object) -> float:
+    """A JWT date claim as seconds: a finite JSON number (not a bool, not text), else
+    ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"not a NumericDate: {value!r}")
+    return float(value)
+
+
 def issue_token(secret: str, actor: Actor, ttl_seconds: float, now: float | None = None) -> str:
     """A token signed with `secret` as BANLI_SECRET would sign it (tests, scripts)."""
     return _encode(SigningKey(key_id(secret), secret, 0), actor, ttl_seconds, now)
@@ -221,10 +268,13 @@ def _encode(key: SigningKey, actor: Actor, ttl_seconds: float, now: float | None
     issued = int(now if now is not None else time.time())
     claims = {"iss": ISSUER, "sub": actor.user, "role": actor.role, "bureau": actor.bureau,
               "iat": issued, "exp": issued + int(ttl_seconds), "jti": uuid.uuid4().hex}
+    if actor.filer is not None:
+        claims["filer"] = actor.filer
     return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def authority(settings) -> Authority:
-    """The process's Authority from its settings (banli.settings.Settings)."""
+def authority(settings, create: bool = True) -> Authority:
+    """The process's Authority from its settings (banli.settings.Settings); `create=False`:
+    only on an auth dir in use (see Authority)."""
     old = [s.strip() for s in settings.old_secrets.split(",") if s.strip()]
-    return Authority(settings.auth_path, settings.secret, old, settings.token_max_days)
+    return Authority(settings.auth_path, settings.secret, old, settings.token_max_days, create)

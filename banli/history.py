@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass
@@ -38,14 +39,17 @@ HISTORY_BATCH = 500  # commands decided as one batch, as `banli import` takes th
 
 @dataclass(frozen=True)
 class LineProblem:
-    """A line that was not taken: unreadable, invalid, or refused by the rules."""
+    """A line that was not taken: unreadable, invalid, or refused by the rules; why, in Chinese
+    (`reason`) and English (`reason_en`)."""
 
     line: int
     reason: str
     code: str = "invalid"
+    reason_en: str = ""
 
     def __str__(self) -> str:
-        return f"line {self.line}: [{self.code}] {self.reason}"
+        said = f"{self.reason} ({self.reason_en})" if self.reason_en else self.reason
+        return f"line {self.line}: [{self.code}] {said}"
 
 
 def describe_validation(error: ValidationError) -> str:
@@ -107,15 +111,52 @@ def _too_deep(text: str) -> bool:
 
 
 def _text_of(number: int, line: str | bytes) -> str | LineProblem:
-    """A line as text, or why it cannot be read: too long, not UTF-8."""
+    """A line as text, or why it cannot be read: too long, not UTF-8. The first line may begin
+    with a byte order mark (editors on Windows write one): it is not part of the command."""
     if len(line) > MAX_LINE_BYTES:
-        return LineProblem(number, f"line longer than {MAX_LINE_BYTES} bytes")
+        return LineProblem(number, f"该行超过 {MAX_LINE_BYTES} 字节",
+                           reason_en=f"line longer than {MAX_LINE_BYTES} bytes")
     if isinstance(line, bytes):
         try:
-            return line.decode("utf-8")
+            line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return LineProblem(number, f"not UTF-8: byte {exc.start + 1} of the line")
-    return line
+            return LineProblem(number, f"不是 UTF-8 编码（该行第 {exc.start + 1} 个字节）",
+                               reason_en=f"not UTF-8: byte {exc.start + 1} of the line")
+    return line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _json_of(number: int, text: str) -> Any:
+    """A line's JSON value, or the LineProblem saying why it has none: nested too deep, not
+    JSON, or a number too long to read (json raises ValueError, not JSONDecodeError, for an
+    integer past sys.get_int_max_str_digits(): 4,300 digits)."""
+    if _too_deep(text):
+        return LineProblem(number, f"嵌套超过 {MAX_DEPTH} 层",
+                           reason_en=f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        return LineProblem(number, f"不是有效的 JSON（第 {exc.colno} 列：{exc.msg}）",
+                           reason_en=f"broken JSON: {exc.msg} at column {exc.colno}")
+    except ValueError:
+        digits = sys.get_int_max_str_digits()
+        return LineProblem(number, f"数字过长（超过 {digits} 位），无法读取",
+                           reason_en=f"a number too long to read (more than {digits} digits)")
+    except RecursionError:  # not with _too_deep first; kept so that no line can break the rest
+        return LineProblem(number, "嵌套过深", reason_en="nested too deep")
+
+
+def _command_of(number: int, data: dict[str, Any]) -> c.Command | LineProblem:
+    """The line's command, or why it is none: a field missing or wrong (any error of the
+    models is this line's, never the file's)."""
+    try:
+        return parse_command(data)
+    except ValidationError as exc:
+        fields = "、".join(sorted({".".join(map(str, e["loc"][1:] or e["loc"]))
+                                  for e in exc.errors(include_url=False)})) or "(line)"
+        return LineProblem(number, f"不是有效的命令（{fields}）",
+                           reason_en=describe_validation(exc))
+    except (ValueError, TypeError, RecursionError) as exc:
+        return LineProblem(number, "不是有效的命令", reason_en=f"not a valid command: {exc}")
 
 
 def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True
@@ -135,29 +176,24 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
         text = text.strip()
         if not text:
             continue
-        if _too_deep(text):
-            yield number, LineProblem(number, f"nested deeper than {MAX_DEPTH} levels")
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield number, LineProblem(number, f"broken JSON: {exc.msg} at column {exc.colno}")
+        data = _json_of(number, text)
+        if isinstance(data, LineProblem):
+            yield number, data
             continue
         if not isinstance(data, dict):
-            yield number, LineProblem(number, "a line must be a JSON object")
+            yield number, LineProblem(number, "每行须为一个 JSON 对象",
+                                      reason_en="a line must be a JSON object")
             continue
         if require_at and not data.get("at"):
-            yield number, LineProblem(number, "missing `at` (the business time)")
+            yield number, LineProblem(number, "缺少业务时间 `at`",
+                                      reason_en="missing `at` (the business time)")
             continue
         if not data.get("command_id"):
             digest = hashlib.sha256(text.encode()).hexdigest()[:24]
             seen[digest] += 1
             data["command_id"] = f"h-{digest}-{seen[digest]}"
         data.setdefault("actor", dict(actor))
-        try:
-            yield number, parse_command(data)
-        except ValidationError as exc:
-            yield number, LineProblem(number, describe_validation(exc))
+        yield number, _command_of(number, data)
 
 
 class MemoryLedger:
@@ -229,11 +265,15 @@ class MemoryLedger:
 
 
 def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE,
-                actor: Actor = IMPORTER, **options: Any) -> tuple[MemoryLedger, list[LineProblem]]:
+                recorder: Actor | None = None, **options: Any
+                ) -> tuple[MemoryLedger, list[LineProblem]]:
     """Decide every command of a history in order; return the ledger and the lines not taken.
-    `actor` imports it (the lines without an actor act as it; it is their sender, which their
-    events' ids derive from). `options` set the MemoryLedger's other settings (e.g. `clock`: by
-    default each command is recorded at its own business time)."""
+    With `recorder`, it enters every line, as `banli import` does: the lines without an actor
+    act as it, and a line naming another actor records that actor's act and who entered it
+    (c.entered_by); it is the lines' sender, which their events' ids derive from. Without one,
+    the lines without an actor act as the default importer and the others as they say.
+    `options` set the MemoryLedger's other settings (e.g. `clock`: by default each command is
+    recorded at its own business time)."""
     ledger = MemoryLedger(profile=profile, **options)
     problems: list[LineProblem] = []
     batch: list[tuple[int, c.Command]] = []
@@ -244,14 +284,14 @@ def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE
         outcomes = ledger.execute_all([command for _, command in batch])
         for (number, _), outcome in zip(batch, outcomes):
             if isinstance(outcome, Rejection):
-                problems.append(LineProblem(number, f"{outcome.message} ({outcome.message_en})",
-                                            outcome.code))
+                problems.append(LineProblem(number, outcome.message, outcome.code,
+                                            outcome.message_en))
 
-    for number, item in read_commands(lines, default_actor=actor):
+    for number, item in read_commands(lines, default_actor=recorder or IMPORTER):
         if isinstance(item, LineProblem):
             problems.append(item)
         else:
-            batch.append((number, item))
+            batch.append((number, item if recorder is None else c.entered_by(item, recorder)))
             if len(batch) == HISTORY_BATCH:
                 decide(batch)
                 batch = []

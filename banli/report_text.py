@@ -13,6 +13,7 @@ def render_text(report: Report, bureau_name: str | None = None, lang: str = "zh"
     npc, cppcc = a["npc_suggestion"], a["cppcc_proposal"]
     handled_npc, handled_cppcc = npc.lead + npc.co, cppcc.lead + cppcc.co
     r, d, f = report.results, report.disclosure, report.feedback
+    by = report.feedback_recorders
     years = f"{s.years[0]}" if s.years[0] == s.years[1] else "{}–{}".format(*s.years)
     who = bureau_name or s.bureau or ("全部承办单位" if lang == "zh" else "all bureaus")
     if lang == "en":
@@ -27,7 +28,8 @@ def render_text(report: Report, bureau_name: str | None = None, lang: str = "zh"
             f"Disclosure: full {d['full']}, summary {d['summary']}, withheld {d['withheld']}, "
             f"exempt {d['exempt']}, undecided {d['undecided']}",
             f"Feedback: satisfied {f['satisfied']}, basically satisfied "
-            f"{f['basically_satisfied']}, dissatisfied {f['dissatisfied']}",
+            f"{f['basically_satisfied']}, dissatisfied {f['dissatisfied']}; recorded by the "
+            f"filer {by['filer']}, the office {by['office']}, the bureau itself {by['bureau']}",
         ]
         lines += [f"{rate.en}: {percent(report.rates[rate.name])}" for rate in RATES]
         return "\n".join(lines) + "\n"
@@ -42,7 +44,8 @@ def render_text(report: Report, bureau_name: str | None = None, lang: str = "zh"
         f"答复公开：全文公开 {d['full']} 件，摘要公开 {d['summary']} 件，不公开 {d['withheld']} 件，"
         f"依法不公开 {d['exempt']} 件，未决定 {d['undecided']} 件。",
         f"意见反馈：满意 {f['satisfied']} 件，基本满意 {f['basically_satisfied']} 件，"
-        f"不满意 {f['dissatisfied']} 件。",
+        f"不满意 {f['dissatisfied']} 件；满意度录入：代表委员本人 {by['filer']} 件，"
+        f"交办单位 {by['office']} 件，承办单位自行录入 {by['bureau']} 件。",
     ]
     lines += [f"{rate.zh}：{percent(report.rates[rate.name])}" for rate in RATES]
     return "\n".join(lines) + "\n"

@@ -8,8 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+import json
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .sheets.infer import DEFAULT_SESSIONS, parse_sessions
+from .sheets.limits import DEFAULT_LIMITS as SHEET
 
 
 def default_data_dir() -> Path:
@@ -62,23 +67,104 @@ class Settings(BaseSettings):
     oidc_role_claim: str = Field("banli_role", description="the claim giving the Banli role (a "
                                                           "string or a list of strings)")
     oidc_bureau_claim: str = Field("bureau", description="the claim giving a clerk's bureau")
+    oidc_filer_claim: str = Field("banli_filer", description="the claim giving a filer's id in "
+                                                            "the filer registry; without it a "
+                                                            "filer's account is looked up there")
     oidc_role_map: str = Field("", description='JSON mapping IdP role values to Banli roles, '
                                                'e.g. {"gov-clerk": "clerk"}; unset: the values '
                                                'are Banli role names')
     session_hours: float = Field(8, gt=0, description="lifetime of the token a sign-in gives")
     public_url: str | None = Field(None, description="Banli's own base URL as browsers reach it "
-                                                     "(the sign-in's redirect); default: the "
-                                                     "request's")
+                                                     "(the sign-in's redirect, the links of the "
+                                                     "year-end documents' figures); default: "
+                                                     "the request's")
+    office_name: str | None = Field(None, description="the office issuing the year-end document "
+                                                      "of all bureaus (its masthead and "
+                                                      "signature); default 建议提案办理工作办公室")
+    office_name_en: str | None = Field(None, description="the same in English; default Office "
+                                                         "for Deputies' Suggestions and CPPCC "
+                                                         "Proposals")
     cors_origins: str = Field("", description="comma-separated origins allowed to call the API "
                                               "from a browser (CORS); unset: none")
+    access_log: bool = Field(True, description="log each HTTP request on standard output "
+                                               "(client, method, path, status, time; never a "
+                                               "query string, a header or a body)")
+    live_recheck_s: float = Field(30.0, gt=0, description="an open live feed (/api/live) asks "
+                                                          "again at least this often whether "
+                                                          "its token has expired or been "
+                                                          "revoked, and ends if so (and before "
+                                                          "each batch of events)")
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
     max_import_bytes: int = Field(256 << 20, description="largest bulk import body (413 above)")
+    # spreadsheet uploads (banli.sheets.limits; docs/sheets.md, "Bounds"): a sheet past one is
+    # refused 413 naming the bound; it is read in a child process with these limits
+    sheet_max_bytes: int = Field(SHEET.max_bytes, gt=0, description="largest sheet file (413 "
+                                                                    "above)")
+    sheet_max_rows: int = Field(SHEET.max_rows, gt=0, description="last row a sheet may hold a "
+                                                                  "value in, or declare")
+    sheet_max_columns: int = Field(SHEET.max_columns, gt=0, description="last column a sheet "
+                                                                        "may hold a value in, "
+                                                                        "or declare")
+    sheet_max_cells: int = Field(SHEET.max_cells, gt=0, description="cells holding a value (and "
+                                                                    "shared strings, merged "
+                                                                    "ranges) in a sheet")
+    sheet_max_unzipped_mb: int = Field(SHEET.max_unzipped_mb, gt=0, description="what a sheet's "
+                                       "zip entries may inflate to, in all (MiB)")
+    sheet_max_zip_entries: int = Field(SHEET.max_zip_entries, gt=0, description="entries in a "
+                                                                                "sheet's zip")
+    sheet_memory_mb: int = Field(SHEET.memory_mb, ge=128, description="address space of the "
+                                 "process that reads a sheet (RLIMIT_AS, MiB)")
+    sheet_cpu_s: int = Field(SHEET.cpu_s, gt=0, description="processor time of the process that "
+                                                            "reads a sheet (RLIMIT_CPU, s)")
+    sheet_timeout_s: float = Field(SHEET.timeout_s, gt=0, description="wall-clock time a sheet "
+                                   "is read in (and an upload waits for a reader) (s)")
+    sheet_parallel: int = Field(SHEET.parallel, gt=0, description="sheets read at once by a "
+                                                                  "server")
+    sheet_queue: int = Field(SHEET.queue, ge=0, description="uploads waiting for a reader; more "
+                                                            "are refused 503 with Retry-After")
+    sheet_previews_per_user: int = Field(SHEET.previews_per_user, gt=0, description="previews "
+                                         "kept per uploader (their own oldest go first)")
+    sheet_previews_mb: int = Field(SHEET.previews_mb, gt=0, description="previews a server "
+                                   "keeps in all (MiB); past it uploads are refused 503")
+    sheet_sessions: str = Field(
+        json.dumps(DEFAULT_SESSIONS), description="the congresses' terms, to read a list's year "
+        "from the session its title names: JSON {level: {kind: [term, year of its first "
+        "session]}}; session S of term N meets in first + 5 × (N − term) + S − 1")
+
+    @field_validator("sheet_sessions")
+    @classmethod
+    def _sessions(cls, text: str) -> str:
+        parse_sessions(text)  # ValueError: the setting is refused at start
+        return text
+
     projection_batch: int = Field(2000, description="events per projector insert batch")
     webhook_url: str | None = Field(None, description="reminders (yellow: due in 10 days or "
                                                       "fewer, red: overdue) are POSTed here; "
                                                       "none are sent when unset")
     reminder_interval_s: float = Field(300.0, description="how often reminders are computed and "
                                                           "due deliveries attempted")
+    # reply letters (答复函) as files: README, "Reply letters"
+    letters_dir: Path | None = Field(None, description="where the letters' files live (a "
+                                     "directory: default <data_dir>/letters); the distributed "
+                                     "services share one (a shared volume), unless "
+                                     "BANLI_LETTERS_S3_BUCKET is set")
+    letters_s3_bucket: str | None = Field(None, description="keep the letters in this bucket of "
+                                          "an S3-compatible store instead of a directory (the "
+                                          "bucket must exist)")
+    letters_s3_endpoint: str | None = Field(None, description="the S3-compatible server's URL, "
+                                            "e.g. http://minio:9000 (unset: AWS S3)")
+    letters_s3_region: str | None = Field(None, description="the bucket's region (unset: "
+                                          "boto3's default)")
+    letters_s3_prefix: str = Field("letters/", description="the letters' keys start with this")
+    letters_s3_access_key: str | None = Field(None, description="S3 access key id (unset: "
+                                              "boto3's own chain: AWS_* variables, ~/.aws, an "
+                                              "instance role)")
+    letters_s3_secret_key: str | None = Field(None, description="S3 secret access key")
+    max_letter_bytes: int = Field(20 << 20, gt=0, description="largest letter file accepted "
+                                  "(413 above; counted while it streams in)")
+    letters_grace_hours: float = Field(168, ge=0, description="`banli letters sweep` removes a "
+                                       "file no event references only once it is older than "
+                                       "this (an upload waits this long for its command)")
     # distributed mode
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
@@ -111,6 +197,10 @@ class Settings(BaseSettings):
     @property
     def calendar_dir(self) -> Path:
         return self.data_dir / "calendar"
+
+    @property
+    def letters_path(self) -> Path:
+        return self.letters_dir or self.data_dir / "letters"
 
     @property
     def outbox_path(self) -> Path:

@@ -12,7 +12,10 @@
 
 Nothing is refused for lack of a notice. Loading one changes what is computed from then on;
 decisions already recorded stand (events are never rewritten). `CalendarBook` rereads the
-notices when their files change, so a running server takes a notice loaded beside it."""
+notices when their files change, so a running server takes a notice loaded beside it. A loaded
+notice may replace a year the package has (a notice corrected after the package's release)
+only where the operator names that year (`replace`): no file replaces published years by
+accident. `remove_notice` takes a loaded notice back."""
 from __future__ import annotations
 
 import json
@@ -96,6 +99,12 @@ def _no_notices() -> YearsCalendar:
 
 
 # --- notice files ---------------------------------------------------------------------------
+def official_years() -> range:
+    """The years the installed `chinese-calendar` package has the State Council's notice for."""
+    package = package_calendar()
+    return range(package.first_year, package.last_year + 1)
+
+
 def parse_notice(data: bytes | str, origin: str = "notice") -> list[YearTable]:
     """Read a notice file: a JSON object for one year, or a list of them, each
 
@@ -105,13 +114,18 @@ def parse_notice(data: bytes | str, origin: str = "notice") -> list[YearTable]:
 
     `holidays` are the days off (single days or `first..last` ranges, weekends included as the
     notice lists them), `workdays` the weekend days worked in exchange. Refused, with every
-    reason: dates outside the year, a day both off and worked, a weekday listed as worked, a
-    year outside 1950-2100, a year given twice, unknown fields."""
+    reason: not JSON (nested too deep, a number too long to read included), no year at all,
+    dates outside the year, a day both off and worked, a weekday listed as worked, a year
+    outside 1950-2100, a year given twice, unknown fields."""
     try:
         parsed = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, or a number too long
         raise NoticeError([f"不是有效的 JSON (not valid JSON): {exc}"]) from None
+    except RecursionError:
+        raise NoticeError(["不是有效的 JSON：嵌套过深 (not valid JSON: nested too deep)"]) from None
     items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise NoticeError([f"{origin}: 没有任何年度的通知 (no year's notice in it)"])
     problems: list[str] = []
     tables: list[YearTable] = []
     for index, item in enumerate(items, start=1):
@@ -200,9 +214,26 @@ def read_notices(files: Iterable[Path]) -> list[YearTable]:
     return list(by_year.values())
 
 
-def save_notice(directory: Path, data: bytes) -> list[YearTable]:
-    """Validate a notice and keep it in `directory` as `<year>.json` per year (0600)."""
+def check_replacing(tables: list[YearTable], replace: Iterable[int] = ()) -> None:
+    """NoticeError unless every year the package already has a notice for (a published year)
+    is named in `replace`, and every year named there is in the notice."""
+    named, given = set(replace), {t.year for t in tables}
+    official = official_years()
+    problems = [f"{year} 年已有国务院公布的通知（{package_calendar().name}）；确需更正时请明确指定替换该年 "
+                f"(the State Council's notice for {year} is published already, in "
+                f"{package_calendar().name}: name the year to replace it, e.g. --replace {year})"
+                for year in sorted(given - named) if year in official]
+    problems += [f"要替换的 {year} 年不在该通知中 ({year}, to be replaced, is not in the notice)"
+                 for year in sorted(named - given)]
+    if problems:
+        raise NoticeError(problems)
+
+
+def save_notice(directory: Path, data: bytes, replace: Iterable[int] = ()) -> list[YearTable]:
+    """Validate a notice and keep it in `directory` as `<year>.json` per year (0600). A year
+    the package has a notice for is replaced only when named in `replace` (check_replacing)."""
     tables = parse_notice(data)
+    check_replacing(tables, replace)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     for table in tables:
         body = json.dumps({"year": table.year, "source": table.source.removeprefix("通知 notice ")
@@ -216,6 +247,17 @@ def save_notice(directory: Path, data: bytes) -> list[YearTable]:
             out.write(body)
         os.replace(temporary, target)
     return tables
+
+
+def remove_notice(directory: Path, year: int) -> bool:
+    """Take back the notice loaded for `year` (its file in `directory`); False if none was.
+    The year counts again as the next source has it (a configured file, the package, or
+    provisionally)."""
+    try:
+        (directory / f"{year}.json").unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 class CalendarBook:

@@ -110,7 +110,8 @@ def serve_and_report(args, work: Path, history: Path, proposals: int, floor: flo
     """Serve `history`, time the four report scopes against the reference fold (p50 floored at
     `floor`), and (with `memory`) the server's peak memory."""
     from .embedded import reference_times, report_scopes
-    from .server import serve_stage
+    from .server import WORK_BUREAU, serve_stage
+    from .workbench import figures as workbench_figures
 
     data = work / f"served-{proposals}"
     scopes = report_scopes(date.today(), YEARS, "sh-ipa")
@@ -130,6 +131,7 @@ def serve_and_report(args, work: Path, history: Path, proposals: int, floor: flo
                 sample[q] * 1000, base * 1000, "ms", floor if q == "p50" else None,
                 f"baseline: the reference fold's median; floor on the p50s: {floor:g}× at "
                 f"{proposals:,} proposals" if q == "p50" and name == "bureau_current" else ""))
+    figures += workbench_figures(served["workbench"], proposals, WORK_BUREAU)
     if memory:
         peak = served["peak_rss_mb"]
         figures.append(Figure("memory: peak RSS of banli serve", peak, "MB", MEMORY_BUDGET_MB,

@@ -467,9 +467,9 @@ def publish_events(bootstrap: str, topic: str, partitions: int, store_path: Path
 def replay_kafka(bootstrap: str, topic: str, work: Path, profile_dir: Path | None,
                  ceiling_events: int, rounds: int = 1) -> dict[str, Any]:
     """Runs in a process of its own: replay `topic` into a fresh chDB, then the ceiling."""
-    from services.reporting.replay import KafkaSource
-    from services.reporting.store import ReportingStore
-    from services.reporting.worker import history_loader
+    from services.reporting.projections.replay import KafkaSource
+    from services.reporting.projections.store import ReportingStore
+    from services.reporting.projections.worker import history_loader
 
     from .embedded import replay_stage
 

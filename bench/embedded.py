@@ -21,9 +21,9 @@ from banli.history import LineProblem, MemoryLedger, read_commands, reference_re
 from apps.local import Progress, import_commands
 from banli.settings import Settings
 from banli.handling import Handling
-from services.reporting.projection import EmbeddedProjector, Projection
-from services.reporting.replay import LogSource, ReplayProgress, SqliteSource, replay
-from services.reporting.store import ReportingStore
+from services.reporting.projections.projection import EmbeddedProjector, Projection
+from services.reporting.projections.replay import LogSource, ReplayProgress, SqliteSource, replay
+from services.reporting.projections.store import ReportingStore
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.sqlite import SQLiteConnectionPool
 
 from banli.domain.deadlines import DEFAULT_PROFILE
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.decide import decide
 from banli.domain.proposal import Context, MemoryDirectory, State, evolve
 from banli.domain.rejections import Rejection

@@ -15,6 +15,9 @@ from banli.domain.rates import Scope
 from apps.local import Progress
 
 from .distributed import ROOT, Api, Service, percentiles
+from .workbench import time_routes
+
+WORK_BUREAU = "sh-ipa"  # the first of the generated bureaus: whose clerk's work is timed
 
 
 def report_query(scope: Scope) -> str:
@@ -26,7 +29,8 @@ def report_query(scope: Scope) -> str:
 def serve_stage(history: Path, data_dir: Path, work: Path, scopes: dict[str, Scope],
                 repeat: int) -> dict[str, Any]:
     """Start the server on an empty data dir, import the history beside it until everything is
-    projected, time each scope's report `repeat` times, and read the server's peak RSS."""
+    projected, time each scope's report `repeat` times and the workbench's pages beside a bare
+    route (bench/workbench.py), and read the server's peak RSS."""
     secret = secrets.token_urlsafe(32)  # a weak BANLI_SECRET is refused
     env = {**os.environ, "BANLI_SECRET": secret, "PYTHONUNBUFFERED": "1"}
     server = Service(["serve", "--data-dir", str(data_dir)], env, work, "serve")
@@ -59,10 +63,12 @@ def serve_stage(history: Path, data_dir: Path, work: Path, scopes: dict[str, Sco
             times[name] = percentiles(samples)
             print(f"report {name}: p50 {times[name]['p50'] * 1000:.1f} ms", file=sys.stderr,
                   flush=True)
+        print("the workbench's pages beside a bare route", file=sys.stderr, flush=True)
+        pages = time_routes(server.url, secret, WORK_BUREAU, repeat)
         peak = server.peak_rss_mb()
         with_lines = sum(1 for _ in history.open(encoding="utf-8"))
         return {"commands": with_lines, "events": status["log_events"],
                 "load_seconds": loaded, "load_commands_per_s": with_lines / loaded,
-                "report": times, "peak_rss_mb": peak}
+                "report": times, "workbench": pages, "peak_rss_mb": peak}
     finally:
         server.stop()

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from banli.auth import issue_token
 from banli.domain.types import Actor
 from banli.settings import Settings
-from banli.web.serve import GRACE_S
+from banli.web.serve import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 # The signing secret of the tests' systems: a real one's length and mix (a weak one is refused).
@@ -74,9 +73,7 @@ class LiveServer:
     def __init__(self, app):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on",
-                                                    timeout_graceful_shutdown=GRACE_S))
+        self.server = Server(app, "127.0.0.1", self.port, access_log=False)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "LiveServer":
@@ -93,14 +90,16 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-def token_for(secret: str, role: str, bureau: str | None = None, user: str | None = None) -> str:
-    return issue_token(secret, Actor(user=user or f"test-{role}", bureau=bureau, role=role), 3600)
+def token_for(secret: str, role: str, bureau: str | None = None, user: str | None = None,
+              filer: str | None = None) -> str:
+    return issue_token(secret, Actor(user=user or f"test-{role}", bureau=bureau, role=role,
+                                     filer=filer), 3600)
 
 
 @pytest.fixture
 def server(system):
     """The embedded app served over real HTTP; `server.client(role, bureau)` gives an httpx
-    client signed in as that role."""
+    client signed in as that role (`filer=`: a filer's id in the registry)."""
     from apps.embedded import create_app
 
     app = create_app(system)
@@ -108,12 +107,13 @@ def server(system):
         clients: list[httpx.Client] = []
 
         def client(role: str | None = "coordinator", bureau: str | None = None,
-                   token: str | None = None) -> httpx.Client:
+                   token: str | None = None, filer: str | None = None) -> httpx.Client:
             headers = {}
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
             elif role is not None:
-                headers["Authorization"] = f"Bearer {token_for(system.settings.secret, role, bureau)}"
+                headers["Authorization"] = (
+                    f"Bearer {token_for(system.settings.secret, role, bureau, filer=filer)}")
             c = httpx.Client(base_url=live.url, headers=headers, timeout=60)
             clients.append(c)
             return c
@@ -137,6 +137,20 @@ def kafka_broker():
         yield broker
     finally:
         broker.cleanup()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server for the whole session (deploy/s3proxy/s3proxy.sh: s3proxy's
+    jars from Maven Central, filesystem backend, fresh data dir, free port).
+    `BANLI_S3_ENDPOINT` points the tests at an external one instead."""
+    from tests.s3_server import S3Server
+
+    server = S3Server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ DISCLOSURE_ROWS = {"答复全文公开": "full", "答复摘要公开": "summary"
                    "答复依法不公开": "exempt", "答复未决定": "undecided"}
 FEEDBACK_ROWS = {"反馈满意": "satisfied", "反馈基本满意": "basically_satisfied",
                  "反馈不满意": "dissatisfied"}
+RECORDER_ROWS = {"满意度录入：代表委员本人": "filer", "满意度录入：交办单位": "office",
+                 "满意度录入：承办单位自行录入": "bureau"}
 RATE_ROWS = {zh: key for key, (zh, _) in RATE_NAMES.items()}
 RATE_CELL = re.compile(r"^(\d+(?:\.\d)?)%（(\d+)/(\d+)）$")
 
@@ -44,14 +46,15 @@ def docx_tables(data: bytes) -> list[tuple[str, Rows]]:
             last = text if text.startswith("表") else ("" if text else last)
         elif tag == "tbl":
             table = DocxTable(element, document)
-            tables.append((last, [[c.text for c in row.cells] for row in table.rows]))
+            tables.append((last, [[c.text.replace("\n", "") for c in row.cells]
+                                  for row in table.rows]))
             last = ""
     return tables
 
 
 def docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    return "\n".join(p.text for p in document.paragraphs)
+    document = docx.Document(io.BytesIO(data))  # without the breaks the writer allows
+    return "\n".join(p.text for p in document.paragraphs).replace("\u200b", "")
 
 
 class _HtmlTables(HTMLParser):
@@ -85,6 +88,13 @@ class _HtmlTables(HTMLParser):
             if sink is not None:
                 sink.append(data)
         self.text.append(data)
+
+
+def html_text(data: bytes) -> str:
+    """The page's text, tags left out."""
+    parser = _HtmlTables()
+    parser.feed(data.decode())
+    return "".join(parser.text)
 
 
 def html_tables(data: bytes) -> list[tuple[str, Rows]]:
@@ -227,9 +237,10 @@ def assert_tables_state(tables: list[tuple[str, Rows]], e: Expected) -> None:
     header, *rows = _table(tables, "答复公开和意见反馈")
     for label, this_year, since in rows:
         group, key = (("disclosure", DISCLOSURE_ROWS[label]) if label in DISCLOSURE_ROWS
-                      else ("feedback", FEEDBACK_ROWS[label]))
+                      else ("feedback", FEEDBACK_ROWS[label]) if label in FEEDBACK_ROWS
+                      else ("feedback_recorders", RECORDER_ROWS[label]))
         assert (int(this_year), int(since)) == (r[group][key], term[group][key]), label
-    assert len(rows) == len(DISCLOSURE_ROWS) + len(FEEDBACK_ROWS)
+    assert len(rows) == len(DISCLOSURE_ROWS) + len(FEEDBACK_ROWS) + len(RECORDER_ROWS)
 
     if e.term_start < y:
         header, *rows = _table(tables, "本届以来分年度办理情况")

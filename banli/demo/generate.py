@@ -1,4 +1,4 @@
-"""A deterministic random history: every command of DOMAIN.md, in business-time order.
+"""A deterministic random history: every command of the registry, in business-time order.
 
     python -m banli.demo.generate --proposals 1000 --seed 7 [--noise 0.05] > history.jsonl
 
@@ -29,6 +29,7 @@ proposals still in progress, never the whole history.
 from __future__ import annotations
 
 import argparse
+import functools
 import heapq
 import json
 import random
@@ -38,6 +39,8 @@ from datetime import date, timedelta
 from typing import Any, Iterator, Sequence
 
 from ..domain.deadlines import add_months
+from ..domain.registry import BY_TYPE, REGISTRY
+from ..domain.vocabulary import command_forms, example
 from .model import BUREAUS as MODEL_BUREAUS
 
 Line = dict[str, Any] | str
@@ -67,11 +70,27 @@ AFFILIATIONS = {
     "npc_suggestion": ["浦东新区代表团", "黄浦区代表团", "徐汇区代表团", "闵行区代表团", "解放军代表团"],
     "cppcc_proposal": ["经济界别", "科技界别", "教育界别", "无党派人士界别", "金融界别", "民盟市委"],
 }
+# The filer registry: each name of FILERS registered under one delegation or sector (the
+# proposals name them under any: those of another are linked afterwards, by id).
+FILER_REGISTRY = [(f"filer-{k:02d}", name,
+                   AFFILIATIONS[KINDS[k % 2]][k % len(AFFILIATIONS[KINDS[k % 2]])])
+                  for k, name in enumerate(FILERS)]
 SIGNERS = ["芮文彪", "王志刚", "李明", None]
 METHODS = ("phone", "visit", "meeting", "online", "letter")
 RESULTS = ("solved", "planned", "deferred", "reference")
 DISCLOSURES = ("full", "summary", "withheld", "exempt")
 SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
+
+
+# The commands the planner models (when each happens, on which duty, what it depends on). The
+# demo generates from the registry: every other command on a proposal is sent as its example
+# (_Planner.others), so that a command added to the registry is in the demo's histories too.
+MODELLED = frozenset({
+    "register_bureau", "register_filer", "link_filers", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
+    "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
+    "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
+    "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge"})
+UNMODELLED = [spec for spec in REGISTRY if spec.type not in MODELLED]
 
 
 # Routing histories (`routing_noise`): the bureau in charge of each topic, and how proposals on
@@ -197,6 +216,7 @@ class _Planner:
             submit["key_item"] = True
         steps = [self.cmd(t0, "submit", **submit)]
         self.context = {"pid": pid, "submit": steps[0][1], "leads": [], "cos": []}
+        steps += self.links(pid, submit, t0)
 
         fate = rng.random()
         target = self.targets.get((year, kind))
@@ -230,6 +250,12 @@ class _Planner:
             reply_due, opinion_due = add_months(assigned, 2), assigned + timedelta(days=20)
             assign.update(reply_due=reply_due.isoformat(), opinion_due=opinion_due.isoformat())
         steps.append(self.cmd(t_assign, "assign", **assign))
+        # A few become key items (重点督办件) once assigned, drawn from a stream of their own so
+        # that every other line is what it was before key items were marked.
+        keys = random.Random(f"key/{pid}")
+        if not submit.get("key_item") and keys.random() < 0.03:
+            steps.append(self.cmd(t_assign + keys.randint(DAY, 10 * DAY), "mark_key_item",
+                                  proposal=pid, key=True, reason="市领导关注，列为重点督办件"))
 
         tracked = {b: ("lead", t_assign, reply_due) for b in leads}
         tracked.update({b: ("co", t_assign, opinion_due) for b in cos})
@@ -281,8 +307,40 @@ class _Planner:
                 steps.append(self.cmd(t_end, "merge", proposal=pid, into=target))
         else:
             self.targets[(year, kind)] = pid
+            steps += self.others(pid, tracked, max(t for t, _ in steps))
         steps.sort(key=lambda s: s[0])
         return steps
+
+    def links(self, pid: str, submit: dict[str, Any], t0: int
+              ) -> list[tuple[int, dict[str, Any]]]:
+        """On a fifth of the proposals naming a registered filer under another delegation or
+        sector than the registry's (`submit` links only the filers of its own), the
+        coordinator links them by id a few days on. Drawn from a random stream of its own:
+        every other line is what it would be without it."""
+        rng = random.Random(f"filers/{pid}")
+        ids = {name: (filer, where) for filer, name, where in FILER_REGISTRY}
+        unlinked = [{"id": ids[f["name"]][0], "name": f["name"]} for f in submit["filers"]
+                    if ids[f["name"]][1] != submit["affiliation"]]
+        if not unlinked or rng.random() >= 0.2:
+            return []
+        return [self.cmd(t0 + (1 + rng.randrange(5)) * DAY, "link_filers", proposal=pid,
+                         filers=unlinked)]
+
+    def others(self, pid: str, tracked: dict[str, tuple[str, int, date]], last: int
+               ) -> list[tuple[int, dict[str, Any]]]:
+        """The registry's commands on a proposal that the planner does not model, each sent as
+        its example (banli.domain.vocabulary) for the first lead on a quarter of the open
+        proposals, after all of their other records. Drawn from a random stream of their own:
+        every other line is what it would be without them."""
+        leads = sorted(b for b, (role, _, _) in tracked.items() if role == "lead")
+        rng, t, found = random.Random(f"registry/{pid}"), last, []
+        for spec in UNMODELLED:
+            if not spec.on_proposal or not leads or rng.random() >= 0.25:
+                continue
+            t += 1 + rng.randrange(DAY)
+            found.append(self.cmd(t, spec.type, **example(
+                spec.command, proposal=pid, bureau=leads[0], day=self.clock.day(t))))
+        return found
 
     def acknowledge_before(self, steps: list, pid: str, bureau: str, lo: int, hi: int) -> None:
         t = self.between(lo, hi)
@@ -296,13 +354,27 @@ class _Planner:
             steps.append(self.cmd(self.later(t_start, 0, 3), "acknowledge", proposal=pid,
                                   bureau=bureau))
         start, t = clock.day(t_start), t_start
+        # The bureau's requests for an extension (申请延期): a stream of their own, so that
+        # every other line is what it was before requests were generated.
+        asks = random.Random(f"extension/{pid}/{bureau}")
+        # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
+        lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
         if rng.random() < 0.05:
-            # Later than any profile's deadline (3 or 5 months), within the 6-month limit.
             t = self.later(t_start, 10, 45)
-            lo, hi = add_months(start, 5) + timedelta(days=1), add_months(start, 6)
             due = lo + timedelta(days=rng.randint(0, (hi - lo).days))
+            if asks.random() < 0.8:  # asked for a few days before the coordinator approved it
+                steps.append(self.cmd(t - asks.randint(DAY, 4 * DAY), "request_extension",
+                                      proposal=pid, bureau=bureau, reply_due=due.isoformat(),
+                                      reason="涉及多部门协调，申请延期"))
             steps.append(self.cmd(t, "extend_deadline", proposal=pid, bureau=bureau,
                                   reply_due=due.isoformat(), reason="涉及多部门协调，申请延期"))
+        elif asks.random() < 0.02:  # asked for, and denied, before any reply (2 weeks on)
+            t_ask = t_start + asks.randint(5 * DAY, 8 * DAY)
+            asked = lo + timedelta(days=asks.randint(0, (hi - lo).days))
+            steps.append(self.cmd(t_ask, "request_extension", proposal=pid, bureau=bureau,
+                                  reply_due=asked.isoformat(), reason="需开展专题调研，申请延期"))
+            steps.append(self.cmd(t_ask + asks.randint(DAY // 2, 3 * DAY), "deny_extension",
+                                  proposal=pid, bureau=bureau, reason="请按原期限答复"))
         outcome = rng.random()
         if outcome < 0.05:
             t_reply = None
@@ -572,6 +644,9 @@ def iter_entries(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020
                     for k, (b, name, en) in enumerate(registry)]
     for _, line, expected in planner.with_noise(registration):
         yield line, expected
+    for k, (filer, name, where) in enumerate(FILER_REGISTRY):  # clean: the noise is the above's
+        yield planner.cmd(2 * DAY + k, "register_filer", filer=filer, name=name,
+                          affiliation=where, term="十六届", account=filer.replace("-", ""))[1], None
 
     heap: list[tuple[int, int, int, list[Any]]] = []  # (time, proposal, step, its lines)
     n_years = last - first + 1
@@ -629,24 +704,27 @@ def demo_history() -> Iterator[str]:
         yield to_jsonl(line)
 
 
-def clocks_of(line: dict[str, Any]) -> frozenset[str]:
-    """The clocks a command's business time follows (the rule of time, DOMAIN.md): the duties it
-    records on (`duty:<bureau>`), and `proposal` for the proposal's own records. Withdraw and
-    merge follow every record: they name no clock and are handled by the caller."""
-    type_, bureau = line["type"], line.get("bureau")
-    match type_:
-        case "submit":
-            return frozenset({"proposal"})
-        case "assign":
-            return frozenset({"proposal", *(f"duty:{b}" for b in [*line["lead"], *line["co"]])})
-        case "reassign":
-            touched = [*line.get("add_lead", []), *line.get("add_co", []), *line.get("remove", [])]
-            return frozenset({"proposal", *(f"duty:{b}" for b in touched)})
-        case "supervise":
-            return frozenset({"proposal", *([f"duty:{bureau}"] if bureau else [])})
-        case "sign_off_reply":
-            return frozenset({f"duty:{bureau}", f"duty:{line['lead']}"})
-    return frozenset({f"duty:{bureau}"})
+def clocks_of(line: dict[str, Any]) -> frozenset[str] | None:
+    """The clocks a command's business time follows (the rule of time, DOMAIN.md), from its
+    registry entry: the duties of the bureaus it names (`duty:<bureau>`), and `proposal` for
+    the proposal's own records and the one that opens it. None for a command that follows
+    every record (withdraw, merge)."""
+    spec = BY_TYPE[line["type"]]
+    if spec.clock == "closing":
+        return None
+    named = [b for name in _bureau_fields(spec.type) for b in _bureaus_in(line.get(name))]
+    own = ("proposal",) if spec.clock in ("none", "proposal") else ()
+    return frozenset({*own, *(f"duty:{b}" for b in named)})
+
+
+@functools.cache
+def _bureau_fields(command_type: str) -> tuple[str, ...]:
+    form = next(f for f in command_forms() if f.type == command_type)
+    return tuple(f.name for f in form.fields if f.input in ("bureau", "bureaus"))
+
+
+def _bureaus_in(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
@@ -660,7 +738,7 @@ def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
     rng = random.Random(f"typed-in:{seed}")
     by_proposal: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
-        if isinstance(line, dict) and line["type"] != "register_bureau":
+        if isinstance(line, dict) and line["type"] not in ("register_bureau", "register_filer"):
             key = line.get("proposal") or _derived_id(line)  # a submit may leave it out
             by_proposal.setdefault(key, []).append(i)
     out = list(lines)
@@ -679,11 +757,10 @@ def _derived_id(line: dict[str, Any]) -> str:
 def _interleave(own: list[Any], rng: random.Random) -> list[Any]:
     """A random order of one proposal's lines that keeps each clock's lines in order: one lane
     (clock) is followed as long as it has a line ready, then another is picked at random."""
-    closing = {"withdraw", "merge"}
     # an approval follows every co-handler's duty where drafts are co-signed (the rule of time)
     cos = {f"duty:{b}" for line in own for b in [*line.get("co", []), *line.get("add_co", [])]}
-    clocks = [None if line["type"] in closing else
-              clocks_of(line) | (cos if line["type"] == "approve_reply" else frozenset())
+    clocks = [None if (mine := clocks_of(line)) is None else
+              mine | (cos if line["type"] == "approve_reply" else frozenset())
               for line in own]
     done = [False] * len(own)
     order: list[Any] = []

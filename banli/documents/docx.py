@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
+from typing import Callable
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.font import Font
 from lxml import etree
 
-from .blocks import Appendix, Block, Closing, Heading, Masthead, Para, Table, Title
+from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
+                     Title, Trace)
+from .layout import KEEP_WHOLE, PADDING, em, layout, rate_parts, unbroken
 
 # 字号 in points
 ERHAO, XIAOER, SANHAO, SIHAO, XIAOSI, WUHAO = 22, 18, 16, 14, 12, 10.5
@@ -49,10 +54,13 @@ PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w
                      "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 # characters XML 1.0 cannot carry (a title typed with a stray control character, say)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-TEXT_COLUMNS = {"标题", "Title", "承办单位", "主办单位", "Bureau"}
+CELL_MARGIN = Mm(1.0)     # left and right, inside each table cell (layout.PADDING: both, borders)
+Linker = Callable[[Trace], str]
 
 
-def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes:
+def write_docx(blocks: list[Block], lang: str, title: str, author: str,
+               link: Linker | None = None) -> bytes:
+    """The document; with `link`, each figure is a hyperlink to its drill-down."""
     doc = Document()
     _normal_style(doc, lang)
     _declare_fonts(doc)
@@ -62,8 +70,15 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes
     body = doc.paragraphs[0] if doc.paragraphs else None  # the template's empty paragraph
     if body is not None:
         body._element.getparent().remove(body._element)
+    links = _Links(doc.part, link) if link is not None else None
     wide = False
-    for block in blocks:
+    for index, block in enumerate(blocks):
+        # the signature and date never stand alone on a page: the line before goes with them;
+        # nor does a sentence that leads into a table ("…：") end a page without it
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
+        kept = isinstance(after, Closing) or (
+            isinstance(after, Table) and isinstance(block, Para)
+            and block.text.rstrip().endswith(("：", ":")))
         if isinstance(block, Masthead):
             _masthead(doc, block.agency, block.number)
         elif isinstance(block, Title):
@@ -73,22 +88,24 @@ def write_docx(blocks: list[Block], lang: str, title: str, author: str) -> bytes
             _paragraph(doc, block.text, HEI if block.level == 1 else KAI, SANHAO, indent=CHAR * 2,
                        keep_with_next=True)
         elif isinstance(block, Para):
-            _paragraph(doc, block.text, BODY, SANHAO, indent=CHAR * 2,
-                       align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+            p = _paragraph(doc, "", BODY, SANHAO, indent=CHAR * 2,
+                           align=WD_ALIGN_PARAGRAPH.JUSTIFY, keep_with_next=kept)
+            for part in block.parts:
+                _write(p, part, BODY, SANHAO, links, breakable=True)
         elif isinstance(block, Table):
-            _table(doc, block, wide)
+            _table(doc, block, wide, links)
         elif isinstance(block, Closing):
             _paragraph(doc, block.signer, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                       right=CHAR * 2, before=LINE * 2)
+                       right=CHAR * 2, before=LINE * 2, keep_with_next=True)
             _paragraph(doc, block.day, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.RIGHT,
                        right=CHAR * 2)
         elif isinstance(block, Appendix):
             section = doc.add_section(WD_SECTION.NEW_PAGE)
             _page(section, landscape=True)
             wide = True
-            _paragraph(doc, block.label, HEI, SANHAO)
+            _paragraph(doc, block.label, HEI, SANHAO, keep_with_next=True)
             _paragraph(doc, block.title, TITLE, XIAOER, align=WD_ALIGN_PARAGRAPH.CENTER,
-                       line=Pt(32), after=Pt(12))
+                       line=Pt(32), after=Pt(12), keep_with_next=True)
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, author, "Banli 办理"
     props.language = "zh-CN" if lang == "zh" else "en"
@@ -222,18 +239,67 @@ def _paragraph(doc, text: str, east: str, size: float, *, align=None, indent=Non
     if after is not None:
         fmt.space_after = after
     fmt.keep_with_next = keep_with_next or None
-    _fonts(p.add_run(NOT_XML.sub("", text))._r, east, size, color=color)
+    if text:
+        _fonts(p.add_run(NOT_XML.sub("", text))._r, east, size, color=color)
     return p
 
 
-def _masthead(doc, agency: str | None, number: str) -> None:
-    if agency:
-        # as large as 小初 (36 pt), smaller when the name would not fit on the 156 mm line
-        size = min(36.0, round(Mm(150).pt / max(len(agency), 1), 1))
-        _paragraph(doc, agency, TITLE, size, align=WD_ALIGN_PARAGRAPH.CENTER,
-                   line=Pt(size * 1.5), color=RED)
-    p = _paragraph(doc, number, BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
-                   before=LINE * 2 if agency else None)
+class _Links:
+    """Each figure's hyperlink relationship, one per address. python-docx's own relate_to looks
+    each one up among all the document's relationships and numbers it by counting them: with a
+    few thousand figures (a term of many years) that took most of a minute."""
+
+    def __init__(self, part, link: Linker):
+        self.part, self.link = part, link
+        self.ids: dict[str, str] = {}
+
+    def __call__(self, trace: Trace) -> str:
+        url = self.link(trace)
+        if url not in self.ids:
+            self.ids[url] = f"rIdFigure{len(self.ids) + 1}"
+            self.part.rels.add_relationship(RT.HYPERLINK, url, self.ids[url], is_external=True)
+        return self.ids[url]
+
+
+def _write(p, part: str | Figure, east: str | None, size: float, link: _Links | None,
+           kind: str = "text", lines: int = 1, breakable: bool = False) -> None:
+    """Text, or a figure: a hyperlink to its drill-down where there is a `link` (set as the
+    text around it: an official document is not blue). With `lines` 2, each unbroken piece of
+    a cell of `kind` on a line of its own (a rate's fraction under its percent, a case's level
+    under its number); `breakable` (a rate in running text), a line may end between its percent
+    and its fraction (a zero-width space), so that a long fraction does not leave the line
+    before it spread thin."""
+    text = NOT_XML.sub("", part.text if isinstance(part, Figure) else part)
+    pieces = unbroken(kind, text) if lines == 2 else [text]
+    if breakable and (parts := rate_parts(text)) is not None and " " not in text:
+        pieces = ["\u200b".join(parts)]  # "92% (24/26)" may break at its space already
+    runs = []
+    for n, piece in enumerate(pieces):
+        run = p.add_run(piece)
+        if east is not None:  # else the paragraph's style has the faces and size
+            _fonts(run._r, east, size)
+        if n:
+            run._r.insert(0 if run._r.rPr is None else 1, OxmlElement("w:br"))  # after w:rPr
+        runs.append(run._r)
+    if isinstance(part, Figure) and link is not None:
+        hyperlink = OxmlElement("w:hyperlink")
+        hyperlink.set(qn("r:id"), link(part.trace))
+        hyperlink.set(qn("w:history"), "1")
+        runs[0].addprevious(hyperlink)
+        for r in runs:
+            hyperlink.append(r)
+
+
+def _masthead(doc, agency: str, number: str | None) -> None:
+    """The agency's name in red, the document number under it (left out when there is none),
+    and the red rule."""
+    # as large as 小初 (36 pt), smaller when the name would not fit on the 156 mm line
+    size = min(36.0, round(Mm(150).pt / max(em(agency), 1), 1))
+    _paragraph(doc, agency, TITLE, size, align=WD_ALIGN_PARAGRAPH.CENTER,
+               line=Pt(size * 1.5), color=RED)
+    p = _paragraph(doc, number or "", BODY, SANHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
+                   before=LINE * 2 if number else None,
+                   line=None if number else Pt(SANHAO))
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "11"),
@@ -243,37 +309,81 @@ def _masthead(doc, agency: str | None, number: str) -> None:
     p._p.get_or_add_pPr().insert_element_before(borders, *PPR_AFTER_BORDERS)
 
 
-def _table(doc, block, wide: bool) -> None:
+def _table(doc, block: Table, wide: bool, link: _Links | None) -> None:
+    """A table laid out from its content (banli.documents.layout) as a fixed grid: rows never
+    split across pages, the header repeats on each, and a short table (or a long one's total
+    row with the rows before it) is kept together."""
     if block.caption:
         _paragraph(doc, block.caption, HEI, SIHAO, align=WD_ALIGN_PARAGRAPH.CENTER,
                    before=Pt(6), keep_with_next=True)
-    size = WUHAO if wide else XIAOSI
+    text_width = 225 if wide else 156
+    shape = layout(block, text_width, WUHAO if wide else XIAOSI, PADDING)
     table = doc.add_table(rows=1 + len(block.rows), cols=len(block.header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    text_columns = {i for i, h in enumerate(block.header) if h in TEXT_COLUMNS}
-    for row_index, values in enumerate([block.header, *block.rows]):
-        row = table.rows[row_index]
+    table.autofit = False  # w:tblLayout fixed: the grid below, not the content, decides
+    _cell_margins(table)
+    rows: list[list[str | Figure]] = [list(block.header), *block.rows]
+    styles = {(header, text): _cell_style(doc, shape.size, header, text)
+              for header in (True, False) for text in (True, False)}
+    kept = _kept_rows(len(rows), block.total, whole=not wide)
+    widths = [Mm(w) for w in shape.widths]
+    for column, width in zip(table.columns, widths):
+        column.width = width  # w:gridCol, which a fixed layout follows
+    for row_index, (row, values) in enumerate(zip(table.rows, rows)):
+        tr = row._tr.get_or_add_trPr()
+        tr.append(OxmlElement("w:cantSplit"))  # a row never breaks across pages
         if row_index == 0:  # repeat the header on every page
             header = OxmlElement("w:tblHeader")
             header.set(qn("w:val"), "1")
-            row._tr.get_or_add_trPr().append(header)
-        for column, value in enumerate(values):
-            p = row.cells[column].paragraphs[0]
-            fmt = p.paragraph_format
-            fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            fmt.space_before = fmt.space_after = Pt(2)
-            p.alignment = (WD_ALIGN_PARAGRAPH.LEFT if row_index and column in text_columns
-                           else WD_ALIGN_PARAGRAPH.CENTER)
-            _fonts(p.add_run(NOT_XML.sub("", value))._r, HEI if row_index == 0 else BODY, size)
-    if block.widths:
-        text_width = Mm(225 if wide else 156)
-        total = sum(block.widths)
-        table.autofit = False
-        widths = [int(text_width * share / total) for share in block.widths]
-        for column, width in zip(table.columns, widths):
-            column.width = width  # w:gridCol, which a fixed layout follows
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = width  # w:tcW, which WPS and older Words read
+            tr.append(header)
+        for column, (cell, value, width) in enumerate(zip(row.cells, values, widths)):
+            cell.width = width  # w:tcW, which WPS and older Words read
+            p = cell.paragraphs[0]
+            kind = block.kind(column)
+            p._p.get_or_add_pPr().style = styles[row_index == 0, kind == "text"]  # its id
+            if row_index in kept:
+                p.paragraph_format.keep_with_next = True
+            _write(p, value, None, shape.size, link if row_index else None, kind,
+                   shape.lines(column) if row_index else 1)
     _paragraph(doc, "", BODY, XIAOSI, line=Pt(12))  # a little air under the table
+
+
+def _cell_style(doc, size: float, header: bool, text: bool) -> str:
+    """The paragraph style of a table's cells at `size`: 黑体 in the header, else 仿宋, titles
+    and names on the left, single lines. One style, not each run's own formatting: a table of
+    a few thousand cells is written in a moment."""
+    name = f"Banli {'header' if header else 'cell'}{' text' if text and not header else ''} {size:g}"
+    found = [style for style in doc.styles if style.name == name]
+    if found:
+        return found[0].style_id
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Normal"]
+    _fonts(style.element, HEI if header else BODY, size)
+    fmt = style.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    fmt.space_before = fmt.space_after = Pt(2)
+    fmt.first_line_indent = Pt(0)
+    fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT if text and not header else WD_ALIGN_PARAGRAPH.CENTER
+    return style.style_id
+
+
+def _kept_rows(count: int, total: bool, whole: bool) -> set[int]:
+    """The rows kept with the next: all but the last of a short table in the text (`whole`);
+    else the header with the first two rows (a caption or a title never ends a page) and,
+    before a total row, the two rows above it (a total never stands alone)."""
+    if whole and count <= KEEP_WHOLE:
+        return set(range(count - 1))
+    return {0, 1} & set(range(count - 1)) | ({count - 3, count - 2} if total else set())
+
+
+def _cell_margins(table) -> None:
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(CELL_MARGIN.twips))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    properties = table._tbl.tblPr
+    properties.insert_element_before(margins, "w:tblLook", "w:tblCaption",
+                                     "w:tblDescription", "w:tblPrChange")

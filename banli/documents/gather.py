@@ -2,16 +2,19 @@
 ledger folded in memory) or the projections (ClickHouse) alike."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from ..domain.deadlines import Profile
-from ..domain.rates import RATES, Report, Scope, report_items, select
+from ..domain.rates import RATES, Report, Scope, entry_kind, report_items, select
 from ..domain.types import FIRST_DAY, KINDS, Kind, Level
 
 # Provincial people's congresses, like the national one, are elected together every five years.
 TERM_ANCHOR = 2018
+# The since-term section has a row per year: a few terms at most, not a century (whose report
+# per year, with an audit clock, would keep a request for minutes).
+MAX_TERM_YEARS = 30
 
 
 class SourceMismatch(ValueError):
@@ -31,13 +34,46 @@ class Source:
     # days lost to misrouting per bureau (banli.domain.routing_lineage.Misrouted), by scope;
     # None where the source cannot tell (the document then leaves the section out)
     misrouting_for: Callable[[Scope], list[Any]] | None = None
+    # the evidence behind the figures (None where the source cannot tell: no workbook then):
+    # the bureaus' records of a scope (each with `proposal_id`, `seq` and its `entry`: late,
+    # imported, on_time), and the events of some proposals (`EVENT_FIELDS`), every clock
+    entries_for: Callable[[Scope], list[dict[str, Any]]] | None = None
+    events_for: Callable[[Sequence[str]], list[dict[str, Any]]] | None = None
+
+
+# an event as the evidence lists it; `bureau` is the bureau it is about ("" for the proposal's
+# own: its submission, assignment, ...), the times are aware datetimes
+EVENT_FIELDS = ("event_id", "proposal_id", "seq", "type", "bureau", "occurred_at", "recorded_at")
+DEFAULT_OFFICE = ("建议提案办理工作办公室", "Office for Deputies' Suggestions and CPPCC Proposals")
+
+
+def office_named(zh: str | None, en: str | None) -> tuple[str, str] | None:
+    """The office issuing documents of all bureaus, as a deployment names it (BANLI_OFFICE_NAME,
+    BANLI_OFFICE_NAME_EN): None when it names none (DEFAULT_OFFICE then)."""
+    if not (zh or en):
+        return None
+    return (zh or DEFAULT_OFFICE[0], en or zh or DEFAULT_OFFICE[1])
 
 
 def ledger_source(ledger) -> Source:
     """The reference: a `banli.history.MemoryLedger`, folded as of each scope's date."""
-    from ..history import reference_report
+    from ..history import reference_entries, reference_report
 
     from ..domain.routing_lineage import misrouting
+
+    def entries_for(scope: Scope) -> list[dict[str, Any]]:
+        proposals = list(ledger.proposals_as_of(scope.as_of))
+        return [{"proposal_id": event.proposal_id, "seq": event.seq,
+                 "bureau": event.__dict__["bureau"], "type": event.type,
+                 "entry": entry_kind(stamp, ledger.calendar, ledger.late_entry_working_days)}
+                for event, stamp in reference_entries(ledger, proposals, scope)]
+
+    def events_for(proposal_ids: Sequence[str]) -> list[dict[str, Any]]:
+        return [{"event_id": event.event_id, "proposal_id": event.proposal_id,
+                 "seq": event.seq, "type": event.type,
+                 "bureau": event.__dict__.get("bureau") or "",
+                 "occurred_at": event.occurred_at, "recorded_at": event.recorded_at}
+                for pid in proposal_ids for event in ledger.streams.get(pid, ())]
 
     return Source(
         report_for=lambda scope: reference_report(ledger, scope),
@@ -45,18 +81,24 @@ def ledger_source(ledger) -> Source:
                                              ledger.profile),
         names=dict(ledger.directory.bureaus),
         misrouting_for=lambda scope: misrouting(ledger.streams.values(), scope.years,
-                                                scope.as_of, scope.bureau))
+                                                scope.as_of, scope.bureau),
+        entries_for=entries_for, events_for=events_for)
 
 
 def store_source(store, profile: Profile, recorded_by: datetime | None = None,
-                 misrouting_for: Callable[[Scope], list[Any]] | None = None) -> Source:
-    """The projections: a `services.reporting.store.ReportingStore` (duck-typed, so the kernel
-    side does not import a service), optionally as recorded by an audit time; the service
-    passes its misrouting query (services.reporting.lineage)."""
+                 misrouting_for: Callable[[Scope], list[Any]] | None = None,
+                 events_for: Callable[[Sequence[str]], list[dict[str, Any]]] | None = None
+                 ) -> Source:
+    """The projections: a `services.reporting.projections.store.ReportingStore` (duck-typed,
+    so the kernel side does not import a service), optionally as recorded by an audit time;
+    the service passes its misrouting query (services.reporting.projections.lineage) and its
+    events query (the evidence)."""
     names = {b: (n["name"], n["name_en"]) for b, n in store.bureau_names().items()}
     return Source(report_for=lambda scope: store.report(scope, profile, recorded_by),
                   items_for=lambda scope: store.items(scope, profile, recorded_by), names=names,
-                  misrouting_for=misrouting_for)
+                  misrouting_for=misrouting_for,
+                  entries_for=lambda scope: store.entries(scope, recorded_by),
+                  events_for=events_for)
 
 
 def congress_term_start(year: int) -> int:
@@ -92,7 +134,7 @@ class Bundle:
     level: Level | None
     kind: Kind | None
     recorded_by: datetime | None
-    doc_number: str | None
+    doc_number: str | None             # 发文字号; None: left out
     current: Period                    # the year
     term: Period                       # term_start..year
     previous: Period | None            # last year, as of the same day a year earlier
@@ -100,6 +142,9 @@ class Bundle:
     by_bureau: list[tuple[str, Report, Fractions]]  # documents for all bureaus only
     revised: list[tuple[dict[str, Any], dict[str, Any]]]     # (then, now) per changed result
     misrouted: list[Any] | None = None                       # since the term began, per bureau
+    doc_date: date | None = None       # 成文日期 (default: the as-of date)
+    # who issues a document of all bureaus: the office overseeing them (zh, en)
+    office: tuple[str, str] = DEFAULT_OFFICE
 
     @property
     def lead_items(self) -> list[dict[str, Any]]:
@@ -108,8 +153,7 @@ class Bundle:
     @property
     def review(self) -> list[dict[str, Any]]:
         """Since the term began: replies first left undisclosed (withheld or exempt)."""
-        return sorted((i for i in select(self.term.items, "replied")
-                       if i["first_disclosure"] in ("withheld", "exempt")), key=_item_order)
+        return sorted(select(self.term.items, "first_undisclosed"), key=_item_order)
 
     def name(self, bureau: str | None, lang: str) -> str:
         if bureau is None:
@@ -158,19 +202,28 @@ def _a_year_earlier(day: date) -> date:
 def build_bundle(source: Source, *, bureau: str | None, year: int, as_of: date,
                  profile: Profile, term_start: int | None = None, level: Level | None = None,
                  kind: Kind | None = None, recorded_by: datetime | None = None,
-                 doc_number: str | None = None, attempts: int = 1) -> Bundle:
+                 doc_number: str | None = None, doc_date: date | None = None,
+                 office: tuple[str, str] | None = None, attempts: int = 1) -> Bundle:
     """Gather one document's numbers from `source` (whose reports must use `profile`). The
-    term starts by default with the congress term `year` falls in. A live store may take new
-    events between its queries, so its reports and items can disagree for a moment: with
-    `attempts` > 1 the gathering is tried again before `SourceMismatch` is raised."""
+    term starts by default with the congress term `year` falls in. `doc_number` (发文字号),
+    `doc_date` (成文日期, default `as_of`) and `office` (the issuer of a document of all
+    bureaus, zh and en) are printed as given. A live store may take new events between its
+    queries, so its reports and items can disagree for a moment: with `attempts` > 1 the
+    gathering is tried again before `SourceMismatch` is raised."""
     if term_start is None:
         term_start = max(congress_term_start(year), FIRST_DAY.year)
     if not 1949 <= term_start <= year <= 2199:
         raise ValueError(f"the term starts in or before the year: {term_start}–{year}")
+    if year - term_start >= MAX_TERM_YEARS:
+        raise ValueError(f"a term is at most {MAX_TERM_YEARS} years (a row each in the "
+                         f"document): {term_start}–{year}")
+    if doc_date is not None and doc_date < as_of:
+        raise ValueError(f"the document's date {doc_date} is before its data's {as_of}")
     for attempt in range(attempts):
         try:
-            return _gather(source, bureau, year, as_of, profile, term_start, level, kind,
-                           recorded_by, doc_number)
+            bundle = _gather(source, bureau, year, as_of, profile, term_start, level, kind,
+                             recorded_by, doc_number or None)
+            return replace(bundle, doc_date=doc_date, office=office or bundle.office)
         except SourceMismatch:
             if attempt == attempts - 1:
                 raise

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import html
+from typing import Callable
 
-from .blocks import Appendix, Block, Closing, Heading, Masthead, Para, Table, Title, title_of
+from .blocks import (NO_WRAP, Appendix, Block, Closing, Figure, Heading, Masthead, Para, Table,
+                     Title, Trace, title_of)
+from .layout import KEEP_WHOLE, PADDING, layout, rate_parts, unbroken
 
 HTML_FONTS = {
     "title": '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "STZhongsong", "华文中宋", "SimSun", '
@@ -38,8 +41,14 @@ caption {{ font-family: {HTML_FONTS['h1']}; font-size: 14pt; padding: .4em 0; }}
 th, td {{ border: 1px solid #000; padding: 2px 5px; text-align: center; vertical-align: middle; }}
 th {{ font-family: {HTML_FONTS['h1']}; font-weight: normal; }}
 td.text {{ text-align: left; }}
+td.nowrap, td .part {{ white-space: nowrap; }}
 thead {{ display: table-header-group; }}
-tr {{ page-break-inside: avoid; }}
+tr {{ page-break-inside: avoid; break-inside: avoid; }}
+tr.kept {{ page-break-after: avoid; break-after: avoid; }}
+table.whole {{ page-break-inside: avoid; break-inside: avoid; }}
+h1, h2, h3, caption, .label, p.lead {{ page-break-after: avoid; break-after: avoid; }}
+a.figure {{ color: inherit; text-decoration: underline dotted #888; }}
+@media print {{ a.figure {{ text-decoration: none; }} }}
 .closing {{ text-align: right; text-indent: 0; margin-top: 2em; padding-right: 2em; }}
 .closing + .closing {{ margin-top: 0; padding-right: 4em; }}
 .appendix {{ page: wide; page-break-before: always; max-width: 245mm; margin: 2em auto; }}
@@ -51,41 +60,56 @@ tr {{ page-break-inside: avoid; }}
 """
 
 
-def write_html(blocks: list[Block], lang: str) -> str:
+Linker = Callable[[Trace], str]
+
+
+def write_html(blocks: list[Block], lang: str, link: Linker | None = None) -> str:
+    """The document as one self-contained page; with `link`, each figure is a link to its
+    drill-down."""
     e = html.escape
+
+    def part(value: str | Figure, kind: str = "text", lines: int = 1,
+             breakable: bool = False) -> str:
+        """Text, or a figure linked; each unbroken piece of a cell on a line of its own
+        (`lines` 2: a rate's fraction under its percent), or a rate in running text
+        (`breakable`) where a line may end between its percent and its fraction."""
+        text = value.text if isinstance(value, Figure) else value
+        shown = e(text)
+        if lines == 2:
+            shown = "<br>".join(f'<span class="part">{e(p)}</span>'
+                                for p in unbroken(kind, text))
+        elif breakable and (pieces := rate_parts(text)) is not None:
+            shown = (" " if " " in text else "<wbr>").join(
+                f'<span class="part">{e(p)}</span>' for p in pieces)
+        if isinstance(value, Figure) and link is not None:
+            return f'<a class="figure" href="{e(link(value.trace))}">{shown}</a>'
+        return shown
+
     out = [f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
            f'<meta charset="utf-8">\n<title>{e(title_of(blocks))}</title>\n'
            f"<style>{HTML_STYLE}</style>\n</head>\n<body>\n<main>"]
     in_appendix = False
-    for block in blocks:
+    for index, block in enumerate(blocks):
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
         if isinstance(block, Masthead):
-            if block.agency:
-                out.append(f'<p class="masthead">{e(block.agency)}</p>')
-            out.append(f'<p class="docnum">{e(block.number)}</p><hr class="rule">')
+            out.append(f'<p class="masthead">{e(block.agency)}</p>')
+            if block.number:
+                out.append(f'<p class="docnum">{e(block.number)}</p>')
+            out.append('<hr class="rule">')
         elif isinstance(block, Title):
             out.append(f"<h1>{e(block.text)}</h1>")
         elif isinstance(block, Heading):
             out.append(f"<h{block.level + 1}>{e(block.text)}</h{block.level + 1}>")
         elif isinstance(block, Para):
-            out.append(f"<p>{e(block.text)}</p>")
+            # printed with what follows: a sentence leading into a table ("…："), the line
+            # before the signature (which never stands alone on a page)
+            lead = ' class="lead"' if isinstance(after, Closing) or (
+                isinstance(after, Table) and block.text.rstrip().endswith(("：", ":"))) else ""
+            out.append(f"<p{lead}>{''.join(part(p, breakable=True) for p in block.parts)}</p>")
         elif isinstance(block, Table):
-            text_columns = {i for i, h in enumerate(block.header)
-                            if h in ("标题", "Title", "承办单位", "Bureau", "主办单位")}
-            cell = ('<td class="text">{}</td>', "<td>{}</td>")
-            rows = "\n".join(
-                "<tr>" + "".join(cell[i not in text_columns].format(e(c))
-                                 for i, c in enumerate(row)) + "</tr>" for row in block.rows)
-            caption = f"<caption>{e(block.caption)}</caption>\n" if block.caption else ""
-            columns = ""
-            if block.widths:
-                columns = "<colgroup>" + "".join(
-                    f'<col style="width:{share / sum(block.widths):.1%}">'
-                    for share in block.widths) + "</colgroup>\n"
-            out.append(f"<table>\n{caption}{columns}<thead><tr>"
-                       + "".join(f"<th>{e(h)}</th>" for h in block.header)
-                       + f"</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
+            out.append(_table(block, in_appendix, part))
         elif isinstance(block, Closing):
-            out.append(f'<p class="closing">{e(block.signer)}</p>'
+            out.append(f'<p class="closing lead">{e(block.signer)}</p>'
                        f'<p class="closing">{e(block.day)}</p>')
         elif isinstance(block, Appendix):
             out.append('</main>\n<section class="appendix">')
@@ -94,3 +118,29 @@ def write_html(blocks: list[Block], lang: str) -> str:
     out.append("</section>" if in_appendix else "</main>")
     out.append("</body>\n</html>\n")
     return "\n".join(out)
+
+
+def _table(block: Table, wide: bool, part: Callable[..., str]) -> str:
+    """Columns as wide as the DOCX's (banli.documents.layout), number cells unwrapped, rows
+    never split when printed, a short table in the text on one page, and a total row kept with
+    the row before it."""
+    e = html.escape
+    shape = layout(block, 243 if wide else 156, 10.5 if wide else 12, PADDING)
+    classes = ['class="text"' if block.kind(i) == "text" else
+               'class="nowrap"' if block.kind(i) in NO_WRAP else ""
+               for i in range(len(block.header))]
+    kept = {len(block.rows) - 2} if block.total and len(block.rows) > 1 else set()
+    whole = ' class="whole"' if not wide and len(block.rows) < KEEP_WHOLE else ""
+    rows = "\n".join(
+        ('<tr class="kept">' if n in kept else "<tr>")
+        + "".join(f"<td {classes[i]}>".replace(" >", ">")
+                  + part(c, block.kind(i), shape.lines(i)) + "</td>"
+                  for i, c in enumerate(row)) + "</tr>"
+        for n, row in enumerate(block.rows))
+    caption = f"<caption>{e(block.caption)}</caption>\n" if block.caption else ""
+    total = sum(shape.widths)
+    columns = "<colgroup>" + "".join(f'<col style="width:{w / total:.1%}">'
+                                     for w in shape.widths) + "</colgroup>\n"
+    return (f'<table{whole} style="font-size:{shape.size}pt">\n{caption}{columns}<thead><tr>'
+            + "".join(f"<th>{e(h)}</th>" for h in block.header)
+            + f"</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")

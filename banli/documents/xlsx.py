@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..sheets import Column, Sheet, write_xlsx
 from ..sheets.numbers import report_numbers
-from .blocks import Appendix, Block, Table
+from .blocks import Appendix, Block, Table, plain
 from .gather import Bundle
 
 
@@ -14,6 +14,6 @@ def write_attachment_xlsx(blocks: list[Block], bundle: Bundle, lang: str) -> byt
     assert isinstance(appendix, Appendix)
     table = next(block for block in blocks[start:] if isinstance(block, Table))
     columns = [Column(str(i), header, header) for i, header in enumerate(table.header)]
-    rows = [{str(i): cell for i, cell in enumerate(row)} for row in table.rows]
+    rows = [{str(i): plain(cell) for i, cell in enumerate(row)} for row in table.rows]
     return write_xlsx([Sheet(appendix.title, columns, rows)], lang=lang,
                       numbers=report_numbers(bundle.current.report))

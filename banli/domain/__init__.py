@@ -1,10 +1,10 @@
 """The shared kernel: commands, events, the Proposal aggregate, deadlines and rates. Pure."""
 from .deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from .decide import decide
-from .events import AnyEvent, Event, load_event
+from .events import Event
 from .proposal import Bureau, Context, Directory, MemoryDirectory, Proposal, evolve, fold
 from .rates import Scope, compute_report
-from .registry import COMMAND_TYPES, REGISTRY, AnyCommand, parse_command
+from .registry import COMMAND_TYPES, REGISTRY, AnyCommand, AnyEvent, load_event, parse_command
 from .rejections import Rejection
 
 __all__ = [

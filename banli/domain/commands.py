@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -16,9 +16,12 @@ from .types import (
     Day,
     DisclosureChoice,
     FeedbackChannel,
+    FilerId,
+    FilerKind,
     Frozen,
     Instant,
     Kind,
+    LetterFile,
     Level,
     ProposalId,
     Result,
@@ -26,6 +29,7 @@ from .types import (
     ShortText,
     Text,
 )
+from .words import Input, Labels
 
 def _type_required(schema: dict[str, Any]) -> None:
     """A command's `type` has a default in Python; in a body it says which command it is."""
@@ -36,15 +40,29 @@ def _type_required(schema: dict[str, Any]) -> None:
 class Command(Frozen):
     """Fields every command carries. `command_id`, `at` and `actor` are filled by the adapter
     that receives the command when the caller leaves them out (a new id, now, the signed-in
-    user); the kernel itself never invents them."""
+    user); the kernel itself never invents them. `actor` is whose act it is; `recorded_by` who
+    entered it, when that is someone else (an importer bringing in another's act: see
+    `entered_by`), set by the adapter from the signed-in user, never taken from a body."""
 
     model_config = ConfigDict(json_schema_extra=_type_required)
     if TYPE_CHECKING:  # each command's own Literal field
         type: str
 
+    # The words of the fields every command has, and of those many share (a command's own
+    # `labels` may name one otherwise: a co-handler's `bureau` signs a draft off).
+    labels: ClassVar[Labels] = Labels(
+        "指令", "command", type=("指令类型", "command type"), command_id=("指令编号", "command id"),
+        at=("发生时间", "business time"), actor=("操作人", "actor"), proposal=("建议提案", "proposal"),
+        bureau=("承办单位", "bureau"), reason=("理由", "reason"), note=("说明", "note"),
+        summary=("内容摘要", "summary"), comment=("意见", "comment"), result=("办理结果", "result"),
+        reply_due=("答复期限", "reply due"), opinion_due=("会办意见期限", "opinion due"),
+        signed_by=("签发人", "signed by"), letter=("答复函", "reply letter"),
+        recorded_by=("录入人", "recorded by"))
+
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     at: Instant | None = None
     actor: Actor | None = None
+    recorded_by: Actor | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @property
     def business_time(self) -> datetime:
@@ -55,7 +73,8 @@ class Command(Frozen):
     @property
     def stream(self) -> str:
         """The aggregate the command is decided against (the Kafka key, the log's stream)."""
-        return self.proposal  # type: ignore[attr-defined]  # every other command names one
+        proposal: str = self.__dict__["proposal"]  # every other command names one
+        return proposal
 
     @property
     def touches(self) -> tuple[str, ...]:
@@ -64,12 +83,36 @@ class Command(Frozen):
         return (bureau,) if bureau else ()
 
 
+FilerName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class Filer(Frozen):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    """One of a proposal's filers, by name, and by their id in the filer registry where it is
+    known (without one, `submit` links the one registered filer of that name and affiliation)."""
+
+    labels: ClassVar[Labels] = Labels("提出人", "filer", name=("姓名", "name"),
+                                      id=("代表委员编号", "filer id"))
+
+    name: FilerName
+    id: FilerId | None = None
+
+
+class FilerLink(Frozen):
+    """A registered filer linked to a proposal, under the name the proposal lists them by
+    (default: the name they are registered under)."""
+
+    labels: ClassVar[Labels] = Labels("提出人", "filer", id=("代表委员编号", "filer id"),
+                                      name=("建议提案所列姓名", "name on the proposal"))
+
+    id: FilerId
+    name: FilerName | None = None
 
 
 class RegisterBureau(Command):
     type: Literal["register_bureau"] = "register_bureau"
+    labels: ClassVar[Labels] = Labels(
+        "登记承办单位", "register a bureau", bureau=("单位代码", "bureau id"), name=("单位名称", "name"),
+        name_en=("英文名称", "English name"))
     bureau: BureauId
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     name_en: ShortText = ""
@@ -79,8 +122,34 @@ class RegisterBureau(Command):
         return bureau_stream(self.bureau)
 
 
+class RegisterFiler(Command):
+    """A deputy or member in Banli's filer registry (代表委员名册): their id, name, delegation
+    or sector (代表团/界别), term (届次) and the sign-in account that maps to them."""
+
+    type: Literal["register_filer"] = "register_filer"
+    labels: ClassVar[Labels] = Labels(
+        "登记代表委员", "register a filer", filer=("代表委员编号", "filer id"), name=("姓名", "name"),
+        kind=("类别", "kind"), affiliation=("代表团或界别", "delegation or sector"),
+        term=("届次", "term"), account=("登录账号", "sign-in account"))
+    filer: FilerId
+    name: FilerName
+    kind: FilerKind = "person"
+    affiliation: ShortText = ""
+    term: Annotated[str, StringConstraints(max_length=50)] = ""
+    account: Annotated[str, StringConstraints(max_length=128)] = ""
+
+    @property
+    def stream(self) -> str:
+        return filer_stream(self.filer)
+
+
 class Submit(Command):
     type: Literal["submit"] = "submit"
+    labels: ClassVar[Labels] = Labels(
+        "登记建议提案", "submit", proposal=("建议提案编号", "proposal id"), kind=("类型", "kind"),
+        level=("层级", "level"), year=("年度", "year"), number=("案号", "number"), title=("标题", "title"),
+        filers=("提出人", "filers"), affiliation=("代表团或界别", "delegation or sector"),
+        topics=("类别", "topics"), key_item=("重点督办件", "key item"))
     proposal: ProposalId | None = None
     kind: Kind
     level: Level = "municipal"
@@ -113,8 +182,22 @@ class Submit(Command):
         return self.proposal_id
 
 
+class LinkFilers(Command):
+    """The coordinator links a proposal's filers, named on it, to the registry (a proposal
+    recorded before they were registered names them only): each filer by id, under the name
+    the proposal lists them by."""
+
+    type: Literal["link_filers"] = "link_filers"
+    labels: ClassVar[Labels] = Labels("关联提出人", "link filers",
+                                      filers=("代表委员编号", "filer ids"))
+    proposal: ProposalId
+    filers: list[FilerLink] = Field(min_length=1, max_length=500)
+
+
 class Assign(Command):
     type: Literal["assign"] = "assign"
+    labels: ClassVar[Labels] = Labels(
+        "交办", "assign", lead=("主办单位", "lead bureaus"), co=("会办单位", "co-handling bureaus"))
     proposal: ProposalId
     lead: list[BureauId] = Field(max_length=50)
     co: list[BureauId] = Field(default_factory=list, max_length=100)
@@ -124,12 +207,14 @@ class Assign(Command):
 
 class Acknowledge(Command):
     type: Literal["acknowledge"] = "acknowledge"
+    labels: ClassVar[Labels] = Labels("签收", "acknowledge")
     proposal: ProposalId
     bureau: BureauId
 
 
 class Return(Command):
     type: Literal["return"] = "return"
+    labels: ClassVar[Labels] = Labels("退回", "return", reason=("退回理由", "reason for returning"))
     proposal: ProposalId
     bureau: BureauId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -137,6 +222,9 @@ class Return(Command):
 
 class Reassign(Command):
     type: Literal["reassign"] = "reassign"
+    labels: ClassVar[Labels] = Labels(
+        "调整交办", "reassign", add_lead=("增加主办单位", "add lead bureaus"),
+        add_co=("增加会办单位", "add co-handling bureaus"), remove=("撤销承办单位", "remove bureaus"))
     proposal: ProposalId
     add_lead: list[BureauId] = Field(default_factory=list, max_length=50)
     add_co: list[BureauId] = Field(default_factory=list, max_length=100)
@@ -157,6 +245,9 @@ class Reassign(Command):
 
 class LogContact(Command):
     type: Literal["log_contact"] = "log_contact"
+    labels: ClassVar[Labels] = Labels(
+        "沟通", "log a contact", stage=("沟通阶段", "stage"), method=("沟通方式", "method"),
+        note=("沟通情况", "what was said"))
     proposal: ProposalId
     bureau: BureauId
     stage: ContactStage
@@ -166,18 +257,27 @@ class LogContact(Command):
 
 class SubmitOpinion(Command):
     type: Literal["submit_opinion"] = "submit_opinion"
+    labels: ClassVar[Labels] = Labels(
+        "提交会办意见", "submit an opinion", bureau=("会办单位", "co-handling bureau"),
+        summary=("会办意见", "opinion"))
     proposal: ProposalId
     bureau: BureauId
     summary: Text = ""
 
 
 class Reply(Command):
+    """The lead's reply, with its signed letter (答复函) when it has one: a file uploaded before
+    (POST /api/proposals/{id}/letters), named here by its SHA-256."""
+
     type: Literal["reply"] = "reply"
+    labels: ClassVar[Labels] = Labels(
+        "答复", "reply", bureau=("主办单位", "lead bureau"), summary=("答复内容摘要", "summary of the reply"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
     summary: Text = ""
     signed_by: ShortText | None = None
+    letter: LetterFile | None = None
 
 
 class DraftReply(Command):
@@ -186,6 +286,9 @@ class DraftReply(Command):
     its sign-offs."""
 
     type: Literal["draft_reply"] = "draft_reply"
+    labels: ClassVar[Labels] = Labels(
+        "起草答复", "draft the reply", bureau=("主办单位", "lead bureau"),
+        summary=("答复稿摘要", "summary of the draft"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -197,6 +300,9 @@ class SignOffReply(Command):
     optional remark."""
 
     type: Literal["sign_off_reply"] = "sign_off_reply"
+    labels: ClassVar[Labels] = Labels(
+        "会签", "sign off the draft", bureau=("会签单位", "co-handler signing"),
+        lead=("主办单位", "lead bureau"), remark=("会签意见", "remark"))
     proposal: ProposalId
     bureau: BureauId
     lead: BureauId
@@ -211,6 +317,9 @@ class RegradeReply(Command):
     """The coordinator changes the result class of a draft reply under review, with a reason."""
 
     type: Literal["regrade_reply"] = "regrade_reply"
+    labels: ClassVar[Labels] = Labels(
+        "调整结果类别", "regrade the draft", bureau=("主办单位", "lead bureau"),
+        result=("调整后的办理结果", "new result"), reason=("调整理由", "reason"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -218,21 +327,28 @@ class RegradeReply(Command):
 
 
 class ApproveReply(Command):
-    """The lead bureau's leader approves the draft (签发): the reply is issued."""
+    """The lead bureau's leader approves the draft (签发): the reply is issued, with the signed
+    letter when it has one (as `Reply.letter`)."""
 
     type: Literal["approve_reply"] = "approve_reply"
+    labels: ClassVar[Labels] = Labels("签发", "approve and issue", bureau=("主办单位", "lead bureau"))
     proposal: ProposalId
     bureau: BureauId
     signed_by: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    letter: LetterFile | None = None
 
 
 class DecideDisclosure(Command):
     type: Literal["decide_disclosure"] = "decide_disclosure"
+    labels: ClassVar[Labels] = Labels(
+        "公开决定", "decide disclosure", bureau=("主办单位", "lead bureau"),
+        disclosure=("公开方式", "disclosure"), reason=("不公开理由", "reason if not disclosed"),
+        url=("公开网址", "URL"))
     proposal: ProposalId
     bureau: BureauId
     disclosure: DisclosureChoice
     reason: Text = ""
-    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    url: Annotated[str, StringConstraints(max_length=2000), Input("text")] | None = None
 
 
 class RecordFeedback(Command):
@@ -241,6 +357,10 @@ class RecordFeedback(Command):
     its own satisfaction is shown in the report (代表被满意)."""
 
     type: Literal["record_feedback"] = "record_feedback"
+    labels: ClassVar[Labels] = Labels(
+        "意见反馈", "record feedback", bureau=("主办单位", "lead bureau"),
+        satisfaction=("满意度", "satisfaction"), comment=("反馈意见", "comment"),
+        channel=("反馈渠道", "channel"))
     proposal: ProposalId
     bureau: BureauId
     satisfaction: Satisfaction
@@ -250,6 +370,9 @@ class RecordFeedback(Command):
 
 class Reopen(Command):
     type: Literal["reopen"] = "reopen"
+    labels: ClassVar[Labels] = Labels(
+        "重新办理", "reopen", bureau=("主办单位", "lead bureau"), reason=("重新办理理由", "reason"),
+        reply_due=("重新答复期限", "new reply due"))
     proposal: ProposalId
     bureau: BureauId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -258,6 +381,9 @@ class Reopen(Command):
 
 class ReviseResult(Command):
     type: Literal["revise_result"] = "revise_result"
+    labels: ClassVar[Labels] = Labels(
+        "修订办理结果", "revise the result", bureau=("主办单位", "lead bureau"),
+        result=("新的办理结果", "new result"), note=("跟踪落实情况", "follow-up"))
     proposal: ProposalId
     bureau: BureauId
     result: Result
@@ -266,40 +392,91 @@ class ReviseResult(Command):
 
 class ExtendDeadline(Command):
     type: Literal["extend_deadline"] = "extend_deadline"
+    labels: ClassVar[Labels] = Labels(
+        "批准延期", "extend the deadline", bureau=("主办单位", "lead bureau"),
+        reply_due=("延期后的答复期限", "new reply due"), reason=("延期理由", "reason"))
     proposal: ProposalId
     bureau: BureauId
     reply_due: Day
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
+class RequestExtension(Command):
+    """A lead bureau asks the coordinator for a later reply date (申请延期), with a reason: the
+    coordinator approves it (`extend_deadline`, which settles it) or denies it
+    (`deny_extension`). A new request replaces one still pending."""
+
+    type: Literal["request_extension"] = "request_extension"
+    labels: ClassVar[Labels] = Labels(
+        "申请延期", "request an extension", bureau=("主办单位", "lead bureau"),
+        reply_due=("申请的答复期限", "reply due requested"), reason=("申请理由", "reason"))
+    proposal: ProposalId
+    bureau: BureauId
+    reply_due: Day
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class DenyExtension(Command):
+    """The coordinator refuses a bureau's pending extension request, with a reason: its reply
+    date stays."""
+
+    type: Literal["deny_extension"] = "deny_extension"
+    labels: ClassVar[Labels] = Labels(
+        "不同意延期", "deny the extension", bureau=("主办单位", "lead bureau"),
+        reason=("不同意的理由", "reason"))
+    proposal: ProposalId
+    bureau: BureauId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class Supervise(Command):
     type: Literal["supervise"] = "supervise"
+    labels: ClassVar[Labels] = Labels(
+        "督办", "supervise", bureau=("被督办单位", "bureau supervised"), note=("督办意见", "note"))
     proposal: ProposalId
     bureau: BureauId | None = None
     note: Text = ""
 
 
+class MarkKeyItem(Command):
+    """The coordinator marks a proposal as a key item (重点督办件), or takes the mark off
+    (`key`: false), with a reason."""
+
+    type: Literal["mark_key_item"] = "mark_key_item"
+    labels: ClassVar[Labels] = Labels(
+        "重点督办件标记", "mark a key item", key=("列为重点督办件", "key item"),
+        reason=("理由", "reason"))
+    proposal: ProposalId
+    key: bool = True
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class Withdraw(Command):
     type: Literal["withdraw"] = "withdraw"
+    labels: ClassVar[Labels] = Labels("撤回", "withdraw", reason=("撤回理由", "reason"))
     proposal: ProposalId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class Merge(Command):
     type: Literal["merge"] = "merge"
+    labels: ClassVar[Labels] = Labels("并案", "merge", into=("并入", "merged into"))
     proposal: ProposalId
     into: ProposalId
 
 
 def fingerprint(command: Command) -> str:
-    """What a sender asked for, as a digest: the command without the id it carries and the actor
-    the edge put on it. The same sender resending the same command (an idempotent retry) gives
-    the same fingerprint; a used id with another body does not."""
+    """What a sender asked for, as a digest: the command without the id it carries and the
+    sender the edge put on it (its actor; for a command entered on another's behalf, who
+    entered it: the actor it names is then part of what was asked). The same sender resending
+    the same command (an idempotent retry) gives the same fingerprint; a used id with another
+    body does not."""
     global _last_fingerprint
     last = _last_fingerprint
     if last[0] is command:
         return last[1]
-    body = command.model_dump_json(exclude={"command_id", "actor"})
+    body = command.model_dump_json(exclude=_NOT_ASKED if command.recorded_by is None
+                                   else _NOT_ASKED_ON_BEHALF)
     found = hashlib.sha256(body.encode()).hexdigest()
     _last_fingerprint = (command, found)
     return found
@@ -312,9 +489,36 @@ def fingerprint(command: Command) -> str:
 _last_fingerprint: tuple[object, str] = (None, "")
 
 
+_NOT_ASKED = {"command_id", "actor"}
+_NOT_ASKED_ON_BEHALF = {"command_id", "recorded_by"}
+
+
+def recorder_of(command: Command) -> Actor | None:
+    """Who entered the command: `recorded_by`, else its actor (who entered it themselves)."""
+    return command.recorded_by or command.actor
+
+
 def sender_of(command: Command) -> str:
-    """Whose command id it is: ids are scoped to the one who sends them (actor_key)."""
-    return actor_key(command.actor) if command.actor is not None else ""
+    """Whose command id it is: ids are scoped to the one who sends them (actor_key), the one
+    who entered the command (recorder_of), not an actor it names on another's behalf."""
+    recorder = recorder_of(command)
+    return actor_key(recorder) if recorder is not None else ""
+
+
+_C = TypeVar("_C", bound=Command)
+
+
+def entered_by(command: _C, signed_in: Actor) -> _C:
+    """The command as `signed_in` enters it: `recorded_by` is the signed-in user where the
+    command's actor is someone else (an import line naming the actor whose act it records), and
+    none where the actor is the signed-in user. Whatever `recorded_by` the body carried is
+    replaced: who entered a command is the edge's to say, never the caller's. The edge decides
+    beforehand whether `signed_in` may name another actor at all (permissions.may_record_for);
+    the kernel checks it again (banli.domain.decide)."""
+    recorded_by = None if command.actor in (None, signed_in) else signed_in
+    if recorded_by == command.recorded_by:
+        return command
+    return command.model_copy(update={"recorded_by": recorded_by})
 
 
 def actor_key(actor: Actor) -> str:
@@ -324,6 +528,10 @@ def actor_key(actor: Actor) -> str:
 
 def bureau_stream(bureau: str) -> str:
     return f"bureau:{bureau}"
+
+
+def filer_stream(filer: str) -> str:
+    return f"filer:{filer}"
 
 
 def natural_key(level: str, kind: str, year: int, number: str) -> str:

@@ -1,18 +1,27 @@
 """The deciders: one per command type, each the rule of its command against a proposal's (or a
 bureau's) state, building the typed events it becomes (`Event(**env.next(), ...)`) or the
-rejection that says why not. The registry (banli.domain.registry) says which decider decides
-which command; `banli.domain.decide` runs what every command goes through first."""
+rejection that says why not. Each is declared with its Spec (`@decides`: its command, the events
+it emits, who may send it, the clock it follows, its route), which banli.domain.registry gathers;
+`banli.domain.decide` runs what every command goes through first."""
 from __future__ import annotations
+
+from datetime import date
 
 from . import commands as c
 from . import events as e
 from .envelope import Decision, Envelopes
-from .proposal import Assignment, Context, Proposal, ReplyDraft, State
+from .proposal import Assignment, Context, Proposal, ReplyDraft, State, linked
 from .rejections import Rejection
+from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
 from .types import RESULT_CLASS, Role, business_date
 from .workdays import OutsideCalendar
 
+SPECS = Specs()
+decides = SPECS.decides
 
+
+@decides(c.RegisterBureau, emits=(e.BureauRegistered,), roles=COORDINATING, clock="none",
+         route="/bureaus", service="intake", on_proposal=False)
 def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Envelopes) -> Decision:
     # The bureau's own stream says whether it is registered; not the directory, which may know
     # of this very command's event (Kafka: a registration a worker appended but did not commit
@@ -22,16 +31,67 @@ def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Enve
     return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
 
 
+@decides(c.RegisterFiler, emits=(e.FilerRegistered,), roles=COORDINATING, clock="none",
+         route="/filers", service="intake", on_proposal=False)
+def register_filer(state: State, cmd: c.RegisterFiler, ctx: Context, env: Envelopes) -> Decision:
+    # as for a bureau, the filer's own stream says whether it is registered
+    if state is not None:
+        return Rejection.of("duplicate_filer", filer=cmd.filer)
+    owner = ctx.directory.filer_of_account(cmd.account) if cmd.account else None
+    if owner is not None and owner != cmd.filer:
+        return Rejection.of("account_taken", account=cmd.account, owner=owner)
+    return [e.FilerRegistered(**env.next(), filer=cmd.filer, name=cmd.name, kind=cmd.kind,
+                              affiliation=cmd.affiliation, term=cmd.term, account=cmd.account)]
+
+
+@decides(c.Submit, emits=(e.ProposalSubmitted,), roles=COORDINATING, clock="none",
+         route="/proposals", service="intake", on_proposal=False)
 def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decision:
     if state is not None:
         return Rejection.of("duplicate_proposal", proposal=cmd.proposal_id)
     owner = ctx.directory.owner_of(cmd.natural_key)
     if owner is not None and owner != cmd.proposal_id:
         return Rejection.of("duplicate_number", key=cmd.natural_key, existing=owner)
+    ids = _filer_ids(cmd, ctx)
+    if isinstance(ids, Rejection):
+        return ids
     return [e.ProposalSubmitted(**env.next(),
         kind=cmd.kind, level=cmd.level, year=cmd.year, number=cmd.number, title=cmd.title,
-        filers=[f.name for f in cmd.filers], affiliation=cmd.affiliation, topics=cmd.topics,
-        summary=cmd.summary, key_item=cmd.key_item)]
+        filers=[f.name for f in cmd.filers], filer_ids=ids, affiliation=cmd.affiliation,
+        topics=cmd.topics, summary=cmd.summary, key_item=cmd.key_item)]
+
+
+def _filer_ids(cmd: c.Submit, ctx: Context) -> list[str | None] | Rejection:
+    """Each filer's id in the registry: the one given (registered, else refused), or the one
+    registered filer of that exact name and the proposal's affiliation (none where there is
+    none, or several: `link_filers` links them later)."""
+    ids: list[str | None] = []
+    for filer in cmd.filers:
+        if filer.id is not None and ctx.directory.filer_name(filer.id) is None:
+            return Rejection.of("unknown_filer", filer=filer.id)
+        found = [filer.id] if filer.id else ctx.directory.filers_named(filer.name,
+                                                                       cmd.affiliation)
+        ids.append(found[0] if len(found) == 1 and found[0] not in ids else None)
+    return ids
+
+
+@decides(c.LinkFilers, emits=(e.FilersLinked,), roles=COORDINATING, clock="none",
+         route=proposal_route("filers"), service="intake")
+def link_filers(p: Proposal, cmd: c.LinkFilers, ctx: Context, env: Envelopes) -> Decision:
+    links: list[e.LinkedFiler] = []
+    for link in cmd.filers:
+        registered = ctx.directory.filer_name(link.id)
+        if registered is None:
+            return Rejection.of("unknown_filer", filer=link.id)
+        if link.id in p.filer_ids or link.id in [made.id for made in links]:
+            continue  # linked already: linking again changes nothing
+        name = link.name or registered
+        links.append(e.LinkedFiler(name=name, id=link.id))
+        if linked(p, links) == linked(p, links[:-1]):
+            return Rejection.of("not_a_filer_name", proposal=p.id, name=name)
+    if not links:
+        return Rejection.of("already_linked", proposal=p.id)
+    return [e.FilersLinked(**env.next(), filers=links)]
 
 
 def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: list[str],
@@ -53,6 +113,8 @@ def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: 
             + [e.Duty(bureau=b, role="co", due=opinion_due) for b in cos])
 
 
+@decides(c.Assign, emits=(e.ProposalAssigned,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("assign"), service="intake")
 def assign(p: Proposal, cmd: c.Assign, ctx: Context, env: Envelopes) -> Decision:
     if p.ever_assigned:
         return Rejection.of("already_assigned", proposal=p.id)
@@ -64,6 +126,7 @@ def assign(p: Proposal, cmd: c.Assign, ctx: Context, env: Envelopes) -> Decision
     return [e.ProposalAssigned(**env.next(), duties=duties)]
 
 
+@decides(c.Reassign, emits=(e.ProposalReassigned,), roles=COORDINATING, clock="proposal")
 def reassign(p: Proposal, cmd: c.Reassign, ctx: Context, env: Envelopes) -> Decision:
     for bureau in cmd.remove:
         duty = p.duty(bureau)
@@ -103,6 +166,8 @@ def _replied_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
     return duty
 
 
+@decides(c.Acknowledge, emits=(e.AssignmentAcknowledged,), roles=BUREAUS, clock="duty",
+         route=proposal_route("acknowledge"))
 def acknowledge(p: Proposal, cmd: c.Acknowledge, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -112,6 +177,8 @@ def acknowledge(p: Proposal, cmd: c.Acknowledge, ctx: Context, env: Envelopes) -
     return [e.AssignmentAcknowledged(**env.next(), bureau=cmd.bureau)]
 
 
+@decides(c.Return, emits=(e.AssignmentReturned,), roles=BUREAUS, clock="duty",
+         route=proposal_route("return"))
 def return_(p: Proposal, cmd: c.Return, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -135,6 +202,8 @@ def _not_covered(gap: OutsideCalendar) -> Rejection:
                         first=gap.first_year, last=gap.last_year)
 
 
+@decides(c.LogContact, emits=(e.ContactLogged,), roles=BUREAUS, clock="duty",
+         route=proposal_route("contacts"))
 def log_contact(p: Proposal, cmd: c.LogContact, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -143,6 +212,8 @@ def log_contact(p: Proposal, cmd: c.LogContact, ctx: Context, env: Envelopes) ->
                                    note=cmd.note)]
 
 
+@decides(c.SubmitOpinion, emits=(e.OpinionSubmitted,), roles=BUREAUS, clock="duty",
+         route=proposal_route("opinion"))
 def submit_opinion(p: Proposal, cmd: c.SubmitOpinion, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau, "co")
     if isinstance(duty, Rejection):
@@ -157,21 +228,26 @@ def _awaiting_lead(p: Proposal, bureau: str) -> Assignment | Rejection:
     return duty
 
 
+@decides(c.Reply, emits=(e.ReplyIssued,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply"))
 def reply(p: Proposal, cmd: c.Reply, ctx: Context, env: Envelopes) -> Decision:
     duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
         return duty
     # A history import records replies as they were issued: their review, if any, happened
-    # before the system knew of them.
-    if ctx.profile.review and (cmd.actor is None or cmd.actor.role != "importer"):
+    # before the system knew of them (whoever's act it names: the importer entered it).
+    recorder = c.recorder_of(cmd)
+    if ctx.profile.review and (recorder is None or recorder.role != "importer"):
         steps = "cosign" in ctx.profile.review
         return Rejection.of("review_required", profile=ctx.profile.name,
                             steps="、经会办单位会签" if steps else "",
                             steps_en="co-signed" if steps else "reviewed")
     return [e.ReplyIssued(**env.next(), bureau=cmd.bureau, result=cmd.result, summary=cmd.summary,
-                                 signed_by=cmd.signed_by)]
+                                 signed_by=cmd.signed_by, letter=cmd.letter)]
 
 
+@decides(c.DraftReply, emits=(e.ReplyDrafted,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply/draft"))
 def draft_reply(p: Proposal, cmd: c.DraftReply, ctx: Context, env: Envelopes) -> Decision:
     duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -186,6 +262,8 @@ def _drafted(p: Proposal, lead: str) -> ReplyDraft | Rejection:
     return duty.draft
 
 
+@decides(c.SignOffReply, emits=(e.ReplySignedOff,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply/sign-off"))
 def sign_off_reply(p: Proposal, cmd: c.SignOffReply, ctx: Context, env: Envelopes) -> Decision:
     duty = _own_duty(p, cmd.bureau, "co")
     if isinstance(duty, Rejection):
@@ -198,6 +276,8 @@ def sign_off_reply(p: Proposal, cmd: c.SignOffReply, ctx: Context, env: Envelope
     return [e.ReplySignedOff(**env.next(), bureau=cmd.bureau, lead=cmd.lead, remark=cmd.remark)]
 
 
+@decides(c.RegradeReply, emits=(e.ReplyRegraded,), roles=COORDINATING, clock="duty",
+         route=proposal_route("reply/regrade"))
 def regrade_reply(p: Proposal, cmd: c.RegradeReply, ctx: Context, env: Envelopes) -> Decision:
     draft = _drafted(p, cmd.bureau)
     if isinstance(draft, Rejection):
@@ -208,6 +288,8 @@ def regrade_reply(p: Proposal, cmd: c.RegradeReply, ctx: Context, env: Envelopes
                                    reason=cmd.reason)]
 
 
+@decides(c.ApproveReply, emits=(e.ReplyApproved, e.ReplyIssued), roles=BUREAUS, clock="duty",
+         route=proposal_route("reply/approve"))
 def approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context, env: Envelopes) -> Decision:
     duty = _awaiting_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -222,9 +304,11 @@ def approve_reply(p: Proposal, cmd: c.ApproveReply, ctx: Context, env: Envelopes
             return Rejection.of("cosign_pending", pending=", ".join(sorted(pending)))
     return [e.ReplyApproved(**env.next(), bureau=cmd.bureau, signed_by=cmd.signed_by),
             e.ReplyIssued(**env.next(), bureau=cmd.bureau, result=draft.result, summary=draft.summary,
-                                 signed_by=cmd.signed_by)]
+                                 signed_by=cmd.signed_by, letter=cmd.letter)]
 
 
+@decides(c.DecideDisclosure, emits=(e.DisclosureDecided,), roles=BUREAUS, clock="duty",
+         route=proposal_route("disclosure"))
 def decide_disclosure(p: Proposal, cmd: c.DecideDisclosure, ctx: Context,
                        env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
@@ -234,14 +318,22 @@ def decide_disclosure(p: Proposal, cmd: c.DecideDisclosure, ctx: Context,
                                        reason=cmd.reason, url=cmd.url)]
 
 
+@decides(c.RecordFeedback, emits=(e.FeedbackRecorded,), roles=FEEDBACK, clock="duty",
+         route=proposal_route("feedback"))
 def record_feedback(p: Proposal, cmd: c.RecordFeedback, ctx: Context, env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
         return duty
+    # a filer rating a reply themselves does so on line (the page), unless they say otherwise
+    recorder = c.recorder_of(cmd)
+    channel = cmd.channel or ("online" if recorder is not None and recorder.role == "filer"
+                              else None)
     return [e.FeedbackRecorded(**env.next(), bureau=cmd.bureau, satisfaction=cmd.satisfaction,
-                                      comment=cmd.comment, channel=cmd.channel)]
+                                      comment=cmd.comment, channel=channel)]
 
 
+@decides(c.Reopen, emits=(e.HandlingReopened,), roles=BUREAUS, clock="duty",
+         route=proposal_route("reopen"))
 def reopen(p: Proposal, cmd: c.Reopen, ctx: Context, env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -257,6 +349,8 @@ def reopen(p: Proposal, cmd: c.Reopen, ctx: Context, env: Envelopes) -> Decision
                                       reply_due=cmd.reply_due)]
 
 
+@decides(c.ReviseResult, emits=(e.ResultRevised,), roles=BUREAUS, clock="duty",
+         route=proposal_route("revise-result"))
 def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes) -> Decision:
     duty = _replied_lead(p, cmd.bureau)
     if isinstance(duty, Rejection):
@@ -264,31 +358,81 @@ def revise_result(p: Proposal, cmd: c.ReviseResult, ctx: Context, env: Envelopes
     return [e.ResultRevised(**env.next(), bureau=cmd.bureau, result=cmd.result, note=cmd.note)]
 
 
-def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
-    duty = _own_duty(p, cmd.bureau, "lead")
+def _extensible(p: Proposal, bureau: str, reply_due: date, ctx: Context
+                ) -> Assignment | Rejection:
+    """A lead's first reply deadline, which may move to `reply_due`: later than it is, and no
+    later than the profile's limit after the assignment."""
+    duty = _own_duty(p, bureau, "lead")
     if isinstance(duty, Rejection):
         return duty
     if duty.replies:
-        return Rejection.of("already_replied", bureau=cmd.bureau, proposal=p.id)
-    if cmd.reply_due <= duty.due:
-        return Rejection.of("extension_not_later", reply_due=cmd.reply_due, current=duty.due)
+        return Rejection.of("already_replied", bureau=bureau, proposal=p.id)
+    if reply_due <= duty.due:
+        return Rejection.of("extension_not_later", reply_due=reply_due, current=duty.due)
     limit = ctx.profile.extension_limit(duty.assigned_on)
-    if cmd.reply_due > limit:
+    if reply_due > limit:
         return Rejection.of("extension_too_long", limit=limit)
+    return duty
+
+
+@decides(c.ExtendDeadline, emits=(e.DeadlineExtended,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extend-deadline"))
+def extend_deadline(p: Proposal, cmd: c.ExtendDeadline, ctx: Context, env: Envelopes) -> Decision:
+    """The coordinator's approval (settles a pending request, whatever date it asked)."""
+    duty = _extensible(p, cmd.bureau, cmd.reply_due, ctx)
+    if isinstance(duty, Rejection):
+        return duty
     return [e.DeadlineExtended(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
                                       reason=cmd.reason)]
 
 
+@decides(c.RequestExtension, emits=(e.ExtensionRequested,), roles=BUREAUS, clock="duty",
+         route=proposal_route("extension-request"))
+def request_extension(p: Proposal, cmd: c.RequestExtension, ctx: Context,
+                      env: Envelopes) -> Decision:
+    """What the coordinator could approve: the rules of an extension, asked in advance."""
+    duty = _extensible(p, cmd.bureau, cmd.reply_due, ctx)
+    if isinstance(duty, Rejection):
+        return duty
+    return [e.ExtensionRequested(**env.next(), bureau=cmd.bureau, reply_due=cmd.reply_due,
+                                 reason=cmd.reason)]
+
+
+@decides(c.DenyExtension, emits=(e.ExtensionDenied,), roles=COORDINATING, clock="duty",
+         route=proposal_route("extension-request/deny"))
+def deny_extension(p: Proposal, cmd: c.DenyExtension, ctx: Context, env: Envelopes) -> Decision:
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if duty.extension_request is None:
+        return Rejection.of("no_extension_request", bureau=cmd.bureau)
+    return [e.ExtensionDenied(**env.next(), bureau=cmd.bureau,
+                              reply_due=duty.extension_request.reply_due, reason=cmd.reason)]
+
+
+@decides(c.Supervise, emits=(e.ProposalSupervised,), roles=SUPERVISION, clock="proposal",
+         route=proposal_route("supervise"))
 def supervise(p: Proposal, cmd: c.Supervise, ctx: Context, env: Envelopes) -> Decision:
     if cmd.bureau is not None and p.duty(cmd.bureau) is None:
         return Rejection.of("not_assigned", bureau=cmd.bureau, proposal=p.id)
     return [e.ProposalSupervised(**env.next(), bureau=cmd.bureau, note=cmd.note)]
 
 
+@decides(c.MarkKeyItem, emits=(e.KeyItemMarked,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("key-item"))
+def mark_key_item(p: Proposal, cmd: c.MarkKeyItem, ctx: Context, env: Envelopes) -> Decision:
+    if p.key_item == cmd.key:
+        return Rejection.of("key_item_unchanged", proposal=p.id,
+                            now="已是" if cmd.key else "不是", now_en="is" if cmd.key else "is not")
+    return [e.KeyItemMarked(**env.next(), key=cmd.key, reason=cmd.reason)]
+
+
+@decides(c.Withdraw, emits=(e.ProposalWithdrawn,), roles=COORDINATING, clock="closing")
 def withdraw(p: Proposal, cmd: c.Withdraw, ctx: Context, env: Envelopes) -> Decision:
     return [e.ProposalWithdrawn(**env.next(), reason=cmd.reason)]
 
 
+@decides(c.Merge, emits=(e.ProposalMerged,), roles=COORDINATING, clock="closing")
 def merge(p: Proposal, cmd: c.Merge, ctx: Context, env: Envelopes) -> Decision:
     if cmd.into == p.id or ctx.directory.proposal_status(cmd.into) != "open":
         return Rejection.of("merge_target", into=cmd.into)

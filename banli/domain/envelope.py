@@ -26,6 +26,7 @@ class EnvelopeFields(TypedDict):
     occurred_at: datetime
     recorded_at: datetime
     actor: Actor
+    recorded_by: Actor | None
     command_id: str
 
 
@@ -33,8 +34,8 @@ class EnvelopeFields(TypedDict):
 class Envelopes:
     """The envelopes of a command's events, one after another: ids derived from the command's
     sender and id and the event's index, seq after the stream's version, the command's business
-    time, the context's record time and the command's actor.
-    `ReplyIssued(**env.next(), bureau=...)`."""
+    time, the context's record time, the command's actor and who entered it for them
+    (`recorded_by`). `ReplyIssued(**env.next(), bureau=...)`."""
 
     command: c.Command
     ctx: Context
@@ -55,7 +56,7 @@ class Envelopes:
             proposal_id=command.stream,
             seq=self.version + index + 1, occurred_at=command.at,
             recorded_at=self.ctx.recorded_at, actor=command.actor,
-            command_id=command.command_id)
+            recorded_by=command.recorded_by, command_id=command.command_id)
 
 
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
@@ -75,8 +76,9 @@ def event_id(sender: str, command_id: str, index: int) -> str:
 
 def event_sender(event: Event) -> str:
     """Whose command an event comes from: its sender as `commands.sender_of` names the sender of
-    the command (the envelope gives the event the command's actor)."""
-    return c.actor_key(event.actor)
+    the command (the envelope gives the event the command's actor and `recorded_by`: the one
+    who entered it is the sender)."""
+    return c.actor_key(event.recorded_by or event.actor)
 
 
 def _uuid5(name: str) -> str:

@@ -1,11 +1,13 @@
-"""Events: what happened, in the past tense, never changed. Old versions are upcast on read."""
+"""Events: what happened, in the past tense, never changed, each with its name and its fields'
+names for people (`labels`; a field it leaves out takes the words of the same field of the
+command that records it). Old versions are upcast on read. The union of events, which the logs
+decode (`load_event`), is derived from the registry (banli.domain.registry)."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Union, get_args
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 from .types import (
     Actor,
@@ -14,18 +16,30 @@ from .types import (
     ContactStage,
     DisclosureChoice,
     FeedbackChannel,
+    FilerKind,
     Frozen,
     Kind,
+    Letter,
     Level,
     Result,
     Role,
     Satisfaction,
 )
+from .words import Labels
+
+# Who reads an event besides the oversight roles and the bureaus it is about (the bureau whose
+# duty it records, or, for the proposal's own records, every bureau with a duty on it): the
+# proposal's filers, its lead bureaus (a co-handler's opinion, written for the lead's reply),
+# the co-handlers asked to sign the lead's draft off (a profile with `cosign`). Decided by
+# banli.domain.permissions.event_for.
+Reader = Literal["filers", "leads", "cosigners"]
 
 
 class Event(Frozen):
     """The envelope every event carries (DOMAIN.md): identity, order, both clocks, the actor
-    and the command that caused it."""
+    (whose act it was), who recorded it when that was someone else (`recorded_by`: an importer
+    bringing in another's act; none when the actor entered it, as for every event written
+    before it, whose JSON it leaves as it was) and the command that caused it."""
 
     event_id: str
     proposal_id: str
@@ -34,9 +48,24 @@ class Event(Frozen):
     occurred_at: datetime
     recorded_at: datetime
     actor: Actor
+    recorded_by: Actor | None = Field(default=None, exclude_if=lambda value: value is None)
     command_id: str
     if TYPE_CHECKING:  # each event's own Literal field (an annotation here would move it)
         type: str
+
+    labels: ClassVar[Labels] = Labels(
+        "事件", "event", type=("事件类型", "event type"), event_id=("事件编号", "event id"),
+        proposal_id=("建议提案", "proposal"), seq=("序号", "sequence"),
+        schema_version=("格式版本", "schema version"), occurred_at=("发生时间", "occurred at"),
+        recorded_at=("记录时间", "recorded at"), actor=("操作人", "actor"),
+        command_id=("指令编号", "command id"), recorded_by=("录入人", "recorded by"))
+    # Whether the state after it differs from the state before it in more than its version and
+    # the clocks of the records it is on: `evolve` has a case for each event that does, and one
+    # path for all that do not (they say False here).
+    changes_state: ClassVar[bool] = True
+    # Its audience beyond oversight and the bureaus it is about (`Reader`): none, unless it
+    # says (internal: drafts, sign-offs, approvals, regrades, returns, supervision ...).
+    shown_to: ClassVar[tuple[Reader, ...]] = ()
 
 
 ENVELOPE_FIELDS = frozenset(Event.model_fields) | {"type"}
@@ -44,28 +73,69 @@ ENVELOPE_FIELDS = frozenset(Event.model_fields) | {"type"}
 
 class BureauRegistered(Event):
     type: Literal["BureauRegistered"] = "BureauRegistered"
+    labels: ClassVar[Labels] = Labels("单位登记", "bureau registered")
     bureau: BureauId
     name: str
     name_en: str = ""
 
 
+class FilerRegistered(Event):
+    """A deputy or member entered in the filer registry (its stream is `filer:{id}`)."""
+
+    type: Literal["FilerRegistered"] = "FilerRegistered"
+    labels: ClassVar[Labels] = Labels("代表委员登记", "filer registered")
+    filer: str
+    name: str
+    kind: FilerKind = "person"
+    affiliation: str = ""
+    term: str = ""
+    account: str = ""
+
+
 class ProposalSubmitted(Event):
+    """Schema v2 added `filer_ids`, beside `filers` (their names), the id of each in the filer
+    registry (None: not linked; every filer of a v1 event)."""
+
     type: Literal["ProposalSubmitted"] = "ProposalSubmitted"
+    labels: ClassVar[Labels] = Labels("提交", "submitted", filer_ids=("代表委员编号", "filer ids"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    schema_version: int = 2
     kind: Kind
     level: Level
     year: int
     number: str
     title: str
     filers: list[str] = Field(default_factory=list)
+    filer_ids: list[str | None] = Field(default_factory=list)
     affiliation: str = ""
     topics: list[str] = Field(default_factory=list)
     summary: str = ""
     key_item: bool = False
 
 
+class LinkedFiler(Frozen):
+    labels: ClassVar[Labels] = Labels("提出人", "filer", name=("建议提案所列姓名", "name on the proposal"),
+                                      id=("代表委员编号", "filer id"))
+
+    name: str
+    id: str
+
+
+class FilersLinked(Event):
+    """Filers the proposal names linked to the registry (`link_filers`): each name, its id."""
+
+    type: Literal["FilersLinked"] = "FilersLinked"
+    labels: ClassVar[Labels] = Labels("关联提出人", "filers linked")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    filers: list[LinkedFiler]
+
+
 class Duty(Frozen):
     """One bureau's duty as assigned: its role and its deadline (reply for a lead, opinion for a
     co-handler), fixed at assignment so that later profile changes never rewrite history."""
+
+    labels: ClassVar[Labels] = Labels(
+        "承办任务", "duty", bureau=("承办单位", "bureau"), role=("承办角色", "role"), due=("期限", "due"))
 
     bureau: BureauId
     role: Role
@@ -74,28 +144,39 @@ class Duty(Frozen):
 
 class ProposalAssigned(Event):
     type: Literal["ProposalAssigned"] = "ProposalAssigned"
+    labels: ClassVar[Labels] = Labels("交办", "assigned", duties=("承办任务", "duties"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     duties: list[Duty]
 
 
 class AssignmentAcknowledged(Event):
     type: Literal["AssignmentAcknowledged"] = "AssignmentAcknowledged"
+    labels: ClassVar[Labels] = Labels("签收", "acknowledged")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
 
 
 class AssignmentReturned(Event):
     type: Literal["AssignmentReturned"] = "AssignmentReturned"
+    labels: ClassVar[Labels] = Labels("退回", "returned")
     bureau: BureauId
     reason: str
 
 
 class ProposalReassigned(Event):
     type: Literal["ProposalReassigned"] = "ProposalReassigned"
+    labels: ClassVar[Labels] = Labels(
+        "重新交办", "reassigned", added=("新增承办任务", "duties added"),
+        removed=("撤销的承办单位", "bureaus removed"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     added: list[Duty] = Field(default_factory=list)
     removed: list[BureauId] = Field(default_factory=list)
 
 
 class ContactLogged(Event):
     type: Literal["ContactLogged"] = "ContactLogged"
+    labels: ClassVar[Labels] = Labels("沟通", "contact logged")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     stage: ContactStage
     method: ContactMethod
@@ -104,23 +185,31 @@ class ContactLogged(Event):
 
 class OpinionSubmitted(Event):
     type: Literal["OpinionSubmitted"] = "OpinionSubmitted"
+    labels: ClassVar[Labels] = Labels("会办意见", "opinion submitted")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("leads",)  # the reply is written from it
     bureau: BureauId
     summary: str = ""
 
 
 class ReplyIssued(Event):
-    """Schema v2 added `signed_by` (签发人) and names results; v1 carried the letter grade."""
+    """Schema v2 added `signed_by` (签发人) and names results; v1 carried the letter grade. v3
+    added `letter`, the signed letter's file (None: issued without one, as every earlier reply)."""
 
     type: Literal["ReplyIssued"] = "ReplyIssued"
-    schema_version: int = 2
+    labels: ClassVar[Labels] = Labels("答复", "reply issued")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)  # with its letter
+    schema_version: int = 3
     bureau: BureauId
     result: Result
     summary: str = ""
     signed_by: str | None = None
+    letter: Letter | None = None
 
 
 class ReplyDrafted(Event):
     type: Literal["ReplyDrafted"] = "ReplyDrafted"
+    labels: ClassVar[Labels] = Labels("答复起草", "reply drafted")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("cosigners",)  # to be signed off
     bureau: BureauId
     result: Result
     summary: str = ""
@@ -130,6 +219,8 @@ class ReplySignedOff(Event):
     """A co-handler (`bureau`) signed off the lead's (`lead`) draft (会签)."""
 
     type: Literal["ReplySignedOff"] = "ReplySignedOff"
+    labels: ClassVar[Labels] = Labels("会签", "draft signed off")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("leads",)  # whose draft it signs
     bureau: BureauId
     lead: BureauId
     remark: str = ""
@@ -139,6 +230,9 @@ class ReplyRegraded(Event):
     """The coordinator changed the result class of `bureau`'s draft from `previous`."""
 
     type: Literal["ReplyRegraded"] = "ReplyRegraded"
+    labels: ClassVar[Labels] = Labels(
+        "结果调整", "draft regraded", previous=("原办理结果", "previous result"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("cosigners",)  # the draft they sign off
     bureau: BureauId
     result: Result
     previous: Result
@@ -149,12 +243,16 @@ class ReplyApproved(Event):
     """The lead bureau's leader approved the draft (签发); a ReplyIssued follows it."""
 
     type: Literal["ReplyApproved"] = "ReplyApproved"
+    labels: ClassVar[Labels] = Labels("签发", "reply approved")
+    changes_state: ClassVar[bool] = False  # the ReplyIssued after it does
     bureau: BureauId
     signed_by: str
 
 
 class DisclosureDecided(Event):
     type: Literal["DisclosureDecided"] = "DisclosureDecided"
+    labels: ClassVar[Labels] = Labels("公开决定", "disclosure decided")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     disclosure: DisclosureChoice
     reason: str = ""
@@ -165,6 +263,8 @@ class FeedbackRecorded(Event):
     """Schema v2 added `channel` (online, paper, phone; None: not stated, as in v1)."""
 
     type: Literal["FeedbackRecorded"] = "FeedbackRecorded"
+    labels: ClassVar[Labels] = Labels("意见反馈", "feedback recorded")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     schema_version: int = 2
     bureau: BureauId
     satisfaction: Satisfaction
@@ -174,6 +274,8 @@ class FeedbackRecorded(Event):
 
 class HandlingReopened(Event):
     type: Literal["HandlingReopened"] = "HandlingReopened"
+    labels: ClassVar[Labels] = Labels("重新办理", "handling reopened")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     reason: str
     reply_due: date
@@ -181,6 +283,8 @@ class HandlingReopened(Event):
 
 class ResultRevised(Event):
     type: Literal["ResultRevised"] = "ResultRevised"
+    labels: ClassVar[Labels] = Labels("结果修订", "result revised")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     bureau: BureauId
     result: Result
     note: str = ""
@@ -188,6 +292,30 @@ class ResultRevised(Event):
 
 class DeadlineExtended(Event):
     type: Literal["DeadlineExtended"] = "DeadlineExtended"
+    labels: ClassVar[Labels] = Labels("延期", "deadline extended")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
+class ExtensionRequested(Event):
+    """A lead bureau asked for a later reply date; pending until the coordinator extends the
+    deadline or denies it (or the bureau replies)."""
+
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    labels: ClassVar[Labels] = Labels("申请延期", "extension requested")
+    bureau: BureauId
+    reply_due: date
+    reason: str
+
+
+class ExtensionDenied(Event):
+    """The coordinator refused the bureau's pending request for `reply_due`."""
+
+    type: Literal["ExtensionDenied"] = "ExtensionDenied"
+    labels: ClassVar[Labels] = Labels(
+        "不同意延期", "extension denied", reply_due=("申请的答复期限", "reply due requested"))
     bureau: BureauId
     reply_due: date
     reason: str
@@ -195,40 +323,38 @@ class DeadlineExtended(Event):
 
 class ProposalSupervised(Event):
     type: Literal["ProposalSupervised"] = "ProposalSupervised"
+    labels: ClassVar[Labels] = Labels("督办", "supervised")
     bureau: BureauId | None = None
     note: str = ""
 
 
+class KeyItemMarked(Event):
+    """The proposal became a key item (重点督办件, `key`), or stopped being one."""
+
+    type: Literal["KeyItemMarked"] = "KeyItemMarked"
+    labels: ClassVar[Labels] = Labels("重点督办件标记", "key item marked")
+    key: bool
+    reason: str
+
+
 class ProposalWithdrawn(Event):
     type: Literal["ProposalWithdrawn"] = "ProposalWithdrawn"
+    labels: ClassVar[Labels] = Labels("撤回", "withdrawn")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     reason: str
 
 
 class ProposalMerged(Event):
     type: Literal["ProposalMerged"] = "ProposalMerged"
+    labels: ClassVar[Labels] = Labels("并案", "merged")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
     into: str
 
-
-AnyEvent = Annotated[
-    Union[
-        BureauRegistered, ProposalSubmitted, ProposalAssigned, AssignmentAcknowledged,
-        AssignmentReturned, ProposalReassigned, ContactLogged, OpinionSubmitted, ReplyIssued,
-        DisclosureDecided, FeedbackRecorded, HandlingReopened, ResultRevised, DeadlineExtended,
-        ProposalSupervised, ProposalWithdrawn, ProposalMerged, ReplyDrafted, ReplySignedOff,
-        ReplyRegraded, ReplyApproved,
-    ],
-    Field(discriminator="type"),
-]
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 # --- upcasting -------------------------------------------------------------------------------
 # (type, version) -> a function from that version's dict to the next version's dict.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-CURRENT_VERSION: dict[str, int] = {
-    cls.model_fields["type"].default: cls.model_fields["schema_version"].default
-    for cls in get_args(get_args(AnyEvent)[0])
-}
 
 
 def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -254,6 +380,24 @@ def _reply_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+@upcaster("ReplyIssued", 2)
+def _reply_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 replies had no letter's file: None, never guessed."""
+    data = dict(data)
+    data.setdefault("letter", None)
+    data["schema_version"] = 3
+    return data
+
+
+@upcaster("ProposalSubmitted", 1)
+def _submitted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 named its filers only: none is linked to the registry (`link_filers` links them)."""
+    data = dict(data)
+    data.setdefault("filer_ids", [None] * len(data.get("filers") or []))
+    data["schema_version"] = 2
+    return data
+
+
 @upcaster("FeedbackRecorded", 1)
 def _feedback_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 feedback did not say how it was received: its channel is unknown (None), never
@@ -272,29 +416,6 @@ def upcast(data: dict[str, Any]) -> dict[str, Any]:
         data = UPCASTERS[(event_type, version)](data)
         version = data["schema_version"]
     return data
-
-
-def load_event(data: dict[str, Any] | str | bytes) -> AnyEvent:
-    """Read a stored event (dict or JSON) of any known version as the current model."""
-    if not isinstance(data, dict):
-        if (event := _load_current(data)) is not None:
-            return event
-        return EVENT_ADAPTER.validate_python(upcast(json.loads(data)))
-    return EVENT_ADAPTER.validate_python(upcast(data))
-
-
-def _load_current(text: str | bytes) -> AnyEvent | None:
-    """The event in `text` parsed and validated in one pass by pydantic-core (replay reads every
-    event of the log, and this is twice as fast as json.loads + validate_python), when it needs
-    no upcasting; else None, and the caller takes the long way (which also reports the errors
-    of JSON that does not validate). The version is the one `upcast` would see: the stored
-    `schema_version`, or 1 when the JSON has none (the model's default may be later)."""
-    try:
-        event = EVENT_ADAPTER.validator.validate_json(text)
-    except ValidationError:
-        return None
-    version = event.schema_version if "schema_version" in event.__pydantic_fields_set__ else 1
-    return None if (event.type, version) in UPCASTERS else event
 
 
 def event_payload(event: Event) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The Proposal aggregate (and the small Bureau aggregate): its state, the context a decision
+"""The Proposal aggregate (and the small Bureau and RegisteredFiler aggregates): its state, the context a decision
 is made in, and `evolve`. The rules that decide commands are banli.domain.deciders' (run by
 banli.domain.decide); `evolve` never refuses: events are facts."""
 from __future__ import annotations
@@ -10,10 +10,12 @@ from typing import Any, Iterable, Literal, Protocol
 from . import commands as c
 from . import events as e
 from .deadlines import DEFAULT_PROFILE, Profile
-from .directory import Entry, Keyed, Registered, Stated, directory_entries
+from .directory import Enrolled, Entry, Keyed, Registered, Stated, directory_entries
 from .types import (
     DisclosureChoice,
     FeedbackChannel,
+    FeedbackRecorder,
+    FilerKind,
     Frozen,
     Kind,
     Level,
@@ -35,6 +37,14 @@ class ReplyDraft(Frozen):
     drafted_on: date
     signed_off: tuple[str, ...] = ()
     regraded: bool = False
+
+
+class ExtensionRequest(Frozen):
+    """A lead's request for a later reply date, pending the coordinator's decision."""
+
+    reply_due: date
+    reason: str
+    requested_on: date
 
 
 class Assignment(Frozen):
@@ -64,8 +74,10 @@ class Assignment(Frozen):
     feedback_on_reply: Satisfaction | None = None  # on the latest reply; a reopen needs it
     feedback_channel: FeedbackChannel | None = None  # of the latest feedback
     feedback_by_self: bool = False  # the latest feedback was recorded by this very bureau
+    feedback_recorder: FeedbackRecorder | None = None  # who recorded the latest feedback
     draft: ReplyDraft | None = None  # a lead's reply under review, until it is issued
     supervisions: int = 0
+    extension_request: ExtensionRequest | None = None  # pending: neither approved nor denied
     last_at: datetime  # the duty's clock: its assignment and the latest record on it
 
     @property
@@ -81,6 +93,7 @@ class Proposal(Frozen):
     number: str
     title: str
     filers: tuple[str, ...] = ()
+    filer_ids: tuple[str | None, ...] = ()  # each filer's id in the registry, None: not linked
     affiliation: str = ""
     topics: tuple[str, ...] = ()
     key_item: bool = False
@@ -105,6 +118,10 @@ class Proposal(Frozen):
     def active_duties(self) -> list[Assignment]:
         return [a for a in self.assignments.values() if a.active]
 
+    def filed_by(self, filer: str | None) -> bool:
+        """Whether the registered filer `filer` is one of the proposal's (lead or co-signer)."""
+        return filer is not None and filer in self.filer_ids
+
     def latest_record_at(self) -> datetime:
         """The business time of the proposal's latest record, of any duty."""
         return max([self.last_at, *(a.last_at for a in self.assignments.values())])
@@ -118,19 +135,44 @@ class Bureau(Frozen):
     last_at: datetime
 
 
-State = Proposal | Bureau | None
+class RegisteredFiler(Frozen):
+    """A deputy or member in the filer registry."""
+
+    id: str
+    name: str
+    kind: FilerKind = "person"
+    affiliation: str = ""
+    term: str = ""
+    account: str = ""
+    version: int = 0
+    last_at: datetime
+
+
+State = Proposal | Bureau | RegisteredFiler | None
 
 
 # --- context --------------------------------------------------------------------------------
 class Directory(Protocol):
-    """What a decision may ask beyond its own aggregate: registered bureaus, the owner of a
-    natural key, and another proposal's status (for merge). Read-only."""
+    """What a decision may ask beyond its own aggregate: registered bureaus and their names (a
+    refusal names a bureau by its name), the owner of a natural key, and another proposal's
+    status (for merge). Read-only."""
 
     def has_bureau(self, bureau: str) -> bool: ...
+
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        """A registered bureau's name and English name ("" when it has none), or None."""
 
     def owner_of(self, natural_key: str) -> str | None: ...
 
     def proposal_status(self, proposal_id: str) -> str | None: ...
+
+    # The filer registry: the name a filer is registered under (None: not registered), the ids
+    # registered under a name and affiliation, an account's filer.
+    def filer_name(self, filer: str) -> str | None: ...
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]: ...
+
+    def filer_of_account(self, account: str) -> str | None: ...
 
 
 @dataclass
@@ -140,15 +182,29 @@ class MemoryDirectory:
     bureaus: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, name_en)
     keys: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
+    filers: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> name, aff., account
 
     def has_bureau(self, bureau: str) -> bool:
         return bureau in self.bureaus
+
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        return self.bureaus.get(bureau)
 
     def owner_of(self, natural_key: str) -> str | None:
         return self.keys.get(natural_key)
 
     def proposal_status(self, proposal_id: str) -> str | None:
         return self.statuses.get(proposal_id)
+
+    def filer_name(self, filer: str) -> str | None:
+        found = self.filers.get(filer)
+        return found[0] if found is not None else None
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        return sorted(f for f, (n, a, _) in self.filers.items() if (n, a) == (name, affiliation))
+
+    def filer_of_account(self, account: str) -> str | None:
+        return next((f for f, (_, _, a) in self.filers.items() if account and a == account), None)
 
     def observe(self, event: e.Event) -> None:
         for entry in directory_entries(event):
@@ -158,6 +214,8 @@ class MemoryDirectory:
         match entry:
             case Registered():
                 self.bureaus[entry.bureau] = (entry.name, entry.name_en)
+            case Enrolled():
+                self.filers[entry.filer] = (entry.name, entry.affiliation, entry.account)
             case Keyed():
                 self.keys[entry.natural_key] = entry.proposal_id
             case Stated():
@@ -188,10 +246,15 @@ def evolve(state: State, event: e.Event) -> State:
         case e.BureauRegistered():
             return Bureau(id=event.bureau, name=event.name, name_en=event.name_en,
                           version=event.seq, last_at=at)
+        case e.FilerRegistered():
+            return RegisteredFiler(id=event.filer, name=event.name, kind=event.kind,
+                                   affiliation=event.affiliation, term=event.term,
+                                   account=event.account, version=event.seq, last_at=at)
         case e.ProposalSubmitted():
             return Proposal(
                 id=event.proposal_id, kind=event.kind, level=event.level, year=event.year,
                 number=event.number, title=event.title, filers=tuple(event.filers),
+                filer_ids=_aligned(event.filer_ids, len(event.filers)),
                 affiliation=event.affiliation, topics=tuple(event.topics),
                 key_item=event.key_item, version=event.seq, submitted_at=at, last_at=at)
     assert isinstance(state, Proposal), f"{event.type} before ProposalSubmitted"
@@ -215,10 +278,15 @@ def evolve(state: State, event: e.Event) -> State:
                 update["assignments"] = _with(state, event.bureau,
                                               supervisions=duty.supervisions + 1,
                                               last_at=_later(duty.last_at, at))
+        case e.KeyItemMarked():
+            update["key_item"] = event.key
         case e.ProposalWithdrawn():
             update["status"] = "withdrawn"
         case e.ProposalMerged():
             update.update(status="merged", merged_into=event.into)
+        case e.FilersLinked():  # who filed it: no record of the handling, no clock moves
+            update["filer_ids"] = linked(state, event.filers)
+            return replaced(state, update)
         case e.ReplySignedOff():  # the sign-off is a record of the co-handler's and on the draft
             lead, co = state.assignments[event.lead], state.assignments[event.bureau]
             assert lead.draft is not None, "a sign-off needs a draft"
@@ -230,13 +298,38 @@ def evolve(state: State, event: e.Event) -> State:
             assignments[event.bureau] = replaced(co, {"last_at": _later(co.last_at, at)})
             update["assignments"] = assignments
             return replaced(state, update)
+        case _ if not event.changes_state:
+            # a record that changes nothing else: the clock of the duty it is on moves (an
+            # event about a duty names its bureau), else the proposal's own, below
+            if (on := state.assignments.get(event.__dict__.get("bureau") or "")) is not None:
+                update["assignments"] = _with(state, on.bureau, last_at=_later(on.last_at, at))
+                return replaced(state, update)
         case _:
-            duty = state.assignments[event.bureau]  # type: ignore[attr-defined]  # every duty event has one
+            duty = state.assignments[event.__dict__["bureau"]]  # every other duty event has one
             update["assignments"] = _with(state, duty.bureau, **_duty_change(duty, event, day),
                                           last_at=_later(duty.last_at, at))
             return replaced(state, update)
     update["last_at"] = _later(state.last_at, at)  # one of the proposal's own records
     return replaced(state, update)
+
+
+def _aligned(ids: list[str | None], count: int) -> tuple[str | None, ...]:
+    """One id (or None) per filer named."""
+    return (*ids[:count], *(None,) * (count - len(ids)))
+
+
+def linked(p: Proposal, links: Iterable[e.LinkedFiler]) -> tuple[str | None, ...]:
+    """The proposal's filer ids with each link made: the first filer of that name not linked
+    yet takes the id (an id linked already stays where it is)."""
+    ids = list(p.filer_ids)
+    for link in links:
+        if link.id in ids:
+            continue
+        at = next((i for i, (name, filer) in enumerate(zip(p.filers, ids))
+                   if name == link.name and filer is None), None)
+        if at is not None:
+            ids[at] = link.id
+    return tuple(ids)
 
 
 def _later(a: datetime, b: datetime) -> datetime:
@@ -257,16 +350,18 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
         case e.ReplyIssued():
             return {"replies": duty.replies + 1, "first_reply_on": duty.first_reply_on or day,
                     "last_reply_on": day, "published_on": None, "draft": None,
-                    "awaiting_reply": False, "result": event.result, "feedback_on_reply": None}
+                    "awaiting_reply": False, "result": event.result, "feedback_on_reply": None,
+                    "extension_request": None}  # replied: nothing left to extend
         case e.DisclosureDecided():
             published = event.disclosure in ("full", "summary")
             return {"disclosure": event.disclosure,
                     "published_on": duty.published_on or (day if published else None),
                     "first_disclosure": duty.first_disclosure or event.disclosure}
         case e.FeedbackRecorded():
+            recorder = feedback_recorder(event, duty.bureau)
             return {"feedback": event.satisfaction, "feedback_on_reply": event.satisfaction,
-                    "feedback_channel": event.channel,
-                    "feedback_by_self": event.actor.bureau == duty.bureau}
+                    "feedback_channel": event.channel, "feedback_recorder": recorder,
+                    "feedback_by_self": recorder == "bureau"}
         case e.HandlingReopened():
             return {"awaiting_reply": True, "reopen_due": event.reply_due}
         case e.ResultRevised():
@@ -277,11 +372,25 @@ def _duty_change(duty: Assignment, event: e.Event, day: date) -> dict[str, Any]:
         case e.ReplyRegraded():
             assert duty.draft is not None, "a regrade needs a draft"
             return {"draft": replaced(duty.draft, {"result": event.result, "regraded": True})}
-        case e.ReplyApproved():
-            return {}
-        case e.DeadlineExtended():
-            return {"due": event.reply_due, "extensions": duty.extensions + 1}
+        case e.DeadlineExtended():  # the approval settles a pending request
+            return {"due": event.reply_due, "extensions": duty.extensions + 1,
+                    "extension_request": None}
+        case e.ExtensionRequested():
+            return {"extension_request": ExtensionRequest(reply_due=event.reply_due,
+                                                          reason=event.reason, requested_on=day)}
+        case e.ExtensionDenied():
+            return {"extension_request": None}
     raise TypeError(f"no evolution for {event.type}")
+
+
+def feedback_recorder(event: e.Event, bureau: str) -> FeedbackRecorder:
+    """Who recorded a feedback on `bureau`'s duty: whoever entered it (`recorded_by`, else its
+    actor, as for every event written before it), a filer, the bureau itself, or the office
+    (anyone else: the coordinator, an importer, an admin)."""
+    recorder = event.recorded_by or event.actor
+    if recorder.role == "filer":
+        return "filer"
+    return "bureau" if recorder.bureau == bureau else "office"
 
 
 def _with(state: Proposal, bureau: str, **change: Any) -> dict[str, Assignment]:

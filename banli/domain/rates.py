@@ -13,12 +13,15 @@ from math import prod
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .deadlines import Profile
+from .duty_row import CELL_FIELDS, ITEM_FIELDS, answered_on, cell_of, item_of
 from .events import Event
 from .proposal import Assignment, Proposal
 from .types import (
-    DISCLOSURES, FEEDBACK_CHANNELS, KINDS, RESULTS, ROLES, SATISFACTIONS, Frozen, Kind, Level,
-    Result, Satisfaction, YearSpan, business_date,
+    DISCLOSURES, FEEDBACK_CHANNELS, FEEDBACK_RECORDERS, KINDS, RESULTS, SATISFACTIONS, Frozen,
+    Kind, Level, Result, Satisfaction, YearSpan, business_date,
 )
+
+__all__ = ["CELL_FIELDS", "ITEM_FIELDS", "cell_of", "item_of"]  # the duty row's, read here
 from .workdays import Calendar, OutsideCalendar, past_working_days
 
 
@@ -123,6 +126,8 @@ class Report(Frozen):
     # how the latest feedback came in ("unstated" too), and how much the bureau typed in itself
     feedback_channels: dict[str, int]
     feedback_by_self: int
+    # who recorded the latest feedback: the filer, the office, the bureau itself (代表被满意)
+    feedback_recorders: dict[str, int]
     rates: dict[str, float | None]
     fractions: dict[str, Fraction]
     entries: Entries | None = None
@@ -153,42 +158,27 @@ def report_of(scope: Scope, profile: Profile, counts: Mapping[str, int],
         feedback_channels={**{ch: n[f"feedback_channels.{ch}"] for ch in FEEDBACK_CHANNELS},
                            "unstated": n["feedback_channels.unstated"]},
         feedback_by_self=n["feedback_by_self"],
+        feedback_recorders={who: n[f"feedback_recorders.{who}"] for who in FEEDBACK_RECORDERS},
         rates={name: fraction.value for name, fraction in fractions.items()},
         fractions=fractions, entries=entries)
 
 
 def compute_report(proposals: Iterable[Proposal], scope: Scope, profile: Profile,
                    entries: Entries | None = None) -> Report:
-    """The report over proposals already folded as of `scope.as_of` (events on or before it)."""
+    """The report over proposals already folded as of `scope.as_of` (events on or before it):
+    each measure counts the items it picks (MEASURES, the same predicates that list them), and
+    `proposals` the proposals with a counted duty."""
     n: Counter[str] = Counter()
     for p in proposals:
         if not scope.takes(p):
             continue
         duties = scope.duties(p)
-        if duties:
-            n["proposals"] += 1
+        n["proposals"] += bool(duties)
         for a in duties:
-            n[f"{p.kind}.{a.role}"] += 1
-            if a.role == "co":
-                if a.first_opinion_on is not None or a.due < scope.as_of:
-                    n["due_co"] += 1
-                    n["on_time_co"] += a.first_opinion_on is not None and a.first_opinion_on <= a.due
-                continue
-            n["lead"] += 1
-            if a.first_reply_on is not None or a.due < scope.as_of:
-                n["due_lead"] += 1
-                n["on_time_lead"] += a.first_reply_on is not None and a.first_reply_on <= a.due
-            if not a.replies:
-                continue
-            n["replied"] += 1
-            n[f"result.{a.result}"] += 1
-            n[f"disclosure.{a.disclosure or 'undecided'}"] += 1
-            if a.feedback is not None:
-                n[f"feedback.{a.feedback}"] += 1
-                n[f"feedback_channels.{a.feedback_channel or 'unstated'}"] += 1
-                n["feedback_by_self"] += a.feedback_by_self
-            n["adopted"] += a.result in profile.adopted
-            n["contacted"] += a.contacted_before_reply
+            item = with_flags(item_of(p, a), scope.as_of, profile)
+            for name, keep in MEASURES.items():
+                if keep(item):
+                    n[name] += 1
     return report_of(scope, profile, n, entries)
 
 
@@ -210,8 +200,16 @@ class Stamp(NamedTuple):
     n: int = 1
 
 
+def recorder_role(event: Event) -> str:
+    """The role of whoever entered the event: `recorded_by`, else its actor (who entered it
+    themselves, as for every event written before `recorded_by`)."""
+    return (event.recorded_by or event.actor).role
+
+
 def is_bureau_record(event: Event) -> bool:
-    return bool(event.__dict__.get("bureau")) and event.actor.role not in NOT_A_BUREAUS_RECORD
+    """Whether the event is a record on a duty that the bureau, an admin or the importer
+    entered (whoever's act it names)."""
+    return bool(event.__dict__.get("bureau")) and recorder_role(event) not in NOT_A_BUREAUS_RECORD
 
 
 def entry_kind(stamp: Stamp, calendar: Calendar, working_days: int) -> str:
@@ -246,33 +244,15 @@ def stamps_of(events: Iterable[Event], scope: Scope, duties: set[tuple[str, str]
         if (day <= scope.as_of and is_bureau_record(event)
                 and (event.proposal_id, event.__dict__["bureau"]) in duties):
             yield event, Stamp(day, business_date(event.recorded_at),
-                               event.actor.role == "importer")
+                               recorder_role(event) == "importer")
 
 
 # --- Drill-down: the items behind every number ---------------------------------------------------
 # Each counted duty becomes one item (a plain dict, the same whether it came from folding events or
 # from the projections); every number of the report is the size of one measure's selection, and a
 # rate is its numerator's selection over its denominator's. The reporting service lists items with
-# these same predicates, and tests hold each selection's size to the report's number.
-
-ITEM_FIELDS = ("proposal_id", "number", "title", "kind", "level", "year", "bureau", "role",
-               "assigned_on", "due", "replies", "first_reply_on", "opinions", "first_opinion_on",
-               "result", "disclosure", "first_disclosure", "feedback", "contacted",
-               "feedback_channel", "feedback_by_self")
-
-
-def item_of(p: Proposal, a: Assignment) -> dict[str, Any]:
-    return {
-        "proposal_id": p.id, "number": p.number, "title": p.title, "kind": p.kind,
-        "level": p.level, "year": p.year, "bureau": a.bureau, "role": a.role,
-        "assigned_on": a.assigned_on, "due": a.due, "replies": a.replies,
-        "first_reply_on": a.first_reply_on, "opinions": a.opinions,
-        "first_opinion_on": a.first_opinion_on, "result": a.result, "disclosure": a.disclosure,
-        "first_disclosure": a.first_disclosure, "feedback": a.feedback,
-        "contacted": a.contacted_before_reply, "feedback_channel": a.feedback_channel,
-        "feedback_by_self": a.feedback_by_self,
-    }
-
+# these same predicates, and tests hold each selection's size to the report's number. What an item
+# carries is declared with the duty row (banli.domain.duty_row: ITEM_FIELDS, item_of).
 
 def with_flags(item: dict[str, Any], as_of: date, profile: Profile) -> dict[str, Any]:
     """The item with what the rates ask of it, as of the business date."""
@@ -296,48 +276,18 @@ def _flags(cell: Mapping[str, Any], due_counted: bool, adopted: Iterable[str]
 # read a few fields of a duty: its role and kind, whether and when it was answered, its result,
 # disclosure and feedback. Of those questions only one depends on the as-of date: whether an
 # unanswered duty's due date has passed. A duty's *cell* is the answers to all the others, a
-# small integer (cell_code) over CELL_FIELDS; with the date after which it counts as due
-# (due_after) it is all a report needs of the duty. The projections store both per version of a
-# duty, and a report adds up the duties of each (cell, due date passed) with counts_of_cells.
+# small integer (cell_code) over CELL_FIELDS (declared with the duty row, banli.domain.duty_row);
+# with the date after which it counts as due (due_after) it is all a report needs of the duty.
+# The projections store both per version of a duty, and a report adds up the duties of each
+# (cell, due date passed) with counts_of_cells.
 
-CELL_FIELDS: tuple[tuple[str, tuple[Any, ...]], ...] = (
-    ("role", ROLES),
-    ("kind", KINDS),
-    ("replies", (0, 1)),  # whether the lead has replied, as the measures ask it (replies > 0)
-    ("answered", (False, True)),  # replied (a lead) or gave its opinion (a co-handler)
-    ("on_time", (False, True)),  # answered on or before its due date
-    ("result", (None, *RESULTS)),
-    ("disclosure", (None, *DISCLOSURES)),
-    ("feedback", (None, *SATISFACTIONS)),
-    ("feedback_channel", (None, *FEEDBACK_CHANNELS)),
-    ("feedback_by_self", (False, True)),
-    ("contacted", (False, True)),
-)
 CELL_CODES = prod(len(values) for _, values in CELL_FIELDS)  # codes are 0 .. CELL_CODES - 1
-
-
-def _answered_on(item: Mapping[str, Any]) -> date | None:
-    if item["role"] == "lead":
-        return item["first_reply_on"] if item["replies"] else None
-    return item["first_opinion_on"]
-
-
-def cell_of(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The duty's cell: the fields of CELL_FIELDS, as the measures read them."""
-    answered_on = _answered_on(item)
-    return {"role": item["role"], "kind": item["kind"], "replies": min(item["replies"], 1),
-            "answered": answered_on is not None,
-            "on_time": answered_on is not None and answered_on <= item["due"],
-            "result": item["result"], "disclosure": item["disclosure"],
-            "feedback": item["feedback"], "feedback_channel": item["feedback_channel"],
-            "feedback_by_self": bool(item["feedback_by_self"]),
-            "contacted": bool(item["contacted"])}
 
 
 def due_after(item: Mapping[str, Any]) -> date | None:
     """The day after which the duty counts in its on-time rate, as of any later date: its due
     date; None when it counts already (answered)."""
-    return None if _answered_on(item) is not None else item["due"]
+    return None if answered_on(item) is not None else item["due"]
 
 
 def cell_code(cell: Mapping[str, Any]) -> int:
@@ -378,7 +328,7 @@ def counts_of_cells(cells: Iterable[tuple[int, bool, int]], profile: Profile) ->
 
 
 def _reply(item: dict[str, Any]) -> bool:
-    return item["role"] == "lead" and item["replies"] > 0
+    return bool(item["role"] == "lead" and item["replies"] > 0)
 
 
 MEASURES: dict[str, Any] = {
@@ -387,6 +337,7 @@ MEASURES: dict[str, Any] = {
     "co": lambda i: i["role"] == "co",
     **{f"{k}.{role}": (lambda k, role: lambda i: i["kind"] == k and i["role"] == role)(k, role)
        for k in KINDS for role in ("lead", "co")},
+    **{k: (lambda k: lambda i: i["kind"] == k)(k) for k in KINDS},
     "replied": _reply,
     "unreplied": lambda i: i["role"] == "lead" and i["replies"] == 0,
     "due_lead": lambda i: i["role"] == "lead" and i["due_counted"],
@@ -413,6 +364,25 @@ MEASURES: dict[str, Any] = {
     "feedback_channels.unstated": lambda i: (_reply(i) and i["feedback"] is not None
                                              and i["feedback_channel"] is None),
     "feedback_by_self": lambda i: _reply(i) and i["feedback"] is not None and i["feedback_by_self"],
+    **{f"feedback_recorders.{who}": (lambda who: lambda i: _reply(i) and i["feedback"] is not None
+                                     and i["feedback_recorder"] == who)(who)
+       for who in FEEDBACK_RECORDERS},
+}
+
+
+
+def _first_undisclosed(item: dict[str, Any]) -> bool:
+    return _reply(item) and item["first_disclosure"] in ("withheld", "exempt")
+
+
+# Lists the drill-down offers beside the report's counts, of what only an item tells (its first
+# disclosure), not its cell: the year-end document's disclosure review counts them. select()
+# and GET /api/items take them; the report's counts (counts_of_cells) never do.
+ITEM_MEASURES: dict[str, Any] = {
+    "first_undisclosed": _first_undisclosed,
+    **{f"first_undisclosed.{d}": (lambda d: lambda i: _first_undisclosed(i)
+                                  and i["disclosure"] == d)(d) for d in DISCLOSURES},
+    "first_undisclosed.undecided": lambda i: _first_undisclosed(i) and i["disclosure"] is None,
 }
 
 # rate -> (numerator measure, denominator measure)
@@ -432,7 +402,7 @@ def select(items: Iterable[dict[str, Any]], measure: str) -> list[dict[str, Any]
     if measure in RATE_MEASURES:
         numerator, denominator = (MEASURES[m] for m in RATE_MEASURES[measure])
         return [{**i, "counted": bool(numerator(i))} for i in items if denominator(i)]
-    if measure not in MEASURES:
+    keep = MEASURES.get(measure) or ITEM_MEASURES.get(measure)
+    if keep is None:
         raise KeyError(measure)
-    keep = MEASURES[measure]
     return [i for i in items if keep(i)]

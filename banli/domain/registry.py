@@ -1,113 +1,47 @@
-"""The command registry: one declaration per command type — its class, the roles that may send
-it, its decider, the events it may produce, the clock its business time follows, its HTTP route
-and its name for people. Everything else is derived from here: the command union and its
-validator, the permission table's command rows, the dispatch of `decide`, the workflow routes,
-the page's list of commands (served by the API) and the tests' lists.
+"""The command registry: the only list of commands and events. Each command type is declared once,
+by its Spec beside its decider (banli.domain.deciders: its class, the roles that may send it,
+the events it may produce, the clock its business time follows, its HTTP route); this module
+gathers them and derives the rest: the command union and its validator, the event union, its
+validator and the current version of each event (what the logs decode), the dispatch of
+`decide`. The permission table's command rows (banli.domain.permissions), the workflow routes
+(banli.web.commands), the page's forms and the history's words (banli.domain.vocabulary), the
+demo's commands (banli.demo.generate) and the tests' lists are derived from here too.
 
-Adding a command: its class (commands.py), its events (events.py), its decider (deciders.py),
-its line here, `evolve` for its events (proposal.py), the projector if it changes a row, tests.
+Adding a command touches four files: its class (commands.py), its events (events.py), its
+decider with its Spec (deciders.py), and `evolve`'s case for each event (proposal.py), unless
+the event declares that it changes nothing (`Event.changes_state`). README's checklist says the
+same, and tests/integration/test_adding_a_command.py holds both to what a toy command needs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Mapping, Union
+import json
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from . import commands as c
-from . import deciders as d
 from . import events as e
-from .types import ActorRole
-
-Reach = Literal["all", "own", "self"]
-# Who may send a command, and for which bureau: the permission table's rows for commands.
-COORDINATING: Mapping[ActorRole, Reach] = {"coordinator": "all", "admin": "all",
-                                           "importer": "all"}
-BUREAUS: Mapping[ActorRole, Reach] = {"clerk": "own", "admin": "all", "importer": "all"}
-FEEDBACK: Mapping[ActorRole, Reach] = {**BUREAUS, "coordinator": "all"}
-SUPERVISION: Mapping[ActorRole, Reach] = {**COORDINATING, "overseer": "all"}  # 督办: oversight's
-
-# What a command's business time follows (banli.domain.decide's rule of time): nothing before it
-# ("none": a new stream), the duties it records on ("duty"), the proposal's own records too
-# ("proposal"), or every record of the proposal ("closing").
-Clock = Literal["none", "duty", "proposal", "closing"]
+from .deciders import SPECS
+from .spec import Spec
 
 
-@dataclass(frozen=True)
-class Spec:
-    command: type[c.Command]
-    decider: Callable[..., Any]
-    events: tuple[type[e.Event], ...]
-    roles: Mapping[ActorRole, Reach]
-    clock: Clock
-    title: tuple[str, str]  # zh, en
-    # the HTTP route that takes it besides /api/commands: a path under /api and the service
-    # whose API serves it
-    route: str | None = None
-    service: Literal["intake", "handling"] = "handling"
-    on_proposal: bool = field(default=True)  # decided against an open proposal
-
-    @property
-    def type(self) -> str:
-        return self.command.model_fields["type"].default
+def _gathered(specs: list[Spec[Any]]) -> tuple[Spec[Any], ...]:
+    """The Specs, each command type once."""
+    seen: dict[str, Spec[Any]] = {}
+    for spec in specs:
+        if spec.type in seen:
+            raise ValueError(f"two Specs decide {spec.type}")
+        seen[spec.type] = spec
+    return tuple(seen.values())
 
 
-def _proposal(segment: str) -> str:
-    return f"/proposals/{{proposal_id}}/{segment}"
-
-
-REGISTRY: tuple[Spec, ...] = (
-    Spec(c.RegisterBureau, d.register_bureau, (e.BureauRegistered,), COORDINATING, "none",
-         ("登记承办单位", "register a bureau"), "/bureaus", "intake", on_proposal=False),
-    Spec(c.Submit, d.submit, (e.ProposalSubmitted,), COORDINATING, "none",
-         ("登记建议提案", "submit"), "/proposals", "intake", on_proposal=False),
-    Spec(c.Assign, d.assign, (e.ProposalAssigned,), COORDINATING, "proposal",
-         ("交办", "assign"), _proposal("assign"), "intake"),
-    Spec(c.Acknowledge, d.acknowledge, (e.AssignmentAcknowledged,), BUREAUS, "duty",
-         ("签收", "acknowledge"), _proposal("acknowledge")),
-    Spec(c.Return, d.return_, (e.AssignmentReturned,), BUREAUS, "duty",
-         ("退回", "return"), _proposal("return")),
-    Spec(c.Reassign, d.reassign, (e.ProposalReassigned,), COORDINATING, "proposal",
-         ("调整交办", "reassign")),
-    Spec(c.LogContact, d.log_contact, (e.ContactLogged,), BUREAUS, "duty",
-         ("沟通", "log a contact"), _proposal("contacts")),
-    Spec(c.SubmitOpinion, d.submit_opinion, (e.OpinionSubmitted,), BUREAUS, "duty",
-         ("提交会办意见", "submit an opinion"), _proposal("opinion")),
-    Spec(c.Reply, d.reply, (e.ReplyIssued,), BUREAUS, "duty", ("答复", "reply"),
-         _proposal("reply")),
-    Spec(c.DecideDisclosure, d.decide_disclosure, (e.DisclosureDecided,), BUREAUS, "duty",
-         ("公开决定", "decide disclosure"), _proposal("disclosure")),
-    Spec(c.RecordFeedback, d.record_feedback, (e.FeedbackRecorded,), FEEDBACK, "duty",
-         ("意见反馈", "record feedback"), _proposal("feedback")),
-    Spec(c.Reopen, d.reopen, (e.HandlingReopened,), BUREAUS, "duty", ("重新办理", "reopen"),
-         _proposal("reopen")),
-    Spec(c.ReviseResult, d.revise_result, (e.ResultRevised,), BUREAUS, "duty",
-         ("修订办理结果", "revise the result"), _proposal("revise-result")),
-    Spec(c.ExtendDeadline, d.extend_deadline, (e.DeadlineExtended,), COORDINATING, "duty",
-         ("批准延期", "extend the deadline"), _proposal("extend-deadline")),
-    Spec(c.Supervise, d.supervise, (e.ProposalSupervised,), SUPERVISION, "proposal",
-         ("督办", "supervise"), _proposal("supervise")),
-    Spec(c.Withdraw, d.withdraw, (e.ProposalWithdrawn,), COORDINATING, "closing",
-         ("撤回", "withdraw")),
-    Spec(c.Merge, d.merge, (e.ProposalMerged,), COORDINATING, "closing", ("并案", "merge")),
-    # review before a reply goes out: draft, co-handlers' sign-off (会签), the coordinator's
-    # regrade, the leader's approval (签发) that issues it
-    Spec(c.DraftReply, d.draft_reply, (e.ReplyDrafted,), BUREAUS, "duty",
-         ("起草答复", "draft the reply"), _proposal("reply/draft")),
-    Spec(c.SignOffReply, d.sign_off_reply, (e.ReplySignedOff,), BUREAUS, "duty",
-         ("会签", "sign off the draft"), _proposal("reply/sign-off")),
-    Spec(c.RegradeReply, d.regrade_reply, (e.ReplyRegraded,), COORDINATING, "duty",
-         ("调整结果类别", "regrade the draft"), _proposal("reply/regrade")),
-    Spec(c.ApproveReply, d.approve_reply, (e.ReplyApproved, e.ReplyIssued), BUREAUS, "duty",
-         ("签发", "approve and issue"), _proposal("reply/approve")),
-)
-
-BY_CLASS: dict[type[c.Command], Spec] = {spec.command: spec for spec in REGISTRY}
-BY_TYPE: dict[str, Spec] = {spec.type: spec for spec in REGISTRY}
+REGISTRY: tuple[Spec[Any], ...] = _gathered(SPECS.entries)
+BY_CLASS: dict[type[c.Command], Spec[Any]] = {spec.command: spec for spec in REGISTRY}
+BY_TYPE: dict[str, Spec[Any]] = {spec.type: spec for spec in REGISTRY}
 COMMAND_TYPES: tuple[str, ...] = tuple(BY_TYPE)
 
 
-def spec_of(command: c.Command) -> Spec:
+def spec_of(command: c.Command) -> Spec[Any]:
     return BY_CLASS[type(command)]
 
 
@@ -120,16 +54,46 @@ else:
 COMMAND_ADAPTER: TypeAdapter[c.Command] = TypeAdapter(AnyCommand)
 
 
-def parse_command(data: dict | str | bytes) -> c.Command:
+def parse_command(data: dict[str, Any] | str | bytes) -> c.Command:
     """Validate a command from a dict or JSON text; raises pydantic.ValidationError."""
     if isinstance(data, (str, bytes)):
         return COMMAND_ADAPTER.validate_json(data)
     return COMMAND_ADAPTER.validate_python(data)
 
 
-def vocabulary() -> list[dict[str, Any]]:
-    """The commands as the page (and anyone reading the API) sees them: type, names, route,
-    who may send them."""
-    return [{"type": s.type, "title": s.title[0], "title_en": s.title[1], "route": s.route,
-             "roles": dict(s.roles), "events": [ev.model_fields["type"].default
-                                                for ev in s.events]} for s in REGISTRY]
+# --- events -----------------------------------------------------------------------------------
+# Every event some command may produce, in the registry's order: the events the logs hold.
+EVENT_CLASSES: tuple[type[e.Event], ...] = tuple(dict.fromkeys(
+    event for spec in REGISTRY for event in spec.events))
+EVENT_TYPES: dict[str, type[e.Event]] = {cls.model_fields["type"].default: cls
+                                         for cls in EVENT_CLASSES}
+if TYPE_CHECKING:
+    AnyEvent = e.Event
+else:
+    AnyEvent = Annotated[Union[EVENT_CLASSES], Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[e.Event] = TypeAdapter(AnyEvent)
+CURRENT_VERSION: dict[str, int] = {
+    name: cls.model_fields["schema_version"].default for name, cls in EVENT_TYPES.items()}
+
+
+def load_event(data: dict[str, Any] | str | bytes) -> e.Event:
+    """Read a stored event (dict or JSON) of any known version as the current model."""
+    if not isinstance(data, dict):
+        if (event := _load_current(data)) is not None:
+            return event
+        return EVENT_ADAPTER.validate_python(e.upcast(json.loads(data)))
+    return EVENT_ADAPTER.validate_python(e.upcast(data))
+
+
+def _load_current(text: str | bytes) -> e.Event | None:
+    """The event in `text` parsed and validated in one pass by pydantic-core (replay reads every
+    event of the log, and this is twice as fast as json.loads + validate_python), when it needs
+    no upcasting; else None, and the caller takes the long way (which also reports the errors
+    of JSON that does not validate). The version is the one `upcast` would see: the stored
+    `schema_version`, or 1 when the JSON has none (the model's default may be later)."""
+    try:
+        event: e.Event = EVENT_ADAPTER.validator.validate_json(text)
+    except ValidationError:
+        return None
+    version = event.schema_version if "schema_version" in event.__pydantic_fields_set__ else 1
+    return None if (event.type, version) in e.UPCASTERS else event

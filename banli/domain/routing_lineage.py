@@ -22,6 +22,9 @@ from .proposal import Proposal, State, evolve
 from .types import Actor, Frozen, Role, business_date
 
 Action = Literal["assigned", "returned", "reassigned"]
+# The event each step is (what its readers are: banli.domain.permissions.event_for)
+STEP_EVENTS: dict[Action, str] = {"assigned": "ProposalAssigned", "returned": "AssignmentReturned",
+                                  "reassigned": "ProposalReassigned"}
 
 
 class Started(Frozen):

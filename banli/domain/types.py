@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints,
-                      WithJsonSchema)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      StringConstraints, WithJsonSchema)
+
+from .words import Choices, Input
 
 # China has kept one offset, without daylight saving, since 1991: a fixed zone keeps the domain
 # free of tz databases.
@@ -18,9 +20,17 @@ Result = Literal["solved", "planned", "deferred", "reference"]
 DisclosureChoice = Literal["full", "summary", "withheld", "exempt"]
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 FeedbackChannel = Literal["online", "paper", "phone"]
+# Who recorded a feedback: the filer themselves, the office (交办单位, or anyone but the bureau),
+# or the bureau that handled it (代表被满意: what the platforms warn against).
+FeedbackRecorder = Literal["filer", "office", "bureau"]
 ContactStage = Literal["before", "during", "after"]
 ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
-ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer"]
+ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer", "filer"]
+# What a registered filer is: a person (a deputy or a member); collective filers come later.
+FilerKind = Literal["person"]
+# Where an item a filer filed stands, and each bureau's duty on it, in the filer's words.
+FiledStatus = Literal["awaiting_assignment", "handling", "replied", "withdrawn", "merged"]
+DutyProgress = Literal["handling", "replied", "reopened"]
 
 KINDS: tuple[Kind, ...] = ("npc_suggestion", "cppcc_proposal")
 ROLES: tuple[Role, ...] = ("lead", "co")
@@ -28,19 +38,70 @@ RESULTS: tuple[Result, ...] = ("solved", "planned", "deferred", "reference")
 DISCLOSURES: tuple[DisclosureChoice, ...] = ("full", "summary", "withheld", "exempt")
 SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
 FEEDBACK_CHANNELS: tuple[FeedbackChannel, ...] = ("online", "paper", "phone")
+FEEDBACK_RECORDERS: tuple[FeedbackRecorder, ...] = ("filer", "office", "bureau")
+FILER_KINDS: tuple[FilerKind, ...] = ("person",)
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 
-def _not_a_bureau_stream(value: str) -> str:
-    """`bureau:{id}` names a bureau's own stream; a proposal by that name would shadow it."""
-    if value.startswith("bureau:"):
-        raise ValueError("a proposal id may not start with 'bureau:'")
+# The words of each choice, once for its type, whatever command or event carries it: the page's
+# selects and the history read them (GET /api/vocabulary).
+CHOICES: tuple[Choices, ...] = (
+    Choices("kind", Kind, {"npc_suggestion": ("人大代表建议", "NPC suggestion"),
+                           "cppcc_proposal": ("政协提案", "CPPCC proposal")}),
+    Choices("level", Level, {"national": ("全国", "national"), "provincial": ("省级", "provincial"),
+                             "municipal": ("市级", "municipal"), "district": ("区级", "district")}),
+    Choices("role", Role, {"lead": ("主办", "lead"), "co": ("会办", "co-handler")}),
+    Choices("result", Result, {
+        "solved": ("A 已解决或采纳", "A: solved or adopted"),
+        "planned": ("B 正在解决或列入计划", "B: being solved or planned"),
+        "deferred": ("C 因条件限制待以后解决", "C: deferred by constraints"),
+        "reference": ("D 留作参考", "D: kept for reference")}),
+    Choices("disclosure", DisclosureChoice, {
+        "full": ("全文公开", "full text"), "summary": ("摘要公开", "summary"),
+        "withheld": ("不公开", "withheld"), "exempt": ("依法不公开", "exempt by law")}),
+    Choices("satisfaction", Satisfaction, {
+        "satisfied": ("满意", "satisfied"), "basically_satisfied": ("基本满意", "basically satisfied"),
+        "dissatisfied": ("不满意", "dissatisfied")}),
+    Choices("channel", FeedbackChannel, {"online": ("网上", "online"), "paper": ("书面", "paper form"),
+                                         "phone": ("电话", "phone")}),
+    Choices("contact_stage", ContactStage, {"before": ("办前", "before handling"),
+                                            "during": ("办中", "during handling"),
+                                            "after": ("办后", "after the reply")}),
+    Choices("contact_method", ContactMethod, {
+        "phone": ("电话", "phone"), "visit": ("走访", "visit"), "meeting": ("座谈", "meeting"),
+        "online": ("网络", "online"), "letter": ("信函", "letter")}),
+    Choices("actor_role", ActorRole, {
+        "coordinator": ("交办协调", "coordinator"), "clerk": ("承办人员", "clerk"),
+        "overseer": ("督查督办", "overseer"), "admin": ("系统管理员", "administrator"),
+        "importer": ("数据导入", "importer"), "filer": ("代表委员", "deputy or member")}),
+    Choices("feedback_recorder", FeedbackRecorder, {
+        "filer": ("代表委员本人", "the filer"), "office": ("交办单位", "the office"),
+        "bureau": ("承办单位自行录入", "the bureau itself")}),
+    Choices("filer_kind", FilerKind, {"person": ("个人", "person")}),
+    Choices("filed_status", FiledStatus, {
+        "awaiting_assignment": ("待交办", "awaiting assignment"), "handling": ("办理中", "being handled"),
+        "replied": ("已答复", "replied"), "withdrawn": ("已撤回", "withdrawn"),
+        "merged": ("已并案", "merged")}),
+    Choices("duty_progress", DutyProgress, {
+        "handling": ("办理中", "being handled"), "replied": ("已答复", "replied"),
+        "reopened": ("重新办理中", "being handled again")}),
+)
+
+
+def _not_a_registry_stream(value: str) -> str:
+    """`bureau:{id}` and `filer:{id}` name a bureau's and a filer's own streams; a proposal by
+    such a name would shadow one."""
+    if value.startswith(("bureau:", "filer:")):
+        raise ValueError("a proposal id may not start with 'bureau:' or 'filer:'")
     return value
 
 
-BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+BureauId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+                     Input("bureau")]
 ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
-                       AfterValidator(_not_a_bureau_stream)]
+                       AfterValidator(_not_a_registry_stream), Input("proposal")]
+# A filer's id in Banli's filer registry (register_filer): as a bureau's, letters, digits, . _ -
+FilerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 
@@ -126,12 +187,40 @@ def replaced(model: _FrozenT, change: dict[str, Any]) -> _FrozenT:
     return copy
 
 
+# A reply's letter (答复函) is a file: PDF, Word (DOCX) or an image, its type read from its bytes.
+LetterType = Literal["application/pdf", "image/png", "image/jpeg",
+                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# A file's name as people gave it: no control characters and no path (it only labels a download).
+FILE_NAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                            pattern=FILE_NAME_PATTERN)]
+
+
+class Letter(Frozen):
+    """A file in the blob store, named by the SHA-256 of its bytes: what an event carries of a
+    reply's signed letter. The edge that takes the command has checked that the store holds
+    these bytes, of this size and type (the kernel does no I/O)."""
+
+    sha256: Sha256
+    name: FileName
+    media_type: LetterType
+    size: int = Field(gt=0)
+
+
+# A command's letter: a form asks for it as a file (uploaded first, then named by the command).
+LetterFile = Annotated[Letter, Input("letter")]
+
+
 class Actor(Frozen):
-    """Who issued a command: a user, the bureau they act for (clerks), and their role."""
+    """Who acted: a user, the bureau they act for (clerks), their role, and for a filer (a
+    deputy or member signed in) their id in the filer registry. `filer` is left out of the JSON
+    when None, so that every other actor reads and hashes as before it existed."""
 
     user: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     bureau: BureauId | None = None
     role: ActorRole
+    filer: FilerId | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 IMPORTER = Actor(user="importer", role="importer")

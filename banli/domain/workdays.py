@@ -159,3 +159,37 @@ def past_working_days(calendar: Calendar, start: date, days: int, day: date) -> 
         if counted == days:  # `current` is the last day allowed
             return current < day
     return False
+
+
+class WorkingDayCount:
+    """Working days between `today` and other days, from one running count: each question is
+    two lookups, however many items ask (a work list asks for every item). The count covers
+    the days the calendar covers between `first` and `last`; a day outside them is None."""
+
+    def __init__(self, calendar: Calendar, today: date, first: date, last: date):
+        self.today = today
+        self._first = min(first, today)
+        self._running: list[int] = []  # working days in (first, first + i]
+        counted, day = 0, self._first
+        try:
+            while day < max(last, today):
+                day += timedelta(days=1)
+                counted += calendar.is_working_day(day)
+                self._running.append(counted)
+        except OutsideCalendar:
+            pass  # the days after the calendar's last year stay uncounted
+
+    def _upto(self, day: date) -> int | None:
+        index = (day - self._first).days - 1
+        if index < 0:
+            return 0 if index == -1 else None
+        return self._running[index] if index < len(self._running) else None
+
+    def left(self, due: date) -> int | None:
+        """Working days from today to `due`: those after today up to `due` (0 when it is due
+        today), or, once it has passed, minus those after `due` up to today. None where the
+        calendar cannot count them."""
+        upto_due, upto_today = self._upto(due), self._upto(self.today)
+        if upto_due is None or upto_today is None:
+            return None
+        return upto_due - upto_today

@@ -16,7 +16,8 @@ from typing import ContextManager, NamedTuple, Protocol, Sequence
 from pydantic import ValidationError
 
 from ..domain.commands import Command, fingerprint, sender_of
-from ..domain.events import EVENT_ADAPTER, UPCASTERS, Event, load_event
+from ..domain.events import UPCASTERS, Event
+from ..domain.registry import EVENT_ADAPTER, load_event
 from ..domain.proposal import State
 from ..domain.rejections import Rejection
 
@@ -53,7 +54,10 @@ def stored_of(position: int, data: str | bytes) -> Stored:
         return Stored(position, load_event(data))
     kind = type(event)
     fields = _FIELD_COUNTS.get(kind) or _FIELD_COUNTS.setdefault(kind, len(kind.model_fields))
-    if (len(event.__pydantic_fields_set__) == fields
+    given = event.__pydantic_fields_set__
+    # `recorded_by` is left out of the JSON when there is none: its absence is what encoding
+    # gives, not a default filled in
+    if (len(given) + ("recorded_by" not in given) == fields
             and (event.type, event.schema_version) not in UPCASTERS):
         return Stored(position, event, json=data if isinstance(data, str) else data.decode())
     return Stored(position, load_event(data))

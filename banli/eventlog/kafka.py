@@ -18,7 +18,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.events import Event, load_event
+from ..domain.events import Event
+from ..domain.registry import load_event
 from ..domain.rejections import Rejection
 from . import OFFSET_BITS as OFFSET_BITS  # the positions' layout, for the readers of topics
 from . import Outcome, Stored

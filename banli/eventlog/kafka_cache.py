@@ -2,7 +2,7 @@
 (SQLite, one file in the worker's data dir), and the thread that keeps it up to date.
 
 It holds the latest snapshot of every stream (`banli.snapshots`), the directory decisions read
-(registered bureaus, natural keys, proposals' status: from the snapshots, and from
+(registered bureaus and filers, natural keys, proposals' status: from the snapshots, and from
 `banli.events` after them), the natural keys' first claims (`banli.keys`), and how far each
 partition of those topics has been read, in the same transaction as what was read. It is a
 cache, never the only copy: a worker without it (a new machine, a lost disk) builds it again
@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..domain import events as e
-from ..domain.directory import as_pairs, directory_entries
+from ..domain.directory import SETS_DIRECTORY, as_pairs, directory_entries
+from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
 from .snapshots import header
 from .sqlite import Connections
@@ -76,6 +77,12 @@ class LocalCache:
         row = self.db.execute("SELECT value FROM directory WHERE entry = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def entries(self, prefix: str) -> dict[str, str]:
+        """The directory entries whose keys start with `prefix` (a range of the key's index)."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return dict(self.db.execute("SELECT entry, value FROM directory WHERE entry >= ? AND "
+                                    "entry < ?", (prefix, end)).fetchall())
+
     def claim(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal FROM claims WHERE natural_key = ?",
                               (natural_key,)).fetchone()
@@ -116,13 +123,20 @@ class LocalCache:
 
     @staticmethod
     def _put_entries(db: sqlite3.Connection, entries: Mapping[str, str]) -> None:
-        bureaus = [(k, v) for k, v in entries.items() if k.startswith("bureau:")]
+        bureaus = [(k, v) for k, v in entries.items() if k.startswith(("bureau:", "bureau_en:"))]
         keys = [(k, v) for k, v in entries.items() if k.startswith("key:")]
         statuses = [(k, v) for k, v in entries.items() if k.startswith("status:")]
         db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)", bureaus)
         db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)", keys)
         db.executemany("INSERT INTO directory VALUES (?, ?) ON CONFLICT (entry) DO UPDATE SET "
                        "value = excluded.value WHERE directory.value = 'open'", statuses)
+        # a filer's name by id is kept as a bureau's; its name's and account's entries, like
+        # the keys, are the first registration's
+        db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)",
+                       [(k, v) for k, v in entries.items() if k.startswith("filer:")])
+        db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)",
+                       [(k, v) for k, v in entries.items()
+                        if k.startswith(("filer_name:", "account:"))])
 
     def clear(self) -> None:
         db = self.db
@@ -140,8 +154,9 @@ class Follower:
     `catch_up` waits until everything in the topics now has been read, `wait_past` until given
     offsets have."""
 
-    INTERESTING = (b'"BureauRegistered"', b'"ProposalSubmitted"', b'"ProposalWithdrawn"',
-                   b'"ProposalMerged"')
+    # the events that set directory entries, as their JSON names them
+    INTERESTING = tuple(f'"{kind.model_fields["type"].default}"'.encode()
+                        for kind in SETS_DIRECTORY)
 
     def __init__(self, bootstrap: str, topics: Topics, cache: LocalCache,
                  events_from: Mapping[int, int] | None = None):
@@ -215,7 +230,7 @@ class Follower:
                     if tp.topic == self.topics.events:
                         if any(marker in record.value for marker in self.INTERESTING):
                             entries.update(as_pairs(directory_entries(
-                                e.load_event(record.value))))
+                                load_event(record.value))))
                     elif tp.topic == self.topics.snapshots:
                         try:
                             version, found = header(record.value)

@@ -50,9 +50,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..domain import events as e
-from ..domain.directory import as_pairs, directory_entries
+from ..domain.directory import as_pairs, directory_entries, named_prefix
 from ..domain.envelope import event_sender
 from ..domain.proposal import State
+from ..domain.registry import load_event
 from ..domain.rejections import Rejection
 from . import CommandRecord, ConcurrencyError, Outcome, Stored
 from .kafka import (Topics, dead_letter, encode_event, partitions_of, position_of,
@@ -156,6 +157,11 @@ class KafkaDirectory:
             self.bureaus.add(bureau)
         return self._get(f"bureau:{bureau}") is not None
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        """As far as this worker has read (a refusal's words: it does not wait for the log)."""
+        name = self._get(f"bureau:{bureau}")
+        return None if name is None else (name, self._get(f"bureau_en:{bureau}") or "")
+
     def owner_of(self, natural_key: str) -> str | None:
         if (owner := self.owners.get(natural_key)) is not None:
             return owner
@@ -171,6 +177,26 @@ class KafkaDirectory:
         if self._get(f"status:{proposal_id}") != "open":
             self._caught_up()
         return self._get(f"status:{proposal_id}")
+
+    def filer_name(self, filer: str) -> str | None:
+        if self._get(f"filer:{filer}") is None:
+            self._caught_up()
+        return self._get(f"filer:{filer}")
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        """The filers registered under a name and affiliation, as far as the cache has read:
+        a submit does not wait for the log's end for this (most names are of no registered
+        filer), so a registration decided a moment before it elsewhere may be missed; the
+        proposal's filer is linked later then (link_filers, the registry's import)."""
+        prefix = named_prefix(name, affiliation)
+        found = {**self.cache.entries(prefix),
+                 **{k: v for k, v in self.overlay.items() if k.startswith(prefix)}}
+        return sorted(set(found.values()))
+
+    def filer_of_account(self, account: str) -> str | None:
+        if self._get(f"account:{account}") is None:
+            self._caught_up()
+        return self.cache.entry(f"account:{account}") or self.overlay.get(f"account:{account}")
 
     def reserve(self, claims: Sequence[tuple[str, str, str]]) -> None:
         """Append the claims (natural key, proposal id, command id) not settled yet and read
@@ -399,7 +425,7 @@ class KafkaLog:
             part.head = scanner.end_offsets([tp])[tp]
             for record in scan(scanner, tp, watermark):
                 try:
-                    event = e.load_event(record.value)
+                    event = load_event(record.value)
                 except Exception as exc:
                     self._stop(part, f"undecodable event at {self.topics.events}/{number}/"
                                      f"{record.offset}: {exc}")
@@ -527,7 +553,7 @@ class KafkaLog:
     def _scan_stream(self, stream: str, number: int) -> list[tuple[int, e.Event]]:
         """A stream's events from the beginning of its partition."""
         key = stream.encode()
-        return [(position_of(number, r.offset), e.load_event(r.value)) for r in scan(
+        return [(position_of(number, r.offset), load_event(r.value)) for r in scan(
             self.reader, TopicPartition(self.topics.events, number), None) if r.key == key]
 
     @property
@@ -662,7 +688,7 @@ class KafkaLog:
         for position in positions:
             number, offset = split_position(position)
             record = next(scan(self.reader, TopicPartition(self.topics.events, number), offset))
-            found.append(Stored(position, e.load_event(record.value), record.value))
+            found.append(Stored(position, load_event(record.value), record.value))
         return found
 
     def _remember(self, outcome: Outcome) -> None:
@@ -687,7 +713,7 @@ class KafkaLog:
                     start = offset + 1 if tp.partition == number else 0
                 for record in scan(scanner, tp, start):
                     found.append(Stored(position_of(record.partition, record.offset),
-                                        e.load_event(record.value), record.value))
+                                        load_event(record.value), record.value))
                     if len(found) >= limit:
                         return found
         finally:

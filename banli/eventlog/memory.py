@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
-from ..domain.directory import Keyed, Registered, Stated, directory_entries
+from ..domain.directory import Enrolled, Entry, Keyed, Registered, Stated, directory_entries
 from ..domain.events import Event
 from ..domain.proposal import MemoryDirectory, State
 from ..domain.rejections import Rejection
@@ -95,7 +95,7 @@ class MemoryEventStore:
         if self._undo is not None:
             self._undo.outcomes.append(key)
 
-    def _mark(self, entry: Registered | Keyed | Stated) -> None:
+    def _mark(self, entry: Entry) -> None:
         """Note what the entry replaces, to put it back if the batch fails."""
         if self._undo is None:
             return
@@ -104,6 +104,8 @@ class MemoryEventStore:
         match entry:
             case Registered():
                 table, key = directory.bureaus, entry.bureau
+            case Enrolled():
+                table, key = directory.filers, entry.filer
             case Keyed():
                 table, key = directory.keys, entry.natural_key
             case Stated():
@@ -169,11 +171,23 @@ class MemoryEventStore:
     def has_bureau(self, bureau: str) -> bool:
         return self.directory.has_bureau(bureau)
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        return self.directory.bureau_name(bureau)
+
     def owner_of(self, natural_key: str) -> str | None:
         return self.directory.owner_of(natural_key)
 
     def proposal_status(self, proposal_id: str) -> str | None:
         return self.directory.proposal_status(proposal_id)
+
+    def filer_name(self, filer: str) -> str | None:
+        return self.directory.filer_name(filer)
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        return self.directory.filers_named(name, affiliation)
+
+    def filer_of_account(self, account: str) -> str | None:
+        return self.directory.filer_of_account(account)
 
     def reserve(self, claims: Sequence[tuple[str, str, str]]) -> None:
         pass

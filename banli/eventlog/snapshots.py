@@ -5,9 +5,9 @@ A snapshot holds a stream's state at a version; `covers`, an offset of the strea
 `banli.events` such that every event of the stream at or before it is folded in; the commands
 whose events the stream holds, by sender and command id (so that a command sent again is
 answered from its record, not decided again); and the directory entries the stream's events set
-(banli.domain.directory: its natural key and status, or a bureau's name), which the directory
-reads without decoding the state. A worker writes one only once the events it covers are acked
-and the commands behind them committed.
+(banli.domain.directory: its natural key and status, a bureau's names, a filer's entries), which
+the directory reads without decoding the state. A worker writes one only once the events it
+covers are acked and the commands behind them committed.
 
 `format` names the state's schema: FORMAT_VERSION, bumped by hand when what `evolve` computes
 changes, and a fingerprint of the state models' JSON schema, so that a change of their fields
@@ -22,15 +22,15 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
-from ..domain.proposal import Bureau, Proposal
+from ..domain.proposal import Bureau, Proposal, RegisteredFiler
 
 FORMAT_VERSION = 1
 
 
 @functools.cache
 def snapshot_format() -> str:
-    schema = json.dumps([Proposal.model_json_schema(), Bureau.model_json_schema()],
-                        sort_keys=True)
+    schema = json.dumps([Proposal.model_json_schema(), Bureau.model_json_schema(),
+                         RegisteredFiler.model_json_schema()], sort_keys=True)
     return f"{FORMAT_VERSION}-{hashlib.sha256(schema.encode()).hexdigest()[:12]}"
 
 
@@ -50,7 +50,7 @@ class Snapshot:
     stream: str
     version: int
     covers: int
-    state: Proposal | Bureau
+    state: Proposal | Bureau | RegisteredFiler
     commands: Mapping[CommandKey, Logged]
     directory: Mapping[str, str]  # banli.domain.directory.as_pairs of the events it holds
 
@@ -64,6 +64,12 @@ class Header(NamedTuple):
     commands: dict[CommandKey, Logged]
 
 
+# What a snapshot's `kind` says its state is.
+MODELS: dict[str, type[Proposal | Bureau | RegisteredFiler]] = {
+    "proposal": Proposal, "bureau": Bureau, "filer": RegisteredFiler}
+KINDS = {model: kind for kind, model in MODELS.items()}
+
+
 def encode_snapshot(snapshot: Snapshot) -> bytes:
     """One encode of the state (pydantic's own JSON), wrapped."""
     head = json.dumps({
@@ -71,7 +77,7 @@ def encode_snapshot(snapshot: Snapshot) -> bytes:
         "covers": snapshot.covers, "directory": dict(snapshot.directory),
         "commands": [[sender, cid, list(logged.positions), logged.fingerprint]
                      for (sender, cid), logged in snapshot.commands.items()],
-        "kind": "bureau" if isinstance(snapshot.state, Bureau) else "proposal",
+        "kind": KINDS[type(snapshot.state)],
     }, ensure_ascii=False, separators=(",", ":"))
     return f'{head[:-1]},"state":'.encode() + snapshot.state.model_dump_json().encode() + b"}"
 
@@ -83,7 +89,7 @@ def decode_snapshot(raw: bytes | dict[str, Any]) -> Snapshot | None:
         data = json.loads(raw) if isinstance(raw, bytes) else raw
         if data.get("format") != snapshot_format():
             return None
-        model = Bureau if data["kind"] == "bureau" else Proposal
+        model = MODELS[data["kind"]]
         state = model.model_validate(data["state"])
         head = read_header(data)
         snapshot = Snapshot(data["stream"], head.version, head.covers, state, head.commands,

@@ -5,9 +5,10 @@
   version: an append after a stale version collides with the event that moved the stream.
 - `commands`: every decided command's outcome by (sender, command id), so a command sent again
   (a retry, a re-imported file) is answered from its record instead of being decided twice.
-- `bureaus`, `proposal_keys`, `proposal_status`: the directory decisions consult
+- `bureaus`, `proposal_keys`, `proposal_status`, `filers`: the directory decisions consult
   (banli.domain.directory's entries), updated in the same transaction as the events that set
-  them.
+  them; `proposal_filers`, each proposal's filers by name and (where linked) id, which the
+  filer registry's import reads.
 
 An append is one transaction (a savepoint of a batch's): the events, the command's outcome and
 the directory rows commit together or not at all. Only storage: states are folded and cached,
@@ -25,9 +26,10 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..domain import events as e
-from ..domain.directory import Keyed, Registered, Stated, directory_entries
+from ..domain.directory import Enrolled, Keyed, Registered, Stated, directory_entries
 from ..domain.envelope import event_sender
 from ..domain.proposal import State
+from ..domain.registry import load_event
 from ..domain.rejections import Rejection
 from . import Appended, CommandRecord, ConcurrencyError, Durable, Outcome, Stored, stored_of
 
@@ -57,6 +59,19 @@ CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_status (proposal_id TEXT PRIMARY KEY, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS filers (filer TEXT PRIMARY KEY, name TEXT NOT NULL,
+                                   affiliation TEXT NOT NULL, term TEXT NOT NULL,
+                                   account TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS filers_by_name ON filers (name, affiliation);
+CREATE INDEX IF NOT EXISTS filers_by_account ON filers (account);
+"""
+# Each proposal's filers: made with its first use, from the events of a store written before.
+PROPOSAL_FILERS = """
+CREATE TABLE proposal_filers (proposal_id TEXT NOT NULL, idx INTEGER NOT NULL,
+                              name TEXT NOT NULL, affiliation TEXT NOT NULL, filer TEXT,
+                              PRIMARY KEY (proposal_id, idx));
+CREATE INDEX proposal_filers_by_name ON proposal_filers (name, affiliation);
+CREATE INDEX proposal_filers_by_filer ON proposal_filers (filer);
 """
 
 _COMMAND_COLUMNS = "sender, command_id, stream, accepted, outcome, fingerprint"
@@ -118,6 +133,28 @@ class SqliteEventStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             _scope_commands(db)
+            self._proposal_filers(db)
+
+    def _proposal_filers(self, db: sqlite3.Connection) -> None:
+        """Make `proposal_filers` where the store has none yet, from the events it holds, in
+        the transaction that makes it (a store written before it was kept)."""
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'proposal_filers'").fetchone():
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'proposal_filers'"
+                              ).fetchone():
+                for statement in PROPOSAL_FILERS.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                for (data,) in db.execute("SELECT data FROM events WHERE type IN "
+                                          "('ProposalSubmitted', 'FilersLinked') ORDER BY position"
+                                          ).fetchall():
+                    self._observe_filers(db, load_event(data))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -209,6 +246,9 @@ class SqliteEventStore:
                 case Registered(bureau, name, name_en):
                     db.execute("INSERT OR REPLACE INTO bureaus VALUES (?, ?, ?)",
                                (bureau, name, name_en))
+                case Enrolled(filer, name, affiliation, term, account):
+                    db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?, ?)",
+                               (filer, name, affiliation, term, account))
                 case Keyed(natural_key, proposal_id):
                     db.execute("INSERT INTO proposal_keys VALUES (?, ?)",
                                (natural_key, proposal_id))
@@ -216,12 +256,32 @@ class SqliteEventStore:
                     db.execute("INSERT INTO proposal_status VALUES (?, ?) ON CONFLICT "
                                "(proposal_id) DO UPDATE SET status = excluded.status",
                                (proposal_id, status))
+        SqliteEventStore._observe_filers(db, event)
+
+    @staticmethod
+    def _observe_filers(db: sqlite3.Connection, event: e.Event) -> None:
+        """A proposal's filers as its submission names them, and each link made (as
+        banli.domain.proposal.linked makes it)."""
+        match event:
+            case e.ProposalSubmitted():
+                db.executemany("INSERT INTO proposal_filers VALUES (?, ?, ?, ?, ?)",
+                               [(event.proposal_id, i, name, event.affiliation, filer)
+                                for i, (name, filer) in enumerate(zip(
+                                    event.filers, event.filer_ids or [None] * len(event.filers)))])
+            case e.FilersLinked():
+                for link in event.filers:
+                    db.execute("UPDATE proposal_filers SET filer = ? WHERE rowid = (SELECT rowid "
+                               "FROM proposal_filers WHERE proposal_id = ? AND name = ? AND "
+                               "filer IS NULL ORDER BY idx LIMIT 1) AND NOT EXISTS (SELECT 1 "
+                               "FROM proposal_filers WHERE proposal_id = ? AND filer = ?)",
+                               (link.id, event.proposal_id, link.name, event.proposal_id,
+                                link.id))
 
     # --- reading -----------------------------------------------------------------------------
     def load(self, stream: str, after_seq: int = 0) -> list[e.Event]:
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq > ? ORDER BY seq",
                                (stream, after_seq)).fetchall()
-        return [e.load_event(data) for (data,) in rows]
+        return [load_event(data) for (data,) in rows]
 
     def snapshot(self, stream: str) -> State:
         return None  # a stream's events are one indexed read away
@@ -230,7 +290,7 @@ class SqliteEventStore:
         """A stream's events with seq below `seq` (the state an event was decided against)."""
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq < ? ORDER BY seq",
                                (stream, seq)).fetchall()
-        return [e.load_event(data) for (data,) in rows]
+        return [load_event(data) for (data,) in rows]
 
     def version(self, stream: str) -> int:
         version: int = self.db.execute(
@@ -273,7 +333,7 @@ class SqliteEventStore:
         rows = self.db.execute(
             f"SELECT position, data FROM events WHERE event_id IN ({','.join('?' * len(ids))})"
             " ORDER BY position", ids).fetchall()
-        events = [Stored(pos, e.load_event(data)) for pos, data in rows]
+        events = [Stored(pos, load_event(data)) for pos, data in rows]
         return Outcome(command_id, events=events, sender=sender, fingerprint=fingerprint)
 
     def read(self, after: int = -1, limit: int = 10_000) -> list[Stored]:
@@ -301,6 +361,11 @@ class SqliteEventStore:
         return self.db.execute("SELECT 1 FROM bureaus WHERE bureau = ?", (bureau,)).fetchone() \
             is not None
 
+    def bureau_name(self, bureau: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT name, name_en FROM bureaus WHERE bureau = ?",
+                              (bureau,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def owner_of(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",
                               (natural_key,)).fetchone()
@@ -324,6 +389,34 @@ class SqliteEventStore:
 
     def bureau_names(self) -> dict[str, tuple[str, str]]:
         return {b: (n, en) for b, n, en in self.db.execute("SELECT * FROM bureaus")}
+
+    def filer_name(self, filer: str) -> str | None:
+        row = self.db.execute("SELECT name FROM filers WHERE filer = ?", (filer,)).fetchone()
+        return str(row[0]) if row else None
+
+    def filers_named(self, name: str, affiliation: str) -> list[str]:
+        return [f for (f,) in self.db.execute(
+            "SELECT filer FROM filers WHERE name = ? AND affiliation = ? ORDER BY filer",
+            (name, affiliation))]
+
+    def filer_of_account(self, account: str) -> str | None:
+        row = self.db.execute("SELECT filer FROM filers WHERE account = ? AND account != '' "
+                              "ORDER BY filer LIMIT 1", (account,)).fetchone()
+        return str(row[0]) if row else None
+
+    # --- what the filer registry's import reads (banli.sheets.records.Records) --------------
+    def filers(self) -> dict[str, dict[str, str]]:
+        """Every registered filer: name, affiliation, term, account."""
+        return {f: {"name": n, "affiliation": a, "term": t, "account": acc}
+                for f, n, a, t, acc in self.db.execute(
+                    "SELECT filer, name, affiliation, term, account FROM filers")}
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        """The proposals naming a filer `name`, not linked to the registry, filed under
+        `affiliation`: those the registry's import offers to link."""
+        return [p for (p,) in self.db.execute(
+            "SELECT DISTINCT proposal_id FROM proposal_filers WHERE name = ? AND affiliation = ? "
+            "AND filer IS NULL ORDER BY proposal_id", (name, affiliation))]
 
 
 def _scope_commands(db: sqlite3.Connection) -> None:
@@ -372,4 +465,4 @@ def _sender_from_events(db: sqlite3.Connection, accepted: int, outcome: str) -> 
     ids = json.loads(outcome) if accepted else []
     row = db.execute("SELECT data FROM events WHERE event_id = ?", (ids[0],)).fetchone() \
         if ids else None
-    return event_sender(e.load_event(row[0])) if row is not None else ""
+    return event_sender(load_event(row[0])) if row is not None else ""

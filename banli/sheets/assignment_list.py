@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from ..domain.commands import natural_key
 from ..domain.registry import parse_command
+from .infer import DEFAULT_SESSIONS, Sessions, infer_kind, infer_year
 from .preview import (Difference, Preview, RowResult, at, command_id, describe_validation,
                       preview, refuse, refusal, row_result)
 from .read import ASSIGNMENT_HEADERS, Grid, Row, SheetError, Source, Table, read_sheet
@@ -83,24 +84,27 @@ def assignment_preview(
     assigned_on: date | str | None = None,
     mapping: Mapping[str, str | None] | None = None,
     sheet: str | int | None = None,
+    sessions: Sessions = DEFAULT_SESSIONS,
 ) -> Preview:
     """The preview of importing an assignment list.
 
     `bureaus` is the registry `{bureau_id: (name_zh, name_en, *aliases)}`; `existing(key)` gives
     what Banli has for a natural key (title, filers, affiliation, topics, leads, cos; optionally
     proposal), or None. `kind`, `year`, `level` and `assigned_on` are used where the sheet has no
-    such column or leaves the cell blank (a cell wins over the option); `level` defaults to
-    municipal. `mapping` overrides header → field. Raises SheetError when the sheet as a whole
-    cannot be read; every row problem is a refusal in the preview."""
+    such column or leaves the cell blank (a cell wins over the option); without the option,
+    the kind and the year the sheet's title names (banli.sheets.infer, with `sessions`); `level`
+    defaults to municipal. `mapping` overrides header → field. Raises SheetError when the sheet
+    as a whole cannot be read; every row problem is a refusal in the preview."""
     table = source if isinstance(source, Table) else read_sheet(
         source, ASSIGNMENT_HEADERS, mapping=mapping, sheet=sheet,
         required=("number", "title", "lead"))
     index = BureauIndex(bureaus)
     defaults = _defaults(kind, year, level, assigned_on)
+    inferred = infer_defaults(table, defaults, sessions)
     seen: dict[str, int] = {}
     results = [_row(item, index, existing, defaults, seen, set(table.columns))
                for item in table.rows]
-    return preview(table, results)
+    return preview(table, results, inferred)
 
 
 def _defaults(kind: Any, year: Any, level: Any, assigned_on: Any = None) -> dict[str, Any]:
@@ -121,6 +125,21 @@ def _defaults(kind: Any, year: Any, level: Any, assigned_on: Any = None) -> dict
                              f"the import option {name}={value!r} is not valid: {exc}",
                              option=name) from exc
     return out
+
+
+def infer_defaults(table: Table, defaults: dict[str, Any], sessions: Sessions
+                   ) -> dict[str, Any]:
+    """The kind and year the title names, for those the options left unset: set in `defaults`
+    and returned ({"kind": {...}, "year": {...}}, each with its cell and messages)."""
+    inferred: dict[str, Any] = {}
+    if defaults["kind"] is None and (kind := infer_kind(table.title)):
+        defaults["kind"] = kind["value"]
+        inferred["kind"] = kind
+    if defaults["year"] is None and (year := infer_year(table.title, defaults["kind"],
+                                                        defaults["level"], sessions)):
+        defaults["year"] = year["value"]
+        inferred["year"] = year
+    return inferred
 
 
 def natural_key_of(item: Row, defaults: Mapping[str, Any], problems: list[dict[str, Any]]

@@ -7,6 +7,7 @@ over HTTP); this turns the answers into the rows' results.
      "rows": [{"row": 7, "number": "21007", "proposal": "...", "status": "refused",
                "reason": {"code": "out_of_order", "message": ..., "message_en": ...}}, ...]}
 
+A filer registry's commit also says how many proposals it linked to the registry (`linked`).
 A row is `imported` when the kernel accepted its commands (some for the first time), `already`
 when every one was decided before (the same sheet imported again), `refused` with the first
 rejection, `pending` when an answer did not come in time (importing again finishes it)."""
@@ -46,6 +47,10 @@ def summary(preview: Preview, sent: Sequence[tuple[RowResult, Sequence[Outcome |
               "differs": preview["counts"]["differs"],
               "refused_in_preview": preview["counts"]["refused"],
               "commands": sum(len(outcomes) for _, outcomes in sent)}
+    if "links" in preview["counts"]:  # a filer registry: how many proposals it linked
+        counts["linked"] = sum(1 for _, outcomes in sent for outcome in outcomes
+                               if outcome is not None and not outcome.replayed
+                               and any(s.event.type == "FilersLinked" for s in outcome.events))
     rows = []
     for row, outcomes in sent:
         status, reason = row_status(outcomes)

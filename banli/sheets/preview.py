@@ -59,6 +59,7 @@ class Preview(TypedDict):
     skipped: list[dict[str, Any]]
     rows: list[RowResult]
     counts: dict[str, int]
+    inferred: dict[str, Any]    # "kind", "year": what the title gave (banli.sheets.infer)
 
 
 # code -> (zh, en); every message is prefixed with the row ("第 5 行：" / "row 5: ").
@@ -69,13 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the number '{value}' is not valid: letters, digits, - and _, at most 32"),
     "missing_title": ("缺少标题（案由）", "no title (标题/案由)"),
     "missing_kind": (
-        "缺少类型：表中没有“类型”，导入时也未指定（人大建议或政协提案）",
-        "no kind: the sheet gives none and the import was given none "
+        "缺少类型：表中没有“类型”，标题中看不出，导入时也未指定（人大建议或政协提案）",
+        "no kind: the sheet gives none, its title does not say, and the import was given none "
         "(npc_suggestion or cppcc_proposal)"),
     "bad_kind": ("类型“{value}”无法识别，应为人大建议或政协提案",
                  "kind '{value}' is not npc_suggestion (人大建议) or cppcc_proposal (政协提案)"),
-    "missing_year": ("缺少年度：表中没有“年度”，导入时也未指定",
-                     "no year: the sheet gives none and the import was given none"),
+    "missing_year": ("缺少年度：表中没有“年度”，标题中看不出（如 2027年、第十六届第三次会议），导入时也未指定",
+                     "no year: the sheet gives none, its title does not say (2027年, a "
+                     "session), and the import was given none"),
     "bad_year": ("年度“{value}”无法识别", "year '{value}' is not a year"),
     "bad_level": ("层级“{value}”无法识别，应为全国/省/市/区",
                   "level '{value}' is not national/provincial/municipal/district"),
@@ -97,8 +99,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "this row is not imported"),
     "invalid_command": ("由本行生成的命令不合规：{detail}",
                         "the command built from this row is not valid: {detail}"),
-    "unknown_proposal": ("{key} 尚未登记，请先导入交办清单",
-                         "{key} is not in Banli; import the assignment list first"),
+    "unknown_proposal": ("{key} 不是本单位主办的建议提案：尚未登记（请先导入交办清单），或未交本单位主办",
+                         "{key} is not an item this bureau leads: not in Banli (import the "
+                         "assignment list first), or not assigned to this bureau as lead"),
     "missing_result": ("缺少办理结果（A/B/C/D 类）", "no result (办理结果, A/B/C/D)"),
     "bad_result": ("办理结果“{value}”无法识别，应为 A/B/C/D 类",
                    "result '{value}' is not A/B/C/D (solved/planned/deferred/reference)"),
@@ -106,6 +109,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "disclosure '{value}' is not full/summary/withheld/exempt"),
     "bad_contact_method": ("沟通方式“{value}”无法识别，应为电话/走访/座谈/网络/信函",
                            "contact method '{value}' is not phone/visit/meeting/online/letter"),
+    "missing_name": ("缺少姓名", "no name (姓名)"),
+    "bad_filer_id": ("编号“{value}”不合规：只能是字母、数字、.、- 和 _，最长 64 位",
+                     "the id '{value}' is not valid: letters, digits, ., - and _, at most 64"),
+    "account_taken": ("账号“{account}”已对应代表委员 {owner}",
+                      "the account '{account}' is already filer {owner}'s"),
     "contact_after_reply": ("沟通日期 {contacted} 晚于答复日期 {replied}，办前沟通须在答复之前",
                             "the contact on {contacted} is after the reply on {replied}; "
                             "a contact before handling comes before the reply"),
@@ -171,7 +179,8 @@ def refuse(result: RowResult, problems: list[dict[str, Any]]) -> RowResult:
     return result
 
 
-def preview(table: Any, results: Iterable[RowResult]) -> Preview:
+def preview(table: Any, results: Iterable[RowResult],
+            inferred: dict[str, Any] | None = None) -> Preview:
     rows = list(results)
     counts: dict[str, int] = {"rows": len(rows), **{s: 0 for s in STATUSES}}
     for r in rows:
@@ -181,7 +190,7 @@ def preview(table: Any, results: Iterable[RowResult]) -> Preview:
     return Preview(sheet=table.sheet, header_rows=list(table.header_rows),
                    columns={f: list(h) for f, h in table.columns.items()},
                    ignored_columns=list(table.ignored), skipped=list(table.skipped),
-                   rows=rows, counts=counts)
+                   rows=rows, counts=counts, inferred=dict(inferred or {}))
 
 
 def preview_commands(preview: Preview) -> list[dict[str, Any]]:

@@ -7,22 +7,23 @@ merged down (a date or a delegation shared by several items) fills each row of i
 item whose number is merged down over several rows (one lead per row, say) is read as one item
 whose list fields (filers, leads, co-handlers, topics) gather all its rows.
 
-The workbook is read with python-calamine: .xlsx, .xlsm, .xls, .xlsb and .ods alike, cached
-formula values rather than formulas, typed dates (a date-formatted cell is a date), and
-`merged_cell_ranges` (python-calamine >= 0.4) for the merges.
+The workbook is read by banli.sheets.workbook, within the bounds of banli.sheets.limits: .xlsx
+and .xlsm as a stream, .xls, .xlsb and .ods with python-calamine; cached formula values rather
+than formulas, typed dates (a date-formatted cell is a date), and the merged ranges.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Mapping, Union
+from typing import Any, Iterable, Iterator, Mapping
 
+from .errors import SheetError
+from .grid import Grid
+from .limits import DEFAULT_LIMITS, SheetLimits
 from .values import cell_text, is_blank, norm_header
-
-Source = Union[bytes, bytearray, str, os.PathLike, BinaryIO]
+from .workbook import Source, load_grids
 
 # field -> the headers that name it (compared after `norm_header`: full-width/half-width, spaces,
 # case, bracketed notes, `_` and `-` do not matter).
@@ -53,22 +54,18 @@ REPLY_HEADERS: dict[str, tuple[str, ...]] = {
     "year": ASSIGNMENT_HEADERS["year"],
     "level": ASSIGNMENT_HEADERS["level"],
 }
+# The filer registry (代表委员名册): one deputy or member a row.
+FILER_HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "代表姓名", "委员姓名", "name"),
+    "affiliation": ("代表团", "界别", "代表团/界别", "代表团或界别", "所在代表团", "所在界别",
+                    "affiliation"),
+    "term": ("届次", "届别", "届", "term"),
+    "account": ("账号", "登录账号", "帐号", "用户名", "account"),
+    "filer": ("编号", "代表编号", "委员编号", "filer", "id"),
+}
 
 HEADER_SEARCH_ROWS = 30   # the header is looked for in the first rows only
 HEADER_MAX_DEPTH = 3      # rows a header may span
-
-
-class SheetError(ValueError):
-    """The sheet as a whole cannot be read (not a workbook, no header, a required column
-    missing, a bad mapping). Rows are never refused this way: they get row refusals."""
-
-    def __init__(self, code: str, message: str, message_en: str, **details: Any):
-        super().__init__(f"{message_en} ({message})")
-        self.code, self.message, self.message_en, self.details = code, message, message_en, details
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "message_en": self.message_en,
-                "details": self.details}
 
 
 @dataclass(frozen=True)
@@ -101,37 +98,67 @@ class Table:
     ignored: list[str]                        # headers not matched to any field
     rows: list[Row] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # section and note rows
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A worksheet's cells, 0-based and rectangular ('' for blank), and its merged ranges as
-    (first row, first column, last row, last column), 0-based and inclusive."""
-
-    name: str
-    cells: list[list[Any]]
-    merged: list[tuple[int, int, int, int]]
+    title: list[dict[str, str]] = field(default_factory=list)    # texts above the header:
+    # each {"cell": "A1", "text": "2027年市政协提案交办清单"} (banli.sheets.infer reads them)
 
 
 # ---------------------------------------------------------------- mapping override
+
+
+MAX_MAPPING_ENTRIES = 500
+MAX_MAPPING_BYTES = 256 << 10
 
 
 def load_mapping(path: str | os.PathLike) -> dict[str, str | None]:
     """A header → field mapping from a JSON file, or a YAML file (.yaml/.yml; needs PyYAML):
     `{"承办处室": "lead", "建议内容": "title", "备注": null}`; null ignores a column."""
     path = Path(path)
+    if path.stat().st_size > MAX_MAPPING_BYTES:
+        raise _bad_mapping()
     text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml  # PyYAML: only needed for YAML mappings
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml  # PyYAML: only needed for YAML mappings
 
-        data = yaml.safe_load(text)
-    else:
-        data = json.loads(text)
-    if not isinstance(data, dict) or not all(
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except RecursionError:  # nested deeper than the parser goes
+        raise _bad_mapping() from None
+    except ValueError as exc:
+        raise _bad_mapping(str(exc)) from None
+    except Exception as exc:  # yaml.YAMLError, without importing yaml for JSON
+        if type(exc).__module__.startswith("yaml"):
+            raise _bad_mapping(str(exc)) from None
+        raise
+    return check_mapping(data)
+
+
+def parse_mapping(text: str) -> dict[str, str | None]:
+    """A header → field mapping given as JSON text (an HTTP parameter)."""
+    try:
+        return check_mapping(json.loads(text))
+    except RecursionError:
+        raise _bad_mapping() from None
+    except ValueError as exc:
+        raise _bad_mapping(str(exc)) from None
+
+
+def check_mapping(data: Any) -> dict[str, str | None]:
+    """`data` if it is a flat object of header: field (or null), of a sane size."""
+    if not isinstance(data, dict) or len(data) > MAX_MAPPING_ENTRIES or not all(
             isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()):
-        raise SheetError("bad_mapping", "列名映射须为“列名: 字段”的对照表",
-                         "a mapping must be an object of header: field (or null)")
+        raise _bad_mapping()
     return data
+
+
+def _bad_mapping(why: str = "") -> SheetError:
+    return SheetError("bad_mapping",
+                      "列名映射须为“列名: 字段”的对照表，如 {\"件号\": \"number\"}"
+                      f"（至多 {MAX_MAPPING_ENTRIES} 项，不可嵌套）",
+                      'a mapping is a flat object of header: field (or null), e.g. '
+                      f'{{"件号": "number"}}, of at most {MAX_MAPPING_ENTRIES} entries'
+                      + (f" ({why})" if why else ""))
 
 
 def _matcher(headers: Mapping[str, Iterable[str]], mapping: Mapping[str, str | None] | None):
@@ -151,62 +178,22 @@ def _matcher(headers: Mapping[str, Iterable[str]], mapping: Mapping[str, str | N
 _NO_MATCH = object()
 
 
-# ---------------------------------------------------------------- workbook
-
-
-def load_grids(source: Source) -> list[Grid]:
-    """The visible worksheets of a workbook (bytes, a path or a binary file), in order."""
-    import python_calamine as calamine
-
-    try:
-        if isinstance(source, (bytes, bytearray)):
-            book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(bytes(source)))
-        elif isinstance(source, (str, os.PathLike)):
-            book = calamine.CalamineWorkbook.from_path(os.fspath(source))
-        else:
-            book = calamine.CalamineWorkbook.from_filelike(source)
-    except Exception as exc:  # calamine raises its own errors, zip errors and XML errors
-        raise SheetError("unreadable", "无法读取表格文件（支持 .xlsx .xls .xlsb .ods）",
-                         f"cannot read the workbook (.xlsx .xls .xlsb .ods): {exc}") from exc
-    grids = []
-    try:
-        for meta in book.sheets_metadata:
-            if str(meta.typ).endswith("WorkSheet") and str(meta.visible).endswith("Visible"):
-                sheet = book.get_sheet_by_name(meta.name)
-                cells = sheet.to_python(skip_empty_area=False)
-                width = max((len(r) for r in cells), default=0)
-                cells = [list(r) + [""] * (width - len(r)) for r in cells]
-                merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in
-                          (sheet.merged_cell_ranges or [])]
-                grids.append(Grid(meta.name, cells, merged))
-    finally:
-        book.close()
-    return grids
-
-
 # ---------------------------------------------------------------- reading
 
 
 def read_sheet(source: Source | Grid, headers: Mapping[str, Iterable[str]] = ASSIGNMENT_HEADERS,
                *, mapping: Mapping[str, str | None] | None = None,
                sheet: str | int | None = None, key: str = "number",
-               required: Iterable[str] = ("number",)) -> Table:
+               required: Iterable[str] = ("number",),
+               limits: SheetLimits = DEFAULT_LIMITS) -> Table:
     """Read the items of a sheet. `headers` maps each field to the headers that name it;
     `mapping` (header → field, or None to ignore the column) is consulted first. `sheet` is a
-    worksheet's name or 0-based index; by default the first visible worksheet whose header is
-    found. Raises SheetError when no header with the `key` column is found or a `required`
-    field has no column."""
+    visible worksheet's name or 0-based index; by default the first visible worksheet whose
+    header is found (the worksheets after it are not read). Raises SheetError when no header
+    with the `key` column is found or a `required` field has no column, and when the workbook
+    cannot be read or is past one of `limits`."""
     known, override = _matcher(headers, mapping)
-    if isinstance(source, Grid):
-        grids = [source]
-    else:
-        grids = load_grids(source)
-        if isinstance(sheet, int):
-            grids = grids[sheet:sheet + 1]
-        elif sheet is not None:
-            grids = [g for g in grids if g.name == sheet]
-        if not grids:
-            raise SheetError("no_sheet", f"找不到工作表 {sheet}", f"no worksheet {sheet}")
+    grids = [source] if isinstance(source, Grid) else _chosen(load_grids(source, limits), sheet)
     required = list(required)
     for grid in grids:
         found = _find_header(grid, known, override, key)
@@ -228,7 +215,7 @@ def read_sheet(source: Source | Grid, headers: Mapping[str, Iterable[str]] = ASS
                 missing=missing, found=[label for _, label in fields_of.values()])
         table = Table(sheet=grid.name, header_rows=(first + 1, last + 1), columns=columns,
                       ignored=[label for name, label in fields_of.values()
-                               if name is None and label])
+                               if name is None and label], title=_title(grid, first))
         _read_rows(grid, last + 1, {c: n for c, (n, _) in fields_of.items() if n}, key, table)
         return table
     labels = "/".join(list(headers[key])[:4])
@@ -236,6 +223,37 @@ def read_sheet(source: Source | Grid, headers: Mapping[str, Iterable[str]] = ASS
                      f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头（需要 {labels} 列）",
                      f"no header row in the first {HEADER_SEARCH_ROWS} rows "
                      f"(it needs a {key} column: {labels})")
+
+
+def _chosen(grids: Iterator[Grid], sheet: str | int | None) -> Iterator[Grid]:
+    """The worksheet asked for (by name, or 0-based index among the visible), else all."""
+    found = False
+    for index, grid in enumerate(grids):
+        if sheet is None or sheet == index or sheet == grid.name:
+            found = True
+            yield grid
+            if sheet is not None:
+                return
+    if not found:
+        raise SheetError("no_sheet", f"找不到工作表 {sheet}", f"no worksheet {sheet}")
+
+
+def column_letter(col: int) -> str:
+    """0 -> A, 26 -> AA."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _title(grid: Grid, header_row: int) -> list[dict[str, str]]:
+    """The texts above the header (a title row, a note), each with its cell: what a list says
+    about itself (banli.sheets.infer)."""
+    return [{"cell": f"{column_letter(c)}{r + 1}", "text": cell_text(value)}
+            for r, row in enumerate(grid.cells[:header_row]) for c, value in enumerate(row)
+            if isinstance(value, str) and not is_blank(value)]
 
 
 LIST_FIELDS = frozenset({"filers", "lead", "co", "topics", "summary"})

@@ -4,6 +4,7 @@ service reads the same from its projections).
 
     preview = assignment_sheet(data, records, kind="cppcc_proposal", year=2027)
     preview = reply_sheet(data, records, bureau="sh-ipa")
+    preview = filer_sheet(data, records)
 """
 from __future__ import annotations
 
@@ -12,19 +13,30 @@ from typing import Any, Mapping, Protocol
 
 from ..domain.proposal import Proposal, State
 from .assignment_list import assignment_preview
+from .filers import filer_preview
+from .infer import DEFAULT_SESSIONS, Sessions
 from .preview import Preview
+from .read import Table
 from .replies import reply_preview
+from .workbook import Source
 
 
 class Records(Protocol):
-    """What a preview reads: who is registered, which proposal holds a natural key, and a
-    proposal's state."""
+    """What a preview reads: who is registered, which proposal holds a natural key, a
+    proposal's state, and the filer registry."""
 
     def bureau_names(self) -> Mapping[str, tuple[str, str]]: ...
 
     def owner_of(self, natural_key: str) -> str | None: ...
 
     def state(self, stream: str) -> State: ...
+
+    # a filer registry's preview: the registry Banli has (each filer's name, affiliation, term
+    # and account by id), the proposals naming a filer of a name, under an affiliation, not
+    # linked to the registry
+    def filers(self) -> Mapping[str, Mapping[str, str]]: ...
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]: ...
 
 
 def _proposal(records: Records, key: str) -> Proposal | None:
@@ -46,27 +58,33 @@ def known_item(records: Records, key: str) -> dict[str, Any] | None:
             "cos": [a.bureau for a in active if a.role == "co"]}
 
 
-def assignment_sheet(source: bytes, records: Records, *, kind: str | None = None,
+def assignment_sheet(source: Source | Table, records: Records, *, kind: str | None = None,
                      year: int | str | None = None, level: str | None = None,
                      assigned_on: date | str | None = None,
                      mapping: Mapping[str, str | None] | None = None,
-                     sheet: str | int | None = None) -> Preview:
-    """The preview of importing an assignment list (交办清单) into what `records` hold."""
+                     sheet: str | int | None = None,
+                     sessions: Sessions = DEFAULT_SESSIONS) -> Preview:
+    """The preview of importing an assignment list (交办清单) into what `records` hold. An
+    untrusted file is read first with banli.sheets.isolate.read_table, and its Table given."""
     return assignment_preview(source, bureaus=records.bureau_names(),
                               existing=lambda key: known_item(records, key), kind=kind,
                               year=year, level=level, assigned_on=assigned_on, mapping=mapping,
-                              sheet=sheet)
+                              sheet=sheet, sessions=sessions)
 
 
-def reply_sheet(source: bytes, records: Records, *, bureau: str, kind: str | None = None,
-                year: int | str | None = None, level: str | None = None,
-                mapping: Mapping[str, str | None] | None = None,
-                sheet: str | int | None = None) -> Preview:
-    """The preview of importing `bureau`'s reply list into what `records` hold."""
+def reply_sheet(source: Source | Table, records: Records, *, bureau: str,
+                kind: str | None = None, year: int | str | None = None,
+                level: str | None = None, mapping: Mapping[str, str | None] | None = None,
+                sheet: str | int | None = None,
+                sessions: Sessions = DEFAULT_SESSIONS) -> Preview:
+    """The preview of importing `bureau`'s reply list into what `records` hold. A row for an
+    item the bureau does not lead (another bureau's, one it co-handles or gave back, one Banli
+    does not have) is refused alike: a reply list learns nothing of others' items."""
 
     def proposal_of(key: str) -> str | None:
         p = _proposal(records, key)
-        return p.id if p is not None else None
+        duty = p.duty(bureau) if p is not None else None  # its active duty
+        return p.id if p is not None and duty is not None and duty.role == "lead" else None
 
     def replied(proposal_id: str) -> dict[str, Any] | None:
         state = records.state(proposal_id)
@@ -76,4 +94,14 @@ def reply_sheet(source: bytes, records: Records, *, bureau: str, kind: str | Non
         return {"result": duty.result, "disclosure": duty.disclosure}
 
     return reply_preview(source, bureau=bureau, proposals=proposal_of, replied=replied,
-                         kind=kind, year=year, level=level, mapping=mapping, sheet=sheet)
+                         kind=kind, year=year, level=level, mapping=mapping, sheet=sheet,
+                         sessions=sessions)
+
+
+def filer_sheet(source: Source | Table, records: Records, *,
+                mapping: Mapping[str, str | None] | None = None,
+                sheet: str | int | None = None) -> Preview:
+    """The preview of importing a filer registry (代表委员名册) into what `records` hold, with
+    the links it offers to make (banli.sheets.filers)."""
+    return filer_preview(source, registered=records.filers(), unlinked=records.unlinked,
+                         mapping=mapping, sheet=sheet)

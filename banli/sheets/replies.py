@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from ..domain.commands import natural_key
 from ..domain.registry import parse_command
-from .assignment_list import _defaults, compare, natural_key_of
+from .assignment_list import _defaults, compare, infer_defaults, natural_key_of
+from .infer import DEFAULT_SESSIONS, Sessions
 from .preview import (Preview, RowResult, at, command_id, describe_validation, preview, refuse,
                       refusal, row_result)
 from .read import REPLY_HEADERS, Grid, Row, Source, Table, read_sheet
@@ -36,20 +37,23 @@ def reply_preview(
     level: str | None = None,
     mapping: Mapping[str, str | None] | None = None,
     sheet: str | int | None = None,
+    sessions: Sessions = DEFAULT_SESSIONS,
 ) -> Preview:
     """The preview of importing `bureau`'s reply list.
 
-    `proposals(key)` gives the proposal id for a natural key, or None when Banli does not have
-    it (a refusal). `replied(proposal_id)`, if given, gives the bureau's reply Banli already has
+    `proposals(key)` gives the proposal id for a natural key, or None when Banli has no such
+    item that `bureau` leads (a refusal that says neither which, nor whose it is). `replied(proposal_id)`, if given, gives the bureau's reply Banli already has
     (result, and optionally disclosure, signed_by) or None: a row already replied is `unchanged`
     or `differs` and sends nothing. `kind`, `year` and `level` fill in for a missing column or a
-    blank cell. Raises SheetError when the sheet as a whole cannot be read."""
+    blank cell, and without them what the title names (banli.sheets.infer). Raises SheetError
+    when the sheet as a whole cannot be read."""
     table = source if isinstance(source, Table) else read_sheet(
         source, REPLY_HEADERS, mapping=mapping, sheet=sheet, required=("number", "result"))
     defaults = _defaults(kind, year, level)
+    inferred = infer_defaults(table, defaults, sessions)
     seen: dict[str, int] = {}
     results = [_row(item, bureau, proposals, replied, defaults, seen) for item in table.rows]
-    return preview(table, results)
+    return preview(table, results, inferred)
 
 
 def _row(item: Row, bureau: str, proposals: Callable[[str], str | None],

@@ -1,7 +1,11 @@
 """Building a FastAPI app from routers and a process's adapters; request-size limits; errors."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+import logging
+import re
+import time
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -15,6 +19,7 @@ from starlette.routing import Match
 from ..domain.registry import COMMAND_TYPES
 from ..settings import Settings
 from .deps import Ports
+from .letters import UPLOAD_PATH
 from .signin import install as install_signin, signout_router
 
 
@@ -22,11 +27,14 @@ class BodyLimit:
     """ASGI middleware: a body over the limit gets a clear 413, whether it announces its
     length or streams without one. Bulk routes (imports) have a limit of their own."""
 
-    def __init__(self, app, limit: int, bulk_limit: int, bulk_paths: tuple[str, ...] = ()):
+    def __init__(self, app, limit: int, bulk_limit: int, bulk_paths: tuple[str, ...] = (),
+                 streamed: tuple[re.Pattern[str], ...] = ()):
         self.app, self.default, self.bulk_limit, self.bulk_paths = app, limit, bulk_limit, bulk_paths
+        self.streamed = streamed  # routes that count their bodies as they stream (letters)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or any(p.fullmatch(scope.get("path", ""))
+                                           for p in self.streamed):
             return await self.app(scope, receive, send)
         limit = self.bulk_limit if scope.get("path") in self.bulk_paths else self.default
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -61,6 +69,41 @@ class _TooLarge(BaseException):  # not Exception: FastAPI turns those into a 400
     pass
 
 
+class AccessLog:
+    """ASGI middleware: one line per request on the `banli.access` logger, once it is answered
+    (a live feed's when it ends): the client's address, the method, the path as sent (still
+    percent-encoded: a line cannot be forged into the log), the status and the time taken.
+    Never the query string (a sign-in's code travels there), a header (tokens) or a body."""
+
+    def __init__(self, app, logger: logging.Logger | None = None):
+        self.app = app
+        self.logger = logger or logging.getLogger("banli.access")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), 0
+
+        async def noting_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        except Exception:
+            status = status or 500  # answered 500 by Starlette's outermost middleware
+            raise
+        finally:
+            path = scope.get("raw_path") or quote(scope.get("path", ""))
+            if isinstance(path, bytes):
+                path = path.decode("ascii", "backslashreplace")
+            client = (scope.get("client") or ("-",))[0]
+            self.logger.info('%s "%s %s" %s %.0fms', client, scope.get("method"), path,
+                             status or "-", (time.perf_counter() - started) * 1000)
+
+
 # The page loads only its own scripts and styles, is framed by no one, and sends no referrer.
 # (FastAPI's /docs page is Swagger UI from its CDN, with an inline script: it gets a policy of
 # its own that allows just that.)
@@ -92,7 +135,12 @@ class SecurityHeaders:
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = message.get("headers", [])
+                # a route that sets its own policy (a letter's download: sandboxed) keeps it
+                own = {name.lower() for name, _ in headers} & {b"content-security-policy",
+                                                              b"x-content-type-options"}
+                message = {**message, "headers": [*headers, *(h for h in extra
+                                                               if h[0] not in own)]}
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -174,15 +222,19 @@ def _plain(value: Any) -> Any:
 
 
 def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
-              settings: Settings, lifespan=None, signin: bool = False) -> FastAPI:
+              settings: Settings, lifespan=None, signin: bool = False,
+              on_stop: Iterable[Callable[[], None]] = ()) -> FastAPI:
     """An app of these routers over a process's adapters (`ports`), with the request limits,
-    the security headers and the CORS origins of its settings, sign-out, and, where it serves
-    the page (`signin`), sign-in through the identity provider its settings name."""
+    the security headers and the CORS origins of its settings, the access log, sign-out, and,
+    where it serves the page (`signin`), sign-in through the identity provider its settings
+    name. `on_stop` are called (in the server's loop) when the server begins to shut down
+    (banli.web.serve.Server): what keeps answers open ends them then."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan,
                   dependencies=[Depends(known_query)],
                   description="Banli 办理 — deputies' suggestions and CPPCC proposals. Every "
                               "request needs `Authorization: Bearer <token>` (`banli token`).")
     app.state.ports = ports  # read by banli.web.deps.ports_of only
+    app.state.on_stop = list(on_stop)  # read by banli.web.serve.Server only
     for router in routers:
         app.include_router(router)
     if signin:
@@ -193,13 +245,15 @@ def build_app(title: str, routers: Iterable[APIRouter], ports: Ports,
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        bulk_limit=settings.max_import_bytes,
-                       bulk_paths=("/api/import", "/api/sheets/assignments", "/api/sheets/replies"))
+                       bulk_paths=("/api/import", "/api/sheets/assignments", "/api/sheets/replies"),
+                       streamed=(UPLOAD_PATH,))
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # off unless BANLI_CORS_ORIGINS names them
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)  # outermost of ours: every answer is logged, 413s included
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

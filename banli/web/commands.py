@@ -7,26 +7,33 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
 from ..domain.permissions import allowed, reach
 from ..domain.rates import RATES
-from ..domain.registry import REGISTRY, AnyCommand, Spec, parse_command, vocabulary
-from .deps import Bus, CurrentActor, ProposalPath
+from ..domain.decide import earliest_date
+from ..domain.registry import REGISTRY, AnyCommand, parse_command
+from ..domain.spec import Spec
+from ..domain.vocabulary import (ChoiceSet, CommandForm, EventField, EventWords, choice_sets,
+                                 command_forms, envelope_words, event_descriptions, form_for)
+from .deps import AppPorts, Bus, CurrentActor, ProposalPath, permit, today
 from .schemas import COMMAND_RESPONSES, READ, Accepted, Refused, action, errors
 
 
 def stamp(body: dict[str, Any], actor: Actor) -> c.Command:
-    """Validate a command body on behalf of the signed-in actor (422 when malformed)."""
-    data = {**body, "actor": actor.model_dump()}
+    """Validate a command body on behalf of the signed-in actor (422 when malformed): the actor
+    is the signed-in user, who entered it themselves (a body's `actor` and `recorded_by` are
+    not taken)."""
+    data = {**body, "actor": actor.model_dump(), "recorded_by": None}
     data["command_id"] = data.get("command_id") or f"http-{uuid.uuid4()}"
     try:
         return parse_command(data)
@@ -58,9 +65,10 @@ def outcome_body(outcome: Outcome) -> dict[str, Any]:
 
 def body_model(command: type[c.Command], drop: tuple[str, ...] = ("type", "proposal", "actor")
                ) -> type[BaseModel]:
-    """A request body for a resource route: the command's fields less those the route fills."""
+    """A request body for a resource route: the command's fields less those the route fills
+    (and `recorded_by`, which only an import sets)."""
     fields: dict[str, Any] = {name: (f.annotation, f) for name, f in command.model_fields.items()
-                              if name not in drop}
+                              if name not in (*drop, "recorded_by")}
     return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
                         **fields)
 
@@ -82,7 +90,7 @@ def command_routes(*services: str, any_command: bool = False) -> APIRouter:
     return router
 
 
-def _command_route(router: APIRouter, spec: Spec) -> None:
+def _command_route(router: APIRouter, spec: Spec[Any]) -> None:
     in_path = "{proposal_id}" in (spec.route or "")
     Body = body_model(spec.command, drop=("type", "actor", "proposal") if in_path
                       else ("type", "actor"))
@@ -122,14 +130,9 @@ async def post_command(command: AnyCommand, actor: CurrentActor, bus: Bus):
 poll_router = APIRouter(prefix="/api", tags=["commands"], responses=READ)
 
 
-class CommandEntry(BaseModel):
-    type: str
-    title: str
-    title_en: str
-    route: str | None
-    roles: dict[str, str]  # role -> "own" (its own bureau's business) or "all"
-    events: list[str]
-    may_send: bool
+class CommandEntry(CommandForm):
+    may_send: bool = Field(description="whether the permission table lets you send it (for "
+                                       "your own bureau only, where `bureau` is `own_bureau`)")
 
 
 class RateEntry(BaseModel):
@@ -141,20 +144,39 @@ class RateEntry(BaseModel):
 
 
 class Vocabulary(BaseModel):
+    """The words and forms of the command registry, for the signed-in user (README: "The
+    vocabulary")."""
+
+    today: date = Field(description="the server's business date (Asia/Shanghai): forms date "
+                                    "their records today unless told otherwise")
+    earliest: date | None = Field(description="the earliest business date you may give a "
+                                              "record (a clerk: today less the server's "
+                                              "clerk_backdate_days); null: no limit")
     commands: list[CommandEntry]
+    events: list[EventWords]
+    envelope: list[EventField] = Field(description="the fields every event carries")
+    choices: list[ChoiceSet]
     rates: list[RateEntry]
 
 
-@poll_router.get("/vocabulary", summary="The commands, from the command registry: their names, "
-                                         "routes, who may send them and whether you may; "
-                                         "and the report's rates, from the rate table",
+@poll_router.get("/vocabulary", summary="The command registry as forms and words: each command "
+                                         "with its fields, labels, choices, limits and whether "
+                                         "you may send it; each event with its words; the "
+                                         "report's rates",
                  response_model=Vocabulary, openapi_extra=action("read:directory"))
-async def command_vocabulary(actor: CurrentActor) -> dict[str, Any]:
-    """What the page offers a user: each command with `may_send` for the signed-in actor, and
-    each rate with its names and the measures it divides (the page labels its cards with them)."""
-    return {"commands": [{**entry, "may_send": reach(actor, entry["type"]) is not None}
-                         for entry in vocabulary()],
-            "rates": [asdict(rate) for rate in RATES]}
+async def command_vocabulary(actor: CurrentActor, ports: AppPorts) -> Vocabulary:
+    """What the page offers a user: each command's form as this actor fills it in, with
+    `may_send`; the dates it may give; each event and choice with its words; each rate with its
+    names and the measures it divides (the page labels its cards with them)."""
+    permit(actor, "read:directory")
+    now = today(ports.clock)
+    return Vocabulary(
+        today=now, earliest=earliest_date(actor, now, ports.clerk_backdate_days),
+        commands=[CommandEntry(**form_for(form, actor).model_dump(),
+                               may_send=reach(actor, form.type) is not None)
+                  for form in command_forms()],
+        events=list(event_descriptions()), envelope=list(envelope_words()),
+        choices=choice_sets(), rates=[RateEntry(**asdict(rate)) for rate in RATES])
 
 
 @poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",

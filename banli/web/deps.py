@@ -2,7 +2,7 @@
 
 Each process's composition root (apps/) builds its `Ports` and hands them to `build_app`; routes
 receive what they need through the aliases here (and, for reporting's own adapters, through
-services/reporting/deps.py), never through `request.app.state` or globals. A port a process does
+services/reporting/http/deps.py), never through `request.app.state` or globals. A port a process does
 not have answers 503 `not_served`, saying which service serves it."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..auth import AuthError, Authority
+from ..blobs.letters import Letters
 from ..clock import system_clock
 from ..domain.commands import Command
 from ..domain.permissions import allowed, reach
@@ -43,7 +44,9 @@ async def _nothing_to_wait_for() -> None:
 class Ports:
     """What one process serves its routes with. `settle` waits until the projections have what
     the log had when it was called (embedded); over Kafka reads see what is projected so far.
-    `end_session` is the identity provider's sign-out, where the page signs people in."""
+    `end_session` is the identity provider's sign-out, where the page signs people in.
+    `clerk_backdate_days` is the rule of time's limit the process's settings give (the forms
+    bound a clerk's dates with it)."""
 
     authority: Authority
     clock: Callable[[], datetime] = system_clock
@@ -52,6 +55,11 @@ class Ports:
     calendars: CalendarBook | None = None
     status: Callable[[], Awaitable[dict[str, Any]]] | None = None
     end_session: Callable[[Request], Awaitable[str | None]] | None = None
+    clerk_backdate_days: int = 30
+    letters: Letters | None = None  # reply letters' files (banli.blobs)
+    # the filers a sign-in account is registered for (the filer registry), where the IdP's
+    # claims name none
+    filer_accounts: Callable[[str], Awaitable[list[str]]] | None = None
 
 
 def ports_of(request: Request) -> Ports:
@@ -67,20 +75,51 @@ def not_served(what: str, where: str) -> HTTPException:
                                       "message_en": f"this service does not serve {where}"})
 
 
-def current_actor(ports: AppPorts,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                  ) -> Actor:
+@dataclass(frozen=True)
+class Session:
+    """A request's verified token: its actor and when it expires. An answer that stays open
+    (the live feed) asks `ended()` again as it goes: a token revoked or expired since ends it."""
+
+    actor: Actor
+    token: str
+    expires: float
+    authority: Authority
+
+    def ended(self) -> AuthError | None:
+        """Why the token no longer holds (expired, revoked, its key retired), or None."""
+        try:
+            self.authority.verify(self.token)
+        except AuthError as exc:
+            return exc
+        return None
+
+
+def bad_token(exc: AuthError) -> dict[str, str]:
+    """The error body of a token that does not hold."""
+    return {"code": "bad_token", "message": "令牌无效、已过期或已吊销，请重新登录",
+            "message_en": f"invalid token: {exc}"}
+
+
+def current_session(ports: AppPorts,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                    ) -> Session:
     if credentials is None:
         raise HTTPException(401, detail={"code": "unauthenticated", "message": "需要登录令牌",
                                          "message_en": "a bearer token is required"},
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        actor, _ = ports.authority.verify(credentials.credentials)
-        return actor
+        actor, claims = ports.authority.verify(credentials.credentials)
     except AuthError as exc:
-        raise HTTPException(401, detail={"code": "bad_token", "message": "令牌无效或已过期",
-                                         "message_en": f"invalid token: {exc}"},
+        raise HTTPException(401, detail=bad_token(exc),
                             headers={"WWW-Authenticate": "Bearer"}) from None
+    return Session(actor, credentials.credentials, float(claims["exp"]), ports.authority)
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+def current_actor(session: CurrentSession) -> Actor:
+    return session.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -108,6 +147,16 @@ def permit(actor: Actor, action: str, bureau: str | None = None) -> None:
                  f"a {actor.role} may not do this ({action})")
 
 
+def permit_any(actor: Actor, action: str) -> None:
+    """Go on if the permission table gives `actor` `action` over anything at all (its own
+    bureau's proposals, the proposals it filed, every one): for a route on one proposal, which
+    then asks whether this one is the actor's to know of (banli.domain.permissions.knows) and
+    answers one that is not as unknown (404, as an id never used); else 403."""
+    if reach(actor, action) is None:
+        raise forbid(f"{actor.role} 无权进行此操作（{action}）",
+                     f"a {actor.role} may not do this ({action})")
+
+
 def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:
     """The bureau a request is about: the one asked for, or, when none was, the actor's own
     where the table holds it to its own bureau (a clerk's lists default to its bureau)."""
@@ -120,6 +169,12 @@ def _bus(ports: AppPorts) -> CommandBus:
     if ports.bus is None:
         raise not_served("办理命令", "commands")
     return ports.bus
+
+
+def _letters(ports: AppPorts) -> Letters:
+    if ports.letters is None:
+        raise not_served("答复函文件", "reply letters' files")
+    return ports.letters
 
 
 def _clock(ports: AppPorts) -> Callable[[], datetime]:
@@ -147,6 +202,7 @@ def today(clock: Callable[[], datetime]) -> date:
 
 
 Bus = Annotated[CommandBus, Depends(_bus)]
+LetterFiles = Annotated[Letters, Depends(_letters)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
 Calendars = Annotated[CalendarBook, Depends(_calendars)]
 WorkCalendar = Annotated[YearsCalendar, Depends(_calendar)]

@@ -73,7 +73,8 @@ class Accepted(BaseModel):
 
 
 class Refused(BaseModel):
-    """The rules refused the command (`code`, messages, `details`); or its id was used before
+    """The rules refused the command (`code`; `message` says why and `hint` what to do, each
+    also in English; `details` with ids and ISO dates for programs); or its id was used before
     by another sender or for another command (`command_id_conflict`)."""
 
     command_id: str
@@ -82,6 +83,8 @@ class Refused(BaseModel):
     code: str
     message: str
     message_en: str
+    hint: str = ""
+    hint_en: str = ""
     details: dict[str, Any] = {}
 
 

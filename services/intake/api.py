@@ -7,7 +7,9 @@ from typing import Any, Callable
 from fastapi import Request
 from pydantic import BaseModel
 
-from banli.domain.commands import bureau_stream, sender_of
+from banli.domain.commands import bureau_stream, entered_by, sender_of
+from banli.domain.permissions import reach
+from banli.domain.types import Actor
 from banli.history import LineProblem, read_commands, split_lines
 from banli.web.commands import command_routes
 from banli.web.deps import Bus, CurrentActor, permit
@@ -40,19 +42,27 @@ class Imported(BaseModel):
 async def import_lines(request: Request, actor: CurrentActor, bus: Bus) -> dict[str, Any]:
     """A history, as `banli import` takes it: each line a command with its business time `at`
     (a line without one is reported, as a bad line is); lines without `actor` act as the
-    signed-in user. Only importers, admins and coordinators may import. Lines are split at
-    `\n` only; a line too long, not UTF-8, nested too deep or not JSON is reported with its
-    number and the others are imported."""
+    signed-in user. Only importers, admins and coordinators may import. An importer's or an
+    admin's line may name another actor, whose act it records: the event keeps both, the actor
+    and the signed-in user as `recorded_by` (never an admin or an overseer as the actor: that
+    line is refused with its reason). Lines are split at `\n` only; a line too long, not UTF-8,
+    nested too deep or not JSON is reported with its number and the others are imported."""
     permit(actor, "import")
     lines = read_commands(split_lines(await request.body()), default_actor=actor)
     return await import_commands(bus, _as_actor(lines, actor))
 
 
-def _as_actor(lines, actor):
-    """Lines act as the signed-in user (an importer may name other actors)."""
+def _as_actor(lines, actor: Actor):
+    """Each line as the signed-in user enters it (banli.domain.commands.entered_by): where the
+    permission table lets them name others' acts (`record:for_others`), its actor stays and
+    they are its `recorded_by`; else it acts as the signed-in user. A `recorded_by` a line
+    carries is never taken."""
+    names_others = reach(actor, "record:for_others") is not None
     for number, item in lines:
-        if not isinstance(item, LineProblem) and actor.role != "importer" and item.actor != actor:
-            item = item.model_copy(update={"actor": actor})
+        if not isinstance(item, LineProblem):
+            if not names_others and item.actor != actor:
+                item = item.model_copy(update={"actor": actor})
+            item = entered_by(item, actor)
         yield number, item
 
 
@@ -158,7 +168,8 @@ async def import_commands(bus, lines) -> dict[str, Any]:
     try:
         for number, item in lines:
             if isinstance(item, LineProblem):
-                problems.append({"line": number, "code": item.code, "reason": item.reason})
+                problems.append({"line": number, "code": item.code, "reason": item.reason,
+                                 "reason_en": item.reason_en})
                 continue
             after: list = [t for stream in ordering.reads(item) for t in in_flight.get(stream, ())]
             if (held := holding.get(item.stream)) is not None and not held.done():

@@ -27,8 +27,8 @@ from banli.domain.reminders import Reminder, reminders
 from banli.domain.types import business_date
 from banli.domain.workdays import Calendar
 
-from . import queries
-from .projector import NO_DATE
+from .projections import queries
+from .projections.intervals import NO_DATE
 
 log = logging.getLogger("banli.reminders")
 

@@ -74,7 +74,7 @@ class Stack:
     @staticmethod
     def actor(role: str = "importer", bureau: str | None = None) -> Actor:
         """Who `client` signs in as: the sender of what it sends (a history it imports is decided
-        as this importer's, and the reference decides it as the same: `run_history(actor=)`)."""
+        as this importer's, and the reference decides it as the same: `run_history(recorder=)`)."""
         return Actor(user=f"test-{role}", role=role, bureau=bureau)
 
     def client(self, service: Service, role: str = "importer", bureau: str | None = None,

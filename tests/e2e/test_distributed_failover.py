@@ -62,7 +62,7 @@ def test_workers_killed_again_and_again_with_batches_in_flight_stay_exact(kafka_
         for service in (*workers, intake):
             service.wait_healthy()
         lines = [to_jsonl(line) for line in generate_history(800, seed=1515, noise=0.01)]
-        ledger, _ = run_history(lines, actor=stack.actor())  # as the importer imports it
+        ledger, _ = run_history(lines, recorder=stack.actor())  # as the importer imports it
         commands = len(ledger.decided)  # the lines that are commands (noise: some are not)
         thread, answer = import_in_background(stack.client(intake), lines)
 

@@ -11,7 +11,8 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import token_for
-from tests.e2e.test_oversight_page import ARTIFACTS, Page, browser, downloaded, until  # noqa: F401 (fixture)
+from tests.e2e.test_oversight_page import (ARTIFACTS, Page, browser, downloaded,  # noqa: F401 (fixture)
+                                           until, written)
 from tests.integration.test_sheets_http import XLSX, assignment_list, register, reply_list
 
 openpyxl = pytest.importorskip("openpyxl", reason="openpyxl is a dependency")
@@ -72,15 +73,16 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     tab = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
                                                          "coordinator"))
     page = tab.page
-    # a coordinator imports assignment lists, not replies; the options follow the board's
+    tab.view("imports", "#imports")
+    # a coordinator imports assignment lists, not replies; kind and year: what the sheet says
     assert page.locator("#import-assignments").is_visible()
     assert page.locator("#import-replies").is_hidden()
-    assert (page.input_value("#i-kind"), page.input_value("#i-year")) == ("cppcc_proposal", "2020")
+    assert (page.input_value("#i-kind"), page.input_value("#i-year")) == ("", "")
     tab.shot("sheets-board-coordinator")
 
     page.set_input_files("#i-assignments-file", str(sheet))
     # while the file is read the button waits and says so (the request held here until seen)
-    with held(page, "**/api/sheets/assignments?*"):
+    with held(page, "**/api/sheets/assignments*"):
         page.click("#import-assignments button[type=submit]")
         until(page, "document.querySelector('#import-assignments button').disabled"
                     " && document.querySelector('#import-status .spinner')")
@@ -90,6 +92,10 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     assert page.locator("#sheet-rows tr[data-row]").count() == 4
     assert "（预览，尚未导入）" in page.inner_text("#drawer-title")
     assert "表头第 3–4 行" in page.inner_text(".sheet-info")
+    # the title row (2020年市政协提案交办清单) gave the kind and the year, and the page says so
+    inferred = page.inner_text("#sheet-inferred")
+    assert "类型“政协提案”取自 A1 单元格" in inferred and "年度 2020 取自 A1 单元格" in inferred
+    assert page.inner_text("#sheet-page") == "第 1–4 项，共 4 项"
     assert page.inner_text("#sheet-counts [data-count=new]") == "新增 3"
     assert page.inner_text("#sheet-counts [data-count=refused]") == "拒绝 1"
     refused = page.locator(f"#sheet-rows tr[data-row='{REFUSED_ROW}']")
@@ -129,13 +135,13 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     assert {e["actor"]["user"] for e in history} == {"test-coordinator"}
     tab.shot("sheets-committed")
 
-    # the board's numbers follow: 3 lead duties and 1 co-handler's
+    # the board's numbers follow, in the scope it was left with: 3 lead duties and 1 co-handler's
+    tab.view("dashboard", "#kpis .kpi")
     until(page, "document.querySelector('[data-kpi=duties] .value').innerText.trim() === '4'")
     assert server.system.settle(30)
     owed = coordinator.get("/api/assignments").json()["items"]
     urgent = [i for i in owed if i["overdue"] or i["due_soon"]]
     until(page, f"document.querySelectorAll('#owed tr[data-proposal]').length === {len(urgent)}")
-    page.click("#drawer-close")
 
     # the deadlines list as .xlsx: the rows the page shows, no more
     shown = [(row.get_attribute("data-proposal"), row.get_attribute("data-bureau"),
@@ -152,16 +158,18 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     column = {name: header.index(name) for name in ("建议提案编号", "承办单位", "标题", "期限",
                                                     "剩余天数")}
     got = [(r[column["建议提案编号"]], r[column["承办单位"]], r[column["标题"]],
-            day(r[column["期限"]]), str(int(r[column["剩余天数"]]))) for r in rows]
+            written(day(r[column["期限"]])), str(int(r[column["剩余天数"]]))) for r in rows]
     assert got == shown
 
-    # the league table and the awaiting list likewise: a row for each row on the page
-    for which, rows_on_page in (("league", "#league tr[data-bureau]"),
-                                ("awaiting", "#awaiting tr[data-assign]")):
-        header, *rows = xlsx_rows(downloaded(page, f"[data-xlsx={which}]", f"sheets-{which}.xlsx"))
-        assert len(rows) == page.locator(rows_on_page).count(), which
-    assert sorted(r[0] for r in xlsx_rows(ARTIFACTS / "sheets-league.xlsx")[1:]) == sorted(
+    # the league table and (on the desk) the awaiting list likewise: a row for each row on the page
+    header, *rows = xlsx_rows(downloaded(page, "[data-xlsx=league]", "sheets-league.xlsx"))
+    assert len(rows) == page.locator("#league tr[data-bureau]").count()
+    assert sorted(r[0] for r in rows) == sorted(
         page.eval_on_selector_all("#league tr[data-bureau]", "rows => rows.map(r => r.dataset.bureau)"))
+    tab.view("desk", "#awaiting tbody tr")
+    header, *rows = xlsx_rows(downloaded(page, "[data-xlsx=awaiting]", "sheets-awaiting.xlsx"))
+    assert len(rows) == page.locator("#awaiting tr[data-assign]").count()
+    tab.view("dashboard", "#kpis .kpi")
 
     # the items behind a number, from its drawer, in English
     page.click("#lang")
@@ -188,38 +196,80 @@ def test_a_clerk_imports_its_reply_list_and_an_overseer_is_offered_no_import(bro
     assert coordinator.post(f"/api/sheets/{preview['preview_id']}/commit").status_code == 200
     replies = write(tmp_path, "答复情况.xlsx", reply_list([
         ("201", "A类", "2020-04-01", "全文公开", "电话"),
-        ("202", "B", "2020-04-02", None, None),     # sh-edu's item: the kernel refuses it
+        ("202", "B", "2020-04-02", None, None),     # sh-edu's item: refused as unknown
         ("999", "A", "2020-04-03", None, None)]))  # no such item: refused in the preview
 
     tab = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
                                                          "clerk", "sh-ipa"))
     page = tab.page
+    tab.view("imports", "#imports")
     assert page.locator("#import-replies").is_visible()
     assert page.locator("#import-assignments").is_hidden()
     assert page.inner_text("#i-replies-bureau") == "上海市知识产权局"
+    # the list has no title: its kind and year are chosen on the page
+    page.select_option("#i-kind", "cppcc_proposal")
+    page.fill("#i-year", "2020")
     page.set_input_files("#i-replies-file", str(replies))
     page.click("#import-replies button[type=submit]")
     page.wait_for_selector("#sheet-rows tr[data-row]")
     assert "上海市知识产权局" in page.inner_text("#drawer-title")
     unknown = page.inner_text("#sheet-rows tr[data-row='4']")
-    assert "尚未登记，请先导入交办清单" in unknown
+    assert "不是本单位主办的建议提案" in unknown
+    others = page.inner_text("#sheet-rows tr[data-row='3']")  # another bureau's: the same words
+    assert "拒绝" in others and "不是本单位主办的建议提案" in others
+    assert page.locator("#sheet-inferred").count() == 0  # the page's options said it all
     reply = page.inner_text("#sheet-rows tr[data-row='2']")
     assert "沟通" in reply and "电话" in reply and "A 已解决或采纳" in reply and "全文公开" in reply
     tab.shot("sheets-clerk-replies")
     page.click("#sheet-commit")
     page.wait_for_selector("#committed")
     assert page.inner_text("#committed [data-count=imported]") == "已导入 1"
-    assert page.inner_text("#committed [data-count=refused]") == "被拒绝 1"
-    (refused,) = page.locator("#commit-rows tr[data-row]").all()
-    assert refused.get_attribute("data-row") == "3" and "202" in refused.inner_text()
-    assert refused.locator(".reason").inner_text()
+    assert page.inner_text("#committed [data-count=refused]") == "被拒绝 0"
+    assert "预览中拒绝 2 行" in page.inner_text("#committed")
     tab.shot("sheets-clerk-committed")
+    tab.view("dashboard", "#kpis .kpi")
     until(page, "document.querySelector('[data-kpi=replied] .value').innerText.trim() === '1'")
     tab.close()
 
-    overseer = Page(browser, server, BOARD).sign_in(token_for(server.system.settings.secret,
-                                                              "overseer"))
-    assert overseer.page.locator("#imports").is_hidden()
-    assert overseer.page.locator("#import-assignments, #import-replies").evaluate_all(
-        "forms => forms.every(f => f.hidden)")
+    # an overseer has no imports: no tab, and the address of the view shows its dashboard
+    overseer = Page(browser, server, "view=imports").sign_in(token_for(server.system.settings.secret,
+                                                                       "overseer"))
+    assert overseer.page.locator("#nav a[data-view]").evaluate_all(
+        "tabs => tabs.map(t => t.dataset.view)") == ["desk", "dashboard"]
+    assert overseer.page.locator("#imports, #import-assignments, #import-replies").count() == 0
     overseer.close()
+
+
+def test_a_long_preview_is_read_a_page_at_a_time(browser, server, tmp_path):
+    """A list of 150 items: the drawer shows the first 100 with the whole's counts, the next
+    page the rest, and a filter the refused rows only, each page asked of the server."""
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    items = [(str(300 + n), f"关于第{n}项的提案", "张三", "经济界别",
+              "上海市不存在局" if n % 10 == 0 else "上海市知识产权局", None, None, "2020-03-02")
+             for n in range(150)]
+    sheet = write(tmp_path, "长清单.xlsx", assignment_list(items))
+    tab = Page(browser, server, "view=imports").sign_in(
+        token_for(server.system.settings.secret, "coordinator"), ready="#imports")
+    page = tab.page
+    page.set_input_files("#i-assignments-file", str(sheet))
+    page.click("#import-assignments button[type=submit]")
+    page.wait_for_selector("#sheet-rows tr[data-row]")
+    assert page.locator("#sheet-rows tr[data-row]").count() == 100
+    assert page.inner_text("#sheet-page") == "第 1–100 项，共 150 项"
+    assert page.inner_text("#sheet-counts [data-count=new]") == "新增 135"
+    assert page.inner_text("#sheet-commit") == "确认导入（发送 270 条指令）"  # the whole's
+    assert page.locator("#sheet-prev").is_disabled()
+    with page.expect_response("**/api/sheets/*?*offset=100*"):
+        page.click("#sheet-next")
+    until(page, "document.querySelector('#sheet-page').innerText === '第 101–150 项，共 150 项'")
+    rows = page.locator("#sheet-rows tr[data-row]")
+    assert rows.count() == 50 and rows.first.get_attribute("data-row") == "105"
+    assert page.locator("#sheet-next").is_disabled()
+    page.select_option("#sheet-filter", "refused")
+    until(page, "document.querySelector('#sheet-page').innerText === '第 1–15 项，共 15 项'")
+    assert {r.get_attribute("data-status") for r in rows.all()} == {"refused"}
+    tab.shot("sheets-paged")
+    page.click("#lang")
+    until(page, "document.querySelector('#sheet-page').innerText === 'items 1–15 of 15'")
+    tab.close()

@@ -55,7 +55,7 @@ def test_a_clerk_signs_in_at_the_idp_and_sees_only_its_bureau(browser, signed): 
     page.click("#kc-login")
     page.wait_for_selector("#kpis .kpi")
     assert "#token" not in page.url  # taken from the fragment and dropped from the address
-    assert page.inner_text("#who") == "wang · clerk · sh-ipa"
+    assert page.inner_text("#who") == "wang · 承办人员 · 上海市知识产权局"  # in words
     assert page.locator("#f-bureau").is_disabled()
     assert page.eval_on_selector("#f-bureau", "s => [...s.options].map(o => o.value)") == [
         "sh-ipa"]

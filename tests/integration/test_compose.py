@@ -73,3 +73,16 @@ def test_start_order_and_volumes():
     declared = set(COMPOSE["volumes"])
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
     assert used == declared
+
+
+def test_the_services_share_one_letters_volume_where_the_letters_setting_points():
+    """Reply letters are uploaded through handling or reporting, checked by every service that
+    takes commands and downloaded through reporting: all three see the same files."""
+    services = COMPOSE["services"]
+    for name in ("intake", "handling", "reporting"):
+        env = services[name]["environment"]
+        assert Settings(**{"data_dir": env["BANLI_DATA_DIR"],
+                           "letters_dir": env["BANLI_LETTERS_DIR"]}).letters_path == \
+            Path("/letters")
+        assert "BANLI_LETTERS_S3_BUCKET" not in env  # the shared volume, not S3, in this file
+        assert "letters:/letters" in services[name]["volumes"], name

@@ -22,8 +22,8 @@ def test_a_proposals_deadlines_are_explained_to_whoever_may_read_them(server, cl
 
     own = expect(world.edu.get(f"/api/proposals/{P}/deadlines"), 200)
     assert [a["bureau"] for a in own["assignments"]] == ["sh-edu"]
-    assert expect(world.fin.get(f"/api/proposals/{P}/deadlines"), 403)["detail"]["code"] == (
-        "forbidden")
+    assert expect(world.fin.get(f"/api/proposals/{P}/deadlines"), 404)["detail"]["code"] == (
+        "unknown_proposal")  # as unknown to a bureau without a duty as one never submitted
     assert expect(world.coordinator.get(f"/api/proposals/{P}/deadlines",
                                         params={"profile": "nosuch"}), 422)["detail"][
         "code"] == "bad_profile"

@@ -21,8 +21,8 @@ from banli.documents import FORMATS, MEDIA_TYPES
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, report_items
 from banli.history import reference_report, run_history
-from services.reporting.store import ReportingStore
-from tests.document_tables import READERS, assert_tables_state, docx_text, expected
+from services.reporting.projections.store import ReportingStore
+from tests.document_tables import READERS, assert_tables_state, docx_text, expected, html_text
 from tests.integration.test_differential import load
 
 MODEL_LINES = MODEL_FILE.read_text(encoding="utf-8").splitlines()
@@ -66,7 +66,8 @@ def test_the_model_document_over_http(server, fmt):
     tables = READERS[fmt](response.content)
     assert_tables_state(tables, json_expected(server, client, "sh-ipa", 2020, 2018,
                                               date(2020, 11, 20)))
-    text = docx_text(response.content) if fmt == "docx" else response.content.decode()
+    text = (docx_text(response.content) if fmt == "docx" else html_text(response.content)
+            if fmt == "html" else response.content.decode())
     for sentence in ("共承办代表建议和政协提案29件", "解决采纳率为92%（24/26）",
                      "2件全文公开，3件摘要公开", "本届以来答复公开率为96%（24/25）"):
         assert sentence in text
@@ -141,6 +142,7 @@ def test_who_may_download_what(server):
 @pytest.mark.parametrize("change,code", [
     ({"format": "pdf"}, "malformed"),
     ({"term_start": 2021}, "bad_term"),
+    ({"term_start": 1990}, "bad_term"),  # a term of 31 years
     ({"all": "true"}, "bad_scope"),
     ({"profile": "nonsense"}, "bad_profile"),
     ({"year": 1800}, "malformed"),
@@ -213,3 +215,17 @@ def test_the_documents_misrouting_equals_the_api(server):
     audit = download(client, format="md", all="true", year=2020, term_start=2018,
                      as_of="2020-12-31", recorded_by="2199-01-01T00:00:00+08:00")
     assert audit.status_code == 200 and "误交办" not in audit.content.decode()
+
+
+def test_the_documents_date_and_number_over_http(server):
+    """doc_date signs the document (never before its data: `inconsistent`); an unset number is
+    left out, a given one printed under the masthead."""
+    load(server.system, MODEL_LINES)
+    client = server.client("coordinator")
+    response = download(client, format="docx", doc_date="2020-11-25", **MODEL_QUERY)
+    assert response.status_code == 200, response.text
+    text = docx_text(response.content)
+    assert text.startswith("上海市知识产权局文件\n\n") and "〔" not in text.split("\n", 3)[1]
+    assert "上海市知识产权局\n2020年11月25日" in text
+    early = download(client, format="docx", doc_date="2020-11-19", **MODEL_QUERY)
+    assert early.status_code == 422 and early.json()["detail"]["code"] == "inconsistent"

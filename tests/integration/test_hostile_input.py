@@ -63,10 +63,76 @@ def test_http_import_splits_and_refuses_as_the_cli_does(server):
     assert answer["accepted"] == 4
     assert {p["line"]: p["code"] for p in answer["problems"]} == {n: "invalid" for n in REFUSED}
     for problem in answer["problems"]:
-        assert REFUSED[problem["line"]] in problem["reason"], problem
+        assert REFUSED[problem["line"]] in problem["reason_en"] and problem["reason"], problem
     names = expect(server.client("admin").get("/api/bureaus"), 200)["bureaus"]
     assert sorted(names) == ["a", "c", "e", "f"]
     assert names["c"]["name"] == "C\u2028D\x85E"
+
+
+# Every other way a line can be hostile: each refused on its own, in Chinese and English, and
+# the lines after it still imported (issue 23: one integer of more than 4,300 digits made
+# json raise ValueError, not JSONDecodeError, and broke the whole import with a traceback).
+LONG = b"9" * 5000
+
+
+def named(bureau: str, name: bytes) -> bytes:
+    """A registration whose name is this JSON text, as it stands."""
+    return (b'{"type": "register_bureau", "bureau": "%s", "name": %s, "at": "%s"}'
+            % (bureau.encode(), name, AT.encode()))
+
+
+HOSTILE_VALUES = b"\n".join([
+    b"\xef\xbb\xbf" + command("a"),                     # 1: a byte order mark: taken
+    named("b", b'"b", "n": ' + LONG),                    # 2: a 5,000-digit number beside
+    named("c", LONG),                                    # 3: the number as the value
+    b"-" + LONG,                                         # 4: just a number
+    b'{"a": ' * 500 + b"1" + b"}" * 500,                 # 5: objects nested 500 deep
+    named("d", b'"\\ud800"'),                            # 6: a lone surrogate
+    named("e", b"NaN"),                                  # 7: NaN
+    named("f", b"1e999"),                                # 8: infinite
+    b'{"bureau": "g", "name": "g", "at": "' + AT.encode() + b'"}',  # 9: no type
+    b"\xef\xbb\xbf" + command("h"),                     # 10: a mark past the first line
+    command("i"),                                        # 11
+]) + b"\n"
+REFUSED_VALUES = {2: "4300 digits", 3: "4300 digits", 4: "4300 digits", 5: "nested",
+                  6: "name", 7: "name", 8: "name", 9: "type", 10: "broken JSON"}
+TAKEN_VALUES = ["a", "i"]
+
+
+def _check_values(problems: dict[int, tuple[str, str]]) -> None:
+    assert sorted(problems) == sorted(REFUSED_VALUES), problems
+    for line, (zh, en) in problems.items():
+        assert REFUSED_VALUES[line] in en and zh and zh != en, (line, zh, en)
+
+
+def test_every_hostile_value_is_refused_on_its_own_over_http(server):
+    answer = expect(server.client("importer").post(
+        "/api/import", content=HOSTILE_VALUES,
+        headers={"Content-Type": "application/x-ndjson"}), 200)
+    assert answer["accepted"] == len(TAKEN_VALUES)
+    _check_values({p["line"]: (p["reason"], p["reason_en"]) for p in answer["problems"]})
+    names = expect(server.client("admin").get("/api/bureaus"), 200)["bureaus"]
+    assert sorted(names) == TAKEN_VALUES
+
+
+def test_every_hostile_value_is_refused_on_its_own_from_the_cli(tmp_path, capsys, monkeypatch):
+    from tests.conftest import SECRET
+
+    monkeypatch.setenv("BANLI_SECRET", SECRET)
+    path = tmp_path / "values.jsonl"
+    path.write_bytes(HOSTILE_VALUES)
+    for args in (["import", str(path), "--data-dir", str(tmp_path / "data")],
+                 ["report", "--history", str(path), "--all", "--years", "2020",
+                  "--as-of", "2020-12-31"]):
+        assert main(args) == 0, args
+        out, err = capsys.readouterr()
+        said = {int(row.split(":line ")[1].split(":")[0]): row.split("] ", 1)[1]
+                for row in err.splitlines() if ":line " in row}
+        _check_values({n: (text.split(" (", 1)[0], text.split(" (", 1)[1])
+                       for n, text in said.items()})
+        assert "Traceback" not in err
+    assert main(["import", str(path), "--data-dir", str(tmp_path / "data")]) == 0
+    assert f"imported 0, already decided {len(TAKEN_VALUES)}" in capsys.readouterr().out
 
 
 def test_a_bureaus_stream_is_no_proposal_and_bad_ids_are_no_500(server):

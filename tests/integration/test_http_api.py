@@ -139,6 +139,7 @@ EXPECTED_ROUTES = {
     # tested in test_deadlines_api.py
     ("get", "/api/proposals/{proposal_id}/deadlines"), ("get", "/api/deadlines/flips"),
     ("get", "/api/reminders"), ("get", "/api/calendar"), ("post", "/api/admin/calendar"),
+    ("delete", "/api/admin/calendar/{year}"),  # and test_calendar_notices.py
     ("get", "/api/report"), ("get", "/api/assignments"),
     ("get", "/api/bureaus/{bureau}/assignments"), ("get", "/api/proposals/{proposal_id}/history"),
     ("get", "/api/bureaus"), ("get", "/api/status"),
@@ -154,6 +155,13 @@ EXPECTED_ROUTES = {
     # spreadsheets: tested in test_sheets_http.py
     ("post", "/api/sheets/assignments"), ("post", "/api/sheets/replies"),
     ("get", "/api/sheets/{preview_id}"), ("post", "/api/sheets/{preview_id}/commit"),
+    # reply letters: tested in test_letters_http.py
+    ("post", "/api/proposals/{proposal_id}/letters"),
+    ("get", "/api/proposals/{proposal_id}/letters/{sha256}"),
+    # the workbench: tested in test_workbench_http.py
+    ("get", "/api/work"), ("get", "/api/desk"), ("get", "/api/search"),
+    # filers: tested in test_filers_http.py and test_filer_registry.py
+    ("get", "/api/my/proposals"), ("get", "/api/filers"), ("post", "/api/sheets/filers"),
 }
 
 
@@ -173,7 +181,9 @@ def test_healthz_needs_no_token(server):
 def _each_route(proposal: str = P) -> list[tuple[str, str]]:
     """Every route of the schema with its path parameters filled in."""
     return [(method, path.replace("{proposal_id}", proposal).replace("{command_id}", "c-1")
-             .replace("{bureau}", "sh-ipa")) for method, path in sorted(EXPECTED_ROUTES)]
+             .replace("{bureau}", "sh-ipa").replace("{sha256}", "ab" * 32)
+             .replace("{year}", "2027"))
+            for method, path in sorted(EXPECTED_ROUTES)]
 
 
 def _forge(secret: str, claims: dict, **header) -> str:
@@ -486,13 +496,14 @@ def test_a_clerk_acts_for_its_own_bureau_only(world):
     body = refused(world.fin.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-ipa", "result": "solved"}), "wrong_bureau")
     assert body["details"] == {"user": "test-clerk", "own": "sh-fin", "bureau": "sh-ipa"}
-    assert "sh-fin" in body["message"] and "sh-ipa" in body["message_en"]
+    assert "上海市地方金融监督管理局" in body["message"]  # bureaus by their names
+    assert "Shanghai IP Administration" in body["message_en"]
     refused(world.edu.post("/api/commands", json={
         "type": "log_contact", "proposal": P, "bureau": "sh-ipa", "stage": "during",
         "method": "phone"}), "wrong_bureau")
-    # its own bureau, but without a duty there: the rules say so
+    # its own bureau, but without a duty there: the proposal is unknown to it
     refused(world.fin.post(f"/api/proposals/{P}/reply", json={
-        "bureau": "sh-fin", "result": "solved"}), "not_assigned")
+        "bureau": "sh-fin", "result": "solved"}), "unknown_proposal")
     refused(world.edu.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-edu", "result": "solved"}), "not_lead")
     refused(world.ipa.post(f"/api/proposals/{P}/opinion", json={"bureau": "sh-ipa"}), "not_co")
@@ -506,8 +517,10 @@ def test_rejections_are_stable_bilingual_answers_and_lose_nothing(world):
     body = refused(r, "not_replied")
     assert body == {
         "command_id": "disclose-too-early", "accepted": False, "replayed": False,
-        "code": "not_replied", "message": f"sh-ipa 尚未答复 {P}",
-        "message_en": f"sh-ipa has not replied to {P}",
+        "code": "not_replied", "message": "上海市知识产权局 尚未答复 市政协提案 0042",
+        "message_en": "Shanghai IP Administration has not replied to municipal CPPCC "
+                      "proposal 0042",
+        "hint": "请先答复，再办理此项", "hint_en": "reply first, then do this",
         "details": {"bureau": "sh-ipa", "proposal": P}}
     again = refused(world.ipa.post(f"/api/proposals/{P}/disclosure", json={
         "bureau": "sh-ipa", "disclosure": "full", "command_id": "disclose-too-early"}),
@@ -516,7 +529,7 @@ def test_rejections_are_stable_bilingual_answers_and_lose_nothing(world):
     # business time never goes backwards within a proposal
     body = refused(world.ipa.post(f"/api/proposals/{P}/acknowledge", json={
         "bureau": "sh-ipa", "at": "2020-03-01T00:00:00+08:00"}), "out_of_order")
-    assert "2020-03-01" in body["message"] and "2020-03-02" in body["message_en"]
+    assert "2020年3月1日" in body["message"] and "2 March 2020" in body["message_en"]
     refused(world.ipa.post("/api/proposals/unknown-1/reply", json={
         "bureau": "sh-ipa", "result": "solved"}), "unknown_proposal")
     accepted(world.ipa.post(f"/api/proposals/{P}/reply", json={
@@ -916,7 +929,9 @@ def test_proposal_state_by_role(world):
         assert own["assignments"] == {bureau: full["assignments"][bureau]}
         assert {k: v for k, v in own.items() if k != "assignments"} == {
             k: v for k, v in full.items() if k != "assignments"}
-    forbidden(world.fin.get(f"/api/proposals/{P}"))
+    # to a bureau without a duty on it, the proposal is as unknown as one that does not exist
+    assert expect(world.fin.get(f"/api/proposals/{P}"), 404)["detail"]["code"] == (
+        "unknown_proposal")
     for client in (world.admin, world.fin):
         body = expect(client.get("/api/proposals/no-such-thing"), 404)
         assert body["detail"]["code"] == "unknown_proposal"
@@ -954,14 +969,16 @@ def test_history_has_both_clocks_actor_and_command_per_event(world, clock):
     assert at_time(events[4]["occurred_at"]) == at_time(events[4]["recorded_at"]) == clock.now
     assert [e["position"] for e in events] == sorted(e["position"] for e in events)
 
-    # a clerk sees proposal-level events and its own bureau's only
+    # a clerk sees proposal-level events and its own bureau's, and the lead its co-handlers'
+    # opinions (the reply is written from them: banli.domain.permissions.event_for)
     seen = {b: [e["type"] for e in history(world.server, P, c)]
             for b, c in (("sh-ipa", world.ipa), ("sh-edu", world.edu))}
     assert seen["sh-ipa"] == ["ProposalSubmitted", "ProposalAssigned", "ContactLogged",
-                              "ReplyIssued"]
+                              "OpinionSubmitted", "ReplyIssued"]
     assert seen["sh-edu"] == ["ProposalSubmitted", "ProposalAssigned", "OpinionSubmitted",
                               "ProposalSupervised"]
-    forbidden(world.fin.get(f"/api/proposals/{P}/history"))
+    assert expect(world.fin.get(f"/api/proposals/{P}/history"), 404)["detail"]["code"] == (
+        "unknown_proposal")  # as unknown to a bureau without a duty as one never submitted
     for client in (world.admin, world.fin):
         body = expect(client.get("/api/proposals/nothing-here/history"), 404)
         assert body["detail"]["code"] == "unknown_proposal"
@@ -982,7 +999,9 @@ def test_open_assignments_with_due_dates_and_the_injectable_clock(world, clock):
     lead = items[(P, "sh-ipa")]
     assert lead == {
         "proposal_id": P, "bureau": "sh-ipa", "role": "lead", "kind": "cppcc_proposal",
-        "year": 2020, "title": "关于加强知识产权人才培养的建议", "assigned_on": "2020-03-02", "due": "2020-06-02",
+        "level": "municipal", "year": 2020, "number": "0042",
+        "display": "市政协提案 0042", "display_en": "municipal CPPCC proposal 0042",
+        "title": "关于加强知识产权人才培养的建议", "assigned_on": "2020-03-02", "due": "2020-06-02",
         "owed": "reply", "overdue": False, "due_soon": False, "days_left": 89}
     assert items[(P, "sh-edu")]["owed"] == "opinion" and items[(P, "sh-edu")]["due"] == (
         "2020-04-02")
@@ -1179,11 +1198,13 @@ def test_report_numbers_and_who_may_read_them(server, clock):
 # --- status ---------------------------------------------------------------------------------------
 def test_status(world):
     expect(world.admin.get("/api/bureaus"), 200)  # reads settle the projections
-    for client in (world.admin, world.overseer, world.coordinator, world.ipa):
+    for client in (world.admin, world.overseer, world.coordinator):
         status = expect(client.get("/api/status"), 200)  # how fresh the numbers are
         assert status == {"log_head": status["log_head"], "log_events": 5,
                           "projected_position": status["log_head"], "projected_events": 5,
                           "lag": 0, "projector_error": None}
+    for client in (world.ipa, world.server.client("importer")):  # not every role's
+        assert expect(client.get("/api/status"), 403)["detail"]["code"] == "forbidden"
 
 
 # --- replaying the projections ------------------------------------------------------------------

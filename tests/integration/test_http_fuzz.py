@@ -7,7 +7,7 @@ Two checks are adapted, each for what a schema cannot say:
 - schema-valid requests must be taken (`positive_data_acceptance`), or refused for the reasons
   JSON Schema cannot express, each with its own documented code (exactly one of `bureau` and
   `all`, a range's order, a notice's days, an empty routing query, fields that do not fit
-  together, `inconsistent`, a file that is no spreadsheet): never as `malformed`,
+  together, `inconsistent`, a file that is no spreadsheet or no reply letter): never as `malformed`,
   which would mean the schema promised what the validation refuses;
 - `/api/import` takes a JSON Lines body: any text, so no body violates its schema; a line that
   is not a command is reported with its number (test_hostile_input.py).
@@ -86,7 +86,9 @@ SEMANTIC_CODES = {"bad_scope", "bad_years", "bad_term", "bad_flips", "bad_notice
                   "nothing_to_route", "inconsistent",
                   # an upload that is no spreadsheet Banli can read (banli.sheets.SheetError)
                   "empty_sheet", "unreadable", "no_sheet", "no_header", "missing_columns",
-                  "bad_mapping", "bad_option"}
+                  "bad_mapping", "bad_option",
+                  # an upload that is no reply letter, by its content (banli.blobs.letters)
+                  "empty_letter", "letter_type"}
 
 
 @schemathesis.check
@@ -94,7 +96,7 @@ def valid_data_taken_or_refused_for_a_stated_reason(ctx, response, case):
     """`positive_data_acceptance`, save the refusals the schema cannot express."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return None
-    if response.status_code == 422:
+    if response.status_code in (415, 422):
         code = (response.json().get("detail") or {}).get("code")
         if code in SEMANTIC_CODES:
             return None

@@ -20,10 +20,10 @@ from banli.domain.rates import Scope
 from banli.domain.types import business_date
 from banli.eventlog import Stored, partition_of, position_of
 from banli.history import MemoryLedger, reference_report, run_history
-from services.reporting.projection import Projection
-from services.reporting.replay import LogSource, ReplayProgress, replay
-from services.reporting.store import ReportingStore
-from services.reporting.worker import history_loader
+from services.reporting.projections.projection import Projection
+from services.reporting.projections.replay import LogSource, ReplayProgress, replay
+from services.reporting.projections.store import ReportingStore
+from services.reporting.projections.worker import history_loader
 
 from tests.unit.test_intervals import _events, _ledger, _recorded_in, shuffled
 

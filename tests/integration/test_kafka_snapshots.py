@@ -15,7 +15,7 @@ from banli.demo.generate import generate_history, to_jsonl
 from banli.domain import commands as c
 from banli.domain.decide import decide
 from banli.domain.directory import as_pairs, directory_entries
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.proposal import Context, fold
 from banli.domain.rejections import Rejection
 from banli.domain.deadlines import DEFAULT_PROFILE

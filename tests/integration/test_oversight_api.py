@@ -9,7 +9,7 @@ import threading
 import httpx
 
 from banli.domain.permissions import ACTIONS
-from services.reporting.live import BETWEEN, LiveFeed, _event
+from services.reporting.http.live import BETWEEN, LiveFeed, _event
 from tests.conftest import token_for
 
 MODEL_2020 = {"bureau": "sh-ipa", "years": "2020", "as_of": "2020-11-20"}
@@ -159,11 +159,13 @@ class Listener(threading.Thread):
         self.url, self.token = url, token
         self.frames: list[tuple[str, dict]] = []
         self.ready = threading.Event()
+        self.closed = threading.Event()  # the server ended the stream
         self.changed = threading.Condition()
 
     def run(self) -> None:
         try:
             self._read()
+            self.closed.set()
         except httpx.HTTPError:  # the server shutting down at the end of the test
             pass
 

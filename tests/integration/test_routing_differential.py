@@ -12,7 +12,7 @@ from banli.domain.routing_lineage import misrouting, routing_lineage
 from banli.history import run_history
 from apps.local import import_commands
 from banli.routing import past_from_streams
-from services.reporting import lineage as store_routing
+from services.reporting.projections import lineage as store_routing
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ import json
 from datetime import date
 
 from apps.cli import main
+from banli.sheets.example import (EXAMPLE_BUREAUS, EXAMPLE_PATH, REPLY_EXAMPLE_BUREAU,
+                                  REPLY_EXAMPLE_PATH)
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, compute_report
 from banli.eventlog.repository import Repository
@@ -17,6 +19,8 @@ from tests.integration.test_sheets_http import BUREAUS, JSONL, assignment_list, 
 PROPOSALS = ["2020-cppcc_proposal-101", "2020-cppcc_proposal-102", "2020-cppcc_proposal-104"]
 REGISTER = [{"type": "register_bureau", "bureau": b, "name": n, "name_en": en,
              "at": "2020-01-02T09:00:00+08:00"} for b, (n, en) in BUREAUS.items()]
+EXAMPLE_REGISTER = [{"type": "register_bureau", "bureau": b, "name": n, "name_en": en,
+                     "at": "2026-01-02T09:00:00+08:00"} for b, (n, en) in EXAMPLE_BUREAUS.items()]
 
 
 def jsonl(path, lines) -> str:
@@ -93,3 +97,21 @@ def test_a_reply_list_and_its_refusals_from_the_command_line(tmp_path, capsys):
     broken.write_bytes(b"not a workbook")
     assert main(["import", str(broken), "--data-dir", str(data_dir)]) == 2
     assert "not" in capsys.readouterr()[1]
+
+
+def test_the_examples_import_with_the_defaults_from_the_command_line(tmp_path, capsys):
+    """No --kind, no --year: the title says both (the examples are dated early 2026, before
+    today)."""
+    data = ["--data-dir", str(tmp_path / "data")]
+    bureaus = tmp_path / "bureaus.jsonl"
+    bureaus.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n"
+                               for c in EXAMPLE_REGISTER), encoding="utf-8")
+    assert main(["import", str(bureaus), *data]) == 0
+    assert main(["import", str(EXAMPLE_PATH), *data, "--strict", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "类型“政协提案”取自 A1 单元格" in out and "year 2026 taken from cell A1" in out
+    assert json.loads(out.splitlines()[-1])["outcome"]["counts"]["imported"] == 4
+    assert main(["import", str(REPLY_EXAMPLE_PATH), *data, "--replies", "--bureau",
+                 REPLY_EXAMPLE_BUREAU, "--strict", "--json"]) == 0
+    outcome = json.loads(capsys.readouterr().out.splitlines()[-1])["outcome"]
+    assert outcome["counts"]["imported"] == 2 and outcome["counts"]["refused_in_preview"] == 0

@@ -202,6 +202,11 @@ def test_a_reply_list_imports_under_its_clerks_rights(server):
     assert preview["bureau"] == "sh-ipa"
     by_number = {r["number"]: r for r in preview["preview"]["rows"]}
     assert by_number["999"]["reason"]["code"] == "unknown_proposal"
+    # another bureau's item is refused as an unknown one is, in the same words: the preview
+    # neither shows it as new nor tells the clerk it exists
+    assert by_number["102"]["status"] == "refused"
+    assert (by_number["102"]["reason"]["message"].replace("102", "999")
+            == by_number["999"]["reason"]["message"].replace("第 4 行", "第 3 行"))
     assert [c["type"] for c in by_number["101"]["commands"]] == ["log_contact", "reply",
                                                                  "decide_disclosure"]
     # the preview is the uploader's: no one else sees or commits it
@@ -209,15 +214,46 @@ def test_a_reply_list_imports_under_its_clerks_rights(server):
         expect(other.get(f"/api/sheets/{preview['preview_id']}"), 404)
         expect(other.post(f"/api/sheets/{preview['preview_id']}/commit"), 404)
     done = expect(clerk.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
-    assert done["counts"]["imported"] == 1 and done["counts"]["refused"] == 1
-    (refused,) = done["rows"]
-    assert refused["number"] == "102" and refused["reason"]["code"] in ("not_assigned",
-                                                                        "wrong_bureau")
+    assert done["counts"]["imported"] == 1 and done["counts"]["refused"] == 0
+    assert done["counts"]["refused_in_preview"] == 2 and done["rows"] == []
     assert server.system.settle(30)
     report = expect(clerk.get("/api/report", params={"bureau": "sh-ipa", "years": "2020",
                                                      "as_of": "2020-11-20"}), 200)
     assert report["replies"] == 1 and report["results"]["solved"] == 1
     assert report["disclosure"]["full"] == 1
+
+
+def test_a_preview_is_answered_a_page_at_a_time_and_kept_per_uploader(server):
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    items = [(str(500 + n), f"关于第{n}项的提案", "张三", "经济界别",
+              "上海市不存在局" if n % 4 == 0 else "上海市知识产权局", None, None, "2020-03-02")
+             for n in range(230)]
+    first = expect(upload(coordinator, "/api/sheets/assignments", assignment_list(items)), 200)
+    assert first["page"] == {"offset": 0, "limit": 100, "total": 230, "status": None}
+    assert len(first["preview"]["rows"]) == 100
+    assert first["preview"]["counts"]["rows"] == 230  # the counts are the whole's
+    preview_id = first["preview_id"]
+    page = expect(coordinator.get(f"/api/sheets/{preview_id}",
+                                  params={"offset": 200, "limit": 100}), 200)
+    assert [r["number"] for r in page["preview"]["rows"]] == [str(500 + n) for n in range(200, 230)]
+    refused = expect(coordinator.get(f"/api/sheets/{preview_id}",
+                                     params={"status": "refused", "limit": 500}), 200)
+    assert refused["page"]["total"] == 58 == len(refused["preview"]["rows"])
+    expect(coordinator.get(f"/api/sheets/{preview_id}", params={"limit": 501}), 422)
+    # committing reads the whole preview, not a page
+    done = expect(coordinator.post(f"/api/sheets/{preview_id}/commit"), 200)
+    assert done["counts"]["imported"] == 172 and done["counts"]["refused_in_preview"] == 58
+
+    # a clerk's uploads push out only the clerk's own oldest previews
+    clerk = server.client("clerk", "sh-ipa")
+    replies = reply_list([("501", "A类", "2020-04-01", None, None)])
+    ids = [expect(upload(clerk, "/api/sheets/replies", replies, kind="cppcc_proposal",
+                         year=2020), 200)["preview_id"] for _ in range(4)]
+    expect(clerk.get(f"/api/sheets/{ids[0]}"), 404)
+    for kept in ids[1:]:
+        expect(clerk.get(f"/api/sheets/{kept}"), 200)
+    expect(coordinator.get(f"/api/sheets/{preview_id}"), 200)
 
 
 def test_a_sheet_that_cannot_be_read_is_a_clear_422(server):

@@ -46,7 +46,14 @@ def register_bureau(bureau: str, name: str | None = None, **more: Any) -> dict[s
 
 
 BUREAUS = ("sh-ipa", "sh-hrss", "sh-stcsm", "sh-jrj")
-bureaus = tuple(register_bureau(b) for b in BUREAUS)  # given(*bureaus, ...)
+NAMES = {  # the bureaus' names, as refusals name them
+    "sh-ipa": ("上海市知识产权局", "Shanghai Intellectual Property Administration"),
+    "sh-hrss": ("上海市人力资源和社会保障局", "Shanghai Human Resources and Social Security Bureau"),
+    "sh-stcsm": ("上海市科学技术委员会", "Shanghai Science and Technology Commission"),
+    "sh-jrj": ("上海市地方金融监督管理局", "Shanghai Financial Regulatory Bureau"),
+}
+bureaus = tuple(register_bureau(b, NAMES[b][0], name_en=NAMES[b][1])
+                for b in BUREAUS)  # given(*bureaus, ...)
 
 
 def submit(number: str = "21001", kind: str = "cppcc_proposal", year: int = 2020,
@@ -112,6 +119,21 @@ def revise_result(bureau: str, result: str = "solved", note: str = "已采纳",
 def extend_deadline(bureau: str, reply_due: str, reason: str = "需多部门协调",
                     **more: Any) -> dict[str, Any]:
     return _by("extend_deadline", bureau, reply_due=reply_due, reason=reason, **more)
+
+
+def request_extension(bureau: str, reply_due: str, reason: str = "需要跨部门调研",
+                      **more: Any) -> dict[str, Any]:
+    return _by("request_extension", bureau, reply_due=reply_due, reason=reason, **more)
+
+
+def deny_extension(bureau: str, reason: str = "请按期答复", **more: Any) -> dict[str, Any]:
+    return _by("deny_extension", bureau, reason=reason, **more)
+
+
+def mark_key_item(proposal: str = P, key: bool = True, reason: str = "市领导关注",
+                  **more: Any) -> dict[str, Any]:
+    return {"type": "mark_key_item", "proposal": proposal, "key": key, "reason": reason,
+            **more}
 
 
 def supervise(proposal: str = P, **more: Any) -> dict[str, Any]:

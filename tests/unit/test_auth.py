@@ -143,3 +143,108 @@ def test_the_data_dir_and_its_files_are_the_owners_only(tmp_path):
     files = [p for p in data.iterdir() if p.is_file()]
     assert any(p.name == "events.sqlite3" for p in files)
     assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+
+
+def _signed(auth: Authority, **claims) -> str:
+    """A token signed with the authority's own key, carrying exactly these claims."""
+    now = int(time.time())
+    body = {"iss": "banli", "sub": "wang", "role": "clerk", "bureau": "sh-ipa", "iat": now,
+            "exp": now + 3600, "jti": "j-" + os.urandom(8).hex(), **claims}
+    key = auth.keys()[0]
+    return jwt.encode(body, key.secret, algorithm="HS256", headers={"kid": key.kid})
+
+
+@pytest.mark.parametrize("claims", [
+    {"exp": "nan"}, {"exp": float("nan")}, {"exp": "inf"}, {"exp": float("inf")},
+    {"iat": "nan"}, {"iat": float("nan")}, {"exp": str(int(time.time()) + 3600)},
+    {"exp": True}, {"iat": None}, {"exp": [1]},
+])
+def test_dates_that_are_not_finite_numbers_make_a_malformed_token(tmp_path, claims):
+    auth = Authority(tmp_path)
+    with pytest.raises(AuthError, match="malformed"):
+        auth.verify(_signed(auth, **claims))
+
+
+def test_a_nan_expiry_neither_outlives_the_cap_nor_escapes_revocation(tmp_path, capsys,
+                                                                     monkeypatch):
+    monkeypatch.delenv("BANLI_SECRET", raising=False)
+    data = tmp_path / "data"
+    auth = Authority(data)
+    forever = _signed(auth, exp="nan", iat=int(time.time()) - 400 * 86400)
+    with pytest.raises(AuthError):
+        auth.verify(forever)
+    # the command line does not claim to have revoked what it could not store
+    assert main(["token", "revoke", "--token", forever, "--data-dir", str(data)]) == 2
+    assert "revoked" not in capsys.readouterr().out
+    with pytest.raises(ValueError):
+        auth.revoke_token("x", "wang", float("nan"))
+
+
+def test_revoking_a_token_on_the_command_line_stores_it_where_the_servers_look(
+        tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BANLI_SECRET", SECRET)  # any auth dir verifies a token signed with it
+    served = tmp_path / "served"
+    server = Authority(served, secret=SECRET)  # what a server on that data dir opens
+    token = server.issue(CLERK, 3600)
+    unused = tmp_path / "unused"
+    for action in (["revoke", "--token", token], ["revoke", "--user", "wang"],
+                   ["revoke", "--jti", "j"], ["keys"]):
+        assert main(["token", *action, "--data-dir", str(unused)]) == 2, action
+        assert "no key ring or revocations" in capsys.readouterr().err
+    assert not unused.exists()
+    assert server.verify(token)[0] == CLERK
+    assert main(["token", "revoke", "--token", token, "--data-dir", str(served)]) == 0
+    assert str(served / "auth.sqlite3") in capsys.readouterr().out
+    with pytest.raises(AuthError, match="revoked"):
+        server.verify(token)
+
+
+def test_a_token_issued_in_the_second_after_its_users_revocation_lives(tmp_path):
+    auth = Authority(tmp_path)
+    second = float(int(time.time()))
+    before = auth.issue(CLERK, 3600, now=second + 0.2)
+    auth.revoke_user("wang", now=second + 0.5)
+    after = auth.issue(CLERK, 3600, now=second + 0.7)
+    with pytest.raises(AuthError, match="revoked"):
+        auth.verify(before, now=second + 0.8)
+    assert auth.verify(after, now=second + 0.8)[0] == CLERK
+    claims = jwt.decode(after, options={"verify_signature": False})
+    assert claims["iat"] == second + 1 and claims["exp"] - claims["iat"] == 3600
+    later = auth.issue(CLERK, 3600, now=second + 5)  # other seconds keep their own
+    assert jwt.decode(later, options={"verify_signature": False})["iat"] == second + 5
+
+
+FILER = Actor(user="zhangwei", role="filer", filer="d-zhang")
+
+
+def test_a_filers_token_names_the_filer_and_no_other_token_does(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("BANLI_SECRET", raising=False)
+    auth = Authority(tmp_path / "data")
+    token = auth.issue(FILER, 3600)
+    assert jwt.decode(token, options={"verify_signature": False})["filer"] == "d-zhang"
+    assert auth.verify(token)[0] == FILER
+    assert "filer" not in jwt.decode(auth.issue(CLERK, 3600), options={"verify_signature": False})
+    with pytest.raises(ValueError, match="filer"):
+        auth.issue(Actor(user="x", role="filer"), 3600)
+    # a forged claim on another role is not taken, and a filer's token without one is refused
+    forged = issue_token(SECRET, CLERK, 3600)
+    claims = jwt.decode(forged, options={"verify_signature": False})
+    configured = Authority(tmp_path / "configured", secret=SECRET)
+    for role, filer, refused in (("clerk", "d-zhang", False), ("filer", None, True),
+                                 ("filer", "../x", True)):
+        body = {**claims, "role": role, **({"filer": filer} if filer else {})}
+        made = jwt.encode(body, SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)})
+        if refused:
+            with pytest.raises(AuthError):
+                configured.verify(made)
+        else:
+            assert configured.verify(made)[0].filer is None
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["token", "issue", "--user", "zhangwei", "--role", "filer", "--filer",
+                 "d-zhang", *data]) == 0
+    assert auth.verify(capsys.readouterr().out.strip())[0] == FILER
+    assert main(["token", "issue", "--user", "w", "--role", "filer", *data]) == 2  # no filer
+    assert "filer" in capsys.readouterr().err
+    assert main(["token", "issue", "--user", "w", "--role", "filer", "--filer", "a/b",
+                 *data]) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from datetime import date
 
@@ -17,13 +18,14 @@ from docx.shared import Pt
 from apps.cli import main
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
-from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, congress_term_start,
-                             content_disposition, ledger_source, percent, render)
+from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, compose,
+                             congress_term_start, content_disposition, ledger_source, percent,
+                             render)
 from banli.domain.deadlines import PROFILES
 from banli.domain.rates import Scope, report_items
 from banli.history import reference_report, run_history
 from tests.document_tables import (READERS, assert_tables_state, docx_tables, docx_text,
-                                   expected)
+                                   expected, html_text)
 
 AS_OF = date(2020, 11, 20)
 DEFAULT = PROFILES["default"]
@@ -59,7 +61,7 @@ def model_document(ledger, fmt: str, lang: str = "zh", **options) -> bytes:
 def text_of(data: bytes, fmt: str) -> str:
     if fmt == "docx":
         return docx_text(data)
-    return data.decode()
+    return html_text(data) if fmt == "html" else data.decode()
 
 
 # --- the model report ----------------------------------------------------------------------------
@@ -78,7 +80,7 @@ MODEL_SENTENCES = [
     "对于首次答复未主动公开的7件建议提案，经研究审核，2件全文公开，3件摘要公开，1件仍不公开，"
     "1件依法不公开。本届以来答复公开率为96%（24/25）（依法不公开的1件不计入基数）。",
     # the 2018 talent proposal, kept for reference, adopted in 2020
-    "有1件的办理结果在2020年有了变化",
+    "下表所列主办件的办理结果在2020年有了变化",
 ]
 
 
@@ -240,8 +242,10 @@ def test_docx_follows_the_official_document_format(model_ledger):
 def test_html_is_self_contained_and_printable(model_ledger):
     page = model_document(model_ledger, "html").decode()
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
-    for external in ("http://", "https://", "<link", "<script", "src=", "url("):
+    for external in ("<link", "<script", "src=", "url(", "@import"):
         assert external not in page
+    # the only addresses are the figures' links to the page's drill-downs
+    assert re.findall(r'(\S+)="https?://', page) == ["href"] * page.count("http")
     assert "@page { size: A4;" in page and "size: A4 landscape" in page
 
 
@@ -385,3 +389,113 @@ def test_a_source_that_cannot_tell_misrouting_leaves_the_section_out(model_ledge
     text = render(build_bundle(source, bureau="sh-ipa", year=2020, as_of=date(2020, 11, 20),
                                profile=model_ledger.profile), "md").decode()
     assert "误交办" in text
+
+
+def test_the_document_states_who_recorded_the_satisfaction():
+    """满意度录入: the filer, the office, the bureau itself (代表被满意), in the text and the
+    table, as the report counts them."""
+    from tests.integration.test_feedback_report import HISTORY
+
+    ledger, problems = run_history(HISTORY)
+    assert problems == []
+    bundle = build_bundle(ledger_source(ledger), bureau=None, year=2020,
+                          as_of=date(2020, 12, 31), profile=DEFAULT, term_start=2020)
+    zh, en = (render(bundle, "md", lang).decode() for lang in ("zh", "en"))
+    assert ("满意度录入：代表委员本人0件，交办单位0件，承办单位自行录入3件；"
+            "承办单位自行录入的占100%（3/3）。") in zh
+    assert ("Who recorded the feedback: the filer 0, the office 0, the bureau itself 3; "
+            "recorded by the bureau itself 100% (3/3).") in en
+    assert_tables_state(READERS["md"](render(bundle, "md")),
+                        reference_expected(ledger, None, 2020, 2020, date(2020, 12, 31)))
+
+
+# --- issue 22 §5: references, masthead, number, date, layout ------------------------------------
+
+def test_a_reference_names_the_section_it_points_to_whatever_their_order(model_ledger):
+    """With the misrouting section, 统计口径 is part 5; without it, part 4: the text follows."""
+    source = ledger_source(model_ledger)
+    quiet = Source(source.report_for, source.items_for, source.names)
+    for chosen, number, zh in ((source, 5, "五"), (quiet, 4, "四")):
+        bundle = build_bundle(chosen, bureau="sh-ipa", year=2020, as_of=AS_OF, profile=DEFAULT)
+        text = render(bundle, "md").decode()
+        assert f"统计口径见第{zh}部分“统计口径”" in text and f"## {zh}、统计口径" in text
+        english = render(bundle, "md", "en").decode()
+        assert f"see part {number}, “Definitions”" in english
+        assert f"## {number}. Definitions" in english
+
+
+def test_the_masthead_number_and_date(model_ledger):
+    source = ledger_source(model_ledger)
+    every = build_bundle(source, bureau=None, year=2020, as_of=AS_OF, profile=DEFAULT)
+    text = docx_text(render(every, "docx"))
+    assert text.startswith("建议提案办理工作办公室文件\n")  # the office's masthead, by default
+    assert "〔" not in text and "号\n" not in text  # no number given: none printed, not a blank
+    named = build_bundle(source, bureau=None, year=2020, as_of=AS_OF, profile=DEFAULT,
+                         office=("上海市人民政府办公厅", "General Office"),
+                         doc_number="沪府办〔2020〕7号", doc_date=date(2020, 12, 1))
+    text = docx_text(render(named, "docx"))
+    assert text.startswith("上海市人民政府办公厅文件\n沪府办〔2020〕7号\n")
+    assert "上海市人民政府办公厅\n2020年12月1日" in text
+    with pytest.raises(ValueError, match="before its data"):
+        build_bundle(source, bureau="sh-ipa", year=2020, as_of=AS_OF, profile=DEFAULT,
+                     doc_date=date(2020, 11, 19))
+
+
+def test_cli_sets_the_number_term_and_date(capsysbinary):
+    assert main([*MODEL_FLAGS, "--years", "2020", "--term", "2019", "--date", "2020-11-25",
+                 "--doc-number", "沪知局〔2020〕118号", "--format", "md"]) == 0
+    text = capsysbinary.readouterr().out.decode()
+    assert "沪知局〔2020〕118号" in text and "2020年11月25日" in text
+    assert "2019年以来共收到代表建议和政协提案50件" in text
+    assert main([*MODEL_FLAGS, "--years", "2020", "--date", "2020-11-19", "--format", "md"]) == 2
+
+
+def test_columns_are_as_wide_as_what_they_hold(model_ledger):
+    """Every table's columns add up to the text block; a column that never wraps is at least as
+    wide as its widest cell (each unbroken piece of it, where the layout splits it)."""
+    from banli.documents.blocks import NO_WRAP, Table, plain
+    from banli.documents.layout import MM_PER_PT, em, layout, unbroken
+
+    for lang in ("zh", "en"):
+        bundle = build_bundle(ledger_source(model_ledger), bureau=None, year=2020, as_of=AS_OF,
+                              profile=DEFAULT)
+        for table in (b for b in compose(bundle, lang) if isinstance(b, Table)):
+            shape = layout(table, 156, 12, 2.6)
+            assert abs(sum(shape.widths) - 156) < 0.01, table.caption
+            for column, width in enumerate(shape.widths):
+                if table.kind(column) not in NO_WRAP:
+                    continue
+                for row in table.rows:
+                    text = plain(row[column])
+                    pieces = unbroken(table.kind(column), text) if shape.lines(column) == 2 \
+                        else [text]
+                    need = max(em(p) for p in pieces) * shape.size * MM_PER_PT + 2.6
+                    assert need <= width + 1e-6, (table.caption, column, text)
+
+
+def test_cli_writes_the_evidence_beside_the_document(model_ledger, tmp_path, capsys):
+    """From the reference: each figure of the document, with the items it counts and their
+    events; the model's adoption since 2018 (92%, 24 of 26) lists its 26 replies, 24 counted."""
+    import openpyxl
+
+    from banli.documents import figures_of
+
+    out = tmp_path / "依据.xlsx"
+    assert main([*MODEL_FLAGS, "--years", "2018-2020", "--format", "evidence", "-o",
+                 str(out)]) == 0
+    capsys.readouterr()
+    book = openpyxl.load_workbook(out, read_only=True)
+    shown, items = (list(sheet.iter_rows(min_row=2, values_only=True))
+                    for sheet in book.worksheets)
+    bundle = build_bundle(ledger_source(model_ledger), bureau="sh-ipa", year=2020, as_of=AS_OF,
+                          profile=DEFAULT, term_start=2018)
+    assert [row[2] for row in shown] == [f.text for f in figures_of(compose(bundle))]
+    adoption = next(row[0] for row in shown if row[2] == "92%（24/26）"
+                    and "measure=adoption" in row[12] and "years=2018-2020" in row[12])
+    rows = [row for row in items if row[0] == adoption]
+    assert len(rows) == 26 and sum(row[6] == "是" for row in rows) == 24
+    events = {e.event_id: e for events in model_ledger.streams.values() for e in events}
+    for row in rows:
+        ids = row[9].split()
+        assert ids and all(events[i].proposal_id == row[1] for i in ids)
+        assert {events[i].type for i in ids} >= {"ProposalSubmitted", "ReplyIssued"}

@@ -8,12 +8,16 @@ import pytest
 from pydantic import ValidationError
 
 from banli.domain.registry import parse_command
-from banli.domain.events import CURRENT_VERSION, FeedbackRecorded, load_event
+from banli.domain.events import FeedbackRecorded
+from banli.domain.registry import CURRENT_VERSION, load_event
 from banli.domain.rates import Scope, compute_report, report_items, select
 from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.proposal import evolve
+from banli.domain.types import FEEDBACK_RECORDERS, Actor
 
 from .scenario import (
-    COORDINATOR, P, Q, assign, bureaus, clerk, event, given, record_feedback, reply, submit,
+    COORDINATOR, IMPORTER, P, Q, assign, bureaus, clerk, event, given, record_feedback, reply,
+    submit,
 )
 
 ANSWERED = (*bureaus, submit(), submit("21002"),
@@ -100,3 +104,60 @@ def test_a_v1_feedback_loads_as_v2_with_its_channel_unknown():
     assert (loaded.schema_version, loaded.channel, loaded.satisfaction) == (2, None, "satisfied")
     assert CURRENT_VERSION["FeedbackRecorded"] == 2
     assert load_event(loaded.model_dump(mode="json")) == loaded
+
+
+# --- who recorded it: the filer, the office, the bureau itself ------------------------------------
+def test_each_feedback_says_who_recorded_it():
+    scenario = given(*ANSWERED,
+                     record_feedback("sh-ipa", actor=clerk("sh-ipa")),
+                     record_feedback("sh-jrj", actor=COORDINATOR))
+    duties = scenario.proposal().assignments
+    assert (duties["sh-ipa"].feedback_recorder, duties["sh-ipa"].feedback_by_self) == (
+        "bureau", True)
+    assert (duties["sh-jrj"].feedback_recorder, duties["sh-jrj"].feedback_by_self) == (
+        "office", False)
+
+
+def test_feedback_an_importer_brought_in_is_not_the_bureaus_own():
+    """The importer typed it in, whoever's act the line names: it is not the bureau's own entry
+    (代表被满意 cannot be laundered through an import)."""
+    then = given(*ANSWERED).when(record_feedback("sh-ipa", actor=clerk("sh-ipa"),
+                                                 recorded_by=IMPORTER))
+    [recorded] = then.then_events(event("FeedbackRecorded"))
+    assert recorded.actor.bureau == "sh-ipa" and recorded.recorded_by.role == "importer"
+    duty = then.scenario.proposal().assignments["sh-ipa"]
+    assert (duty.feedback_recorder, duty.feedback_by_self) == ("office", False)
+
+
+def test_a_filers_own_feedback_is_the_filers():
+    """Filers record nothing yet (the workbench gives them the right): their event, as the log
+    would hold it, folds as the filer's."""
+    scenario = given(*ANSWERED, record_feedback("sh-ipa", actor=clerk("sh-ipa")))
+    [bureaus_own] = scenario.streams[P][-1:]
+    filers = bureaus_own.model_copy(update={
+        "seq": bureaus_own.seq + 1, "event_id": "filer-1",
+        "actor": Actor(user="deputy-zhang", role="filer")})
+    duty = evolve(scenario.proposal(), filers).assignments["sh-ipa"]
+    assert (duty.feedback_recorder, duty.feedback_by_self) == ("filer", False)
+    report = compute_report([evolve(scenario.proposal(), filers)],
+                            Scope(bureau="sh-ipa", years=(2020, 2020), as_of=date(2020, 12, 31)),
+                            DEFAULT_PROFILE)
+    assert report.feedback_recorders == {"filer": 1, "office": 0, "bureau": 0}
+
+
+def test_the_report_splits_feedback_by_who_recorded_it():
+    scenario = given(
+        *ANSWERED,
+        record_feedback("sh-ipa", actor=clerk("sh-ipa")),
+        record_feedback("sh-jrj", actor=COORDINATOR),
+        record_feedback("sh-ipa", proposal=Q, actor=clerk("sh-ipa"), recorded_by=IMPORTER))
+    states = [scenario.proposal(P), scenario.proposal(Q)]
+    everyone = Scope(bureau=None, years=(2020, 2020), as_of=date(2020, 12, 31))
+    report = compute_report(states, everyone, DEFAULT_PROFILE)
+    assert report.feedback_recorders == {"filer": 0, "office": 2, "bureau": 1}
+    assert report.feedback_by_self == 1 and report.rates["self_recorded_feedback"] == 1 / 3
+    items = report_items(states, everyone, DEFAULT_PROFILE)
+    assert [(i["proposal_id"], i["bureau"]) for i in select(items, "feedback_recorders.office")
+            ] == [(P, "sh-jrj"), (Q, "sh-ipa")]
+    assert sum(len(select(items, f"feedback_recorders.{who}")) for who in FEEDBACK_RECORDERS
+               ) == len(select(items, "feedback_any"))

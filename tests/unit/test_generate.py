@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 
-from banli.demo.generate import generate_history, iter_entries, iter_history, main, to_jsonl
+from banli.demo.generate import (MODELLED, generate_history, iter_entries, iter_history, main,
+                                 to_jsonl)
 from banli.domain.registry import COMMAND_TYPES
 from banli.domain.deadlines import PROFILES, add_months
 from banli.domain.proposal import Proposal
@@ -45,6 +46,7 @@ def test_the_same_seed_gives_the_same_history_and_another_seed_another():
 
 def test_every_command_type_occurs(clean):
     assert {line["type"] for line in clean} == set(COMMAND_TYPES)
+    assert MODELLED <= set(COMMAND_TYPES)  # the rest would be sent as their examples
 
 
 def test_lines_are_commands_in_business_time_order_without_an_actor(clean):

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 from banli.demo.generate import iter_history, to_jsonl
 from banli.domain import commands as c
 from banli.domain.deadlines import DEFAULT_PROFILE
-from banli.domain.events import EVENT_ADAPTER, load_event, upcast
+from banli.domain.events import upcast
+from banli.domain.registry import EVENT_ADAPTER, load_event
 from banli.domain.envelope import EVENT_ID_NAMESPACE, event_id
 from banli.domain.proposal import Assignment, ReplyDraft
 from banli.domain.rejections import Rejection

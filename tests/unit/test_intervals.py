@@ -1,4 +1,4 @@
-"""Validity intervals (services/reporting/intervals.py) against the reference fold, without
+"""Validity intervals (services/reporting/projections/intervals.py) against the reference fold, without
 ClickHouse: the rows a projection writes, batch by batch, added up at a date as the report's
 query adds them (INTERVAL_COUNTS), make the reference's report at every date; the lines followed
 event by event are the lines folded by definition; and that holds when records arrive out of
@@ -21,8 +21,8 @@ from banli.domain.proposal import Proposal, fold
 from banli.domain.rates import Scope
 from banli.domain.types import business_date
 from banli.history import MemoryLedger, reference_report, run_history
-from services.reporting import intervals
-from services.reporting.intervals import (INTERVAL_COLUMNS, OPEN, Tally, advance,
+from services.reporting.projections import intervals
+from services.reporting.projections.intervals import (INTERVAL_COLUMNS, OPEN, Tally, advance,
                                           changed_duties, changes, follow, head_of, lines_of,
                                           rows_of, tallies_of)
 

@@ -137,10 +137,11 @@ def test_bad_lines_are_reported_with_their_numbers_and_skipped(capsys, noisy_his
     problems = err.splitlines()
     assert len(problems) == 3
     total = len(noisy_history.read_text().splitlines())
-    assert problems[0].startswith(f"{noisy_history}:line 3: [invalid] broken JSON")
+    assert problems[0].startswith(f"{noisy_history}:line 3: [invalid] 不是有效的 JSON")
+    assert "(broken JSON: " in problems[0]  # Chinese first, then English
     assert problems[1].startswith(f"{noisy_history}:line 8: [invalid]")
     assert problems[2].startswith(f"{noisy_history}:line {total}: [already_replied]")
-    assert "2020-cppcc_proposal-21001" in problems[2]
+    assert "市政协提案 21001" in problems[2]  # the item by its number
     assert json.loads(out)["rates"]["adoption"] == 24 / 26  # the report is unchanged
 
     assert main([*args, "--strict"]) == 1

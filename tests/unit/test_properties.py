@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from banli.demo.generate import generate_history, iter_entries, to_jsonl
 from banli.domain.registry import COMMAND_TYPES
 from banli.domain import commands as c
-from banli.domain.events import load_event
+from banli.domain.registry import load_event
 from banli.domain.decide import decide
 from banli.domain.proposal import Context, MemoryDirectory, Proposal, fold
 from banli.domain.rates import Scope
@@ -55,6 +55,12 @@ def _fields(draw, type_: str, proposals: list[str]) -> dict[str, Any]:
     match type_:
         case "register_bureau":
             return {"bureau": bureau, "name": "某局"}
+        case "register_filer":
+            return {"filer": pick(["filer-00", "filer-01", "d-x"]), "name": pick(["张伟", "王芳"]),
+                    "account": pick(["", "filer00", "zhang"])}
+        case "link_filers":
+            return {"proposal": proposal,
+                    "filers": [{"id": pick(["filer-00", "filer-01", "d-x"])}]}
         case "submit":
             return {"kind": pick(["npc_suggestion", "cppcc_proposal"]),
                     "level": pick(["municipal", "district"]), "year": pick([2018, 2019, 2020]),
@@ -145,8 +151,11 @@ def clocks(events: list[Any]) -> dict[str, list[datetime]]:
                                                              *getattr(event, "removed", [])])]
             case "ProposalSupervised":
                 names = ["proposal", *([f"duty:{event.bureau}"] if event.bureau else [])]
-            case "ProposalSubmitted" | "ProposalWithdrawn" | "ProposalMerged" | "BureauRegistered":
+            case ("ProposalSubmitted" | "ProposalWithdrawn" | "ProposalMerged" | "BureauRegistered"
+                  | "KeyItemMarked" | "FilerRegistered"):
                 names = ["proposal"]
+            case "FilersLinked":  # who filed it: it follows the submission only, no clock
+                names = []
             case "ReplySignedOff":
                 names = [f"duty:{event.bureau}", f"duty:{event.lead}"]
             case _:

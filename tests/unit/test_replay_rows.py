@@ -17,13 +17,14 @@ from pydantic import ValidationError
 from banli.demo.generate import generate_history, to_jsonl
 from banli.domain import events as ev
 from banli.domain.proposal import Proposal, evolve
+from banli.domain.registry import load_event
 from banli.domain.rates import cell_code, cell_of, due_after, item_of
 from banli.eventlog import Stored, stored_of
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import MemoryLedger, run_history
-from services.reporting.intervals import NO_DATE, cell_and_due
-from services.reporting.projection import Projection
-from services.reporting.projector import Rows
+from services.reporting.projections.intervals import NO_DATE, cell_and_due
+from services.reporting.projections.projection import Projection
+from services.reporting.projections.projector import Rows
 
 
 class NoStore:
@@ -114,14 +115,14 @@ def test_json_that_encoding_would_not_give_back_is_not_kept(events):
     older = {**json.loads(reply.model_dump_json()), "schema_version": 1, "result": "A"}
     older.pop("signed_by")
     stored = stored_of(7, json.dumps(older))
-    assert stored.json is None and stored.event == ev.load_event(json.dumps(older))
+    assert stored.json is None and stored.event == load_event(json.dumps(older))
     assert stored.event.result == "solved"
 
     submitted = next(e for e in events if e.type == "ProposalSubmitted")
     without = json.loads(submitted.model_dump_json())
     without.pop("affiliation")  # written before the field was added: its default fills it in
     stored = stored_of(8, json.dumps(without, ensure_ascii=False).encode())
-    assert stored.json is None and stored.event == ev.load_event(json.dumps(without))
+    assert stored.json is None and stored.event == load_event(json.dumps(without))
 
     stored = stored_of(9, submitted.model_dump_json().encode())
     assert stored.json == submitted.model_dump_json() and stored.event == submitted

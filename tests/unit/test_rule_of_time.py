@@ -31,7 +31,7 @@ def out_of_proposal_order(lines) -> int:
     latest: dict[str, str] = {}
     count = 0
     for line in lines:
-        if line["type"] == "register_bureau":
+        if line["type"] in ("register_bureau", "register_filer"):
             continue
         key = line.get("proposal") or (line["year"], line["kind"], line["number"])
         count += key in latest and line["at"] < latest[key]

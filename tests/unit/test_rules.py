@@ -308,7 +308,7 @@ def test_the_lead_replies_with_a_result():
                                    signed_by="芮文彪", at="2020-04-10")).then_events(
         event("ReplyIssued", bureau="sh-ipa", result="reference", summary="答复",
               signed_by="芮文彪"))
-    assert issued.schema_version == 2
+    assert issued.schema_version == 3 and issued.letter is None
     duty = scenario.proposal().duty("sh-ipa")
     assert (duty.replies, duty.first_reply_on, duty.result, duty.awaiting_reply) == (
         1, date(2020, 4, 10), "reference", False)
@@ -495,8 +495,15 @@ SPLIT = (*SUBMITTED, assign(lead=["sh-ipa", "sh-hrss"], co=["sh-jrj"], at="2020-
 def test_a_dutys_records_keep_their_business_order():
     scenario = given(*ASSIGNED, log_contact("sh-ipa", at="2020-03-10"))
     rejection = scenario.when(reply("sh-ipa", at="2020-03-09")).then_rejected(
-        "out_of_order", last="2020-03-10T10:00:00+08:00", what_en="sh-ipa's last record on it")
-    assert "sh-ipa" in rejection.message
+        "out_of_order", last="2020-03-10T10:00:00+08:00", bureau="sh-ipa")
+    # the blocking record's date in words, its bureau by name, and what to do
+    assert rejection.message == ("业务时间 2020年3月9日 10:00 早于其所依据的上海市知识产权局在该件的"
+                                 "最后一条记录（2020年3月10日 10:00）")
+    assert rejection.message_en == (
+        "business time 9 March 2020, 10:00 is before Shanghai Intellectual Property "
+        "Administration's last record on it at 10 March 2020, 10:00, which it follows")
+    assert rejection.hint == "请把业务时间改为 2020年3月10日 10:00 或之后"
+    assert rejection.hint_en == "date it 10 March 2020, 10:00 or later"
     scenario.when(reply("sh-ipa", at="2020-03-10T10:00:00+08:00")).then_events(
         event("ReplyIssued"))  # the same moment is not before
 
@@ -520,7 +527,7 @@ def test_split_leads_record_in_their_own_order():
     scenario.when(submit_opinion("sh-jrj", at="2020-03-01")).then_events(
         event("OpinionSubmitted"))
     scenario.when(record_feedback("sh-hrss", at="2020-03-31")).then_rejected(
-        "out_of_order", what_en="sh-hrss's last record on it")
+        "out_of_order", bureau="sh-hrss")
 
 
 def test_the_proposals_own_records_keep_their_order():
@@ -544,7 +551,7 @@ def test_a_reassignment_follows_the_duties_it_ends_or_replaces():
     scenario = given(*SPLIT, log_contact("sh-hrss", at="2020-04-01"),
                      return_("sh-ipa", at="2020-02-25"))
     scenario.when(reassign(remove=["sh-hrss"], add_lead=["sh-stcsm"], at="2020-03-01")
-                  ).then_rejected("out_of_order", what_en="sh-hrss's last record on it")
+                  ).then_rejected("out_of_order", bureau="sh-hrss")
     scenario.when(reassign(add_lead=["sh-ipa"], at="2020-02-24")).then_rejected("out_of_order")
     scenario.when(reassign(add_lead=["sh-ipa"], at="2020-03-01")).then_events(
         event("ProposalReassigned"))  # sh-hrss's later record is not its business
@@ -563,7 +570,7 @@ def test_a_sign_off_follows_the_draft_it_signs():
                               "result": "solved", "at": "2020-04-10"})
     sign_off = {"type": "sign_off_reply", "proposal": P, "bureau": "sh-jrj", "lead": "sh-ipa"}
     scenario.when({**sign_off, "at": "2020-04-09"}).then_rejected(
-        "out_of_order", what_en="sh-ipa's last record on it")
+        "out_of_order", bureau="sh-ipa")
     scenario.when({**sign_off, "at": "2020-04-11"}).then_events(event("ReplySignedOff"))
     scenario.when(reply("sh-hrss", at="2020-03-01")).then_events(event("ReplyIssued"))
 
@@ -580,7 +587,7 @@ def test_a_co_signed_approval_follows_every_co_handlers_duty():
                       "lead": "sh-ipa", "at": "2020-04-12"},
                      acknowledge("sh-jrj", at="2020-04-20"), profile=PROFILES["reviewed"])
     scenario.when({**approve, "at": "2020-04-15"}).then_rejected(
-        "out_of_order", what_en="sh-jrj's last record on it")
+        "out_of_order", bureau="sh-jrj")
     given(*SUBMITTED, assign(co=["sh-hrss", "sh-jrj"], at="2020-02-20"),
           return_("sh-jrj", at="2020-02-25"), draft,
           {"type": "sign_off_reply", "proposal": P, "bureau": "sh-hrss", "lead": "sh-ipa",
@@ -628,7 +635,25 @@ def test_a_clerk_acts_for_its_own_bureau_only():
         event("ReplyIssued"))
     rejection = given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-hrss"))).then_rejected(
         "wrong_bureau", user="clerk@sh-hrss", own="sh-hrss", bureau="sh-ipa")
-    assert "sh-hrss" in rejection.message and "sh-ipa" in rejection.message_en
+    assert "上海市人力资源和社会保障局" in rejection.message  # bureaus by their names
+    assert "Shanghai Intellectual Property Administration" in rejection.message_en
+    assert rejection.hint == "请以本单位（上海市人力资源和社会保障局）的名义办理"
+
+
+def test_a_proposal_its_bureau_has_no_duty_on_is_unknown_to_a_clerk():
+    """As unknown as one never submitted: the same refusal, decided before anything of the
+    proposal (its submission date, its status, its duties) could show in the answer."""
+    never = given(*bureaus).when(reply("sh-jrj", at="2020-01-10", actor=clerk("sh-jrj")))
+    expected = never.then_rejected("unknown_proposal", proposal=P)
+    for history in (ASSIGNED, (*ASSIGNED, withdraw(at="2020-03-01"))):
+        for at in ("2020-01-10", "2020-05-01"):  # before its submission, and after
+            for command in (reply("sh-jrj", at=at), acknowledge("sh-jrj", at=at),
+                            log_contact("sh-jrj", at=at)):
+                refused = given(*history).when({**command, "actor": clerk("sh-jrj")})
+                assert refused.then_rejected("unknown_proposal", proposal=P) == expected
+    # a bureau once on it (its duty returned) knows it: the rules say why not
+    given(*ASSIGNED, return_("sh-hrss")).when(submit_opinion(
+        "sh-hrss", actor=clerk("sh-hrss"))).then_rejected("not_assigned", bureau="sh-hrss")
 
 
 def test_a_clerk_gives_only_bureau_commands():
@@ -675,6 +700,69 @@ def test_importers_and_admins_may_do_anything(actor):
                     reopen("sh-ipa"), reply("sh-ipa"), revise_result("sh-ipa"), supervise(),
                     withdraw()):
         scenario.when({**command, "actor": actor}).then_events(event(EVENT_OF[command["type"]]))
+
+
+# --- who entered it: an importer brings in records of other bureaus' acts, and says so ------------
+def test_an_importer_records_another_bureaus_act_and_says_so():
+    [issued] = given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-ipa"),
+                                           recorded_by=IMPORTER)).then_events(
+        event("ReplyIssued", bureau="sh-ipa"))
+    assert issued.actor.model_dump() == {**clerk("sh-ipa")}
+    assert issued.recorded_by is not None and issued.recorded_by.role == "importer"
+    # the act is still the actor's to make: a clerk's record is its own bureau's
+    given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-hrss"), recorded_by=IMPORTER)
+                          ).then_rejected("wrong_bureau", own="sh-hrss", bureau="sh-ipa")
+    # and an admin may bring one in too
+    given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-ipa"), recorded_by=ADMIN)
+                          ).then_events(event("ReplyIssued"))
+
+
+def test_an_event_the_actor_entered_names_no_recorder():
+    [issued] = given(*ASSIGNED).when(reply("sh-ipa", actor=clerk("sh-ipa"))).then_events(
+        event("ReplyIssued"))
+    assert issued.recorded_by is None and "recorded_by" not in issued.model_dump_json()
+
+
+def test_the_backdating_limit_is_on_whoever_types_the_record_in():
+    old = reply("sh-ipa", at="2020-04-10", actor=clerk("sh-ipa"))
+    given(*ASSIGNED).on("2021-01-05T09:00").when(old).then_rejected("backdated_too_far")
+    given(*ASSIGNED).on("2021-01-05T09:00").when({**old, "recorded_by": IMPORTER}).then_events(
+        event("ReplyIssued"))
+
+
+def test_a_history_import_records_a_clerks_reply_as_it_was_issued():
+    reviewed = PROFILES["reviewed"]
+    given(*ASSIGNED, profile=reviewed).when(reply("sh-ipa", actor=clerk("sh-ipa"))
+                                            ).then_rejected("review_required")
+    given(*ASSIGNED, profile=reviewed).when(reply("sh-ipa", actor=clerk("sh-ipa"),
+                                                  recorded_by=IMPORTER)).then_events(
+        event("ReplyIssued"))
+
+
+@pytest.mark.parametrize("claimed", [ADMIN, OVERSEER], ids=["admin", "overseer"])
+def test_no_one_enters_an_admins_or_an_overseers_act_for_them(claimed):
+    rejection = given(*ASSIGNED).when(supervise(actor=claimed, recorded_by=IMPORTER)
+                                      ).then_rejected("claimed_actor", role=claimed["role"])
+    assert claimed["role"] in rejection.message and claimed["role"] in rejection.message_en
+    assert re.search(r"[\u4e00-\u9fff]", rejection.message)
+
+
+@pytest.mark.parametrize("recorder", [COORDINATOR, OVERSEER,
+                                      {"user": "a colleague", "bureau": "sh-ipa", "role": "clerk"},
+                                      {"user": "deputy", "role": "filer"}],
+                         ids=["coordinator", "overseer", "clerk", "filer"])
+def test_only_importers_and_admins_enter_others_acts(recorder):
+    given(*ASSIGNED).when(acknowledge("sh-ipa", actor=clerk("sh-ipa"), recorded_by=recorder)
+                          ).then_rejected("not_recorder", role=recorder["role"],
+                                          user="clerk@sh-ipa")
+
+
+def test_a_filer_may_send_nothing_but_their_feedback():
+    filer = {"user": "deputy", "role": "filer", "filer": "d-zhang"}
+    scenario = given(*ASSIGNED, reply("sh-ipa"))
+    for command in (supervise(), submit("21009"), acknowledge("sh-ipa"), reopen("sh-ipa"),
+                    decide_disclosure("sh-ipa")):
+        scenario.when({**command, "actor": filer}).then_rejected("forbidden", role="filer")
 
 
 def test_a_command_needs_an_actor():
@@ -774,18 +862,22 @@ def test_folding_a_proposals_events_gives_its_state():
 # --- rejections ---------------------------------------------------------------------------------
 def test_rejections_speak_chinese_and_english():
     rejection = given(*ASSIGNED).when(reply("sh-hrss")).then_rejected("not_lead")
-    assert rejection.message == f"只有主办单位可以答复 {P}"
-    assert rejection.message_en == f"only a lead bureau may do this on {P}"
+    assert rejection.message == "只有主办单位可以答复 市政协提案 21001"  # by its number
+    assert rejection.message_en == "only a lead bureau may do this on municipal CPPCC proposal 21001"
+    assert rejection.hint and rejection.hint_en
+    assert rejection.details == {"proposal": P}  # programs read the ids
 
 
 @pytest.mark.parametrize("code", sorted(MESSAGES))
-def test_every_rejection_message_is_complete_in_both_languages(code):
-    zh, en = MESSAGES[code]
-    names = set(re.findall(r"{(\w+)}", zh)) | set(re.findall(r"{(\w+)}", en))
+def test_every_rejection_says_why_and_what_to_do_in_both_languages(code):
+    assert len(MESSAGES[code]) == 4, f"{code}: a message and a hint, each in zh and en"
+    names = {name for text in MESSAGES[code] for name in re.findall(r"{(\w+)}", text)}
     rejection = Rejection.of(code, **{name: f"<{name}>" for name in names})
-    assert rejection.message and rejection.message_en
-    assert "{" not in rejection.message + rejection.message_en
+    texts = (rejection.message, rejection.message_en, rejection.hint, rejection.hint_en)
+    assert all(texts), texts
+    assert "{" not in "".join(texts)
     assert re.search(r"[\u4e00-\u9fff]", rejection.message), "the zh message has Chinese"
+    assert re.search(r"[\u4e00-\u9fff]", rejection.hint), "the zh hint has Chinese"
 
 
 def test_every_rejection_code_has_a_rule_test_here():

@@ -9,14 +9,16 @@ from typing import Any
 import openpyxl
 import pytest
 
+from banli.domain.proposal import Proposal
 from banli.domain.registry import parse_command
 from banli.domain.rejections import Rejection
 from banli.domain.types import Actor
 from banli.history import MemoryLedger
 from banli.sheets import (Column, Sheet, SheetError, assignment_preview, load_mapping, parse_date,
                           preview_commands, read_sheet, reply_preview, write_xlsx)
-from banli.sheets.example import (EXAMPLE_BUREAUS, EXAMPLE_OPTIONS, EXAMPLE_PATH,
-                                  example_assignment_list)
+from banli.sheets.example import (EXAMPLE_BUREAUS, EXAMPLE_PATH, REPLY_EXAMPLE_BUREAU,
+                                  REPLY_EXAMPLE_PATH, example_assignment_list,
+                                  example_reply_list)
 from banli.sheets.read import REPLY_HEADERS
 from banli.sheets.values import EXCEL_EPOCH
 from banli.sheets.write import text_width
@@ -74,17 +76,23 @@ def codes(result: dict) -> list[str]:
 
 
 def test_example_file_is_the_generated_one():
-    committed = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, **EXAMPLE_OPTIONS)
-    generated = assignment_preview(example_assignment_list(), bureaus=BUREAUS,
-                                   **EXAMPLE_OPTIONS)
+    """The shipped example, with the defaults: its title gives the kind and the year."""
+    committed = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS)
+    generated = assignment_preview(example_assignment_list(), bureaus=BUREAUS)
     assert committed == generated
     valid(committed)
     assert committed["header_rows"] == [3, 4]
     assert committed["ignored_columns"] == ["序号"]
-    assert committed["counts"] == {"rows": 3, "new": 3, "unchanged": 0, "differs": 0,
-                                   "refused": 0, "commands": 6, "skipped": 0}
+    assert committed["counts"] == {"rows": 4, "new": 4, "unchanged": 0, "differs": 0,
+                                   "refused": 0, "commands": 8, "skipped": 0}
+    inferred = committed["inferred"]
+    assert (inferred["kind"]["value"], inferred["kind"]["cell"]) == ("cppcc_proposal", "A1")
+    assert (inferred["year"]["value"], inferred["year"]["cell"]) == (2026, "A1")
+    assert inferred["kind"]["message"] == "类型“政协提案”取自 A1 单元格“2026年市政协提案交办清单”（含“提案”）"
+    assert "from cell A1" in inferred["year"]["message_en"]
     rows = by_row(committed)
-    assert sorted(rows) == [5, 6, 8]  # row 7 is blank
+    assert sorted(rows) == [5, 6, 8, 9]  # row 7 is blank
+    assert rows[5]["key"] == "municipal/cppcc_proposal/2026/21001"
     submit, assign = rows[5]["commands"]
     assert submit["at"] == "2026-01-15T09:00:00+08:00"  # a serial number
     assert assign["at"] == "2026-01-15T09:01:00+08:00"
@@ -108,21 +116,25 @@ def test_example_commands_are_accepted_by_the_kernel():
             "type": "register_bureau", "bureau": bureau, "name": name, "name_en": name_en,
             "at": "2026-01-02T09:00:00+08:00", "command_id": f"reg-{bureau}", "actor": importer}))
         assert not isinstance(outcome, Rejection)
-    preview = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, **EXAMPLE_OPTIONS)
+    preview = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS)
     for command in valid(preview):
         outcome = ledger.execute(parse_command({**command, "actor": COORDINATOR.model_dump()}))
         assert not isinstance(outcome, Rejection), outcome
-    clerk = Actor(user="ipa-clerk", bureau="sh-ipa", role="clerk")
-    replies = xlsx([["提案号", "办理结果", "答复日期", "沟通方式", "公开方式", "签发人"],
-                    [21001, "A类", "2026/3/1", "走访", "全文公开", "王局长"]])
-    preview = reply_preview(replies, bureau="sh-ipa", proposals=lambda key: {
-        "municipal/cppcc_proposal/2026/21001": "2026-cppcc_proposal-21001"}.get(key),
-        **EXAMPLE_OPTIONS)
-    for command in valid(preview, clerk):
+    clerk = Actor(user="ipa-clerk", bureau=REPLY_EXAMPLE_BUREAU, role="clerk")
+    owners = {s.natural_key: s.id for s in ledger.states.values() if isinstance(s, Proposal)}
+    committed = reply_preview(REPLY_EXAMPLE_PATH, bureau=REPLY_EXAMPLE_BUREAU,
+                              proposals=owners.get)
+    assert committed == reply_preview(example_reply_list(), bureau=REPLY_EXAMPLE_BUREAU,
+                                      proposals=owners.get)
+    assert committed["counts"]["new"] == 2 and committed["inferred"]["year"]["value"] == 2026
+    for command in valid(committed, clerk):
         outcome = ledger.execute(parse_command({**command, "actor": clerk.model_dump()}))
         assert not isinstance(outcome, Rejection), outcome
-    state = ledger.states["2026-cppcc_proposal-21001"]
-    assert state.version == 5  # submitted, assigned, contact, reply, disclosure
+    first, fourth = (ledger.states[f"2026-cppcc_proposal-2100{n}"] for n in (1, 4))
+    assert first.version == 5  # submitted, assigned, contact, reply, disclosure
+    duty = fourth.assignments["sh-ipa"]
+    assert (duty.result, duty.disclosure, duty.contacted_before_reply) == (
+        "planned", "summary", True)
 
 
 # ---------------------------------------------------------------- leads, co-handlers, bureaus
@@ -434,7 +446,7 @@ def test_reimport_gives_the_same_ids_then_unchanged_rows():
     known = existing_from(first)
     third = assignment_preview(EXAMPLE_PATH, bureaus=BUREAUS, existing=known.get, **OPTIONS)
     assert {r["status"] for r in third["rows"]} == {"unchanged"}
-    assert third["counts"]["unchanged"] == 3 and preview_commands(third) == []
+    assert third["counts"]["unchanged"] == 4 and preview_commands(third) == []
 
 
 def test_a_corrected_title_differs_and_sends_nothing():
@@ -528,8 +540,9 @@ def test_reply_sheet_refusals():
     assert codes(rows[4]) == ["contact_after_reply"]
     assert codes(rows[5]) == ["missing_result", "missing_date"]
     assert codes(rows[6]) == ["unknown_proposal"]
-    assert rows[6]["reason"]["message"] == ("第 6 行：municipal/cppcc_proposal/2027/77 尚未登记，"
-                                            "请先导入交办清单")
+    assert rows[6]["reason"]["message"] == (
+        "第 6 行：municipal/cppcc_proposal/2027/77 不是本单位主办的建议提案：尚未登记（请先导入交办清单），"
+        "或未交本单位主办")
     assert codes(rows[7]) == ["bad_date"]
     assert codes(rows[8]) == ["duplicate_in_sheet"]
     assert all(r["commands"] == [] for r in rows.values())

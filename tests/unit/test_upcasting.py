@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from banli.domain.events import CURRENT_VERSION, ReplyIssued, load_event, upcast
+from banli.domain.events import ReplyIssued, upcast
+from banli.domain.registry import CURRENT_VERSION, load_event
 from banli.domain.types import SHANGHAI
 
 V1_REPLY = {
@@ -17,10 +18,11 @@ V1_REPLY = {
 }
 
 
-def test_a_v1_reply_loads_as_v2_with_a_named_result_and_no_signer():
+def test_a_v1_reply_loads_as_v3_with_a_named_result_no_signer_and_no_letter():
     event = load_event(V1_REPLY)
     assert isinstance(event, ReplyIssued)
-    assert (event.schema_version, event.result, event.signed_by) == (2, "solved", None)
+    assert (event.schema_version, event.result, event.signed_by, event.letter) == (
+        3, "solved", None, None)
     assert (event.bureau, event.summary, event.seq, event.command_id) == (
         "sh-ipa", "答复意见", 4, "legacy-17")
     assert event.occurred_at == datetime(2018, 4, 10, 10, 0, tzinfo=SHANGHAI)
@@ -45,5 +47,19 @@ def test_upcasting_leaves_the_stored_dict_alone_and_current_events_as_they_are()
     current = load_event(V1_REPLY).model_dump(mode="json")
     assert upcast(current) == current
     assert load_event(current) == load_event(V1_REPLY)
-    assert CURRENT_VERSION["ReplyIssued"] == 2
-    assert CURRENT_VERSION["ProposalSubmitted"] == 1
+    assert CURRENT_VERSION["ReplyIssued"] == 3
+    assert CURRENT_VERSION["ProposalSubmitted"] == 2
+
+
+def test_a_v2_reply_loads_as_v3_without_a_letter_and_a_v3_one_keeps_its_letter():
+    v2 = {**V1_REPLY, "schema_version": 2, "result": "planned", "signed_by": "局长"}
+    event = load_event(json.dumps(v2, ensure_ascii=False))
+    assert (event.schema_version, event.result, event.signed_by, event.letter) == (
+        3, "planned", "局长", None)
+    letter = {"sha256": "ab" * 32, "name": "答复函.pdf", "media_type": "application/pdf",
+              "size": 1234}
+    v3 = {**v2, "schema_version": 3, "letter": letter}
+    assert upcast(dict(v3)) == v3
+    loaded = load_event(json.dumps(v3, ensure_ascii=False))
+    assert loaded.letter is not None and loaded.letter.model_dump() == letter
+    assert load_event(loaded.model_dump_json()) == loaded

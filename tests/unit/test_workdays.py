@@ -18,8 +18,8 @@ from banli.domain.workdays import (
 )
 from banli.domain.explain import explain_proposal
 from banli.workcalendar import (
-    CalendarBook, NoticeError, build_calendar, china_calendar, package_calendar, parse_notice,
-    save_notice,
+    CalendarBook, NoticeError, build_calendar, check_replacing, china_calendar, official_years,
+    package_calendar, parse_notice, remove_notice, save_notice,
 )
 
 from .scenario import (
@@ -98,7 +98,8 @@ def test_a_return_after_ten_working_days_is_refused():
         return_("sh-hrss", at="2020-02-08")).then_rejected(
         "return_window_closed", bureau="sh-hrss", days=10, assigned="2020-01-17",
         deadline="2020-02-07")
-    assert "10 个工作日" in rejection.message and "2020-02-07" in rejection.message_en
+    assert "10 个工作日" in rejection.message and "2020年2月7日" in rejection.message
+    assert "7 February 2020" in rejection.message_en
 
 
 def test_the_return_window_over_national_day_counts_the_adjusted_saturday():
@@ -212,6 +213,80 @@ def test_a_notice_file_is_checked_before_it_counts(notice, problem):
     assert any(problem in p for p in refused.value.problems), refused.value.problems
     with pytest.raises(NoticeError, match="JSON"):
         parse_notice(b"\xff not json")
+
+
+def test_a_notice_that_is_no_json_or_names_no_year_is_refused_without_a_traceback():
+    for data, problem in ((b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+                          (b'{"year": ' + b"9" * 5000 + b"}", "not valid JSON"),
+                          (b"[]", "no year"), (b"[[]]", "each year is a JSON object")):
+        with pytest.raises(NoticeError) as refused:
+            parse_notice(data)
+        assert any(problem in p for p in refused.value.problems), refused.value.problems
+
+
+def published_2020(extra: str | None = None) -> bytes:
+    """The State Council's notice for 2020 as the package has it (its days off, its weekend
+    days worked), with a correction: one more day off."""
+    package = package_calendar()
+    off = sorted(d.isoformat() for d in package.holidays if d.year == 2020)
+    worked = sorted(d.isoformat() for d in package.adjusted_workdays if d.year == 2020)
+    return json.dumps({"year": 2020, "source": "更正", "holidays": off + ([extra] if extra else []),
+                       "workdays": worked}).encode()
+
+
+def test_a_published_year_is_replaced_only_where_the_operator_names_it(tmp_path):
+    every_year = json.dumps([{"year": y, "holidays": [f"{y}-01-01"]} for y in range(1950, 2101)])
+    tables = parse_notice(every_year)  # well formed: 151 years
+    with pytest.raises(NoticeError) as refused:
+        check_replacing(tables)
+    official = [y for y in range(1950, 2101) if y in official_years()]
+    assert len(refused.value.problems) == len(official) >= 23  # 2004-2026 at least
+    assert all("--replace" in p for p in refused.value.problems)
+    with pytest.raises(NoticeError, match="2020"):
+        save_notice(tmp_path, published_2020("2020-07-06"))
+    assert not (tmp_path / "2020.json").exists()
+    with pytest.raises(NoticeError, match="2019, to be replaced, is not in the notice"):
+        save_notice(tmp_path, published_2020("2020-07-06"), replace=[2019, 2020])
+    save_notice(tmp_path, published_2020("2020-07-06"), replace=[2020])
+    book = CalendarBook(tmp_path, check_every=0)
+    assert not book.current().is_working_day(date(2020, 7, 6))  # the correction counts
+    assert remove_notice(tmp_path, 2020) and not remove_notice(tmp_path, 2020)
+    assert book.current().is_working_day(date(2020, 7, 6))  # the package's again
+    assert book.current().years[2020].source == package_calendar().name
+
+
+def test_the_calendar_command_loads_and_takes_back_notices(tmp_path, capsys):
+    from apps.cli import main
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    nested = tmp_path / "nested.json"
+    nested.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"[]")
+    every = tmp_path / "every.json"
+    every.write_text(json.dumps([{"year": y, "holidays": [f"{y}-01-01"]}
+                                 for y in range(1950, 2101)]))
+    for path, problem in ((nested, "nested too deep"), (empty, "no year"),
+                          (every, "--replace 2020")):
+        assert main(["calendar", "load", str(path), *data]) == 1, path
+        err = capsys.readouterr().err
+        assert problem in err and "Traceback" not in err, err
+    assert not (tmp_path / "data" / "calendar").exists()
+    corrected = tmp_path / "2020.json"
+    corrected.write_bytes(published_2020("2020-07-06"))
+    assert main(["calendar", "load", str(corrected), *data]) == 1
+    assert main(["calendar", "load", str(corrected), "--replace", "2020", *data]) == 0
+    assert main(["calendar", "load", str(NOTICE_2027), *data]) == 0
+    capsys.readouterr()
+    assert main(["calendar", "show", "--years", "2020", *data]) == 0
+    assert "2020: 正式 published — 通知 notice 更正" in capsys.readouterr().out
+    assert main(["calendar", "unload", "2020", *data]) == 0
+    assert main(["calendar", "unload", "2020", *data]) == 1
+    assert "no notice for 2020 is loaded" in capsys.readouterr().err
+    assert main(["calendar", "show", "--years", "2020-2027", *data]) == 0
+    shown = capsys.readouterr().out
+    assert "2020: 正式 published — chinese-calendar" in shown
+    assert "2027: 正式 published — 通知 notice" in shown  # the other notice stays
 
 
 def test_a_running_process_takes_a_notice_saved_beside_it(tmp_path):

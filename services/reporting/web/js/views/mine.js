@@ -1,0 +1,127 @@
+// 我的建议 / 我的提案 (a deputy's or a member's own): only what they filed, as lead filer or
+// co-signer (GET /api/my/proposals): each item's status, the bureaus handling it with their due
+// dates, the contacts logged with them, the replies with their letters, and beside each lead
+// reply the filer's own rating (满意 / 基本满意 / 不满意) — the registry's record_feedback form.
+import { ApiError, getJSON, saveDownload } from "../api.js";
+import { $, debounce, esc } from "../dom.js";
+import { commandForm } from "../forms.js";
+import { listen } from "../live.js";
+import { session } from "../session.js";
+import { bureauName, choiceLabel, commandOf, dutyRole, formatDay, formatSize, itemNumber, named, t } from "../words.js";
+import { openItem } from "./item.js";
+
+const state = { data: null };
+
+/** The view's title: 我的建议 for a deputy's, 我的提案 for a member's, both where they have both. */
+export function mineTitle(items) {
+  const kinds = new Set((items || []).map((i) => i.kind));
+  if (kinds.size === 1) return t(kinds.has("npc_suggestion") ? "mine_npc" : "mine_cppcc");
+  return t("view_mine");
+}
+
+export const mineView = {
+  name: "mine",
+  title: () => mineTitle(state.data && state.data.items),
+  render(main) {
+    main.innerHTML = `<section class="mine" id="mine-view"><div class="card view-head"><h2 id="mine-title"></h2>
+      <p class="muted" id="mine-who"></p><p class="error" id="mine-error" role="alert"></p></div>
+      <div id="mine"></div></section>`;
+    main.querySelector("#mine").addEventListener("click", onClick);
+    load();
+  },
+  language() { if ($("mine-view")) draw(); },
+  refresh: () => load(),
+};
+
+function onClick(event) {
+  const letter = event.target.closest("[data-letter]");
+  if (letter) { downloadLetter(letter); return; }
+  const open = event.target.closest("[data-open]");
+  if (open) { event.preventDefault(); openItem(open.dataset.open); }
+}
+
+export async function load() {
+  if (!$("mine-view")) return;
+  try {
+    state.data = await getJSON("/api/my/proposals");
+  } catch (error) {
+    $("mine-error").textContent = error instanceof ApiError ? error.describe() : String(error);
+    return;
+  }
+  draw();
+}
+
+function draw() {
+  const data = state.data;
+  $("mine-title").textContent = mineTitle(data && data.items);
+  if (!data) return;
+  $("mine-who").textContent = data.filer ? t("filer_is", data.filer.name) : "";
+  const host = $("mine");
+  host.innerHTML = data.items.length ? "" : `<p class="card muted">${esc(t("nothing_filed"))}</p>`;
+  for (const item of data.items) host.append(card(item));
+}
+
+function card(item) {
+  const node = document.createElement("article");
+  node.className = "card mine-item";
+  node.dataset.proposal = item.proposal_id;
+  const duties = item.duties.map((d) => `<li data-bureau="${esc(d.bureau)}"><strong>${esc(bureauName(d.bureau))}</strong>`
+    + ` <span class="tag">${esc(dutyRole(d.role))}</span> <span class="muted">${esc(t(d.role === "co" ? "opinion_due" : "reply_due"))} ${esc(formatDay(d.due))}</span>`
+    + ` · ${esc(choiceLabel("duty_progress", d.status))}${d.replied_on ? ` · ${esc(t("replied_on", formatDay(d.replied_on)))}` : ""}`
+    + `${d.acknowledged || d.replied_on ? "" : ` · ${esc(t("not_acknowledged"))}`}</li>`).join("");
+  const contacts = item.contacts.map((c) => `<li>${esc(formatDay(c.on))} · ${esc(bureauName(c.bureau))} · ${esc(choiceLabel("contact_stage", c.stage))}`
+    + ` · ${esc(choiceLabel("contact_method", c.method))}</li>`).join("");
+  node.innerHTML = `<header class="mine-head"><a href="/app/?view=item&proposal=${encodeURIComponent(item.proposal_id)}" data-open="${esc(item.proposal_id)}">`
+    + `<strong>${esc(itemNumber(item, true))}</strong></a> <span class="tag">${esc(named("filed_as", item.filed_as))}</span>`
+    + ` <span class="tag">${esc(choiceLabel("filed_status", item.status))}</span></header>`
+    + `<h3 class="item-title">${esc(item.title)}</h3>`
+    + `<h4>${esc(t("duties"))}</h4>${duties ? `<ul class="plain">${duties}</ul>` : `<p class="muted">${esc(t("not_assigned_yet"))}</p>`}`
+    + (contacts ? `<h4>${esc(t("contacts"))}</h4><ul class="plain">${contacts}</ul>` : "")
+    + `<h4>${esc(t("replies"))}</h4>`;
+  const replies = document.createElement("div");
+  replies.className = "replies";
+  if (!item.replies.length) replies.innerHTML = `<p class="muted">${esc(t("no_reply_yet"))}</p>`;
+  for (const reply of item.replies) replies.append(replyBlock(item, reply));
+  node.append(replies);
+  return node;
+}
+
+function replyBlock(item, reply) {
+  const node = document.createElement("section");
+  node.className = "reply";
+  node.dataset.bureau = reply.bureau;
+  const letter = reply.letter ? `<p><button type="button" class="link" data-letter="${esc(reply.letter.sha256)}" data-proposal="${esc(item.proposal_id)}"`
+    + ` data-name="${esc(reply.letter.name)}">${esc(t("download_letter", reply.letter.name))}</button>`
+    + ` <span class="muted">${esc(formatSize(reply.letter.size || 0))}</span><span class="letter-error error"></span></p>` : "";
+  const fb = reply.feedback;
+  const rated = fb ? `<p class="rated">${esc(t("your_rating"))}：<strong>${esc(choiceLabel("satisfaction", fb.satisfaction))}</strong>`
+    + ` <span class="muted">${esc(formatDay(fb.on))} · ${esc(named("recorders", fb.recorder))}</span>${fb.comment ? `<br>${esc(fb.comment)}` : ""}</p>` : "";
+  node.innerHTML = `<p><strong>${esc(bureauName(reply.bureau))}</strong> · ${esc(formatDay(reply.on))} · ${esc(choiceLabel("result", reply.result))}</p>`
+    + (reply.summary ? `<p class="reason-text">${esc(reply.summary)}</p>` : "") + letter + rated;
+  const rate = commandOf("record_feedback");
+  if (reply.may_rate && rate && rate.may_send) {
+    // the filer's own rating: the registry's form, for this reply's bureau, sent online
+    const given = { bureau: reply.bureau };
+    if (rate.fields.some((f) => f.name === "channel")) given.channel = "online";
+    const holder = document.createElement("details");
+    holder.className = "action rate";
+    holder.dataset.command = rate.type;
+    holder.open = !fb;
+    holder.innerHTML = `<summary>${esc(t(fb ? "rate_again" : "rate_reply"))}</summary>`;
+    holder.append(commandForm(rate, { proposal: item.proposal_id, given, onDone: () => load() }));
+    node.append(holder);
+  }
+  return node;
+}
+
+async function downloadLetter(button) {
+  const error = button.parentElement.querySelector(".letter-error");
+  error.textContent = "";
+  try {
+    await saveDownload(`/api/proposals/${encodeURIComponent(button.dataset.proposal)}/letters/${button.dataset.letter}`, null, button.dataset.name);
+  } catch (e) {
+    error.textContent = e instanceof ApiError ? e.describe() : String(e);
+  }
+}
+
+listen(debounce((message) => { if (message.type === "events" && $("mine-view")) load(); }, 300));

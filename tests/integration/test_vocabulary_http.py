@@ -1,0 +1,143 @@
+"""GET /api/vocabulary over real HTTP: every command of the registry as a form for the signed-in
+user (who fills each field, labels, choices, limits, `may_send`), the dates that user may give,
+every event with its words; described by the OpenAPI document; and enough to send a command
+from the description alone, within the dates it gives."""
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from banli.domain.permissions import STAFF, reach
+from banli.domain.rates import RATES
+from banli.domain.registry import COMMAND_TYPES, EVENT_TYPES
+from banli.domain.types import Actor
+
+P = "2020-cppcc_proposal-9"
+TODAY = date(2020, 11, 20)  # the fixed clock's business date (tests/conftest.py)
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.model_copy(update={"clerk_backdate_days": 30})  # the default's limit
+
+
+def _vocabulary(server, role: str, bureau: str | None = None) -> dict:
+    answer = server.client(role, bureau, filer="f-1" if role == "filer" else None).get(
+        "/api/vocabulary")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_every_command_is_a_form_for_each_role_with_what_it_may_send(server):
+    for role in STAFF:  # a filer reads no vocabulary until the workbench gives filers their rows
+        bureau = "sh-ipa" if role == "clerk" else None
+        found = _vocabulary(server, role, bureau)
+        assert [c["type"] for c in found["commands"]] == list(COMMAND_TYPES)
+        actor = Actor(user=f"test-{role}", role=role, bureau=bureau)
+        assert {c["type"] for c in found["commands"] if c["may_send"]} == {
+            t for t in COMMAND_TYPES if reach(actor, t) is not None}, role
+        assert found["today"] == TODAY.isoformat()
+        assert found["earliest"] == {"clerk": "2020-10-21", "filer": "2020-11-20"}.get(role), role
+        assert {e["type"] for e in found["events"]} == set(EVENT_TYPES)
+
+
+def test_a_form_says_who_fills_each_field_for_the_signed_in_user(server):
+    clerk = {c["type"]: c for c in _vocabulary(server, "clerk", "sh-ipa")["commands"]}
+    fields = {f["name"]: f for f in clerk["log_contact"]["fields"]}
+    assert clerk["log_contact"]["route"] == "/proposals/{proposal_id}/contacts"
+    assert (clerk["log_contact"]["title"], clerk["log_contact"]["title_en"]) == (
+        "沟通", "log a contact")
+    assert {n: f["source"] for n, f in fields.items()} == {
+        "type": "fixed", "proposal": "item", "bureau": "own_bureau", "stage": "user",
+        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server",
+        "recorded_by": "server"}
+    assert fields["bureau"]["default"] == "sh-ipa"
+    assert [(c["value"], c["label"], c["label_en"]) for c in fields["stage"]["choices"]] == [
+        ("before", "办前", "before handling"), ("during", "办中", "during handling"),
+        ("after", "办后", "after the reply")]
+    assert fields["stage"]["required"] and not fields["note"]["required"]
+    assert fields["note"]["input"] == "long_text" and fields["note"]["max_length"] == 20_000
+    coordinator = {c["type"]: c for c in _vocabulary(server, "coordinator")["commands"]}
+    sources = {f["name"]: f["source"] for f in coordinator["log_contact"]["fields"]}
+    assert sources["bureau"] == "user"
+    assert not coordinator["log_contact"]["may_send"] and coordinator["assign"]["may_send"]
+
+
+def test_events_and_choices_have_their_words(server):
+    found = _vocabulary(server, "overseer")
+    events = {e["type"]: e for e in found["events"]}
+    assert (events["ReplyIssued"]["title"], events["ReplyIssued"]["title_en"]) == (
+        "答复", "reply issued")
+    fields = {f["name"]: f for f in events["ReplyIssued"]["fields"]}
+    assert fields["result"]["choice_set"] == "result" and fields["signed_by"]["label"] == "签发人"
+    duties = {f["name"]: f for f in events["ProposalAssigned"]["fields"]}["duties"]
+    assert [f["name"] for f in duties["fields"]] == ["bureau", "role", "due"]
+    assert not events["ReplyApproved"]["changes_state"]
+    assert {f["name"] for f in found["envelope"]} >= {"occurred_at", "recorded_at", "actor"}
+    choices = {s["name"]: s["choices"] for s in found["choices"]}
+    assert choices["satisfaction"][0] == {"value": "satisfied", "label": "满意",
+                                          "label_en": "satisfied"}
+    assert {"kind", "level", "role", "result", "disclosure", "channel", "contact_stage",
+            "contact_method", "actor_role"} <= set(choices)
+    assert [r["name"] for r in found["rates"]] == [rate.name for rate in RATES]
+
+
+def test_the_openapi_document_describes_the_answer(server):
+    spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    answer = spec["paths"]["/api/vocabulary"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Vocabulary"}
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Vocabulary"]["properties"]) == {
+        "today", "earliest", "commands", "events", "envelope", "choices", "rates"}
+    field = schemas["FormField"]["properties"]
+    assert set(field["input"]["anyOf"][0]["enum"]) >= {
+        "text", "long_text", "date", "datetime", "select", "bureau", "bureaus", "boolean",
+        "number"}
+    assert set(field["source"]["enum"]) == {"user", "fixed", "page", "server", "item",
+                                            "own_bureau"}
+    assert schemas["CommandEntry"]["properties"]["fields"]["items"] == {
+        "$ref": "#/components/schemas/FormField"}
+
+
+def _body(form: dict, proposal: str, command_id: str, chosen: dict) -> dict:
+    """A body built from the form's description alone, as the page builds it: the fields the
+    page fills, then what the user chose."""
+    body = {"type": form["type"], "command_id": command_id}
+    for field in form["fields"]:
+        if field["source"] == "item":
+            body[field["name"]] = proposal
+        elif field["source"] == "own_bureau":
+            body[field["name"]] = field["default"]
+        elif field["required"] and field["source"] == "user":
+            body[field["name"]] = field["choices"][0]["value"] if field["choices"] else "示例"
+    return {**body, **chosen}
+
+
+def test_a_form_filled_as_described_is_sent_within_the_dates_it_gives(server):
+    coordinator = server.client("coordinator")
+    assert server.client("admin").post("/api/bureaus", json={
+        "bureau": "sh-ipa", "name": "上海市知识产权局"}).status_code == 201
+    assert coordinator.post("/api/proposals", json={
+        "kind": "cppcc_proposal", "year": 2020, "number": "9", "title": "关于专利转化的提案",
+        "at": "2020-10-01T09:00:00+08:00"}).status_code == 201
+    assert coordinator.post(f"/api/proposals/{P}/assign", json={
+        "lead": ["sh-ipa"], "at": "2020-10-02T09:00:00+08:00"}).status_code == 201
+    clerk = server.client("clerk", "sh-ipa")
+    found = clerk.get("/api/vocabulary").json()
+    form = next(c for c in found["commands"] if c["type"] == "log_contact")
+    earliest = date.fromisoformat(found["earliest"])
+    before = _body(form, P, "form-1",
+                   {"at": f"{date.fromordinal(earliest.toordinal() - 1)}T09:00:00"})
+    refused = clerk.post("/api/commands", json=before)
+    assert refused.status_code == 409 and refused.json()["code"] == "backdated_too_far"
+    on_time = {"at": f"{earliest}T09:00:00"}
+    sent = clerk.post("/api/commands", json=_body(form, P, "form-2", on_time))
+    assert sent.status_code == 201, sent.text
+    event = sent.json()["events"][0]
+    assert (event["type"], event["bureau"], event["stage"]) == ("ContactLogged", "sh-ipa",
+                                                                "before")
+    again = clerk.post("/api/commands", json=_body(form, P, "form-2", on_time))
+    assert again.json()["replayed"]  # the same form's id: one command
