@@ -323,16 +323,30 @@ def test_a_natural_key_is_one_proposals(harness):
 
 def test_the_directory_follows_the_events(harness):
     """What decisions read beyond their stream, as every adapter keeps it from the events
-    (banli.domain.directory's one mapping): bureaus registered, a natural key's proposal, a
-    proposal's status; read again by a process starting now."""
+    (banli.domain.directory's one mapping): bureaus registered and their names, the filer
+    registry (a filer's name, the filers under a name and affiliation, an account's filer), a
+    natural key's proposal, a proposal's status; read again by a process starting now."""
     store, directory = harness.open()
     handling = loop(store, directory)
     other = command(7, "submit", kind="cppcc_proposal", year=2021, number="00002", title="二号")
+    named = command(10, "register_bureau", bureau="sh-fin", name="财政局", name_en="Finance")
+    filers = [command(11, "register_filer", filer="d-zhang", name="张伟", affiliation="经济界",
+                      term="十四届", account="zhangwei"),
+              command(12, "register_filer", filer="d-zhang-2", name="张伟", affiliation="经济界")]
     outcomes = handling.handle_batch([*HISTORY[:3], other,
-                                      command(8, "withdraw", proposal=other.stream, reason="撤")])
+                                      command(8, "withdraw", proposal=other.stream, reason="撤"),
+                                      named, *filers])
     assert all(o.accepted for o in outcomes), outcomes
     for found in (harness.open()[1], directory):  # a process starting now, and this one
-        assert found.has_bureau("sh-ipa") and not found.has_bureau("sh-fin")
+        assert found.has_bureau("sh-ipa") and not found.has_bureau("sh-tax")
+        assert found.bureau_name("sh-ipa") == ("知识产权局", "")
+        assert found.bureau_name("sh-fin") == ("财政局", "Finance")
+        assert found.bureau_name("sh-tax") is None
+        assert found.filer_name("d-zhang") == "张伟" and found.filer_name("d-li") is None
+        assert found.filers_named("张伟", "经济界") == ["d-zhang", "d-zhang-2"]
+        assert found.filers_named("张伟", "科技界") == []
+        assert found.filer_of_account("zhangwei") == "d-zhang"
+        assert found.filer_of_account("nobody") is None
         assert found.owner_of(SUBMIT.natural_key) == P
         assert found.owner_of(other.natural_key) == other.stream
         assert found.owner_of("municipal/cppcc_proposal/2021/99999") is None
