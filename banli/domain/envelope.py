@@ -74,6 +74,13 @@ def event_id(sender: str, command_id: str, index: int) -> str:
     return _uuid5(f"{len(sender)}:{sender}{command_id}/{index}")
 
 
+def unscoped_event_id(command_id: str, index: int) -> str:
+    """The id the `index`-th event of command `command_id` was given before command ids were
+    scoped to their sender (`str(uuid5(EVENT_ID_NAMESPACE, "<command>/<i>"))`): an event under
+    it was recorded by the code of then."""
+    return _uuid5(f"{command_id}/{index}")
+
+
 def event_sender(event: Event) -> str:
     """Whose command an event comes from: its sender as `commands.sender_of` names the sender of
     the command (the envelope gives the event the command's actor and `recorded_by`: the one

@@ -15,7 +15,7 @@ from typing import ContextManager, NamedTuple, Protocol, Sequence
 
 from pydantic import ValidationError
 
-from ..domain.commands import Command, fingerprint, sender_of
+from ..domain.commands import Command, fingerprint, fingerprint_before_letters, sender_of
 from ..domain.events import UPCASTERS, Event
 from ..domain.registry import EVENT_ADAPTER, load_event
 from ..domain.proposal import State
@@ -102,10 +102,12 @@ class Outcome:
 
     def answers(self, command: Command) -> bool:
         """Whether this recorded outcome answers `command`: the same sender asking the same
-        (records from before fingerprints were kept compare the sender only). The one
+        (records from before fingerprints were kept compare the sender only; a record from
+        before letters and filer ids were fields, the fingerprint it was given then). The one
         idempotency check: the repository and the Kafka bus ask it."""
-        return self.sender == sender_of(command) and self.fingerprint in (None,
-                                                                         fingerprint(command))
+        return self.sender == sender_of(command) and (
+            self.fingerprint in (None, fingerprint(command))
+            or self.fingerprint == fingerprint_before_letters(command))
 
     def replay(self, command: Command) -> "Outcome":
         """The answer to `command` carrying this outcome's id: the record itself for the same

@@ -9,7 +9,11 @@ manner of pyeventsourcing's `Repository` over its recorders). Written once for e
   worker, which tells the repository to `forget` the streams it gives up).
 - **Idempotency.** A command's key is its sender and id: `prior` finds what that sender's id
   came to; the same command is answered from that record, another command under it is refused
-  `command_id_conflict`; another sender's command under the same id is another command.
+  `command_id_conflict`; another sender's command under the same id is another command. The
+  sender is who entered the command (commands.sender_of). A store written before that kept a
+  command entered on another's behalf (an import line naming its actor) under the actor it
+  names: such a record, of that very command, answers it too (`_entered_before`), so that a
+  file imported before is answered `replayed` when it is imported again.
 - **Appends** go to the store at the version the decision was made on; the cached state moves
   on with them. A store that refuses (the stream moved on) makes the repository forget the
   stream, so the next decision reads it again.
@@ -22,9 +26,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Iterator, Sequence
 
 from ..domain import commands as c
+from ..domain.envelope import unscoped_event_id
 from ..domain.events import Event
 from ..domain.proposal import State, fold
 from ..domain.rejections import Rejection
@@ -111,10 +117,31 @@ class Repository:
         asked = record or CommandRecord.of(command)
         found = self.store.outcome(asked.sender, asked.command_id, asked.stream)
         if found is None:
-            return None
+            return self._entered_before(command, asked)
         if (found.unfinished or found.in_flight) and found.answers(command):
             return found
         return found.replay(command)  # its record, or the sender's conflict
+
+    def _entered_before(self, command: c.Command, asked: CommandRecord) -> Outcome | None:
+        """A command entered on another's behalf (`recorded_by`) as the code before ids were
+        scoped to the one who entered them recorded it: under the actor it names and its id,
+        with what that actor would have asked (no `recorded_by` then), its events under the
+        ids of then (from the command id alone). Answered `replayed`, as the sender's own.
+        Any other record under the actor's key (one whose events have ids of now, a refusal,
+        another command) is the actor's own, another sender's: it answers nothing here, so
+        that no one can make another's command fail by choosing its id."""
+        if command.recorded_by is None or command.actor is None:
+            return None
+        named = c.actor_key(command.actor)
+        if named == asked.sender:
+            return None
+        found = self.store.outcome(named, asked.command_id, asked.stream)
+        if (found is None or found.unfinished or found.in_flight or not found.events
+                or not found.answers(command.model_copy(update={"recorded_by": None}))
+                or any(stored.event.event_id != unscoped_event_id(asked.command_id, index)
+                       for index, stored in enumerate(found.events))):
+            return None
+        return replace(found, replayed=True, sender=asked.sender, fingerprint=asked.fingerprint)
 
     def refuse(self, record: CommandRecord, rejection: Rejection) -> Outcome:
         """Keep a refused command's outcome; gives it."""
@@ -147,11 +174,20 @@ class Repository:
         fails forgets the states it moved (they may hold appends the store rolled back)."""
         self._local.current = set()
         try:
-            with self.store.batch([(c.sender_of(cmd), cmd.command_id or "")
-                                   for cmd in commands]) as durability:
+            with self.store.batch([key for cmd in commands for key in _keys(cmd)]
+                                  ) as durability:
                 yield durability
         except BaseException:
             self.forget([cmd.stream for cmd in commands])
             raise
         finally:
             self._local.current = None
+
+
+def _keys(command: c.Command) -> list[tuple[str, str]]:
+    """The (sender, command id) keys a command's record may be under: its sender's, and for a
+    command entered on another's behalf, the actor's it names (Repository._entered_before)."""
+    keys = [(c.sender_of(command), command.command_id or "")]
+    if command.recorded_by is not None and command.actor is not None:
+        keys.append((c.actor_key(command.actor), command.command_id or ""))
+    return keys

@@ -831,14 +831,17 @@ def test_each_event_names_its_commands_sender():
             return line  # the importer's
         return {**line, "actor": {"user": "coordinator", "role": "coordinator"}}
 
-    ledger, problems = run_history(to_jsonl(sent_by(line))
-                                   for line in generate_history(12, seed=5))
-    assert problems == []
-    senders = {sender for sender, _ in ledger.decided}
-    assert len(senders) > 3
-    for (sender, _), decided in ledger.decided.items():
-        if isinstance(decided, list):
-            assert {event_sender(event) for event in decided} == {sender}
+    lines = [to_jsonl(sent_by(line)) for line in generate_history(12, seed=5)]
+    ledger, problems = run_history(lines)  # each line entered by the actor it names
+    # the same lines entered by an importer: it is the sender of every one (recorded_by)
+    imported, imported_problems = run_history(lines, recorder=Actor(user="imp", role="importer"))
+    assert problems == [] and imported_problems == []
+    assert len({sender for sender, _ in ledger.decided}) > 3
+    assert {sender for sender, _ in imported.decided} == {"importer:imp@"}
+    for decided_by in (ledger.decided, imported.decided):
+        for (sender, _), decided in decided_by.items():
+            if isinstance(decided, list):
+                assert {event_sender(event) for event in decided} == {sender}
 
 
 def test_seq_counts_each_proposal_from_one():
