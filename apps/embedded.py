@@ -14,7 +14,8 @@ from banli.clock import system_clock
 from services.intake.api import router as intake_router
 from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
-from services.reporting.http.sheets_api import PreviewBook, router as sheets_router
+from services.reporting.http.previews import PreviewBook
+from services.reporting.http.sheets_api import router as sheets_router
 from services.reporting.projections.suggestions import Suggester
 from services.reporting.http.api import router as reporting_router
 from services.reporting.http.deadlines_api import router as deadlines_router
@@ -30,7 +31,7 @@ from services.reporting.projections.replay import Replayer, SqliteSource
 from services.reporting.projections.store import ReportingStore
 
 from banli.auth import authority, secure_dir
-from banli.blobs import blob_store
+from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
@@ -42,6 +43,7 @@ from banli.handling import Handling
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
 from banli.web.app import build_app
+from banli.web.about import router as about_router
 from banli.web.commands import poll_router
 from banli.web.letters import LetterCheckingBus, router as letters_router
 
@@ -173,7 +175,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
          deadlines_router, work_router, sheets_router, letters_router, letters_download_router,
-         poll_router, filers_router, page_router],
+         poll_router, about_router, filers_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
                        bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
                        letters=system.letters, calendars=system.calendars, status=status,

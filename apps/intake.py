@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from banli.auth import authority
-from banli.blobs import blob_store
+from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.eventlog.kafka import ensure_topics
 from banli.eventlog.kafka_bus import KafkaBus

@@ -159,11 +159,10 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
     from banli.sheets import SheetError, load_mapping
-    from banli.sheets.commit import row_commands, summary
+    from banli.sheets.commit import commit_rows
     from banli.sheets.infer import parse_sessions
-    from banli.sheets.isolate import read_table
     from banli.sheets.limits import SheetLimits
-    from banli.sheets.records import assignment_sheet, filer_sheet, reply_sheet
+    from banli.sheets.records import preview_sheet
     from banli.workcalendar import CalendarBook
 
     if not path.is_file():
@@ -178,23 +177,16 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     repository = Repository(log)
     records = StoreRecords(log, repository)
     sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
-    sessions = parse_sessions(settings.sheet_sessions)
     try:
         mapping = load_mapping(options.mapping) if options.mapping else None
         # the file is read in a child process within the bounds (banli.sheets.isolate): a
         # hostile sheet is refused, it cannot abort this process
         which = "filers" if options.filers else "replies" if options.replies else "assignments"
-        table = read_table(path, which, limits=SheetLimits.from_settings(settings),
-                           mapping=mapping, sheet=sheet)
-        if options.filers:
-            preview = filer_sheet(table, records)
-        elif options.replies:
-            preview = reply_sheet(table, records, bureau=options.bureau, kind=options.kind,
-                                  year=options.year, level=options.level, sessions=sessions)
-        else:
-            preview = assignment_sheet(table, records, kind=options.kind, year=options.year,
-                                       level=options.level, assigned_on=options.assigned_on,
-                                       sessions=sessions)
+        preview = preview_sheet(path, which, records, limits=SheetLimits.from_settings(settings),
+                                sessions=parse_sessions(settings.sheet_sessions),
+                                mapping=mapping, sheet=sheet, bureau=options.bureau,
+                                kind=options.kind, year=options.year, level=options.level,
+                                assigned_on=options.assigned_on)
     except SheetError as exc:
         print(f"banli import: {path}: {exc.message} ({exc.message_en})", file=sys.stderr)
         return 2
@@ -229,19 +221,16 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
                         clerk_backdate_days=settings.clerk_backdate_days)
     actor = Actor(user=f"{getpass.getuser()}@cli", role="importer")
     progress = Progress(counts["commands"], "导入 import")
-    sent, done = [], 0
-    for row, commands in row_commands(preview, actor):
-        outcomes = []
-        for command in commands:
-            outcome = handling.handle(parse_command(command))
-            outcomes.append(outcome)
-            done += 1
-            progress.update(done)
-            if outcome.rejection is not None:
-                break
-        sent.append((row, outcomes))
+    done = 0
+
+    def sent_one() -> None:
+        nonlocal done
+        done += 1
+        progress.update(done)
+
+    result = commit_rows(preview, actor, lambda command: handling.handle(parse_command(command)),
+                         sent_one)
     progress.update(counts["commands"], force=True)
-    result = summary(preview, sent)
     for row in result["rows"]:
         reason = row["reason"] or {}
         print(f"{path}: 第 {row['row']} 行 row {row['row']} ({row['number']}): "
@@ -260,7 +249,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
 
 def letters_of(settings: Settings):
     """The reply letters' files, where the settings keep them (banli.blobs)."""
-    from banli.blobs import blob_store
+    from apps.blobs import blob_store
     from banli.blobs.letters import Letters
 
     return Letters(blob_store(settings), settings.max_letter_bytes)
@@ -285,7 +274,7 @@ def letters_sweep(settings: Settings, kafka: bool = False, grace_hours: float | 
     older than the grace period (banli.blobs.sweep). The references are read from the log of
     record: this data dir's event store, or with `kafka` banli.events from its beginning. A log
     that cannot be read stops the sweep: it never sweeps against no references."""
-    from banli.blobs import blob_store
+    from apps.blobs import blob_store
     from banli.blobs.sweep import letters_referenced, sweep
 
     texts: Callable[[], Iterable[str | bytes]]
@@ -377,8 +366,6 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
     """The year-end document (banli.documents) from the projections: fetched from the running
     server when there is one (chDB opens a path in one process only), else built here.
     `options` are build_bundle's scope arguments (bureau, year, as_of, term_start, ...)."""
-    from banli.documents import build_bundle, render, store_source
-
     url = running_server(settings)
     if url is not None:
         token = cli_token(settings)
@@ -399,18 +386,13 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
             raise ValueError(f"{url} answered {exc.code}: "
                              f"{exc.read().decode(errors='replace')}") from None
     from apps.embedded import EmbeddedSystem
+    from services.reporting.documents import year_end_document
 
     system = EmbeddedSystem(settings)
     system.projector.catch_up()
-    from services.reporting.projections.lineage import misrouting
-
-    from services.reporting.http.documents_api import events_of
-
-    source = store_source(system.reporting, profile, misrouting_for=lambda scope: misrouting(
-        system.reporting, scope.years, scope.as_of, scope.bureau),
-        events_for=lambda ids: events_of(system.reporting, ids))
-    return render(build_bundle(source, profile=profile, **options), fmt, lang,
-                  base_url=settings.public_url, source=source)
+    body, _ = year_end_document(system.reporting, profile, fmt, lang,
+                                base_url=settings.public_url, **options)
+    return body
 
 
 def load_demo(system) -> None:

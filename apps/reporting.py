@@ -8,7 +8,7 @@ import faust
 from starlette.concurrency import run_in_threadpool
 
 from banli.auth import authority
-from banli.blobs import blob_store
+from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
@@ -16,13 +16,15 @@ from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings
 from banli.eventlog.kafka_bus import KafkaBus
 from banli.web.app import build_app
+from banli.web.about import router as about_router
 from banli.web.commands import command_routes, poll_router
 from banli.web.letters import LetterCheckingBus, router as letters_router
 from banli.web.serve import ThreadedServer
 from banli.workcalendar import CalendarBook
 from services.reporting.http.deps import DocumentOptions, ReportingPorts
 from services.reporting.http.routing_api import router as routing_router
-from services.reporting.http.sheets_api import PreviewBook, ProjectedRecords, router as sheets_router
+from services.reporting.http.previews import PreviewBook, ProjectedRecords
+from services.reporting.http.sheets_api import router as sheets_router
 from services.reporting.projections.suggestions import Suggester
 from banli.clock import system_clock
 
@@ -87,7 +89,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                 poll_router] if bus else []
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, work_router, routing_router,
-                      sheets_router, letters_download_router, filers_router, *commands, page_router],
+                      sheets_router, letters_download_router, filers_router, about_router,
+                      *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
                          bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,

@@ -8,16 +8,14 @@ it; what no event references is swept later, never the other way round (banli.bl
 `BlobStore` is the port; its adapters are `files.DirBlobStore` (a directory: the data dir in the
 embedded mode, a volume the distributed services share) and `s3.S3BlobStore` (an S3-compatible
 bucket, through boto3). One contract suite holds both to it
-(tests/integration/test_blob_contract.py). `blob_store(settings)` builds the one the settings
-name (composition roots call it)."""
+(tests/integration/test_blob_contract.py). The composition roots choose one by the settings
+(apps.blobs.blob_store)."""
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, ContextManager, Iterator, Protocol
+from typing import BinaryIO, ContextManager, Iterator, Protocol
 
-if TYPE_CHECKING:
-    from ..settings import Settings
 
 CHUNK = 1 << 16
 
@@ -89,19 +87,3 @@ def digest_of(source: BinaryIO) -> tuple[str, int]:
 
 def is_digest(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
-
-
-def blob_store(settings: "Settings") -> BlobStore:
-    """The blob store the settings name: an S3-compatible bucket when `letters_s3_bucket` is set,
-    else the directory `letters_path` (default <data dir>/letters)."""
-    if settings.letters_s3_bucket:
-        from .s3 import S3BlobStore
-
-        return S3BlobStore(settings.letters_s3_bucket, prefix=settings.letters_s3_prefix,
-                           endpoint_url=settings.letters_s3_endpoint,
-                           region=settings.letters_s3_region,
-                           access_key=settings.letters_s3_access_key,
-                           secret_key=settings.letters_s3_secret_key)
-    from .files import DirBlobStore
-
-    return DirBlobStore(settings.letters_path)

@@ -13,7 +13,7 @@ when every one was decided before (the same sheet imported again), `refused` wit
 rejection, `pending` when an answer did not come in time (importing again finishes it)."""
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..domain.types import Actor
 from ..eventlog import Outcome
@@ -59,3 +59,21 @@ def summary(preview: Preview, sent: Sequence[tuple[RowResult, Sequence[Outcome |
             rows.append({"row": row["row"], "number": row["number"],
                          "proposal": row["proposal"], "status": status, "reason": reason})
     return {"counts": counts, "rows": rows}
+
+
+def commit_rows(preview: Preview, actor: Actor, send: Callable[[dict], Outcome | None],
+                sent_one: Callable[[], None] = lambda: None) -> dict[str, Any]:
+    """Each row's commands sent in order by `send`, as `actor`, a row stopping at its first
+    refusal (or an answer that did not come); what the commit did (summary). `sent_one` is
+    told of each command sent (a progress bar)."""
+    sent = []
+    for row, commands in row_commands(preview, actor):
+        outcomes: list[Outcome | None] = []
+        for command in commands:
+            outcome = send(command)
+            outcomes.append(outcome)
+            sent_one()
+            if outcome is None or outcome.rejection is not None:
+                break
+        sent.append((row, outcomes))
+    return summary(preview, sent)

@@ -15,6 +15,8 @@ from ..domain.proposal import Proposal, State
 from .assignment_list import assignment_preview
 from .filers import filer_preview
 from .infer import DEFAULT_SESSIONS, Sessions
+from .isolate import read_table
+from .limits import SheetLimits
 from .preview import Preview
 from .read import Table
 from .replies import reply_preview
@@ -105,3 +107,25 @@ def filer_sheet(source: Source | Table, records: Records, *,
     the links it offers to make (banli.sheets.filers)."""
     return filer_preview(source, registered=records.filers(), unlinked=records.unlinked,
                          mapping=mapping, sheet=sheet)
+
+
+def preview_sheet(source: Source, which: str, records: Records, *, limits: SheetLimits,
+                  sessions: Sessions = DEFAULT_SESSIONS,
+                  mapping: Mapping[str, str | None] | None = None,
+                  sheet: str | int | None = None, bureau: str | None = None,
+                  kind: str | None = None, year: int | str | None = None,
+                  level: str | None = None, assigned_on: date | str | None = None) -> Preview:
+    """The preview of an uploaded list: read in a child process within `limits`
+    (banli.sheets.isolate: a hostile file is refused, it cannot take the reader with it), then
+    an assignment list ("assignments"), a bureau's reply list ("replies", `bureau` required)
+    or a filer registry ("filers") previewed against `records`. Raises SheetError."""
+    table = read_table(source, which, limits=limits, mapping=mapping, sheet=sheet)
+    if which == "filers":
+        return filer_sheet(table, records)
+    if which == "replies":
+        if bureau is None:
+            raise ValueError("a reply list is one bureau's: name it")
+        return reply_sheet(table, records, bureau=bureau, kind=kind, year=year, level=level,
+                           sessions=sessions)
+    return assignment_sheet(table, records, kind=kind, year=year, level=level,
+                            assigned_on=assigned_on, sessions=sessions)

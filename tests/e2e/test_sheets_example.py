@@ -11,7 +11,7 @@ import pytest
 from banli.sheets.example import EXAMPLE_PATH, REPLY_EXAMPLE_BUREAU, REPLY_EXAMPLE_PATH
 from tests.conftest import FixedClock, token_for
 from tests.e2e.test_oversight_page import Page, browser, until  # noqa: F401 (fixture)
-from tests.integration.test_http_api import expect
+from tests.integration.http_world import expect
 from tests.integration.test_sheets_cli import EXAMPLE_REGISTER as REGISTER
 
 BOARD = "years=2026&as_of=2026-11-20"

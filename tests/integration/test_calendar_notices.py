@@ -12,7 +12,7 @@ from datetime import date
 from apps.cli import main
 from apps.local import SERVER_FILE
 from tests.conftest import ROOT, SECRET
-from tests.integration.test_http_api import expect
+from tests.integration.http_world import expect
 from tests.unit.test_workdays import published_2020
 
 NOTICE_2027 = json.loads((ROOT / "deploy/calendar/notice-2027.example.json").read_text(

@@ -1,7 +1,7 @@
 """The deadline explanations and the profile flips over real HTTP, from the projections."""
 from __future__ import annotations
 
-from tests.integration.test_http_api import P, World, accepted, expect
+from tests.integration.http_world import P, World, accepted, expect
 
 
 def test_a_proposals_deadlines_are_explained_to_whoever_may_read_them(server, clock):

@@ -8,7 +8,7 @@ import json
 
 from apps.cli import main
 
-from tests.integration.test_http_api import expect
+from tests.integration.http_world import expect
 
 AT = "2020-01-02T09:00:00+08:00"
 

@@ -13,7 +13,7 @@ from banli.domain.rates import Entries, Scope, entry_kind
 from banli.history import read_commands, reference_entries, reference_report, run_history
 from apps.local import import_commands
 
-from tests.integration.test_http_api import expect
+from tests.integration.http_world import expect
 
 ADMIN = {"user": "typist", "role": "admin"}
 

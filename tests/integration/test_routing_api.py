@@ -13,7 +13,7 @@ from services.reporting.projections.suggestions import Suggester
 from banli.auth import Authority
 from banli.settings import Settings
 from tests.conftest import SECRET, LiveServer, token_for
-from tests.integration.test_http_api import (
+from tests.integration.http_world import (
     HAN,
     accepted,
     expect,

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.hostile_sheets import (ASSIGNMENT_HEADER, assignment_rows, far_corner,
                                   hostile_cases, nested_json, raw_xlsx, row)
-from tests.integration.test_http_api import expect
+from tests.integration.http_world import expect
 from tests.integration.test_sheets_http import XLSX, assignment_list, register
 
 HANG = 120  # a request not answered by then hangs: the bug this file is about

@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 from banli.domain.rates import Scope
 from banli.domain.deadlines import PROFILES
 from banli.sheets.values import EXCEL_EPOCH
-from tests.integration.test_http_api import expect
+from tests.integration.http_world import expect
 
 BUREAUS = {"sh-ipa": ("上海市知识产权局", "Shanghai IPA"),
            "sh-edu": ("上海市教育委员会", "Shanghai Education Commission"),

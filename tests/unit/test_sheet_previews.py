@@ -1,4 +1,4 @@
-"""The previews a server keeps (services.reporting.http.sheets_api.PreviewBook): per uploader, so
+"""The previews a server keeps (services.reporting.http.previews.PreviewBook): per uploader, so
 that one never evicts another's; under a memory cap; read a page at a time."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import HTTPException
 
 from banli.domain.types import Actor
 from banli.sheets.limits import SheetLimits
-from services.reporting.http.sheets_api import Kept, PreviewBook, PreviewsFull
+from services.reporting.http.previews import Kept, PreviewBook, PreviewsFull
 
 CLERK = Actor(user="li", bureau="sh-ipa", role="clerk")
 COORDINATOR = Actor(user="wang", role="coordinator")

@@ -11,15 +11,15 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
-from banli.domain.types import SHANGHAI, Actor, Kind, Level
+from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.domain.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
-from banli.domain.permissions import ACTIONS, allowed, event_for, proposal_for, reach
-from banli.web.deps import (AppPorts, Clock, CurrentActor, CurrentSession, ProposalPath,
-                            bad_token, not_served, own_bureau, permit, permit_any, today)
+from banli.domain.permissions import allowed, event_for, proposal_for, reach
+from banli.web.deps import (Clock, CurrentActor, CurrentSession, ProposalPath, bad_token,
+                            own_bureau, permit, permit_any, today)
 from banli.web.schemas import READ, action, errors
 
 from ..projections import lineage as routing
@@ -257,19 +257,6 @@ async def awaiting_assignment(actor: CurrentActor, reporting: Reporting, years: 
     return out.Awaiting(years=span, count=len(found), items=found)
 
 
-@router.get("/me", summary="Who the token says you are, and what this server takes",
-            response_model=out.Me, openapi_extra=action("read:directory"))
-async def me(actor: CurrentActor, ports: AppPorts) -> out.Me:
-    """`commands` is whether this server decides commands (embedded, or the reporting service
-    sending them over Kafka); the page offers assigning and importing only where it can.
-    `actions` are the rows of the permission table this user reaches (the page offers the
-    spreadsheet imports by them: `import`, `import:replies`)."""
-    permit(actor, "read:directory")
-    return out.Me(**actor.model_dump(), commands=ports.bus is not None,
-                  actions={name: found for name in ACTIONS
-                           if (found := reach(actor, name)) is not None})
-
-
 @router.get("/assignments", summary="Open assignments: duties still owed, with due dates",
             response_model=out.Assignments, openapi_extra=action("read:report"),
             responses=XLSX_RESPONSE)
@@ -338,16 +325,6 @@ def _event_row(row: dict[str, Any]) -> dict[str, Any]:
 async def bureaus(actor: CurrentActor, reporting: Reporting) -> out.Bureaus:
     permit(actor, "read:directory")
     return out.Bureaus(bureaus=await _in_thread(reporting.bureau_names))
-
-
-@router.get("/status", summary="The log's head, the projections' position and their lag",
-            response_model=out.Status, openapi_extra=action("read:status"),
-            responses=errors(503))
-async def status(actor: CurrentActor, ports: AppPorts) -> out.Status:
-    permit(actor, "read:status")
-    if ports.status is None:
-        raise not_served("投影状态", "the projections' status")
-    return out.Status(**await ports.status())
 
 
 @router.get("/proposals/{proposal_id}", summary="A proposal's current state",

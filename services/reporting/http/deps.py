@@ -28,7 +28,7 @@ from ..projections.store import ReportingStore
 from ..projections.suggestions import Suggester
 
 if TYPE_CHECKING:
-    from .sheets_api import PreviewBook
+    from .previews import PreviewBook
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,19 @@ its attachment (the year's lead items) and its evidence (the items and events be
 figure) as spreadsheets."""
 from __future__ import annotations
 
-from datetime import timezone
-from typing import Annotated, Any, Literal, Sequence
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from banli.documents import (ATTACHMENT_FORMATS, FORMATS, MAX_TERM_YEARS, MEDIA_TYPES,
-                             SourceMismatch, build_bundle, content_disposition, render,
-                             store_source)
+                             SourceMismatch)
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.types import Day, Kind, Level
 from banli.web.deps import CurrentActor, permit
 from banli.web.schemas import READ, action, errors
 
-from ..projections import lineage, queries
-from ..projections.store import ReportingStore
+from ..documents import year_end_document
 from .deps import Documents, Reporting
 from .params import AllBureaus, AuditClock, BusinessDate, ProfileName, ScopeBureau
 
@@ -28,16 +25,6 @@ router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
 
 def _unprocessable(code: str, message: str, message_en: str) -> HTTPException:
     return HTTPException(422, detail={"code": code, "message": message, "message_en": message_en})
-
-
-def events_of(store: ReportingStore, proposal_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The events of these proposals, every clock, as the evidence workbook reads them."""
-    rows = store.query(queries.EVENTS_OF_PROPOSALS, proposals=list(proposal_ids))
-    for row in rows:
-        for clock in ("occurred_at", "recorded_at"):
-            if row[clock].tzinfo is None:  # ClickHouse gives UTC without its zone
-                row[clock] = row[clock].replace(tzinfo=timezone.utc)
-    return rows
 
 
 @router.get(
@@ -96,28 +83,13 @@ async def report_document(
     rules = get_profile(profile)
     base_url = options.public_url or str(request.base_url)
 
-    def build() -> tuple[bytes, str]:
-        # the misrouting query has no audit clock: an audit document leaves that section out
-        misrouted = None if recorded_by is not None else (
-            lambda scope: lineage.misrouting(reporting, scope.years, scope.as_of, scope.bureau))
-        source = store_source(reporting, rules, recorded_by, misrouted,
-                              events_for=lambda ids: events_of(reporting, ids))
-        bundle = build_bundle(source, bureau=bureau, year=year, as_of=as_of, profile=rules,
-                              term_start=term_start, level=level, kind=kind,
-                              recorded_by=recorded_by, doc_number=doc_number,
-                              doc_date=doc_date, office=options.office, attempts=3)
-        return (render(bundle, format, lang, base_url=base_url, source=source),
-                content_disposition(bundle, format, lang))
-
-    def built() -> tuple[bytes, str]:
-        try:
-            return build()
-        except SourceMismatch:  # the evidence reads the items again: they may have moved
-            return build()
-
     try:
         # chDB calls block: the queries and the rendering run in a worker thread
-        body, disposition = await run_in_threadpool(built)
+        body, disposition = await run_in_threadpool(
+            year_end_document, reporting, rules, format, lang, bureau=bureau, year=year,
+            as_of=as_of, base_url=base_url, recorded_by=recorded_by, term_start=term_start,
+            level=level, kind=kind, doc_number=doc_number, doc_date=doc_date,
+            office=options.office)
     except SourceMismatch as exc:
         raise HTTPException(503, detail={
             "code": "moving", "message": "统计数据正在更新，请稍后重试",

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from banli.domain.rates import Report
-from banli.domain.spec import Reach
 from banli.domain.types import Actor, YearSpan
 
 Row = dict[str, Any]
@@ -66,13 +65,6 @@ class Awaiting(BaseModel):
     items: list[Row]
 
 
-class Me(Actor):
-    commands: bool  # whether this server decides commands (the page offers them only then)
-    # the permission table's actions besides commands (banli.domain.permissions.ACTIONS) this
-    # user may take, each with its reach: every bureau's, its own bureau's, or its own doings
-    actions: dict[str, Reach]
-
-
 class Assignments(BaseModel):
     bureau: str | None
     today: date
@@ -103,17 +95,6 @@ class History(BaseModel):
 
 class Bureaus(BaseModel):
     bureaus: dict[str, dict[str, str]]  # id -> {name, name_en}
-
-
-class Status(BaseModel):
-    """Where the projections stand: in the embedded system the log's head, the projected
-    position and the lag between them; in the distributed reporting service the events
-    projected and the lag behind `banli.events` (end offsets minus projected)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    lag: int | None = None
-    projected_events: int | None = None
 
 
 class ReplayProgress(BaseModel):
