@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -34,7 +35,9 @@ from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
+from banli.domain.proposal import State
 from banli.eventlog import Outcome
+from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.handling import Handling
 from banli.settings import Settings
@@ -43,6 +46,31 @@ from banli.web.app import build_app
 from banli.web.about import router as about_router
 from banli.web.commands import poll_router
 from banli.web.letters import LetterCheckingBus, router as letters_router
+
+
+@dataclass(frozen=True)
+class StoreRecords:
+    """What spreadsheet previews read (banli.sheets.records.Records) of the embedded store: the
+    bureaus, natural keys and filer registry of its directory, the proposals' filers not linked
+    yet, the states its repository folds."""
+
+    store: SqliteEventStore
+    repository: Repository
+
+    def bureau_names(self) -> dict[str, tuple[str, str]]:
+        return self.store.bureau_names()
+
+    def owner_of(self, natural_key: str) -> str | None:
+        return self.store.owner_of(natural_key)
+
+    def state(self, stream: str) -> State:
+        return self.repository.state(stream)
+
+    def filers(self) -> dict[str, dict[str, str]]:
+        return self.store.filers()
+
+    def unlinked(self, name: str, affiliation: str) -> list[str]:
+        return self.store.unlinked(name, affiliation)
 
 
 class EmbeddedSystem:
@@ -56,12 +84,13 @@ class EmbeddedSystem:
         self.authority = authority(settings)
         self.profile = get_profile(settings.profile)
         self.log = SqliteEventStore(settings.store_path)
+        self.repository = Repository(self.log, settings.state_cache)
         self.letters = Letters(blob_store(settings), settings.max_letter_bytes)
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
         self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
-        self.handling = Handling(self.log, self.log, self.profile, self.calendars, clock,
+        self.handling = Handling(self.repository, self.log, self.profile, self.calendars, clock,
                                  settings.clerk_backdate_days,
                                  on_durable=lambda outcomes: self.projector.notify())
         self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
@@ -114,8 +143,8 @@ class EmbeddedBus:
     async def send(self, command: Command) -> Outcome:
         return await run_in_threadpool(self.system.handle, command)
 
-    async def outcome(self, command_id: str) -> Outcome | None:
-        return await run_in_threadpool(self.system.log.outcome, command_id)
+    async def outcome(self, sender: str, command_id: str) -> Outcome | None:
+        return await run_in_threadpool(self.system.log.outcome, sender, command_id)
 
 
 def create_app(system: EmbeddedSystem) -> FastAPI:
@@ -128,7 +157,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
             await run_in_threadpool(system.stop)
 
     async def states(proposal_id: str):
-        return await run_in_threadpool(system.log.state, proposal_id)
+        return await run_in_threadpool(system.repository.state, proposal_id)
 
     async def settle() -> None:
         await run_in_threadpool(system.settle)
@@ -152,7 +181,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        letters=system.letters, calendars=system.calendars, status=status,
                        reporting=system.reporting, live=live, replayer=system.replayer,
                        states=states, routing=Suggester(lambda: system.reporting),
-                       records=system.log,
+                       records=StoreRecords(system.log, system.repository),
                        previews=PreviewBook.from_settings(system.settings),
                        clerk_backdate_days=system.settings.clerk_backdate_days,
                        documents=DocumentOptions.of(system.settings),

@@ -117,6 +117,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     (whose projector picks the new events up). 500 lines a transaction: a crash loses at most
     the uncommitted batch, which importing the file again decides."""
     from banli.domain.deadlines import get_profile
+    from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
     from banli.workcalendar import CalendarBook
@@ -126,7 +127,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
         return 2
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
-    handling = Handling(log, log, get_profile(settings.profile),
+    handling = Handling(Repository(log), log, get_profile(settings.profile),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     with path.open("rb") as f:
@@ -153,6 +154,8 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
 
     from banli.domain.deadlines import get_profile
     from banli.domain.registry import parse_command
+    from apps.embedded import StoreRecords
+    from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
     from banli.sheets import SheetError, load_mapping
@@ -171,13 +174,15 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
         return 2
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
+    repository = Repository(log)
+    records = StoreRecords(log, repository)
     sheet = int(options.sheet) if options.sheet and options.sheet.isdigit() else options.sheet
     try:
         mapping = load_mapping(options.mapping) if options.mapping else None
         # the file is read in a child process within the bounds (banli.sheets.isolate): a
         # hostile sheet is refused, it cannot abort this process
         which = "filers" if options.filers else "replies" if options.replies else "assignments"
-        preview = preview_sheet(path, which, log, limits=SheetLimits.from_settings(settings),
+        preview = preview_sheet(path, which, records, limits=SheetLimits.from_settings(settings),
                                 sessions=parse_sessions(settings.sheet_sessions),
                                 mapping=mapping, sheet=sheet, bureau=options.bureau,
                                 kind=options.kind, year=options.year, level=options.level,
@@ -211,7 +216,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
         if options.json:
             print(json.dumps(preview, ensure_ascii=False))
         return 1 if options.strict and counts["refused"] else 0
-    handling = Handling(log, log, get_profile(settings.profile),
+    handling = Handling(repository, log, get_profile(settings.profile),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     actor = Actor(user=f"{getpass.getuser()}@cli", role="importer")

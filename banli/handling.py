@@ -1,14 +1,17 @@
-"""The handling loop: load → decide → append → answer, the same in both modes, over either event
-log (banli.eventlog.EventLog: SQLite embedded, Kafka distributed).
+"""The handling loop: load → decide → append → answer, the same everywhere: the embedded mode
+(SQLite), the distributed mode (Kafka) and the reference (in memory), through the one
+repository (banli.eventlog.repository) over any event store (banli.eventlog.EventStore).
 
 Commands on one stream are serialised by a lock (striped by stream); a batch (a bulk import, a
 Kafka poll) takes them all and is one unit of durability: its events are durable together, and
 only then are the answers given. A batch may be decided while the one before it is on its way
 to durability (`start_batch`, the Kafka worker's pipeline): it is decided on the states the
 earlier one leaves, and answered after it. A command decided before is answered from its record
-(its own sender asking the same; anyone else: `command_id_conflict`). A command without a
-business time happens at the clock's reading under its stream's lock, unless the caller gives
-the time it was recorded (Kafka: the command message's broker time)."""
+(its own sender asking the same; that sender asking something else under it:
+`command_id_conflict`; another sender's command under the same id is another command, decided
+on its own). A command without a business time happens at the clock's reading under its
+stream's lock, unless the caller gives the time it was recorded (Kafka: the command message's
+broker time)."""
 from __future__ import annotations
 
 import gc
@@ -27,8 +30,10 @@ from .domain.decide import decide
 from .domain.events import Event
 from .domain.proposal import Context
 from .domain.rejections import Rejection
-from .eventlog import Appending, ConcurrencyError, Durability, EventLog, Outcome
-from .workcalendar import CalendarBook
+from .domain.workdays import Calendar
+from .eventlog import Appending, CommandRecord, ConcurrencyError, Durability, Outcome
+from .eventlog.repository import Repository
+from .workcalendar import china_calendar
 
 
 class Directory(proposal.Directory, Protocol):
@@ -47,6 +52,22 @@ class Directory(proposal.Directory, Protocol):
     def settle(self, events: Sequence[Event], durable: bool) -> None: ...
 
 
+class Calendars(Protocol):
+    """The working-day calendar in force (banli.workcalendar.CalendarBook: the notices loaded)."""
+
+    def current(self) -> Calendar: ...
+
+
+@dataclass(frozen=True)
+class FixedCalendar:
+    """One calendar, always (the reference's)."""
+
+    calendar: Calendar
+
+    def current(self) -> Calendar:
+        return self.calendar
+
+
 Item = tuple[c.Command, datetime | None]  # a command, and when it was recorded (None: now)
 
 
@@ -61,11 +82,11 @@ class _Answer:
     appending: Appending | None = None
     again: bool = False
 
-    def final(self, log: EventLog) -> Outcome:
+    def final(self, repository: Repository) -> Outcome:
         if self.again:
-            prior = log.outcome(self.outcome.command_id, self.command.stream)
+            prior = repository.prior(self.command)
             assert prior is not None and not prior.in_flight, "batches land in order"
-            return prior.replay(self.command)
+            return prior
         if self.appending is None:
             return self.outcome
         return Outcome(self.outcome.command_id, events=self.appending.stored(),
@@ -93,23 +114,25 @@ class Decided:
                 self.durability.wait()
             except BaseException:
                 handling.directory.settle(self.observed, False)
+                handling.repository.forget()  # states may hold what did not become durable
                 raise
             handling.directory.settle(self.observed, True)
-            self._outcomes = [answer.final(handling.log) for answer in self.answers]
+            self._outcomes = [answer.final(handling.repository) for answer in self.answers]
             if any(o.events and not o.replayed for o in self._outcomes):
                 handling.on_durable(self._outcomes)
         return self._outcomes
 
 
 class Handling:
-    def __init__(self, log: EventLog, directory: Directory, profile: Profile,
-                 calendars: CalendarBook | None = None, clock: Clock = system_clock,
+    def __init__(self, repository: Repository, directory: Directory, profile: Profile,
+                 calendars: Calendars | None = None, clock: Clock = system_clock,
                  clerk_backdate_days: int = 30,
                  on_durable: Callable[[list[Outcome]], None] | None = None):
-        """`on_durable` is told of every batch's outcomes once they are durable (the embedded
-        projector wakes up)."""
-        self.log, self.directory, self.profile = log, directory, profile
-        self.calendars = calendars or CalendarBook()
+        """`calendars` gives the working-day calendar in force (default: the statutory holidays
+        and the notices published with the chinese-calendar package). `on_durable` is told of
+        every batch's outcomes once they are durable (the embedded projector wakes up)."""
+        self.repository, self.directory, self.profile = repository, directory, profile
+        self.calendars = calendars or FixedCalendar(china_calendar())
         self.clock, self.clerk_backdate_days = clock, clerk_backdate_days
         self.on_durable = on_durable or (lambda outcomes: None)
         self._locks = [threading.Lock() for _ in range(64)]
@@ -150,7 +173,7 @@ class Handling:
         answers: list[_Answer] = []
         observed: list[Event] = []
         try:
-            with self.log.batch([command.command_id or "" for command, _ in items]) as durability:
+            with self.repository.batch([command for command, _ in items]) as durability:
                 for command, recorded_at in items:
                     answers.append(self._decide(command, recorded_at, observed))
         except BaseException:
@@ -165,28 +188,27 @@ class Handling:
 
     def _decide(self, command: c.Command, recorded_at: datetime | None,
                 observed: list[Event]) -> _Answer:
-        sender, fingerprint = c.sender_of(command), c.fingerprint(command)
+        repository, record = self.repository, CommandRecord.of(command)
         for _ in range(10):
-            prior = self.log.outcome(command.command_id or "", command.stream)
-            if prior is not None and not (prior.unfinished and prior.answers(command)):
-                if prior.in_flight and prior.answers(command):
+            prior = repository.prior(command, record)
+            if prior is not None and not prior.unfinished:
+                if prior.in_flight:
                     return _Answer(command, prior, again=True)
-                return _Answer(command, prior.replay(command))  # or a conflict: not its id
-            state = self.log.state(command.stream)
+                return _Answer(command, prior)  # its record, or a conflict: another command
+            state = repository.state(command.stream)
             decision = decide(state, command, self._context(recorded_at))
             if isinstance(decision, Rejection):
-                self.log.record_rejection(command, decision)
-                return _Answer(command, Outcome(command.command_id or "", rejection=decision,
-                                                sender=sender, fingerprint=fingerprint))
+                return _Answer(command, repository.refuse(record, decision))
             try:
-                appending = self.log.append(command, state.version if state else 0, decision)
+                appending = repository.append(record, state.version if state else 0, decision)
             except ConcurrencyError:
                 continue  # another writer moved the stream (or took the key): decide again
             for event in decision:
                 self.directory.observe(event)
             observed.extend(decision)
-            return _Answer(command, Outcome(command.command_id or "", replayed=prior is not None,
-                                            sender=sender, fingerprint=fingerprint), appending)
+            return _Answer(command, Outcome(record.command_id, replayed=prior is not None,
+                                            sender=record.sender,
+                                            fingerprint=record.fingerprint), appending)
         raise ConcurrencyError(f"{command.stream}: too much contention")
 
     def _reserve_keys(self, items: Sequence[Item]) -> None:
@@ -199,9 +221,9 @@ class Handling:
         for command, recorded_at in items:
             if not isinstance(command, c.Submit) or command.command_id is None:
                 continue
-            if self.log.outcome(command.command_id, command.stream) is not None:
+            if self.repository.prior(command) is not None:
                 continue
-            state = self.log.state(command.stream)
+            state = self.repository.state(command.stream)
             if not isinstance(decide(state, command, self._context(recorded_at)), Rejection):
                 claims.append((command.natural_key, command.stream, command.command_id))
         self.directory.reserve(claims)

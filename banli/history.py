@@ -1,8 +1,10 @@
 """History files (JSON Lines of commands) and the reference report computed from one.
 
-`run_history` decides every line in file order with the kernel, in memory; `reference_report`
-folds the resulting events as of a date and applies `compute_report`. This is the oracle the
-projections are checked against, so it stays simple and obviously right.
+`run_history` decides every line in file order through the one handling loop (banli.handling)
+over an event store in memory, as production decides them over SQLite or Kafka (the same
+repository: ids scoped to their sender, the same sender's repeats answered from their record);
+`reference_report` folds the resulting events as of a date and applies `compute_report`. This is
+the oracle the projections are checked against, so it stays simple and obviously right.
 """
 from __future__ import annotations
 
@@ -11,23 +13,28 @@ import json
 import sys
 from pathlib import Path
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pydantic import ValidationError
 
 from .domain import commands as c
 from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
-from .domain.decide import decide
-from .domain.proposal import Context, MemoryDirectory, Proposal, State, evolve, fold
+from .domain.proposal import MemoryDirectory, Proposal, State, fold
 from .domain.views.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.registry import parse_command
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, Actor, business_date
 from .domain.workdays import Calendar
+from .eventlog.memory import MemoryEventStore
+from .eventlog.repository import Repository
+from .handling import FixedCalendar, Handling
 from .workcalendar import china_calendar
+
+
+HISTORY_BATCH = 500  # commands decided as one batch, as `banli import` takes them
 
 
 @dataclass(frozen=True)
@@ -189,45 +196,66 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
         yield number, _command_of(number, data)
 
 
-@dataclass
 class MemoryLedger:
-    """Streams of events kept in memory, decided one command at a time."""
+    """Streams of events kept in memory (banli.eventlog.memory), decided one command at a time
+    through the handling loop. `clock` gives each command's record time (default: its business
+    time); `streams` starts the ledger with these events, taken as they are."""
 
-    profile: Profile = DEFAULT_PROFILE
-    clock: Callable[[c.Command], datetime] = lambda cmd: cmd.business_time  # recorded_at
-    streams: dict[str, list[Event]] = field(default_factory=dict)
-    states: dict[str, State] = field(default_factory=dict)
-    directory: MemoryDirectory = field(default_factory=MemoryDirectory)
-    decided: dict[str, list[Event] | Rejection] = field(default_factory=dict)
-    calendar: Calendar = field(default_factory=china_calendar)
-    late_entry_working_days: int = 5
-    clerk_backdate_days: int = 30
+    def __init__(self, profile: Profile = DEFAULT_PROFILE,
+                 clock: Callable[[c.Command], datetime] = lambda cmd: cmd.business_time,
+                 streams: Mapping[str, Iterable[Event]] | None = None,
+                 calendar: Calendar | None = None, late_entry_working_days: int = 5,
+                 clerk_backdate_days: int = 30):
+        self.profile, self.clock = profile, clock
+        self.calendar = calendar if calendar is not None else china_calendar()
+        self.late_entry_working_days = late_entry_working_days
+        self.store = MemoryEventStore()
+        for events in (streams or {}).values():
+            self.store.restore(events)
+        self.repository = Repository(self.store, cache_size=None)
+        self.handling = Handling(self.repository, self.store, profile,
+                                 FixedCalendar(self.calendar),
+                                 clerk_backdate_days=clerk_backdate_days)
 
     def execute(self, command: c.Command) -> list[Event] | Rejection:
-        assert command.command_id is not None, "commands read from a history have ids"
-        if command.command_id in self.decided:
-            return self.decided[command.command_id]
-        stream = command.stream
-        state = self.states.get(stream)
-        ctx = Context(recorded_at=self.clock(command), profile=self.profile,
-                      directory=self.directory, calendar=self.calendar,
-                      clerk_backdate_days=self.clerk_backdate_days)
-        outcome = decide(state, command, ctx)
-        if not isinstance(outcome, Rejection):
-            for event in outcome:
-                state = evolve(state, event)
-                self.directory.observe(event)
-            self.streams.setdefault(stream, []).extend(outcome)
-            self.states[stream] = state
-        self.decided[command.command_id] = outcome
-        return outcome
+        """Decide one command (a command its sender sent before: its first answer)."""
+        return self.execute_all([command])[0]
+
+    def execute_all(self, commands: Sequence[c.Command]) -> list[list[Event] | Rejection]:
+        """Decide commands in order, as one batch (as `banli import` does): each decided on
+        what those before it left."""
+        assert all(command.command_id for command in commands), "history lines have ids"
+        outcomes = self.handling.handle_batch(commands, [self.clock(cmd) for cmd in commands])
+        return [outcome.rejection if outcome.rejection is not None
+                else [stored.event for stored in outcome.events] for outcome in outcomes]
+
+    @property
+    def streams(self) -> dict[str, list[Event]]:
+        """Each stream's events, in order."""
+        return self.store.streams
+
+    @property
+    def states(self) -> dict[str, State]:
+        """Each stream's state, folded."""
+        return {stream: self.repository.state(stream) for stream in self.store.streams}
+
+    @property
+    def directory(self) -> MemoryDirectory:
+        return self.store.directory
+
+    @property
+    def decided(self) -> dict[tuple[str, str], list[Event] | Rejection]:
+        """What each (sender, command id) came to, in the order they were decided."""
+        return {key: outcome.rejection if outcome.rejection is not None
+                else [stored.event for stored in outcome.events]
+                for key, outcome in self.store.outcomes.items()}
 
     def proposals_as_of(self, as_of: date) -> Iterator[Proposal]:
         """Every proposal folded from its events that occurred on or before `as_of`, in the
         order they were recorded (a bureau's records may be dated before another bureau's
         records recorded earlier: each is left out on its own)."""
         for stream, events in self.streams.items():
-            state = self.states[stream]
+            state = self.repository.state(stream)
             if not isinstance(state, Proposal):
                 continue
             if business_date(state.latest_record_at()) > as_of:
@@ -240,20 +268,35 @@ def run_history(lines: Iterable[str | bytes], profile: Profile = DEFAULT_PROFILE
                 recorder: Actor | None = None, **options: Any
                 ) -> tuple[MemoryLedger, list[LineProblem]]:
     """Decide every command of a history in order; return the ledger and the lines not taken.
-    With `recorder`, it enters every line, as `banli import` does (c.entered_by: a line naming
-    another actor records that actor's act and who entered it). `options` set the
-    MemoryLedger's other fields (e.g. `clock`: by default each command is recorded at its own
-    business time)."""
+    With `recorder`, it enters every line, as `banli import` does: the lines without an actor
+    act as it, and a line naming another actor records that actor's act and who entered it
+    (c.entered_by); it is the lines' sender, which their events' ids derive from. Without one,
+    the lines without an actor act as the default importer and the others as they say.
+    `options` set the MemoryLedger's other settings (e.g. `clock`: by default each command is
+    recorded at its own business time)."""
     ledger = MemoryLedger(profile=profile, **options)
     problems: list[LineProblem] = []
-    for number, item in read_commands(lines):
+    batch: list[tuple[int, c.Command]] = []
+
+    def decide(batch: list[tuple[int, c.Command]]) -> None:
+        if not batch:
+            return
+        outcomes = ledger.execute_all([command for _, command in batch])
+        for (number, _), outcome in zip(batch, outcomes):
+            if isinstance(outcome, Rejection):
+                problems.append(LineProblem(number, outcome.message, outcome.code,
+                                            outcome.message_en))
+
+    for number, item in read_commands(lines, default_actor=recorder or IMPORTER):
         if isinstance(item, LineProblem):
             problems.append(item)
-            continue
-        outcome = ledger.execute(item if recorder is None else c.entered_by(item, recorder))
-        if isinstance(outcome, Rejection):
-            problems.append(LineProblem(number, outcome.message, outcome.code,
-                                        outcome.message_en))
+        else:
+            batch.append((number, item if recorder is None else c.entered_by(item, recorder)))
+            if len(batch) == HISTORY_BATCH:
+                decide(batch)
+                batch = []
+    decide(batch)
+    problems.sort(key=lambda problem: problem.line)
     return ledger, problems
 
 

@@ -168,10 +168,10 @@ class Settings(BaseSettings):
     # distributed mode
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic_partitions: int = Field(6, description="partitions of banli.commands and banli.events")
-    state_cache: int = Field(10_000, ge=100, description="handling: streams a worker keeps in "
+    state_cache: int = Field(10_000, ge=100, description="handling: streams' states kept in "
                                                          "memory (the least recently used "
-                                                         "leave first and load again from "
-                                                         "their snapshots)")
+                                                         "leave first and load again: from "
+                                                         "their snapshots, over Kafka)")
     reply_timeout_s: float = Field(5.0, description="how long intake waits for a decision before "
                                                     "answering 202")
     topic_prefix: str = Field("", description="prefix of every topic name (several deployments "

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from banli.domain.deadlines import DEFAULT_PROFILE
-from banli.domain.proposal import fold
 from banli.domain.views.rates import Scope
+from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SCHEMA, SqliteEventStore
 from banli.history import LineProblem, MemoryLedger, read_commands, reference_report
 from apps.local import Progress, import_commands
@@ -61,7 +61,7 @@ def write_path(history: Path, data_dir: Path, batched: bool = True,
     log = SqliteEventStore(settings.store_path)
     store = ReportingStore(settings.dsn, settings.clickhouse_database)
     projector = EmbeddedProjector(log, store, settings.projection_batch)
-    handling = Handling(log, log, DEFAULT_PROFILE,
+    handling = Handling(Repository(log), log, DEFAULT_PROFILE,
                         on_durable=lambda outcomes: projector.notify())
     total = count_lines(history)
     label = "ours, import path" if batched else "ours, one command a transaction"
@@ -216,12 +216,11 @@ def ledger_from_store(path: Path) -> MemoryLedger:
     progress = Progress(total, "reference fold: loading events")
     read = 0
     for chunk in log.read_all(0, 20_000):
-        for stored in chunk:
-            ledger.streams.setdefault(stored.event.proposal_id, []).append(stored.event)
+        ledger.store.restore(stored.event for stored in chunk)
         read += len(chunk)
         progress.update(read)
     progress.update(total, force=True)
-    ledger.states = {stream: fold(events) for stream, events in ledger.streams.items()}
+    assert len(ledger.states) == len(ledger.streams)  # folded now, before the reports are timed
     return ledger
 
 

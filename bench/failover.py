@@ -37,6 +37,7 @@ from banli.domain.decide import decide
 from banli.domain.deadlines import DEFAULT_PROFILE
 from banli.domain.proposal import Context, MemoryDirectory, evolve
 from banli.domain.rejections import Rejection
+from banli.domain.directory import as_pairs, directory_entries
 from banli.eventlog.kafka import Topics, encode_event, ensure_topics, position_of
 from banli.eventlog.kafka_log import commit_metadata, partition_for
 from banli.eventlog.snapshots import Logged, Snapshot, encode_snapshot
@@ -66,6 +67,7 @@ def write_log(bootstrap: str, topics: Topics, group: str, partitions: int, propo
     states: dict[str, Any] = {}
     positions: dict[str, dict[str, list[int]]] = defaultdict(dict)  # stream -> command -> ...
     senders: dict[str, str] = {}
+    entries: dict[str, dict[str, str]] = defaultdict(dict)  # stream -> its directory entries
     events = commands = 0
     started = time.perf_counter()
     progress = Progress(proposals * 10, f"deciding {proposals:,} proposals onto the topics")
@@ -98,6 +100,7 @@ def write_log(bootstrap: str, topics: Topics, group: str, partitions: int, propo
         for index, event in enumerate(decision):
             state = evolve(state, event)
             directory.observe(event)
+            entries[stream].update(as_pairs(directory_entries(event)))
             producer.send(topics.events, key=stream.encode(), value=encode_event(event),
                           partition=number).add_callback(placed(stream, cid, index))
             events += 1
@@ -117,8 +120,8 @@ def write_log(bootstrap: str, topics: Topics, group: str, partitions: int, propo
             last = max(p for ps in held.values() for p in ps)
             producer.send(topics.snapshots, key=stream.encode(), value=encode_snapshot(Snapshot(
                 stream, state.version, last & ((1 << 40) - 1), state,
-                {cid: Logged(tuple(ps), senders[cid], None) for cid, ps in held.items()})),
-                partition=partition_for(stream, partitions))
+                {(senders[cid], cid): Logged(tuple(ps), None) for cid, ps in held.items()},
+                entries[stream])), partition=partition_for(stream, partitions))
         producer.flush()
         commands_tps = [TopicPartition(topics.commands, n) for n in range(partitions)]
         consumer.assign(commands_tps)

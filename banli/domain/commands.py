@@ -493,6 +493,29 @@ _NOT_ASKED = {"command_id", "actor"}
 _NOT_ASKED_ON_BEHALF = {"command_id", "recorded_by"}
 
 
+def fingerprint_before_letters(command: Command) -> str | None:
+    """The fingerprint the code before reply letters and the filer registry gave the same
+    command (9f4d12d and earlier: `letter` on a reply or an approval and a filer's `id` on a
+    submission were no fields then, so the JSON had no such keys), where it differs from
+    `fingerprint`: a record of then answers the command sent again now (the same file imported
+    again), not refused command_id_conflict. None where it cannot differ, or where the command
+    uses either field (it could not have been asked then)."""
+    omitted: dict[str, Any] = {}
+    if isinstance(command, (Reply, ApproveReply)):
+        if command.letter is not None:
+            return None
+        omitted["letter"] = True
+    if isinstance(command, Submit) and command.filers:
+        if any(filer.id is not None for filer in command.filers):
+            return None
+        omitted["filers"] = {"__all__": {"id"}}
+    if not omitted:
+        return None
+    asked = _NOT_ASKED if command.recorded_by is None else _NOT_ASKED_ON_BEHALF
+    body = command.model_dump_json(exclude={**dict.fromkeys(asked, True), **omitted})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def recorder_of(command: Command) -> Actor | None:
     """Who entered the command: `recorded_by`, else its actor (who entered it themselves)."""
     return command.recorded_by or command.actor

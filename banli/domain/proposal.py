@@ -10,6 +10,7 @@ from typing import Any, Iterable, Literal, Protocol
 from . import commands as c
 from . import events as e
 from .deadlines import DEFAULT_PROFILE, Profile
+from .directory import Enrolled, Entry, Keyed, Registered, Stated, directory_entries
 from .types import (
     DisclosureChoice,
     FeedbackChannel,
@@ -206,19 +207,19 @@ class MemoryDirectory:
         return next((f for f, (_, _, a) in self.filers.items() if account and a == account), None)
 
     def observe(self, event: e.Event) -> None:
-        match event:
-            case e.BureauRegistered():
-                self.bureaus[event.bureau] = (event.name, event.name_en)
-            case e.FilerRegistered():
-                self.filers[event.filer] = (event.name, event.affiliation, event.account)
-            case e.ProposalSubmitted():
-                self.keys[c.natural_key(event.level, event.kind, event.year, event.number)] = (
-                    event.proposal_id)
-                self.statuses[event.proposal_id] = "open"
-            case e.ProposalWithdrawn():
-                self.statuses[event.proposal_id] = "withdrawn"
-            case e.ProposalMerged():
-                self.statuses[event.proposal_id] = "merged"
+        for entry in directory_entries(event):
+            self.apply(entry)
+
+    def apply(self, entry: Entry) -> None:
+        match entry:
+            case Registered():
+                self.bureaus[entry.bureau] = (entry.name, entry.name_en)
+            case Enrolled():
+                self.filers[entry.filer] = (entry.name, entry.affiliation, entry.account)
+            case Keyed():
+                self.keys[entry.natural_key] = entry.proposal_id
+            case Stated():
+                self.statuses[entry.proposal_id] = entry.status
 
 
 @dataclass(frozen=True)

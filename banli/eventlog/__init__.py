@@ -1,17 +1,21 @@
-"""The event log port: where decided events are appended and read back in order.
+"""The event log's storage port and what passes through it.
 
-`EventLog` is the port; its adapters are `sqlite.SqliteEventStore` (the embedded mode) and
-`kafka_log.KafkaLog` (the distributed mode: `banli.events`, for the partitions a handling
-worker owns). One contract suite holds both to it (tests/integration/test_eventlog_contract.py),
-and one handling loop (banli.handling) runs over either."""
+`EventStore` is the port: it stores and reads events (streams in `seq` order, one global order
+of positions) and decided commands' outcomes, keyed by their sender and command id. Its
+adapters are thin: `memory.MemoryEventStore` (the reference, `banli report --history`),
+`sqlite.SqliteEventStore` (the embedded mode) and `kafka_log.KafkaLog` (the distributed mode:
+`banli.events`, for the partitions a handling worker owns). Folding, the state cache, reading
+snapshots and the idempotency check by sender and fingerprint are written once, above them, in
+`repository.Repository`, which the one handling loop (banli.handling) uses. One contract suite
+holds every adapter to the port (tests/integration/test_eventlog_contract.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import ContextManager, Protocol, Sequence
+from typing import ContextManager, NamedTuple, Protocol, Sequence
 
 from pydantic import ValidationError
 
-from ..domain.commands import Command, fingerprint, sender_of
+from ..domain.commands import Command, fingerprint, fingerprint_before_letters, sender_of
 from ..domain.events import UPCASTERS, Event
 from ..domain.registry import EVENT_ADAPTER, load_event
 from ..domain.proposal import State
@@ -78,11 +82,12 @@ def partition_of(position: int) -> int:
 @dataclass(frozen=True)
 class Outcome:
     """What a command came to: its events (with positions) or its rejection. `replayed` when it
-    had been decided before under the same command id and is answered from that record.
-    `sender` is whose command id it is (banli.domain.commands.sender_of), `fingerprint` what
-    was asked (commands.fingerprint): a used id is answered only to the same sender asking the
-    same, anyone else gets `command_id_conflict`. `unfinished`: some of its events are in the
-    log but a writer stopped before the rest (Kafka; the handling loop decides it again and
+    had been decided before under the same sender and command id and is answered from that
+    record. `sender` is whose command id it is (banli.domain.commands.sender_of): ids are
+    scoped to their sender, so another sender's command under the same id is another command.
+    `fingerprint` is what was asked (commands.fingerprint): the same sender asking something
+    else under a used id gets `command_id_conflict`. `unfinished`: some of its events are in
+    the log but a writer stopped before the rest (Kafka; the handling loop decides it again and
     appends what is missing). `in_flight`: decided in a batch the log does not hold durably yet
     (its events and their positions are known once it does: ask again then)."""
 
@@ -97,13 +102,17 @@ class Outcome:
 
     def answers(self, command: Command) -> bool:
         """Whether this recorded outcome answers `command`: the same sender asking the same
-        (records from before fingerprints were kept compare the sender only)."""
-        return self.sender == sender_of(command) and self.fingerprint in (None,
-                                                                         fingerprint(command))
+        (records from before fingerprints were kept compare the sender only; a record from
+        before letters and filer ids were fields, the fingerprint it was given then). The one
+        idempotency check: the repository and the Kafka bus ask it."""
+        return self.sender == sender_of(command) and (
+            self.fingerprint in (None, fingerprint(command))
+            or self.fingerprint == fingerprint_before_letters(command))
 
     def replay(self, command: Command) -> "Outcome":
         """The answer to `command` carrying this outcome's id: the record itself for the same
-        sender asking the same; a refusal that reveals nothing of it for anyone else."""
+        sender asking the same; for that sender asking something else, a refusal that reveals
+        nothing of the first."""
         if self.answers(command):
             return replace(self, replayed=True)
         return conflict(command)
@@ -118,14 +127,14 @@ class Outcome:
 
 
 def conflict(command: Command) -> Outcome:
-    """A command carrying an id its sender may not use (another sender's, or its own for another
-    command): refused, nothing decided, nothing of the first revealed."""
+    """A command under an id its sender used for another command: refused, nothing decided,
+    nothing of the first revealed."""
     return Outcome(command.command_id or "", rejection=Rejection.of("command_id_conflict"),
                    sender=sender_of(command), fingerprint=fingerprint(command))
 
 
 class Durability(Protocol):
-    """A batch handed to the log (EventLog.batch): `wait` returns once its appends are durable,
+    """A batch handed to the log (EventStore.batch): `wait` returns once its appends are durable,
     and raises when they may not be (then no state the log gave since is to be trusted: load
     it again)."""
 
@@ -140,8 +149,12 @@ class Durable:
 
 
 class Appending(Protocol):
-    """An append on its way: the command's events as the log holds them, with their positions,
-    once they are durable (after the batch)."""
+    """An append on its way: the command's events as the log holds them (`events`: what the
+    stream's state moves on with), and with their positions once they are durable (after the
+    batch)."""
+
+    @property
+    def events(self) -> Sequence[Event]: ...
 
     def stored(self) -> list[Stored]: ...
 
@@ -157,42 +170,70 @@ class Appended:
         return [Stored(position, event) for position, event in zip(self.positions, self.events)]
 
 
-class EventLog(Protocol):
-    """The log of record: streams of events (one per proposal or bureau), each in `seq` order,
-    all in one global order of positions; and every decided command's outcome."""
+class CommandRecord(NamedTuple):
+    """A decided command as the log keeps it: whose id it is and the id (the key: ids are
+    scoped to their sender), its stream, and what was asked (its fingerprint)."""
 
-    def state(self, stream: str) -> State:
-        """The stream's current state: everything appended to it so far, folded."""
-        ...
+    sender: str
+    command_id: str
+    stream: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, command: Command) -> "CommandRecord":
+        return cls(sender_of(command), command.command_id or "", command.stream,
+                   fingerprint(command))
+
+
+class EventStore(Protocol):
+    """Storage only: streams of events (one per proposal or bureau), each in `seq` order, all in
+    one global order of positions; and every decided command's outcome, by (sender, command
+    id). No folding, no caching of states, no idempotency rules: the Repository's."""
+
+    # Whether this store's streams move only through its own appends while it holds them (a
+    # Kafka worker owns its partitions): a state read from it once stays current (until the
+    # repository is told to forget it). Otherwise other writers may append at any time but
+    # inside a `batch` (SQLite: another process; memory: another repository).
+    sole_writer: bool
 
     def load(self, stream: str, after_seq: int = 0) -> list[Event]:
-        """The stream's events after `after_seq`, in order."""
+        """The stream's events after `after_seq`, in seq order (those a batch appended
+        included)."""
         ...
 
-    def append(self, command: Command, expected_version: int,
+    def snapshot(self, stream: str) -> State:
+        """The stream's latest usable snapshot (its version is the state's), or None."""
+        ...
+
+    def append(self, record: CommandRecord, expected_version: int,
                events: Sequence[Event]) -> Appending:
         """Append a command's events after `expected_version` of its stream, with its outcome.
-        Raises ConcurrencyError when the stream moved on (or a natural key was taken)."""
+        Raises ConcurrencyError when the stream moved on (or a natural key, or the command's
+        key, was taken meanwhile)."""
         ...
 
-    def record_rejection(self, command: Command, rejection: Rejection) -> None:
+    def refuse(self, record: CommandRecord, rejection: Rejection) -> None:
         """Keep a refused command's outcome, so that it is answered again, not decided again."""
         ...
 
-    def outcome(self, command_id: str, stream: str | None = None) -> Outcome | None:
-        """What a command decided before came to, with its sender; None for an unknown id.
-        `stream` is the stream the asking command is about: an adapter that keeps commands by
-        stream (Kafka) looks there, and without it only among those it has at hand."""
+    def outcome(self, sender: str, command_id: str, stream: str | None = None
+                ) -> Outcome | None:
+        """What `sender`'s command `command_id` came to, as recorded; None when that sender
+        never had it decided. `stream` is the stream the asking command is about: an adapter
+        that keeps commands by stream (Kafka) looks there, and without it only among those it
+        has at hand."""
         ...
 
     def read(self, after: int = -1, limit: int = 10_000) -> list[Stored]:
-        """Events after a position (positions start at 0 or more), in log order."""
+        """At most `limit` events after a position (positions are 0 or more), in log order:
+        pages follow on from the last position of the one before."""
         ...
 
-    def batch(self, command_ids: Sequence[str] = ()) -> ContextManager[Durability]:
+    def batch(self, keys: Sequence[tuple[str, str]] = ()) -> ContextManager[Durability]:
         """Appends inside are one unit, handed to the log when it exits (none of them, on an
-        error): from then on the log's states include them, so the next batch may be decided
+        error): from then on the log's reads include them, so the next batch may be decided
         at once, and they are durable together when the Durability it gives says so (an
-        adapter may make them durable before it exits). `command_ids` are those the batch will
-        decide (an adapter may look them up at once)."""
+        adapter may make them durable before it exits). No other writer appends to this
+        store's streams while it is open. `keys` are the (sender, command id) of the commands
+        the batch will decide (an adapter may look them up at once)."""
         ...

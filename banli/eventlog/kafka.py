@@ -21,7 +21,10 @@ from typing import Any
 from ..domain.events import Event
 from ..domain.registry import load_event
 from ..domain.rejections import Rejection
-from . import OFFSET_BITS, Outcome, Stored, partition_of, position_of  # noqa: F401
+from . import OFFSET_BITS as OFFSET_BITS  # the positions' layout, for the readers of topics
+from . import Outcome, Stored
+from . import partition_of as partition_of
+from . import position_of as position_of
 
 with warnings.catch_warnings():
     # kafka-python loads its protocol schemas with importlib.resources' legacy API.
@@ -156,7 +159,7 @@ def dead_letter(reason: str, topic: str, partition: int, offset: int, raw: bytes
                       ensure_ascii=False).encode()
 
 
-def partitions_of(consumer, topic: str, timeout_s: float = 60) -> list:
+def partitions_of(consumer: Any, topic: str, timeout_s: float = 60) -> list[Any]:
     """The topic's partitions as TopicPartitions, waiting for a just-created topic to show up in
     the client's metadata."""
     import time

@@ -20,11 +20,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..domain import commands as c
 from ..domain import events as e
+from ..domain.directory import SETS_DIRECTORY, as_pairs, directory_entries
 from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
-from .snapshots import filer_entries, header
+from .snapshots import header
 from .sqlite import Connections
 
 with warnings.catch_warnings():
@@ -41,25 +41,6 @@ CREATE TABLE IF NOT EXISTS claims (natural_key TEXT PRIMARY KEY, proposal TEXT N
 CREATE TABLE IF NOT EXISTS positions (topic TEXT NOT NULL, partition INTEGER NOT NULL,
                                       next INTEGER NOT NULL, PRIMARY KEY (topic, partition));
 """
-
-
-def directory_entries(event: e.Event) -> dict[str, str]:
-    """The directory entries an event sets (banli.eventlog.snapshots.directory_of gives the
-    same from a state)."""
-    match event:
-        case e.BureauRegistered():
-            return {f"bureau:{event.bureau}": event.name,
-                    f"bureau_en:{event.bureau}": event.name_en}
-        case e.ProposalSubmitted():
-            key = c.natural_key(event.level, event.kind, event.year, event.number)
-            return {f"key:{key}": event.proposal_id, f"status:{event.proposal_id}": "open"}
-        case e.ProposalWithdrawn():
-            return {f"status:{event.proposal_id}": "withdrawn"}
-        case e.ProposalMerged():
-            return {f"status:{event.proposal_id}": "merged"}
-        case e.FilerRegistered():
-            return filer_entries(event.filer, event.name, event.affiliation, event.account)
-    return {}
 
 
 class LocalCache:
@@ -173,8 +154,9 @@ class Follower:
     `catch_up` waits until everything in the topics now has been read, `wait_past` until given
     offsets have."""
 
-    INTERESTING = (b'"BureauRegistered"', b'"ProposalSubmitted"', b'"ProposalWithdrawn"',
-                   b'"ProposalMerged"', b'"FilerRegistered"')
+    # the events that set directory entries, as their JSON names them
+    INTERESTING = tuple(f'"{kind.model_fields["type"].default}"'.encode()
+                        for kind in SETS_DIRECTORY)
 
     def __init__(self, bootstrap: str, topics: Topics, cache: LocalCache,
                  events_from: Mapping[int, int] | None = None):
@@ -220,7 +202,8 @@ class Follower:
 
     def _ends(self) -> dict[Any, int]:
         with self.ends_lock:
-            return self.ends.end_offsets(self.tps)
+            ends: dict[Any, int] = self.ends.end_offsets(self.tps)
+            return ends
 
     def _follow(self) -> None:
         while not self._stop.is_set():
@@ -237,7 +220,7 @@ class Follower:
                 self.positions = positions
                 self.lock.notify_all()
 
-    def _absorb(self, batches: dict, positions: dict) -> None:
+    def _absorb(self, batches: dict[Any, list[Any]], positions: dict[Any, int]) -> None:
         snapshots: list[tuple[str, int, bytes]] = []
         entries: dict[str, str] = {}
         claims: list[tuple[str, str]] = []
@@ -246,7 +229,8 @@ class Follower:
                 try:
                     if tp.topic == self.topics.events:
                         if any(marker in record.value for marker in self.INTERESTING):
-                            entries.update(directory_entries(load_event(record.value)))
+                            entries.update(as_pairs(directory_entries(
+                                load_event(record.value))))
                     elif tp.topic == self.topics.snapshots:
                         try:
                             version, found = header(record.value)

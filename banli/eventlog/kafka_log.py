@@ -1,35 +1,41 @@
-"""The Kafka adapters of the handling loop (banli.handling): the event log of the partitions a
-handling worker owns (`KafkaLog`, the EventLog port over `banli.events`), and the directory its
-decisions read (`KafkaDirectory`: the worker's local cache, kept by a Follower, with natural
+"""The Kafka adapters of the handling loop (banli.handling): the event store of the partitions a
+handling worker owns (`KafkaLog`, the EventStore port over `banli.events`), and the directory
+its decisions read (`KafkaDirectory`: the worker's local cache, kept by a Follower, with natural
 keys arbitrated on `banli.keys`).
 
 A worker owns a partition of `banli.commands` and the same-numbered partition of `banli.events`
 (commands and events are keyed by stream, with the same partition count and partitioner, and
-events are written to their command's partition number).
+events are written to their command's partition number). It is the only writer of its
+partitions' streams (`sole_writer`): the repository above it (banli.eventlog.repository) keeps
+their states, folded from the latest snapshot and the events after it, which this log keeps.
 
-States. A stream's state is loaded when a command first needs it, from its latest snapshot
-(`banli.snapshots`, compacted, read through the local cache: banli.eventlog.snapshots) and the
-events after it. Only the streams in use stay in memory: a bounded cache, the least recently
-used out first, except a stream whose state is newer than its latest acked snapshot, which stays
-until that snapshot is acked (and then loads again from it). When a partition is assigned the
-worker reads `banli.events` only from the watermark the partition's last commit carries: every
-event before it is covered by a snapshot. The events after it are folded onto their streams'
-snapshots, except those of the commands from the committed offset on, which the previous owner
-decided but did not commit: they are kept apart (`pending`) and those commands decided again in
-their turn, which appends only what was not appended yet (a batch cut short). An event that
-cannot be decoded stops its partition (a dead letter says why), and so does a stream missing an
-event: a stream is never decided on a state that leaves one of its events out.
+What it keeps of a stream (`Kept`): the version of its latest acked snapshot (`banli.snapshots`,
+compacted, read through the local cache: banli.eventlog.snapshots), with that snapshot's
+commands and directory entries, and the events after it (`tail`). A stream with a tail stays in
+memory until a snapshot covering it is acked; the others leave, the least recently used first,
+and are read again from their snapshot. When a partition is assigned the worker reads
+`banli.events` only from the watermark the partition's last commit carries: every event before
+it is covered by a snapshot. The events after it join their streams' tails, except those of the
+commands from the committed offset on, which the previous owner decided but did not commit:
+they are kept apart (`pending`) and those commands decided again in their turn, which appends
+only what was not appended yet (a batch cut short). An event that cannot be decoded stops its
+partition (a dead letter says why), and so does a stream missing an event: a stream is never
+decided on a state that leaves one of its events out.
 
-Pipelining. A batch's appends are sent as they are made, and the states move on at once: the
-next batch is decided on them while the sends are in flight. A batch is durable when every send
-is acked (`_Flight.wait`, batches in the order they were handed over); a send that fails leaves
-the states untrusted (`broken`) until the partitions are loaded again.
+Pipelining. A batch's appends are sent as they are made and join their streams' tails at once:
+the next batch is decided on them while the sends are in flight. A batch is durable when every
+send is acked (`_Flight.wait`, batches in the order they were handed over); a send that fails
+leaves the log untrusted (`broken`) until the partitions are loaded again.
 
-Snapshots. Once the commands behind a stream's state are committed (`committed`), a snapshot of
-that state is due; due snapshots are written a little later (`SNAPSHOT_DELAY_S`: a stream busy
-in a bulk import is written once, not once per command), and once acked are kept in the local
-cache. A partition's watermark is the first offset of an event that no acked snapshot covers
-(`PartitionLog.watermark`); the worker commits it with the partition's offset.
+Snapshots. Once the commands behind a stream's version are committed (`committed`), a snapshot
+of it is due; due snapshots are written a little later (`SNAPSHOT_DELAY_S`: a stream busy in a
+bulk import is written once, not once per command), of the state the repository gives at that
+version, and once acked are kept in the local cache. A partition's watermark is the first offset
+of an event that no acked snapshot covers (`PartitionLog.watermark`); the worker commits it with
+the partition's offset.
+
+Commands' outcomes are found by sender and command id: in flight, recent (refusals live only
+there), a pending command's events, or the commands a stream's snapshot and tail hold.
 """
 from __future__ import annotations
 
@@ -41,18 +47,20 @@ import warnings
 from collections import OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..domain import commands as c
 from ..domain import events as e
+from ..domain.directory import as_pairs, directory_entries, named_prefix
+from ..domain.envelope import event_sender
+from ..domain.proposal import State
 from ..domain.registry import load_event
-from ..domain.proposal import State, evolve
 from ..domain.rejections import Rejection
-from . import ConcurrencyError, Outcome, Stored
+from . import CommandRecord, ConcurrencyError, Outcome, Stored
 from .kafka import (Topics, dead_letter, encode_event, partitions_of, position_of,
                     split_position)
-from .kafka_cache import Follower, LocalCache, directory_entries
-from .snapshots import Logged, Snapshot, decode_snapshot, encode_snapshot, named_prefix
+from .kafka_cache import Follower, LocalCache
+from .snapshots import (CommandKey, Logged, Snapshot, decode_snapshot, encode_snapshot,
+                        read_header)
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -70,10 +78,10 @@ DUE_MAX = 5_000  # due snapshots beyond this many are written at once
 @functools.lru_cache(maxsize=1 << 16)
 def partition_for(key: str, partitions: int) -> int:
     """The partition the Kafka producers' default partitioner gives a key (murmur2)."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
-def scan(consumer, tp, start: int | None):
+def scan(consumer: Any, tp: Any, start: int | None) -> Iterator[Any]:
     """The records of one partition from `start` (None: the beginning) to its end now."""
     consumer.assign([tp])
     if start is None:
@@ -86,14 +94,6 @@ def scan(consumer, tp, start: int | None):
             for record in records:
                 if record.offset < end:
                     yield record
-
-
-def json_field(raw: bytes | None, name: str):
-    try:
-        value = json.loads(raw).get(name) if raw else None
-    except Exception:
-        return None
-    return value if isinstance(value, str) else None
 
 
 def watermark_of(metadata: str | None) -> int:
@@ -215,7 +215,7 @@ class KafkaDirectory:
             raise TimeoutError("the key claims were not read back in time")
 
     def observe(self, event: e.Event) -> None:
-        self.overlay.update(directory_entries(event))
+        self.overlay.update(as_pairs(directory_entries(event)))
 
     def settle(self, events: Sequence[e.Event], durable: bool) -> None:
         if not durable:
@@ -223,7 +223,7 @@ class KafkaDirectory:
             return
         entries: dict[str, str] = {}
         for event in events:
-            entries.update(directory_entries(event))
+            entries.update(as_pairs(directory_entries(event)))
         if entries:
             self.cache.write(entries=entries)
             for key, value in entries.items():
@@ -232,38 +232,64 @@ class KafkaDirectory:
 
 
 # --- the log of the partitions a worker owns ---------------------------------------------------
+@dataclass(eq=False)
+class Tail:
+    """An event after a stream's latest acked snapshot: its position once the broker has it."""
+
+    position: int | None
+    event: e.Event
+
+
 @dataclass
-class Stream:
-    """A stream as this worker holds it: its state (with what the batches in flight append),
-    the commands whose durable events it holds, and the version its latest acked snapshot
-    holds (`snapped`). `commands` is replaced, never changed in place: a snapshot keeps the one
-    it was taken with."""
+class Kept:
+    """What the worker keeps of a stream it holds (its state is the repository's): the version
+    its latest acked snapshot holds (`snapped`), with the offset that snapshot covers and the
+    directory entries it sets; the events after it (`tail`, in seq order); and the commands
+    whose events the stream holds, by (sender, command id)."""
 
     partition: int
-    state: State
-    commands: Mapping[str, Logged]
     snapped: int = 0
+    covers: int = -1
+    directory: dict[str, str] = field(default_factory=dict)
+    tail: list[Tail] = field(default_factory=list)
+    commands: dict[CommandKey, Logged] = field(default_factory=dict)
+    stale: bool = False  # its snapshot is of another format: one of this format is due
 
     @property
     def version(self) -> int:
-        return self.state.version if self.state is not None else 0
+        return self.tail[-1].event.seq if self.tail else self.snapped
 
     @property
     def clean(self) -> bool:
         """Whether the latest acked snapshot holds all of it (it may leave memory then)."""
-        return self.version == self.snapped
+        return not self.tail
+
+    def extend(self, stream: str, logged: Iterable[tuple[int, e.Event]]) -> None:
+        """Events read from the log, in seq order: those it holds already left out (copies of
+        an event written twice, events its snapshot covers). Raises Gap for a missing one."""
+        for position, event in sorted(logged, key=lambda pe: pe[1].seq):
+            if event.seq <= self.version:
+                continue
+            if event.seq != self.version + 1:
+                raise Gap(f"{stream}: seq {event.seq} follows {self.version} (an event is "
+                          f"missing)")
+            self.tail.append(Tail(position, event))
+            key = (event_sender(event), event.command_id)
+            known = self.commands.get(key)
+            self.commands[key] = Logged((*(known.positions if known else ()), position),
+                                        known.fingerprint if known else None)
 
 
 @dataclass
 class PartitionLog:
     """What a worker knows of one partition it owns beyond its streams: the commands the
-    previous owner decided but did not commit (`pending`: their events, kept apart, by command
-    id), the streams with events that no acked snapshot covers (the first such offset, or a
-    lower bound of it), the offset after the last event known to be in the log (`head`), and,
-    when it could not be read, why the partition is stopped."""
+    previous owner decided but did not commit (`pending`: their events, kept apart, by sender
+    and command id), the streams with events that no acked snapshot covers (the first such
+    offset, or a lower bound of it), the offset after the last event known to be in the log
+    (`head`), and, when it could not be read, why the partition is stopped."""
 
     number: int
-    pending: dict[str, list[tuple[int, e.Event]]] = field(default_factory=dict)
+    pending: dict[CommandKey, list[tuple[int, e.Event]]] = field(default_factory=dict)
     pending_streams: dict[str, int] = field(default_factory=dict)  # stream -> pending commands
     uncovered: dict[str, int] = field(default_factory=dict)
     head: int = 0
@@ -273,16 +299,16 @@ class PartitionLog:
         """Every event before this offset is covered by an acked snapshot."""
         return min(self.uncovered.values(), default=self.head)
 
-    def keep_apart(self, position: int, event: e.Event) -> None:
-        if event.command_id not in self.pending:
+    def keep_apart(self, key: CommandKey, position: int, event: e.Event) -> None:
+        if key not in self.pending:
             self.pending_streams[event.proposal_id] = (
                 self.pending_streams.get(event.proposal_id, 0) + 1)
-        self.pending.setdefault(event.command_id, []).append((position, event))
+        self.pending.setdefault(key, []).append((position, event))
         self.uncovered.setdefault(event.proposal_id, split_position(position)[1])
 
-    def take_back(self, command_id: str) -> list[tuple[int, e.Event]]:
+    def take_back(self, key: CommandKey) -> list[tuple[int, e.Event]]:
         """A pending command's events, as it is decided again (none for any other command)."""
-        logged = self.pending.pop(command_id, [])
+        logged = self.pending.pop(key, [])
         if logged:
             stream = logged[0][1].proposal_id
             self.pending_streams[stream] -= 1
@@ -297,18 +323,26 @@ class PartitionLog:
         return min(ev.seq for events in self.pending.values() for _, ev in events
                    if ev.proposal_id == stream)
 
+    def is_pending(self, event: e.Event) -> bool:
+        return bool(self.pending) and (event_sender(event), event.command_id) in self.pending
+
 
 @dataclass
 class _Sent:
-    """An append in flight: the command's events the log had already (`logged`, a batch cut
-    short), those sent now with their futures and encoded form, and its stream's state after
-    them."""
+    """An append in flight: the command, the events the log had already (`logged`, a batch cut
+    short), those sent now with their futures and encoded form, and their places in the
+    stream's tail."""
 
-    command: c.Command
+    record: CommandRecord
     partition: int
     logged: list[tuple[int, e.Event]]
     sent: list[tuple[Any, e.Event, bytes]]
-    after: State
+    tails: list[Tail]
+
+    @property
+    def events(self) -> list[e.Event]:
+        """The command's events as the log holds them (or will, once acked)."""
+        return [ev for _, ev in self.logged] + [ev for _, ev, _ in self.sent]
 
     def stored(self) -> list[Stored]:
         """Its events with their positions (once the broker has them all)."""
@@ -332,8 +366,19 @@ class _Flight:
         self.log._land(self)
 
 
+@dataclass(frozen=True)
+class _Due:
+    """A snapshot due: of a stream at a version, covering events up to an offset."""
+
+    since: float
+    version: int
+    covers: int
+
+
 class KafkaLog:
-    """The EventLog (banli.eventlog) of the `banli.events` partitions this worker owns."""
+    """The EventStore (banli.eventlog) of the `banli.events` partitions this worker owns."""
+
+    sole_writer = True  # a partition's owner is its streams' only writer (the consumer group)
 
     def __init__(self, bootstrap: str, topics: Topics, partitions: int, producer: Any,
                  follower: Follower, cache: LocalCache, cache_size: int = CACHE_SIZE,
@@ -342,16 +387,18 @@ class KafkaLog:
         self.producer, self.follower, self.cache = producer, follower, cache
         self.cache_size, self.snapshot_delay_s = cache_size, snapshot_delay_s
         self.partitions: dict[int, PartitionLog] = {}
-        self.streams: OrderedDict[str, Stream] = OrderedDict()
-        self.recent: OrderedDict[str, Outcome] = OrderedDict()
+        self.kept: OrderedDict[str, Kept] = OrderedDict()
+        self.recent: OrderedDict[CommandKey, Outcome] = OrderedDict()
         self.flights: deque[_Flight] = deque()  # handed over, not durable yet
-        self.flying: dict[str, _Sent] = {}  # command id -> its append, not durable yet
-        self.durable: dict[str, Snapshot] = {}  # command id -> its stream after it, uncommitted
-        self.due: dict[str, tuple[float, Snapshot]] = {}  # stream -> (due since, snapshot)
+        self.flying: dict[CommandKey, _Sent] = {}  # its append, not durable yet
+        self.durable: dict[CommandKey, tuple[str, int, int]] = {}  # uncommitted: its stream,
+        # the stream's version after it and the offset of its last event
+        self.due: dict[str, _Due] = {}  # stream -> the snapshot due
         self.snapping: deque[tuple[Any, Snapshot, bytes]] = deque()  # sent, not acked yet
         self.broken: str | None = None
         self._batch: _Flight | None = None
         self._reader: KafkaConsumer | None = None  # for the rare reads of single streams
+        self._parsed: tuple[str, dict[str, Any]] | None = None  # the last snapshot read
         self.loaded = {"snapshots": 0, "folded": 0}  # how streams were loaded (logged)
 
     # --- partitions ---------------------------------------------------------------------------
@@ -360,11 +407,11 @@ class KafkaLog:
                              enable_auto_commit=False, client_id="banli-handling-loader",
                              fetch_max_wait_ms=50, max_partition_fetch_bytes=4 << 20)
 
-    def load_partition(self, number: int, pending_ids: set[str],
+    def load_partition(self, number: int, pending: set[CommandKey],
                        watermark: int = 0) -> PartitionLog:
         """Take a partition over: its snapshots read into the local cache, then its events
-        from `watermark` (where its last commit says the snapshots end): those of
-        `pending_ids` kept apart, the others folded onto their streams' snapshots. An
+        from `watermark` (where its last commit says the snapshots end): those of the `pending`
+        commands (sender, command id) kept apart, the others added to their streams' tails. An
         undecodable event or a stream missing one stops the partition."""
         started = time.perf_counter()
         part = PartitionLog(number)
@@ -388,23 +435,25 @@ class KafkaLog:
                         timeout=60)
                     return part
                 position = position_of(number, record.offset)
-                if event.command_id in pending_ids:
-                    part.keep_apart(position, event)
+                key = (event_sender(event), event.command_id)
+                if key in pending:
+                    part.keep_apart(key, position, event)
                 else:
                     tail.setdefault(event.proposal_id, []).append((position, event))
         finally:
             scanner.close()
         try:
             for stream, events in tail.items():
-                entry = self.streams[stream] = self._load(stream, part, events)
-                if not entry.clean:  # events its snapshot does not cover: one that does is due
+                kept = self.kept[stream] = self._read_kept(stream, part)
+                kept.extend(stream, events)
+                if not kept.clean:  # events its snapshot does not cover: one that does is due
                     part.uncovered[stream] = min(split_position(events[0][0])[1],
                                                  part.uncovered.get(stream, part.head))
-                    self._due(entry, stream)
+                    self._due_now(stream, kept)
         except Gap as gap:
             self._stop(part, str(gap))
         self._evict()
-        log.info("partition %s: from offset %s of the events, %s streams folded onto their "
+        log.info("partition %s: from offset %s of the events, %s streams' events after their "
                  "snapshots, %s commands to decide again, in %.2f s", number, watermark,
                  len(tail), len(part.pending), time.perf_counter() - started)
         return part
@@ -414,15 +463,16 @@ class KafkaLog:
         log.error("partition %s stopped: %s", part.number, reason)
 
     def drop_partition(self, number: int) -> PartitionLog | None:
-        """Forget a partition and its streams (another worker owns it now)."""
+        """Forget a partition and its streams (another worker owns it now; the repository
+        above forgets their states too)."""
         part = self.partitions.pop(number, None)
-        for stream in [s for s, entry in self.streams.items() if entry.partition == number]:
-            del self.streams[stream]
+        for stream in [s for s, kept in self.kept.items() if kept.partition == number]:
+            del self.kept[stream]
         for stream in [s for s in self.due if partition_for(s, self.count) == number]:
             del self.due[stream]
-        for cid in [cid for cid, snap in self.durable.items()
-                    if partition_for(snap.stream, self.count) == number]:
-            del self.durable[cid]
+        for key in [k for k, (stream, _, _) in self.durable.items()
+                    if partition_for(stream, self.count) == number]:
+            del self.durable[key]
         return part
 
     def close(self) -> None:
@@ -431,9 +481,10 @@ class KafkaLog:
             self._reader = None
 
     def reset(self) -> None:
-        """Forget everything but the local cache: the partitions are to be loaded again."""
+        """Forget everything but the local cache: the partitions are to be loaded again (and
+        the repository above forgets its states)."""
         self.partitions.clear()
-        self.streams.clear()
+        self.kept.clear()
         self.recent.clear()
         self.flights.clear()
         self.flying.clear()
@@ -441,6 +492,7 @@ class KafkaLog:
         self.due.clear()
         self.snapping.clear()
         self.broken = None
+        self._parsed = None
 
     def _part(self, stream: str) -> PartitionLog:
         number = partition_for(stream, self.count)
@@ -450,64 +502,56 @@ class KafkaLog:
         return part
 
     # --- streams --------------------------------------------------------------------------------
-    def _stream(self, stream: str) -> Stream:
-        entry = self.streams.get(stream)
-        if entry is not None:
-            self.streams.move_to_end(stream)
-            return entry
-        entry = self._load(stream, self._part(stream))
-        self._evict(room=1)  # before it comes in: the entry given back stays in the cache
-        self.streams[stream] = entry
-        self._due(entry, stream)  # folded from the log, its snapshot unusable: a new one is due
-        return entry
+    def _kept(self, stream: str) -> Kept:
+        kept = self.kept.get(stream)
+        if kept is not None:
+            self.kept.move_to_end(stream)
+            return kept
+        kept = self._read_kept(stream, self._part(stream))
+        self._evict(room=1)  # before it comes in: the one given back stays in memory
+        self.kept[stream] = kept
+        return kept
 
-    def _load(self, stream: str, part: PartitionLog,
-              tail: Sequence[tuple[int, e.Event]] = ()) -> Stream:
-        """The stream from its snapshot and the events after it (`tail`), or from all its
-        events when its snapshot is of another format, does not decode, or holds an event of a
-        pending command (a snapshot is never written before its commands are committed: that
-        would be a bug, and the log is the truth)."""
+    def _read_kept(self, stream: str, part: PartitionLog) -> Kept:
+        """A stream as its latest snapshot says, or from all its events when that snapshot
+        cannot be read, or holds an event of a pending command (a snapshot is never written
+        before its commands are committed: that would be a bug, and the log is the truth)."""
         raw = self.cache.snapshot(stream)
-        snapshot = decode_snapshot(raw) if raw is not None else None
+        if raw is None:
+            return Kept(part.number)
+        try:
+            data = json.loads(raw)
+            head = read_header(data)
+        except Exception:
+            return self._from_log(stream, part)
         pending = part.pending_seq(stream)
-        if snapshot is not None and pending is not None and snapshot.version >= pending:
+        if pending is not None and head.version >= pending:
             log.error("the snapshot of %s holds an uncommitted command's event: ignored", stream)
-            snapshot = None
-        if raw is not None and snapshot is None:  # the stream folded from all its events
-            pending_ids = set(part.pending)
-            tail = [(p, ev) for p, ev in self._scan_stream(stream, part.number)
-                    if ev.command_id not in pending_ids]
-            entry = Stream(part.number, None, {})
-            self.loaded["folded"] += 1
-        elif snapshot is not None:
-            entry = Stream(part.number, snapshot.state, snapshot.commands, snapshot.version)
-            self.loaded["snapshots"] += 1
-        else:
-            entry = Stream(part.number, None, {})
-        self._fold_onto(entry, stream, tail)
-        return entry
+            return self._from_log(stream, part)
+        self._parsed = (stream, data)  # the repository asks for its state next
+        return Kept(part.number, head.version, head.covers, head.directory, [], head.commands)
 
-    @staticmethod
-    def _fold_onto(entry: Stream, stream: str, events: Sequence[tuple[int, e.Event]]) -> None:
-        """Fold events onto a stream in seq order, leaving out those it holds already (copies
-        of an event written twice, events a snapshot covers)."""
-        state, commands = entry.state, dict(entry.commands)
-        for position, event in sorted(events, key=lambda pe: pe[1].seq):
-            version = state.version if state is not None else 0
-            if event.seq <= version:
-                continue
-            if event.seq != version + 1:
-                raise Gap(f"{stream}: seq {event.seq} follows {version} (an event is missing)")
-            state = evolve(state, event)
-            known = commands.get(event.command_id)
-            commands[event.command_id] = Logged(
-                (*(known.positions if known else ()), position),
-                known.sender if known else c.actor_key(event.actor), None)
-        entry.state, entry.commands = state, commands
+    def _from_log(self, stream: str, part: PartitionLog) -> Kept:
+        """A stream read from its partition from the beginning (a rare path: a snapshot that
+        cannot be used); a snapshot of it is due."""
+        kept = Kept(part.number)
+        kept.extend(stream, [(p, ev) for p, ev in self._scan_stream(stream, part.number)
+                             if not part.is_pending(ev)])
+        self.loaded["folded"] += 1
+        self._due_now(stream, kept)
+        return kept
+
+    def _due_now(self, stream: str, kept: Kept) -> None:
+        """A snapshot of a stream read from the log (committed events only: those of pending
+        commands are kept apart) is due, unless one is already."""
+        if stream in self.due or kept.clean:
+            return
+        position = kept.tail[-1].position
+        assert position is not None, "read from the log"
+        self.due[stream] = _Due(time.monotonic(), kept.version, split_position(position)[1])
 
     def _scan_stream(self, stream: str, number: int) -> list[tuple[int, e.Event]]:
-        """A stream's events from the beginning of its partition (a rare path: a snapshot that
-        cannot be used)."""
+        """A stream's events from the beginning of its partition."""
         key = stream.encode()
         return [(position_of(number, r.offset), load_event(r.value)) for r in scan(
             self.reader, TopicPartition(self.topics.events, number), None) if r.key == key]
@@ -520,95 +564,121 @@ class KafkaLog:
 
     def _evict(self, room: int = 0) -> None:
         """Keep at most `cache_size - room` streams, the least recently used out first; a
-        stream newer than its acked snapshot stays (moved to the back, looked at again
+        stream with events after its acked snapshot stays (moved to the back, looked at again
         later)."""
-        excess = len(self.streams) - self.cache_size + room
+        excess = len(self.kept) - self.cache_size + room
         looked = 0
-        while excess > 0 and looked < len(self.streams):
-            stream, entry = next(iter(self.streams.items()))
+        while excess > 0 and looked < len(self.kept):
+            stream, kept = next(iter(self.kept.items()))
             looked += 1
-            if entry.clean:
-                del self.streams[stream]
+            if kept.clean:
+                del self.kept[stream]
                 excess -= 1
             else:
-                self.streams.move_to_end(stream)
+                self.kept.move_to_end(stream)
 
     # --- the port -----------------------------------------------------------------------------
     def _usable(self) -> None:
         if self.broken:
             raise RuntimeError(f"the log is to be loaded again: {self.broken}")
 
-    def state(self, stream: str) -> State:
+    def snapshot(self, stream: str) -> State:
+        """The state of the stream's latest acked snapshot, when it is of this format (else a
+        snapshot in this format is due, and the stream is read from the log)."""
         self._usable()
-        return self._stream(stream).state
+        kept = self._kept(stream)
+        if not kept.snapped:
+            return None
+        parsed, self._parsed = self._parsed, None
+        if parsed is not None and parsed[0] == stream:
+            snapshot = decode_snapshot(parsed[1])
+        else:
+            raw = self.cache.snapshot(stream)
+            snapshot = decode_snapshot(raw) if raw is not None else None
+        if snapshot is None or snapshot.version != kept.snapped:
+            self.loaded["folded"] += 1
+            kept.stale = True
+            if stream not in self.due:  # one of this format, then
+                self.due[stream] = _Due(time.monotonic(), kept.snapped, kept.covers)
+            return None
+        self.loaded["snapshots"] += 1
+        return snapshot.state
 
     def load(self, stream: str, after_seq: int = 0) -> list[e.Event]:
-        found = sorted(self._scan_stream(stream, partition_for(stream, self.count)),
-                       key=lambda pe: pe[1].seq)
-        seen: set[int] = set()
-        ordered = []
-        for _, event in found:
-            if event.seq > after_seq and event.seq not in seen:
-                seen.add(event.seq)
-                ordered.append(event)
-        return ordered
+        """The events after `after_seq`: from the stream's tail when its latest snapshot holds
+        every event up to there; else (a rare path) read from the partition."""
+        self._usable()
+        kept = self._kept(stream)
+        if after_seq >= kept.snapped:
+            return [t.event for t in kept.tail if t.event.seq > after_seq]
+        part = self._part(stream)
+        found: dict[int, e.Event] = {}
+        for _, event in self._scan_stream(stream, part.number):
+            if event.seq > after_seq and not part.is_pending(event):
+                found.setdefault(event.seq, event)
+        for t in kept.tail:
+            found.setdefault(t.event.seq, t.event)
+        return [found[seq] for seq in sorted(found)]
 
-    def append(self, command: c.Command, expected_version: int,
+    def append(self, record: CommandRecord, expected_version: int,
                events: Sequence[e.Event]) -> _Sent:
         assert self._batch is not None, "appends happen inside a batch"
-        part = self._part(command.stream)
-        entry = self._stream(command.stream)
-        if entry.version != expected_version:
-            raise ConcurrencyError(f"{command.stream} is not at {expected_version}")
-        cid = command.command_id or ""
-        logged = part.take_back(cid)
-        if logged and [ev.event_id for _, ev in logged] != [
-                ev.event_id for ev in events][:len(logged)]:
+        self._usable()
+        part = self._part(record.stream)
+        kept = self._kept(record.stream)
+        if kept.version != expected_version:
+            raise ConcurrencyError(f"{record.stream} is at {kept.version}, "
+                                   f"not {expected_version}")
+        key = (record.sender, record.command_id)
+        logged = part.take_back(key)
+        if logged and [(ev.seq, ev.type) for _, ev in logged] != [
+                (ev.seq, ev.type) for ev in events][:len(logged)]:
             new: Sequence[e.Event] = []  # decided otherwise now: what the log holds stands
         else:
             new = events[len(logged):]
-        sent = []
+        sent, tails = [], []
+        for position, event in logged:
+            kept.tail.append(Tail(position, event))
         for event in new:
             raw = encode_event(event)
-            sent.append((self.producer.send(self.topics.events, key=command.stream.encode(),
+            sent.append((self.producer.send(self.topics.events, key=record.stream.encode(),
                                             value=raw, partition=part.number), event, raw))
-        state = entry.state
-        for event in [*(ev for _, ev in logged), *new]:
-            state = evolve(state, event)
-        entry.state = state
-        appended = _Sent(command, part.number, logged, sent, state)
+            tails.append(Tail(None, event))
+        kept.tail.extend(tails)
+        appended = _Sent(record, part.number, logged, sent, tails)
         self._batch.sent.append(appended)
-        self.flying[cid] = appended
+        self.flying[key] = appended
         return appended
 
-    def record_rejection(self, command: c.Command, rejection: Rejection) -> None:
+    def refuse(self, record: CommandRecord, rejection: Rejection) -> None:
         assert self._batch is not None, "refusals are recorded inside a batch"
-        self._batch.refused.append(Outcome(command.command_id or "", rejection=rejection,
-                                           sender=c.sender_of(command),
-                                           fingerprint=c.fingerprint(command)))
+        self._batch.refused.append(Outcome(record.command_id, rejection=rejection,
+                                           sender=record.sender,
+                                           fingerprint=record.fingerprint))
 
-    def outcome(self, command_id: str, stream: str | None = None) -> Outcome | None:
+    def outcome(self, sender: str, command_id: str, stream: str | None = None
+                ) -> Outcome | None:
         self._usable()
-        if (flying := self.flying.get(command_id)) is not None:
-            return Outcome(command_id, sender=c.sender_of(flying.command),
-                           fingerprint=c.fingerprint(flying.command), in_flight=True)
-        if (known := self.recent.get(command_id)) is not None:
+        key = (sender, command_id)
+        if (flying := self.flying.get(key)) is not None:
+            return Outcome(command_id, sender=sender, fingerprint=flying.record.fingerprint,
+                           in_flight=True)
+        if (known := self.recent.get(key)) is not None:
             return known
-        parts = ([self.partitions.get(partition_for(stream, self.count))] if stream is not None
+        number = partition_for(stream, self.count) if stream is not None else None
+        parts = ([self.partitions.get(number)] if number is not None
                  else list(self.partitions.values()))
         for part in parts:
-            if part is not None and (logged := part.pending.get(command_id)) is not None:
+            if part is not None and (logged := part.pending.get(key)) is not None:
                 return Outcome(command_id, events=[Stored(p, ev) for p, ev in logged],
-                               sender=c.actor_key(logged[0][1].actor), unfinished=True)
+                               sender=sender, unfinished=True)
         if stream is None or parts[0] is None:
             return None
-        record = self._stream(stream).commands.get(command_id)
-        if record is None:
+        found = self._kept(stream).commands.get(key)
+        if found is None:
             return None
-        found = self._fetch(record.positions)  # decided long ago: answered from the log
-        outcome = Outcome(command_id, events=found,
-                          sender=record.sender or c.actor_key(found[0].event.actor),
-                          fingerprint=record.fingerprint)
+        outcome = Outcome(command_id, events=self._fetch(found.positions), sender=sender,
+                          fingerprint=found.fingerprint)  # decided long ago: from the log
         self._remember(outcome)
         return outcome
 
@@ -622,29 +692,40 @@ class KafkaLog:
         return found
 
     def _remember(self, outcome: Outcome) -> None:
-        self.recent[outcome.command_id] = outcome
-        self.recent.move_to_end(outcome.command_id)
+        key = (outcome.sender or "", outcome.command_id)
+        self.recent[key] = outcome
+        self.recent.move_to_end(key)
         while len(self.recent) > RECENT:
             self.recent.popitem(last=False)
 
     def read(self, after: int = -1, limit: int = 10_000) -> list[Stored]:
+        """At most `limit` events after a position, in the order of positions: partition by
+        partition, each in offset order."""
         scanner = self.scanner()
+        found: list[Stored] = []
         try:
-            found = []
             for tp in partitions_of(scanner, self.topics.events):
-                for record in scan(scanner, tp, None):
-                    position = position_of(record.partition, record.offset)
-                    if position > after:
-                        found.append(Stored(position, load_event(record.value), record.value))
+                start = 0
+                if after >= 0:
+                    number, offset = split_position(after)
+                    if tp.partition < number:
+                        continue
+                    start = offset + 1 if tp.partition == number else 0
+                for record in scan(scanner, tp, start):
+                    found.append(Stored(position_of(record.partition, record.offset),
+                                        load_event(record.value), record.value))
+                    if len(found) >= limit:
+                        return found
         finally:
             scanner.close()
-        return sorted(found, key=lambda s: s.position)[:limit]
+        return found
 
     @contextmanager
-    def batch(self, command_ids: Sequence[str] = ()) -> Iterator[_Flight]:
-        """Appends are sent as they are made and the states move on at once; the batch is
-        durable when `wait` on what this gives returns (every send acked, and every batch handed
-        over before it). A batch that fails while it is decided leaves the log `broken`."""
+    def batch(self, keys: Sequence[CommandKey] = ()) -> Iterator[_Flight]:
+        """Appends are sent as they are made and join their streams' tails at once; the batch
+        is durable when `wait` on what this gives returns (every send acked, and every batch
+        handed over before it). A batch that fails while it is decided leaves the log
+        `broken`."""
         self._usable()
         flight = self._batch = _Flight(self)
         try:
@@ -678,65 +759,78 @@ class KafkaLog:
                 self._remember(refused)
 
     def _landed(self, sent: _Sent, stored: list[Stored]) -> None:
-        command, cid = sent.command, sent.command.command_id or ""
-        del self.flying[cid]
-        sender, fingerprint = c.sender_of(command), c.fingerprint(command)
-        self._remember(Outcome(cid, events=stored, sender=sender, fingerprint=fingerprint))
+        record = sent.record
+        key = (record.sender, record.command_id)
+        del self.flying[key]
+        self._remember(Outcome(record.command_id, events=stored, sender=record.sender,
+                               fingerprint=record.fingerprint))
         if not stored:
             return
-        entry, part = self.streams[command.stream], self.partitions[sent.partition]
-        entry.commands = {**entry.commands, cid: Logged(
-            tuple(s.position for s in stored), sender, fingerprint)}
+        for tail, landed in zip(sent.tails, stored[len(sent.logged):]):
+            tail.position = landed.position
+        kept, part = self.kept[record.stream], self.partitions[sent.partition]
+        kept.commands[key] = Logged(tuple(s.position for s in stored), record.fingerprint)
         new = [split_position(s.position)[1] for s in stored[len(sent.logged):]]
         if new:
-            part.uncovered.setdefault(command.stream, new[0])
+            part.uncovered.setdefault(record.stream, new[0])
             part.head = max(part.head, new[-1] + 1)
-        covers = split_position(stored[-1].position)[1]
-        if sent.after is not None:
-            self.durable[cid] = Snapshot(command.stream, sent.after.version, covers, sent.after,
-                                         entry.commands)
+        self.durable[key] = (record.stream, stored[-1].event.seq,
+                             split_position(stored[-1].position)[1])
 
     # --- snapshots ------------------------------------------------------------------------------
-    def committed(self, command_ids: Sequence[str]) -> None:
-        """These commands are committed (in this order): a snapshot of their streams after them
-        is due."""
+    def committed(self, keys: Sequence[CommandKey]) -> None:
+        """These commands (sender, command id) are committed, in this order: a snapshot of
+        their streams after them is due."""
         now = time.monotonic()
-        for cid in command_ids:
-            snapshot = self.durable.pop(cid, None)
-            if snapshot is not None:
-                since = self.due[snapshot.stream][0] if snapshot.stream in self.due else now
-                self.due[snapshot.stream] = (since, snapshot)
+        for key in keys:
+            found = self.durable.pop(key, None)
+            if found is not None:
+                stream, version, covers = found
+                since = self.due[stream].since if stream in self.due else now
+                self.due[stream] = _Due(since, version, covers)
 
-    def _due(self, entry: Stream, stream: str) -> None:
-        """A snapshot of a stream just loaded (from committed events only: those of pending
-        commands are kept apart) is due, unless it is one already."""
-        if entry.clean or entry.state is None:
-            return
-        last = max((p for logged in entry.commands.values() for p in logged.positions),
-                   default=0)
-        snapshot = Snapshot(stream, entry.version, split_position(last)[1], entry.state,
-                            entry.commands)
-        self.due[stream] = (time.monotonic(), snapshot)
-
-    def write_snapshots(self, force: bool = False) -> int:
+    def write_snapshots(self, state_at: Callable[[str, int], State], force: bool = False) -> int:
         """Send the snapshots due for `snapshot_delay_s` (all of them when forced, and the
-        oldest beyond DUE_MAX); returns how many were sent."""
+        oldest beyond DUE_MAX), of the states `state_at` (the repository's) gives at their
+        versions; returns how many were sent."""
         now = time.monotonic()
-        ready = [stream for stream, (since, _) in self.due.items()
-                 if force or now - since >= self.snapshot_delay_s]
+        ready = [stream for stream, due in self.due.items()
+                 if force or now - due.since >= self.snapshot_delay_s]
         if len(self.due) - len(ready) > DUE_MAX:
             ready = list(self.due)[:len(self.due) - DUE_MAX] + ready
+        sent = 0
         for stream in dict.fromkeys(ready):
-            _, snapshot = self.due.pop(stream)
+            due = self.due.pop(stream)
+            kept = self.kept.get(stream)
+            if kept is None or (kept.snapped >= due.version and not kept.stale):
+                continue  # an acked snapshot holds it already (a stream out of memory is clean)
+            snapshot = self._snapshot_of(stream, kept, due, state_at(stream, due.version))
+            if snapshot is None:
+                continue
             raw = encode_snapshot(snapshot)
             future = self.producer.send(self.topics.snapshots, key=stream.encode(), value=raw,
                                         partition=partition_for(stream, self.count))
             self.snapping.append((future, snapshot, raw))
-        return len(ready)
+            sent += 1
+        return sent
+
+    @staticmethod
+    def _snapshot_of(stream: str, kept: Kept, due: _Due, state: State) -> Snapshot | None:
+        """The snapshot of `state` at the due version: the commands and directory entries of
+        the events up to it."""
+        if state is None:
+            return None
+        directory = dict(kept.directory)
+        for tail in kept.tail:
+            if tail.event.seq <= due.version:
+                directory.update(as_pairs(directory_entries(tail.event)))
+        commands = {key: logged for key, logged in kept.commands.items()
+                    if all(split_position(p)[1] <= due.covers for p in logged.positions)}
+        return Snapshot(stream, due.version, due.covers, state, commands, directory)
 
     def settle_snapshots(self) -> None:
-        """Take in the snapshots acked so far: into the local cache, and off the partitions'
-        uncovered streams (raises if one failed)."""
+        """Take in the snapshots acked so far: into the local cache, off their streams' tails,
+        and off the partitions' uncovered streams (raises if one failed)."""
         acked = []
         while self.snapping and self.snapping[0][0].is_done:
             future, snapshot, raw = self.snapping.popleft()
@@ -746,13 +840,15 @@ class KafkaLog:
             return
         self.cache.write([(s.stream, s.version, raw) for s, raw in acked])
         for snapshot, _ in acked:
-            entry = self.streams.get(snapshot.stream)
-            if entry is not None:
-                entry.snapped = max(entry.snapped, snapshot.version)
+            kept = self.kept.get(snapshot.stream)
+            if kept is not None and snapshot.version >= kept.snapped:
+                kept.snapped, kept.covers, kept.stale = snapshot.version, snapshot.covers, False
+                kept.directory = dict(snapshot.directory)
+                kept.tail = [t for t in kept.tail if t.event.seq > snapshot.version]
             part = self.partitions.get(partition_for(snapshot.stream, self.count))
             if part is None or snapshot.stream not in part.uncovered:
                 continue
-            if (entry is None or entry.clean) and snapshot.stream not in part.pending_streams:
+            if (kept is None or kept.clean) and snapshot.stream not in part.pending_streams:
                 del part.uncovered[snapshot.stream]
             else:  # newer events than the snapshot's: they come after what it covers
                 part.uncovered[snapshot.stream] = max(part.uncovered[snapshot.stream],

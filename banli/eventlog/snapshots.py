@@ -3,10 +3,11 @@ Kafka keeps the latest snapshot of each) and the handling worker's local cache k
 
 A snapshot holds a stream's state at a version; `covers`, an offset of the stream's partition of
 `banli.events` such that every event of the stream at or before it is folded in; the commands
-whose events the stream holds (so that a command sent again is answered from its record, not
-decided again); and the directory entries the stream sets (its natural key and status, or a
-bureau's name, a filer's entries), which the directory reads without decoding the state. A worker writes one only
-once the events it covers are acked and the commands behind them committed.
+whose events the stream holds, by sender and command id (so that a command sent again is
+answered from its record, not decided again); and the directory entries the stream's events set
+(banli.domain.directory: its natural key and status, a bureau's names, a filer's entries), which
+the directory reads without decoding the state. A worker writes one only once the events it
+covers are acked and the commands behind them committed.
 
 `format` names the state's schema: FORMAT_VERSION, bumped by hand when what `evolve` computes
 changes, and a fingerprint of the state models' JSON schema, so that a change of their fields
@@ -19,10 +20,9 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
-from ..domain import commands as c
-from ..domain.proposal import Bureau, Proposal, RegisteredFiler, State
+from ..domain.proposal import Bureau, Proposal, RegisteredFiler
 
 FORMAT_VERSION = 1
 
@@ -35,12 +35,14 @@ def snapshot_format() -> str:
 
 
 class Logged(NamedTuple):
-    """A command whose events a stream holds: their positions, whose command id it is, and what
-    was asked (None for a command taken from the log without it)."""
+    """A command whose events a stream holds (its sender and id are its key): their positions,
+    and what was asked (None for a command taken from the log without it)."""
 
     positions: tuple[int, ...]
-    sender: str | None
     fingerprint: str | None
+
+
+CommandKey = tuple[str, str]  # (sender, command id)
 
 
 @dataclass(frozen=True)
@@ -49,36 +51,17 @@ class Snapshot:
     version: int
     covers: int
     state: Proposal | Bureau | RegisteredFiler
-    commands: Mapping[str, Logged]
+    commands: Mapping[CommandKey, Logged]
+    directory: Mapping[str, str]  # banli.domain.directory.as_pairs of the events it holds
 
 
-def directory_of(state: State) -> dict[str, str]:
-    """The directory entries a stream's state sets (banli.eventlog.kafka_log.directory_entries
-    gives the same from its events)."""
-    match state:
-        case RegisteredFiler():
-            return filer_entries(state.id, state.name, state.affiliation, state.account)
-        case Proposal():
-            key = c.natural_key(state.level, state.kind, state.year, state.number)
-            return {f"key:{key}": state.id, f"status:{state.id}": state.status}
-        case Bureau():
-            return {f"bureau:{state.id}": state.name, f"bureau_en:{state.id}": state.name_en}
-    return {}
+class Header(NamedTuple):
+    """What a snapshot says besides its state."""
 
-
-def filer_entries(filer: str, name: str, affiliation: str, account: str) -> dict[str, str]:
-    """A registered filer's directory entries: its name by its id, its id under its name and
-    affiliation (filers_named reads them by that prefix), its id by its account."""
-    found = {f"filer:{filer}": name, f"{named_prefix(name, affiliation)}{filer}": filer}
-    if account:
-        found[f"account:{account}"] = filer
-    return found
-
-
-def named_prefix(name: str, affiliation: str) -> str:
-    """The prefix of the entries of the filers registered under a name and an affiliation
-    (JSON: no name or affiliation can run into the other)."""
-    return f"filer_name:{json.dumps([name, affiliation], ensure_ascii=False)}:"
+    version: int
+    covers: int
+    directory: dict[str, str]
+    commands: dict[CommandKey, Logged]
 
 
 # What a snapshot's `kind` says its state is.
@@ -91,29 +74,44 @@ def encode_snapshot(snapshot: Snapshot) -> bytes:
     """One encode of the state (pydantic's own JSON), wrapped."""
     head = json.dumps({
         "format": snapshot_format(), "stream": snapshot.stream, "version": snapshot.version,
-        "covers": snapshot.covers, "directory": directory_of(snapshot.state),
-        "commands": {cid: [list(logged.positions), logged.sender, logged.fingerprint]
-                     for cid, logged in snapshot.commands.items()},
+        "covers": snapshot.covers, "directory": dict(snapshot.directory),
+        "commands": [[sender, cid, list(logged.positions), logged.fingerprint]
+                     for (sender, cid), logged in snapshot.commands.items()],
         "kind": KINDS[type(snapshot.state)],
     }, ensure_ascii=False, separators=(",", ":"))
     return f'{head[:-1]},"state":'.encode() + snapshot.state.model_dump_json().encode() + b"}"
 
 
-def decode_snapshot(raw: bytes) -> Snapshot | None:
-    """The snapshot, or None when it is of another format or does not decode."""
+def decode_snapshot(raw: bytes | dict[str, Any]) -> Snapshot | None:
+    """The snapshot (from its bytes, or as `json.loads` gave them), or None when it is of
+    another format or does not decode."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw) if isinstance(raw, bytes) else raw
         if data.get("format") != snapshot_format():
             return None
         model = MODELS[data["kind"]]
         state = model.model_validate(data["state"])
-        commands = {cid: Logged(tuple(positions), sender, fingerprint)
-                    for cid, (positions, sender, fingerprint) in data["commands"].items()}
-        snapshot = Snapshot(data["stream"], int(data["version"]), int(data["covers"]), state,
-                            commands)
+        head = read_header(data)
+        snapshot = Snapshot(data["stream"], head.version, head.covers, state, head.commands,
+                            head.directory)
     except Exception:
         return None
     return snapshot if snapshot.state.version == snapshot.version else None
+
+
+def read_header(data: dict[str, Any]) -> Header:
+    """A snapshot's header (as `json.loads` gave it), whatever its format; raises on garbage.
+    Its commands are a list of [sender, id, positions, fingerprint], or (written before ids were
+    scoped to their sender) a mapping of id to [positions, sender, fingerprint]."""
+    found = data["commands"]
+    if isinstance(found, dict):
+        commands = {(sender or "", cid): Logged(tuple(positions), fingerprint)
+                    for cid, (positions, sender, fingerprint) in found.items()}
+    else:
+        commands = {(sender, cid): Logged(tuple(positions), fingerprint)
+                    for sender, cid, positions, fingerprint in found}
+    directory = {str(k): str(v) for k, v in data.get("directory", {}).items()}
+    return Header(int(data["version"]), int(data["covers"]), directory, commands)
 
 
 def header(raw: bytes) -> tuple[int, dict[str, str]]:

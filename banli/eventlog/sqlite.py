@@ -1,33 +1,37 @@
 """The embedded event store: SQLite in WAL mode.
 
 - `events`: every event once, unique (stream, seq) and unique event_id, with a global position
-  (the row id) that readers follow.
-- `commands`: every decided command's outcome, so a command sent again (a retry, a re-imported
-  file) is answered from its record instead of being decided twice.
-- `bureaus`, `proposal_keys`, `proposal_status`, `filers`: the directory decisions consult,
-  updated in the same transaction as the events that change it; `proposal_filers`, each
-  proposal's filers by name and (where linked) id, which the filer registry's import reads.
+  (the row id) that readers follow. The unique (stream, seq) is the check of the expected
+  version: an append after a stale version collides with the event that moved the stream.
+- `commands`: every decided command's outcome by (sender, command id), so a command sent again
+  (a retry, a re-imported file) is answered from its record instead of being decided twice.
+- `bureaus`, `proposal_keys`, `proposal_status`, `filers`: the directory decisions consult
+  (banli.domain.directory's entries), updated in the same transaction as the events that set
+  them; `proposal_filers`, each proposal's filers by name and (where linked) id, which the
+  filer registry's import reads.
 
-An append is one transaction at an expected version: the events, the command's outcome and the
-directory rows commit together or not at all.
+An append is one transaction (a savepoint of a batch's): the events, the command's outcome and
+the directory rows commit together or not at all. Only storage: states are folded and cached,
+and ids checked against their sender and fingerprint, by the repository
+(banli.eventlog.repository).
 """
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ..domain import commands as c
 from ..domain import events as e
+from ..domain.directory import Enrolled, Keyed, Registered, Stated, directory_entries
+from ..domain.envelope import event_sender
+from ..domain.proposal import State
 from ..domain.registry import load_event
-from ..domain.proposal import State, fold
 from ..domain.rejections import Rejection
-from . import Appended, ConcurrencyError, Durable, Outcome, Stored, stored_of
+from . import Appended, CommandRecord, ConcurrencyError, Durable, Outcome, Stored, stored_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -43,12 +47,13 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (stream, seq)
 );
 CREATE TABLE IF NOT EXISTS commands (
-    command_id  TEXT PRIMARY KEY,
+    sender      TEXT NOT NULL,        -- whose id it is ('': unknown, recorded before senders were)
+    command_id  TEXT NOT NULL,
     stream      TEXT NOT NULL,
     accepted    INTEGER NOT NULL,
     outcome     TEXT NOT NULL,        -- event ids (accepted) or the rejection (refused)
-    sender      TEXT,                 -- whose id it is (NULL: recorded before senders were kept)
-    fingerprint TEXT                  -- what was asked (banli.domain.commands.fingerprint)
+    fingerprint TEXT,                 -- what was asked (banli.domain.commands.fingerprint)
+    PRIMARY KEY (sender, command_id)
 );
 CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
@@ -69,15 +74,15 @@ CREATE INDEX proposal_filers_by_name ON proposal_filers (name, affiliation);
 CREATE INDEX proposal_filers_by_filer ON proposal_filers (filer);
 """
 
+_COMMAND_COLUMNS = "sender, command_id, stream, accepted, outcome, fingerprint"
+
 
 @dataclass
 class _BatchView:
     """What a batch (one transaction holding the write lock) knows without asking again: the
-    command ids that may have an outcome on record (None: ask for each), and the streams whose
-    cached state is the log's."""
+    (sender, command id) keys that may have an outcome on record (None: ask for each)."""
 
-    maybe_recorded: set[str] | None
-    current: set[str] = field(default_factory=set)
+    maybe_recorded: set[tuple[str, str]] | None
 
 
 class Connections:
@@ -112,27 +117,22 @@ class Connections:
 
 
 class SqliteEventStore:
-    """Thread-safe: one connection per thread, writes serialised by SQLite's write lock. Keeps a
-    cache of streams' states (brought up to the log's version when asked: another process may
-    have written), and is the directory decisions read (the same transaction writes both)."""
+    """Thread-safe: one connection per thread, writes serialised by SQLite's write lock (which a
+    batch holds from its start). Also the directory decisions read (the same transaction writes
+    both)."""
 
+    sole_writer = False  # other processes may write the same file (`banli import` beside serve)
     arbitrated = False  # one writer at a time: the unique natural key settles any race
 
-    def __init__(self, path: Path | str, cache_size: int = 10_000):
+    def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()  # the batch a thread is in
         self._connections = Connections(self.path)
-        self._cache: OrderedDict[str, State] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self.cache_size = cache_size
         with self._connections.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
-            for column in ("sender", "fingerprint"):  # a store made before they were kept
-                if column not in columns:
-                    db.execute(f"ALTER TABLE commands ADD COLUMN {column} TEXT")
+            _scope_commands(db)
             self._proposal_filers(db)
 
     def _proposal_filers(self, db: sqlite3.Connection) -> None:
@@ -163,51 +163,28 @@ class SqliteEventStore:
     def close(self) -> None:
         self._connections.close()
 
-    # --- states ------------------------------------------------------------------------------
-    def state(self, stream: str) -> State:
-        """The stream's current state: the cached one, brought up to the log's version (which a
-        batch, holding the write lock, need not ask again once it has)."""
-        with self._cache_lock:
-            state = self._cache.get(stream)
+    def _view(self) -> _BatchView | None:
         view: _BatchView | None = getattr(self._local, "batch", None)
-        if view is not None and state is not None and stream in view.current:
-            return state
-        version = state.version if state is not None else 0
-        if self.version(stream) != version:
-            state = fold(self.load(stream, version), state)
-            self._remember(stream, state)
-        if view is not None:
-            view.current.add(stream)
-        return state
-
-    def _remember(self, stream: str, state: State) -> None:
-        with self._cache_lock:
-            self._cache[stream] = state
-            self._cache.move_to_end(stream)
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        return view
 
     # --- writing -----------------------------------------------------------------------------
-    def append(self, command: c.Command, expected_version: int,
+    def append(self, record: CommandRecord, expected_version: int,
                events: Sequence[e.Event]) -> Appended:
         """Append a command's events after `expected_version` of its stream, with its outcome
         and the directory changes, in one transaction (a savepoint of a batch's). Raises
-        ConcurrencyError when the stream moved on, or when another writer took what a unique
-        key guards (the command id, a natural key) meanwhile."""
+        ConcurrencyError when the stream moved on (its next seq is taken), or when another
+        writer took what a unique key guards (the command's key, a natural key) meanwhile."""
+        if events and events[0].seq != expected_version + 1:
+            raise ValueError(f"{record.stream}: events from seq {events[0].seq} do not follow "
+                             f"version {expected_version}")
         db = self.db
-        view: _BatchView | None = getattr(self._local, "batch", None)
-        with self._cache_lock:
-            before = self._cache.get(command.stream)
-        at = before.version if before is not None else 0
+        view = self._view()
         db.execute("SAVEPOINT append" if view is not None else "BEGIN IMMEDIATE")
         try:
-            if view is None or command.stream not in view.current or at != expected_version:
-                # A batch holds the write lock: a stream it found current stays at the version
-                # its cached state has (its own appends move both), so it need not ask.
-                at = db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
-                                (command.stream,)).fetchone()[0]
-            if at != expected_version:
-                raise ConcurrencyError(f"{command.stream} is at {at}, not {expected_version}")
+            if not events:  # nothing collides: ask
+                at = self.version(record.stream)
+                if at != expected_version:
+                    raise ConcurrencyError(f"{record.stream} is at {at}, not {expected_version}")
             positions: list[int] = []
             for event in events:
                 cur = db.execute(
@@ -218,84 +195,68 @@ class SqliteEventStore:
                      event.model_dump_json()))
                 positions.append(cur.lastrowid or 0)  # an INSERT always sets it
                 self._observe(db, event)
-            db.execute("INSERT INTO commands VALUES (?, ?, 1, ?, ?, ?)",
-                       (command.command_id, command.stream,
-                        json.dumps([ev.event_id for ev in events]), c.sender_of(command),
-                        c.fingerprint(command)))
+            db.execute(f"INSERT INTO commands ({_COMMAND_COLUMNS}) VALUES (?, ?, ?, 1, ?, ?)",
+                       (record.sender, record.command_id, record.stream,
+                        json.dumps([ev.event_id for ev in events]), record.fingerprint))
             db.execute("RELEASE append" if view is not None else "COMMIT")
         except BaseException as exc:
             if view is not None:
                 db.execute("ROLLBACK TO append")
                 db.execute("RELEASE append")
-                view.current.discard(command.stream)
             else:
                 db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.IntegrityError):
-                raise ConcurrencyError(f"{command.stream}: {exc}") from None
+                raise ConcurrencyError(f"{record.stream}: {exc}") from None
             raise
-        with self._cache_lock:
-            before = self._cache.get(command.stream)
-        if (before.version if before is not None else 0) == expected_version:
-            self._remember(command.stream, fold(events, before))
-        elif view is not None:
-            view.current.discard(command.stream)  # the cache missed these events: ask again
         if view is not None and view.maybe_recorded is not None:
-            view.maybe_recorded.add(command.command_id or "")
+            view.maybe_recorded.add((record.sender, record.command_id))
         return Appended(positions, events)
 
     @contextmanager
-    def batch(self, command_ids: Sequence[str] = ()) -> Iterator[Durable]:
+    def batch(self, keys: Sequence[tuple[str, str]] = ()) -> Iterator[Durable]:
         """One transaction around many appends (bulk imports): all of them are committed
         together when it exits (durable then), or none. Appends inside are savepoints. It holds
-        SQLite's write lock from its
-        start, so no other writer can record a command or move a stream meanwhile: what it read
-        once stays true but for its own writes, which saves two queries per command (told the
-        batch's command ids, it asks for their outcomes once)."""
+        SQLite's write lock from its start, so no other writer can record a command or move a
+        stream meanwhile; told the batch's command keys, it asks for their outcomes once."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        self._local.batch = _BatchView(self.recorded_among(command_ids) if command_ids
-                                       else None)
+        self._local.batch = _BatchView(self.recorded_among(keys) if keys else None)
         try:
             yield Durable()
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
-            with self._cache_lock:
-                self._cache.clear()  # it may hold states of the rolled-back appends
             raise
         finally:
             self._local.batch = None
 
-    def record_rejection(self, command: c.Command, rejection: Rejection) -> None:
-        self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, 0, ?, ?, ?)",
-                        (command.command_id, command.stream, rejection.model_dump_json(),
-                         c.sender_of(command), c.fingerprint(command)))
-        view: _BatchView | None = getattr(self._local, "batch", None)
+    def refuse(self, record: CommandRecord, rejection: Rejection) -> None:
+        self.db.execute(f"INSERT OR IGNORE INTO commands ({_COMMAND_COLUMNS}) "
+                        "VALUES (?, ?, ?, 0, ?, ?)",
+                        (record.sender, record.command_id, record.stream,
+                         rejection.model_dump_json(), record.fingerprint))
+        view = self._view()
         if view is not None and view.maybe_recorded is not None:
-            view.maybe_recorded.add(command.command_id or "")
+            view.maybe_recorded.add((record.sender, record.command_id))
 
     @staticmethod
     def _observe(db: sqlite3.Connection, event: e.Event) -> None:
-        match event:
-            case e.BureauRegistered():
-                db.execute("INSERT OR REPLACE INTO bureaus VALUES (?, ?, ?)",
-                           (event.bureau, event.name, event.name_en))
-            case e.ProposalSubmitted():
-                db.execute("INSERT INTO proposal_keys VALUES (?, ?)",
-                           (c.natural_key(event.level, event.kind, event.year, event.number),
-                            event.proposal_id))
-                db.execute("INSERT INTO proposal_status VALUES (?, 'open')", (event.proposal_id,))
-                SqliteEventStore._observe_filers(db, event)
-            case e.FilerRegistered():
-                db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?, ?)",
-                           (event.filer, event.name, event.affiliation, event.term,
-                            event.account))
-            case e.FilersLinked():
-                SqliteEventStore._observe_filers(db, event)
-            case e.ProposalWithdrawn() | e.ProposalMerged():
-                db.execute("UPDATE proposal_status SET status = ? WHERE proposal_id = ?",
-                           ("withdrawn" if event.type == "ProposalWithdrawn" else "merged",
-                            event.proposal_id))
+        for entry in directory_entries(event):
+            match entry:
+                case Registered(bureau, name, name_en):
+                    db.execute("INSERT OR REPLACE INTO bureaus VALUES (?, ?, ?)",
+                               (bureau, name, name_en))
+                case Enrolled(filer, name, affiliation, term, account):
+                    db.execute("INSERT OR REPLACE INTO filers VALUES (?, ?, ?, ?, ?)",
+                               (filer, name, affiliation, term, account))
+                case Keyed(natural_key, proposal_id):
+                    db.execute("INSERT INTO proposal_keys VALUES (?, ?)",
+                               (natural_key, proposal_id))
+                case Stated(proposal_id, status):
+                    db.execute("INSERT INTO proposal_status VALUES (?, ?) ON CONFLICT "
+                               "(proposal_id) DO UPDATE SET status = excluded.status",
+                               (proposal_id, status))
+        SqliteEventStore._observe_filers(db, event)
 
     @staticmethod
     def _observe_filers(db: sqlite3.Connection, event: e.Event) -> None:
@@ -322,6 +283,9 @@ class SqliteEventStore:
                                (stream, after_seq)).fetchall()
         return [load_event(data) for (data,) in rows]
 
+    def snapshot(self, stream: str) -> State:
+        return None  # a stream's events are one indexed read away
+
     def load_before(self, stream: str, seq: int) -> list[e.Event]:
         """A stream's events with seq below `seq` (the state an event was decided against)."""
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq < ? ORDER BY seq",
@@ -329,34 +293,39 @@ class SqliteEventStore:
         return [load_event(data) for (data,) in rows]
 
     def version(self, stream: str) -> int:
-        return self.db.execute("SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?",
-                               (stream,)).fetchone()[0]
+        version: int = self.db.execute(
+            "SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?", (stream,)).fetchone()[0]
+        return version
 
-    def recorded_among(self, command_ids: Sequence[str]) -> set[str]:
-        """Which of these commands have an outcome on record: one query for a whole batch of an
-        import instead of an `outcome` query per command."""
-        found: set[str] = set()
-        unique = list(dict.fromkeys(command_ids))
-        for start in range(0, len(unique), 500):  # well below SQLite's limit of variables
-            chunk = unique[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(row[0] for row in self.db.execute(
-                f"SELECT command_id FROM commands WHERE command_id IN ({marks})", chunk))
+    def recorded_among(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (sender, command id) keys have an outcome on record: a query for each
+        sender (one, in an import) instead of an `outcome` query per command."""
+        by_sender: dict[str, list[str]] = {}
+        for sender, command_id in dict.fromkeys(keys):
+            by_sender.setdefault(sender, []).append(command_id)
+        found: set[tuple[str, str]] = set()
+        for sender, ids in by_sender.items():
+            for start in range(0, len(ids), 500):  # well below SQLite's limit of variables
+                chunk = ids[start:start + 500]
+                found.update((sender, command_id) for (command_id,) in self.db.execute(
+                    "SELECT command_id FROM commands WHERE sender = ? AND command_id IN "
+                    f"({','.join('?' * len(chunk))})", [sender, *chunk]))
         return found
 
-    def outcome(self, command_id: str, stream: str | None = None) -> Outcome | None:
-        """What a command already decided came to (its stored events or its rejection), with
-        whose id it is and what was asked; None for an id never decided (looked up by id
-        alone, whatever `stream` says)."""
-        view: _BatchView | None = getattr(self._local, "batch", None)
+    def outcome(self, sender: str, command_id: str, stream: str | None = None
+                ) -> Outcome | None:
+        """What `sender`'s command `command_id` came to (its stored events or its rejection),
+        with what was asked; None for one never decided (whatever `stream` says)."""
+        view = self._view()
         if view is not None and view.maybe_recorded is not None and (
-                command_id not in view.maybe_recorded):
+                (sender, command_id) not in view.maybe_recorded):
             return None
-        row = self.db.execute("SELECT accepted, outcome, sender, fingerprint FROM commands "
-                              "WHERE command_id = ?", (command_id,)).fetchone()
+        row = self.db.execute("SELECT accepted, outcome, fingerprint FROM commands "
+                              "WHERE sender = ? AND command_id = ?",
+                              (sender, command_id)).fetchone()
         if row is None:
             return None
-        accepted, outcome, sender, fingerprint = row
+        accepted, outcome, fingerprint = row
         if not accepted:
             return Outcome(command_id, rejection=Rejection.model_validate_json(outcome),
                            sender=sender, fingerprint=fingerprint)
@@ -365,11 +334,9 @@ class SqliteEventStore:
             f"SELECT position, data FROM events WHERE event_id IN ({','.join('?' * len(ids))})"
             " ORDER BY position", ids).fetchall()
         events = [Stored(pos, load_event(data)) for pos, data in rows]
-        if sender is None and events:  # recorded before senders were kept: the events tell
-            sender = c.actor_key(events[0].event.actor)
         return Outcome(command_id, events=events, sender=sender, fingerprint=fingerprint)
 
-    def read(self, after: int = 0, limit: int = 10_000) -> list[Stored]:
+    def read(self, after: int = -1, limit: int = 10_000) -> list[Stored]:
         """Events after a global position, in log order."""
         rows = self.db.execute(
             "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
@@ -382,10 +349,12 @@ class SqliteEventStore:
             after = chunk[-1].position
 
     def head(self) -> int:
-        return self.db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+        head: int = self.db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+        return head
 
     def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM events").fetchone()[0]
+        count: int = self.db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return count
 
     # --- the directory (banli.domain.proposal.Directory) -------------------------------------
     def has_bureau(self, bureau: str) -> bool:
@@ -400,12 +369,12 @@ class SqliteEventStore:
     def owner_of(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",
                               (natural_key,)).fetchone()
-        return row[0] if row else None
+        return str(row[0]) if row else None
 
     def proposal_status(self, proposal_id: str) -> str | None:
         row = self.db.execute("SELECT status FROM proposal_status WHERE proposal_id = ?",
                               (proposal_id,)).fetchone()
-        return row[0] if row else None
+        return str(row[0]) if row else None
 
     # what the handling loop tells a directory (banli.handling.Directory): nothing to do here,
     # the events and the directory rows are written in one transaction
@@ -423,7 +392,7 @@ class SqliteEventStore:
 
     def filer_name(self, filer: str) -> str | None:
         row = self.db.execute("SELECT name FROM filers WHERE filer = ?", (filer,)).fetchone()
-        return row[0] if row else None
+        return str(row[0]) if row else None
 
     def filers_named(self, name: str, affiliation: str) -> list[str]:
         return [f for (f,) in self.db.execute(
@@ -433,7 +402,7 @@ class SqliteEventStore:
     def filer_of_account(self, account: str) -> str | None:
         row = self.db.execute("SELECT filer FROM filers WHERE account = ? AND account != '' "
                               "ORDER BY filer LIMIT 1", (account,)).fetchone()
-        return row[0] if row else None
+        return str(row[0]) if row else None
 
     # --- what the filer registry's import reads (banli.sheets.records.Records) --------------
     def filers(self) -> dict[str, dict[str, str]]:
@@ -448,3 +417,52 @@ class SqliteEventStore:
         return [p for (p,) in self.db.execute(
             "SELECT DISTINCT proposal_id FROM proposal_filers WHERE name = ? AND affiliation = ? "
             "AND filer IS NULL ORDER BY proposal_id", (name, affiliation))]
+
+
+def _scope_commands(db: sqlite3.Connection) -> None:
+    """Key the `commands` table of a store written before command ids were scoped to their
+    sender (keyed by the id alone) by (sender, command id). A record without its sender takes
+    it from its events (whose actor is the sender); a refusal without one keeps the sender ''
+    (unknown): it answers nobody, and the id is free for every sender. Done once, in one
+    transaction (another process opening the store meanwhile waits, then finds it done)."""
+    def scoped() -> bool:
+        return any(name == "sender" and pk for _, name, _, _, _, pk
+                   in db.execute("PRAGMA table_info(commands)"))
+
+    if scoped():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if scoped():
+            db.execute("ROLLBACK")
+            return
+        columns = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
+        chosen = ", ".join(name if name in columns else f"NULL AS {name}"
+                           for name in ("sender", "command_id", "stream", "accepted", "outcome",
+                                        "fingerprint"))
+        db.execute("ALTER TABLE commands RENAME TO commands_unscoped")
+        db.execute(SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS commands"):
+                          SCHEMA.index("CREATE TABLE IF NOT EXISTS bureaus")].strip().rstrip(";"))
+        insert = f"INSERT OR IGNORE INTO commands ({_COMMAND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+        if "sender" in columns:
+            db.execute(f"INSERT OR IGNORE INTO commands ({_COMMAND_COLUMNS}) SELECT {chosen} "
+                       "FROM commands_unscoped WHERE sender IS NOT NULL")
+        unknown = db.execute(f"SELECT {chosen} FROM commands_unscoped" + (
+            " WHERE sender IS NULL" if "sender" in columns else ""))
+        while rows := unknown.fetchmany(1000):
+            db.executemany(insert, [(_sender_from_events(db, accepted, outcome), cid, stream,
+                                     accepted, outcome, fingerprint)
+                                    for _, cid, stream, accepted, outcome, fingerprint in rows])
+        db.execute("DROP TABLE commands_unscoped")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _sender_from_events(db: sqlite3.Connection, accepted: int, outcome: str) -> str:
+    """An accepted command's sender, from its first event ('' for a refusal: nothing tells)."""
+    ids = json.loads(outcome) if accepted else []
+    row = db.execute("SELECT data FROM events WHERE event_id = ?", (ids[0],)).fetchone() \
+        if ids else None
+    return event_sender(load_event(row[0])) if row is not None else ""

@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -183,12 +183,19 @@ async def command_vocabulary(actor: CurrentActor, ports: AppPorts) -> Vocabulary
                  response_model=Accepted | Refused, openapi_extra=action("read:command"),
                  responses=errors(404, 503, e404="not decided yet, unknown, or not yours to "
                                                  "see (`pending`)"))
-async def command_outcome(command_id: str, actor: CurrentActor, bus: Bus):
-    """The outcome of a command you sent (any command, for an admin), as the command's own
-    answer would have given it, with 200. A command not decided yet, unknown, or another
-    user's is 404 alike: the answer reveals nothing of others' commands."""
-    outcome = await bus.outcome(command_id)
-    if outcome is None or not allowed(actor, "read:command", sender=outcome.sender):
+async def command_outcome(command_id: str, actor: CurrentActor, bus: Bus,
+                          sender: Annotated[str | None, Query(
+                              max_length=600, description="whose command it is, as "
+                              "`role:user@bureau` (default: yours); another's only for a role "
+                              "that reads every sender's commands (admin)")] = None):
+    """The outcome of a command you sent, as the command's own answer would have given it, with
+    200. Command ids are scoped to their sender: this is your command under that id (an admin
+    names another sender with `sender`). A command not decided yet, unknown, or not yours to
+    see is 404 alike: the answer reveals nothing of others' commands."""
+    whose = sender if sender is not None else c.actor_key(actor)
+    outcome = (await bus.outcome(whose, command_id)
+               if allowed(actor, "read:command", sender=whose) else None)
+    if outcome is None:
         raise HTTPException(404, detail={"code": "pending", "message": "尚未处理或不存在",
                                          "message_en": "not decided yet, or unknown"})
     return JSONResponse(status_code=200, content=outcome_body(outcome))

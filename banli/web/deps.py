@@ -31,7 +31,9 @@ class CommandBus(Protocol):
 
     async def send(self, command: Command) -> Outcome | None: ...
 
-    async def outcome(self, command_id: str) -> Outcome | None: ...
+    async def outcome(self, sender: str, command_id: str) -> Outcome | None:
+        """What `sender`'s command `command_id` came to (ids are scoped to their sender)."""
+        ...
 
 
 async def _nothing_to_wait_for() -> None:

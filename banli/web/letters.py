@@ -90,5 +90,5 @@ class LetterCheckingBus:
                 return refused
         return await self.bus.send(command)
 
-    async def outcome(self, command_id: str) -> Outcome | None:
-        return await self.bus.outcome(command_id)
+    async def outcome(self, sender: str, command_id: str) -> Outcome | None:
+        return await self.bus.outcome(sender, command_id)

@@ -33,12 +33,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from banli.domain.commands import sender_of
 from banli.domain.deadlines import get_profile
 from banli.domain.registry import parse_command
 from banli.eventlog.kafka import dead_letter, encode_outcome, partitions_of
 from banli.eventlog.kafka_cache import Follower, LocalCache
-from banli.eventlog.kafka_log import (KafkaDirectory, KafkaLog, commit_metadata, json_field,
-                                      scan, watermark_of)
+from banli.eventlog.kafka_log import (KafkaDirectory, KafkaLog, commit_metadata, scan,
+                                      watermark_of)
+from banli.eventlog.repository import Repository
 from banli.handling import Decided, Handling
 from banli.settings import Settings
 from banli.workcalendar import CalendarBook
@@ -57,12 +59,24 @@ COMMIT_INTERVAL_S = 0.5  # commits (and due snapshots) at most this often while 
 
 @dataclass
 class _Record:
-    """A command message on its way: its answer's send (or its dead letter's), once made."""
+    """A command message on its way: its key (sender, command id) once decoded, and its
+    answer's send (or its dead letter's), once made."""
 
     partition: int
     offset: int
-    command_id: str | None = None
+    key: tuple[str, str] | None = None
     answer: Any = None
+
+
+def command_key(raw: bytes | None) -> tuple[str, str] | None:
+    """A command message's (sender, command id), or None when it does not decode."""
+    try:
+        command = parse_command(raw or b"")
+    except (ValidationError, ValueError):
+        return None
+    if not command.command_id or command.actor is None:
+        return None
+    return sender_of(command), command.command_id
 
 
 def _committed(offsets, response) -> None:
@@ -105,8 +119,9 @@ class Handler:
         self.directory = KafkaDirectory(self.cache, self.follower, self.producer, topics)
         self.log = KafkaLog(bootstrap, topics, settings.topic_partitions, self.producer,
                             self.follower, self.cache, settings.state_cache)
+        self.repository = Repository(self.log, settings.state_cache)
         self.handling = Handling(
-            self.log, self.directory, get_profile(settings.profile),
+            self.repository, self.directory, get_profile(settings.profile),
             CalendarBook(settings.calendar_dir, settings.calendar_notices),
             clerk_backdate_days=settings.clerk_backdate_days)
         self.flights: deque[tuple[Decided, list[_Record]]] = deque()  # answers to send, in order
@@ -139,6 +154,8 @@ class Handler:
                 if handler.stale:  # positions start again at the committed offsets
                     handler.forget()
                     self.revoked = set()
+                if self.revoked - numbers:
+                    handler.repository.forget()  # their states are another worker's now
                 for number in self.revoked - numbers:
                     handler.log.drop_partition(number)
                     handler.records.pop(number, None)
@@ -193,7 +210,7 @@ class Handler:
             self._answer(keep=0)
             self.producer.flush(timeout=60)
             self._commit(force=True, blocking=blocking)
-            self.log.write_snapshots(force=True)
+            self.log.write_snapshots(self.repository.state_at, force=True)
             self.producer.flush(timeout=60)
             self._commit(force=True, blocking=blocking)
         except Exception:
@@ -206,6 +223,7 @@ class Handler:
         self.records.clear()
         self.commits.clear()
         self.log.reset()
+        self.repository.forget()
         self.directory.settle([], False)
         self.to_load.clear()
         self.stale = False
@@ -246,8 +264,8 @@ class Handler:
                 start = (committed.offset if committed is not None
                          else scanner.beginning_offsets([tp])[tp])
                 watermark = watermark_of(committed.metadata) if committed is not None else 0
-                pending = {cid for r in scan(scanner, tp, start)
-                           if (cid := json_field(r.value, "command_id")) is not None}
+                pending = {key for r in scan(scanner, tp, start)
+                           if (key := command_key(r.value)) is not None}
                 part = self.log.load_partition(number, pending, watermark)
                 self.records[number] = deque()
                 self.commits[number] = (start, watermark)
@@ -276,7 +294,7 @@ class Handler:
                     record.answer = self.producer.send(self.topics.dlq, key=m.key, value=dead_letter(
                         f"undecodable command: {exc}", m.topic, m.partition, m.offset, m.value))
                     continue
-                record.command_id = command.command_id
+                record.key = (sender_of(command), command.command_id)
                 commands.append(command)
                 times.append(datetime.fromtimestamp(m.timestamp / 1000, timezone.utc))
                 records.append(record)
@@ -291,7 +309,8 @@ class Handler:
             for record, outcome in zip(records, decided.outcomes()):
                 record.answer = self.producer.send(
                     self.topics.results, key=outcome.command_id.encode(),
-                    value=encode_outcome(outcome), partition=record.partition)
+                    value=encode_outcome(outcome), partition=record.partition,
+                    headers=[("sender", (outcome.sender or "").encode())])
 
     def _commit(self, force: bool = False, blocking: bool = True) -> None:
         """Commit each partition up to its longest prefix of answered commands (with its
@@ -300,7 +319,7 @@ class Handler:
         self.log.settle_snapshots()
         now = time.monotonic()
         if not force and now - self.last_commit < COMMIT_INTERVAL_S:
-            self.log.write_snapshots()
+            self.log.write_snapshots(self.repository.state_at)
             return
         self.last_commit = now
         offsets, committed = {}, []
@@ -313,8 +332,8 @@ class Handler:
                 record = queue.popleft()
                 record.answer.get()  # raises if the answer could not be sent
                 offset = record.offset + 1
-                if record.command_id is not None:
-                    committed.append(record.command_id)
+                if record.key is not None:
+                    committed.append(record.key)
             mark = (offset, part.watermark())
             if mark != self.commits[number]:
                 offsets[TopicPartition(self.topics.commands, number)] = OffsetAndMetadata(
@@ -325,4 +344,4 @@ class Handler:
         elif offsets:
             self.consumer.commit_async(offsets, callback=_committed)
         self.log.committed(committed)
-        self.log.write_snapshots()
+        self.log.write_snapshots(self.repository.state_at)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from fastapi import Request
 from pydantic import BaseModel
 
-from banli.domain.commands import bureau_stream, entered_by
+from banli.domain.commands import bureau_stream, entered_by, sender_of
 from banli.domain.permissions import reach
 from banli.domain.types import Actor
 from banli.history import LineProblem, read_commands, split_lines
@@ -130,7 +130,8 @@ async def import_commands(bus, lines) -> dict[str, Any]:
         """Wait (up to DECISION_WAIT_S) until a command not answered in time is decided."""
         clock = asyncio.get_running_loop().time
         deadline = clock() + DECISION_WAIT_S
-        while await bus.outcome(command.command_id) is None and clock() < deadline:
+        while (await bus.outcome(sender_of(command), command.command_id) is None
+               and clock() < deadline):
             await asyncio.sleep(0.2)
 
     async def send(number: int, item, after: list, sent: asyncio.Future | None) -> tuple:

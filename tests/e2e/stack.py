@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from banli.domain.types import Actor
 from tests.conftest import ROOT, free_port, token_for
 
 
@@ -69,6 +70,12 @@ class Stack:
                           port)
         self.services.append(service)
         return service
+
+    @staticmethod
+    def actor(role: str = "importer", bureau: str | None = None) -> Actor:
+        """Who `client` signs in as: the sender of what it sends (a history it imports is decided
+        as this importer's, and the reference decides it as the same: `run_history(recorder=)`)."""
+        return Actor(user=f"test-{role}", role=role, bureau=bureau)
 
     def client(self, service: Service, role: str = "importer", bureau: str | None = None,
                timeout: float = 600) -> httpx.Client:

@@ -89,7 +89,7 @@ def test_model_history_over_kafka_gives_the_model_report(kafka_broker, tmp_path)
         for service in (reporting, handling, intake):
             service.wait_healthy()
         lines = MODEL_FILE.read_text(encoding="utf-8").splitlines()
-        ledger, _ = run_history(lines)
+        ledger, _ = run_history(lines, recorder=stack.actor())  # as the importer imports it
         r = stack.client(intake).post("/api/import", content="\n".join(lines).encode(),
                                       headers={"Content-Type": "application/x-ndjson"})
         assert r.status_code == 200, r.text
@@ -201,7 +201,7 @@ def test_workers_killed_mid_load_lose_and_double_nothing(kafka_broker, tmp_path)
         for service in (reporting, *workers, intake):
             service.wait_healthy()
         lines = [to_jsonl(line) for line in generate_history(2000, seed=2000, noise=0.01)]
-        ledger, problems = run_history(lines)
+        ledger, problems = run_history(lines, recorder=stack.actor())
         total = event_count(ledger)
         read = stack.client(reporting, "overseer")
         thread, answer = import_in_background(stack.client(intake), lines)
@@ -241,7 +241,7 @@ def test_broker_restart_mid_load_loses_and_doubles_nothing(kafka_broker, tmp_pat
         for service in (reporting, handling, intake):
             service.wait_healthy()
         lines = [to_jsonl(line) for line in generate_history(300, seed=4)]
-        ledger, _ = run_history(lines)
+        ledger, _ = run_history(lines, recorder=stack.actor())  # as the importer imports it
         total = event_count(ledger)
         read = stack.client(reporting, "overseer")
         thread, answer = import_in_background(stack.client(intake), lines)

@@ -36,16 +36,17 @@ def answered(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
-def decisions(bootstrap: str, topic: str) -> dict[str, set]:
-    """Each command id's decisions as its answers give them: its events' ids, or its refusal."""
-    found: dict[str, set] = defaultdict(set)
+def decisions(bootstrap: str, topic: str) -> dict[tuple[str, str], set]:
+    """Each command's decisions (by sender and command id) as its answers give them: its
+    events' ids, or its refusal."""
+    found: dict[tuple[str, str], set] = defaultdict(set)
     for record in read_topic(bootstrap, topic):
         answer = json.loads(record.value)
+        key = (answer["sender"], answer["command_id"])
         if answer["rejection"] is not None:
-            found[answer["command_id"]].add(answer["rejection"]["code"])
+            found[key].add(answer["rejection"]["code"])
         else:
-            found[answer["command_id"]].add(tuple(e["event"]["event_id"]
-                                                  for e in answer["events"]))
+            found[key].add(tuple(e["event"]["event_id"] for e in answer["events"]))
     return found
 
 
@@ -61,7 +62,7 @@ def test_workers_killed_again_and_again_with_batches_in_flight_stay_exact(kafka_
         for service in (*workers, intake):
             service.wait_healthy()
         lines = [to_jsonl(line) for line in generate_history(800, seed=1515, noise=0.01)]
-        ledger, _ = run_history(lines)
+        ledger, _ = run_history(lines, recorder=stack.actor())  # as the importer imports it
         commands = len(ledger.decided)  # the lines that are commands (noise: some are not)
         thread, answer = import_in_background(stack.client(intake), lines)
 

@@ -13,7 +13,7 @@ from banli.sheets.example import (EXAMPLE_PATH, FILER_EXAMPLE_PATH, FILERS,
                                   example_assignment_list, example_filer_list)
 from banli.sheets.filers import derived_id
 from tests.conftest import token_for
-from tests.integration.test_sheets_cli import EXAMPLE_REGISTER, jsonl, store
+from tests.integration.test_sheets_cli import EXAMPLE_REGISTER, jsonl, states, store
 
 # The example assignment list's proposals and who filed them (its 提案人 and 界别)
 FILED = {"2026-cppcc_proposal-21001": ("张三", "李四"), "2026-cppcc_proposal-21002": ("王五",),
@@ -25,7 +25,7 @@ def test_the_registry_imported_after_the_list_links_its_proposals(tmp_path, caps
     data = ["--data-dir", str(tmp_path / "data")]
     assert main(["import", jsonl(tmp_path / "bureaus.jsonl", EXAMPLE_REGISTER), *data]) == 0
     assert main(["import", str(EXAMPLE_PATH), *data]) == 0
-    assert all(filer is None for p in FILED for filer in store(tmp_path / "data").state(p)
+    assert all(filer is None for p in FILED for filer in states(tmp_path / "data").state(p)
                .filer_ids)  # the list came first: nobody to link then
     capsys.readouterr()
 
@@ -37,7 +37,7 @@ def test_the_registry_imported_after_the_list_links_its_proposals(tmp_path, caps
     assert "imported 7 rows" in out and "linked 6 proposals" in out
     log = store(tmp_path / "data")
     for proposal, names in FILED.items():
-        assert log.state(proposal).filer_ids == tuple(IDS[n] for n in names), proposal
+        assert states(tmp_path / "data").state(proposal).filer_ids == tuple(IDS[n] for n in names), proposal
     assert log.filer_name(IDS["周九"]) == "周九"
 
     count = log.count()

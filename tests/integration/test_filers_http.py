@@ -299,7 +299,7 @@ def test_the_polled_feed_gives_each_event_its_proposals_parties(server):
     feed = LiveFeed(server.system.reporting)
     events = asyncio.run(feed.recent(lambda event: event, count=100))
     for proposal in (P, Q):
-        expected = Parties.of(server.system.log.state(proposal))
+        expected = Parties.of(server.system.repository.state(proposal))
         found = {parties_of(e, False) for e in events if e["proposal_id"] == proposal}
         assert found == {expected}, proposal
-    assert Parties.of(server.system.log.state(P)).filers == {ZHANG, LI}
+    assert Parties.of(server.system.repository.state(P)).filers == {ZHANG, LI}

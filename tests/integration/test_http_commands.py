@@ -235,32 +235,41 @@ def test_the_same_command_id_is_decided_once(world):
 
 
 def test_a_command_id_belongs_to_its_sender(world):
-    """Another user's command id (learnt from a feed, a log, a screen) is refused with
-    `command_id_conflict` and reveals nothing of the command it named; nothing is dropped."""
+    """Command ids are scoped to their sender: another user's id (learnt from a feed, a log, a
+    screen) names nothing of theirs. The same id sent by someone else is another command,
+    decided on its own (never a 409 for the id, never the first one's answer), and the id's own
+    sender still gets its first answer."""
     contact = accepted(world.edu.post(f"/api/proposals/{P}/contacts", json={
         "bureau": "sh-edu", "stage": "during", "method": "visit", "note": "会办单位走访记录",
         "command_id": "edu-contact-1"}), "ContactLogged")
     n = world.server.system.log.count()
-    for client, path, body in (
+    decided = []
+    for client, path, body, outcome in (
             (world.ipa, "/api/commands", {"type": "acknowledge", "proposal": P,
-                                          "bureau": "sh-ipa"}),
+                                          "bureau": "sh-ipa"}, "AssignmentAcknowledged"),
             (world.fin, "/api/commands", {"type": "acknowledge", "proposal": P,
-                                          "bureau": "sh-fin"}),  # not even on the proposal
-            (world.coordinator, f"/api/proposals/{P}/supervise", {"note": "督办"}),
-            (world.edu, f"/api/proposals/{P}/acknowledge", {"bureau": "sh-edu"})):
-        answer = refused(client.post(path, json={**body, "command_id": "edu-contact-1"}),
-                         "command_id_conflict")
-        assert "会办单位走访记录" not in json.dumps(answer, ensure_ascii=False)
-        assert "events" not in answer and answer["details"] == {}
-    assert world.server.system.log.count() == n  # refused, and said so: nothing dropped
-    # the id's own sender still gets its first answer, from the record
+                                          "bureau": "sh-fin"}, "unknown_proposal"),
+            (world.coordinator, f"/api/proposals/{P}/supervise", {"note": "督办"},
+             "ProposalSupervised")):
+        answer = client.post(path, json={**body, "command_id": "edu-contact-1"})
+        text = answer.text
+        assert "会办单位走访记录" not in text and contact["events"][0]["event_id"] not in text
+        if outcome[0].isupper():
+            decided.append(accepted(answer, outcome))
+        else:
+            refused(answer, outcome)
+    assert world.server.system.log.count() == n + 2
+    assert all(body["command_id"] == "edu-contact-1" and not body["replayed"] for body in decided)
+    # the id's own sender still gets its first answer, from the record ...
     again = accepted(world.edu.post(f"/api/proposals/{P}/contacts", json={
         "bureau": "sh-edu", "stage": "during", "method": "visit", "note": "会办单位走访记录",
         "command_id": "edu-contact-1"}))
     assert again["replayed"] is True and again["events"] == contact["events"]
-    # a coordinator's supervision with a fresh id is decided and applied
-    accepted(world.coordinator.post(f"/api/proposals/{P}/supervise", json={"note": "督办"}),
-             "ProposalSupervised")
+    # ... and another command of its own under it is refused, revealing nothing of the first
+    other = refused(world.edu.post(f"/api/proposals/{P}/acknowledge", json={
+        "bureau": "sh-edu", "command_id": "edu-contact-1"}), "command_id_conflict")
+    assert "events" not in other and other["details"] == {}
+    assert world.server.system.log.count() == n + 2
 
 
 def test_no_feed_shows_a_clerk_another_bureaus_command_ids(world):
@@ -290,21 +299,27 @@ def test_no_feed_shows_a_clerk_another_bureaus_command_ids(world):
 def test_polling_a_command(world):
     body = accepted(world.ipa.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-ipa", "result": "solved", "command_id": "poll-me"}))
-    for client in (world.admin, world.ipa):  # its sender, and an admin
-        polled = expect(client.get("/api/commands/poll-me"), 200)
+    ipa = "clerk:test-clerk@sh-ipa"  # the sender: role, user and bureau
+    for client, query in ((world.ipa, {}), (world.ipa, {"sender": ipa}),
+                          (world.admin, {"sender": ipa})):  # its sender, and an admin naming it
+        polled = expect(client.get("/api/commands/poll-me", params=query), 200)
         assert polled["accepted"] is True and polled["command_id"] == "poll-me"
         assert polled["events"] == body["events"]
     refused(world.ipa.post(f"/api/proposals/{P}/reply", json={
         "bureau": "sh-edu", "result": "solved", "command_id": "refused-one"}), "wrong_bureau")
     polled = expect(world.ipa.get("/api/commands/refused-one"), 200)
     assert (polled["accepted"], polled["code"]) == (False, "wrong_bureau")
-    # nobody else learns of another's commands, accepted or refused, not even that they exist
-    for client in (world.edu, world.overseer, world.coordinator,
+    # nobody else learns of another's commands, accepted or refused, not even that they exist:
+    # their own id is theirs (none here), another's they may not name
+    for client in (world.edu, world.overseer, world.coordinator, world.admin,
                    world.server.client("importer")):
         for command_id in ("poll-me", "refused-one"):
             assert expect(client.get(f"/api/commands/{command_id}"), 404)["detail"]["code"] == (
                 "pending")
-    r = world.admin.get("/api/commands/never-sent")
+            if client is not world.admin:
+                r = client.get(f"/api/commands/{command_id}", params={"sender": ipa})
+                assert expect(r, 404)["detail"]["code"] == "pending"
+    r = world.admin.get("/api/commands/never-sent", params={"sender": ipa})
     assert expect(r, 404)["detail"]["code"] == "pending"
     # the auto-assigned id of a command without one can be polled too
     auto = accepted(world.ipa.post(f"/api/proposals/{P}/acknowledge", json={"bureau": "sh-ipa"}))

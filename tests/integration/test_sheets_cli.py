@@ -11,6 +11,7 @@ from banli.sheets.example import (EXAMPLE_BUREAUS, EXAMPLE_PATH, REPLY_EXAMPLE_B
                                   REPLY_EXAMPLE_PATH)
 from banli.domain.deadlines import PROFILES
 from banli.domain.views.rates import Scope, compute_report
+from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.settings import Settings
 from tests.integration.test_sheets_http import BUREAUS, JSONL, assignment_list, reply_list
@@ -30,6 +31,10 @@ def jsonl(path, lines) -> str:
 
 def store(data_dir) -> SqliteEventStore:
     return SqliteEventStore(Settings(data_dir=data_dir).store_path)
+
+
+def states(data_dir) -> Repository:
+    return Repository(store(data_dir))
 
 
 def test_a_sheet_imports_as_its_json_lines_do(tmp_path, capsys):
@@ -54,7 +59,7 @@ def test_a_sheet_imports_as_its_json_lines_do(tmp_path, capsys):
     assert "imported 3 rows" in out
     assert main(["import", jsonl(tmp_path / "items.jsonl", JSONL),
                  "--data-dir", str(lines_dir)]) == 0
-    from_sheet, from_lines = store(sheet_dir), store(lines_dir)
+    from_sheet, from_lines = states(sheet_dir), states(lines_dir)
     for bureau in (*BUREAUS, None):
         scope = Scope(bureau=bureau, years=(2020, 2020), as_of=date(2020, 11, 20))
         assert (compute_report([from_sheet.state(p) for p in PROPOSALS], scope,
@@ -66,7 +71,7 @@ def test_a_sheet_imports_as_its_json_lines_do(tmp_path, capsys):
         assert (a.title, a.filers, a.affiliation, sorted(a.assignments)) == (
             b.title, b.filers, b.affiliation, sorted(b.assignments))
 
-    count = from_sheet.count()
+    count = store(sheet_dir).count()
     assert main(args) == 0  # again: nothing changes
     assert "unchanged 3" in capsys.readouterr()[0]
     assert store(sheet_dir).count() == count
@@ -86,7 +91,7 @@ def test_a_reply_list_and_its_refusals_from_the_command_line(tmp_path, capsys):
     out = capsys.readouterr()[0]
     outcome = json.loads(out.splitlines()[-1])["outcome"]
     assert outcome["counts"]["imported"] == 1 and outcome["counts"]["refused_in_preview"] == 1
-    duty = store(data_dir).state("2020-cppcc_proposal-101").assignments["sh-ipa"]
+    duty = states(data_dir).state("2020-cppcc_proposal-101").assignments["sh-ipa"]
     assert (duty.result, duty.disclosure, duty.contacted_before_reply) == ("solved", "full", True)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a workbook")

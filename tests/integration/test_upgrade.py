@@ -107,10 +107,10 @@ def history(known: set[str]) -> list[str]:
     return lines
 
 
-def main_tree(tmp_path: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", BEFORE],
+def main_tree(tmp_path: Path, commit: str = BEFORE) -> Path:
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit],
                              check=True, capture_output=True).stdout
-    tree = tmp_path / "main"
+    tree = tmp_path / f"main-{commit}"
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(tree, filter="data")
     return tree

@@ -16,16 +16,21 @@ from banli.domain.envelope import EVENT_ID_NAMESPACE, event_id
 from banli.domain.proposal import Assignment, ReplyDraft
 from banli.domain.rejections import Rejection
 from banli.domain.types import SHANGHAI, replaced
+from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import LineProblem, read_commands, run_history
 from banli.handling import Handling
 
 
-def test_event_ids_are_the_uuid5_of_command_and_index():
-    for command_id in ("h-0123456789abcdef01234567-1", "", "办理/7", "x" * 300, "a/b/c"):
-        for index in range(12):
-            expected = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{command_id}/{index}"))
-            assert event_id(command_id, index) == expected
+def test_event_ids_are_the_uuid5_of_sender_command_and_index():
+    for sender in ("importer:importer@", "clerk:张三@sh-ipa", ""):
+        for command_id in ("h-0123456789abcdef01234567-1", "", "办理/7", "x" * 300, "a/b/c"):
+            for index in range(12):
+                expected = str(uuid.uuid5(EVENT_ID_NAMESPACE,
+                                          f"{len(sender)}:{sender}{command_id}/{index}"))
+                assert event_id(sender, command_id, index) == expected
+    # the sender's length first: no sender and id run into another pair's
+    assert event_id("a:b@", "c/0", 1) != event_id("a:b@c", "/0", 1)
 
 
 def test_a_replaced_model_is_what_model_copy_makes():
@@ -88,7 +93,7 @@ def _outcomes(processor: Handling, lines: list[str]):
 
 def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
     log = SqliteEventStore(tmp_path / "events.sqlite3")
-    processor = Handling(log, log, DEFAULT_PROFILE)
+    processor = Handling(Repository(log), log, DEFAULT_PROFILE)
     ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa",
            "command_id": "ack-1", "at": "2021-01-05T09:00:00+08:00"}
     first = _outcomes(processor, _lines(ack, ack, {**ack, "at": "2021-01-06T09:00:00+08:00"}))
@@ -96,7 +101,7 @@ def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
     assert [o.replayed for o in first] == [False] * 4 + [True, False]
     assert first[4].events == first[3].events
     assert first[5].rejection.code == "command_id_conflict"  # the same id, another command
-    again = _outcomes(Handling(log, log, DEFAULT_PROFILE), _lines(ack))
+    again = _outcomes(Handling(Repository(log), log, DEFAULT_PROFILE), _lines(ack))
     assert all(o.replayed for o in again)
     assert [o.events for o in again] == [o.events for o in first[:4]]
 
@@ -104,10 +109,10 @@ def test_a_batch_answers_a_command_seen_earlier_in_it_or_before_it(tmp_path):
 def test_a_batch_decides_on_what_another_writer_appended_before_it(tmp_path):
     path = tmp_path / "events.sqlite3"
     first = SqliteEventStore(path)
-    processor = Handling(first, first, DEFAULT_PROFILE)
+    processor = Handling(Repository(first), first, DEFAULT_PROFILE)
     _outcomes(processor, _lines())
     second = SqliteEventStore(path)
-    other = Handling(second, second, DEFAULT_PROFILE)  # another process, in effect
+    other = Handling(Repository(second), second, DEFAULT_PROFILE)  # another process, in effect
     ack = {"type": "acknowledge", "proposal": "2021-cppcc_proposal-00001", "bureau": "sh-ipa"}
     (_, _, _, acknowledged) = _outcomes(other, _lines(ack))
     assert acknowledged.events and not acknowledged.replayed
@@ -136,20 +141,20 @@ def _plain(lines: list[str]):
     commands = [item for _, item in read_commands(lines) if not isinstance(item, LineProblem)]
     events, recorded, answers = [], {}, []
     for command in commands:
-        decision = ledger.decided[command.command_id]
-        if command.command_id in recorded:
+        key = (c.sender_of(command), command.command_id)
+        decision = ledger.decided[key]
+        if key in recorded:
             continue  # a repeat: answered from the first one's record
         if isinstance(decision, Rejection):
-            recorded[command.command_id] = (command.stream, 0, decision.model_dump_json(),
-                                            c.sender_of(command), _plain_fingerprint(command))
+            recorded[key] = (command.stream, 0, decision.model_dump_json(),
+                             _plain_fingerprint(command))
             answers.append(("refused", decision.model_dump_json()))
             continue
         events += [(ev.proposal_id, ev.seq, ev.event_id, ev.type, ev.command_id,
                     ev.occurred_at.isoformat(), ev.recorded_at.isoformat(), ev.model_dump_json())
                    for ev in decision]
-        recorded[command.command_id] = (command.stream, 1,
-                                        json.dumps([ev.event_id for ev in decision]),
-                                        c.sender_of(command), _plain_fingerprint(command))
+        recorded[key] = (command.stream, 1, json.dumps([ev.event_id for ev in decision]),
+                         _plain_fingerprint(command))
         answers.append(("accepted", [ev.model_dump_json() for ev in decision]))
     return commands, events, recorded, answers
 
@@ -172,7 +177,7 @@ def test_a_generated_history_is_stored_and_answered_as_the_plain_kernel_decides_
         assert len(events) > 1000 and (any(a[0] == "refused" for a in answers) or not noise)
         for batched in (True, False):
             log = SqliteEventStore(tmp_path / f"{seed}-{batched}" / "events.sqlite3")
-            handling = Handling(log, log, DEFAULT_PROFILE, clock=lambda: FIXED_CLOCK)
+            handling = Handling(Repository(log), log, DEFAULT_PROFILE, clock=lambda: FIXED_CLOCK)
             if batched:
                 outcomes = [o for start in range(0, len(commands), 500)
                             for o in handling.handle_batch(commands[start:start + 500])]
@@ -185,6 +190,6 @@ def test_a_generated_history_is_stored_and_answered_as_the_plain_kernel_decides_
             assert rows == events
             for *_, data in rows:
                 assert EVENT_ADAPTER.validate_python(json.loads(data)).model_dump_json() == data
-            kept = {row[0]: tuple(row[1:]) for row in log.db.execute(
-                "SELECT command_id, stream, accepted, outcome, sender, fingerprint FROM commands")}
+            kept = {(row[0], row[1]): tuple(row[2:]) for row in log.db.execute(
+                "SELECT sender, command_id, stream, accepted, outcome, fingerprint FROM commands")}
             assert kept == recorded

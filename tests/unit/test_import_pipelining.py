@@ -109,7 +109,7 @@ class FailoverBus:
         self.decided.add(command.command_id)
         return Outcome(command.command_id)
 
-    async def outcome(self, command_id: str) -> Outcome | None:
+    async def outcome(self, sender: str, command_id: str) -> Outcome | None:
         return Outcome(command_id) if command_id in self.decided else None
 
 

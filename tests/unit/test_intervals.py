@@ -191,9 +191,7 @@ def _recorded_in(order: list[ev.Event]) -> list[ev.Event]:
 
 
 def _ledger(streams: dict[str, list[ev.Event]]) -> MemoryLedger:
-    ledger = MemoryLedger(streams=streams)
-    ledger.states = {stream: fold(events) for stream, events in streams.items()}
-    return ledger
+    return MemoryLedger(streams=streams)  # its states folded from these events
 
 
 def test_a_record_dated_before_a_later_one_of_its_duty_splits_its_interval():

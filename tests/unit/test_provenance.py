@@ -2,9 +2,12 @@
 the fingerprint read it: the recorder's id, the actor named part of what was asked."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from banli.domain import commands as c
 from banli.domain.registry import parse_command
-from banli.domain.types import Actor
+from banli.domain.types import Actor, Letter
+from banli.eventlog import Outcome
 
 IMPORTER = Actor(user="importer", role="importer")
 CLERK = Actor(user="wang", bureau="sh-ipa", role="clerk")
@@ -44,3 +47,38 @@ def test_the_actor_named_is_part_of_what_an_importer_asked():
     assert c.fingerprint(first) != c.fingerprint(c.entered_by(contact(OTHER_CLERK), IMPORTER))
     # a user's own command: the actor is the edge's, not part of what was asked
     assert c.fingerprint(contact(CLERK)) == c.fingerprint(contact(OTHER_CLERK))
+
+
+def test_a_command_sent_again_is_answered_by_the_record_the_code_before_letters_kept():
+    """A reply or an approval without a letter, a submission whose filers have no id: their
+    fingerprint as the code before those fields (9f4d12d) computed it, digests of then, is
+    `fingerprint_before_letters`, which Outcome.answers accepts beside `fingerprint` (a file
+    imported then is answered `replayed` when imported again, not refused command_id_conflict).
+    A command using either field could not have been asked then: it has none."""
+    reply = parse_command({"type": "reply", "proposal": "2020-npc_suggestion-00019",
+                           "bureau": "sh-stcsm", "result": "solved", "summary": "答复意见",
+                           "signed_by": "芮文彪", "at": "2020-05-02T10:34:00+08:00",
+                           "command_id": "x", "actor": IMPORTER.model_dump()})
+    approval = parse_command({"type": "approve_reply", "proposal": "P1", "bureau": "sh-ipa",
+                              "signed_by": "局长", "at": "2020-05-02T10:34:00+08:00",
+                              "command_id": "y", "actor": CLERK.model_dump()})
+    submission = parse_command({
+        "type": "submit", "kind": "cppcc_proposal", "level": "municipal", "year": 2020,
+        "number": "00015", "title": "关于加强养老工作的提案（00015号）",
+        "filers": [{"name": "黄敏"}, {"name": "王芳"}], "affiliation": "民盟市委",
+        "topics": ["养老"], "at": "2020-02-01T10:36:00+08:00", "command_id": "z",
+        "actor": IMPORTER.model_dump()})
+    then = [(reply, "3239f20bb21a717b86392b1db9c3e9b2f0b7429f817b41cb675d3bdc4255f470"),
+            (approval, "b74e6c626f3768b2c3f07df0d6784c1c820c604a4ebc71428bc6894a8d9ccbfb"),
+            (submission, "bf7b8e7af09bf231756d6cfb2751bacaef6855434af68728737303a0c55b65e1")]
+    for command, digest in then:
+        assert c.fingerprint_before_letters(command) == digest != c.fingerprint(command)
+        recorded = Outcome(command.command_id, sender=c.sender_of(command), fingerprint=digest)
+        assert recorded.answers(command)
+        other = command.model_copy(update={"at": command.at + timedelta(days=1)})
+        assert not recorded.answers(other)  # another command under the id
+    letter = Letter(sha256="a" * 64, name="答复函.pdf", media_type="application/pdf", size=10)
+    assert c.fingerprint_before_letters(reply.model_copy(update={"letter": letter})) is None
+    linked = submission.model_copy(update={"filers": [c.Filer(name="黄敏", id="d-huang")]})
+    assert c.fingerprint_before_letters(linked) is None
+    assert c.fingerprint_before_letters(contact(CLERK)) is None  # no field it lacked then

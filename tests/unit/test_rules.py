@@ -18,7 +18,7 @@ from banli.domain.envelope import EVENT_ID_NAMESPACE
 from banli.domain.proposal import Context, Proposal, fold
 from banli.domain.views.rates import Scope, compute_report
 from banli.domain.rejections import ADAPTER_CODES, MESSAGES, Rejection
-from banli.domain.types import SHANGHAI
+from banli.domain.types import SHANGHAI, Actor
 
 from .scenario import (
     ADMIN, COORDINATOR, IMPORTER, OVERSEER, P, Q, acknowledge, assign, bureaus, clerk,
@@ -802,10 +802,46 @@ def test_events_carry_a_deterministic_envelope():
     again = decide(scenario.proposal(), command, ctx)
     assert first == again
     [issued] = first
-    assert issued.event_id == str(uuid.uuid5(EVENT_ID_NAMESPACE, "reply-1/0"))
+    sender = c.sender_of(command)
+    assert sender == "clerk:clerk@sh-ipa@sh-ipa"  # its role, user and bureau
+    assert issued.event_id == str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{len(sender)}:{sender}reply-1/0"))
+    # another sender's command under the same id is another command, with events of its own
+    other = scenario.command(reply("sh-ipa", command_id="reply-1", actor={
+        **clerk("sh-ipa"), "user": "another-clerk"}, at="2020-04-10"))
+    [theirs] = decide(scenario.proposal(), other, ctx)
+    assert theirs.event_id != issued.event_id and theirs.command_id == issued.command_id
     assert (issued.proposal_id, issued.seq, issued.command_id) == (P, 3, "reply-1")
     assert issued.occurred_at == command.at and issued.recorded_at == recorded
     assert issued.actor.model_dump() == clerk("sh-ipa")
+
+
+def test_each_event_names_its_commands_sender():
+    """`envelope.event_sender` of every event is `commands.sender_of` of its command, over a
+    generated history with importers, coordinators and clerks: the Kafka worker finds the
+    events of a command it decides again by it, and an old store's records their sender."""
+    from banli.demo.generate import generate_history, to_jsonl
+    from banli.domain.envelope import event_sender
+    from banli.domain.permissions import reach
+    from banli.history import run_history
+
+    def sent_by(line: dict[str, Any]) -> dict[str, Any]:
+        if line.get("bureau") and reach(Actor(**clerk(line["bureau"])), line["type"]):
+            return {**line, "actor": clerk(line["bureau"])}
+        if line["type"] == "register_bureau":
+            return line  # the importer's
+        return {**line, "actor": {"user": "coordinator", "role": "coordinator"}}
+
+    lines = [to_jsonl(sent_by(line)) for line in generate_history(12, seed=5)]
+    ledger, problems = run_history(lines)  # each line entered by the actor it names
+    # the same lines entered by an importer: it is the sender of every one (recorded_by)
+    imported, imported_problems = run_history(lines, recorder=Actor(user="imp", role="importer"))
+    assert problems == [] and imported_problems == []
+    assert len({sender for sender, _ in ledger.decided}) > 3
+    assert {sender for sender, _ in imported.decided} == {"importer:imp@"}
+    for decided_by in (ledger.decided, imported.decided):
+        for (sender, _), decided in decided_by.items():
+            if isinstance(decided, list):
+                assert {event_sender(event) for event in decided} == {sender}
 
 
 def test_seq_counts_each_proposal_from_one():
