@@ -34,7 +34,7 @@ import json, sys
 from datetime import date, datetime
 from pathlib import Path
 from banli.domain.deadlines import PROFILES
-from banli.domain.views.rates import Scope
+from banli.domain import Scope  # re-exported by the kernel, before and after views/
 from banli.settings import Settings
 
 data_dir, history, out = (Path(a) for a in sys.argv[1:4])
@@ -133,7 +133,7 @@ def without_recorders(report: dict) -> dict:
 
 def test_a_store_written_before_reports_the_same_and_is_rebuilt_to_the_reference(tmp_path):
     old = main_tree(tmp_path)
-    assert not (old / "banli/domain/views/duty_row.py").exists()  # the code before this change
+    assert not (old / "banli/domain/views").exists()  # the code before this change
     known_types = tmp_path / "known.json"
     run(KNOWN, old, tmp_path, known_types)
     known = set(json.loads(known_types.read_text()))
