@@ -311,6 +311,9 @@ def test_one_proposal_by_five_people(browser, deployment, tmp_path):
     # --- 1. the coordinator assigns it from the desk, lead and co-handler
     coordinator = walk.sign_in(f"view=desk&years={year}", "coordinator", ready="#awaiting tbody tr")
     page = coordinator.page
+    # the desk's lists read (returned items, extension requests, key items), none refused
+    assert [e for e in page.locator("#desk-view .error").all_inner_texts() if e.strip()] == []
+    assert page.inner_text("#n-extensions") == "0"
     page.click(f'#awaiting tr[data-assign="{P}"]')
     form = coordinator.open_form("assign")
     choose(form, "lead", [IPA])
