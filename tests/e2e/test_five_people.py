@@ -106,8 +106,11 @@ def deployment(request, keycloak, tmp_path):
     try:
         reporting = stack.start_all()["reporting"]
         overseer = stack.client(reporting, "overseer")
-        deployment = Deployment("distributed", reporting.url, stack.secret,
-                                lambda: events_of(overseer) and None)
+
+        def settle() -> None:  # every event in the log projected
+            events_of(overseer)
+
+        deployment = Deployment("distributed", reporting.url, stack.secret, settle)
         yield deployment
         for c in [overseer, *deployment.clients]:
             c.close()
@@ -151,8 +154,8 @@ def shown(expected: dict) -> dict[str, tuple[str, str]]:
 class Walk:
     """The walk's people, its proposal and the checks made after each step."""
 
-    def __init__(self, deployment: Deployment, browser, tmp: Path):
-        self.d, self.browser, self.tmp = deployment, browser, tmp
+    def __init__(self, deployment: Deployment, browser):
+        self.d, self.browser = deployment, browser
         self.today = datetime.now(SHANGHAI).date()
         self.year = self.today.year
         self.proposal = f"{self.year}-npc_suggestion-101"
@@ -278,7 +281,7 @@ def open_work(tab: Page, proposal: str, owed: str):
 
 
 def test_one_proposal_by_five_people(browser, deployment, tmp_path):
-    walk = Walk(deployment, browser, tmp_path)
+    walk = Walk(deployment, browser)
     d, today, year, P, LATE = deployment, walk.today, walk.year, walk.proposal, walk.late
     letter, letter_again = tmp_path / "答复函.pdf", tmp_path / "答复函（重新办理）.pdf"
     letter.write_bytes(PDF)
