@@ -234,7 +234,10 @@ def run(root: Path, demo: bool = False, kafka_port: int = 9092, free_ports: bool
     from apps.cli import SERVICE_PORTS
 
     root.mkdir(parents=True, exist_ok=True)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped as by Ctrl-C
+    # Ctrl-C, and SIGTERM as Ctrl-C, whatever the caller left (a shell's background job starts
+    # with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     broker = None
     bootstrap = os.environ.get("BANLI_KAFKA_BOOTSTRAP", "").strip()
     stack: Stack | None = None
