@@ -4,12 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lock browser office run test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
+.PHONY: install lock browser office run stack test test-fast bench bench-large kafka kafka-stop kafka-fetch clean help
 
 help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
+	@echo "make stack  the distributed deployment on this machine: a Kafka broker, the topics, the"
+	@echo "            three services and demo data; prints the page's URL, Ctrl-C stops it all"
 	@echo "make test   install and run the whole test suite (starts a real Kafka broker)"
 	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
+	@echo "make keycloak  start the development identity provider (Keycloak, realm banli) on"
+	@echo "               127.0.0.1:8080 and print how to sign in as each role, filers included"
+	@echo "               (make keycloak-stop stops it; README, Security: signing in)"
 	@echo "make s3proxy  start an S3-compatible server on 127.0.0.1:9000 (letters in S3)"
 	@echo "make bench  benchmarks, each figure beside a baseline (bench/README.md); make bench-large"
 
@@ -57,6 +62,12 @@ office:
 
 run: install
 	$(BIN)/banli serve --demo
+
+# The distributed deployment on one machine (apps/stack.py): the broker from the cached jars,
+# the topics, reporting (:8003, the page), handling (:8002), intake (:8001), demo data on a
+# first start. Data and logs in ~/.local/share/banli-stack; KAFKA_PORT picks the broker's port.
+stack: install kafka-fetch
+	$(BIN)/banli stack --demo --kafka-port $(KAFKA_PORT)
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: install kafka-fetch keycloak-fetch s3proxy-fetch browser office

@@ -281,6 +281,13 @@ def cmd_service(args: argparse.Namespace) -> int:
     return run(settings)
 
 
+def cmd_stack(args: argparse.Namespace) -> int:
+    from apps.stack import default_stack_dir, run
+
+    return run(args.data_dir or default_stack_dir(), demo=args.demo, kafka_port=args.kafka_port,
+               free_ports=args.free_ports)
+
+
 def cmd_letters(args: argparse.Namespace) -> int:
     from apps.local import letters_sweep
 
@@ -626,6 +633,28 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dry-run", action="store_true",
                        help="say what would be removed, remove nothing")
     sweep.set_defaults(handler=cmd_letters)
+
+    stack = sub.add_parser(
+        "stack", help="run the distributed deployment on this machine: a Kafka broker, the "
+                      "topics and the three services (make stack)",
+        description="Start a Kafka broker (deploy/kafka/broker.sh, the jars `make kafka-fetch` "
+                    "cached; BANLI_KAFKA_BOOTSTRAP names a running one instead), create the "
+                    "topics, start reporting (the page, :8003), handling (:8002) and intake "
+                    "(:8001) as processes sharing one letters' store, and print the page's URL. "
+                    "With --demo, an empty log first gets the demo history and demo tokens are "
+                    "printed. Ctrl-C stops the services, then the broker; the data stays for the "
+                    "next start. Other BANLI_* variables reach the services.")
+    stack.add_argument("--data-dir", type=Path, metavar="DIR",
+                       help="the broker's and the services' data and logs (default: "
+                            "$XDG_DATA_HOME/banli-stack, else ~/.local/share/banli-stack)")
+    stack.add_argument("--demo", action="store_true",
+                       help="load demo data into an empty log and print demo tokens (valid 12 "
+                            "hours) and a signed-in link to the page")
+    stack.add_argument("--kafka-port", type=int, default=9092,
+                       help="the broker's port (default 9092; its controller's the next)")
+    stack.add_argument("--free-ports", action="store_true",
+                       help="the services on free ports rather than 8001-8003")
+    stack.set_defaults(handler=cmd_stack)
 
     topics = sub.add_parser("topics", help="distributed: create the Kafka topics (idempotent)")
     topics.set_defaults(handler=cmd_topics)

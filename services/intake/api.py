@@ -7,7 +7,7 @@ from typing import Any, Callable
 from fastapi import Request
 from pydantic import BaseModel
 
-from banli.domain.commands import bureau_stream, entered_by, sender_of
+from banli.domain.commands import bureau_stream, entered_by, filer_stream, sender_of
 from banli.domain.permissions import reach
 from banli.domain.types import Actor
 from banli.history import LineProblem, read_commands, split_lines
@@ -74,7 +74,10 @@ def _as_actor(lines, actor: Actor):
 #   it names;
 # - a submit reads the natural keys: when an earlier submit of the same import claimed its key
 #   under another proposal, it waits for that proposal's commands, so that the later one is
-#   refused as a duplicate whichever partitions the two land on.
+#   refused as a duplicate whichever partitions the two land on;
+# - a submit and a link of filers read the filer registry: they wait for the registrations of
+#   the filers they name by id, and a submit for those of the filers it names by name (it links
+#   the one registered filer of that name).
 # A command that waits holds back the later commands of its own stream only (they are sent after
 # it); the others go on, and the window stays full. It waits for those commands to be decided,
 # not only answered within the bus's timeout: a command whose worker died is decided by its
@@ -86,14 +89,23 @@ class Ordering:
 
     def __init__(self) -> None:
         self.claimed: dict[str, str] = {}  # natural key -> the stream of its first submit
+        self.registered: dict[str, set[str]] = {}  # a filer's name -> their registrations' streams
 
     def reads(self, command) -> set[str]:
         """The other streams whose commands sent so far `command` waits for; notes what it
-        claims."""
+        claims and whom it registers."""
         match command.type:
+            case "register_filer":
+                self.registered.setdefault(command.name, set()).add(command.stream)
+                found = set()
             case "submit":
                 first = self.claimed.setdefault(command.natural_key, command.stream)
                 found = {first}
+                for filer in command.filers:
+                    found |= ({filer_stream(filer.id)} if filer.id
+                              else self.registered.get(filer.name, set()))
+            case "link_filers":
+                found = {filer_stream(link.id) for link in command.filers}
             case "assign":
                 found = {bureau_stream(b) for b in [*command.lead, *command.co]}
             case "reassign":

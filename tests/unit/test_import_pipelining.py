@@ -32,10 +32,10 @@ def line(**fields) -> str:
     return json.dumps({"at": "2021-01-10T10:00:00+08:00", **fields}, ensure_ascii=False)
 
 
-def submit(number: str, proposal: str | None = None) -> str:
+def submit(number: str, proposal: str | None = None, **more) -> str:
     return line(type="submit", kind="cppcc_proposal", level="municipal", year=2021,
                 number=number, title=f"关于第{number}号的建议",
-                **({"proposal": proposal} if proposal else {}))
+                **({"proposal": proposal} if proposal else {}), **more)
 
 
 def run(lines: list[str], waited: int, other: int
@@ -88,6 +88,25 @@ def test_a_merge_waits_for_its_targets_commands_and_holds_back_its_own_streams_o
     order = list(at_send)
     assert order.index(ids[3]) < order.index(ids[5])  # ... but its own stream after it
 
+
+
+def test_submits_and_links_wait_for_the_registrations_of_the_filers_they_name():
+    """A submit links the one registered filer of a name, or the filer it names by id, and a
+    link of filers names them by id: each waits for those registrations (the demo's history
+    over Kafka refused links as `unknown_filer` before), and for no other filer's."""
+    lines = [line(type="register_filer", filer="f-0", name="张伟", affiliation="浦东"),
+             line(type="register_filer", filer="f-1", name="王芳", affiliation="科技界"),
+             submit("21001", proposal="p-1", filers=[{"name": "张伟"}], affiliation="浦东"),
+             submit("21002", proposal="p-2", filers=[{"name": "王芳", "id": "f-1"}]),
+             submit("21003", proposal="p-3", filers=[{"name": "张伟"}]),
+             line(type="link_filers", proposal="p-3", filers=[{"id": "f-0"}])]
+    answer, at_send, ids = run(lines, waited=0, other=1)
+    assert answer["accepted"] == len(lines)
+    # 张伟's submit waits for 张伟's registration (0.2 s), not for 王芳's (0.8 s) ...
+    assert ids[0] not in at_send[ids[2]] and ids[1] in at_send[ids[2]]
+    assert ids[1] not in at_send[ids[3]]  # ... the one naming f-1 for f-1's,
+    assert ids[1] in at_send[ids[4]] and ids[1] in at_send[ids[5]]  # and no other
+    assert ids[0] not in at_send[ids[5]]  # the link waits for f-0's
 
 class FailoverBus:
     """A bus whose answer to one command does not come within its timeout (its worker died):

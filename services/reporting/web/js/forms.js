@@ -122,7 +122,8 @@ function selectMarkup(f, id, v) {
 }
 
 function bureauMarkup(f, id, v, context) {
-  const ids = context.bureaus && context.bureaus.length ? context.bureaus : Object.keys(session.names);
+  const ids = [...(context.bureaus && context.bureaus.length ? context.bureaus : Object.keys(session.names))];
+  if (v && !ids.includes(v)) ids.push(v);  // a value given (the lead a co-handler signs off for)
   const options = ids.map((b) => `<option value="${esc(b)}"${b === v ? " selected" : ""}>${esc(bureauName(b))}</option>`);
   const blank = `<option value="">${esc(t(f.required ? "choose" : (f.name === "bureau" && context.proposal ? "whole_item" : "not_given")))}</option>`;
   return `<select id="${id}" name="${esc(f.name)}">${f.required && ids.length === 1 ? "" : blank}${options.join("")}</select>`;

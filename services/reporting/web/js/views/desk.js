@@ -77,7 +77,7 @@ async function load() {
   $("desk-error").textContent = "";
   const [awaiting, desk] = await Promise.allSettled([
     getJSON("/api/proposals/awaiting-assignment", { years: state.years }),
-    getJSON("/api/desk", { years: state.years }),
+    getJSON("/api/desk"),  // every year's (it takes no scope): returned, extensions, key items
   ]);
   if (!$("desk-view")) return;
   state.awaiting = awaiting.status === "fulfilled" ? awaiting.value : { items: [], error: awaiting.reason };

@@ -6,7 +6,7 @@ import { ApiError, getJSON } from "../api.js";
 import { $, debounce, esc } from "../dom.js";
 import { listen } from "../live.js";
 import { session } from "../session.js";
-import { bureauName, dutyRole, formatDay, itemNumber, label, named, t } from "../words.js";
+import { bureauName, commandOf, dutyRole, formatDay, itemNumber, label, named, t } from "../words.js";
 import { openItem } from "./item.js";
 
 const state = { data: null, owed: "", bureau: null };
@@ -30,7 +30,7 @@ export const workView = {
       if (!row) return;
       event.preventDefault();
       const item = (state.data.items || []).find((i) => i.proposal_id === row.dataset.proposal && i.owed === row.dataset.owed);
-      openItem(row.dataset.proposal, { open: item ? item.commands : [] });
+      openItem(row.dataset.proposal, item ? { open: item.commands, initial: given(item) } : {});
     });
     main.querySelector("#work-chips").addEventListener("click", (event) => {
       const chip = event.target.closest("[data-owed]");
@@ -69,6 +69,19 @@ export async function load() {
     return;
   }
   draw();
+}
+
+/** What the work list says of an owed thing that its forms ask for, by the fields' names: the
+ *  lead whose draft a co-handler signs off (`lead`), which the co-handler's own view of the item
+ *  does not show. */
+function given(item) {
+  const initial = {};
+  for (const type of item.commands || []) {
+    const command = commandOf(type);
+    const fields = command ? command.fields.filter((f) => f.source === "user" && f.name !== "bureau" && item[f.name] !== undefined) : [];
+    if (fields.length) initial[type] = Object.fromEntries(fields.map((f) => [f.name, item[f.name]]));
+  }
+  return initial;
 }
 
 /** The clock of an owed thing: working days left, or overdue by; none where nothing is due. */
