@@ -10,6 +10,9 @@ help:
 	@echo "make run    install into .venv and start the embedded system with demo data"
 	@echo "make test   install and run the whole test suite (starts a real Kafka broker)"
 	@echo "make kafka  start a Kafka broker on 127.0.0.1:9092 for development"
+	@echo "make keycloak  start the development identity provider (Keycloak, realm banli) on"
+	@echo "               127.0.0.1:8080 and print how to sign in as each role, filers included"
+	@echo "               (make keycloak-stop stops it; README, Security: signing in)"
 	@echo "make s3proxy  start an S3-compatible server on 127.0.0.1:9000 (letters in S3)"
 	@echo "make bench  benchmarks, each figure beside a baseline (bench/README.md); make bench-large"
 

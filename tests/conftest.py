@@ -169,7 +169,7 @@ def model(server):
 def keycloak():
     """A real Keycloak 26 for the whole session (deploy/keycloak/keycloak.sh): the distribution
     from Maven Central in dev mode, realm `banli` imported (client banli-web, users wang, li,
-    zhao, chen, sun), fresh data dir, free port. `BANLI_KEYCLOAK_URL` points the tests at an
+    zhao, chen, qian, zhou, zhangwei, wangfang, sun), fresh data dir, free port. `BANLI_KEYCLOAK_URL` points the tests at an
     external server instead."""
     from tests.keycloak_server import KeycloakServer
 

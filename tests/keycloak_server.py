@@ -12,7 +12,10 @@ dev mode with ``deploy/keycloak/banli-realm.json`` imported.
     kc.stop(); kc.cleanup()
 
 Users (password ``<name>-pass``): wang (clerk, sh-ipa), li (clerk, sh-hrss),
-zhao (overseer), chen (coordinator), sun (no banli_role). All dev/test values.
+zhao (overseer), chen (coordinator), qian (admin), zhou (importer), zhangwei
+(filer, a deputy: banli_filer filer-00), wangfang (filer, a CPPCC member:
+filer-01), sun (no banli_role). All dev/test values. The sign-in page is in
+Chinese (the realm's default locale zh-CN), English offered.
 
 If ``BANLI_KEYCLOAK_URL`` is set, that external server is used instead: the
 server's base URL (``/realms/banli`` is appended) or a realm's issuer URL.

@@ -134,3 +134,52 @@ def test_the_claims_are_mapped_by_settings():
                              plain).role == "coordinator"
     with pytest.raises(SignInRefused):
         actor_from_claims({"preferred_username": "chen", "banli_role": "root"}, plain)
+
+
+def _commands(system, *lines: dict) -> None:
+    from banli.domain.registry import parse_command
+
+    for i, line in enumerate(lines):
+        outcome = system.handle(parse_command({"command_id": f"filers-{i}",
+                                               "actor": {"user": "i", "role": "importer"},
+                                               **line}))
+        assert outcome.rejection is None, outcome.rejection
+    assert system.settle(30)
+
+
+def test_a_filer_signs_in_at_the_idp_and_reads_only_their_proposals(signed):
+    """The realm's deputy (zhangwei) and CPPCC member (wangfang) sign in through Keycloak; its
+    `banli_filer` claim names each in the filer registry, and each reads the proposals they
+    filed and nothing else."""
+    at = "2020-03-01T09:00:00+08:00"
+    _commands(signed.system,
+              {"type": "register_filer", "filer": "filer-00", "name": "张伟", "at": at,
+               "affiliation": "浦东新区代表团", "account": "zhangwei"},
+              {"type": "register_filer", "filer": "filer-01", "name": "王芳", "at": at,
+               "affiliation": "科技界别", "account": "wangfang"},
+              {"type": "submit", "kind": "npc_suggestion", "year": 2020, "number": "501",
+               "title": "关于完善社区养老服务的建议", "filers": [{"name": "张伟"}],
+               "affiliation": "浦东新区代表团", "at": at},
+              {"type": "submit", "kind": "cppcc_proposal", "year": 2020, "number": "502",
+               "title": "关于推进科技成果转化的提案", "filers": [{"name": "王芳"}],
+               "affiliation": "科技界别", "at": at},
+              {"type": "assign", "proposal": "2020-npc_suggestion-501", "lead": ["sh-ipa"],
+               "at": "2020-03-02T09:00:00+08:00"})
+    for username, filer, mine, theirs in (
+            ("zhangwei", "filer-00", "2020-npc_suggestion-501", "2020-cppcc_proposal-502"),
+            ("wangfang", "filer-01", "2020-cppcc_proposal-502", "2020-npc_suggestion-501")):
+        back = _sign_in_over_http(signed, username)
+        assert back.status_code == 303, back.text
+        token = back.headers["location"].split("#token=", 1)[1]
+        with httpx.Client(base_url=signed.url, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            me = client.get("/api/me").json()
+            assert (me["user"], me["role"], me["filer"], me["bureau"]) == (
+                username, "filer", filer, None)
+            listed = client.get("/api/my/proposals").json()
+            assert [i["proposal_id"] for i in listed["items"]] == [mine], username
+            assert client.get(f"/api/proposals/{mine}/history").status_code == 200
+            assert client.get(f"/api/proposals/{theirs}/history").status_code == 404
+            assert client.get(f"/api/proposals/{theirs}").status_code == 404
+            assert client.get("/api/report", params={"all": "true", "years": "2020",
+                                                     "as_of": "2020-11-20"}).status_code == 403

@@ -25,8 +25,13 @@ USERS = {  # username: (bureau, banli_role) as banli-realm.json gives them
     "li": ("sh-hrss", "clerk"),
     "zhao": (None, "overseer"),
     "chen": (None, "coordinator"),
+    "qian": (None, "admin"),
+    "zhou": (None, "importer"),
+    "zhangwei": (None, "filer"),
+    "wangfang": (None, "filer"),
     "sun": (None, None),
 }
+FILERS = {"zhangwei": "filer-00", "wangfang": "filer-01"}  # their banli_filer claim
 
 
 def _jwt_part(token: str, index: int) -> dict:
@@ -109,6 +114,7 @@ def test_password_grant_claims(keycloak, oidc, username):
     assert id_claims["preferred_username"] == username
     assert id_claims.get("bureau") == bureau
     assert id_claims.get("banli_role") == role
+    assert id_claims.get("banli_filer") == FILERS.get(username)
     if role is None:
         assert "banli_role" not in id_claims  # sun: nothing for Banli to map, refused there
 
@@ -127,6 +133,17 @@ def test_password_grant_claims(keycloak, oidc, username):
     assert userinfo.get("banli_role") == role
 
 
+def test_the_sign_in_page_is_in_chinese_with_english_offered(keycloak, oidc):
+    redirect_uri = f"http://127.0.0.1:{_random_port()}/auth/callback"
+    page = httpx.get(_auth_url(keycloak, oidc, redirect_uri, _pkce()[1], "s"), timeout=30)
+    assert page.status_code == 200, page.text
+    assert 'lang="zh-CN"' in page.text and "登录" in page.text and "密码" in page.text
+    assert "English" in page.text  # the language menu offers it
+    english = httpx.get(_auth_url(keycloak, oidc, redirect_uri, _pkce()[1], "s").copy_add_param(
+        "ui_locales", "en"), timeout=30)
+    assert 'lang="en"' in english.text and "Sign in" in english.text
+
+
 def test_wrong_password_refused(keycloak, oidc):
     r = _password_grant(keycloak, oidc, "wang", "not-wang-pass")
     assert r.status_code == 401
@@ -141,7 +158,7 @@ def test_loopback_redirect_uri_on_any_port_accepted(keycloak, oidc, host):
     r = httpx.get(_auth_url(keycloak, oidc, redirect_uri, _pkce()[1], "s"), timeout=30)
     assert r.status_code == 200, r.text
     assert 'id="kc-form-login"' in r.text
-    assert "Invalid parameter: redirect_uri" not in r.text
+    assert "无效的参数" not in r.text  # Invalid parameter (the realm speaks Chinese first)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +175,7 @@ def test_other_redirect_uri_refused(keycloak, oidc, redirect_uri):
     redirect_uri = redirect_uri.format(port=_random_port())
     r = httpx.get(_auth_url(keycloak, oidc, redirect_uri, _pkce()[1], "s"), timeout=30)
     assert r.status_code == 400
-    assert "Invalid parameter: redirect_uri" in r.text
+    assert "无效的参数 : redirect_uri" in r.text  # Invalid parameter: redirect_uri
     assert 'id="kc-form-login"' not in r.text
 
 
@@ -249,4 +266,4 @@ def test_post_logout_redirect(keycloak, oidc, host, accepted):
         assert r.headers["location"] == f"{target}?state=bye"
     else:
         assert r.status_code == 400
-        assert "Invalid redirect uri" in r.text
+        assert "无效的跳转链接" in r.text  # Invalid redirect uri
