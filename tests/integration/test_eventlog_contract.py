@@ -222,6 +222,35 @@ def test_a_natural_key_is_one_proposals(harness):
     assert same_id.rejection.code == "duplicate_proposal"
 
 
+def test_the_filer_registry_is_the_directorys(harness):
+    """A registered filer is in the directory the decisions read, in every mode: by id, by
+    name and affiliation (a submit links its filers by them), by account (one filer's); a
+    worker starting afresh reads it from the log (its snapshots or its events)."""
+    log, directory = harness.open()
+    handling = loop(log, directory)
+    registered = handling.handle_batch([
+        command(10, "register_filer", filer="d-zhang", name="张伟", affiliation="经济界别",
+                account="zhangwei"),
+        command(11, "register_filer", filer="d-zhang-2", name="张伟", affiliation="科技界别"),
+        command(12, "register_filer", filer="d-li", name="李娜", affiliation="经济界别",
+                account="zhangwei")])
+    assert [o.rejection.code if o.rejection else None for o in registered] == [
+        None, None, "account_taken"]
+    handling.handle_batch([BUREAU, parse_command({
+        **json.loads(SUBMIT.model_dump_json()), "affiliation": "经济界别",
+        "filers": [{"name": "张伟"}, {"name": "李娜"}]})])
+    assert log.state(P).filer_ids == ("d-zhang", None)  # 李娜 was refused: not registered
+    for reader in (directory, harness.open()[1]):  # this worker, and one starting afresh
+        assert reader.filer_name("d-zhang") == "张伟" and reader.filer_name("d-li") is None
+        assert reader.filers_named("张伟", "经济界别") == ["d-zhang"]
+        assert reader.filers_named("张伟", "") == [] and reader.filers_named("李娜", "经济界别") == []
+        assert reader.filer_of_account("zhangwei") == "d-zhang"
+        assert reader.filer_of_account("nobody") is None
+    [linked] = handling.handle_batch([command(13, "link_filers", proposal=P,
+                                              filers=[{"id": "d-zhang-2", "name": "张伟"}])])
+    assert linked.rejection.code == "not_a_filer_name"  # 张伟 is linked: no name left for it
+
+
 @pytest.mark.kafka
 def test_an_undecodable_event_stops_its_partition_with_a_dead_letter(kafka_broker, tmp_path):
     """Never skipped while deciding: the partition stops (its commands wait), the reason is on
