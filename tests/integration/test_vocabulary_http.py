@@ -24,7 +24,8 @@ def settings(settings):
 
 
 def _vocabulary(server, role: str, bureau: str | None = None) -> dict:
-    answer = server.client(role, bureau).get("/api/vocabulary")
+    filer = "d-zhang" if role == "filer" else None  # a filer's token names them
+    answer = server.client(role, bureau, filer=filer).get("/api/vocabulary")
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -38,7 +39,8 @@ def test_every_command_is_a_form_for_each_role_with_what_it_may_send(server):
         assert {c["type"] for c in found["commands"] if c["may_send"]} == {
             t for t in COMMAND_TYPES if reach(actor, t) is not None}, role
         assert found["today"] == TODAY.isoformat()
-        assert found["earliest"] == ("2020-10-21" if role == "clerk" else None), role
+        earliest = {"clerk": "2020-10-21", "filer": TODAY.isoformat()}.get(role)  # a filer: today
+        assert found["earliest"] == earliest, role
         assert {e["type"] for e in found["events"]} == set(EVENT_TYPES)
 
 
@@ -50,7 +52,8 @@ def test_a_form_says_who_fills_each_field_for_the_signed_in_user(server):
         "沟通", "log a contact")
     assert {n: f["source"] for n, f in fields.items()} == {
         "type": "fixed", "proposal": "item", "bureau": "own_bureau", "stage": "user",
-        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server"}
+        "method": "user", "note": "user", "command_id": "page", "at": "user", "actor": "server",
+        "recorded_by": "server"}
     assert fields["bureau"]["default"] == "sh-ipa"
     assert [(c["value"], c["label"], c["label_en"]) for c in fields["stage"]["choices"]] == [
         ("before", "办前", "before handling"), ("during", "办中", "during handling"),
@@ -139,3 +142,21 @@ def test_a_form_filled_as_described_is_sent_within_the_dates_it_gives(server):
                                                                 "before")
     again = clerk.post("/api/commands", json=_body(form, P, "form-2", on_time))
     assert again.json()["replayed"]  # the same form's id: one command
+
+
+def test_a_filer_may_send_their_feedback_and_the_filer_forms_ask_for_names_and_ids(server):
+    filer = {c["type"]: c for c in _vocabulary(server, "filer")["commands"]}
+    assert [t for t, c in filer.items() if c["may_send"]] == ["record_feedback"]
+    feedback = {f["name"]: f for f in filer["record_feedback"]["fields"]}
+    assert feedback["bureau"]["source"] == "user"  # the lead whose reply they rate
+    coordinator = {c["type"]: c for c in _vocabulary(server, "coordinator")["commands"]}
+    filers = {f["name"]: f for f in coordinator["submit"]["fields"]}["filers"]
+    assert (filers["input"], filers["item_field"]) == ("texts", "name")  # an id is optional
+    links = {f["name"]: f for f in coordinator["link_filers"]["fields"]}["filers"]
+    assert (links["input"], links["item_field"], links["min_items"]) == ("texts", "id", 1)
+    register = {f["name"]: f for f in coordinator["register_filer"]["fields"]}
+    assert register["kind"]["choices"] == [{"value": "person", "label": "个人",
+                                            "label_en": "person"}]
+    assert coordinator["register_filer"]["route"] == "/filers"
+    choices = {s["name"] for s in _vocabulary(server, "filer")["choices"]}
+    assert {"filed_status", "duty_progress", "filer_kind"} <= choices
