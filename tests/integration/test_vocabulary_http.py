@@ -141,3 +141,21 @@ def test_a_form_filled_as_described_is_sent_within_the_dates_it_gives(server):
                                                                 "before")
     again = clerk.post("/api/commands", json=_body(form, P, "form-2", on_time))
     assert again.json()["replayed"]  # the same form's id: one command
+
+
+def test_a_filer_may_send_their_feedback_and_the_filer_forms_ask_for_names_and_ids(server):
+    filer = {c["type"]: c for c in _vocabulary(server, "filer")["commands"]}
+    assert [t for t, c in filer.items() if c["may_send"]] == ["record_feedback"]
+    feedback = {f["name"]: f for f in filer["record_feedback"]["fields"]}
+    assert feedback["bureau"]["source"] == "user"  # the lead whose reply they rate
+    coordinator = {c["type"]: c for c in _vocabulary(server, "coordinator")["commands"]}
+    filers = {f["name"]: f for f in coordinator["submit"]["fields"]}["filers"]
+    assert (filers["input"], filers["item_field"]) == ("texts", "name")  # an id is optional
+    links = {f["name"]: f for f in coordinator["link_filers"]["fields"]}["filers"]
+    assert (links["input"], links["item_field"], links["min_items"]) == ("texts", "id", 1)
+    register = {f["name"]: f for f in coordinator["register_filer"]["fields"]}
+    assert register["kind"]["choices"] == [{"value": "person", "label": "个人",
+                                            "label_en": "person"}]
+    assert coordinator["register_filer"]["route"] == "/filers"
+    choices = {s["name"] for s in _vocabulary(server, "filer")["choices"]}
+    assert {"filed_status", "duty_progress", "filer_kind"} <= choices
