@@ -1,6 +1,7 @@
 """Value types shared by commands, events and state: the glossary of DOMAIN.md as types."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -146,11 +147,15 @@ def _assume_shanghai(value: datetime) -> datetime:
 
 
 def _iso_8601(value: Any) -> Any:
-    """Times and dates are ISO 8601 text (or already parsed): a number is not taken as unix
-    time, which pydantic would otherwise do."""
-    if isinstance(value, (int, float)):
+    """Times and dates are ISO 8601 text (or already parsed): a number, or text that is one
+    (a query's `recorded_by=0.5`), is not taken as unix time, which pydantic would otherwise
+    do."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _A_NUMBER.fullmatch(value)):
         raise ValueError("an ISO 8601 date or time, e.g. 2020-11-20 or 2020-11-20T10:00:00+08:00")
     return value
+
+
+_A_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 # What the API's schema says of them: ISO 8601 text in the calendar's years, as patterns (JSON

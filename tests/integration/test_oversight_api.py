@@ -225,6 +225,7 @@ def test_the_deadlines_list_refuses_bad_scopes(model):
                          ({"years": "1800"}, "malformed"), ({"as_of": "2020-13-01"}, "malformed"),
                          ({"as_of": "yesterday"}, "malformed"),
                          ({"recorded_by": "not a time"}, "malformed"),
+                         ({"recorded_by": "0.5"}, "malformed"),  # not unix time
                          ({"kind": "petition"}, "malformed"), ({"level": "galactic"}, "malformed"),
                          ({"profile": "default"}, "malformed"),  # the list takes no profile
                          ({"years": "2020" * 50}, "malformed")):
