@@ -12,6 +12,7 @@ from typing import Sequence
 
 from banli.domain.deadlines import PROFILES, get_profile
 from banli.domain.views.rates import Report, Scope
+from banli.settings import SERVICE_PORTS
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -373,7 +374,6 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return calendar_show(settings, args.years)
 
 
-SERVICE_PORTS = {"intake": 8001, "handling": 8002, "reporting": 8003}
 
 
 def add_data_dir(p: argparse.ArgumentParser) -> None:

@@ -230,8 +230,8 @@ def run(root: Path, demo: bool = False, kafka_port: int = 9092, free_ports: bool
     SIGTERM, or a service that dies: its log's tail is printed and the rest stopped, exit 1).
     BANLI_KAFKA_BOOTSTRAP names a broker already running instead of starting one; other
     BANLI_* variables reach the services (BANLI_OIDC_*, BANLI_PROFILE ...); the services listen
-    on their usual ports (apps.cli.SERVICE_PORTS), or on free ones."""
-    from apps.cli import SERVICE_PORTS
+    on their usual ports (banli.settings.SERVICE_PORTS), or on free ones."""
+    from banli.settings import SERVICE_PORTS
 
     root.mkdir(parents=True, exist_ok=True)
     # Ctrl-C, and SIGTERM as Ctrl-C, whatever the caller left (a shell's background job starts

@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .sheets.infer import DEFAULT_SESSIONS, parse_sessions
 from .sheets.limits import DEFAULT_LIMITS as SHEET
 
+# Each distributed service's HTTP port unless told otherwise (banli intake|handling|reporting,
+# banli stack, docker-compose.yml)
+SERVICE_PORTS = {"intake": 8001, "handling": 8002, "reporting": 8003}
+
 
 def default_data_dir() -> Path:
     """Per-user data: $XDG_DATA_HOME/banli, else ~/.local/share/banli."""

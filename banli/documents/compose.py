@@ -9,6 +9,7 @@ import re
 
 from ..domain.views.rates import RATE_MEASURES, RATE_NAMES, Entries, Report, Scope
 from ..domain.types import DISCLOSURES, KINDS, RESULT_CLASS, RESULTS, SATISFACTIONS
+from ..domain.wording import rounded_percent
 from .blocks import (Appendix, Block, Cell, Closing, ColumnKind, Figure, Heading, Masthead,
                      Para, Table, Title, Trace)
 from .gather import Bundle
@@ -19,14 +20,11 @@ def percent(numerator: int, denominator: int) -> str:
     """A whole percent, rounded half up (92%, 96%); one decimal where a whole number would
     round a shortfall up to 100% or a few down to 0%. No denominator: "—". The rule the
     统计口径 section states (ROUNDING) and the page's `percent` follows, in integers."""
-    if not denominator:
+    rounded = rounded_percent(numerator, denominator)
+    if rounded is None:
         return "—"
-    whole = (200 * numerator + denominator) // (2 * denominator)
-    if (whole == 100 and numerator < denominator) or (whole == 0 and numerator > 0):
-        tenths = (2000 * numerator + denominator) // (2 * denominator)
-        tenths = min(max(tenths, 1), 999)
-        return f"{tenths // 10}.{tenths % 10}%"
-    return f"{whole}%"
+    value, decimals = rounded
+    return f"{value // 10}.{value % 10}%" if decimals else f"{value}%"
 
 
 def rate_cell(fraction: tuple[int, int], lang: str = "zh") -> str:

@@ -16,4 +16,5 @@ def write_attachment_xlsx(blocks: list[Block], bundle: Bundle, lang: str) -> byt
     columns = [Column(str(i), header, header) for i, header in enumerate(table.header)]
     rows = [{str(i): plain(cell) for i, cell in enumerate(row)} for row in table.rows]
     return write_xlsx([Sheet(appendix.title, columns, rows)], lang=lang,
-                      numbers=report_numbers(bundle.current.report))
+                      numbers=report_numbers(bundle.current.report,
+                                             bundle.names.get(bundle.bureau or "")))

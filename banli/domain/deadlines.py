@@ -79,6 +79,11 @@ PROFILES: dict[str, Profile] = {
     "reviewed": Profile(name="reviewed", review=("cosign", "approve")),
 }
 DEFAULT_PROFILE = PROFILES["default"]
+# Each profile's name for people (the board's select, a report's and a spreadsheet's scope).
+PROFILE_WORDS: dict[str, tuple[str, str]] = {
+    "default": ("默认口径", "default"), "adopt_planned": ("采纳含 B 类", "adoption counts B"),
+    "cppcc_5_months": ("政协提案五个月", "CPPCC five months"),
+    "reviewed": ("起草、会签、签发", "drafted, co-signed, approved")}
 
 
 def get_profile(name: str) -> Profile:

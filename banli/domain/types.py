@@ -1,6 +1,7 @@
 """Value types shared by commands, events and state: the glossary of DOMAIN.md as types."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -31,6 +32,15 @@ FilerKind = Literal["person"]
 # Where an item a filer filed stands, and each bureau's duty on it, in the filer's words.
 FiledStatus = Literal["awaiting_assignment", "handling", "replied", "withdrawn", "merged"]
 DutyProgress = Literal["handling", "replied", "reopened"]
+# What a duty owes, under the code each list gives it: the work list's kinds (banli.domain.views.work),
+# the deadlines list's (a reply, a reply again after reopening, an opinion) and the reminders'
+# (banli.domain.views.reminders: `return`, `disclosure`).
+OwedKind = Literal["acknowledge", "contact", "reply", "re-reply", "opinion", "draft", "sign_off",
+                   "approve", "rehandle", "disclose", "feedback", "return", "disclosure"]
+# A deadline's colour: red once overdue, yellow when due within ten days.
+Colour = Literal["yellow", "red"]
+# How a bureau's record was entered (banli.domain.views.rates.entry_kind).
+EntryKind = Literal["late", "imported", "on_time"]
 
 KINDS: tuple[Kind, ...] = ("npc_suggestion", "cppcc_proposal")
 ROLES: tuple[Role, ...] = ("lead", "co")
@@ -85,6 +95,18 @@ CHOICES: tuple[Choices, ...] = (
     Choices("duty_progress", DutyProgress, {
         "handling": ("办理中", "being handled"), "replied": ("已答复", "replied"),
         "reopened": ("重新办理中", "being handled again")}),
+    Choices("owed", OwedKind, {
+        "acknowledge": ("签收或退回", "sign for or return"), "contact": ("沟通", "contact the filer"),
+        "reply": ("答复", "reply"), "re-reply": ("重新答复", "reply again"),
+        "opinion": ("会办意见", "opinion"), "draft": ("起草答复", "draft the reply"),
+        "sign_off": ("会签", "sign off the draft"), "approve": ("签发", "approve the reply"),
+        "rehandle": ("重新办理", "handle again"), "disclose": ("公开决定", "decide disclosure"),
+        "feedback": ("意见反馈", "feedback"), "return": ("签收或退回", "sign for or return"),
+        "disclosure": ("答复公开", "publish the reply")}),
+    Choices("colour", Colour, {"red": ("逾期", "overdue"), "yellow": ("临期", "due soon")}),
+    Choices("entry", EntryKind, {"late": ("逾期补录", "entered late"),
+                                 "imported": ("批量导入", "imported"),
+                                 "on_time": ("按时录入", "entered on time")}),
 )
 
 
@@ -125,11 +147,15 @@ def _assume_shanghai(value: datetime) -> datetime:
 
 
 def _iso_8601(value: Any) -> Any:
-    """Times and dates are ISO 8601 text (or already parsed): a number is not taken as unix
-    time, which pydantic would otherwise do."""
-    if isinstance(value, (int, float)):
+    """Times and dates are ISO 8601 text (or already parsed): a number, or text that is one
+    (a query's `recorded_by=0.5`), is not taken as unix time, which pydantic would otherwise
+    do."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _A_NUMBER.fullmatch(value)):
         raise ValueError("an ISO 8601 date or time, e.g. 2020-11-20 or 2020-11-20T10:00:00+08:00")
     return value
+
+
+_A_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 # What the API's schema says of them: ISO 8601 text in the calendar's years, as patterns (JSON

@@ -1,11 +1,13 @@
 """How things are named for people, once for every answer and message: an item by its number with
 its kind and level (市政协提案 0007 and 市人大代表建议 0007 are different items), a day in words
-(2020年3月1日 / 1 March 2020). Pure: lists, the work list, refusals and documents read these.
+(2020年3月1日 / 1 March 2020), a choice's value in words (the choices declared with their types,
+banli.domain.types.CHOICES), yes and no, a rate rounded as the year-end document's 统计口径 states.
+Pure: lists, their spreadsheets, the work list, refusals and documents read these.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable, MutableMapping, TypeVar
+from typing import Any, Iterable, Mapping, MutableMapping, TypeVar
 
 from .types import CHOICES, SHANGHAI
 
@@ -13,9 +15,12 @@ from .types import CHOICES, SHANGHAI
 LEVEL_PREFIX: dict[str, tuple[str, str]] = {
     "national": ("全国", "national"), "provincial": ("省", "provincial"),
     "municipal": ("市", "municipal"), "district": ("区", "district")}
-# An item's kind as its name says it: the words of the choice (banli.domain.types.CHOICES).
-KIND_WORDS: dict[str, tuple[str, str]] = dict(
-    next(choice.labels for choice in CHOICES if choice.name == "kind"))
+# Each choice's words by its name (`result` → {"solved": ("A 已解决或采纳", ...)}).
+CHOICE_WORDS: dict[str, Mapping[str, tuple[str, str]]] = {
+    choice.name: choice.labels for choice in CHOICES}
+# An item's kind as its name says it: the words of the choice.
+KIND_WORDS: dict[str, tuple[str, str]] = dict(CHOICE_WORDS["kind"])
+YES_NO: dict[bool, tuple[str, str]] = {True: ("是", "yes"), False: ("否", "no")}
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -63,3 +68,22 @@ def day_words(day: date | datetime) -> tuple[str, str]:
     zh = f"{day.year}年{day.month}月{day.day}日"
     en = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
     return (f"{zh} {clock}", f"{en}, {clock}") if clock else (zh, en)
+
+
+def yes_no(value: Any, lang: str = "zh") -> str:
+    """是 / 否 (yes / no)."""
+    return YES_NO[bool(value)][1 if lang == "en" else 0]
+
+
+def rounded_percent(numerator: int, denominator: int) -> tuple[int, int] | None:
+    """A rate as the 统计口径 rounds it, in integers: (whole percent, 0) rounded half up, or
+    (tenths of a percent, 1) where a whole number would round a shortfall up to 100% or a few
+    down to 0%; None with nothing to count. The document's `percent`, the page's and the
+    spreadsheets' cells all print this."""
+    if not denominator:
+        return None
+    whole = (200 * numerator + denominator) // (2 * denominator)
+    if (whole == 100 and numerator < denominator) or (whole == 0 and numerator > 0):
+        tenths = (2000 * numerator + denominator) // (2 * denominator)
+        return min(max(tenths, 1), 999), 1
+    return whole, 0

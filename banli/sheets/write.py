@@ -5,9 +5,12 @@
                       rows)], lang="zh", numbers=[(("办复率", "Completion rate"), 0.92, "percent")])
 
 Every sheet gets its header row in bold and frozen, an autofilter, and column widths from its
-contents (a CJK character counts as two). Dates and date-times are real Excel dates; text is
-always text, never a formula (a title starting with "=" stays a title). An optional first sheet
-gives the report's numbers the list is behind, as label/value pairs.
+contents (a CJK character counts as two). Dates and date-times are real Excel dates, shown as
+people write them in the sheet's language (2020年11月20日, 20 Nov 2020); a rate (`rate`: a
+numerator and a denominator) is a real number shown as the 统计口径 rounds it (92%, 99.5%; "—"
+with nothing to count); text is always text, never a formula (a title starting with "=" stays
+a title). An optional first sheet gives the report's numbers the list is behind, as
+label/value pairs.
 """
 from __future__ import annotations
 
@@ -21,11 +24,17 @@ from io import BytesIO
 from typing import Any, Iterable, Literal, Mapping, Sequence, Union
 
 from ..domain.types import SHANGHAI
+from ..domain.wording import rounded_percent
 
-ColumnKind = Literal["text", "number", "date", "datetime", "percent"]
+ColumnKind = Literal["text", "number", "date", "datetime", "percent", "rate"]
 Label = Union[str, tuple[str, str]]  # one text, or (zh, en)
 
-DATE_FORMAT, DATETIME_FORMAT, PERCENT_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm", "0.0%"
+# A date and a time as the page writes them, by language; a percent (a rate's value: as rounded,
+# with its one decimal where the rounding rule keeps one).
+DATE_FORMATS = {"zh": 'yyyy"年"m"月"d"日"', "en": "d mmm yyyy"}
+DATETIME_FORMATS = {"zh": 'yyyy"年"m"月"d"日" hh:mm', "en": "d mmm yyyy hh:mm"}
+PERCENT_FORMAT, WHOLE_PERCENT_FORMAT = "0.0%", "0%"
+NOTHING_TO_COUNT = "—"
 MIN_WIDTH, MAX_WIDTH = 6, 60
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0 cannot carry
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -65,7 +74,8 @@ def write_xlsx(sheets: Sequence[Sheet], *, lang: str = "zh",
                numbers_title: Label = ("报告数据", "Figures")) -> bytes:
     """The workbook as bytes. `lang` ("zh" or "en") picks headers and bilingual labels.
     `numbers`, if given, is a first sheet of (label, value) or (label, value, kind) pairs —
-    a label being a text or (zh, en); kind "percent" shows 0.92 as 92.0%."""
+    a label being a text or (zh, en); kind "percent" shows 0.92 as 92.0%, "rate" a fraction
+    as the rounding rule shows it, "words" a (zh, en) value in the sheet's language."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -76,8 +86,10 @@ def write_xlsx(sheets: Sequence[Sheet], *, lang: str = "zh",
         kinds: dict[int, str | None] = {}
         for i, item in enumerate(items):
             label, value, *kind = item
-            rows.append({"label": _label(label, lang), "value": value})
-            kinds[i] = kind[0] if kind else None
+            words = bool(kind) and kind[0] == "words"
+            rows.append({"label": _label(label, lang),
+                         "value": _label(value, lang) if words else value})
+            kinds[i] = kind[0] if kind and not words else None
         columns = [Column("label", "项目", "Item"), Column("value", "数值", "Value")]
         _write_sheet(book, _sheet_name(_label(numbers_title, lang), names), columns, rows, lang,
                      value_kinds=kinds)
@@ -126,7 +138,7 @@ def _write_sheet(book: Any, name: str, columns: list[Column], rows: list[Mapping
             kind: str | None = column.kind
             if value_kinds is not None and column.key == "value":
                 kind = value_kinds.get(i) or kind
-            value, fmt = _value(row.get(column.key), kind)
+            value, fmt = _value(row.get(column.key), kind, lang)
             cells.append((value, fmt))
             widths[j] = max(widths[j], _width(value, fmt))
         body.append(cells)
@@ -156,8 +168,12 @@ def _write_sheet(book: Any, name: str, columns: list[Column], rows: list[Mapping
         ws.append(out)
 
 
-def _value(value: Any, kind: str | None) -> tuple[Any, str | None]:
+def _value(value: Any, kind: str | None, lang: str = "zh") -> tuple[Any, str | None]:
     """A cell value and its number format."""
+    dates, moments = (DATE_FORMATS.get(lang, DATE_FORMATS["zh"]),
+                      DATETIME_FORMATS.get(lang, DATETIME_FORMATS["zh"]))
+    if kind == "rate":
+        return _rate(value)
     if value is None:
         return None, None
     if isinstance(value, str) and kind in ("date", "datetime"):
@@ -169,10 +185,10 @@ def _value(value: Any, kind: str | None) -> tuple[Any, str | None]:
         if value.tzinfo is not None:  # Excel has no time zones: show Shanghai time
             value = value.astimezone(SHANGHAI).replace(tzinfo=None)
         if kind == "date":
-            return value.date(), DATE_FORMAT
-        return value, DATETIME_FORMAT
+            return value.date(), dates
+        return value, moments
     if isinstance(value, date):
-        return value, DATE_FORMAT
+        return value, dates
     if isinstance(value, time):
         return value.isoformat(timespec="minutes"), None
     if isinstance(value, bool):
@@ -188,6 +204,21 @@ def _value(value: Any, kind: str | None) -> tuple[Any, str | None]:
     return _clean(str(value)), None
 
 
+def _rate(fraction: Any) -> tuple[Any, str | None]:
+    """A rate's cell from its fraction (`{"numerator", "denominator"}`, or a pair): the value
+    as the rounding rule gives it, in a format that shows exactly that; "—" with nothing to
+    count."""
+    if isinstance(fraction, Mapping):
+        fraction = (fraction.get("numerator"), fraction.get("denominator"))
+    elif fraction is not None and not isinstance(fraction, (tuple, list)):
+        fraction = (getattr(fraction, "numerator", None), getattr(fraction, "denominator", None))
+    rounded = rounded_percent(*fraction) if fraction is not None and None not in fraction else None
+    if rounded is None:
+        return NOTHING_TO_COUNT, None
+    value, decimals = rounded
+    return (value / 1000, PERCENT_FORMAT) if decimals else (value / 100, WHOLE_PERCENT_FORMAT)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, Mapping) and "name" in value:  # filers: [{"name": ...}]
         return str(value["name"])
@@ -201,10 +232,10 @@ def _clean(text: str) -> str:
 def _width(value: Any, fmt: str | None) -> int:
     if value is None:
         return 0
-    if fmt == DATE_FORMAT:
-        return 10
-    if fmt == DATETIME_FORMAT:
-        return 16
-    if fmt == PERCENT_FORMAT:
+    if fmt in DATE_FORMATS.values():
+        return 14
+    if fmt in DATETIME_FORMATS.values():
+        return 20
+    if fmt in (PERCENT_FORMAT, WHOLE_PERCENT_FORMAT):
         return 7
     return max((text_width(line) for line in str(value).splitlines()), default=0)

@@ -19,7 +19,8 @@ from ..domain import commands as c
 from ..domain.types import Actor
 from ..eventlog import Outcome
 from ..domain.permissions import allowed, reach
-from ..domain.views.rates import RATES
+from ..domain.views.lists import LISTS
+from ..domain.views.rates import MEASURE_WORDS, RATES
 from ..domain.decide import earliest_date
 from ..domain.registry import REGISTRY, AnyCommand, parse_command
 from ..domain.spec import Spec
@@ -143,6 +144,30 @@ class RateEntry(BaseModel):
     en: str
 
 
+class MeasureEntry(BaseModel):
+    """A number of the report (or a rate) by its name, with its words: a drill-down's title."""
+
+    name: str
+    label: str
+    label_en: str
+
+
+class ListColumnEntry(BaseModel):
+    """A column of a list: the rows' key, its header, how its value is shown
+    (banli.domain.views.lists) and, for a choice, which choice's words."""
+
+    key: str
+    label: str
+    label_en: str
+    kind: str
+    choice: str | None
+
+
+class ListEntry(BaseModel):
+    name: str
+    columns: list[ListColumnEntry]
+
+
 class Vocabulary(BaseModel):
     """The words and forms of the command registry, for the signed-in user (README: "The
     vocabulary")."""
@@ -157,6 +182,11 @@ class Vocabulary(BaseModel):
     envelope: list[EventField] = Field(description="the fields every event carries")
     choices: list[ChoiceSet]
     rates: list[RateEntry]
+    measures: list[MeasureEntry] = Field(description="every number of the report and rate, "
+                                                     "with its words")
+    lists: list[ListEntry] = Field(description="the lists' columns in order, with their "
+                                               "headers: the page's tables and the lists' "
+                                               "spreadsheets have these")
 
 
 @poll_router.get("/vocabulary", summary="The command registry as forms and words: each command "
@@ -176,7 +206,12 @@ async def command_vocabulary(actor: CurrentActor, ports: AppPorts) -> Vocabulary
                                may_send=reach(actor, form.type) is not None)
                   for form in command_forms()],
         events=list(event_descriptions()), envelope=list(envelope_words()),
-        choices=choice_sets(), rates=[RateEntry(**asdict(rate)) for rate in RATES])
+        choices=choice_sets(), rates=[RateEntry(**asdict(rate)) for rate in RATES],
+        measures=[MeasureEntry(name=name, label=zh, label_en=en)
+                  for name, (zh, en) in MEASURE_WORDS.items()],
+        lists=[ListEntry(name=name, columns=[ListColumnEntry(
+            key=c.key, label=c.zh, label_en=c.en, kind=c.kind, choice=c.choice) for c in columns])
+            for name, columns in LISTS.items()])
 
 
 @poll_router.get("/commands/{command_id}", summary="A command's outcome (after a 202)",

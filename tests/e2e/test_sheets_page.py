@@ -143,9 +143,9 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     urgent = [i for i in owed if i["overdue"] or i["due_soon"]]
     until(page, f"document.querySelectorAll('#owed tr[data-proposal]').length === {len(urgent)}")
 
-    # the deadlines list as .xlsx: the rows the page shows, no more
+    # the deadlines list as .xlsx: the rows the page shows, no more, in words
     shown = [(row.get_attribute("data-proposal"), row.get_attribute("data-bureau"),
-              *[row.locator("td").nth(n).inner_text() for n in (1, 4, 5)])
+              *[row.locator("td").nth(n).inner_text() for n in (0, 1, 2, 5, 6)])
              for row in page.locator("#owed tr[data-proposal]").all()]
     assert {(p[-3:], b) for p, b, *_ in shown} == {("201", "sh-ipa"), ("201", "sh-edu"),
                                                    ("202", "sh-edu")}
@@ -154,18 +154,18 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     tab.shot("sheets-owed-list")
     saved = downloaded(page, "[data-xlsx=owed]", "sheets-owed.xlsx")
     header, *rows = xlsx_rows(saved)
-    assert header[:2] == ["建议提案编号", "标题"]
-    column = {name: header.index(name) for name in ("建议提案编号", "承办单位", "标题", "期限",
-                                                    "剩余天数")}
-    got = [(r[column["建议提案编号"]], r[column["承办单位"]], r[column["标题"]],
-            written(day(r[column["期限"]])), str(int(r[column["剩余天数"]]))) for r in rows]
+    assert header == ["编号", "标题", "承办单位", "主办/会办", "待办", "期限", "剩余天数"]
+    names = {"上海市知识产权局": "sh-ipa", "上海市教育委员会": "sh-edu"}
+    got = [(f"2020-cppcc_proposal-{r[0][-3:]}", names[r[2]], r[0], r[1], r[2],
+            written(day(r[5])), str(int(r[6]))) for r in rows]
     assert got == shown
+    assert rows[0][0] == "市政协提案 0201" and rows[0][3] in ("主办", "会办")
 
     # the league table and (on the desk) the awaiting list likewise: a row for each row on the page
     header, *rows = xlsx_rows(downloaded(page, "[data-xlsx=league]", "sheets-league.xlsx"))
     assert len(rows) == page.locator("#league tr[data-bureau]").count()
-    assert sorted(r[0] for r in rows) == sorted(
-        page.eval_on_selector_all("#league tr[data-bureau]", "rows => rows.map(r => r.dataset.bureau)"))
+    assert [r[0] for r in rows] == page.eval_on_selector_all(
+        "#league tr[data-bureau] th", "cells => cells.map(c => c.innerText.trim())")
     tab.view("desk", "#awaiting tbody tr")
     header, *rows = xlsx_rows(downloaded(page, "[data-xlsx=awaiting]", "sheets-awaiting.xlsx"))
     assert len(rows) == page.locator("#awaiting tr[data-assign]").count()
@@ -176,9 +176,9 @@ def test_a_coordinator_imports_an_assignment_list_and_downloads_the_lists(browse
     page.click('[data-kpi="duties"] a.num')
     page.wait_for_selector("#items tr.item")
     header, *rows = xlsx_rows(downloaded(page, "#drawer-xlsx", "sheets-duties.xlsx"))
-    assert header[:3] == ["Proposal", "Number", "Title"]
-    assert sorted(r[0] for r in rows) == sorted(
-        page.eval_on_selector_all("#items tr.item", "rows => rows.map(r => r.dataset.proposal)"))
+    assert header[:3] == ["No.", "Title", "Bureau"] and "In numerator" not in header
+    assert sorted(r[0] for r in rows) == sorted(page.eval_on_selector_all(
+        "#items tr.item", "rows => rows.map(r => r.children[0].innerText.trim())"))
     page.click("#drawer-close")
 
     # the year-end document's attachment, beside the document's downloads

@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from datetime import date, timedelta
 
 import httpx
 
+from banli.demo.model import MODEL_FILE
+from banli.domain.views.due_list import of_proposals, urgent
 from banli.domain.permissions import ACTIONS
+from banli.domain.views.rates import Scope
+from banli.history import run_history
+from apps.local import import_commands
 from services.reporting.http.live import BETWEEN, LiveFeed, _event
 from tests.conftest import token_for
 
@@ -123,6 +129,117 @@ def test_the_urgent_open_assignments_are_the_dashboards_deadlines_list(model):
     assert [i["proposal_id"][-4:] for i in every["items"] if i not in urgent["items"]] == ["9303"]
     assert (urgent["overdue"], urgent["due_soon"]) == (every["overdue"], every["due_soon"]) == (
         1, 1)
+
+
+def deadlines(client, **params) -> list[dict]:
+    return ok(client.get("/api/assignments", params=params))["items"]
+
+
+# Owed on a 2020 board as of 2020-11-20: a 2018 item never replied (not that board's), a 2020
+# item long overdue, one due within ten days, one a co-handler owes its opinion on.
+LATE = [
+    {"type": "submit", "kind": "cppcc_proposal", "year": 2018, "number": "9801",
+     "title": "提案 9801", "at": "2018-03-01T09:00:00+08:00"},
+    {"type": "assign", "proposal": "2018-cppcc_proposal-9801", "lead": ["sh-ipa"],
+     "at": "2018-03-01T09:01:00+08:00"},
+    {"type": "submit", "kind": "cppcc_proposal", "year": 2020, "number": "9301",
+     "title": "提案 9301", "at": "2020-06-01T09:00:00+08:00"},
+    {"type": "assign", "proposal": "2020-cppcc_proposal-9301", "lead": ["sh-ipa"],
+     "co": ["sh-hrss"], "at": "2020-06-01T09:01:00+08:00"},
+    {"type": "submit", "kind": "npc_suggestion", "year": 2020, "number": "9302",
+     "title": "建议 9302", "at": "2020-08-25T09:00:00+08:00"},
+    {"type": "assign", "proposal": "2020-npc_suggestion-9302", "lead": ["sh-ipa"],
+     "at": "2020-08-25T09:01:00+08:00"},
+]
+
+
+def test_the_deadlines_list_follows_the_boards_years_date_and_clocks(model, clock):
+    """The deadlines list is read as the board's numbers are: the items of its years, as they
+    stood on its as-of date (and as recorded by its audit clock), days left counted to that
+    date; the projections' list equals the reference's (banli.domain.views.due_list over the same
+    history folded as of the date), and the dashboard's is its urgent part."""
+    late = [json.dumps(line, ensure_ascii=False) for line in LATE]
+    assert import_commands(model.system.handle, late)[2] == []
+    assert model.system.settle(30)
+    overseer = model.client("overseer")
+    ledger, _ = run_history(MODEL_FILE.read_text(encoding="utf-8").splitlines() + late)
+    scopes = [Scope(bureau="sh-ipa", years=(2020, 2020), as_of=date(2020, 11, 20)),
+              Scope(bureau=None, years=(2018, 2020), as_of=date(2020, 11, 20)),
+              Scope(bureau=None, years=(2018, 2020), as_of=date(2018, 3, 1)),
+              Scope(bureau="sh-hrss", years=(2020, 2020), as_of=date(2020, 6, 30)),
+              Scope(bureau=None, years=(2019, 2019), as_of=date(2019, 4, 30),
+                    kind="cppcc_proposal"),
+              Scope(bureau=None, years=(2020, 2020), as_of=date(2020, 11, 20),
+                    kind="npc_suggestion")]
+    for scope in scopes:
+        params = {"years": f"{scope.years[0]}-{scope.years[1]}", "as_of": str(scope.as_of),
+                  **({"bureau": scope.bureau} if scope.bureau else {}),
+                  **({"kind": scope.kind} if scope.kind else {})}
+        expected = of_proposals(ledger.proposals_as_of(scope.as_of), scope)
+        assert expected, scope  # something is owed on each of these dates
+        got = deadlines(overseer, **params)
+        assert got == expected, scope
+        assert all(scope.years[0] <= i["year"] <= scope.years[1] for i in got)
+        assert all(i["days_left"] == (date.fromisoformat(i["due"]) - scope.as_of).days
+                   for i in got)
+        board = ok(overseer.get("/api/dashboard", params={
+            **params, **({} if scope.bureau else {"all": "true"})}))["open"]
+        assert board["items"] == urgent(expected), scope
+        assert (board["total"], board["overdue"], board["due_soon"]) == (
+            len(expected), sum(i["overdue"] for i in expected),
+            sum(i["due_soon"] for i in expected))
+    # the 2020 board: 2020's items, counted to 2020-11-20 (2018's item is not on it)
+    board = ok(overseer.get("/api/dashboard", params=MODEL_2020))["open"]
+    assert [(i["proposal_id"][-4:], i["owed"], i["days_left"], i["overdue"], i["due_soon"])
+            for i in board["items"]] == [("9301", "reply", -80, True, False),
+                                         ("9302", "reply", 5, False, True)]
+    everything = deadlines(overseer, bureau="sh-ipa")  # every year, as of today
+    assert "2018-cppcc_proposal-9801" in {i["proposal_id"] for i in everything}
+
+    # the audit clock: a reply dated 2020-11-10 but recorded later still leaves the duty owed
+    # in what the system had recorded before it
+    owed = next(i for i in board["items"] if i["proposal_id"].endswith("9302"))
+    before = clock.now
+    clock.now = before + timedelta(days=5)
+    r = model.client("clerk", "sh-ipa").post("/api/commands", json={
+        "type": "reply", "proposal": owed["proposal_id"], "bureau": "sh-ipa",
+        "result": "solved", "at": "2020-11-10T09:00:00+08:00"})
+    assert r.status_code == 201, r.text
+    assert model.system.settle(30)
+    key = (owed["proposal_id"], "sh-ipa")
+    now = deadlines(overseer, bureau="sh-ipa", as_of="2020-11-20")
+    then = deadlines(overseer, bureau="sh-ipa", as_of="2020-11-20",
+                     recorded_by=(before + timedelta(hours=1)).isoformat())
+    assert key not in {(i["proposal_id"], i["bureau"]) for i in now}
+    assert key in {(i["proposal_id"], i["bureau"]) for i in then}
+    assert deadlines(overseer, recorded_by="2000-01-01T00:00:00") == []
+    answer = ok(overseer.get("/api/assignments", params={
+        "years": "2020", "as_of": "2020-11-20", "recorded_by": "2020-11-21T08:00:00"}))
+    assert (answer["as_of"], answer["years"], answer["recorded_by"]) == (
+        "2020-11-20", [2020, 2020], "2020-11-21T08:00:00+08:00")  # Shanghai time, as typed
+
+
+def test_the_deadlines_list_refuses_bad_scopes(model):
+    overseer = model.client("overseer")
+    for params, code in (({"years": "2021-2020"}, "bad_years"), ({"years": "20x0"}, "malformed"),
+                         ({"years": "1800"}, "malformed"), ({"as_of": "2020-13-01"}, "malformed"),
+                         ({"as_of": "yesterday"}, "malformed"),
+                         ({"recorded_by": "not a time"}, "malformed"),
+                         ({"recorded_by": "0.5"}, "malformed"),  # not unix time
+                         ({"kind": "petition"}, "malformed"), ({"level": "galactic"}, "malformed"),
+                         ({"profile": "default"}, "malformed"),  # the list takes no profile
+                         ({"years": "2020" * 50}, "malformed")):
+        for path in ("/api/assignments", "/api/bureaus/sh-ipa/assignments"):
+            refused(overseer.get(path, params=params), 422, code)
+        # the board's download asks with the same words
+        refused(overseer.get("/api/assignments", params={**params, "format": "xlsx"}), 422, code)
+    clerk = model.client("clerk", "sh-ipa")
+    refused(clerk.get("/api/assignments", params={"bureau": "sh-hrss", "years": "2020"}), 403,
+            "forbidden")
+    mine = deadlines(clerk, years="2018-2020", as_of="2020-11-20")
+    assert {i["bureau"] for i in mine} <= {"sh-ipa"}
+    assert model.client(None).get("/api/assignments", params={"years": "2020"}
+                                  ).status_code == 401
 
 
 def test_awaiting_assignment_lists_unassigned_and_bounced_proposals(model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from typing import get_args
 from io import BytesIO
 
 import openpyxl
@@ -17,6 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from banli.domain.views.rates import Scope
 from banli.domain.deadlines import PROFILES
+from banli.domain.types import CHOICES
 from banli.sheets.values import EXCEL_EPOCH
 from tests.integration.http_world import expect
 
@@ -268,33 +270,102 @@ def test_a_sheet_that_cannot_be_read_is_a_clear_422(server):
     assert expect(bad, 422)["detail"]["code"] == "bad_mapping"
 
 
-def test_every_list_downloads_as_xlsx_with_the_rows_of_its_json(server):
+# What an export must not show: the codes behind the words (a kind, a level, a role, a result
+# ... as the API carries them), the bureaus' ids, and booleans (TRUE/FALSE for 是/否).
+CODES = ({value for choice in CHOICES for value in get_args(choice.type)} | set(PROFILES)
+         | set(BUREAUS) | {True, False, "TRUE", "FALSE", "True", "False"})
+# an English word that is its code too (the role `lead` is "lead" in English)
+SAME_IN_ENGLISH = {value for choice in CHOICES for value, (_, en) in choice.labels.items()
+                   if value == en}
+
+
+def replied(coordinator, server) -> None:
+    """101's lead replies (solved), publishes it in full, and the office records the filer's
+    feedback; 102's second lead returns it (misrouted); 105 comes in and waits to be assigned:
+    the lists have results, disclosures, feedback and bureaus to show in words."""
+    expect(server.client("clerk", "sh-hrss").post("/api/commands", json={
+        "type": "return", "proposal": "2020-cppcc_proposal-102", "bureau": "sh-hrss",
+        "reason": "不属于本单位职责", "at": "2020-02-06T09:00:00+08:00"}), 201)
+    expect(coordinator.post("/api/commands", json={
+        "type": "submit", "kind": "cppcc_proposal", "year": 2020, "number": "105",
+        "title": "关于社区养老的提案", "filers": [{"name": "周九"}],
+        "at": "2020-03-01T09:00:00+08:00"}), 201)
+    clerk = server.client("clerk", "sh-ipa")
+    proposal = "2020-cppcc_proposal-101"
+    for client, body in ((clerk, {"type": "log_contact", "stage": "before", "method": "visit",
+                                  "at": "2020-03-01T09:00:00+08:00"}),
+                         (clerk, {"type": "reply", "result": "solved",
+                                  "at": "2020-04-01T09:00:00+08:00"}),
+                         (clerk, {"type": "decide_disclosure", "disclosure": "full",
+                                  "at": "2020-04-02T09:00:00+08:00"}),
+                         (coordinator, {"type": "record_feedback", "satisfaction": "satisfied",
+                                        "at": "2020-04-20T09:00:00+08:00"})):
+        expect(client.post("/api/commands", json={**body, "proposal": proposal,
+                                                  "bureau": "sh-ipa"}), 201)
+    assert server.system.settle(30)
+
+
+def test_every_list_downloads_as_xlsx_in_words_with_the_rows_of_its_json(server):
+    """Each list's spreadsheet: its columns in the order the page's table has them (the
+    vocabulary's `lists`), a row for each of its JSON's, and no code anywhere: kinds, roles,
+    results, disclosures, feedback, what is owed in words, 是/否, bureaus by name."""
     coordinator = imported(server)
+    replied(coordinator, server)
+    vocabulary = expect(coordinator.get("/api/vocabulary"), 200)
+    headers = {entry["name"]: entry["columns"] for entry in vocabulary["lists"]}
     scope = {"all": "true", "years": "2020", "as_of": "2020-11-20"}
-    lists = [("/api/assignments", {}, "items"),
-             ("/api/items", {**scope, "measure": "lead"}, "items"),
-             ("/api/items", {**scope, "measure": "on_time_opinion"}, "items"),
-             ("/api/entries", {**scope, "which": "all"}, "items"),
-             ("/api/proposals/awaiting-assignment", {"years": "2020"}, "items"),
-             ("/api/reminders", {}, "items"),
-             ("/api/misrouting", {"years": "2020", "as_of": "2020-11-20"}, "bureaus"),
-             ("/api/league", scope, "bureaus")]
-    for path, params, key in lists:
+    lists = [("/api/assignments", {}, "items", "owed"),
+             ("/api/items", {**scope, "measure": "lead"}, "items", "items"),
+             ("/api/items", {**scope, "measure": "on_time_opinion"}, "items", "items"),
+             ("/api/items", {**scope, "measure": "satisfaction"}, "items", "items"),
+             ("/api/entries", {**scope, "which": "all"}, "items", "entries"),
+             ("/api/proposals/awaiting-assignment", {"years": "2020"}, "items", "awaiting"),
+             ("/api/reminders", {}, "items", "reminders"),
+             ("/api/misrouting", {"years": "2020", "as_of": "2020-11-20"}, "bureaus",
+              "misrouting"),
+             ("/api/league", scope, "bureaus", "league")]
+    for path, params, key, name in lists:
         body = expect(coordinator.get(path, params=params), 200)
+        assert body[key], (path, "nothing to show")
+        keys = body.get("columns") or [c["key"] for c in headers[name]]
         for lang in ("zh", "en"):
             r = coordinator.get(path, params={**params, "format": "xlsx", "lang": lang})
             assert r.status_code == 200, (path, r.text[:300])
             assert r.headers["content-type"] == XLSX
             assert "attachment" in r.headers["content-disposition"]
             rows = sheet_rows(r.content)
+            assert rows[0] == [c["label_en" if lang == "en" else "label"] for c in headers[name]
+                               if c["key"] in keys], (path, lang)
             assert len(rows) - 1 == len(body[key]), (path, lang)
+            codes = CODES - SAME_IN_ENGLISH if lang == "en" else CODES
+            shown = {cell for row in rows[1:] for cell in row if isinstance(cell, (str, bool))}
+            assert not shown & codes, (path, lang, shown & codes)
             if path == "/api/items":  # behind a number: the report's numbers come first
                 first = sheet_rows(r.content, 0)
                 assert first[0] == (["项目", "数值"] if lang == "zh" else ["Item", "Value"])
+                assert first[1] == (["承办单位", "全部单位"] if lang == "zh"
+                                    else ["Bureau", "All bureaus"])
+
+    # the deadlines list, cell by cell: as the page's table shows it
     owed = expect(coordinator.get("/api/assignments"), 200)["items"]
     rows = sheet_rows(coordinator.get("/api/assignments", params={"format": "xlsx"}).content)
-    assert rows[0][:2] == ["建议提案编号", "标题"]
-    assert sorted(r[0] for r in rows[1:]) == sorted(i["proposal_id"] for i in owed)
+    assert rows[0] == ["编号", "标题", "承办单位", "主办/会办", "待办", "期限", "剩余天数"]
+    assert [(r[0], r[2]) for r in rows[1:]] == [(i["display"], BUREAUS[i["bureau"]][0])
+                                                for i in owed]
+    first = owed.index(next(i for i in owed if i["proposal_id"] == "2020-cppcc_proposal-101"
+                            and i["bureau"] == "sh-edu"))
+    assert rows[1 + first] == ["市政协提案 0101", "关于加强知识产权保护的提案", "上海市教育委员会",
+                               "会办", "会办意见", date.fromisoformat(owed[first]["due"]),
+                               owed[first]["days_left"]]
+    # the items behind the satisfaction rate: the feedback, who recorded it, counted or not
+    rows = sheet_rows(coordinator.get("/api/items", params={
+        **scope, "measure": "satisfaction", "format": "xlsx"}).content)
+    assert rows[0][-3:] == ["满意度", "满意度录入方", "计入分子"]
+    assert rows[1][7:] == ["A 已解决或采纳", "全文公开", "满意", "交办单位", "是"]
+    rows = sheet_rows(coordinator.get("/api/items", params={
+        **scope, "measure": "satisfaction", "format": "xlsx", "lang": "en"}).content)
+    assert rows[1][7:] == ["A: solved or adopted", "full text", "satisfied", "the office", "yes"]
+    assert rows[1][2] == "Shanghai IPA"
 
 
 @pytest.mark.parametrize("measure", ["replied", "adoption"])
@@ -305,8 +376,11 @@ def test_a_clerk_downloads_only_its_own_bureaus_rows(server, measure):
     expect(clerk.get("/api/items", params={**params, "bureau": "sh-edu"}), 403)
     r = clerk.get("/api/items", params={**params, "bureau": "sh-ipa"})
     assert r.status_code == 200
-    assert all(row[6] == "sh-ipa" for row in sheet_rows(r.content)[1:])
-    assert "sh-edu" not in json.dumps(sheet_rows(r.content)[1:], ensure_ascii=False)
+    rows = sheet_rows(r.content)
+    assert rows[0][2] == "承办单位"
+    assert all(row[2] == "上海市知识产权局" for row in rows[1:])
+    seen = json.dumps(rows[1:], ensure_ascii=False)
+    assert "sh-edu" not in seen and "上海市教育委员会" not in seen
 
 
 def test_the_year_end_documents_attachment_as_xlsx(server):

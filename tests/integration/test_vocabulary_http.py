@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from banli.domain.permissions import STAFF, reach
-from banli.domain.views.rates import RATES
+from banli.domain.deadlines import PROFILES
+from banli.domain.views.lists import LISTS
+from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, RATES
 from banli.domain.registry import COMMAND_TYPES, EVENT_TYPES
 from banli.domain.types import Actor
 
@@ -91,7 +93,8 @@ def test_the_openapi_document_describes_the_answer(server):
         "$ref": "#/components/schemas/Vocabulary"}
     schemas = spec["components"]["schemas"]
     assert set(schemas["Vocabulary"]["properties"]) == {
-        "today", "earliest", "commands", "events", "envelope", "choices", "rates"}
+        "today", "earliest", "commands", "events", "envelope", "choices", "rates", "measures",
+        "lists"}
     field = schemas["FormField"]["properties"]
     assert set(field["input"]["anyOf"][0]["enum"]) >= {
         "text", "long_text", "date", "datetime", "select", "bureau", "bureaus", "boolean",
@@ -100,6 +103,28 @@ def test_the_openapi_document_describes_the_answer(server):
                                             "own_bureau"}
     assert schemas["CommandEntry"]["properties"]["fields"]["items"] == {
         "$ref": "#/components/schemas/FormField"}
+
+
+def test_the_words_of_every_number_list_and_value_a_list_shows(server):
+    """The page names numbers, lists' columns and values in the server's words only: every
+    number of the report and rate has its words, every list its columns in order (as its
+    spreadsheet has them), every value a list shows in words (what is owed, a reminder's
+    colour, how a record was entered, a profile) is a choice with its words."""
+    found = _vocabulary(server, "overseer")
+    measures = {m["name"]: (m["label"], m["label_en"]) for m in found["measures"]}
+    assert set(measures) == {*MEASURES, *ITEM_MEASURES, *RATE_MEASURES}
+    assert all(zh and en and zh != en for zh, en in measures.values())
+    assert measures["adoption"] == ("解决采纳率", "Adoption rate")
+    lists = {entry["name"]: entry["columns"] for entry in found["lists"]}
+    assert {name: [c["key"] for c in columns] for name, columns in lists.items()} == {
+        name: [c.key for c in columns] for name, columns in LISTS.items()}
+    choices = {c["name"]: {x["value"]: x["label"] for x in c["choices"]}
+               for c in found["choices"]}
+    for column in (c for columns in lists.values() for c in columns if c["kind"] == "choice"):
+        assert column["choice"] in choices, column
+    assert choices["owed"]["re-reply"] == "重新答复"
+    assert choices["entry"] == {"late": "逾期补录", "imported": "批量导入", "on_time": "按时录入"}
+    assert set(choices["profile"]) == set(PROFILES)
 
 
 def _body(form: dict, proposal: str, command_id: str, chosen: dict) -> dict:

@@ -9,6 +9,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from banli.documents import percent
+
 from banli.domain.proposal import Proposal
 from banli.domain.registry import parse_command
 from banli.domain.rejections import Rejection
@@ -606,15 +608,17 @@ def test_write_xlsx_round_trip():
     first = [c.value for c in ws[2]]
     assert first == ["21001", "关于加强知识产权保护的提案", "张三、李四", datetime(2027, 1, 15),
                      datetime(2027, 3, 1, 10, 0), 0.92, 3]  # Shanghai time
-    assert ws["D2"].is_date and ws["D2"].number_format == "yyyy-mm-dd"
-    assert ws["E2"].is_date and ws["F2"].number_format == "0.0%"
+    # dates as the page writes them (2027年1月15日), date-times with their time of day
+    assert ws["D2"].is_date and ws["D2"].number_format == 'yyyy"年"m"月"d"日"'
+    assert ws["E2"].is_date and ws["E2"].number_format == 'yyyy"年"m"月"d"日" hh:mm'
+    assert ws["F2"].number_format == "0.0%"
     second = [c.value for c in ws[3]]
     assert second[:3] == ["21002", "=HYPERLINK(\"http://x\")", None]
     assert ws["B3"].data_type == "s"  # text, not a formula
     assert second[3] == "2027-01-20"  # a text column keeps text
     assert ws.column_dimensions["B"].width == text_width("关于加强知识产权保护的提案") + 2 == 28
     assert ws.column_dimensions["A"].width == 7  # 21001 is 5 wide (案号 4), plus 2
-    assert ws.column_dimensions["D"].width == 12  # a date is 10
+    assert ws.column_dimensions["D"].width == 16  # a date (2027年12月31日) is 14
 
 
 def test_write_xlsx_english_and_date_columns():
@@ -628,7 +632,29 @@ def test_write_xlsx_english_and_date_columns():
     ws = book["Assignments"]
     assert [c.value for c in ws[1]] == ["Number", "Day"]
     assert ws["B2"].value == datetime(2027, 1, 20) and ws["B2"].is_date
+    assert ws["B2"].number_format == "d mmm yyyy"  # 20 Jan 2027
     assert ws["B3"].value is None
+
+
+def test_a_rate_is_a_number_shown_as_the_rounding_rule_prints_it():
+    """A rate's cell (a numerator and a denominator) holds the rounded value in a format that
+    shows exactly what the document and the page print (banli.documents.percent): 90%, 99.5%,
+    0.1%; "—" with nothing to count. A (zh, en) figure is in the sheet's language."""
+    fractions = [(9, 10), (199, 200), (1, 1000), (0, 0), (2, 3)]
+    rows = [{"rate": {"numerator": n, "denominator": d}} for n, d in fractions] + [{"rate": None}]
+    data = write_xlsx([Sheet("率", [Column("rate", "比率", "Rate", "rate")], rows)],
+                      numbers=[(("单位", "Bureau"), ("全部单位", "All bureaus"), "words"),
+                               (("办复率", "Completion rate"), (1, 3), "rate")], lang="en")
+    book = openpyxl.load_workbook(BytesIO(data))
+    figures = book.worksheets[0]
+    assert [c.value for c in figures[2]] == ["Bureau", "All bureaus"]
+    assert (figures["B3"].value, figures["B3"].number_format) == (0.33, "0%")
+    cells = [(c.value, c.number_format) for (c,) in book.worksheets[1].iter_rows(min_row=2)]
+    assert cells == [(0.9, "0%"), (0.995, "0.0%"), (0.001, "0.0%"), ("—", "General"),
+                     (0.67, "0%"), ("—", "General")]
+    shown = [f"{value * 100:.{1 if fmt == '0.0%' else 0}f}%" if fmt != "General" else value
+             for value, fmt in cells]
+    assert shown == [*(percent(n, d) for n, d in fractions), "—"]
 
 
 def test_exported_list_reads_back_as_an_assignment_list():

@@ -22,6 +22,7 @@ from ..types import (
 )
 
 __all__ = ["CELL_FIELDS", "ITEM_FIELDS", "cell_of", "item_of"]  # the duty row's, read here
+from ..wording import CHOICE_WORDS
 from ..workdays import Calendar, OutsideCalendar, past_working_days
 
 
@@ -384,6 +385,53 @@ ITEM_MEASURES: dict[str, Any] = {
                                   and i["disclosure"] == d)(d) for d in DISCLOSURES},
     "first_undisclosed.undecided": lambda i: _first_undisclosed(i) and i["disclosure"] is None,
 }
+
+# The names people read for each measure and rate (a drill-down's title, its spreadsheet's),
+# declared once: the page reads them from GET /api/vocabulary. A family's names are its
+# choice's words (a result, a disclosure, a feedback ...).
+def _family(prefix: str, choice: str, zh: str = "{}", en: str = "{}"
+            ) -> dict[str, tuple[str, str]]:
+    return {f"{prefix}.{value}": (zh.format(words[0]), _capital(en.format(words[1])))
+            for value, words in CHOICE_WORDS[choice].items()}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+MEASURE_WORDS: dict[str, tuple[str, str]] = {
+    "duties": ("承办件次", "Duties"), "lead": ("主办", "Lead"), "co": ("会办", "Co"),
+    **{f"{kind}.{role}": (f"{kind_words[0]}·{role_words[0]}",
+                          _capital(f"{kind_words[1]}, {role_words[1]}"))
+       for kind, kind_words in CHOICE_WORDS["kind"].items()
+       for role, role_words in CHOICE_WORDS["role"].items()},
+    **{kind: (words[0], _capital(words[1])) for kind, words in CHOICE_WORDS["kind"].items()},
+    "replied": ("已答复", "Replied"), "unreplied": ("未答复", "Not replied"),
+    "due_lead": ("主办应办复", "Lead due"), "on_time_lead": ("主办按期", "Lead on time"),
+    "late_lead": ("主办逾期或未按期", "Lead late"), "due_co": ("会办应反馈", "Co due"),
+    "on_time_co": ("会办按期", "Co on time"), "late_co": ("会办逾期", "Co late"),
+    "adopted": ("解决采纳", "Adopted"), "contacted": ("答复前已沟通", "Contacted before reply"),
+    **_family("result", "result"),
+    **_family("disclosure", "disclosure"),
+    "disclosure.undecided": ("公开方式未定", "Disclosure undecided"),
+    "disclosed": ("已公开（全文或摘要）", "Disclosed"),
+    "disclosure_base": ("应公开（除依法不公开）", "Disclosable"),
+    **_family("feedback", "satisfaction"),
+    "feedback_any": ("已反馈", "With feedback"),
+    "satisfied_any": ("满意与基本满意", "Satisfied"),
+    **_family("feedback_channels", "channel", "满意度反馈方式：{}", "Feedback by {}"),
+    "feedback_channels.unstated": ("满意度反馈方式未注明", "Feedback channel not stated"),
+    "feedback_by_self": ("满意度由承办单位自行录入", "Feedback recorded by the bureau itself"),
+    "feedback_recorders.filer": ("满意度由代表委员本人录入", "Feedback recorded by the filer"),
+    "feedback_recorders.office": ("满意度由交办单位录入", "Feedback recorded by the office"),
+    "feedback_recorders.bureau": ("满意度由承办单位自行录入",
+                                  "Feedback recorded by the bureau itself"),
+    "first_undisclosed": ("首次答复未公开", "First left undisclosed"),
+    **_family("first_undisclosed", "disclosure", "首次未公开·现{}", "First undisclosed, now: {}"),
+    "first_undisclosed.undecided": ("首次未公开·现未定", "First undisclosed, now undecided"),
+    **{rate.name: (rate.zh, _capital(rate.en)) for rate in RATES},
+}
+
 
 # rate -> (numerator measure, denominator measure)
 RATE_MEASURES: dict[str, tuple[str, str]] = {r.name: (r.numerator, r.denominator) for r in RATES}

@@ -14,14 +14,12 @@ from typing import Any, Iterable, Literal
 
 from ..deadlines import Profile
 from .explain import Duty
+from ..types import Colour
+from ..wording import CHOICE_WORDS
 from ..workdays import Calendar, OutsideCalendar
 
 Owed = Literal["reply", "opinion", "return", "disclosure"]
-Colour = Literal["yellow", "red"]
 YELLOW_DAYS = 10
-
-_OWED_ZH = {"reply": "答复", "opinion": "会办意见", "return": "签收或退回",
-            "disclosure": "答复公开"}
 
 
 @dataclass(frozen=True)
@@ -70,9 +68,10 @@ def reminders(duties: Iterable[Duty], profile: Profile, calendar: Calendar,
             if left > YELLOW_DAYS:
                 continue
             colour: Colour = "red" if left < 0 else "yellow"
-            zh = (f"{d.proposal_id}：{d.bureau} 的{_OWED_ZH[what]}已逾期 {-left} 天（期限 {due}）"
+            said = CHOICE_WORDS["owed"][what][0]
+            zh = (f"{d.proposal_id}：{d.bureau} 的{said}已逾期 {-left} 天（期限 {due}）"
                   if colour == "red" else
-                  f"{d.proposal_id}：{d.bureau} 的{_OWED_ZH[what]}将于 {due} 到期（剩 {left} 天）")
+                  f"{d.proposal_id}：{d.bureau} 的{said}将于 {due} 到期（剩 {left} 天）")
             en = (f"{d.proposal_id}: {what} of {d.bureau} overdue by {-left} days (due {due})"
                   if colour == "red" else
                   f"{d.proposal_id}: {what} of {d.bureau} due on {due} ({left} days left)")

@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from .. import commands as c
 from .. import events as e
+from ..deadlines import PROFILE_WORDS
 from ..permissions import reach
 from ..registry import BY_CLASS, COMMAND_ADAPTER, EVENT_CLASSES, REGISTRY
 from ..spec import Clock, Reach, Spec
@@ -153,7 +154,11 @@ def choices_of(literal: object) -> Choices | None:
 
 
 def choice_sets() -> list[ChoiceSet]:
-    return [ChoiceSet(name=found.name, choices=_choices(found)) for found in CHOICES]
+    """Every choice type's values with their words, and the deadline profiles' (`profile`)."""
+    return [*(ChoiceSet(name=found.name, choices=_choices(found)) for found in CHOICES),
+            ChoiceSet(name="profile", choices=[
+                Choice(value=name, label=zh, label_en=en)
+                for name, (zh, en) in PROFILE_WORDS.items()])]
 
 
 def _choices(found: Choices) -> list[Choice]:

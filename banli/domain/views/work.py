@@ -25,31 +25,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, get_args
 
 from ..deadlines import Profile
 from .explain import Duty, status
 from ..proposal import Assignment, Proposal
-from .reminders import YELLOW_DAYS, Colour
-from ..types import Role
-from ..wording import numbered
+from .reminders import YELLOW_DAYS
+from ..types import Colour, Role
+from ..wording import CHOICE_WORDS, numbered
 from ..workdays import Calendar, OutsideCalendar, WorkingDayCount, provisional_between
 
 Owed = Literal["acknowledge", "contact", "reply", "opinion", "draft", "sign_off", "approve",
                "rehandle", "disclose", "feedback"]
-# Each kind of work, in the order the counts list them, with its words.
+# Each kind of work, in the order the counts list them, with its words (the choice `owed`).
 OWED_WORDS: dict[Owed, tuple[str, str]] = {
-    "acknowledge": ("签收或退回", "sign for or return"),
-    "contact": ("沟通", "contact the filer"),
-    "reply": ("答复", "reply"),
-    "opinion": ("会办意见", "opinion"),
-    "draft": ("起草答复", "draft the reply"),
-    "sign_off": ("会签", "sign off the draft"),
-    "approve": ("签发", "approve the reply"),
-    "rehandle": ("重新办理", "handle again"),
-    "disclose": ("公开决定", "decide disclosure"),
-    "feedback": ("意见反馈", "feedback"),
-}
+    owed: CHOICE_WORDS["owed"][owed] for owed in get_args(Owed)}
 OWED: tuple[Owed, ...] = tuple(OWED_WORDS)
 
 

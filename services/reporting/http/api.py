@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -10,6 +11,9 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.deadlines import PROFILES, get_profile
+from banli.domain.views.due_list import urgent as urgent_only
+from banli.domain.views.duty_row import answered_on
+from banli.domain.views.lists import LISTS, columns_of, league_order, measure_columns
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
 from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.wording import numbered
@@ -28,8 +32,8 @@ from . import schemas as out
 from .deps import Cosigned, Live, Replay, Reporting, States, readable
 from .exports import XLSX_RESPONSE, Format, Lang
 from .live import parties_of, sse
-from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName, ProfileName,
-                     ScopeBureau, Urgent, Years)
+from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName,
+                     OptionalDate, OptionalYears, ProfileName, ScopeBureau, Urgent, Years)
 from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
@@ -45,6 +49,13 @@ def _years(text: str) -> tuple[int, int]:
         raise HTTPException(422, detail={"code": "bad_years", "message": "年度格式为 Y 或 Y1-Y2",
                                          "message_en": "years are Y or Y1-Y2"})
     return years
+
+
+def _audit_clock(recorded_by: datetime | None) -> datetime | None:
+    """The audit clock, read in Shanghai time where it names no zone (as the page sends it)."""
+    if recorded_by is not None and recorded_by.tzinfo is None:
+        return recorded_by.replace(tzinfo=SHANGHAI)
+    return recorded_by
 
 
 # chDB calls block: every store call runs in a worker thread, off the event loop.
@@ -73,12 +84,10 @@ class ReportQuery:
         if profile not in PROFILES:
             raise HTTPException(422, detail={"code": "bad_profile", "message": f"未知口径 {profile}",
                                              "message_en": f"unknown profile {profile}"})
-        if recorded_by is not None and recorded_by.tzinfo is None:
-            recorded_by = recorded_by.replace(tzinfo=SHANGHAI)
         self.actor = actor
         self.scope = Scope(bureau=bureau, years=_years(years), as_of=as_of, level=level, kind=kind)
         self.profile = get_profile(profile)
-        self.recorded_by = recorded_by
+        self.recorded_by = _audit_clock(recorded_by)
 
     def year_before(self) -> Scope:
         """The same scope a year earlier: last year's items as of the same day of last year."""
@@ -117,15 +126,17 @@ async def items(q: ReportParams, reporting: Reporting, measure: MeasureName,
             "code": "bad_measure", "message": f"未知指标 {measure}",
             "message_en": f"unknown measure {measure}; one of "
                           f"{', '.join([*MEASURES, *RATE_MEASURES, *ITEM_MEASURES])}"})
-    chosen = numbered(select(await _in_thread(reporting.items, q.scope, q.profile,
-                                              q.recorded_by), measure))
+    chosen = numbered([{**i, "answered_on": answered_on(i)} for i in select(
+        await _in_thread(reporting.items, q.scope, q.profile, q.recorded_by), measure)])
+    rate = measure in RATE_MEASURES
+    shown = measure_columns(measure)
     if format == "xlsx":
         report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
-        return exports.xlsx(f"banli-{measure}", exports.measure_title(measure), exports.ITEMS,
-                            chosen, lang, report)
-    return out.Items(measure=measure, count=len(chosen), items=chosen,
-                     counted=sum(i["counted"] for i in chosen)
-                     if measure in RATE_MEASURES else None)
+        return exports.xlsx(f"banli-{measure}", exports.measure_title(measure, rate),
+                            columns_of("items", shown), chosen, lang,
+                            await _in_thread(reporting.bureau_names), report)
+    return out.Items(measure=measure, count=len(chosen), items=chosen, columns=list(shown),
+                     counted=sum(i["counted"] for i in chosen) if rate else None)
 
 
 @router.get("/entries", summary="The bureaus' records behind the report's `entries`: entered "
@@ -140,8 +151,8 @@ async def entries(q: ReportParams, reporting: Reporting,
     chosen = [r for r in records if which == "all" or r["entry"] == which]
     if format == "xlsx":
         report = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
-        return exports.xlsx(f"banli-entries-{which}", ("办理记录", "Records"), exports.ENTRIES,
-                            exports.entry_rows(chosen), lang, report)
+        return exports.xlsx(f"banli-entries-{which}", ("办理记录", "Records"), LISTS["entries"],
+                            chosen, lang, await _in_thread(reporting.bureau_names), report)
     return out.EntryList(which=which, count=len(chosen), items=chosen,
                          late_after_working_days=reporting.late_entry_working_days)
 
@@ -153,15 +164,28 @@ async def league(q: ReportParams, reporting: Reporting, format: Format = "json",
                  lang: Lang = "zh") -> out.League | Response:
     table = await _league(q, reporting, q.scope)
     if format == "xlsx":
-        names = await _in_thread(reporting.bureau_names)
-        return exports.xlsx("banli-league", ("承办单位排行", "Bureaus"), exports.LEAGUE,
-                            exports.league_rows(table, names, lang), lang)
+        lost = await _misrouting(q, reporting)
+        return exports.xlsx("banli-league", ("承办单位排行", "Bureaus"), LISTS["league"],
+                            exports.league_rows(table, lost), lang,
+                            await _in_thread(reporting.bureau_names))
     return out.League(bureaus=table)
 
 
 async def _league(q: ReportQuery, reporting: ReportingStore, scope: Scope) -> dict[str, Report]:
-    table = await _in_thread(reporting.league, scope, q.profile, q.recorded_by)
-    return {b: r for b, r in table.items() if allowed(q.actor, "read:report", b)}
+    """One report per bureau the reader may read, in the league's order."""
+    table = {b: r for b, r in (await _in_thread(reporting.league, scope, q.profile,
+                                                 q.recorded_by)).items()
+             if allowed(q.actor, "read:report", b)}
+    return {b: table[b] for b in league_order({b: r.rates["on_time_reply"]
+                                               for b, r in table.items()})}
+
+
+async def _misrouting(q: ReportQuery, reporting: ReportingStore) -> list[Any]:
+    """Days lost to misrouting in the board's scope and clocks, per bureau the reader reads."""
+    s = q.scope
+    lost = await _in_thread(routing.misrouting, reporting, s.years, s.as_of, None,
+                            q.recorded_by, s.kind, s.level)
+    return [m for m in lost if allowed(q.actor, "read:report", m.bureau)]
 
 
 @router.get("/dashboard", summary="Everything the oversight page shows, in one answer",
@@ -171,13 +195,14 @@ async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
     day = today(clock)
     report_now = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
     before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
-    owed = await _in_thread(reporting.open_assignments,
-                            own_bureau(q.actor, "read:report", q.scope.bureau), day)
-    lost = await _in_thread(routing.misrouting, reporting, q.scope.years, q.scope.as_of, None)
+    bureau = own_bureau(q.actor, "read:report", q.scope.bureau)
+    owed = await _in_thread(reporting.owed, q.scope.model_copy(update={"bureau": bureau}),
+                            q.recorded_by)
+    lost = await _misrouting(q, reporting)
     return out.Dashboard(
         today=day, position=await feed.position(),
         misrouting={m.bureau: out.Misrouted(bounced=m.bounced, days_lost=m.days_lost)
-                    for m in lost if allowed(q.actor, "read:report", m.bureau)},
+                    for m in lost},
         recent=await feed.recent(lambda event: event_for(q.actor, "read:live", event,
                                                          parties_of(event, cosign))),
         report=report_now, previous=before,
@@ -185,12 +210,7 @@ async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
         bureaus=await _in_thread(reporting.bureau_names),
         open=out.Owed(overdue=sum(i["overdue"] for i in owed),
                       due_soon=sum(i["due_soon"] for i in owed), total=len(owed),
-                      items=_urgent(owed)[:500]))
-
-
-def _urgent(owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The overdue duties and those due within 10 days: the page's deadlines list."""
-    return [i for i in owed if i["overdue"] or i["due_soon"]]
+                      items=urgent_only(owed)[:500]))
 
 
 STOPPING = {"code": "server_stopping", "message": "服务正在停止，稍后自动重连",
@@ -253,38 +273,53 @@ async def awaiting_assignment(actor: CurrentActor, reporting: Reporting, years: 
     found = await _in_thread(reporting.awaiting_assignment, span)
     if format == "xlsx":
         return exports.xlsx("banli-awaiting", ("待交办", "Awaiting assignment"),
-                            exports.AWAITING, found, lang)
+                            LISTS["awaiting"], found, lang, await _in_thread(reporting.bureau_names))
     return out.Awaiting(years=span, count=len(found), items=found)
 
 
-@router.get("/assignments", summary="Open assignments: duties still owed, with due dates",
+@router.get("/assignments", summary="The deadlines list: duties owing a reply or an opinion, "
+                                    "with due dates, as of a date (default today) in a scope",
             response_model=out.Assignments, openapi_extra=action("read:report"),
             responses=XLSX_RESPONSE)
 async def open_assignments(actor: CurrentActor, reporting: Reporting, clock: Clock,
                            bureau: BureauQuery = None, urgent: Urgent = False,
-                           format: Format = "json", lang: Lang = "zh"
+                           years: OptionalYears = None, as_of: OptionalDate = None,
+                           recorded_by: AuditClock = None, level: Level | None = None,
+                           kind: Kind | None = None, format: Format = "json", lang: Lang = "zh"
                            ) -> out.Assignments | Response:
+    """As the board scopes its numbers: the items of `years` (default all), of one `kind` or
+    `level` where given, the duties as they stood on `as_of` (as recorded by `recorded_by`,
+    the audit clock), days left counted to `as_of`."""
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
     day = today(clock)
-    found = await _in_thread(reporting.open_assignments, bureau, day)
+    scope = Scope(bureau=bureau, years=_years(years) if years else (1949, 2200),
+                  as_of=as_of or day, level=level, kind=kind)
+    audit = _audit_clock(recorded_by)
+    found = await _in_thread(reporting.owed, scope, audit)
     if urgent:
-        found = _urgent(found)
+        found = urgent_only(found)
     if format == "xlsx":
-        return exports.xlsx(f"banli-owed-{day.isoformat()}", ("待办", "Owed"), exports.OWED,
-                            found, lang)
-    return out.Assignments(bureau=bureau, today=day, items=found,
+        return exports.xlsx(f"banli-owed-{scope.as_of.isoformat()}",
+                            ("到期提醒", "Deadlines") if urgent else ("待办", "Owed"),
+                            LISTS["owed"], found, lang, await _in_thread(reporting.bureau_names))
+    return out.Assignments(bureau=bureau, today=day, as_of=scope.as_of, years=scope.years,
+                           recorded_by=audit, items=found,
                            overdue=sum(i["overdue"] for i in found),
                            due_soon=sum(i["due_soon"] for i in found))
 
 
-@router.get("/bureaus/{bureau}/assignments", summary="One bureau's open assignments",
+@router.get("/bureaus/{bureau}/assignments", summary="One bureau's deadlines list",
             response_model=out.Assignments, openapi_extra=action("read:report"),
             responses=XLSX_RESPONSE)
 async def bureau_assignments(bureau: str, actor: CurrentActor, reporting: Reporting,
-                             clock: Clock, urgent: Urgent = False, format: Format = "json",
+                             clock: Clock, urgent: Urgent = False,
+                             years: OptionalYears = None, as_of: OptionalDate = None,
+                             recorded_by: AuditClock = None, level: Level | None = None,
+                             kind: Kind | None = None, format: Format = "json",
                              lang: Lang = "zh") -> out.Assignments | Response:
-    return await open_assignments(actor, reporting, clock, bureau, urgent, format, lang)
+    return await open_assignments(actor, reporting, clock, bureau, urgent, years, as_of,
+                                  recorded_by, level, kind, format, lang)
 
 
 @router.get("/proposals/{proposal_id}/history",
@@ -403,10 +438,8 @@ async def misrouting(
     rows = await _in_thread(routing.misrouting, reporting, span, as_of, bureau)
     names = await _in_thread(reporting.bureau_names)
     if format == "xlsx":
-        named = [{**m.model_dump(), "name": names.get(m.bureau, {}).get(
-            "name_en" if lang == "en" else "name", "")} for m in rows]
-        return exports.xlsx("banli-misrouting", ("误交办", "Misrouting"), exports.MISROUTING,
-                            named, lang)
+        return exports.xlsx("banli-misrouting", ("误交办", "Misrouting"), LISTS["misrouting"],
+                            [m.model_dump() for m in rows], lang, names)
     return out.Misrouting(
         scope=out.MisroutingScope(bureau=bureau, years=span, as_of=as_of),
         definition="误交办：在答复或会办意见之前被退回或被调整移出的交办；"

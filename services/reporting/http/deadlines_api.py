@@ -15,6 +15,7 @@ from banli.domain.permissions import proposal_for, reach
 from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from banli.domain.registry import load_event
 from banli.domain.views.explain import explain_proposal, flips
+from banli.domain.views.lists import LISTS
 from banli.domain.views.reminders import reminders
 from banli.domain.wording import numbered
 from banli.domain.workdays import YearsCalendar
@@ -120,13 +121,12 @@ async def today_reminders(actor: CurrentActor, reporting: Reporting,
     day = today(clock)
     duties = await run_in_threadpool(current_duties, reporting, bureau)
     found = reminders(duties, rules, calendar, day)
-    if format == "xlsx":
-        rows = [{**r.payload(), "message": r.payload()["message_en" if lang == "en" else "message"]}
-                for r in found]
-        return exports.xlsx(f"banli-reminders-{day.isoformat()}", ("提醒", "Reminders"),
-                            exports.REMINDERS, rows, lang)
     shown = numbered(await run_in_threadpool(reporting.with_numbers,
                                              [r.payload() for r in found]))
+    if format == "xlsx":
+        return exports.xlsx(f"banli-reminders-{day.isoformat()}", ("提醒", "Reminders"),
+                            LISTS["reminders"], shown, lang,
+                            await run_in_threadpool(reporting.bureau_names))
     return {"bureau": bureau, "today": day.isoformat(), "items": shown,
             "yellow": sum(r.colour == "yellow" for r in found),
             "red": sum(r.colour == "red" for r in found)}

@@ -15,6 +15,9 @@ from banli.domain.types import Day, Instant
 _YEAR = r"(1949|19[5-9]\d|2[01]\d\d|2200)"
 Years = Annotated[str, Query(description="Y or Y1-Y2 (1949 to 2200, the first not after the "
                                          "last)", pattern=f"^{_YEAR}(-{_YEAR})?$")]
+OptionalYears = Annotated[str | None, Query(
+    description="Y or Y1-Y2 (1949 to 2200, the first not after the last); default every year",
+    pattern=f"^{_YEAR}(-{_YEAR})?$")]
 BusinessDate = Annotated[Day, Query(description="business date, YYYY-MM-DD")]
 OptionalDate = Annotated[Day | None, Query(description="business date; default today")]
 AuditClock = Annotated[Instant | None, Query(

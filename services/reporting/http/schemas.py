@@ -3,7 +3,7 @@ model (banli.domain.views.rates.Report); the rows of lists are objects whose fie
 descriptions and docs/ name."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,11 +16,14 @@ Row = dict[str, Any]
 
 class Items(BaseModel):
     """The items behind a number (`count` of them) or a rate (its denominator's items, each
-    `counted` in the numerator or not)."""
+    `counted` in the numerator or not: `counted` is how many, null for a plain count).
+    `columns`: the keys of the columns that fit what it counts, in order (their words:
+    GET /api/vocabulary's `lists`, `items`)."""
 
     measure: str
     count: int
     items: list[Row]
+    columns: list[str]
     counted: int | None = None
 
 
@@ -66,8 +69,14 @@ class Awaiting(BaseModel):
 
 
 class Assignments(BaseModel):
+    """The deadlines list in its scope: `as_of` the date its duties are read on and their days
+    left counted to, `years` the items' years, `recorded_by` the audit clock (null: now)."""
+
     bureau: str | None
     today: date
+    as_of: date
+    years: YearSpan
+    recorded_by: datetime | None
     items: list[Row]
     overdue: int
     due_soon: int

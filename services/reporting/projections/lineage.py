@@ -5,21 +5,25 @@ The kernel's `banli.domain.views.routing_lineage` and `banli.routing.past_from_s
 references; the differential tests hold these to them."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from banli.domain.registry import load_event
 from banli.domain.views.routing_lineage import Misrouted, RoutingStep, routing_lineage
 from banli.routing import PastProposal
 
 from . import queries
-from .store import ReportingStore
+from .store import FAR_FUTURE, ReportingStore
 
 
 def misrouting(store: ReportingStore, years: tuple[int, int], as_of: date,
-               bureau: str | None = None) -> list[Misrouted]:
-    """Days lost to misrouting per bureau, as `banli.domain.views.routing_lineage.misrouting`."""
+               bureau: str | None = None, recorded_by: datetime | None = None,
+               kind: str | None = None, level: str | None = None) -> list[Misrouted]:
+    """Days lost to misrouting per bureau, as `banli.domain.views.routing_lineage.misrouting`; with
+    `recorded_by`, as the system had recorded it by then (the board's audit clock), and of one
+    kind or level of items where given."""
     rows = store.query(queries.MISROUTED, as_of=as_of, y1=years[0], y2=years[1],
-                       bureau=bureau or "")
+                       bureau=bureau or "", recorded_by=recorded_by or FAR_FUTURE,
+                       kind=kind or "", level=level or "")
     return [Misrouted(bureau=r["bureau"], returned=r["returned"], removed=r["removed"],
                       as_lead=r["as_lead"], as_co=r["as_co"], days_lost=r["days_lost"])
             for r in rows]

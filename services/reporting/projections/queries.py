@@ -129,8 +129,10 @@ ORDER BY submitted_on, proposal_id
 LIMIT {limit:UInt32}
 """
 
-# Each assignment's current state, for lists of open duties (no as-of bound).
-OPEN_ASSIGNMENTS = """
+# The deadlines list (banli.domain.views.due_list): the counted duties in scope, as of the business
+# date (and, for audits, as recorded by a system time), that owe a reply (a lead awaiting it) or
+# an opinion (a co-handler without one), with what due_list.listed needs of each.
+OWED = """
 SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, role, kind, level, year, assigned_on,
        due, reopen_due, replies, opinions, awaiting_reply, p.title AS title, p.number AS number
 FROM (
@@ -138,17 +140,24 @@ FROM (
         "role", "kind", "level", "year", "assigned_on", "due", "reopen_due", "replies",
         "opinions", "awaiting_reply") + """,
            argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
-    FROM {db}.assignment_versions
-    WHERE ({bureau:String} = '' OR bureau = {bureau:String})
+    FROM (
+        SELECT * FROM {db}.assignment_versions
+        WHERE occurred_on <= {as_of:Date32}
+          AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
+          AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
+          AND ({bureau:String} = '' OR bureau = {bureau:String})
+          AND ({level:String} = '' OR level = {level:String})
+          AND ({kind:String} = '' OR kind = {kind:String})
+    )
     GROUP BY proposal_id, bureau
     HAVING counted AND ((role = 'lead' AND awaiting_reply) OR (role = 'co' AND opinions = 0))
 ) AS a
 LEFT JOIN (
     SELECT proposal_id, argMax(title, seq) AS title, argMax(number, seq) AS number
     FROM {db}.proposal_versions
+    WHERE occurred_on <= {as_of:Date32} AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
     GROUP BY proposal_id
 ) AS p ON p.proposal_id = a.proposal_id
-ORDER BY due, proposal_id, bureau
 """
 
 HISTORY = """
@@ -221,8 +230,11 @@ FROM (
     FROM {db}.assignment_versions FINAL
     WHERE status IN ('returned', 'removed') AND replies = 0 AND opinions = 0
       AND occurred_on <= {as_of:Date32}
+      AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
       AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
       AND ({bureau:String} = '' OR bureau = {bureau:String})
+      AND ({level:String} = '' OR level = {level:String})
+      AND ({kind:String} = '' OR kind = {kind:String})
 ) AS a
 INNER JOIN (
     SELECT proposal_id, seq FROM {db}.event_history FINAL

@@ -15,9 +15,10 @@ from typing import Any, Callable, Iterable
 import clickhouse_connect
 
 from banli.domain.deadlines import Profile
+from banli.domain.views.due_list import listed, ordered
 from banli.domain.views.explain import Duty
-from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after,
-                                      entry_kind, with_flags)
+from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
+                                with_flags)
 from banli.domain.wording import numbered
 from banli.domain.views.work import Peer, WorkDuty
 from banli.domain.workdays import Calendar
@@ -345,23 +346,12 @@ class ReportingStore:
                          for row in self.query(queries.AWAITING_ASSIGNMENT, y1=years[0],
                                                y2=years[1], limit=limit)])
 
-    def open_assignments(self, bureau: str | None, today: date) -> list[dict[str, Any]]:
-        """Duties still owed (a lead's reply, a co-handler's opinion), with their due dates:
-        `overdue` once the due date has passed, `due_soon` within 10 days."""
-        items = []
-        for row in self.query(queries.OPEN_ASSIGNMENTS, bureau=bureau or ""):
-            reopened = row["role"] == "lead" and row["replies"] > 0
-            due = row["reopen_due"] if reopened else row["due"]
-            items.append({
-                "proposal_id": row["proposal_id"], "bureau": row["bureau"], "role": row["role"],
-                "kind": row["kind"], "level": row["level"], "year": row["year"],
-                "number": row["number"], "title": row["title"] or "",
-                "assigned_on": row["assigned_on"].isoformat(), "due": due.isoformat(),
-                "owed": "opinion" if row["role"] == "co" else ("re-reply" if reopened else "reply"),
-                "overdue": due < today, "due_soon": today <= due <= today + timedelta(days=10),
-                "days_left": (due - today).days,
-            })
-        return numbered(items)
+    def owed(self, scope: Scope, recorded_by: datetime | None = None) -> list[dict[str, Any]]:
+        """The deadlines list of the scope (banli.domain.views.due_list): the duties owing a reply or
+        an opinion as of its date (as recorded by `recorded_by`), counted to that date."""
+        rows = self.query(queries.OWED, **self._scope_params(scope, recorded_by))
+        return ordered(item for row in rows if (item := listed(
+            {**row, "reopen_due": _day(row["reopen_due"])}, scope.as_of)) is not None)
 
     # --- the workbench ---------------------------------------------------------------------
     def work_duties(self, bureau: str | None, cosign: bool) -> list[WorkDuty]:

@@ -5,7 +5,7 @@
 export const session = {
   token: null,
   me: null,            // {user, role, bureau, filer?, commands, actions}
-  vocabulary: null,    // {today, earliest, commands, events, envelope, choices, rates}
+  vocabulary: null,    // {today, earliest, commands, events, envelope, choices, rates, measures, lists}
   names: {},           // bureau id -> {name, name_en}
   lang: localStorage.getItem("banli.lang") === "en" ? "en" : "zh",
 };

@@ -6,11 +6,11 @@
 import { ApiError, getJSON, saveDownload } from "../api.js";
 import { $, esc } from "../dom.js";
 import { openDrawer } from "../drawer.js";
+import { columnsOf, listTable } from "../lists.js";
 import { listen } from "../live.js";
 import { may, session } from "../session.js";
 import {
-  bureauName, choiceLabel, dutyRole, eventTitle, formatDay, formatInstantDay, formatMoment, itemNumber,
-  named, percent, rateName, t, today,
+  bureauName, choiceLabel, eventTitle, formatDay, formatMoment, itemNumber, label, percent, rateName, t, today,
 } from "../words.js";
 import { openItem } from "./item.js";
 
@@ -44,7 +44,7 @@ export const dashboardView = {
 };
 
 function markup() {
-  const profiles = PROFILES.map((p) => `<option value="${p}">${esc(named("profiles", p))}</option>`).join("");
+  const profiles = PROFILES.map((p) => `<option value="${p}">${esc(choiceLabel("profile", p))}</option>`).join("");
   return `<section class="dashboard" id="board">
   <form class="controls card" id="controls">
     <label><span>${esc(t("bureau"))}</span><select id="f-bureau"></select></label>
@@ -208,7 +208,7 @@ function drawKpis(report, previous) {
     ["duties", c.duties, cp.duties, t("duties_sub", report.proposals, c.lead, c.co)],
     ["replied", report.replies, previous.replies, t("lead_count", c.lead)],
   ].map(([measure, value, last, sub]) => `<div class="kpi" data-kpi="${measure}">
-      <div class="label">${esc(named("measures", measure))}</div><div class="value">${numberLink(value, measure)}</div>
+      <div class="label">${esc(measureName(measure))}</div><div class="value">${numberLink(value, measure)}</div>
       <div class="sub">${esc(sub)}</div><div class="sub">${esc(t("last_year_short"))} ${last}</div></div>`);
   for (const rate of rates()) {
     if (rate === "on_time_opinion") cards.push(entriesCard(report, previous));
@@ -298,38 +298,36 @@ export function resizeCharts() {
 
 // --- lists ------------------------------------------------------------------------------------
 function drawLeague(league, lost) {
-  const rows = Object.entries(league);
-  const head = `<thead><tr><th>${esc(t("bureau"))}</th><th>${esc(t("lead"))}</th><th>${esc(t("co"))}</th><th>${esc(t("replied"))}</th>`
-    + rates().map((r) => `<th>${esc(rateName(r))}</th>`).join("") + `<th>${esc(t("misrouted_days"))}</th></tr></thead>`;
-  rows.sort((a, b) => (b[1].rates.on_time_reply ?? -1) - (a[1].rates.on_time_reply ?? -1) || a[0].localeCompare(b[0]));
-  const body = rows.map(([bureau, r]) => {
-    const c = counts(r);
-    return `<tr data-bureau="${esc(bureau)}"><th scope="row">${esc(bureauName(bureau))}</th>`
-      + `<td data-label="${esc(t("lead"))}">${numberLink(c.lead, "lead", bureau)}</td><td data-label="${esc(t("co"))}">${numberLink(c.co, "co", bureau)}</td>`
-      + `<td data-label="${esc(t("replied"))}">${numberLink(r.replies, "replied", bureau)}</td>`
-      + rates().map((rate) => `<td data-label="${esc(rateName(rate))}">${numberLink(pct(r.fractions[rate]), rate, bureau)}</td>`).join("")
-      + `<td data-label="${esc(t("misrouted_days"))}">${lost[bureau] ? esc(t("days_lost", lost[bureau].days_lost, lost[bureau].bounced)) : "0"}</td></tr>`;
-  }).join("");
-  $("league").innerHTML = head + `<tbody>${body || `<tr><td colspan="12">${esc(t("no_items"))}</td></tr>`}</tbody>`;
+  // in the server's order (by on-time reply rate); the same rows as its spreadsheet
+  const rows = Object.entries(league).map(([bureau, r]) => ({ bureau, ...counts(r), replied: r.replies, ...r.fractions,
+    misrouted: lost[bureau] ? lost[bureau].bounced : 0, days_lost: lost[bureau] ? lost[bureau].days_lost : 0 }));
+  const linked = new Set(["lead", "co", "replied", ...rates()]);
+  $("league").innerHTML = listTable(columnsOf("league"), rows, {
+    head: true, row: (r) => ` data-bureau="${esc(r.bureau)}"`,
+    cell: (column, r, text) => (linked.has(column.key) ? numberLink(text, column.key, r.bureau) : null),
+  });
 }
 
 function drawOwed(open) {
   $("n-overdue").textContent = `${t("overdue")} ${open.overdue}`;
   $("n-soon").textContent = `${t("due_soon")} ${open.due_soon}`;
-  const head = `<thead><tr><th>${esc(t("number"))}</th><th>${esc(t("item_title"))}</th><th>${esc(t("bureau"))}</th><th>${esc(t("owed"))}</th>`
-    + `<th>${esc(t("due"))}</th><th>${esc(t("days_left"))}</th></tr></thead>`;
-  const body = open.items.map((i) => `<tr class="clickable ${i.overdue ? "overdue" : "soon"}" data-proposal="${esc(i.proposal_id)}" data-bureau="${esc(i.bureau)}">`
-    + `<td data-label="${esc(t("number"))}">${esc(itemNumber(i, true))}</td><td class="t" data-label="${esc(t("item_title"))}">${esc(i.title)}</td>`
-    + `<td data-label="${esc(t("bureau"))}">${esc(bureauName(i.bureau))} · ${esc(dutyRole(i.role))}</td>`
-    + `<td data-label="${esc(t("owed"))}">${esc(named("owed_kinds", i.owed))}</td><td data-label="${esc(t("due"))}">${esc(formatDay(i.due))}</td>`
-    + `<td data-label="${esc(t("days_left"))}">${i.days_left}</td></tr>`).join("");
-  $("owed").innerHTML = head + `<tbody>${body || `<tr><td colspan="6">${esc(t("no_items"))}</td></tr>`}</tbody>`;
+  $("owed").innerHTML = listTable(columnsOf("owed"), open.items, {
+    row: (i) => ` class="clickable ${i.overdue ? "overdue" : "soon"}" data-proposal="${esc(i.proposal_id)}" data-bureau="${esc(i.bureau)}"`,
+  });
 }
 
 // --- drill-down -------------------------------------------------------------------------------
+/** A number's or a rate's name (the vocabulary's `measures`, from the kernel's words). */
 function measureName(measure) {
-  if (measure.startsWith("result.")) return choiceLabel("result", measure.slice(7));
-  return (session.vocabulary.rates || []).some((r) => r.name === measure) ? rateName(measure) : named("measures", measure);
+  const found = ((session.vocabulary || {}).measures || []).find((m) => m.name === measure);
+  return found ? label(found) : measure;
+}
+
+/** The drill-down's title: what it counts and how many; for a rate, its numerator over its
+ *  denominator (the items listed are its denominator's). */
+function itemsTitle(measure, data) {
+  return data.counted === null || data.counted === undefined ? t("items_of", measureName(measure), data.count)
+    : t("rate_of", measureName(measure), data.counted, data.count);
 }
 
 export function openItems(measure, bureau) {
@@ -346,23 +344,13 @@ export function openItems(measure, bureau) {
     if (!frame.current()) return;
     frame.download("/api/items", params);
     const scope = bureau ? ` · ${bureauName(bureau)}` : "";
-    frame.title(() => (data.counted === undefined ? t("items_of", measureName(measure), data.count)
-      : t("rate_of", measureName(measure), data.counted, data.count)) + scope);
+    frame.title(() => itemsTitle(measure, data) + scope);
     $("drawer-title").dataset.count = data.count;
-    const rate = data.counted !== undefined;
-    const head = `<thead><tr><th>${esc(t("number"))}</th><th>${esc(t("item_title"))}</th><th>${esc(t("bureau"))}</th><th>${esc(t("role"))}</th>`
-      + `<th>${esc(t("assigned_on"))}</th><th>${esc(t("due"))}</th><th>${esc(t("first_reply_on"))}</th><th>${esc(t("result"))}</th>`
-      + `<th>${esc(t("disclosure"))}</th>${rate ? `<th>${esc(t("counted"))}</th>` : ""}</tr></thead>`;
-    const body = data.items.map((i) => `<tr class="clickable item" data-proposal="${esc(i.proposal_id)}">`
-      + `<td data-label="${esc(t("number"))}">${esc(itemNumber(i, true))}</td><td class="t" data-label="${esc(t("item_title"))}">${esc(i.title)}</td>`
-      + `<td data-label="${esc(t("bureau"))}">${esc(bureauName(i.bureau))}</td><td data-label="${esc(t("role"))}">${esc(dutyRole(i.role))}</td>`
-      + `<td data-label="${esc(t("assigned_on"))}">${esc(formatDay(i.assigned_on))}</td><td data-label="${esc(t("due"))}">${esc(formatDay(i.due))}</td>`
-      + `<td data-label="${esc(t("first_reply_on"))}">${esc(formatDay(i.first_reply_on || i.first_opinion_on))}</td>`
-      + `<td data-label="${esc(t("result"))}">${esc(choiceLabel("result", i.result))}</td>`
-      + `<td data-label="${esc(t("disclosure"))}">${esc(choiceLabel("disclosure", i.disclosure))}</td>`
-      + (rate ? `<td data-label="${esc(t("counted"))}"><span class="tag ${i.counted ? "yes" : "no"}">${esc(t(i.counted ? "yes" : "no"))}</span></td>` : "")
-      + "</tr>").join("");
-    frame.body.innerHTML = `<table class="grid stack" id="items">${head}<tbody>${body || `<tr><td colspan="10">${esc(t("no_items"))}</td></tr>`}</tbody></table>`;
+    // the columns that fit what it counts (the server's), 计入分子 only for a rate
+    frame.body.innerHTML = `<table class="grid stack" id="items">${listTable(columnsOf("items", data.columns), data.items, {
+      row: (i) => ` class="clickable item" data-proposal="${esc(i.proposal_id)}"`,
+      cell: (column, i, text) => (column.key === "counted" ? `<span class="tag ${i.counted ? "yes" : "no"}">${esc(text)}</span>` : null),
+    })}</table>`;
     frame.body.querySelector("#items").addEventListener("click", (event) => {
       const row = event.target.closest("tr[data-proposal]");
       if (row) openItem(row.dataset.proposal, { keep: true });
@@ -370,10 +358,13 @@ export function openItems(measure, bureau) {
   });
 }
 
+/** The records' kind in words (逾期补录 ...), or all of them. */
+const entriesName = (which) => (which === "all" ? t("all_entries") : choiceLabel("entry", which));
+
 function openEntries(which, bureau) {
   const params = { ...(state.shown || scopeParams(bureau)), which };
   if (bureau) { params.bureau = bureau; delete params.all; }
-  openDrawer(named("entry_kinds", which), async (frame) => {
+  openDrawer(entriesName(which), async (frame) => {
     let data;
     try {
       data = await getJSON("/api/entries", params);
@@ -383,16 +374,11 @@ function openEntries(which, bureau) {
     }
     if (!frame.current()) return;
     frame.download("/api/entries", params);
-    frame.title(() => t("entries_of", named("entry_kinds", which), data.count));
+    frame.title(() => t("entries_of", entriesName(which), data.count));
     $("drawer-title").dataset.count = data.count;
-    const head = `<thead><tr><th>${esc(t("number"))}</th><th>${esc(t("bureau"))}</th><th>${esc(t("entry_type"))}</th><th>${esc(t("occurred"))}</th>`
-      + `<th>${esc(t("recorded"))}</th><th>${esc(t("actor"))}</th><th>${esc(t("entry"))}</th></tr></thead>`;
-    const body = data.items.map((r) => `<tr class="clickable entry" data-proposal="${esc(r.proposal_id)}">`
-      + `<td data-label="${esc(t("number"))}">${esc(itemNumber(r, true) || r.proposal_id)}</td><td data-label="${esc(t("bureau"))}">${esc(bureauName(r.bureau))}</td>`
-      + `<td data-label="${esc(t("entry_type"))}">${esc(eventTitle(r.type))}</td><td data-label="${esc(t("occurred"))}">${esc(formatInstantDay(r.occurred_at))}</td>`
-      + `<td data-label="${esc(t("recorded"))}">${esc(formatMoment(r.recorded_at))}</td><td data-label="${esc(t("actor"))}">${esc(r.actor.user)}</td>`
-      + `<td data-label="${esc(t("entry"))}">${esc(named("entry_kinds", r.entry))}</td></tr>`).join("");
-    frame.body.innerHTML = `<table class="grid stack" id="entries">${head}<tbody>${body || `<tr><td colspan="7">${esc(t("no_items"))}</td></tr>`}</tbody></table>`;
+    frame.body.innerHTML = `<table class="grid stack" id="entries">${listTable(columnsOf("entries"), data.items, {
+      row: (r) => ` class="clickable entry" data-proposal="${esc(r.proposal_id)}"`,
+    })}</table>`;
     frame.body.querySelector("#entries").addEventListener("click", (event) => {
       const row = event.target.closest("tr[data-proposal]");
       if (row) openItem(row.dataset.proposal, { keep: true });
@@ -447,9 +433,17 @@ function drawFeed() {
 // Every list on the board downloads as .xlsx from its own route (format=xlsx), with the scope
 // and clocks shown and in the page's language; the year-end document likewise.
 const LISTS = {
-  owed: () => ["/api/assignments", { urgent: "true", ...(state.shown.bureau ? { bureau: state.shown.bureau } : {}) }],
+  owed: () => ["/api/assignments", { urgent: "true", ...owedScope(state.shown) }],
   league: () => ["/api/league", state.shown],
 };
+
+/** The deadlines list's scope: the board's bureau (if one), years, date, audit clock, kind and
+ *  level (the list has no profile: what is owed does not depend on one). */
+function owedScope(shown) {
+  const p = {};
+  for (const key of ["bureau", "years", "as_of", "recorded_by", "kind", "level"]) if (shown[key]) p[key] = shown[key];
+  return p;
+}
 
 async function downloadList(which) {
   const [path, params] = LISTS[which]();

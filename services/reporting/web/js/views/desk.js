@@ -5,6 +5,7 @@
 import { ApiError, getJSON, saveDownload } from "../api.js";
 import { $, debounce, esc } from "../dom.js";
 import { commandForm, recordForms } from "../forms.js";
+import { columnsOf, listTable } from "../lists.js";
 import { listen } from "../live.js";
 import { session } from "../session.js";
 import { bureauName, commandOf, formatDay, itemNumber, label, t, today } from "../words.js";
@@ -103,13 +104,12 @@ function draw() {
 function drawAwaiting() {
   const found = state.awaiting;
   $("n-awaiting").textContent = found.items.length;
-  const head = `<thead><tr><th>${esc(t("number"))}</th><th>${esc(t("item_title"))}</th><th>${esc(t("submitted_on"))}</th><th></th></tr></thead>`;
-  const body = found.items.map((i) => `<tr class="clickable" data-assign="${esc(i.proposal_id)}">`
-    + `<td data-label="${esc(t("number"))}">${esc(itemNumber(i, true))}</td><td class="t" data-label="${esc(t("item_title"))}">${esc(i.title)}</td>`
-    + `<td data-label="${esc(t("submitted_on"))}">${esc(formatDay(i.submitted_on))}</td>`
-    + `<td>${i.assigned_before ? `<span class="tag no">${esc(t("bounced"))}</span>` : ""}</td></tr>`).join("");
-  const error = found.error ? `<tr><td colspan="4" class="error">${esc(failure(found.error))}</td></tr>` : "";
-  $("awaiting").innerHTML = head + `<tbody>${error || body || `<tr><td colspan="4">${esc(t("no_items"))}</td></tr>`}</tbody>`;
+  // the same columns as its spreadsheet; one returned before is marked
+  $("awaiting").innerHTML = listTable(columnsOf("awaiting"), found.error ? [] : found.items, {
+    ...(found.error ? { empty: failure(found.error), emptyClass: "error" } : {}),
+    row: (i) => ` class="clickable" data-assign="${esc(i.proposal_id)}"`,
+    cell: (column, i, text) => (column.key === "assigned_before" ? `<span class="tag${i.assigned_before ? " no" : ""}">${esc(text)}</span>` : null),
+  });
 }
 
 function drawList(id, items, missing, row) {

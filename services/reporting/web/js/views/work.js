@@ -6,7 +6,7 @@ import { ApiError, getJSON } from "../api.js";
 import { $, debounce, esc } from "../dom.js";
 import { listen } from "../live.js";
 import { session } from "../session.js";
-import { bureauName, commandOf, dutyRole, formatDay, itemNumber, label, named, t } from "../words.js";
+import { bureauName, choiceLabel, commandOf, dutyRole, formatDay, itemNumber, label, named, t } from "../words.js";
 import { openItem } from "./item.js";
 
 const state = { data: null, owed: "", bureau: null };
@@ -112,11 +112,8 @@ function draw() {
   drawReminders(data.reminders || []);
 }
 
-/** The words of what is owed: the work list's own (its `kinds`), else the page's catalogue. */
-function owedName(owed) {
-  const kind = ((state.data || {}).kinds || []).find((k) => k.owed === owed);
-  return kind ? label(kind) : named("owed_kinds", owed);
-}
+/** The words of what is owed (the vocabulary's choice `owed`, the server's words). */
+const owedName = (owed) => choiceLabel("owed", owed);
 
 function itemHtml(i) {
   const colour = i.colour || "";
