@@ -24,7 +24,7 @@ from ..domain import commands as c
 from ..domain import events as e
 from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
-from .snapshots import filer_entries, header
+from .snapshots import filer_entries, header, merged_entries
 from .sqlite import Connections
 
 with warnings.catch_warnings():
@@ -47,9 +47,11 @@ def directory_entries(event: e.Event) -> dict[str, str]:
     """The directory entries an event sets (banli.eventlog.snapshots.directory_of gives the
     same from a state)."""
     match event:
-        case e.BureauRegistered():
+        case e.BureauRegistered() | e.BureauRenamed():
             return {f"bureau:{event.bureau}": event.name,
                     f"bureau_en:{event.bureau}": event.name_en}
+        case e.BureauMerged():
+            return merged_entries(event.bureau, event.into, event.occurred_at)
         case e.ProposalSubmitted():
             key = c.natural_key(event.level, event.kind, event.year, event.number)
             return {f"key:{key}": event.proposal_id, f"status:{event.proposal_id}": "open"}

@@ -41,6 +41,7 @@ import warnings
 from collections import OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterator, Mapping, Sequence
 
 from ..domain import commands as c
@@ -52,7 +53,8 @@ from . import ConcurrencyError, Outcome, Stored
 from .kafka import (Topics, dead_letter, encode_event, partitions_of, position_of,
                     split_position)
 from .kafka_cache import Follower, LocalCache, directory_entries
-from .snapshots import Logged, Snapshot, decode_snapshot, encode_snapshot, named_prefix
+from .snapshots import (Logged, Snapshot, decode_snapshot, encode_snapshot, merged_of,
+                        named_prefix)
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -161,6 +163,12 @@ class KafkaDirectory:
         """As far as this worker has read (a refusal's words: it does not wait for the log)."""
         name = self._get(f"bureau:{bureau}")
         return None if name is None else (name, self._get(f"bureau_en:{bureau}") or "")
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        """As far as this worker has read (most bureaus are not merged: a decision does not
+        wait for the log's end to learn it; the reporting service's reconciler records the
+        handovers a decision missed)."""
+        return merged_of(self._get(f"merged:{bureau}"))
 
     def owner_of(self, natural_key: str) -> str | None:
         if (owner := self.owners.get(natural_key)) is not None:

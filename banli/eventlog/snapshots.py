@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Mapping, NamedTuple
 
 from ..domain import commands as c
@@ -62,8 +63,24 @@ def directory_of(state: State) -> dict[str, str]:
             key = c.natural_key(state.level, state.kind, state.year, state.number)
             return {f"key:{key}": state.id, f"status:{state.id}": state.status}
         case Bureau():
-            return {f"bureau:{state.id}": state.name, f"bureau_en:{state.id}": state.name_en}
+            found = {f"bureau:{state.id}": state.name, f"bureau_en:{state.id}": state.name_en}
+            if state.merged_into is not None and state.merged_at is not None:
+                found.update(merged_entries(state.id, state.merged_into, state.merged_at))
+            return found
     return {}
+
+
+def merged_entries(bureau: str, into: str, at: datetime) -> dict[str, str]:
+    """A merged bureau's directory entry: its successor and the merger's business time."""
+    return {f"merged:{bureau}": json.dumps([into, at.isoformat()])}
+
+
+def merged_of(value: str | None) -> tuple[str, datetime] | None:
+    """The successor and time a `merged:` entry holds (merged_entries), or None."""
+    if value is None:
+        return None
+    into, at = json.loads(value)
+    return str(into), datetime.fromisoformat(at)
 
 
 def filer_entries(filer: str, name: str, affiliation: str, account: str) -> dict[str, str]:

@@ -4,7 +4,8 @@
   (the row id) that readers follow.
 - `commands`: every decided command's outcome, so a command sent again (a retry, a re-imported
   file) is answered from its record instead of being decided twice.
-- `bureaus`, `proposal_keys`, `proposal_status`, `filers`: the directory decisions consult,
+- `bureaus`, `bureau_merges`, `proposal_keys`, `proposal_status`, `filers`: the directory
+  decisions consult,
   updated in the same transaction as the events that change it; `proposal_filers`, each
   proposal's filers by name and (where linked) id, which the filer registry's import reads.
 
@@ -19,6 +20,7 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -52,6 +54,8 @@ CREATE TABLE IF NOT EXISTS commands (
 );
 CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bureau_merges (bureau TEXT PRIMARY KEY, successor TEXT NOT NULL,
+                                         at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_status (proposal_id TEXT PRIMARY KEY, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS filers (filer TEXT PRIMARY KEY, name TEXT NOT NULL,
@@ -277,9 +281,12 @@ class SqliteEventStore:
     @staticmethod
     def _observe(db: sqlite3.Connection, event: e.Event) -> None:
         match event:
-            case e.BureauRegistered():
+            case e.BureauRegistered() | e.BureauRenamed():
                 db.execute("INSERT OR REPLACE INTO bureaus VALUES (?, ?, ?)",
                            (event.bureau, event.name, event.name_en))
+            case e.BureauMerged():
+                db.execute("INSERT OR REPLACE INTO bureau_merges VALUES (?, ?, ?)",
+                           (event.bureau, event.into, event.occurred_at.isoformat()))
             case e.ProposalSubmitted():
                 db.execute("INSERT INTO proposal_keys VALUES (?, ?)",
                            (c.natural_key(event.level, event.kind, event.year, event.number),
@@ -396,6 +403,11 @@ class SqliteEventStore:
         row = self.db.execute("SELECT name, name_en FROM bureaus WHERE bureau = ?",
                               (bureau,)).fetchone()
         return (row[0], row[1]) if row else None
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        row = self.db.execute("SELECT successor, at FROM bureau_merges WHERE bureau = ?",
+                              (bureau,)).fetchone()
+        return (row[0], datetime.fromisoformat(row[1])) if row else None
 
     def owner_of(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",
