@@ -23,7 +23,9 @@ from .domain.events import Event
 from .domain.decide import decide
 from .domain.proposal import Context, MemoryDirectory, Proposal, State, evolve, fold
 from .domain.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
+from .domain.bureaus import NameIndex, Unresolved, resolve_line
 from .domain.registry import parse_command
+from .domain.reorganisation import handover_command, owing
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, Actor, business_date
 from .domain.workdays import Calendar
@@ -152,14 +154,20 @@ def _command_of(number: int, data: dict[str, Any]) -> c.Command | LineProblem:
         return LineProblem(number, "不是有效的命令", reason_en=f"not a valid command: {exc}")
 
 
-def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True
+def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True,
+                  names: NameIndex | None = None
                   ) -> Iterator[tuple[int, c.Command | LineProblem]]:
     """Parse JSON Lines of commands (text lines, or bytes lines as `split_lines` gives them).
     A line that is too long, not UTF-8, nested too deep, not JSON or not a command is a
     LineProblem with its number; the other lines go on. A command without `command_id` gets one
     derived from its text and its occurrence in the file, so importing the same file twice
-    decides nothing twice; without `actor` it acts as the importer."""
+    decides nothing twice; without `actor` it acts as the importer. Bureaus may be named by
+    name (full, English, short or former name: banli.domain.bureaus): `names` knows the
+    registered bureaus (none given: those the file registers), and learns the registrations
+    and renames of the lines as they are read; a name that means no bureau, or several, is
+    the line's problem, with the closest registered names."""
     seen: Counter[str] = Counter()
+    index = names if names is not None else NameIndex()
     actor = default_actor.model_dump()  # once, not per line: it is copied into each line
     for number, line in enumerate(lines, start=1):
         text = _text_of(number, line)
@@ -186,7 +194,13 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
             seen[digest] += 1
             data["command_id"] = f"h-{digest}-{seen[digest]}"
         data.setdefault("actor", dict(actor))
-        yield number, _command_of(number, data)
+        resolved = resolve_line(data, index)
+        if isinstance(resolved, Unresolved):  # not a command: no bureau of that name
+            zh, en = resolved.words()
+            yield number, LineProblem(number, zh, reason_en=en)
+            continue
+        index.learn(resolved)
+        yield number, _command_of(number, resolved)
 
 
 @dataclass
@@ -204,6 +218,18 @@ class MemoryLedger:
     clerk_backdate_days: int = 30
 
     def execute(self, command: c.Command) -> list[Event] | Rejection:
+        """Decide a command; a merger's handovers are recorded at once, on every open
+        proposal the merged bureau held a duty on (banli.domain.reorganisation)."""
+        outcome = self._execute(command)
+        if isinstance(command, c.MergeBureau) and not isinstance(outcome, Rejection):
+            for merger in outcome:
+                held = owing((s for s in self.states.values() if isinstance(s, Proposal)),
+                             merger.__dict__["bureau"])
+                for proposal_id in sorted(held):
+                    self._execute(handover_command(merger, proposal_id))
+        return outcome
+
+    def _execute(self, command: c.Command) -> list[Event] | Rejection:
         assert command.command_id is not None, "commands read from a history have ids"
         if command.command_id in self.decided:
             return self.decided[command.command_id]

@@ -399,6 +399,12 @@ def _handed_over(state: Proposal, source: str, target: str, at: datetime
         assignments[target] = replaced(held, {"last_at": _later(held.last_at, at)})
     assignments[source] = replaced(old, {"status": "handed_over", "handed_to": target,
                                          "last_at": _later(old.last_at, at)})
+    for bureau, duty in assignments.items():  # a draft `source` signed off: its successor did
+        if duty.draft is not None and source in duty.draft.signed_off:
+            signed = tuple(dict.fromkeys(target if b == source else b
+                                         for b in duty.draft.signed_off))
+            assignments[bureau] = replaced(duty, {"draft": replaced(duty.draft,
+                                                                    {"signed_off": signed})})
     return assignments
 
 

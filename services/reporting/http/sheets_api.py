@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.commands import actor_key
-from banli.domain.proposal import State, fold
+from banli.domain.proposal import Bureau, State, fold
 from banli.domain.registry import parse_command
 from banli.domain.types import Actor, Day
 from banli.sheets import SheetError
@@ -225,8 +225,8 @@ class ProjectedRecords:
     def __init__(self, store: ReportingStore, load: Callable[[str, int], list]):
         self.store, self.load = store, load
 
-    def bureau_names(self) -> dict[str, tuple[str, str]]:
-        return {b: (n["name"], n["name_en"]) for b, n in self.store.bureau_names().items()}
+    def bureau_names(self) -> dict[str, Bureau]:
+        return self.store.bureau_records()
 
     def owner_of(self, natural_key: str) -> str | None:
         level, kind, year, number = natural_key.split("/", 3)
