@@ -707,26 +707,28 @@ def reorganised(lines: list[Line], years: tuple[int, int] = (2018, 2020)) -> lis
     before: its records from then on are the new bureau's. One of its lead duties open then,
     on a proposal with records of it after the merger, is handed over to another bureau first
     (a split): that proposal's later records are that bureau's. Every line is still accepted."""
-    registered = [line for line in lines
-                  if isinstance(line, dict) and line["type"] == "register_bureau"]
+    registered: list[dict[str, Any]] = [
+        line for line in lines if isinstance(line, dict) and line["type"] == "register_bureau"]
     if len(registered) < 3:
         return lines
     first, last = years
     merger = date(last, 1, 1) if last > first else date(last, 7, 1)
     renamed = date(min(first + 1, last), 7, 1)
     gone, old = registered[-1], registered[-2]
-    new = {"type": "register_bureau", "bureau": f"{gone['bureau']}-new",
-           "name": f"{gone['name']}（新组建）", "name_en": f"{gone['name_en']} (reorganised)",
-           "short_names": [gone["name"].removeprefix("上海市").removesuffix("委员会") + "局"],
-           "at": f"{merger - timedelta(days=1)}T08:00:00+08:00"}
+    new: dict[str, Any] = {
+        "type": "register_bureau", "bureau": f"{gone['bureau']}-new",
+        "name": f"{gone['name']}（新组建）", "name_en": f"{gone['name_en']} (reorganised)",
+        "short_names": ["新" + gone["name"].removeprefix("上海市")],
+        "at": f"{merger - timedelta(days=1)}T08:00:00+08:00"}
     moment = f"{merger}T08:00:00+08:00"
     split = _split_duty(lines, gone["bureau"], new["bureau"], moment,
                         [b["bureau"] for b in registered])
+    renamed_to = (old["name"].replace("委员会", "局") if "委员会" in old["name"]
+                  else f"{old['name']}管理办公室")
     extra: list[Line] = [
-        {"type": "rename_bureau", "bureau": old["bureau"],
-         "name": old["name"].replace("委员会", "局") if "委员会" in old["name"]
-         else f"{old['name']}管理办公室", "name_en": f"{old['name_en']} (renamed)",
-         "short_names": [old["name"].removeprefix("上海市")[:4]],
+        {"type": "rename_bureau", "bureau": old["bureau"], "name": renamed_to,
+         "name_en": f"{old['name_en']} (renamed)",
+         "short_names": ["市" + renamed_to.removeprefix("上海市")],
          "at": f"{renamed}T08:00:00+08:00"},
         new,
         {"type": "merge_bureau", "bureau": gone["bureau"], "into": new["bureau"], "at": moment}]
