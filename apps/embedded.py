@@ -99,6 +99,14 @@ class EmbeddedSystem:
         self.reconciler.stop()
         self.projector.stop()
 
+    def caught_up(self) -> "EmbeddedSystem":
+        """The projections caught up with the log, with what a merger implies (its handovers
+        recorded and projected), without starting the threads: a report of the CLI's."""
+        self.projector.catch_up()
+        if self.reconciler.run_once():
+            self.projector.catch_up()
+        return self
+
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until everything appended so far is projected (read-your-writes), with what
         it implies: the handovers of a merger recorded and projected too."""

@@ -364,9 +364,8 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
         return report, None
     from apps.embedded import EmbeddedSystem
 
-    system = EmbeddedSystem(settings)
-    system.projector.catch_up()
-    names = system.reporting.bureau_names()
+    system = EmbeddedSystem(settings).caught_up()
+    names = system.reporting.bureau_names(scope.as_of)  # as named then
     return system.reporting.report(scope, profile), names.get(scope.bureau or "", {})
 
 
@@ -398,8 +397,7 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
                              f"{exc.read().decode(errors='replace')}") from None
     from apps.embedded import EmbeddedSystem
 
-    system = EmbeddedSystem(settings)
-    system.projector.catch_up()
+    system = EmbeddedSystem(settings).caught_up()
     from services.reporting.projections.lineage import misrouting
 
     from services.reporting.http.documents_api import events_of
