@@ -188,9 +188,16 @@ def _resolved(value: Any, index: NameIndex) -> Any:
 
 # --- a bureau's name and lineage as of a date ------------------------------------------------
 def name_on(bureau: Bureau, day: date) -> tuple[str, str]:
-    """Its name and English name as of `day`."""
+    """Its name and English name ("" where it had none) as of `day`."""
     named = bureau.named_on(day)
-    return named.name, named.name_en or named.name
+    return named.name, named.name_en
+
+
+def _named_on(bureau: Bureau, day: date) -> tuple[str, str]:
+    """Its name as of `day`, in Chinese and in English (its Chinese name, where it had no
+    English one)."""
+    name, name_en = name_on(bureau, day)
+    return name, name_en or name
 
 
 def lineage(bureaus: Mapping[str, Bureau], bureau: str, day: date) -> tuple[str, str] | None:
@@ -211,7 +218,7 @@ def lineage(bureaus: Mapping[str, Bureau], bureau: str, day: date) -> tuple[str,
         if other.merged_into == bureau and other.merged_at is not None \
                 and business_date(other.merged_at) <= day:
             when = business_date(other.merged_at)
-            name, name_en = name_on(other, when)
+            name, name_en = _named_on(other, when)
             words = day_words(when)
             zh.append(f"{words[0]}起承接原{name}的办理工作")
             en.append(f"took over {name_en}'s duties on {words[1]}")
@@ -219,7 +226,7 @@ def lineage(bureaus: Mapping[str, Bureau], bureau: str, day: date) -> tuple[str,
             and business_date(found.merged_at) <= day:
         into = bureaus.get(found.merged_into)
         words = day_words(business_date(found.merged_at))
-        into_zh, into_en = name_on(into, day) if into else (found.merged_into,) * 2
+        into_zh, into_en = _named_on(into, day) if into else (found.merged_into,) * 2
         zh.append(f"{words[0]}并入{into_zh}")
         en.append(f"merged into {into_en} on {words[1]}")
     if not zh:
