@@ -1,10 +1,11 @@
 """The embedded composition root: one process, the local event store, chDB, all three APIs."""
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +28,7 @@ from services.reporting.http.page import router as page_router
 from services.reporting.http.work_api import router as work_router
 from services.reporting.projections.projection import EmbeddedProjector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
+from services.reporting.reorganisation import Reconciler
 from services.reporting.projections.replay import Replayer, SqliteSource
 from services.reporting.projections.store import ReportingStore
 
@@ -34,6 +36,8 @@ from banli.auth import authority, secure_dir
 from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.commands import Command
+from banli.domain.proposal import Bureau
+from banli.sheets.records import registered
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import State
 from banli.eventlog import Outcome
@@ -96,6 +100,10 @@ class EmbeddedSystem:
         self.replayer = Replayer(self.reporting, lambda: SqliteSource(self.log),
                                  self.projector.pause,
                                  lambda db: (lambda stream, seq: self.log.load_before(stream, seq)))
+        # a merged bureau's open duties go to its successor (the projections say which)
+        self.reconciler = Reconciler(self.reporting,
+                                     lambda commands: self.handling.handle_batch(list(commands)))
+        self.projector.projection.listeners.append(self.reconciler.wake)
         self.reminders: ReminderService | None = None
         if settings.webhook_url:  # reminders go out only where someone receives them
             self.reminders = ReminderService(
@@ -109,6 +117,7 @@ class EmbeddedSystem:
         if not self.projector.running:
             self.projector.catch_up()
             self.projector.start()
+            self.reconciler.start()
             if not self.reporting.intervals_complete():
                 self.replayer.start()
             if self.reminders is not None:
@@ -118,11 +127,29 @@ class EmbeddedSystem:
     def stop(self) -> None:
         if self.reminders is not None:
             self.reminders.stop()
+        self.reconciler.stop()
         self.projector.stop()
 
+    def caught_up(self) -> "EmbeddedSystem":
+        """The projections caught up with the log, with what a merger implies (its handovers
+        recorded and projected), without starting the threads: a report of the CLI's."""
+        self.projector.catch_up()
+        if self.reconciler.run_once():
+            self.projector.catch_up()
+        return self
+
     def settle(self, timeout: float = 10.0) -> bool:
-        """Wait until everything appended so far is projected (read-your-writes)."""
-        return self.projector.wait_for(self.log.head(), timeout)
+        """Wait until everything appended so far is projected (read-your-writes), with what
+        it implies: the handovers of a merger recorded and projected too."""
+        deadline = time.monotonic() + timeout
+        while True:
+            head = self.log.head()
+            if not self.projector.wait_for(head, max(0.0, deadline - time.monotonic())):
+                return False
+            if not self.reconciler.wait_idle(max(0.0, deadline - time.monotonic())):
+                return False
+            if self.log.head() == head:
+                return True
 
     def handle(self, command: Command) -> Outcome:
         return self.handling.handle(command)
@@ -168,6 +195,9 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def filer_accounts(account: str) -> list[str]:
         return await run_in_threadpool(system.reporting.filers_of_account, account)
 
+    async def bureaus() -> Mapping[str, Bureau | tuple[str, str]]:
+        return await run_in_threadpool(registered, StoreRecords(system.log, system.repository))
+
     live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
                     recheck=system.settings.live_recheck_s)
     system.projector.projection.listeners.append(live.push)
@@ -185,5 +215,6 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        previews=PreviewBook.from_settings(system.settings),
                        clerk_backdate_days=system.settings.clerk_backdate_days,
                        documents=DocumentOptions.of(system.settings),
-                       profile=system.profile, filer_accounts=filer_accounts),
+                       profile=system.profile, filer_accounts=filer_accounts,
+                       bureaus=bureaus),
         system.settings, lifespan, signin=True, on_stop=[live.close])

@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     return build_app("Banli intake", [router, routing_router, poll_router],
                      ReportingPorts(authority=authority(settings), clock=system_clock,
                                     bus=LetterCheckingBus(bus, letters), letters=letters,
-                                    routing=suggester(settings),
+                                    routing=suggester(settings), bureaus=bureaus(settings),
                                     clerk_backdate_days=settings.clerk_backdate_days),
                      settings, lifespan)
 
@@ -53,6 +53,20 @@ def suggester(settings: Settings) -> Suggester | None:
     from services.reporting.projections.store import ReportingStore
 
     return Suggester(lambda: ReportingStore(settings.dsn, settings.clickhouse_database))
+
+
+def bureaus(settings: Settings):
+    """The registered bureaus' names, which imports resolve, read from the projections where
+    intake can reach them (a ClickHouse server shared with reporting); else imports resolve the
+    names their own lines register only, and name other bureaus by id."""
+    if not settings.dsn.startswith(("http://", "https://")):
+        return None
+    from starlette.concurrency import run_in_threadpool
+
+    from services.reporting.projections.store import ReportingStore
+
+    store = ReportingStore(settings.dsn, settings.clickhouse_database)
+    return lambda: run_in_threadpool(store.bureau_records)
 
 
 def run(settings: Settings) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, TextIO
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.views.rates import Report, Scope
+from banli.domain.bureaus import NameIndex
 from banli.domain.commands import entered_by
 from banli.domain.types import IMPORTER, Actor
 from banli.history import LineProblem, file_lines, read_commands
@@ -71,13 +72,14 @@ def running_server(settings: Settings) -> str | None:
 
 
 def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | None = None,
-                    handle_batch=None, batch: int = 500, recorder: Actor | None = None
-                    ) -> tuple[int, int, list[LineProblem]]:
+                    handle_batch=None, batch: int = 500, recorder: Actor | None = None,
+                    names: NameIndex | None = None) -> tuple[int, int, list[LineProblem]]:
     """Decide each line with `handle` (or, when given, `handle_batch` many lines at a time, in
     one transaction each); returns (accepted, already decided, problems in line order). With
     `recorder` (the one importing), each line is entered by them (banli.domain.commands.
     entered_by): a line naming another actor records that actor's act and `recorded_by` the
-    recorder; without, lines are taken as they are (their actors entered them)."""
+    recorder; without, lines are taken as they are (their actors entered them). `names`: the
+    registered bureaus, which lines may name by name (banli.domain.bureaus)."""
     accepted = replayed = 0
     problems: list[LineProblem] = []
     chunk: list[tuple[int, object]] = []
@@ -96,7 +98,7 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
             else:
                 accepted += 1
 
-    for count, (number, item) in enumerate(read_commands(lines), start=1):
+    for count, (number, item) in enumerate(read_commands(lines, names=names), start=1):
         if progress is not None:
             progress.update(count)
         if isinstance(item, LineProblem):
@@ -120,6 +122,8 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
+    from apps.embedded import StoreRecords
+    from banli.sheets.records import registered
     from banli.workcalendar import CalendarBook
 
     if not path.is_file():
@@ -127,7 +131,8 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
         return 2
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
-    handling = Handling(Repository(log), log, get_profile(settings.profile),
+    repository = Repository(log)
+    handling = Handling(repository, log, get_profile(settings.profile),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     with path.open("rb") as f:
@@ -137,7 +142,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     accepted, replayed, problems = import_commands(
         handling.handle, file_lines(path), progress,
         handle_batch=letters_checked(letters_of(settings), handling.handle_batch),
-        recorder=IMPORTER)
+        recorder=IMPORTER, names=NameIndex.of(registered(StoreRecords(log, repository))))
     progress.update(total, force=True)
     for problem in problems:
         print(f"{path}:{problem}", file=sys.stderr)
@@ -355,9 +360,8 @@ def report_from_store(settings: Settings, scope: Scope, profile: Profile = DEFAU
         return report, None
     from apps.embedded import EmbeddedSystem
 
-    system = EmbeddedSystem(settings)
-    system.projector.catch_up()
-    names = system.reporting.bureau_names()
+    system = EmbeddedSystem(settings).caught_up()
+    names = system.reporting.bureau_names(scope.as_of)  # as named then
     return system.reporting.report(scope, profile), names.get(scope.bureau or "", {})
 
 
@@ -388,8 +392,7 @@ def document_from_store(settings: Settings, options: dict[str, Any], profile: Pr
     from apps.embedded import EmbeddedSystem
     from services.reporting.documents import year_end_document
 
-    system = EmbeddedSystem(settings)
-    system.projector.catch_up()
+    system = EmbeddedSystem(settings).caught_up()
     body, _ = year_end_document(system.reporting, profile, fmt, lang,
                                 base_url=settings.public_url, **options)
     return body

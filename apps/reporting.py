@@ -2,7 +2,9 @@
 allows one engine per process; with a ClickHouse server they could run apart)."""
 from __future__ import annotations
 
+import asyncio
 import threading
+from typing import Sequence
 
 import faust
 from starlette.concurrency import run_in_threadpool
@@ -10,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from banli.auth import authority
 from apps.blobs import blob_store
 from banli.blobs.letters import Letters
+from banli.domain.commands import Command
 from banli.domain.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
@@ -38,6 +41,7 @@ from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.http.work_api import router as work_router
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
+from services.reporting.reorganisation import Reconciler
 from services.reporting.projections.replay import KafkaSource, Replayer
 from services.reporting.projections.store import ReportingStore
 from services.reporting.projections.worker import build_worker, history_loader
@@ -103,7 +107,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          clerk_backdate_days=settings.clerk_backdate_days,
                          documents=DocumentOptions.of(settings),
                          profile=get_profile(settings.profile),
-                         filer_accounts=filer_accounts),
+                         filer_accounts=filer_accounts,
+                         bureaus=lambda: run_in_threadpool(store.bureau_records)),
                      settings, signin=True, on_stop=[live.close])
 
 
@@ -120,6 +125,9 @@ def run(settings: Settings) -> int:
                           settings.host, settings.port, settings.access_log).start()
     print(f"banli reporting listening on http://{settings.host}:{settings.port}", flush=True)
     reminders = start_reminders(settings, store, calendars)
+    reconciler = Reconciler(store, lambda commands: asyncio.run(_send_all(bus, commands)))
+    projector.projection.listeners.append(reconciler.wake)
+    reconciler.start()
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
     try:
         worker.execute_from_commandline()
@@ -128,10 +136,17 @@ def run(settings: Settings) -> int:
     finally:
         if reminders is not None:
             reminders.stop()
+        reconciler.stop()
         http.stop()
         bus.close()
         lag.close()
     return 0
+
+
+async def _send_all(bus: KafkaBus, commands: Sequence[Command]) -> None:
+    """Send the commands through Kafka's command path (the answers are the log's: a handover
+    not answered within the bus's timeout is decided all the same)."""
+    await asyncio.gather(*(bus.send(command) for command in commands))
 
 
 def start_reminders(settings: Settings, store: ReportingStore, calendars: CalendarBook

@@ -24,7 +24,9 @@ from .domain.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
 from .domain.proposal import MemoryDirectory, Proposal, State, fold
 from .domain.views.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
+from .domain.bureaus import NameIndex, Unresolved, resolve_line
 from .domain.registry import parse_command
+from .domain.reorganisation import handover_command, owing
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, Actor, business_date
 from .domain.workdays import Calendar
@@ -159,14 +161,20 @@ def _command_of(number: int, data: dict[str, Any]) -> c.Command | LineProblem:
         return LineProblem(number, "不是有效的命令", reason_en=f"not a valid command: {exc}")
 
 
-def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True
+def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_at: bool = True,
+                  names: NameIndex | None = None
                   ) -> Iterator[tuple[int, c.Command | LineProblem]]:
     """Parse JSON Lines of commands (text lines, or bytes lines as `split_lines` gives them).
     A line that is too long, not UTF-8, nested too deep, not JSON or not a command is a
     LineProblem with its number; the other lines go on. A command without `command_id` gets one
     derived from its text and its occurrence in the file, so importing the same file twice
-    decides nothing twice; without `actor` it acts as the importer."""
+    decides nothing twice; without `actor` it acts as the importer. Bureaus may be named by
+    name (full, English, short or former name: banli.domain.bureaus): `names` knows the
+    registered bureaus (none given: those the file registers), and learns the registrations
+    and renames of the lines as they are read; a name that means no bureau, or several, is
+    the line's problem, with the closest registered names."""
     seen: Counter[str] = Counter()
+    index = names if names is not None else NameIndex()
     actor = default_actor.model_dump()  # once, not per line: it is copied into each line
     for number, line in enumerate(lines, start=1):
         text = _text_of(number, line)
@@ -193,7 +201,13 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
             seen[digest] += 1
             data["command_id"] = f"h-{digest}-{seen[digest]}"
         data.setdefault("actor", dict(actor))
-        yield number, _command_of(number, data)
+        resolved = resolve_line(data, index)
+        if isinstance(resolved, Unresolved):  # not a command: no bureau of that name
+            zh, en = resolved.words()
+            yield number, LineProblem(number, zh, reason_en=en)
+            continue
+        index.learn(resolved)
+        yield number, _command_of(number, resolved)
 
 
 class MemoryLedger:
@@ -223,11 +237,32 @@ class MemoryLedger:
 
     def execute_all(self, commands: Sequence[c.Command]) -> list[list[Event] | Rejection]:
         """Decide commands in order, as one batch (as `banli import` does): each decided on
-        what those before it left."""
+        what those before it left. A merger's handovers are recorded at once after it, on
+        every open proposal the merged bureau held a duty on (banli.domain.reorganisation)."""
         assert all(command.command_id for command in commands), "history lines have ids"
+        found: list[list[Event] | Rejection] = []
+        start = 0
+        for end, command in enumerate(commands, start=1):
+            if isinstance(command, c.MergeBureau) or end == len(commands):
+                found += self._decide(commands[start:end])
+                start = end
+                if isinstance(command, c.MergeBureau) and not isinstance(found[-1], Rejection):
+                    self._hand_over(found[-1])
+        return found
+
+    def _decide(self, commands: Sequence[c.Command]) -> list[list[Event] | Rejection]:
         outcomes = self.handling.handle_batch(commands, [self.clock(cmd) for cmd in commands])
         return [outcome.rejection if outcome.rejection is not None
                 else [stored.event for stored in outcome.events] for outcome in outcomes]
+
+    def _hand_over(self, mergers: list[Event]) -> None:
+        states = self.states
+        for merger in mergers:
+            held = owing((s for s in states.values() if isinstance(s, Proposal)),
+                         merger.__dict__["bureau"])
+            handovers = [handover_command(merger, proposal_id) for proposal_id in sorted(held)]
+            if handovers:
+                self._decide(handovers)
 
     @property
     def streams(self) -> dict[str, list[Event]]:

@@ -89,7 +89,9 @@ MODELLED = frozenset({
     "register_bureau", "register_filer", "link_filers", "submit", "assign", "reassign", "acknowledge", "return", "log_contact",
     "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
     "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
-    "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge"})
+    "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge",
+    # a reorganisation's, when a history is asked for one (`reorganised`)
+    "rename_bureau", "merge_bureau", "hand_over"})
 UNMODELLED = [spec for spec in REGISTRY if spec.type not in MODELLED]
 
 
@@ -689,10 +691,93 @@ def iter_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020
 
 def generate_history(proposals: int, seed: int, years: tuple[int, int] = (2018, 2020),
                      bureaus: int = 8, noise: float = 0.0,
-                     routing_noise: float | None = None, split: float = 0.1) -> list[Line]:
-    """The whole history as a list (see `iter_history`). Same arguments, same history."""
-    return list(iter_history(proposals, seed, years, bureaus, noise,
-                             routing_noise=routing_noise, split=split))
+                     routing_noise: float | None = None, split: float = 0.1,
+                     reorganise: bool = False) -> list[Line]:
+    """The whole history as a list (see `iter_history`). Same arguments, same history. With
+    `reorganise`, the bureaus go through a reorganisation (`reorganised`)."""
+    lines = list(iter_history(proposals, seed, years, bureaus, noise,
+                              routing_noise=routing_noise, split=split))
+    return reorganised(lines, years) if reorganise else lines
+
+
+def reorganised(lines: list[Line], years: tuple[int, int] = (2018, 2020)) -> list[Line]:
+    """A clean history through a reorganisation (机构改革): the second last bureau registered is
+    renamed (1 July of the second year, or of the only one), and the last one is merged, on 1
+    January of the last year (1 July of an only year), into a bureau newly registered the day
+    before: its records from then on are the new bureau's. One of its lead duties open then,
+    on a proposal with records of it after the merger, is handed over to another bureau first
+    (a split): that proposal's later records are that bureau's. Every line is still accepted."""
+    registered: list[dict[str, Any]] = [
+        line for line in lines if isinstance(line, dict) and line["type"] == "register_bureau"]
+    if len(registered) < 3:
+        return lines
+    first, last = years
+    merger = date(last, 1, 1) if last > first else date(last, 7, 1)
+    renamed = date(min(first + 1, last), 7, 1)
+    gone, old = registered[-1], registered[-2]
+    new: dict[str, Any] = {
+        "type": "register_bureau", "bureau": f"{gone['bureau']}-new",
+        "name": f"{gone['name']}（新组建）", "name_en": f"{gone['name_en']} (reorganised)",
+        "short_names": ["新" + gone["name"].removeprefix("上海市")],
+        "at": f"{merger - timedelta(days=1)}T08:00:00+08:00"}
+    moment = f"{merger}T08:00:00+08:00"
+    split = _split_duty(lines, gone["bureau"], new["bureau"], moment,
+                        [b["bureau"] for b in registered])
+    renamed_to = (old["name"].replace("委员会", "局") if "委员会" in old["name"]
+                  else f"{old['name']}管理办公室")
+    extra: list[Line] = [
+        {"type": "rename_bureau", "bureau": old["bureau"], "name": renamed_to,
+         "name_en": f"{old['name_en']} (renamed)",
+         "short_names": ["市" + renamed_to.removeprefix("上海市")],
+         "at": f"{renamed}T08:00:00+08:00"},
+        new,
+        {"type": "merge_bureau", "bureau": gone["bureau"], "into": new["bureau"], "at": moment}]
+    if split is not None:
+        extra.append({"type": "hand_over", "proposal": split[0], "bureau": gone["bureau"],
+                      "to": split[1], "at": f"{merger}T07:59:00+08:00"})
+    out = [_taken_over(line, gone["bureau"], new["bureau"], split, moment) for line in lines]
+    return sorted(out + extra, key=lambda line: line["at"] if isinstance(line, dict) else "")
+
+
+def _split_duty(lines: list[Line], bureau: str, new: str, moment: str, registry: list[str]
+                ) -> tuple[str, str] | None:
+    """A proposal on which `bureau` leads, open at `moment`, with records of the bureau after
+    it, and a registered bureau that has no part in it: (proposal, bureau to take it over)."""
+    by_proposal: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        if isinstance(line, dict) and BY_TYPE[line["type"]].on_proposal:
+            by_proposal.setdefault(line["proposal"], []).append(line)
+    found: list[tuple[bool, str, str]] = []
+    for proposal, own in sorted(by_proposal.items()):
+        before = [x for x in own if x["at"] < moment]
+        leads = {b for x in before for b in [*x.get("lead", ()), *x.get("add_lead", ())]}
+        ended = {x.get("bureau") for x in before if x["type"] == "return"} | {
+            b for x in before for b in x.get("remove", ())}
+        closed = any(x["type"] in ("withdraw", "merge") for x in own)
+        named = {b for x in own for name in _bureau_fields(x["type"])
+                 for b in _bureaus_in(x.get(name))}
+        free = [b for b in registry if b not in named and b not in (bureau, new)]
+        if bureau in leads and bureau not in ended and not closed and free:
+            later = any(x["at"] >= moment and x.get("bureau") == bureau for x in own)
+            found.append((not later, proposal, free[0]))  # one with later records first
+    return min(found)[1:] if found else None
+
+
+def _taken_over(line: Line, bureau: str, new: str, split: tuple[str, str] | None,
+                moment: str) -> Line:
+    """A line after the merger naming the merged bureau: naming its successor instead (the
+    split proposal's: the bureau it was handed to)."""
+    if not isinstance(line, dict) or line["at"] < moment or line["type"] == "register_bureau":
+        return line
+    to = split[1] if split is not None and line.get("proposal") == split[0] else new
+    changed = dict(line)
+    for name in _bureau_fields(line["type"]):
+        value = line.get(name)
+        if value == bureau:
+            changed[name] = to
+        elif isinstance(value, list):
+            changed[name] = [to if b == bureau else b for b in value]
+    return changed
 
 
 def demo_history() -> Iterator[str]:
@@ -738,7 +823,8 @@ def typed_in_by_bureau(lines: Sequence[Line], seed: int) -> list[Line]:
     rng = random.Random(f"typed-in:{seed}")
     by_proposal: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
-        if isinstance(line, dict) and line["type"] not in ("register_bureau", "register_filer"):
+        if isinstance(line, dict) and (BY_TYPE[line["type"]].on_proposal
+                                       or line["type"] == "submit"):
             key = line.get("proposal") or _derived_id(line)  # a submit may leave it out
             by_proposal.setdefault(key, []).append(i)
     out = list(lines)

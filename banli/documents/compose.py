@@ -254,6 +254,21 @@ def _intro(w: _Writer) -> None:
         f"{b.term_start}, as of {b.as_of.isoformat()}, {audit}from the handling records "
         f"{'(' + ', '.join(filters) + ' only) ' if filters else ''}"
         f"(definitions: see {w.ref('definitions')}).")))
+    _lineage(w)
+
+
+def _lineage(w: _Writer) -> None:
+    """Each bureau is named as it was on the data's date; where it was renamed, merged or took
+    another's duties over by then, the document says so (原…)."""
+    b = w.b
+    told = [bureau for bureau in ([b.bureau] if b.bureau is not None
+                                  else [x for x, _, _ in b.by_bureau]) if bureau in b.lineage]
+    if not told:
+        return
+    zh = "；".join(f"{b.name(x, 'zh')}（{b.lineage[x][0]}）" for x in told)
+    en = "; ".join(f"{b.name(x, 'en')} ({b.lineage[x][1]})" for x in told)
+    w.add(Para(w.t(f"单位名称以{w.day(b.as_of)}为准：{zh}。",
+                   f"Bureaus are named as on {b.as_of.isoformat()}: {en}.")))
 
 
 def _the_year(w: _Writer) -> None:

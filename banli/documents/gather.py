@@ -6,7 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
+from ..domain.bureaus import lineage, name_on
 from ..domain.deadlines import Profile
+from ..domain.proposal import Bureau
 from ..domain.views.rates import RATES, Report, Scope, entry_kind, report_items, select
 from ..domain.types import FIRST_DAY, KINDS, Kind, Level
 
@@ -26,11 +28,13 @@ class SourceMismatch(ValueError):
 @dataclass(frozen=True)
 class Source:
     """Where a document's numbers come from: the report and the counted items of any scope,
-    and the bureaus' names (id -> (zh, en))."""
+    and the bureaus' names (id -> (zh, en)) or, better, their states (`bureaus`: their names
+    over time and their mergers, so that a document names each as it was named then)."""
 
     report_for: Callable[[Scope], Report]
     items_for: Callable[[Scope], list[dict[str, Any]]]
     names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    bureaus: Mapping[str, Bureau] = field(default_factory=dict)
     # days lost to misrouting per bureau (banli.domain.views.routing_lineage.Misrouted), by scope;
     # None where the source cannot tell (the document then leaves the section out)
     misrouting_for: Callable[[Scope], list[Any]] | None = None
@@ -80,6 +84,8 @@ def ledger_source(ledger) -> Source:
         items_for=lambda scope: report_items(ledger.proposals_as_of(scope.as_of), scope,
                                              ledger.profile),
         names=dict(ledger.directory.bureaus),
+        bureaus={state.id: state for state in ledger.states.values()
+                 if isinstance(state, Bureau)},
         misrouting_for=lambda scope: misrouting(ledger.streams.values(), scope.years,
                                                 scope.as_of, scope.bureau),
         entries_for=entries_for, events_for=events_for)
@@ -93,12 +99,26 @@ def store_source(store, profile: Profile, recorded_by: datetime | None = None,
     so the kernel side does not import a service), optionally as recorded by an audit time;
     the service passes its misrouting query (services.reporting.projections.lineage) and its
     events query (the evidence)."""
-    names = {b: (n["name"], n["name_en"]) for b, n in store.bureau_names().items()}
+    bureaus = store.bureau_records()
+    names = {b: (state.name, state.name_en) for b, state in bureaus.items()}
     return Source(report_for=lambda scope: store.report(scope, profile, recorded_by),
                   items_for=lambda scope: store.items(scope, profile, recorded_by), names=names,
+                  bureaus=bureaus,
                   misrouting_for=misrouting_for,
                   entries_for=lambda scope: store.entries(scope, recorded_by),
                   events_for=events_for)
+
+
+def named_on(source: Source, day: date
+             ) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """The bureaus' names as of `day` (as they were named then), and what each one's past
+    is as of then, where it has one (banli.domain.bureaus.lineage)."""
+    if not source.bureaus:
+        return dict(source.names), {}
+    names = {b: name_on(state, day) for b, state in source.bureaus.items()}
+    told = {b: found for b in source.bureaus
+            if (found := lineage(source.bureaus, b, day)) is not None}
+    return names, told
 
 
 def congress_term_start(year: int) -> int:
@@ -145,6 +165,8 @@ class Bundle:
     doc_date: date | None = None       # 成文日期 (default: the as-of date)
     # who issues a document of all bureaus: the office overseeing them (zh, en)
     office: tuple[str, str] = DEFAULT_OFFICE
+    # what the document says of a bureau's past as of its date (原…, 并入…), by bureau (zh, en)
+    lineage: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def lead_items(self) -> list[dict[str, Any]]:
@@ -278,7 +300,8 @@ def _gather(source: Source, bureau: str | None, year: int, as_of: date, profile:
                    if (key := (now["proposal_id"], now["bureau"])) in then
                    and then[key]["result"] != now["result"]]
 
-    return Bundle(bureau=bureau, names=source.names, year=year, term_start=term_start,
+    names, lineages = named_on(source, as_of)
+    return Bundle(bureau=bureau, names=names, lineage=lineages, year=year, term_start=term_start,
                   as_of=as_of, profile=profile, level=level, kind=kind, recorded_by=recorded_by,
                   doc_number=doc_number, current=current, term=term, previous=previous,
                   by_year=by_year, by_bureau=by_bureau, revised=revised,

@@ -108,14 +108,63 @@ class FilerLink(Frozen):
     name: FilerName | None = None
 
 
+BureauName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# A bureau's other names: its short names (简称, 市发展改革委) or the names it had before
+BureauNames = Annotated[list[BureauName], Field(max_length=20)]
+
+
 class RegisterBureau(Command):
+    """A bureau as offices name it: its full name, its short names (简称) and, where it had
+    others before Banli knew it, its former names (imports resolve all of them)."""
+
     type: Literal["register_bureau"] = "register_bureau"
     labels: ClassVar[Labels] = Labels(
         "登记承办单位", "register a bureau", bureau=("单位代码", "bureau id"), name=("单位名称", "name"),
-        name_en=("英文名称", "English name"))
+        name_en=("英文名称", "English name"), short_names=("简称", "short names"),
+        former_names=("曾用名", "former names"))
     bureau: BureauId
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: BureauName
     name_en: ShortText = ""
+    short_names: BureauNames = Field(default_factory=list)
+    former_names: BureauNames = Field(default_factory=list)
+
+    @property
+    def stream(self) -> str:
+        return bureau_stream(self.bureau)
+
+
+class RenameBureau(Command):
+    """A bureau's new full name (and English name), from its business time `at` on: the old
+    name becomes a former name. `short_names`, when given, replace the short names (the old
+    ones become former names too); left out, they stay."""
+
+    type: Literal["rename_bureau"] = "rename_bureau"
+    labels: ClassVar[Labels] = Labels(
+        "单位更名", "rename a bureau", name=("新名称", "new name"),
+        name_en=("新英文名称", "new English name"), short_names=("新简称", "new short names"))
+    bureau: BureauId
+    name: BureauName
+    name_en: ShortText = ""
+    short_names: BureauNames | None = None
+
+    @property
+    def stream(self) -> str:
+        return bureau_stream(self.bureau)
+
+
+class MergeBureau(Command):
+    """A reorganisation (机构改革): `bureau` is merged into `into` from its business time `at`
+    on. Its open duties go to `into` from then (recorded on each proposal: DutyHandedOver), it
+    takes no further records, and reports after that date count its duties under `into`.
+    Several bureaus merging are one command each; a split is handing some duties over
+    (`hand_over`) and merging the bureau into the one that takes the rest."""
+
+    type: Literal["merge_bureau"] = "merge_bureau"
+    labels: ClassVar[Labels] = Labels(
+        "机构合并", "merge a bureau", bureau=("并出单位", "bureau merged"),
+        into=("并入单位", "merged into"))
+    bureau: BureauId
+    into: BureauId
 
     @property
     def stream(self) -> str:
@@ -449,6 +498,26 @@ class MarkKeyItem(Command):
     proposal: ProposalId
     key: bool = True
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class HandOver(Command):
+    """One bureau's duty on a proposal goes, with its history, to another bureau (`to`) from
+    the business time `at` on: a reorganisation's handover (a merged bureau's, sent for each of
+    its open duties) or a split's (the coordinator hands a duty to the bureau that takes that
+    part of the work). Unlike a reassignment the duty goes on: its deadlines, replies and
+    results are the new holder's."""
+
+    type: Literal["hand_over"] = "hand_over"
+    labels: ClassVar[Labels] = Labels(
+        "职责移交", "hand a duty over", bureau=("移交单位", "bureau handing over"),
+        to=("接收单位", "bureau taking over"))
+    proposal: ProposalId
+    bureau: BureauId
+    to: BureauId
+
+    @property
+    def touches(self) -> tuple[str, ...]:
+        return (self.bureau, self.to)
 
 
 class Withdraw(Command):

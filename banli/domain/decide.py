@@ -15,8 +15,10 @@ from datetime import date, datetime, timedelta
 from . import commands as c
 from . import permissions
 from .envelope import Decision, Envelopes
+from .events import Event
 from .proposal import Context, Proposal, State
 from .registry import spec_of
+from .reorganisation import answers, pending_handovers
 from .rejections import Rejection
 from .types import CHOICES, FIRST_DAY, Actor, business_date, replaced
 from .wording import item_number
@@ -56,13 +58,22 @@ def _decide(state: State, command: c.Command, ctx: Context) -> Decision:
     if command.recorded_by is not None and (
             denied := authorize_recorder(command.recorded_by, command.actor)) is not None:
         return denied
+    if (merged := _merged_clerk(command.actor, ctx)) is not None:
+        return merged
     spec = spec_of(command)
+    version = state.version if state is not None else 0
+    # a merged bureau's duties go to its successor before anything else is decided on them
+    # (the successor's clerk knows the proposal from then on)
+    handed: list[Event] = []
+    if spec.on_proposal and isinstance(state, Proposal) and state.status == "open":
+        handed, state = pending_handovers(state, ctx, command)
     if spec.on_proposal and _hidden(state, command, command.actor):
         return Rejection.of("unknown_proposal", proposal=command.stream)
     if command.at is None:
         follows = [at for _, at in _follows(state, command, ctx)]
         command = replaced(command, {"at": max([ctx.recorded_at, *follows])})
-    if (untimely := _untimely(state, command, ctx)) is not None:
+    answered = answers(command, handed)  # a merger's handover, dated as the merger says
+    if (untimely := _untimely(state, command, ctx, follows=not answered)) is not None:
         return untimely
     if spec.on_proposal:
         if not isinstance(state, Proposal):
@@ -70,8 +81,22 @@ def _decide(state: State, command: c.Command, ctx: Context) -> Decision:
         if state.status != "open":
             return Rejection.of("closed", proposal=state.id, status=_CLOSED_ZH[state.status],
                                 status_en=state.status)
-    version = state.version if state is not None else 0
-    return spec.decider(state, command, ctx, Envelopes(command, ctx, version))
+    if answered:
+        return handed
+    decision = spec.decider(state, command, ctx, Envelopes(command, ctx, version, len(handed)))
+    return decision if isinstance(decision, Rejection) else [*handed, *decision]
+
+
+def _merged_clerk(actor: Actor, ctx: Context) -> Rejection | None:
+    """A clerk of a merged bureau records nothing more (its bureau's duties are its
+    successor's): its token still reads the bureau's past, and its people act for the
+    successor with the successor's tokens."""
+    if actor.role != "clerk" or actor.bureau is None:
+        return None
+    merged = ctx.directory.merged_into(actor.bureau)
+    if merged is None:
+        return None
+    return Rejection.of("bureau_merged", bureau=actor.bureau, successor=merged[0], at=merged[1])
 
 
 _CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
@@ -155,8 +180,10 @@ _FOLLOWS_TEXT = {
 }
 
 
-def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | None:
-    """Why the command's business time cannot be taken, or None."""
+def _untimely(state: State, command: c.Command, ctx: Context, follows: bool = True
+              ) -> Rejection | None:
+    """Why the command's business time cannot be taken, or None (`follows`: whether it must
+    follow the records it depends on)."""
     assert command.at is not None and command.actor is not None
     day, today = business_date(command.at), business_date(ctx.recorded_at)
     if day > today:
@@ -170,7 +197,7 @@ def _untimely(state: State, command: c.Command, ctx: Context) -> Rejection | Non
             return Rejection.of("filer_backdated", at=day, today=today)
         return Rejection.of("backdated_too_far", at=day, days=(today - day).days,
                             limit=ctx.clerk_backdate_days)
-    for what, last in _follows(state, command, ctx):
+    for what, last in _follows(state, command, ctx) if follows else ():
         if command.at < last:
             bureau = what.partition(":")[2]
             if not bureau:

@@ -10,7 +10,7 @@ from datetime import date
 from . import commands as c
 from . import events as e
 from .envelope import Decision, Envelopes
-from .proposal import Assignment, Context, Proposal, ReplyDraft, State, linked
+from .proposal import Assignment, Bureau, Context, Proposal, ReplyDraft, State, linked
 from .rejections import Rejection
 from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
 from .types import RESULT_CLASS, Role, business_date
@@ -28,7 +28,75 @@ def register_bureau(state: State, cmd: c.RegisterBureau, ctx: Context, env: Enve
     # before it died is decided again by the next owner, whose directory has read the event).
     if state is not None:
         return Rejection.of("duplicate_bureau", bureau=cmd.bureau)
-    return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en)]
+    short = _distinct(cmd.short_names, {cmd.name})
+    return [e.BureauRegistered(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en,
+                               short_names=short,
+                               former_names=_distinct(cmd.former_names, {cmd.name, *short}))]
+
+
+def _distinct(names: list[str], taken: set[str]) -> list[str]:
+    """The names in order, each once, stripped, leaving out those `taken` (a short name that
+    is the full name says nothing)."""
+    found = dict.fromkeys(n.strip() for n in names)
+    return [n for n in found if n and n not in taken]
+
+
+def _standing(state: State, bureau: str, ctx: Context) -> Bureau | Rejection:
+    """A registered bureau not merged into another."""
+    if not isinstance(state, Bureau):
+        return Rejection.of("unknown_bureau", bureau=bureau)
+    if state.merged_into is not None:
+        return Rejection.of("bureau_merged", bureau=bureau, successor=state.merged_into,
+                            at=state.merged_at)
+    return state
+
+
+def _after_last(state: Bureau, cmd: c.Command) -> Rejection | None:
+    """A bureau's records follow each other in business time (its names over time)."""
+    if cmd.business_time < state.last_at:
+        return Rejection.of("out_of_order", at=cmd.business_time, last=state.last_at,
+                            what="该单位的上一条记录", what_en="the bureau's last record")
+    return None
+
+
+@decides(c.RenameBureau, emits=(e.BureauRenamed,), roles=COORDINATING, clock="none",
+         service="intake", on_proposal=False)
+def rename_bureau(state: State, cmd: c.RenameBureau, ctx: Context, env: Envelopes) -> Decision:
+    bureau = _standing(state, cmd.bureau, ctx)
+    if isinstance(bureau, Rejection):
+        return bureau
+    if (untimely := _after_last(bureau, cmd)) is not None:
+        return untimely
+    short = bureau.short_names if cmd.short_names is None else cmd.short_names
+    short = _distinct(list(short), {cmd.name})
+    if (cmd.name, cmd.name_en, short) == (bureau.name, bureau.name_en, list(bureau.short_names)):
+        return Rejection.of("name_unchanged", bureau=cmd.bureau)
+    return [e.BureauRenamed(**env.next(), bureau=cmd.bureau, name=cmd.name, name_en=cmd.name_en,
+                            short_names=short)]
+
+
+@decides(c.MergeBureau, emits=(e.BureauMerged,), roles=COORDINATING, clock="none",
+         service="intake", on_proposal=False)
+def merge_bureau(state: State, cmd: c.MergeBureau, ctx: Context, env: Envelopes) -> Decision:
+    bureau = _standing(state, cmd.bureau, ctx)
+    if isinstance(bureau, Rejection):
+        return bureau
+    if (untimely := _after_last(bureau, cmd)) is not None:
+        return untimely
+    if cmd.into == cmd.bureau:
+        return Rejection.of("merge_into_itself", bureau=cmd.bureau)
+    if (into := _successor(cmd.into, ctx)) is not None:
+        return into
+    return [e.BureauMerged(**env.next(), bureau=cmd.bureau, into=cmd.into)]
+
+
+def _successor(bureau: str, ctx: Context) -> Rejection | None:
+    """Why `bureau` cannot take another bureau's duties: not registered, or merged itself."""
+    if not ctx.directory.has_bureau(bureau):
+        return Rejection.of("unknown_bureau", bureau=bureau)
+    if (merged := ctx.directory.merged_into(bureau)) is not None:
+        return Rejection.of("bureau_merged", bureau=bureau, successor=merged[0], at=merged[1])
+    return None
 
 
 @decides(c.RegisterFiler, emits=(e.FilerRegistered,), roles=COORDINATING, clock="none",
@@ -101,8 +169,8 @@ def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: 
         if bureau in seen:
             return Rejection.of("duplicate_role", bureau=bureau)
         seen.add(bureau)
-        if not ctx.directory.has_bureau(bureau):
-            return Rejection.of("unknown_bureau", bureau=bureau)
+        if (gone := _successor(bureau, ctx)) is not None:
+            return gone
     assigned = business_date(cmd.business_time)
     reply_due = cmd.reply_due or ctx.profile.reply_due(assigned, p.kind)
     opinion_due = cmd.opinion_due or ctx.profile.opinion_due(assigned)
@@ -425,6 +493,24 @@ def mark_key_item(p: Proposal, cmd: c.MarkKeyItem, ctx: Context, env: Envelopes)
         return Rejection.of("key_item_unchanged", proposal=p.id,
                             now="已是" if cmd.key else "不是", now_en="is" if cmd.key else "is not")
     return [e.KeyItemMarked(**env.next(), key=cmd.key, reason=cmd.reason)]
+
+
+@decides(c.HandOver, emits=(e.DutyHandedOver,), roles=COORDINATING, clock="duty")
+def hand_over(p: Proposal, cmd: c.HandOver, ctx: Context, env: Envelopes) -> Decision:
+    """A split's handover (a merger's are recorded before any decider runs:
+    banli.domain.reorganisation)."""
+    done = p.assignments.get(cmd.bureau)
+    if done is not None and done.status == "handed_over":
+        return Rejection.of("already_handed_over", bureau=cmd.bureau, to=done.handed_to,
+                            proposal=p.id)
+    duty = _own_duty(p, cmd.bureau)
+    if isinstance(duty, Rejection):
+        return duty
+    if cmd.to == cmd.bureau:
+        return Rejection.of("hand_over_to_itself", bureau=cmd.bureau)
+    if (gone := _successor(cmd.to, ctx)) is not None:
+        return gone
+    return [e.DutyHandedOver(**env.next(), from_bureau=cmd.bureau, to_bureau=cmd.to)]
 
 
 @decides(c.Withdraw, emits=(e.ProposalWithdrawn,), roles=COORDINATING, clock="closing")

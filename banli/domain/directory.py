@@ -6,6 +6,7 @@ snapshot's header take it from here. Pure."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Iterable, Literal, NamedTuple
 
 from . import commands as c
@@ -39,6 +40,14 @@ class Keyed(NamedTuple):
     proposal_id: str
 
 
+class Merged(NamedTuple):
+    """A bureau merged into its successor (机构改革), from a business time on."""
+
+    bureau: str
+    into: str
+    at: datetime
+
+
 class Stated(NamedTuple):
     """A proposal's status: open once submitted; withdrawn or merged for good."""
 
@@ -46,20 +55,22 @@ class Stated(NamedTuple):
     status: Status
 
 
-Entry = Registered | Enrolled | Keyed | Stated
+Entry = Registered | Enrolled | Keyed | Stated | Merged
 
 # The events that set anything in the directory (those `directory_entries` maps): a reader of
 # the raw log (the Kafka worker's follower) decodes only these.
 SETS_DIRECTORY: tuple[type[e.Event], ...] = (
-    e.BureauRegistered, e.FilerRegistered, e.ProposalSubmitted, e.ProposalWithdrawn,
-    e.ProposalMerged)
+    e.BureauRegistered, e.BureauRenamed, e.BureauMerged, e.FilerRegistered, e.ProposalSubmitted,
+    e.ProposalWithdrawn, e.ProposalMerged)
 
 
 def directory_entries(event: e.Event) -> tuple[Entry, ...]:
     """What one event sets in the directory (nothing, for most events)."""
     match event:
-        case e.BureauRegistered():
+        case e.BureauRegistered() | e.BureauRenamed():
             return (Registered(event.bureau, event.name, event.name_en),)
+        case e.BureauMerged():
+            return (Merged(event.bureau, event.into, event.occurred_at),)
         case e.FilerRegistered():
             return (Enrolled(event.filer, event.name, event.affiliation, event.term,
                              event.account),)
@@ -78,7 +89,7 @@ def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
     snapshot's header): `bureau:<id>` its name and `bureau_en:<id>` its English name;
     `filer:<id>` a filer's name, `<named_prefix(name, affiliation)><id>` its id (read by that
     prefix) and `account:<account>` its id; `key:<natural key>` its proposal;
-    `status:<proposal>` its status."""
+    `status:<proposal>` its status; `merged:<bureau>` its successor and the merger's time."""
     pairs: dict[str, str] = {}
     for entry in entries:
         match entry:
@@ -94,7 +105,17 @@ def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
                 pairs[f"key:{natural_key}"] = proposal_id
             case Stated(proposal_id, status):
                 pairs[f"status:{proposal_id}"] = status
+            case Merged(bureau, into, at):
+                pairs[f"merged:{bureau}"] = json.dumps([into, at.isoformat()])
     return pairs
+
+
+def merged_of(value: str | None) -> tuple[str, datetime] | None:
+    """The successor and business time a `merged:` pair holds (as_pairs), or None."""
+    if value is None:
+        return None
+    into, at = json.loads(value)
+    return str(into), datetime.fromisoformat(at)
 
 
 def named_prefix(name: str, affiliation: str) -> str:

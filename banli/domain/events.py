@@ -72,11 +72,37 @@ ENVELOPE_FIELDS = frozenset(Event.model_fields) | {"type"}
 
 
 class BureauRegistered(Event):
+    """Schema v2 added the bureau's `short_names` (简称) and `former_names` (none in v1)."""
+
     type: Literal["BureauRegistered"] = "BureauRegistered"
     labels: ClassVar[Labels] = Labels("单位登记", "bureau registered")
+    schema_version: int = 2
     bureau: BureauId
     name: str
     name_en: str = ""
+    short_names: list[str] = Field(default_factory=list)
+    former_names: list[str] = Field(default_factory=list)
+
+
+class BureauRenamed(Event):
+    """The bureau's name from the event's business time on; `short_names` its short names from
+    then (the names it had before are its former names)."""
+
+    type: Literal["BureauRenamed"] = "BureauRenamed"
+    labels: ClassVar[Labels] = Labels("单位更名", "bureau renamed")
+    bureau: BureauId
+    name: str
+    name_en: str = ""
+    short_names: list[str] = Field(default_factory=list)
+
+
+class BureauMerged(Event):
+    """`bureau` merged into `into` from the event's business time on (机构改革)."""
+
+    type: Literal["BureauMerged"] = "BureauMerged"
+    labels: ClassVar[Labels] = Labels("机构合并", "bureau merged")
+    bureau: BureauId
+    into: BureauId
 
 
 class FilerRegistered(Event):
@@ -337,6 +363,24 @@ class KeyItemMarked(Event):
     reason: str
 
 
+class DutyHandedOver(Event):
+    """`from_bureau`'s duty went to `to_bureau`, with its history, from the event's business
+    time on: a reorganisation's (`merged`: `from_bureau` was merged into `to_bureau`) or a
+    split's. Where `to_bureau` already had a duty on the proposal the two are one from then:
+    the lead's (the one handed over, if it was the lead and the other a co-handler's; else the
+    one `to_bureau` had). Recorded by the office, never a bureau's own record: it names its
+    bureaus otherwise than `bureau`, and every bureau on the proposal reads it."""
+
+    type: Literal["DutyHandedOver"] = "DutyHandedOver"
+    labels: ClassVar[Labels] = Labels(
+        "职责移交", "duty handed over", from_bureau=("移交单位", "from"),
+        to_bureau=("接收单位", "to"), merged=("因机构合并", "by a merger"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    from_bureau: BureauId
+    to_bureau: BureauId
+    merged: bool = False
+
+
 class ProposalWithdrawn(Event):
     type: Literal["ProposalWithdrawn"] = "ProposalWithdrawn"
     labels: ClassVar[Labels] = Labels("撤回", "withdrawn")
@@ -394,6 +438,16 @@ def _submitted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 named its filers only: none is linked to the registry (`link_filers` links them)."""
     data = dict(data)
     data.setdefault("filer_ids", [None] * len(data.get("filers") or []))
+    data["schema_version"] = 2
+    return data
+
+
+@upcaster("BureauRegistered", 1)
+def _bureau_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 registered a bureau's full name only: no short or former names."""
+    data = dict(data)
+    data.setdefault("short_names", [])
+    data.setdefault("former_names", [])
     data["schema_version"] = 2
     return data
 

@@ -8,7 +8,7 @@ event declares its audience: banli.domain.events.Event.shown_to), and what of it
 `proposal_for`'s. Pure data and small functions."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Collection, Mapping
 
 from . import commands as c
@@ -135,6 +135,8 @@ class Parties:
     cos: frozenset[str] = frozenset()
     filers: frozenset[str] = frozenset()
     cosign: bool = False
+    # a duty handed over (a merger, a split): its holder reads its predecessors' records on it
+    formerly: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, p: Proposal, cosign: bool = False) -> "Parties":
@@ -142,7 +144,9 @@ class Parties:
         return cls(bureaus=frozenset(p.assignments),
                    leads=frozenset(a.bureau for a in active if a.role == "lead"),
                    cos=frozenset(a.bureau for a in active if a.role == "co"),
-                   filers=frozenset(f for f in p.filer_ids if f is not None), cosign=cosign)
+                   filers=frozenset(f for f in p.filer_ids if f is not None), cosign=cosign,
+                   formerly={a.bureau: frozenset(a.formerly)
+                             for a in p.assignments.values() if a.formerly})
 
     def grants(self, bureau: str, readers: Collection[str]) -> bool:
         """Whether an event of another bureau's duty, read by `readers`, is `bureau`'s to see
@@ -194,6 +198,7 @@ def event_for(actor: Actor, action: str, event: dict[str, Any], parties: Parties
     if (found != "own" or actor.bureau is None or actor.bureau not in parties.bureaus):
         return None
     if (event.get("bureau") not in (None, "", actor.bureau)
+            and event.get("bureau") not in parties.formerly.get(actor.bureau, ())
             and not parties.grants(actor.bureau, readers)):
         return None
     if (event.get("recorded_by") or event.get("actor") or {}).get("bureau") != actor.bureau:

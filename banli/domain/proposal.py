@@ -10,7 +10,7 @@ from typing import Any, Iterable, Literal, Protocol
 from . import commands as c
 from . import events as e
 from .deadlines import DEFAULT_PROFILE, Profile
-from .directory import Enrolled, Entry, Keyed, Registered, Stated, directory_entries
+from .directory import Enrolled, Entry, Keyed, Merged, Registered, Stated, directory_entries
 from .types import (
     DisclosureChoice,
     FeedbackChannel,
@@ -54,7 +54,8 @@ class Assignment(Frozen):
     role: Role
     assigned_on: date
     due: date  # the reply deadline of a lead (after extensions) or the opinion deadline of a co
-    status: Literal["active", "returned", "removed"] = "active"
+    # handed_over: it went to another bureau (`handed_to`), which holds it from then on
+    status: Literal["active", "returned", "removed", "handed_over"] = "active"
     acknowledged: bool = False
     contacts: int = 0
     contacted_before_reply: bool = False
@@ -79,6 +80,8 @@ class Assignment(Frozen):
     supervisions: int = 0
     extension_request: ExtensionRequest | None = None  # pending: neither approved nor denied
     last_at: datetime  # the duty's clock: its assignment and the latest record on it
+    handed_to: str | None = None  # handed over: the bureau that took it
+    formerly: tuple[str, ...] = ()  # the bureaus that held it before this one (handovers)
 
     @property
     def active(self) -> bool:
@@ -127,12 +130,41 @@ class Proposal(Frozen):
         return max([self.last_at, *(a.last_at for a in self.assignments.values())])
 
 
+class BureauName(Frozen):
+    """A bureau's names from a business day on (until the next rename)."""
+
+    since: date
+    name: str
+    name_en: str = ""
+    short_names: tuple[str, ...] = ()
+
+
 class Bureau(Frozen):
+    """A bureau as offices name it: its full name, short names (简称) and former names (every
+    name it had before: registered as such, or left by a rename), its names over time
+    (`names`: the first holds for every day before it too), and whether it was merged into
+    another (机构改革), from when."""
+
     id: str
     name: str
     name_en: str = ""
+    short_names: tuple[str, ...] = ()
+    former_names: tuple[str, ...] = ()
+    names: tuple[BureauName, ...] = ()
+    merged_into: str | None = None
+    merged_at: datetime | None = None
     version: int = 0
     last_at: datetime
+
+    def named_on(self, day: date) -> BureauName:
+        """Its names as of `day`: the last rename on or before it (the first names before
+        any)."""
+        found = self.names[0] if self.names else BureauName(
+            since=day, name=self.name, name_en=self.name_en, short_names=self.short_names)
+        for names in self.names:
+            if names.since <= day:
+                found = names
+        return found
 
 
 class RegisteredFiler(Frozen):
@@ -154,13 +186,17 @@ State = Proposal | Bureau | RegisteredFiler | None
 # --- context --------------------------------------------------------------------------------
 class Directory(Protocol):
     """What a decision may ask beyond its own aggregate: registered bureaus and their names (a
-    refusal names a bureau by its name), the owner of a natural key, and another proposal's
-    status (for merge). Read-only."""
+    refusal names a bureau by its name), the bureaus merged into others, the owner of a natural
+    key, and another proposal's status (for merge). Read-only."""
 
     def has_bureau(self, bureau: str) -> bool: ...
 
     def bureau_name(self, bureau: str) -> tuple[str, str] | None:
         """A registered bureau's name and English name ("" when it has none), or None."""
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        """The bureau a merged bureau went into and the business time of the merger, or None
+        (not merged, or not registered)."""
 
     def owner_of(self, natural_key: str) -> str | None: ...
 
@@ -183,12 +219,16 @@ class MemoryDirectory:
     keys: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
     filers: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> name, aff., account
+    merged: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> into, when
 
     def has_bureau(self, bureau: str) -> bool:
         return bureau in self.bureaus
 
     def bureau_name(self, bureau: str) -> tuple[str, str] | None:
         return self.bureaus.get(bureau)
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        return self.merged.get(bureau)
 
     def owner_of(self, natural_key: str) -> str | None:
         return self.keys.get(natural_key)
@@ -220,6 +260,8 @@ class MemoryDirectory:
                 self.keys[entry.natural_key] = entry.proposal_id
             case Stated():
                 self.statuses[entry.proposal_id] = entry.status
+            case Merged():
+                self.merged[entry.bureau] = (entry.into, entry.at)
 
 
 @dataclass(frozen=True)
@@ -244,7 +286,11 @@ def evolve(state: State, event: e.Event) -> State:
     at = event.occurred_at
     match event:
         case e.BureauRegistered():
+            short = tuple(event.short_names)
             return Bureau(id=event.bureau, name=event.name, name_en=event.name_en,
+                          short_names=short, former_names=tuple(event.former_names),
+                          names=(BureauName(since=business_date(at), name=event.name,
+                                            name_en=event.name_en, short_names=short),),
                           version=event.seq, last_at=at)
         case e.FilerRegistered():
             return RegisteredFiler(id=event.filer, name=event.name, kind=event.kind,
@@ -257,6 +303,8 @@ def evolve(state: State, event: e.Event) -> State:
                 filer_ids=_aligned(event.filer_ids, len(event.filers)),
                 affiliation=event.affiliation, topics=tuple(event.topics),
                 key_item=event.key_item, version=event.seq, submitted_at=at, last_at=at)
+    if isinstance(state, Bureau):
+        return _bureau_changed(state, event)
     assert isinstance(state, Proposal), f"{event.type} before ProposalSubmitted"
     update: dict[str, Any] = {"version": event.seq}
     day = business_date(at)
@@ -287,6 +335,9 @@ def evolve(state: State, event: e.Event) -> State:
         case e.FilersLinked():  # who filed it: no record of the handling, no clock moves
             update["filer_ids"] = linked(state, event.filers)
             return replaced(state, update)
+        case e.DutyHandedOver():  # a record on both duties, not of the proposal's own
+            update["assignments"] = _handed_over(state, event.from_bureau, event.to_bureau, at)
+            return replaced(state, update)
         case e.ReplySignedOff():  # the sign-off is a record of the co-handler's and on the draft
             lead, co = state.assignments[event.lead], state.assignments[event.bureau]
             assert lead.draft is not None, "a sign-off needs a draft"
@@ -311,6 +362,51 @@ def evolve(state: State, event: e.Event) -> State:
             return replaced(state, update)
     update["last_at"] = _later(state.last_at, at)  # one of the proposal's own records
     return replaced(state, update)
+
+
+def _bureau_changed(state: Bureau, event: e.Event) -> Bureau:
+    """A registered bureau after a rename or its merger."""
+    at = event.occurred_at
+    match event:
+        case e.BureauRenamed():
+            short = tuple(event.short_names)
+            current = {event.name, *short}
+            former = [*state.former_names, state.name, *state.short_names]
+            return replaced(state, {
+                "name": event.name, "name_en": event.name_en, "short_names": short,
+                "former_names": tuple(n for n in dict.fromkeys(former) if n not in current),
+                "names": (*state.names, BureauName(since=business_date(at), name=event.name,
+                                                   name_en=event.name_en, short_names=short)),
+                "version": event.seq, "last_at": _later(state.last_at, at)})
+        case e.BureauMerged():
+            return replaced(state, {"merged_into": event.into, "merged_at": at,
+                                    "version": event.seq, "last_at": _later(state.last_at, at)})
+    raise TypeError(f"no evolution of a bureau for {event.type}")
+
+
+def _handed_over(state: Proposal, source: str, target: str, at: datetime
+                 ) -> dict[str, Assignment]:
+    """The duties after `source`'s went to `target` at `at`. Where `target` already holds an
+    active duty the two become one: `source`'s, if it was the lead and `target`'s a
+    co-handler's (the lead's work goes on), else `target`'s own (a co-handler's opinion to
+    itself, or a second lead's part of a reply it gives anyway, ends)."""
+    assignments = dict(state.assignments)
+    old, held = assignments[source], assignments.get(target)
+    if held is None or not held.active or (old.role == "lead" and held.role == "co"):
+        clock = old.last_at if held is None else _later(old.last_at, held.last_at)
+        assignments[target] = replaced(old, {"bureau": target, "formerly": (*old.formerly, source),
+                                             "last_at": _later(clock, at)})
+    else:
+        assignments[target] = replaced(held, {"last_at": _later(held.last_at, at)})
+    assignments[source] = replaced(old, {"status": "handed_over", "handed_to": target,
+                                         "last_at": _later(old.last_at, at)})
+    for bureau, duty in assignments.items():  # a draft `source` signed off: its successor did
+        if duty.draft is not None and source in duty.draft.signed_off:
+            signed = tuple(dict.fromkeys(target if b == source else b
+                                         for b in duty.draft.signed_off))
+            assignments[bureau] = replaced(duty, {"draft": replaced(duty.draft,
+                                                                    {"signed_off": signed})})
+    return assignments
 
 
 def _aligned(ids: list[str | None], count: int) -> tuple[str | None, ...]:

@@ -35,6 +35,24 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "duplicate_bureau": (
         "承办单位 {bureau} 已登记", "bureau {bureau} is already registered",
         "无需再次登记", "nothing to do: it is registered"),
+    "bureau_merged": (
+        "{bureau} 已于 {at} 并入 {successor}，不再办理", "{bureau} was merged into {successor} on "
+        "{at} and records nothing more",
+        "其承办任务已移交 {successor}：请以 {successor} 的名义办理（使用 {successor} 的账号）",
+        "its duties are {successor}'s now: act for {successor} (with a {successor} account)"),
+    "merge_into_itself": (
+        "{bureau} 不能并入其自身", "{bureau} cannot be merged into itself",
+        "请选择并入的另一单位", "choose the bureau it goes into"),
+    "name_unchanged": (
+        "{bureau} 的名称和简称没有变化", "{bureau}'s names are unchanged",
+        "无需更名", "nothing to rename"),
+    "already_handed_over": (
+        "{bureau} 在 {proposal} 的承办任务已移交 {to}", "{bureau}'s duty on {proposal} has "
+        "already gone to {to}",
+        "无需再次移交：请由 {to} 继续办理", "nothing to hand over again: {to} carries on with it"),
+    "hand_over_to_itself": (
+        "{bureau} 不能把承办任务移交给自身", "{bureau} cannot hand its duty over to itself",
+        "请选择接收的另一单位", "choose the bureau taking it over"),
     "no_lead": (
         "至少需要一个主办单位", "at least one lead bureau is required",
         "请至少指定一个主办单位", "name at least one lead bureau"),
@@ -213,7 +231,7 @@ ADAPTER_CODES = frozenset({"command_id_conflict"})
 
 # The details that name bureaus (each a bureau's id; `pending`: ids joined by ", "), and those
 # whose values `Rejection.named` is given words for (the proposal, another proposal, a command).
-BUREAU_DETAILS = frozenset({"bureau", "lead", "own"})
+BUREAU_DETAILS = frozenset({"bureau", "lead", "own", "successor", "to"})
 BUREAU_LIST_DETAILS = frozenset({"pending"})
 WORDED_DETAILS = frozenset({"proposal", "into", "command"})
 

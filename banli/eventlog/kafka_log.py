@@ -47,10 +47,11 @@ import warnings
 from collections import OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..domain import events as e
-from ..domain.directory import as_pairs, directory_entries, named_prefix
+from ..domain.directory import as_pairs, directory_entries, merged_of, named_prefix
 from ..domain.envelope import event_sender
 from ..domain.proposal import State
 from ..domain.registry import load_event
@@ -161,6 +162,12 @@ class KafkaDirectory:
         """As far as this worker has read (a refusal's words: it does not wait for the log)."""
         name = self._get(f"bureau:{bureau}")
         return None if name is None else (name, self._get(f"bureau_en:{bureau}") or "")
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        """As far as this worker has read (most bureaus are not merged: a decision does not
+        wait for the log's end to learn it; the reporting service's reconciler records the
+        handovers a decision missed)."""
+        return merged_of(self._get(f"merged:{bureau}"))
 
     def owner_of(self, natural_key: str) -> str | None:
         if (owner := self.owners.get(natural_key)) is not None:

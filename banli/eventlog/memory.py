@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable, Iterator, Sequence
 
-from ..domain.directory import Enrolled, Entry, Keyed, Registered, Stated, directory_entries
+from ..domain.directory import (Enrolled, Entry, Keyed, Merged, Registered, Stated,
+                               directory_entries)
 from ..domain.events import Event
 from ..domain.proposal import MemoryDirectory, State
 from ..domain.rejections import Rejection
@@ -110,6 +112,8 @@ class MemoryEventStore:
                 table, key = directory.keys, entry.natural_key
             case Stated():
                 table, key = directory.statuses, entry.proposal_id
+            case Merged():
+                table, key = directory.merged, entry.bureau
         self._undo.directory.append((table, key, table.get(key, _NOTHING)))
 
     @contextmanager
@@ -176,6 +180,9 @@ class MemoryEventStore:
 
     def owner_of(self, natural_key: str) -> str | None:
         return self.directory.owner_of(natural_key)
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        return self.directory.merged_into(bureau)
 
     def proposal_status(self, proposal_id: str) -> str | None:
         return self.directory.proposal_status(proposal_id)

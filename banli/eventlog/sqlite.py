@@ -5,7 +5,8 @@
   version: an append after a stale version collides with the event that moved the stream.
 - `commands`: every decided command's outcome by (sender, command id), so a command sent again
   (a retry, a re-imported file) is answered from its record instead of being decided twice.
-- `bureaus`, `proposal_keys`, `proposal_status`, `filers`: the directory decisions consult
+- `bureaus`, `bureau_merges`, `proposal_keys`, `proposal_status`, `filers`: the directory
+  decisions consult
   (banli.domain.directory's entries), updated in the same transaction as the events that set
   them; `proposal_filers`, each proposal's filers by name and (where linked) id, which the
   filer registry's import reads.
@@ -22,11 +23,12 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..domain import events as e
-from ..domain.directory import Enrolled, Keyed, Registered, Stated, directory_entries
+from ..domain.directory import Enrolled, Keyed, Merged, Registered, Stated, directory_entries
 from ..domain.envelope import event_sender
 from ..domain.proposal import State
 from ..domain.registry import load_event
@@ -57,6 +59,8 @@ CREATE TABLE IF NOT EXISTS commands (
 );
 CREATE TABLE IF NOT EXISTS bureaus (bureau TEXT PRIMARY KEY, name TEXT NOT NULL,
                                     name_en TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bureau_merges (bureau TEXT PRIMARY KEY, successor TEXT NOT NULL,
+                                         at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_keys (natural_key TEXT PRIMARY KEY, proposal_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposal_status (proposal_id TEXT PRIMARY KEY, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS filers (filer TEXT PRIMARY KEY, name TEXT NOT NULL,
@@ -256,6 +260,9 @@ class SqliteEventStore:
                     db.execute("INSERT INTO proposal_status VALUES (?, ?) ON CONFLICT "
                                "(proposal_id) DO UPDATE SET status = excluded.status",
                                (proposal_id, status))
+                case Merged(bureau, into, at):
+                    db.execute("INSERT OR REPLACE INTO bureau_merges VALUES (?, ?, ?)",
+                               (bureau, into, at.isoformat()))
         SqliteEventStore._observe_filers(db, event)
 
     @staticmethod
@@ -365,6 +372,11 @@ class SqliteEventStore:
         row = self.db.execute("SELECT name, name_en FROM bureaus WHERE bureau = ?",
                               (bureau,)).fetchone()
         return (row[0], row[1]) if row else None
+
+    def merged_into(self, bureau: str) -> tuple[str, datetime] | None:
+        row = self.db.execute("SELECT successor, at FROM bureau_merges WHERE bureau = ?",
+                              (bureau,)).fetchone()
+        return (row[0], datetime.fromisoformat(row[1])) if row else None
 
     def owner_of(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal_id FROM proposal_keys WHERE natural_key = ?",

@@ -13,7 +13,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import ValidationError
 
+from ..domain.bureaus import NameIndex
 from ..domain.commands import natural_key
+from ..domain.proposal import Bureau
 from ..domain.registry import parse_command
 from .infer import DEFAULT_SESSIONS, Sessions, infer_kind, infer_year
 from .preview import (Difference, Preview, RowResult, at, command_id, describe_validation,
@@ -28,23 +30,28 @@ SUBMIT_HOUR, ASSIGN_MINUTE = 9, 1  # submit at 09:00, assign at 09:01 on the ass
 
 
 class BureauIndex:
-    """Registered bureaus by id, Chinese name, English name and any further alias, compared
-    after `norm` (whitespace, full-width/half-width and case do not matter)."""
+    """Registered bureaus by every name they bear or bore (banli.domain.bureaus.NameIndex: the
+    id, full, English and short names, then former names), compared after `norm`
+    (whitespace, full-width/half-width and case do not matter)."""
 
-    def __init__(self, bureaus: Mapping[str, Sequence[str]]):
-        self._ids: dict[str, set[str]] = {}
-        for bureau, names in bureaus.items():
-            names = (names,) if isinstance(names, str) else names
-            for name in (bureau, *names):
-                if name:
-                    self._ids.setdefault(norm(name), set()).add(bureau)
+    def __init__(self, bureaus: Mapping[str, Bureau | Sequence[str]]):
+        self.names = NameIndex.of({b: (names,) if isinstance(names, str) else names
+                                   for b, names in bureaus.items()})
         self._found: dict[str, frozenset[str]] = {}  # lists name the same bureaus again and again
 
     def find(self, name: str) -> frozenset[str]:
         found = self._found.get(name)
         if found is None:
-            found = self._found[name] = frozenset(self._ids.get(norm(name), ()))
+            found = self._found[name] = self.names.find(name)
         return found
+
+    def unknown(self, row: int, name: str) -> dict[str, Any]:
+        """The refusal of a name no bureau bears, offering the closest registered names."""
+        closest = self.names.closest(name)
+        return refusal(row, "unknown_bureau", name=name,
+                       closest="、".join(f"{n}（{b}）" for n, b in closest) or "无",
+                       closest_en=", ".join(f"{n} ({b})" for n, b in closest) or "none",
+                       suggestions=[b for _, b in closest])
 
     def resolve(self, cells: Iterable[Any], row: int) -> tuple[list[str], list[dict[str, Any]]]:
         """Bureau ids for the names in some cells, and a refusal for each name not registered.
@@ -62,7 +69,7 @@ class BureauIndex:
                     if all(matches):
                         break
                 else:
-                    problems.append(refusal(row, "unknown_bureau", name=piece))
+                    problems.append(self.unknown(row, piece))
                     continue
                 for name, ids in zip(names, matches):
                     if len(ids) > 1:
@@ -76,7 +83,7 @@ class BureauIndex:
 def assignment_preview(
     source: Source | Grid | Table,
     *,
-    bureaus: Mapping[str, Sequence[str]],
+    bureaus: Mapping[str, Bureau | Sequence[str]],
     existing: Existing | None = None,
     kind: str | None = None,
     year: int | str | None = None,
@@ -88,7 +95,8 @@ def assignment_preview(
 ) -> Preview:
     """The preview of importing an assignment list.
 
-    `bureaus` is the registry `{bureau_id: (name_zh, name_en, *aliases)}`; `existing(key)` gives
+    `bureaus` is the registry: each bureau's state (its names: full, English, short and former),
+    or `(name_zh, name_en, *aliases)`; `existing(key)` gives
     what Banli has for a natural key (title, filers, affiliation, topics, leads, cos; optionally
     proposal), or None. `kind`, `year`, `level` and `assigned_on` are used where the sheet has no
     such column or leaves the cell blank (a cell wins over the option); without the option,

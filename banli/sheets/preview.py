@@ -86,8 +86,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_date": ("{field}“{value}”不是可识别的日期",
                  "{field_en} '{value}' is not a date (2027-01-15, 2027/1/15, 2027年1月15日 ...)"),
     "no_lead": ("缺少主办单位", "no lead bureau (主办单位)"),
-    "unknown_bureau": ("承办单位“{name}”未登记（请先登记或更正名称）",
-                       "bureau '{name}' is not registered (register it or correct the name)"),
+    "unknown_bureau": ("承办单位“{name}”未登记（最接近的已登记单位：{closest}；请更正名称或先登记）",
+                       "bureau '{name}' is not registered (the closest registered: "
+                       "{closest_en}; correct the name or register it)"),
     "ambiguous_bureau": ("“{name}”对应多个承办单位：{bureaus}",
                          "'{name}' names several bureaus: {bureaus}"),
     "lead_and_co": ("{bureau} 不能既是主办单位又是会办单位",

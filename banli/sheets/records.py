@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping, Protocol
 
-from ..domain.proposal import Proposal, State
+from ..domain.commands import bureau_stream
+from ..domain.proposal import Bureau, Proposal, State
 from .assignment_list import assignment_preview
 from .filers import filer_preview
 from .infer import DEFAULT_SESSIONS, Sessions
@@ -27,7 +28,7 @@ class Records(Protocol):
     """What a preview reads: who is registered, which proposal holds a natural key, a
     proposal's state, and the filer registry."""
 
-    def bureau_names(self) -> Mapping[str, tuple[str, str]]: ...
+    def bureau_names(self) -> Mapping[str, tuple[str, str] | Bureau]: ...
 
     def owner_of(self, natural_key: str) -> str | None: ...
 
@@ -45,6 +46,16 @@ def _proposal(records: Records, key: str) -> Proposal | None:
     owner = records.owner_of(key)
     state = records.state(owner) if owner is not None else None
     return state if isinstance(state, Proposal) else None
+
+
+def registered(records: Records) -> dict[str, Bureau | tuple[str, str]]:
+    """The registered bureaus with every name they bear or bore: their states (a store that
+    gives names only: each bureau's state from its stream)."""
+    found: dict[str, Bureau | tuple[str, str]] = {}
+    for bureau, names in records.bureau_names().items():
+        state = names if isinstance(names, Bureau) else records.state(bureau_stream(bureau))
+        found[bureau] = state if isinstance(state, Bureau) else names
+    return found
 
 
 def known_item(records: Records, key: str) -> dict[str, Any] | None:
@@ -68,7 +79,7 @@ def assignment_sheet(source: Source | Table, records: Records, *, kind: str | No
                      sessions: Sessions = DEFAULT_SESSIONS) -> Preview:
     """The preview of importing an assignment list (交办清单) into what `records` hold. An
     untrusted file is read first with banli.sheets.isolate.read_table, and its Table given."""
-    return assignment_preview(source, bureaus=records.bureau_names(),
+    return assignment_preview(source, bureaus=registered(records),
                               existing=lambda key: known_item(records, key), kind=kind,
                               year=year, level=level, assigned_on=assigned_on, mapping=mapping,
                               sheet=sheet, sessions=sessions)

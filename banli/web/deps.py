@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Awaitable, Callable, Protocol
+from typing import Annotated, Any, Awaitable, Callable, Mapping, Protocol
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,7 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..auth import AuthError, Authority
 from ..blobs.letters import Letters
 from ..clock import system_clock
+from ..domain.bureaus import NameIndex
 from ..domain.commands import Command
+from ..domain.proposal import Bureau
 from ..domain.permissions import allowed, reach
 from ..domain.types import SHANGHAI, Actor
 from ..eventlog import Outcome
@@ -60,6 +62,9 @@ class Ports:
     # the filers a sign-in account is registered for (the filer registry), where the IdP's
     # claims name none
     filer_accounts: Callable[[str], Awaitable[list[str]]] | None = None
+    # the registered bureaus (each one's state: its names over time), where this process reads
+    # them: an import resolves the bureaus its lines name by name (banli.domain.bureaus)
+    bureaus: Callable[[], Awaitable[Mapping[str, Bureau | tuple[str, str]]]] | None = None
 
 
 def ports_of(request: Request) -> Ports:
@@ -201,7 +206,14 @@ def today(clock: Callable[[], datetime]) -> date:
     return clock().astimezone(SHANGHAI).date()
 
 
+async def _bureau_names(ports: AppPorts) -> NameIndex:
+    """The registered bureaus by their names; where the process reads none, an index that
+    knows only what an import's own lines register."""
+    return NameIndex.of(await ports.bureaus()) if ports.bureaus is not None else NameIndex()
+
+
 Bus = Annotated[CommandBus, Depends(_bus)]
+BureauNames = Annotated[NameIndex, Depends(_bureau_names)]
 LetterFiles = Annotated[Letters, Depends(_letters)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
 Calendars = Annotated[CalendarBook, Depends(_calendars)]

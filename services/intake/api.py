@@ -12,7 +12,7 @@ from banli.domain.permissions import reach
 from banli.domain.types import Actor
 from banli.history import LineProblem, read_commands, split_lines
 from banli.web.commands import command_routes
-from banli.web.deps import Bus, CurrentActor, permit
+from banli.web.deps import BureauNames, Bus, CurrentActor, permit
 from banli.web.schemas import action, errors
 
 # submit, assign, register a bureau: their routes from the command registry; and any command
@@ -39,16 +39,19 @@ class Imported(BaseModel):
              response_model=Imported, responses=errors(401, 403, 413, 422, 503),
              openapi_extra={**action("import"), "requestBody": {"required": True, "content": {
                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
-async def import_lines(request: Request, actor: CurrentActor, bus: Bus) -> dict[str, Any]:
+async def import_lines(request: Request, actor: CurrentActor, bus: Bus,
+                       names: BureauNames) -> dict[str, Any]:
     """A history, as `banli import` takes it: each line a command with its business time `at`
     (a line without one is reported, as a bad line is); lines without `actor` act as the
     signed-in user. Only importers, admins and coordinators may import. An importer's or an
     admin's line may name another actor, whose act it records: the event keeps both, the actor
     and the signed-in user as `recorded_by` (never an admin or an overseer as the actor: that
     line is refused with its reason). Lines are split at `\n` only; a line too long, not UTF-8,
-    nested too deep or not JSON is reported with its number and the others are imported."""
+    nested too deep or not JSON is reported with its number and the others are imported. A
+    line may name bureaus by name (full, English, short or former); a name that means none is
+    refused with the closest registered names."""
     permit(actor, "import")
-    lines = read_commands(split_lines(await request.body()), default_actor=actor)
+    lines = read_commands(split_lines(await request.body()), default_actor=actor, names=names)
     return await import_commands(bus, _as_actor(lines, actor))
 
 

@@ -69,13 +69,19 @@ def test_model_history_projections_match_the_reference(system):
            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), proposals=st.integers(100, 220), noise=st.sampled_from([0, 0.05]),
        as_ofs=st.lists(st.dates(date(2018, 1, 1), date(2022, 6, 30)), min_size=3, max_size=3),
-       bureau=st.sampled_from([None, "sh-ipa", "sh-hrss", "sh-jrj"]),
+       bureau=st.sampled_from([None, "sh-ipa", "sh-hrss", "sh-jrj", "sh-wsjkw", "sh-wsjkw-new"]),
        profile=st.sampled_from(sorted(PROFILES)),
        filters=st.sampled_from([{}, {"kind": "npc_suggestion"}, {"level": "municipal"},
-                                {"kind": "cppcc_proposal", "level": "provincial"}]))
+                                {"kind": "cppcc_proposal", "level": "provincial"}]),
+       reorganise=st.booleans())
 def test_random_histories_projections_match_the_reference(
-        tmp_path, chdb_dsn, seed, proposals, noise, as_ofs, bureau, profile, filters):
-    lines = [to_jsonl(line) for line in generate_history(proposals, seed, noise=noise)]
+        tmp_path, chdb_dsn, seed, proposals, noise, as_ofs, bureau, profile, filters,
+        reorganise):
+    """Clean or noisy; with or without a reorganisation (a rename, a split's handover and
+    sh-wsjkw merged into sh-wsjkw-new on 1 January 2020)."""
+    history = generate_history(proposals, seed, noise=0 if reorganise else noise,
+                               reorganise=reorganise)
+    lines = [to_jsonl(line) for line in history]
     system = fresh_system(tmp_path, chdb_dsn)
     try:
         load(system, lines)

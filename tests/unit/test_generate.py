@@ -44,9 +44,33 @@ def test_the_same_seed_gives_the_same_history_and_another_seed_another():
     assert generate_history(0, 7) == generate_history(0, 8)  # just the bureaus
 
 
-def test_every_command_type_occurs(clean):
-    assert {line["type"] for line in clean} == set(COMMAND_TYPES)
+@pytest.fixture(scope="module")
+def reorganised():
+    return generate_history(SIZE, SEED, reorganise=True)
+
+
+def test_every_command_type_occurs(clean, reorganised):
+    reorganising = {"rename_bureau", "merge_bureau", "hand_over"}
+    assert {line["type"] for line in clean} == set(COMMAND_TYPES) - reorganising
+    assert {line["type"] for line in reorganised} == set(COMMAND_TYPES)
     assert MODELLED <= set(COMMAND_TYPES)  # the rest would be sent as their examples
+
+
+def test_a_reorganised_history_is_accepted_whole_and_moves_the_merged_bureau_s_duties(
+        reorganised):
+    lines = [to_jsonl(line) for line in reorganised]
+    for profile in PROFILES.values():
+        assert run_history(lines, profile)[1] == []
+    ats = [line["at"] for line in reorganised]
+    assert ats == sorted(ats)
+    ledger, _ = run_history(lines)
+    merger = next(x for x in reorganised if x["type"] == "merge_bureau")
+    handed = [ev for s in ledger.streams.values() for ev in s if ev.type == "DutyHandedOver"]
+    assert {(ev.from_bureau, ev.to_bureau) for ev in handed if ev.merged} == {
+        (merger["bureau"], merger["into"])}
+    assert any(not ev.merged for ev in handed)  # the split
+    after = [x for x in reorganised if x["at"] >= merger["at"] and x["type"] != "register_bureau"]
+    assert all(f'"{merger["bureau"]}"' not in json.dumps(x) for x in after if x is not merger)
 
 
 def test_lines_are_commands_in_business_time_order_without_an_actor(clean):

@@ -193,9 +193,15 @@ def test_unknown_bureau_is_refused_by_row_and_name():
     refused = rows[3]
     assert refused["status"] == "refused" and refused["commands"] == []
     assert codes(refused) == ["unknown_bureau", "unknown_bureau"]
-    assert refused["reason"]["message"] == "第 3 行：承办单位“上海市宇宙局”未登记（请先登记或更正名称）"
-    assert refused["reason"]["message_en"].startswith("row 3: bureau '上海市宇宙局' is not registered")
-    assert refused["problems"][1]["details"] == {"row": 3, "name": "上海市月亮局"}
+    # the closest registered names are offered (a name containing the other's words first)
+    assert refused["reason"]["message"].startswith(
+        "第 3 行：承办单位“上海市宇宙局”未登记（最接近的已登记单位：上海市知识产权局（sh-ipa）、")
+    assert refused["reason"]["message"].endswith("；请更正名称或先登记）")
+    assert refused["reason"]["message_en"].startswith(
+        "row 3: bureau '上海市宇宙局' is not registered (the closest registered: 上海市知识产权局 "
+        "(sh-ipa), ")
+    details = refused["problems"][1]["details"]
+    assert details["name"] == "上海市月亮局" and len(details["suggestions"]) == 3
     assert codes(rows[4]) == ["no_lead"]
     assert preview["counts"]["refused"] == 2 and preview["counts"]["commands"] == 2
 

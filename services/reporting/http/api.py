@@ -110,7 +110,7 @@ async def report(q: ReportParams, reporting: Reporting, format: Literal["json", 
                  lang: Literal["zh", "en"] = "zh") -> Report | PlainTextResponse:
     result = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
     if format == "text":
-        names = await _in_thread(reporting.bureau_names)
+        names = await _in_thread(reporting.bureau_names, q.scope.as_of)  # as named then
         name = names.get(q.scope.bureau or "", {}).get("name" if lang == "zh" else "name_en")
         return PlainTextResponse(render_text(result, name, lang))
     return result
@@ -207,7 +207,7 @@ async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
                                                          parties_of(event, cosign))),
         report=report_now, previous=before,
         league=await _league(q, reporting, q.scope),
-        bureaus=await _in_thread(reporting.bureau_names),
+        bureaus=await _in_thread(reporting.bureau_names, q.scope.as_of),
         open=out.Owed(overdue=sum(i["overdue"] for i in owed),
                       due_soon=sum(i["due_soon"] for i in owed), total=len(owed),
                       items=urgent_only(owed)[:500]))

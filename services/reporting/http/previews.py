@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Literal, cast
 from fastapi import HTTPException
 
 from banli.domain.permissions import allowed
-from banli.domain.proposal import State, fold
+from banli.domain.proposal import Bureau, State, fold
 from banli.domain.types import Actor
 from banli.sheets.infer import DEFAULT_SESSIONS, Sessions, parse_sessions
 from banli.sheets.limits import DEFAULT_LIMITS, SheetLimits
@@ -179,8 +179,8 @@ class ProjectedRecords:
     def __init__(self, store: ReportingStore, load: Callable[[str, int], list]):
         self.store, self.load = store, load
 
-    def bureau_names(self) -> dict[str, tuple[str, str]]:
-        return {b: (n["name"], n["name_en"]) for b, n in self.store.bureau_names().items()}
+    def bureau_names(self) -> dict[str, Bureau]:
+        return self.store.bureau_records()
 
     def owner_of(self, natural_key: str) -> str | None:
         level, kind, year, number = natural_key.split("/", 3)

@@ -50,6 +50,20 @@ class Misrouted(BaseModel):
     days_lost: int
 
 
+class BureauNames(BaseModel):
+    """A bureau as offices name it: its name (as of the date asked, or now), its short and
+    former names, its merger, and what a report as of that date says of its past (原…)."""
+
+    name: str
+    name_en: str = ""
+    short_names: list[str] = []
+    former_names: list[str] = []
+    merged_into: str | None = None
+    merged_on: date | None = None
+    lineage: str | None = None
+    lineage_en: str | None = None
+
+
 class Dashboard(BaseModel):
     today: date
     position: int
@@ -58,7 +72,7 @@ class Dashboard(BaseModel):
     report: Report
     previous: Report
     league: dict[str, Report]
-    bureaus: dict[str, dict[str, str]]
+    bureaus: dict[str, BureauNames]  # as named on the as-of date, with their lineage
     open: Owed
 
 
@@ -103,7 +117,7 @@ class History(BaseModel):
 
 
 class Bureaus(BaseModel):
-    bureaus: dict[str, dict[str, str]]  # id -> {name, name_en}
+    bureaus: dict[str, BureauNames]
 
 
 class ReplayProgress(BaseModel):

@@ -30,7 +30,8 @@ PROPOSAL_COLUMNS = ("proposal_id", "seq", "position", "occurred_on", "recorded_a
                     "level", "year", "number", "title", "affiliation", "topics", "key_item",
                     "status", "merged_into", "supervisions")
 # The assignment versions' columns are the duty row's (duty_table.ASSIGNMENT_COLUMNS).
-BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position")
+# `state`: the Bureau as JSON (its short and former names, its names over time, its merger)
+BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position", "state")
 FILER_COLUMNS = ("filer", "name", "kind", "affiliation", "term", "account", "seq", "position")
 # Each filer a proposal names, by its place in the list: the name, and the id once linked ("").
 PROPOSAL_FILER_COLUMNS = ("proposal_id", "idx", "name", "filer", "affiliation", "seq",
@@ -74,7 +75,8 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
         _bureau_of(event), event.model_dump_json() if json is None else json,
         *((recorder.user, recorder.bureau or "", recorder.role) if recorder else _NOBODY)))
     if isinstance(after, Bureau):
-        rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position))
+        rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position,
+                             after.model_dump_json()))
         return after, {}
     if isinstance(after, RegisteredFiler):
         rows.filers.append((after.id, after.name, after.kind, after.affiliation, after.term,

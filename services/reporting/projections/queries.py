@@ -469,3 +469,32 @@ SEARCH_WITHIN = {
     "filer": ("proposal_id IN (SELECT proposal_id FROM {db}.proposal_filers "
               "WHERE filer = {within:String})"),
 }
+
+
+# --- bureaus -------------------------------------------------------------------------------------
+# Each bureau's latest version (its state as JSON: banli.domain.proposal.Bureau).
+BUREAUS = """
+SELECT bureau, argMax(name, seq) AS name, argMax(name_en, seq) AS name_en,
+       argMax(state, seq) AS state
+FROM {db}.bureaus
+GROUP BY bureau ORDER BY bureau
+"""
+
+# The open duties of merged bureaus not handed over yet, each with its bureau's merger (the
+# event, to make the handover's command of: services/reporting/reorganisation.py).
+OWED_HANDOVERS = """
+SELECT a.proposal_id AS proposal_id, a.bureau AS bureau, m.data AS data
+FROM (
+    SELECT proposal_id, bureau,
+           argMax(status = 'active' AND proposal_status = 'open', seq) AS open
+    FROM {db}.assignment_versions
+    WHERE bureau IN (SELECT bureau FROM {db}.event_history WHERE type = 'BureauMerged')
+    GROUP BY proposal_id, bureau
+    HAVING open
+) AS a
+INNER JOIN (
+    SELECT bureau, any(data) AS data FROM {db}.event_history
+    WHERE type = 'BureauMerged' GROUP BY bureau
+) AS m ON m.bureau = a.bureau
+ORDER BY a.bureau, a.proposal_id
+"""

@@ -90,13 +90,18 @@ ORDER BY (valid_to, bureau, valid_from, what, year, level, kind, cell, due_after
 -- intervals above replaced it.
 DROP TABLE IF EXISTS {db}.assignment_latest;
 
+-- A bureau's versions; `state` is the bureau's whole state as JSON (banli.domain.proposal.Bureau:
+-- its short and former names, its names over time, its merger), '' in a row written before.
 CREATE TABLE IF NOT EXISTS {db}.bureaus (
     bureau   String,
     name     String,
     name_en  String,
     seq      UInt32,
-    position UInt64
+    position UInt64,
+    state    String
 ) ENGINE = ReplacingMergeTree(seq) ORDER BY bureau;
+
+ALTER TABLE {db}.bureaus ADD COLUMN IF NOT EXISTS state String;
 
 -- The filer registry (register_filer), as the bureaus' above.
 CREATE TABLE IF NOT EXISTS {db}.filers (

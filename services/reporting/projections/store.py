@@ -14,7 +14,13 @@ from typing import Any, Callable, Iterable
 
 import clickhouse_connect
 
+from banli.domain.bureaus import lineage, name_on
+from banli.domain.commands import HandOver
 from banli.domain.deadlines import Profile
+from banli.domain.proposal import Bureau
+from banli.domain.registry import load_event
+from banli.domain.reorganisation import handover_command
+from banli.domain.types import business_date
 from banli.domain.views.due_list import listed, ordered
 from banli.domain.views.explain import Duty
 from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
@@ -475,15 +481,51 @@ class ReportingStore:
         return [r["proposal_id"] for r in self.query(queries.UNLINKED, name=name,
                                                      affiliation=affiliation)]
 
-    def bureau_names(self) -> dict[str, dict[str, str]]:
-        return {r["bureau"]: {"name": r["name"], "name_en": r["name_en"]}
-                for r in self.query("SELECT bureau, argMax(name, seq) AS name, "
-                                    "argMax(name_en, seq) AS name_en FROM {db}.bureaus "
-                                    "GROUP BY bureau ORDER BY bureau")}
+    def bureau_records(self) -> dict[str, Bureau]:
+        """Every registered bureau's state: its names over time, short and former names,
+        merger (a row written before the state was kept: its name only)."""
+        found: dict[str, Bureau] = {}
+        for r in self.query(queries.BUREAUS):
+            if r["state"]:
+                found[r["bureau"]] = Bureau.model_validate_json(r["state"])
+            else:
+                found[r["bureau"]] = Bureau(id=r["bureau"], name=r["name"],
+                                            name_en=r["name_en"], last_at=FAR_FUTURE)
+        return found
+
+    def bureau_names(self, as_of: date | None = None) -> dict[str, dict[str, Any]]:
+        """Each bureau's names (`name`, `name_en`): now, or as the bureau was named on `as_of`
+        with what a report as of then says of its past (`lineage`, `lineage_en`: 原…; None
+        where there is nothing to say); its short and former names and its merger."""
+        return bureau_entries(self.bureau_records(), as_of)
+
+    def owed_handovers(self) -> list[HandOver]:
+        """The handovers the mergers still owe: each open duty of a merged bureau, as the
+        command that records it (banli.domain.reorganisation.handover_command)."""
+        found = []
+        for r in self.query(queries.OWED_HANDOVERS):
+            merger = load_event(r["data"])
+            found.append(handover_command(merger, r["proposal_id"]))
+        return found
 
     def count_events(self) -> int:
         return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
 
+
+
+def bureau_entries(bureaus: dict[str, Bureau], as_of: date | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """The bureaus as the API and the documents name them (ReportingStore.bureau_names)."""
+    found: dict[str, dict[str, Any]] = {}
+    for bureau, state in sorted(bureaus.items()):
+        name, name_en = (state.name, state.name_en) if as_of is None else name_on(state, as_of)
+        told = lineage(bureaus, bureau, as_of) if as_of is not None else None
+        found[bureau] = {
+            "name": name, "name_en": name_en, "short_names": list(state.short_names),
+            "former_names": list(state.former_names), "merged_into": state.merged_into,
+            "merged_on": business_date(state.merged_at) if state.merged_at else None,
+            "lineage": told[0] if told else None, "lineage_en": told[1] if told else None}
+    return found
 
 
 def _day(value: date) -> date | None:

@@ -67,6 +67,7 @@ export default {
   results_title: "Results (A/B/C/D)", rates_title: "Rates: this year and last", feed_title: "Live events", no_events: "no events yet",
   league_title: "Bureaus", owed_title: "Deadlines", overdue: "overdue", due_soon: "due soon", this_year: "this year", last_year: "last year",
   last_year_short: "last yr", no_data: "No data",
+  named_then: (names) => `Bureaus as named on that date: ${names}`,
   clocks: (asOf, recorded) => `Business date: as of ${asOf}; ` + (recorded ? `as recorded by ${recorded} (audit view: what the system showed then)` : "as recorded: now"),
   duties_sub: (proposals, lead, co) => `Items ${proposals} · lead ${lead} · co ${co}`, lead_count: (n) => `lead ${n}`,
   replied: "Replied", number: "No.", yes: "yes", no: "no", owed: "Owed", late_entries: "Entered late", all_entries: "Records",

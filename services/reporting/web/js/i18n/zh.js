@@ -66,6 +66,7 @@ export default {
   results_title: "办理结果（A/B/C/D 类）", rates_title: "各项比率：本年与上年", feed_title: "实时动态", no_events: "暂无动态",
   league_title: "承办单位排行", owed_title: "到期提醒", overdue: "逾期", due_soon: "临期", this_year: "本年", last_year: "上年",
   last_year_short: "上年", no_data: "暂无数据",
+  named_then: (names) => `单位名称以业务截至日为准：${names}`,
   clocks: (asOf, recorded) => `业务截至 ${asOf}（按发生时间）；` + (recorded ? `系统记录截至 ${recorded}（审计视图：当时系统所见）` : "系统记录：至今"),
   duties_sub: (proposals, lead, co) => `涉及 ${proposals} 件 · 主办 ${lead} · 会办 ${co}`, lead_count: (n) => `主办 ${n}`,
   replied: "已答复", number: "编号", yes: "是", no: "否", owed: "待办", late_entries: "逾期补录", all_entries: "办理记录",

@@ -69,6 +69,7 @@ function markup() {
     </div>
   </form>
   <p class="clocks" id="clocks"></p>
+  <p class="lineage" id="lineage"></p>
   <p class="error" id="board-error" role="alert"></p>
   <section class="kpis" id="kpis"></section>
   <section class="row">
@@ -181,10 +182,28 @@ function draw() {
   const recorded = $("f-recorded").value;
   // the audit clock as typed (Shanghai time, as the field takes it): its day and time of day
   $("clocks").textContent = t("clocks", formatDay(d.report.scope.as_of), recorded ? `${formatDay(recorded)} ${recorded.slice(11, 16)}` : "");
+  $("lineage").textContent = lineage(d);
   drawKpis(d.report, d.previous);
   drawCharts(d.report, d.previous);
   drawLeague(d.league, d.misrouting || {});
   drawOwed(d.open);
+}
+
+/** A bureau as it was named on the board's date (the dashboard's `bureaus`), else as now. */
+function boardName(id) {
+  const then = ((state.data || {}).bureaus || {})[id];
+  if (!then) return bureauName(id);
+  return (session.lang === "en" ? then.name_en : then.name) || then.name || id;
+}
+
+/** What the board's bureaus were called then and what became of them (原…, 并入…): the scope's
+ *  bureau, or every bureau with a past to tell. */
+function lineage(d) {
+  const bureaus = d.bureaus || {};
+  const chosen = d.report.scope.bureau ? [d.report.scope.bureau] : Object.keys(bureaus);
+  const told = chosen.filter((id) => bureaus[id] && bureaus[id].lineage)
+    .map((id) => `${boardName(id)}（${session.lang === "en" ? bureaus[id].lineage_en : bureaus[id].lineage}）`);
+  return told.length ? t("named_then", told.join(session.lang === "en" ? "; " : "；")) : "";
 }
 
 // --- numbers ----------------------------------------------------------------------------------
