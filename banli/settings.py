@@ -181,6 +181,11 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", description="prefix of every topic name (several deployments "
                                               "on one broker)")
     app_id: str = Field("banli", description="prefix of the Kafka consumer groups and faust apps")
+    group_session_timeout_s: float = Field(
+        6.0, ge=1, le=600, description="handling's and reporting's consumer groups: how long the "
+        "broker waits for a member that stopped answering (a SIGKILLed worker's partitions move "
+        "after it). 6 s is the least a broker allows by default (group.min.session.timeout.ms); "
+        "a worker that stops cleanly leaves its group at once and waits for nothing")
     flush_interval_s: float = Field(0.2, description="reporting: longest wait before a batch of "
                                                      "events is inserted")
 

@@ -228,9 +228,13 @@ def failover_figures(args, bootstrap: str, work: Path) -> list[Figure]:
         f"{run['events']:,} events; first decision on a moved partition (of {run['moved']}), "
         f"all of them answered again after {run['failover_all_s']:.1f} s; loading the moved "
         f"partitions took {', '.join(f'{s:g}' for s in run['takeover_load_s'])} s; the session "
-        f"timeout (10 s) is part of it; the log written in {run['seconds']:.0f} s, the worker's "
+        f"timeout ({run['session_timeout_s']:g} s) is part of it; the log written in {run['seconds']:.0f} s, the worker's "
         f"local cache built from it in {run['cache_built_s']:.1f} s")
     return [
+        results.bounded(f"clean-stop handover, {label(small)} (SIGTERM → first decision on a "
+                        f"moved partition)", small["clean_stop_s"], small["failover_s"], "s", 1.0,
+                        f"baseline: the SIGKILL failover below; all moved partitions answered "
+                        f"after {small['clean_stop_all_s']:.2f} s; floor: at most 1 s"),
         Figure(f"failover, {label(small)} (SIGKILL → first decision on a moved partition)",
                small["failover_s"], "s", note=note(small)),
         results.speedup(f"failover, {label(large)} (ratio: {small['proposals']:,} / "

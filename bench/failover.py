@@ -15,8 +15,12 @@ Then: worker A starts (its local cache built from the topics), a probe sends one
 command at a steady rate to every partition through `banli.commands`, worker B starts and takes
 its share, B is SIGKILLed, and the time to the first answer A gives on one of B's partitions
 (the answer's timestamp, set by A's producer) is measured; until every one of B's partitions is
-answered again is stated beside it. The consumer group's session timeout (10 s: how long the
-broker waits for a member that stopped) is part of both."""
+answered again is stated beside it. The consumer group's session timeout (how long the broker
+waits for a member that stopped: BANLI_GROUP_SESSION_TIMEOUT_S, 6 s) is part of both.
+
+Before the SIGKILL, the same measure for a clean stop: B is sent SIGTERM (a rolling restart),
+drains, commits and leaves its group, so its partitions move without waiting for the session
+timeout; then B starts again, takes its share, and is killed."""
 from __future__ import annotations
 
 import json
@@ -42,6 +46,7 @@ from banli.eventlog.kafka import Topics, encode_event, ensure_topics, position_o
 from banli.eventlog.kafka_log import commit_metadata, partition_for
 from banli.eventlog.snapshots import Logged, Snapshot, encode_snapshot
 from banli.history import read_commands
+from banli.settings import Settings
 from banli.workcalendar import china_calendar
 from apps.local import Progress
 
@@ -157,6 +162,7 @@ class Probe(threading.Thread):
         for tp in tps:
             self.consumer.position(tp)
         self.answers: list[tuple[float, int, str]] = []
+        self.sent_at: dict[str, float] = {}  # command id -> when it was sent
         self.lock = threading.Lock()
         self.halt = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -167,6 +173,8 @@ class Probe(threading.Thread):
         while not self.halt.is_set():
             for number in sorted(self.probes):
                 proposal = self.probes[number][sent % len(self.probes[number])]
+                with self.lock:
+                    self.sent_at[f"probe-{tag}-{sent}-{number}"] = time.time()
                 self.producer.send(self.topics.commands, key=proposal.encode(), value=json.dumps({
                     "type": "supervise", "proposal": proposal, "note": "bench",
                     "command_id": f"probe-{tag}-{sent}-{number}",
@@ -183,11 +191,12 @@ class Probe(threading.Thread):
                                      for r in records]
 
     def first_after(self, moment: float, partitions: set[int]) -> dict[int, float]:
-        """Each partition's first answer given after `moment` (answer timestamps)."""
+        """Each partition's first answer given after `moment` to a command sent after it
+        (answer timestamps): a worker that stops cleanly still answers what it decided before."""
         found: dict[int, float] = {}
         with self.lock:
-            for at, number, _ in self.answers:
-                if number in partitions and at > moment:
+            for at, number, command in self.answers:
+                if number in partitions and at > moment and self.sent_at.get(command, 0) > moment:
                     found[number] = min(found.get(number, at), at)
         return found
 
@@ -211,9 +220,23 @@ def load_seconds(log: Path, after: int = 0) -> list[float]:
                                           log.read_text(encoding="utf-8")[after:])]
 
 
+def moved_after(probe: Probe, worker: Service, moved: set[int], sig: int) -> tuple[float, float]:
+    """Signal a worker; the times from the signal to the first answer the other gives on one of
+    its partitions, and to the last of them answered again."""
+    signalled = time.time()
+    worker.proc.send_signal(sig)
+    worker.proc.wait()
+    deadline = time.monotonic() + 600
+    while len(first := probe.first_after(signalled, moved)) < len(moved):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"moved partitions {moved} not answered again: {first}")
+        time.sleep(0.05)
+    return min(first.values()) - signalled, max(first.values()) - signalled
+
+
 def failover(bootstrap: str, work: Path, partitions: int, proposals: int, seed: int,
              bureaus: int) -> dict[str, Any]:
-    """One size: the log, two workers, a SIGKILL, the figures."""
+    """One size: the log, two workers, a clean stop, a SIGKILL, the figures."""
     tag = uuid.uuid4().hex[:8]
     topics, app = Topics(f"fo{tag}."), f"fo{tag}"
     work.mkdir(parents=True, exist_ok=True)
@@ -244,19 +267,27 @@ def failover(bootstrap: str, work: Path, partitions: int, proposals: int, seed: 
         steady = probe.first_after(time.time() - 3, set(range(partitions)))
         if len(steady) < partitions:
             raise RuntimeError(f"partitions not answering before the kill: {steady}")
-        before = len(a.log.read_text(encoding="utf-8"))
-        killed_at = time.time()
-        b.proc.send_signal(signal.SIGKILL)
-        b.proc.wait()
+        # A clean stop (SIGTERM: drained, committed, left the group), then the same worker
+        # again, then a SIGKILL of it.
+        clean_s, clean_all_s = moved_after(probe, b, moved, signal.SIGTERM)
+        b = Service(["handling", "--data-dir", str(work / "b2")], env, work, "handling-b2")
+        workers.append(b)
+        wait_healthy(b.url, b.proc, b.log, timeout=3600)
         deadline = time.monotonic() + 600
-        while len(first := probe.first_after(killed_at, moved)) < len(moved):
+        while not loaded_partitions(b.log):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"moved partitions {moved} not answered again: {first}")
-            time.sleep(0.1)
+                raise RuntimeError("worker b took no partition again")
+            time.sleep(0.2)
+        time.sleep(5)
+        moved = loaded_partitions(b.log)
+        before = len(a.log.read_text(encoding="utf-8"))
+        failover_s, failover_all_s = moved_after(probe, b, moved, signal.SIGKILL)
         time.sleep(2)
+        session_timeout_s = Settings().group_session_timeout_s
         return {**{k: v for k, v in log.items() if k != "probes"},
-                "failover_s": min(first.values()) - killed_at,
-                "failover_all_s": max(first.values()) - killed_at,
+                "failover_s": failover_s, "failover_all_s": failover_all_s,
+                "clean_stop_s": clean_s, "clean_stop_all_s": clean_all_s,
+                "session_timeout_s": session_timeout_s,
                 "moved": sorted(moved), "takeover_load_s": load_seconds(a.log, before),
                 "peak_rss_mb": a.peak_rss_mb(), "cache_built_s": cache_built_s}
     finally:

@@ -50,6 +50,14 @@ def speedup(name: str, value: float, baseline: float, unit: str, floor: float | 
     return Figure(name, value, unit, baseline, _div(baseline, value), floor, note)
 
 
+def bounded(name: str, value: float, baseline: float, unit: str, limit: float,
+            note: str = "") -> Figure:
+    """A time against a baseline time (ratio = baseline / ours) that must also stay under an
+    absolute `limit`: the floor is baseline / limit, so the ratio meets it exactly when the
+    value is at most the limit."""
+    return Figure(name, value, unit, baseline, _div(baseline, value), _div(baseline, limit), note)
+
+
 def latency(name: str, value: float, baseline: float, unit: str, note: str = "") -> Figure:
     """A latency beside the bare relay's: ratio = ours / baseline, stated, not floored."""
     return Figure(name, value, unit, baseline, _div(value, baseline), None, note,

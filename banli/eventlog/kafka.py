@@ -117,6 +117,13 @@ def ensure_topics(bootstrap: str, partitions: int, topics: Topics = Topics(),
 
 
 # --- wire format ------------------------------------------------------------------------------
+def heartbeat_ms(session_timeout_s: float) -> int:
+    """A group member's heartbeat for a session timeout: a quarter of a second (a member hears
+    of a rebalance, e.g. another member leaving, only at its next heartbeat: this wait is most
+    of a clean stop's handover), a third of the session timeout at most (Kafka's advice)."""
+    return int(min(250, session_timeout_s * 1000 / 3))
+
+
 def encode_event(event: Event) -> bytes:
     return event.model_dump_json().encode()
 

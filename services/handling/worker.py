@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from banli.domain.commands import sender_of
 from banli.domain.deadlines import get_profile
 from banli.domain.registry import parse_command
-from banli.eventlog.kafka import dead_letter, encode_outcome, partitions_of
+from banli.eventlog.kafka import dead_letter, encode_outcome, heartbeat_ms, partitions_of
 from banli.eventlog.kafka_cache import Follower, LocalCache
 from banli.eventlog.kafka_log import (KafkaDirectory, KafkaLog, commit_metadata, scan,
                                       watermark_of)
@@ -166,8 +166,9 @@ class Handler:
 
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group, client_id="banli-handling",
-            enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000, max_poll_records=BATCH, fetch_max_wait_ms=20,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            session_timeout_ms=int(settings.group_session_timeout_s * 1000),
+            heartbeat_interval_ms=heartbeat_ms(settings.group_session_timeout_s), max_poll_records=BATCH, fetch_max_wait_ms=20,
             max_poll_interval_ms=600_000)
         self.listener = Listener()
         self.consumer.subscribe([topics.commands], listener=self.listener)

@@ -15,7 +15,7 @@ from typing import Protocol
 import faust
 
 from banli.eventlog import Stored
-from banli.eventlog.kafka import dead_letter, decode_event, position_of
+from banli.eventlog.kafka import dead_letter, decode_event, heartbeat_ms, position_of
 from banli.settings import Settings
 
 from .projection import Projection
@@ -100,8 +100,9 @@ def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, 
         f"{settings.app_id}-reporting", broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://", datadir=str(settings.data_dir / "faust"), web_enabled=False, topic_partitions=settings.topic_partitions,
         topic_allow_declare=True, producer_acks=-1, broker_commit_interval=0.5,
-        consumer_auto_offset_reset="earliest", broker_session_timeout=10.0,
-        broker_heartbeat_interval=1.0, stream_buffer_maxsize=20_000,
+        consumer_auto_offset_reset="earliest", broker_session_timeout=settings.group_session_timeout_s,
+        broker_request_timeout=max(90.0, settings.group_session_timeout_s + 30),
+        broker_heartbeat_interval=heartbeat_ms(settings.group_session_timeout_s) / 1000, stream_buffer_maxsize=20_000,
     )
     events = raw_topic(app, settings.topics.events, settings.topic_partitions)
     dlq = raw_topic(app, settings.topics.dlq, 1)
