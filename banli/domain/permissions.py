@@ -136,7 +136,8 @@ class Parties:
     filers: frozenset[str] = frozenset()
     cosign: bool = False
     # a duty handed over (a merger, a split): its holder reads its predecessors' records on it
-    formerly: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # (left out of the hash: a mapping has none; equal parties still have equal hashes)
+    formerly: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
 
     @classmethod
     def of(cls, p: Proposal, cosign: bool = False) -> "Parties":
