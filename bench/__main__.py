@@ -153,7 +153,8 @@ def embedded_replay(data: Path, profiles: Path | None, ceiling_events: int, roun
                                f"{r['ceiling_events']:,} events; best of {rounds} rounds")]
 
 
-def workbench_load(args, work: Path, data: Path, proposals: int) -> list[Figure]:
+def workbench_load(args, work: Path, data: Path, proposals: int, profiles: Path | None
+                   ) -> list[Figure]:
     """The latency people feel: Locust's clerks, dashboards and live subscribers on `banli
     serve` over the served data dir, beside the bare route (bench/load.py, in a process of its
     own: Locust patches its process for gevent)."""
@@ -162,7 +163,7 @@ def workbench_load(args, work: Path, data: Path, proposals: int) -> list[Figure]
     users = Users(clerks=args.clerks, dashboards=args.dashboards, subscribers=args.subscribers)
     say(f"the workbench under load: {users.clerks} clerks, {users.dashboards} dashboards, "
         f"{users.subscribers} live subscribers for {args.load_seconds:g} s (Locust)")
-    found = in_process(data, work, users, args.load_seconds, f"{YEARS[0]}-{YEARS[1]}")
+    found = in_process(data, work, users, args.load_seconds, f"{YEARS[0]}-{YEARS[1]}", profiles)
     return figures(found, proposals)
 
 
@@ -388,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures += embedded_replay(data, profiles, args.ceiling_events, args.rounds)
         figures += served
         if "load" not in args.skip:  # after replay: the clerks' commands add to the log
-            figures += workbench_load(args, work, data, args.proposals)
+            figures += workbench_load(args, work, data, args.proposals, profiles)
         if "kafka" not in args.skip:
             figures += distributed(args, work, data, small, profiles)
     finally:

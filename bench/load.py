@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -65,17 +66,19 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def drive(url: str, secret: str, users: Users, seconds: float, years: str,
-          server_pid: int | None = None) -> dict[str, Any]:
+          server_pid: int | None = None, profile: Path | None = None) -> dict[str, Any]:
     """Run the scenarios headless against `url` for `seconds` once every user has started, and
     return each route's samples' percentiles (ms), the commands' outcomes and what the live
-    feed delivered. Imports Locust: call it in a process of its own."""
+    feed delivered; with `profile`, py-spy samples the server through that window
+    (`serve-load.raw`, summarized in `serve-load.txt`). Imports Locust: call it in a process of
+    its own."""
     import gevent
     from gevent.event import Event
     from locust import events
     from locust.env import Environment
 
     from . import scenarios as s
-    from .distributed import percentiles
+    from .distributed import percentiles, spy, summarize
 
     s.configure(url, secret, years=years, think=users.think, bare_rate=users.bare_rate)
     classes = {s.Clerk: users.clerks, s.Dashboard: users.dashboards,
@@ -112,10 +115,17 @@ def drive(url: str, secret: str, users: Users, seconds: float, years: str,
     statuses.clear()
     commands.clear()
     load_before, cpu_before = os.getloadavg()[0], _cpu(server_pid)
+    client_before = _cpu(os.getpid())
+    raw = profile / "serve-load.raw" if profile and server_pid else None
+    spying = spy(server_pid, raw) if raw and server_pid else None
     started = time.perf_counter()
     gevent.sleep(seconds)
     elapsed = time.perf_counter() - started
-    cpu_after = _cpu(server_pid)
+    cpu_after, client_after = _cpu(server_pid), _cpu(os.getpid())
+    if spying is not None and raw is not None:
+        spying.send_signal(signal.SIGINT)
+        spying.wait(timeout=60)
+        raw.with_suffix(".txt").write_text(summarize(raw, top=25), encoding="utf-8")
     routes = {name: {**percentiles(values), "statuses": dict(statuses[name])}
               for name, values in samples.items() if values}
     taken_commands = dict(commands)
@@ -127,6 +137,7 @@ def drive(url: str, secret: str, users: Users, seconds: float, years: str,
             "seconds": elapsed, "users": asdict(users),
             "load_1min": [load_before, os.getloadavg()[0]],
             "server_cpu": (cpu_after - cpu_before) / elapsed if server_pid else None,
+            "client_cpu": (client_after - client_before) / elapsed,
             "cpu_warning": bool(runner.cpu_warning_emitted)}
 
 
@@ -134,8 +145,8 @@ def _cpu(pid: int | None) -> float:
     return _cpu_seconds(pid) if pid else 0.0
 
 
-def serve_and_drive(data_dir: Path, work: Path, users: Users, seconds: float, years: str
-                    ) -> dict[str, Any]:
+def serve_and_drive(data_dir: Path, work: Path, users: Users, seconds: float, years: str,
+                    profile: Path | None = None) -> dict[str, Any]:
     """Serve an imported data dir with `banli serve`, wait until it has projected the log, and
     drive the load against it."""
     from .distributed import Service
@@ -145,21 +156,22 @@ def serve_and_drive(data_dir: Path, work: Path, users: Users, seconds: float, ye
     server = Service(["serve", "--data-dir", str(data_dir)], env, work, "serve-load")
     try:
         server.wait()
-        found = drive(server.url, secret, users, seconds, years, server.proc.pid)
+        found = drive(server.url, secret, users, seconds, years, server.proc.pid, profile)
         found["server_peak_rss_mb"] = server.peak_rss_mb()
         return found
     finally:
         server.stop()
 
 
-def in_process(data_dir: Path, work: Path, users: Users, seconds: float, years: str
-               ) -> dict[str, Any]:
+def in_process(data_dir: Path, work: Path, users: Users, seconds: float, years: str,
+               profile: Path | None = None) -> dict[str, Any]:
     """`python -m bench.load` in a process of its own (Locust patches its process for
     gevent); what it measured, as `drive` returns it."""
     out = work / "load.json"
     subprocess.run([sys.executable, "-m", "bench.load", str(data_dir), "--work", str(work),
                     "--seconds", str(seconds), "--years", years, "--json", str(out),
-                    *_user_flags(users)], check=True,
+                    *_user_flags(users), *(["--profile", str(profile)] if profile else [])],
+                   check=True,
                    cwd=Path(__file__).resolve().parent.parent)
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -184,7 +196,9 @@ def figures(found: dict[str, Any], proposals: int) -> list[Figure]:
     load = (f"{u['clerks']} clerks, {u['dashboards']} dashboards, {u['subscribers']} live "
             f"subscribers, {found['seconds']:.0f} s; load {found['load_1min'][0]:.1f}→"
             f"{found['load_1min'][1]:.1f}"
-            + (f"; server CPU {found['server_cpu']:.2f} cores" if found["server_cpu"] else ""))
+            + (f"; server CPU {found['server_cpu']:.2f} cores" if found["server_cpu"] else "")
+            + f"; Locust's CPU {found['client_cpu']:.2f} cores"
+            + ("; Locust warned of its own CPU" if found["cpu_warning"] else ""))
     out = [Figure(f"bare route ({BARE}, the same token check) under load, {q} ({size})",
                   bare[q], "ms", note=(f"{bare['n']} calls at {u['bare'] * u['bare_rate']:g}/s "
                                        f"beside {load}") if q == "p50" else "")
@@ -235,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--work", type=Path, help="where the server's log goes (default: beside "
                                              "the data dir)")
     p.add_argument("--json", type=Path, help="also write what was measured here")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="py-spy samples the server through the measured window: "
+                        "DIR/serve-load.raw, and its summary DIR/serve-load.txt")
     return p
 
 
@@ -263,7 +280,7 @@ def users_from(args: argparse.Namespace) -> Users:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     found = serve_and_drive(args.data_dir, args.work or args.data_dir.parent, users_from(args),
-                            args.seconds, args.years)
+                            args.seconds, args.years, args.profile)
     if args.json:
         args.json.write_text(json.dumps(found, indent=2), encoding="utf-8")
     print(results.table(figures(found, args.proposals)))
