@@ -163,7 +163,8 @@ def workbench_load(args, work: Path, data: Path, proposals: int, profiles: Path 
     users = Users(clerks=args.clerks, dashboards=args.dashboards, subscribers=args.subscribers)
     say(f"the workbench under load: {users.clerks} clerks, {users.dashboards} dashboards, "
         f"{users.subscribers} live subscribers for {args.load_seconds:g} s (Locust)")
-    found = in_process(data, work, users, args.load_seconds, f"{YEARS[0]}-{YEARS[1]}", profiles)
+    found = in_process(data, work, users, args.load_seconds, f"{YEARS[0]}-{YEARS[1]}",
+                       proposals, profiles)
     return figures(found, proposals)
 
 

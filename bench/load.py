@@ -164,12 +164,13 @@ def serve_and_drive(data_dir: Path, work: Path, users: Users, seconds: float, ye
 
 
 def in_process(data_dir: Path, work: Path, users: Users, seconds: float, years: str,
-               profile: Path | None = None) -> dict[str, Any]:
+               proposals: int, profile: Path | None = None) -> dict[str, Any]:
     """`python -m bench.load` in a process of its own (Locust patches its process for
     gevent); what it measured, as `drive` returns it."""
     out = work / "load.json"
     subprocess.run([sys.executable, "-m", "bench.load", str(data_dir), "--work", str(work),
                     "--seconds", str(seconds), "--years", years, "--json", str(out),
+                    "--proposals", str(proposals),
                     *_user_flags(users), *(["--profile", str(profile)] if profile else [])],
                    check=True,
                    cwd=Path(__file__).resolve().parent.parent)
