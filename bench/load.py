@@ -59,8 +59,10 @@ class Users:
     think: tuple[float, float] = (3.0, 9.0)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """A process's user + system CPU so far (/proc/PID/stat), in seconds."""
+def _cpu(pid: int | None) -> float:
+    """A process's user + system CPU so far (/proc/PID/stat), in seconds (0 without one)."""
+    if not pid:
+        return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -114,6 +116,7 @@ def drive(url: str, secret: str, users: Users, seconds: float, years: str,
         del samples[name]
     statuses.clear()
     commands.clear()
+    s.LIVE_READ.update(batches=0, bytes=0)
     load_before, cpu_before = os.getloadavg()[0], _cpu(server_pid)
     client_before = _cpu(os.getpid())
     raw = profile / "serve-load.raw" if profile and server_pid else None
@@ -122,27 +125,23 @@ def drive(url: str, secret: str, users: Users, seconds: float, years: str,
     gevent.sleep(seconds)
     elapsed = time.perf_counter() - started
     cpu_after, client_after = _cpu(server_pid), _cpu(os.getpid())
+    routes = {name: {**percentiles(values), "statuses": dict(statuses[name])}
+              for name, values in samples.items() if values}
+    taken_commands, live = dict(commands), dict(s.LIVE_READ)
+    runner.quit()
     if spying is not None and raw is not None:
         spying.send_signal(signal.SIGINT)
         spying.wait(timeout=60)
         raw.with_suffix(".txt").write_text(summarize(raw, top=25), encoding="utf-8")
-    routes = {name: {**percentiles(values), "statuses": dict(statuses[name])}
-              for name, values in samples.items() if values}
-    taken_commands = dict(commands)
-    runner.quit()
     for name, p in sorted(routes.items()):
         print(f"{name}: n {p['n']}, p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms",
               file=sys.stderr, flush=True)
-    return {"routes": routes, "commands": taken_commands, "live": dict(s.LIVE_READ),
+    return {"routes": routes, "commands": taken_commands, "live": live,
             "seconds": elapsed, "users": asdict(users),
             "load_1min": [load_before, os.getloadavg()[0]],
             "server_cpu": (cpu_after - cpu_before) / elapsed if server_pid else None,
             "client_cpu": (client_after - client_before) / elapsed,
             "cpu_warning": bool(runner.cpu_warning_emitted)}
-
-
-def _cpu(pid: int | None) -> float:
-    return _cpu_seconds(pid) if pid else 0.0
 
 
 def serve_and_drive(data_dir: Path, work: Path, users: Users, seconds: float, years: str,

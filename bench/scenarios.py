@@ -137,9 +137,8 @@ class Clerk(FastHttpUser):
 
     @task
     def work_an_item(self) -> None:
-        with self.client.get("/api/work", headers=self.headers, name=WORK,
-                             catch_response=True) as answer:
-            items = answer.json()["items"] if answer.status_code == 200 else []
+        answer = self.client.get("/api/work", headers=self.headers, name=WORK)
+        items = answer.json()["items"] if answer.status_code == 200 else []
         item = random.choice(items[:10]) if items else None
         if item is not None and item["proposal_id"] not in self.seen:
             self.seen.append(item["proposal_id"])
@@ -163,9 +162,12 @@ class Clerk(FastHttpUser):
         gets = [gevent.spawn(self.client.get, path + rest, headers=self.headers, name=name)
                 for rest, name in zip(("", "/history", "/deadlines"), DRAWER_GETS)]
         gevent.joinall(gets)
+        failed = [g.value.status_code if g.value is not None else "none" for g in gets
+                  if g.value is None or not 200 <= g.value.status_code < 300]
         self.environment.events.request.fire(
             request_type=PAGE, name=DRAWER, response_time=(time.perf_counter() - start) * 1000,
-            response_length=0, exception=None, context={})
+            response_length=0, exception=RuntimeError(f"answered {failed}") if failed else None,
+            context={})
 
 
 class Dashboard(FastHttpUser):
