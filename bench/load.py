@@ -40,7 +40,7 @@ COMMAND_FLOOR = 0.1  # a command's p99 at most 10× the bare route's (ratio: bar
 # The requests by route (bench/scenarios.py names them so): one line of statistics each.
 BARE = "GET /api/me"  # the bare route: the same token check, nothing read
 WORK = "GET /api/work"
-DRAWER = "drawer (its 3 GETs at once)"
+DRAWER = "the drawer's 3 GETs at once"
 DRAWER_GETS = ("GET /api/proposals/{id}", "GET /api/proposals/{id}/history",
                "GET /api/proposals/{id}/deadlines")
 COMMAND = "POST /api/commands"
