@@ -5,6 +5,7 @@ measured in the same run, print the table and write bench/results.json.
     python -m bench --large         # 200,000 proposals for replay, reports and memory
     python -m bench --skip kafka    # the embedded figures only (no broker)
     python -m bench --skip failover # not the failover and memory figures over 200,000 proposals
+    python -m bench --skip load     # not the workbench's latency under load (Locust)
     python -m bench --profile       # also write pyinstrument profiles to bench/profiles/
 """
 from __future__ import annotations
@@ -150,6 +151,21 @@ def embedded_replay(data: Path, profiles: Path | None, ceiling_events: int, roun
                                r["ceiling_events_per_s"], "events/s", 0.5,
                                f"{r['events']:,} events; ceiling: the same rows prebuilt, over "
                                f"{r['ceiling_events']:,} events; best of {rounds} rounds")]
+
+
+def workbench_load(args, work: Path, data: Path, proposals: int, profiles: Path | None
+                   ) -> list[Figure]:
+    """The latency people feel: Locust's clerks, dashboards and live subscribers on `banli
+    serve` over the served data dir, beside the bare route (bench/load.py, in a process of its
+    own: Locust patches its process for gevent)."""
+    from .load import Users, figures, in_process
+
+    users = Users(clerks=args.clerks, dashboards=args.dashboards, subscribers=args.subscribers)
+    say(f"the workbench under load: {users.clerks} clerks, {users.dashboards} dashboards, "
+        f"{users.subscribers} live subscribers for {args.load_seconds:g} s (Locust)")
+    found = in_process(data, work, users, args.load_seconds, f"{YEARS[0]}-{YEARS[1]}",
+                       proposals, profiles)
+    return figures(found, proposals)
 
 
 def distributed(args, work: Path, data: Path, history: Path, profiles: Path | None
@@ -298,12 +314,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the log sizes the failover and memory figures compare, small first "
                         "(default 2000,200000)")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["write", "replay", "kafka", "failover", "default-reports"],
+                   choices=["write", "replay", "load", "kafka", "failover", "default-reports"],
                    help="leave a stage out (repeatable): the write path with its peer, the "
-                        "embedded replay, everything over Kafka, the failover figures, and "
-                        "(under --large) the reports at the default size. The server, its "
-                        "reports and memory always run: --skip write --skip replay --skip kafka "
-                        "--skip failover measures the reports only")
+                        "embedded replay, the workbench under load (Locust), everything over "
+                        "Kafka, the failover figures, and (under --large) the reports at the "
+                        "default size. The server, its reports and memory always run: --skip "
+                        "write --skip replay --skip load --skip kafka --skip failover measures "
+                        "the reports only")
+    p.add_argument("--load-seconds", type=float, default=120.0,
+                   help="how long the workbench's load is measured once every user has "
+                        "started (default 120)")
+    p.add_argument("--clerks", type=int, default=50,
+                   help="clerks working their lists under load (default 50)")
+    p.add_argument("--dashboards", type=int, default=10,
+                   help="dashboards refreshing every 5 s under load (default 10)")
+    p.add_argument("--subscribers", type=int, default=200,
+                   help="live-feed subscribers under load (default 200)")
     p.add_argument("--check", action="store_true",
                    help="exit 1 when any figure is below its floor")
     p.add_argument("--profile", action="store_true",
@@ -363,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "replay" not in args.skip:
             figures += embedded_replay(data, profiles, args.ceiling_events, args.rounds)
         figures += served
+        if "load" not in args.skip:  # after replay: the clerks' commands add to the log
+            figures += workbench_load(args, work, data, args.proposals, profiles)
         if "kafka" not in args.skip:
             figures += distributed(args, work, data, small, profiles)
     finally:

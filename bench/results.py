@@ -88,7 +88,7 @@ def table(figures: Sequence[Figure]) -> str:
     for f in figures:
         mark = {True: "ok", False: "BELOW FLOOR", None: ""}[f.passed]
         ratio = "" if f.ratio is None else f"{f.ratio:.2f}×"
-        floor = "" if f.floor is None else f"≥ {f.floor:g}×"
+        floor = "" if f.floor is None else f"≥ {f.floor:.3g}×"
         lines.append(f"| {f.name} | {_num(f.value)} {f.unit} | {_num(f.baseline)} | {ratio} "
                      f"| {floor} | {mark} |")
     notes = [f"- {f.name}: {f.note}" for f in figures if f.note]

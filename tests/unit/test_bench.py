@@ -53,3 +53,27 @@ def test_the_table_marks_what_is_below_its_floor():
     write, replay = text.splitlines()[2:4]
     assert "3.00×" in write and "BELOW FLOOR" in write
     assert "0.90×" in replay and replay.endswith("| ok |")
+
+
+def test_the_load_figures_floor_commands_at_10x_the_bare_route_and_pages_at_300_ms():
+    from bench import load
+
+    def route(p50: float, p99: float) -> dict:
+        return {"p50": p50, "p95": p99, "p99": p99, "n": 100, "statuses": {"200": 100}}
+
+    found = {"routes": {load.BARE: route(2.0, 20.0), load.COMMAND: route(10.0, 250.0),
+                        load.WORK: route(30.0, 120.0), load.DRAWER: route(40.0, 310.0),
+                        load.DASHBOARD: route(50.0, 200.0)},
+             "commands": {"reply 201": 90, "reply 409": 10}, "live": {"batches": 0, "bytes": 0},
+             "seconds": 120.0, "users": {"clerks": 50, "dashboards": 10, "subscribers": 200,
+                                         "bare": 2, "bare_rate": 5.0},
+             "load_1min": [1.0, 1.0], "server_cpu": 0.5, "client_cpu": 0.1,
+             "cpu_warning": False}
+    by_name = {f.name: f for f in load.figures(found, 2000)}
+    command = next(f for n, f in by_name.items() if load.COMMAND in n and "p99" in n)
+    assert command.ratio == 20.0 / 250.0 and command.floor == 0.1 and command.passed is False
+    pages = {n.split(" (")[0]: f for n, f in by_name.items() if n.startswith("page:")
+             and "p99" in n}
+    assert {n: f.passed for n, f in pages.items()} == {
+        "page: the workbench's list": True, "page: an item's drawer": False,
+        "page: the dashboard": True}
