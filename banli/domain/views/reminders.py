@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Iterable, Literal
 
-from ..deadlines import Profile
+from ..timing.deadlines import Profile
 from .explain import Duty
 from ..types import Colour
 from ..wording import CHOICE_WORDS
-from ..workdays import Calendar, OutsideCalendar
+from ..timing.workdays import Calendar, OutsideCalendar
 
 Owed = Literal["reply", "opinion", "return", "disclosure"]
 YELLOW_DAYS = 10
@@ -60,7 +60,8 @@ def owed(d: Duty, profile: Profile, calendar: Calendar) -> list[tuple[Owed, date
 
 def reminders(duties: Iterable[Duty], profile: Profile, calendar: Calendar,
               today: date) -> list[Reminder]:
-    """The reminders due today: yellow when the deadline is 0-10 days away, red once passed."""
+    """The reminders due today: yellow when the deadline is 0-10 days away, red once passed;
+    the earliest due first (then by key: the same duties give the same list, in any order)."""
     found = []
     for d in duties:
         for what, due in owed(d, profile, calendar):
@@ -79,4 +80,4 @@ def reminders(duties: Iterable[Duty], profile: Profile, calendar: Calendar,
                 key=f"{d.proposal_id}/{d.bureau}/{what}/{colour}/{due.isoformat()}",
                 proposal_id=d.proposal_id, bureau=d.bureau, owed=what, colour=colour, due=due,
                 days_left=left, message=zh, message_en=en))
-    return found
+    return sorted(found, key=lambda r: (r.due, r.key))
