@@ -562,13 +562,14 @@ _NOT_ASKED = {"command_id", "actor"}
 _NOT_ASKED_ON_BEHALF = {"command_id", "recorded_by"}
 
 
-def fingerprint_before_letters(command: Command) -> str | None:
-    """The fingerprint the code before reply letters and the filer registry gave the same
-    command (9f4d12d and earlier: `letter` on a reply or an approval and a filer's `id` on a
-    submission were no fields then, so the JSON had no such keys), where it differs from
-    `fingerprint`: a record of then answers the command sent again now (the same file imported
-    again), not refused command_id_conflict. None where it cannot differ, or where the command
-    uses either field (it could not have been asked then)."""
+def fingerprint_before(command: Command) -> str | None:
+    """The fingerprint the code before some fields gave the same command, where it differs
+    from `fingerprint`: a record of then answers the command sent again now (the same file
+    imported again), not refused command_id_conflict. The fields: `letter` on a reply or an
+    approval and a filer's `id` on a submission (9f4d12d and earlier), a bureau's
+    `short_names` and `former_names` (7929cb3 and earlier); the JSON then had no such keys.
+    None where it cannot differ, or where the command uses such a field (it could not have been
+    asked then)."""
     omitted: dict[str, Any] = {}
     if isinstance(command, (Reply, ApproveReply)):
         if command.letter is not None:
@@ -578,6 +579,10 @@ def fingerprint_before_letters(command: Command) -> str | None:
         if any(filer.id is not None for filer in command.filers):
             return None
         omitted["filers"] = {"__all__": {"id"}}
+    if isinstance(command, RegisterBureau):
+        if command.short_names or command.former_names:
+            return None
+        omitted.update(short_names=True, former_names=True)
     if not omitted:
         return None
     asked = _NOT_ASKED if command.recorded_by is None else _NOT_ASKED_ON_BEHALF

@@ -15,7 +15,7 @@ from typing import ContextManager, NamedTuple, Protocol, Sequence
 
 from pydantic import ValidationError
 
-from ..domain.commands import Command, fingerprint, fingerprint_before_letters, sender_of
+from ..domain.commands import Command, fingerprint, fingerprint_before, sender_of
 from ..domain.events import UPCASTERS, Event
 from ..domain.registry import EVENT_ADAPTER, load_event
 from ..domain.proposal import State
@@ -107,7 +107,7 @@ class Outcome:
         idempotency check: the repository and the Kafka bus ask it."""
         return self.sender == sender_of(command) and (
             self.fingerprint in (None, fingerprint(command))
-            or self.fingerprint == fingerprint_before_letters(command))
+            or self.fingerprint == fingerprint_before(command))
 
     def replay(self, command: Command) -> "Outcome":
         """The answer to `command` carrying this outcome's id: the record itself for the same

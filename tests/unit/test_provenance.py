@@ -52,7 +52,7 @@ def test_the_actor_named_is_part_of_what_an_importer_asked():
 def test_a_command_sent_again_is_answered_by_the_record_the_code_before_letters_kept():
     """A reply or an approval without a letter, a submission whose filers have no id: their
     fingerprint as the code before those fields (9f4d12d) computed it, digests of then, is
-    `fingerprint_before_letters`, which Outcome.answers accepts beside `fingerprint` (a file
+    `fingerprint_before`, which Outcome.answers accepts beside `fingerprint` (a file
     imported then is answered `replayed` when imported again, not refused command_id_conflict).
     A command using either field could not have been asked then: it has none."""
     reply = parse_command({"type": "reply", "proposal": "2020-npc_suggestion-00019",
@@ -72,13 +72,27 @@ def test_a_command_sent_again_is_answered_by_the_record_the_code_before_letters_
             (approval, "b74e6c626f3768b2c3f07df0d6784c1c820c604a4ebc71428bc6894a8d9ccbfb"),
             (submission, "bf7b8e7af09bf231756d6cfb2751bacaef6855434af68728737303a0c55b65e1")]
     for command, digest in then:
-        assert c.fingerprint_before_letters(command) == digest != c.fingerprint(command)
+        assert c.fingerprint_before(command) == digest != c.fingerprint(command)
         recorded = Outcome(command.command_id, sender=c.sender_of(command), fingerprint=digest)
         assert recorded.answers(command)
         other = command.model_copy(update={"at": command.at + timedelta(days=1)})
         assert not recorded.answers(other)  # another command under the id
     letter = Letter(sha256="a" * 64, name="答复函.pdf", media_type="application/pdf", size=10)
-    assert c.fingerprint_before_letters(reply.model_copy(update={"letter": letter})) is None
+    assert c.fingerprint_before(reply.model_copy(update={"letter": letter})) is None
     linked = submission.model_copy(update={"filers": [c.Filer(name="黄敏", id="d-huang")]})
-    assert c.fingerprint_before_letters(linked) is None
-    assert c.fingerprint_before_letters(contact(CLERK)) is None  # no field it lacked then
+    assert c.fingerprint_before(linked) is None
+    assert c.fingerprint_before(contact(CLERK)) is None  # no field it lacked then
+
+
+def test_a_bureau_registered_before_short_and_former_names_is_answered_by_its_record():
+    """register_bureau without short or former names: its fingerprint as the code before those
+    fields (7929cb3) computed it, the digest of then; with either, it could not have been asked
+    then."""
+    register = parse_command({"type": "register_bureau", "bureau": "sh-ipa",
+                              "name": "上海市知识产权局", "name_en": "Shanghai IP Administration",
+                              "command_id": "b", "actor": {"user": "admin", "role": "admin"}})
+    digest = "afee05fc66a9a770fe4002b747bb43b9b75ef1e72576484b7cc5457305e89fcb"
+    assert c.fingerprint_before(register) == digest != c.fingerprint(register)
+    assert Outcome("b", sender=c.sender_of(register), fingerprint=digest).answers(register)
+    named = register.model_copy(update={"short_names": ["市知识产权局"]})
+    assert c.fingerprint_before(named) is None
