@@ -29,9 +29,12 @@ def _new_topic(bootstrap: str) -> str:
 
 
 def _produce(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", retries=5)
+    # retried for up to a minute: after a restart the partition has no leader until the broker
+    # has registered again (its old session expires first: broker.session.timeout.ms)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", retries=200,
+                             retry_backoff_ms=300)
     try:
-        producer.send(topic, key=key, value=value).get(timeout=30)
+        producer.send(topic, key=key, value=value).get(timeout=60)
         producer.flush(timeout=30)
     finally:
         producer.close(timeout=10)
