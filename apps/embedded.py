@@ -38,7 +38,7 @@ from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.proposal import Bureau
 from banli.sheets.records import registered
-from banli.domain.deadlines import get_profile
+from banli.domain.timing.deadlines import get_profile
 from banli.domain.proposal import State
 from banli.eventlog import Outcome
 from banli.eventlog.repository import Repository

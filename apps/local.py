@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 from banli.auth import authority, secure_dir
-from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.views.rates import Report, Scope
-from banli.domain.bureaus import NameIndex
+from banli.domain.views.bureaus import NameIndex
 from banli.domain.commands import entered_by
 from banli.domain.types import IMPORTER, Actor
 from banli.history import LineProblem, file_lines, read_commands
@@ -79,7 +79,7 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
     `recorder` (the one importing), each line is entered by them (banli.domain.commands.
     entered_by): a line naming another actor records that actor's act and `recorded_by` the
     recorder; without, lines are taken as they are (their actors entered them). `names`: the
-    registered bureaus, which lines may name by name (banli.domain.bureaus)."""
+    registered bureaus, which lines may name by name (banli.domain.views.bureaus)."""
     accepted = replayed = 0
     problems: list[LineProblem] = []
     chunk: list[tuple[int, object]] = []
@@ -118,7 +118,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     """`banli import`: writes the event store only, so it is safe beside a running server
     (whose projector picks the new events up). 500 lines a transaction: a crash loses at most
     the uncommitted batch, which importing the file again decides."""
-    from banli.domain.deadlines import get_profile
+    from banli.domain.timing.deadlines import get_profile
     from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
@@ -157,7 +157,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     command line's importer (this machine's user), row by row."""
     import getpass
 
-    from banli.domain.deadlines import get_profile
+    from banli.domain.timing.deadlines import get_profile
     from banli.domain.registry import parse_command
     from apps.embedded import StoreRecords
     from banli.eventlog.repository import Repository

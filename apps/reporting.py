@@ -13,7 +13,7 @@ from banli.auth import authority
 from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.commands import Command
-from banli.domain.deadlines import get_profile
+from banli.domain.timing.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings

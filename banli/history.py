@@ -20,16 +20,16 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from pydantic import ValidationError
 
 from .domain import commands as c
-from .domain.deadlines import DEFAULT_PROFILE, Profile
+from .domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
 from .domain.proposal import MemoryDirectory, Proposal, State, fold
 from .domain.views.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
-from .domain.bureaus import NameIndex, Unresolved, resolve_line
+from .domain.views.bureaus import NameIndex, Unresolved, resolve_line
 from .domain.registry import parse_command
 from .domain.reorganisation import handover_command, owing
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, Actor, business_date
-from .domain.workdays import Calendar
+from .domain.timing.workdays import Calendar
 from .eventlog.memory import MemoryEventStore
 from .eventlog.repository import Repository
 from .handling import FixedCalendar, Handling
@@ -169,7 +169,7 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
     LineProblem with its number; the other lines go on. A command without `command_id` gets one
     derived from its text and its occurrence in the file, so importing the same file twice
     decides nothing twice; without `actor` it acts as the importer. Bureaus may be named by
-    name (full, English, short or former name: banli.domain.bureaus): `names` knows the
+    name (full, English, short or former name: banli.domain.views.bureaus): `names` knows the
     registered bureaus (none given: those the file registers), and learns the registrations
     and renames of the lines as they are read; a name that means no bureau, or several, is
     the line's problem, with the closest registered names."""

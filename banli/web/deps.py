@@ -16,13 +16,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..auth import AuthError, Authority
 from ..blobs.letters import Letters
 from ..clock import system_clock
-from ..domain.bureaus import NameIndex
+from ..domain.views.bureaus import NameIndex
 from ..domain.commands import Command
 from ..domain.proposal import Bureau
 from ..domain.permissions import allowed, reach
 from ..domain.types import SHANGHAI, Actor
 from ..eventlog import Outcome
-from ..domain.workdays import YearsCalendar
+from ..domain.timing.workdays import YearsCalendar
 from ..workcalendar import CalendarBook
 
 bearer = HTTPBearer(auto_error=False, description="a token from `banli token`")
@@ -63,7 +63,7 @@ class Ports:
     # claims name none
     filer_accounts: Callable[[str], Awaitable[list[str]]] | None = None
     # the registered bureaus (each one's state: its names over time), where this process reads
-    # them: an import resolves the bureaus its lines name by name (banli.domain.bureaus)
+    # them: an import resolves the bureaus its lines name by name (banli.domain.views.bureaus)
     bureaus: Callable[[], Awaitable[Mapping[str, Bureau | tuple[str, str]]]] | None = None
 
 

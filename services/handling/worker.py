@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from banli.domain.commands import sender_of
-from banli.domain.deadlines import get_profile
+from banli.domain.timing.deadlines import get_profile
 from banli.domain.registry import parse_command
 from banli.eventlog.kafka import dead_letter, encode_outcome, heartbeat_ms, partitions_of
 from banli.eventlog.kafka_cache import Follower, LocalCache
