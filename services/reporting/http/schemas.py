@@ -586,15 +586,10 @@ class WorkItem(Numbered):
 
 
 class Work(BaseModel):
-    """A bureau's work (views.work): `items` sorted by due date (those without one last),
-    each with `proposal_id`, `display`/`display_en` (its number with its kind and level),
-    `kind`, `level`, `year`, `number`, `title`, `key_item`, `bureau`, `role`, `owed`, `due`,
-    `working_days_left`, `days_left`, `colour` (red, yellow or null), `provisional`,
-    `commands` (the command types that discharge it) and, where they apply, `lead` (a draft to
-    sign off), `waiting_for` (co-handlers yet to sign a draft off), `extension_requested` (the
-    date a pending request asks for); `total` items, of which at most `limit` are listed;
-    `counts` per kind of work, `kinds` the same in order with their words; the bureau's
-    reminders (as the webhook gets them, numbered)."""
+    """A bureau's work (views.work): `items` sorted by due date (those without one last);
+    `total` items, of which at most `limit` are listed; `counts` per kind of work, `kinds` the
+    same in order with their words; the bureau's reminders (as the webhook gets them,
+    numbered)."""
 
     bureau: str | None
     today: date
@@ -647,11 +642,8 @@ class KeyItem(Numbered):
 
 class Desk(BaseModel):
     """The coordinator's desk: `awaiting` (as /api/proposals/awaiting-assignment, every year),
-    `returned` (each returned assignment not routed again since: `bureau`, `role`,
-    `returned_on`, `reason`), `extension_requests` (pending: `bureau`, `current_due`,
-    `requested_due`, `requested_on`, `reason`), `key_items` (open: `state`, `overdue`,
-    `supervisions`, `duties` with each one's `due`, `answered_on` and `status`), every row with
-    its `display`/`display_en` and `title`; and their `counts`."""
+    `returned` assignments not routed again since, pending `extension_requests`, open
+    `key_items` with their state; and their `counts`."""
 
     today: date
     awaiting: list[AwaitingProposal]
@@ -662,12 +654,13 @@ class Desk(BaseModel):
 
 
 class Found(Numbered):
+    """A proposal found, and whether it is open."""
+
     status: Literal["open", "withdrawn", "merged"]
 
 
 class Search(BaseModel):
-    """Proposals found, each with `proposal_id`, `display`/`display_en`, `kind`, `level`,
-    `year`, `number`, `title` and `status` (open, withdrawn, merged)."""
+    """Proposals found, among those the reader may read."""
 
     q: str
     items: list[Found]
