@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
+from pydantic import Field
+
 from .types import Frozen
 from .wording import day_words
 
@@ -248,7 +250,9 @@ class Rejection(Frozen):
     message_en: str
     hint: str = ""
     hint_en: str = ""
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field({}, description=(
+        "ids and ISO dates for programs, as the refusal's rule gives them (its `code` says "
+        "which): open, one object for every rule"))
 
     @classmethod
     def of(cls, code: str, **details: Any) -> "Rejection":

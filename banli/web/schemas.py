@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from banli.domain.rejections import Rejection
 
 
 class ErrorDetail(BaseModel):
@@ -85,7 +87,7 @@ class Refused(BaseModel):
     message_en: str
     hint: str = ""
     hint_en: str = ""
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field({}, description=Rejection.model_fields["details"].description)
 
 
 class Pending(BaseModel):

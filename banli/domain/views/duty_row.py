@@ -47,7 +47,8 @@ class DutyField:
     and title from its own versions, and `first_of`'s). `first_of`: the first value that field
     took among the duty's versions (the reference keeps it in the state). `cell`: the values it
     takes in a report's cell (empty: not in the cell), asked of the item by `in_cell` (default:
-    the item's value)."""
+    the item's value). `doc`: what it means, where its name does not say (the item's
+    description in the OpenAPI)."""
 
     name: str
     kind: ValueKind
@@ -59,6 +60,7 @@ class DutyField:
     first_of: str | None = None
     cell: tuple[Any, ...] = ()
     in_cell: Callable[[Mapping[str, Any]], Any] | None = None
+    doc: str = ""
 
     @property
     def key(self) -> str:
@@ -80,8 +82,9 @@ NO_YES = (False, True)
 
 DUTY_FIELDS: tuple[DutyField, ...] = (
     DutyField("proposal_id", "id", "proposal", attr="id", item=True),
-    DutyField("bureau", "id", "duty", item=True),
-    DutyField("number", "text", "proposal", item=True, stored=False),
+    DutyField("bureau", "id", "duty", item=True, doc="the bureau whose duty this is"),
+    DutyField("number", "text", "proposal", item=True, stored=False,
+              doc="the proposal's number as filed (display: with its kind and level)"),
     DutyField("title", "text", "proposal", item=True, stored=False),
     DutyField("kind", "choice", "proposal", item=True, cell=KINDS),
     DutyField("level", "choice", "proposal", item=True),
@@ -89,16 +92,19 @@ DUTY_FIELDS: tuple[DutyField, ...] = (
     DutyField("proposal_status", "choice", "proposal", attr="status"),
     DutyField("role", "choice", "duty", item=True, cell=ROLES),
     DutyField("status", "choice", "duty"),
-    DutyField("assigned_on", "day", "duty", item=True),
-    DutyField("due", "day", "duty", item=True),
+    DutyField("assigned_on", "day", "duty", item=True, doc="the day of its (latest) assignment"),
+    DutyField("due", "day", "duty", item=True,
+              doc="its reply or opinion due date, extensions included"),
     DutyField("acknowledged", "flag", "duty"),
     DutyField("contacts", "count", "duty"),
-    DutyField("contacted_before_reply", "flag", "duty", item="contacted", cell=NO_YES),
-    DutyField("opinions", "count", "duty", item=True),
+    DutyField("contacted_before_reply", "flag", "duty", item="contacted", cell=NO_YES,
+              doc="a lead contacted the filer before its first reply"),
+    DutyField("opinions", "count", "duty", item=True, doc="co-handling opinions given"),
     DutyField("first_opinion_on", "day", "duty", optional=True, item=True),
     # whether the lead has replied, as the measures ask it (replies > 0)
     DutyField("replies", "count", "duty", item=True, cell=(0, 1),
-              in_cell=lambda i: min(i["replies"], 1)),
+              in_cell=lambda i: min(i["replies"], 1),
+              doc="replies issued (0 while the lead has not replied)"),
     DutyField("first_reply_on", "day", "duty", optional=True, item=True),
     # replied (a lead) or gave its opinion (a co-handler); and that on or before its due date
     DutyField("answered", "flag", None, stored=False, cell=NO_YES,
@@ -112,16 +118,17 @@ DUTY_FIELDS: tuple[DutyField, ...] = (
     DutyField("disclosure", "choice", "duty", optional=True, item=True,
               cell=(None, *DISCLOSURES)),
     DutyField("first_disclosure", "choice", "duty", optional=True, item=True, stored=False,
-              first_of="disclosure"),
+              first_of="disclosure", doc="the first disclosure decision on its replies"),
     DutyField("feedback", "choice", "duty", optional=True, item=True,
-              cell=(None, *SATISFACTIONS)),
+              cell=(None, *SATISFACTIONS), doc="the filer's satisfaction with the reply"),
     DutyField("supervisions", "count", "duty"),
     DutyField("feedback_channel", "choice", "duty", optional=True, item=True,
               cell=(None, *FEEDBACK_CHANNELS)),
-    DutyField("feedback_by_self", "flag", "duty", item=True, cell=NO_YES),
+    DutyField("feedback_by_self", "flag", "duty", item=True, cell=NO_YES,
+              doc="the feedback was recorded by the bureau itself"),
     # who recorded the latest feedback: the filer, the office, or the bureau itself
     DutyField("feedback_recorder", "choice", "duty", optional=True, item=True,
-              cell=(None, *FEEDBACK_RECORDERS)),
+              cell=(None, *FEEDBACK_RECORDERS), doc="who recorded the latest feedback"),
     DutyField("last_reply_on", "day", "duty", optional=True),
     DutyField("published_on", "day", "duty", optional=True),
     # What the work list (banli.domain.views.work) asks of a duty besides: whether the latest reply

@@ -419,8 +419,7 @@ async def proposal_lineage(proposal_id: ProposalPath, actor: CurrentActor,
             "started": tuple(d for d in s.started if d.bureau == actor.bureau),
             "ended": tuple(d for d in s.ended if d.bureau == actor.bureau)}) for s in steps]
         steps = [s for s in steps if s.started or s.ended]
-    return out.Lineage(proposal_id=proposal_id,
-                       steps=[s.model_dump(mode="json") for s in steps])
+    return out.Lineage(proposal_id=proposal_id, steps=steps)
 
 
 @router.get("/misrouting",
@@ -447,7 +446,8 @@ async def misrouting(
         definition_en="misrouted: an assignment returned by its bureau, or removed by a "
                       "reassignment, before any reply or opinion; days lost run from its "
                       "assignment to that end",
-        bureaus=[{**m.model_dump(), "name": names.get(m.bureau, {}).get("name", ""),
-                  "name_en": names.get(m.bureau, {}).get("name_en", "")} for m in rows],
+        bureaus=[out.BureauMisrouted(**dict(m), name=names.get(m.bureau, {}).get("name", ""),
+                                     name_en=names.get(m.bureau, {}).get("name_en", ""))
+                 for m in rows],
         total=out.Misrouted(bounced=sum(m.bounced for m in rows),
                             days_lost=sum(m.days_lost for m in rows)))

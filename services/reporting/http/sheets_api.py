@@ -26,16 +26,17 @@ import time
 from typing import Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.commands import actor_key
 from banli.domain.registry import parse_command
+from banli.domain.rejections import Rejection
 from banli.domain.types import Actor, Day
 from banli.sheets import SheetError
 from banli.sheets.commit import row_commands, summary
 from banli.sheets.limits import SheetLimits, too_large
-from banli.sheets.preview import Preview
+from banli.sheets.preview import Preview, Status
 from banli.sheets.read import parse_mapping
 from banli.sheets.records import Records, preview_sheet
 from banli.web.deps import Bus, CurrentActor, not_served, own_bureau, permit
@@ -71,19 +72,89 @@ class Page(BaseModel):
     status: str | None
 
 
+# The preview as the answer publishes it: banli.sheets.preview's Preview and RowResult (plain
+# JSON, kept as it is), field for field (tests/integration/test_openapi_rows.py holds them
+# together). A row's refusals are the kernel's Rejection, as the commands' refusals are.
+class Skipped(BaseModel):
+    """A line of the sheet read as no row (a heading within the table)."""
+
+    row: int
+    text: str
+
+
+class Difference(BaseModel):
+    """A field the sheet says otherwise than Banli: its value there and in the sheet."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+class Inferred(BaseModel):
+    """What the sheet's title gave for an option left unset (banli.sheets.infer)."""
+
+    value: str | int = Field(description="the kind, or the year")
+    cell: str = Field(description="the title's cell it was read from")
+    text: str = Field(description="that cell's text")
+    by: str = Field(description="the words that say it")
+    message: str
+    message_en: str
+
+
+class SheetRow(BaseModel):
+    """What one item of the sheet will send, or why it will not (docs/sheets.md)."""
+
+    row: int = Field(description="the sheet row (1-based) where the item starts")
+    rows: list[int] = Field(description="every sheet row of the item")
+    number: str | None
+    key: str | None = Field(description="the natural key level/kind/year/number")
+    proposal: str | None = Field(description="the proposal id the commands address")
+    status: Status
+    commands: list[dict[str, Any]] = Field(description=(
+        "the commands the commit sends, in order, each as POST /api/commands takes it (its "
+        "`type` names its schema there): open here, one object for every command type"))
+    differences: list[Difference] = Field(description="where the proposal in Banli differs "
+                                                      "from the sheet (`differs`)")
+    reason: Rejection | None = Field(description="why it is refused: the first of `problems`")
+    problems: list[Rejection]
+
+
+class PreviewBody(BaseModel):
+    """A preview (banli.sheets.preview.Preview), with one page of its rows."""
+
+    sheet: str
+    header_rows: list[int]
+    columns: dict[str, list[str]] = Field(description="each field and the headers read as it")
+    ignored_columns: list[str]
+    skipped: list[Skipped]
+    rows: list[SheetRow]
+    counts: dict[str, int]
+    inferred: dict[str, Inferred] = Field(description='"kind", "year": what the title gave')
+
+
 class SheetPreview(BaseModel):
     preview_id: str
     kind: Literal["assignments", "replies", "filers"]
     bureau: str | None
     expires_in_s: int
-    preview: dict[str, Any]  # banli.sheets.preview.Preview (docs/sheets.md), `rows` one page
+    preview: PreviewBody  # docs/sheets.md, `rows` one page
     page: Page
+
+
+class CommittedRow(BaseModel):
+    """A row the commit did not import: refused by the rules, or not decided yet."""
+
+    row: int
+    number: str | None
+    proposal: str | None
+    status: Literal["refused", "pending"]
+    reason: Rejection | None
 
 
 class Committed(BaseModel):
     preview_id: str
     counts: dict[str, int]
-    rows: list[dict[str, Any]]  # the rows refused or pending, each with its reason
+    rows: list[CommittedRow]  # the rows refused or pending, each with its reason
 
 
 def _book(ports: Served) -> tuple[Records, PreviewBook]:
