@@ -45,11 +45,13 @@ def _open_objects(schema: Any, path: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def openapi(tmp_path_factory) -> dict[str, Any]:
+def openapi(tmp_path_factory, chdb_dsn) -> dict[str, Any]:
     from apps.embedded import EmbeddedSystem, create_app
     from banli.settings import Settings
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("openapi"), secret=SECRET)
+    # chDB opens one engine per process: the session's (the suite's other tests share it)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("openapi"), secret=SECRET,
+                        clickhouse_dsn=chdb_dsn, clickhouse_database="openapi_rows")
     return create_app(EmbeddedSystem(settings)).openapi()
 
 
