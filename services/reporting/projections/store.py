@@ -16,6 +16,8 @@ import clickhouse_connect
 
 from banli.domain.deadlines import Profile
 from banli.domain.explain import Duty
+from banli.domain.intake_report import (IntakeReport, IntakeScope, handling_scope,
+                                        intake_report, review_flags)
 from banli.domain.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
                                 with_flags)
 from banli.domain.wording import numbered
@@ -457,6 +459,25 @@ class ReportingStore:
         return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
                                                 proposal=proposal_id)}
 
+    # --- the office's review (审查立案) -------------------------------------------------------
+    def intake_items(self, scope: IntakeScope, recorded_by: datetime | None = None,
+                     queue: bool = False) -> list[dict[str, Any]]:
+        """The proposals of the scope as the office's report counts them, as of its date
+        (banli.domain.intake_report.intake_item makes the same of a folded state); with `queue`
+        only those awaiting review or returned to their filers."""
+        params = dict(as_of=min(scope.as_of, LAST_AS_OF), recorded_by=recorded_by or FAR_FUTURE,
+                      y1=scope.years[0], y2=scope.years[1], level=scope.level or "",
+                      kind=scope.kind or "", queue=queue)
+        return [_intake_item(row, scope.as_of)
+                for row in self.query(queries.INTAKE_ITEMS, **params)]
+
+    def intake_report(self, scope: IntakeScope, profile: Profile,
+                      recorded_by: datetime | None = None) -> IntakeReport:
+        """The office's report (banli.domain.intake_report), with the bureaus' report for the
+        same scope beside it, counted from the projections."""
+        return intake_report(self.intake_items(scope, recorded_by), scope, profile,
+                             self.report(handling_scope(scope), profile, recorded_by))
+
     # --- the filer registry and what filers filed ---------------------------------------------
     def filed_by(self, filer: str) -> list[str]:
         """The proposals `filer` (an id in the registry) filed, as lead filer or co-signer."""
@@ -494,6 +515,21 @@ class ReportingStore:
     def count_events(self) -> int:
         return int(self.command(f"SELECT count() FROM {self.db}.event_history FINAL"))
 
+
+
+def _intake_item(row: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """A row of INTAKE_ITEMS as banli.domain.intake_report.intake_item makes the item."""
+    due, decided_on = _day(row["review_due"]), _day(row["reviewed_on"])
+    reviewed = due is not None
+    return {
+        **{k: row[k] for k in ("proposal_id", "kind", "level", "year", "number", "title",
+                               "review", "status", "filer_kind", "area", "returns")},
+        "received_on": _day(row["received_on"]) or row["submitted_on"], "review_due": due,
+        "reviewed_on": decided_on if reviewed else None,
+        "merged_into": row["merged_into"] or None, "referred_to": list(row["referred_to"]),
+        **review_flags(reviewed, row["review"] in ("filed", "merged", "not_filed"),
+                       row["review"] == "pending" and row["status"] == "open", due, decided_on,
+                       as_of)}
 
 
 def _day(value: date) -> date | None:
