@@ -111,10 +111,10 @@ class ProposalSubmitted(Event):
     topics: list[str] = Field(default_factory=list)
     summary: str = ""
     key_item: bool = False
-    # the lead filer's kind (a collective's: 集体提案) and the area it was received in; left
-    # out at their defaults, as every event before them
-    filer_kind: FilerKind = Field(default="person", exclude_if=lambda value: value == "person")
-    area: str = Field(default="", exclude_if=lambda value: not value)
+    # the lead filer's kind (a collective's: 集体提案) and the area it was received in (an event
+    # written before them has neither: a person's, in no area)
+    filer_kind: FilerKind = "person"
+    area: str = ""
 
 
 class LinkedFiler(Frozen):

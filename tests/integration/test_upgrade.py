@@ -93,12 +93,14 @@ Path(sys.argv[1]).write_text(json.dumps([spec.type for spec in REGISTRY]))
 
 def history(known: set[str]) -> list[str]:
     """A generated history of the commands the code before knew (no filer registry, extension
-    request or key item), whose feedback was typed in by the bureaus' clerks, the office or
+    request, key item or intake review: its submits filed on submit), whose feedback was typed in by the bureaus' clerks, the office or
     the importer, a third each."""
     lines = []
     for n, line in enumerate(generate_history(150, seed=2020)):
         if line["type"] not in known:
             continue
+        if line["type"] == "submit":  # the office's review came after: filed on submit
+            line = {k: v for k, v in line.items() if k not in ("review", "filer_kind", "area")}
         if line["type"] == "record_feedback" and n % 3:
             line = {**line, "actor": ({"user": f"clerk@{line['bureau']}", "role": "clerk",
                                        "bureau": line["bureau"]} if n % 3 == 1
