@@ -33,7 +33,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from banli.domain.deadlines import get_profile
 from banli.domain.registry import parse_command
 from banli.eventlog.kafka import dead_letter, encode_outcome, partitions_of
 from banli.eventlog.kafka_cache import Follower, LocalCache
@@ -106,7 +105,7 @@ class Handler:
         self.log = KafkaLog(bootstrap, topics, settings.topic_partitions, self.producer,
                             self.follower, self.cache, settings.state_cache)
         self.handling = Handling(
-            self.log, self.directory, get_profile(settings.profile),
+            self.log, self.directory, settings.rules(),
             CalendarBook(settings.calendar_dir, settings.calendar_notices),
             clerk_backdate_days=settings.clerk_backdate_days)
         self.flights: deque[tuple[Decided, list[_Record]]] = deque()  # answers to send, in order
