@@ -8,7 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from banli.domain.deadlines import Area
 from banli.domain.events import ProposalMerged
+from banli.domain.intake_report import areas_of
 from banli.domain.filed import FiledItem, filed_items
 from banli.domain.permissions import reach
 from banli.domain.registry import load_event
@@ -17,7 +19,7 @@ from banli.domain.wording import item_number
 from banli.web.deps import CurrentActor, permit, permit_any
 from banli.web.schemas import READ, action
 
-from .deps import Reporting
+from .deps import Reporting, ServerProfile
 
 router = APIRouter(prefix="/api", tags=["filers"], responses=READ)
 
@@ -32,6 +34,8 @@ class MyProposals(BaseModel):
     who files nothing: `filer` null, no items)."""
 
     filer: FilerRef | None
+    areas: list[Area] = Field(default_factory=list, description="the areas the items' review "
+                                                                 "steps name, with their words")
     items: list[FiledItem] = Field(description="newest year first; each with its number in "
                                                "words (`display`), its status, the office's "
                                                "review (`review`, `review_steps`), the bureaus "
@@ -58,7 +62,8 @@ class Filers(BaseModel):
                                      "the contacts logged with you, the replies with their "
                                      "letters and your rating of each",
             response_model=MyProposals, openapi_extra=action("read:proposal"))
-async def my_proposals(actor: CurrentActor, reporting: Reporting) -> MyProposals:
+async def my_proposals(actor: CurrentActor, reporting: Reporting,
+                       server: ServerProfile) -> MyProposals:
     permit_any(actor, "read:proposal")
     if reach(actor, "read:proposal") != "filed" or actor.filer is None:
         return MyProposals(filer=None, items=[])
@@ -74,7 +79,10 @@ async def my_proposals(actor: CurrentActor, reporting: Reporting) -> MyProposals
                                                             r["number"], True)
                                            for pid, r in found.items()})
     registered = (await run_in_threadpool(reporting.filers, filer)).get(filer, {})
-    return MyProposals(filer=FilerRef(id=filer, name=registered.get("name", "")), items=items)
+    years = sorted({i.year for i in items})
+    areas = areas_of(server, (years[0], years[-1])) if years else []
+    return MyProposals(filer=FilerRef(id=filer, name=registered.get("name", "")), areas=areas,
+                       items=items)
 
 
 @router.get("/filers", summary="The filer registry (代表委员名册): each deputy or member's id, "
