@@ -50,9 +50,9 @@ CREATE TABLE IF NOT EXISTS {db}.proposal_versions (
     review       LowCardinality(String) DEFAULT 'filed',
     filer_kind   LowCardinality(String) DEFAULT 'person',
     area         LowCardinality(String) DEFAULT '',
-    received_on  Date32,
-    review_due   Date32,
-    reviewed_on  Date32,
+    received_on  Date32 DEFAULT toDate32('1900-01-01'),
+    review_due   Date32 DEFAULT toDate32('1900-01-01'),
+    reviewed_on  Date32 DEFAULT toDate32('1900-01-01'),
     returns      UInt32,
     referred_to  Array(String)
 ) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, seq);
@@ -62,9 +62,9 @@ CREATE TABLE IF NOT EXISTS {db}.proposal_versions (
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS review LowCardinality(String) DEFAULT 'filed';
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS filer_kind LowCardinality(String) DEFAULT 'person';
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS area LowCardinality(String) DEFAULT '';
-ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS received_on Date32;
-ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS review_due Date32;
-ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS reviewed_on Date32;
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS received_on Date32 DEFAULT toDate32('1900-01-01');
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS review_due Date32 DEFAULT toDate32('1900-01-01');
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS reviewed_on Date32 DEFAULT toDate32('1900-01-01');
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS returns UInt32;
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS referred_to Array(String);
 
