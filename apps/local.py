@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, TextIO
 from banli.auth import authority, secure_dir
 from banli.domain.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.views.rates import Report, Scope
-from banli.domain.bureaus import NameIndex
+from banli.domain.views.bureaus import NameIndex
 from banli.domain.commands import entered_by
 from banli.domain.types import IMPORTER, Actor
 from banli.history import LineProblem, file_lines, read_commands
@@ -79,7 +79,7 @@ def import_commands(handle, lines: Iterable[str | bytes], progress: Progress | N
     `recorder` (the one importing), each line is entered by them (banli.domain.commands.
     entered_by): a line naming another actor records that actor's act and `recorded_by` the
     recorder; without, lines are taken as they are (their actors entered them). `names`: the
-    registered bureaus, which lines may name by name (banli.domain.bureaus)."""
+    registered bureaus, which lines may name by name (banli.domain.views.bureaus)."""
     accepted = replayed = 0
     problems: list[LineProblem] = []
     chunk: list[tuple[int, object]] = []

@@ -26,7 +26,7 @@ from .domain.proposal import MemoryDirectory, Proposal, State, fold
 from .domain.views.intake_report import (IntakeReport, IntakeScope, handling_scope,
                                          intake_items, intake_report)
 from .domain.views.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
-from .domain.bureaus import NameIndex, Unresolved, resolve_line
+from .domain.views.bureaus import NameIndex, Unresolved, resolve_line
 from .domain.registry import parse_command
 from .domain.reorganisation import handover_command, owing
 from .domain.rejections import Rejection
@@ -171,7 +171,7 @@ def read_commands(lines: Iterable[str | bytes], default_actor=IMPORTER, require_
     LineProblem with its number; the other lines go on. A command without `command_id` gets one
     derived from its text and its occurrence in the file, so importing the same file twice
     decides nothing twice; without `actor` it acts as the importer. Bureaus may be named by
-    name (full, English, short or former name: banli.domain.bureaus): `names` knows the
+    name (full, English, short or former name: banli.domain.views.bureaus): `names` knows the
     registered bureaus (none given: those the file registers), and learns the registrations
     and renames of the lines as they are read; a name that means no bureau, or several, is
     the line's problem, with the closest registered names."""

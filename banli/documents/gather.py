@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from ..domain.bureaus import lineage, name_on
+from ..domain.views.bureaus import lineage, name_on
 from ..domain.deadlines import Profile
 from ..domain.proposal import Bureau
 from ..domain.views.rates import RATES, Report, Scope, entry_kind, report_items, select
@@ -112,7 +112,7 @@ def store_source(store, profile: Profile, recorded_by: datetime | None = None,
 def named_on(source: Source, day: date
              ) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
     """The bureaus' names as of `day` (as they were named then), and what each one's past
-    is as of then, where it has one (banli.domain.bureaus.lineage)."""
+    is as of then, where it has one (banli.domain.views.bureaus.lineage)."""
     if not source.bureaus:
         return dict(source.names), {}
     names = {b: name_on(state, day) for b, state in source.bureaus.items()}

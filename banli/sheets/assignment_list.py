@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import ValidationError
 
-from ..domain.bureaus import NameIndex
+from ..domain.views.bureaus import NameIndex
 from ..domain.commands import natural_key
 from ..domain.proposal import Bureau
 from ..domain.registry import parse_command
@@ -30,7 +30,7 @@ SUBMIT_HOUR, ASSIGN_MINUTE = 9, 1  # submit at 09:00, assign at 09:01 on the ass
 
 
 class BureauIndex:
-    """Registered bureaus by every name they bear or bore (banli.domain.bureaus.NameIndex: the
+    """Registered bureaus by every name they bear or bore (banli.domain.views.bureaus.NameIndex: the
     id, full, English and short names, then former names), compared after `norm`
     (whitespace, full-width/half-width and case do not matter)."""
 

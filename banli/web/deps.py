@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..auth import AuthError, Authority
 from ..blobs.letters import Letters
 from ..clock import system_clock
-from ..domain.bureaus import NameIndex
+from ..domain.views.bureaus import NameIndex
 from ..domain.commands import Command
 from ..domain.proposal import Bureau
 from ..domain.permissions import allowed, reach
@@ -63,7 +63,7 @@ class Ports:
     # claims name none
     filer_accounts: Callable[[str], Awaitable[list[str]]] | None = None
     # the registered bureaus (each one's state: its names over time), where this process reads
-    # them: an import resolves the bureaus its lines name by name (banli.domain.bureaus)
+    # them: an import resolves the bureaus its lines name by name (banli.domain.views.bureaus)
     bureaus: Callable[[], Awaitable[Mapping[str, Bureau | tuple[str, str]]]] | None = None
 
 

@@ -21,7 +21,7 @@ from banli.domain.deadlines import PROFILES, Area, Profile, get_profile
 from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.views.intake_report import (IntakeReport, IntakeScope, areas_of,
                                               measures_for, select)
-from banli.domain.wording import numbered
+from banli.domain.views.wording import numbered
 from banli.web.deps import Clock, CurrentActor, permit, today as today_of
 from banli.web.schemas import READ, action
 

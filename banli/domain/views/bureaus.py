@@ -17,8 +17,8 @@ from datetime import date
 from functools import cache
 from typing import Any, Iterable, Mapping
 
-from .proposal import Bureau
-from .types import business_date
+from ..proposal import Bureau
+from ..types import business_date
 from .wording import day_words
 
 # A bureau id (banli.domain.types.BureauId): a value of this form is taken as an id as it is.
@@ -142,7 +142,7 @@ class NameIndex:
 @cache
 def bureau_fields() -> dict[str, tuple[tuple[str, bool], ...]]:
     """Each command type's fields that name bureaus: (field, whether it is a list)."""
-    from .views.vocabulary import command_forms  # the forms know which fields ask for a bureau
+    from .vocabulary import command_forms  # the forms know which fields ask for a bureau
 
     return {form.type: tuple((f.name, f.input == "bureaus") for f in form.fields
                              if f.input in ("bureau", "bureaus"))
