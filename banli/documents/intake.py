@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Callable
 from urllib.parse import urlencode
 
+from ..domain.views.filed import FiledItem, FiledReviewStep
 from ..domain.views.intake_report import (IntakeReport, Part, check_sums, handling_scope,
                                           percent_text)
 from ..domain.views.rates import RATE_NAMES
@@ -314,3 +315,90 @@ def intake_filename(report: IntakeReport, fmt: str, lang: str) -> str:
         return f"{span}年度审查立案情况.{suffix}"
     return f"banli-intake-{span}.{suffix}"
 
+
+
+# --- the review's letter to a proposal's filers (一件一函) ------------------------------------
+Names = dict[str, tuple[str, str]]  # a bureau's (or an area's) names by id: (zh, en)
+
+
+def review_letter(item: FiledItem, bureaus: Names, areas: Names, lang: str = "zh",
+                  office: tuple[str, str] | None = None, day: date | None = None) -> list[Block]:
+    """The letter telling a proposal's filers how the office's review decided it: filed (in
+    which area) and to whom it was assigned; merged into which; not filed and passed on to
+    whom, and why; returned for revision, and what to revise; or still under review, and until
+    when. Dated `day` (else the latest step's)."""
+    zh = lang == "zh"
+    steps = item.review_steps
+    last = steps[-1] if steps else None
+    agency = (office or DEFAULT_OFFICE)[0 if zh else 1]
+    number = item.display if zh else item.display_en
+    to = ("、".join(item.filers) if zh else ", ".join(item.filers)) or ("提出者" if zh else "filer")
+
+    def name(table: Names, key: str) -> str:
+        zh_name, en_name = table.get(key, (key, key))
+        return zh_name if zh else en_name or zh_name
+
+    leads = [name(bureaus, d.bureau) for d in item.duties if d.role == "lead"]
+    cos = [name(bureaus, d.bureau) for d in item.duties if d.role == "co"]
+    sep = "、" if zh else ", "
+    said = _letter_text(item, last, leads, cos, sep, name, areas, zh)
+    when = day or (last.on if last else date.today())
+    return [Title(f"关于{number}审查情况的函" if zh else f"The review of {number}"),
+            Para(f"{to}：" if zh else f"To {to},"),
+            Para((f"您提出的《{item.title}》（{number}）" if zh
+                  else f"Your proposal \"{item.title}\" ({number}) ") + said),
+            Para("特此函告。" if zh else "Yours faithfully,"),
+            Closing(agency, zh_date(when) if zh else when.isoformat())]
+
+
+def _letter_text(item: FiledItem, last: FiledReviewStep | None, leads: list[str],
+                 cos: list[str], sep: str, name: Callable[[Names, str], str], areas: Names,
+                 zh: bool) -> str:
+    """What the review decided, in the letter's words."""
+    if last is None or last.step == "filed":
+        on = (zh_date(last.on) if zh else last.on.isoformat()) if last else ""
+        area = name(areas, last.area) if last and last.area else ""
+        text = (f"已于{on}经审查立案" if zh and on else "已立案" if zh
+                else f"was filed on {on}" if on else "was filed")
+        if area:
+            text += f"，归入{area}类" if zh else f", in the area of {area}"
+        if leads:
+            text += (f"，交由{sep.join(leads)}主办" + (f"、{sep.join(cos)}会办" if cos else "")
+                     + "办理，承办单位将在规定期限内答复。") if zh else (
+                f", and assigned to {sep.join(leads)}" + (f" with {sep.join(cos)}" if cos else "")
+                + ", which will reply within the time set.")
+        else:
+            text += "，即将交办。" if zh else "; it will be assigned shortly."
+        return text
+    on = zh_date(last.on) if zh else last.on.isoformat()
+    if last.step == "merged":
+        target = (last.merged_into_display if zh else last.merged_into_display_en) or (
+            last.merged_into or "")
+        return (f"经审查，于{on}与{target}并案办理。" if zh
+                else f"was merged on {on} with {target}, and is handled with it.")
+    if last.step == "not_filed":
+        bodies = sep.join(last.referred_to)
+        return (f"经审查，于{on}决定不作立案，已转为意见和建议，转送{bodies}研究参考。"
+                f"{('理由：' + last.reason + '。') if last.reason else ''}" if zh
+                else f"was not filed ({on}): it has been passed on as an opinion to {bodies}. "
+                     f"{('Reason: ' + last.reason + '.') if last.reason else ''}")
+    if last.step == "returned":
+        return (f"经审查，于{on}退回修改：{last.reason}。请修改后重新提交。" if zh
+                else f"was returned for revision on {on}: {last.reason}. Please revise and "
+                     "resubmit it.")
+    due = last.review_due
+    until = (zh_date(due) if zh else due.isoformat()) if due else ""
+    return (f"已于{on}收到，正在审查" + (f"，审查期限至{until}。" if until else "。") if zh
+            else f"was received on {on} and is under review" + (f" until {until}." if until
+                                                               else "."))
+
+
+def render_letter(blocks: list[Block], fmt: str, lang: str) -> bytes:
+    """The letter as DOCX, printable HTML or Markdown."""
+    if fmt == "docx":
+        return write_docx(blocks, lang, title=next(b.text for b in blocks
+                                                   if isinstance(b, Title)),
+                          author=next(b.signer for b in blocks if isinstance(b, Closing)))
+    if fmt == "html":
+        return write_html(blocks, lang).encode()
+    return write_markdown(blocks).encode()

@@ -58,6 +58,7 @@ EXPECTED_ROUTES = {
     # the office's review: tested in test_intake_http.py
     ("get", "/api/intake/report"), ("get", "/api/intake/report/document"),
     ("get", "/api/intake/items"), ("get", "/api/intake/queue"),
+    ("get", "/api/proposals/{proposal_id}/review-letter"),
     ("get", "/api/my/proposals"), ("get", "/api/filers"), ("post", "/api/sheets/filers"),
 }
 

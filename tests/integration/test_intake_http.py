@@ -113,6 +113,22 @@ def test_the_review_on_its_routes_and_the_filer_told(model):
     party = {i["number"]: i for i in ok(wang.get("/api/my/proposals"), 200)["items"]}
     assert set(party) == {"5"} and party["5"]["review"] == "filed"
 
+    # the review's letter (一件一函): the filer's own, and the office's; no one else's
+    for number, said in (("1", "交由上海市发展和改革委员会主办"), ("2", "转送浦东新区人民政府"),
+                         ("3", "正在审查"), ("4", "并案办理")):
+        letter = zhang.get(f"/api/proposals/{pid(number)}/review-letter", params={"format": "md"})
+        assert letter.status_code == 200 and said in letter.text, (number, letter.text)
+        assert "张伟：" in letter.text and "attachment" in letter.headers["content-disposition"]
+    docx = coordinator.get(f"/api/proposals/{pid('2')}/review-letter")
+    with zipfile.ZipFile(io.BytesIO(docx.content)) as z:
+        assert "不作立案" in z.read("word/document.xml").decode()
+    english = zhang.get(f"/api/proposals/{pid('1')}/review-letter",
+                        params={"format": "html", "lang": "en"})
+    assert english.status_code == 200 and "was filed on" in english.text
+    assert wang.get(f"/api/proposals/{pid('1')}/review-letter").status_code == 404
+    assert server.client("clerk", bureau="sh-ipa").get(
+        f"/api/proposals/{pid('2')}/review-letter").status_code == 404
+
 
 def test_the_office_report_drills_down_and_downloads(model):
     server = model

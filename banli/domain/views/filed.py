@@ -81,6 +81,7 @@ class FiledReviewStep(Frozen):
 
 class FiledItem(Frozen):
     proposal_id: str
+    filers: list[str] = []  # their names, the lead filer first
     display: str
     display_en: str
     kind: Kind
@@ -116,15 +117,25 @@ def filed_items(histories: Mapping[str, Sequence[e.Event]], filer: str,
     return sorted(items, key=lambda i: (-i.year, i.kind, i.level, i.number.zfill(12)))
 
 
-def _item(p: Proposal, events: Sequence[e.Event], filer: str, with_year: bool,
+def filed_item(events: Sequence[e.Event], numbers: Numbers = {}) -> FiledItem | None:
+    """One proposal as its lead filer reads it (the review's letter to its filers: 一件一函),
+    from its events; None for a stream that is not a proposal."""
+    p = fold(events)
+    if not isinstance(p, Proposal):
+        return None
+    return _item(p, events, None, True, numbers)
+
+
+def _item(p: Proposal, events: Sequence[e.Event], filer: str | None, with_year: bool,
           numbers: Numbers) -> FiledItem:
     display, display_en = item_number(p.kind, p.level, p.year, p.number, with_year)
     duties = sorted((d for d in p.assignments.values() if d.active),
                     key=lambda d: (d.role != "lead", d.bureau))
     return FiledItem(
-        proposal_id=p.id, display=display, display_en=display_en, kind=p.kind, level=p.level,
+        proposal_id=p.id, filers=list(p.filers), display=display, display_en=display_en,
+        kind=p.kind, level=p.level,
         year=p.year, number=p.number, title=p.title, status=_status(p, duties),
-        filed_as="lead" if p.filer_ids.index(filer) == 0 else "co_signer",
+        filed_as="lead" if filer is None or p.filer_ids.index(filer) == 0 else "co_signer",
         review=p.review, review_steps=review_steps(events, numbers),
         may_resubmit=p.review == "returned" and p.status == "open",
         duties=[_duty(d) for d in duties],

@@ -16,16 +16,20 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from banli.documents.intake import (INTAKE_FORMATS, MEDIA_TYPES, intake_filename,
-                                    render_intake, workbook)
+                                    render_intake, render_letter, review_letter, workbook)
 from banli.domain.deadlines import PROFILES, Area, Profile, get_profile
+from banli.domain.events import ProposalMerged
+from banli.domain.registry import load_event
 from banli.domain.types import SHANGHAI, Kind, Level
+from banli.domain.views.filed import filed_item
 from banli.domain.views.intake_report import (IntakeReport, IntakeScope, areas_of,
                                               measures_for, select)
-from banli.domain.views.wording import numbered
-from banli.web.deps import Clock, CurrentActor, permit, today as today_of
+from banli.domain.views.wording import item_number, numbered
+from banli.web.deps import (Clock, CurrentActor, ProposalPath, permit, permit_any,
+                            today as today_of)
 from banli.web.schemas import READ, action
 
-from .deps import Documents, Reporting, ServerProfile
+from .deps import Cosigned, Documents, Reporting, ServerProfile, readable
 from .exports import XLSX_RESPONSE, Format, Lang
 from .params import AuditClock, BusinessDate, ProfileName, Years
 
@@ -177,3 +181,43 @@ async def review_queue(actor: CurrentActor, reporting: Reporting, server: Server
     return ReviewQueue(today=today, pending=[i for i in items if i["review"] == "pending"],
                        returned=[i for i in items if i["review"] == "returned"],
                        areas={year: list(server.areas_of(year)) for year in years})
+
+
+LetterFormat = Annotated[Literal["docx", "html", "md"], Query(
+    description="the letter as DOCX (Word, WPS), printable HTML or Markdown")]
+
+
+@router.get("/proposals/{proposal_id}/review-letter",
+            summary="The review's letter to a proposal's filers (一件一函): filed and to whom "
+                    "assigned, merged into which, not filed and passed on to whom, returned for "
+                    "revision and why, or under review until when",
+            openapi_extra=action("read:proposal"),
+            responses={200: {"content": {MEDIA_TYPES[f]: {"schema": {"type": "string",
+                                                                      "format": "binary"}}
+                                         for f in ("docx", "html", "md")},
+                             "description": "the letter, as an attachment"},
+                       404: {"description": "unknown, or not yours to read"}})
+async def review_letter_download(proposal_id: ProposalPath, actor: CurrentActor,
+                                 reporting: Reporting, cosign: Cosigned, server: ServerProfile,
+                                 documents: Documents, format: LetterFormat = "docx",
+                                 lang: Lang = "zh") -> Response:
+    """Whoever reads the proposal (its filers, oversight, the bureaus handling it) may download
+    its letter; anyone else is answered as for an id never used."""
+    permit_any(actor, "read:proposal")
+    rows, state, _ = await readable(actor, reporting, proposal_id, cosign)
+    events = [load_event(row["data"]) for row in rows]
+    targets = [ev.into for ev in events if isinstance(ev, ProposalMerged)]
+    found = await run_in_threadpool(reporting.numbers, targets) if targets else {}
+    item = filed_item(events, {pid: item_number(r["kind"], r["level"], r["year"], r["number"],
+                                                True) for pid, r in found.items()})
+    assert item is not None  # readable() found a proposal
+    names = await run_in_threadpool(reporting.bureau_names)
+    blocks = review_letter(item, {b: (n["name"], n["name_en"]) for b, n in names.items()},
+                           {a.code: (a.zh, a.en) for a in server.areas_of(state.year)}, lang,
+                           documents.office)
+    name = (f"{item.display}审查情况的函.{format}" if lang == "zh"
+            else f"review-letter-{proposal_id}.{format}")
+    return Response(render_letter(blocks, format, lang), media_type=MEDIA_TYPES[format],
+                    headers={"Content-Disposition":
+                             f"attachment; filename=\"banli-review-letter.{format}\"; "
+                             f"filename*=UTF-8''{quote(name, safe='')}"})

@@ -116,7 +116,7 @@ export default {
   intake_m_received: "Received", intake_m_returned: "Returned for revision", intake_m_review_timeliness: "Reviews on time (its items)",
   intake_m_review_late: "Reviewed late", intake_m_review_overdue: "Overdue, not reviewed", intake_m_review_decided: "Decided",
   share_of_received: "of received", share_of_filed: "of filed", total: "Total", count: "Count",
-  review_title: "The office's review", resubmit_it: "Revise and resubmit", merged_into: (x) => `merged into ${x}`,
+  review_letter: "Download the review's letter (Word)", review_title: "The office's review", resubmit_it: "Revise and resubmit", merged_into: (x) => `merged into ${x}`,
   passed_on_to: (x) => `passed on to ${x}`,
   review_steps: { received: "received, awaiting review", returned: "returned for revision", resubmitted: "resubmitted",
     filed: "filed", merged: "merged", not_filed: "not filed, passed on as an opinion" },

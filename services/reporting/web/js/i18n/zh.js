@@ -114,7 +114,7 @@ export default {
   intake_m_received: "收到", intake_m_returned: "审查中退回修改", intake_m_review_timeliness: "审查按期率（分母明细）",
   intake_m_review_late: "逾期审查", intake_m_review_overdue: "超期未审", intake_m_review_decided: "已作审查决定",
   share_of_received: "占收到", share_of_filed: "占立案", total: "合计", count: "件数",
-  review_title: "审查情况", resubmit_it: "修改后重新提交", merged_into: (x) => `并入 ${x}`, passed_on_to: (x) => `已转送 ${x}`,
+  review_letter: "下载审查情况函（Word）", review_title: "审查情况", resubmit_it: "修改后重新提交", merged_into: (x) => `并入 ${x}`, passed_on_to: (x) => `已转送 ${x}`,
   review_steps: { received: "收到，待审查", returned: "退回修改", resubmitted: "重新提交", filed: "立案", merged: "并案",
     not_filed: "不立案，转为意见和建议" },
 };

@@ -38,6 +38,8 @@ export const mineView = {
 function onClick(event) {
   const letter = event.target.closest("[data-letter]");
   if (letter) { downloadLetter(letter); return; }
+  const review = event.target.closest("[data-review-letter]");
+  if (review) { downloadReviewLetter(review); return; }
   const open = event.target.closest("[data-open]");
   if (open) { event.preventDefault(); openItem(open.dataset.open); }
 }
@@ -116,7 +118,10 @@ function reviewSteps(item) {
     else if (s.step === "not_filed") said = `${t("passed_on_to", s.referred_to.join("、"))}${s.reason ? `（${s.reason}）` : ""}`;
     return `<li data-step="${esc(s.step)}">${esc(formatDay(s.on))} · <strong>${esc(named("review_steps", s.step))}</strong>${said ? ` · ${esc(said)}` : ""}</li>`;
   }).join("");
-  return `<div class="review"${steps.length ? "" : " hidden"}><h4>${esc(t("review_title"))}</h4><ul class="plain">${lines}</ul></div>`;
+  // the review's letter to the filers (一件一函), as a document to keep
+  const letter = `<p><button type="button" class="link" data-review-letter="${esc(item.proposal_id)}">${esc(t("review_letter"))}</button>`
+    + `<span class="letter-error error"></span></p>`;
+  return `<div class="review"${steps.length ? "" : " hidden"}><h4>${esc(t("review_title"))}</h4><ul class="plain">${lines}</ul>${letter}</div>`;
 }
 
 function areaName(code) {
@@ -150,6 +155,17 @@ function replyBlock(item, reply) {
     node.append(holder);
   }
   return node;
+}
+
+async function downloadReviewLetter(button) {
+  const error = button.parentElement.querySelector(".letter-error");
+  error.textContent = "";
+  try {
+    await saveDownload(`/api/proposals/${encodeURIComponent(button.dataset.reviewLetter)}/review-letter`,
+      { format: "docx", lang: session.lang }, "review-letter.docx");
+  } catch (e) {
+    error.textContent = e instanceof ApiError ? e.describe() : String(e);
+  }
 }
 
 async function downloadLetter(button) {
