@@ -6,6 +6,7 @@ commands (file_proposal, decline_filing, request_revision, merge, resubmit: thei
 from the registry)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from banli.domain.events import ProposalMerged
 from banli.domain.registry import load_event
 from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.views.filed import filed_item
-from banli.domain.views.intake_report import (IntakeReport, IntakeScope, areas_of,
+from banli.domain.views.intake_report import (MEASURES, IntakeReport, IntakeScope, areas_of,
                                               measures_for, select)
 from banli.domain.views.wording import item_number, numbered
 from banli.web.deps import (Clock, CurrentActor, ProposalPath, permit, permit_any,
@@ -127,11 +128,15 @@ class IntakeItems(BaseModel):
     counted: int | None = None
 
 
+# The report's own measures, and an area's (`area.<code>`: which codes a year has is the
+# profile's, so an unknown one is refused by the route, `bad_measure`).
+_MEASURE_PATTERN = ("^(" + "|".join(re.escape(m) for m in (*MEASURES, "review_timeliness"))
+                    + r"|area\.[a-z][a-z0-9_]{0,31})$")
 IntakeMeasure = Annotated[str, Query(description="a number of the office's report (`received`, "
                                                  "`filed`, `merged`, `not_filed`, `members`, "
                                                  "`collective.party`, `area.economy`, "
                                                  "`review_overdue` ...) or `review_timeliness`",
-                                     pattern=r"^[a-z_]+(\.[a-z0-9_]+)?$", max_length=64)]
+                                     pattern=_MEASURE_PATTERN, max_length=64)]
 
 
 @router.get("/intake/items", summary="The items behind one number of the office's report",
