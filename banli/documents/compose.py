@@ -9,7 +9,7 @@ import re
 
 from ..domain.views.rates import RATE_MEASURES, RATE_NAMES, Entries, Report, Scope
 from ..domain.types import DISCLOSURES, KINDS, RESULT_CLASS, RESULTS, SATISFACTIONS
-from ..domain.views.wording import rounded_percent
+from ..domain.wording import rounded_percent
 from .blocks import (Appendix, Block, Cell, Closing, ColumnKind, Figure, Heading, Masthead,
                      Para, Table, Title, Trace)
 from .gather import Bundle

@@ -21,7 +21,7 @@ from .registry import spec_of
 from .reorganisation import answers, pending_handovers
 from .rejections import Rejection
 from .types import CHOICES, FIRST_DAY, Actor, business_date, replaced
-from .views.wording import item_number
+from .wording import item_number
 
 
 def decide(state: State, command: c.Command, ctx: Context) -> Decision:

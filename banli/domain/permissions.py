@@ -77,7 +77,7 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     # bureau, a command that carries one (reply, approve_reply: their rows in the registry);
     # downloaded by whoever reads the proposal's replies: oversight, the clerks of the bureaus
     # with a duty on it, the proposal's filers. Anyone else signed in, once the reply is
-    # disclosed in full (banli.domain.views.letters).
+    # disclosed in full (banli.domain.letters).
     "write:letter": _widest(*(spec.roles for spec in REGISTRY
                               if "letter" in spec.command.model_fields)),
     "read:letter": {"coordinator": "all", "overseer": "all", "admin": "all", "clerk": "own",

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
 from .types import Frozen
-from .views.wording import day_words
+from .wording import day_words
 
 # code -> (message, message_en, hint, hint_en): why it was refused and what to do, formatted
 # with the rejection's details.

@@ -24,7 +24,7 @@ from io import BytesIO
 from typing import Any, Iterable, Literal, Mapping, Sequence, Union
 
 from ..domain.types import SHANGHAI
-from ..domain.views.wording import rounded_percent
+from ..domain.wording import rounded_percent
 
 ColumnKind = Literal["text", "number", "date", "datetime", "percent", "rate"]
 Label = Union[str, tuple[str, str]]  # one text, or (zh, en)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from banli.blobs.letters import (DOCX, JPEG, PDF, PNG, LetterRefused, Letters, Upload,
                                  media_type_of, type_of_head)
 from banli.blobs.sweep import letters_referenced
-from banli.domain.views.letters import letter_on_record
+from banli.domain.letters import letter_on_record
 from banli.domain.registry import parse_command
 from banli.domain.types import Letter
 

@@ -16,7 +16,7 @@ from banli.domain.views.lists import (EVENT_TITLES, LISTS, columns_of, league_or
 from banli.domain.views.rates import ITEM_MEASURES, MEASURE_WORDS, MEASURES, RATE_MEASURES
 from banli.domain.registry import EVENT_TYPES
 from banli.domain.types import OwedKind
-from banli.domain.views.wording import CHOICE_WORDS
+from banli.domain.wording import CHOICE_WORDS
 
 NAMES = {"sh-ipa": {"name": "上海市知识产权局", "name_en": "Shanghai IPA"}}
 

@@ -1,11 +1,11 @@
-"""How things are named for people (banli.domain.views.wording): an item by its number with its kind
+"""How things are named for people (banli.domain.wording): an item by its number with its kind
 and level, a day in words."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
 from banli.domain.types import SHANGHAI
-from banli.domain.views.wording import day_words, item_number, numbered
+from banli.domain.wording import day_words, item_number, numbered
 
 
 def test_an_items_number_says_its_level_and_kind():

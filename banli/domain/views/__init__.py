@@ -2,5 +2,4 @@
 (rates, duty_row), deadlines explained and reminded of (explain, reminders), a bureau's work
 (work), a filer's view (filed), the office's review as a report (intake_report), routing
 lineage, the registry's words for forms (vocabulary), lists and the deadlines list (lists,
-due_list), an item's number and days in words (wording: the kernel's refusals name things by it
-too), a reply's letter and its disclosure (letters), bureaus' names over time (bureaus)."""
+due_list), bureaus' names over time (bureaus)."""

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..proposal import Bureau
 from ..types import business_date
-from .wording import day_words
+from ..wording import day_words
 
 # A bureau id (banli.domain.types.BureauId): a value of this form is taken as an id as it is.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

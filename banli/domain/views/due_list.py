@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from ..proposal import Assignment, Proposal
 from .rates import Scope
 from .reminders import YELLOW_DAYS
-from .wording import numbered
+from ..wording import numbered
 
 
 def owed_of(role: str, awaiting_reply: bool, replies: int, opinions: int, due: date,

@@ -15,7 +15,7 @@ from ..proposal import Assignment, Proposal, feedback_recorder, fold
 from ..types import (ContactMethod, ContactStage, DutyProgress, FeedbackRecorder, FiledStatus,
                      Frozen, Kind, Letter, Level, Result, ReviewState, Role, Satisfaction,
                      business_date)
-from .wording import item_number
+from ..wording import item_number
 
 
 class FiledDuty(Frozen):
@@ -106,7 +106,7 @@ def filed_items(histories: Mapping[str, Sequence[e.Event]], filer: str,
                 numbers: Numbers = {}) -> list[FiledItem]:
     """The items `filer` filed among these proposals' histories (each proposal's events in
     order), newest year first, then by number; each named by its number with its kind and
-    level, and its year where they span years (banli.domain.views.wording). `numbers` names the
+    level, and its year where they span years (banli.domain.wording). `numbers` names the
     proposals theirs were merged into (another's, which the filer reads no more of)."""
     states = {pid: fold(events) for pid, events in histories.items()}
     filed = [(pid, state) for pid, state in states.items()

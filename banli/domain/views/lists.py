@@ -26,7 +26,7 @@ from typing import Any, Literal, Mapping, Sequence
 from ..deadlines import PROFILE_WORDS
 from .rates import RATE_MEASURES, RATES
 from ..registry import EVENT_CLASSES
-from .wording import CHOICE_WORDS, yes_no
+from ..wording import CHOICE_WORDS, yes_no
 
 ColumnKind = Literal["display", "text", "number", "user", "bureau", "choice", "flag", "event",
                      "date", "day_of", "moment", "rate"]

@@ -22,7 +22,7 @@ from ..types import (
 )
 
 __all__ = ["CELL_FIELDS", "ITEM_FIELDS", "cell_of", "item_of"]  # the duty row's, read here
-from .wording import CHOICE_WORDS
+from ..wording import CHOICE_WORDS
 from ..workdays import Calendar, OutsideCalendar, past_working_days
 
 

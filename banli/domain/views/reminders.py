@@ -15,7 +15,7 @@ from typing import Any, Iterable, Literal
 from ..deadlines import Profile
 from .explain import Duty
 from ..types import Colour
-from .wording import CHOICE_WORDS
+from ..wording import CHOICE_WORDS
 from ..workdays import Calendar, OutsideCalendar
 
 Owed = Literal["reply", "opinion", "return", "disclosure"]

@@ -32,7 +32,7 @@ from .explain import Duty, status
 from ..proposal import Assignment, Proposal
 from .reminders import YELLOW_DAYS
 from ..types import Colour, Role
-from .wording import CHOICE_WORDS, numbered
+from ..wording import CHOICE_WORDS, numbered
 from ..workdays import Calendar, OutsideCalendar, WorkingDayCount, provisional_between
 
 Owed = Literal["acknowledge", "contact", "reply", "opinion", "draft", "sign_off", "approve",

@@ -16,7 +16,7 @@ from banli.domain.views.duty_row import answered_on
 from banli.domain.views.lists import LISTS, columns_of, league_order, measure_columns
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
 from banli.domain.types import SHANGHAI, Kind, Level
-from banli.domain.views.wording import numbered
+from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.domain.views.routing_lineage import STEP_EVENTS

@@ -17,7 +17,7 @@ from banli.domain.registry import load_event
 from banli.domain.views.explain import explain_proposal, flips
 from banli.domain.views.lists import LISTS
 from banli.domain.views.reminders import reminders
-from banli.domain.views.wording import numbered
+from banli.domain.wording import numbered
 from banli.domain.workdays import YearsCalendar
 from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,
                             not_served, own_bureau, permit, permit_any, today)

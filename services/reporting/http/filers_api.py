@@ -15,7 +15,7 @@ from banli.domain.views.intake_report import areas_of
 from banli.domain.permissions import reach
 from banli.domain.registry import load_event
 from banli.domain.types import FilerKind
-from banli.domain.views.wording import item_number
+from banli.domain.wording import item_number
 from banli.web.deps import CurrentActor, permit, permit_any
 from banli.web.schemas import READ, action
 

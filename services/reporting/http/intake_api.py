@@ -25,7 +25,7 @@ from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.views.filed import filed_item
 from banli.domain.views.intake_report import (MEASURES, IntakeReport, IntakeScope, areas_of,
                                               measures_for, select)
-from banli.domain.views.wording import item_number, numbered
+from banli.domain.wording import item_number, numbered
 from banli.web.deps import (Clock, CurrentActor, ProposalPath, permit, permit_any,
                             today as today_of)
 from banli.web.schemas import READ, action

@@ -2,7 +2,7 @@
 
 A letter is reached through the proposal whose reply names it (the history the projections
 keep), never by its digest alone. Whoever may read the proposal's replies may download it;
-anyone else signed in only once such a reply is disclosed in full (banli.domain.views.letters); to
+anyone else signed in only once such a reply is disclosed in full (banli.domain.letters); to
 everyone else, and for a letter no reply of the proposal names, the same 404. It is always an
 attachment, with the media type read from its bytes at upload, nosniff and a sandboxing policy:
 never shown inline as a page of this site."""
@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from banli.blobs import CHUNK, BlobMissing
 from banli.blobs.letters import EXTENSIONS
 from banli.domain.registry import load_event
-from banli.domain.views.letters import letter_on_record
+from banli.domain.letters import letter_on_record
 from banli.domain.permissions import knows, reach
 from banli.domain.proposal import Proposal, State, fold
 from banli.domain.types import Actor, Letter, LetterType

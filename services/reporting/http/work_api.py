@@ -1,6 +1,6 @@
 """The workbench's lists (issue 21): a bureau's work (待办), the coordinator's desk (交办台) and
 search. The rules are banli.domain.views.work's (what is owed, its clock), the permission table's
-(who reads which bureau's, which proposals) and banli.domain.views.wording's (an item's number); the
+(who reads which bureau's, which proposals) and banli.domain.wording's (an item's number); the
 projections hold the facts (services/reporting/projections/queries.py). This is the HTTP
 adapter."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from banli.domain.permissions import reach
 from banli.domain.views.reminders import reminders
 from banli.domain.types import Actor
-from banli.domain.views.wording import numbered
+from banli.domain.wording import numbered
 from banli.domain.views.work import OWED, OWED_WORDS, counts, key_item_state, work
 from banli.web.deps import Clock, CurrentActor, WorkCalendar, forbid, own_bureau, permit, today
 from banli.web.schemas import READ, action

@@ -27,7 +27,7 @@ from banli.domain.views.intake_report import (IntakeReport, IntakeScope, handlin
                                               intake_report, review_flags)
 from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
                                 with_flags)
-from banli.domain.views.wording import numbered
+from banli.domain.wording import numbered
 from banli.domain.views.work import Peer, WorkDuty
 from banli.domain.workdays import Calendar
 from banli.eventlog import OFFSET_BITS

@@ -84,7 +84,7 @@ export function bureauName(id) {
 }
 
 /** An item's number with its kind and level (市政协提案 0007): the server's `display` where the
- *  answer carries it, else made as the kernel makes it (banli.domain.views.wording.item_number) from
+ *  answer carries it, else made as the kernel makes it (banli.domain.wording.item_number) from
  *  the item's kind, level and number; `withYear` where a list spans years. */
 export function itemNumber(item, withYear = false) {
   if (!item) return "";

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping, MutableMapping, TypeVar
 
-from ..types import CHOICES, SHANGHAI
+from .types import CHOICES, SHANGHAI
 
 # An item's level as the prefix of its name: 市政协提案, 全国人大代表建议.
 LEVEL_PREFIX: dict[str, tuple[str, str]] = {

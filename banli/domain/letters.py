@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..events import DisclosureDecided, Event, ReplyIssued
-from ..types import DisclosureChoice, Letter
+from .events import DisclosureDecided, Event, ReplyIssued
+from .types import DisclosureChoice, Letter
 
 
 @dataclass(frozen=True)
