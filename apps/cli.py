@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Sequence
 
-from banli.domain.deadlines import PROFILES, get_profile
+from banli.domain.timing.deadlines import PROFILES, get_profile
 from banli.domain.views.rates import Report, Scope
 from banli.settings import SERVICE_PORTS
 

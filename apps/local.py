@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 from banli.auth import authority, secure_dir
-from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.views.rates import Report, Scope
 from banli.domain.views.bureaus import NameIndex
 from banli.domain.commands import entered_by

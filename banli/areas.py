@@ -1,6 +1,6 @@
 """The areas proposals are classified in (领域), per year, as the office configures them
 (`BANLI_AREAS`: a JSON file), laid on the deciding profile. The kernel checks an area against
-its year's list (banli.domain.deadlines.Profile.areas_of); the five areas (经济, 政治, 文化, 社会,
+its year's list (banli.domain.timing.deadlines.Profile.areas_of); the five areas (经济, 政治, 文化, 社会,
 生态文明) stand where nothing is configured.
 
 The file:
@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .domain.deadlines import Area, Profile
+from .domain.timing.deadlines import Area, Profile
 
 
 class AreaConfig(BaseModel):

@@ -25,12 +25,12 @@ from typing import Callable, Iterator, Protocol, Sequence
 from .clock import Clock, system_clock
 from .domain import commands as c
 from .domain import proposal
-from .domain.deadlines import Profile
+from .domain.timing.deadlines import Profile
 from .domain.decide import decide
 from .domain.events import Event
 from .domain.proposal import Context
 from .domain.rejections import Rejection
-from .domain.workdays import Calendar
+from .domain.timing.workdays import Calendar
 from .eventlog import Appending, CommandRecord, ConcurrencyError, Durability, Outcome
 from .eventlog.repository import Repository
 from .workcalendar import china_calendar

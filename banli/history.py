@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from pydantic import ValidationError
 
 from .domain import commands as c
-from .domain.deadlines import DEFAULT_PROFILE, Profile
+from .domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
 from .domain.proposal import MemoryDirectory, Proposal, State, fold
 from .domain.views.intake_report import (IntakeReport, IntakeScope, handling_scope,
@@ -31,7 +31,7 @@ from .domain.registry import parse_command
 from .domain.reorganisation import handover_command, owing
 from .domain.rejections import Rejection
 from .domain.types import IMPORTER, Actor, business_date
-from .domain.workdays import Calendar
+from .domain.timing.workdays import Calendar
 from .eventlog.memory import MemoryEventStore
 from .eventlog.repository import Repository
 from .handling import FixedCalendar, Handling

@@ -209,7 +209,7 @@ class Settings(BaseSettings):
         """The profile decisions are made by (BANLI_PROFILE), with the configured areas
         (BANLI_AREAS). ValueError for an unknown profile or a bad areas file."""
         from .areas import load_areas, with_areas
-        from .domain.deadlines import get_profile
+        from .domain.timing.deadlines import get_profile
 
         profile = get_profile(self.profile)
         return profile if self.areas is None else with_areas(profile, load_areas(self.areas))

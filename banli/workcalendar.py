@@ -28,7 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterable
 
-from .domain.workdays import TableCalendar, YearsCalendar, YearTable
+from .domain.timing.workdays import TableCalendar, YearsCalendar, YearTable
 
 PROVISIONAL_YEARS = range(1950, 2101)  # what the `holidays` package computes for China
 

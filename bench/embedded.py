@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.views.rates import Scope
 from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SCHEMA, SqliteEventStore

@@ -34,7 +34,7 @@ from typing import Any
 from banli.demo.generate import iter_history, to_jsonl
 from banli.domain import commands as c
 from banli.domain.decide import decide
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.proposal import Context, MemoryDirectory, evolve
 from banli.domain.rejections import Rejection
 from banli.domain.directory import as_pairs, directory_entries

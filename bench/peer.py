@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.sqlite import SQLiteConnectionPool
 
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.registry import load_event
 from banli.domain.decide import decide
 from banli.domain.proposal import Context, MemoryDirectory, State, evolve

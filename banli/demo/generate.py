@@ -38,7 +38,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any, Iterator, Sequence
 
-from ..domain.deadlines import add_months
+from ..domain.timing.deadlines import add_months
 from ..domain.registry import BY_TYPE, REGISTRY
 from ..domain.views.vocabulary import command_forms, example
 from .model import BUREAUS as MODEL_BUREAUS

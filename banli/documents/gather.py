@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from ..domain.views.bureaus import lineage, name_on
-from ..domain.deadlines import Profile
+from ..domain.timing.deadlines import Profile
 from ..domain.proposal import Bureau
 from ..domain.views.rates import RATES, Report, Scope, entry_kind, report_items, select
 from ..domain.types import FIRST_DAY, KINDS, Kind, Level

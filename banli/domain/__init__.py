@@ -1,5 +1,5 @@
 """The shared kernel: commands, events, the Proposal aggregate, deadlines and rates. Pure."""
-from .deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
+from .timing.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from .decide import decide
 from .events import Event
 from .proposal import Bureau, Context, Directory, MemoryDirectory, Proposal, evolve, fold

@@ -14,7 +14,7 @@ from .proposal import Assignment, Bureau, Context, Proposal, ReplyDraft, State, 
 from .rejections import Rejection
 from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
 from .types import CHOICES, RESULT_CLASS, Role, business_date
-from .workdays import OutsideCalendar
+from .timing.workdays import OutsideCalendar
 
 SPECS = Specs()
 decides = SPECS.decides

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Literal, Protocol
 
 from . import commands as c
 from . import events as e
-from .deadlines import DEFAULT_PROFILE, Profile
+from .timing.deadlines import DEFAULT_PROFILE, Profile
 from .directory import Enrolled, Entry, Keyed, Merged, Registered, Stated, directory_entries
 from .types import (
     DisclosureChoice,
@@ -26,7 +26,7 @@ from .types import (
     business_date,
     replaced,
 )
-from .workdays import NO_CALENDAR, Calendar
+from .timing.workdays import NO_CALENDAR, Calendar
 
 
 # --- state ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.deadlines import PROFILE_WORDS
+from ..domain.timing.deadlines import PROFILE_WORDS
 from ..domain.views.rates import RATES, Report
 
 Number = tuple[tuple[str, str], Any, str | None]

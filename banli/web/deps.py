@@ -22,7 +22,7 @@ from ..domain.proposal import Bureau
 from ..domain.permissions import allowed, reach
 from ..domain.types import SHANGHAI, Actor
 from ..eventlog import Outcome
-from ..domain.workdays import YearsCalendar
+from ..domain.timing.workdays import YearsCalendar
 from ..workcalendar import CalendarBook
 
 bearer = HTTPBearer(auto_error=False, description="a token from `banli token`")

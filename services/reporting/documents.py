@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
 from banli.documents import SourceMismatch, build_bundle, content_disposition, render, store_source
-from banli.domain.deadlines import Profile
+from banli.domain.timing.deadlines import Profile
 
 from .projections import lineage, queries
 from .projections.store import ReportingStore

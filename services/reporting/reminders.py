@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from banli.domain.deadlines import Profile
+from banli.domain.timing.deadlines import Profile
 from banli.domain.views.explain import Duty
 from banli.domain.views.reminders import Reminder, reminders
 from banli.domain.types import business_date
-from banli.domain.workdays import Calendar
+from banli.domain.timing.workdays import Calendar
 
 from .projections import queries
 from .projections.intervals import NO_DATE

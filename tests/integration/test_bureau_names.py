@@ -12,7 +12,7 @@ from io import BytesIO
 import openpyxl
 import pytest
 
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope
 from banli.history import reference_report, run_history
 from tests.integration.test_http_api import expect

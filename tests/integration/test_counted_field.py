@@ -43,7 +43,7 @@ from apps.embedded import EmbeddedSystem
 from apps.local import import_commands
 from banli.demo.generate import generate_history, to_jsonl
 from banli.documents import build_bundle, ledger_source, render, store_source
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope, report_items, select
 from banli.history import reference_report, run_history
 from banli.settings import Settings

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from tests.conftest import SECRET
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from apps.embedded import EmbeddedSystem

@@ -18,7 +18,7 @@ from apps.cli import main
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
 from banli.documents import FORMATS, MEDIA_TYPES
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope, report_items
 from banli.history import reference_report, run_history
 from services.reporting.projections.store import ReportingStore

@@ -9,7 +9,7 @@ import pytest
 
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.model import MODEL_FILE
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import MEASURES, RATE_MEASURES, Report, Scope, report_items, select
 from banli.history import reference_report, run_history
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from banli.domain import commands as c
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.decide import decide
 from banli.domain.envelope import EVENT_ID_NAMESPACE
 from banli.domain.proposal import Context, fold

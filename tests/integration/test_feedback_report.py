@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope, report_items
 from banli.history import reference_report, run_history
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.registry import REGISTRY
 
 from tests.integration.http_world import (AFTER_THE_REPORT_COMMANDS, HAN, P, REPORT_COMMANDS,

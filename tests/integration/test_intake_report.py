@@ -16,7 +16,7 @@ from apps.local import import_commands
 from banli.demo.generate import generate_history, to_jsonl
 from banli.demo.intake_year import AS_OF, iter_year
 from banli.demo.model import MODEL_FILE
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.views.intake_report import (IntakeScope, check_sums, intake_items, select)
 from banli.history import reference_intake_report, run_history
 from banli.settings import Settings

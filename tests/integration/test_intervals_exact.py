@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.views.rates import Scope
 from banli.domain.types import business_date
 from banli.eventlog import Stored, partition_of, position_of

@@ -18,7 +18,7 @@ from banli.domain.directory import as_pairs, directory_entries
 from banli.domain.registry import load_event
 from banli.domain.proposal import Context, fold
 from banli.domain.rejections import Rejection
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.eventlog.kafka_log import partition_for
 from banli.eventlog.repository import Repository
 from banli.eventlog.snapshots import (Logged, Snapshot, decode_snapshot, encode_snapshot,

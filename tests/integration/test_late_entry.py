@@ -8,7 +8,7 @@ import json
 from datetime import date, timedelta
 
 from banli.demo.model import MODEL_FILE
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Entries, Scope, entry_kind
 from banli.history import read_commands, reference_entries, reference_report, run_history
 from apps.local import import_commands

@@ -12,7 +12,7 @@ from io import BytesIO
 import openpyxl
 
 from apps.cli import main
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.settings import Settings

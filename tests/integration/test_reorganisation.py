@@ -13,7 +13,7 @@ import pytest
 from apps.embedded import EmbeddedSystem
 from apps.local import import_commands
 from banli.demo.generate import generate_history, to_jsonl
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope
 from banli.history import reference_report, run_history
 from banli.settings import Settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import RATE_MEASURES, Scope, report_items, select
 
 from tests.integration.test_differential import assert_same, fresh_system, last_day, load

@@ -9,7 +9,7 @@ from datetime import date
 from apps.cli import main
 from banli.sheets.example import (EXAMPLE_BUREAUS, EXAMPLE_PATH, REPLY_EXAMPLE_BUREAU,
                                   REPLY_EXAMPLE_PATH)
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope, compute_report
 from banli.eventlog.repository import Repository
 from banli.eventlog.sqlite import SqliteEventStore

@@ -17,7 +17,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from banli.domain.views.rates import Scope
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.types import CHOICES
 from banli.sheets.values import EXCEL_EPOCH
 from tests.integration.http_world import expect

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from banli.domain.permissions import STAFF, reach
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.lists import LISTS
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, RATES
 from banli.domain.registry import COMMAND_TYPES, EVENT_TYPES

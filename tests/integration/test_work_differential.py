@@ -12,7 +12,7 @@ import pytest
 from apps.embedded import EmbeddedSystem
 from apps.local import import_commands
 from banli.demo.generate import generate_history, to_jsonl
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.proposal import Proposal
 from banli.domain.views.work import WorkDuty, work
 from banli.history import run_history

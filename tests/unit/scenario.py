@@ -17,13 +17,13 @@ from typing import Any
 
 from banli.domain.registry import parse_command
 from banli.domain import commands as c
-from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.events import Event, event_payload
 from banli.domain.decide import decide
 from banli.domain.proposal import Context, MemoryDirectory, Proposal, State, evolve
 from banli.domain.rejections import Rejection
 from banli.domain.types import SHANGHAI
-from banli.domain.workdays import Calendar
+from banli.domain.timing.workdays import Calendar
 from banli.workcalendar import china_calendar
 
 P = "2020-cppcc_proposal-21001"  # the proposal of most scenarios

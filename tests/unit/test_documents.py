@@ -21,7 +21,7 @@ from banli.demo.model import MODEL_FILE
 from banli.documents import (FORMATS, Source, SourceMismatch, build_bundle, compose,
                              congress_term_start, content_disposition, ledger_source, percent,
                              render)
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import Scope, report_items
 from banli.history import reference_report, run_history
 from tests.document_tables import (READERS, assert_tables_state, docx_tables, docx_text,

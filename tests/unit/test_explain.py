@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, PROFILES
 from banli.domain.views.explain import Duty, explain_proposal, flips
-from banli.domain.workdays import YearTable
+from banli.domain.timing.workdays import YearTable
 from banli.workcalendar import china_calendar
 
 from .scenario import (

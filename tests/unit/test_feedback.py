@@ -11,7 +11,7 @@ from banli.domain.registry import parse_command
 from banli.domain.events import FeedbackRecorded
 from banli.domain.registry import CURRENT_VERSION, load_event
 from banli.domain.views.rates import Scope, compute_report, report_items, select
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.proposal import evolve
 from banli.domain.types import FEEDBACK_RECORDERS, Actor
 

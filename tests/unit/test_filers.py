@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.events import upcast
 from banli.domain.permissions import Parties, event_for, proposal_for
 from banli.domain.proposal import Proposal, RegisteredFiler

@@ -13,7 +13,7 @@ import pytest
 from banli.demo.generate import (MODELLED, generate_history, iter_entries, iter_history, main,
                                  to_jsonl)
 from banli.domain.registry import COMMAND_TYPES
-from banli.domain.deadlines import PROFILES, add_months
+from banli.domain.timing.deadlines import PROFILES, add_months
 from banli.domain.proposal import Proposal
 from banli.domain.views.rates import Scope
 from banli.history import reference_report, run_history

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from banli.demo.generate import iter_history, to_jsonl
 from banli.domain import commands as c
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.events import upcast
 from banli.domain.registry import EVENT_ADAPTER, load_event
 from banli.domain.envelope import EVENT_ID_NAMESPACE, event_id

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from banli.domain.deadlines import FIVE_AREAS, Area, Profile
+from banli.domain.timing.deadlines import FIVE_AREAS, Area, Profile
 from banli.domain.views.filed import filed_items
 from banli.domain.proposal import fold
 from banli.domain.registry import load_event

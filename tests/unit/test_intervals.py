@@ -16,7 +16,7 @@ from hypothesis import example, given, settings, strategies as st
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
 from banli.domain import events as ev
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.proposal import Proposal, fold
 from banli.domain.views.rates import Scope
 from banli.domain.types import business_date

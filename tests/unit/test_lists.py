@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 
 from banli.domain.views import reminders, work
-from banli.domain.deadlines import PROFILE_WORDS, PROFILES
+from banli.domain.timing.deadlines import PROFILE_WORDS, PROFILES
 from banli.domain.views.due_list import listed, owed_of, urgent
 from banli.domain.views.lists import (EVENT_TITLES, LISTS, columns_of, league_order, measure_columns,
                                 row_words)

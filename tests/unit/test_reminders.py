@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.views.explain import Duty
 from banli.domain.views.reminders import reminders
 from banli.workcalendar import china_calendar

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from banli.domain import events as e
-from banli.domain.deadlines import DEFAULT_PROFILE
+from banli.domain.timing.deadlines import DEFAULT_PROFILE
 from banli.domain.proposal import Bureau, Proposal, fold
 from banli.domain.views.rates import Scope, compute_report
 from banli.domain.reorganisation import handover_command

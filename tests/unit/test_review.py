@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from banli.domain.registry import parse_command
-from banli.domain.deadlines import PROFILES, Profile
+from banli.domain.timing.deadlines import PROFILES, Profile
 from banli.domain.proposal import fold
 
 from .scenario import (

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings, strategies as st
 
 from banli.demo.generate import generate_history, to_jsonl, typed_in_by_bureau
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.proposal import fold
 from banli.domain.views.rates import MEASURES, RATE_MEASURES, Scope, report_items, select
 from banli.domain.types import business_date

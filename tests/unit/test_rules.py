@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from banli.domain.registry import REGISTRY, parse_command
 from banli.domain import commands as c
-from banli.domain.deadlines import PROFILES, add_months
+from banli.domain.timing.deadlines import PROFILES, add_months
 from banli.domain.decide import decide
 from banli.domain.envelope import EVENT_ID_NAMESPACE
 from banli.domain.proposal import Context, Proposal, fold

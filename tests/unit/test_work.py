@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.work import OWED, WorkDuty, counts, work
 from banli.workcalendar import china_calendar
 

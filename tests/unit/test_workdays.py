@@ -10,10 +10,10 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.decide import decide
 from banli.domain.proposal import Context
-from banli.domain.workdays import (
+from banli.domain.timing.workdays import (
     NO_CALENDAR, OutsideCalendar, TableCalendar, add_working_days, past_working_days,
 )
 from banli.domain.views.explain import explain_proposal

@@ -13,10 +13,10 @@ from datetime import date
 from typing import Any, Callable, Iterable, Literal
 
 from .. import events as e
-from ..deadlines import Profile
+from ..timing.deadlines import Profile
 from ..proposal import Assignment, Proposal, fold
 from ..types import Kind, Role, business_date
-from ..workdays import Calendar, OutsideCalendar, provisional_between
+from ..timing.workdays import Calendar, OutsideCalendar, provisional_between
 
 Status = Literal["on_time", "late", "overdue", "pending", "not_due", "unknown"]
 

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, Mapping
 
-from ..deadlines import Area, Profile
+from ..timing.deadlines import Area, Profile
 from ..proposal import Proposal
 from ..types import (CHOICES, COLLECTIVE_KINDS, REVIEW_STATES, Frozen, Kind, Level, YearSpan,
                      business_date)

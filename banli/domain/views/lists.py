@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence
 
-from ..deadlines import PROFILE_WORDS
+from ..timing.deadlines import PROFILE_WORDS
 from .rates import RATE_MEASURES, RATES
 from ..registry import EVENT_CLASSES
 from ..wording import CHOICE_WORDS, yes_no

@@ -12,7 +12,7 @@ from functools import lru_cache
 from math import prod
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
-from ..deadlines import Profile
+from ..timing.deadlines import Profile
 from .duty_row import CELL_FIELDS, ITEM_FIELDS, answered_on, cell_of, item_of
 from ..events import Event
 from ..proposal import Assignment, Proposal
@@ -23,7 +23,7 @@ from ..types import (
 
 __all__ = ["CELL_FIELDS", "ITEM_FIELDS", "cell_of", "item_of"]  # the duty row's, read here
 from ..wording import CHOICE_WORDS
-from ..workdays import Calendar, OutsideCalendar, past_working_days
+from ..timing.workdays import Calendar, OutsideCalendar, past_working_days
 
 
 class Scope(Frozen):

@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Iterable, Literal
 
-from ..deadlines import Profile
+from ..timing.deadlines import Profile
 from .explain import Duty
 from ..types import Colour
 from ..wording import CHOICE_WORDS
-from ..workdays import Calendar, OutsideCalendar
+from ..timing.workdays import Calendar, OutsideCalendar
 
 Owed = Literal["reply", "opinion", "return", "disclosure"]
 YELLOW_DAYS = 10

@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 
 from .. import commands as c
 from .. import events as e
-from ..deadlines import PROFILE_WORDS
+from ..timing.deadlines import PROFILE_WORDS
 from ..permissions import reach
 from ..registry import BY_CLASS, COMMAND_ADAPTER, EVENT_CLASSES, REGISTRY
 from ..spec import Clock, Reach, Spec

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, get_args
 
-from ..deadlines import Profile
+from ..timing.deadlines import Profile
 from .explain import Duty, status
 from ..proposal import Assignment, Proposal
 from .reminders import YELLOW_DAYS
 from ..types import Colour, Role
 from ..wording import CHOICE_WORDS, numbered
-from ..workdays import Calendar, OutsideCalendar, WorkingDayCount, provisional_between
+from ..timing.workdays import Calendar, OutsideCalendar, WorkingDayCount, provisional_between
 
 Owed = Literal["acknowledge", "contact", "reply", "opinion", "draft", "sign_off", "approve",
                "rehandle", "disclose", "feedback"]

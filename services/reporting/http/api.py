@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from banli.domain.deadlines import PROFILES, get_profile
+from banli.domain.timing.deadlines import PROFILES, get_profile
 from banli.domain.views.due_list import urgent as urgent_only
 from banli.domain.views.duty_row import answered_on
 from banli.domain.views.lists import LISTS, columns_of, league_order, measure_columns

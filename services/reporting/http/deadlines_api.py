@@ -12,13 +12,13 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from banli.domain.permissions import proposal_for, reach
-from banli.domain.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from banli.domain.registry import load_event
 from banli.domain.views.explain import explain_proposal, flips
 from banli.domain.views.lists import LISTS
 from banli.domain.views.reminders import reminders
 from banli.domain.wording import numbered
-from banli.domain.workdays import YearsCalendar
+from banli.domain.timing.workdays import YearsCalendar
 from banli.web.deps import (Calendars, Clock, CurrentActor, ProposalPath, WorkCalendar,
                             not_served, own_bureau, permit, permit_any, today)
 from banli.web.schemas import READ, action, errors

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 from fastapi import Depends, HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from banli.domain.deadlines import DEFAULT_PROFILE, Profile
+from banli.domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.permissions import Parties, knows
 from banli.domain.proposal import Proposal, State, fold
 from banli.domain.registry import load_event

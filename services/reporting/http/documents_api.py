@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.documents import (ATTACHMENT_FORMATS, FORMATS, MAX_TERM_YEARS, MEDIA_TYPES,
                              SourceMismatch)
-from banli.domain.deadlines import PROFILES, get_profile
+from banli.domain.timing.deadlines import PROFILES, get_profile
 from banli.domain.types import Day, Kind, Level
 from banli.web.deps import CurrentActor, permit
 from banli.web.schemas import READ, action, errors

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from banli.domain.deadlines import Area
+from banli.domain.timing.deadlines import Area
 from banli.domain.events import ProposalMerged
 from banli.domain.views.filed import FiledItem, filed_items
 from banli.domain.views.intake_report import areas_of

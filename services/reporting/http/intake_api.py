@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.documents.intake import (INTAKE_FORMATS, MEDIA_TYPES, intake_filename,
                                     render_intake, render_letter, review_letter, workbook)
-from banli.domain.deadlines import PROFILES, Area, Profile, get_profile
+from banli.domain.timing.deadlines import PROFILES, Area, Profile, get_profile
 from banli.domain.events import ProposalMerged
 from banli.domain.registry import load_event
 from banli.domain.types import SHANGHAI, Kind, Level

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from banli.domain.deadlines import PROFILES
+from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES
 from banli.domain.types import Day, Instant
 

@@ -40,14 +40,14 @@ from functools import partial
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from banli.domain import events as e
-from banli.domain.deadlines import Profile
+from banli.domain.timing.deadlines import Profile
 from banli.domain.views.duty_row import cell_values
 from banli.domain.proposal import Assignment, Proposal, State, evolve, fold
 from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, count_entries,
                                 counts_of_cells, due_after, is_bureau_record, item_of,
                                 recorder_role, report_of)
 from banli.domain.types import business_date
-from banli.domain.workdays import Calendar
+from banli.domain.timing.workdays import Calendar
 
 NO_DATE = date(1900, 1, 1)  # Date32's first day: "none" in the non-nullable date columns
 OPEN = date(2299, 12, 31)  # Date32's last day: the end of a row that still holds

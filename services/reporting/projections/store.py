@@ -16,7 +16,7 @@ import clickhouse_connect
 
 from banli.domain.views.bureaus import lineage, name_on
 from banli.domain.commands import HandOver
-from banli.domain.deadlines import Profile
+from banli.domain.timing.deadlines import Profile
 from banli.domain.proposal import Bureau
 from banli.domain.registry import load_event
 from banli.domain.reorganisation import handover_command
@@ -29,7 +29,7 @@ from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, 
                                 with_flags)
 from banli.domain.wording import numbered
 from banli.domain.views.work import Peer, WorkDuty
-from banli.domain.workdays import Calendar
+from banli.domain.timing.workdays import Calendar
 from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
 

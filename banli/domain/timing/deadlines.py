@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .types import Frozen, Kind, Result
+from ..types import Frozen, Kind, Result
 from .workdays import Calendar, add_working_days, past_working_days
 
 
