@@ -33,7 +33,7 @@ COMMON = f"""
 import json, sys
 from datetime import date, datetime
 from pathlib import Path
-from banli.domain.timing.deadlines import PROFILES
+from banli.domain import PROFILES  # exported by the kernel, before and after timing/
 from banli.domain import Scope  # re-exported by the kernel, before and after views/
 from banli.settings import Settings
 
