@@ -22,6 +22,7 @@ from services.reporting.http.api import router as reporting_router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
 from services.reporting.http.filers_api import router as filers_router
+from services.reporting.http.intake_api import router as intake_review_router
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
@@ -38,7 +39,6 @@ from banli.blobs.letters import Letters
 from banli.domain.commands import Command
 from banli.domain.proposal import Bureau
 from banli.sheets.records import registered
-from banli.domain.timing.deadlines import get_profile
 from banli.domain.proposal import State
 from banli.eventlog import Outcome
 from banli.eventlog.repository import Repository
@@ -86,7 +86,7 @@ class EmbeddedSystem:
         self.clock = clock
         secure_dir(settings.data_dir)
         self.authority = authority(settings)
-        self.profile = get_profile(settings.profile)
+        self.profile = settings.rules()
         self.log = SqliteEventStore(settings.store_path)
         self.repository = Repository(self.log, settings.state_cache)
         self.letters = Letters(blob_store(settings), settings.max_letter_bytes)
@@ -205,7 +205,7 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         "Banli (embedded)",
         [intake_router, routing_router, handling_router, reporting_router, documents_router,
          deadlines_router, work_router, sheets_router, letters_router, letters_download_router,
-         poll_router, about_router, filers_router, page_router],
+         poll_router, about_router, filers_router, intake_review_router, page_router],
         ReportingPorts(authority=system.authority, clock=system.clock, settle=settle,
                        bus=LetterCheckingBus(EmbeddedBus(system), system.letters),
                        letters=system.letters, calendars=system.calendars, status=status,

@@ -118,7 +118,6 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     """`banli import`: writes the event store only, so it is safe beside a running server
     (whose projector picks the new events up). 500 lines a transaction: a crash loses at most
     the uncommitted batch, which importing the file again decides."""
-    from banli.domain.timing.deadlines import get_profile
     from banli.eventlog.repository import Repository
     from banli.eventlog.sqlite import SqliteEventStore
     from banli.handling import Handling
@@ -132,7 +131,7 @@ def import_file(settings: Settings, path: Path, strict: bool = False) -> int:
     secure_dir(settings.data_dir)
     log = SqliteEventStore(settings.store_path)
     repository = Repository(log)
-    handling = Handling(repository, log, get_profile(settings.profile),
+    handling = Handling(repository, log, settings.rules(),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     with path.open("rb") as f:
@@ -157,7 +156,6 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
     command line's importer (this machine's user), row by row."""
     import getpass
 
-    from banli.domain.timing.deadlines import get_profile
     from banli.domain.registry import parse_command
     from apps.embedded import StoreRecords
     from banli.eventlog.repository import Repository
@@ -221,7 +219,7 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
         if options.json:
             print(json.dumps(preview, ensure_ascii=False))
         return 1 if options.strict and counts["refused"] else 0
-    handling = Handling(repository, log, get_profile(settings.profile),
+    handling = Handling(repository, log, settings.rules(),
                         CalendarBook(settings.calendar_dir, settings.calendar_notices),
                         clerk_backdate_days=settings.clerk_backdate_days)
     actor = Actor(user=f"{getpass.getuser()}@cli", role="importer")

@@ -13,7 +13,6 @@ from banli.auth import authority
 from apps.blobs import blob_store
 from banli.blobs.letters import Letters
 from banli.domain.commands import Command
-from banli.domain.timing.deadlines import get_profile
 from banli.domain.proposal import fold
 from banli.eventlog.kafka import ensure_topics
 from banli.settings import Settings
@@ -35,6 +34,7 @@ from services.reporting.http.api import router
 from services.reporting.http.deadlines_api import router as deadlines_router
 from services.reporting.http.documents_api import router as documents_router
 from services.reporting.http.filers_api import router as filers_router
+from services.reporting.http.intake_api import router as intake_review_router
 from services.reporting.projections.freshness import ConsumerLag
 from services.reporting.http.letters_api import router as letters_download_router
 from services.reporting.http.live import LiveFeed
@@ -94,7 +94,7 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     return build_app("Banli reporting",
                      [router, documents_router, deadlines_router, work_router, routing_router,
                       sheets_router, letters_download_router, filers_router, about_router,
-                      *commands, page_router],
+                      intake_review_router, *commands, page_router],
                      ReportingPorts(
                          authority=authority(settings), clock=system_clock, settle=settle,
                          bus=LetterCheckingBus(bus, letters) if bus else None, letters=letters,
@@ -106,7 +106,7 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          previews=PreviewBook.from_settings(settings),
                          clerk_backdate_days=settings.clerk_backdate_days,
                          documents=DocumentOptions.of(settings),
-                         profile=get_profile(settings.profile),
+                         profile=settings.rules(),
                          filer_accounts=filer_accounts,
                          bureaus=lambda: run_in_threadpool(store.bureau_records)),
                      settings, signin=True, on_stop=[live.close])
@@ -156,7 +156,7 @@ def start_reminders(settings: Settings, store: ReportingStore, calendars: Calend
     if not settings.webhook_url:
         return None
     service = ReminderService(store, Outbox(settings.outbox_path),
-                              WebhookSender(settings.webhook_url), get_profile(settings.profile),
+                              WebhookSender(settings.webhook_url), settings.rules(),
                               calendars.current, system_clock, settings.reminder_interval_s)
     service.start()
     return service

@@ -23,6 +23,8 @@ from .domain import commands as c
 from .domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from .domain.events import Event
 from .domain.proposal import MemoryDirectory, Proposal, State, fold
+from .domain.views.intake_report import (IntakeReport, IntakeScope, handling_scope,
+                                         intake_items, intake_report)
 from .domain.views.rates import Report, Scope, Stamp, compute_report, count_entries, stamps_of
 from .domain.views.bureaus import NameIndex, Unresolved, resolve_line
 from .domain.registry import parse_command
@@ -342,6 +344,14 @@ def reference_report(ledger: MemoryLedger, scope: Scope) -> Report:
     entries = count_entries((stamp for _, stamp in reference_entries(ledger, proposals, scope)),
                             ledger.calendar, ledger.late_entry_working_days)
     return compute_report(proposals, scope, ledger.profile, entries)
+
+
+def reference_intake_report(ledger: MemoryLedger, scope: IntakeScope) -> IntakeReport:
+    """The office's report of the ledger's proposals as of the scope's date, with the handling
+    figures of every bureau for the same scope beside it (reference_report)."""
+    proposals = list(ledger.proposals_as_of(scope.as_of))
+    handling = reference_report(ledger, handling_scope(scope))
+    return intake_report(intake_items(proposals, scope), scope, ledger.profile, handling)
 
 
 def reference_entries(ledger: MemoryLedger, proposals: list[Proposal], scope: Scope

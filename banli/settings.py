@@ -47,6 +47,9 @@ class Settings(BaseSettings):
                                                         "`banli token`")
     token_max_days: float = Field(90, gt=0, description="no token lives longer (issued or taken)")
     profile: str = Field("default", description="deadline and rate profile for decisions")
+    areas: Path | None = Field(None, description="the areas proposals are classified in, per "
+                               "year (a JSON file, see banli/areas.py); unset: the five (经济, "
+                               "政治, 文化, 社会, 生态文明)")
     clerk_backdate_days: int = Field(30, ge=0, description="how many days back a clerk may date "
                                      "a record; older records need the coordinator or importer "
                                      "role")
@@ -206,6 +209,15 @@ class Settings(BaseSettings):
     @property
     def calendar_dir(self) -> Path:
         return self.data_dir / "calendar"
+
+    def rules(self):
+        """The profile decisions are made by (BANLI_PROFILE), with the configured areas
+        (BANLI_AREAS). ValueError for an unknown profile or a bad areas file."""
+        from .areas import load_areas, with_areas
+        from .domain.timing.deadlines import get_profile
+
+        profile = get_profile(self.profile)
+        return profile if self.areas is None else with_areas(profile, load_areas(self.areas))
 
     @property
     def letters_path(self) -> Path:

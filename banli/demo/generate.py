@@ -76,6 +76,8 @@ FILER_REGISTRY = [(f"filer-{k:02d}", name,
                    AFFILIATIONS[KINDS[k % 2]][k % len(AFFILIATIONS[KINDS[k % 2]])])
                   for k, name in enumerate(FILERS)]
 SIGNERS = ["芮文彪", "王志刚", "李明", None]
+AREAS = ("economy", "politics", "culture", "society", "ecology")
+REFERRED = ["市发展和改革委员会", "有关区人民政府", "市政协有关专门委员会"]
 METHODS = ("phone", "visit", "meeting", "online", "letter")
 RESULTS = ("solved", "planned", "deferred", "reference")
 DISCLOSURES = ("full", "summary", "withheld", "exempt")
@@ -90,6 +92,7 @@ MODELLED = frozenset({
     "submit_opinion", "reply", "draft_reply", "sign_off_reply", "regrade_reply", "approve_reply",
     "decide_disclosure", "record_feedback", "reopen", "revise_result", "extend_deadline",
     "request_extension", "deny_extension", "mark_key_item", "supervise", "withdraw", "merge",
+    "file_proposal", "decline_filing", "request_revision", "resubmit",
     # a reorganisation's, when a history is asked for one (`reorganised`)
     "rename_bureau", "merge_bureau", "hand_over"})
 UNMODELLED = [spec for spec in REGISTRY if spec.type not in MODELLED]
@@ -217,20 +220,31 @@ class _Planner:
         if rng.random() < 0.05:
             submit["key_item"] = True
         steps = [self.cmd(t0, "submit", **submit)]
-        self.context = {"pid": pid, "submit": steps[0][1], "leads": [], "cos": []}
+        submit = steps[0][1]  # the line itself: the review (below) may add to it
+        self.context = {"pid": pid, "submit": submit, "leads": [], "cos": []}
         steps += self.links(pid, submit, t0)
 
         fate = rng.random()
         target = self.targets.get((year, kind))
+        review = random.Random(f"review/{pid}")  # the office's review: a stream of its own
         if fate < 0.015:
             steps.append(self.cmd(self.later(t0, 2, 20), "withdraw", proposal=pid,
                                   reason="代表撤回"))
             return steps
         if fate < 0.03 and target is not None:
+            self.received(submit, review, 0.3)  # merged under review: the review's 并案
             steps.append(self.cmd(self.later(t0, 2, 20), "merge", proposal=pid, into=target))
             return steps
-        if fate < 0.04:
-            return steps  # not assigned yet
+        if fate < 0.04:  # not assigned yet: under review, with its filer, or not filed
+            steps += self.undecided(submit, review, pid, max(t for t, _ in steps))
+            return steps
+        # not filed: planned as any other (the one stream's draws), then left unhandled
+        declined = review.random() < 0.02 and fate >= 0.06
+        if declined:
+            self.received(submit, review, 1.0)
+        elif self.received(submit, review, 0.08):
+            steps += self.reviewed(review, pid, t0)
+        received = len(steps)
         if rng.random() < 0.05:
             steps.append(self.cmd(self.later(t0, 1, 10), "supervise", proposal=pid,
                                   note="列为重点督办件"))
@@ -300,7 +314,10 @@ class _Planner:
             else:
                 self.co(steps, pid, bureau, t_start, due)
 
-        if fate < 0.06:  # withdrawn, or merged, while in hand: nothing after it
+        if declined:  # the office did not file it: nothing handled
+            steps = steps[:received]
+            steps += self.undecided(submit, review, pid, max(t for t, _ in steps), decline=True)
+        elif fate < 0.06:  # withdrawn, or merged, while in hand: nothing after it
             t_end = self.later(t_assign, 5, 90)
             steps = [s for s in steps if s[0] < t_end]
             if fate < 0.05 or target is None:
@@ -312,6 +329,56 @@ class _Planner:
             steps += self.others(pid, tracked, max(t for t, _ in steps))
         steps.sort(key=lambda s: s[0])
         return steps
+
+    # --- the office's review (审查立案), from the stream `review` of the proposal's own, so that
+    # every other line is what it would be without it ------------------------------------------
+    def received(self, submit: dict[str, Any], review: random.Random, share: float) -> bool:
+        """Whether (drawn with `share`) the proposal is received for review; if so the submit
+        says so, and may name a collective filer's kind and an area."""
+        if review.random() >= share:
+            return False
+        submit["review"] = True
+        if review.random() < 0.2:
+            submit["filer_kind"] = review.choice(("party", "sector", "people_organisation"))
+        if review.random() < 0.5:
+            submit["area"] = review.choice(AREAS)
+        return True
+
+    def reviewed(self, review: random.Random, pid: str, t0: int
+                 ) -> list[tuple[int, dict[str, Any]]]:
+        """Filed within the week before its assignment (which comes 7 days or more after the
+        submit), a quarter after a return for revision and a resubmission."""
+        t, found = t0, []
+        if review.random() < 0.25:
+            t += DAY + review.randrange(DAY)
+            found.append(self.cmd(t, "request_revision", proposal=pid, reason="请补充具体建议"))
+            t += DAY + review.randrange(DAY)
+            found.append(self.cmd(t, "resubmit", proposal=pid, note="已按意见修改",
+                                  **({"area": review.choice(AREAS)} if review.random() < 0.5
+                                     else {})))
+        t += DAY + review.randrange(DAY)
+        area = {"area": review.choice(AREAS)} if review.random() < 0.8 else {}
+        found.append(self.cmd(t, "file_proposal", proposal=pid, **area))
+        return found
+
+    def undecided(self, submit: dict[str, Any], review: random.Random, pid: str, last: int,
+                  decline: bool = False) -> list[tuple[int, dict[str, Any]]]:
+        """A proposal never assigned: most received for review, and then (after its records so
+        far, the last at `last`: linking its filers) not filed (passed on as an opinion; always
+        with `decline`), returned to its filer (a few resubmitted), or still awaiting review."""
+        if not decline and not self.received(submit, review, 0.8):
+            return []
+        t = last + DAY + review.randrange(10 * DAY)
+        fate = 0.0 if decline else review.random()
+        if fate < 0.4:
+            return [self.cmd(t, "decline_filing", proposal=pid, reason="属于具体事务，转有关单位参考",
+                             referred_to=review.sample(REFERRED, review.choice((1, 2))))]
+        if fate < 0.7:
+            found = [self.cmd(t, "request_revision", proposal=pid, reason="请明确具体措施")]
+            if review.random() < 0.3:
+                found.append(self.cmd(t + DAY, "resubmit", proposal=pid, note="已修改"))
+            return found
+        return []
 
     def links(self, pid: str, submit: dict[str, Any], t0: int
               ) -> list[tuple[int, dict[str, Any]]]:

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from .types import (
     Actor,
+    AreaCode,
     BureauId,
     ContactMethod,
     ContactStage,
@@ -198,7 +199,9 @@ class Submit(Command):
         "登记建议提案", "submit", proposal=("建议提案编号", "proposal id"), kind=("类型", "kind"),
         level=("层级", "level"), year=("年度", "year"), number=("案号", "number"), title=("标题", "title"),
         filers=("提出人", "filers"), affiliation=("代表团或界别", "delegation or sector"),
-        topics=("类别", "topics"), key_item=("重点督办件", "key item"))
+        topics=("类别", "topics"), key_item=("重点督办件", "key item"),
+        filer_kind=("提出者类别", "filed by"), area=("领域", "area"),
+        review=("审查后立案", "review before filing"))
     proposal: ProposalId | None = None
     kind: Kind
     level: Level = "municipal"
@@ -212,6 +215,14 @@ class Submit(Command):
     )
     summary: Text = ""
     key_item: bool = False
+    # Who filed it: a person (the default: members' proposals, 委员提案) or, where the lead filer
+    # (the first) is a collective, its kind (集体提案). Left out of the JSON at its default, as
+    # the fields below, so that a submit reads and fingerprints as it did before them.
+    filer_kind: FilerKind = Field(default="person", exclude_if=lambda value: value == "person")
+    area: AreaCode | None = Field(default=None, exclude_if=lambda value: value is None)
+    # Received for the office's review (审查立案) rather than filed on submit: assigned only once
+    # filed (file_proposal).
+    review: bool = Field(default=False, exclude_if=lambda value: not value)
 
     @property
     def proposal_id(self) -> str:
@@ -518,6 +529,60 @@ class HandOver(Command):
     @property
     def touches(self) -> tuple[str, ...]:
         return (self.bureau, self.to)
+# --- the office's review of what it received (审查立案) -------------------------------------
+class FileProposal(Command):
+    """The office files a proposal received for review (立案), in an area where it gives one
+    (分类; else the area it was received in)."""
+
+    type: Literal["file_proposal"] = "file_proposal"
+    labels: ClassVar[Labels] = Labels("立案", "file", area=("领域", "area"))
+    proposal: ProposalId
+    area: AreaCode | None = None
+
+
+BodyName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class DeclineFiling(Command):
+    """The office does not file a proposal received for review (不立案) and passes it on, as an
+    opinion (转为意见和建议), to the bodies concerned (`referred_to`, by name), with its reason."""
+
+    type: Literal["decline_filing"] = "decline_filing"
+    labels: ClassVar[Labels] = Labels(
+        "不立案（转为意见和建议）", "decline to file (pass on as an opinion)",
+        referred_to=("转送单位", "passed on to"), reason=("不立案理由", "reason"))
+    proposal: ProposalId
+    referred_to: list[BodyName] = Field(min_length=1, max_length=50)
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class RequestRevision(Command):
+    """The office returns a proposal received for review to its filer for revision (退回修改),
+    saying what to revise: it waits for the filer's `resubmit`."""
+
+    type: Literal["request_revision"] = "request_revision"
+    labels: ClassVar[Labels] = Labels("退回修改", "return for revision",
+                                      reason=("修改意见", "what to revise"))
+    proposal: ProposalId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class Resubmit(Command):
+    """A proposal returned for revision, resubmitted by its filer (or the office for them): its
+    title, summary, topics and area as revised (a field left out stays as it was). The review
+    starts again, on its own clock."""
+
+    type: Literal["resubmit"] = "resubmit"
+    labels: ClassVar[Labels] = Labels(
+        "修改后重新提交", "resubmit", title=("标题", "title"), topics=("类别", "topics"),
+        area=("领域", "area"), summary=("内容摘要", "summary"), note=("修改说明", "what changed"))
+    proposal: ProposalId
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    summary: Text | None = None
+    topics: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = Field(
+        default=None, max_length=50)
+    area: AreaCode | None = None
+    note: Text = ""
 
 
 class Withdraw(Command):

@@ -80,7 +80,7 @@ def _decide(state: State, command: c.Command, ctx: Context) -> Decision:
             return Rejection.of("unknown_proposal", proposal=command.stream)
         if state.status != "open":
             return Rejection.of("closed", proposal=state.id, status=_CLOSED_ZH[state.status],
-                                status_en=state.status)
+                                status_en=state.status.replace("_", " "))
     if answered:
         return handed
     decision = spec.decider(state, command, ctx, Envelopes(command, ctx, version, len(handed)))
@@ -99,7 +99,7 @@ def _merged_clerk(actor: Actor, ctx: Context) -> Rejection | None:
     return Rejection.of("bureau_merged", bureau=actor.bureau, successor=merged[0], at=merged[1])
 
 
-_CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案"}
+_CLOSED_ZH = {"withdrawn": "撤回", "merged": "并案", "not_filed": "不立案"}
 _ROLE_ZH = {"admin": "管理员", "overseer": "督办"}
 ROLE_WORDS: dict[str, tuple[str, str]] = dict(
     next(choice.labels for choice in CHOICES if choice.name == "actor_role"))

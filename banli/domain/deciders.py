@@ -13,11 +13,12 @@ from .envelope import Decision, Envelopes
 from .proposal import Assignment, Bureau, Context, Proposal, ReplyDraft, State, linked
 from .rejections import Rejection
 from .spec import BUREAUS, COORDINATING, FEEDBACK, SUPERVISION, Specs, proposal_route
-from .types import RESULT_CLASS, Role, business_date
+from .types import CHOICES, RESULT_CLASS, Role, business_date
 from .timing.workdays import OutsideCalendar
 
 SPECS = Specs()
 decides = SPECS.decides
+REVIEW_WORDS = dict(next(choice.labels for choice in CHOICES if choice.name == "review"))
 
 
 @decides(c.RegisterBureau, emits=(e.BureauRegistered,), roles=COORDINATING, clock="none",
@@ -112,9 +113,11 @@ def register_filer(state: State, cmd: c.RegisterFiler, ctx: Context, env: Envelo
                               affiliation=cmd.affiliation, term=cmd.term, account=cmd.account)]
 
 
-@decides(c.Submit, emits=(e.ProposalSubmitted,), roles=COORDINATING, clock="none",
-         route="/proposals", service="intake", on_proposal=False)
+@decides(c.Submit, emits=(e.ProposalSubmitted, e.ProposalReceived), roles=COORDINATING,
+         clock="none", route="/proposals", service="intake", on_proposal=False)
 def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decision:
+    """Filed on submit, or (`review`) received for the office's review, due by the profile's
+    clock."""
     if state is not None:
         return Rejection.of("duplicate_proposal", proposal=cmd.proposal_id)
     owner = ctx.directory.owner_of(cmd.natural_key)
@@ -123,10 +126,38 @@ def submit(state: State, cmd: c.Submit, ctx: Context, env: Envelopes) -> Decisio
     ids = _filer_ids(cmd, ctx)
     if isinstance(ids, Rejection):
         return ids
-    return [e.ProposalSubmitted(**env.next(),
+    if (unknown := _unknown_area(cmd.area, cmd.year, ctx)) is not None:
+        return unknown
+    due = _review_due(cmd, ctx) if cmd.review else None
+    if isinstance(due, Rejection):
+        return due
+    submitted = e.ProposalSubmitted(**env.next(),
         kind=cmd.kind, level=cmd.level, year=cmd.year, number=cmd.number, title=cmd.title,
         filers=[f.name for f in cmd.filers], filer_ids=ids, affiliation=cmd.affiliation,
-        topics=cmd.topics, summary=cmd.summary, key_item=cmd.key_item)]
+        topics=cmd.topics, summary=cmd.summary, key_item=cmd.key_item,
+        filer_kind=cmd.filer_kind, area=cmd.area or "")
+    if due is None:
+        return [submitted]
+    return [submitted, e.ProposalReceived(**env.next(), review_due=due)]
+
+
+def _unknown_area(area: str | None, year: int, ctx: Context) -> Rejection | None:
+    """Why `area` is not one of the areas of `year` (the profile's list), or None."""
+    areas = ctx.profile.areas_of(year)
+    if area is None or area in {a.code for a in areas}:
+        return None
+    return Rejection.of("unknown_area", area=area, year=year,
+                        areas="、".join(f"{a.zh}（{a.code}）" for a in areas),
+                        areas_en=", ".join(f"{a.en or a.zh} ({a.code})" for a in areas))
+
+
+def _review_due(cmd: c.Command, ctx: Context) -> date | Rejection:
+    """The office's review of what it receives on the command's day is due N working days on
+    (the profile's `intake_review_working_days`)."""
+    try:
+        return ctx.profile.intake_review_due(ctx.calendar, business_date(cmd.business_time))
+    except OutsideCalendar as gap:
+        return _not_covered(gap)
 
 
 def _filer_ids(cmd: c.Submit, ctx: Context) -> list[str | None] | Rejection:
@@ -184,6 +215,8 @@ def _new_duties(p: Proposal, cmd: c.Assign | c.Reassign, leads: list[str], cos: 
 @decides(c.Assign, emits=(e.ProposalAssigned,), roles=COORDINATING, clock="proposal",
          route=proposal_route("assign"), service="intake")
 def assign(p: Proposal, cmd: c.Assign, ctx: Context, env: Envelopes) -> Decision:
+    if p.review != "filed":  # only a filed proposal is handled (审查立案 first)
+        return _review_state("not_filed_yet", p)
     if p.ever_assigned:
         return Rejection.of("already_assigned", proposal=p.id)
     if not cmd.lead:
@@ -511,6 +544,53 @@ def hand_over(p: Proposal, cmd: c.HandOver, ctx: Context, env: Envelopes) -> Dec
     if (gone := _successor(cmd.to, ctx)) is not None:
         return gone
     return [e.DutyHandedOver(**env.next(), from_bureau=cmd.bureau, to_bureau=cmd.to)]
+# --- the office's review (审查立案): each decision on a proposal awaiting it ---------------------
+def _review_state(code: str, p: Proposal) -> Rejection:
+    zh, en = REVIEW_WORDS[p.review]
+    return Rejection.of(code, proposal=p.id, state=zh, state_en=en)
+
+
+@decides(c.FileProposal, emits=(e.ProposalFiled,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("review/file"), service="intake")
+def file_proposal(p: Proposal, cmd: c.FileProposal, ctx: Context, env: Envelopes) -> Decision:
+    if p.review != "pending":
+        return _review_state("not_under_review", p)
+    if (unknown := _unknown_area(cmd.area, p.year, ctx)) is not None:
+        return unknown
+    return [e.ProposalFiled(**env.next(), area=cmd.area or p.area)]
+
+
+@decides(c.DeclineFiling, emits=(e.FilingDeclined,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("review/decline"), service="intake")
+def decline_filing(p: Proposal, cmd: c.DeclineFiling, ctx: Context, env: Envelopes) -> Decision:
+    if p.review != "pending":
+        return _review_state("not_under_review", p)
+    return [e.FilingDeclined(**env.next(), referred_to=cmd.referred_to, reason=cmd.reason)]
+
+
+@decides(c.RequestRevision, emits=(e.RevisionRequested,), roles=COORDINATING, clock="proposal",
+         route=proposal_route("review/return"), service="intake")
+def request_revision(p: Proposal, cmd: c.RequestRevision, ctx: Context,
+                     env: Envelopes) -> Decision:
+    if p.review != "pending":
+        return _review_state("not_under_review", p)
+    return [e.RevisionRequested(**env.next(), reason=cmd.reason)]
+
+
+@decides(c.Resubmit, emits=(e.ProposalResubmitted,), roles={**COORDINATING, "filer": "filed"},
+         clock="proposal", route=proposal_route("resubmit"), service="intake")
+def resubmit(p: Proposal, cmd: c.Resubmit, ctx: Context, env: Envelopes) -> Decision:
+    """The filer's own (a proposal they filed), or the office's for them."""
+    if p.review != "returned":
+        return _review_state("not_returned", p)
+    if (unknown := _unknown_area(cmd.area, p.year, ctx)) is not None:
+        return unknown
+    due = _review_due(cmd, ctx)
+    if isinstance(due, Rejection):
+        return due
+    return [e.ProposalResubmitted(**env.next(), title=cmd.title, summary=cmd.summary,
+                                  topics=cmd.topics, area=cmd.area, note=cmd.note,
+                                  review_due=due)]
 
 
 @decides(c.Withdraw, emits=(e.ProposalWithdrawn,), roles=COORDINATING, clock="closing")
@@ -520,6 +600,9 @@ def withdraw(p: Proposal, cmd: c.Withdraw, ctx: Context, env: Envelopes) -> Deci
 
 @decides(c.Merge, emits=(e.ProposalMerged,), roles=COORDINATING, clock="closing")
 def merge(p: Proposal, cmd: c.Merge, ctx: Context, env: Envelopes) -> Decision:
+    """并案. On a proposal awaiting the office's review (or returned for revision) it is the
+    review's outcome `merged`, not filed; on a filed one, a merge while in hand (its duties stop
+    counting, as a withdrawal's)."""
     if cmd.into == p.id or ctx.directory.proposal_status(cmd.into) != "open":
         return Rejection.of("merge_target", into=cmd.into)
     return [e.ProposalMerged(**env.next(), into=cmd.into)]

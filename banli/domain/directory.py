@@ -12,7 +12,7 @@ from typing import Iterable, Literal, NamedTuple
 from . import commands as c
 from . import events as e
 
-Status = Literal["open", "withdrawn", "merged"]
+Status = Literal["open", "withdrawn", "merged", "not_filed"]
 
 
 class Registered(NamedTuple):
@@ -49,7 +49,8 @@ class Merged(NamedTuple):
 
 
 class Stated(NamedTuple):
-    """A proposal's status: open once submitted; withdrawn or merged for good."""
+    """A proposal's status: open once submitted; withdrawn, merged or not filed (the office's
+    review declined it, 不立案) for good."""
 
     proposal_id: str
     status: Status
@@ -61,7 +62,7 @@ Entry = Registered | Enrolled | Keyed | Stated | Merged
 # the raw log (the Kafka worker's follower) decodes only these.
 SETS_DIRECTORY: tuple[type[e.Event], ...] = (
     e.BureauRegistered, e.BureauRenamed, e.BureauMerged, e.FilerRegistered, e.ProposalSubmitted,
-    e.ProposalWithdrawn, e.ProposalMerged)
+    e.ProposalWithdrawn, e.ProposalMerged, e.FilingDeclined)
 
 
 def directory_entries(event: e.Event) -> tuple[Entry, ...]:
@@ -81,6 +82,8 @@ def directory_entries(event: e.Event) -> tuple[Entry, ...]:
             return (Stated(event.proposal_id, "withdrawn"),)
         case e.ProposalMerged():
             return (Stated(event.proposal_id, "merged"),)
+        case e.FilingDeclined():
+            return (Stated(event.proposal_id, "not_filed"),)
     return ()
 
 

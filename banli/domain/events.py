@@ -137,6 +137,10 @@ class ProposalSubmitted(Event):
     topics: list[str] = Field(default_factory=list)
     summary: str = ""
     key_item: bool = False
+    # the lead filer's kind (a collective's: 集体提案) and the area it was received in (an event
+    # written before them has neither: a person's, in no area)
+    filer_kind: FilerKind = "person"
+    area: str = ""
 
 
 class LinkedFiler(Frozen):
@@ -379,6 +383,58 @@ class DutyHandedOver(Event):
     from_bureau: BureauId
     to_bureau: BureauId
     merged: bool = False
+# --- the office's review (审查立案) ------------------------------------------------------------
+# A proposal submitted without review is filed on submit (a history without these events means
+# that); one received for review waits for the office's decision: filed, merged (ProposalMerged
+# while under review), not filed, or returned to its filer for revision and resubmitted.
+class ProposalReceived(Event):
+    """The proposal, just submitted, awaits the office's review, due by `review_due`."""
+
+    type: Literal["ProposalReceived"] = "ProposalReceived"
+    labels: ClassVar[Labels] = Labels("收到待审查", "received for review",
+                                      review_due=("审查期限", "review due"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    review_due: date
+
+
+class ProposalFiled(Event):
+    type: Literal["ProposalFiled"] = "ProposalFiled"
+    labels: ClassVar[Labels] = Labels("立案", "filed")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    area: str = ""
+
+
+class FilingDeclined(Event):
+    """Not filed (不立案): passed on as an opinion to the bodies named."""
+
+    type: Literal["FilingDeclined"] = "FilingDeclined"
+    labels: ClassVar[Labels] = Labels("不立案", "not filed")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    referred_to: list[str]
+    reason: str
+
+
+class RevisionRequested(Event):
+    type: Literal["RevisionRequested"] = "RevisionRequested"
+    labels: ClassVar[Labels] = Labels("退回修改", "returned for revision")
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    reason: str
+
+
+class ProposalResubmitted(Event):
+    """Resubmitted after revision: what changed (None: unchanged), and the new review's due
+    date."""
+
+    type: Literal["ProposalResubmitted"] = "ProposalResubmitted"
+    labels: ClassVar[Labels] = Labels("重新提交", "resubmitted",
+                                      review_due=("审查期限", "review due"))
+    shown_to: ClassVar[tuple[Reader, ...]] = ("filers",)
+    title: str | None = None
+    summary: str | None = None
+    topics: list[str] | None = None
+    area: str | None = None
+    note: str = ""
+    review_due: date
 
 
 class ProposalWithdrawn(Event):

@@ -50,6 +50,10 @@ ACTIONS: dict[str, Mapping[ActorRole, Reach]] = {
     # the coordinator's desk (交办台): to assign, returned items to route again, extension
     # requests to decide, key items; oversight reads it too
     "read:desk": {"coordinator": "all", "overseer": "all", "admin": "all"},
+    # the office's review (审查立案): its report, the items behind each number, the review queue
+    # (what awaits review or its filer); the office decides (the review's commands are
+    # COORDINATING's), oversight reads
+    "read:intake": {"coordinator": "all", "overseer": "all", "admin": "all"},
     # who is who: bureaus' and filers' names, the signed-in user, the working-day calendar
     "read:directory": {role: "all" for role in ROLES},
     # how the system runs: the log's head, the projections' position and lag, a projector's

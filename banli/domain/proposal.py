@@ -20,6 +20,7 @@ from .types import (
     Kind,
     Level,
     Result,
+    ReviewState,
     Role,
     Satisfaction,
     business_date,
@@ -100,8 +101,22 @@ class Proposal(Frozen):
     affiliation: str = ""
     topics: tuple[str, ...] = ()
     key_item: bool = False
-    status: Literal["open", "withdrawn", "merged"] = "open"
+    # closed when withdrawn, merged, or not filed by the office's review (不立案)
+    status: Literal["open", "withdrawn", "merged", "not_filed"] = "open"
     merged_into: str | None = None
+    # The office's review (审查立案): "filed" unless the proposal was received for review (a
+    # history without review events is filed on submit). `received_on` and `review_due`: the
+    # latest receipt (the submission, or a resubmission) and its review's due date;
+    # `reviewed_on`: the latest decision (filed, merged, not filed, returned); `returns`: how
+    # many times it went back to its filer for revision.
+    review: ReviewState = "filed"
+    received_on: date | None = None
+    review_due: date | None = None
+    reviewed_on: date | None = None
+    returns: int = 0
+    referred_to: tuple[str, ...] = ()  # not filed: the bodies it was passed on to
+    filer_kind: FilerKind = "person"  # the lead filer's: a collective's makes it collective
+    area: str = ""
     assignments: dict[str, Assignment] = {}
     ever_assigned: bool = False
     supervisions: int = 0
@@ -302,7 +317,8 @@ def evolve(state: State, event: e.Event) -> State:
                 number=event.number, title=event.title, filers=tuple(event.filers),
                 filer_ids=_aligned(event.filer_ids, len(event.filers)),
                 affiliation=event.affiliation, topics=tuple(event.topics),
-                key_item=event.key_item, version=event.seq, submitted_at=at, last_at=at)
+                key_item=event.key_item, filer_kind=event.filer_kind, area=event.area,
+                version=event.seq, submitted_at=at, last_at=at)
     if isinstance(state, Bureau):
         return _bureau_changed(state, event)
     assert isinstance(state, Proposal), f"{event.type} before ProposalSubmitted"
@@ -332,6 +348,23 @@ def evolve(state: State, event: e.Event) -> State:
             update["status"] = "withdrawn"
         case e.ProposalMerged():
             update.update(status="merged", merged_into=event.into)
+            if state.review in ("pending", "returned"):  # the review's outcome: 并案
+                update.update(review="merged", reviewed_on=day)
+        case e.ProposalReceived():
+            update.update(review="pending", received_on=day, review_due=event.review_due)
+        case e.ProposalFiled():
+            update.update(review="filed", reviewed_on=day, area=event.area or state.area)
+        case e.FilingDeclined():
+            update.update(review="not_filed", status="not_filed", reviewed_on=day,
+                          referred_to=tuple(event.referred_to))
+        case e.RevisionRequested():
+            update.update(review="returned", reviewed_on=day, returns=state.returns + 1)
+        case e.ProposalResubmitted():
+            update.update(review="pending", received_on=day, review_due=event.review_due)
+            update.update({name: value for name, value in (
+                ("title", event.title), ("area", event.area),
+                ("topics", None if event.topics is None else tuple(event.topics)))
+                if value is not None})
         case e.FilersLinked():  # who filed it: no record of the handling, no clock moves
             update["filer_ids"] = linked(state, event.filers)
             return replaced(state, update)

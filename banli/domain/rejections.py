@@ -225,8 +225,30 @@ FILER_MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "a filer's own records are dated today (this one is dated {at}, today is {today})",
         "请不填业务时间，或填今天", "leave the business time out, or give today"),
 }
+# The office's review of what it received (审查立案).
+REVIEW_MESSAGES: dict[str, tuple[str, str, str, str]] = {
+    "not_filed_yet": (
+        "建议提案 {proposal} 尚未立案（{state}），不能交办",
+        "proposal {proposal} is not filed ({state_en}) and cannot be assigned",
+        "请先审查：立案后再交办", "review it first: it is assigned once filed"),
+    "not_under_review": (
+        "建议提案 {proposal} 不在待审查状态（{state}）",
+        "proposal {proposal} is not awaiting review ({state_en})",
+        "只能对待审查的建议提案立案、不立案或退回修改；退回修改的须提出人重新提交后再审查",
+        "only a proposal awaiting review is filed, declined or returned; one returned for "
+        "revision is reviewed again once resubmitted"),
+    "not_returned": (
+        "建议提案 {proposal} 未被退回修改（{state}），不能重新提交",
+        "proposal {proposal} was not returned for revision ({state_en}); nothing to resubmit",
+        "只有退回修改的建议提案可以重新提交", "only a proposal returned for revision is resubmitted"),
+    "unknown_area": (
+        "{year} 年度没有领域“{area}”（可选：{areas}）",
+        "{year} has no area '{area}' (its areas: {areas_en})",
+        "请从该年度的领域中选择", "choose one of the year's areas"),
+}
 # (each with its hint, as every refusal carries one)
 MESSAGES.update(FILER_MESSAGES)
+MESSAGES.update(REVIEW_MESSAGES)
 
 # Refusals given by the event log's adapters rather than by `decide` (a used command id).
 ADAPTER_CODES = frozenset({"command_id_conflict"})

@@ -27,10 +27,20 @@ FeedbackRecorder = Literal["filer", "office", "bureau"]
 ContactStage = Literal["before", "during", "after"]
 ContactMethod = Literal["phone", "visit", "meeting", "online", "letter"]
 ActorRole = Literal["coordinator", "clerk", "overseer", "admin", "importer", "filer"]
-# What a registered filer is: a person (a deputy or a member); collective filers come later.
-FilerKind = Literal["person"]
+# What a filer is: a person (a deputy or a member, with co-signers), or a collective: a party
+# (党派), a people's organisation (人民团体), a sector (界别), a special committee (专门委员会) or
+# a member group (委员小组, a deputies' delegation). A collective proposal is one whose lead
+# filer is a collective; the office's report counts members' against collective proposals.
+FilerKind = Literal["person", "party", "people_organisation", "sector", "special_committee",
+                    "member_group"]
+# Where a received proposal stands in the office's review (审查立案): filed (立案; every proposal
+# submitted without review is filed on submit), awaiting review (pending), returned to its filer
+# for revision (returned), merged into another (并案), not filed and turned into an opinion for
+# the bodies concerned (not_filed: 不立案，转为意见和建议).
+ReviewState = Literal["filed", "pending", "returned", "merged", "not_filed"]
 # Where an item a filer filed stands, and each bureau's duty on it, in the filer's words.
-FiledStatus = Literal["awaiting_assignment", "handling", "replied", "withdrawn", "merged"]
+FiledStatus = Literal["under_review", "returned_for_revision", "not_filed",
+                      "awaiting_assignment", "handling", "replied", "withdrawn", "merged"]
 DutyProgress = Literal["handling", "replied", "reopened"]
 # What a duty owes, under the code each list gives it: the work list's kinds (banli.domain.views.work),
 # the deadlines list's (a reply, a reply again after reopening, an opinion) and the reminders'
@@ -49,7 +59,10 @@ DISCLOSURES: tuple[DisclosureChoice, ...] = ("full", "summary", "withheld", "exe
 SATISFACTIONS: tuple[Satisfaction, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
 FEEDBACK_CHANNELS: tuple[FeedbackChannel, ...] = ("online", "paper", "phone")
 FEEDBACK_RECORDERS: tuple[FeedbackRecorder, ...] = ("filer", "office", "bureau")
-FILER_KINDS: tuple[FilerKind, ...] = ("person",)
+FILER_KINDS: tuple[FilerKind, ...] = ("person", "party", "people_organisation", "sector",
+                                     "special_committee", "member_group")
+COLLECTIVE_KINDS: tuple[FilerKind, ...] = FILER_KINDS[1:]
+REVIEW_STATES: tuple[ReviewState, ...] = ("filed", "pending", "returned", "merged", "not_filed")
 
 RESULT_CLASS = {"solved": "A", "planned": "B", "deferred": "C", "reference": "D"}
 
@@ -87,8 +100,19 @@ CHOICES: tuple[Choices, ...] = (
     Choices("feedback_recorder", FeedbackRecorder, {
         "filer": ("代表委员本人", "the filer"), "office": ("交办单位", "the office"),
         "bureau": ("承办单位自行录入", "the bureau itself")}),
-    Choices("filer_kind", FilerKind, {"person": ("个人", "person")}),
+    Choices("filer_kind", FilerKind, {
+        "person": ("代表委员个人", "a deputy or member"), "party": ("党派", "a party"),
+        "people_organisation": ("人民团体", "a people's organisation"),
+        "sector": ("界别", "a sector"), "special_committee": ("专门委员会", "a special committee"),
+        "member_group": ("委员小组或代表团", "a member group or delegation")}),
+    Choices("review", ReviewState, {
+        "filed": ("已立案", "filed"), "pending": ("待审查", "awaiting review"),
+        "returned": ("退回修改", "returned for revision"), "merged": ("并案", "merged"),
+        "not_filed": ("不立案，转为意见和建议", "not filed: passed on as an opinion")}),
     Choices("filed_status", FiledStatus, {
+        "under_review": ("审查中", "under review"),
+        "returned_for_revision": ("退回修改", "returned to you for revision"),
+        "not_filed": ("不立案，已转为意见和建议", "not filed: passed on as an opinion"),
         "awaiting_assignment": ("待交办", "awaiting assignment"), "handling": ("办理中", "being handled"),
         "replied": ("已答复", "replied"), "withdrawn": ("已撤回", "withdrawn"),
         "merged": ("已并案", "merged")}),
@@ -124,6 +148,8 @@ ProposalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._
                        AfterValidator(_not_a_registry_stream), Input("proposal")]
 # A filer's id in Banli's filer registry (register_filer): as a bureau's, letters, digits, . _ -
 FilerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+# An area (领域: 经济, 政治 ...) by its code; which codes a year has is the profile's (Profile.areas).
+AreaCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$"), Input("area")]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 

@@ -11,9 +11,10 @@ Name = tuple[str, str]  # (zh, en)
 
 # How a form asks for one value: a line of text, a paragraph, a date, a time, a choice among
 # labelled values, one bureau or several, another proposal, yes or no, a number, several lines,
-# a file (a reply's letter: uploaded first, the form sends what the upload answered).
+# a file (a reply's letter: uploaded first, the form sends what the upload answered), an area
+# (one of the year's areas, which the profile lists: GET /api/vocabulary's `areas`).
 InputKind = Literal["text", "long_text", "date", "datetime", "select", "bureau", "bureaus",
-                    "proposal", "boolean", "number", "texts", "letter"]
+                    "proposal", "boolean", "number", "texts", "letter", "area"]
 
 
 @dataclass(frozen=True)

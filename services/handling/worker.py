@@ -34,7 +34,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from banli.domain.commands import sender_of
-from banli.domain.timing.deadlines import get_profile
 from banli.domain.registry import parse_command
 from banli.eventlog.kafka import dead_letter, encode_outcome, heartbeat_ms, partitions_of
 from banli.eventlog.kafka_cache import Follower, LocalCache
@@ -121,7 +120,7 @@ class Handler:
                             self.follower, self.cache, settings.state_cache)
         self.repository = Repository(self.log, settings.state_cache)
         self.handling = Handling(
-            self.repository, self.directory, get_profile(settings.profile),
+            self.repository, self.directory, settings.rules(),
             CalendarBook(settings.calendar_dir, settings.calendar_notices),
             clerk_backdate_days=settings.clerk_backdate_days)
         self.flights: deque[tuple[Decided, list[_Record]]] = deque()  # answers to send, in order

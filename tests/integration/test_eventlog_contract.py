@@ -325,7 +325,8 @@ def test_the_directory_follows_the_events(harness):
     """What decisions read beyond their stream, as every adapter keeps it from the events
     (banli.domain.directory's one mapping): bureaus registered and their names, the filer
     registry (a filer's name, the filers under a name and affiliation, an account's filer), a
-    natural key's proposal, a proposal's status; read again by a process starting now."""
+    natural key's proposal, a proposal's status (open, withdrawn, not filed: a merge into it is
+    refused); read again by a process starting now."""
     store, directory = harness.open()
     handling = loop(store, directory)
     other = command(7, "submit", kind="cppcc_proposal", year=2021, number="00002", title="二号")
@@ -333,10 +334,18 @@ def test_the_directory_follows_the_events(harness):
     filers = [command(11, "register_filer", filer="d-zhang", name="张伟", affiliation="经济界",
                       term="十四届", account="zhangwei"),
               command(12, "register_filer", filer="d-zhang-2", name="张伟", affiliation="经济界")]
+    # received for the office's review and not filed (不立案): closed, as a withdrawal is
+    declined = command(13, "submit", kind="cppcc_proposal", year=2021, number="00003",
+                       title="三号", review=True)
     outcomes = handling.handle_batch([*HISTORY[:3], other,
                                       command(8, "withdraw", proposal=other.stream, reason="撤"),
-                                      named, *filers])
+                                      named, *filers, declined,
+                                      command(14, "decline_filing", proposal=declined.stream,
+                                              referred_to=["有关单位"], reason="不立案")])
     assert all(o.accepted for o in outcomes), outcomes
+    [into_declined] = handling.handle_batch([command(15, "merge", proposal=P,
+                                                     into=declined.stream)])
+    assert into_declined.rejection.code == "merge_target"
     for found in (harness.open()[1], directory):  # a process starting now, and this one
         assert found.has_bureau("sh-ipa") and not found.has_bureau("sh-tax")
         assert found.bureau_name("sh-ipa") == ("知识产权局", "")
@@ -352,6 +361,7 @@ def test_the_directory_follows_the_events(harness):
         assert found.owner_of("municipal/cppcc_proposal/2021/99999") is None
         assert found.proposal_status(P) == "open"
         assert found.proposal_status(other.stream) == "withdrawn"
+        assert found.proposal_status(declined.stream) == "not_filed"
         assert found.proposal_status("never-submitted") is None
 
 

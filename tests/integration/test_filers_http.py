@@ -109,7 +109,8 @@ def test_a_filers_list_is_the_proposals_they_filed(server):
     assert [i["proposal_id"] for i in ok(filer(server, WANG).get("/api/my/proposals"), 200)[
         "items"]] == [Q]
     for staff in (server.client("coordinator"), server.client("clerk", "sh-ipa")):
-        assert ok(staff.get("/api/my/proposals"), 200) == {"filer": None, "items": []}
+        assert ok(staff.get("/api/my/proposals"), 200) == {"filer": None, "areas": [],
+                                                            "items": []}
     registry = ok(server.client("clerk", "sh-ipa").get("/api/filers"), 200)["filers"]
     assert {f["id"]: f["name"] for f in registry} == {ZHANG: "张伟", LI: "李娜", WANG: "王芳"}
     assert all("account" not in f for f in registry)

@@ -55,6 +55,10 @@ EXPECTED_ROUTES = {
     # the workbench: tested in test_workbench_http.py
     ("get", "/api/work"), ("get", "/api/desk"), ("get", "/api/search"),
     # filers: tested in test_filers_http.py and test_filer_registry.py
+    # the office's review: tested in test_intake_http.py
+    ("get", "/api/intake/report"), ("get", "/api/intake/report/document"),
+    ("get", "/api/intake/items"), ("get", "/api/intake/queue"),
+    ("get", "/api/proposals/{proposal_id}/review-letter"),
     ("get", "/api/my/proposals"), ("get", "/api/filers"), ("post", "/api/sheets/filers"),
 }
 

@@ -84,6 +84,8 @@ def api_schema(request, target):
 # Refusals of schema-valid requests for what the schema cannot say, by their codes.
 SEMANTIC_CODES = {"bad_scope", "bad_years", "bad_term", "bad_flips", "bad_notice",
                   "nothing_to_route", "inconsistent",
+                  # an area the years do not have (their areas are configuration: BANLI_AREAS)
+                  "bad_measure",
                   # an upload that is no spreadsheet Banli can read (banli.sheets.SheetError)
                   "empty_sheet", "unreadable", "no_sheet", "no_header", "missing_columns",
                   "bad_mapping", "bad_option",

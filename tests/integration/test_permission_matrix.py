@@ -47,6 +47,8 @@ QUERY = {"years": "2020", "year": "2020", "as_of": "2020-12-31", "bureau": OWN, 
          "to": "adopt_planned", "q": "知识产权",
          # whose command is asked for: the coordinator's (command ids are scoped to their sender)
          "sender": actor_key(Actor(user="test-coordinator", role="coordinator"))}
+# a route's own values where the shared ones are not its (the office report's measures)
+PATH_QUERY: dict[str, dict[str, str]] = {"/api/intake/items": {"measure": "filed"}}
 # + the seeded preview; 2027: a loaded notice (seeded, and loaded again by the admin's POST)
 PATH = {"proposal_id": P, "bureau": OWN, "command_id": SEED_COMMAND, "year": 2027}
 OTHER_BODIES: dict[tuple[str, str], Any] = {
@@ -122,7 +124,8 @@ def _operations(spec: dict) -> list[tuple[str, str, dict]]:
 def _request(method: str, path: str, op: dict) -> dict[str, Any]:
     """A valid request for the operation: its path, required query (and `bureau`), body."""
     url = path.format(**{k: v for k, v in PATH.items() if "{" + k + "}" in path})
-    params = {p["name"]: QUERY[p["name"]] for p in op.get("parameters", [])
+    values = {**QUERY, **PATH_QUERY.get(path, {})}
+    params = {p["name"]: values[p["name"]] for p in op.get("parameters", [])
               if p["in"] == "query" and (p.get("required")
                                          or p["name"] in ("bureau", "to", "sender"))}
     request: dict[str, Any] = {"method": method.upper(), "url": url, "params": params}

@@ -67,9 +67,15 @@ from apps.embedded import EmbeddedSystem
 from banli.history import reference_report, run_history
 from services.reporting.projections.store import ReportingStore
 
+from banli.domain.views.intake_report import IntakeScope
+from banli.history import reference_intake_report
+
 store = ReportingStore(settings.dsn, settings.clickhouse_database)  # as the process starts
+office = IntakeScope(years=(2016, 2022), as_of=date(2020, 11, 20), profile="default")
 stale = {"complete": store.intervals_complete(), "cells": store.cells_current(),
-         "reports": reports(store)}
+         "reports": reports(store),
+         # the office's report from versions written before the review's columns
+         "intake": store.intake_report(office, PROFILES["default"]).model_dump(mode="json")}
 system = EmbeddedSystem(settings, clock=lambda: NOW).start()  # the replay starts
 progress = system.replayer.wait(600)
 ledger, problems = run_history(lines, clock=lambda command: NOW, clerk_backdate_days=36500)
@@ -77,6 +83,7 @@ out.write_text(json.dumps({
     "stale": stale, "replay": progress.state, "error": progress.error,
     "complete": system.reporting.intervals_complete(), "reports": reports(system.reporting),
     "reference": [reference_report(ledger, scope).model_dump(mode="json") for scope in scopes],
+    "intake_reference": reference_intake_report(ledger, office).model_dump(mode="json"),
     "problems": [str(p) for p in problems]}))
 system.stop()
 """
@@ -93,12 +100,14 @@ Path(sys.argv[1]).write_text(json.dumps([spec.type for spec in REGISTRY]))
 
 def history(known: set[str]) -> list[str]:
     """A generated history of the commands the code before knew (no filer registry, extension
-    request or key item), whose feedback was typed in by the bureaus' clerks, the office or
+    request, key item or intake review: its submits filed on submit), whose feedback was typed in by the bureaus' clerks, the office or
     the importer, a third each."""
     lines = []
     for n, line in enumerate(generate_history(150, seed=2020)):
         if line["type"] not in known:
             continue
+        if line["type"] == "submit":  # the office's review came after: filed on submit
+            line = {k: v for k, v in line.items() if k not in ("review", "filer_kind", "area")}
         if line["type"] == "record_feedback" and n % 3:
             line = {**line, "actor": ({"user": f"clerk@{line['bureau']}", "role": "clerk",
                                        "bureau": line["bureau"]} if n % 3 == 1
@@ -125,6 +134,12 @@ def run(script: str, tree: Path, work: Path, *args: Path) -> None:
                           env={"PATH": "/usr/bin:/bin", "HOME": str(work),
                                "PYTHONPATH": str(tree)})
     assert done.returncode == 0, done.stderr[-4000:]
+
+
+def without_handling(report: dict) -> dict:
+    """The office's report less its handling figures (the bureaus' report, which the stale
+    store counts before its rebuild: compared above)."""
+    return {k: v for k, v in report.items() if k != "handling"}
 
 
 def without_recorders(report: dict) -> dict:
@@ -158,6 +173,11 @@ def test_a_store_written_before_reports_the_same_and_is_rebuilt_to_the_reference
         assert rebuilt == reference, scope
         # what it reported before, it reports the same: before the rebuild and after it
         assert without_recorders(stale) == old_report == without_recorders(rebuilt), scope
+    # the office's report of a store written before the review: every proposal filed on submit
+    intake, reference = now["stale"]["intake"], now["intake_reference"]
+    assert without_handling(intake) == without_handling(reference)
+    assert intake["counts"]["filed"] == intake["received"] > 0
+    assert intake["counts"]["reviewed"] == 0 and intake["counts"]["area.none"] == intake["received"]
     everyone = now["reports"][0]
     assert all(everyone["feedback_recorders"][who] for who in ("office", "bureau"))
     assert sum(everyone["feedback_recorders"].values()) == sum(everyone["feedback"].values())

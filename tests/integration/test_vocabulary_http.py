@@ -14,7 +14,7 @@ from banli.domain.timing.deadlines import PROFILES
 from banli.domain.views.lists import LISTS
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, RATES
 from banli.domain.registry import COMMAND_TYPES, EVENT_TYPES
-from banli.domain.types import Actor
+from banli.domain.types import FILER_KINDS, Actor
 
 P = "2020-cppcc_proposal-9"
 TODAY = date(2020, 11, 20)  # the fixed clock's business date (tests/conftest.py)
@@ -170,7 +170,8 @@ def test_a_form_filled_as_described_is_sent_within_the_dates_it_gives(server):
 
 def test_a_filer_may_send_their_feedback_and_the_filer_forms_ask_for_names_and_ids(server):
     filer = {c["type"]: c for c in _vocabulary(server, "filer")["commands"]}
-    assert [t for t, c in filer.items() if c["may_send"]] == ["record_feedback"]
+    # their rating of a reply, and their proposal resubmitted after the office returned it
+    assert [t for t, c in filer.items() if c["may_send"]] == ["record_feedback", "resubmit"]
     feedback = {f["name"]: f for f in filer["record_feedback"]["fields"]}
     assert feedback["bureau"]["source"] == "user"  # the lead whose reply they rate
     coordinator = {c["type"]: c for c in _vocabulary(server, "coordinator")["commands"]}
@@ -179,8 +180,10 @@ def test_a_filer_may_send_their_feedback_and_the_filer_forms_ask_for_names_and_i
     links = {f["name"]: f for f in coordinator["link_filers"]["fields"]}["filers"]
     assert (links["input"], links["item_field"], links["min_items"]) == ("texts", "id", 1)
     register = {f["name"]: f for f in coordinator["register_filer"]["fields"]}
-    assert register["kind"]["choices"] == [{"value": "person", "label": "个人",
-                                            "label_en": "person"}]
+    # a person, or a collective (the office's review counts collective proposals)
+    assert [c["value"] for c in register["kind"]["choices"]] == list(FILER_KINDS)
+    assert register["kind"]["choices"][0] == {"value": "person", "label": "代表委员个人",
+                                              "label_en": "a deputy or member"}
     assert coordinator["register_filer"]["route"] == "/filers"
     choices = {s["name"] for s in _vocabulary(server, "filer")["choices"]}
     assert {"filed_status", "duty_progress", "filer_kind"} <= choices

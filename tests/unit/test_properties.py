@@ -65,7 +65,17 @@ def _fields(draw, type_: str, proposals: list[str]) -> dict[str, Any]:
             return {"kind": pick(["npc_suggestion", "cppcc_proposal"]),
                     "level": pick(["municipal", "district"]), "year": pick([2018, 2019, 2020]),
                     "number": pick(["00001", "00002", "00003", "77777"]), "title": "标题",
-                    **({"proposal": proposal} if draw(st.booleans()) else {})}
+                    **({"proposal": proposal} if draw(st.booleans()) else {}),
+                    **({"review": True} if draw(st.booleans()) else {})}
+        case "file_proposal":
+            return {"proposal": proposal,
+                    **({"area": pick(["economy", "nosuch"])} if draw(st.booleans()) else {})}
+        case "decline_filing":
+            return {"proposal": proposal, "referred_to": ["有关单位"], "reason": "不立案"}
+        case "request_revision":
+            return {"proposal": proposal, "reason": "请修改"}
+        case "resubmit":
+            return {"proposal": proposal, **({"title": "修改稿"} if draw(st.booleans()) else {})}
         case "assign":
             return {"proposal": proposal, "lead": some_bureaus(), "co": some_bureaus(),
                     **({"reply_due": pick(DATES)} if draw(st.booleans()) else {})}
@@ -152,7 +162,8 @@ def clocks(events: list[Any]) -> dict[str, list[datetime]]:
             case "ProposalSupervised":
                 names = ["proposal", *([f"duty:{event.bureau}"] if event.bureau else [])]
             case ("ProposalSubmitted" | "ProposalWithdrawn" | "ProposalMerged" | "BureauRegistered"
-                  | "KeyItemMarked" | "FilerRegistered"):
+                  | "KeyItemMarked" | "FilerRegistered" | "ProposalReceived" | "ProposalFiled"
+                  | "FilingDeclined" | "RevisionRequested" | "ProposalResubmitted"):
                 names = ["proposal"]
             case "FilersLinked":  # who filed it: it follows the submission only, no clock
                 names = []
@@ -225,4 +236,4 @@ def test_a_generated_history_is_accepted_whole_and_its_noise_refused_exactly(see
         state = noisy_ledger.states[stream]
         assert fold(events) == state
         if isinstance(state, Proposal):
-            assert state.status in ("open", "withdrawn", "merged")
+            assert state.status in ("open", "withdrawn", "merged", "not_filed")

@@ -21,6 +21,22 @@ def add_months(day: date, months: int) -> date:
 ReviewStep = Literal["cosign", "approve"]
 
 
+class Area(Frozen):
+    """An area (领域) proposals are classified in for the office's report, beside their topics:
+    its code (what events record) and its names."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    zh: str = Field(min_length=1, max_length=50)
+    en: str = Field(default="", max_length=100)
+
+
+# The five areas the offices report by (经济, 政治, 文化, 社会, 生态文明).
+FIVE_AREAS: tuple[Area, ...] = (
+    Area(code="economy", zh="经济", en="economy"), Area(code="politics", zh="政治", en="politics"),
+    Area(code="culture", zh="文化", en="culture"), Area(code="society", zh="社会", en="society"),
+    Area(code="ecology", zh="生态文明", en="ecological conservation"))
+
+
 class Profile(Frozen):
     """A jurisdiction's definitions: deadlines at assignment and what the rates count.
     Reports name the profile they used."""
@@ -38,12 +54,28 @@ class Profile(Frozen):
     # approval of a draft; "cosign" (会签) — every co-handler signs the draft off first. Neither
     # (the default): a lead's single `reply` issues it.
     review: tuple[ReviewStep, ...] = ()
+    # The office's review of what it received (审查立案): decided within N working days of the
+    # receipt (or of the filer's resubmission), the review's own clock.
+    intake_review_working_days: int = Field(default=15, ge=0)
+    # The areas proposals are classified in (the five by default); a year may have its own list
+    # (`areas_by_year`, from configuration: BANLI_AREAS).
+    areas: tuple[Area, ...] = FIVE_AREAS
+    areas_by_year: dict[int, tuple[Area, ...]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cosign_before_approval(self) -> "Profile":
         if "cosign" in self.review and "approve" not in self.review:
             raise ValueError("a co-signed draft is issued by its approval: add 'approve'")
         return self
+
+    def areas_of(self, year: int) -> tuple[Area, ...]:
+        """The areas of proposals of `year`: the year's own list, else the profile's."""
+        return self.areas_by_year.get(year, self.areas)
+
+    def intake_review_due(self, calendar: Calendar, received: date) -> date:
+        """The day by which the office reviews a proposal received (or resubmitted) on
+        `received`: N working days after it."""
+        return add_working_days(calendar, received, self.intake_review_working_days)
 
     def reply_due(self, assigned: date, kind: Kind) -> date:
         return add_months(assigned, self.reply_months_by_kind.get(kind, self.reply_months))

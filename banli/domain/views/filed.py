@@ -1,8 +1,10 @@
 """What a filer reads of the proposals they filed (`GET /api/my/proposals`, 我的建议/我的提案): each
-proposal with its status, the bureaus handling it and their due dates, the contacts logged with
-the filer, and the replies with their letters, each with its latest rating and whether the filer
-may rate it now. Built from a proposal's events, of which only those its filers read count
-(`Event.shown_to`: never drafts, opinions, returns or supervision). Pure."""
+proposal with its status, the office's review of it (filed, merged into which, not filed and
+passed on to whom, returned for revision and why), the bureaus handling it and their due dates,
+the contacts logged with the filer, and the replies with their letters, each with its latest
+rating and whether the filer may rate it now. Built from a proposal's events, of which only
+those its filers read count (`Event.shown_to`: never drafts, opinions, returns or
+supervision). Pure."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,7 +13,8 @@ from typing import Literal, Mapping, Sequence
 from .. import events as e
 from ..proposal import Assignment, Proposal, feedback_recorder, fold
 from ..types import (ContactMethod, ContactStage, DutyProgress, FeedbackRecorder, FiledStatus,
-                    Frozen, Kind, Letter, Level, Result, Role, Satisfaction, business_date)
+                     Frozen, Kind, Letter, Level, Result, ReviewState, Role, Satisfaction,
+                     business_date)
 from ..wording import item_number
 
 
@@ -57,8 +60,28 @@ class FiledReply(Frozen):
     may_rate: bool
 
 
+ReviewStep = Literal["received", "returned", "resubmitted", "filed", "merged", "not_filed"]
+
+
+class FiledReviewStep(Frozen):
+    """One step of the office's review as its filer reads it: received (and the review's due
+    date), returned for revision (why), resubmitted, filed (in which area), merged (into which:
+    its number where known), not filed (passed on to whom, why)."""
+
+    step: ReviewStep
+    on: date
+    review_due: date | None = None
+    reason: str = ""
+    referred_to: list[str] = []
+    area: str = ""
+    merged_into: str | None = None
+    merged_into_display: str | None = None
+    merged_into_display_en: str | None = None
+
+
 class FiledItem(Frozen):
     proposal_id: str
+    filers: list[str] = []  # their names, the lead filer first
     display: str
     display_en: str
     kind: Kind
@@ -68,32 +91,53 @@ class FiledItem(Frozen):
     title: str
     status: FiledStatus
     filed_as: Literal["lead", "co_signer"]
+    review: ReviewState
+    review_steps: list[FiledReviewStep]
+    may_resubmit: bool  # returned for revision: its filer resubmits it (`resubmit`)
     duties: list[FiledDuty]
     contacts: list[FiledContact]
     replies: list[FiledReply]
 
 
-def filed_items(histories: Mapping[str, Sequence[e.Event]], filer: str) -> list[FiledItem]:
+Numbers = Mapping[str, tuple[str, str]]  # a proposal's number in words (zh, en), by id
+
+
+def filed_items(histories: Mapping[str, Sequence[e.Event]], filer: str,
+                numbers: Numbers = {}) -> list[FiledItem]:
     """The items `filer` filed among these proposals' histories (each proposal's events in
     order), newest year first, then by number; each named by its number with its kind and
-    level, and its year where they span years (banli.domain.wording)."""
+    level, and its year where they span years (banli.domain.wording). `numbers` names the
+    proposals theirs were merged into (another's, which the filer reads no more of)."""
     states = {pid: fold(events) for pid, events in histories.items()}
     filed = [(pid, state) for pid, state in states.items()
              if isinstance(state, Proposal) and state.filed_by(filer)]
     with_year = len({state.year for _, state in filed}) > 1
-    items = [_item(state, histories[pid], filer, with_year) for pid, state in filed
+    items = [_item(state, histories[pid], filer, with_year, numbers) for pid, state in filed
              if isinstance(state, Proposal)]
     return sorted(items, key=lambda i: (-i.year, i.kind, i.level, i.number.zfill(12)))
 
 
-def _item(p: Proposal, events: Sequence[e.Event], filer: str, with_year: bool) -> FiledItem:
+def filed_item(events: Sequence[e.Event], numbers: Numbers = {}) -> FiledItem | None:
+    """One proposal as its lead filer reads it (the review's letter to its filers: 一件一函),
+    from its events; None for a stream that is not a proposal."""
+    p = fold(events)
+    if not isinstance(p, Proposal):
+        return None
+    return _item(p, events, None, True, numbers)
+
+
+def _item(p: Proposal, events: Sequence[e.Event], filer: str | None, with_year: bool,
+          numbers: Numbers) -> FiledItem:
     display, display_en = item_number(p.kind, p.level, p.year, p.number, with_year)
     duties = sorted((d for d in p.assignments.values() if d.active),
                     key=lambda d: (d.role != "lead", d.bureau))
     return FiledItem(
-        proposal_id=p.id, display=display, display_en=display_en, kind=p.kind, level=p.level,
+        proposal_id=p.id, filers=list(p.filers), display=display, display_en=display_en,
+        kind=p.kind, level=p.level,
         year=p.year, number=p.number, title=p.title, status=_status(p, duties),
-        filed_as="lead" if p.filer_ids.index(filer) == 0 else "co_signer",
+        filed_as="lead" if filer is None or p.filer_ids.index(filer) == 0 else "co_signer",
+        review=p.review, review_steps=review_steps(events, numbers),
+        may_resubmit=p.review == "returned" and p.status == "open",
         duties=[_duty(d) for d in duties],
         contacts=[FiledContact(bureau=ev.bureau, on=business_date(ev.occurred_at),
                                stage=ev.stage, method=ev.method)
@@ -104,10 +148,42 @@ def _item(p: Proposal, events: Sequence[e.Event], filer: str, with_year: bool) -
 def _status(p: Proposal, duties: list[Assignment]) -> FiledStatus:
     if p.status != "open":
         return p.status
+    if p.review == "pending":
+        return "under_review"
+    if p.review == "returned":
+        return "returned_for_revision"
     leads = [d for d in duties if d.role == "lead"]
     if not leads:
         return "awaiting_assignment"
     return "replied" if all(not d.awaiting_reply for d in leads) else "handling"
+
+
+def review_steps(events: Sequence[e.Event], numbers: Numbers = {}) -> list[FiledReviewStep]:
+    """The office's review of a proposal, step by step, from its events (none for a proposal
+    filed on submit). A merge is a review step only while the proposal awaited review."""
+    steps: list[FiledReviewStep] = []
+    under_review = False
+    for ev in events:
+        on = business_date(ev.occurred_at)
+        match ev:
+            case e.ProposalReceived():
+                steps.append(FiledReviewStep(step="received", on=on, review_due=ev.review_due))
+            case e.RevisionRequested():
+                steps.append(FiledReviewStep(step="returned", on=on, reason=ev.reason))
+            case e.ProposalResubmitted():
+                steps.append(FiledReviewStep(step="resubmitted", on=on,
+                                             review_due=ev.review_due))
+            case e.ProposalFiled():
+                steps.append(FiledReviewStep(step="filed", on=on, area=ev.area))
+            case e.FilingDeclined():
+                steps.append(FiledReviewStep(step="not_filed", on=on, reason=ev.reason,
+                                             referred_to=list(ev.referred_to)))
+            case e.ProposalMerged() if under_review:
+                zh, en = numbers.get(ev.into, (None, None))
+                steps.append(FiledReviewStep(step="merged", on=on, merged_into=ev.into,
+                                             merged_into_display=zh, merged_into_display_en=en))
+        under_review = bool(steps) and steps[-1].step in ("received", "returned", "resubmitted")
+    return steps
 
 
 def _duty(d: Assignment) -> FiledDuty:

@@ -348,6 +348,8 @@ def _candidates(field: FormField, proposal: str, bureau: str, day: date) -> list
             return [day.isoformat()]
         case "datetime":
             return [f"{day.isoformat()}T09:00:00+08:00"]
+        case "area":
+            return ["economy"]
         case "boolean":
             return [False]
         case "number":

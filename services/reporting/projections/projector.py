@@ -19,8 +19,15 @@ from banli.domain import events as e
 from banli.domain.proposal import Bureau, Proposal, RegisteredFiler, State, evolve
 
 from .duty_table import row_of
-from .intervals import business_day, changed_duties
+from .intervals import NO_DATE, business_day, changed_duties
 
+# The office's review of the proposal (审查立案) and who filed it: its review state, the lead
+# filer's kind, its area, the latest receipt and its review's due date, the latest decision,
+# how many times it was returned for revision, and where it was passed on to (not filed). A
+# store made before them reads their defaults in its old rows, which are the truth there: a
+# history without review events is filed on submit, by a person, in no area.
+REVIEW_COLUMNS = ("review", "filer_kind", "area", "received_on", "review_due", "reviewed_on",
+                  "returns", "referred_to")
 # `recorded_by_*`: who entered the event for its actor ("" when the actor did).
 HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema_version",
                    "occurred_at", "recorded_at", "occurred_on", "actor_user", "actor_bureau",
@@ -28,7 +35,7 @@ HISTORY_COLUMNS = ("position", "proposal_id", "seq", "event_id", "type", "schema
                    "recorded_by_bureau", "recorded_by_role")
 PROPOSAL_COLUMNS = ("proposal_id", "seq", "position", "occurred_on", "recorded_at", "kind",
                     "level", "year", "number", "title", "affiliation", "topics", "key_item",
-                    "status", "merged_into", "supervisions")
+                    "status", "merged_into", "supervisions", *REVIEW_COLUMNS)
 # The assignment versions' columns are the duty row's (duty_table.ASSIGNMENT_COLUMNS).
 # `state`: the Bureau as JSON (its short and former names, its names over time, its merger)
 BUREAU_COLUMNS = ("bureau", "name", "name_en", "seq", "position", "state")
@@ -93,7 +100,7 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
         rows.proposals.append((
             after.id, *stamp, after.kind, after.level, after.year, after.number, after.title,
             after.affiliation, list(after.topics), after.key_item, after.status,
-            after.merged_into or "", after.supervisions))
+            after.merged_into or "", after.supervisions, *_review_of(after)))
     changed = changed_duties(before, after)
     for bureau, cell in changed.items():
         rows.assignments.append(row_of(after, after.assignments[bureau], stamp, cell))
@@ -104,11 +111,19 @@ _NOBODY = ("", "", "")
 
 
 def _proposal_fields(p: Proposal) -> tuple:
-    """What a proposal version row holds that can change after submission. A version is written
-    only when these change, that is on the proposal's own records, which are in business-time
-    order: a bureau's record dated before another's later one must not add a version that
-    carries the later one's state under an earlier date."""
-    return p.status, p.merged_into, p.supervisions, p.key_item
+    """What a proposal version row holds that can change after submission (a resubmission
+    changes the title and topics; the office's review the review's columns). A version is
+    written only when these change, that is on the proposal's own records, which are in
+    business-time order: a bureau's record dated before another's later one must not add a
+    version that carries the later one's state under an earlier date."""
+    return (p.status, p.merged_into, p.supervisions, p.key_item, p.title, p.topics,
+            *_review_of(p))
+
+
+def _review_of(p: Proposal) -> tuple:
+    """The proposal's REVIEW_COLUMNS (NO_DATE for a date it has not)."""
+    return (p.review, p.filer_kind, p.area, p.received_on or NO_DATE, p.review_due or NO_DATE,
+            p.reviewed_on or NO_DATE, p.returns, list(p.referred_to))
 
 
 def _bureau_of(event: e.Event) -> str:

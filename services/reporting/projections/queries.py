@@ -100,8 +100,9 @@ LEFT JOIN (
 ORDER BY a.proposal_id, a.bureau
 """
 
-# Open proposals with no active lead: never assigned, or every lead returned or removed. What a
-# coordinator has to assign (or assign again), oldest first.
+# Open, filed proposals with no active lead: never assigned, or every lead returned or removed.
+# What a coordinator has to assign (or assign again), oldest first. (One under the office's
+# review is in the review queue: INTAKE_ITEMS.)
 AWAITING_ASSIGNMENT = """
 SELECT p.proposal_id AS proposal_id, p.year AS year, p.kind AS kind, p.level AS level,
        p.number AS number, p.title AS title, p.topics AS topics, p.submitted_on AS submitted_on,
@@ -110,10 +111,11 @@ FROM (
     SELECT proposal_id, argMax(year, seq) AS year, argMax(kind, seq) AS kind,
            argMax(level, seq) AS level, argMax(number, seq) AS number,
            argMax(title, seq) AS title, argMax(topics, seq) AS topics,
-           argMax(status, seq) AS status, min(occurred_on) AS submitted_on
+           argMax(status, seq) AS status, argMax(review, seq) AS review,
+           min(occurred_on) AS submitted_on
     FROM {db}.proposal_versions
     GROUP BY proposal_id
-    HAVING status = 'open' AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
+    HAVING status = 'open' AND review = 'filed' AND year BETWEEN {y1:UInt16} AND {y2:UInt16}
 ) AS p
 LEFT JOIN (
     SELECT proposal_id, countIf(role = 'lead' AND status = 'active') AS active_leads,
@@ -497,4 +499,30 @@ INNER JOIN (
     WHERE type = 'BureauMerged' GROUP BY bureau
 ) AS m ON m.bureau = a.bureau
 ORDER BY a.bureau, a.proposal_id
+"""
+
+# The office's review (审查立案): each proposal of the scope as of a business date (and, for
+# audits, as recorded by a time), where its review stands (banli.domain.views.intake_report's
+# items: a date never given reads 1900-01-01; `submitted_on`, its first version's). With
+# `queue`, the review queue: those awaiting review or returned to their filers, of any year.
+INTAKE_ITEMS = """
+SELECT * FROM (
+    SELECT proposal_id, argMax(kind, seq) AS kind, argMax(level, seq) AS level,
+           argMax(year, seq) AS year, argMax(number, seq) AS number,
+           argMax(title, seq) AS title, argMax(topics, seq) AS topics,
+           argMax(status, seq) AS status, argMax(review, seq) AS review,
+           argMax(filer_kind, seq) AS filer_kind, argMax(area, seq) AS area,
+           argMax(received_on, seq) AS received_on, argMax(review_due, seq) AS review_due,
+           argMax(reviewed_on, seq) AS reviewed_on, argMax(returns, seq) AS returns,
+           argMax(merged_into, seq) AS merged_into, argMax(referred_to, seq) AS referred_to,
+           min(occurred_on) AS submitted_on
+    FROM {db}.proposal_versions
+    WHERE occurred_on <= {as_of:Date32} AND recorded_at <= {recorded_by:DateTime64(3, 'UTC')}
+    GROUP BY proposal_id
+)
+WHERE year BETWEEN {y1:UInt16} AND {y2:UInt16}
+  AND ({level:String} = '' OR level = {level:String})
+  AND ({kind:String} = '' OR kind = {kind:String})
+  AND (NOT {queue:Bool} OR (status = 'open' AND review IN ('pending', 'returned')))
+ORDER BY year, kind, level, toUInt64OrZero(number), number
 """

@@ -46,8 +46,27 @@ CREATE TABLE IF NOT EXISTS {db}.proposal_versions (
     key_item     Bool,
     status       LowCardinality(String),
     merged_into  String,
-    supervisions UInt32
+    supervisions UInt32,
+    review       LowCardinality(String) DEFAULT 'filed',
+    filer_kind   LowCardinality(String) DEFAULT 'person',
+    area         LowCardinality(String) DEFAULT '',
+    received_on  Date32 DEFAULT toDate32('1900-01-01'),
+    review_due   Date32 DEFAULT toDate32('1900-01-01'),
+    reviewed_on  Date32 DEFAULT toDate32('1900-01-01'),
+    returns      UInt32,
+    referred_to  Array(String)
 ) ENGINE = ReplacingMergeTree ORDER BY (proposal_id, seq);
+
+-- The office's review (审查立案) and who filed it (projector.REVIEW_COLUMNS). A store made
+-- before them reads their defaults in its old rows: filed on submit, by a person, in no area.
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS review LowCardinality(String) DEFAULT 'filed';
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS filer_kind LowCardinality(String) DEFAULT 'person';
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS area LowCardinality(String) DEFAULT '';
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS received_on Date32 DEFAULT toDate32('1900-01-01');
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS review_due Date32 DEFAULT toDate32('1900-01-01');
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS reviewed_on Date32 DEFAULT toDate32('1900-01-01');
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS returns UInt32;
+ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS referred_to Array(String);
 
 -- assignment_versions, the duty's versions: its columns, its DDL and the columns an existing
 -- store lacks come from the declaration of the duty row (services/reporting/duty_table.py, from

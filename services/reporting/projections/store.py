@@ -23,6 +23,8 @@ from banli.domain.reorganisation import handover_command
 from banli.domain.types import business_date
 from banli.domain.views.due_list import listed, ordered
 from banli.domain.views.explain import Duty
+from banli.domain.views.intake_report import (IntakeReport, IntakeScope, handling_scope,
+                                              intake_report, review_flags)
 from banli.domain.views.rates import (Report, Scope, Stamp, cell_code, cell_of, due_after, entry_kind,
                                 with_flags)
 from banli.domain.wording import numbered
@@ -453,6 +455,25 @@ class ReportingStore:
         return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
                                                 proposal=proposal_id)}
 
+    # --- the office's review (审查立案) -------------------------------------------------------
+    def intake_items(self, scope: IntakeScope, recorded_by: datetime | None = None,
+                     queue: bool = False) -> list[dict[str, Any]]:
+        """The proposals of the scope as the office's report counts them, as of its date
+        (banli.domain.views.intake_report.intake_item makes the same of a folded state); with
+        `queue` only those awaiting review or returned to their filers."""
+        params = dict(as_of=min(scope.as_of, LAST_AS_OF), recorded_by=recorded_by or FAR_FUTURE,
+                      y1=scope.years[0], y2=scope.years[1], level=scope.level or "",
+                      kind=scope.kind or "", queue=queue)
+        return [_intake_item(row, scope.as_of)
+                for row in self.query(queries.INTAKE_ITEMS, **params)]
+
+    def intake_report(self, scope: IntakeScope, profile: Profile,
+                      recorded_by: datetime | None = None) -> IntakeReport:
+        """The office's report (banli.domain.views.intake_report), with the bureaus' report for
+        the same scope beside it, counted from the projections."""
+        return intake_report(self.intake_items(scope, recorded_by), scope, profile,
+                             self.report(handling_scope(scope), profile, recorded_by))
+
     # --- the filer registry and what filers filed ---------------------------------------------
     def filed_by(self, filer: str) -> list[str]:
         """The proposals `filer` (an id in the registry) filed, as lead filer or co-signer."""
@@ -526,6 +547,22 @@ def bureau_entries(bureaus: dict[str, Bureau], as_of: date | None = None
             "merged_on": business_date(state.merged_at) if state.merged_at else None,
             "lineage": told[0] if told else None, "lineage_en": told[1] if told else None}
     return found
+
+
+def _intake_item(row: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """A row of INTAKE_ITEMS as banli.domain.views.intake_report.intake_item makes the
+    item."""
+    due, decided_on = _day(row["review_due"]), _day(row["reviewed_on"])
+    reviewed = due is not None
+    return {
+        **{k: row[k] for k in ("proposal_id", "kind", "level", "year", "number", "title",
+                               "review", "status", "filer_kind", "area", "returns")},
+        "received_on": _day(row["received_on"]) or row["submitted_on"], "review_due": due,
+        "reviewed_on": decided_on if reviewed else None,
+        "merged_into": row["merged_into"] or None, "referred_to": list(row["referred_to"]),
+        **review_flags(reviewed, row["review"] in ("filed", "merged", "not_filed"),
+                       row["review"] == "pending" and row["status"] == "open", due, decided_on,
+                       as_of)}
 
 
 def _day(value: date) -> date | None:

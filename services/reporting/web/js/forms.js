@@ -34,12 +34,16 @@ const INPUTS = {
   texts: { markup: (f, id, v) => `<textarea id="${id}" name="${esc(f.name)}" rows="3">${esc(textsValue(v))}</textarea>`,
     read: readTexts },
   letter: { markup: letterMarkup, read: readLetter },
+  // one of the year's areas (领域), which the form's place knows (context.areas: the review
+  // queue's); without them, a code typed
+  area: { markup: areaMarkup, read: (node, f) => (node.querySelector("select") ? readChoice(node, f) : readText(node, f)) },
 };
 
 /** The fields a person is asked: those the user fills, less those the form's place gives. */
 export function askedFields(command, context = {}) {
   const given = context.given || {};
-  return command.fields.filter((f) => f.source === "user" && f.input && !(f.name in given));
+  const omit = context.omit || [];
+  return command.fields.filter((f) => f.source === "user" && f.input && !(f.name in given) && !omit.includes(f.name));
 }
 
 /**
@@ -48,6 +52,8 @@ export function askedFields(command, context = {}) {
  *  - bureaus: the bureaus a single `bureau` field offers (else every registered bureau);
  *  - given: values the form's place fixes ({bureau: …} beside a reply), sent, not asked;
  *  - initial: values filled in that the person may change (a suggestion, a requested date);
+ *  - omit: fields this place does not ask (left out of the command: their defaults apply);
+ *  - areas: the areas an `area` field offers ([{code, zh, en}]: the year's);
  *  - onDone(answer): called once a command is accepted (the answer with its events).
  */
 export function commandForm(command, context = {}) {
@@ -119,6 +125,13 @@ function selectMarkup(f, id, v) {
   const options = f.choices.map((c) => `<option value="${esc(c.value)}"${c.value === v ? " selected" : ""}>${esc(label(c))}</option>`);
   const blank = `<option value="">${esc(t(f.required ? "choose" : "not_given"))}</option>`;
   return `<select id="${id}" name="${esc(f.name)}">${v === null || v === undefined || !f.required ? blank : ""}${options.join("")}</select>`;
+}
+
+function areaMarkup(f, id, v, context) {
+  if (!context.areas || !context.areas.length) return textMarkup(f, id, v);
+  const options = context.areas.map((a) => `<option value="${esc(a.code)}"${a.code === v ? " selected" : ""}>`
+    + `${esc(session.lang === "zh" ? a.zh : a.en || a.zh)}</option>`);
+  return `<select id="${id}" name="${esc(f.name)}"><option value="">${esc(t(f.required ? "choose" : "not_given"))}</option>${options.join("")}</select>`;
 }
 
 function bureauMarkup(f, id, v, context) {

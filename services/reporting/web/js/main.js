@@ -1,7 +1,7 @@
 // Banli's page: native ES modules, no build step (README: "The page"). This module signs the
 // person in, draws the top bar (the views this person has, with the counts of their work, the
 // search box, the live feed's state, who they are, the language) and shows the view the URL
-// names: /app/?view=work|desk|dashboard|item|mine|imports|search. Each view is a module of
+// names: /app/?view=work|desk|dashboard|intake|item|mine|imports|search. Each view is a module of
 // views/; the words are in i18n/, the forms come from the vocabulary (forms.js).
 import { getJSON, request } from "./api.js";
 import { $, debounce, esc } from "./dom.js";
@@ -12,6 +12,7 @@ import { saveDownload } from "./api.js";
 import { bureauName, roleName, t } from "./words.js";
 import { dashboardView, resizeCharts } from "./views/dashboard.js";
 import { deskView } from "./views/desk.js";
+import { intakeView } from "./views/intake.js";
 import { importsView, offered } from "./views/imports.js";
 import { itemView, openItem } from "./views/item.js";
 import { mineTitle, mineView } from "./views/mine.js";
@@ -19,7 +20,7 @@ import { searchView } from "./views/search.js";
 import { workView } from "./views/work.js";
 
 const VIEWS = { work: workView, desk: deskView, dashboard: dashboardView, mine: mineView, imports: importsView,
-  item: itemView, search: searchView };
+  item: itemView, search: searchView, intake: intakeView };
 // The dashboard's scope in a URL without `view` (links made before the views, and the year-end
 // documents' figures: ?years=…&as_of=…&measure=…) opens the dashboard.
 const SCOPE = ["years", "as_of", "bureau", "all", "kind", "level", "profile", "recorded_by", "measure", "entries"];
@@ -33,6 +34,7 @@ function views() {
   if (role === "clerk" || role === "admin") found.push("work");
   if (may("read:routing")) found.push("desk");
   if (may("read:report")) found.push("dashboard");
+  if (may("read:intake")) found.push("intake");
   const imports = offered();
   if (imports.assignments || imports.replies) found.push("imports");
   return found;

@@ -1,4 +1,6 @@
-// 交办台 (the coordinator's desk): what awaits assignment (with routing suggestions filling the
+// 交办台 (the coordinator's desk): the review queue (待审查: what the office received and has to
+// review — 立案 in an area, 并案, 不立案 passed on as an opinion, 退回修改 — and what is back with
+// its filers), what awaits assignment (with routing suggestions filling the
 // assignment form), returned items to route again, extension requests to approve or deny, the
 // key items (重点督办), and the forms of the commands not sent on an item (登记: a proposal, a
 // bureau). Oversight may read it. /app/?view=desk[&years=…]
@@ -7,11 +9,14 @@ import { $, debounce, esc } from "../dom.js";
 import { commandForm, recordForms } from "../forms.js";
 import { columnsOf, listTable } from "../lists.js";
 import { listen } from "../live.js";
-import { session } from "../session.js";
-import { bureauName, commandOf, formatDay, itemNumber, label, t, today } from "../words.js";
+import { may, session } from "../session.js";
+import { bureauName, choiceLabel, commandOf, formatDay, itemNumber, label, t, today } from "../words.js";
 import { openItem } from "./item.js";
 
-const state = { years: null, awaiting: null, desk: null, deskError: null };
+const state = { years: null, awaiting: null, desk: null, deskError: null, queue: null, queueError: null };
+// The review's decisions on a proposal awaiting it, each the registry's form (立案, 并案, 不立案,
+// 退回修改).
+const REVIEW_COMMANDS = ["file_proposal", "merge", "decline_filing", "request_revision"];
 
 export const deskView = {
   name: "desk",
@@ -20,6 +25,7 @@ export const deskView = {
     state.years = params.get("years") || today().slice(0, 4);
     state.awaiting = null;
     state.desk = null;
+    state.queue = null;
     draw0(main);
     load();
   },
@@ -32,6 +38,9 @@ function draw0(main) {
     <div class="card view-head"><h2>${esc(t("view_desk"))}</h2>
       <label class="inline"><span>${esc(t("years"))}</span><input id="desk-years" value="${esc(state.years)}" inputmode="numeric" size="9"></label>
       <p class="error" id="desk-error" role="alert"></p></div>
+    <section class="card" id="review-card" hidden><h3><span>${esc(t("review_queue_title"))}</span><span class="badge yellow" id="n-review"></span></h3>
+      <div id="review-queue"></div>
+      <h4>${esc(t("awaiting_revision_title"))} <span class="badge" id="n-revision"></span></h4><div id="revision-queue"></div></section>
     <div class="desk-grid">
       <section class="card" id="awaiting-card"><h3><span>${esc(t("awaiting_title"))}</span><span class="badge yellow" id="n-awaiting"></span>
         <button class="link xlsx" type="button" data-xlsx="awaiting">${esc(t("download_xlsx"))}</button></h3>
@@ -76,11 +85,14 @@ function onClick(event) {
 async function load() {
   if (!$("desk-view")) return;
   $("desk-error").textContent = "";
-  const [awaiting, desk] = await Promise.allSettled([
+  const [awaiting, desk, queue] = await Promise.allSettled([
     getJSON("/api/proposals/awaiting-assignment", { years: state.years }),
     getJSON("/api/desk"),  // every year's (it takes no scope): returned, extensions, key items
+    may("read:intake") ? getJSON("/api/intake/queue") : Promise.resolve(null),
   ]);
   if (!$("desk-view")) return;
+  state.queue = queue.status === "fulfilled" ? queue.value : null;
+  state.queueError = queue.status === "rejected" ? queue.reason : null;
   state.awaiting = awaiting.status === "fulfilled" ? awaiting.value : { items: [], error: awaiting.reason };
   state.desk = desk.status === "fulfilled" ? desk.value : null;
   state.deskError = desk.status === "rejected" ? desk.reason : null;
@@ -90,6 +102,7 @@ async function load() {
 const failure = (error) => (error instanceof ApiError ? error.describe() : String(error));
 
 function draw() {
+  drawReview();
   drawAwaiting();
   const desk = state.desk;
   const missing = state.deskError ? `<p class="error">${esc(failure(state.deskError))}</p>` : "";
@@ -99,6 +112,49 @@ function draw() {
   $("n-returned").textContent = desk ? desk.returned.length : "";
   $("n-extensions").textContent = desk ? desk.extension_requests.length : "";
   $("n-key").textContent = desk ? desk.key_items.length : "";
+}
+
+/** The review queue: each proposal awaiting review with its due date (red once overdue) and the
+ *  review's four decisions as forms; then those returned to their filers. */
+function drawReview() {
+  const card = $("review-card");
+  card.hidden = !may("read:intake");
+  if (card.hidden) return;
+  const host = $("review-queue");
+  if (state.queueError) { host.innerHTML = `<p class="error">${esc(failure(state.queueError))}</p>`; return; }
+  const queue = state.queue;
+  if (!queue) return;
+  $("n-review").textContent = queue.pending.length;
+  $("n-revision").textContent = queue.returned.length;
+  host.innerHTML = queue.pending.length ? "" : `<p class="muted">${esc(t("no_items"))}</p>`;
+  for (const item of queue.pending) host.append(reviewBlock(item, queue));
+  $("revision-queue").innerHTML = queue.returned.length ? `<ul class="desk-list">${queue.returned.map((i) => `<li class="clickable" data-open="${esc(i.proposal_id)}" data-proposal="${esc(i.proposal_id)}">`
+    + `<strong>${esc(itemNumber(i, true))}</strong> ${esc(i.title)} <span class="muted">${esc(t("returned_on_day", formatDay(i.reviewed_on)))}</span></li>`).join("")}</ul>`
+    : `<p class="muted">${esc(t("no_items"))}</p>`;
+}
+
+function reviewBlock(item, queue) {
+  const block = document.createElement("article");
+  block.className = "review-item";
+  block.dataset.proposal = item.proposal_id;
+  const overdue = item.review_due && item.review_due < queue.today;
+  const kind = item.filer_kind && item.filer_kind !== "person" ? ` <span class="tag">${esc(choiceLabel("filer_kind", item.filer_kind))}</span>` : "";
+  block.innerHTML = `<p><a href="#" data-open="${esc(item.proposal_id)}"><strong>${esc(itemNumber(item, true))}</strong></a> ${esc(item.title)}${kind}</p>`
+    + `<p class="muted">${esc(t("received_on_day", formatDay(item.received_on)))} · <span class="${overdue ? "tag red" : ""}">${esc(t("review_due_on", formatDay(item.review_due)))}</span>`
+    + `${item.returns ? ` · ${esc(t("resubmitted_n", item.returns))}` : ""}</p>`;
+  const areas = (queue.areas[String(item.year)] || []);
+  for (const type of REVIEW_COMMANDS) {
+    const command = commandOf(type);
+    if (!command || !command.may_send || !session.me.commands) continue;
+    const holder = document.createElement("details");
+    holder.className = "action";
+    holder.dataset.command = type;
+    holder.innerHTML = `<summary>${esc(label(command))}</summary>`;
+    holder.append(commandForm(command, { proposal: item.proposal_id, areas, initial: { area: item.area || undefined },
+      onDone: () => load() }));
+    block.append(holder);
+  }
+  return block;
 }
 
 function drawAwaiting() {

@@ -1,5 +1,7 @@
 // 我的建议 / 我的提案 (a deputy's or a member's own): only what they filed, as lead filer or
-// co-signer (GET /api/my/proposals): each item's status, the bureaus handling it with their due
+// co-signer (GET /api/my/proposals): each item's status, the office's review of it (filed and to
+// whom assigned, merged into which, not filed and passed on to whom, returned for revision and
+// why — with the resubmit form then), the bureaus handling it with their due
 // dates, the contacts logged with them, the replies with their letters, and beside each lead
 // reply the filer's own rating (满意 / 基本满意 / 不满意) — the registry's record_feedback form.
 import { ApiError, getJSON, saveDownload } from "../api.js";
@@ -36,6 +38,8 @@ export const mineView = {
 function onClick(event) {
   const letter = event.target.closest("[data-letter]");
   if (letter) { downloadLetter(letter); return; }
+  const review = event.target.closest("[data-review-letter]");
+  if (review) { downloadReviewLetter(review); return; }
   const open = event.target.closest("[data-open]");
   if (open) { event.preventDefault(); openItem(open.dataset.open); }
 }
@@ -69,21 +73,60 @@ function card(item) {
     + ` <span class="tag">${esc(dutyRole(d.role))}</span> <span class="muted">${esc(t(d.role === "co" ? "opinion_due" : "reply_due"))} ${esc(formatDay(d.due))}</span>`
     + ` · ${esc(choiceLabel("duty_progress", d.status))}${d.replied_on ? ` · ${esc(t("replied_on", formatDay(d.replied_on)))}` : ""}`
     + `${d.acknowledged || d.replied_on ? "" : ` · ${esc(t("not_acknowledged"))}`}</li>`).join("");
+  // handled only once filed: one not filed, merged or still under review has no bureaus
+  const handled = item.review === "filed" || item.duties.length > 0;
   const contacts = item.contacts.map((c) => `<li>${esc(formatDay(c.on))} · ${esc(bureauName(c.bureau))} · ${esc(choiceLabel("contact_stage", c.stage))}`
     + ` · ${esc(choiceLabel("contact_method", c.method))}</li>`).join("");
   node.innerHTML = `<header class="mine-head"><a href="/app/?view=item&proposal=${encodeURIComponent(item.proposal_id)}" data-open="${esc(item.proposal_id)}">`
     + `<strong>${esc(itemNumber(item, true))}</strong></a> <span class="tag">${esc(named("filed_as", item.filed_as))}</span>`
     + ` <span class="tag">${esc(choiceLabel("filed_status", item.status))}</span></header>`
     + `<h3 class="item-title">${esc(item.title)}</h3>`
-    + `<h4>${esc(t("duties"))}</h4>${duties ? `<ul class="plain">${duties}</ul>` : `<p class="muted">${esc(t("not_assigned_yet"))}</p>`}`
+    + reviewSteps(item)
+    + (handled ? `<h4>${esc(t("duties"))}</h4>${duties ? `<ul class="plain">${duties}</ul>` : `<p class="muted">${esc(t("not_assigned_yet"))}</p>`}` : "")
     + (contacts ? `<h4>${esc(t("contacts"))}</h4><ul class="plain">${contacts}</ul>` : "")
-    + `<h4>${esc(t("replies"))}</h4>`;
+    + (handled ? `<h4>${esc(t("replies"))}</h4>` : "");
+  const resubmit = commandOf("resubmit");
+  if (item.may_resubmit && resubmit && resubmit.may_send) {
+    // revised and sent back: the registry's form (the office classifies the area, not the filer)
+    const holder = document.createElement("details");
+    holder.className = "action resubmit";
+    holder.dataset.command = resubmit.type;
+    holder.open = true;
+    holder.innerHTML = `<summary>${esc(t("resubmit_it"))}</summary>`;
+    holder.append(commandForm(resubmit, { proposal: item.proposal_id, omit: ["area"],
+      initial: { title: item.title }, onDone: () => load() }));
+    node.querySelector(".review").after(holder);
+  }
   const replies = document.createElement("div");
   replies.className = "replies";
+  if (!handled) return node;
   if (!item.replies.length) replies.innerHTML = `<p class="muted">${esc(t("no_reply_yet"))}</p>`;
   for (const reply of item.replies) replies.append(replyBlock(item, reply));
   node.append(replies);
   return node;
+}
+
+/** The office's review, step by step (none for an item filed on submit). */
+function reviewSteps(item) {
+  const steps = item.review_steps || [];
+  const lines = steps.map((s) => {
+    let said = "";
+    if (s.step === "received" || s.step === "resubmitted") said = t("review_due_on", formatDay(s.review_due));
+    else if (s.step === "returned") said = s.reason;
+    else if (s.step === "filed") said = s.area ? areaName(s.area) : "";
+    else if (s.step === "merged") said = t("merged_into", s[session.lang === "zh" ? "merged_into_display" : "merged_into_display_en"] || s.merged_into);
+    else if (s.step === "not_filed") said = `${t("passed_on_to", s.referred_to.join("、"))}${s.reason ? `（${s.reason}）` : ""}`;
+    return `<li data-step="${esc(s.step)}">${esc(formatDay(s.on))} · <strong>${esc(named("review_steps", s.step))}</strong>${said ? ` · ${esc(said)}` : ""}</li>`;
+  }).join("");
+  // the review's letter to the filers (一件一函), as a document to keep
+  const letter = `<p><button type="button" class="link" data-review-letter="${esc(item.proposal_id)}">${esc(t("review_letter"))}</button>`
+    + `<span class="letter-error error"></span></p>`;
+  return `<div class="review"${steps.length ? "" : " hidden"}><h4>${esc(t("review_title"))}</h4><ul class="plain">${lines}</ul>${letter}</div>`;
+}
+
+function areaName(code) {
+  const found = ((state.data && state.data.areas) || []).find((a) => a.code === code);
+  return found ? (session.lang === "zh" ? found.zh : found.en || found.zh) : code;
 }
 
 function replyBlock(item, reply) {
@@ -112,6 +155,17 @@ function replyBlock(item, reply) {
     node.append(holder);
   }
   return node;
+}
+
+async function downloadReviewLetter(button) {
+  const error = button.parentElement.querySelector(".letter-error");
+  error.textContent = "";
+  try {
+    await saveDownload(`/api/proposals/${encodeURIComponent(button.dataset.reviewLetter)}/review-letter`,
+      { format: "docx", lang: session.lang }, "review-letter.docx");
+  } catch (e) {
+    error.textContent = e instanceof ApiError ? e.describe() : String(e);
+  }
 }
 
 async function downloadLetter(button) {
