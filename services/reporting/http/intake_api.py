@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -30,6 +30,7 @@ from banli.web.deps import (Clock, CurrentActor, ProposalPath, permit, permit_an
                             today as today_of)
 from banli.web.schemas import READ, action
 
+from . import schemas as out
 from .deps import Cosigned, Documents, Reporting, ServerProfile, readable
 from .exports import XLSX_RESPONSE, Format, Lang
 from .params import AuditClock, BusinessDate, ProfileName, Years
@@ -124,7 +125,7 @@ class IntakeItems(BaseModel):
 
     measure: str
     count: int
-    items: list[dict[str, Any]]
+    items: list[out.IntakeItem]
     counted: int | None = None
 
 
@@ -167,8 +168,8 @@ class ReviewQueue(BaseModel):
     revision (`returned`), oldest receipt first; the areas a filing may name, per year."""
 
     today: date
-    pending: list[dict[str, Any]]
-    returned: list[dict[str, Any]]
+    pending: list[out.IntakeItem]
+    returned: list[out.IntakeItem]
     areas: dict[int, list[Area]]
 
 

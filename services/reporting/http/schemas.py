@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, create_model,
                       model_serializer)
 
-from banli.domain.types import Actor, Colour, EntryKind, Role, YearSpan
+from banli.domain.types import Actor, Colour, EntryKind, FilerKind, ReviewState, Role, YearSpan
 from banli.domain.views.duty_row import DUTY_FIELDS, ITEM_FIELDS, DutyField, ValueKind
 from banli.domain.views.explain import Status
 from banli.domain.views.rates import Report
@@ -49,6 +49,29 @@ class Numbered(Row):
     title: str
     display: str = Field(description=DISPLAY)
     display_en: str = Field(description=DISPLAY_EN)
+
+
+class IntakeItem(Numbered):
+    """A received proposal as the office's report counts it (banli.domain.views.intake_report.
+    intake_item), as of the report's date."""
+
+    review: ReviewState = Field(description="where its review stands")
+    status: str = Field(description="open, withdrawn or merged")
+    filer_kind: FilerKind = Field(description="the lead filer's: a person's, or a collective's")
+    area: str = Field(description="the area it was filed in (its code; empty: none)")
+    received_on: date
+    review_due: date | None = Field(description="the review's due date (the latest receipt's); "
+                                                "null: filed on submit, never reviewed")
+    reviewed_on: date | None = Field(description="when the review decided it")
+    returns: int = Field(description="how many times it went back to its filers for revision")
+    merged_into: str | None
+    referred_to: list[str] = Field(description="not filed: the bodies it was passed on to")
+    reviewed: bool = Field(description="received for review (not filed on submit)")
+    decided: bool = Field(description="filed, merged or not filed after a review")
+    review_on_time: bool
+    review_overdue: bool = Field(description="awaiting review past its due date")
+    counted: bool | None = Field(None, description="the review's timeliness: decided on time "
+                                                   "(only in its items)")
 
 
 # --- the duty row's items (banli.domain.views.duty_row) ----------------------------------------
