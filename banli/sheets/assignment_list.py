@@ -3,8 +3,11 @@
 Each item becomes, on its assignment date (交办日期, else the caller's default date), a `submit`
 at 09:00 and an `assign` at 09:01 (Asia/Shanghai), with command ids derived from the natural key
 (level/kind/year/number) and the command type: importing the same sheet twice sends the same
-ids, and the kernel decides each once. An item Banli already has is `unchanged` or `differs`
-and sends nothing — except an item submitted but never assigned, which sends its `assign`.
+ids, and the kernel decides each once. A row that gives the office's review (立案情况: 立案 or
+不立案) is received for review, then filed (`file_proposal`, 09:01) and assigned (09:02), or not
+filed (`decline_filing`, 09:01) and not assigned. An item Banli already has is `unchanged` or
+`differs` and sends nothing — except an item submitted but never assigned, which sends its
+`assign`, and one received for review and not yet reviewed, which sends the review's outcome.
 """
 from __future__ import annotations
 
@@ -17,14 +20,17 @@ from ..domain.views.bureaus import NameIndex
 from ..domain.commands import natural_key
 from ..domain.proposal import Bureau
 from ..domain.registry import parse_command
+from ..domain.timing.deadlines import FIVE_AREAS, Area
 from .infer import DEFAULT_SESSIONS, Sessions, infer_kind, infer_year
 from .preview import (Difference, Preview, RowResult, at, command_id, describe_validation,
                       preview, refuse, refusal, row_result)
 from .read import ASSIGNMENT_HEADERS, Grid, Row, SheetError, Source, Table, read_sheet
-from .values import (KIND_LABELS, LEVEL_LABELS, NO_LABELS, YES_LABELS, cell_text, lookup, norm,
-                     parse_date, parse_number, parse_year, split_names, split_strong)
+from .values import (FILING_LABELS, KIND_LABELS, LEVEL_LABELS, NO_LABELS, YES_LABELS, cell_text,
+                     lookup, norm, parse_date, parse_number, parse_year, split_names,
+                     split_strong)
 
 Existing = Callable[[str], Mapping[str, Any] | None]
+Areas = Sequence[Area] | Callable[[int], Sequence[Area]]  # the areas, or a year's areas
 
 SUBMIT_HOUR, ASSIGN_MINUTE = 9, 1  # submit at 09:00, assign at 09:01 on the assignment day
 
@@ -92,6 +98,7 @@ def assignment_preview(
     mapping: Mapping[str, str | None] | None = None,
     sheet: str | int | None = None,
     sessions: Sessions = DEFAULT_SESSIONS,
+    areas: Areas = FIVE_AREAS,
 ) -> Preview:
     """The preview of importing an assignment list.
 
@@ -101,8 +108,10 @@ def assignment_preview(
     proposal), or None. `kind`, `year`, `level` and `assigned_on` are used where the sheet has no
     such column or leaves the cell blank (a cell wins over the option); without the option,
     the kind and the year the sheet's title names (banli.sheets.infer, with `sessions`); `level`
-    defaults to municipal. `mapping` overrides header → field. Raises SheetError when the sheet
-    as a whole cannot be read; every row problem is a refusal in the preview."""
+    defaults to municipal. `areas` are the areas a 领域 cell may name (by code, Chinese or
+    English name; a callable gives a year's, as the profile's `areas_of`). `mapping` overrides
+    header → field. Raises SheetError when the sheet as a whole cannot be read; every row
+    problem is a refusal in the preview."""
     table = source if isinstance(source, Table) else read_sheet(
         source, ASSIGNMENT_HEADERS, mapping=mapping, sheet=sheet,
         required=("number", "title", "lead"))
@@ -110,7 +119,8 @@ def assignment_preview(
     defaults = _defaults(kind, year, level, assigned_on)
     inferred = infer_defaults(table, defaults, sessions)
     seen: dict[str, int] = {}
-    results = [_row(item, index, existing, defaults, seen, set(table.columns))
+    areas_of = areas if callable(areas) else lambda year: areas
+    results = [_row(item, index, existing, defaults, seen, set(table.columns), areas_of)
                for item in table.rows]
     return preview(table, results, inferred)
 
@@ -182,7 +192,8 @@ def proposal_id_of(level: str, kind: str, year: int, number: str) -> str:
 
 
 def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Mapping[str, Any],
-         seen: dict[str, int], sheet_fields: set[str]) -> RowResult:
+         seen: dict[str, int], sheet_fields: set[str],
+         areas_of: Callable[[int], Sequence[Area]]) -> RowResult:
     row = item.row
     problems: list[dict[str, Any]] = []
     level, kind, year, number = natural_key_of(item, defaults, problems)
@@ -214,12 +225,16 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
     elif day is None:
         problems.append(refusal(row, "missing_date", field="assigned_on"))
 
+    review = _review(item, areas_of, year, problems)
+    declined = review["outcome"] == "not_filed"
     lead, lead_problems = index.resolve(item.all("lead"), row)
     co, co_problems = index.resolve(item.all("co"), row)
     split, split_problems = _split(item, index)
     problems += lead_problems + split_problems + co_problems
     lead = list(dict.fromkeys(lead + split))
-    if not lead and not lead_problems and not split_problems:
+    if declined and (item.has("lead") or item.has("co") or split):
+        problems.append(refusal(row, "not_filed_with_bureaus"))
+    elif not lead and not lead_problems and not split_problems and not declined:
         problems.append(refusal(row, "no_lead"))
     marked = item.has("split") and norm(item.first("split")) in YES_LABELS
     if marked and len(lead) == 1 and not lead_problems:
@@ -238,7 +253,11 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
     assign: dict[str, Any] = {"type": "assign", "command_id": command_id(key, "assign"),
               "at": at(day, SUBMIT_HOUR, ASSIGN_MINUTE), "proposal": result["proposal"],
               "lead": lead, "co": co}
+    if review["area"] is not None:
+        submit["area"] = review["area"]
     commands = [submit, assign]
+    if review["outcome"] is not None:
+        commands = _reviewed(submit, assign, review, key, day)
 
     known = existing(key) if existing else None
     if known is not None:
@@ -250,10 +269,19 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
                                         if name not in columns or columns[name] in sheet_fields})
         if known.get("proposal") or known.get("proposal_id"):
             result["proposal"] = known.get("proposal") or known.get("proposal_id")
-            assign["proposal"] = result["proposal"]
+            for command in commands[1:]:
+                command["proposal"] = result["proposal"]
+        outcome, state = review["outcome"], known.get("review")
+        if outcome is not None and state is not None and state not in ("pending", outcome):
+            differences.append(Difference(field="review", old=state, new=outcome))
         unassigned = "leads" in known and not known["leads"] and not known.get("cos")
-        if unassigned and all(d["field"] in ("leads", "cos") for d in differences):
-            commands = [assign]  # submitted before, never assigned: the assignment is new
+        todo = None
+        if outcome is not None and state == "pending":
+            todo = commands[1:]  # received before, not yet reviewed: the outcome is new
+        elif unassigned and outcome != "not_filed":
+            todo = [assign]  # submitted before, never assigned: the assignment is new
+        if todo is not None and all(d["field"] in ("leads", "cos") for d in differences):
+            commands = todo
         else:
             result["status"] = "differs" if differences else "unchanged"
             result["differences"] = differences
@@ -266,6 +294,58 @@ def _row(item: Row, index: BureauIndex, existing: Existing | None, defaults: Map
                                            detail=describe_validation(exc))])
     result["commands"] = commands
     return result
+
+
+def _review(item: Row, areas_of: Callable[[int], Sequence[Area]], year: int | None,
+            problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """The office's review as a row records it (optional columns): its outcome (立案/不立案,
+    None where the row gives none), the area's code, a 不立案's reason and the bodies it is
+    passed on to; a refusal in `problems` for each that is missing or not understood."""
+    row = item.row
+    review: dict[str, Any] = {"outcome": None, "area": None, "reason": "", "referred_to": []}
+    if item.has("filing"):
+        try:
+            review["outcome"] = lookup(FILING_LABELS, item.first("filing"))
+        except ValueError:
+            problems.append(refusal(row, "bad_filing", value=cell_text(item.first("filing"))))
+    if item.has("area") and year is not None:
+        known = areas_of(year)
+        value = item.first("area")
+        codes = {norm(name): a.code for a in known for name in (a.code, a.zh, a.en) if name}
+        review["area"] = codes.get(norm(value))
+        if review["area"] is None:
+            problems.append(refusal(row, "unknown_area", value=cell_text(value),
+                                    areas="、".join(a.zh for a in known),
+                                    areas_en=", ".join(f"{a.en or a.code} ({a.zh})"
+                                                       for a in known)))
+    if review["outcome"] == "not_filed":
+        review["reason"] = " ".join(cell_text(v) for v in item.all("decline_reason"))
+        review["referred_to"] = list(dict.fromkeys(
+            n for v in item.all("referred_to") for n in split_strong(v)))
+        if not review["reason"]:
+            problems.append(refusal(row, "missing_decline_reason"))
+        if not review["referred_to"]:
+            problems.append(refusal(row, "missing_referred_to"))
+    return review
+
+
+def _reviewed(submit: dict[str, Any], assign: dict[str, Any], review: Mapping[str, Any],
+              key: str, day: date) -> list[dict[str, Any]]:
+    """A row with the review's outcome: received for review (`submit` with `review`), then at
+    09:01 filed (立案, in the row's area) and assigned at 09:02, or not filed (不立案: passed on
+    to the bodies named, with the reason) and not assigned."""
+    submit["review"] = True
+    decided = {"at": at(day, SUBMIT_HOUR, 1), "proposal": assign["proposal"]}
+    if review["outcome"] == "not_filed":
+        return [submit, {"type": "decline_filing", "command_id": command_id(key, "decline"),
+                         **decided, "referred_to": review["referred_to"],
+                         "reason": review["reason"]}]
+    filed: dict[str, Any] = {"type": "file_proposal", "command_id": command_id(key, "file"),
+                             **decided}
+    if review["area"] is not None:
+        filed["area"] = review["area"]
+    assign["at"] = at(day, SUBMIT_HOUR, 2)
+    return [submit, filed, assign]
 
 
 def _split(item: Row, index: BureauIndex) -> tuple[list[str], list[dict[str, Any]]]:

@@ -95,6 +95,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "{bureau} cannot be both a lead and a co-handling bureau"),
     "split_single_lead": ("标注为分办，但只有一个主办单位",
                           "marked as split handling (分办) but there is only one lead bureau"),
+    "bad_filing": ("立案情况“{value}”无法识别，应为立案或不立案（并案请在审查立案中办理）",
+                   "review outcome '{value}' is not 立案 (filed) or 不立案 (not filed); merge "
+                   "(并案) in the review"),
+    "unknown_area": ("领域“{value}”无法识别，应为：{areas}",
+                     "area '{value}' is not one of: {areas_en}"),
+    "missing_decline_reason": ("不立案须写明不立案理由", "not filed (不立案) without a reason (不立案理由)"),
+    "missing_referred_to": ("不立案须写明转送单位", "not filed (不立案) without the bodies it is "
+                            "passed on to (转送单位)"),
+    "not_filed_with_bureaus": ("不立案的不交办，不应填写主办或会办单位",
+                               "not filed (不立案): not assigned, so no lead or co-handling bureau"),
     "duplicate_in_sheet": ("{key} 在表中重复（已见于第 {first} 行），本行不导入",
                            "{key} appears twice in the sheet (first on row {first}); "
                            "this row is not imported"),

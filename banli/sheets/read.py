@@ -40,6 +40,12 @@ ASSIGNMENT_HEADERS: dict[str, tuple[str, ...]] = {
     "kind": ("类型", "kind"),
     "year": ("年度", "year"),
     "level": ("层级", "level"),
+    # the office's review (审查立案), optional: its outcome, the area, and a 不立案's reason and
+    # the bodies it is passed on to
+    "filing": ("立案情况", "审查结果", "审查情况", "是否立案", "立案", "filing"),
+    "area": ("领域", "所属领域", "area"),
+    "decline_reason": ("不立案理由", "不立案原因", "decline_reason"),
+    "referred_to": ("转送单位", "转交单位", "referred_to"),
 }
 REPLY_HEADERS: dict[str, tuple[str, ...]] = {
     "number": ASSIGNMENT_HEADERS["number"],

@@ -13,7 +13,8 @@ from typing import Any, Mapping, Protocol
 
 from ..domain.commands import bureau_stream
 from ..domain.proposal import Bureau, Proposal, State
-from .assignment_list import assignment_preview
+from ..domain.timing.deadlines import FIVE_AREAS
+from .assignment_list import Areas, assignment_preview
 from .filers import filer_preview
 from .infer import DEFAULT_SESSIONS, Sessions
 from .isolate import read_table
@@ -60,7 +61,8 @@ def registered(records: Records) -> dict[str, Bureau | tuple[str, str]]:
 
 def known_item(records: Records, key: str) -> dict[str, Any] | None:
     """What Banli has for the natural key, as an assignment list describes an item: its title,
-    filers, affiliation, topics and active leads and co-handlers."""
+    filers, affiliation, topics, active leads and co-handlers, and where the office's review
+    stands (filed, pending, not_filed ...)."""
     p = _proposal(records, key)
     if p is None:
         return None
@@ -68,7 +70,7 @@ def known_item(records: Records, key: str) -> dict[str, Any] | None:
     return {"proposal": p.id, "title": p.title, "filers": list(p.filers),
             "affiliation": p.affiliation, "topics": list(p.topics),
             "leads": [a.bureau for a in active if a.role == "lead"],
-            "cos": [a.bureau for a in active if a.role == "co"]}
+            "cos": [a.bureau for a in active if a.role == "co"], "review": p.review}
 
 
 def assignment_sheet(source: Source | Table, records: Records, *, kind: str | None = None,
@@ -76,13 +78,14 @@ def assignment_sheet(source: Source | Table, records: Records, *, kind: str | No
                      assigned_on: date | str | None = None,
                      mapping: Mapping[str, str | None] | None = None,
                      sheet: str | int | None = None,
-                     sessions: Sessions = DEFAULT_SESSIONS) -> Preview:
+                     sessions: Sessions = DEFAULT_SESSIONS,
+                     areas: Areas = FIVE_AREAS) -> Preview:
     """The preview of importing an assignment list (交办清单) into what `records` hold. An
     untrusted file is read first with banli.sheets.isolate.read_table, and its Table given."""
     return assignment_preview(source, bureaus=registered(records),
                               existing=lambda key: known_item(records, key), kind=kind,
                               year=year, level=level, assigned_on=assigned_on, mapping=mapping,
-                              sheet=sheet, sessions=sessions)
+                              sheet=sheet, sessions=sessions, areas=areas)
 
 
 def reply_sheet(source: Source | Table, records: Records, *, bureau: str,
@@ -125,7 +128,8 @@ def preview_sheet(source: Source, which: str, records: Records, *, limits: Sheet
                   mapping: Mapping[str, str | None] | None = None,
                   sheet: str | int | None = None, bureau: str | None = None,
                   kind: str | None = None, year: int | str | None = None,
-                  level: str | None = None, assigned_on: date | str | None = None) -> Preview:
+                  level: str | None = None, assigned_on: date | str | None = None,
+                  areas: Areas = FIVE_AREAS) -> Preview:
     """The preview of an uploaded list: read in a child process within `limits`
     (banli.sheets.isolate: a hostile file is refused, it cannot take the reader with it), then
     an assignment list ("assignments"), a bureau's reply list ("replies", `bureau` required)
@@ -139,4 +143,4 @@ def preview_sheet(source: Source, which: str, records: Records, *, limits: Sheet
         return reply_sheet(table, records, bureau=bureau, kind=kind, year=year, level=level,
                            sessions=sessions)
     return assignment_sheet(table, records, kind=kind, year=year, level=level,
-                            assigned_on=assigned_on, sessions=sessions)
+                            assigned_on=assigned_on, sessions=sessions, areas=areas)

@@ -204,6 +204,13 @@ METHOD_LABELS = _vocabulary({
     "online": ("网络", "网上", "线上", "视频"),
     "letter": ("信函", "书面", "函件", "来函"),
 })
+# The office's review (审查立案) as an assignment list records it: filed (立案) or not filed
+# (不立案, passed on as an opinion). 并案 is not taken from a list: it needs the proposal merged
+# into, and is done in the review.
+FILING_LABELS = _vocabulary({
+    "filed": ("立案", "已立案", "予以立案"),
+    "not_filed": ("不立案", "不予立案", "未立案", "转为意见和建议", "not filed"),
+})
 YES_LABELS = frozenset(norm(v) for v in ("是", "√", "✓", "✔", "y", "yes", "true", "1", "分办", "x"))
 NO_LABELS = frozenset(norm(v) for v in ("否", "×", "n", "no", "false", "0", "-", "无"))
 
