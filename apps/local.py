@@ -189,7 +189,8 @@ def import_sheet(settings: Settings, path: Path, options: Any) -> int:
                                 sessions=parse_sessions(settings.sheet_sessions),
                                 mapping=mapping, sheet=sheet, bureau=options.bureau,
                                 kind=options.kind, year=options.year, level=options.level,
-                                assigned_on=options.assigned_on)
+                                assigned_on=options.assigned_on,
+                                areas=settings.rules().areas_of)
     except SheetError as exc:
         print(f"banli import: {path}: {exc.message} ({exc.message_en})", file=sys.stderr)
         return 2

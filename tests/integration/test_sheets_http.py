@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from banli.domain.views.intake_report import IntakeScope
 from banli.domain.views.rates import Scope
 from banli.domain.timing.deadlines import PROFILES
 from banli.domain.types import CHOICES
@@ -186,6 +187,48 @@ def test_the_sheet_gives_the_report_its_json_lines_give(server, tmp_path):
     finally:
         other.stop()
         other.reporting.drop()
+
+
+def review_list() -> bytes:
+    """An assignment list that gives the office's review (审查立案): two filed, one not."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["提案号", "案由", "提案人", "界别", "主办单位", "交办日期", "立案情况", "领域",
+               "不立案理由", "转送单位"])
+    ws.append(["201", "关于知识产权质押融资的提案", "张三", "经济界别", "上海市知识产权局",
+               "2020-03-02", "立案", "经济", None, None])
+    ws.append(["202", "关于职业培训补贴的提案", "王五", "教育界别", "上海市人力资源和社会保障局",
+               "2020-03-02", "立案", "社会", None, None])
+    ws.append(["203", "关于某小区停车的提案", "赵六", "科技界别", None, "2020-03-02", "不立案",
+               "社会", "属于具体事务，转有关单位参考", "上海市交通委员会、静安区人民政府"])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_assignment_list_with_the_review_gives_the_offices_report(server):
+    """Filed rows are received, filed in their area and assigned; the row not filed is passed
+    on and not assigned; the office's report counts them; the list imported again sends
+    nothing."""
+    coordinator = server.client("coordinator")
+    register(coordinator)
+    preview = expect(upload(coordinator, "/api/sheets/assignments", review_list(),
+                            kind="cppcc_proposal", year=2020), 200)
+    assert preview["preview"]["counts"]["commands"] == 8  # 3 + 3 + 2
+    done = expect(coordinator.post(f"/api/sheets/{preview['preview_id']}/commit"), 200)
+    assert done["counts"]["imported"] == 3 and done["counts"]["refused"] == 0
+    assert server.system.settle(30)
+    scope = IntakeScope(years=(2020, 2020), as_of=date(2020, 11, 20), profile="default")
+    report = server.system.reporting.intake_report(scope, PROFILES["default"])
+    outcomes = {p.measure: p.count for p in report.outcomes}
+    areas = {p.measure: p.count for p in report.areas}
+    assert report.received == 3 and (outcomes["filed"], outcomes["not_filed"]) == (2, 1)
+    assert (areas["area.economy"], areas["area.society"]) == (1, 1)
+    assert report.handling is not None and report.handling.proposals == 2
+    again = expect(upload(coordinator, "/api/sheets/assignments", review_list(),
+                          kind="cppcc_proposal", year=2020), 200)
+    assert again["preview"]["counts"]["unchanged"] == 3
+    assert again["preview"]["counts"]["commands"] == 0
 
 
 def test_a_reply_list_imports_under_its_clerks_rights(server):

@@ -19,6 +19,8 @@ from fastapi import HTTPException
 from banli.domain.permissions import allowed
 from banli.domain.proposal import Bureau, State, fold
 from banli.domain.types import Actor
+from banli.domain.timing.deadlines import FIVE_AREAS
+from banli.sheets.assignment_list import Areas
 from banli.sheets.infer import DEFAULT_SESSIONS, Sessions, parse_sessions
 from banli.sheets.limits import DEFAULT_LIMITS, SheetLimits
 from banli.sheets.preview import Preview, RowResult
@@ -124,6 +126,7 @@ class PreviewBook:
 
     limits: SheetLimits = DEFAULT_LIMITS
     sessions: Sessions = field(default_factory=lambda: DEFAULT_SESSIONS)
+    areas: Areas = FIVE_AREAS  # a 领域 cell's areas: the deciding profile's, by year
     _kept: dict[str, Kept] = field(default_factory=dict)
     _sizes: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -133,7 +136,8 @@ class PreviewBook:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "PreviewBook":
-        return cls(SheetLimits.from_settings(settings), parse_sessions(settings.sheet_sessions))
+        return cls(SheetLimits.from_settings(settings), parse_sessions(settings.sheet_sessions),
+                   settings.rules().areas_of)
 
     def keep(self, kept: Kept) -> str:
         size = kept.size

@@ -274,7 +274,8 @@ async def preview_assignments(request: Request, actor: CurrentActor, ports: Serv
     def make(data: bytes, records: Records, book: PreviewBook) -> Preview:
         return preview_sheet(data, "assignments", records, limits=book.limits,
                              sessions=book.sessions, mapping=headers, sheet=_sheet(sheet),
-                             kind=kind, year=year, level=level, assigned_on=assigned_on)
+                             kind=kind, year=year, level=level, assigned_on=assigned_on,
+                             areas=book.areas)
 
     return await _preview(request, ports, actor, "assignments", None, make)
 
