@@ -231,11 +231,12 @@ def test_a_clerk_imports_its_reply_list_and_an_overseer_is_offered_no_import(bro
     until(page, "document.querySelector('[data-kpi=replied] .value').innerText.trim() === '1'")
     tab.close()
 
-    # an overseer has no imports: no tab, and the address of the view shows its dashboard
+    # an overseer has no imports: no tab (the office's report is its to read), and the address of
+    # the view shows its dashboard
     overseer = Page(browser, server, "view=imports").sign_in(token_for(server.system.settings.secret,
                                                                        "overseer"))
     assert overseer.page.locator("#nav a[data-view]").evaluate_all(
-        "tabs => tabs.map(t => t.dataset.view)") == ["desk", "dashboard"]
+        "tabs => tabs.map(t => t.dataset.view)") == ["desk", "dashboard", "intake"]
     assert overseer.page.locator("#imports, #import-assignments, #import-replies").count() == 0
     overseer.close()
 
