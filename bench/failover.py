@@ -254,32 +254,30 @@ def failover(bootstrap: str, work: Path, partitions: int, proposals: int, seed: 
         cache_built_s = time.perf_counter() - started
         probe = Probe(bootstrap, topics, log["probes"])
         probe.start()
-        b = Service(["handling", "--data-dir", str(work / "b")], env, work, "handling-b")
-        workers.append(b)
-        wait_healthy(b.url, b.proc, b.log, timeout=3600)
-        deadline = time.monotonic() + 600
-        while not loaded_partitions(b.log):
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker b took no partition")
-            time.sleep(0.2)
-        time.sleep(5)  # both answer on their partitions
-        moved = loaded_partitions(b.log)
-        steady = probe.first_after(time.time() - 3, set(range(partitions)))
-        if len(steady) < partitions:
-            raise RuntimeError(f"partitions not answering before the kill: {steady}")
-        # A clean stop (SIGTERM: drained, committed, left the group), then the same worker
-        # again, then a SIGKILL of it.
+
+        def second(name: str) -> tuple[Service, set[int]]:
+            """Worker `name` started beside A, once it has taken its share and every partition
+            answers: the worker and the partitions it took."""
+            worker = Service(["handling", "--data-dir", str(work / name)], env, work,
+                             f"handling-{name}")
+            workers.append(worker)
+            wait_healthy(worker.url, worker.proc, worker.log, timeout=3600)
+            deadline = time.monotonic() + 600
+            while not loaded_partitions(worker.log):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {name} took no partition")
+                time.sleep(0.2)
+            time.sleep(5)  # both answer on their partitions
+            steady = probe.first_after(time.time() - 3, set(range(partitions)))
+            if len(steady) < partitions:
+                raise RuntimeError(f"partitions not answering beside {name}: {steady}")
+            return worker, loaded_partitions(worker.log)
+
+        # A clean stop (SIGTERM: drained, committed, left the group), then a worker again in
+        # its place, then a SIGKILL of it.
+        b, moved = second("b")
         clean_s, clean_all_s = moved_after(probe, b, moved, signal.SIGTERM)
-        b = Service(["handling", "--data-dir", str(work / "b2")], env, work, "handling-b2")
-        workers.append(b)
-        wait_healthy(b.url, b.proc, b.log, timeout=3600)
-        deadline = time.monotonic() + 600
-        while not loaded_partitions(b.log):
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker b took no partition again")
-            time.sleep(0.2)
-        time.sleep(5)
-        moved = loaded_partitions(b.log)
+        b, moved = second("b2")
         before = len(a.log.read_text(encoding="utf-8"))
         failover_s, failover_all_s = moved_after(probe, b, moved, signal.SIGKILL)
         time.sleep(2)

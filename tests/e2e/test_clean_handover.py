@@ -7,7 +7,6 @@ without a word keeps its partitions for the whole session timeout). Everything e
 log holds every accepted command's events once and the reports equal the reference."""
 from __future__ import annotations
 
-import re
 import time
 from datetime import date
 
@@ -17,17 +16,13 @@ from banli.demo.generate import generate_history, to_jsonl
 from banli.domain.types import business_date
 from banli.domain.views.rates import Scope
 from banli.history import run_history
+from bench.failover import loaded_partitions
 from tests.e2e.stack import Stack, wait_projected
 from tests.e2e.test_distributed import assert_log_exact, assert_reports, event_count
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 SESSION_TIMEOUT_S = 120
-
-
-def taken_over(service) -> set[int]:
-    """The partitions a handling worker loaded, as its log says (banli.eventlog.kafka_log)."""
-    return {int(n) for n in re.findall(r"partition (\d+): from offset", service.tail(200_000))}
 
 
 def wait_for(check, timeout: float, what: str):
@@ -47,9 +42,10 @@ def test_a_worker_stopped_cleanly_hands_its_partitions_over_at_once(kafka_broker
         intake = stack.start("intake")
         for service in (reporting, first, intake):
             service.wait_healthy()
-        wait_for(lambda: taken_over(first), 120, "the first worker took no partition")
+        wait_for(lambda: loaded_partitions(first.log), 120, "the first worker took no partition")
         second = stack.start("handling", 1).wait_healthy()
-        moved = wait_for(lambda: taken_over(second), 120, "the second worker took no partition")
+        moved = wait_for(lambda: loaded_partitions(second.log), 120,
+                         "the second worker took no partition")
         assert moved != set(range(4)), "the second worker should share the partitions"
 
         assert second.terminate(timeout=60) == 0  # drained, committed, left the group
@@ -63,7 +59,8 @@ def test_a_worker_stopped_cleanly_hands_its_partitions_over_at_once(kafka_broker
         read = stack.client(reporting, "overseer")
         wait_projected(read, event_count(ledger), timeout=SESSION_TIMEOUT_S / 2)
         assert time.monotonic() - stopped < SESSION_TIMEOUT_S / 2
-        assert moved <= taken_over(first), "the first worker took the stopped one's partitions"
+        assert moved <= loaded_partitions(first.log), (
+            "the first worker took the stopped one's partitions")
 
         assert_log_exact(kafka_broker.bootstrap, stack.env["BANLI_TOPIC_PREFIX"], ledger)
         last = max(business_date(s[-1].occurred_at) for s in ledger.streams.values())
