@@ -16,6 +16,7 @@ from banli.domain.types import Actor, Colour, EntryKind, FilerKind, ReviewState,
 from banli.domain.views.duty_row import DUTY_FIELDS, ITEM_FIELDS, DutyField, ValueKind
 from banli.domain.views.explain import Status
 from banli.domain.views.rates import Report
+from banli.domain.views.reminders import Owed as Reminded
 from banli.domain.views.routing_lineage import Misrouted as LostToMisrouting, RoutingStep
 from banli.domain.views.work import KeyState, Owed as OwedWork
 
@@ -464,7 +465,7 @@ class Reminder(Row):
     key: str = Field(description="the reminder's stable key: duty, what, colour, due date")
     proposal_id: str
     bureau: str
-    owed: Literal["reply", "opinion", "return", "disclosure"]
+    owed: Reminded
     colour: Colour
     due: date
     days_left: int
