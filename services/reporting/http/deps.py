@@ -22,6 +22,7 @@ from banli.sheets.records import Records
 from banli.web.commands import not_found
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
+from .answer_cache import AnswerCache
 from .live import LiveFeed
 from ..projections.replay import Replayer
 from ..projections.store import ReportingStore
@@ -52,7 +53,8 @@ class DocumentOptions:
 class ReportingPorts(Ports):
     """`profile` is the deadline profile the process decides by (BANLI_PROFILE): what a
     bureau's work asks depends on it (review: drafts, sign-offs, approvals), and whether
-    co-handlers sign drafts off (then they read them)."""
+    co-handlers sign drafts off (then they read them). `dashboards` keeps the dashboard's
+    answers by the projections' position (answer_cache.py); None: computed for each request."""
 
     reporting: ReportingStore | None = None
     live: LiveFeed | None = None
@@ -63,6 +65,7 @@ class ReportingPorts(Ports):
     previews: PreviewBook | None = None  # the previews this process keeps
     documents: DocumentOptions = field(default_factory=DocumentOptions)
     profile: Profile = DEFAULT_PROFILE
+    dashboards: AnswerCache | None = None
 
 
 def _ports(ports: AppPorts) -> ReportingPorts:
@@ -129,6 +132,10 @@ async def readable(actor: Actor, reporting: ReportingStore, proposal_id: str, co
     return rows, state, Parties.of(state, cosign)
 
 
+def _dashboards(ports: Served) -> AnswerCache | None:
+    return ports.dashboards
+
+
 def _documents(ports: Served) -> DocumentOptions:
     return ports.documents
 
@@ -145,3 +152,4 @@ Live = Annotated[LiveFeed, Depends(_live)]
 Replay = Annotated[Replayer, Depends(_replayer)]
 States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]
 Routing = Annotated[Suggester, Depends(_routing)]
+Dashboards = Annotated[AnswerCache | None, Depends(_dashboards)]
