@@ -186,8 +186,8 @@ class ReportingStore:
                f" FROM (SELECT position, sum(n) AS n FROM {db or self.db}.report_intervals"
                f" WHERE valid_to = {{day:Date32}} AND what = 'mark' GROUP BY position"
                f" HAVING n > 0) GROUP BY partition")
-        with self._lock:
-            result = self.client.query(sql, parameters={"day": NO_DATE})
+        with self._point_lock:  # a short read: the reporting service asks it per dashboard
+            result = self._point.query(sql, parameters={"day": NO_DATE})
         return {int(partition): int(next_) for partition, next_ in result.result_rows}
 
     def drop(self, db: str | None = None) -> None:
