@@ -10,8 +10,10 @@ who would get the same answer share one computation. The key (built in api.dashb
   two viewers who may see different things never share a key, so one never gets an answer
   meant for someone who may see more;
 - today's date (the answer names it) and the working-day calendar in force;
-- the projections' position (ReportingPorts.projected): it moves whenever anything is
-  projected, so a new batch is a new key. It is read before the computation starts: an answer
+- the projections' position (AnswerCache's `position`, given by the composition root: the
+  embedded projector's, or the reporting service's marks in the projections' tables, each with
+  the store's table swaps): it moves whenever anything is projected, so a new batch is a new
+  key. It is read before the computation starts: an answer
   is never older than its key says (it may be newer, which is harmless).
 An answer for an old position is never asked for again and falls out of the LRU order.
 A computation that fails is not kept: every waiter gets its error, the next request computes
@@ -43,10 +45,9 @@ class Same:
 
 
 class AnswerCache(Generic[T]):
-    """AnswerCache by key and the projections' position, at most `size` of them (least recently
-    used go first), each computed once however many ask at the same time. `position` is where
-    the projections stand (apps: the embedded projector's position, or the marks in the
-    projections' own tables), with the store's table swaps. Use it from one event loop."""
+    """Answers by key and the projections' position, at most `size` of them (least recently
+    used go first), each computed once however many ask at the same time. `position` says
+    where the projections stand. Use it from one event loop."""
 
     def __init__(self, position: Callable[[], Awaitable[Hashable]], size: int = 64):
         self.position, self.size = position, size

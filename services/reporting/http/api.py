@@ -197,7 +197,7 @@ DASHBOARD_SIGHT = ("read:report", "read:live")
             response_model=out.Dashboard, openapi_extra=action("read:report"))
 async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
                     feed: Live, cosign: Cosigned, answers: Dashboards) -> out.Dashboard:
-    """Computed once per key and projected position, however many ask (answer_cache.py)."""
+    # computed once per key and projected position, however many ask (answer_cache.py)
     day = today(clock)
 
     async def compute() -> out.Dashboard:
