@@ -87,6 +87,9 @@ def directory_entries(event: e.Event) -> tuple[Entry, ...]:
     return ()
 
 
+MERGED = "merged:"  # the prefix of a merged bureau's pair (as_pairs)
+
+
 def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
     """Entries as the key-value directories keep them (the Kafka worker's local cache, a
     snapshot's header): `bureau:<id>` its name and `bureau_en:<id>` its English name;
@@ -109,7 +112,7 @@ def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
             case Stated(proposal_id, status):
                 pairs[f"status:{proposal_id}"] = status
             case Merged(bureau, into, at):
-                pairs[f"merged:{bureau}"] = json.dumps([into, at.isoformat()])
+                pairs[f"{MERGED}{bureau}"] = json.dumps([into, at.isoformat()])
     return pairs
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..domain import events as e
-from ..domain.directory import SETS_DIRECTORY, as_pairs, directory_entries
+from ..domain.directory import MERGED, SETS_DIRECTORY, as_pairs, directory_entries
 from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
 from .snapshots import header
@@ -60,6 +60,9 @@ class LocalCache:
         db = self.db
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
+        # Mergers are few and asked of every active duty before each decision (the pending
+        # handovers): kept in memory too, rather than one query per duty and command.
+        self._merged = self.entries(MERGED)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -82,6 +85,10 @@ class LocalCache:
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         return dict(self.db.execute("SELECT entry, value FROM directory WHERE entry >= ? AND "
                                     "entry < ?", (prefix, end)).fetchall())
+
+    def merged(self, bureau: str) -> str | None:
+        """The `merged:` entry of a bureau (banli.domain.directory.as_pairs), from memory."""
+        return self._merged.get(f"{MERGED}{bureau}")
 
     def claim(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal FROM claims WHERE natural_key = ?",
@@ -120,6 +127,8 @@ class LocalCache:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if entries:
+            self._merged.update((k, v) for k, v in entries.items() if k.startswith(MERGED))
 
     @staticmethod
     def _put_entries(db: sqlite3.Connection, entries: Mapping[str, str]) -> None:
@@ -137,6 +146,9 @@ class LocalCache:
         db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)",
                        [(k, v) for k, v in entries.items()
                         if k.startswith(("filer_name:", "account:"))])
+        # a merger, as a bureau's name: the latest record stands
+        db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)",
+                       [(k, v) for k, v in entries.items() if k.startswith(MERGED)])
 
     def clear(self) -> None:
         db = self.db
@@ -144,6 +156,7 @@ class LocalCache:
         for table in ("snapshots", "directory", "claims", "positions"):
             db.execute(f"DELETE FROM {table}")
         db.execute("COMMIT")
+        self._merged = {}
 
 
 class Follower:

@@ -51,7 +51,8 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..domain import events as e
-from ..domain.directory import as_pairs, directory_entries, merged_of, named_prefix
+from ..domain.directory import (MERGED, as_pairs, directory_entries, merged_of,
+                                named_prefix)
 from ..domain.envelope import event_sender
 from ..domain.proposal import State
 from ..domain.registry import load_event
@@ -167,7 +168,7 @@ class KafkaDirectory:
         """As far as this worker has read (most bureaus are not merged: a decision does not
         wait for the log's end to learn it; the reporting service's reconciler records the
         handovers a decision missed)."""
-        return merged_of(self._get(f"merged:{bureau}"))
+        return merged_of(self.overlay.get(f"{MERGED}{bureau}") or self.cache.merged(bureau))
 
     def owner_of(self, natural_key: str) -> str | None:
         if (owner := self.owners.get(natural_key)) is not None:
