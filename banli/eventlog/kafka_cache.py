@@ -165,7 +165,8 @@ class Follower:
     stopped. Without a position: the snapshots and the claims from their beginning, the events
     of a partition from `events_from[partition]` (where its snapshots end) or its beginning.
     `catch_up` waits until everything in the topics now has been read, `wait_past` until given
-    offsets have."""
+    offsets have. (Its fetches wait up to 500 ms at the end of the topics: a record appended
+    meanwhile answers one at once, and an idle worker asks less often.)"""
 
     # the events that set directory entries, as their JSON names them
     INTERESTING = tuple(f'"{kind.model_fields["type"].default}"'.encode()
@@ -176,7 +177,7 @@ class Follower:
         self.topics, self.cache = topics, cache
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                       enable_auto_commit=False, client_id="banli-follower",
-                                      fetch_max_wait_ms=50, fetch_max_bytes=8 << 20,
+                                      fetch_max_wait_ms=500, fetch_max_bytes=8 << 20,
                                       max_partition_fetch_bytes=1 << 20)
         self.tps = [tp for topic in (topics.snapshots, topics.events, topics.keys)
                     for tp in partitions_of(self.consumer, topic)]

@@ -1,9 +1,9 @@
 """reporting's faust worker: `banli.events` into the ClickHouse projections, in batches.
 
 Events are taken without acking (`noack`) and buffered; a batch is inserted when it is full, or
-once its first event has waited `flush_interval_s` and `INSERT_SHARE` times as long as the last
-insert took, and only after the insert succeeded are its events acked, so faust commits nothing
-that is not in ClickHouse. A redelivered event is skipped by the projection
+at the next tick (every `flush_interval_s`) once `INSERT_SHARE` times as long as the last insert
+took has passed since it, and only after the insert succeeded are its events acked, so faust
+commits nothing that is not in ClickHouse. A redelivered event is skipped by the projection
 (its seq is at or below the stream's projected seq) and, were it written again, the tables
 dedupe by key. While ClickHouse is down the batch is retried, nothing is acked."""
 from __future__ import annotations
@@ -32,42 +32,39 @@ class Ackable(Protocol):
     def ack(self) -> object: ...
 
 
-# A batch waits at least this many times as long as the last insert took (and at most
-# MAX_WAIT_S). An insert costs about the same whatever its size (chDB writes every table once an
-# insert), so under a steady stream of events this keeps inserts to about a fifth of the time
+# Inserts are at least this many times as long as the last insert took apart (and at most
+# MAX_SPACING_S). An insert costs about the same whatever its size (chDB writes every table once
+# an insert), so under a steady stream of events this keeps inserts to about a fifth of the time
 # and lets the batches grow with the stream, where a fixed interval made many small inserts. A
-# quiet stream still waits only `flush_interval_s`: a small insert is quick.
+# quiet stream still waits only for the next tick: a small insert is quick.
 INSERT_SHARE = 4
-MAX_WAIT_S = 1.0
+MAX_SPACING_S = 1.0
 
 
 class BatchProjector:
     """The buffer between the stream and ClickHouse (one per worker process)."""
 
-    def __init__(self, projection: Projection, max_batch: int, interval_s: float = 0.0):
+    def __init__(self, projection: Projection, max_batch: int):
         self.projection = projection
         self.max_batch = max_batch
-        self.interval_s = interval_s
         self.buffer: list[tuple[Stored, Ackable]] = []  # (event, the faust event to ack)
-        self.first_at = 0.0  # when the buffer's first event came (time.monotonic)
-        self.last_insert_s = 0.0  # how long the last insert took
+        self.last_insert_at = 0.0  # when the last insert ended (time.monotonic)
+        self.last_insert_s = 0.0  # how long it took
         self.lock = asyncio.Lock()
         self.inserted = 0
         self.pause = threading.Lock()  # held while inserting; replay holds it to swap tables
 
     async def add(self, stored: Stored, handle: Ackable) -> None:
         async with self.lock:
-            if not self.buffer:
-                self.first_at = time.monotonic()
             self.buffer.append((stored, handle))
             if len(self.buffer) >= self.max_batch:
                 await self._flush()
 
     async def flush_due(self) -> None:
-        """Insert the batch if it has waited long enough (see INSERT_SHARE)."""
+        """Insert the batch if the last insert was long enough ago (see INSERT_SHARE)."""
         async with self.lock:
-            wait = min(MAX_WAIT_S, max(self.interval_s, INSERT_SHARE * self.last_insert_s))
-            if self.buffer and time.monotonic() - self.first_at >= wait:
+            spacing = min(MAX_SPACING_S, INSERT_SHARE * self.last_insert_s)
+            if self.buffer and time.monotonic() - self.last_insert_at >= spacing:
                 await self._flush()
 
     async def _flush(self) -> None:
@@ -79,7 +76,8 @@ class BatchProjector:
             try:
                 started = time.monotonic()
                 await asyncio.to_thread(self._apply, batch)
-                self.last_insert_s = time.monotonic() - started
+                self.last_insert_at = time.monotonic()
+                self.last_insert_s = self.last_insert_at - started
                 break
             except Exception:
                 log.exception("insert failed; retrying in %.1fs (nothing acked)", delay)
@@ -128,7 +126,7 @@ def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, 
     events = raw_topic(app, settings.topics.events, settings.topic_partitions)
     dlq = raw_topic(app, settings.topics.dlq, 1)
     projector = BatchProjector(Projection(store, history_loader(store), cache_size=100_000),
-                               settings.projection_batch, settings.flush_interval_s)
+                               settings.projection_batch)
 
     @app.agent(events, concurrency=1)
     async def project(stream):
@@ -145,7 +143,7 @@ def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, 
                 continue
             await projector.add(stored, event)
 
-    @app.timer(settings.flush_interval_s / 4)
+    @app.timer(settings.flush_interval_s)
     async def flush():
         await projector.flush_due()
 
