@@ -88,6 +88,7 @@ def directory_entries(event: e.Event) -> tuple[Entry, ...]:
 
 
 MERGED = "merged:"  # the prefix of a merged bureau's pair (as_pairs)
+FILER_NAME = "filer_name:"  # the prefix of the pairs of the filers by name (named_prefix)
 
 
 def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
@@ -127,4 +128,4 @@ def merged_of(value: str | None) -> tuple[str, datetime] | None:
 def named_prefix(name: str, affiliation: str) -> str:
     """The prefix of the pairs of the filers registered under a name and an affiliation
     (JSON: no name or affiliation can run into the other)."""
-    return f"filer_name:{json.dumps([name, affiliation], ensure_ascii=False)}:"
+    return f"{FILER_NAME}{json.dumps([name, affiliation], ensure_ascii=False)}:"

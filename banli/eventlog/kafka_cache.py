@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..domain import events as e
-from ..domain.directory import MERGED, SETS_DIRECTORY, as_pairs, directory_entries
+from ..domain.directory import (FILER_NAME, MERGED, SETS_DIRECTORY, as_pairs,
+                                directory_entries)
 from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
 from .snapshots import header
@@ -145,7 +146,7 @@ class LocalCache:
                        [(k, v) for k, v in entries.items() if k.startswith("filer:")])
         db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)",
                        [(k, v) for k, v in entries.items()
-                        if k.startswith(("filer_name:", "account:"))])
+                        if k.startswith((FILER_NAME, "account:"))])
         # a merger, as a bureau's name: the latest record stands
         db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)",
                        [(k, v) for k, v in entries.items() if k.startswith(MERGED)])
