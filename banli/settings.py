@@ -190,7 +190,7 @@ class Settings(BaseSettings):
         "after it). 6 s is the least a broker allows by default (group.min.session.timeout.ms); "
         "a worker that stops cleanly leaves its group at once and waits for nothing")
     flush_interval_s: float = Field(0.2, description="reporting: how often the events read are "
-                                    "inserted; under a steady stream the inserts are spaced "
+                                    "inserted; under a bulk import the inserts are spaced "
                                     "further, to 4 times as long as one takes (at most 1 s)")
 
     @property
