@@ -200,19 +200,24 @@ def distributed(args, work: Path, data: Path, history: Path, profiles: Path | No
         (work / "stack").mkdir(exist_ok=True)
         try:
             stack.start()
-            e2e = d.end_to_end(stack, history, events, profiles)
+            e2e = d.end_to_end(stack, history, events, profiles,
+                               broker.pid if broker is not None else None)
             fresh = d.freshness(stack, args.rate, args.seconds)
         finally:
             stack.stop()
         say("the bare relay: same messages, then the same steady rate")
         relay = d.relay_throughput(bootstrap, args.partitions, work, history)
+        cpu = ", ".join(f"{name} {ms:.3f}" for name, ms in [
+            *e2e["cpu_ms_per_command"].items(),
+            *((f"relay's {name}", ms) for name, ms in relay["cpu_ms_per_message"].items())])
+        say(f"CPU ms a command: {cpu}")
         relay_fresh = d.relay_freshness(bootstrap, args.partitions, work, args.rate, args.seconds)
         figures.append(results.throughput(
             "distributed end to end (intake HTTP → visible in reporting)", e2e["commands_per_s"],
             relay["messages_per_s"], "commands/s", 0.25,
             f"{e2e['commands']:,} commands ({args.distributed_proposals:,} proposals), "
             f"{events:,} events, {len(problems)} refused; bare relay: kafka-python "
-            f"produce → consume → produce → consume"))
+            f"produce → consume → produce → consume; CPU ms a command: {cpu}"))
         for q in ("p50", "p99"):
             figures.append(results.latency(
                 f"freshness {q} (accepted → in reporting's live feed)", fresh[q] * 1000,

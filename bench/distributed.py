@@ -161,6 +161,12 @@ def wait_projected(reporting: Api, events: int, timeout: float = 3600,
     raise RuntimeError(f"reporting stopped at {projected} of {events} events")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def spy(pid: int, out: Path) -> subprocess.Popen | None:
     """py-spy sampling a service until stopped (SIGINT), when py-spy is installed."""
     exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -194,13 +200,24 @@ def summarize(raw: Path, top: int = 12) -> str:
 
 
 def end_to_end(stack: Stack, history: Path, expected_events: int,
-               profile_dir: Path | None = None) -> dict[str, Any]:
+               profile_dir: Path | None = None, broker_pid: int | None = None
+               ) -> dict[str, Any]:
     """The history through intake's bulk import, until reporting holds every event (with
-    py-spy on each service when `profile_dir` is given)."""
+    py-spy on each service when `profile_dir` is given). Also the CPU each service (and the
+    broker, when its pid is given) used meanwhile, per command: the figure's ratio says how
+    far from the relay, this says which process to look at."""
     spies = {name: spy(service.proc.pid, profile_dir / f"e2e_{name}.raw")
              for name, service in stack.services.items()} if profile_dir else {}
+    pids = {name: service.proc.pid for name, service in stack.services.items()}
+    if broker_pid is not None:
+        pids["broker"] = broker_pid
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     try:
-        return _end_to_end(stack, history, expected_events)
+        found = _end_to_end(stack, history, expected_events)
+        found["cpu_ms_per_command"] = {
+            name: 1000 * (cpu_seconds(pid) - before[name]) / found["commands"]
+            for name, pid in pids.items()}
+        return found
     finally:
         for name, proc in spies.items():
             if proc is None:
@@ -345,32 +362,42 @@ def _consumer(bootstrap: str, topic: str, group: str) -> KafkaConsumer:
     return consumer
 
 
-def _relay(bootstrap: str, source: str, target: str, group: str, count: int) -> None:
-    """consume `source` → produce `target`, flushing after each poll, until `count` moved."""
+def _relay(bootstrap: str, source: str, target: str, group: str, count: int, out: str) -> None:
+    """consume `source` → produce `target`, flushing after each poll, until `count` moved;
+    writes the CPU time it used from the first message on."""
     consumer = _consumer(bootstrap, source, group)
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
-    moved = 0
+    moved, first = 0, None
     while moved < count:
         for records in consumer.poll(timeout_ms=500).values():
+            if first is None:
+                first = time.process_time()
             for record in records:
                 producer.send(target, key=record.key, value=record.value)
                 moved += 1
         producer.flush()
+    Path(out).write_text(json.dumps(time.process_time() - (first or 0)))
     consumer.close()
     producer.close()
 
 
 def _sink(bootstrap: str, source: str, group: str, count: int, out: str) -> None:
-    """consume `source` until `count` arrived; writes each message's arrival time."""
+    """consume `source` until `count` arrived; writes each message's arrival time (and,
+    beside it, the CPU time it used from the first message on)."""
     consumer = _consumer(bootstrap, source, group)
     arrived: dict[str, float] = {}
+    first = None
     while len(arrived) < count:
         for records in consumer.poll(timeout_ms=500).values():
             now = time.time()
+            if first is None:
+                first = time.process_time()
             for record in records:
                 arrived.setdefault(record.key.decode(), now)
+    cpu = time.process_time() - (first or 0)
     consumer.close()
     Path(out).write_text(json.dumps(arrived))
+    Path(f"{out}.cpu").write_text(json.dumps(cpu))
 
 
 class Relay:
@@ -385,7 +412,8 @@ class Relay:
         create_topics(bootstrap, [self.a, self.b], partitions)
         ctx = multiprocessing.get_context("spawn")
         self.procs = [
-            ctx.Process(target=_relay, args=(bootstrap, self.a, self.b, f"relay{tag}", count)),
+            ctx.Process(target=_relay, args=(bootstrap, self.a, self.b, f"relay{tag}", count,
+                                              f"{self.out}.relay-cpu")),
             ctx.Process(target=_sink, args=(bootstrap, self.b, f"sink{tag}", count,
                                              str(self.out))),
         ]
@@ -402,6 +430,12 @@ class Relay:
         self.producer.close()
         return json.loads(self.out.read_text())
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """The CPU time the relay and the sink used from their first message (once `wait`
+        returned)."""
+        return {"relay": json.loads(Path(f"{self.out}.relay-cpu").read_text()),
+                "sink": json.loads(Path(f"{self.out}.cpu").read_text())}
+
 
 def relay_throughput(bootstrap: str, partitions: int, work: Path, history: Path
                      ) -> dict[str, Any]:
@@ -417,7 +451,9 @@ def relay_throughput(bootstrap: str, partitions: int, work: Path, history: Path
     arrived = relay.wait()
     progress.update(len(lines), force=True)
     elapsed = max(arrived.values()) - start
-    return {"messages": len(lines), "seconds": elapsed, "messages_per_s": len(lines) / elapsed}
+    cpu = {name: 1000 * seconds / len(lines) for name, seconds in relay.cpu_seconds().items()}
+    return {"messages": len(lines), "seconds": elapsed, "messages_per_s": len(lines) / elapsed,
+            "cpu_ms_per_message": cpu}
 
 
 def relay_freshness(bootstrap: str, partitions: int, work: Path, rate: float, seconds: float

@@ -87,6 +87,10 @@ def directory_entries(event: e.Event) -> tuple[Entry, ...]:
     return ()
 
 
+MERGED = "merged:"  # the prefix of a merged bureau's pair (as_pairs)
+FILER_NAME = "filer_name:"  # the prefix of the pairs of the filers by name (named_prefix)
+
+
 def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
     """Entries as the key-value directories keep them (the Kafka worker's local cache, a
     snapshot's header): `bureau:<id>` its name and `bureau_en:<id>` its English name;
@@ -109,7 +113,7 @@ def as_pairs(entries: Iterable[Entry]) -> dict[str, str]:
             case Stated(proposal_id, status):
                 pairs[f"status:{proposal_id}"] = status
             case Merged(bureau, into, at):
-                pairs[f"merged:{bureau}"] = json.dumps([into, at.isoformat()])
+                pairs[f"{MERGED}{bureau}"] = json.dumps([into, at.isoformat()])
     return pairs
 
 
@@ -124,4 +128,4 @@ def merged_of(value: str | None) -> tuple[str, datetime] | None:
 def named_prefix(name: str, affiliation: str) -> str:
     """The prefix of the pairs of the filers registered under a name and an affiliation
     (JSON: no name or affiliation can run into the other)."""
-    return f"filer_name:{json.dumps([name, affiliation], ensure_ascii=False)}:"
+    return f"{FILER_NAME}{json.dumps([name, affiliation], ensure_ascii=False)}:"

@@ -128,10 +128,6 @@ def encode_event(event: Event) -> bytes:
     return event.model_dump_json().encode()
 
 
-def decode_event(raw: bytes) -> Any:
-    return load_event(json.loads(raw))
-
-
 def encode_outcome(outcome: Outcome) -> bytes:
     """An outcome as `banli.command-results` carries it: each event as the log holds it, when
     at hand (Stored.raw), rather than encoded again."""

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..domain import events as e
-from ..domain.directory import SETS_DIRECTORY, as_pairs, directory_entries
+from ..domain.directory import (FILER_NAME, MERGED, SETS_DIRECTORY, as_pairs,
+                                directory_entries)
 from ..domain.registry import load_event
 from .kafka import Topics, partitions_of
 from .snapshots import header
@@ -60,6 +61,9 @@ class LocalCache:
         db = self.db
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
+        # Mergers are few and asked of every active duty before each decision (the pending
+        # handovers): kept in memory too, rather than one query per duty and command.
+        self._merged = self.entries(MERGED)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -82,6 +86,10 @@ class LocalCache:
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         return dict(self.db.execute("SELECT entry, value FROM directory WHERE entry >= ? AND "
                                     "entry < ?", (prefix, end)).fetchall())
+
+    def merged(self, bureau: str) -> str | None:
+        """The `merged:` entry of a bureau (banli.domain.directory.as_pairs), from memory."""
+        return self._merged.get(f"{MERGED}{bureau}")
 
     def claim(self, natural_key: str) -> str | None:
         row = self.db.execute("SELECT proposal FROM claims WHERE natural_key = ?",
@@ -120,6 +128,8 @@ class LocalCache:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if entries:
+            self._merged.update((k, v) for k, v in entries.items() if k.startswith(MERGED))
 
     @staticmethod
     def _put_entries(db: sqlite3.Connection, entries: Mapping[str, str]) -> None:
@@ -136,7 +146,10 @@ class LocalCache:
                        [(k, v) for k, v in entries.items() if k.startswith("filer:")])
         db.executemany("INSERT OR IGNORE INTO directory VALUES (?, ?)",
                        [(k, v) for k, v in entries.items()
-                        if k.startswith(("filer_name:", "account:"))])
+                        if k.startswith((FILER_NAME, "account:"))])
+        # a merger, as a bureau's name: the latest record stands
+        db.executemany("INSERT OR REPLACE INTO directory VALUES (?, ?)",
+                       [(k, v) for k, v in entries.items() if k.startswith(MERGED)])
 
     def clear(self) -> None:
         db = self.db
@@ -144,6 +157,7 @@ class LocalCache:
         for table in ("snapshots", "directory", "claims", "positions"):
             db.execute(f"DELETE FROM {table}")
         db.execute("COMMIT")
+        self._merged = {}
 
 
 class Follower:
@@ -152,7 +166,8 @@ class Follower:
     stopped. Without a position: the snapshots and the claims from their beginning, the events
     of a partition from `events_from[partition]` (where its snapshots end) or its beginning.
     `catch_up` waits until everything in the topics now has been read, `wait_past` until given
-    offsets have."""
+    offsets have. (Its fetches wait up to 500 ms at the end of the topics: a record appended
+    meanwhile answers one at once, and an idle worker asks less often.)"""
 
     # the events that set directory entries, as their JSON names them
     INTERESTING = tuple(f'"{kind.model_fields["type"].default}"'.encode()
@@ -163,7 +178,7 @@ class Follower:
         self.topics, self.cache = topics, cache
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                       enable_auto_commit=False, client_id="banli-follower",
-                                      fetch_max_wait_ms=50, fetch_max_bytes=8 << 20,
+                                      fetch_max_wait_ms=500, fetch_max_bytes=8 << 20,
                                       max_partition_fetch_bytes=1 << 20)
         self.tps = [tp for topic in (topics.snapshots, topics.events, topics.keys)
                     for tp in partitions_of(self.consumer, topic)]

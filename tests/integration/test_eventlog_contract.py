@@ -346,6 +346,9 @@ def test_the_directory_follows_the_events(harness):
     [into_declined] = handling.handle_batch([command(15, "merge", proposal=P,
                                                      into=declined.stream)])
     assert into_declined.rejection.code == "merge_target"
+    [merger] = handling.handle_batch([command(16, "merge_bureau", bureau="sh-fin",
+                                              into="sh-ipa")])
+    assert merger.accepted, merger
     for found in (harness.open()[1], directory):  # a process starting now, and this one
         assert found.has_bureau("sh-ipa") and not found.has_bureau("sh-tax")
         assert found.bureau_name("sh-ipa") == ("知识产权局", "")
@@ -363,6 +366,10 @@ def test_the_directory_follows_the_events(harness):
         assert found.proposal_status(other.stream) == "withdrawn"
         assert found.proposal_status(declined.stream) == "not_filed"
         assert found.proposal_status("never-submitted") is None
+        assert found.merged_into("sh-fin") == ("sh-ipa", command(16, "merge_bureau",
+                                                                  bureau="sh-fin",
+                                                                  into="sh-ipa").at)
+        assert found.merged_into("sh-ipa") is None
 
 
 def test_a_writer_behind_another_decides_again(harness):
