@@ -275,7 +275,11 @@ class Builders:
         for order in self.orders:
             order.send((start, until))
         while True:
-            shares = [result.recv() for result in self.results]
+            try:
+                shares = [result.recv() for result in self.results]
+            except EOFError:
+                codes = [process.exitcode for process in self.processes]
+                raise RuntimeError(f"a replay worker ended (exit codes {codes})") from None
             if shares[0] is None:
                 return
             yield merged([rows for rows, _ in shares]), shares[0][1]
