@@ -21,7 +21,7 @@ import os
 import threading
 import time
 import zlib
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -31,6 +31,8 @@ from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from banli.eventlog import Stored, stored_of
 
+from . import native
+from .native import Encoded, Shapes
 from .projection import KnownMarks, Projection
 from .projector import Rows
 from .store import ReportingStore
@@ -153,19 +155,30 @@ def replay(store: ReportingStore, source: LogSource, pause: threading.Lock,
             projection = Projection(store, _after(made, loader_for(target)), db=target,
                                     cache_size=cache_size, fresh=True)
 
-            def rows_of(start, until) -> Iterable[tuple[Rows, int]]:
-                if built.running:
-                    return built.rows(start, until)
-                return _built_here(projection, source.batches(start, until))
+            shapes: list[Shapes] = []
+
+            def rows_of(start, until) -> Iterable[tuple[Rows | Encoded, int]]:
+                if not built.running:
+                    return _built_here(projection, source.batches(start, until))
+                if not shapes:  # the workers encode for the tables being made
+                    made.result()
+                    shapes.append(store.shapes(target))
+                return built.rows(start, until, shapes[0], store.client.server_tz)
+
+            def insert(rows: Rows | Encoded) -> None:
+                if isinstance(rows, Encoded):
+                    store.insert_encoded(rows, shapes[0], target)
+                else:
+                    projection.insert(rows)
 
             start, until = source.origin(), source.mark()
             progress.total = source.count(start, until)
-            _insert_in_order(projection, rows_of(start, until), progress, inserter, made)
+            _insert_in_order(insert, rows_of(start, until), progress, inserter, made)
             with pause:  # live inserts wait; reads go on
                 progress.state = "swapping"
                 final = source.mark()
                 progress.total += source.count(until, final)
-                _insert_in_order(projection, rows_of(until, final), progress, inserter, made)
+                _insert_in_order(insert, rows_of(until, final), progress, inserter, made)
                 made.result()  # (a log with no events inserts nothing)
                 store.exchange(target)
         store.drop(target)
@@ -199,7 +212,7 @@ def _built_here(projection: Projection, batches: Iterable[list[Stored]]
         yield rows, len(batch)
 
 
-def _insert_in_order(projection: Projection, built: Iterable[tuple[Rows, int]],
+def _insert_in_order(insert: Callable[[Any], None], built: Iterable[tuple[Rows | Encoded, int]],
                      progress: ReplayProgress, inserter: ThreadPoolExecutor, made: Future[None]
                      ) -> None:
     """Insert each batch's rows while the next ones are built (in worker processes, or here:
@@ -213,7 +226,7 @@ def _insert_in_order(projection: Projection, built: Iterable[tuple[Rows, int]],
     for rows, read in built:
         if len(inserting) == INSERTS_AHEAD:
             _inserted(inserting.popleft().result(), progress)
-        inserting.append(inserter.submit(_insert, projection, rows, read, made))
+        inserting.append(inserter.submit(_insert, insert, rows, read, made))
     while inserting:
         _inserted(inserting.popleft().result(), progress)
 
@@ -221,11 +234,11 @@ def _insert_in_order(projection: Projection, built: Iterable[tuple[Rows, int]],
 INSERTS_AHEAD = 2  # batches built and waiting for the inserter, at most
 
 
-def _insert(projection: Projection, rows: Rows, read: int, made: Future[None]
-            ) -> tuple[int, int]:
+def _insert(insert: Callable[[Any], None], rows: Rows | Encoded, read: int,
+            made: Future[None]) -> tuple[int, int]:
     made.result()  # done (the same thread made them): raises if the tables could not be made
-    if rows.history:
-        projection.insert(rows)
+    if len(rows):
+        insert(rows)
     return read, len(rows)
 
 
@@ -269,11 +282,13 @@ class Builders:
     def running(self) -> bool:
         return bool(self.processes)
 
-    def rows(self, start: object, until: object) -> Iterator[tuple[Rows, int]]:
-        """The rows of the log's batches from `start` up to `until`, in order, and how many
-        events each read. A worker that died fails the replay (EOFError)."""
+    def rows(self, start: object, until: object, shapes: Shapes, server_tz: Any
+             ) -> Iterator[tuple[Encoded, int]]:
+        """The rows of the log's batches from `start` up to `until`, in order, encoded for
+        tables of these `shapes`, and how many events each read. A worker that died fails the
+        replay."""
         for order in self.orders:
-            order.send((start, until))
+            order.send((start, until, shapes, server_tz))
         while True:
             try:
                 shares = [result.recv() for result in self.results]
@@ -282,7 +297,7 @@ class Builders:
                 raise RuntimeError(f"a replay worker ended (exit codes {codes})") from None
             if shares[0] is None:
                 return
-            yield merged([rows for rows, _ in shares]), shares[0][1]
+            yield native.merged([rows for rows, _ in shares]), shares[0][1]
 
     def __enter__(self) -> "Builders":
         return self
@@ -303,9 +318,9 @@ def shard_of(stream: str, workers: int) -> int:
 
 def build_shares(opener: Callable[[], LogSource], worker: int, workers: int, cache_size: int,
                  orders: Connection, out: Connection) -> None:
-    """A replay worker (spawned): for each order (a range of the log), the rows of its share of
-    every batch, then None. The marks cover each whole batch (Projection.rows_for's
-    `through`), the same in every share."""
+    """A replay worker (spawned): for each order (a range of the log, the tables' shapes), the
+    rows of its share of every batch, encoded (native.encode), then None. The marks cover each
+    whole batch (Projection.rows_for's `through`), the same in every share."""
     gc.disable()  # as replay's own process: _collector_paused
     source = opener()
     projection = Projection(KnownMarks({}, True, 0),  # type: ignore[arg-type]
@@ -313,7 +328,7 @@ def build_shares(opener: Callable[[], LogSource], worker: int, workers: int, cac
     try:
         while True:
             try:
-                start, until = orders.recv()
+                start, until, shapes, server_tz = orders.recv()
             except EOFError:
                 return  # the replay is over
             for batch in source.batches(start, until):
@@ -322,27 +337,12 @@ def build_shares(opener: Callable[[], LogSource], worker: int, workers: int, cac
                     if shard_of(stored.event.proposal_id, workers) == worker]
                 rows, states = projection.rows_for(mine, through=batch[-1].position)
                 projection.remember(states)
-                out.send((rows, len(batch)))
+                out.send((native.encode(rows, shapes, server_tz), len(batch)))
             out.send(None)
     except (BrokenPipeError, EOFError):
         pass  # the replay failed or ended: its process closed the pipes
     finally:
         out.close()
-
-
-def merged(shares: list[Rows]) -> Rows:
-    """One batch's rows from its shares (each of other streams, with the same marks)."""
-    if len(shares) == 1:
-        return shares[0]
-    rows = Rows(marks=shares[0].marks, retired=shares[0].retired)
-    tables = [f.name for f in fields(Rows) if isinstance(getattr(rows, f.name), list)]
-    intervals: Counter = Counter()
-    for share in shares:
-        for table in tables:
-            getattr(rows, table).extend(getattr(share, table))
-        intervals.update(share.intervals)
-    rows.intervals = Counter({key: n for key, n in intervals.items() if n})
-    return rows
 
 
 @contextmanager
