@@ -5,13 +5,13 @@ keeps projecting into the live tables; then, with the live inserts paused for a 
 what came in meanwhile and exchanges each table with its rebuilt twin (EXCHANGE TABLES is
 atomic per table). Reads go on throughout.
 
-A log that another process can open (the embedded store: LogSource.opener) has its rows built
-in worker processes, one per spare core, each folding the streams of its share (by a hash of
-the stream) of every batch; replay's own process merges each batch's shares and inserts them
-in log order, with the same marks as one process would write. With one worker that is a
-pipeline: the worker builds a batch while the batch before is inserted, and the GIL of one
-process no longer holds both up. chDB is opened by replay's process only (one process per
-path)."""
+A log that another process can open (the embedded store: LogSource.opener), of WORKERS_FROM
+events or more, has its rows built in worker processes, one per spare core, each folding the
+streams of its share (by a hash of the stream) of every batch and sending it encoded
+(native.py). Replay's own process merges each batch's shares and inserts them in log order,
+with the same marks as one process would write. With one worker that is a pipeline: the worker
+builds a batch while the batch before is inserted, and the GIL of one process no longer holds
+both up. chDB is opened by replay's process only (one process per path)."""
 from __future__ import annotations
 
 import gc
@@ -160,19 +160,30 @@ def spare_cores() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+# A replay of fewer events builds its rows in its own process: a worker takes about a second
+# to start (spawned, it imports the kernel) before its first batch, and then builds some
+# 14,000 events a second where replay's own process, building and inserting, reaches about
+# 11,000 (2 cores, bench/README.md): it gains that second back at about 50,000 events.
+WORKERS_FROM = 50_000
+
+
 def replay(store: ReportingStore, source: LogSource, pause: threading.Lock,
            progress: ReplayProgress, loader_for: Callable[[str], Callable],
            cache_size: int = 50_000, builders: int | None = None) -> None:
     """Rebuild into `<db>_replay` and swap in. `pause` is held by the live projector while it
     inserts; holding it here stops the live inserts for the final catch-up and the swap.
     `builders`: the processes that build rows, for a source another process can open
-    (default: spare_cores(); 0: built in this process)."""
+    (default: spare_cores() for a log of WORKERS_FROM events or more; 0: built in this
+    process)."""
     target = f"{store.db}_replay"
     progress.state, progress.started_at, progress.error = "running", time.time(), None
     progress.read = progress.projected = 0
     opener = source.opener()
-    workers = spare_cores() if builders is None else builders
     try:
+        start, until = source.origin(), source.mark()
+        progress.total = source.count(start, until)
+        workers = builders if builders is not None else (
+            spare_cores() if progress.total >= WORKERS_FROM else 0)
         with _collector_paused(), ThreadPoolExecutor(1, "replay-insert") as inserter, \
                 Builders(opener if workers else None, workers, cache_size) as built:
             store.drop(target)
@@ -199,8 +210,6 @@ def replay(store: ReportingStore, source: LogSource, pause: threading.Lock,
                 else:
                     projection.insert(rows)
 
-            start, until = source.origin(), source.mark()
-            progress.total = source.count(start, until)
             _insert_in_order(insert, rows_of(start, until), progress, inserter, made)
             with pause:  # live inserts wait; reads go on
                 progress.state = "swapping"
