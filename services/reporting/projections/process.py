@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any, Callable
@@ -91,7 +92,9 @@ def build_rows(open_log: Callable[[], Any], position: int, marks: dict[int, int]
                intervals: bool, batch: int, linger: float, bulk_linger: float,
                out: Connection, wakes: Connection) -> None:
     """The child's entry point (spawned): follow the log from `position`, projected as far as
-    `marks` say, and send what it builds to `out` until `wakes` closes."""
+    `marks` say, and send what it builds to `out` until `wakes` closes. Ctrl-C in a terminal
+    reaches the whole process group: the server stops its child itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     builder = RowBuilder(open_log(), KnownMarks(marks, intervals, position), batch, linger,
                          bulk_linger, out, wakes)
     try:

@@ -18,6 +18,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import zlib
@@ -365,6 +366,7 @@ def build_shares(opener: Callable[[], LogSource], worker: int, workers: int, cac
     """A replay worker (spawned): for each order (a range of the log, the tables' shapes), the
     rows of its share of every batch, encoded (native.encode), then None. The marks cover each
     whole batch (Projection.rows_for's `through`), the same in every share."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is replay's process's to handle
     gc.disable()  # as replay's own process: _collector_paused
     source = opener()
     projection = Projection(KnownMarks({}, True, 0),  # type: ignore[arg-type]
