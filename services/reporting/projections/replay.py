@@ -369,7 +369,8 @@ def build_shares(opener: Callable[[], LogSource], worker: int, workers: int, cac
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is replay's process's to handle
     gc.disable()  # as replay's own process: _collector_paused
     source = opener()
-    projection = Projection(KnownMarks({}, True, 0),  # type: ignore[arg-type]
+    # KnownMarks is all a projection that only builds rows reads of its store
+    projection = Projection(KnownMarks({}, True, 0),  # type: ignore[arg-type]  # see above
                             source.load_before, cache_size=cache_size, fresh=True)
     shapes: Shapes | None = None
     server_tz: Any = None
