@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from services.reporting.http.answer_cache import AnswerCache
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.http.work_api import router as work_router
+from services.reporting.projections.process import ProjectorProcess
 from services.reporting.projections.projection import EmbeddedProjector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.reorganisation import Reconciler
@@ -79,7 +81,8 @@ class StoreRecords:
 
 
 class EmbeddedSystem:
-    """The event store, the handling loop, the projections and the projector thread, wired."""
+    """The event store, the handling loop, the projections and the projector (a child process
+    of the server's, or a thread: Settings.projector_process), wired."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = system_clock):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,12 @@ class EmbeddedSystem:
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
-        self.projector = EmbeddedProjector(self.log, self.reporting, settings.projection_batch)
+        self.projector = (
+            ProjectorProcess(self.log, self.reporting, partial(SqliteEventStore,
+                                                               settings.store_path),
+                             settings.projection_batch)
+            if settings.projector_process
+            else EmbeddedProjector(self.log, self.reporting, settings.projection_batch))
         self.handling = Handling(self.repository, self.log, self.profile, self.calendars, clock,
                                  settings.clerk_backdate_days,
                                  on_durable=lambda outcomes: self.projector.notify())

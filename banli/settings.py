@@ -145,6 +145,10 @@ class Settings(BaseSettings):
         return text
 
     projection_batch: int = Field(2000, description="events per projector insert batch")
+    projector_process: bool = Field(True, description="banli serve builds the projections' "
+                                                      "rows in a child process of its own, "
+                                                      "which it starts again should it die "
+                                                      "(off: in a thread of the server's)")
     webhook_url: str | None = Field(None, description="reminders (yellow: due in 10 days or "
                                                       "fewer, red: overdue) are POSTed here; "
                                                       "none are sent when unset")

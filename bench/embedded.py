@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,6 +22,7 @@ from banli.history import LineProblem, MemoryLedger, read_commands, reference_re
 from apps.local import Progress, import_commands
 from banli.settings import Settings
 from banli.handling import Handling
+from services.reporting.projections.process import ProjectorProcess
 from services.reporting.projections.projection import EmbeddedProjector, Projection
 from services.reporting.projections.replay import LogSource, ReplayProgress, SqliteSource, replay
 from services.reporting.projections.store import ReportingStore
@@ -53,14 +55,18 @@ def count_lines(path: Path) -> int:
 def write_path(history: Path, data_dir: Path, batched: bool = True,
                profile_dir: Path | None = None) -> dict[str, Any]:
     """Every command of the history decided, appended and projected, as `banli serve` does it
-    (the projector thread follows the store) and, when `batched`, as `banli import` feeds it
-    (500 commands a transaction); else one transaction per command, as the HTTP API does.
+    (the projector's child process follows the store, or its thread: BANLI_PROJECTOR_PROCESS)
+    and, when `batched`, as `banli import` feeds it (500 commands a transaction); else one
+    transaction per command, as the HTTP API does.
     The clock stops when the last event is in the projections."""
     settings = Settings(data_dir=data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     log = SqliteEventStore(settings.store_path)
     store = ReportingStore(settings.dsn, settings.clickhouse_database)
-    projector = EmbeddedProjector(log, store, settings.projection_batch)
+    projector = (ProjectorProcess(log, store, partial(SqliteEventStore, settings.store_path),
+                                  settings.projection_batch)
+                 if settings.projector_process
+                 else EmbeddedProjector(log, store, settings.projection_batch))
     handling = Handling(Repository(log), log, DEFAULT_PROFILE,
                         on_durable=lambda outcomes: projector.notify())
     total = count_lines(history)

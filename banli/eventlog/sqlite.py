@@ -35,6 +35,18 @@ from ..domain.registry import load_event
 from ..domain.rejections import Rejection
 from . import Appended, CommandRecord, ConcurrencyError, Durable, Outcome, Stored, stored_of
 
+# `events` keeps two indexes besides its rowid (`position`), each because reads need it (issue
+# 24; tests/unit/test_event_indexes.py checks every read's plan), and each a unique key too:
+# - (stream, seq), the single writer's key: a stream's events, for its state and its version.
+#     load:         SEARCH events USING INDEX sqlite_autoindex_events_2 (stream=? AND seq>?)
+#     load_before:  SEARCH events USING INDEX sqlite_autoindex_events_2 (stream=? AND seq<?)
+#     version:      SEARCH events USING COVERING INDEX sqlite_autoindex_events_2 (stream=?)
+# - event_id: a command's outcome names its events by id (outcome, _sender_from_events).
+#     outcome:      SEARCH events USING INDEX sqlite_autoindex_events_1 (event_id=?)
+# The log in order (read, read_all: the projector and replay) and its head read the rowid:
+#     read:         SEARCH events USING INTEGER PRIMARY KEY (rowid>?)
+# and `count` reads the smallest index (SCAN events USING COVERING INDEX ..._1). Nothing reads
+# by type, time or command id: no index on them, so an append writes the table and two indexes.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     position    INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -251,3 +251,43 @@ def test_replay_rebuilds_what_the_projection_wrote(store):
     assert progress.state == "done"
     assert net_rows(store) == before
     assert_reports(store, ledger, days_of(ledger))
+
+
+@pytest.mark.parametrize("builders", [1, 2])
+def test_replay_in_worker_processes_writes_what_one_process_writes(store, tmp_path, builders):
+    """The embedded store replayed with its rows built in `builders` worker processes (each a
+    share of the streams, merged batch by batch) gives the rows and marks that building them in
+    replay's own process gives."""
+    from banli.eventlog.sqlite import SqliteEventStore
+    from services.reporting.projections.replay import SqliteSource
+
+    lines = generate_history(60, seed=2604, split=0.4)
+    ledger, problems = run_history(map(to_jsonl, typed_in_by_bureau(lines, seed=2604)))
+    assert problems == []
+    path = tmp_path / "events.sqlite3"
+    log = SqliteEventStore(path)
+    with log.db:
+        log.db.executemany(
+            "INSERT INTO events (position, stream, seq, event_id, type, command_id, occurred_at,"
+            " recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(s.position, s.event.proposal_id, s.event.seq, s.event.event_id, s.event.type,
+              s.event.command_id, s.event.occurred_at.isoformat(),
+              s.event.recorded_at.isoformat(), s.event.model_dump_json())
+             for s in the_log(ledger)])
+
+    def replayed(workers: int) -> tuple[list, dict, list, list]:
+        progress = ReplayProgress()
+        replay(store, SqliteSource(log, batch=97), threading.Lock(), progress,
+               lambda db: log.load_before, builders=workers)
+        assert (progress.state, progress.error) == ("done", None)
+        history = store.query(f"SELECT position, data FROM {store.db}.event_history "
+                              "ORDER BY position")
+        versions = [store.query(f"SELECT count() AS n FROM {store.db}.{table}")[0]["n"]
+                    for table in ("proposal_versions", "assignment_versions",
+                                  "proposal_filers", "bureaus")]
+        return net_rows(store), store.marks(), history, versions
+
+    here = replayed(0)
+    assert replayed(builders) == here
+    assert here[1] == {0: len(the_log(ledger)) + 1}
+    assert_reports(store, ledger, days_of(ledger))

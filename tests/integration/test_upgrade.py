@@ -129,7 +129,12 @@ def run(script: str, tree: Path, work: Path, *args: Path) -> None:
     """The script run by Python with `tree`'s code first on its path."""
     path = work / f"step_{len(list(work.glob('step_*.py')))}.py"
     path.write_text(script, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-P", str(path), *map(str, args)], cwd=work,
+    # Run as a module other than __main__: the processes the system spawns (its projector,
+    # replay's workers) import the main module again, and these scripts have no main guard.
+    runner = ("import runpy, sys; path = sys.argv.pop(1); sys.argv[0] = path; "
+              "runpy.run_path(path, run_name='step')")
+    done = subprocess.run([sys.executable, "-P", "-c", runner, str(path), *map(str, args)],
+                          cwd=work,
                           capture_output=True, text=True, timeout=900,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(work),
                                "PYTHONPATH": str(tree)})

@@ -73,10 +73,13 @@ class Projection:
         return [*self.load_stream(event.proposal_id, earlier[0].seq if earlier else event.seq),
                 *earlier]
 
-    def rows_for(self, batch: Iterable[Stored]) -> tuple[Rows, dict[str, Followed]]:
+    def rows_for(self, batch: Iterable[Stored], through: int | None = None
+                 ) -> tuple[Rows, dict[str, Followed]]:
         """Rows for the events not projected yet, and what their streams lead to. An event the
         marks cover, or at or below its stream's projected seq, is a redelivery and adds
-        nothing."""
+        nothing. `through`: the position of the log's batch's last event, when `batch` is one
+        share of it (a replay worker's streams, replay._build): the marks cover the whole of
+        it, as they do in every share."""
         if self.store.exchanges != self.exchanges:  # replay swapped the tables in
             self._read_marks()
         rows = Rows()
@@ -107,6 +110,8 @@ class Projection:
                 seen[stream] = [event]
             if position >= ends.get(part, 0):
                 ends[part] = position + 1
+        if through is not None and through >= ends.get(partition_of(through), 0):
+            ends[partition_of(through)] = through + 1
         if not self.intervals:
             rows.marks.clear()  # a table that never followed the log gets nothing
             return rows, pending
@@ -142,22 +147,48 @@ class Projection:
             self.insert(rows)
         self.remember(states)
         if rows.history:
-            for listener in self.listeners:
-                try:
-                    listener(rows, {stream: state for stream, (state, _) in states.items()})
-                except Exception:  # a listener's trouble never holds the projections up
-                    log.exception("a projection listener failed")
+            self.tell(rows, {stream: state for stream, (state, _) in states.items()})
         return len(rows)
+
+    def tell(self, rows: Rows, states: dict[str, State]) -> None:
+        """Hand a batch whose rows are in to the listeners."""
+        for listener in self.listeners:
+            try:
+                listener(rows, states)
+            except Exception:  # a listener's trouble never holds the projections up
+                log.exception("a projection listener failed")
+
+
+class KnownMarks:
+    """What a Projection reads of its store, known beforehand: for a process that builds rows
+    without the chDB engine (one process per path: services/reporting/projections/process.py),
+    given the marks and checkpoint the engine's process read."""
+
+    exchanges = 0  # the tables are never swapped under it: its process is started again
+
+    def __init__(self, marks: dict[int, int], intervals: bool, position: int):
+        self._marks, self._intervals, self._position = dict(marks), intervals, position
+
+    def marks(self, db: str | None = None) -> dict[int, int]:
+        return dict(self._marks)
+
+    def intervals_complete(self, db: str | None = None) -> bool:
+        return self._intervals
+
+    def checkpoint(self, db: str | None = None) -> int:
+        return self._position
 
 
 class EmbeddedProjector:
     """A thread that keeps the projections caught up with the embedded event store: woken after
     each append, and polling every half second for writers in other processes (`banli import`)."""
 
-    def __init__(self, log, store: ReportingStore, batch: int = 2000, linger: float = 0.05,
-                 bulk_linger: float = 1.0):
+    def __init__(self, log, store: ReportingStore | KnownMarks, batch: int = 2000,
+                 linger: float = 0.05, bulk_linger: float = 1.0):
         self.log = log
-        self.projection = Projection(store, lambda stream, seq: log.load_before(stream, seq))
+        self.store = store
+        self.projection = Projection(store,  # type: ignore[arg-type]  # KnownMarks: what it reads
+                                     lambda stream, seq: log.load_before(stream, seq))
         self.batch = batch
         self.linger = linger
         self.bulk_linger = bulk_linger
@@ -174,12 +205,15 @@ class EmbeddedProjector:
     def catch_up(self) -> int:
         """Project everything appended so far; returns the position reached."""
         for chunk in self.log.read_all(self.position, self.batch):
-            with self.pause:
-                self.projection.apply(chunk)
+            self._project(chunk)
             with self._moved:
                 self.position = chunk[-1].position
                 self._moved.notify_all()
         return self.position
+
+    def _project(self, chunk: list[Stored]) -> None:
+        with self.pause:
+            self.projection.apply(chunk)
 
     @property
     def running(self) -> bool:

@@ -40,6 +40,8 @@ from banli.workcalendar import china_calendar
 from . import duty_table, queries
 from .duty_table import ASSIGNMENT_COLUMNS, FORMAT, item_of_row
 from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
+from .native import (INSERTS, INTERVALS, Encoded, Shapes, interval_rows, mark_rows,
+                     native)
 from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
                         PROPOSAL_FILER_COLUMNS, Rows)
 
@@ -211,14 +213,8 @@ class ReportingStore:
         every table (services/reporting/projections/projection.py); the versioned tables dedupe by key."""
         db = db or self.db
         with self._lock:
-            for table, columns, data in (
-                ("assignment_versions", ASSIGNMENT_COLUMNS, rows.assignments),
-                ("proposal_versions", PROPOSAL_COLUMNS, rows.proposals),
-                ("bureaus", BUREAU_COLUMNS, rows.bureaus),
-                ("filers", FILER_COLUMNS, rows.filers),
-                ("proposal_filers", PROPOSAL_FILER_COLUMNS, rows.proposal_filers),
-                ("event_history", HISTORY_COLUMNS, rows.history),
-            ):
+            for table, columns, name in INSERTS:
+                data = getattr(rows, name)
                 if data:
                     self._insert(f"{db}.{table}", data, columns)
             if rows.marks:
@@ -226,14 +222,37 @@ class ReportingStore:
 
     def _insert_marks(self, db: str, marks: dict[int, int], retired: dict[int, int] = {},
                       intervals: Counter = Counter()) -> None:
-        """The intervals' changes and the new marks, taking back those they replace (so that
-        merges keep one a partition), in one insert."""
-        data = [(*key, n) for key, n in intervals.items()]
-        data += [(NO_DATE, "", NO_DATE, "mark", 0, "", "", 0, NO_DATE, NO_DATE, NO_DATE, False,
-                  position, n) for n, positions in ((1, marks), (-1, retired))
-                 for position in positions.values()]
+        """The intervals' changes and the new marks, taking back those they replace, in one
+        insert."""
         with self._lock:
-            self._insert(f"{db}.report_intervals", data, INTERVAL_COLUMNS)
+            self._insert(f"{db}.{INTERVALS}", interval_rows(intervals) + mark_rows(marks, retired),
+                         INTERVAL_COLUMNS)
+
+    def shapes(self, db: str | None = None) -> Shapes:
+        """The column types of every table a batch goes into, for encoding its rows elsewhere
+        (native.encode)."""
+        db = db or self.db
+        with self._lock:
+            return {table: [t.name for t in self.client.create_insert_context(
+                        f"{db}.{table}", list(columns)).column_types]
+                    for table, columns in [*((t, c) for t, c, _ in INSERTS),
+                                           (INTERVALS, INTERVAL_COLUMNS)]}
+
+    def insert_encoded(self, batch: Encoded, shapes: Shapes, db: str | None = None) -> None:
+        """Insert a batch encoded elsewhere (native.encode, with `shapes`: those of `db`), as
+        `insert` inserts one: the marks in the same insert as the intervals' changes, last."""
+        db = db or self.db
+        with self._lock:
+            for table, columns, _ in INSERTS:
+                if batch.blocks.get(table):
+                    self.client.raw_insert(f"{db}.{table}", list(columns),
+                                           b"".join(batch.blocks[table]), fmt="Native")
+            if batch.marks:
+                marks = native(INTERVAL_COLUMNS, shapes[INTERVALS],
+                               mark_rows(batch.marks, batch.retired), self.client.server_tz)
+                self.client.raw_insert(f"{db}.{INTERVALS}", list(INTERVAL_COLUMNS),
+                                       b"".join([*batch.blocks.get(INTERVALS, []), marks]),
+                                       fmt="Native")
 
     def _insert(self, table: str, data: list[tuple], columns: tuple[str, ...]) -> None:
         """One insert, whose rows nothing holds once it is done. clickhouse-connect's insert

@@ -1,0 +1,102 @@
+"""The projector in its own process under `banli serve`: killed with SIGKILL while an import
+runs, it is started again by the server, and the projections end equal to the log."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from banli.demo.generate import generate_history, to_jsonl
+from banli.domain.views.rates import Scope
+from banli.history import reference_report, run_history
+from tests.conftest import SECRET, free_port, token_for
+from tests.e2e.test_crash_restart import (banli, count_events, kill, ledger_last_day,
+                                          wait_for_events, wait_healthy)
+
+pytestmark = pytest.mark.slow
+
+
+def projector_of(server: int) -> int | None:
+    """The server's projector process: its child started by multiprocessing's spawn (not the
+    resource tracker, spawned the same way)."""
+    for task in Path(f"/proc/{server}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+            except OSError:
+                continue
+            if "spawn_main" in command and "resource_tracker" not in command:
+                return int(pid)
+    return None
+
+
+def wait_for_projector(server: subprocess.Popen, other_than: int | None = None,
+                       timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = projector_of(server.pid)
+        if pid is not None and pid != other_than:
+            return pid
+        if server.poll() is not None:
+            raise AssertionError(f"server exited: {server.stdout.read()}")
+        time.sleep(0.05)
+    raise AssertionError("no projector process")
+
+
+def test_a_killed_projector_process_is_started_again_and_the_projections_equal_the_log(
+        tmp_path):
+    history = tmp_path / "history.jsonl"
+    lines = [to_jsonl(line) for line in generate_history(800, seed=31, noise=0.02)]
+    history.write_text("".join(lines), encoding="utf-8")
+    data = tmp_path / "data"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BANLI_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+    common = ["--data-dir", str(data)]
+    ledger, _ = run_history(lines)
+    total = sum(len(stream) for stream in ledger.streams.values())
+
+    server = banli("serve", *common, "--port", str(port), env=env)
+    try:
+        wait_healthy(url, server)
+        first = wait_for_projector(server)
+        importer = banli("import", str(history), *common, env=env)
+        wait_for_events(data / "events.sqlite3", total // 3, importer)
+        os.kill(first, signal.SIGKILL)  # mid-import: batches built and not inserted are lost
+        second = wait_for_projector(server, other_than=first)
+        wait_for_events(data / "events.sqlite3", 2 * total // 3, importer)
+        os.kill(second, signal.SIGKILL)
+        third = wait_for_projector(server, other_than=second)
+        assert importer.wait(timeout=600) == 0, importer.stdout.read()
+
+        headers = {"Authorization": f"Bearer {token_for(SECRET, 'overseer')}"}
+        deadline = time.monotonic() + 120
+        while True:
+            status = httpx.get(f"{url}/api/status", headers=headers, timeout=30).json()
+            if status["lag"] == 0 and status["projector_error"] is None or (
+                    time.monotonic() > deadline):
+                break
+            time.sleep(0.2)
+        assert status["projected_events"] == status["log_events"] == total, status
+        assert status["projector_error"] is None, status
+        assert projector_of(server.pid) == third  # the server kept its third
+        for scope in (Scope(bureau=None, years=(2018, 2020), as_of=ledger_last_day(ledger)),
+                      Scope(bureau="sh-ipa", years=(2019, 2019), as_of=ledger_last_day(ledger))):
+            r = httpx.get(f"{url}/api/report", headers=headers, timeout=60, params={
+                "years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat(),
+                **({"bureau": scope.bureau} if scope.bureau else {"all": "true"})})
+            assert r.json() == reference_report(ledger, scope).model_dump(mode="json")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    deadline = time.monotonic() + 10  # the projector stops with its server
+    while Path(f"/proc/{third}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{third}").exists()
