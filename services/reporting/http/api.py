@@ -22,6 +22,7 @@ from banli.domain.proposal import Proposal
 from banli.domain.views.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
 from banli.domain.permissions import allowed, event_for, proposal_for, reach
+from banli.eventlog import Stored
 from banli.web.deps import (Clock, CurrentActor, CurrentSession, ProposalPath, bad_token,
                             own_bureau, permit, permit_any, today)
 from banli.web.schemas import READ, action, errors
@@ -29,11 +30,12 @@ from banli.web.schemas import READ, action, errors
 from ..projections import lineage as routing
 from . import exports
 from . import schemas as out
-from .deps import Cosigned, Live, Replay, Reporting, States, readable
+from .deps import Cosigned, Live, Replay, Reporting, States, Stream, readable
 from .exports import XLSX_RESPONSE, Format, Lang
 from .live import parties_of, sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName,
                      OptionalDate, OptionalYears, ProfileName, ScopeBureau, Urgent, Years)
+from ..projections.projector import bureau_of
 from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
@@ -326,29 +328,34 @@ async def bureau_assignments(bureau: str, actor: CurrentActor, reporting: Report
             summary="Every event of a proposal, with both clocks, actor and command",
             response_model=out.History, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
-async def history(proposal_id: ProposalPath, actor: CurrentActor,
-                  reporting: Reporting, cosign: Cosigned) -> out.History:
+def history(proposal_id: ProposalPath, actor: CurrentActor, stream: Stream,
+            cosign: Cosigned) -> out.History:
     """The events the reader may see (banli.domain.permissions.event_for): oversight every
     one; a clerk its own duty's, the proposal's own, and what the workbench's rules let it read
     of the others' (a lead its co-handlers' opinions, a co-handler asked to sign off the
-    lead's draft); a filer the handling, never the internal records."""
+    lead's draft); a filer the handling, never the internal records. Read from the proposal's
+    stream (ReportingPorts.stream: tens of events, one indexed read), not the projections; a
+    plain function, so FastAPI runs it in a worker thread, off the event loop."""
     permit_any(actor, "read:proposal")
-    rows, _, parties = await readable(actor, reporting, proposal_id, cosign)
-    events = [seen for row in rows
-              if (seen := event_for(actor, "read:proposal", _event_row(row), parties))
+    stored, _, parties = readable(actor, stream, proposal_id, cosign)
+    events = [seen for s in stored
+              if (seen := event_for(actor, "read:proposal", _event_row(s), parties))
               is not None]
     return out.History(proposal_id=proposal_id, events=events)
 
 
-def _event_row(row: dict[str, Any]) -> dict[str, Any]:
-    data = json.loads(row["data"])
+def _event_row(stored: Stored) -> dict[str, Any]:
+    """An event as the history shows it: the projected history row's (projector.project)
+    columns, and its JSON's fields."""
+    event = stored.event
+    data = json.loads(stored.json or event.model_dump_json())
     return {
-        "bureau": row["bureau"] or None,
-        "position": row["position"], "seq": row["seq"], "event_id": row["event_id"],
-        "type": row["type"], "schema_version": row["schema_version"],
+        "bureau": bureau_of(event) or None,
+        "position": stored.position, "seq": event.seq, "event_id": event.event_id,
+        "type": event.type, "schema_version": event.schema_version,
         "occurred_at": data["occurred_at"], "recorded_at": data["recorded_at"],
         "actor": data["actor"], "recorded_by": data.get("recorded_by"),
-        "command_id": row["command_id"],
+        "command_id": event.command_id,
         "data": {k: v for k, v in data.items() if k not in (
             "event_id", "proposal_id", "seq", "type", "schema_version", "occurred_at",
             "recorded_at", "actor", "recorded_by", "command_id")},
@@ -404,9 +411,10 @@ async def replay_progress(actor: CurrentActor, replayer: Replay) -> dict[str, An
             response_model=out.Lineage, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
 async def proposal_lineage(proposal_id: ProposalPath, actor: CurrentActor,
-                           reporting: Reporting, cosign: Cosigned) -> out.Lineage:
+                           reporting: Reporting, stream: Stream, cosign: Cosigned
+                           ) -> out.Lineage:
     permit_any(actor, "read:proposal")
-    _, _, parties = await readable(actor, reporting, proposal_id, cosign)
+    _, _, parties = await _in_thread(readable, actor, stream, proposal_id, cosign)
     steps = await _in_thread(routing.lineage, reporting, proposal_id) or []
     found = reach(actor, "read:proposal")
     if found == "filed":  # the steps whose events the filer reads: no return
