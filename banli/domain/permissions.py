@@ -211,6 +211,21 @@ def event_for(actor: Actor, action: str, event: dict[str, Any], parties: Parties
     return event
 
 
+def audience(actor: Actor, action: str) -> tuple[str | None, ...]:
+    """Who reads what `actor` reads under `action`: `event_for` shows every event alike to all
+    actors of one audience, so a feed filters and encodes a batch once for each. Oversight and
+    admins are one audience; the clerks of one bureau another; a filer one of their own (the
+    command ids they entered are theirs to see); anyone else sees nothing."""
+    found = reach(actor, action)
+    if found == "all":
+        return ("all",)
+    if found == "filed":
+        return ("filed", actor.filer, actor.user)
+    if found == "own":
+        return ("own", actor.bureau)
+    return ("none",)
+
+
 def proposal_for(actor: Actor, p: Proposal) -> Proposal | None:
     """A proposal's state as `actor` may read it (read:proposal), or None where it is unknown
     to them (`knows`): oversight the whole; a clerk the proposal with its own bureau's duty

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -15,13 +16,13 @@ from banli.domain.views.due_list import urgent as urgent_only
 from banli.domain.views.duty_row import answered_on
 from banli.domain.views.lists import LISTS, columns_of, league_order, measure_columns
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
-from banli.domain.types import SHANGHAI, Kind, Level
+from banli.domain.types import SHANGHAI, Actor, Kind, Level
 from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.domain.views.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
-from banli.domain.permissions import allowed, event_for, proposal_for, reach
+from banli.domain.permissions import allowed, audience, event_for, proposal_for, reach
 from banli.eventlog import Stored
 from banli.web.deps import (Clock, CurrentActor, CurrentSession, ProposalPath, bad_token,
                             own_bureau, permit, permit_any, today)
@@ -215,6 +216,13 @@ async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
                       items=urgent_only(owed)[:500]))
 
 
+def _shown(actor: Actor, batch: dict[str, Any], cosign: bool) -> str:
+    """A live batch's frame as `actor` (and everyone of its audience) may read it."""
+    return sse("events", {"position": batch["position"], "events": [
+        seen for e in batch["events"]
+        if (seen := event_for(actor, "read:live", e, parties_of(e, cosign))) is not None]})
+
+
 STOPPING = {"code": "server_stopping", "message": "服务正在停止，稍后自动重连",
             "message_en": "the server is stopping; connect again later"}
 
@@ -234,6 +242,7 @@ async def live(request: Request, session: CurrentSession, feed: Live,
     (a clerk: its bureau's; a filer: those they filed, never the internal records)."""
     actor = session.actor
     permit_any(actor, "read:live")
+    heard = (audience(actor, "read:live"), cosign)  # its readers are sent the same frames
 
     def wake() -> float:  # the next check: the recheck interval, or the token's expiry
         return min(feed.recheck, session.expires - time.time() + 0.05)
@@ -250,11 +259,8 @@ async def live(request: Request, session: CurrentSession, feed: Live,
                     quiet_since = time.monotonic()
                     yield ": keep-alive\n\n"
                 continue
-            shown = [seen for e in batch["events"]
-                     if (seen := event_for(actor, "read:live", e, parties_of(e, cosign)))
-                     is not None]
             quiet_since = time.monotonic()
-            yield sse("events", {"position": batch["position"], "events": shown})
+            yield batch.sent_to(heard, partial(_shown, actor, batch, cosign))
         if feed.closed:
             yield sse("end", STOPPING)
 
