@@ -24,6 +24,7 @@ from services.reporting.http.documents_api import router as documents_router
 from services.reporting.http.filers_api import router as filers_router
 from services.reporting.http.intake_api import router as intake_review_router
 from services.reporting.http.letters_api import router as letters_download_router
+from services.reporting.http.answer_cache import AnswerCache
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.http.work_api import router as work_router
@@ -198,6 +199,9 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
     async def bureaus() -> Mapping[str, Bureau | tuple[str, str]]:
         return await run_in_threadpool(registered, StoreRecords(system.log, system.repository))
 
+    async def projected() -> tuple[int, int]:  # this process's projector is the only writer
+        return system.projector.position, system.reporting.exchanges
+
     live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
                     recheck=system.settings.live_recheck_s)
     system.projector.projection.listeners.append(live.push)
@@ -217,5 +221,5 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
                        clerk_backdate_days=system.settings.clerk_backdate_days,
                        documents=DocumentOptions.of(system.settings),
                        profile=system.profile, filer_accounts=filer_accounts,
-                       bureaus=bureaus),
+                       bureaus=bureaus, dashboards=AnswerCache(projected)),
         system.settings, lifespan, signin=True, on_stop=[live.close])

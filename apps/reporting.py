@@ -38,6 +38,7 @@ from services.reporting.http.filers_api import router as filers_router
 from services.reporting.http.intake_api import router as intake_review_router
 from services.reporting.projections.freshness import ConsumerLag
 from services.reporting.http.letters_api import router as letters_download_router
+from services.reporting.http.answer_cache import AnswerCache
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.http.work_api import router as work_router
@@ -77,6 +78,13 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     async def filer_accounts(account: str) -> list[str]:
         return await run_in_threadpool(store.filers_of_account, account)
 
+    async def projected() -> object:
+        """The marks in the projections' tables, written last in each batch by whichever
+        worker projected it (several may share a ClickHouse server); with none (a store
+        before the intervals) a value equal to no other, so nothing is kept."""
+        marks = await run_in_threadpool(store.marks)
+        return (tuple(sorted(marks.items())), store.exchanges) if marks else object()
+
     async def status() -> dict:
         events = await run_in_threadpool(store.count_events)
         answer: dict = {"projected_events": events,
@@ -110,7 +118,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          documents=DocumentOptions.of(settings),
                          profile=settings.rules(),
                          filer_accounts=filer_accounts,
-                         bureaus=lambda: run_in_threadpool(store.bureau_records)),
+                         bureaus=lambda: run_in_threadpool(store.bureau_records),
+                         dashboards=AnswerCache(projected)),
                      settings, signin=True, on_stop=[live.close])
 
 

@@ -120,6 +120,26 @@ def allowed(actor: Actor, action: str, bureau: str | None = None,
     return False
 
 
+def vantage(actor: Actor, actions: Collection[str]) -> tuple[tuple[Any, ...], ...]:
+    """All of `actor` that what it may see under `actions` depends on, in this table and in
+    `allowed`, `knows` and `event_for`: per action its reach and what that reach reads of the
+    actor (`own`: its bureau; `filed`: its filer id and user; `self`: its key). Two actors with
+    the same vantage see the same, so an answer made for one may be given to the other
+    (services/reporting/http/answer_cache.py); oversight roles share theirs."""
+    parts: list[tuple[Any, ...]] = []
+    for action in sorted(actions):
+        found = reach(actor, action)
+        if found == "own":
+            parts.append((action, found, actor.bureau))
+        elif found == "filed":
+            parts.append((action, found, actor.filer, actor.user))
+        elif found == "self":
+            parts.append((action, found, c.actor_key(actor)))
+        else:
+            parts.append((action, found))
+    return tuple(parts)
+
+
 def may_record_for(recorder: Actor, actor: Actor) -> bool:
     """Whether `recorder` may enter a record of `actor`'s act (themselves: always)."""
     return recorder == actor or (reach(recorder, "record:for_others") == "all"
@@ -209,21 +229,6 @@ def event_for(actor: Actor, action: str, event: dict[str, Any], parties: Parties
     if (event.get("recorded_by") or event.get("actor") or {}).get("bureau") != actor.bureau:
         return {**event, "command_id": None}
     return event
-
-
-def audience(actor: Actor, action: str) -> tuple[str | None, ...]:
-    """Who reads what `actor` reads under `action`: `event_for` shows every event alike to all
-    actors of one audience, so a feed filters and encodes a batch once for each. Oversight and
-    admins are one audience; the clerks of one bureau another; a filer one of their own (the
-    command ids they entered are theirs to see); anyone else sees nothing."""
-    found = reach(actor, action)
-    if found == "all":
-        return ("all",)
-    if found == "filed":
-        return ("filed", actor.filer, actor.user)
-    if found == "own":
-        return ("own", actor.bureau)
-    return ("none",)
 
 
 def proposal_for(actor: Actor, p: Proposal) -> Proposal | None:

@@ -199,6 +199,56 @@ def test_page_shows_the_model_report_live_and_drills_down_to_events(browser, mod
     tab.close()
 
 
+# Every /api/dashboard the page asks for: when it started (the page's clock) and the position
+# its answer stands at.
+RECORD_BOARDS = """() => {
+  window.boards = [];
+  const fetch = window.fetch;
+  window.fetch = async (...args) => {
+    const start = performance.now();
+    const response = await fetch(...args);
+    if (String(args[0]).includes("/api/dashboard")) {
+      response.clone().json().then((body) => window.boards.push({ start, position: body.position }));
+    }
+    return response;
+  };
+}"""
+
+
+def test_the_board_follows_the_feed_soon_then_at_most_every_few_seconds(browser, model):
+    """Under many clerks every live batch has events: the board refreshes soon after the first,
+    then at most once every 3 s, and always after the last batch (issue 24)."""
+    tab = Page(browser, model, "bureau=sh-ipa&years=2020&as_of=2020-11-20").sign_in(
+        token_for(model.system.settings.secret, "overseer"))
+    page = tab.page
+    page.evaluate(RECORD_BOARDS)
+    clerk = model.client("clerk", "sh-ipa")
+
+    def contact() -> float:
+        r = clerk.post("/api/commands", json={
+            "type": "log_contact", "proposal": IPA_ONLY, "bureau": "sh-ipa", "stage": "after",
+            "method": "visit"})
+        assert r.status_code == 201, r.text
+        return page.evaluate("performance.now()")
+
+    sent = contact()
+    until(page, "window.boards.length === 1", timeout=5)
+    first = page.evaluate("window.boards[0].start")
+    assert first - sent < 1500  # the first batch after a quiet spell: soon
+    for _ in range(6):  # a batch every 0.3 s or so
+        last = contact()
+        time.sleep(0.3)
+    head = model.system.log.head()
+    until(page, f"window.boards.some((b) => b.start > {last})", timeout=10)
+    until(page, f"window.boards.some((b) => b.position === {head})", timeout=5)
+    time.sleep(1)
+    starts = page.evaluate("window.boards.map((b) => b.start)")
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    assert len(starts) <= 1 + (last - first) // 3000 + 1, starts
+    assert all(gap >= 2900 for gap in gaps), gaps
+    tab.close()
+
+
 def test_a_clerk_of_another_bureau_cannot_see_the_model_bureaus_items(browser, model):
     tab = Page(browser, model, "years=2020&as_of=2020-11-20").sign_in(
         token_for(model.system.settings.secret, "clerk", "sh-hrss"))

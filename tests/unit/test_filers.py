@@ -8,7 +8,7 @@ import pytest
 
 from banli.domain.timing.deadlines import PROFILES
 from banli.domain.events import upcast
-from banli.domain.permissions import Parties, audience, event_for, proposal_for
+from banli.domain.permissions import Parties, event_for, proposal_for, vantage
 from banli.domain.proposal import Proposal, RegisteredFiler
 from banli.domain.registry import EVENT_TYPES, load_event
 from banli.domain.types import Actor
@@ -292,9 +292,10 @@ def test_parties_of_a_proposal():
 
 
 def test_the_readers_of_one_audience_see_every_event_alike_and_the_others_apart():
-    """The live feed filters and encodes a batch once per audience: that is only right if
-    event_for answers every reader of an audience alike, for every event of a proposal's life,
-    under either action and either profile's sign-off rule."""
+    """The live feed filters and encodes a batch once per audience (the readers of one
+    vantage on read:live): that is only right if event_for answers every reader of one alike,
+    for every event of a proposal's life, under either action and either profile's sign-off
+    rule."""
     readers = [Actor(user="o1", role="overseer"), Actor(user="o2", role="coordinator"),
                Actor(user="o3", role="admin"),
                Actor(user="c1", role="clerk", bureau="sh-ipa"),
@@ -309,7 +310,7 @@ def test_the_readers_of_one_audience_see_every_event_alike_and_the_others_apart(
     for action in ("read:live", "read:proposal"):
         groups: dict[tuple, list[Actor]] = {}
         for actor in readers:
-            groups.setdefault(audience(actor, action), []).append(actor)
+            groups.setdefault(vantage(actor, (action,)), []).append(actor)
         assert len(groups) == 8  # oversight, 3 bureaus, 3 filers' users, the importer
         for cosign in (False, True):
             parties = Parties.of(scenario.proposal(), cosign=cosign)

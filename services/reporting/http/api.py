@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -22,7 +22,7 @@ from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.domain.views.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
-from banli.domain.permissions import allowed, audience, event_for, proposal_for, reach
+from banli.domain.permissions import allowed, event_for, proposal_for, reach, vantage
 from banli.eventlog import Stored
 from banli.web.deps import (Clock, CurrentActor, CurrentSession, ProposalPath, bad_token,
                             own_bureau, permit, permit_any, today)
@@ -31,9 +31,10 @@ from banli.web.schemas import READ, action, errors
 from ..projections import lineage as routing
 from . import exports
 from . import schemas as out
-from .deps import Cosigned, Live, Replay, Reporting, States, Stream, readable
+from .answer_cache import Same
+from .deps import Cosigned, Dashboards, Live, Replay, Reporting, States, Stream, readable
 from .exports import XLSX_RESPONSE, Format, Lang
-from .live import parties_of, sse
+from .live import LiveFeed, parties_of, sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName,
                      OptionalDate, OptionalYears, ProfileName, ScopeBureau, Urgent, Years)
 from ..projections.projector import bureau_of
@@ -191,11 +192,29 @@ async def _misrouting(q: ReportQuery, reporting: ReportingStore) -> list[Any]:
     return [m for m in lost if allowed(q.actor, "read:report", m.bureau)]
 
 
+# What of the viewer the dashboard reads (its filters below): the key of a kept answer holds it.
+DASHBOARD_SIGHT = ("read:report", "read:live")
+
+
 @router.get("/dashboard", summary="Everything the oversight page shows, in one answer",
             response_model=out.Dashboard, openapi_extra=action("read:report"))
 async def dashboard(q: ReportParams, reporting: Reporting, clock: Clock,
-                    feed: Live, cosign: Cosigned) -> out.Dashboard:
+                    feed: Live, cosign: Cosigned, answers: Dashboards) -> out.Dashboard:
+    # computed once per key and projected position, however many ask (answer_cache.py)
     day = today(clock)
+
+    async def compute() -> out.Dashboard:
+        return await _dashboard(q, reporting, feed, cosign, day)
+
+    if answers is None:
+        return await compute()
+    return await answers.get((q.scope, q.profile.name, q.recorded_by, day, cosign,
+                              vantage(q.actor, DASHBOARD_SIGHT), Same(reporting.calendar())),
+                             compute)
+
+
+async def _dashboard(q: ReportQuery, reporting: ReportingStore, feed: LiveFeed, cosign: bool,
+                     day: date) -> out.Dashboard:
     report_now = await _in_thread(reporting.report, q.scope, q.profile, q.recorded_by)
     before = await _in_thread(reporting.report, q.year_before(), q.profile, q.recorded_by)
     bureau = own_bureau(q.actor, "read:report", q.scope.bureau)
@@ -242,7 +261,7 @@ async def live(request: Request, session: CurrentSession, feed: Live,
     (a clerk: its bureau's; a filer: those they filed, never the internal records)."""
     actor = session.actor
     permit_any(actor, "read:live")
-    heard = (audience(actor, "read:live"), cosign)  # its readers are sent the same frames
+    heard = (vantage(actor, ("read:live",)), cosign)  # its readers are sent the same frames
 
     def wake() -> float:  # the next check: the recheck interval, or the token's expiry
         return min(feed.recheck, session.expires - time.time() + 0.05)

@@ -21,6 +21,7 @@ from banli.sheets.records import Records
 from banli.web.commands import not_found
 from banli.web.deps import AppPorts, CurrentActor, Ports, not_served
 
+from .answer_cache import AnswerCache
 from .live import LiveFeed
 from ..projections.replay import Replayer
 from ..projections.store import ReportingStore
@@ -51,7 +52,8 @@ class DocumentOptions:
 class ReportingPorts(Ports):
     """`profile` is the deadline profile the process decides by (BANLI_PROFILE): what a
     bureau's work asks depends on it (review: drafts, sign-offs, approvals), and whether
-    co-handlers sign drafts off (then they read them)."""
+    co-handlers sign drafts off (then they read them). `dashboards` keeps the dashboard's
+    answers by the projections' position (answer_cache.py); None: computed for each request."""
 
     reporting: ReportingStore | None = None
     live: LiveFeed | None = None
@@ -67,6 +69,7 @@ class ReportingPorts(Ports):
     previews: PreviewBook | None = None  # the previews this process keeps
     documents: DocumentOptions = field(default_factory=DocumentOptions)
     profile: Profile = DEFAULT_PROFILE
+    dashboards: AnswerCache | None = None
 
 
 def _ports(ports: AppPorts) -> ReportingPorts:
@@ -141,6 +144,10 @@ def readable(actor: Actor, stream: Callable[[str], list[Stored]], proposal_id: s
     return events, state, Parties.of(state, cosign)
 
 
+def _dashboards(ports: Served) -> AnswerCache | None:
+    return ports.dashboards
+
+
 def _documents(ports: Served) -> DocumentOptions:
     return ports.documents
 
@@ -158,3 +165,4 @@ Replay = Annotated[Replayer, Depends(_replayer)]
 States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]
 Stream = Annotated[Callable[[str], list[Stored]], Depends(_stream)]
 Routing = Annotated[Suggester, Depends(_routing)]
+Dashboards = Annotated[AnswerCache | None, Depends(_dashboards)]

@@ -1,7 +1,8 @@
 """The live feed behind the oversight page: each batch of newly projected events, fanned out to
 every open page (server-sent events). Nothing here decides what a reader may see: the route
-filters each batch once per audience of readers (banli.domain.permissions.audience) and sends
-each of its readers that audience's encoded frame (`Batch.sent_to`).
+filters each batch once per audience (the readers of one vantage on read:live,
+banli.domain.permissions.vantage) and sends each of its readers that audience's encoded frame
+(`Batch.sent_to`).
 
 Where the projector runs in the same process (`banli serve`, `banli reporting`), it pushes each
 batch here as soon as its rows are in (`LiveFeed.push`): nothing is read back. Otherwise one
@@ -70,7 +71,7 @@ _CLOSED = object()  # put in a listener's queue: the feed is closing
 
 class Batch(dict):
     """A batch of the feed, `{"position", "events"}`, the one object every listener gets; with
-    what each audience of readers is sent of it (banli.domain.permissions.audience), made by
+    what each audience of readers is sent of it (banli.domain.permissions.vantage), made by
     the first of its readers and given as it is to the others (they all run on one loop)."""
 
     def __init__(self, position: int, events: list[dict[str, Any]]):

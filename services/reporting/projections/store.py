@@ -1,8 +1,12 @@
-"""The ClickHouse side of reporting: one clickhouse-connect client from a DSN (`chdb:///path`
+"""The ClickHouse side of reporting: clickhouse-connect clients from a DSN (`chdb:///path`
 embedded, `http://host:8123` distributed), the schema, batched inserts and the queries.
 
-chDB allows one engine per process and its calls block: every call here goes through one lock,
-and async callers run these methods in a worker thread."""
+chDB allows one engine per process and its calls block: async callers run these methods in a
+worker thread. A client answers one call at a time (its lock here; clickhouse-connect's chDB
+backend holds one per handle too), so the store keeps two: the main one for writes, reports
+and lists, and one for point reads (a proposal's history, a bureau's work), which then do not
+queue behind a league or a batch's insert. chDB takes any number of handles to its one engine,
+and runs their queries side by side."""
 from __future__ import annotations
 
 import logging
@@ -47,18 +51,19 @@ FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
 log = logging.getLogger("banli.reporting")
 
-_ENGINES: dict[str, Any] = {}
+_ENGINES: dict[tuple[str, str], Any] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def connect(dsn: str):
-    """One client per DSN per process (chDB cannot open the same path twice in a process)."""
+def connect(dsn: str, lane: str = ""):
+    """One client per DSN and `lane` per process (chDB cannot open the same path twice in a
+    process, but each client of it is a handle of its own to the one engine)."""
     with _ENGINES_LOCK:
-        client = _ENGINES.get(dsn)
+        client = _ENGINES.get((dsn, lane))
         if client is None:
             if dsn.startswith("chdb://"):
                 Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
-            client = _ENGINES[dsn] = clickhouse_connect.get_client(dsn=dsn)
+            client = _ENGINES[(dsn, lane)] = clickhouse_connect.get_client(dsn=dsn)
         return client
 
 
@@ -74,6 +79,8 @@ class ReportingStore:
         self.late_entry_working_days = late_entry_working_days
         self.client = connect(dsn)
         self._lock = threading.RLock()
+        self._point = connect(dsn, "point")  # point reads: beside the main client, not behind it
+        self._point_lock = threading.Lock()
         self._complete: dict[str, bool] = {}  # report_intervals followed the log from its start
         self._formats: dict[str, str | None] = {}  # the format each database's projections are in
         self.exchanges = 0
@@ -89,6 +96,12 @@ class ReportingStore:
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.client.query(self._sql(sql), parameters=params).named_results())
+
+    def point_query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """A short read (one proposal's rows, one bureau's duties) on the point reads' client:
+        it does not wait for the main one's reports, lists and inserts."""
+        with self._point_lock:
+            return list(self._point.query(self._sql(sql), parameters=params).named_results())
 
     # --- schema ------------------------------------------------------------------------------
     def ensure_schema(self, db: str, fresh: bool = False) -> None:
@@ -173,8 +186,8 @@ class ReportingStore:
                f" FROM (SELECT position, sum(n) AS n FROM {db or self.db}.report_intervals"
                f" WHERE valid_to = {{day:Date32}} AND what = 'mark' GROUP BY position"
                f" HAVING n > 0) GROUP BY partition")
-        with self._lock:
-            result = self.client.query(sql, parameters={"day": NO_DATE})
+        with self._point_lock:  # a short read: the reporting service asks it per dashboard
+            result = self._point.query(sql, parameters={"day": NO_DATE})
         return {int(partition): int(next_) for partition, next_ in result.result_rows}
 
     def drop(self, db: str | None = None) -> None:
@@ -366,12 +379,13 @@ class ReportingStore:
         """The counted duties (of one bureau, or all) that may owe something now, as the work
         list asks of them (banli.domain.views.work), with the proposal's other active duties where
         the co-handlers sign drafts off (`cosign`)."""
-        rows = self.query(queries.WORK_DUTIES, bureau=bureau or "", none=NO_DATE, cosign=cosign)
+        rows = self.point_query(queries.WORK_DUTIES, bureau=bureau or "", none=NO_DATE,
+                                cosign=cosign)
         peers: dict[str, list[Peer]] = {}
         wanted = sorted({r["proposal_id"] for r in rows
                          if r["role"] == "co" or r["draft_on"] != NO_DATE}) if cosign else []
         if wanted:
-            for r in self.query(queries.WORK_PEERS, proposals=wanted):
+            for r in self.point_query(queries.WORK_PEERS, proposals=wanted):
                 peers.setdefault(r["proposal_id"], []).append(Peer(
                     r["bureau"], r["role"], r["due"], _day(r["draft_on"]),
                     tuple(r["draft_signed_off"])))
@@ -449,11 +463,11 @@ class ReportingStore:
         """A proposal's events in order (none for an unknown id, or a bureau's stream)."""
         if proposal_id.startswith(("bureau:", "filer:")):
             return []
-        return self.query(queries.HISTORY, proposal=proposal_id)
+        return self.point_query(queries.HISTORY, proposal=proposal_id)
 
     def bureaus_of(self, proposal_id: str) -> set[str]:
-        return {r["bureau"] for r in self.query(queries.BUREAUS_OF_PROPOSAL,
-                                                proposal=proposal_id)}
+        return {r["bureau"] for r in self.point_query(queries.BUREAUS_OF_PROPOSAL,
+                                                      proposal=proposal_id)}
 
     # --- the office's review (审查立案) -------------------------------------------------------
     def intake_items(self, scope: IntakeScope, recorded_by: datetime | None = None,

@@ -417,10 +417,22 @@ listen((message) => {
   scheduleRefresh();
 });
 
+// The board's numbers follow the live feed: the first batch after a quiet spell refreshes them
+// soon (QUICK_MS), then at most once every THROTTLE_MS while batches keep coming. A refresh is
+// never dropped, only put off (trailing edge): one scheduled already starts after the batch that
+// finds it and so shows it too. The feed's own lines are drawn at once, batch by batch.
+const QUICK_MS = 150;
+const THROTTLE_MS = 3000;
 let timer = null;
+let lastRefresh = -Infinity;
 function scheduleRefresh() {
-  clearTimeout(timer);
-  timer = setTimeout(() => { if ($("kpis")) refresh(); }, 150);
+  if (timer !== null) return;
+  const wait = Math.max(QUICK_MS, lastRefresh + THROTTLE_MS - Date.now());
+  timer = setTimeout(() => {
+    timer = null;
+    lastRefresh = Date.now();
+    if ($("kpis")) refresh();
+  }, wait);
 }
 
 function mergeFeed(events, fresh) {

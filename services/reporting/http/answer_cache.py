@@ -1,0 +1,87 @@
+"""The dashboard once per change, not once per viewer: answers kept by everything they depend
+on, with one computation in flight per key.
+
+`GET /api/dashboard` costs about 0.3 s of the one chDB engine, and every open page asks for it
+again after each live batch. Its answer is a function of its key and nothing else, so viewers
+who would get the same answer share one computation. The key (built in api.dashboard) holds:
+- the request's scope, profile and audit clock (`recorded_by`): what is counted;
+- the viewer's vantage (banli.domain.permissions.vantage) for every action the route filters
+  by (read:report, read:live): oversight roles share one, each bureau's clerks one of their own;
+  two viewers who may see different things never share a key, so one never gets an answer
+  meant for someone who may see more;
+- today's date (the answer names it) and the working-day calendar in force;
+- the projections' position (AnswerCache's `position`, given by the composition root: the
+  embedded projector's, or the reporting service's marks in the projections' tables, each with
+  the store's table swaps): it moves whenever anything is projected, so a new batch is a new
+  key. It is read before the computation starts: an answer
+  is never older than its key says (it may be newer, which is harmless).
+An answer for an old position is never asked for again and falls out of the LRU order.
+A computation that fails is not kept: every waiter gets its error, the next request computes
+again. A waiter that goes away (its client disconnected) does not cancel the computation the
+others await."""
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Generic, Hashable, TypeVar
+
+T = TypeVar("T")
+
+
+class Same:
+    """A key part compared by identity (an object with no cheap hash, such as a calendar). It
+    keeps the object alive while the key is held, so its id cannot be reused meanwhile."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+class AnswerCache(Generic[T]):
+    """Answers by key and the projections' position, at most `size` of them (least recently
+    used go first), each computed once however many ask at the same time. `position` says
+    where the projections stand. Use it from one event loop."""
+
+    def __init__(self, position: Callable[[], Awaitable[Hashable]], size: int = 64):
+        self.position, self.size = position, size
+        self._kept: OrderedDict[Hashable, T] = OrderedDict()
+        self._pending: dict[Hashable, asyncio.Future[T]] = {}
+        self.computed = 0  # computations started (for tests and the bench)
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """The answer kept for `key` at the position now, or the one being computed for it,
+        or `compute()`'s. The position is read before `compute` starts."""
+        key = (key, await self.position())
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        pending = self._pending.get(key)
+        if pending is None:
+            self.computed += 1
+            pending = self._pending[key] = asyncio.ensure_future(self._compute(key, compute))
+            pending.add_done_callback(_retrieved)
+        # shielded: a waiter cancelled (its client gone) leaves the computation to the others
+        return await asyncio.shield(pending)
+
+    async def _compute(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        try:
+            answer = await compute()
+        finally:
+            del self._pending[key]
+        self._kept[key] = answer
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return answer
+
+
+def _retrieved(done: asyncio.Future) -> None:
+    """Mark a failed computation's error as seen: its waiters (if any are left) got it."""
+    if not done.cancelled():
+        done.exception()
