@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from functools import partial
 from typing import Sequence
 
 import faust
@@ -45,7 +46,7 @@ from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.reorganisation import Reconciler
 from services.reporting.projections.replay import KafkaSource, Replayer
 from services.reporting.projections.store import ReportingStore
-from services.reporting.projections.worker import build_worker, history_loader
+from services.reporting.projections.worker import build_worker, history_loader, stored_history
 
 
 def create_api(settings: Settings, store: ReportingStore, projector=None,
@@ -109,7 +110,8 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
                          calendars=calendars or CalendarBook(settings.calendar_dir,
                                                              settings.calendar_notices),
                          status=status, reporting=store, live=live, replayer=replayer,
-                         states=states, routing=Suggester(lambda: store),
+                         states=states, stream=partial(stored_history, store),
+                         routing=Suggester(lambda: store),
                          records=ProjectedRecords(store, load),
                          previews=PreviewBook.from_settings(settings),
                          clerk_backdate_days=settings.clerk_backdate_days,

@@ -305,6 +305,14 @@ class SqliteEventStore:
     def snapshot(self, stream: str) -> State:
         return None  # a stream's events are one indexed read away
 
+    def history(self, stream: str) -> list[Stored]:
+        """A stream's events with their positions, in seq order, each as `stored_of` reads it
+        (its JSON kept where encoding it again gives the same text): what the projected
+        history holds of it, read through the (stream, seq) index."""
+        rows = self.db.execute("SELECT position, data FROM events WHERE stream = ? ORDER BY seq",
+                               (stream,)).fetchall()
+        return [stored_of(pos, data) for pos, data in rows]
+
     def load_before(self, stream: str, seq: int) -> list[e.Event]:
         """A stream's events with seq below `seq` (the state an event was decided against)."""
         rows = self.db.execute("SELECT data FROM events WHERE stream = ? AND seq < ? ORDER BY seq",

@@ -208,6 +208,46 @@ def test_the_live_feed_brings_a_filer_their_proposals_handling_only(server):
     assert [(e["proposal_id"], e["type"]) for e in seen(zhang.frames)] == [(P, "ContactLogged")]
 
 
+def test_the_live_feed_sends_each_audience_its_own_frames(server):
+    """Every batch goes to every reader, filtered once per audience: two clerks of one bureau
+    get the very same frames, a clerk of a co-handling bureau never the lead's other proposal,
+    each filer their own proposals' handling only."""
+    seed(server)
+    secret = server.system.settings.secret
+    readers = {name: Listener(server.url, token_for(secret, *who)) for name, who in {
+        "overseer": ("overseer",), "ipa": ("clerk", "sh-ipa", "ipa-1"),
+        "ipa2": ("clerk", "sh-ipa", "ipa-2"), "hrss": ("clerk", "sh-hrss"),
+        "zhang": ("filer", None, "zhangwei", ZHANG), "wang": ("filer", None, "wangfang", WANG),
+    }.items()}
+    for listener in readers.values():
+        listener.start()
+        assert listener.ready.wait(20)
+    ipa = server.client("clerk", "sh-ipa")
+    ok(ipa.post(f"/api/proposals/{Q}/contacts", json={"bureau": "sh-ipa", "stage": "after",
+                                                      "method": "phone"}))
+    ok(server.client("clerk", "sh-hrss").post(f"/api/proposals/{P}/opinion", json={
+        "bureau": "sh-hrss", "summary": "补充意见"}))
+    ok(ipa.post(f"/api/proposals/{P}/contacts", json={"bureau": "sh-ipa", "stage": "after",
+                                                      "method": "visit"}))
+
+    def batches(frames) -> list[dict]:
+        return [frame for kind, frame in frames if kind == "events"]
+
+    def seen(name: str) -> list[tuple[str, str]]:
+        return [(e["proposal_id"], e["type"]) for f in batches(readers[name].frames)
+                for e in f["events"]]
+
+    assert readers["overseer"].wait_for(lambda frames: len(
+        [e for f in batches(frames) for e in f["events"]]) == 3)
+    sent = len(batches(readers["overseer"].frames))
+    for listener in readers.values():  # every batch reaches every reader, empty or not
+        assert listener.wait_for(lambda frames: len(batches(frames)) == sent)
+    assert batches(readers["ipa"].frames) == batches(readers["ipa2"].frames)
+    assert (Q, "ContactLogged") in seen("ipa") and all(p != Q for p, _ in seen("hrss"))
+    assert (P, "OpinionSubmitted") in seen("hrss")
+    assert seen("zhang") == [(P, "ContactLogged")] and seen("wang") == [(Q, "ContactLogged")]
+
+
 def test_a_filer_rates_the_lead_reply_and_dissatisfaction_lets_the_lead_reopen(server):
     seed(server)
     zhang = filer(server, ZHANG)

@@ -8,7 +8,7 @@ import pytest
 
 from banli.domain.timing.deadlines import PROFILES
 from banli.domain.events import upcast
-from banli.domain.permissions import Parties, event_for, proposal_for
+from banli.domain.permissions import Parties, event_for, proposal_for, vantage
 from banli.domain.proposal import Proposal, RegisteredFiler
 from banli.domain.registry import EVENT_TYPES, load_event
 from banli.domain.types import Actor
@@ -289,3 +289,35 @@ def test_parties_of_a_proposal():
                               leads=frozenset({"sh-ipa"}), cos=frozenset(),
                               filers=frozenset({ZHANG, LI}), cosign=True)
     assert scenario.proposal().assignments["sh-ipa"].due == date(2020, 4, 15)
+
+
+def test_the_readers_of_one_audience_see_every_event_alike_and_the_others_apart():
+    """The live feed filters and encodes a batch once per audience (the readers of one
+    vantage on read:live): that is only right if event_for answers every reader of one alike,
+    for every event of a proposal's life, under either action and either profile's sign-off
+    rule."""
+    readers = [Actor(user="o1", role="overseer"), Actor(user="o2", role="coordinator"),
+               Actor(user="o3", role="admin"),
+               Actor(user="c1", role="clerk", bureau="sh-ipa"),
+               Actor(user="c2", role="clerk", bureau="sh-ipa"),
+               Actor(user="c3", role="clerk", bureau="sh-hrss"),
+               Actor(user="c4", role="clerk", bureau="sh-fin"),
+               Actor(user=ZHANG, role="filer", filer=ZHANG),
+               Actor(user="zhangwei", role="filer", filer=ZHANG),
+               Actor(user=LI, role="filer", filer=LI), Actor(user="imp", role="importer")]
+    scenario = _lived()
+    history = _history(scenario)
+    for action in ("read:live", "read:proposal"):
+        groups: dict[tuple, list[Actor]] = {}
+        for actor in readers:
+            groups.setdefault(vantage(actor, (action,)), []).append(actor)
+        assert len(groups) == 8  # oversight, 3 bureaus, 3 filers' users, the importer
+        for cosign in (False, True):
+            parties = Parties.of(scenario.proposal(), cosign=cosign)
+            seen = {a.user: [event_for(a, action, e, parties) for e in history] for a in readers}
+            for members in groups.values():
+                assert all(seen[a.user] == seen[members[0].user] for a in members), members
+            # apart: the two bureaus on it, and the lead filer's two accounts, see differently
+            assert seen["c1"] != seen["c3"] and seen["c3"] != seen["c4"]
+            assert seen[ZHANG] != seen["zhangwei"] and seen["o1"] != seen["c1"]
+

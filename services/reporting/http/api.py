@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -15,13 +16,14 @@ from banli.domain.views.due_list import urgent as urgent_only
 from banli.domain.views.duty_row import answered_on
 from banli.domain.views.lists import LISTS, columns_of, league_order, measure_columns
 from banli.domain.views.rates import ITEM_MEASURES, MEASURES, RATE_MEASURES, Report, Scope, select
-from banli.domain.types import SHANGHAI, Kind, Level
+from banli.domain.types import SHANGHAI, Actor, Kind, Level
 from banli.domain.wording import numbered
 from banli.report_text import render_text
 from banli.domain.proposal import Proposal
 from banli.domain.views.routing_lineage import STEP_EVENTS
 from banli.web.commands import not_found
 from banli.domain.permissions import allowed, event_for, proposal_for, reach, vantage
+from banli.eventlog import Stored
 from banli.web.deps import (Clock, CurrentActor, CurrentSession, ProposalPath, bad_token,
                             own_bureau, permit, permit_any, today)
 from banli.web.schemas import READ, action, errors
@@ -30,11 +32,12 @@ from ..projections import lineage as routing
 from . import exports
 from . import schemas as out
 from .answer_cache import Same
-from .deps import Cosigned, Dashboards, Live, Replay, Reporting, States, readable
+from .deps import Cosigned, Dashboards, Live, Replay, Reporting, States, Stream, readable
 from .exports import XLSX_RESPONSE, Format, Lang
 from .live import LiveFeed, parties_of, sse
 from .params import (AllBureaus, AuditClock, BureauQuery, BusinessDate, MeasureName,
                      OptionalDate, OptionalYears, ProfileName, ScopeBureau, Urgent, Years)
+from ..projections.projector import bureau_of
 from ..projections.store import ReportingStore
 
 router = APIRouter(prefix="/api", tags=["reporting"], responses=READ)
@@ -232,6 +235,13 @@ async def _dashboard(q: ReportQuery, reporting: ReportingStore, feed: LiveFeed, 
                       items=urgent_only(owed)[:500]))
 
 
+def _shown(actor: Actor, batch: dict[str, Any], cosign: bool) -> str:
+    """A live batch's frame as `actor` (and everyone of its audience) may read it."""
+    return sse("events", {"position": batch["position"], "events": [
+        seen for e in batch["events"]
+        if (seen := event_for(actor, "read:live", e, parties_of(e, cosign))) is not None]})
+
+
 STOPPING = {"code": "server_stopping", "message": "服务正在停止，稍后自动重连",
             "message_en": "the server is stopping; connect again later"}
 
@@ -251,6 +261,7 @@ async def live(request: Request, session: CurrentSession, feed: Live,
     (a clerk: its bureau's; a filer: those they filed, never the internal records)."""
     actor = session.actor
     permit_any(actor, "read:live")
+    heard = (vantage(actor, ("read:live",)), cosign)  # its readers are sent the same frames
 
     def wake() -> float:  # the next check: the recheck interval, or the token's expiry
         return min(feed.recheck, session.expires - time.time() + 0.05)
@@ -267,11 +278,8 @@ async def live(request: Request, session: CurrentSession, feed: Live,
                     quiet_since = time.monotonic()
                     yield ": keep-alive\n\n"
                 continue
-            shown = [seen for e in batch["events"]
-                     if (seen := event_for(actor, "read:live", e, parties_of(e, cosign)))
-                     is not None]
             quiet_since = time.monotonic()
-            yield sse("events", {"position": batch["position"], "events": shown})
+            yield batch.sent_to(heard, partial(_shown, actor, batch, cosign))
         if feed.closed:
             yield sse("end", STOPPING)
 
@@ -345,29 +353,34 @@ async def bureau_assignments(bureau: str, actor: CurrentActor, reporting: Report
             summary="Every event of a proposal, with both clocks, actor and command",
             response_model=out.History, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
-async def history(proposal_id: ProposalPath, actor: CurrentActor,
-                  reporting: Reporting, cosign: Cosigned) -> out.History:
+def history(proposal_id: ProposalPath, actor: CurrentActor, stream: Stream,
+            cosign: Cosigned) -> out.History:
     """The events the reader may see (banli.domain.permissions.event_for): oversight every
     one; a clerk its own duty's, the proposal's own, and what the workbench's rules let it read
     of the others' (a lead its co-handlers' opinions, a co-handler asked to sign off the
-    lead's draft); a filer the handling, never the internal records."""
+    lead's draft); a filer the handling, never the internal records. Read from the proposal's
+    stream (ReportingPorts.stream: tens of events, one indexed read), not the projections; a
+    plain function, so FastAPI runs it in a worker thread, off the event loop."""
     permit_any(actor, "read:proposal")
-    rows, _, parties = await readable(actor, reporting, proposal_id, cosign)
-    events = [seen for row in rows
-              if (seen := event_for(actor, "read:proposal", _event_row(row), parties))
+    stored, _, parties = readable(actor, stream, proposal_id, cosign)
+    events = [seen for s in stored
+              if (seen := event_for(actor, "read:proposal", _event_row(s), parties))
               is not None]
     return out.History(proposal_id=proposal_id, events=events)
 
 
-def _event_row(row: dict[str, Any]) -> dict[str, Any]:
-    data = json.loads(row["data"])
+def _event_row(stored: Stored) -> dict[str, Any]:
+    """An event as the history shows it: the projected history row's (projector.project)
+    columns, and its JSON's fields."""
+    event = stored.event
+    data = json.loads(stored.json or event.model_dump_json())
     return {
-        "bureau": row["bureau"] or None,
-        "position": row["position"], "seq": row["seq"], "event_id": row["event_id"],
-        "type": row["type"], "schema_version": row["schema_version"],
+        "bureau": bureau_of(event) or None,
+        "position": stored.position, "seq": event.seq, "event_id": event.event_id,
+        "type": event.type, "schema_version": event.schema_version,
         "occurred_at": data["occurred_at"], "recorded_at": data["recorded_at"],
         "actor": data["actor"], "recorded_by": data.get("recorded_by"),
-        "command_id": row["command_id"],
+        "command_id": event.command_id,
         "data": {k: v for k, v in data.items() if k not in (
             "event_id", "proposal_id", "seq", "type", "schema_version", "occurred_at",
             "recorded_at", "actor", "recorded_by", "command_id")},
@@ -423,9 +436,10 @@ async def replay_progress(actor: CurrentActor, replayer: Replay) -> dict[str, An
             response_model=out.Lineage, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
 async def proposal_lineage(proposal_id: ProposalPath, actor: CurrentActor,
-                           reporting: Reporting, cosign: Cosigned) -> out.Lineage:
+                           reporting: Reporting, stream: Stream, cosign: Cosigned
+                           ) -> out.Lineage:
     permit_any(actor, "read:proposal")
-    _, _, parties = await readable(actor, reporting, proposal_id, cosign)
+    _, _, parties = await _in_thread(readable, actor, stream, proposal_id, cosign)
     steps = await _in_thread(routing.lineage, reporting, proposal_id) or []
     found = reach(actor, "read:proposal")
     if found == "filed":  # the steps whose events the filer reads: no return

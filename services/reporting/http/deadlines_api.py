@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from banli.domain.permissions import proposal_for, reach
 from banli.domain.timing.deadlines import DEFAULT_PROFILE, PROFILES, Profile, get_profile
-from banli.domain.registry import load_event
 from banli.domain.views.explain import explain_proposal, flips
 from banli.domain.views.lists import LISTS
 from banli.domain.views.reminders import reminders
@@ -28,7 +27,7 @@ from banli.workcalendar import NoticeError, china_calendar, remove_notice, save_
 from . import exports
 from . import schemas as out
 from .exports import XLSX_RESPONSE, Format, Lang
-from .deps import Cosigned, Reporting, readable
+from .deps import Cosigned, Reporting, Stream, readable
 from .params import BureauQuery, OptionalDate, OtherProfile, ProfileName
 from ..reminders import current_duties
 from ..projections.store import ReportingStore
@@ -48,17 +47,17 @@ def _profile(name: str) -> Profile:
             summary="Each assignment's deadlines explained: rule, extensions, calendar",
             response_model=out.Deadlines, openapi_extra=action("read:proposal"),
             responses=errors(404, e404="no such proposal (`unknown_proposal`)"))
-async def proposal_deadlines(proposal_id: ProposalPath, actor: CurrentActor,
-                             reporting: Reporting, clock: Clock, calendar: WorkCalendar,
-                             cosign: Cosigned, profile: ProfileName = "default"
-                             ) -> dict[str, Any]:
+def proposal_deadlines(proposal_id: ProposalPath, actor: CurrentActor, stream: Stream,
+                       clock: Clock, calendar: WorkCalendar, cosign: Cosigned,
+                       profile: ProfileName = "default") -> dict[str, Any]:
     """Each duty's deadlines the reader may read of (a clerk its own bureau's, a filer those
-    of the bureaus handling their proposal); a proposal it may not know of is unknown."""
+    of the bureaus handling their proposal); a proposal it may not know of is unknown. Read
+    from the proposal's stream as its history is (ReportingPorts.stream), in a worker thread
+    (a plain function)."""
     permit_any(actor, "read:proposal")
     rules = _profile(profile)
-    rows, state, _ = await readable(actor, reporting, proposal_id, cosign)
-    explained = explain_proposal([load_event(r["data"]) for r in rows], rules, calendar,
-                                 today(clock))
+    stored, state, _ = readable(actor, stream, proposal_id, cosign)
+    explained = explain_proposal([s.event for s in stored], rules, calendar, today(clock))
     if reach(actor, "read:proposal") != "all":
         seen = proposal_for(actor, state)
         duties = seen.assignments if seen is not None else {}

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Awaitable, Callable
 
 from fastapi import Depends, HTTPException
-from starlette.concurrency import run_in_threadpool
 
 from banli.domain.timing.deadlines import DEFAULT_PROFILE, Profile
 from banli.domain.permissions import Parties, knows
 from banli.domain.proposal import Proposal, State, fold
-from banli.domain.registry import load_event
 from banli.domain.types import Actor
+from banli.eventlog import Stored
 from banli.settings import Settings
 from banli.sheets.records import Records
 from banli.web.commands import not_found
@@ -60,6 +59,11 @@ class ReportingPorts(Ports):
     live: LiveFeed | None = None
     replayer: Replayer | None = None
     states: Callable[[str], Awaitable[State]] | None = None
+    # a proposal's events with their positions, in seq order, read from the log where the
+    # process has it (embedded: the SQLite store, through its (stream, seq) index), else from
+    # the projected history (reporting over Kafka: where its states are folded from). It
+    # blocks: call it in a worker thread (`readable` is called there).
+    stream: Callable[[str], list[Stored]] | None = None
     routing: Suggester | None = None
     records: Records | None = None       # what spreadsheet previews read
     previews: PreviewBook | None = None  # the previews this process keeps
@@ -103,6 +107,12 @@ def _states(ports: Served) -> Callable[[str], Awaitable[State]]:
     return ports.states
 
 
+def _stream(ports: Served) -> Callable[[str], list[Stored]]:
+    if ports.stream is None:
+        raise not_served("建议提案状态", "proposal states")
+    return ports.stream
+
+
 async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
     if ports.routing is None:
         raise HTTPException(503, detail={
@@ -120,16 +130,18 @@ def _cosigned(ports: Served) -> bool:
     return "cosign" in ports.profile.review
 
 
-async def readable(actor: Actor, reporting: ReportingStore, proposal_id: str, cosign: bool,
-                   action: str = "read:proposal") -> tuple[list[dict], Proposal, Parties]:
-    """A proposal's history rows, its state (folded from them) and its parties, where `actor`
-    may know of it under `action` (banli.domain.permissions.knows: a clerk's bureau has had a
-    duty on it, a filer filed it); else the 404 of an id never used, whatever it is."""
-    rows = await run_in_threadpool(reporting.history, proposal_id)
-    state = fold(load_event(row["data"]) for row in rows) if rows else None
+def readable(actor: Actor, stream: Callable[[str], list[Stored]], proposal_id: str,
+             cosign: bool, action: str = "read:proposal"
+             ) -> tuple[list[Stored], Proposal, Parties]:
+    """A proposal's events (`stream`: the port `ReportingPorts.stream`), its state folded from
+    them once and its parties, where `actor` may know of it under `action`
+    (banli.domain.permissions.knows: a clerk's bureau has had a duty on it, a filer filed it);
+    else the 404 of an id never used, whatever it is. It blocks: call it in a worker thread."""
+    events = stream(proposal_id)
+    state = fold(s.event for s in events) if events else None
     if not isinstance(state, Proposal) or not knows(actor, action, state):
         raise not_found(proposal_id)
-    return rows, state, Parties.of(state, cosign)
+    return events, state, Parties.of(state, cosign)
 
 
 def _dashboards(ports: Served) -> AnswerCache | None:
@@ -151,5 +163,6 @@ Documents = Annotated[DocumentOptions, Depends(_documents)]
 Live = Annotated[LiveFeed, Depends(_live)]
 Replay = Annotated[Replayer, Depends(_replayer)]
 States = Annotated[Callable[[str], Awaitable[State]], Depends(_states)]
+Stream = Annotated[Callable[[str], list[Stored]], Depends(_stream)]
 Routing = Annotated[Suggester, Depends(_routing)]
 Dashboards = Annotated[AnswerCache | None, Depends(_dashboards)]

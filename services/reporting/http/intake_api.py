@@ -20,7 +20,6 @@ from banli.documents.intake import (INTAKE_FORMATS, MEDIA_TYPES, intake_filename
                                     render_intake, render_letter, review_letter, workbook)
 from banli.domain.timing.deadlines import PROFILES, Area, Profile, get_profile
 from banli.domain.events import ProposalMerged
-from banli.domain.registry import load_event
 from banli.domain.types import SHANGHAI, Kind, Level
 from banli.domain.views.filed import filed_item
 from banli.domain.views.intake_report import (MEASURES, IntakeReport, IntakeScope, areas_of,
@@ -31,7 +30,7 @@ from banli.web.deps import (Clock, CurrentActor, ProposalPath, permit, permit_an
 from banli.web.schemas import READ, action
 
 from . import schemas as out
-from .deps import Cosigned, Documents, Reporting, ServerProfile, readable
+from .deps import Cosigned, Documents, Reporting, ServerProfile, Stream, readable
 from .exports import XLSX_RESPONSE, Format, Lang
 from .params import AuditClock, BusinessDate, ProfileName, Years
 
@@ -204,14 +203,15 @@ LetterFormat = Annotated[Literal["docx", "html", "md"], Query(
                              "description": "the letter, as an attachment"},
                        404: {"description": "unknown, or not yours to read"}})
 async def review_letter_download(proposal_id: ProposalPath, actor: CurrentActor,
-                                 reporting: Reporting, cosign: Cosigned, server: ServerProfile,
+                                 reporting: Reporting, stream: Stream, cosign: Cosigned,
+                                 server: ServerProfile,
                                  documents: Documents, format: LetterFormat = "docx",
                                  lang: Lang = "zh") -> Response:
     """Whoever reads the proposal (its filers, oversight, the bureaus handling it) may download
     its letter; anyone else is answered as for an id never used."""
     permit_any(actor, "read:proposal")
-    rows, state, _ = await readable(actor, reporting, proposal_id, cosign)
-    events = [load_event(row["data"]) for row in rows]
+    stored, state, _ = await run_in_threadpool(readable, actor, stream, proposal_id, cosign)
+    events = [s.event for s in stored]
     targets = [ev.into for ev in events if isinstance(ev, ProposalMerged)]
     found = await run_in_threadpool(reporting.numbers, targets) if targets else {}
     item = filed_item(events, {pid: item_number(r["kind"], r["level"], r["year"], r["number"],

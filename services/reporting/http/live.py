@@ -1,6 +1,8 @@
 """The live feed behind the oversight page: each batch of newly projected events, fanned out to
 every open page (server-sent events). Nothing here decides what a reader may see: the route
-filters each batch per reader.
+filters each batch once per audience (the readers of one vantage on read:live,
+banli.domain.permissions.vantage) and sends each of its readers that audience's encoded frame
+(`Batch.sent_to`).
 
 Where the projector runs in the same process (`banli serve`, `banli reporting`), it pushes each
 batch here as soon as its rows are in (`LiveFeed.push`): nothing is read back. Otherwise one
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Hashable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -67,6 +69,21 @@ def sse(event: str, data: Any) -> str:
 _CLOSED = object()  # put in a listener's queue: the feed is closing
 
 
+class Batch(dict):
+    """A batch of the feed, `{"position", "events"}`, the one object every listener gets; with
+    what each audience of readers is sent of it (banli.domain.permissions.vantage), made by
+    the first of its readers and given as it is to the others (they all run on one loop)."""
+
+    def __init__(self, position: int, events: list[dict[str, Any]]):
+        super().__init__(position=position, events=events)
+        self._sent: dict[Hashable, str] = {}
+
+    def sent_to(self, audience: Hashable, make: Callable[[], str]) -> str:
+        if audience not in self._sent:
+            self._sent[audience] = make()
+        return self._sent[audience]
+
+
 class LiveFeed:
     """Polls `changes()` (cheap and monotonic: the projector's checkpoint or insert count) every
     `interval` seconds while anyone listens; when it moves, reads the new events of each lane
@@ -98,7 +115,7 @@ class LiveFeed:
 
     async def follow(self, gone: Callable[[], Awaitable[bool]],
                      wake: Callable[[], float] | None = None
-                     ) -> AsyncIterator[dict[str, Any] | None]:
+                     ) -> AsyncIterator[Batch | None]:
         """Batches `{"position", "events"}` as they come, and None after `wake()` seconds
         (at most `keep_alive`) without one; until the reader is `gone()` or the feed closed."""
         queue: asyncio.Queue = asyncio.Queue(maxsize=64)
@@ -137,7 +154,7 @@ class LiveFeed:
                 changes = now
                 events = await run_in_threadpool(self._new_events)
                 if events:
-                    self._publish({"position": now, "events": events})
+                    self._publish(Batch(now, events))
             except Exception:  # a store that is down for a while: keep polling
                 await asyncio.sleep(1.0)
 
@@ -172,9 +189,9 @@ class LiveFeed:
         loop.call_soon_threadsafe(self._publish_pushed, events)
 
     def _publish_pushed(self, events: list[dict[str, Any]]) -> None:
-        self._publish({"position": int(self._changes()), "events": events})
+        self._publish(Batch(int(self._changes()), events))
 
-    def _publish(self, batch: dict[str, Any]) -> None:
+    def _publish(self, batch: Batch) -> None:
         for queue in list(self._listeners):
             self._put(queue, batch)
 

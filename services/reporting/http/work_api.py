@@ -32,15 +32,16 @@ WorkLimit = Annotated[int, Query(ge=1, le=5000, description="at most this many i
 @router.get("/work", summary="A bureau's work (待办): everything it owes now, each with its "
                              "clock, sorted by due date; the counts and its reminders",
             response_model=out.Work, openapi_extra=action("read:report"))
-async def bureau_work(actor: CurrentActor, reporting: Reporting, clock: Clock,
-                      calendar: WorkCalendar, profile: ServerProfile,
-                      bureau: BureauQuery = None, limit: WorkLimit = 1000) -> dict[str, Any]:
+def bureau_work(actor: CurrentActor, reporting: Reporting, clock: Clock,
+                calendar: WorkCalendar, profile: ServerProfile,
+                bureau: BureauQuery = None, limit: WorkLimit = 1000) -> dict[str, Any]:
     """A clerk: its own bureau's (the default); coordinators and oversight: any bureau's, or
-    every bureau's without `bureau`."""
+    every bureau's without `bureau`. A plain function: FastAPI runs it in a worker thread, the
+    query and the Python after it (clocks, working days, reminders) off the event loop."""
     bureau = own_bureau(actor, "read:report", bureau)
     permit(actor, "read:report", bureau)
     day = today(clock)
-    duties = await run_in_threadpool(reporting.work_duties, bureau, "cosign" in profile.review)
+    duties = reporting.work_duties(bureau, "cosign" in profile.review)
     items = work(duties, profile, calendar, day)
     numbers = {i["proposal_id"]: (i["display"], i["display_en"]) for i in items}
     due = reminders([w.duty for w in duties], profile, calendar, day)

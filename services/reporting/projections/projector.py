@@ -79,7 +79,7 @@ def project(before: State, event: e.Event, position: int, rows: Rows, json: str 
         position, event.proposal_id, event.seq, event.event_id, event.type,
         event.schema_version, event.occurred_at, event.recorded_at, day, event.actor.user,
         event.actor.bureau or "", event.actor.role, event.command_id,
-        _bureau_of(event), event.model_dump_json() if json is None else json,
+        bureau_of(event), event.model_dump_json() if json is None else json,
         *((recorder.user, recorder.bureau or "", recorder.role) if recorder else _NOBODY)))
     if isinstance(after, Bureau):
         rows.bureaus.append((after.id, after.name, after.name_en, event.seq, position,
@@ -126,7 +126,7 @@ def _review_of(p: Proposal) -> tuple:
             p.reviewed_on or NO_DATE, p.returns, list(p.referred_to))
 
 
-def _bureau_of(event: e.Event) -> str:
+def bureau_of(event: e.Event) -> str:
     """The bureau an event is about, or "". Read from the fields themselves: getattr with a
     default would go through pydantic's __getattr__ and an exception for the events without
     one, a third of them."""

@@ -118,6 +118,13 @@ def history_loader(store: ReportingStore, db: str | None = None):
     return load
 
 
+def stored_history(store: ReportingStore, proposal_id: str) -> list[Stored]:
+    """A proposal's events as the projected history holds them, with their positions, in seq
+    order (none for a bureau's or a filer's stream): the stream the reporting service reads
+    where the log is Kafka (the port `ReportingPorts.stream`)."""
+    return [stored_of(r["position"], r["data"]) for r in store.history(proposal_id)]
+
+
 def build_worker(settings: Settings, store: ReportingStore) -> tuple[faust.App, BatchProjector]:
     app = faust.App(
         f"{settings.app_id}-reporting", broker=f"kafka://{settings.kafka_bootstrap}",
