@@ -71,7 +71,7 @@ stack: install kafka-fetch
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: install kafka-fetch keycloak-fetch s3proxy-fetch browser office
-	$(BIN)/python -m pytest tests; rc=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
 
 test-fast: install
