@@ -95,23 +95,33 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
         assert problems, "the noisy history has refused lines"
 
         # The projections agree with the log, and report what the reference reports.
-        headers = {"Authorization": f"Bearer {token_for(SECRET, 'overseer')}"}
-        deadline = time.monotonic() + 60
-        while True:
-            status = httpx.get(f"{url}/api/status", headers=headers, timeout=30).json()
-            if status["lag"] == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert status["projected_events"] == status["log_events"] == len(expected), status
-        for scope in (Scope(bureau=None, years=(2018, 2020), as_of=ledger_last_day(ledger)),
-                      Scope(bureau="sh-ipa", years=(2019, 2019), as_of=ledger_last_day(ledger))):
-            r = httpx.get(f"{url}/api/report", headers=headers, timeout=60, params={
-                "years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat(),
-                **({"bureau": scope.bureau} if scope.bureau else {"all": "true"})})
-            assert r.json() == reference_report(ledger, scope).model_dump(mode="json")
+        agrees_with_the_log(url, ledger, len(expected), wait_s=60)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def agrees_with_the_log(url: str, ledger, total: int, wait_s: float) -> dict:
+    """Wait (up to `wait_s`) until the served projections have caught up with the log and the
+    projector reports no error; then their counts equal the log's `total` events and their
+    reports the reference's, for all bureaus and for one. Returns the last status."""
+    headers = {"Authorization": f"Bearer {token_for(SECRET, 'overseer')}"}
+    deadline = time.monotonic() + wait_s
+    while True:
+        status = httpx.get(f"{url}/api/status", headers=headers, timeout=30).json()
+        if (status["lag"] == 0 and status["projector_error"] is None
+                or time.monotonic() > deadline):
+            break
+        time.sleep(0.2)
+    assert status["projected_events"] == status["log_events"] == total, status
+    assert status["projector_error"] is None, status
+    for scope in (Scope(bureau=None, years=(2018, 2020), as_of=ledger_last_day(ledger)),
+                  Scope(bureau="sh-ipa", years=(2019, 2019), as_of=ledger_last_day(ledger))):
+        r = httpx.get(f"{url}/api/report", headers=headers, timeout=60, params={
+            "years": f"{scope.years[0]}-{scope.years[1]}", "as_of": scope.as_of.isoformat(),
+            **({"bureau": scope.bureau} if scope.bureau else {"all": "true"})})
+        assert r.json() == reference_report(ledger, scope).model_dump(mode="json")
+    return status
 
 
 def count_events(path: Path) -> int:
