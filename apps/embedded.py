@@ -84,7 +84,12 @@ class EmbeddedSystem:
     """The event store, the handling loop, the projections and the projector (a child process
     of the server's, or a thread: Settings.projector_process), wired."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = system_clock):
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = system_clock,
+                 projector_process: bool = False):
+        """`projector_process`: the rows built in a child process (what `banli serve` asks,
+        Settings.projector_process) rather than a thread. Off for everything else that opens
+        the system (the CLI's one-shot commands, scripts, the tests' systems): a spawned child
+        imports the main module again, which a script without a main guard would run twice."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.clock = clock
@@ -101,7 +106,7 @@ class EmbeddedSystem:
             ProjectorProcess(self.log, self.reporting, partial(SqliteEventStore,
                                                                settings.store_path),
                              settings.projection_batch)
-            if settings.projector_process
+            if projector_process
             else EmbeddedProjector(self.log, self.reporting, settings.projection_batch))
         self.handling = Handling(self.repository, self.log, self.profile, self.calendars, clock,
                                  settings.clerk_backdate_days,

@@ -423,7 +423,7 @@ def serve(settings: Settings, demo: bool = False) -> int:
     if (url := running_server(settings)) is not None:
         print(f"banli serve: already running at {url} on {settings.data_dir}", file=sys.stderr)
         return 1
-    system = EmbeddedSystem(settings)
+    system = EmbeddedSystem(settings, projector_process=settings.projector_process)
     if demo and system.log.head() == 0:
         print("首次启动，正在载入演示数据 (loading demo data)…", flush=True)
         load_demo(system)
