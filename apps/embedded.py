@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +28,7 @@ from services.reporting.http.answer_cache import AnswerCache
 from services.reporting.http.live import LiveFeed
 from services.reporting.http.page import router as page_router
 from services.reporting.http.work_api import router as work_router
-from services.reporting.projections.process import ProjectorProcess
-from services.reporting.projections.projection import EmbeddedProjector
+from services.reporting.projections.process import embedded_projector
 from services.reporting.reminders import Outbox, ReminderService, WebhookSender
 from services.reporting.reorganisation import Reconciler
 from services.reporting.projections.replay import Replayer, SqliteSource
@@ -102,12 +100,8 @@ class EmbeddedSystem:
         self.calendars = CalendarBook(settings.calendar_dir, settings.calendar_notices)
         self.reporting = ReportingStore(settings.dsn, settings.clickhouse_database,
                                         self.calendars.current, settings.late_entry_working_days)
-        self.projector = (
-            ProjectorProcess(self.log, self.reporting, partial(SqliteEventStore,
-                                                               settings.store_path),
-                             settings.projection_batch)
-            if projector_process
-            else EmbeddedProjector(self.log, self.reporting, settings.projection_batch))
+        self.projector = embedded_projector(self.log, self.reporting, settings.store_path,
+                                            settings.projection_batch, projector_process)
         self.handling = Handling(self.repository, self.log, self.profile, self.calendars, clock,
                                  settings.clerk_backdate_days,
                                  on_durable=lambda outcomes: self.projector.notify())

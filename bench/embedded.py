@@ -9,7 +9,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from functools import partial
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,8 +21,8 @@ from banli.history import LineProblem, MemoryLedger, read_commands, reference_re
 from apps.local import Progress, import_commands
 from banli.settings import Settings
 from banli.handling import Handling
-from services.reporting.projections.process import ProjectorProcess
-from services.reporting.projections.projection import EmbeddedProjector, Projection
+from services.reporting.projections.process import embedded_projector
+from services.reporting.projections.projection import Projection
 from services.reporting.projections.replay import LogSource, ReplayProgress, SqliteSource, replay
 from services.reporting.projections.store import ReportingStore
 
@@ -63,10 +62,8 @@ def write_path(history: Path, data_dir: Path, batched: bool = True,
     data_dir.mkdir(parents=True, exist_ok=True)
     log = SqliteEventStore(settings.store_path)
     store = ReportingStore(settings.dsn, settings.clickhouse_database)
-    projector = (ProjectorProcess(log, store, partial(SqliteEventStore, settings.store_path),
-                                  settings.projection_batch)
-                 if settings.projector_process
-                 else EmbeddedProjector(log, store, settings.projection_batch))
+    projector = embedded_projector(log, store, settings.store_path, settings.projection_batch,
+                                   settings.projector_process)
     handling = Handling(Repository(log), log, DEFAULT_PROFILE,
                         on_durable=lambda outcomes: projector.notify())
     total = count_lines(history)

@@ -22,10 +22,12 @@ import multiprocessing
 import os
 import signal
 import threading
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
 from banli.eventlog import Stored
+from banli.eventlog.sqlite import SqliteEventStore
 
 from .projection import EmbeddedProjector, KnownMarks
 from .store import ReportingStore
@@ -258,3 +260,13 @@ class ProjectorProcess(EmbeddedProjector):
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+
+
+def embedded_projector(log, store: ReportingStore, store_path, batch: int,
+                       in_child: bool) -> EmbeddedProjector:
+    """The projector following the embedded store at `store_path` (open as `log`): its rows
+    built in a child process (`in_child`: what `banli serve` runs, Settings.projector_process)
+    or in a thread of this process."""
+    if in_child:
+        return ProjectorProcess(log, store, partial(SqliteEventStore, store_path), batch)
+    return EmbeddedProjector(log, store, batch)
