@@ -210,7 +210,8 @@ def create_app(system: EmbeddedSystem) -> FastAPI:
         return system.projector.position, system.reporting.exchanges
 
     live = LiveFeed(system.reporting, lambda: system.projector.position, pushed=True,
-                    recheck=system.settings.live_recheck_s)
+                    recheck=system.settings.live_recheck_s,
+                    pace=system.settings.live_pace_s)
     system.projector.projection.listeners.append(live.push)
     return build_app(
         "Banli (embedded)",

@@ -62,12 +62,12 @@ def create_api(settings: Settings, store: ReportingStore, projector=None,
     load = history_loader(store)
     if projector is not None:  # the worker of this very process pushes what it projects
         live = LiveFeed(store, lambda: projector.inserted, pushed=True,
-                        recheck=settings.live_recheck_s)
+                        recheck=settings.live_recheck_s, pace=settings.live_pace_s)
         projector.projection.listeners.append(live.push)
         if not store.intervals_complete():  # a store made before the report's intervals
             replayer.start()
     else:
-        live = LiveFeed(store, recheck=settings.live_recheck_s)
+        live = LiveFeed(store, recheck=settings.live_recheck_s, pace=settings.live_pace_s)
 
     async def states(proposal_id: str):
         return fold(await run_in_threadpool(load, proposal_id, 2**31))

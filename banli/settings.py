@@ -101,6 +101,10 @@ class Settings(BaseSettings):
                                                           "its token has expired or been "
                                                           "revoked, and ends if so (and before "
                                                           "each batch of events)")
+    live_pace_s: float = Field(1.0, ge=0, description="an open live feed (/api/live) is sent "
+                                                      "at most one batch of events this "
+                                                      "often: what lands sooner goes with "
+                                                      "the next (0: each batch at once)")
     max_body_bytes: int = Field(1_000_000, description="largest request body accepted (413 above)")
     max_import_bytes: int = Field(256 << 20, description="largest bulk import body (413 above)")
     # spreadsheet uploads (banli.sheets.limits; docs/sheets.md, "Bounds"): a sheet past one is

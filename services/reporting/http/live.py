@@ -5,7 +5,8 @@ banli.domain.permissions.vantage) and sends each of its readers that audience's 
 (`Batch.sent_to`).
 
 Where the projector runs in the same process (`banli serve`, `banli reporting`), it pushes each
-batch here as soon as its rows are in (`LiveFeed.push`): nothing is read back. Otherwise one
+batch here as soon as its rows are in (`LiveFeed.push`): nothing is read back. Readers are sent
+at most one batch a second (`pace`, BANLI_LIVE_PACE_S): what lands sooner goes with the next. Otherwise one
 poller per process follows the projections' tables. Positions grow within a lane, not across
 lanes: the embedded log has one lane, Kafka one per partition (`position_of(partition,
 offset)`), so the poller keeps a watermark per lane."""
@@ -88,18 +89,28 @@ class LiveFeed:
     """Polls `changes()` (cheap and monotonic: the projector's checkpoint or insert count) every
     `interval` seconds while anyone listens; when it moves, reads the new events of each lane
     once and gives them to every listener. A listener that falls behind loses the oldest
-    batches, never the latest. `close()` ends every listener's stream (the server stops)."""
+    batches, never the latest. `close()` ends every listener's stream (the server stops).
+
+    At most one batch goes out every `pace` seconds: a batch that comes sooner after the last
+    one sent waits, with any that follow it, and they go out as one batch when the `pace` is up
+    (the position the latest). A quiet feed's first batch goes at once. Under many clerks'
+    commands the projector lands several batches a second, and each one sent costs every
+    reader a token check, a filter per audience and a socket write on the server's one event
+    loop; a page needs no more than one refresh a second."""
 
     def __init__(self, store: Any, changes: Callable[[], int] | None = None,
                  interval: float = 0.25, keep_alive: float = 15.0, limit: int = 500,
-                 pushed: bool = False, recheck: float = 30.0):
+                 pushed: bool = False, recheck: float = 30.0, pace: float = 1.0):
         """`pushed`: the projector calls `push` after each batch, and nothing is polled.
         `recheck`: how long a stream may go without asking whether its reader's token still
-        holds (the route asks before each batch too)."""
+        holds (the route asks before each batch too). `pace`: the least time between two
+        batches sent (0: each as it comes)."""
         self.store = store
         self._changes = changes or (lambda: sum(self._lanes().values()))
         self.interval, self.keep_alive, self.limit = interval, keep_alive, limit
-        self.pushed, self.recheck = pushed, recheck
+        self.pushed, self.recheck, self.pace = pushed, recheck, pace
+        self._held: Batch | None = None  # waiting for the pace: sent at `_release`
+        self._sent_at = float("-inf")  # the loop's time the last batch went out
         self.closed = False
         self._listeners: set[asyncio.Queue] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -192,6 +203,27 @@ class LiveFeed:
         self._publish(Batch(int(self._changes()), events))
 
     def _publish(self, batch: Batch) -> None:
+        """Send `batch` now, or hold it (with the batches after it) until the pace is up.
+        Called on the loop."""
+        if self._held is not None:  # a batch waits already: this one goes with it
+            self._held["position"] = batch["position"]
+            self._held["events"].extend(batch["events"])
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._sent_at + self.pace - loop.time()
+        if wait <= 0:
+            self._send(batch)
+        else:
+            self._held = Batch(batch["position"], list(batch["events"]))
+            loop.call_later(wait, self._release)
+
+    def _release(self) -> None:
+        batch, self._held = self._held, None
+        if batch is not None:
+            self._send(batch)
+
+    def _send(self, batch: Batch) -> None:
+        self._sent_at = asyncio.get_running_loop().time()
         for queue in list(self._listeners):
             self._put(queue, batch)
 
