@@ -72,6 +72,27 @@ def row_of(p: Proposal, a: Assignment, stamp: tuple, cell: tuple[int, date]) -> 
               for value, empty in zip(_read_stored(p, a), _EMPTIES)], *stamp, *cell)
 
 
+# Each duty's latest version and whether it is counted there (active, on an open proposal), by
+# bureau (the table duty_heads, services/reporting/projections/schema.sql): where the work list
+# finds a bureau's open duties without reading every version of every duty it ever held.
+HEAD_COLUMNS = ("bureau", "proposal_id", "seq", "counted")
+_HEAD_OF = tuple(ASSIGNMENT_COLUMNS.index(name)
+                 for name in ("bureau", "proposal_id", "seq", "status", "proposal_status"))
+
+
+def heads_of(rows: Iterable[tuple]) -> list[tuple]:
+    """duty_heads' rows of some versions (ASSIGNMENT_COLUMNS rows): each one's HEAD_COLUMNS."""
+    b, p, s, status, proposal = _HEAD_OF
+    return [(r[b], r[p], r[s], r[status] == "active" and r[proposal] == "open") for r in rows]
+
+
+# The heads of a store's versions, for a store made before duty_heads (ensure_schema).
+FILL_HEADS = (f"INSERT INTO {{db}}.duty_heads ({', '.join(HEAD_COLUMNS)}) "
+              f"SELECT bureau, proposal_id, max(seq), "
+              f"argMax(status = 'active' AND proposal_status = 'open', seq) "
+              f"FROM {{db}}.{TABLE} GROUP BY proposal_id, bureau")
+
+
 # --- the table ----------------------------------------------------------------------------------
 def create_table(db: str) -> str:
     """The table's DDL (made when missing)."""

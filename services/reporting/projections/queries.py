@@ -308,6 +308,14 @@ ORDER BY proposal_id, seq
 """
 
 # --- the workbench (banli.domain.views.work): a bureau's work, the coordinator's desk, search
+# The proposals on which a bureau (or any, with '') holds a counted duty now (duty_heads: read
+# by its key, the bureau's rows only), for the work list to read only their versions.
+OPEN_DUTIES = """
+        SELECT proposal_id FROM {db}.duty_heads
+        WHERE ({bureau:String} = '' OR bureau = {bureau:String})
+        GROUP BY bureau, proposal_id
+        HAVING argMax(counted, seq)"""
+
 # Each counted duty that may owe something now (of one bureau, or of all), with what the work
 # list asks of it, and its proposal's number, title and key-item mark. A duty that surely owes
 # nothing is left out here: signed for or answered; a lead's reply in, rated other than 不满意,
@@ -323,7 +331,8 @@ FROM (
         "draft_on", "draft_signed_off", "extension_requested_due") + """,
            argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
     FROM {db}.assignment_versions
-    WHERE ({bureau:String} = '' OR bureau = {bureau:String})
+    WHERE proposal_id IN (""" + OPEN_DUTIES + """)
+      AND ({bureau:String} = '' OR bureau = {bureau:String})
     GROUP BY proposal_id, bureau
     HAVING counted AND (
         (NOT acknowledged AND replies = 0 AND opinions = 0)
@@ -336,8 +345,7 @@ LEFT JOIN (
     SELECT proposal_id, argMax(number, seq) AS number, argMax(title, seq) AS title,
            argMax(key_item, seq) AS key_item
     FROM {db}.proposal_versions
-    WHERE ({bureau:String} = '' OR proposal_id IN (
-        SELECT proposal_id FROM {db}.assignment_versions WHERE bureau = {bureau:String}))
+    WHERE proposal_id IN (""" + OPEN_DUTIES + """)
     GROUP BY proposal_id
 ) AS p ON p.proposal_id = a.proposal_id
 """

@@ -46,8 +46,8 @@ from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL
                         PROPOSAL_FILER_COLUMNS, Rows)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
-TABLES = ("event_history", "proposal_versions", "assignment_versions", "report_intervals",
-          "bureaus", "filers", "proposal_filers", "projection_format")
+TABLES = ("event_history", "proposal_versions", "assignment_versions", "duty_heads",
+          "report_intervals", "bureaus", "filers", "proposal_filers", "projection_format")
 LAST_AS_OF = OPEN - timedelta(days=1)  # every later date reports what this one does
 FAR_FUTURE = datetime(2299, 12, 31, tzinfo=timezone.utc)
 
@@ -108,7 +108,7 @@ class ReportingStore:
     # --- schema ------------------------------------------------------------------------------
     def ensure_schema(self, db: str, fresh: bool = False) -> None:
         """Create what is missing, and bring an older store's tables up to date (the duty row's
-        columns it lacks: duty_table.migration). A store without events gets report_intervals
+        columns it lacks: duty_table.migration; duty_heads filled from the versions). A store without events gets report_intervals
         with its first mark (position 0: it follows the log from its start) and the current
         format (duty_table.FORMAT); a store made before the intervals, or in another format,
         reports from the versions until a replay rebuilds it (intervals_complete). `fresh`: the
@@ -116,6 +116,7 @@ class ReportingStore:
         to date (ALTER, DROP: some 40 ms together, a few percent of a replay) are left out, and
         it gets its first mark and its format without asking."""
         self.command(f"CREATE DATABASE IF NOT EXISTS {db}")
+        had_heads = fresh or bool(self._columns(db, "duty_heads"))
         statements = [statement for statement in "\n".join(
             line for line in self._sql(SCHEMA, db).splitlines()
             if not line.lstrip().startswith("--")).split(";") if statement.strip()]
@@ -131,6 +132,8 @@ class ReportingStore:
             return
         for statement in duty_table.migration(db, self._columns(db, duty_table.TABLE)):
             self.command(statement)
+        if not had_heads:  # a store made before duty_heads: its duties' heads from their versions
+            self.command(duty_table.FILL_HEADS.format(db=db))
         if not int(self.command(f"SELECT count() FROM {db}.event_history")):
             if not self.marks(db):
                 self._insert_marks(db, {0: 0})
