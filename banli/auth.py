@@ -104,6 +104,7 @@ class Authority:
         self.path = directory / "auth.sqlite3"
         self.max_ttl = max_ttl_days * 86400
         self._local = threading.local()
+        self._changes = 0  # this process's changes to the key ring and revocations (stamp)
         if not create and not self.path.is_file():
             raise NoAuthStore(f"no key ring or revocations at {directory}: give the data dir "
                               f"(--data-dir, or BANLI_AUTH_DIR) the servers use")
@@ -130,6 +131,16 @@ class Authority:
             db.execute("PRAGMA busy_timeout=30000")
         return db
 
+    def stamp(self) -> tuple[int, int, int]:
+        """Something that changes whenever what `verify` reads besides the token may have: the
+        key ring and the revocations, changed by this process (counted) or by any other
+        connection to auth.sqlite3, of this process or another (SQLite's `data_version`, which
+        one connection compares with itself only: hence the thread, whose connection it is).
+        One cheap pragma: a stream that holds a verified token asks this before each batch,
+        and verifies again only when it changed (banli.web.deps.Session.holds)."""
+        version = self._db().execute("PRAGMA data_version").fetchone()[0]
+        return self._changes, threading.get_ident(), version
+
     # --- keys ---------------------------------------------------------------------------------
     def keys(self) -> list[SigningKey]:
         """Newest first: the first not retired signs."""
@@ -146,6 +157,7 @@ class Authority:
         kid = key_id(secret)
         self._db().execute("INSERT INTO signing_keys VALUES (?, ?, ?, NULL)",
                            (kid, secret, time.time()))
+        self._changes += 1
         return kid
 
     def retire(self, kid: str) -> None:
@@ -157,6 +169,7 @@ class Authority:
             raise ValueError(f"{kid} signs new tokens: rotate first")
         changed = self._db().execute("UPDATE signing_keys SET retired = ? WHERE kid = ? AND "
                                      "retired IS NULL", (time.time(), kid)).rowcount
+        self._changes += 1
         if not changed:
             raise ValueError(f"no active key {kid}")
 
@@ -239,11 +252,13 @@ class Authority:
         self._db().execute("INSERT INTO revoked_tokens VALUES (?, ?, ?, ?) "
                            "ON CONFLICT (jti) DO NOTHING",
                            (jti, user, _numeric_date(expires), time.time()))
+        self._changes += 1
 
     def revoke_user(self, user: str, now: float | None = None) -> None:
         """Every token the user holds now stops working (new sign-ins work again)."""
         self._db().execute("INSERT OR REPLACE INTO revoked_users VALUES (?, ?)",
                            (user, now if now is not None else time.time()))
+        self._changes += 1
 
     def revoke(self, token: str) -> None:
         """Revoke a token this authority issued (sign-out)."""

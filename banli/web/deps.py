@@ -6,12 +6,14 @@ services/reporting/http/deps.py), never through `request.app.state` or globals. 
 not have answers 503 `not_served`, saying which service serves it."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Awaitable, Callable, Mapping, Protocol
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import AuthError, Authority
 from ..blobs.letters import Letters
@@ -97,6 +99,19 @@ class Session:
         except AuthError as exc:
             return exc
         return None
+
+    async def holds(self, checked: list, again: bool = False) -> AuthError | None:
+        """`ended()`, asked again only when it may answer otherwise than last time (or
+        `again`): the token has expired, or the key ring or a revocation changed since
+        (Authority.stamp: one pragma, on the calling thread). `checked` is the caller's memory
+        of the last check (an empty list at first). The full check runs in a worker thread:
+        a stream asks this on the event loop, before each batch it sends."""
+        stamp = self.authority.stamp()
+        if checked == [stamp] and not again and time.time() < self.expires:
+            return None
+        ended = await run_in_threadpool(self.ended)
+        checked[:] = [stamp]
+        return ended
 
 
 def bad_token(exc: AuthError) -> dict[str, str]:

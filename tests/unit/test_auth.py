@@ -248,3 +248,34 @@ def test_a_filers_token_names_the_filer_and_no_other_token_does(tmp_path, capsys
     assert "filer" in capsys.readouterr().err
     assert main(["token", "issue", "--user", "w", "--role", "filer", "--filer", "a/b",
                  *data]) == 2
+
+
+def test_the_stamp_changes_with_every_revocation_and_key_change_of_any_connection(tmp_path):
+    """A live stream verifies its token again only when Authority.stamp moved: so it must move
+    with every change that could end a token, made here, in another thread, or in another
+    process (the CLI's `banli token revoke`), and stay put otherwise."""
+    import threading
+
+    auth, other = Authority(tmp_path), Authority(tmp_path)
+    token = auth.issue(CLERK, 3600)
+    before = auth.stamp()
+    auth.verify(token)
+    assert auth.stamp() == before, "verifying changes nothing"
+    other.revoke_user("nobody")  # another connection, this process
+    assert auth.stamp() != before
+    before = auth.stamp()
+    auth.revoke_token("some-jti")  # this very connection
+    assert auth.stamp() != before
+    before = auth.stamp()
+    thread = threading.Thread(target=auth.rotate)  # this authority, another thread's connection
+    thread.start()
+    thread.join()
+    assert auth.stamp() != before
+    before = auth.stamp()
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                    "from banli.auth import Authority; "
+                    "Authority(Path(sys.argv[1])).revoke_user('wang')", str(tmp_path)],
+                   check=True, cwd=ROOT)
+    assert auth.stamp() != before
+    with pytest.raises(AuthError, match="revoked"):
+        auth.verify(token)

@@ -268,9 +268,10 @@ async def live(request: Request, session: CurrentSession, feed: Live,
 
     async def stream():
         yield sse("hello", {"position": await feed.position()})
-        quiet_since = time.monotonic()
+        quiet_since, checked = time.monotonic(), []
         async for batch in feed.follow(request.is_disconnected, wake):
-            if (ended := await _in_thread(session.ended)) is not None:
+            # before each batch if the key ring or a revocation changed; at each wake in full
+            if (ended := await session.holds(checked, again=batch is None)) is not None:
                 yield sse("end", bad_token(ended))
                 return
             if batch is None:
