@@ -3,7 +3,13 @@
 Each process's composition root (apps/) builds its `Ports` and hands them to `build_app`; routes
 receive what they need through the aliases here (and, for reporting's own adapters, through
 services/reporting/http/deps.py), never through `request.app.state` or globals. A port a process does
-not have answers 503 `not_served`, saying which service serves it."""
+not have answers 503 `not_served`, saying which service serves it.
+
+A dependency that only reads a port is `async def`: FastAPI runs a plain function in a worker
+thread, one hop per dependency per request, and under load the hops cost the event loop more
+than anything the bare routes do (bench/README.md). Those that block stay plain functions: the
+token's check (SQLite) and the calendar (its notices' files);
+tests/unit/test_dependencies.py holds the list."""
 from __future__ import annotations
 
 import time
@@ -69,7 +75,7 @@ class Ports:
     bureaus: Callable[[], Awaitable[Mapping[str, Bureau | tuple[str, str]]]] | None = None
 
 
-def ports_of(request: Request) -> Ports:
+async def ports_of(request: Request) -> Ports:
     """The process's ports (the one place that reads the app's state)."""
     return request.app.state.ports
 
@@ -138,7 +144,7 @@ def current_session(ports: AppPorts,
 CurrentSession = Annotated[Session, Depends(current_session)]
 
 
-def current_actor(session: CurrentSession) -> Actor:
+async def current_actor(session: CurrentSession) -> Actor:
     return session.actor
 
 
@@ -185,23 +191,23 @@ def own_bureau(actor: Actor, action: str, bureau: str | None) -> str | None:
     return bureau
 
 
-def _bus(ports: AppPorts) -> CommandBus:
+async def _bus(ports: AppPorts) -> CommandBus:
     if ports.bus is None:
         raise not_served("办理命令", "commands")
     return ports.bus
 
 
-def _letters(ports: AppPorts) -> Letters:
+async def _letters(ports: AppPorts) -> Letters:
     if ports.letters is None:
         raise not_served("答复函文件", "reply letters' files")
     return ports.letters
 
 
-def _clock(ports: AppPorts) -> Callable[[], datetime]:
+async def _clock(ports: AppPorts) -> Callable[[], datetime]:
     return ports.clock
 
 
-def _calendars(ports: AppPorts) -> CalendarBook:
+async def _calendars(ports: AppPorts) -> CalendarBook:
     if ports.calendars is None:
         raise not_served("工作日历", "the working-day calendar")
     return ports.calendars

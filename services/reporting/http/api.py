@@ -268,7 +268,8 @@ async def live(request: Request, session: CurrentSession, feed: Live,
 
     async def stream():
         yield sse("hello", {"position": await feed.position()})
-        quiet_since, checked = time.monotonic(), []
+        quiet_since = time.monotonic()
+        checked: list = []  # the last check of the token (Session.holds)
         async for batch in feed.follow(request.is_disconnected, wake):
             # before each batch if the key ring or a revocation changed; at each wake in full
             if (ended := await session.holds(checked, again=batch is None)) is not None:

@@ -72,7 +72,7 @@ class ReportingPorts(Ports):
     dashboards: AnswerCache | None = None
 
 
-def _ports(ports: AppPorts) -> ReportingPorts:
+async def _ports(ports: AppPorts) -> ReportingPorts:
     if not isinstance(ports, ReportingPorts):
         raise not_served("统计查询", "reporting")
     return ports
@@ -89,25 +89,25 @@ async def _reporting(ports: Served, actor: CurrentActor) -> ReportingStore:
     return ports.reporting
 
 
-def _live(ports: Served) -> LiveFeed:
+async def _live(ports: Served) -> LiveFeed:
     if ports.live is None:
         raise not_served("实时动态", "the live feed")
     return ports.live
 
 
-def _replayer(ports: Served) -> Replayer:
+async def _replayer(ports: Served) -> Replayer:
     if ports.replayer is None:
         raise not_served("投影重建", "replays")
     return ports.replayer
 
 
-def _states(ports: Served) -> Callable[[str], Awaitable[State]]:
+async def _states(ports: Served) -> Callable[[str], Awaitable[State]]:
     if ports.states is None:
         raise not_served("建议提案状态", "proposal states")
     return ports.states
 
 
-def _stream(ports: Served) -> Callable[[str], list[Stored]]:
+async def _stream(ports: Served) -> Callable[[str], list[Stored]]:
     if ports.stream is None:
         raise not_served("建议提案状态", "proposal states")
     return ports.stream
@@ -124,7 +124,7 @@ async def _routing(ports: Served, actor: CurrentActor) -> Suggester:
     return ports.routing
 
 
-def _cosigned(ports: Served) -> bool:
+async def _cosigned(ports: Served) -> bool:
     """Whether co-handlers sign the lead's draft off here (the profile's review has `cosign`):
     then they read it (banli.domain.permissions.Parties)."""
     return "cosign" in ports.profile.review
@@ -144,15 +144,15 @@ def readable(actor: Actor, stream: Callable[[str], list[Stored]], proposal_id: s
     return events, state, Parties.of(state, cosign)
 
 
-def _dashboards(ports: Served) -> AnswerCache | None:
+async def _dashboards(ports: Served) -> AnswerCache | None:
     return ports.dashboards
 
 
-def _documents(ports: Served) -> DocumentOptions:
+async def _documents(ports: Served) -> DocumentOptions:
     return ports.documents
 
 
-def _profile(ports: Served) -> Profile:
+async def _profile(ports: Served) -> Profile:
     return ports.profile
 
 
