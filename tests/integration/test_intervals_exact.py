@@ -112,7 +112,7 @@ class Crash(Exception):
 
 
 class FailingClient:
-    """The store's ClickHouse client, failing the `nth` insert from now: before it lands, or
+    """The store's writing ClickHouse client, failing the `nth` insert from now: before it lands, or
     after (the insert is in, but its caller sees an error, as when an answer is lost)."""
 
     def __init__(self, client, nth: int, landed: bool):
@@ -134,29 +134,29 @@ class FailingClient:
 @pytest.mark.parametrize("landed", [False, True], ids=["before", "after"])
 def test_a_crash_between_the_writes_of_a_batch_loses_and_doubles_nothing(store, history,
                                                                         landed):
-    """Each batch writes up to five inserts (the versions, the proposals, the bureaus, the
-    history, then the intervals with the marks). Crash at every one of them, before or after it
+    """Each batch writes up to six inserts (the versions, the duties' heads, the proposals, the
+    bureaus, the history, then the intervals with the marks), on the store's writing client. Crash at every one of them, before or after it
     lands, and go on: in the same process (the batch again), or after a restart."""
     log = the_log(history)
     rng = random.Random(17)
-    real = store.client
+    real = store._writer
     projection = Projection(store, loader(history))
     crashed: list[str] = []
     for chunk in batches(log, 25):
         nth = rng.randint(1, 5)
-        store.client = FailingClient(real, nth, landed)
+        store._writer = FailingClient(real, nth, landed)
         try:
             projection.apply(chunk)
         except Crash as crash:
             crashed.append(str(crash))
-            store.client = real
+            store._writer = real
             if rng.random() < 0.5:  # the process died: start again after the marks
                 projection = Projection(store, loader(history))
                 after = store.checkpoint()
                 chunk = [s for s in log if s.position > after and s.position <= chunk[-1].position]
             projection.apply(chunk)
         finally:
-            store.client = real
+            store._writer = real
     assert {"assignment_versions", "event_history", "report_intervals"} <= set(crashed)
     assert store.checkpoint() == log[-1].position
     assert_reports(store, history, days_of(history))

@@ -83,6 +83,10 @@ class ReportingStore:
         self._lock = threading.RLock()
         self._point = connect(dsn, "point")  # point reads: beside the main client, not behind it
         self._point_lock = threading.Lock()
+        # inserts: the reports and lists do not wait behind the projector's batches (each table's
+        # insert is atomic to a reader; report_intervals, with the marks, goes last)
+        self._writer = connect(dsn, "writer")
+        self._write_lock = threading.RLock()
         self._complete: dict[str, bool] = {}  # report_intervals followed the log from its start
         self._formats: dict[str, str | None] = {}  # the format each database's projections are in
         self.exchanges = 0
@@ -164,7 +168,7 @@ class ReportingStore:
 
     def _write_format(self, db: str) -> None:
         self.command(f"TRUNCATE TABLE {db}.projection_format")
-        with self._lock:
+        with self._write_lock:
             self._insert(f"{db}.projection_format", [(FORMAT,)], ("format",))
         self._formats[db] = FORMAT
 
@@ -215,7 +219,7 @@ class ReportingStore:
         its counts add up, so it must take each batch once, and what its marks cover is in
         every table (services/reporting/projections/projection.py); the versioned tables dedupe by key."""
         db = db or self.db
-        with self._lock:
+        with self._write_lock:
             for table, columns, name in INSERTS:
                 data = getattr(rows, name)
                 if data:
@@ -227,7 +231,7 @@ class ReportingStore:
                       intervals: Counter = Counter()) -> None:
         """The intervals' changes and the new marks, taking back those they replace, in one
         insert."""
-        with self._lock:
+        with self._write_lock:
             self._insert(f"{db}.{INTERVALS}", interval_rows(intervals) + mark_rows(marks, retired),
                          INTERVAL_COLUMNS)
 
@@ -235,8 +239,8 @@ class ReportingStore:
         """The column types of every table a batch goes into, for encoding its rows elsewhere
         (native.encode)."""
         db = db or self.db
-        with self._lock:
-            return {table: [t.name for t in self.client.create_insert_context(
+        with self._write_lock:
+            return {table: [t.name for t in self._writer.create_insert_context(
                         f"{db}.{table}", list(columns)).column_types]
                     for table, columns in [*((t, c) for t, c, _ in INSERTS),
                                            (INTERVALS, INTERVAL_COLUMNS)]}
@@ -245,17 +249,17 @@ class ReportingStore:
         """Insert a batch encoded elsewhere (native.encode, with `shapes`: those of `db`), as
         `insert` inserts one: the marks in the same insert as the intervals' changes, last."""
         db = db or self.db
-        with self._lock:
+        with self._write_lock:
             for table, columns, _ in INSERTS:
                 if batch.blocks.get(table):
-                    self.client.raw_insert(f"{db}.{table}", list(columns),
-                                           b"".join(batch.blocks[table]), fmt="Native")
+                    self._writer.raw_insert(f"{db}.{table}", list(columns),
+                                            b"".join(batch.blocks[table]), fmt="Native")
             if batch.marks:
                 marks = native(INTERVAL_COLUMNS, shapes[INTERVALS],
-                               mark_rows(batch.marks, batch.retired), self.client.server_tz)
-                self.client.raw_insert(f"{db}.{INTERVALS}", list(INTERVAL_COLUMNS),
-                                       b"".join([*batch.blocks.get(INTERVALS, []), marks]),
-                                       fmt="Native")
+                               mark_rows(batch.marks, batch.retired), self._writer.server_tz)
+                self._writer.raw_insert(f"{db}.{INTERVALS}", list(INTERVAL_COLUMNS),
+                                        b"".join([*batch.blocks.get(INTERVALS, []), marks]),
+                                        fmt="Native")
 
     def _insert(self, table: str, data: list[tuple], columns: tuple[str, ...]) -> None:
         """One insert, whose rows nothing holds once it is done. clickhouse-connect's insert
@@ -265,7 +269,7 @@ class ReportingStore:
         (replay._collector_paused) and the rows go as soon as the caller lets go of them."""
         given = list(data)
         try:
-            self.client.insert(table, given, column_names=columns)
+            self._writer.insert(table, given, column_names=columns)
         finally:
             given.clear()
 
