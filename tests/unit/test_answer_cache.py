@@ -123,3 +123,54 @@ def test_oversight_shares_a_vantage_and_each_bureau_has_its_own():
     filer = vantage(Actor(user="f", role="filer", filer="F1"), SIGHT)
     assert filer != vantage(Actor(user="g", role="filer", filer="F2"), SIGHT)
     assert filer != vantage(Actor(user="i", role="importer"), SIGHT)
+
+
+def test_while_a_later_answer_computes_askers_get_the_newest_kept_at_once():
+    """At most one computation per key in flight: one who asks at a new position while another
+    position's answer is computed gets the newest kept (it says its position) without waiting;
+    one who asks when nothing is computed gets the answer at the position now."""
+    async def run() -> None:
+        where, release = Where(), asyncio.Event()
+
+        async def compute() -> int:
+            at = where.at
+            if at == 2:
+                await release.wait()
+            return at
+
+        answers: AnswerCache[int] = AnswerCache(where)
+        assert await answers.get("k", compute) == 0
+        where.at = 2
+        slow = asyncio.create_task(answers.get("k", compute))  # position 2: computing
+        await asyncio.sleep(0.01)
+        where.at = 3
+        assert await answers.get("k", compute) == 0  # the newest kept, at once
+        assert await answers.get("other", compute) == 3  # another key is not held back
+        assert answers.newest_given == 1 and answers.computed == 3
+        release.set()
+        assert await slow == 2
+        assert await answers.get("k", compute) == 3  # nothing in flight: the position now
+        assert answers.computed == 4
+
+    asyncio.run(run())
+
+
+def test_with_nothing_kept_yet_an_asker_waits_for_its_own_answer():
+    async def run() -> None:
+        where, release = Where(), asyncio.Event()
+
+        async def compute() -> int:
+            await release.wait()
+            return where.at
+
+        answers: AnswerCache[int] = AnswerCache(where)
+        first = asyncio.create_task(answers.get("k", compute))
+        await asyncio.sleep(0.01)
+        where.at = 5
+        second = asyncio.create_task(answers.get("k", compute))
+        await asyncio.sleep(0.01)
+        release.set()
+        assert sorted(await asyncio.gather(first, second)) == [5, 5]
+        assert answers.computed == 2 and answers.newest_given == 0
+
+    asyncio.run(run())

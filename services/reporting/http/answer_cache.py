@@ -16,6 +16,13 @@ who would get the same answer share one computation. The key (built in api.dashb
   key. It is read before the computation starts: an answer
   is never older than its key says (it may be newer, which is harmless).
 An answer for an old position is never asked for again and falls out of the LRU order.
+
+While an answer for a key is being computed, one who asks for the same key at a later position
+gets the newest answer kept for it at once (it says its position: the page asks again after the
+next live batch), rather than waiting for a second computation: so at most one computation per
+key is ever in flight, and under many clerks' commands a dashboard does not wait for the one
+before it. One who asks when nothing for the key is being computed gets the answer at the
+position now, computed if need be: a client that sent a command and then asks always sees it.
 A computation that fails is not kept: every waiter gets its error, the next request computes
 again. A waiter that goes away (its client disconnected) does not cancel the computation the
 others await."""
@@ -53,31 +60,52 @@ class AnswerCache(Generic[T]):
         self.position, self.size = position, size
         self._kept: OrderedDict[Hashable, T] = OrderedDict()
         self._pending: dict[Hashable, asyncio.Future[T]] = {}
+        # by key (without the position): the answer of the computation started last, and when
+        self._newest: dict[Hashable, tuple[int, T]] = {}
+        self._started = 0  # computations started, in order
+        self._computing: dict[Hashable, int] = {}  # by key: computations in flight
         self.computed = 0  # computations started (for tests and the bench)
+        self.newest_given = 0  # answers given while a newer one was computed
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The answer kept for `key` at the position now, or the one being computed for it,
         or `compute()`'s. The position is read before `compute` starts."""
-        key = (key, await self.position())
+        base, key = key, (key, await self.position())
         if key in self._kept:
             self._kept.move_to_end(key)
             return self._kept[key]
         pending = self._pending.get(key)
         if pending is None:
+            if self._computing.get(base) and base in self._newest:
+                self.newest_given += 1
+                return self._newest[base][1]  # one for a later position is on its way
             self.computed += 1
-            pending = self._pending[key] = asyncio.ensure_future(self._compute(key, compute))
+            self._computing[base] = self._computing.get(base, 0) + 1
+            pending = self._pending[key] = asyncio.ensure_future(
+                self._compute(base, key, compute))
             pending.add_done_callback(_retrieved)
         # shielded: a waiter cancelled (its client gone) leaves the computation to the others
         return await asyncio.shield(pending)
 
-    async def _compute(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+    async def _compute(self, base: Hashable, key: Hashable,
+                       compute: Callable[[], Awaitable[T]]) -> T:
+        self._started += 1
+        started = self._started
         try:
             answer = await compute()
         finally:
             del self._pending[key]
+            self._computing[base] -= 1
+            if not self._computing[base]:
+                del self._computing[base]
         self._kept[key] = answer
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)
+        if started > self._newest.get(base, (0, None))[0]:  # not one started before it
+            self._newest.pop(base, None)
+            self._newest[base] = (started, answer)
+            while len(self._newest) > self.size:  # the least recently computed go first
+                self._newest.pop(next(iter(self._newest)))
         return answer
 
 
