@@ -468,8 +468,9 @@ def replay_command(settings: Settings, url: str | None) -> int:
     if url is None:
         from apps.embedded import EmbeddedSystem
 
+        # no catch-up first: the replay builds every table from the whole log (in workers, on a
+        # long one), and a backlog caught up here would be projected twice
         system = EmbeddedSystem(settings)
-        system.projector.catch_up()
         system.replayer.start()
         return _follow(lambda: system.replayer.progress.as_dict())
     headers = {"Authorization": f"Bearer {cli_token(settings, 3600)}"}
