@@ -72,40 +72,40 @@ def row_of(p: Proposal, a: Assignment, stamp: tuple, cell: tuple[int, date]) -> 
               for value, empty in zip(_read_stored(p, a), _EMPTIES)], *stamp, *cell)
 
 
-# Each duty's latest version and whether it is counted there (active, on an open proposal), by
-# bureau (the table duty_heads, services/reporting/projections/schema.sql): where the work list
-# finds a bureau's open duties without reading every version of every duty it ever held.
-HEAD_COLUMNS = ("bureau", "proposal_id", "seq", "counted")
-_HEAD_OF = tuple(ASSIGNMENT_COLUMNS.index(name)
-                 for name in ("bureau", "proposal_id", "seq", "status", "proposal_status"))
-
-
-def heads_of(rows: Iterable[tuple]) -> list[tuple]:
-    """duty_heads' rows of some versions (ASSIGNMENT_COLUMNS rows): each one's HEAD_COLUMNS."""
-    b, p, s, status, proposal = _HEAD_OF
-    return [(r[b], r[p], r[s], r[status] == "active" and r[proposal] == "open") for r in rows]
-
-
-# The heads of a store's versions, for a store made before duty_heads (ensure_schema).
-FILL_HEADS = (f"INSERT INTO {{db}}.duty_heads ({', '.join(HEAD_COLUMNS)}) "
-              f"SELECT bureau, proposal_id, max(seq), "
-              f"argMax(status = 'active' AND proposal_status = 'open', seq) "
-              f"FROM {{db}}.{TABLE} GROUP BY proposal_id, bureau")
-
-
 # --- the table ----------------------------------------------------------------------------------
 def create_table(db: str) -> str:
     """The table's DDL (made when missing)."""
+    return _ddl(db, TABLE, f"ReplacingMergeTree ORDER BY ({', '.join(KEY)})")
+
+
+# Each duty's latest version, by bureau: the same rows as TABLE's (Rows.assignments, inserted into
+# both), kept by (bureau, proposal_id), the latest seq winning when parts merge (a reader takes
+# argMax by seq, merged or not). A bureau's work list reads its duties there, by the key's first
+# column, and not every version of every duty the bureau ever held.
+HEADS = "duty_heads"
+HEADS_KEY = ("bureau", "proposal_id")
+
+
+def create_heads(db: str) -> str:
+    """duty_heads' DDL (made when missing; filled from the versions by FILL_HEADS)."""
+    return _ddl(db, HEADS, f"ReplacingMergeTree(seq) ORDER BY ({', '.join(HEADS_KEY)})")
+
+
+# A store made before duty_heads: its duties' latest versions, from all their versions.
+FILL_HEADS = (f"INSERT INTO {{db}}.{HEADS} ({', '.join(ASSIGNMENT_COLUMNS)}) "
+              f"SELECT {', '.join(ASSIGNMENT_COLUMNS)} FROM {{db}}.{TABLE}")
+
+
+def _ddl(db: str, table: str, engine: str) -> str:
     columns = ",\n".join(f"    {name} {kind}" for name, kind in COLUMNS)
-    return (f"CREATE TABLE IF NOT EXISTS {db}.{TABLE} (\n{columns}\n) "
-            f"ENGINE = ReplacingMergeTree ORDER BY ({', '.join(KEY)})")
+    return f"CREATE TABLE IF NOT EXISTS {db}.{table} (\n{columns}\n) ENGINE = {engine}"
 
 
-def migration(db: str, existing: Iterable[str]) -> list[str]:
-    """What brings the table of an existing store up to the declaration: the columns it lacks
-    (empty in its old rows: the replay that a new format calls for fills them)."""
+def migration(db: str, existing: Iterable[str], table: str = TABLE) -> list[str]:
+    """What brings a duty table of an existing store up to the declaration: the columns it
+    lacks (empty in its old rows: the replay that a new format calls for fills them)."""
     have = set(existing)
-    return [f"ALTER TABLE {db}.{TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}"
+    return [f"ALTER TABLE {db}.{table} ADD COLUMN IF NOT EXISTS {name} {kind}"
             for name, kind in COLUMNS if name not in have]
 
 

@@ -18,7 +18,7 @@ from clickhouse_connect.datatypes.registry import get_from_name
 from clickhouse_connect.driver.insert import InsertContext
 from clickhouse_connect.driver.transform import NativeTransform
 
-from .duty_table import ASSIGNMENT_COLUMNS, HEAD_COLUMNS
+from .duty_table import ASSIGNMENT_COLUMNS
 from .intervals import INTERVAL_COLUMNS, NO_DATE
 from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
                         PROPOSAL_FILER_COLUMNS, Rows)
@@ -26,7 +26,7 @@ from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL
 # The tables a batch goes into, in the order it is inserted, each with its columns and the
 # Rows field that holds its rows. report_intervals comes after them all, with the marks.
 INSERTS = (("assignment_versions", ASSIGNMENT_COLUMNS, "assignments"),
-           ("duty_heads", HEAD_COLUMNS, "heads"),
+           ("duty_heads", ASSIGNMENT_COLUMNS, "assignments"),  # each duty's latest, by bureau
            ("proposal_versions", PROPOSAL_COLUMNS, "proposals"),
            ("bureaus", BUREAU_COLUMNS, "bureaus"),
            ("filers", FILER_COLUMNS, "filers"),

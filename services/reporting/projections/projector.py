@@ -18,7 +18,7 @@ from datetime import date
 from banli.domain import events as e
 from banli.domain.proposal import Bureau, Proposal, RegisteredFiler, State, evolve
 
-from .duty_table import heads_of, row_of
+from .duty_table import row_of
 from .intervals import NO_DATE, business_day, changed_duties
 
 # The office's review of the proposal (审查立案) and who filed it: its review state, the lead
@@ -64,11 +64,6 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.history)
-
-    @property
-    def heads(self) -> list[tuple]:
-        """duty_heads' rows: those of `assignments` (duty_table.heads_of)."""
-        return heads_of(self.assignments)
 
 
 def project(before: State, event: e.Event, position: int, rows: Rows, json: str | None = None

@@ -308,19 +308,21 @@ ORDER BY proposal_id, seq
 """
 
 # --- the workbench (banli.domain.views.work): a bureau's work, the coordinator's desk, search
-# The proposals on which a bureau (or any, with '') holds a counted duty now (duty_heads: read
-# by its key, the bureau's rows only), for the work list to read only their versions.
+# The proposals on which a bureau (or any, with '') holds a counted duty now, from each duty's
+# latest version (duty_heads, read by its key: the bureau's rows only).
 OPEN_DUTIES = """
         SELECT proposal_id FROM {db}.duty_heads
         WHERE ({bureau:String} = '' OR bureau = {bureau:String})
         GROUP BY bureau, proposal_id
-        HAVING argMax(counted, seq)"""
+        HAVING argMax(status = 'active' AND proposal_status = 'open', seq)"""
 
 # Each counted duty that may owe something now (of one bureau, or of all), with what the work
-# list asks of it, and its proposal's number, title and key-item mark. A duty that surely owes
-# nothing is left out here: signed for or answered; a lead's reply in, rated other than 不满意,
-# and published or not to be; a co-handler's opinion in, where no draft waits for its sign-off
-# (`cosign`: the profile has co-handlers sign drafts off). The kernel decides the rest.
+# list asks of it, and its proposal's number, title and key-item mark: from each duty's latest
+# version (duty_heads), the bureau's only, and the numbers of only the proposals found there.
+# A duty that surely owes nothing is left out here: signed for or answered; a lead's reply in,
+# rated other than 不满意, and published or not to be; a co-handler's opinion in, where no draft
+# waits for its sign-off (`cosign`: the profile has co-handlers sign drafts off). The kernel
+# decides the rest.
 WORK_DUTIES = """
 SELECT a.*, p.number AS number, p.title AS title, p.key_item AS key_item
 FROM (
@@ -330,9 +332,8 @@ FROM (
         "awaiting_reply", "reopen_due", "opinions", "replies", "contacts", "feedback_on_reply",
         "draft_on", "draft_signed_off", "extension_requested_due") + """,
            argMax(status = 'active' AND proposal_status = 'open', seq) AS counted
-    FROM {db}.assignment_versions
-    WHERE proposal_id IN (""" + OPEN_DUTIES + """)
-      AND ({bureau:String} = '' OR bureau = {bureau:String})
+    FROM {db}.duty_heads
+    WHERE {bureau:String} = '' OR bureau = {bureau:String}
     GROUP BY proposal_id, bureau
     HAVING counted AND (
         (NOT acknowledged AND replies = 0 AND opinions = 0)

@@ -68,21 +68,10 @@ ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS reviewed_on Date32 D
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS returns UInt32;
 ALTER TABLE {db}.proposal_versions ADD COLUMN IF NOT EXISTS referred_to Array(String);
 
--- assignment_versions, the duty's versions: its columns, its DDL and the columns an existing
--- store lacks come from the declaration of the duty row (services/reporting/duty_table.py, from
+-- assignment_versions, the duty's versions, and duty_heads, each duty's latest version by bureau
+-- (the same rows, another key): their columns, their DDL and the columns an existing store lacks
+-- come from the declaration of the duty row (services/reporting/duty_table.py, from
 -- banli.domain.views.duty_row), not from this file.
-
--- Each duty's latest version (`seq`) and whether it is counted there: active, on an open
--- proposal (duty_table.heads_of, from the same rows as assignment_versions). By bureau: the work
--- list reads a bureau's open duties here, then only their versions. Versions come in any order
--- and twice after a crash: the latest seq wins (a reader takes argMax(counted, seq) per duty,
--- merged or not).
-CREATE TABLE IF NOT EXISTS {db}.duty_heads (
-    bureau      String,
-    proposal_id String,
-    seq         UInt32,
-    counted     Bool
-) ENGINE = ReplacingMergeTree(seq) ORDER BY (bureau, proposal_id);
 
 -- What the reports count, by validity interval (services/reporting/intervals.py): each row
 -- holds from `valid_from` up to, not including, `valid_to` (2299-12-31 while it still holds),

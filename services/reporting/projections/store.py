@@ -120,11 +120,11 @@ class ReportingStore:
         to date (ALTER, DROP: some 40 ms together, a few percent of a replay) are left out, and
         it gets its first mark and its format without asking."""
         self.command(f"CREATE DATABASE IF NOT EXISTS {db}")
-        had_heads = fresh or bool(self._columns(db, "duty_heads"))
+        had_heads = fresh or bool(self._columns(db, duty_table.HEADS))
         statements = [statement for statement in "\n".join(
             line for line in self._sql(SCHEMA, db).splitlines()
             if not line.lstrip().startswith("--")).split(";") if statement.strip()]
-        statements.append(duty_table.create_table(db))
+        statements += [duty_table.create_table(db), duty_table.create_heads(db)]
         for statement in statements:
             if fresh and statement.lstrip().startswith(("ALTER", "DROP")):
                 continue
@@ -134,8 +134,9 @@ class ReportingStore:
             self._write_format(db)
             self._complete[db] = True
             return
-        for statement in duty_table.migration(db, self._columns(db, duty_table.TABLE)):
-            self.command(statement)
+        for table in (duty_table.TABLE, duty_table.HEADS):
+            for statement in duty_table.migration(db, self._columns(db, table), table):
+                self.command(statement)
         if not had_heads:  # a store made before duty_heads: its duties' heads from their versions
             self.command(duty_table.FILL_HEADS.format(db=db))
         if not int(self.command(f"SELECT count() FROM {db}.event_history")):
