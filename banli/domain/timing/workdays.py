@@ -9,6 +9,7 @@ built from the `chinese-calendar` package), and a day the calendar does not cove
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -95,11 +96,13 @@ class YearsCalendar:
     name: str
     years: dict[int, YearTable]
 
-    @property
+    # computed once (the years never change: `without` makes another calendar): a work list asks
+    # them of every item, over every year its clock runs through (provisional_between)
+    @cached_property
     def first_year(self) -> int:
         return min(self.years, default=1)
 
-    @property
+    @cached_property
     def last_year(self) -> int:
         return max(self.years, default=0)
 
