@@ -38,12 +38,11 @@ from banli.eventlog import OFFSET_BITS
 from banli.workcalendar import china_calendar
 
 from . import duty_table, queries
-from .duty_table import ASSIGNMENT_COLUMNS, FORMAT, item_of_row
+from .duty_table import FORMAT, item_of_row
 from .intervals import INTERVAL_COLUMNS, NO_DATE, OPEN, Tally, tallies_of
 from .native import (INSERTS, INTERVALS, Encoded, Shapes, interval_rows, mark_rows,
                      native)
-from .projector import (BUREAU_COLUMNS, FILER_COLUMNS, HISTORY_COLUMNS, PROPOSAL_COLUMNS,
-                        PROPOSAL_FILER_COLUMNS, Rows)
+from .projector import Rows
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 TABLES = ("event_history", "proposal_versions", "assignment_versions", "duty_heads",
