@@ -55,6 +55,7 @@ class BatchProjector:
         self.last_insert_s = 0.0  # how long it took
         self.lock = asyncio.Lock()
         self.inserted = 0
+        self._at_last_tick = 0  # the buffer's length at the last flush_due
         self.pause = threading.Lock()  # held while inserting; replay holds it to swap tables
 
     async def add(self, stored: Stored, handle: Ackable) -> None:
@@ -64,12 +65,16 @@ class BatchProjector:
                 await self._flush()
 
     async def flush_due(self) -> None:
-        """Insert the batch if the last insert was long enough ago (see INSERT_SHARE)."""
+        """Insert the batch if the last insert was long enough ago (see INSERT_SHARE), or if
+        nothing came since the last tick: the stream has paused (the end of an import), and
+        what is buffered would otherwise wait up to MAX_SPACING_S for nothing."""
         async with self.lock:
             spacing = min(MAX_SPACING_S, INSERT_SHARE * self.last_insert_s)
-            if self.buffer and (len(self.buffer) < SMALL_BATCH
+            quiet = len(self.buffer) == self._at_last_tick
+            if self.buffer and (len(self.buffer) < SMALL_BATCH or quiet
                                 or time.monotonic() - self.last_insert_at >= spacing):
                 await self._flush()
+            self._at_last_tick = len(self.buffer)
 
     async def _flush(self) -> None:
         if not self.buffer:
