@@ -130,3 +130,26 @@ def test_a_proposal_through_the_review_on_the_page_and_its_filer_told(browser, s
     assert page.locator("#intake-items tbody tr").count() == 1
     office.shot("intake-report")
     office.close()
+
+
+def test_a_form_half_filled_in_survives_the_queue_drawn_again(browser, server):
+    """The desk draws its lists again after every live batch: a reason half typed into a
+    review form stays, with its form open, while someone else's proposal arrives in the queue."""
+    seed(server)
+    secret = server.system.settings.secret
+    office = Page(browser, server, "view=desk").sign_in(
+        token_for(secret, "coordinator"), ready="#review-queue article")
+    page = office.page
+    item = f'#review-queue article[data-proposal="{FIRST}"]'
+    block = page.locator(f'{item} details[data-command="decline_filing"]')
+    block.locator("summary").click()
+    block.locator("form.command [data-field=reason] textarea").fill("属于具体事务")
+    third = "2020-cppcc_proposal-0303"
+    ok(server.client("coordinator").post("/api/proposals", json={
+        "kind": "cppcc_proposal", "year": 2020, "number": "0303", "title": "关于社区食堂的提案",
+        "filers": [{"name": "张伟"}], "affiliation": "经济界别", "review": True,
+        "at": "2020-11-16T10:00:00+08:00"}))
+    page.wait_for_selector(f'#review-queue article[data-proposal="{third}"]')  # drawn again
+    assert block.evaluate("d => d.open")
+    assert block.locator("form.command [data-field=reason] textarea").input_value() == "属于具体事务"
+    office.close()

@@ -5,7 +5,7 @@
 // key items (重点督办), and the forms of the commands not sent on an item (登记: a proposal, a
 // bureau). Oversight may read it. /app/?view=desk[&years=…]
 import { ApiError, getJSON, saveDownload } from "../api.js";
-import { $, debounce, esc } from "../dom.js";
+import { $, debounce, esc, redrawKeeping } from "../dom.js";
 import { commandForm, recordForms } from "../forms.js";
 import { columnsOf, listTable } from "../lists.js";
 import { listen } from "../live.js";
@@ -126,8 +126,7 @@ function drawReview() {
   if (!queue) return;
   $("n-review").textContent = queue.pending.length;
   $("n-revision").textContent = queue.returned.length;
-  host.innerHTML = queue.pending.length ? "" : `<p class="muted">${esc(t("no_items"))}</p>`;
-  for (const item of queue.pending) host.append(reviewBlock(item, queue));
+  redrawKeeping(host, queue.pending, (item) => reviewBlock(item, queue), `<p class="muted">${esc(t("no_items"))}</p>`);
   $("revision-queue").innerHTML = queue.returned.length ? `<ul class="desk-list">${queue.returned.map((i) => `<li class="clickable" data-open="${esc(i.proposal_id)}" data-proposal="${esc(i.proposal_id)}">`
     + `<strong>${esc(itemNumber(i, true))}</strong> ${esc(i.title)} <span class="muted">${esc(t("returned_on_day", formatDay(i.reviewed_on)))}</span></li>`).join("")}</ul>`
     : `<p class="muted">${esc(t("no_items"))}</p>`;

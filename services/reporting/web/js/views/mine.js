@@ -5,7 +5,7 @@
 // dates, the contacts logged with them, the replies with their letters, and beside each lead
 // reply the filer's own rating (满意 / 基本满意 / 不满意) — the registry's record_feedback form.
 import { ApiError, getJSON, saveDownload } from "../api.js";
-import { $, debounce, esc } from "../dom.js";
+import { $, debounce, esc, redrawKeeping } from "../dom.js";
 import { commandForm } from "../forms.js";
 import { listen } from "../live.js";
 import { session } from "../session.js";
@@ -61,8 +61,7 @@ function draw() {
   if (!data) return;
   $("mine-who").textContent = data.filer ? t("filer_is", data.filer.name) : "";
   const host = $("mine");
-  host.innerHTML = data.items.length ? "" : `<p class="card muted">${esc(t("nothing_filed"))}</p>`;
-  for (const item of data.items) host.append(card(item));
+  redrawKeeping(host, data.items, card, `<p class="card muted">${esc(t("nothing_filed"))}</p>`);
 }
 
 function card(item) {
