@@ -58,52 +58,48 @@ class AnswerCache(Generic[T]):
 
     def __init__(self, position: Callable[[], Awaitable[Hashable]], size: int = 64):
         self.position, self.size = position, size
-        self._kept: OrderedDict[Hashable, T] = OrderedDict()
-        self._pending: dict[Hashable, asyncio.Future[T]] = {}
+        # by (key, position)
+        self._kept: OrderedDict[tuple[Hashable, Hashable], T] = OrderedDict()
+        self._pending: dict[tuple[Hashable, Hashable], asyncio.Future[T]] = {}
         # by key (without the position): the answer of the computation started last, and when
         self._newest: dict[Hashable, tuple[int, T]] = {}
         self._started = 0  # computations started, in order
-        self._computing: dict[Hashable, int] = {}  # by key: computations in flight
         self.computed = 0  # computations started (for tests and the bench)
         self.newest_given = 0  # answers given while a newer one was computed
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The answer kept for `key` at the position now, or the one being computed for it,
         or `compute()`'s. The position is read before `compute` starts."""
-        base, key = key, (key, await self.position())
-        if key in self._kept:
-            self._kept.move_to_end(key)
-            return self._kept[key]
-        pending = self._pending.get(key)
+        at = (key, await self.position())
+        if at in self._kept:
+            self._kept.move_to_end(at)
+            return self._kept[at]
+        pending = self._pending.get(at)
         if pending is None:
-            if self._computing.get(base) and base in self._newest:
+            if key in self._newest and any(k == key for k, _ in self._pending):
                 self.newest_given += 1
-                return self._newest[base][1]  # one for a later position is on its way
+                return self._newest[key][1]  # one for a later position is on its way
             self.computed += 1
-            self._computing[base] = self._computing.get(base, 0) + 1
-            pending = self._pending[key] = asyncio.ensure_future(
-                self._compute(base, key, compute))
+            pending = self._pending[at] = asyncio.ensure_future(self._compute(at, compute))
             pending.add_done_callback(_retrieved)
         # shielded: a waiter cancelled (its client gone) leaves the computation to the others
         return await asyncio.shield(pending)
 
-    async def _compute(self, base: Hashable, key: Hashable,
+    async def _compute(self, at: tuple[Hashable, Hashable],
                        compute: Callable[[], Awaitable[T]]) -> T:
+        key = at[0]
         self._started += 1
         started = self._started
         try:
             answer = await compute()
         finally:
-            del self._pending[key]
-            self._computing[base] -= 1
-            if not self._computing[base]:
-                del self._computing[base]
-        self._kept[key] = answer
+            del self._pending[at]
+        self._kept[at] = answer
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)
-        if started > self._newest.get(base, (0, None))[0]:  # not one started before it
-            self._newest.pop(base, None)
-            self._newest[base] = (started, answer)
+        if started > self._newest.get(key, (0, None))[0]:  # not one started before it
+            self._newest.pop(key, None)
+            self._newest[key] = (started, answer)
             while len(self._newest) > self.size:  # the least recently computed go first
                 self._newest.pop(next(iter(self._newest)))
         return answer

@@ -111,9 +111,9 @@ class ReportingStore:
     # --- schema ------------------------------------------------------------------------------
     def ensure_schema(self, db: str, fresh: bool = False) -> None:
         """Create what is missing, and bring an older store's tables up to date (the duty row's
-        columns it lacks: duty_table.migration; duty_heads filled from the versions). A store without events gets report_intervals
-        with its first mark (position 0: it follows the log from its start) and the current
-        format (duty_table.FORMAT); a store made before the intervals, or in another format,
+        columns it lacks: duty_table.migration; duty_heads filled from the versions). A store
+        without events gets report_intervals with its first mark (position 0: it follows the log
+        from its start) and the current format (duty_table.FORMAT); a store made before the intervals, or in another format,
         reports from the versions until a replay rebuilds it (intervals_complete). `fresh`: the
         database was just dropped (replay's), so the statements that bring an older store up
         to date (ALTER, DROP: some 40 ms together, a few percent of a replay) are left out, and
