@@ -260,20 +260,14 @@ def test_replay_in_worker_processes_writes_what_one_process_writes(store, tmp_pa
     replay's own process gives."""
     from banli.eventlog.sqlite import SqliteEventStore
     from services.reporting.projections.replay import SqliteSource
+    from tests.event_rows import write_events
 
     lines = generate_history(60, seed=2604, split=0.4)
     ledger, problems = run_history(map(to_jsonl, typed_in_by_bureau(lines, seed=2604)))
     assert problems == []
     path = tmp_path / "events.sqlite3"
     log = SqliteEventStore(path)
-    with log.db:
-        log.db.executemany(
-            "INSERT INTO events (position, stream, seq, event_id, type, command_id, occurred_at,"
-            " recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(s.position, s.event.proposal_id, s.event.seq, s.event.event_id, s.event.type,
-              s.event.command_id, s.event.occurred_at.isoformat(),
-              s.event.recorded_at.isoformat(), s.event.model_dump_json())
-             for s in the_log(ledger)])
+    write_events(log, ((s.position, s.event) for s in the_log(ledger)))
 
     def replayed(workers: int) -> tuple[list, dict, list, list]:
         progress = ReplayProgress()

@@ -10,6 +10,7 @@ import sqlite3
 from banli.demo.generate import generate_history, to_jsonl
 from banli.eventlog.sqlite import SqliteEventStore
 from banli.history import run_history
+from tests.event_rows import write_events
 
 
 def test_every_read_of_events_uses_an_index_and_every_index_a_read(tmp_path):
@@ -18,12 +19,8 @@ def test_every_read_of_events_uses_an_index_and_every_index_a_read(tmp_path):
               for event in outcome]
     path = tmp_path / "events.sqlite3"
     log = SqliteEventStore(path)
+    write_events(log, enumerate(events, 1))
     with log.db:
-        log.db.executemany(
-            "INSERT INTO events (stream, seq, event_id, type, command_id, occurred_at,"
-            " recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.proposal_id, e.seq, e.event_id, e.type, e.command_id, e.occurred_at.isoformat(),
-              e.recorded_at.isoformat(), e.model_dump_json()) for e in events])
         log.db.execute("INSERT INTO commands (sender, command_id, stream, accepted, outcome)"
                        " VALUES ('', ?, ?, 1, ?)", (events[0].command_id, events[0].proposal_id,
                                                     json.dumps([events[0].event_id])))
