@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,32 @@ from banli.domain.views.rates import Scope
 from tests.conftest import SECRET, free_port, token_for
 
 pytestmark = pytest.mark.slow
+
+
+@dataclass
+class ServedHistory:
+    """A generated history's lines in a file, and where `banli serve` and `banli import` keep
+    and serve it: the data dir, a free port, the environment and the commands' common flags."""
+
+    lines: list[str]
+    history: Path
+    data: Path
+    port: int
+    env: dict
+    common: list[str]
+
+    @classmethod
+    def make(cls, tmp_path: Path, proposals: int, seed: int) -> "ServedHistory":
+        lines = [to_jsonl(line) for line in generate_history(proposals, seed=seed, noise=0.02)]
+        history, data = tmp_path / "history.jsonl", tmp_path / "data"
+        history.write_text("".join(lines), encoding="utf-8")
+        return cls(lines, history, data, free_port(),
+                   {**os.environ, "BANLI_SECRET": SECRET, "PYTHONUNBUFFERED": "1"},
+                   ["--data-dir", str(data)])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 def banli(*args: str, env: dict) -> subprocess.Popen:
@@ -50,43 +77,38 @@ def kill(proc: subprocess.Popen) -> None:
 
 def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
     rng = random.Random(int(os.environ.get("BANLI_CRASH_SEED", "1120")))
-    history = tmp_path / "history.jsonl"
-    lines = [to_jsonl(line) for line in generate_history(1500, seed=77, noise=0.02)]
-    history.write_text("".join(lines), encoding="utf-8")
-    data = tmp_path / "data"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BANLI_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-    common = ["--data-dir", str(data)]
+    served = ServedHistory.make(tmp_path, 1500, seed=77)
 
-    ledger, problems = run_history(lines)  # the reference: what the log must end up holding
+    # the reference: what the log must end up holding
+    ledger, problems = run_history(served.lines)
     total = sum(len(stream) for stream in ledger.streams.values())
     partial: list[int] = []  # events in the log after each kill
     for round_ in range(3):  # import and serve, the import killed partway each time
-        server = banli("serve", *common, "--port", str(port), env=env)
-        wait_healthy(url, server)
-        importer = banli("import", str(history), *common, env=env)
+        server = banli("serve", *served.common, "--port", str(served.port), env=served.env)
+        wait_healthy(served.url, server)
+        importer = banli("import", str(served.history), *served.common, env=served.env)
         # A chosen point of the import, not a fixed sleep: once the log holds a random 20–60%
         # of the final events (polled), on a fast machine and a slow one alike.
-        before = count_events(data / "events.sqlite3") if round_ else 0
+        before = count_events(served.data / "events.sqlite3") if round_ else 0
         target = before + int((total - before) * rng.uniform(0.2, 0.6))
-        wait_for_events(data / "events.sqlite3", target, importer)
+        wait_for_events(served.data / "events.sqlite3", target, importer)
         kill(importer)
-        partial.append(count_events(data / "events.sqlite3"))
+        partial.append(count_events(served.data / "events.sqlite3"))
         time.sleep(rng.uniform(0.0, 0.5))
         kill(server)
 
-    server = banli("serve", *common, "--port", str(port), env=env)
+    server = banli("serve", *served.common, "--port", str(served.port), env=served.env)
     try:
-        wait_healthy(url, server)
-        finished = subprocess.run([sys.executable, "-m", "apps.cli", "import", str(history),
-                                   *common], env=env, capture_output=True, text=True, timeout=600)
+        wait_healthy(served.url, server)
+        finished = subprocess.run([sys.executable, "-m", "apps.cli", "import",
+                                   str(served.history), *served.common], env=served.env,
+                                  capture_output=True, text=True, timeout=600)
         assert finished.returncode == 0, finished.stderr
 
         # The log holds exactly the reference's events: same ids, same order per proposal.
         expected = sorted((ev.proposal_id, ev.seq, ev.event_id, ev.type)
                           for stream in ledger.streams.values() for ev in stream)
-        with sqlite3.connect(data / "events.sqlite3") as db:
+        with sqlite3.connect(served.data / "events.sqlite3") as db:
             stored = sorted(db.execute("SELECT stream, seq, event_id, type FROM events"))
             accepted = db.execute("SELECT count(*) FROM commands WHERE accepted = 1").fetchone()[0]
         assert stored == expected
@@ -95,7 +117,7 @@ def test_sigkill_during_import_loses_and_doubles_nothing(tmp_path):
         assert problems, "the noisy history has refused lines"
 
         # The projections agree with the log, and report what the reference reports.
-        agrees_with_the_log(url, ledger, len(expected), wait_s=60)
+        agrees_with_the_log(served.url, ledger, len(expected), wait_s=60)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from banli.demo.generate import generate_history, to_jsonl
 from banli.history import run_history
-from tests.conftest import SECRET, free_port
-from tests.e2e.test_crash_restart import (agrees_with_the_log, banli, wait_for_events,
-                                          wait_healthy)
+from tests.e2e.test_crash_restart import (ServedHistory, agrees_with_the_log, banli,
+                                          wait_for_events, wait_healthy)
 
 pytestmark = pytest.mark.slow
 
@@ -48,31 +46,25 @@ def wait_for_projector(server: subprocess.Popen, other_than: int | None = None,
 
 def test_a_killed_projector_process_is_started_again_and_the_projections_equal_the_log(
         tmp_path):
-    history = tmp_path / "history.jsonl"
-    lines = [to_jsonl(line) for line in generate_history(800, seed=31, noise=0.02)]
-    history.write_text("".join(lines), encoding="utf-8")
-    data = tmp_path / "data"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BANLI_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-    common = ["--data-dir", str(data)]
-    ledger, _ = run_history(lines)
+    served = ServedHistory.make(tmp_path, 800, seed=31)
+    log = served.data / "events.sqlite3"
+    ledger, _ = run_history(served.lines)
     total = sum(len(stream) for stream in ledger.streams.values())
 
-    server = banli("serve", *common, "--port", str(port), env=env)
+    server = banli("serve", *served.common, "--port", str(served.port), env=served.env)
     try:
-        wait_healthy(url, server)
+        wait_healthy(served.url, server)
         first = wait_for_projector(server)
-        importer = banli("import", str(history), *common, env=env)
-        wait_for_events(data / "events.sqlite3", total // 3, importer)
+        importer = banli("import", str(served.history), *served.common, env=served.env)
+        wait_for_events(log, total // 3, importer)
         os.kill(first, signal.SIGKILL)  # mid-import: batches built and not inserted are lost
         second = wait_for_projector(server, other_than=first)
-        wait_for_events(data / "events.sqlite3", 2 * total // 3, importer)
+        wait_for_events(log, 2 * total // 3, importer)
         os.kill(second, signal.SIGKILL)
         third = wait_for_projector(server, other_than=second)
         assert importer.wait(timeout=600) == 0, importer.stdout.read()
 
-        agrees_with_the_log(url, ledger, total, wait_s=120)
+        agrees_with_the_log(served.url, ledger, total, wait_s=120)
         assert projector_of(server.pid) == third  # the server kept its third
     finally:
         server.send_signal(signal.SIGTERM)
