@@ -139,15 +139,9 @@ class ProjectorProcess(EmbeddedProjector):
                 raise RuntimeError("the projector stopped")
         return self.position
 
-    def start(self) -> "ProjectorProcess":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._follow, name="projector", daemon=True)
-        self._thread.start()
-        return self
-
-    def _follow(self) -> None:
-        """Start a child, insert what it sends; when it dies (or the tables were swapped), start
-        another from the marks."""
+    def _run(self) -> None:
+        """The projector thread (EmbeddedProjector.start, .stop): start a child, insert what it
+        sends; when it dies (or the tables were swapped), start another from the marks."""
         first = True
         while not self._stop.is_set():
             if not first:
@@ -254,12 +248,6 @@ class ProjectorProcess(EmbeddedProjector):
     def pid(self) -> int | None:
         child = self.child
         return child.pid if child is not None else None
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
 
 
 def embedded_projector(log, store: ReportingStore, store_path, batch: int,
